@@ -1,0 +1,5 @@
+"""Action adapters: the protocol, the registry and the built-ins."""
+
+from edo_rules.actions.base import Action
+
+__all__ = ["Action"]

@@ -1,0 +1,172 @@
+"""Compiled playbooks: the frozen objects the engine works with (it never sees a dict).
+
+The loader (:mod:`edo_rules.playbook.loader`) turns YAML into these after
+validating everything; nothing here is mutated after compilation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo
+
+from edo_rules.model import Direction, Kind, Status
+
+DurationUnit = Literal["working_days", "days", "hours", "minutes"]
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a node came from in its YAML file (1-based line and column)."""
+
+    file: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A parsed duration such as "3 working days" / "3 рабочих дня" / "4 hours"."""
+
+    amount: int
+    unit: DurationUnit
+    text: str  # as the admin wrote it
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Expression(Protocol):
+    """A compiled, sandboxed ``where`` expression."""
+
+    source: str
+
+    def evaluate(self, names: Mapping[str, Any]) -> Any: ...
+
+
+class Template(Protocol):
+    """A compiled, sandboxed message template."""
+
+    source: str
+
+    def render(self, names: Mapping[str, Any]) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Which documents a rule applies to. ``None`` means "any".
+
+    Every field but ``where`` is pushed down into the store's indexed query;
+    ``where`` runs in Python on the candidates only.
+    """
+
+    kinds: frozenset[Kind] | None = None
+    statuses: frozenset[Status] | None = None
+    directions: frozenset[Direction] | None = None
+    counterparty_inns: frozenset[str] | None = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    where: Expression | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """One entry of a ``do`` list: the adapter name and its (templated) parameters.
+
+    String values in ``params`` (at any depth) are compiled templates; other
+    values are plain JSON data.
+    """
+
+    name: str
+    params: Mapping[str, Any]
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One rung of a ladder. ``after`` counts from the rule's ``since`` timestamp.
+
+    ``name`` is "do" for the first rung and "escalate[N]" (1-based) for the
+    escalation steps.
+    """
+
+    name: str
+    after: Duration
+    actions: tuple[ActionSpec, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """Repeat the ladder's last step ``every`` after its due moment, ``times`` times.
+
+    Repeat k (1-based) is the step "repeat[k]" and is due at
+    ``due(last step) + k × every``.
+    """
+
+    every: Duration
+    times: int
+
+
+class CatchUp(StrEnum):
+    """What an overdue ladder does after downtime."""
+
+    LATEST = "latest"  # fire the latest due step once, record earlier ones as skipped
+    ALL = "all"  # fire every missed step
+    NONE = "none"  # record the missed steps as skipped, fire nothing
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingHours:
+    """Deliver only within this window on working days (local time of the playbook)."""
+
+    start_minute: int  # minutes after midnight, e.g. 9:00 → 540
+    end_minute: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimeTrigger:
+    """``when: {after: …, since: <timestamp field>}``; the steps are the ladder."""
+
+    since: str
+    steps: tuple[Step, ...]  # "do" first, then escalations, ordered by `after`
+    repeat: Repeat | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusTrigger:
+    """``when: {status_changed: {from: …, to: …}}``: fires once per recorded status event."""
+
+    from_statuses: frozenset[Status] | None
+    to_statuses: frozenset[Status] | None
+    actions: tuple[ActionSpec, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    playbook: str
+    description: str | None
+    match: Match
+    trigger: TimeTrigger | StatusTrigger
+    catch_up: CatchUp
+    timezone: ZoneInfo
+    working_hours: WorkingHours | None
+    location: Location
+
+    @property
+    def key(self) -> str:
+        """Unique across playbooks: "<playbook name>/<rule id>"."""
+        return f"{self.playbook}/{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Playbook:
+    name: str
+    version: int
+    description: str | None
+    rules: tuple[Rule, ...]
+    path: str
+    content_hash: str  # sha256 of the file's bytes, recorded with every firing
