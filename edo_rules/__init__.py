@@ -3,6 +3,7 @@
 The public API is what ``__all__`` lists; ``tests/test_public_api.py`` pins it.
 """
 
+from edo_rules.calendar import ProductionCalendar
 from edo_rules.errors import (
     ActionError,
     CalendarError,
@@ -54,6 +55,7 @@ __all__ = [
     "OutcomeStatus",
     "PlaybookError",
     "Problem",
+    "ProductionCalendar",
     "RequestState",
     "Side",
     "Signer",

@@ -62,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EdoRulesError as exc:
         print(f"edo-rules: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): not an error of ours.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("edo-rules: interrupted", file=sys.stderr)
         return 130

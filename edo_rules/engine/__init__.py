@@ -1,1 +1,26 @@
-"""engine."""
+"""The rules engine: evaluate playbooks against the store at an injected time, and explain."""
+
+from edo_rules.engine._due import WorkingCalendar
+from edo_rules.engine._explain import (
+    EventExplanation,
+    Explanation,
+    RuleExplanation,
+    StepExplanation,
+)
+from edo_rules.engine._match import Check
+from edo_rules.engine._plan import DocumentFailure, PlannedFiring, idempotency_key
+from edo_rules.engine.engine import Engine, EvaluationResult
+
+__all__ = [
+    "Check",
+    "DocumentFailure",
+    "Engine",
+    "EvaluationResult",
+    "EventExplanation",
+    "Explanation",
+    "PlannedFiring",
+    "RuleExplanation",
+    "StepExplanation",
+    "WorkingCalendar",
+    "idempotency_key",
+]

@@ -10,17 +10,75 @@ suite every implementation must pass.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from edo_rules.model import (
     ActionRequest,
+    Direction,
     Document,
     Firing,
+    Kind,
     Outcome,
     RequestState,
+    Status,
     StatusEvent,
 )
+
+
+def episode_of(since: datetime) -> str:
+    """The episode of a time-rule firing: the ``since`` value as normalised UTC ISO text.
+
+    Stores compare it in SQL, so every store must use exactly this text. It
+    also sorts chronologically (``isoformat`` omits a zero fraction, and
+    ``'+' < '.'``).
+    """
+    return since.astimezone(UTC).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFilter:
+    """The pushed-down part of a rule's ``match``; ``None`` means "any"."""
+
+    kinds: frozenset[Kind] | None = None
+    statuses: frozenset[Status] | None = None
+    directions: frozenset[Direction] | None = None
+    counterparty_inns: frozenset[str] | None = None
+    amount_min: Decimal | None = None  # inclusive; a document without an amount never matches
+    amount_max: Decimal | None = None  # inclusive
+
+
+@dataclass(frozen=True, slots=True)
+class DueQuery:
+    """Candidates for one step of a time rule, as one indexed query.
+
+    Selects documents passing ``filter`` whose ``since_field`` is set and lies
+    in ``[not_before, before)`` and which have no firing (fired or skipped)
+    for ``(rule_key, document, step, episode_of(since))``.
+    """
+
+    rule_key: str
+    step: str
+    since_field: str  # one of edo_rules.model.TIMESTAMP_FIELDS
+    before: datetime  # exclusive upper bound of the since value
+    not_before: datetime | None = None  # inclusive lower bound
+    filter: DocumentFilter = DocumentFilter()
+
+
+@dataclass(frozen=True, slots=True)
+class EventQuery:
+    """Status events for an event rule: ids in ``(after_id, up_to_id]``, not historical,
+    matching from/to, whose document passes ``filter`` and which have no firing
+    ``(rule_key, document, "event", str(event.id))``."""
+
+    rule_key: str
+    after_id: int
+    up_to_id: int
+    from_statuses: frozenset[Status] | None = None
+    to_statuses: frozenset[Status] | None = None
+    filter: DocumentFilter = DocumentFilter()
 
 
 @runtime_checkable
@@ -64,16 +122,55 @@ class Store(Protocol):
 
     # -- firings and the outbox ----------------------------------------------
     def record_firings(
-        self, firings: Sequence[tuple[Firing, Sequence[ActionRequest]]]
+        self,
+        firings: Sequence[tuple[Firing, Sequence[ActionRequest]]],
+        *,
+        event_cursors: Mapping[str, int] | None = None,
     ) -> list[Firing]:
         """Write firings and their action requests in one transaction.
 
         A firing whose (rule_key, document_id, step, episode) is already in the
-        ledger is skipped together with its requests. Returns the firings added.
+        ledger is skipped together with its requests. Returns the firings added
+        (with their ids). ``event_cursors`` are advanced in the same
+        transaction, so an event is never both missed and fired twice.
         """
         ...
 
     def firings_for(self, document_id: str) -> list[Firing]: ...
+
+    # -- what the engine asks (candidates, the ledger, event cursors) ----------
+    def due_candidates(self, query: DueQuery) -> Iterator[Document]:
+        """Documents selected by ``query`` (see :class:`DueQuery`), in id order."""
+        ...
+
+    def event_candidates(self, query: EventQuery) -> Iterator[tuple[StatusEvent, Document]]:
+        """Events selected by ``query`` (see :class:`EventQuery`) with their documents, by id."""
+        ...
+
+    def max_event_id(self) -> int:
+        """The largest status event id recorded so far (0 when there is none)."""
+        ...
+
+    def recorded_steps(
+        self, rule_key: str, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], frozenset[str]]:
+        """For each (document_id, episode): the steps already in the ledger (fired or skipped).
+
+        Keys without any firing are absent from the result.
+        """
+        ...
+
+    def event_cursors(self) -> dict[str, int]:
+        """Per event-rule key: the last status event id the rule has seen."""
+        ...
+
+    def set_event_cursors(self, cursors: Mapping[str, int]) -> None:
+        """Advance event-rule cursors (normally done by :meth:`record_firings`)."""
+        ...
+
+    def outcomes_for(self, request_id: int) -> list[Outcome]:
+        """The audit trail of one action request, oldest first."""
+        ...
 
     def claim_requests(self, now: datetime, limit: int) -> list[ActionRequest]:
         """Mark up to ``limit`` due pending requests in flight (oldest first) and return them."""

@@ -1,0 +1,64 @@
+"""Turn one HTTP response into a JSON body or a :class:`Bitrix24Error`.
+
+Decides by the ``error`` code, never by the HTTP status; a non-JSON body (an
+HTML error page near the limits) or a 5xx without a code is *uncertain*: the
+call may have run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from edo_rules.actions.bitrix24._redact import Redactor
+from edo_rules.actions.bitrix24.errors import Bitrix24Error, ErrorClass
+
+
+def parse_response(
+    response: httpx.Response, method: str, redact: Redactor
+) -> tuple[dict[str, Any], Bitrix24Error | None]:
+    """The decoded body and the error it carries (``None`` on success)."""
+    if response.is_redirect:
+        return {}, _moved(response, method)
+    try:
+        body = response.json()
+    except ValueError:
+        return {}, _uncertain(f"HTTP {response.status_code} with a non-JSON body", method)
+    if isinstance(body, dict) and "error" in body:
+        return body, _coded(body, response.status_code, method, redact)
+    if response.status_code >= 500:
+        return body, _uncertain(f"HTTP {response.status_code} without an error code", method)
+    if not isinstance(body, dict) or "result" not in body:
+        return body, _uncertain(f"HTTP {response.status_code} without a result", method)
+    return body, None
+
+
+def _coded(body: dict[str, Any], status: int, method: str, redact: Redactor) -> Bitrix24Error:
+    code = str(body.get("error") or "")
+    description = redact(str(body.get("error_description") or ""))
+    if not code:
+        # Legacy CRM methods answer "error": "" with the reason in the description.
+        description = description or f"HTTP {status} without a reason"
+    return Bitrix24Error(code, description, method=method)
+
+
+def _uncertain(text: str, method: str) -> Bitrix24Error:
+    return Bitrix24Error(
+        "ERROR_UNEXPECTED_ANSWER",
+        f"{text}; the call may have run",
+        method=method,
+        error_class=ErrorClass.UNCERTAIN,
+    )
+
+
+def _moved(response: httpx.Response, method: str) -> Bitrix24Error:
+    location = urlsplit(response.headers.get("location", ""))
+    target = f"{location.scheme}://{location.netloc}" if location.netloc else "an unknown address"
+    return Bitrix24Error(
+        "PORTAL_MOVED",
+        f"the portal answers {response.status_code}: moved to {target}",
+        method=method,
+        error_class=ErrorClass.PERMANENT,
+    )

@@ -1,0 +1,105 @@
+"""``notify``, ``comment`` and ``todo``: messages to people and notes on CRM cards."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from edo_rules.actions.bitrix24.adapters import _schemas
+from edo_rules.actions.bitrix24.adapters._base import Bitrix24Action, Job, marker
+from edo_rules.actions.bitrix24.client import Call
+
+_OWNER_TYPE = {"deal": 2, "company": 4}
+
+
+class NotifyAction(Bitrix24Action):
+    """A system notification (``im.notify.system.add``) to one user.
+
+    The notification carries a TAG (the ``tag`` parameter, else a key derived
+    from the request's idempotency key); a new notification with the same TAG
+    replaces the earlier one, so re-sending is safe and :meth:`check` always
+    answers "send it" (None). Through a webhook a TAG needs ``CLIENT_ID``.
+    """
+
+    name: ClassVar[str] = "notify"
+    params_schema = _schemas.NOTIFY
+    can_check: ClassVar[bool] = True
+    idempotent: ClassVar[bool] = True
+
+    def _wants_binding(self, job: Job) -> bool:
+        return not isinstance(job.request.params.get("to"), int)
+
+    def _build(self, job: Job) -> Call:
+        params = job.request.params
+        fields: dict[str, Any] = {
+            "USER_ID": self._recipient(job, params["to"]),
+            "MESSAGE": params["text"],
+            "TAG": params.get("tag") or marker(job.request.idempotency_key),
+        }
+        if self._ctx.settings.webhook_url is not None:
+            fields["CLIENT_ID"] = self._ctx.settings.client_id
+        return Call("im.notify.system.add", fields, idempotent=True)
+
+    def _lookup(self, job: Job) -> str | None:
+        return None  # a re-send with the same TAG replaces the notification: always safe
+
+
+class CommentAction(Bitrix24Action):
+    """A timeline comment on the bound deal (or company) via ``crm.timeline.comment.add``.
+
+    The API has no external key for comments, so the comment ends with a short
+    marker derived from the idempotency key; :meth:`check` lists the card's
+    comments and looks for it.
+    """
+
+    name: ClassVar[str] = "comment"
+    params_schema = _schemas.COMMENT
+    can_check: ClassVar[bool] = True
+
+    def _build(self, job: Job) -> Call:
+        kind, owner = self._deal_or_company(job, job.request.params.get("on"))
+        text = f"{job.request.params['text']}\n[i]#{marker(job.request.idempotency_key)}[/i]"
+        fields = {"ENTITY_ID": owner, "ENTITY_TYPE": kind, "COMMENT": text}
+        return Call("crm.timeline.comment.add", {"fields": fields})
+
+    def _lookup(self, job: Job) -> str | None:
+        kind, owner = self._deal_or_company(job, job.request.params.get("on"))
+        key = marker(job.request.idempotency_key)
+        params = {
+            "filter": {"ENTITY_ID": owner, "ENTITY_TYPE": kind},
+            "select": ["ID", "COMMENT"],
+            "order": {"ID": "DESC"},
+        }
+        result = self._ctx.client.call("crm.timeline.comment.list", params, idempotent=True).result
+        for item in result if isinstance(result, list) else []:
+            if isinstance(item, dict) and key in str(item.get("COMMENT", "")):
+                return str(item.get("ID"))
+        return None
+
+
+class TodoAction(Bitrix24Action):
+    """A to-do on the deal (or company) card via ``crm.activity.todo.add``.
+
+    No field of a to-do can carry our key and no list method filters by one,
+    so a to-do cannot be checked after a crash: an in-flight request becomes
+    IN_DOUBT rather than being sent twice.
+    """
+
+    name: ClassVar[str] = "todo"
+    params_schema = _schemas.TODO
+
+    def _build(self, job: Job) -> Call:
+        params = job.request.params
+        kind, owner = self._deal_or_company(job, params.get("on"))
+        fields: dict[str, Any] = {
+            "ownerTypeId": _OWNER_TYPE[kind],
+            "ownerId": owner,
+            "deadline": self._deadline(params["deadline"]),
+            "title": params["title"],
+            "description": params.get("description", ""),
+        }
+        if "responsible" in params:
+            fields["responsibleId"] = self._recipient(job, params["responsible"])
+        return Call("crm.activity.todo.add", fields)
+
+    def _remote_id(self, job: Job, result: Any) -> str | None:
+        return str(result["id"]) if isinstance(result, dict) and "id" in result else None

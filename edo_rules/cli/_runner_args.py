@@ -1,0 +1,44 @@
+"""Options shared by the commands that read the config: run, tick, outbox, demo."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+
+from edo_rules.config import Config, LoggingConfig, load_config
+from edo_rules.runner.logs import setup_logging
+
+
+def add_config_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        "-c",
+        default="edo-rules.yaml",
+        metavar="FILE",
+        help="the config file (default: edo-rules.yaml)",
+    )
+    add_log_args(parser)
+
+
+def add_log_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        help="log lines as readable text (default) or one JSON object per line",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        help="the least important level logged (default: info, or logging.level)",
+    )
+
+
+def load_with_logging(args: argparse.Namespace) -> Config:
+    """Load the config and set up logging from it and the command line (which wins)."""
+    config = load_config(args.config)
+    logging_config = LoggingConfig(
+        level=args.log_level or config.logging.level,
+        format=args.log_format or config.logging.format,
+    )
+    setup_logging(level=logging_config.level, fmt=logging_config.format, secrets=config.secrets)
+    return replace(config, logging=logging_config)

@@ -1,0 +1,167 @@
+"""The runner's config file, ``edo-rules.yaml``, parsed once into frozen settings.
+
+:func:`load_config` reads the file with line numbers, checks it against
+``schemas/config.schema.json``, resolves ``${ENV_VAR}`` secrets (from the
+environment or the ``secrets_file``), hands the ``onec`` and ``bitrix24``
+sections to their own settings parsers, and raises one
+:class:`~edo_rules.errors.ConfigError` listing every problem as
+``file:line:col: path: message``. Relative paths are read from the config
+file's folder. The resolved secrets never appear in a repr; ``Config.secrets``
+is what the log filter masks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
+
+from edo_rules._config_build import build_config, located_problem, read_located
+from edo_rules._config_schema import config_schema, schema_problems
+from edo_rules._config_secrets import read_secrets_file, resolve
+from edo_rules.errors import ConfigError, Problem
+from edo_rules.runner.dispatch import RetryPolicy
+from edo_rules.runner.schedule import CronSchedule, IntervalSchedule, Schedule
+
+if TYPE_CHECKING:
+    from edo_rules.actions.bitrix24.settings import Bitrix24Settings
+    from edo_rules.sources.onec import OneCSettings
+
+__all__ = [
+    "Config",
+    "DispatchConfig",
+    "HttpConfig",
+    "LoggingConfig",
+    "ScheduleConfig",
+    "StoreConfig",
+    "config_schema",
+    "load_config",
+]
+
+DEFAULT_INTERVAL = 300.0  # five minutes
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    """Where documents, firings and the outbox live: a SQLite file (default) or a DSN."""
+
+    path: Path | None = None
+    dsn: str | None = field(default=None, repr=False)  # may carry a password
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleConfig:
+    """Tick every ``interval`` seconds, or on a ``cron`` expression (never both)."""
+
+    interval: float | None = DEFAULT_INTERVAL
+    cron: str | None = None
+
+    def build(self, timezone: ZoneInfo) -> Schedule:
+        if self.cron is not None:
+            return CronSchedule.parse(self.cron, timezone)
+        return IntervalSchedule(self.interval or DEFAULT_INTERVAL)
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchConfig:
+    """Outbox claim size and the retry policy."""
+
+    batch_size: int = 200
+    max_attempts: int = 10
+    backoff: float = 10.0
+    max_backoff: float = 3600.0
+
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            base=self.backoff, max_delay=self.max_backoff, max_attempts=self.max_attempts
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    level: str = "info"
+    format: Literal["text", "json"] = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpConfig:
+    """The optional trigger/health/metrics endpoint."""
+
+    listen: str | None = None
+    token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole ``edo-rules.yaml``, validated; build with :func:`load_config`."""
+
+    file: Path
+    timezone: ZoneInfo
+    store: StoreConfig
+    playbooks: tuple[Path, ...]
+    calendar_override: Path | None = None
+    schedule: ScheduleConfig = ScheduleConfig()
+    dispatch: DispatchConfig = DispatchConfig()
+    logging: LoggingConfig = LoggingConfig()
+    http: HttpConfig = HttpConfig()
+    onec: OneCSettings | None = None
+    bitrix24: Bitrix24Settings | None = None
+    secrets: frozenset[str] = field(default=frozenset(), repr=False)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret of this config replaced by ``***``."""
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+
+def load_config(path: str | Path, *, env: Mapping[str, str] | None = None) -> Config:
+    """Load and check ``path``; raises :class:`ConfigError` with every problem found.
+
+    ``env`` (default: ``os.environ``) supplies ``${NAME}`` values; names missing
+    there are looked up in the ``secrets_file``.
+    """
+    file = Path(path)
+    located = read_located(file)
+    problems: list[Problem] = []
+    environment = dict(os.environ if env is None else env)
+    base = file.parent
+    secrets_path = _secrets_file(located.data, base)
+    if secrets_path is not None:
+        problems += _merge_secrets(located, secrets_path, environment)
+    resolved = resolve(located, environment)
+    problems += resolved.problems
+    located.data = resolved.data
+    # A value whose reference failed is already reported; its schema check would only echo it.
+    problems += [p for p in schema_problems(located) if p.path not in resolved.failed]
+    config, build_problems = build_config(
+        located, base, environment, secrets=frozenset(resolved.secrets), checked=not problems
+    )
+    problems += build_problems
+    if problems:
+        raise ConfigError(_sorted(problems))
+    assert config is not None  # no problems means it was built
+    return config
+
+
+def _secrets_file(data: Any, base: Path) -> Path | None:
+    raw = data.get("secrets_file") if isinstance(data, dict) else None
+    return base / raw if isinstance(raw, str) and raw else None
+
+
+def _merge_secrets(located: Any, path: Path, environment: dict[str, str]) -> list[Problem]:
+    try:
+        values, errors = read_secrets_file(path)
+    except OSError as exc:
+        message = f"cannot read the secrets file {path}: {exc.strerror or exc}"
+        return [located_problem(located, ("secrets_file",), message)]
+    for name, value in values.items():
+        environment.setdefault(name, value)  # the environment wins over the file
+    return [located_problem(located, ("secrets_file",), f"{path}: {error}") for error in errors]
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.file, p.line, p.column))

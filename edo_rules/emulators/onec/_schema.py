@@ -1,0 +1,138 @@
+"""The entity sets of BP 3.0 the emulator serves, with their real names and fields."""
+
+from __future__ import annotations
+
+from edo_rules.emulators.onec._sets import EntitySet
+
+OUTGOING = "Document_ЭлектронныйДокументИсходящийЭДО"
+INCOMING = "Document_ЭлектронныйДокументВходящийЭДО"
+STATES = "InformationRegister_СостоянияДокументовЭДО"
+OBJECTS = "InformationRegister_ОбъектыУчетаДокументовЭДО"
+JOURNAL = "InformationRegister_ЖурналДействийПоЭДО"
+LEGACY_STATES = "InformationRegister_СостоянияЭД"
+COUNTERPARTIES = "Catalog_Контрагенты"
+CONTRACTS = "Catalog_ДоговорыКонтрагентов"
+USERS = "Catalog_Пользователи"
+ORGANIZATIONS = "Catalog_Организации"
+SALES = "Document_РеализацияТоваровУслуг"
+#: Basis documents the generator refers to without serving them (an invoice).
+INVOICES = "Document_СчетНаОплатуПокупателю"
+
+_CATALOG = (
+    "Ref_Key",
+    "DataVersion",
+    "DeletionMark",
+    "Code",
+    "Description",
+    "Parent_Key",
+    "IsFolder",
+    "Predefined",
+    "PredefinedDataName",
+)
+_DOCUMENT = ("Ref_Key", "DataVersion", "DeletionMark", "Number", "Date", "Posted")
+_EDO = (
+    *_DOCUMENT,
+    "ДатаДокумента",
+    "НомерДокумента",
+    "ДатаПодписания",
+    "ДатаАннулирования",
+    "Контрагент_Key",
+    "ДоговорКонтрагента_Key",
+    "Организация_Key",
+    "Ответственный_Key",
+    "СуммаДокумента",
+    "ТипРегламента",
+    "ВидДокумента_Key",
+    "ТребуетсяПодтверждение",
+    "Остановлен",
+    "ПричинаОстановки",
+    "СписокПодписантов",
+)
+
+#: The fields of every set, by set name.
+FIELDS: dict[str, tuple[str, ...]] = {
+    USERS: _CATALOG,
+    ORGANIZATIONS: (*_CATALOG, "ИНН", "КПП", "НаименованиеПолное"),
+    COUNTERPARTIES: (*_CATALOG, "ИНН", "КПП", "НаименованиеПолное"),
+    CONTRACTS: (
+        *_CATALOG,
+        "Owner_Key",
+        "Организация_Key",
+        "Номер",
+        "Дата",
+        "СрокДействия",
+        "ВидДоговора",
+        "ДоговорПодписан",
+    ),
+    SALES: (
+        *_DOCUMENT,
+        "Организация_Key",
+        "Контрагент_Key",
+        "ДоговорКонтрагента_Key",
+        "Ответственный_Key",
+        "СуммаДокумента",
+        "ЭтоУниверсальныйДокумент",
+        "ВидОперации",
+    ),
+    OUTGOING: (*_EDO, "ДатаОтправки"),
+    INCOMING: (*_EDO, "ДатаПолучения"),
+    STATES: (
+        "ЭлектронныйДокумент",
+        "ЭлектронныйДокумент_Type",
+        "Состояние",
+        "СостояниеДополнение",
+        "ДатаИзменения",
+        "Комментарий",
+    ),
+    OBJECTS: (
+        "ЭлектронныйДокумент",
+        "ЭлектронныйДокумент_Type",
+        "ОбъектУчета",
+        "ОбъектУчета_Type",
+    ),
+    JOURNAL: (
+        "ЭлектронныйДокумент",
+        "ЭлектронныйДокумент_Type",
+        "ДатаИзменения",
+        "Действие",
+        "СостояниеДокумента",
+        "Пользователь_Key",
+        "Ответственный_Key",
+    ),
+    LEGACY_STATES: (
+        "СсылкаНаОбъект",
+        "СсылкаНаОбъект_Type",
+        "СостояниеВерсииЭД",
+        "ЭлектронныйДокумент",
+        "ЭлектронныйДокумент_Type",
+    ),
+}
+
+#: Sets of a current (1С-ЭДО library) base, published by default.
+_COMMON = (USERS, ORGANIZATIONS, COUNTERPARTIES, CONTRACTS, SALES, OUTGOING, INCOMING)
+BP30_SETS: tuple[str, ...] = (*_COMMON, STATES, OBJECTS, JOURNAL)
+#: Sets of an older (first-generation library) base, published by default.
+LEGACY_SETS: tuple[str, ...] = (*_COMMON, LEGACY_STATES)
+
+
+def make_sets() -> dict[str, EntitySet]:
+    """Empty entity sets, each with its natural order and indexes."""
+
+    def entity(name: str, sort: tuple[str, ...], **extra: object) -> EntitySet:
+        return EntitySet(name, frozenset(FIELDS[name]), sort, **extra)  # type: ignore[arg-type]
+
+    return {
+        USERS: entity(USERS, ("Code",)),
+        ORGANIZATIONS: entity(ORGANIZATIONS, ("Code",)),
+        COUNTERPARTIES: entity(COUNTERPARTIES, ("Code",)),
+        CONTRACTS: entity(CONTRACTS, ("Code",), index_fields=("Owner_Key",)),
+        SALES: entity(SALES, ("Date", "Number")),
+        OUTGOING: entity(OUTGOING, ("Date", "Number")),
+        INCOMING: entity(INCOMING, ("Date", "Number")),
+        STATES: entity(STATES, ("ДатаИзменения",), key_field="ЭлектронныйДокумент"),
+        OBJECTS: entity(OBJECTS, (), key_field=None, index_fields=("ЭлектронныйДокумент",)),
+        JOURNAL: entity(
+            JOURNAL, ("ДатаИзменения",), key_field=None, index_fields=("ЭлектронныйДокумент",)
+        ),
+        LEGACY_STATES: entity(LEGACY_STATES, (), key_field="ЭлектронныйДокумент"),
+    }

@@ -1,0 +1,255 @@
+"""The emulator's HTTP server: ``/<base>/odata/standard.odata/`` on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import collections
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from edo_rules.emulators.onec import _render
+from edo_rules.emulators.onec._base import OneCBase
+from edo_rules.emulators.onec._errors import ODataError, not_found_segment
+from edo_rules.emulators.onec._faults import Fault, Faults
+from edo_rules.emulators.onec._query import Query, parse_query, split_query
+
+_ENTITY = re.compile(r"^(?P<set>[^(]+)\(guid'(?P<key>[0-9a-fA-F-]{36})'\)$")
+
+
+class OneCEmulator:
+    """A running emulated 1C publication; use as a context manager or start()/stop().
+
+    ``publication`` is the name the base is published under (the first path
+    segment); ``faults`` are the knobs to make it misbehave.
+    """
+
+    def __init__(
+        self,
+        base: OneCBase | None = None,
+        *,
+        publication: str = "buh",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: Faults | None = None,
+    ):
+        self.base = base or OneCBase()
+        self.publication = publication
+        self.faults = faults or Faults()
+        self.requests: collections.deque[str] = collections.deque(maxlen=10000)
+        self.stopping = threading.Event()
+        self._first_done = False
+        self._server = ThreadingHTTPServer((host, port), _Handler)
+        self._server.daemon_threads = True
+        self._server.emulator = self  # type: ignore[attr-defined]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The server root, e.g. ``http://127.0.0.1:54321``."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def service_url(self) -> str:
+        return f"{self.url}/{self.publication}/odata/standard.odata/"
+
+    def start(self) -> OneCEmulator:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="onec-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until :meth:`stop` (or Ctrl-C)."""
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def inject(self, fault: Fault) -> Fault:
+        """Add a fault (see :class:`Fault`); returns it so a test can check ``hits``."""
+        return self.faults.add(fault)
+
+    def __enter__(self) -> OneCEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def first_request(self) -> bool:
+        """True once: the first data request pays the cold-start delay."""
+        if self._first_done:
+            return False
+        self._first_done = True
+        return True
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "Apache/2.4 1C-Enterprise-emulator"
+
+    @property
+    def emulator(self) -> OneCEmulator:
+        return self.server.emulator  # type: ignore[attr-defined,no-any-return]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the request log is kept in ``OneCEmulator.requests``."""
+
+    def do_GET(self) -> None:
+        self.emulator.requests.append(self.path)
+        parts = urlsplit(self.path)
+        raw_options = split_query(parts.query)
+        as_json = raw_options.get("$format", "").lower() in ("json", "application/json")
+        try:
+            self._dispatch(unquote(parts.path), parts.query, as_json)
+        except ODataError as error:
+            self._error(error, as_json)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a read timeout): nothing to answer
+
+    def _dispatch(self, path: str, raw_query: str, as_json: bool) -> None:
+        prefix = f"/{self.emulator.publication}/odata/standard.odata/"
+        if not path.startswith(prefix):
+            self._send(404, b"<html><body>404 Not Found</body></html>", "text/html")
+            return
+        if not self._authorized():
+            return
+        rest = path[len(prefix) :]
+        if rest in ("", "$metadata"):
+            self._service(rest, as_json)
+            return
+        match = _ENTITY.match(rest)
+        name = match.group("set") if match else rest
+        query = parse_query(raw_query)
+        if self._fault(name, query):
+            return
+        if match:
+            self._entity(name, match.group("key").lower(), as_json)
+            return
+        rows, count = self.emulator.base.query(name, query, self._login)
+        self._rows(name, rows, count, query)
+
+    # -- auth ----------------------------------------------------------------
+    def _authorized(self) -> bool:
+        header = self.headers.get("Authorization", "")
+        login = password = None
+        if header.startswith("Basic "):
+            try:
+                decoded = base64.b64decode(header[6:], validate=True).decode("utf-8")
+                login, _, password = decoded.partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                login = None
+        if login is None or not self.emulator.base.check_login(login, password or ""):
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="1C:Enterprise"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return False
+        self._login = login
+        return True
+
+    # -- answers ---------------------------------------------------------------
+    def _service(self, rest: str, as_json: bool) -> None:
+        base = self.emulator.base
+        names = sorted(base.published & set(base.sets))
+        if rest == "$metadata":
+            fields = {name: sorted(base.sets[name].fields) for name in names}
+            self._send(200, _render.metadata(fields), "application/xml")
+            return
+        value = [{"name": name, "url": name} for name in names]
+        body = {"odata.metadata": f"{self.emulator.service_url}$metadata", "value": value}
+        self._send(200, _render.json_body(body), "application/json")
+
+    def _entity(self, name: str, key: str, as_json: bool) -> None:
+        row = self.emulator.base.entity(name, key)
+        url = f"{self.emulator.service_url}$metadata#{name}/@Element"
+        if as_json:
+            self._send(200, _render.json_body({"odata.metadata": url, **row}), "application/json")
+        else:
+            self._send(
+                200,
+                _render.atom_feed(self.emulator.service_url, name, [row]),
+                "application/atom+xml",
+            )
+
+    def _rows(self, name: str, rows: list[dict[str, Any]], count: int | None, query: Query) -> None:
+        service = self.emulator.service_url
+        if not query.json:
+            self._send(200, _render.atom_feed(service, name, rows), "application/atom+xml")
+            return
+        body = _render.envelope(service, name, rows, count)
+        fault = getattr(self, "_body_fault", None)
+        if fault is not None:
+            body = _corrupt(fault, body)
+        self._send(200, body, "application/json;charset=utf-8")
+
+    def _error(self, error: ODataError, as_json: bool) -> None:
+        if as_json:
+            self._send(error.status, _render.json_error(error), "application/json;charset=utf-8")
+        else:
+            self._send(error.status, _render.xml_error(error), "application/xml;charset=utf-8")
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    # -- faults ------------------------------------------------------------------
+    def _fault(self, name: str, query: Query) -> bool:
+        """Apply the fault knobs; True when the answer has been sent already."""
+        emulator = self.emulator
+        if name not in emulator.base.published:
+            raise not_found_segment(name)
+        delay = emulator.faults.first_request_delay
+        if delay and emulator.first_request():
+            emulator.stopping.wait(delay)
+        _, fault = emulator.faults.next_request(name, query.skip)
+        self._body_fault: Fault | None = None
+        if fault is None:
+            return False
+        return self._apply(fault)
+
+    def _apply(self, fault: Fault) -> bool:
+        if fault.kind == "status500":
+            self._error(ODataError(500, "-1", "Внутренняя ошибка сервера 1С:Предприятия"), True)
+        elif fault.kind == "status503":
+            self._send(503, b"<html><body>503 Service Unavailable</body></html>", "text/html")
+        elif fault.kind == "html":
+            self._send(500, _render.html_error("Недостаточно памяти"), "text/html; charset=utf-8")
+        elif fault.kind == "hang":
+            self.emulator.stopping.wait(self.emulator.faults.hang_seconds)
+            return False
+        else:
+            self._body_fault = fault
+            return False
+        return True
+
+
+def _corrupt(fault: Fault, body: bytes) -> bytes:
+    if fault.kind == "truncated":
+        return body[: max(1, len(body) // 2)]
+    if fault.kind == "malformed":
+        return b'{"odata.metadata": "x", "value": [{"Ref_Key": ' + body[-40:]
+    if fault.kind == "control_char":
+        marker = b'"value": [{'
+        at = body.find(marker)
+        at = body.find(b': "', at if at >= 0 else 0)
+        return body if at < 0 else body[: at + 3] + b"\x01" + body[at + 3 :]
+    return fault.body

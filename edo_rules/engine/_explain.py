@@ -1,0 +1,307 @@
+"""``explain``: for one document, why each rule fires or not, with the arithmetic shown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from edo_rules.engine._due import LadderStep, WorkingCalendar, deliver, ladder, raw_due
+from edo_rules.engine._match import Check, static_checks, where_check
+from edo_rules.errors import StoreError
+from edo_rules.model import Document, Firing, StatusEvent
+from edo_rules.playbook.context import make_names
+from edo_rules.playbook.rules import Rule, StatusTrigger, TimeTrigger
+from edo_rules.store.base import episode_of
+
+if TYPE_CHECKING:
+    from edo_rules.engine.engine import Engine
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_WEEKEND_NAMES = {5: "Saturday", 6: "Sunday"}
+_SINCE_LABELS = {
+    "status_changed_at": "status changed",
+    "sent_at": "sent",
+    "our_signed_at": "signed by us",
+    "counterparty_signed_at": "signed by the counterparty",
+    "rejected_at": "rejected",
+    "revoked_at": "revoked",
+    "synced_at": "synced",
+}
+_MAX_LISTED_DAYS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class StepExplanation:
+    """One ladder position: when it is due, how that was computed, and its state."""
+
+    name: str
+    due_at: datetime
+    arithmetic: str  # "sent Fri 26.04.2024; 3 working days: … → due Mon 06.05 00:00"
+    state: str  # "fired", "skipped", "due", "not yet due"
+    firing: Firing | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventExplanation:
+    event: StatusEvent
+    state: str  # "fired", "historical", "before the rule", "pending", "does not match"
+    firing: Firing | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleExplanation:
+    rule_key: str
+    description: str | None
+    matches: bool
+    checks: tuple[Check, ...]
+    note: str | None = None  # e.g. "sent_at is not set: the ladder has not started"
+    steps: tuple[StepExplanation, ...] = ()
+    events: tuple[EventExplanation, ...] = ()
+    fired: tuple[Firing, ...] = ()  # every firing of this rule for the document
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """The answer of ``Engine.explain``; :meth:`render` gives the readable text."""
+
+    document: Document
+    now: datetime
+    rules: tuple[RuleExplanation, ...]
+
+    def render(self) -> str:
+        doc = self.document
+        lines = [
+            f"{doc.title} (id {doc.id}), status {doc.status.value},"
+            f" counterparty {doc.counterparty.name}; at {self.now.isoformat()}"
+        ]
+        for rule in self.rules:
+            lines.append("")
+            lines.extend(_render_rule(rule))
+        return "\n".join(lines)
+
+
+# -- building ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    """The document being explained, with what the store knows about it."""
+
+    cal: WorkingCalendar
+    doc: Document
+    now: datetime
+    firings: list[Firing]
+    cursors: dict[str, int]
+    history: list[StatusEvent]
+
+
+def explain_document(engine: Engine, document_id: str, now: datetime) -> Explanation:
+    doc = engine.store.get_document(document_id)
+    if doc is None:
+        raise StoreError(
+            f"no document with id {document_id!r} in the store."
+            "\nWhat to do: check the id (1C Ref_Key); run a sync if it is new."
+        )
+    subject = _Subject(
+        engine.calendar,
+        doc,
+        now,
+        engine.store.firings_for(document_id),
+        engine.store.event_cursors(),
+        engine.store.history(document_id),
+    )
+    return Explanation(doc, now, tuple(_explain_rule(subject, rule) for rule in engine.rules))
+
+
+def _explain_rule(subject: _Subject, rule: Rule) -> RuleExplanation:
+    trigger, doc = rule.trigger, subject.doc
+    since = getattr(doc, trigger.since) if isinstance(trigger, TimeTrigger) else None
+    checks = static_checks(doc, rule.match)
+    where = where_check(
+        rule.match,
+        lambda: make_names(
+            doc, now=subject.now, calendar=subject.cal, since=since, step="explain", rule=rule
+        ),
+    )
+    checks += [where] if where is not None else []
+    matches = all(check.passed for check in checks)
+    mine = tuple(f for f in subject.firings if f.rule_key == rule.key)
+    base = RuleExplanation(rule.key, rule.description, matches, tuple(checks), fired=mine)
+    if isinstance(trigger, TimeTrigger):
+        return _explain_time(subject, rule, trigger, base)
+    cursor = subject.cursors.get(rule.key)
+    return replace(base, events=_explain_events(subject, trigger, base, cursor))
+
+
+def _explain_time(
+    subject: _Subject, rule: Rule, trigger: TimeTrigger, base: RuleExplanation
+) -> RuleExplanation:
+    since = getattr(subject.doc, trigger.since)
+    if since is None:
+        return replace(base, note=f"{trigger.since} is not set: the ladder has not started")
+    episode = episode_of(since)
+    recorded = {f.step: f for f in base.fired if f.episode == episode}
+    steps = []
+    for position in ladder(trigger.steps, trigger.repeat):
+        raw = raw_due(since, position, trigger.repeat, rule.timezone, subject.cal)
+        due = deliver(raw, rule.working_hours, rule.timezone, subject.cal)
+        text = _arithmetic(subject.cal, rule, position, since, (raw, due))
+        firing = recorded.get(position.name)
+        state = _state(firing, due, subject.now)
+        steps.append(StepExplanation(position.name, due, text, state, firing))
+    return replace(base, steps=tuple(steps))
+
+
+def _state(firing: Firing | None, due: datetime, now: datetime) -> str:
+    if firing is not None:
+        return "skipped" if firing.skipped else "fired"
+    return "due" if due <= now else "not yet due"
+
+
+def _explain_events(
+    subject: _Subject, trigger: StatusTrigger, base: RuleExplanation, cursor: int | None
+) -> tuple[EventExplanation, ...]:
+    by_episode = {f.episode: f for f in base.fired if f.step == "event"}
+    result = []
+    for event in subject.history:
+        if not _event_matches(trigger, event):
+            continue
+        firing = by_episode.get(str(event.id))
+        state = _event_state(event, firing, cursor, base.matches)
+        result.append(EventExplanation(event, state, firing))
+    return tuple(result)
+
+
+def _event_matches(trigger: StatusTrigger, event: StatusEvent) -> bool:
+    to_ok = trigger.to_statuses is None or event.to_status in trigger.to_statuses
+    from_ok = trigger.from_statuses is None or event.from_status in trigger.from_statuses
+    return to_ok and from_ok
+
+
+def _event_state(
+    event: StatusEvent, firing: Firing | None, cursor: int | None, matches: bool
+) -> str:
+    if firing is not None:
+        return "fired"
+    if event.historical:
+        return "historical"
+    if cursor is None or (event.id is not None and event.id <= cursor):
+        return "before the rule"
+    return "pending" if matches else "does not match"
+
+
+# -- arithmetic text ---------------------------------------------------------------------
+
+
+def _day(day: date, cal: WorkingCalendar, *, year: bool = False) -> str:
+    text = f"{_WEEKDAYS[day.weekday()]} {day:%d.%m}" + (f".{day:%Y}" if year else "")
+    if day.weekday() in _WEEKEND_NAMES and cal.is_working_day(day):
+        text += f" (working {_WEEKEND_NAMES[day.weekday()]})"
+    return text
+
+
+def _moment(moment: datetime, rule: Rule) -> str:
+    local = moment.astimezone(rule.timezone)
+    return f"{_WEEKDAYS[local.weekday()]} {local:%d.%m %H:%M}"
+
+
+def _listed(days: list[str]) -> str:
+    if len(days) > _MAX_LISTED_DAYS:
+        days = [*days[:3], "…", *days[-2:]]
+    return ", ".join(days)
+
+
+def _counted_days(cal: WorkingCalendar, start: date, amount: int, working: bool) -> list[str]:
+    if working:
+        return [_day(cal.add_working_days(start, k), cal) for k in range(1, amount + 1)]
+    return [_day(date.fromordinal(start.toordinal() + k), cal) for k in range(1, amount + 1)]
+
+
+def _arithmetic(
+    cal: WorkingCalendar,
+    rule: Rule,
+    position: LadderStep,
+    since: datetime,
+    moments: tuple[datetime, datetime],
+) -> str:
+    """The due moment with its arithmetic, e.g.
+
+    "sent Fri 26.04.2024; 3 working days: Sat 27.04 (working Saturday), Thu 02.05,
+    Fri 03.05 → due Mon 06.05 00:00".
+    """
+    assert isinstance(rule.trigger, TimeTrigger)
+    trigger, (raw, due) = rule.trigger, moments
+    label = _SINCE_LABELS.get(trigger.since, trigger.since)
+    local = since.astimezone(rule.timezone)
+    after = position.step.after
+    text = f"{label} {_day(local.date(), cal, year=True)}"
+    if after.unit in ("working_days", "days"):
+        days = _counted_days(cal, local.date(), after.amount, after.unit == "working_days")
+        text += f"; {after.text}: {_listed(days)}"
+    else:
+        text += f" {local:%H:%M}; {after.text}"
+    if position.repeat_index and trigger.repeat is not None:
+        plain = LadderStep(position.step.name, position.step)
+        step_due = raw_due(since, plain, None, rule.timezone, cal)
+        text += (
+            f" → {position.step.name} due {_moment(step_due, rule)};"
+            f" repeat {position.repeat_index} × {trigger.repeat.every.text}"
+        )
+    text += f" → due {_moment(raw, rule)}"
+    if due != raw:
+        text += f"; outside working hours → delivered {_moment(due, rule)}"
+    return text
+
+
+# -- rendering --------------------------------------------------------------------------
+
+
+def _render_rule(rule: RuleExplanation) -> list[str]:
+    title = rule.rule_key + (f" — {rule.description}" if rule.description else "")
+    lines = [title, f"  match: {'yes' if rule.matches else 'no'}"]
+    lines += [f"    {'✓' if c.passed else '✗'} {c.detail}" for c in rule.checks]
+    if rule.note:
+        lines.append(f"  {rule.note}")
+    for step in rule.steps:
+        lines.append(f"  {step.name}: {step.arithmetic}")
+        lines.append(f"    {_step_state(step, rule.matches)}")
+    for item in rule.events:
+        event = item.event
+        lines.append(
+            f"  event #{event.id} {event.at.isoformat()}:"
+            f" {event.from_status or '—'} → {event.to_status}: {_event_text(item)}"
+        )
+    if rule.fired:
+        lines.append("  ledger:")
+        lines += [f"    {_firing_text(f)}" for f in rule.fired]
+    return lines
+
+
+def _step_state(step: StepExplanation, matches: bool) -> str:
+    if step.firing is not None:
+        verb = "skipped (catch-up)" if step.firing.skipped else "fired"
+        return f"{verb} at {step.firing.fired_at.isoformat()}"
+    if step.state == "due":
+        return "due: fires at the next tick" if matches else "due, but the document does not match"
+    return "not yet due"
+
+
+def _event_text(item: EventExplanation) -> str:
+    texts = {
+        "historical": "history from the first sync: never fires",
+        "before the rule": "recorded before the rule was first evaluated: never fires",
+        "pending": "fires at the next tick",
+        "does not match": "the document does not match",
+    }
+    if item.firing is not None:
+        return f"fired at {item.firing.fired_at.isoformat()}"
+    return texts[item.state]
+
+
+def _firing_text(firing: Firing) -> str:
+    verb = "skipped" if firing.skipped else "fired"
+    return (
+        f"{firing.step} episode {firing.episode}: {verb} at {firing.fired_at.isoformat()}"
+        f" (due {firing.due_at.isoformat()}, playbook {firing.playbook_hash[:12]})"
+    )

@@ -1,0 +1,94 @@
+"""A rule's ``match`` as small predicates: pushed down to the store, re-checked, explained.
+
+Each predicate says whether a document passes and why not, with the values,
+so that ``explain`` can show exactly which one failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from edo_rules.model import Document
+from edo_rules.playbook.rules import Match
+from edo_rules.store.base import DocumentFilter
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """The verdict of one predicate on one document."""
+
+    name: str  # "kind", "status", "direction", "counterparty_inn", "amount", "where"
+    passed: bool
+    detail: str  # e.g. "status is 'signed', expected one of: sent"
+
+
+def document_filter(match: Match) -> DocumentFilter:
+    """The part of ``match`` that the store evaluates in its indexed query."""
+    return DocumentFilter(
+        kinds=match.kinds,
+        statuses=match.statuses,
+        directions=match.directions,
+        counterparty_inns=match.counterparty_inns,
+        amount_min=match.amount_min,
+        amount_max=match.amount_max,
+    )
+
+
+def _one_of(name: str, value: str | None, allowed: frozenset[Any] | None) -> Check | None:
+    if allowed is None:
+        return None
+    expected = ", ".join(sorted(str(item) for item in allowed))
+    passed = value is not None and value in {str(item) for item in allowed}
+    shown = "not set" if value is None else f"is {value!r}"
+    return Check(name, passed, f"{name} {shown}, expected one of: {expected}")
+
+
+def _amount(doc: Document, match: Match) -> Check | None:
+    low, high = match.amount_min, match.amount_max
+    if low is None and high is None:
+        return None
+    wanted = " and ".join(
+        part
+        for part in (
+            None if low is None else f">= {low}",
+            None if high is None else f"<= {high}",
+        )
+        if part
+    )
+    amount = doc.amount
+    passed = amount is not None and (low is None or amount >= low)
+    passed = passed and (high is None or amount is None or amount <= high)
+    shown = "not set" if amount is None else f"is {amount}"
+    return Check("amount", passed, f"amount {shown}, expected {wanted}")
+
+
+def static_checks(doc: Document, match: Match) -> list[Check]:
+    """The pushed-down predicates, evaluated in Python (for explain)."""
+    checks = [
+        _one_of("kind", doc.kind.value, match.kinds),
+        _one_of("status", doc.status.value, match.statuses),
+        _one_of("direction", doc.direction.value, match.directions),
+        _one_of("counterparty_inn", doc.counterparty.inn, match.counterparty_inns),
+        _amount(doc, match),
+    ]
+    return [check for check in checks if check is not None]
+
+
+def where_check(match: Match, names_for: Callable[[], Mapping[str, Any]]) -> Check | None:
+    """Run the ``where`` expression; a failure is a failed check carrying the error text."""
+    if match.where is None:
+        return None
+    try:
+        value = match.where.evaluate(names_for())
+    except Exception as exc:  # admin code: any failure is this document's failure
+        return Check("where", False, f"where {match.where.source!r} failed: {exc}")
+    verdict = "true" if value else "false"
+    return Check("where", bool(value), f"where {match.where.source!r} is {verdict}")
+
+
+def amount_in_range(doc: Document, match: Match) -> bool:
+    """The exact Decimal re-check of the amount bounds (the store compares floats)."""
+    check = _amount(doc, match)
+    return check is None or check.passed

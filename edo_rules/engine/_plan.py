@@ -1,0 +1,281 @@
+"""Planning one tick: which firings (and skipped firings) each rule produces at ``now``.
+
+Time rules ask the store one indexed query per ladder position (the documents
+whose *latest* due position is that one and which have no firing for it);
+event rules ask for the status events recorded after the rule's cursor. Only
+the candidates are looked at in Python (the ``where`` expression, the exact
+amount bounds, the catch-up policy and the templates).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import Any, TypeVar
+
+from edo_rules.engine._due import (
+    LadderStep,
+    WorkingCalendar,
+    cutoff,
+    deliver,
+    ladder,
+    raw_due,
+    since_bound,
+)
+from edo_rules.engine._match import amount_in_range, document_filter
+from edo_rules.model import ActionRequest, Document, Firing, StatusEvent
+from edo_rules.playbook.context import make_names, render_params
+from edo_rules.playbook.rules import ActionSpec, CatchUp, Rule, StatusTrigger, TimeTrigger
+from edo_rules.store.base import DueQuery, EventQuery, Store, episode_of
+
+_CHUNK = 500
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedFiring:
+    """A firing and the action requests it puts in the outbox (none when skipped)."""
+
+    firing: Firing
+    requests: tuple[ActionRequest, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFailure:
+    """A document skipped for one rule because its ``where`` or a template failed."""
+
+    rule_key: str
+    document_id: str
+    message: str
+
+
+@dataclass(slots=True)
+class TickPlan:
+    """What one evaluation decided; filled rule by rule."""
+
+    store: Store
+    calendar: WorkingCalendar
+    now: datetime
+    cursors: dict[str, int]
+    max_event_id: int
+    firings: list[PlannedFiring] = field(default_factory=list)
+    failures: list[DocumentFailure] = field(default_factory=list)
+    new_cursors: dict[str, int] = field(default_factory=dict)
+
+
+def idempotency_key(rule_key: str, document_id: str, step: str, episode: str, index: int) -> str:
+    """Deterministic per (rule, document, step, episode, action index): safe to re-send."""
+    text = "\x1f".join((rule_key, document_id, step, episode, str(index)))
+    return "edo-" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _names(plan: TickPlan, rule: Rule, doc: Document, since: datetime | None, step: str) -> Any:
+    return make_names(doc, now=plan.now, calendar=plan.calendar, since=since, step=step, rule=rule)
+
+
+def _passes_where(
+    plan: TickPlan, rule: Rule, doc: Document, since: datetime | None, step: str
+) -> bool:
+    """Run ``where``; a failure is reported for this document and counts as "no"."""
+    if not amount_in_range(doc, rule.match):
+        return False
+    if rule.match.where is None:
+        return True
+    try:
+        return bool(rule.match.where.evaluate(_names(plan, rule, doc, since, step)))
+    except Exception as exc:  # admin code: one bad document never stops the others
+        plan.failures.append(DocumentFailure(rule.key, doc.id, str(exc)))
+        return False
+
+
+def _requests(
+    plan: TickPlan,
+    rule: Rule,
+    doc: Document,
+    firing: Firing,
+    actions: Sequence[ActionSpec],
+) -> tuple[ActionRequest, ...]:
+    trigger = rule.trigger
+    since = getattr(doc, trigger.since) if isinstance(trigger, TimeTrigger) else firing.due_at
+    names = _names(plan, rule, doc, since, firing.step)
+    return tuple(
+        ActionRequest(
+            action=spec.name,
+            params=render_params(spec.params, names),
+            idempotency_key=idempotency_key(rule.key, doc.id, firing.step, firing.episode, index),
+            document_id=doc.id,
+            rule_key=rule.key,
+            created_at=plan.now,
+        )
+        for index, spec in enumerate(actions)
+    )
+
+
+def _add(
+    plan: TickPlan,
+    rule: Rule,
+    doc: Document,
+    fire: Sequence[tuple[Firing, Sequence[ActionSpec]]],
+) -> None:
+    """Add a document's firings for one rule, all or none (a failing template drops all)."""
+    try:
+        planned = [
+            PlannedFiring(
+                firing, () if firing.skipped else _requests(plan, rule, doc, firing, acts)
+            )
+            for firing, acts in fire
+        ]
+    except Exception as exc:  # a template failed on this document
+        plan.failures.append(DocumentFailure(rule.key, doc.id, str(exc)))
+        return
+    plan.firings.extend(planned)
+
+
+# -- time rules ---------------------------------------------------------------------------
+
+
+def _catch_up(due: list[int], policy: CatchUp) -> tuple[list[int], list[int]]:
+    """Split the unrecorded due positions into (fire, skip).
+
+    One position is the normal progression of the ladder. Several mean some
+    were missed (downtime, or a document imported late): the rule's policy
+    decides.
+    """
+    if len(due) <= 1 or policy is CatchUp.ALL:
+        return due, []
+    if policy is CatchUp.LATEST:
+        return due[-1:], due[:-1]
+    return [], due
+
+
+@dataclass(frozen=True, slots=True)
+class _Ladder:
+    """A time rule's ladder at this tick: positions and their ``since`` bounds."""
+
+    rule: Rule
+    trigger: TimeTrigger
+    positions: tuple[LadderStep, ...]
+    bounds: tuple[datetime, ...]  # position i is due  ⇔  since < bounds[i]
+    playbook_hash: str
+
+
+def plan_time_rule(plan: TickPlan, rule: Rule, trigger: TimeTrigger, playbook_hash: str) -> None:
+    """Add the firings of a time rule: one store query per ladder position."""
+    tz, cal = rule.timezone, plan.calendar
+    positions = ladder(trigger.steps, trigger.repeat)
+    limit = cutoff(plan.now, rule.working_hours, tz, cal)
+    bounds = tuple(since_bound(limit, pos, trigger.repeat, tz, cal) for pos in positions)
+    state = _Ladder(rule, trigger, positions, bounds, playbook_hash)
+    flt = document_filter(rule.match)
+    for j, position in enumerate(positions):
+        # Documents whose latest due position is j: due for j, not for any later one.
+        floor = max(bounds[j + 1 :], default=None)
+        if floor is not None and floor >= bounds[j]:
+            continue
+        query = DueQuery(rule.key, position.name, trigger.since, bounds[j], floor, flt)
+        for chunk in _chunks(plan.store.due_candidates(query), _CHUNK):
+            _plan_chunk(plan, state, j, chunk)
+
+
+def _plan_chunk(plan: TickPlan, state: _Ladder, latest: int, docs: list[Document]) -> None:
+    rule = state.rule
+    keep: list[tuple[Document, datetime]] = []
+    for doc in docs:
+        since = getattr(doc, state.trigger.since)
+        name = state.positions[latest].name
+        if since is not None and _passes_where(plan, rule, doc, since, name):
+            keep.append((doc, since))
+    keys = [(doc.id, episode_of(since)) for doc, since in keep]
+    recorded = plan.store.recorded_steps(rule.key, keys)
+    for (doc, since), key in zip(keep, keys, strict=True):
+        done = recorded.get(key, frozenset())
+        due = [
+            i
+            for i in range(latest + 1)
+            if state.positions[i].name not in done and since < state.bounds[i]
+        ]
+        fire, skip = _catch_up(due, rule.catch_up)
+        firings = [
+            (
+                _time_firing(plan, state, state.positions[i], doc, skipped=i in skip),
+                state.positions[i].step.actions,
+            )
+            for i in sorted(fire + skip)
+        ]
+        _add(plan, rule, doc, firings)
+
+
+def _time_firing(
+    plan: TickPlan, state: _Ladder, position: LadderStep, doc: Document, *, skipped: bool
+) -> Firing:
+    rule, trigger, cal = state.rule, state.trigger, plan.calendar
+    since: datetime = getattr(doc, trigger.since)
+    raw = raw_due(since, position, trigger.repeat, rule.timezone, cal)
+    return Firing(
+        rule_key=rule.key,
+        document_id=doc.id,
+        step=position.name,
+        episode=episode_of(since),
+        due_at=deliver(raw, rule.working_hours, rule.timezone, cal),
+        fired_at=plan.now,
+        playbook_hash=state.playbook_hash,
+        skipped=skipped,
+    )
+
+
+# -- event rules --------------------------------------------------------------------------
+
+
+def plan_event_rule(plan: TickPlan, rule: Rule, trigger: StatusTrigger, playbook_hash: str) -> None:
+    """Add the firings of an event rule: once per new, non-historical matching event.
+
+    A rule seen for the first time only records its cursor (the newest event
+    id): it reacts to events recorded after it was first evaluated, never to
+    older ones. With a working-hours window, events wait (the cursor stays)
+    until the window is open.
+    """
+    cursor = plan.cursors.get(rule.key)
+    if cursor is None:
+        plan.new_cursors[rule.key] = plan.max_event_id
+        return
+    tz, cal = rule.timezone, plan.calendar
+    if cutoff(plan.now, rule.working_hours, tz, cal) != plan.now:
+        return
+    query = EventQuery(
+        rule.key,
+        cursor,
+        plan.max_event_id,
+        trigger.from_statuses,
+        trigger.to_statuses,
+        document_filter(rule.match),
+    )
+    for event, doc in plan.store.event_candidates(query):
+        if _passes_where(plan, rule, doc, event.at, "event"):
+            _add(
+                plan,
+                rule,
+                doc,
+                [(_event_firing(plan, rule, event, playbook_hash), trigger.actions)],
+            )
+    plan.new_cursors[rule.key] = plan.max_event_id
+
+
+def _event_firing(plan: TickPlan, rule: Rule, event: StatusEvent, playbook_hash: str) -> Firing:
+    return Firing(
+        rule_key=rule.key,
+        document_id=event.document_id,
+        step="event",
+        episode=str(event.id),
+        due_at=event.at,
+        fired_at=plan.now,
+        playbook_hash=playbook_hash,
+    )

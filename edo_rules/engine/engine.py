@@ -1,0 +1,133 @@
+"""The rules engine: evaluate playbooks against the store at an injected ``now``.
+
+``Engine(store, playbooks, calendar).evaluate(now)`` decides which rules are
+due for which documents and writes the firings and their action requests to
+the outbox in one transaction. The ledger's unique key (rule, document, step,
+episode) makes evaluation idempotent: a second call at the same or a later
+time adds only what became due since. Nothing is kept in memory between
+calls, so a new Engine on the same store continues exactly where the last one
+stopped. See ``docs/engine.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from edo_rules.engine._due import WorkingCalendar
+from edo_rules.engine._explain import Explanation, explain_document
+from edo_rules.engine._plan import (
+    DocumentFailure,
+    PlannedFiring,
+    TickPlan,
+    plan_event_rule,
+    plan_time_rule,
+)
+from edo_rules.errors import EdoRulesError
+from edo_rules.model import ActionRequest, Firing
+from edo_rules.playbook.rules import Playbook, Rule, TimeTrigger
+from edo_rules.store.base import Store
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationResult:
+    """What one evaluation recorded (or, in a dry run, would record)."""
+
+    now: datetime
+    dry_run: bool
+    fired: tuple[PlannedFiring, ...]  # acted on: each with its action requests
+    skipped: tuple[Firing, ...]  # recorded as skipped by the catch-up policy
+    failures: tuple[DocumentFailure, ...]  # documents skipped because `where`/a template failed
+
+    @property
+    def requests(self) -> tuple[ActionRequest, ...]:
+        return tuple(request for planned in self.fired for request in planned.requests)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "fired": len(self.fired),
+            "skipped": len(self.skipped),
+            "requests": len(self.requests),
+            "failures": len(self.failures),
+        }
+
+
+class Engine:
+    """Evaluates compiled playbooks against a :class:`~edo_rules.store.base.Store`.
+
+    ``calendar`` is normally :class:`edo_rules.calendar.ProductionCalendar`.
+    Raises :class:`~edo_rules.errors.StoreError` when the store fails (nothing
+    is then recorded) and :class:`~edo_rules.errors.EdoRulesError` for rule keys
+    defined twice; a ``where`` or template failing on one document is reported
+    in the result and never stops the others.
+    """
+
+    def __init__(self, store: Store, playbooks: Sequence[Playbook], calendar: WorkingCalendar):
+        self.store = store
+        self.playbooks = tuple(playbooks)
+        self.calendar = calendar
+        self._rules = self._index(self.playbooks)
+
+    @staticmethod
+    def _index(playbooks: Sequence[Playbook]) -> dict[str, tuple[Rule, str]]:
+        rules: dict[str, tuple[Rule, str]] = {}
+        for playbook in playbooks:
+            for rule in playbook.rules:
+                if rule.key in rules:
+                    raise EdoRulesError(
+                        f"rule {rule.key} is defined twice (in {rules[rule.key][0].location.file}"
+                        f" and {rule.location.file}); give one of the playbooks another name"
+                    )
+                rules[rule.key] = (rule, playbook.content_hash)
+        return rules
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(rule for rule, _ in self._rules.values())
+
+    def evaluate(self, now: datetime, *, dry_run: bool = False) -> EvaluationResult:
+        """Record the firings due at ``now`` (``dry_run``: compute them, record nothing)."""
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        plan = TickPlan(
+            store=self.store,
+            calendar=self.calendar,
+            now=now,
+            cursors=self.store.event_cursors(),
+            max_event_id=self.store.max_event_id(),
+        )
+        for rule, playbook_hash in self._rules.values():
+            if isinstance(rule.trigger, TimeTrigger):
+                plan_time_rule(plan, rule, rule.trigger, playbook_hash)
+            else:
+                plan_event_rule(plan, rule, rule.trigger, playbook_hash)
+        planned = plan.firings
+        if not dry_run:
+            planned = self._record(plan)
+        return EvaluationResult(
+            now=now,
+            dry_run=dry_run,
+            fired=tuple(p for p in planned if not p.firing.skipped),
+            skipped=tuple(p.firing for p in planned if p.firing.skipped),
+            failures=tuple(plan.failures),
+        )
+
+    def _record(self, plan: TickPlan) -> list[PlannedFiring]:
+        pairs = [(p.firing, p.requests) for p in plan.firings]
+        added = self.store.record_firings(pairs, event_cursors=plan.new_cursors)
+        by_key = {_ledger_key(f): f for f in added}
+        return [
+            PlannedFiring(by_key[_ledger_key(p.firing)], p.requests)
+            for p in plan.firings
+            if _ledger_key(p.firing) in by_key
+        ]
+
+    def explain(self, document_id: str, now: datetime) -> Explanation:
+        """Why each rule does or does not fire for one document at ``now`` (read-only)."""
+        return explain_document(self, document_id, now)
+
+
+def _ledger_key(firing: Firing) -> tuple[str, str, str, str]:
+    return (firing.rule_key, firing.document_id, firing.step, firing.episode)

@@ -1,0 +1,361 @@
+"""Located, schema-checked data → frozen :class:`~edo_rules.playbook.rules.Playbook`.
+
+The compiler runs even when the schema found problems, so that one pass
+reports everything: it skips nodes of the wrong type (the schema has already
+said so) and checks what the schema cannot: durations, expressions,
+templates, action names and parameters, the shape of ``when``, duplicate ids,
+time zones and step order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Final, TypeVar
+from zoneinfo import ZoneInfo, available_timezones
+
+from edo_rules.errors import Problem
+from edo_rules.model import Direction, Kind, Status
+from edo_rules.playbook._actions import ActionChecker
+from edo_rules.playbook._text import did_you_mean
+from edo_rules.playbook._yaml import LocatedData, NodePath, format_path
+from edo_rules.playbook.durations import DurationSyntaxError, parse_duration
+from edo_rules.playbook.expressions import (
+    CompiledExpression,
+    ExpressionCheckError,
+    compile_expression,
+)
+from edo_rules.playbook.rules import (
+    ActionSpec,
+    CatchUp,
+    Duration,
+    Location,
+    Match,
+    Playbook,
+    Repeat,
+    Rule,
+    StatusTrigger,
+    Step,
+    TimeTrigger,
+    WorkingHours,
+)
+
+DEFAULT_TIMEZONE: Final = "Europe/Moscow"
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+class PlaybookCompiler:
+    """Compiles one located playbook, collecting every problem in ``problems``."""
+
+    def __init__(self, located: LocatedData, *, content_hash: str, require_adapters: bool = True):
+        self.located = located
+        self.content_hash = content_hash
+        self.problems: list[Problem] = []
+        self.actions = ActionChecker(located, self.problems, require_adapters=require_adapters)
+        self.playbook_name = "?"
+
+    # -- helpers ---------------------------------------------------------------
+    def report(self, path: NodePath, message: str, *, key: bool = False) -> None:
+        self.problems.append(self.located.problem(path, message, key=key))
+
+    def location(self, path: NodePath) -> Location:
+        mark = self.located.mark(path)
+        return Location(self.located.file, mark.line, mark.column)
+
+    def get(self, path: NodePath) -> Any:
+        node: Any = self.located.data
+        for part in path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
+
+    def mapping(self, path: NodePath) -> Mapping[str, Any]:
+        node = self.get(path)
+        return node if isinstance(node, dict) else {}
+
+    def items(self, path: NodePath) -> Iterator[tuple[NodePath, Any]]:
+        node = self.get(path)
+        for index, item in enumerate(node if isinstance(node, list) else []):
+            yield (*path, index), item
+
+    # -- playbook ------------------------------------------------------------
+    def compile(self) -> Playbook | None:
+        """The playbook, or None when the root is not a mapping (already reported)."""
+        root = self.get(())
+        if not isinstance(root, dict):
+            return None
+        name = root.get("name")
+        self.playbook_name = name if isinstance(name, str) else "?"
+        defaults = self._defaults()
+        rules = [self._rule(path, defaults) for path, _ in self.items(("rules",))]
+        self._check_duplicate_ids()
+        version = root.get("version")
+        return Playbook(
+            name=self.playbook_name,
+            version=version if isinstance(version, int) else 1,
+            description=_str_or_none(root.get("description")),
+            rules=tuple(r for r in rules if r is not None),
+            path=self.located.file,
+            content_hash=self.content_hash,
+        )
+
+    def _defaults(self) -> _Defaults:
+        return _Defaults(
+            timezone=self._timezone(("timezone",)) or ZoneInfo(DEFAULT_TIMEZONE),
+            working_hours=self._working_hours(("working_hours",)),
+            catch_up=self._enum(("catch_up",), CatchUp) or CatchUp.LATEST,
+        )
+
+    def _check_duplicate_ids(self) -> None:
+        seen: dict[str, int] = {}
+        for path, rule in self.items(("rules",)):
+            rule_id = rule.get("id") if isinstance(rule, dict) else None
+            if not isinstance(rule_id, str):
+                continue
+            if rule_id in seen:
+                first = self.located.mark(("rules", seen[rule_id], "id")).line
+                self.report((*path, "id"), f"duplicate rule id {rule_id!r} (first at line {first})")
+            else:
+                seen[rule_id] = int(path[-1])
+
+    # -- rules ---------------------------------------------------------------
+    def _rule(self, path: NodePath, defaults: _Defaults) -> Rule | None:
+        data = self.mapping(path)
+        rule_id = data.get("id")
+        rule_key = f"{self.playbook_name}/{rule_id}"
+        match = self._match((*path, "match"), rule_key)
+        trigger = self._trigger(path, rule_key)
+        if not isinstance(rule_id, str) or trigger is None:
+            return None
+        return Rule(
+            id=rule_id,
+            playbook=self.playbook_name,
+            description=_str_or_none(data.get("description")),
+            match=match,
+            trigger=trigger,
+            catch_up=self._enum((*path, "catch_up"), CatchUp) or defaults.catch_up,
+            timezone=self._timezone((*path, "timezone")) or defaults.timezone,
+            working_hours=self._working_hours((*path, "working_hours")) or defaults.working_hours,
+            location=self.location(path),
+        )
+
+    def _match(self, path: NodePath, rule_key: str) -> Match:
+        amount = self.mapping((*path, "amount"))
+        amount_min, amount_max = _decimal(amount.get("min")), _decimal(amount.get("max"))
+        for bound in ("min", "max"):
+            if isinstance(amount.get(bound), float) and not math.isfinite(amount[bound]):
+                self.report((*path, "amount", bound), "the amount must be a finite number")
+        if amount_min is not None and amount_max is not None and amount_min > amount_max:
+            self.report((*path, "amount"), "amount.min is greater than amount.max")
+        return Match(
+            kinds=self._enum_set((*path, "kind"), Kind),
+            statuses=self._enum_set((*path, "status"), Status),
+            directions=self._enum_set((*path, "direction"), Direction),
+            counterparty_inns=self._str_set((*path, "counterparty", "inn")),
+            amount_min=amount_min,
+            amount_max=amount_max,
+            where=self._expression((*path, "where"), rule_key),
+        )
+
+    def _expression(self, path: NodePath, rule_key: str) -> CompiledExpression | None:
+        source = self.get(path)
+        if not isinstance(source, str):
+            return None
+        try:
+            return compile_expression(
+                source, location=self.location(path), path=format_path(path), rule_key=rule_key
+            )
+        except ExpressionCheckError as exc:
+            self.report(path, f"invalid expression {_clip(source)}: {exc}")
+            return None
+
+    # -- triggers --------------------------------------------------------------
+    def _trigger(self, path: NodePath, rule_key: str) -> TimeTrigger | StatusTrigger | None:
+        when = self.mapping((*path, "when"))
+        timed = "after" in when or "since" in when
+        if timed and "status_changed" in when:
+            self.report(
+                (*path, "when"),
+                "use either 'after' + 'since' (a time rule) or "
+                "'status_changed' (an event rule), not both",
+            )
+            return None
+        if "status_changed" in when:
+            return self._status_trigger(path, rule_key)
+        if timed:
+            return self._time_trigger(path, rule_key)
+        if isinstance(self.get((*path, "when")), dict) and when:
+            self.report((*path, "when"), "a rule needs 'after' + 'since' or 'status_changed'")
+        return None
+
+    def _status_trigger(self, path: NodePath, rule_key: str) -> StatusTrigger | None:
+        for extra in ("escalate", "repeat"):
+            if extra in self.mapping(path):
+                self.report(
+                    (*path, extra),
+                    f"'{extra}' applies to time rules only (when: {{after: …, since: …}})",
+                    key=True,
+                )
+        change = (*path, "when", "status_changed")
+        actions = self.actions.action_list((*path, "do"), rule_key)
+        if actions is None:
+            return None
+        return StatusTrigger(
+            from_statuses=self._enum_set((*change, "from"), Status),
+            to_statuses=self._enum_set((*change, "to"), Status),
+            actions=actions,
+        )
+
+    def _time_trigger(self, path: NodePath, rule_key: str) -> TimeTrigger | None:
+        when = self.mapping((*path, "when"))
+        for needed in ("after", "since"):
+            if needed not in when:
+                self.report(
+                    (*path, "when"),
+                    f"a time rule needs '{needed}' too "
+                    "(e.g. after: 3 working days, since: sent_at)",
+                )
+        steps = self._steps(path, rule_key)
+        repeat = self._repeat((*path, "repeat"))
+        since = when.get("since")
+        if steps is None or not isinstance(since, str):
+            return None
+        return TimeTrigger(since=since, steps=steps, repeat=repeat)
+
+    def _steps(self, path: NodePath, rule_key: str) -> tuple[Step, ...] | None:
+        first = self._step("do", (*path, "when", "after"), (*path, "do"), rule_key)
+        steps = [first]
+        for index, (step_path, _) in enumerate(self.items((*path, "escalate")), start=1):
+            after, do = (*step_path, "after"), (*step_path, "do")
+            steps.append(self._step(f"escalate[{index}]", after, do, rule_key))
+            self._check_order(steps, after)
+        if any(step is None for step in steps):
+            return None
+        return tuple(step for step in steps if step is not None)
+
+    def _step(self, name: str, after: NodePath, do: NodePath, rule_key: str) -> Step | None:
+        duration = self._duration(after)
+        actions = self.actions.action_list(do, rule_key)
+        if duration is None or actions is None:
+            return None
+        return Step(name=name, after=duration, actions=actions)
+
+    def _check_order(self, steps: list[Step | None], path: NodePath) -> None:
+        previous, current = steps[-2], steps[-1]
+        if previous is None or current is None or previous.after.unit != current.after.unit:
+            return
+        if current.after.amount <= previous.after.amount:
+            self.report(
+                path,
+                f"{current.name} ({current.after}) must come later than "
+                f"{previous.name} ({previous.after}): 'after' always counts from 'since'",
+            )
+
+    def _repeat(self, path: NodePath) -> Repeat | None:
+        data = self.mapping(path)
+        every = self._duration((*path, "every"))
+        times = data.get("times")
+        if every is not None and every.amount == 0:
+            self.report((*path, "every"), "repeat.every must be longer than zero")
+            return None
+        if every is None or not isinstance(times, int) or isinstance(times, bool):
+            return None
+        return Repeat(every=every, times=times)
+
+    # -- scalars ---------------------------------------------------------------
+    def _duration(self, path: NodePath) -> Duration | None:
+        text = self.get(path)
+        if not isinstance(text, str):
+            return None
+        try:
+            return parse_duration(text)
+        except DurationSyntaxError as exc:
+            self.report(path, str(exc))
+            return None
+
+    def _timezone(self, path: NodePath) -> ZoneInfo | None:
+        name = self.get(path)
+        if not isinstance(name, str):
+            return None
+        try:
+            return ZoneInfo(name)
+        except Exception:  # zoneinfo raises several types for a bad key
+            hint = did_you_mean(name, sorted(available_timezones()))
+            self.report(path, f"unknown time zone {name!r}{hint} (e.g. 'Europe/Moscow')")
+            return None
+
+    def _working_hours(self, path: NodePath) -> WorkingHours | None:
+        text = self.get(path)
+        if not isinstance(text, str) or text.count("-") != 1:
+            return None  # the schema reports the form
+        try:
+            start, end = (_minutes(part) for part in text.split("-"))
+        except ValueError:
+            return None
+        if start >= end:
+            self.report(path, f"working hours {text!r}: the start must be before the end")
+            return None
+        return WorkingHours(start, end)
+
+    def _enum(self, path: NodePath, enum: type[_E]) -> _E | None:
+        value = self.get(path)
+        try:
+            return enum(value) if isinstance(value, str) else None
+        except ValueError:
+            return None  # the schema reports unknown values with "did you mean"
+
+    def _enum_set(self, path: NodePath, enum: type[_E]) -> frozenset[_E] | None:
+        values = self._str_set(path)
+        if values is None:
+            return None
+        members = {m for m in enum if m.value in values}
+        return frozenset(members)
+
+    def _str_set(self, path: NodePath) -> frozenset[str] | None:
+        value = self.get(path)
+        if isinstance(value, str):
+            return frozenset({value})
+        if isinstance(value, list):
+            return frozenset(v for v in value if isinstance(v, str))
+        return None
+
+
+class _Defaults:
+    """Playbook-level settings a rule inherits unless it sets its own."""
+
+    def __init__(self, timezone: ZoneInfo, working_hours: WorkingHours | None, catch_up: CatchUp):
+        self.timezone = timezone
+        self.working_hours = working_hours
+        self.catch_up = catch_up
+
+
+def _minutes(text: str) -> int:
+    hours, _, minutes = text.strip().partition(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return None
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _clip(text: str) -> str:
+    return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
+
+
+__all__ = ["DEFAULT_TIMEZONE", "ActionSpec", "PlaybookCompiler"]

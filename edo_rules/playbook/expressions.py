@@ -1,0 +1,406 @@
+"""Sandboxed ``where`` expressions (simpleeval), checked statically at load time.
+
+Defence in depth:
+
+1. at load, the Python AST is walked against a whitelist of node types and
+   the tree of known names (:mod:`edo_rules.playbook._names`): no private or
+   unknown attributes, no comprehensions, lambdas, f-strings or ``%``
+   formatting, calls only to known functions and a few string methods;
+   constant sub-expressions are folded with the bounded operators, so
+   ``9**9**9`` or ``'a'*10**9`` are refused before anything runs;
+2. at run time, simpleeval (which itself refuses ``_`` attributes, ``format``
+   and dangerous functions) runs with bounded operators, a bounded number of
+   evaluated nodes and a time budget.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import simpleeval
+
+from edo_rules.errors import PlaybookError, Problem
+from edo_rules.playbook._frozen import ReadOnly
+from edo_rules.playbook._names import (
+    EXPRESSION_BUILTINS,
+    FUNCTIONS,
+    NAMES,
+    Func,
+    NameCheckError,
+    Obj,
+    Seq,
+    Spec,
+    check_attribute,
+    check_name,
+)
+from edo_rules.playbook.rules import Location
+
+MAX_SOURCE: Final = 1000
+MAX_NODES: Final = 200
+MAX_DEPTH: Final = 24
+MAX_STRING: Final = 10_000
+MAX_EXPONENT: Final = 100
+MAX_BASE: Final = 10**12
+MAX_STEPS: Final = 10_000
+TIME_BUDGET: Final = 0.5  # seconds per evaluation: far above any honest expression
+
+
+class ExpressionCheckError(ValueError):
+    """An expression is refused at load time; the message says why."""
+
+
+class EvaluationError(PlaybookError):
+    """An expression or template failed at run time (names the playbook, rule and source)."""
+
+
+# -- bounded operators --------------------------------------------------------
+
+
+def _bounded_pow(a: Any, b: Any) -> Any:
+    if abs(b) > MAX_EXPONENT or abs(a) > MAX_BASE:
+        raise ExpressionCheckError(
+            f"number too large: {a!r} ** {b!r} (exponent at most {MAX_EXPONENT})"
+        )
+    return operator.pow(a, b)
+
+
+def _bounded_mult(a: Any, b: Any) -> Any:
+    for seq, times in ((a, b), (b, a)):
+        if hasattr(seq, "__len__") and isinstance(times, int) and len(seq) * times > MAX_STRING:
+            raise ExpressionCheckError(f"repetition too long (at most {MAX_STRING} items)")
+    return operator.mul(a, b)
+
+
+def _bounded_add(a: Any, b: Any) -> Any:
+    if hasattr(a, "__len__") and hasattr(b, "__len__") and len(a) + len(b) > MAX_STRING:
+        raise ExpressionCheckError(f"string too long (at most {MAX_STRING} characters)")
+    return operator.add(a, b)
+
+
+def _numeric_mod(a: Any, b: Any) -> Any:
+    if isinstance(a, str | bytes):
+        raise ExpressionCheckError("'%' formatting of strings is not allowed")
+    return operator.mod(a, b)
+
+
+OPERATORS: Final[Mapping[type[ast.AST], Callable[..., Any]]] = {
+    ast.Add: _bounded_add,
+    ast.Sub: operator.sub,
+    ast.Mult: _bounded_mult,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: _numeric_mod,
+    ast.Pow: _bounded_pow,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Gt: operator.gt,
+    ast.Lt: operator.lt,
+    ast.GtE: operator.ge,
+    ast.LtE: operator.le,
+    ast.Not: operator.not_,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+    ast.In: lambda a, b: operator.contains(b, a),
+    ast.NotIn: lambda a, b: not operator.contains(b, a),
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+}
+
+
+def _bounded_round(number: Any, ndigits: int | None = None) -> Any:
+    if ndigits is not None and abs(ndigits) > 20:
+        raise ExpressionCheckError("round(): at most 20 digits")
+    return round(number, ndigits)
+
+
+def _bounded_str(value: Any) -> str:
+    text = str(value)
+    if len(text) > MAX_STRING:
+        raise ExpressionCheckError(f"string too long (at most {MAX_STRING} characters)")
+    return text
+
+
+BUILTINS: Final[Mapping[str, Callable[..., Any]]] = {
+    "len": len,
+    "abs": abs,
+    "min": min,
+    "max": max,
+    "round": _bounded_round,
+    "str": _bounded_str,
+    "int": int,
+    "float": float,
+}
+assert set(BUILTINS) == set(EXPRESSION_BUILTINS)
+
+
+# -- the static check ---------------------------------------------------------
+
+_ALLOWED_NODES: Final = (
+    ast.Expression,
+    ast.Constant,
+    ast.Name,
+    ast.Load,
+    ast.Attribute,
+    ast.Subscript,
+    ast.Slice,
+    ast.Compare,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.IfExp,
+    ast.Call,
+    ast.List,
+    ast.Tuple,
+    *OPERATORS,
+)
+
+_REFUSED: Final[Mapping[type[ast.AST], str]] = {
+    ast.Lambda: "lambda is not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "generator expressions are not allowed",
+    ast.JoinedStr: "f-strings are not allowed (use a template in the action's text)",
+    ast.NamedExpr: "assignment (':=') is not allowed",
+    ast.Starred: "'*' unpacking is not allowed",
+    ast.Dict: "dict literals are not allowed",
+    ast.Set: "set literals are not allowed (use a list: x in ['a', 'b'])",
+    ast.Await: "await is not allowed",
+    ast.Yield: "yield is not allowed",
+    ast.YieldFrom: "yield is not allowed",
+}
+
+
+def check_expression(source: str, names: Mapping[str, Spec] = NAMES) -> ast.Expression:
+    """Parse and check ``source``; returns the AST or raises :class:`ExpressionCheckError`."""
+    if len(source) > MAX_SOURCE:
+        raise ExpressionCheckError(f"expression is longer than {MAX_SOURCE} characters")
+    tree = _parse(source)
+    nodes = list(ast.walk(tree))
+    if len(nodes) > MAX_NODES:
+        raise ExpressionCheckError(f"expression is too complex (over {MAX_NODES} parts)")
+    _Checker(names).visit_root(tree)
+    return tree
+
+
+def _parse(source: str) -> ast.Expression:
+    text = source.strip()
+    if not text:
+        raise ExpressionCheckError("expression is empty")
+    try:
+        return ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        where = f" at column {exc.offset}" if exc.offset else ""
+        raise ExpressionCheckError(f"syntax error{where}: {exc.msg}") from exc
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise ExpressionCheckError(f"cannot parse the expression: {exc}") from exc
+
+
+class _Checker:
+    """Walks the AST; resolves names and attributes against the name tree."""
+
+    def __init__(self, names: Mapping[str, Spec]):
+        self.names = names
+        self.folded: dict[int, Any] = {}  # id(node) → value of a literal sub-expression
+
+    def visit_root(self, tree: ast.Expression) -> None:
+        self.visit(tree.body, 0)
+
+    def visit(self, node: ast.AST, depth: int) -> Spec | None:
+        if depth > MAX_DEPTH:
+            raise ExpressionCheckError(f"expression is nested deeper than {MAX_DEPTH} levels")
+        refused = _REFUSED.get(type(node))
+        if refused is not None:
+            raise ExpressionCheckError(refused)
+        if not isinstance(node, _ALLOWED_NODES):
+            raise ExpressionCheckError(f"{type(node).__name__} is not allowed in an expression")
+        handler = getattr(self, f"_visit_{type(node).__name__.lower()}", None)
+        if handler is not None:
+            spec: Spec | None = handler(node, depth)
+            return spec
+        for child in ast.iter_child_nodes(node):
+            self.visit(child, depth + 1)
+        _fold_constants(node, self.folded)
+        return None
+
+    def _visit_name(self, node: ast.Name, depth: int) -> Spec | None:
+        try:
+            return check_name(node.id, self.names)
+        except NameCheckError as exc:
+            raise ExpressionCheckError(str(exc)) from exc
+
+    def _visit_constant(self, node: ast.Constant, depth: int) -> Spec | None:
+        if isinstance(node.value, str | bytes) and len(node.value) > MAX_STRING:
+            raise ExpressionCheckError(f"literal longer than {MAX_STRING} characters")
+        if not isinstance(node.value, str | int | float | bool | type(None)):
+            raise ExpressionCheckError(f"literal {node.value!r} is not allowed")
+        return None
+
+    def _visit_attribute(self, node: ast.Attribute, depth: int) -> Spec | None:
+        base = self.visit(node.value, depth + 1)
+        try:
+            return check_attribute(base, _dotted(node.value), node.attr)
+        except NameCheckError as exc:
+            raise ExpressionCheckError(str(exc)) from exc
+
+    def _visit_subscript(self, node: ast.Subscript, depth: int) -> Spec | None:
+        base = self.visit(node.value, depth + 1)
+        index = node.slice
+        if isinstance(index, ast.Constant) and isinstance(index.value, str):
+            raise ExpressionCheckError(
+                f"use '.{index.value}' instead of ['{index.value}']"
+                if not index.value.startswith("_")
+                else f"access to the private attribute {index.value!r} is not allowed"
+            )
+        self.visit(index, depth + 1)
+        if isinstance(base, Obj):
+            raise ExpressionCheckError(f"'{_dotted(node.value)}' cannot be indexed")
+        return base.item if isinstance(base, Seq) else None
+
+    def _visit_call(self, node: ast.Call, depth: int) -> Spec | None:
+        if node.keywords:
+            raise ExpressionCheckError("keyword arguments are not allowed")
+        if isinstance(node.func, ast.Name):
+            self._check_function(node.func.id)
+        elif isinstance(node.func, ast.Attribute):
+            if self.visit(node.func, depth + 1) is not None:
+                raise ExpressionCheckError(f"'{_dotted(node.func)}' is not callable")
+        else:
+            self.visit(node.func, depth + 1)  # a refused node (lambda…) says why
+            raise ExpressionCheckError("only named functions can be called")
+        for arg in node.args:
+            self.visit(arg, depth + 1)
+        return None
+
+    def _check_function(self, name: str) -> None:
+        if name.startswith("_"):
+            raise ExpressionCheckError(f"the private name {name!r} is not allowed")
+        if name in BUILTINS or isinstance(self.names.get(name), Func):
+            return
+        from edo_rules.playbook._text import did_you_mean
+
+        known = [*BUILTINS, *FUNCTIONS]
+        raise ExpressionCheckError(
+            f"unknown function {name!r}{did_you_mean(name, known)}; "
+            f"available: {', '.join(sorted(known))}"
+        )
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    if isinstance(node, ast.Subscript):
+        return f"{_dotted(node.value)}[…]"
+    return "(value)"
+
+
+def _fold_constants(node: ast.AST, folded: dict[int, Any]) -> None:
+    """Evaluate an operation whose operands are literals with the bounded operators.
+
+    This refuses ``9**9**9`` and ``'a' * 10**9`` at load time instead of at run time.
+    """
+    if not isinstance(node, ast.BinOp | ast.UnaryOp):
+        return
+    operands = [node.left, node.right] if isinstance(node, ast.BinOp) else [node.operand]
+    values = [_literal(o, folded) for o in operands]
+    if any(v is _NOT_LITERAL for v in values):
+        return
+    func = OPERATORS[type(node.op)]
+    try:
+        value = func(*values)
+    except ExpressionCheckError:
+        raise
+    except (ArithmeticError, TypeError, ValueError) as exc:
+        raise ExpressionCheckError(f"invalid operation on literals: {exc}") from exc
+    folded[id(node)] = value  # so that an enclosing operation folds too
+
+
+_NOT_LITERAL: Final = object()
+
+
+def _literal(node: ast.AST, folded: dict[int, Any]) -> Any:
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Tuple | ast.List):
+        items = [_literal(item, folded) for item in node.elts]
+        if any(item is _NOT_LITERAL for item in items):
+            return _NOT_LITERAL
+        return tuple(items) if isinstance(node, ast.Tuple) else items
+    return folded.get(id(node), _NOT_LITERAL)
+
+
+# -- run time -----------------------------------------------------------------
+
+
+class _BudgetedEval(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]
+    """simpleeval with a bounded number of evaluated nodes and a time budget."""
+
+    def __init__(self, functions: Mapping[str, Any], names: Mapping[str, Any]):
+        super().__init__(operators=dict(OPERATORS), functions=dict(functions), names=names)
+        self.steps = 0
+        self.deadline = time.monotonic() + TIME_BUDGET
+
+    def _eval(self, node: ast.AST) -> Any:
+        self.steps += 1
+        if self.steps > MAX_STEPS or time.monotonic() > self.deadline:
+            raise ExpressionCheckError("evaluation took too long")
+        return super()._eval(node)
+
+
+class CompiledExpression(ReadOnly):
+    """A checked ``where`` expression (satisfies :class:`edo_rules.playbook.rules.Expression`).
+
+    ``evaluate`` raises :class:`EvaluationError` naming the playbook, rule and
+    source when the expression fails on a document (e.g. ``None >= 10000``).
+    """
+
+    __slots__ = ("location", "path", "rule_key", "source", "tree")
+    source: str
+    location: Location
+    path: str  # e.g. "rules[0].match.where"
+    rule_key: str  # "<playbook>/<rule id>"
+    tree: ast.Expression
+
+    def __init__(
+        self, source: str, location: Location, path: str, rule_key: str, tree: ast.Expression
+    ):
+        self._init(source=source, location=location, path=path, rule_key=rule_key, tree=tree)
+
+    def evaluate(self, names: Mapping[str, Any]) -> Any:
+        functions = {n: names[n] for n in FUNCTIONS if n in names}
+        functions.update(BUILTINS)
+        evaluator = _BudgetedEval(functions, names)
+        try:
+            return evaluator.eval(self.source, previously_parsed=self.tree.body)
+        except Exception as exc:  # every failure becomes one clear error
+            raise runtime_error(self, "expression", exc, names) from exc
+
+
+def runtime_error(
+    compiled: CompiledExpression | Any, what: str, exc: Exception, names: Mapping[str, Any]
+) -> EvaluationError:
+    """The error for a failed expression or template: playbook, rule, source and document."""
+    loc: Location = compiled.location
+    doc_id = getattr(names.get("doc"), "id", None)
+    on_doc = f" on document {doc_id}" if doc_id is not None else ""
+    message = (
+        f"rule {compiled.rule_key}: {what} {compiled.source!r} failed{on_doc}: "
+        f"{type(exc).__name__}: {exc}"
+    )
+    return EvaluationError([Problem(loc.file, loc.line, loc.column, compiled.path, message)])
+
+
+def compile_expression(
+    source: str, *, location: Location, path: str, rule_key: str
+) -> CompiledExpression:
+    """Check and compile; raises :class:`ExpressionCheckError` with the reason."""
+    tree = check_expression(source)
+    return CompiledExpression(source, location, path, rule_key, tree)

@@ -1,0 +1,126 @@
+"""The service as the CLI runs it: lock the store, wire the pieces, tick, stop cleanly.
+
+``edo-rules run`` calls :func:`serve`; ``edo-rules tick`` calls :func:`tick_once`.
+Both hold the store lock for their whole life, so a timer-started tick never
+overlaps a running service.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import FrameType
+
+from edo_rules.config import Config
+from edo_rules.runner.http import ControlServer, Endpoint
+from edo_rules.runner.lock import StoreLock
+from edo_rules.runner.loop import Runner, TickReport
+from edo_rules.runner.metrics import Metrics
+from edo_rules.runner.wiring import Service, describe, open_service
+
+_log = logging.getLogger("edo_rules.runner")
+
+
+def wall_clock() -> datetime:
+    """The real time (the runner's edge: library code gets time injected)."""
+    return datetime.now(UTC)
+
+
+@contextmanager
+def opened(
+    config: Config,
+    *,
+    command: str,
+    stop: threading.Event | None = None,
+    metrics: Metrics | None = None,
+    clock: Callable[[], datetime] = wall_clock,
+) -> Iterator[Service]:
+    """The wired service while holding the store's lock (raises LockError if taken)."""
+    lock = None
+    if config.store.path is not None:
+        lock = StoreLock(config.store.path, command=command)
+        lock.acquire()
+    try:
+        service = open_service(config, clock=clock, metrics=metrics, stop=stop)
+        try:
+            yield service
+        finally:
+            service.close()
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def tick_once(config: Config) -> TickReport:
+    """One tick (sync → evaluate → dispatch) and return its report."""
+    with opened(config, command="tick") as service:
+        runner = Runner(service.pipeline, config.schedule.build(config.timezone), clock=wall_clock)
+        return runner.tick()
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    listen: str | None = None
+    max_ticks: int | None = None
+
+
+def serve(config: Config, options: ServeOptions) -> int:
+    """Run until SIGTERM/SIGINT; returns the exit status."""
+    stop = threading.Event()
+    metrics = Metrics()
+    with opened(config, command="run", stop=stop, metrics=metrics) as service:
+        schedule = config.schedule.build(config.timezone)
+        runner = Runner(
+            service.pipeline, schedule, clock=wall_clock, metrics=metrics, stop_event=stop
+        )
+        _log.info("edo-rules runner: %s", describe(service))
+        server = _control_server(config, options, runner)
+        with _signals(runner):
+            try:
+                runner.run(max_ticks=options.max_ticks)
+            finally:
+                if server is not None:
+                    server.stop()
+    return 0
+
+
+def _control_server(config: Config, options: ServeOptions, runner: Runner) -> ControlServer | None:
+    listen = options.listen or config.http.listen
+    if listen is None:
+        return None
+    server = ControlServer(
+        Endpoint.parse(listen),
+        token=config.http.token,
+        metrics=runner.metrics,
+        trigger=runner.trigger,
+        health=runner.health,
+    )
+    server.start()
+    return server
+
+
+@contextmanager
+def _signals(runner: Runner) -> Iterator[None]:
+    """SIGTERM/SIGINT finish the batch in flight, then stop; a second one exits at once."""
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if runner.stopping:
+            raise KeyboardInterrupt
+        _log.info("%s received: finishing the batch in flight, then stopping", _name(signum))
+        runner.stop()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _name(signum: int) -> str:
+    return signal.Signals(signum).name

@@ -1,0 +1,294 @@
+"""The dispatcher: carries out the outbox's action requests effectively once.
+
+The contract with the store and the adapters:
+
+* Requests are claimed oldest first (``Store.claim_requests`` marks them in
+  flight), grouped by action and handed to the adapter, which batches them.
+  Only the first group of a claim is sent; the rest go straight back to
+  pending, so that a request is in flight only while it is really being sent.
+* Each outcome is recorded (``Store.record_outcomes``): done; retry (back to
+  pending with a back-off delay, until ``max_attempts``); failed (kept with its
+  reason); in doubt (kept for the admin).
+* A request found in flight when the dispatcher starts was being sent by a
+  process that died (the store lock guarantees there is no other live one).
+  Such a request is *in doubt*: it is checked through its adapter before it is
+  sent again: done → recorded as done; ``None`` → safe to send, back to
+  pending; an adapter that cannot check → in doubt, not re-sent until the
+  admin says so (``edo-rules outbox retry ID``).
+* One failing action never stops the others: an adapter that raises is
+  treated like a crash of that batch (its requests are checked), and the
+  dispatch goes on with the next group.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from edo_rules.actions.base import Action
+from edo_rules.errors import ActionError
+from edo_rules.model import ActionRequest, Outcome, OutcomeStatus, RequestState
+from edo_rules.runner.metrics import Metrics
+from edo_rules.store.base import Store
+
+_log = logging.getLogger("edo_rules.dispatch")
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential back-off for retryable failures.
+
+    The delay before attempt ``n + 1`` is ``base × factor^(n-1)``, capped at
+    ``max_delay``, and never shorter than what the remote side asked for
+    (``Outcome.retry_after``). After ``max_attempts`` the request fails for good.
+    """
+
+    base: float = 10.0
+    factor: float = 2.0
+    max_delay: float = 3600.0
+    max_attempts: int = 10
+
+    def delay(self, attempt: int, hint: float | None = None) -> float:
+        """Seconds to wait after the ``attempt``-th failed attempt (1-based)."""
+        computed = min(self.max_delay, self.base * self.factor ** max(attempt - 1, 0))
+        return max(computed, hint or 0.0)
+
+
+@dataclass(slots=True)
+class DispatchReport:
+    """What one dispatch pass did: outcomes counted by status and by action."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    by_action: Counter[tuple[str, str]] = field(default_factory=Counter)
+    recovered: Counter[str] = field(default_factory=Counter)
+    stopped: bool = False
+
+    @property
+    def sent(self) -> int:
+        return sum(self.outcomes.values())
+
+    def summary(self) -> str:
+        """``12 done, 1 retry`` — or ``nothing to send``."""
+        parts = [f"{n} {status}" for status, n in sorted(self.outcomes.items())]
+        if self.recovered:
+            checked = ", ".join(f"{n} {s}" for s, n in sorted(self.recovered.items()))
+            parts.append(f"after a crash: {checked}")
+        return ", ".join(parts) if parts else "nothing to send"
+
+
+class Dispatcher:
+    """Sends due requests from the outbox through the adapters, recording every outcome.
+
+    ``actions`` maps action names to adapter instances; ``clock`` returns the
+    current, timezone-aware time (injected: the demo runs on simulated days).
+    ``stop`` ends a pass after the batch in flight (graceful shutdown).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        actions: Mapping[str, Action],
+        *,
+        clock: Clock,
+        policy: RetryPolicy | None = None,
+        batch_size: int = 200,
+        metrics: Metrics | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self._store = store
+        self._actions = dict(actions)
+        self._clock = clock
+        self._policy = policy or RetryPolicy()
+        self._batch_size = batch_size
+        self._metrics = metrics
+        self._stop = stop or threading.Event()
+
+    def set_actions(self, actions: Mapping[str, Action]) -> None:
+        """Swap the adapters (after a config or playbook reload)."""
+        self._actions = dict(actions)
+
+    # -- recovery ----------------------------------------------------------------
+    def recover(self) -> Counter[str]:
+        """Resolve requests left in flight by a dead process; returns counts by result."""
+        counts: Counter[str] = Counter()
+        stuck = self._store.requests([RequestState.IN_FLIGHT])
+        if stuck:
+            _log.warning("%d request(s) were in flight when the last run stopped", len(stuck))
+        for request in stuck:
+            counts[self._recover_one(request)] += 1
+        return counts
+
+    def _recover_one(self, request: ActionRequest) -> str:
+        adapter = self._actions.get(request.action)
+        outcome: Outcome | None
+        if adapter is None:
+            # No adapter to check with: the safe answer is "in doubt".
+            outcome = self._in_doubt(request, f"no adapter named {request.action!r} to check it")
+        else:
+            outcome = self._check(adapter, request)
+        if outcome is None:
+            return "unresolved"
+        self._record([outcome], {request.id: request}, recovering=True)
+        return outcome.status.value if outcome.status != OutcomeStatus.RETRY else "resend"
+
+    def _check(self, adapter: Action, request: ActionRequest) -> Outcome | None:
+        """The outcome a crashed request gets; ``None`` when the check itself failed.
+
+        A request whose check failed stays in flight: the next dispatch checks it again.
+        """
+        try:
+            found = adapter.check(request)
+        except ActionError as exc:
+            found = self._in_doubt(request, str(exc))
+        if found is not None and found.status == OutcomeStatus.IN_DOUBT and adapter.can_check:
+            # The adapter can check but could not now (the portal is down, say).
+            _log.warning(
+                "cannot check request %s yet: %s", request.id, found.reason, extra=_ctx(request)
+            )
+            return None
+        if found is None:
+            return Outcome(
+                request_id=_id(request),
+                status=OutcomeStatus.RETRY,
+                at=self._clock(),
+                reason="not found after a crash; sending again",
+                retry_after=0.0,
+            )
+        return found
+
+    def _in_doubt(self, request: ActionRequest, reason: str) -> Outcome:
+        return Outcome(_id(request), OutcomeStatus.IN_DOUBT, self._clock(), reason=reason)
+
+    # -- dispatch ----------------------------------------------------------------
+    def dispatch(self) -> DispatchReport:
+        """Send every due request (recovering crashed ones first); stops early on ``stop``."""
+        report = DispatchReport()
+        report.recovered.update(self.recover())
+        while not self._stop.is_set():
+            claimed = self._store.claim_requests(self._clock(), self._batch_size)
+            if not claimed:
+                break
+            group = self._first_group(claimed)
+            self._send(group, report)
+        report.stopped = self._stop.is_set()
+        return report
+
+    def _first_group(self, claimed: Sequence[ActionRequest]) -> list[ActionRequest]:
+        """The claimed requests of the first action; the others go back to pending."""
+        name = claimed[0].action
+        group = [r for r in claimed if r.action == name]
+        for request in claimed:
+            if request.action != name:
+                self._store.set_request_state(_id(request), RequestState.PENDING)
+        return group
+
+    def _send(self, group: list[ActionRequest], report: DispatchReport) -> None:
+        by_id = {r.id: r for r in group}
+        outcomes = self._execute(group)
+        recorded = self._record(outcomes, by_id, recovering=False)
+        for outcome in recorded:
+            request = by_id[outcome.request_id]
+            report.outcomes[outcome.status.value] += 1
+            report.by_action[(request.action, outcome.status.value)] += 1
+
+    def _execute(self, group: list[ActionRequest]) -> list[Outcome]:
+        name = group[0].action
+        adapter = self._actions.get(name)
+        if adapter is None:
+            known = ", ".join(sorted(self._actions)) or "none"
+            reason = (
+                f"no action adapter named {name!r} is configured (known: {known}); "
+                "check the config's bitrix24 section, then `edo-rules outbox retry --failed`"
+            )
+            return [self._failed(r, reason) for r in group]
+        try:
+            outcomes = list(adapter.execute(group))
+        except ActionError as exc:
+            status = OutcomeStatus.RETRY if exc.retryable else OutcomeStatus.FAILED
+            at = self._clock()
+            return [Outcome(_id(r), status, at, reason=str(exc)) for r in group]
+        except Exception:
+            # A bug in an adapter: whether anything was sent is unknown, so check.
+            _log.exception("action %r failed unexpectedly; checking its requests", name)
+            return self._resolve_unknown(adapter, group)
+        return self._complete(adapter, group, outcomes)
+
+    def _complete(
+        self, adapter: Action, group: list[ActionRequest], outcomes: list[Outcome]
+    ) -> list[Outcome]:
+        """Outcomes for every request of ``group``: the adapter's, plus checks for any it missed."""
+        answered = {o.request_id for o in outcomes}
+        missing = [r for r in group if r.id not in answered]
+        if missing:
+            _log.error(
+                "action %r returned no outcome for %d request(s)", adapter.name, len(missing)
+            )
+            outcomes += self._resolve_unknown(adapter, missing)
+        return [o for o in outcomes if o.request_id in {r.id for r in group}]
+
+    def _resolve_unknown(self, adapter: Action, group: list[ActionRequest]) -> list[Outcome]:
+        """Checked outcomes; a request whose check failed stays in flight for the next pass."""
+        checked = (self._check(adapter, request) for request in group)
+        return [outcome for outcome in checked if outcome is not None]
+
+    def _failed(self, request: ActionRequest, reason: str) -> Outcome:
+        return Outcome(_id(request), OutcomeStatus.FAILED, self._clock(), reason=reason)
+
+    # -- recording ---------------------------------------------------------------
+    def _record(
+        self,
+        outcomes: Sequence[Outcome],
+        requests: Mapping[int | None, ActionRequest],
+        *,
+        recovering: bool,
+    ) -> list[Outcome]:
+        final = [self._apply_policy(o, requests[o.request_id], recovering) for o in outcomes]
+        self._store.record_outcomes(final)
+        for outcome in final:
+            self._observe(outcome, requests[outcome.request_id])
+        return final
+
+    def _apply_policy(self, outcome: Outcome, request: ActionRequest, recovering: bool) -> Outcome:
+        """Back-off for retries; give up after ``max_attempts``."""
+        if outcome.status != OutcomeStatus.RETRY or recovering:
+            return outcome
+        attempt = request.attempts + 1
+        if attempt >= self._policy.max_attempts:
+            reason = f"gave up after {attempt} attempts: {outcome.reason or 'retryable error'}"
+            return replace(outcome, status=OutcomeStatus.FAILED, reason=reason)
+        return replace(outcome, retry_after=self._policy.delay(attempt, outcome.retry_after))
+
+    def _observe(self, outcome: Outcome, request: ActionRequest) -> None:
+        level = logging.INFO if outcome.status == OutcomeStatus.DONE else logging.WARNING
+        extra = _ctx(request) | {"outcome": outcome.status.value}
+        if outcome.remote_id:
+            extra["remote_id"] = outcome.remote_id
+        if outcome.reason:
+            extra["reason"] = outcome.reason
+        _log.log(level, "action %s %s", request.action, outcome.status.value, extra=extra)
+        if self._metrics is not None:
+            self._metrics.inc(
+                "edo_rules_actions_total", action=request.action, outcome=outcome.status.value
+            )
+
+
+def _id(request: ActionRequest) -> int:
+    if request.id is None:
+        raise ValueError("an outbox request without an id cannot be dispatched")
+    return request.id
+
+
+def _ctx(request: ActionRequest) -> dict[str, object]:
+    return {
+        "rule": request.rule_key,
+        "document": request.document_id,
+        "key": request.idempotency_key,
+        "action": request.action,
+        "request": request.id,
+    }

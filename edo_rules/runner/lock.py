@@ -1,0 +1,150 @@
+"""One runner per store: an advisory ``flock`` on ``<store>.lock``.
+
+The lock file holds who took it (pid, host, start time) so that a second
+runner can say exactly who is in the way. ``flock`` is released by the kernel
+when the holder dies, even by SIGKILL, so a crash never leaves a stale lock;
+the file itself stays and is simply re-locked.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from edo_rules.errors import LockError
+
+
+@dataclass(frozen=True, slots=True)
+class LockHolder:
+    """Who holds a store's lock, as written in the lock file."""
+
+    pid: int | None
+    host: str | None
+    started_at: str | None
+    command: str | None
+
+    def __str__(self) -> str:
+        parts = [f"pid {self.pid}" if self.pid is not None else "an unknown process"]
+        if self.host:
+            parts.append(f"on {self.host}")
+        if self.command:
+            parts.append(f"({self.command})")
+        if self.started_at:
+            parts.append(f"since {self.started_at}")
+        return " ".join(parts)
+
+
+def lock_path_for(store_path: Path) -> Path:
+    """The lock file that guards ``store_path``."""
+    return store_path.with_name(store_path.name + ".lock")
+
+
+class StoreLock:
+    """An exclusive, non-blocking lock on a store; use as a context manager.
+
+    Raises :class:`LockError` naming the holder when another process has it.
+    """
+
+    def __init__(self, store_path: Path, *, command: str = "run") -> None:
+        self.path = lock_path_for(store_path)
+        self._command = command
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise :class:`LockError` saying who holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held while locked
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(handle)
+            handle.close()
+            raise LockError(_busy_message(self.path, holder)) from None
+        _write_holder(handle, self._command)
+        self._file = handle
+
+    def release(self) -> None:
+        """Release the lock (the file stays; its content is cleared)."""
+        if self._file is None:
+            return
+        self._file.truncate(0)
+        self._file.flush()
+        fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+        self._file.close()
+        self._file = None
+
+    def __enter__(self) -> StoreLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+def read_holder(store_path: Path) -> LockHolder | None:
+    """Who holds the lock of ``store_path`` right now, or ``None`` if nobody does."""
+    path = lock_path_for(store_path)
+    if not path.exists():
+        return None
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _read_holder(handle)
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return None
+
+
+def _write_holder(handle: IO[str], command: str) -> None:
+    info = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command,
+    }
+    handle.seek(0)
+    handle.truncate(0)
+    handle.write(json.dumps(info))
+    handle.flush()
+
+
+def _read_holder(handle: IO[str]) -> LockHolder:
+    handle.seek(0)
+    try:
+        raw = json.loads(handle.read() or "{}")
+    except ValueError:
+        raw = {}
+    if not isinstance(raw, dict):
+        raw = {}
+    pid = raw.get("pid")
+    return LockHolder(
+        pid=pid if isinstance(pid, int) else None,
+        host=_str_or_none(raw.get("host")),
+        started_at=_str_or_none(raw.get("started_at")),
+        command=_str_or_none(raw.get("command")),
+    )
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _busy_message(path: Path, holder: LockHolder) -> str:
+    return (
+        f"the store is already used by another edo-rules runner: {holder} "
+        f"(lock file {path}). Only one runner may work on a SQLite store; "
+        "stop that runner first (e.g. `systemctl stop edo-rules`) or point this one "
+        "at another store."
+    )

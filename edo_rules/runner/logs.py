@@ -1,0 +1,131 @@
+"""Logging for the runner: readable lines by default, JSON lines on request.
+
+Every record passes a redaction filter that replaces each known secret (the
+config's resolved ``${ENV}`` values) with ``***``: a secret that slips into a
+message (an URL in an httpx error, say) never reaches the log.
+
+Firings and action outcomes carry structured fields (``rule``, ``document``,
+``key``, ``action``, ``outcome``) passed with ``extra=``; the JSON format emits
+them as keys, the text format appends them as ``key=value``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Literal, TextIO
+
+LogFormat = Literal["text", "json"]
+
+#: Structured fields copied from ``extra=`` into the output.
+FIELDS: tuple[str, ...] = (
+    "rule",
+    "document",
+    "step",
+    "key",
+    "action",
+    "outcome",
+    "request",
+    "remote_id",
+    "reason",
+    "attempts",
+)
+
+_ROOT = "edo_rules"
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces every secret in the rendered message (and the structured fields) with ``***``."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        # Longest first, so a secret containing another is masked whole.
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._secrets:
+            return True
+        record.msg = self.redact(record.getMessage())
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        for name in FIELDS:
+            value = getattr(record, name, None)
+            if isinstance(value, str):
+                setattr(record, name, self.redact(value))
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    """``2026-11-28 06:00:01 INFO  message  rule=… document=…``."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-5s %(message)s", "%Y-%m-%d %H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        extras = [
+            f"{name}={getattr(record, name)}"
+            for name in FIELDS
+            if getattr(record, name, None) is not None
+        ]
+        return text + ("  " + " ".join(extras) if extras else "")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and the structured fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                data[name] = value
+        if record.exc_text:
+            data["exception"] = record.exc_text
+        elif record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def setup_logging(
+    *,
+    level: str = "info",
+    fmt: LogFormat = "text",
+    secrets: Iterable[str] = (),
+    stream: TextIO | None = None,
+) -> logging.Handler:
+    """Send the ``edo_rules`` loggers to ``stream`` (stderr) in ``fmt``; returns the handler.
+
+    Calling it again replaces the previous handler (the CLI may call it once per
+    command, tests many times).
+    """
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(RedactingFilter(secrets))
+    root = logging.getLogger(_ROOT)
+    for old in [h for h in root.handlers if getattr(h, "_edo_rules", False)]:
+        root.removeHandler(old)
+    handler._edo_rules = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    return handler
+
+
+def remove_logging(handler: logging.Handler) -> None:
+    """Detach a handler installed by :func:`setup_logging` (end of a CLI command, a test)."""
+    logging.getLogger(_ROOT).removeHandler(handler)

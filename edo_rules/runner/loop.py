@@ -1,0 +1,236 @@
+"""The runner: one tick = sync → evaluate → dispatch, on a schedule, until stopped.
+
+A failing stage never stops the runner: a sync error (1C down, a bad page)
+is logged and the tick goes on with the data it has; an evaluation error is
+logged and the outbox is still drained; the next tick heals. Ticks run in the
+loop's thread only (a SQLite connection belongs to one thread); the HTTP
+endpoint asks for a tick through :meth:`Runner.trigger`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from edo_rules.runner.dispatch import Dispatcher, DispatchReport
+from edo_rules.runner.metrics import Metrics
+from edo_rules.runner.schedule import Schedule
+from edo_rules.store.base import Store
+
+_log = logging.getLogger("edo_rules.runner")
+
+Clock = Callable[[], datetime]
+
+
+class Stage(Protocol):
+    """The sync and evaluate stages of a tick; each returns how many items it wrote."""
+
+    def __call__(self, now: datetime) -> int: ...
+
+
+@dataclass(slots=True)
+class Pipeline:
+    """The concrete pieces a tick drives (built from the config by :mod:`.wiring`).
+
+    ``sync`` is ``None`` when no source is configured (documents come from a
+    file or another program). ``before_tick`` reloads changed playbooks.
+    """
+
+    store: Store
+    dispatcher: Dispatcher
+    evaluate: Stage
+    sync: Stage | None = None
+    before_tick: Callable[[], None] | None = None
+
+
+@dataclass(slots=True)
+class TickReport:
+    """What one tick did; ``errors`` name the stages that failed."""
+
+    at: datetime
+    synced: int = 0
+    fired: int = 0
+    dispatch: DispatchReport = field(default_factory=DispatchReport)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> Mapping[str, Any]:
+        """A JSON-ready summary (the HTTP ``/sync?wait=1`` answer)."""
+        return {
+            "at": self.at.isoformat(),
+            "ok": self.ok,
+            "synced": self.synced,
+            "fired": self.fired,
+            "actions": dict(self.dispatch.outcomes),
+            "errors": list(self.errors),
+            "seconds": round(self.seconds, 3),
+        }
+
+    def line(self) -> str:
+        """One readable line for the log."""
+        text = (
+            f"tick: {self.synced} document(s) synced, {self.fired} firing(s), "
+            f"actions: {self.dispatch.summary()} ({self.seconds:.2f} s)"
+        )
+        return text + (f"; failed: {', '.join(self.errors)}" if self.errors else "")
+
+
+def run_tick(pipeline: Pipeline, now: datetime, metrics: Metrics | None = None) -> TickReport:
+    """One tick at ``now``: sync, evaluate, dispatch — each stage isolated from the others."""
+    started = time.monotonic()
+    report = TickReport(at=now)
+    if pipeline.before_tick is not None:
+        _stage(report, "reload", pipeline.before_tick)
+    if pipeline.sync is not None:
+        report.synced = _stage(report, "sync", lambda: pipeline.sync(now) if pipeline.sync else 0)
+    report.fired = _stage(report, "evaluate", lambda: pipeline.evaluate(now))
+    dispatched = _stage(report, "dispatch", pipeline.dispatcher.dispatch)
+    if isinstance(dispatched, DispatchReport):
+        report.dispatch = dispatched
+    report.seconds = time.monotonic() - started
+    if metrics is not None:
+        _observe(metrics, pipeline.store, report, now)
+    return report
+
+
+def _stage(report: TickReport, name: str, call: Callable[[], Any]) -> Any:
+    try:
+        return call() or 0
+    except Exception as exc:
+        # Any failure of one stage is logged and the tick goes on: the next one heals.
+        _log.error("%s failed: %s", name, exc, exc_info=not _expected(exc))
+        report.errors.append(name)
+        return 0
+
+
+def _expected(exc: Exception) -> bool:
+    from edo_rules.errors import EdoRulesError
+
+    return isinstance(exc, EdoRulesError)
+
+
+def _observe(metrics: Metrics, store: Store, report: TickReport, now: datetime) -> None:
+    metrics.inc("edo_rules_ticks_total", result="ok" if report.ok else "error")
+    metrics.set("edo_rules_tick_duration_seconds", report.seconds)
+    metrics.set("edo_rules_last_tick_timestamp_seconds", time.time())
+    metrics.inc("edo_rules_synced_documents_total", report.synced)
+    metrics.inc("edo_rules_firings_total", report.fired)
+    if "sync" in report.errors:
+        metrics.inc("edo_rules_sync_errors_total")
+    try:
+        metrics.set("edo_rules_documents", store.count_documents())
+        metrics.set("edo_rules_outbox_lag_seconds", _lag(store, now))
+    except Exception as exc:  # metrics must never break a tick
+        _log.warning("cannot read the store for metrics: %s", exc)
+
+
+def _lag(store: Store, now: datetime) -> float:
+    from edo_rules.model import RequestState
+
+    waiting = store.requests([RequestState.PENDING])
+    due = [r.next_attempt_at or r.created_at for r in waiting]
+    due = [d for d in due if d <= now]
+    return max(0.0, (now - min(due)).total_seconds()) if due else 0.0
+
+
+class Runner:
+    """Ticks ``pipeline`` on ``schedule`` until :meth:`stop`; one instance per process."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        schedule: Schedule,
+        *,
+        clock: Clock,
+        metrics: Metrics | None = None,
+        stop_event: threading.Event | None = None,
+        on_tick: Callable[[TickReport], None] | None = None,
+    ) -> None:
+        self._pipeline = pipeline
+        self._schedule = schedule
+        self._clock = clock
+        self.metrics = metrics or Metrics()
+        self._stop = stop_event or threading.Event()
+        self._wake = threading.Event()
+        self._done = threading.Condition()
+        self._ticks = 0
+        self._in_tick = False
+        self._last: TickReport | None = None
+        self._on_tick = on_tick
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self) -> None:
+        """Finish the batch in flight, then leave :meth:`run` (safe from a signal handler)."""
+        self._stop.set()
+        self._wake.set()
+
+    def tick(self) -> TickReport:
+        """Run one tick now (in the caller's thread)."""
+        with self._done:
+            self._in_tick = True
+        try:
+            report = run_tick(self._pipeline, self._clock(), self.metrics)
+        finally:
+            with self._done:
+                self._in_tick = False
+        _log.log(logging.INFO if report.ok else logging.WARNING, "%s", report.line())
+        with self._done:
+            self._ticks += 1
+            self._last = report
+            self._done.notify_all()
+        if self._on_tick is not None:
+            self._on_tick(report)
+        return report
+
+    def run(self, *, max_ticks: int | None = None) -> None:
+        """Tick at once, then on the schedule (or when triggered) until stopped."""
+        _log.info("runner started: %s", self._schedule.describe())
+        next_at = self._clock()
+        while not self._stop.is_set():
+            if self._wake.is_set() or self._clock() >= next_at:
+                self._wake.clear()
+                self.tick()
+                next_at = self._schedule.next_after(self._clock())
+                if max_ticks is not None and self._ticks >= max_ticks:
+                    break
+            wait = (next_at - self._clock()).total_seconds()
+            self._wake.wait(timeout=max(0.0, min(wait, 60.0)))
+        _log.info("runner stopped")
+
+    def trigger(self, wait: bool, timeout: float) -> Mapping[str, Any] | None:
+        """Ask for a tick now; with ``wait``, block until it ends and return its summary."""
+        with self._done:
+            # A tick already running may have synced before the caller's change.
+            target = self._ticks + (2 if self._in_tick else 1)
+        self._wake.set()
+        if not wait:
+            return None
+        with self._done:
+            finished = self._done.wait_for(lambda: self._ticks >= target, timeout=timeout)
+            if not finished or self._last is None:
+                return None
+            return self._last.summary()
+
+    def health(self) -> tuple[bool, Mapping[str, Any]]:
+        """(healthy, details) for ``GET /healthz``."""
+        with self._done:
+            last = self._last
+        info: dict[str, Any] = {
+            "status": "stopping" if self.stopping else "ok",
+            "ticks": self._ticks,
+        }
+        if last is not None:
+            info["last_tick"] = last.summary()
+        return not self.stopping, info

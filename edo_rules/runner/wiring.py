@@ -1,0 +1,223 @@
+"""Build the concrete pieces of a runner from the config: store, calendar, playbooks,
+engine, source, adapters and the dispatcher — the one place they meet.
+
+:func:`open_service` returns a :class:`Service` whose :attr:`Service.pipeline`
+is what a tick drives; :meth:`Service.close` releases the store and clients.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from edo_rules.actions.base import Action
+from edo_rules.actions.log import LogAction
+from edo_rules.calendar import ProductionCalendar
+from edo_rules.config import Config
+from edo_rules.engine import Engine
+from edo_rules.errors import StoreError
+from edo_rules.playbook.rules import Playbook
+from edo_rules.runner.dispatch import Dispatcher
+from edo_rules.runner.loop import Pipeline
+from edo_rules.runner.metrics import Metrics
+from edo_rules.runner.reload import PlaybookWatcher
+from edo_rules.store.base import Store
+
+_log = logging.getLogger("edo_rules.runner")
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(slots=True)
+class Service:
+    """Everything a running edo-rules holds; ``close()`` when done."""
+
+    config: Config
+    store: Store
+    calendar: ProductionCalendar
+    watcher: PlaybookWatcher
+    dispatcher: Dispatcher
+    metrics: Metrics
+    engine: Engine
+    actions: dict[str, Action]
+    sync: Callable[[datetime], int] | None = None
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return Pipeline(
+            store=self.store,
+            dispatcher=self.dispatcher,
+            evaluate=self.evaluate,
+            sync=self.sync,
+            before_tick=self.watcher.check,
+        )
+
+    def evaluate(self, now: datetime) -> int:
+        """The evaluate stage: record due firings, log each, return how many fired."""
+        result = self.engine.evaluate(now)
+        for planned in result.fired:
+            firing = planned.firing
+            _log.info(
+                "rule %s fired for %s (%s)",
+                firing.rule_key,
+                firing.document_id,
+                firing.step,
+                extra={"rule": firing.rule_key, "document": firing.document_id, "step": firing.step},
+            )
+        for failure in result.failures:
+            _log.warning(
+                "rule %s skipped %s: %s",
+                failure.rule_key,
+                failure.document_id,
+                failure.message,
+                extra={"rule": failure.rule_key, "document": failure.document_id},
+            )
+        return len(result.fired)
+
+    def use_playbooks(self, playbooks: tuple[Playbook, ...]) -> None:
+        """Swap in a new (already validated) playbook version."""
+        self.engine = Engine(self.store, playbooks, self.calendar)
+
+    def close(self) -> None:
+        for close in reversed(self.closers):
+            try:
+                close()
+            except Exception as exc:  # closing must go on whatever failed
+                _log.warning("while closing: %s", exc)
+        self.closers.clear()
+
+
+def open_store(config: Config) -> Store:
+    """The configured store (SQLite by default), created and migrated if needed."""
+    if config.store.dsn is not None:
+        raise StoreError(
+            "store.dsn: the PostgreSQL store is not part of this edo-rules version.\n"
+            "What to do: use store.path (a SQLite file) for now."
+        )
+    from edo_rules.store.sqlite import SQLiteStore
+
+    assert config.store.path is not None
+    config.store.path.parent.mkdir(parents=True, exist_ok=True)
+    return SQLiteStore(config.store.path)
+
+
+def open_service(
+    config: Config,
+    *,
+    clock: Clock,
+    metrics: Metrics | None = None,
+    stop: threading.Event | None = None,
+    store: Store | None = None,
+    http_client: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Service:
+    """Wire a :class:`Service`; ``store``/``http_client``/``sleep`` override the defaults (demo)."""
+    metrics = metrics or Metrics()
+    opened = store or open_store(config)
+    closers: list[Callable[[], None]] = [opened.close]
+    try:
+        calendar = ProductionCalendar.russia(overrides=config.calendar_override)
+        actions = _actions(config, opened, calendar, clock, metrics, http_client, sleep, closers)
+        sync = _sync(config, opened, clock, http_client, closers)
+        holder: dict[str, Service] = {}
+        watcher = PlaybookWatcher(
+            config.playbooks,
+            on_change=lambda playbooks: holder["service"].use_playbooks(playbooks),
+            on_refused=lambda _: metrics.inc("edo_rules_playbook_reload_errors_total"),
+        )
+    except BaseException:
+        for close in reversed(closers):
+            close()
+        raise
+    dispatcher = Dispatcher(
+        opened,
+        actions,
+        clock=clock,
+        policy=config.dispatch.policy(),
+        batch_size=config.dispatch.batch_size,
+        metrics=metrics,
+        stop=stop,
+    )
+    service = Service(
+        config=config,
+        store=opened,
+        calendar=calendar,
+        watcher=watcher,
+        dispatcher=dispatcher,
+        metrics=metrics,
+        engine=Engine(opened, watcher.playbooks, calendar),
+        actions=actions,
+        sync=sync,
+        closers=closers,
+    )
+    holder["service"] = service
+    metrics.set_callback("edo_rules_documents", opened.count_documents)
+    return service
+
+
+def _actions(
+    config: Config,
+    store: Store,
+    calendar: ProductionCalendar,
+    clock: Clock,
+    metrics: Metrics,
+    http_client: Any,
+    sleep: Callable[[float], None],
+    closers: list[Callable[[], None]],
+) -> dict[str, Action]:
+    actions: dict[str, Action] = {"log": LogAction(clock=clock)}
+    if config.bitrix24 is None:
+        return actions
+    from edo_rules.actions.bitrix24 import build_adapters, make_client
+
+    def counted_sleep(seconds: float) -> None:
+        # The client sleeps only to respect the portal's limits: count each wait.
+        metrics.inc("edo_rules_rate_limit_waits_total")
+        sleep(seconds)
+
+    client = make_client(config.bitrix24, http_client=http_client, sleep=counted_sleep)
+    closers.append(client.close)
+    actions.update(
+        build_adapters(
+            config.bitrix24,
+            store,
+            clock=clock,
+            client=client,
+            working_day=calendar.is_working_day,
+        )
+    )
+    return actions
+
+
+def _sync(
+    config: Config,
+    store: Store,
+    clock: Clock,
+    http_client: Any,
+    closers: list[Callable[[], None]],
+) -> Callable[[datetime], int] | None:
+    if config.onec is None:
+        return None
+    from edo_rules.runner._onec import make_sync
+
+    return make_sync(config.onec, store, clock=clock, http_client=http_client, closers=closers)
+
+
+def describe(service: Service) -> Mapping[str, Any]:
+    """What the service runs, for the start-up log line."""
+    return {
+        "store": str(service.config.store.path or "postgresql"),
+        "playbooks": len(service.watcher.playbooks),
+        "rules": sum(len(p.rules) for p in service.watcher.playbooks),
+        "actions": sorted(service.actions),
+        "source": "1C" if service.sync is not None else "none",
+    }
+
+

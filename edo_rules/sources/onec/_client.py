@@ -1,0 +1,183 @@
+"""The HTTP client of the 1C standard OData interface (httpx).
+
+Builds URLs by hand (``%20`` for spaces, Cyrillic percent-encoded, always
+``$format=json``), authenticates with UTF-8 Basic credentials, allows a slow
+first request, retries network errors and 5xx with exponential backoff,
+halves the page on 5xx or a read timeout, and translates every failure once
+into :class:`SourceError`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from edo_rules.errors import SourceError
+from edo_rules.sources.onec._errors import AnswerError, error_from_answer
+from edo_rules.sources.onec._settings import OneCSettings
+
+log = logging.getLogger("edo_rules.sources.onec")
+
+Row = dict[str, Any]
+_SAFE = "'(),/:$*"
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """One GET of an entity set with its query options."""
+
+    entity_set: str
+    select: tuple[str, ...] = ()
+    filter: str | None = None
+    orderby: str | None = None
+    top: int | None = None
+    skip: int = 0
+
+    def query(self, allowed_only: bool) -> str:
+        options = [("$format", "json")]
+        if self.select:
+            options.append(("$select", ",".join(self.select)))
+        if self.filter:
+            options.append(("$filter", self.filter))
+        if self.orderby:
+            options.append(("$orderby", self.orderby))
+        if self.top is not None:
+            options.append(("$top", str(self.top)))
+        if self.skip:
+            options.append(("$skip", str(self.skip)))
+        if allowed_only:
+            options.append(("allowedOnly", "true"))
+        return "&".join(f"{name}={quote(value, safe=_SAFE)}" for name, value in options)
+
+
+def basic_auth(user: str, password: str) -> str:
+    """HTTP Basic from UTF-8 bytes: 1C accepts a Cyrillic login only UTF-8 encoded."""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+def parse_page(body: bytes, url: str) -> list[Row]:
+    """The rows of a JSON page; a malformed or truncated body is a retryable SourceError.
+
+    ``strict=False`` accepts a raw control character inside a string: 1C can
+    write one unescaped, and one such character must not cost the page.
+    """
+    try:
+        data = json.loads(body, strict=False)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SourceError(
+            f"1C sent a malformed page ({exc.__class__.__name__}: {exc})",
+            retryable=True,
+            url=url,
+            hint="usually a transient failure of the 1C server; the sync retries the page",
+        ) from exc
+    rows = data.get("value") if isinstance(data, dict) else None
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise SourceError(
+            "1C sent a page without the OData 'value' list of objects",
+            retryable=True,
+            url=url,
+            hint="check that url points to …/odata/standard.odata of the 1C publication",
+        )
+    return rows
+
+
+class ODataClient:
+    """GETs pages of entity sets; counts requests (for the benchmark and the summary)."""
+
+    def __init__(
+        self,
+        settings: OneCSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.settings = settings
+        self.requests = 0
+        self._sleep = sleep
+        self._warm = False
+        self._http = httpx.Client(
+            transport=transport,
+            headers={
+                "Authorization": basic_auth(settings.user, settings.password),
+                "Accept": "application/json",
+            },
+            timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def url(self, request: PageRequest) -> str:
+        path = quote(request.entity_set, safe="()'")
+        return f"{self.settings.service_url}{path}?{request.query(self.settings.allowed_only)}"
+
+    def get(self, request: PageRequest) -> list[Row]:
+        """One request, no retry: the rows, or a SourceError (``retryable`` set)."""
+        url = self.url(request)
+        read = self.settings.timeout if self._warm else self.settings.first_timeout
+        self.requests += 1
+        try:
+            answer = self._http.get(
+                url, timeout=httpx.Timeout(read, connect=self.settings.connect_timeout)
+            )
+        except httpx.TimeoutException as exc:
+            raise _TimedOut(f"1C did not answer in {read:g} s", url=url) from exc
+        except httpx.TransportError as exc:
+            raise SourceError(
+                f"cannot reach 1C: {exc.__class__.__name__}: {exc}",
+                retryable=True,
+                url=url,
+                hint="check url in the onec section and that the 1C web server is running",
+            ) from exc
+        if answer.status_code != 200:
+            raise error_from_answer(
+                answer.status_code, answer.content, url, entity_set=request.entity_set
+            )
+        self._warm = True
+        return parse_page(answer.content, url)
+
+    def fetch(self, request: PageRequest, *, shrink: bool = True) -> tuple[list[Row], PageRequest]:
+        """GET with retries and backoff; on 5xx or a read timeout the page is halved.
+
+        Returns the rows and the request that finally succeeded (its ``top``
+        may be smaller than asked). Raises the last SourceError when retries
+        are exhausted, or at once for a permanent error (4xx).
+        """
+        attempt = 0
+        while True:
+            try:
+                return self.get(request), request
+            except SourceError as exc:
+                if not exc.retryable or attempt >= self.settings.retries:
+                    raise
+                if shrink and _shrinks(exc) and request.top is not None and request.top > 1:
+                    request = replace(request, top=max(1, request.top // 2))
+                delay = min(30.0, self.settings.backoff * 2**attempt)
+                log.warning("1C request failed (%s); retry %d in %.1f s", exc, attempt + 1, delay)
+                self._sleep(delay)
+                attempt += 1
+
+
+class _TimedOut(SourceError):
+    def __init__(self, message: str, *, url: str):
+        super().__init__(
+            message,
+            retryable=True,
+            url=url,
+            hint="the 1C server is slow; raise timeout / first_timeout in the onec section "
+            "or lower page_size",
+        )
+
+
+def _shrinks(exc: SourceError) -> bool:
+    """A read timeout or a 5xx may be the page's size: 1C builds answers in memory."""
+    return isinstance(exc, _TimedOut) or (isinstance(exc, AnswerError) and exc.status >= 500)

@@ -1,0 +1,247 @@
+"""Reference data the mapping needs, loaded whole (initial load) or by key (incremental).
+
+Catalog names, basis documents, the action journal and the state register
+are kept in compact dictionaries keyed by GUID; strings that repeat (state
+names, user keys) are interned so 100,000 documents fit in little memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from edo_rules.errors import SourceError
+from edo_rules.model import ContractRef, Counterparty
+from edo_rules.sources.onec import _sets as S
+from edo_rules.sources.onec._client import ODataClient, PageRequest
+from edo_rules.sources.onec._pager import fetch_by_keys, iter_pages
+from edo_rules.sources.onec._presets import Preset
+from edo_rules.sources.onec._values import Reader
+
+log = logging.getLogger("edo_rules.sources.onec")
+Row = dict[str, Any]
+_intern = sys.intern
+
+
+class StateRow(NamedTuple):
+    """One document's row of the state register."""
+
+    doc: str
+    doc_set: str | None
+    state: str
+    at: str | None  # zone-less local time; None when the register has no date
+    comment: str
+    basis: tuple[str, str] | None
+
+
+class Entry(NamedTuple):
+    """One action of the journal: the state it led to, when, and by whom."""
+
+    at: str
+    state: str
+    user: str | None
+
+
+@dataclass
+class Lookups:
+    """Everything beside the document rows that the mapping reads."""
+
+    users: dict[str, str] = field(default_factory=dict)
+    organizations: dict[str, str] = field(default_factory=dict)
+    counterparties: dict[str, Counterparty] = field(default_factory=dict)
+    contracts: dict[str, ContractRef] = field(default_factory=dict)
+    basis: dict[str, tuple[str, str]] = field(default_factory=dict)
+    sales: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    journal: dict[str, list[Entry]] = field(default_factory=dict)
+    unpublished: set[str] = field(default_factory=set)
+
+
+def _optional(
+    lookups: Lookups, entity_set: str, load: Callable[[], None]
+) -> None:
+    """Load an optional set; an unpublished one (code 6) is noted and skipped."""
+    if entity_set in lookups.unpublished:
+        return
+    try:
+        load()
+    except SourceError as exc:
+        if exc.code != "6":
+            raise
+        lookups.unpublished.add(entity_set)
+        log.warning("1C set %s is not published; going on without it (%s)", entity_set, exc)
+
+
+class Loader:
+    """Fills :class:`Lookups` from 1C, whole or for given keys."""
+
+    def __init__(self, client: ODataClient, preset: Preset, lookups: Lookups):
+        self.client = client
+        self.preset = preset
+        self.lookups = lookups
+        self.page = client.settings.page_size
+
+    # -- catalogs ------------------------------------------------------------------
+    def catalogs(self, keys: dict[str, set[str]] | None = None) -> None:
+        """Users, organizations, counterparties and contracts: all, or the missing keys."""
+        for entity_set, select, store in (
+            (S.USERS, ("Ref_Key", "Description"), self._user),
+            (S.ORGANIZATIONS, ("Ref_Key", "Description"), self._organization),
+            (S.COUNTERPARTIES, ("Ref_Key", "Description", "ИНН", "КПП"), self._counterparty),
+            (S.CONTRACTS, ("Ref_Key", "Description", "Номер", "Дата"), self._contract),
+        ):
+            wanted = None if keys is None else keys.get(entity_set, set())
+            if wanted is not None and not wanted:
+                continue
+            load = self._loader(entity_set, select, store, wanted)
+            if entity_set == S.COUNTERPARTIES:
+                load()  # without counterparties a document cannot be named
+            else:
+                _optional(self.lookups, entity_set, load)
+
+    def _loader(
+        self,
+        entity_set: str,
+        select: tuple[str, ...],
+        store: Callable[[Reader], None],
+        wanted: set[str] | None,
+    ) -> Callable[[], None]:
+        def load() -> None:
+            for row in self._rows(entity_set, select, wanted, order="Description"):
+                store(Reader(entity_set, row))
+
+        return load
+
+    def _rows(
+        self, entity_set: str, select: tuple[str, ...], wanted: Iterable[str] | None, order: str
+    ) -> Iterable[Row]:
+        if wanted is not None:
+            return fetch_by_keys(self.client, entity_set, "Ref_Key", wanted, select)
+        request = PageRequest(entity_set, select, orderby=f"{order} asc,Ref_Key asc", top=self.page)
+        return (row for page in iter_pages(self.client, request, key=_ref) for row in page)
+
+    def _user(self, row: Reader) -> None:
+        self.lookups.users[_intern(row.ref("Ref_Key", required=True) or "")] = row.text("Description")
+
+    def _organization(self, row: Reader) -> None:
+        key = row.ref("Ref_Key", required=True) or ""
+        self.lookups.organizations[key] = row.text("Description")
+
+    def _counterparty(self, row: Reader) -> None:
+        key = row.ref("Ref_Key", required=True) or ""
+        self.lookups.counterparties[key] = Counterparty(
+            name=row.text("Description"), inn=row.text("ИНН") or None, kpp=row.text("КПП") or None
+        )
+
+    def _contract(self, row: Reader) -> None:
+        key = row.ref("Ref_Key", required=True) or ""
+        number = row.text("Номер") or row.text("Description")
+        self.lookups.contracts[key] = ContractRef(number=number, date=row.day("Дата"))
+
+    # -- basis documents -------------------------------------------------------------
+    def basis(self, docs: Iterable[str] | None = None) -> None:
+        """The accounting document of each EDO document (register ОбъектыУчетаДокументовЭДО)."""
+        select = ("ЭлектронныйДокумент", "ОбъектУчета", "ОбъектУчета_Type")
+
+        def load() -> None:
+            if docs is None:
+                request = PageRequest(S.OBJECTS, select, top=self.page)
+                rows: Iterable[Row] = (
+                    row for page in iter_pages(self.client, request, key=_link) for row in page
+                )
+            else:
+                rows = fetch_by_keys(self.client, S.OBJECTS, "ЭлектронныйДокумент", docs, select)
+            for row in rows:
+                self._link(Reader(S.OBJECTS, row))
+
+        _optional(self.lookups, S.OBJECTS, load)
+
+    def _link(self, row: Reader) -> None:
+        doc = row.ref("ЭлектронныйДокумент", required=True) or ""
+        target = row.ref("ОбъектУчета")
+        kind = row.type_name("ОбъектУчета")
+        if target is None or kind is None:
+            return
+        current = self.lookups.basis.get(doc)
+        # A contract link is the weakest hint: prefer the sales document when there are both.
+        if current is None or current[0] == S.CONTRACTS:
+            self.lookups.basis[doc] = (_intern(kind), target)
+
+    def sales(self, keys: Iterable[str] | None = None) -> None:
+        """ЭтоУниверсальныйДокумент and ВидОперации of sales documents (act, УПД or other)."""
+        select = ("Ref_Key", "ЭтоУниверсальныйДокумент", "ВидОперации")
+
+        def load() -> None:
+            if keys is None:
+                request = PageRequest(S.SALES, select, orderby="Date asc,Number asc", top=self.page)
+                rows: Iterable[Row] = (
+                    row for page in iter_pages(self.client, request, key=_ref) for row in page
+                )
+            else:
+                rows = fetch_by_keys(self.client, S.SALES, "Ref_Key", keys, select)
+            for row in rows:
+                reader = Reader(S.SALES, row)
+                key = reader.ref("Ref_Key", required=True) or ""
+                operation = _intern(reader.text("ВидОперации"))
+                self.lookups.sales[key] = (reader.flag("ЭтоУниверсальныйДокумент"), operation)
+
+        _optional(self.lookups, S.SALES, load)
+
+    # -- the action journal ------------------------------------------------------------
+    def journal(self, docs: Iterable[str] | None = None) -> None:
+        """Who did what and when (register ЖурналДействийПоЭДО), when it is published."""
+        select = ("ЭлектронныйДокумент", "ДатаИзменения", "СостояниеДокумента", "Пользователь_Key")
+
+        def load() -> None:
+            if docs is None:
+                request = PageRequest(S.JOURNAL, select, orderby="ДатаИзменения asc", top=self.page)
+                rows: Iterable[Row] = (
+                    row for page in iter_pages(self.client, request, key=_entry) for row in page
+                )
+            else:
+                rows = fetch_by_keys(self.client, S.JOURNAL, "ЭлектронныйДокумент", docs, select)
+            for row in rows:
+                self._entry(Reader(S.JOURNAL, row))
+
+        _optional(self.lookups, S.JOURNAL, load)
+
+    def _entry(self, row: Reader) -> None:
+        doc = row.ref("ЭлектронныйДокумент", required=True) or ""
+        at = row.local("ДатаИзменения")
+        state = row.text("СостояниеДокумента")
+        if at is None or not state:
+            return
+        user = row.ref("Пользователь_Key")
+        entry = Entry(at, _intern(state), None if user is None else _intern(user))
+        entries = self.lookups.journal.setdefault(doc, [])
+        if entry not in entries:
+            entries.append(entry)
+
+
+def read_state(preset: Preset, row: Row) -> StateRow:
+    """A state register row of the preset's register, checked and normalized."""
+    spec = preset.register
+    reader = Reader(spec.set, row)
+    doc = reader.ref(spec.document, required=True) or ""
+    state = reader.text(spec.state)
+    at = reader.local(spec.changed_at) if spec.changed_at else None
+    comment = reader.text(spec.comment) if spec.comment else ""
+    basis = None
+    if spec.basis:
+        target, kind = reader.ref(spec.basis), reader.type_name(spec.basis)
+        basis = (kind, target) if target and kind else None
+    return StateRow(doc, reader.type_name(spec.document), _intern(state), at, comment, basis)
+
+
+def _ref(row: Row) -> Any:
+    return row.get("Ref_Key")
+
+
+def _link(row: Row) -> Any:
+    return (row.get("ЭлектронныйДокумент"), row.get("ОбъектУчета"))
+
+
+def _entry(row: Row) -> Any:
+    return (row.get("ЭлектронныйДокумент"), row.get("ДатаИзменения"), row.get("СостояниеДокумента"))

@@ -1,0 +1,85 @@
+"""Reading whole sets page by page, and rows by key in ``eq … or …`` chunks.
+
+1C has no server-driven paging: pages are ``$top``/``$skip`` over a
+deterministic ``$orderby`` (a date plus a scalar tiebreak). Rows can shift
+between requests, so rows are de-duplicated by key against the previous page,
+and re-checked locally in case the server ignored ``$filter`` or ``$top``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from edo_rules.errors import SourceError
+from edo_rules.sources.onec._client import ODataClient, PageRequest
+
+Row = dict[str, Any]
+
+
+def iter_pages(
+    client: ODataClient,
+    request: PageRequest,
+    *,
+    key: Callable[[Row], Hashable],
+    keep: Callable[[Row], bool] | None = None,
+) -> Iterator[list[Row]]:
+    """Yield the fresh rows of each page until the set is exhausted."""
+    skip = 0
+    previous: set[Hashable] = set()
+    while True:
+        rows, used = client.fetch(replace(request, skip=skip))
+        keys = [key(row) for row in rows]
+        fresh = [
+            row
+            for row, row_key in zip(rows, keys, strict=True)
+            if row_key not in previous and (keep is None or keep(row))
+        ]
+        if used.top is None or len(rows) != used.top:
+            # A short page is the last one; a longer one means $top was ignored.
+            if fresh:
+                yield fresh
+            return
+        if rows and all(row_key in previous for row_key in keys):
+            raise SourceError(
+                f"1C returned the same page twice for {request.entity_set} ($skip ignored)",
+                retryable=True,
+                url=client.url(used),
+                hint="the sync cannot page this set on this platform version; report it",
+            )
+        if fresh:
+            yield fresh
+        previous = set(keys)
+        skip += len(rows)
+        request = used
+
+
+def chunks(keys: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for value in keys:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def fetch_by_keys(
+    client: ODataClient,
+    entity_set: str,
+    field: str,
+    keys: Iterable[str],
+    select: tuple[str, ...],
+) -> Iterator[Row]:
+    """Rows whose ``field`` is one of ``keys``: ``eq … or …`` chunks, never ``in``.
+
+    Each chunk is ``chunk_size`` keys (20 by default) so the URL stays well
+    under the web server's limits.
+    """
+    for batch in chunks(dict.fromkeys(keys), client.settings.chunk_size):
+        wanted = set(batch)
+        condition = " or ".join(f"{field} eq guid'{value}'" for value in batch)
+        rows, _ = client.fetch(PageRequest(entity_set, select, filter=condition))
+        yield from (row for row in rows if row.get(field) in wanted)

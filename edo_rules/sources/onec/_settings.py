@@ -1,0 +1,211 @@
+"""Settings of the 1C OData source: a frozen dataclass built from the ``onec:`` config section."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from edo_rules.errors import ConfigError, Problem
+from edo_rules.model import Status
+
+_DURATION = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)?\s*$", re.IGNORECASE
+)
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True, slots=True)
+class OneCSettings:
+    """How to reach 1C and how to read it.
+
+    ``url`` is the web server root (``http://1c.local``) and ``base`` the
+    publication name; or ``url`` is the full ``…/odata/standard.odata`` address
+    and ``base`` is empty. ``password`` is the resolved value (the config
+    loader expands ``${ENV_VAR}``); it never appears in ``repr``.
+    """
+
+    url: str
+    user: str
+    password: str = field(repr=False)
+    base: str = ""
+    preset: str = "bp30"
+    states: Mapping[str, Status] = field(default_factory=dict)
+    page_size: int = 1000
+    chunk_size: int = 20
+    timeout: float = 30.0
+    first_timeout: float = 90.0
+    connect_timeout: float = 10.0
+    retries: int = 4
+    backoff: float = 0.5
+    time_zone: str = "Europe/Moscow"
+    overlap: timedelta = timedelta(minutes=10)
+    heal_every: timedelta = timedelta(hours=24)
+    heal_window: timedelta = timedelta(days=7)
+    allowed_only: bool = True
+    journal: bool = True
+
+    @property
+    def service_url(self) -> str:
+        """The ``…/odata/standard.odata/`` address every request starts from."""
+        url = self.url.rstrip("/")
+        if url.endswith("/odata/standard.odata"):
+            return url + "/"
+        if self.base:
+            url = f"{url}/{self.base.strip('/')}"
+        return f"{url}/odata/standard.odata/"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @classmethod
+    def from_mapping(
+        cls, mapping: Mapping[str, Any], *, where: str, lines: Mapping[str, int] | None = None
+    ) -> OneCSettings:
+        """Build from the ``onec:`` section; every problem is reported at once.
+
+        ``where`` names the config file; ``lines`` maps a dotted path such as
+        ``onec.page_size`` to its line, when the loader knows it.
+        """
+        builder = _Builder(mapping, where, lines or {})
+        values = builder.build()
+        if builder.problems:
+            raise ConfigError(builder.problems)
+        return cls(**values)
+
+
+_ALIASES = {"publication": "base", "login": "user", "timezone": "time_zone"}
+
+
+class _Builder:
+    def __init__(self, mapping: Mapping[str, Any], where: str, lines: Mapping[str, int]):
+        self.mapping = mapping
+        self.where = where
+        self.lines = lines
+        self.problems: list[Problem] = []
+
+    def problem(self, key: str, message: str) -> None:
+        path = f"onec.{key}"
+        line = self.lines.get(path, self.lines.get("onec", 0))
+        self.problems.append(Problem(self.where, line, 0, path, message))
+
+    def build(self) -> dict[str, Any]:
+        if not isinstance(self.mapping, Mapping):
+            self.problem("", "the onec section must be a mapping (url, base, user, password, …)")
+            return {}
+        known = {f.name: f for f in fields(OneCSettings)}
+        values: dict[str, Any] = {}
+        for raw_key, value in self.mapping.items():
+            key = _ALIASES.get(str(raw_key), str(raw_key))
+            if key not in known:
+                self.problem(str(raw_key), f"unknown setting (known: {', '.join(sorted(known))})")
+                continue
+            converted = _CONVERTERS.get(key, _text)(self, key, value)
+            if converted is not None:
+                values[key] = converted
+        for required in ("url", "user", "password"):
+            if required not in values and not any(
+                p.path == f"onec.{required}" for p in self.problems
+            ):
+                self.problem(required, "is required")
+        return values
+
+
+def _text(builder: _Builder, key: str, value: Any) -> str | None:
+    if not isinstance(value, str) or (key in ("url", "user") and not value.strip()):
+        builder.problem(key, f"must be a non-empty string, got {type(value).__name__}")
+        return None
+    if key == "url" and not re.match(r"^https?://", value):
+        builder.problem(key, f"must start with http:// or https://, got {value!r}")
+        return None
+    if key == "password" and value.startswith("${"):
+        builder.problem(key, f"the environment variable in {value!r} is not set")
+        return None
+    return value
+
+
+def _positive(builder: _Builder, key: str, value: Any) -> float | int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        builder.problem(key, f"must be a positive number, got {value!r}")
+        return None
+    if key in ("page_size", "chunk_size", "retries") and not isinstance(value, int):
+        builder.problem(key, f"must be a whole number, got {value!r}")
+        return None
+    return value
+
+
+def _flag(builder: _Builder, key: str, value: Any) -> bool | None:
+    if not isinstance(value, bool):
+        builder.problem(key, f"must be true or false, got {value!r}")
+        return None
+    return value
+
+
+def _duration(builder: _Builder, key: str, value: Any) -> timedelta | None:
+    """``90`` (seconds), ``"10m"``, ``"2 hours"``, ``"7d"``."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return timedelta(seconds=value)
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match is None:
+        builder.problem(key, f"is not a duration: {value!r} (expected e.g. '10m', '2h', '7d')")
+        return None
+    unit = (match.group(2) or "s")[0].lower()
+    return timedelta(seconds=float(match.group(1)) * _UNITS[unit])
+
+
+def _zone(builder: _Builder, key: str, value: Any) -> str | None:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        builder.problem(key, f"unknown time zone {value!r} (expected e.g. 'Europe/Moscow')")
+        return None
+    return str(value)
+
+
+def _preset(builder: _Builder, key: str, value: Any) -> str | None:
+    from edo_rules.sources.onec._presets import PRESETS
+
+    if value not in PRESETS:
+        builder.problem(key, f"unknown preset {value!r} (known: {', '.join(sorted(PRESETS))})")
+        return None
+    return str(value)
+
+
+def _states(builder: _Builder, key: str, value: Any) -> dict[str, Status] | None:
+    if not isinstance(value, Mapping):
+        builder.problem(key, "must map 1C state names to canonical statuses")
+        return None
+    allowed = ", ".join(s.value for s in Status)
+    result: dict[str, Status] = {}
+    for name, status in value.items():
+        try:
+            result[str(name)] = Status(status)
+        except ValueError:
+            builder.problem(
+                f"{key}.{name}", f"unknown status {status!r} (expected one of {allowed})"
+            )
+    return result
+
+
+_Converter = Callable[[_Builder, str, Any], Any]
+_CONVERTERS: dict[str, _Converter] = {
+    "page_size": _positive,
+    "chunk_size": _positive,
+    "timeout": _positive,
+    "first_timeout": _positive,
+    "connect_timeout": _positive,
+    "retries": _positive,
+    "backoff": _positive,
+    "allowed_only": _flag,
+    "journal": _flag,
+    "overlap": _duration,
+    "heal_every": _duration,
+    "heal_window": _duration,
+    "time_zone": _zone,
+    "preset": _preset,
+    "states": _states,
+}

@@ -1,0 +1,140 @@
+"""Reading 1C wire values: zone-less dates, empty dates and references, composite types.
+
+Every accessor raises :class:`MalformedData` (a SourceError) for a value of
+the wrong shape, so one bad row rejects its whole page before anything is
+written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from edo_rules.errors import SourceError
+
+EMPTY_REF = "00000000-0000-0000-0000-000000000000"
+EMPTY_DATE = "0001-01-01T00:00:00"
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PREFIX = "StandardODATA."
+
+Row = Mapping[str, Any]
+
+
+class MalformedData(SourceError):
+    """A row of a page has a value of the wrong shape: the page is rejected whole."""
+
+    def __init__(self, entity_set: str, field: str, value: Any):
+        shown = repr(value)
+        shown = shown if len(shown) <= 80 else shown[:79] + "…"
+        super().__init__(
+            f"1C sent an unexpected value in {entity_set}.{field}: {shown}",
+            retryable=True,
+            hint="nothing of this page was written; the next sync retries it. If it repeats, "
+            "check the object in 1C (a damaged or hand-edited record)",
+        )
+
+
+class Reader:
+    """Typed access to the fields of one row of ``entity_set``."""
+
+    __slots__ = ("entity_set", "row")
+
+    def __init__(self, entity_set: str, row: Row):
+        self.entity_set = entity_set
+        self.row = row
+
+    def bad(self, field: str) -> MalformedData:
+        return MalformedData(self.entity_set, field, self.row.get(field, "<missing>"))
+
+    def ref(self, field: str, *, required: bool = False) -> str | None:
+        """A reference; the empty reference is None."""
+        value = self.row.get(field)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not _GUID.match(value):
+            raise self.bad(field)
+        if value == EMPTY_REF:
+            if required:
+                raise self.bad(field)
+            return None
+        return value.lower()
+
+    def text(self, field: str) -> str:
+        """A string with control characters removed (one can slip into 1C data)."""
+        value = self.row.get(field, "")
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise self.bad(field)
+        return _CONTROL.sub("", value)
+
+    def local(self, field: str) -> str | None:
+        """A zone-less 1C date-time as its text; the empty date is None."""
+        value = self.row.get(field)
+        if value is None or value == EMPTY_DATE:
+            return None
+        if not isinstance(value, str) or not _DATETIME.match(value):
+            raise self.bad(field)
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise self.bad(field) from None
+        return value
+
+    def day(self, field: str) -> date | None:
+        value = self.local(field)
+        return None if value is None else date.fromisoformat(value[:10])
+
+    def number(self, field: str) -> Decimal | None:
+        value = self.row.get(field)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise self.bad(field)
+        try:
+            result = Decimal(str(value))
+        except InvalidOperation:
+            raise self.bad(field) from None
+        if not result.is_finite():
+            raise self.bad(field)
+        return result
+
+    def flag(self, field: str) -> bool:
+        value = self.row.get(field, False)
+        if not isinstance(value, bool):
+            raise self.bad(field)
+        return value
+
+    def type_name(self, field: str) -> str | None:
+        """A composite reference's type, without the optional ``StandardODATA.`` prefix."""
+        value = self.row.get(f"{field}_Type")
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise self.bad(f"{field}_Type")
+        return value[len(_PREFIX) :] if value.startswith(_PREFIX) else value
+
+    def lines(self, field: str) -> list[Reader]:
+        """A tabular part's rows."""
+        value = self.row.get(field) or []
+        if not isinstance(value, list) or not all(isinstance(line, dict) for line in value):
+            raise self.bad(field)
+        return [Reader(f"{self.entity_set}_{field}", line) for line in value]
+
+
+def aware(local: str | None, zone: ZoneInfo) -> datetime | None:
+    """A 1C local time in the server's zone as a timezone-aware datetime."""
+    if local is None:
+        return None
+    return datetime.fromisoformat(local).replace(tzinfo=zone)
+
+
+def to_local(moment: datetime, zone: ZoneInfo) -> str:
+    """An aware moment as the server's zone-less local time (for ``datetime'…'`` filters)."""
+    return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S")

@@ -1,0 +1,178 @@
+"""The firing ledger and the action outbox on a SQLite connection (called inside transactions)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from edo_rules._codec import utc_text
+from edo_rules.model import ActionRequest, Firing, Outcome, OutcomeStatus, RequestState
+from edo_rules.store._sqlite_rows import (
+    FIRING_COLUMNS,
+    OUTCOME_COLUMNS,
+    REQUEST_COLUMNS,
+    firing_from_row,
+    firing_params,
+    outcome_from_row,
+    outcome_params,
+    request_from_row,
+    request_params,
+)
+
+#: Backoff for a retryable failure when the remote side did not say how long to wait.
+_BACKOFF_BASE = timedelta(seconds=30)
+_BACKOFF_MAX = timedelta(hours=1)
+
+_NEXT_STATE = {
+    OutcomeStatus.DONE: RequestState.DONE,
+    OutcomeStatus.RETRY: RequestState.PENDING,
+    OutcomeStatus.FAILED: RequestState.FAILED,
+    OutcomeStatus.IN_DOUBT: RequestState.IN_DOUBT,
+}
+
+
+def insert_firings(
+    conn: sqlite3.Connection, firings: Sequence[tuple[Firing, Sequence[ActionRequest]]]
+) -> list[Firing]:
+    """Insert new firings (ledger duplicates are ignored) and the requests of those added."""
+    added: list[Firing] = []
+    insert = (
+        "INSERT OR IGNORE INTO firings (rule_key, document_id, step, episode, due_at,"
+        " fired_at, playbook_hash, skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    for firing, requests in firings:
+        cursor = conn.execute(insert, firing_params(firing))
+        if cursor.rowcount != 1:
+            continue
+        firing_id = cursor.lastrowid
+        conn.executemany(
+            f"INSERT INTO action_requests ({REQUEST_COLUMNS.split(', ', 1)[1]})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [request_params(request, firing_id) for request in requests],
+        )
+        added.append(replace(firing, id=firing_id))
+    return added
+
+
+def set_event_cursors(conn: sqlite3.Connection, cursors: Mapping[str, int]) -> None:
+    conn.executemany(
+        "INSERT INTO event_cursors (rule_key, last_event_id) VALUES (?, ?)"
+        " ON CONFLICT (rule_key) DO UPDATE SET"
+        " last_event_id = MAX(last_event_id, excluded.last_event_id)",
+        sorted(cursors.items()),
+    )
+
+
+def firings_for(conn: sqlite3.Connection, document_id: str) -> list[Firing]:
+    rows = conn.execute(
+        f"SELECT {FIRING_COLUMNS} FROM firings WHERE document_id = ? ORDER BY id",
+        (document_id,),
+    ).fetchall()
+    return [firing_from_row(row) for row in rows]
+
+
+def recorded_steps(
+    conn: sqlite3.Connection, rule_key: str, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], frozenset[str]]:
+    wanted = set(keys)
+    found: dict[tuple[str, str], set[str]] = {}
+    ids = sorted({doc_id for doc_id, _ in wanted})
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = conn.execute(
+            "SELECT document_id, episode, step FROM firings WHERE rule_key = ?"
+            f" AND document_id IN ({', '.join('?' for _ in chunk)})",
+            (rule_key, *chunk),
+        )
+        for doc_id, episode, step in rows:
+            if (doc_id, episode) in wanted:
+                found.setdefault((doc_id, episode), set()).add(step)
+    return {key: frozenset(steps) for key, steps in found.items()}
+
+
+def claim_requests(conn: sqlite3.Connection, now: datetime, limit: int) -> list[ActionRequest]:
+    rows = conn.execute(
+        f"SELECT {REQUEST_COLUMNS} FROM action_requests WHERE state = ?"
+        " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?",
+        (RequestState.PENDING.value, utc_text(now), limit),
+    ).fetchall()
+    conn.executemany(
+        "UPDATE action_requests SET state = ? WHERE id = ?",
+        [(RequestState.IN_FLIGHT.value, row[0]) for row in rows],
+    )
+    return [replace(request_from_row(row), state=RequestState.IN_FLIGHT) for row in rows]
+
+
+def record_outcomes(conn: sqlite3.Connection, outcomes: Sequence[Outcome]) -> list[int]:
+    """Record outcomes and move their requests; returns ids of unknown requests."""
+    unknown: list[int] = []
+    for outcome in outcomes:
+        row = conn.execute(
+            "SELECT attempts FROM action_requests WHERE id = ?", (outcome.request_id,)
+        ).fetchone()
+        if row is None:
+            unknown.append(outcome.request_id)
+            continue
+        attempts = int(row[0]) + 1
+        conn.execute(
+            f"INSERT INTO outcomes ({OUTCOME_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+            outcome_params(outcome),
+        )
+        conn.execute(
+            "UPDATE action_requests SET state = ?, attempts = ?, next_attempt_at = ?,"
+            " last_error = ? WHERE id = ?",
+            (
+                _NEXT_STATE[outcome.status].value,
+                attempts,
+                _next_attempt(outcome, attempts),
+                None if outcome.status is OutcomeStatus.DONE else outcome.reason,
+                outcome.request_id,
+            ),
+        )
+    return unknown
+
+
+def _next_attempt(outcome: Outcome, attempts: int) -> str | None:
+    if outcome.status is not OutcomeStatus.RETRY:
+        return None
+    if outcome.retry_after is not None:
+        wait = timedelta(seconds=outcome.retry_after)
+    else:
+        wait = min(_BACKOFF_BASE * 2 ** (attempts - 1), _BACKOFF_MAX)
+    return utc_text(outcome.at + wait)
+
+
+def requests_in(conn: sqlite3.Connection, states: Iterable[RequestState]) -> list[ActionRequest]:
+    values = sorted({state.value for state in states})
+    rows = conn.execute(
+        f"SELECT {REQUEST_COLUMNS} FROM action_requests"
+        f" WHERE state IN ({', '.join('?' for _ in values)}) ORDER BY id",
+        values,
+    ).fetchall()
+    return [request_from_row(row) for row in rows]
+
+
+def get_request(conn: sqlite3.Connection, request_id: int) -> ActionRequest | None:
+    row = conn.execute(
+        f"SELECT {REQUEST_COLUMNS} FROM action_requests WHERE id = ?", (request_id,)
+    ).fetchone()
+    return None if row is None else request_from_row(row)
+
+
+def set_request_state(conn: sqlite3.Connection, request_id: int, state: RequestState) -> bool:
+    """Returns False when there is no such request."""
+    cursor = conn.execute(
+        "UPDATE action_requests SET state = ?, next_attempt_at = NULL WHERE id = ?",
+        (state.value, request_id),
+    )
+    return cursor.rowcount == 1
+
+
+def outcomes_for(conn: sqlite3.Connection, request_id: int) -> list[Outcome]:
+    rows = conn.execute(
+        f"SELECT {OUTCOME_COLUMNS} FROM outcomes WHERE request_id = ? ORDER BY id",
+        (request_id,),
+    ).fetchall()
+    return [outcome_from_row(row) for row in rows]

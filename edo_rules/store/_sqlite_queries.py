@@ -1,0 +1,88 @@
+"""SQL for the engine's questions: due candidates and new status events, filters pushed down."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from edo_rules.model import TIMESTAMP_FIELDS, Status
+from edo_rules.store._sqlite_rows import EVENT_COLUMNS
+from edo_rules.store.base import DocumentFilter, DueQuery, EventQuery, episode_of
+
+_ALL_STATUSES = tuple(status.value for status in Status)
+
+
+def _in(column: str, values: Iterable[str], args: list[Any]) -> str:
+    items = sorted(values)
+    args.extend(items)
+    return f"{column} IN ({', '.join('?' for _ in items)})"
+
+
+def filter_sql(flt: DocumentFilter, args: list[Any], alias: str = "d") -> list[str]:
+    """WHERE clauses of a document filter; appends their parameters to ``args``.
+
+    The status clause is always present (all statuses when the rule says
+    "any") so that the (status, timestamp) indexes serve every query.
+    """
+    statuses = _ALL_STATUSES if flt.statuses is None else (s.value for s in flt.statuses)
+    clauses = [_in(f"{alias}.status", statuses, args)]
+    if flt.kinds is not None:
+        clauses.append(_in(f"{alias}.kind", (k.value for k in flt.kinds), args))
+    if flt.directions is not None:
+        clauses.append(_in(f"{alias}.direction", (d.value for d in flt.directions), args))
+    if flt.counterparty_inns is not None:
+        clauses.append(_in(f"{alias}.counterparty_inn", flt.counterparty_inns, args))
+    # Decimal → float is monotone, so the approximate REAL column never drops
+    # a matching document; the engine re-checks the exact bounds on candidates.
+    if flt.amount_min is not None:
+        clauses.append(f"{alias}.amount >= ?")
+        args.append(float(flt.amount_min))
+    if flt.amount_max is not None:
+        clauses.append(f"{alias}.amount <= ?")
+        args.append(float(flt.amount_max))
+    return clauses
+
+
+def due_sql(query: DueQuery) -> tuple[str, list[Any]]:
+    """One indexed query: filters, the since range and "no firing recorded for this step"."""
+    if query.since_field not in TIMESTAMP_FIELDS:
+        raise ValueError(f"{query.since_field!r} is not a timestamp field")
+    column = f"d.{query.since_field}"
+    args: list[Any] = []
+    clauses = filter_sql(query.filter, args)
+    clauses.append(f"{column} < ?")
+    args.append(episode_of(query.before))
+    if query.not_before is not None:
+        clauses.append(f"{column} >= ?")
+        args.append(episode_of(query.not_before))
+    # The stored timestamp text *is* the episode (see store.base.episode_of).
+    clauses.append(
+        "NOT EXISTS (SELECT 1 FROM firings f WHERE f.rule_key = ? AND f.document_id = d.id"
+        f" AND f.step = ? AND f.episode = {column})"
+    )
+    args.extend((query.rule_key, query.step))
+    sql = f"SELECT d.json FROM documents d WHERE {' AND '.join(clauses)} ORDER BY d.id"
+    return sql, args
+
+
+def event_sql(query: EventQuery) -> tuple[str, list[Any]]:
+    """New, non-historical events matching from/to whose document passes the filter."""
+    args: list[Any] = [query.after_id, query.up_to_id]
+    clauses = ["e.id > ?", "e.id <= ?", "e.historical = 0"]
+    if query.to_statuses is not None:
+        clauses.append(_in("e.to_status", (s.value for s in query.to_statuses), args))
+    if query.from_statuses is not None:
+        clauses.append(_in("e.from_status", (s.value for s in query.from_statuses), args))
+    clauses.extend(filter_sql(query.filter, args))
+    clauses.append(
+        "NOT EXISTS (SELECT 1 FROM firings f WHERE f.rule_key = ? AND f.document_id = d.id"
+        " AND f.step = 'event' AND f.episode = CAST(e.id AS TEXT))"
+    )
+    args.append(query.rule_key)
+    columns = ", ".join(f"e.{name.strip()}" for name in EVENT_COLUMNS.split(","))
+    sql = (
+        f"SELECT {columns}, d.json FROM status_events e"
+        f" JOIN documents d ON d.id = e.document_id"
+        f" WHERE {' AND '.join(clauses)} ORDER BY e.id"
+    )
+    return sql, args

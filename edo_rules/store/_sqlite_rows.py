@@ -1,0 +1,197 @@
+"""Model objects ↔ SQLite rows (parameters in column order, rows back to frozen objects)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from edo_rules._codec import document_from_dict, document_to_dict, parse_datetime, utc_text
+from edo_rules.model import (
+    TIMESTAMP_FIELDS,
+    ActionRequest,
+    Document,
+    Firing,
+    Outcome,
+    OutcomeStatus,
+    RequestState,
+    Status,
+    StatusEvent,
+)
+
+DOCUMENT_COLUMNS: tuple[str, ...] = (
+    "id",
+    "kind",
+    "status",
+    "direction",
+    "counterparty_inn",
+    "amount",
+    *TIMESTAMP_FIELDS,
+    "json",
+)
+
+UPSERT_DOCUMENT = (
+    f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in DOCUMENT_COLUMNS)}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in DOCUMENT_COLUMNS[1:])
+)
+
+EVENT_COLUMNS = (
+    "id, document_id, at, from_status, from_raw, to_status, to_raw, comment, actor, historical"
+)
+FIRING_COLUMNS = (
+    "id, rule_key, document_id, step, episode, due_at, fired_at, playbook_hash, skipped"
+)
+REQUEST_COLUMNS = (
+    "id, firing_id, action, params, idempotency_key, document_id, rule_key, created_at,"
+    " state, attempts, next_attempt_at, last_error"
+)
+OUTCOME_COLUMNS = "request_id, status, at, remote_id, reason, retry_after"
+
+
+def _utc(value: datetime | None) -> str | None:
+    return None if value is None else utc_text(value)
+
+
+def _opt_dt(value: str | None) -> datetime | None:
+    return None if value is None else parse_datetime(value)
+
+
+def document_params(doc: Document) -> tuple[Any, ...]:
+    """Column values of ``doc`` in :data:`DOCUMENT_COLUMNS` order."""
+    stamps = tuple(_utc(getattr(doc, name)) for name in TIMESTAMP_FIELDS)
+    # The REAL amount only serves the indexed range filter; the exact Decimal
+    # lives in the JSON and the engine re-checks the bounds on candidates.
+    amount = None if doc.amount is None else float(doc.amount)
+    return (
+        doc.id,
+        doc.kind.value,
+        doc.status.value,
+        doc.direction.value,
+        doc.counterparty.inn,
+        amount,
+        *stamps,
+        json.dumps(document_to_dict(doc), ensure_ascii=False, separators=(",", ":")),
+    )
+
+
+def document_from_json(text: str) -> Document:
+    return document_from_dict(json.loads(text))
+
+
+def event_params(event: StatusEvent) -> tuple[Any, ...]:
+    return (
+        event.document_id,
+        utc_text(event.at),
+        event.at.isoformat(),
+        None if event.from_status is None else event.from_status.value,
+        event.from_raw,
+        event.to_status.value,
+        event.to_raw,
+        event.comment,
+        event.actor,
+        int(event.historical),
+    )
+
+
+def event_from_row(row: tuple[Any, ...]) -> StatusEvent:
+    return StatusEvent(
+        id=row[0],
+        document_id=row[1],
+        at=parse_datetime(row[2]),
+        from_status=None if row[3] is None else Status(row[3]),
+        from_raw=row[4],
+        to_status=Status(row[5]),
+        to_raw=row[6],
+        comment=row[7],
+        actor=row[8],
+        historical=bool(row[9]),
+    )
+
+
+def firing_params(firing: Firing) -> tuple[Any, ...]:
+    return (
+        firing.rule_key,
+        firing.document_id,
+        firing.step,
+        firing.episode,
+        firing.due_at.isoformat(),
+        firing.fired_at.isoformat(),
+        firing.playbook_hash,
+        int(firing.skipped),
+    )
+
+
+def firing_from_row(row: tuple[Any, ...]) -> Firing:
+    return Firing(
+        id=row[0],
+        rule_key=row[1],
+        document_id=row[2],
+        step=row[3],
+        episode=row[4],
+        due_at=parse_datetime(row[5]),
+        fired_at=parse_datetime(row[6]),
+        playbook_hash=row[7],
+        skipped=bool(row[8]),
+    )
+
+
+def params_json(params: Mapping[str, Any]) -> str:
+    return json.dumps(params, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def request_params(request: ActionRequest, firing_id: int | None) -> tuple[Any, ...]:
+    return (
+        firing_id,
+        request.action,
+        params_json(request.params),
+        request.idempotency_key,
+        request.document_id,
+        request.rule_key,
+        request.created_at.isoformat(),
+        request.state.value,
+        request.attempts,
+        _utc(request.next_attempt_at),
+        request.last_error,
+    )
+
+
+def request_from_row(row: tuple[Any, ...]) -> ActionRequest:
+    return ActionRequest(
+        id=row[0],
+        firing_id=row[1],
+        action=row[2],
+        params=json.loads(row[3]),
+        idempotency_key=row[4],
+        document_id=row[5],
+        rule_key=row[6],
+        created_at=parse_datetime(row[7]),
+        state=RequestState(row[8]),
+        attempts=row[9],
+        next_attempt_at=_opt_dt(row[10]),
+        last_error=row[11],
+    )
+
+
+def outcome_params(outcome: Outcome) -> tuple[Any, ...]:
+    return (
+        outcome.request_id,
+        outcome.status.value,
+        outcome.at.isoformat(),
+        outcome.remote_id,
+        outcome.reason,
+        outcome.retry_after,
+    )
+
+
+def outcome_from_row(row: tuple[Any, ...]) -> Outcome:
+    return Outcome(
+        request_id=row[0],
+        status=OutcomeStatus(row[1]),
+        at=parse_datetime(row[2]),
+        remote_id=row[3],
+        reason=row[4],
+        retry_after=row[5],
+    )

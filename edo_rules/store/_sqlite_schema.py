@@ -1,0 +1,164 @@
+"""The SQLite schema as ordered migrations, and the code that applies them.
+
+A store file records its version in ``schema_version``; opening a file runs
+every migration above that version, each in its own transaction. Never edit a
+released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from edo_rules.model import TIMESTAMP_FIELDS
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+def _document_indexes() -> tuple[str, ...]:
+    # Status leads every timestamp index: time rules nearly always filter on
+    # status, and the store passes the full status list when a rule does not,
+    # so each candidate query is a handful of index range scans.
+    per_field = tuple(
+        f"CREATE INDEX documents_status_{name} ON documents (status, {name}) "
+        f"WHERE {name} IS NOT NULL"
+        for name in TIMESTAMP_FIELDS
+    )
+    return (*per_field, "CREATE INDEX documents_inn ON documents (counterparty_inn)")
+
+
+_V1 = Migration(
+    1,
+    "documents, status history, firing ledger, outbox, outcomes, sync state, cache",
+    (
+        "CREATE TABLE documents ("
+        " id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL,"
+        " direction TEXT NOT NULL, counterparty_inn TEXT, amount REAL,"
+        + "".join(f" {name} TEXT," for name in TIMESTAMP_FIELDS)
+        + " json TEXT NOT NULL)",
+        *_document_indexes(),
+        "CREATE TABLE status_events ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,"
+        " at_utc TEXT NOT NULL, at TEXT NOT NULL,"
+        " from_status TEXT, from_raw TEXT, to_status TEXT NOT NULL, to_raw TEXT NOT NULL,"
+        " comment TEXT, actor TEXT, historical INTEGER NOT NULL DEFAULT 0,"
+        " UNIQUE (document_id, at_utc, to_raw))",
+        "CREATE TABLE firings ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " rule_key TEXT NOT NULL,"
+        " document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,"
+        " step TEXT NOT NULL, episode TEXT NOT NULL,"
+        " due_at TEXT NOT NULL, fired_at TEXT NOT NULL, playbook_hash TEXT NOT NULL,"
+        " skipped INTEGER NOT NULL DEFAULT 0,"
+        " UNIQUE (rule_key, document_id, step, episode))",
+        "CREATE INDEX firings_document ON firings (document_id)",
+        "CREATE TABLE action_requests ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " firing_id INTEGER REFERENCES firings (id) ON DELETE CASCADE,"
+        " action TEXT NOT NULL, params TEXT NOT NULL,"
+        " idempotency_key TEXT NOT NULL UNIQUE,"
+        " document_id TEXT NOT NULL, rule_key TEXT NOT NULL, created_at TEXT NOT NULL,"
+        " state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+        " next_attempt_at TEXT, last_error TEXT)",
+        "CREATE INDEX action_requests_due ON action_requests (state, next_attempt_at, id)",
+        "CREATE TABLE outcomes ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " request_id INTEGER NOT NULL REFERENCES action_requests (id) ON DELETE CASCADE,"
+        " status TEXT NOT NULL, at TEXT NOT NULL, remote_id TEXT, reason TEXT,"
+        " retry_after REAL)",
+        "CREATE INDEX outcomes_request ON outcomes (request_id)",
+        "CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at TEXT NOT NULL)",
+    ),
+)
+
+_V2 = Migration(
+    2,
+    "event-rule cursors; index of triggering (non-historical) events",
+    (
+        "CREATE TABLE event_cursors (rule_key TEXT PRIMARY KEY, last_event_id INTEGER NOT NULL)",
+        "CREATE INDEX status_events_document ON status_events (document_id, at_utc)",
+    ),
+)
+
+#: Every migration, in order. The last one's version is the current schema version.
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
+CURRENT_VERSION = MIGRATIONS[-1].version
+
+_VERSION_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_version ("
+    " version INTEGER NOT NULL, description TEXT NOT NULL, applied_at TEXT NOT NULL)"
+)
+
+
+class ForeignDatabaseError(Exception):
+    """The file is a SQLite database, but not one of ours."""
+
+    def __init__(self, tables: list[str]):
+        self.tables = tables
+        super().__init__(", ".join(tables))
+
+
+class TooNewError(Exception):
+    """The file was written by a newer edo-rules."""
+
+    def __init__(self, version: int):
+        self.version = version
+        super().__init__(str(version))
+
+
+def _tables(conn: sqlite3.Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).fetchall()
+    return sorted(str(row[0]) for row in rows)
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """The file's schema version; 0 for an empty file. Raises ForeignDatabaseError / TooNewError."""
+    tables = _tables(conn)
+    if not tables:
+        return 0
+    if "schema_version" not in tables:
+        raise ForeignDatabaseError(tables)
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    version = int(row[0] or 0)
+    if version > CURRENT_VERSION:
+        raise TooNewError(version)
+    return version
+
+
+def migrate(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> int:
+    """Bring the file up to ``target``; returns the version it started from.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``): each
+    migration runs in its own ``BEGIN IMMEDIATE`` transaction.
+    """
+    start = current_version(conn)
+    for migration in MIGRATIONS:
+        if start < migration.version <= target:
+            _apply(conn, migration)
+    return start
+
+
+def _apply(conn: sqlite3.Connection, migration: Migration) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(_VERSION_TABLE)
+        for statement in migration.statements:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO schema_version (version, description, applied_at)"
+            " VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+            (migration.version, migration.description),
+        )
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -1,0 +1,333 @@
+"""The embedded default store: one SQLite file (stdlib ``sqlite3``), WAL mode.
+
+Every public method raises :class:`~edo_rules.errors.StoreError` (naming what
+failed, the file and what to do) and nothing else for database failures; every
+write runs in one ``BEGIN IMMEDIATE`` transaction. A store object belongs to
+one thread; several processes may open the same file (readers never block the
+writer in WAL mode, and writers wait up to ``busy_timeout`` seconds).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+from edo_rules._codec import utc_text
+from edo_rules.errors import StoreError
+from edo_rules.model import ActionRequest, Document, Firing, Outcome, RequestState, StatusEvent
+from edo_rules.store import _sqlite_outbox as outbox
+from edo_rules.store._sqlite_queries import due_sql, event_sql
+from edo_rules.store._sqlite_rows import (
+    EVENT_COLUMNS,
+    UPSERT_DOCUMENT,
+    document_from_json,
+    document_params,
+    event_from_row,
+    event_params,
+)
+from edo_rules.store._sqlite_schema import ForeignDatabaseError, TooNewError, migrate
+from edo_rules.store.base import DueQuery, EventQuery
+
+_BATCH = 5000  # documents per executemany call in a bulk upsert
+
+_HINTS = (
+    ("locked", "another process is writing to the store; retry, or stop the other runner"),
+    ("busy", "another process is writing to the store; retry, or stop the other runner"),
+    ("readonly", "the file or its directory is read-only; check the permissions"),
+    ("disk", "check free disk space and that the disk is healthy"),
+    ("not a database", "this is not an edo-rules store; point --store at the right file"),
+    ("malformed", "the file is damaged; restore it from a backup or start a new store"),
+    ("unable to open", "check that the directory exists and is writable"),
+)
+
+
+def _hint(exc: sqlite3.Error) -> str:
+    text = str(exc).lower()
+    for needle, hint in _HINTS:
+        if needle in text:
+            return hint
+    return "check the file and its permissions; run `edo-rules history` to see what is stored"
+
+
+class SQLiteStore:
+    """The :class:`~edo_rules.store.base.Store` on a SQLite file.
+
+    ``SQLiteStore(path)`` opens (creating and migrating if needed) the file;
+    ``":memory:"`` gives a private in-memory store for tests and dry runs.
+    """
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = 5.0):
+        self.path = str(path)
+        self._conn = self._open(busy_timeout)
+
+    # -- opening and errors ----------------------------------------------------
+    def _open(self, busy_timeout: float) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout)
+        except sqlite3.Error as exc:
+            raise self._error("opening the store", exc) from exc
+        try:
+            self._configure(conn, busy_timeout)
+            migrate(conn)
+        except ForeignDatabaseError as exc:
+            conn.close()
+            raise StoreError(
+                f"{self.path} is a SQLite database but not an edo-rules store"
+                f" (it has the tables {exc}).\nWhat to do: point --store at another"
+                " file; edo-rules creates a new store when the file does not exist."
+            ) from exc
+        except TooNewError as exc:
+            conn.close()
+            raise StoreError(
+                f"{self.path} was written by a newer edo-rules (schema version {exc.version})."
+                "\nWhat to do: upgrade edo-rules to open this store."
+            ) from exc
+        except sqlite3.Error as exc:
+            conn.close()
+            raise self._error("opening the store", exc) from exc
+        return conn
+
+    @staticmethod
+    def _configure(conn: sqlite3.Connection, busy_timeout: float) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+
+    def _error(self, what: str, exc: sqlite3.Error) -> StoreError:
+        return StoreError(f"{what} failed in {self.path}: {exc}\nWhat to do: {_hint(exc)}")
+
+    @contextmanager
+    def _reading(self, what: str) -> Iterator[sqlite3.Connection]:
+        try:
+            yield self._conn
+        except sqlite3.Error as exc:
+            raise self._error(what, exc) from exc
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction; rolled back entirely on any error."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._error(what, exc) from exc
+        try:
+            yield self._conn
+            self._conn.execute("COMMIT")
+        except BaseException as exc:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise self._error(what, exc) from exc
+            raise
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- documents and history ---------------------------------------------------
+    def upsert_documents(self, documents: Iterable[Document]) -> int:
+        written = 0
+        with self._writing("writing documents") as conn:
+            batch: list[tuple[object, ...]] = []
+            for doc in documents:
+                batch.append(document_params(doc))
+                if len(batch) >= _BATCH:
+                    written += self._flush(conn, batch)
+            written += self._flush(conn, batch)
+        return written
+
+    @staticmethod
+    def _flush(conn: sqlite3.Connection, batch: list[tuple[object, ...]]) -> int:
+        conn.executemany(UPSERT_DOCUMENT, batch)
+        count = len(batch)
+        batch.clear()
+        return count
+
+    def write_sync_page(
+        self,
+        documents: Sequence[Document],
+        events: Sequence[StatusEvent],
+        state: Mapping[str, str] | None = None,
+    ) -> Sequence[StatusEvent]:
+        added: list[StatusEvent] = []
+        with self._writing("writing a sync page") as conn:
+            conn.executemany(UPSERT_DOCUMENT, [document_params(doc) for doc in documents])
+            for event in events:
+                added.extend(self._insert_event(conn, event))
+            conn.executemany(
+                "INSERT INTO sync_state (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                sorted((state or {}).items()),
+            )
+        return added
+
+    @staticmethod
+    def _insert_event(conn: sqlite3.Connection, event: StatusEvent) -> list[StatusEvent]:
+        cursor = conn.execute(
+            "INSERT OR IGNORE INTO status_events (document_id, at_utc, at, from_status,"
+            " from_raw, to_status, to_raw, comment, actor, historical)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            event_params(event),
+        )
+        if cursor.rowcount != 1:
+            return []
+        row = conn.execute(
+            f"SELECT {EVENT_COLUMNS} FROM status_events WHERE id = ?", (cursor.lastrowid,)
+        ).fetchone()
+        return [event_from_row(row)]
+
+    def get_document(self, document_id: str) -> Document | None:
+        with self._reading("reading a document") as conn:
+            row = conn.execute("SELECT json FROM documents WHERE id = ?", (document_id,))
+            found = row.fetchone()
+        return None if found is None else document_from_json(found[0])
+
+    def get_documents(self, document_ids: Iterable[str]) -> dict[str, Document]:
+        ids = sorted(set(document_ids))
+        result: dict[str, Document] = {}
+        with self._reading("reading documents") as conn:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                rows = conn.execute(
+                    f"SELECT json FROM documents WHERE id IN ({', '.join('?' for _ in chunk)})",
+                    chunk,
+                )
+                for (text,) in rows:
+                    doc = document_from_json(text)
+                    result[doc.id] = doc
+        return result
+
+    def iter_documents(self) -> Iterator[Document]:
+        with self._reading("reading documents") as conn:
+            for (text,) in conn.execute("SELECT json FROM documents ORDER BY id"):
+                yield document_from_json(text)
+
+    def count_documents(self) -> int:
+        with self._reading("counting documents") as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+    def history(self, document_id: str) -> list[StatusEvent]:
+        with self._reading("reading the status history") as conn:
+            rows = conn.execute(
+                f"SELECT {EVENT_COLUMNS} FROM status_events WHERE document_id = ?"
+                " ORDER BY at_utc, id",
+                (document_id,),
+            ).fetchall()
+        return [event_from_row(row) for row in rows]
+
+    def get_sync_state(self) -> dict[str, str]:
+        with self._reading("reading the sync state") as conn:
+            return {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM sync_state")}
+
+    # -- the engine's questions ------------------------------------------------------
+    def due_candidates(self, query: DueQuery) -> Iterator[Document]:
+        sql, args = due_sql(query)
+        with self._reading("selecting due documents") as conn:
+            for (text,) in conn.execute(sql, args):
+                yield document_from_json(text)
+
+    def event_candidates(self, query: EventQuery) -> Iterator[tuple[StatusEvent, Document]]:
+        sql, args = event_sql(query)
+        with self._reading("selecting new status events") as conn:
+            for row in conn.execute(sql, args):
+                yield event_from_row(row[:-1]), document_from_json(row[-1])
+
+    def max_event_id(self) -> int:
+        with self._reading("reading the status history") as conn:
+            return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM status_events").fetchone()[0])
+
+    def recorded_steps(
+        self, rule_key: str, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], frozenset[str]]:
+        with self._reading("reading the firing ledger") as conn:
+            return outbox.recorded_steps(conn, rule_key, keys)
+
+    def event_cursors(self) -> dict[str, int]:
+        with self._reading("reading event cursors") as conn:
+            rows = conn.execute("SELECT rule_key, last_event_id FROM event_cursors")
+            return {str(key): int(value) for key, value in rows}
+
+    def set_event_cursors(self, cursors: Mapping[str, int]) -> None:
+        with self._writing("writing event cursors") as conn:
+            outbox.set_event_cursors(conn, cursors)
+
+    # -- firings and the outbox ------------------------------------------------------
+    def record_firings(
+        self,
+        firings: Sequence[tuple[Firing, Sequence[ActionRequest]]],
+        *,
+        event_cursors: Mapping[str, int] | None = None,
+    ) -> list[Firing]:
+        with self._writing("recording firings") as conn:
+            added = outbox.insert_firings(conn, firings)
+            outbox.set_event_cursors(conn, event_cursors or {})
+        return added
+
+    def firings_for(self, document_id: str) -> list[Firing]:
+        with self._reading("reading the firing ledger") as conn:
+            return outbox.firings_for(conn, document_id)
+
+    def claim_requests(self, now: datetime, limit: int) -> list[ActionRequest]:
+        with self._writing("claiming action requests") as conn:
+            return outbox.claim_requests(conn, now, limit)
+
+    def record_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+        with self._writing("recording outcomes") as conn:
+            unknown = outbox.record_outcomes(conn, outcomes)
+            if unknown:
+                raise StoreError(
+                    f"no action request with id {unknown[0]} in {self.path};"
+                    " nothing was recorded.\nWhat to do: check the ids (`edo-rules outbox`)."
+                )
+
+    def requests(self, states: Iterable[RequestState]) -> list[ActionRequest]:
+        with self._reading("reading the outbox") as conn:
+            return outbox.requests_in(conn, states)
+
+    def get_request(self, request_id: int) -> ActionRequest | None:
+        with self._reading("reading the outbox") as conn:
+            return outbox.get_request(conn, request_id)
+
+    def set_request_state(self, request_id: int, state: RequestState) -> None:
+        with self._writing("changing a request's state") as conn:
+            if not outbox.set_request_state(conn, request_id, state):
+                raise StoreError(
+                    f"no action request with id {request_id} in {self.path}."
+                    "\nWhat to do: list the requests with `edo-rules outbox`."
+                )
+
+    def outcomes_for(self, request_id: int) -> list[Outcome]:
+        with self._reading("reading outcomes") as conn:
+            return outbox.outcomes_for(conn, request_id)
+
+    # -- cache -------------------------------------------------------------------------
+    def cache_get(self, key: str, now: datetime) -> str | None:
+        with self._reading("reading the cache") as conn:
+            row = conn.execute(
+                "SELECT value FROM cache WHERE key = ? AND expires_at > ?", (key, utc_text(now))
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def cache_put(self, key: str, value: str, expires_at: datetime) -> None:
+        with self._writing("writing the cache") as conn:
+            conn.execute(
+                "INSERT INTO cache (key, value, expires_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+                " expires_at = excluded.expires_at",
+                (key, value, utc_text(expires_at)),
+            )

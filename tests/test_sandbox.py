@@ -1,0 +1,272 @@
+"""Known sandbox escapes for simpleeval and Jinja are refused at validate time.
+
+Each entry is put where an admin would write it (a ``where`` expression or a
+message template) and loaded; loading must fail with a clear message at the
+right line. The run-time guards (bounded operators, output and time budgets)
+are tested separately, by calling the compiled objects directly.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from edo_rules.errors import PlaybookError
+from edo_rules.model import Counterparty, Direction, Document, Kind, Status
+from edo_rules.playbook import EvaluationError, load_playbook_text, make_names
+from edo_rules.playbook.expressions import ExpressionCheckError, check_expression
+from edo_rules.playbook.rules import Location
+from edo_rules.playbook.templates import check_template, compile_template
+
+EXPRESSION_ESCAPES: list[tuple[str, str]] = [
+    ("().__class__.__bases__[0].__subclasses__()", "private attribute '__class__'"),
+    ("doc.__class__", "private attribute '__class__'"),
+    ("doc.__class__.__init__.__globals__", "private attribute"),
+    ("doc._replace", "private attribute '_replace'"),
+    ("doc.counterparty.__dict__", "private attribute '__dict__'"),
+    ("doc['__class__']", "private attribute '__class__'"),
+    ('"{0.__class__}".format(doc)', "has no attribute 'format'"),
+    ('"{0.__class__}".format_map(doc)', "has no attribute 'format_map'"),
+    ("'%*d' % (10**9, 1)", "'%' formatting of strings is not allowed"),
+    ("9**9**9", "number too large"),
+    ("10**10**10", "number too large"),
+    ("'a' * 10**9", "repetition too long"),
+    ("[1] * 10**9", "repetition too long"),
+    ("'a' * 5000 + 'b' * 5001", "string too long"),
+    ("getattr(doc, '__class__')", "unknown function 'getattr'"),
+    ("__import__('os').system('id')", "private name '__import__'"),
+    ("import os", "syntax error"),
+    ("open('/etc/passwd').read()", "unknown function 'open'"),
+    ("eval('1+1')", "unknown function 'eval'"),
+    ("exec('x=1')", "unknown function 'exec'"),
+    ("compile('1', 'x', 'eval')", "unknown function 'compile'"),
+    ("type(doc)", "unknown function 'type'"),
+    ("globals()", "unknown function 'globals'"),
+    ("(lambda: 1)()", "lambda is not allowed"),
+    ("[x for x in doc.signers]", "comprehensions are not allowed"),
+    ("[[y for y in range(10**6)] for x in range(10**6)]", "comprehensions are not allowed"),
+    ("(x for x in 'ab')", "generator expressions are not allowed"),
+    ("f'{doc.__class__}'", "f-strings are not allowed"),
+    ("(x := 1)", "assignment (':=') is not allowed"),
+    ("{'a': 1}", "dict literals are not allowed"),
+    ("doc.amount.as_integer_ratio()", "'doc.amount' has no attribute 'as_integer_ratio'"),
+    ("now.tzinfo.utcoffset(now)", "'now' has no attribute 'tzinfo'"),
+    ("date.__globals__", "private attribute '__globals__'"),
+    ("doc.signers[0].__class__", "private attribute '__class__'"),
+    ("int('9' * 100000)", "repetition too long"),
+    ("-" * 40 + "1", "nested deeper than"),
+    ("1+" * 150 + "1", "too complex"),
+    ("[" * 5000 + "]" * 5000, "longer than 1000 characters"),
+    ("'x' * 20000", "repetition too long"),
+    ("1 << 10**9", "LShift is not allowed"),
+    ("doc.title.center(10**9)", "'doc.title' has no attribute 'center'"),
+    ("doc.number.replace('', 'x' * 9000)", "has no attribute 'replace'"),
+]
+
+TEMPLATE_ESCAPES: list[tuple[str, str]] = [
+    ("{{ ''.__class__.__mro__ }}", "private attribute"),
+    ("{{ ''.__class__.__mro__[1].__subclasses__() }}", "private attribute"),
+    ("{{ doc.__class__ }}", "private attribute '__class__'"),
+    ("{{ doc['__class__'] }}", "private attribute '__class__'"),
+    ("{{ cycler.__init__.__globals__ }}", "private attribute '__globals__'"),
+    ("{{ cycler }}", "unknown name 'cycler'"),
+    ("{{ lipsum.__globals__['os'] }}", "private attribute '__globals__'"),
+    ("{{ lipsum() }}", "unknown name 'lipsum'"),
+    ("{{ joiner.__init__.__globals__ }}", "private attribute"),
+    ("{{ namespace() }}", "unknown name 'namespace'"),
+    ("{{ range(10**9) | join }}", "unknown name 'range'"),
+    ("{% for i in range(10) %}{% endfor %}", "unknown name 'range'"),
+    ("{{ 'a' * 10**9 }}", "repetition too long"),
+    ("{{ 9 ** 999999 }}", "number too large"),
+    ("{{ '%*d' % (10**9, 1) }}", "'%' formatting of strings is not allowed"),
+    ("{{ '{0.__class__}'.format(doc) }}", "'(value).format' cannot be called"),
+    ("{{ doc | attr('__class__') }}", "unknown filter 'attr'"),
+    ("{{ doc.signers | map(attribute='__class__') | list }}", "private name '__class__'"),
+    ("{{ config }}", "unknown name 'config'"),
+    ("{{ self.__init__ }}", "private attribute '__init__'"),
+    ("{{ request.application.__globals__ }}", "private attribute"),
+    ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "macros are not allowed"),
+    ("{% include '/etc/passwd' %}", "cannot include"),
+    ("{% import 'x' as y %}", "cannot import"),
+    ("{% extends 'base' %}", "cannot extend"),
+    ("{% for s in doc.signers %}{% for t in doc.signers %}{% endfor %}{% endfor %}", "nested"),
+    ("{% for s in doc.signers recursive %}{{ loop(s) }}{% endfor %}", "recursive loops"),
+    ("{% set x = doc %}{{ x.__class__ }}", "private attribute '__class__'"),
+    ("{% set doc = 1 %}", "cannot assign to 'doc'"),
+    ("{{ doc.number.center(10**9) }}", "'doc.number' has no attribute 'center'"),
+    ("{{ doc.amount.__class__ }}", "private attribute"),
+    ("{{ date.__globals__ }}", "private attribute '__globals__'"),
+    ("{{ (doc.signers | first).__class__ }}", "private attribute '__class__'"),
+    ("{{ doc | pprint }}", "unknown filter 'pprint'"),
+    ("{{ doc.number | format(1) }}", "unknown filter 'format'"),
+    ("{{ doc.title.__len__() }}", "private attribute '__len__'"),
+    ("{{ doc.number(*doc.signers) }}", "'doc.number' cannot be called"),
+]
+
+
+def _where(expression: str) -> str:
+    quoted = expression.replace("'", "''")
+    return (
+        "version: 1\nname: t\nrules:\n  - id: r\n"
+        f"    match: {{where: '{quoted}'}}\n"
+        "    when: {status_changed: {}}\n    do: [log: ]\n"
+    )
+
+
+def _template(template: str) -> str:
+    quoted = template.replace("'", "''")
+    return (
+        "version: 1\nname: t\nrules:\n  - id: r\n    when: {status_changed: {}}\n"
+        f"    do: [log: {{message: '{quoted}'}}]\n"
+    )
+
+
+@pytest.mark.parametrize(("source", "reason"), EXPRESSION_ESCAPES)
+def test_expression_escape_is_refused_at_load(source: str, reason: str) -> None:
+    with pytest.raises(PlaybookError) as info:
+        load_playbook_text(_where(source), "escape.yaml")
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line, problem.path) == ("escape.yaml", 5, "rules[0].match.where")
+    assert problem.message.startswith("invalid expression")
+    assert reason in problem.message
+
+
+@pytest.mark.parametrize(("source", "reason"), TEMPLATE_ESCAPES)
+def test_template_escape_is_refused_at_load(source: str, reason: str) -> None:
+    with pytest.raises(PlaybookError) as info:
+        load_playbook_text(_template(source), "escape.yaml")
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line, problem.path) == (
+        "escape.yaml",
+        6,
+        "rules[0].do[0].log.message",
+    )
+    assert problem.message.startswith("invalid template")
+    assert reason in problem.message
+
+
+def test_the_corpus_is_large_enough() -> None:
+    assert len(EXPRESSION_ESCAPES) >= 20 and len(TEMPLATE_ESCAPES) >= 20
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "doc.amount >= 10000 and doc.kind in ['contract', 'act']",
+        "doc.counterparty.name.lower().startswith('ооо')",
+        "elapsed.working_days > 3 or step == 'escalate[1]'",
+        "len(doc.signers) == 0 and doc.crm.deal_id is not None",
+        "working_days_since(doc.sent_at) >= 5",
+        "doc.amount ** 2 > 10 ** 12",
+        "-doc.amount < 0 if doc.amount else False",
+        "doc.signers[0].name == 'Иванов'",
+        "money(doc.amount) != ''",
+    ],
+)
+def test_honest_expressions_pass(source: str) -> None:
+    check_expression(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ doc.title }} от {{ doc.counterparty.name | upper }}",
+        "{% for s in doc.signers %}{{ loop.index }}. {{ s.name }} {{ s.signed_at | date }}"
+        "{% endfor %}",
+        "{% if doc.amount %}{{ doc.amount | money }}{% else %}без суммы{% endif %}",
+        "{{ doc.signers | map(attribute='name') | join(', ') }}",
+        "{% set who = doc.counterparty %}{{ who.name }} ({{ who.inn }})",
+        "{{ working_days_since(doc.sent_at) }} / {{ doc.sent_at | working_days_since }}",
+        "{{ doc.rejection_comment or 'без комментария' }}",
+        "{{ doc.number.upper() }} {{ rule.id }} {{ step }} {{ now | datetime }}",
+    ],
+)
+def test_honest_templates_pass(source: str) -> None:
+    check_template(source)
+
+
+# -- run-time guards ---------------------------------------------------------
+
+
+class _Weekdays:
+    def is_working_day(self, day: date, /) -> bool:
+        return day.weekday() < 5
+
+
+def _names(**changes: object) -> dict[str, object]:
+    from dataclasses import replace
+
+    doc = Document(
+        id="doc-1",
+        kind=Kind.CONTRACT,
+        number="17",
+        date=date(2024, 4, 26),
+        direction=Direction.OUTGOING,
+        status=Status.SENT,
+        status_1c="Отправлен",
+        counterparty=Counterparty("ООО Ромашка", "7701234567"),
+        amount=Decimal("12500"),
+    )
+    doc = replace(doc, **changes)  # type: ignore[arg-type]
+    rule = load_playbook_text(_where("doc.amount > 0")).rules[0]
+    return make_names(
+        doc,
+        now=datetime(2024, 5, 6, tzinfo=UTC),
+        calendar=_Weekdays(),
+        since=None,
+        step="event",
+        rule=rule,
+    )
+
+
+def _template_of(source: str) -> object:
+    return compile_template(source, location=Location("t.yaml", 3, 5), path="p", rule_key="t/r")
+
+
+def test_runtime_repetition_of_a_field_is_bounded() -> None:
+    template = _template_of("{{ doc.number * 1000 }}")
+    names = _names(number="x" * 100)
+    with pytest.raises(EvaluationError, match="repetition too long"):
+        template.render(names)  # type: ignore[attr-defined]
+
+
+def test_runtime_output_size_is_bounded() -> None:
+    template = _template_of("{% for s in doc.signers %}{{ doc.number * 9000 }}{% endfor %}")
+    from edo_rules.model import Side, Signer
+
+    names = _names(number="x", signers=tuple(Signer(Side.OURS, "a") for _ in range(5)))
+    with pytest.raises(EvaluationError, match="output longer than"):
+        template.render(names)  # type: ignore[attr-defined]
+
+
+def test_runtime_expression_failure_names_rule_and_document() -> None:
+    rule = load_playbook_text(_where("doc.amount >= 10000"), "pb.yaml").rules[0]
+    names = _names(amount=None)
+    assert rule.match.where is not None
+    with pytest.raises(EvaluationError) as info:
+        rule.match.where.evaluate(names)
+    assert str(info.value) == (
+        "pb.yaml:5:20: rules[0].match.where: rule t/r: expression 'doc.amount >= 10000' failed "
+        "on document doc-1: TypeError: '>=' not supported between instances of 'NoneType' and "
+        "'int'"
+    )
+
+
+def test_runtime_pow_is_bounded_even_with_values() -> None:
+    rule = load_playbook_text(_where("doc.amount ** elapsed.hours > 0")).rules[0]
+    names = dict(_names())
+    from edo_rules.playbook.context import Elapsed
+
+    names["elapsed"] = Elapsed(0, 0, 10**6)
+    assert rule.match.where is not None
+    with pytest.raises(EvaluationError, match="number too large"):
+        rule.match.where.evaluate(names)
+
+
+def test_check_errors_are_value_errors() -> None:
+    with pytest.raises(ExpressionCheckError):
+        check_expression("doc.__class__")
+    with pytest.raises(ExpressionCheckError):
+        check_template("{{ doc.__class__ }}")

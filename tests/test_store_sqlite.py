@@ -1,0 +1,185 @@
+"""SQLiteStore: the store contract, plus what is specific to SQLite files."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from store_contract import T0, StoreContract, make_document, make_event, make_firing
+
+from edo_rules._codec import CodecError, document_from_dict, document_to_dict
+from edo_rules.errors import StoreError
+from edo_rules.model import Side, Signer, Status
+from edo_rules.store._sqlite_schema import CURRENT_VERSION, migrate
+from edo_rules.store.sqlite import SQLiteStore
+
+
+class TestSQLiteStore(StoreContract):
+    @pytest.fixture
+    def make_store(self, tmp_path: Path) -> Callable[[], SQLiteStore]:
+        return lambda: SQLiteStore(tmp_path / "store.sqlite3")
+
+
+def _versions(path: Path) -> list[int]:
+    with sqlite3.connect(path) as conn:
+        return [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY 1")]
+
+
+def test_a_new_file_gets_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite3"
+    with SQLiteStore(path) as store:
+        assert store.count_documents() == 0
+        mode = store._conn.execute("PRAGMA journal_mode").fetchone()[0]
+        keys = store._conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    assert (mode, keys) == ("wal", 1)
+    assert _versions(path) == list(range(1, CURRENT_VERSION + 1))
+
+
+def test_migrates_a_version_1_file_keeping_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, target=1)
+    conn.close()
+    assert _versions(path) == [1]
+    # Write with the version-1 schema (no event cursors yet), then reopen.
+    with sqlite3.connect(path) as conn:
+        assert "event_cursors" not in {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master")
+        }
+    with SQLiteStore(path) as store:
+        store.write_sync_page([make_document()], [make_event("doc-1", T0, Status.SENT)])
+        store.record_firings([(make_firing("doc-1"), [])], event_cursors={"pb/r": 1})
+    assert _versions(path) == list(range(1, CURRENT_VERSION + 1))
+    with SQLiteStore(path) as store:
+        assert store.get_document("doc-1") == make_document()
+        assert store.event_cursors() == {"pb/r": 1}
+        assert len(store.history("doc-1")) == 1
+
+
+def test_a_corrupted_file_is_a_store_error_with_the_path(tmp_path: Path) -> None:
+    path = tmp_path / "broken.sqlite3"
+    path.write_bytes(b"this is not a database, just some bytes" * 100)
+    with pytest.raises(StoreError) as info:
+        SQLiteStore(path)
+    assert str(path) in str(info.value)
+    assert "What to do:" in str(info.value)
+
+
+def test_a_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER)")
+    with pytest.raises(StoreError, match="not an edo-rules store") as info:
+        SQLiteStore(path)
+    assert "customers" in str(info.value) and str(path) in str(info.value)
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    SQLiteStore(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO schema_version VALUES (99, 'future', 'now')")
+    with pytest.raises(StoreError, match="newer edo-rules"):
+        SQLiteStore(path)
+
+
+def test_a_missing_directory_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="unable to open") as info:
+        SQLiteStore(tmp_path / "no" / "such" / "dir" / "store.sqlite3")
+    assert "What to do:" in str(info.value)
+
+
+def test_a_failed_write_changes_nothing(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        good = make_document("good")
+        bad = replace(make_document("bad"), kind="not-a-kind")  # type: ignore[arg-type]
+        with pytest.raises(AttributeError):
+            store.upsert_documents([good, bad])
+        assert store.count_documents() == 0
+
+
+def test_bulk_upsert_in_batches(tmp_path: Path) -> None:
+    docs = [make_document(f"d{i:06d}", number=str(i)) for i in range(12_000)]
+    with SQLiteStore(tmp_path / "bulk.sqlite3") as store:
+        assert store.upsert_documents(iter(docs)) == 12_000
+        assert store.count_documents() == 12_000
+        assert store.get_document("d011999") == docs[-1]
+
+
+def test_a_locked_store_says_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "locked.sqlite3"
+    SQLiteStore(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with SQLiteStore(path, busy_timeout=0.05) as store, pytest.raises(StoreError) as info:
+            store.upsert_documents([make_document()])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "locked" in str(info.value) and "another process" in str(info.value)
+
+
+# -- the codec: an exact round trip, strict decoding -----------------------------------------
+
+_zones = st.sampled_from(
+    [UTC, timezone(timedelta(hours=3)), timezone(timedelta(hours=-5, minutes=-30))]
+)
+_moments = st.builds(
+    lambda naive, tz: naive.replace(tzinfo=tz),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1)),
+    _zones,
+)
+_amounts = st.decimals(
+    allow_nan=False, allow_infinity=False, places=2, min_value=-(10**12), max_value=10**12
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    amount=st.none() | _amounts,
+    sent=st.none() | _moments,
+    signed=_moments,
+    status=st.sampled_from(list(Status)),
+    text=st.text(max_size=40),
+)
+def test_documents_round_trip_through_json(
+    amount: Decimal | None, sent: datetime | None, signed: datetime, status: Status, text: str
+) -> None:
+    doc = make_document(
+        amount=amount,
+        sent_at=sent,
+        status=status,
+        rejection_comment=text,
+        signers=(Signer(Side.COUNTERPARTY, text or "x", signed),),
+    )
+    again = document_from_dict(document_to_dict(doc))
+    assert again == doc
+    assert again.sent_at is None or again.sent_at.utcoffset() == doc.sent_at.utcoffset()  # type: ignore[union-attr]
+    assert str(again.amount) == str(doc.amount)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"kind": "contrakt"}, "kind"),
+        ({"sent_at": "2024-04-26T10:00:00"}, "sent_at"),
+        ({"amount": "много"}, "amount"),
+        ({"counterparty": {"inn": "1"}}, "counterparty.name"),
+        ({"signers": [{"side": "ours"}]}, "signers[0].name"),
+        ({"colour": "red"}, "colour"),
+        ({"id": None}, "id"),
+    ],
+)
+def test_decoding_names_the_bad_field(change: dict[str, object], field: str) -> None:
+    data = {**document_to_dict(make_document()), **change}
+    with pytest.raises(CodecError) as info:
+        document_from_dict(data)
+    assert info.value.field == field
