@@ -15,7 +15,13 @@ from zoneinfo import ZoneInfo
 
 from edo_rules.errors import ConfigError, Problem
 from edo_rules.playbook._text import did_you_mean
-from edo_rules.playbook._yaml import LocatedData, LocatedYamlError, NodePath, format_path, load_located
+from edo_rules.playbook._yaml import (
+    LocatedData,
+    LocatedYamlError,
+    NodePath,
+    format_path,
+    load_located,
+)
 from edo_rules.playbook.durations import DurationSyntaxError, parse_duration
 from edo_rules.runner.schedule import CronSchedule, ScheduleError
 
@@ -197,14 +203,18 @@ class _Builder:
         from edo_rules.sources.onec import OneCSettings
 
         lines = {format_path(path): mark.line for path, mark in self.located.keys.items()}
-        return self._section(lambda m, where: OneCSettings.from_mapping(m, where=where, lines=lines), section)
+        return self._section(
+            lambda m, where: OneCSettings.from_mapping(m, where=where, lines=lines), section
+        )
 
     def bitrix24(self, section: Any, env: Mapping[str, str]) -> Any:
         if section is None:
             return None
         from edo_rules.actions.bitrix24.settings import Bitrix24Settings
 
-        return self._section(lambda m, where: Bitrix24Settings.from_mapping(m, where=where, env=env), section)
+        return self._section(
+            lambda m, where: Bitrix24Settings.from_mapping(m, where=where, env=env), section
+        )
 
     def _section(self, parse: Callable[[Any, str], Any], section: Any) -> Any:
         try:

@@ -86,7 +86,9 @@ def _message(error: ValidationError, what: str) -> str:
 
 def _limit(kind: str, limit: Any, what: str) -> str:
     texts = {
-        "minLength": "must not be empty" if limit == 1 else f"must be at least {limit} characters long",
+        "minLength": "must not be empty"
+        if limit == 1
+        else f"must be at least {limit} characters long",
         "minItems": f"needs at least {limit} item(s)",
         "minimum": f"must be at least {limit}",
         "maximum": f"must be at most {limit}",

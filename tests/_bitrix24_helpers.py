@@ -18,7 +18,6 @@ from edo_rules.model import (
     ActionRequest,
     ContractRef,
     Counterparty,
-    CrmBinding,
     Direction,
     Document,
     Kind,
@@ -53,7 +52,9 @@ def make_doc(doc_id: str, inn: str | None, **changes: Any) -> Document:
     return replace(doc, **changes)
 
 
-def make_request(action: str, params: Mapping[str, Any], doc_id: str, key: str | None = None) -> ActionRequest:
+def make_request(
+    action: str, params: Mapping[str, Any], doc_id: str, key: str | None = None
+) -> ActionRequest:
     number = next(_ids)
     return ActionRequest(
         action=action,
@@ -89,19 +90,31 @@ class World:
     manager: int = 0
     head: int = 0
     director: int = 0
+    clients: list[Bitrix24Client] = field(default_factory=list)
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        self.emulator.stop()
+        self.store.close()
 
     def actions(self, **section: Any) -> dict[str, Action]:
         settings = self.settings(**section)
         return build_adapters(settings, self.store, client=self.client(settings), clock=self.clock)
 
     def settings(self, **section: Any) -> Bitrix24Settings:
-        mapping: dict[str, Any] = {"webhook_url": self.webhook, "plan": {"capacity": 10_000, "rate": 10_000}}
+        mapping: dict[str, Any] = {
+            "webhook_url": self.webhook,
+            "plan": {"capacity": 10_000, "rate": 10_000},
+        }
         mapping.update(section)
         return Bitrix24Settings.from_mapping(mapping, where="edo-rules.yaml")
 
     def client(self, settings: Bitrix24Settings | None = None, **kwargs: Any) -> Bitrix24Client:
         retry = kwargs.pop("retry", RetryPolicy(backoff=0.01, max_backoff=0.05))
-        return make_client(settings or self.settings(), retry=retry, **kwargs)
+        client = make_client(settings or self.settings(), retry=retry, **kwargs)
+        self.clients.append(client)
+        return client
 
     def add_doc(self, doc_id: str, **changes: Any) -> Document:
         doc = make_doc(doc_id, "7700000001", **changes)
@@ -122,13 +135,20 @@ def make_world(tmp_path: Path, **emulator_args: Any) -> World:
     portal.set_department_head(sales, head)
     manager = portal.add_user("Вера Менеджерова", departments=[sales])
     company = portal.add_company("ООО «Ромашка»", inn="7700000001", assigned_by=manager)
-    deal = portal.add_deal("Поставка", company_id=company, assigned_by=manager,
-                           fields={"UF_CRM_1C_CONTRACT": "Д-1"})
+    deal = portal.add_deal(
+        "Поставка", company_id=company, assigned_by=manager, fields={"UF_CRM_1C_CONTRACT": "Д-1"}
+    )
     portal.add_list(42, "edo_documents")
     portal.add_smart_process(1046)
     portal.add_workflow_template(7, "Согласование")
     world = World(emulator, SQLiteStore(tmp_path / "store.db"), emulator.add_webhook(director))
-    world.company, world.deal, world.manager, world.head, world.director = company, deal, manager, head, director
+    world.company, world.deal, world.manager, world.head, world.director = (
+        company,
+        deal,
+        manager,
+        head,
+        director,
+    )
     return world
 
 

@@ -20,7 +20,7 @@ CALENDAR = ProductionCalendar.russia()
 
 
 def msk(text: str) -> datetime:
-    """"2024-05-06 00:00" → an aware Moscow datetime."""
+    """ "2024-05-06 00:00" → an aware Moscow datetime."""
     return datetime.fromisoformat(text).replace(tzinfo=MSK)
 
 

@@ -11,15 +11,14 @@ from _bitrix24_helpers import World, make_request, make_world, statuses
 
 from edo_rules.actions.bitrix24.adapters import ACTIONS, element_code, marker
 from edo_rules.emulators.bitrix24 import Fault
-from edo_rules.model import CrmBinding, OutcomeStatus, Status
+from edo_rules.model import Counterparty, CrmBinding, OutcomeStatus, Status
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     w = make_world(tmp_path)
     yield w
-    w.emulator.stop()
-    w.store.close()
+    w.close()
 
 
 def test_every_schema_is_valid_and_checks_examples() -> None:
@@ -62,7 +61,9 @@ def test_head_of_a_head_is_the_parent_departments_head(world: World) -> None:
     world.add_doc("d1", crm=CrmBinding(company_id=None))
     world.emulator.portal.t.companies[world.company]["ASSIGNED_BY_ID"] = str(world.head)
     world.emulator.portal.t.deals[world.deal]["ASSIGNED_BY_ID"] = str(world.head)
-    outcome = world.actions()["notify"].execute([make_request("notify", {"to": "head_of_responsible", "text": "x"}, "d1")])
+    outcome = world.actions()["notify"].execute(
+        [make_request("notify", {"to": "head_of_responsible", "text": "x"}, "d1")]
+    )
     assert statuses(outcome) == ["done"]
     assert len(world.emulator.notifications(user_id=world.director)) == 1
 
@@ -80,13 +81,18 @@ def test_resending_a_notification_replaces_it(world: World) -> None:
 
 def test_unresolvable_recipient_fails_that_request_only(world: World) -> None:
     world.add_doc("ok")
-    world.add_doc("orphan", counterparty=world.add_doc("x").counterparty.__class__("ИП Никто", inn="0000000000"))
+    world.add_doc(
+        "orphan",
+        counterparty=Counterparty("ИП Никто", inn="0000000000"),
+    )
     notify = world.actions()["notify"]
-    outcomes = notify.execute([
-        make_request("notify", {"to": "responsible", "text": "x"}, "orphan"),
-        make_request("notify", {"to": "responsible", "text": "x"}, "ok"),
-        make_request("notify", {"to": 5, "text": "x"}, "missing-doc"),
-    ])
+    outcomes = notify.execute(
+        [
+            make_request("notify", {"to": "responsible", "text": "x"}, "orphan"),
+            make_request("notify", {"to": "responsible", "text": "x"}, "ok"),
+            make_request("notify", {"to": 5, "text": "x"}, "missing-doc"),
+        ]
+    )
     assert statuses(outcomes) == ["failed", "done", "failed"]
     assert "cannot resolve the recipient 'responsible'" in (outcomes[0].reason or "")
     assert "fallback_user" in (outcomes[0].reason or "")
@@ -94,13 +100,21 @@ def test_unresolvable_recipient_fails_that_request_only(world: World) -> None:
 
 
 def test_fallback_and_1c_user_mapping(world: World) -> None:
-    world.add_doc("mapped", counterparty=world.add_doc("y").counterparty.__class__("ИП", inn="0000000001"))
-    world.add_doc("fallback", responsible="Неизвестный", counterparty=world.add_doc("z").counterparty.__class__("ИП", inn="0000000002"))
-    notify = world.actions(users={"Петров П. П.": world.head}, fallback_user=world.director)["notify"]
-    outcomes = notify.execute([
-        make_request("notify", {"to": "responsible", "text": "m"}, "mapped"),
-        make_request("notify", {"to": "responsible", "text": "f"}, "fallback"),
-    ])
+    world.add_doc("mapped", counterparty=Counterparty("ИП", inn="0000000001"))
+    world.add_doc(
+        "fallback",
+        responsible="Неизвестный",
+        counterparty=Counterparty("ИП", inn="0000000002"),
+    )
+    notify = world.actions(users={"Петров П. П.": world.head}, fallback_user=world.director)[
+        "notify"
+    ]
+    outcomes = notify.execute(
+        [
+            make_request("notify", {"to": "responsible", "text": "m"}, "mapped"),
+            make_request("notify", {"to": "responsible", "text": "f"}, "fallback"),
+        ]
+    )
     assert statuses(outcomes) == ["done", "done"]
     assert [n["message"] for n in world.emulator.notifications(user_id=world.head)] == ["m"]
     assert [n["message"] for n in world.emulator.notifications(user_id=world.director)] == ["f"]
@@ -109,7 +123,11 @@ def test_fallback_and_1c_user_mapping(world: World) -> None:
 def test_task_carries_its_key_and_is_found_after_a_crash(world: World) -> None:
     world.add_doc("d1")
     task = world.actions()["task"]
-    request = make_request("task", {"responsible": "responsible", "title": "Позвонить", "deadline": "1 working day"}, "d1")
+    request = make_request(
+        "task",
+        {"responsible": "responsible", "title": "Позвонить", "deadline": "1 working day"},
+        "d1",
+    )
     unsent = make_request("task", {"responsible": 5, "title": "x"}, "d1")
     assert task.check(unsent) is None
     [outcome] = task.execute([request])
@@ -137,7 +155,9 @@ def test_task_lost_answer_is_checked_not_duplicated(world: World) -> None:
 def test_task_not_run_on_5xx_is_retried(world: World) -> None:
     world.add_doc("d1")
     world.emulator.inject(Fault("500", method="tasks.task.add"))
-    [outcome] = world.actions()["task"].execute([make_request("task", {"responsible": 5, "title": "x"}, "d1")])
+    [outcome] = world.actions()["task"].execute(
+        [make_request("task", {"responsible": 5, "title": "x"}, "d1")]
+    )
     assert outcome.status is OutcomeStatus.RETRY and "not created" in (outcome.reason or "")
     assert world.emulator.tasks() == []
 
@@ -145,7 +165,9 @@ def test_task_not_run_on_5xx_is_retried(world: World) -> None:
 def test_batch_partial_failure_maps_to_its_request(world: World) -> None:
     world.add_doc("d1")
     task = world.actions()["task"]
-    requests = [make_request("task", {"responsible": user, "title": "t"}, "d1") for user in (5, 9999, 5)]
+    requests = [
+        make_request("task", {"responsible": user, "title": "t"}, "d1") for user in (5, 9999, 5)
+    ]
     outcomes = task.execute(requests)
     assert statuses(outcomes) == ["done", "failed", "done"]
     assert "ERROR_CORE" in (outcomes[1].reason or "") and "9999" in (outcomes[1].reason or "")
@@ -184,7 +206,11 @@ def test_deal_stage_moves_and_checks(world: World) -> None:
 def test_todo_cannot_be_checked_so_it_is_in_doubt(world: World) -> None:
     world.add_doc("d1")
     todo = world.actions()["todo"]
-    request = make_request("todo", {"title": "Проверить", "deadline": "2 days", "responsible": "head_of_responsible"}, "d1")
+    request = make_request(
+        "todo",
+        {"title": "Проверить", "deadline": "2 days", "responsible": "head_of_responsible"},
+        "d1",
+    )
     assert statuses(todo.execute([request])) == ["done"]
     [created] = world.emulator.portal.todos()
     assert created["ownerTypeId"] == 2 and created["responsibleId"] == world.head
@@ -211,19 +237,32 @@ def test_invoice_is_looked_up_before_it_is_added(world: World) -> None:
 
 def test_workflow_starts_and_needs_an_admin(world: World) -> None:
     world.add_doc("d1")
-    [ok] = world.actions()["workflow"].execute([make_request("workflow", {"template_id": 7, "parameters": {"x": "1"}}, "d1")])
+    [ok] = world.actions()["workflow"].execute(
+        [make_request("workflow", {"template_id": 7, "parameters": {"x": "1"}}, "d1")]
+    )
     assert ok.status is OutcomeStatus.DONE
-    assert world.emulator.portal.workflows()[0]["document_id"] == ["crm", "CCrmDocumentDeal", f"DEAL_{world.deal}"]
+    assert world.emulator.portal.workflows()[0]["document_id"] == [
+        "crm",
+        "CCrmDocumentDeal",
+        f"DEAL_{world.deal}",
+    ]
     world.webhook = world.emulator.add_webhook(world.manager)
-    [denied] = world.actions()["workflow"].execute([make_request("workflow", {"template_id": 7}, "d1")])
+    [denied] = world.actions()["workflow"].execute(
+        [make_request("workflow", {"template_id": 7}, "d1")]
+    )
     assert denied.status is OutcomeStatus.FAILED and "ACCESS_DENIED" in (denied.reason or "")
     assert "administrator" in (denied.reason or "")
 
 
 def test_mirror_list_upserts_and_replaces_every_field(world: World) -> None:
     world.add_doc("d1")
-    fields = {"status": "PROPERTY_101", "company": "PROPERTY_102", "overdue": "PROPERTY_103",
-              "counterparty_signed_at": "PROPERTY_104", "pdf_url": "PROPERTY_105"}
+    fields = {
+        "status": "PROPERTY_101",
+        "company": "PROPERTY_102",
+        "overdue": "PROPERTY_103",
+        "counterparty_signed_at": "PROPERTY_104",
+        "pdf_url": "PROPERTY_105",
+    }
     mirror = world.actions(mirror={"target": "list", "iblock_id": 42, "fields": fields})["mirror"]
     assert statuses(mirror.execute([make_request("mirror", {"overdue": True}, "d1")])) == ["done"]
     [element] = world.emulator.portal.list_elements(42)
@@ -243,8 +282,13 @@ def test_mirror_list_upserts_and_replaces_every_field(world: World) -> None:
 
 def test_mirror_smart_process_upserts_by_xml_id(world: World) -> None:
     world.add_doc("d1")
-    mirror = world.actions(mirror={"target": "smart_process", "entity_type_id": 1046,
-                                   "fields": {"status": "ufCrm5Status", "overdue": "ufCrm5Overdue"}})["mirror"]
+    mirror = world.actions(
+        mirror={
+            "target": "smart_process",
+            "entity_type_id": 1046,
+            "fields": {"status": "ufCrm5Status", "overdue": "ufCrm5Overdue"},
+        }
+    )["mirror"]
     assert statuses(mirror.execute([make_request("mirror", {}, "d1")])) == ["done"]
     world.add_doc("d1", status=Status.REJECTED)
     assert statuses(mirror.execute([make_request("mirror", {"overdue": True}, "d1")])) == ["done"]
@@ -263,6 +307,8 @@ def test_mirror_without_config_fails_clearly(world: World) -> None:
 def test_missing_scope_fails_with_the_scope_to_add(world: World) -> None:
     world.add_doc("d1")
     world.webhook = world.emulator.add_webhook(world.director, scopes={"crm", "user", "department"})
-    [outcome] = world.actions()["notify"].execute([make_request("notify", {"to": 5, "text": "x"}, "d1")])
+    [outcome] = world.actions()["notify"].execute(
+        [make_request("notify", {"to": 5, "text": "x"}, "d1")]
+    )
     assert outcome.status is OutcomeStatus.FAILED
     assert "insufficient_scope" in (outcome.reason or "") and "'im'" in (outcome.reason or "")

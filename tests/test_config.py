@@ -102,8 +102,13 @@ def test_every_mistake_is_reported_at_once_with_its_position(tmp_path: Path) -> 
     problems = _problems(path)
     file = str(path)
     assert f"{file}:3:1: schedul: unknown key 'schedul' (did you mean 'schedule'?)" in problems
-    assert any(p.startswith(f"{file}:4:19: logging.format: unknown log format 'xml'") for p in problems)
-    assert any(p.startswith(f"{file}:5:15: http.token:") and "MISSING_TOKEN is not set" in p for p in problems)
+    assert any(
+        p.startswith(f"{file}:4:19: logging.format: unknown log format 'xml'") for p in problems
+    )
+    assert any(
+        p.startswith(f"{file}:5:15: http.token:") and "MISSING_TOKEN is not set" in p
+        for p in problems
+    )
     assert any(p.startswith(f"{file}:8:9: bitrix24.plan:") and "'gold'" in p for p in problems)
     assert len(problems) == 4
 
@@ -119,7 +124,10 @@ def test_section_values_are_checked_once_the_schema_passes(tmp_path: Path) -> No
         """,
     )
     problems = "\n".join(_problems(path))
-    assert ":1:11: timezone: unknown time zone 'Europe/Moskow' (did you mean 'Europe/Moscow'?)" in problems
+    assert (
+        ":1:11: timezone: unknown time zone 'Europe/Moskow' (did you mean 'Europe/Moscow'?)"
+        in problems
+    )
     assert ":2:12: playbooks:" in problems and "rules does not exist" in problems
     assert ":3:22: schedule.interval: '3 working days': an interval is real time" in problems
     assert ":4:22: calendar.override: the calendar override file" in problems

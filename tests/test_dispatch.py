@@ -100,7 +100,9 @@ def _enqueue(store: SQLiteStore, plan: Sequence[tuple[str, str]]) -> None:
     firings = []
     for index, (doc, action) in enumerate(plan):
         firing = Firing("pb/rule", doc, f"s{index}", "e", NOW, NOW, "hash")
-        request = ActionRequest(action, {"n": index}, f"{action}-{doc}-{index}", doc, "pb/rule", NOW)
+        request = ActionRequest(
+            action, {"n": index}, f"{action}-{doc}-{index}", doc, "pb/rule", NOW
+        )
         firings.append((firing, [request]))
     store.record_firings(firings)
 

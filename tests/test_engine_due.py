@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -44,46 +45,66 @@ windows = st.none() | st.builds(
 )
 
 
-def _position(after: Duration, repeat: Repeat | None, k: int) -> LadderStep:
-    step = Step("do", after, ())
-    if repeat is None or k == 0:
-        return LadderStep("do", step)
-    return LadderStep(f"repeat[{k}]", step, min(k, repeat.times))
+@dataclass(frozen=True)
+class Case:
+    """One rule position, a ``since`` value, the zone and an optional window."""
+
+    since: datetime
+    after: Duration
+    repeat: Repeat | None
+    k: int
+    window: WorkingHours | None
+    tz: ZoneInfo
+
+    @property
+    def position(self) -> LadderStep:
+        step = Step("do", self.after, ())
+        if self.repeat is None or self.k == 0:
+            return LadderStep("do", step)
+        return LadderStep(f"repeat[{self.k}]", step, min(self.k, self.repeat.times))
+
+    def delivered(self) -> datetime:
+        raw = raw_due(self.since, self.position, self.repeat, self.tz, CALENDAR)
+        return deliver(raw, self.window, self.tz, CALENDAR)
+
+    def due_by_bound(self, now: datetime) -> bool:
+        limit = cutoff(now, self.window, self.tz, CALENDAR)
+        return self.since < since_bound(limit, self.position, self.repeat, self.tz, CALENDAR)
 
 
-@settings(max_examples=600, deadline=None)
-@given(
+cases = st.builds(
+    Case,
     since=moments,
-    offset=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=90)),
     after=durations,
     repeat=repeats,
     k=st.integers(min_value=0, max_value=3),
     window=windows,
     tz=zones,
 )
-@example(  # the design's example: Fri 26.04.2024 + 3 working days → Mon 06.05 00:00
+_EXAMPLE = Case(  # the design's example: Fri 26.04.2024 + 3 working days → Mon 06.05 00:00
     since=datetime(2024, 4, 26, 15, 30, tzinfo=MSK),
-    offset=timedelta(days=9, hours=8, minutes=30),
     after=Duration(3, "working_days", "3 working days"),
     repeat=None,
     k=0,
     window=None,
     tz=MSK,
 )
-def test_bound_agrees_with_the_forward_due_moment(
-    since: datetime,
-    offset: timedelta,
-    after: Duration,
-    repeat: Repeat | None,
-    k: int,
-    window: WorkingHours | None,
-    tz: ZoneInfo,
-) -> None:
-    position = _position(after, repeat, k)
-    now = since + offset
-    delivered = deliver(raw_due(since, position, repeat, tz, CALENDAR), window, tz, CALENDAR)
-    bound = since_bound(cutoff(now, window, tz, CALENDAR), position, repeat, tz, CALENDAR)
-    assert (delivered <= now) == (since < bound)
+
+
+@settings(max_examples=600, deadline=None)
+@given(case=cases, offset=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=90)))
+@example(case=_EXAMPLE, offset=timedelta(days=9, hours=8, minutes=30))
+def test_bound_agrees_with_the_forward_due_moment(case: Case, offset: timedelta) -> None:
+    now = case.since + offset
+    assert (case.delivered() <= now) == case.due_by_bound(now)
+
+
+@settings(max_examples=600, deadline=None)
+@given(case=cases)
+def test_bound_flips_exactly_at_the_delivery_moment(case: Case) -> None:
+    delivered = case.delivered()
+    assert case.due_by_bound(delivered)
+    assert not case.due_by_bound(delivered - timedelta(microseconds=1))
 
 
 def _naive_working_days_due(since: datetime, n: int, tz: ZoneInfo) -> datetime:
@@ -119,32 +140,3 @@ def test_the_window_cutoff_outside_hours() -> None:
     assert cutoff(now, window, MSK, CALENDAR) == datetime(
         2024, 4, 27, 18, 0, tzinfo=MSK
     ) - timedelta(microseconds=1)
-
-
-@settings(max_examples=600, deadline=None)
-@given(
-    since=moments,
-    after=durations,
-    repeat=repeats,
-    k=st.integers(min_value=0, max_value=3),
-    window=windows,
-    tz=zones,
-)
-def test_bound_flips_exactly_at_the_delivery_moment(
-    since: datetime,
-    after: Duration,
-    repeat: Repeat | None,
-    k: int,
-    window: WorkingHours | None,
-    tz: ZoneInfo,
-) -> None:
-    position = _position(after, repeat, k)
-    delivered = deliver(raw_due(since, position, repeat, tz, CALENDAR), window, tz, CALENDAR)
-
-    def due_at(now: datetime) -> bool:
-        return since < since_bound(
-            cutoff(now, window, tz, CALENDAR), position, repeat, tz, CALENDAR
-        )
-
-    assert due_at(delivered)
-    assert not due_at(delivered - timedelta(microseconds=1))

@@ -1,4 +1,4 @@
-"""Event rules: once per recorded status event, never on history, never on events before the rule."""
+"""Event rules: once per recorded status event; never on history or on events before the rule."""
 
 from __future__ import annotations
 
@@ -105,7 +105,9 @@ def test_dry_run_neither_fires_nor_moves_the_cursor(tmp_path: Path) -> None:
 
 
 def test_working_hours_hold_events_until_the_window_opens(tmp_path: Path) -> None:
-    rules = RULES.replace("- id: any-rejection", '- id: any-rejection\n  working_hours: "09:00-18:00"')
+    rules = RULES.replace(
+        "- id: any-rejection", '- id: any-rejection\n  working_hours: "09:00-18:00"'
+    )
     world = World(tmp_path / "store.sqlite3", (playbook(rules),))
     with world.store() as store:
         store.upsert_documents([make_document("a")])

@@ -127,7 +127,7 @@ def test_metrics_render_in_prometheus_text_format() -> None:
     metrics.set("edo_rules_outbox_lag_seconds", 1.5)
     metrics.set_callback("edo_rules_documents", lambda: 300)
     text = metrics.render()
-    assert '# TYPE edo_rules_actions_total counter' in text
+    assert "# TYPE edo_rules_actions_total counter" in text
     assert 'edo_rules_actions_total{action="notify",outcome="done"} 1' in text
     assert 'edo_rules_actions_total{action="task",outcome="we\\"ird"} 2' in text
     assert "edo_rules_outbox_lag_seconds 1.5" in text

@@ -8,11 +8,15 @@ are tested separately, by calling the compiled objects directly.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from edo_rules.calendar import ProductionCalendar
 from edo_rules.errors import PlaybookError
 from edo_rules.model import Counterparty, Direction, Document, Kind, Status
 from edo_rules.playbook import EvaluationError, load_playbook_text, make_names
@@ -190,11 +194,6 @@ def test_honest_templates_pass(source: str) -> None:
 # -- run-time guards ---------------------------------------------------------
 
 
-class _Weekdays:
-    def is_working_day(self, day: date, /) -> bool:
-        return day.weekday() < 5
-
-
 def _names(**changes: object) -> dict[str, object]:
     from dataclasses import replace
 
@@ -214,7 +213,7 @@ def _names(**changes: object) -> dict[str, object]:
     return make_names(
         doc,
         now=datetime(2024, 5, 6, tzinfo=UTC),
-        calendar=_Weekdays(),
+        calendar=ProductionCalendar.russia(),
         since=None,
         step="event",
         rule=rule,
@@ -230,6 +229,13 @@ def test_runtime_repetition_of_a_field_is_bounded() -> None:
     names = _names(number="x" * 100)
     with pytest.raises(EvaluationError, match="repetition too long"):
         template.render(names)  # type: ignore[attr-defined]
+
+
+def test_runtime_round_precision_is_bounded() -> None:
+    template = _template_of("{{ 5 | round(-10 ** 9) }}")
+    with pytest.raises(EvaluationError, match="the precision must be a whole number up to 20"):
+        template.render(_names())  # type: ignore[attr-defined]
+    assert _template_of("{{ 1234.567 | round(1) }}").render(_names()) == "1234.6"  # type: ignore[attr-defined]
 
 
 def test_runtime_output_size_is_bounded() -> None:
@@ -270,3 +276,57 @@ def test_check_errors_are_value_errors() -> None:
         check_expression("doc.__class__")
     with pytest.raises(ExpressionCheckError):
         check_template("{{ doc.__class__ }}")
+
+
+# -- property: random token soups never escape the two error types ----------------
+
+
+EXPRESSION_TOKENS = [
+    "doc", "doc.amount", "doc.signers", "doc.title", "doc.counterparty", ".name", ".__class__",
+    "elapsed.working_days", "now", "since", "step", "rule.id", "date", "money", "len", "round",
+    "str", "(", ")", "[", "]", ",", ".", " + ", " * ", " ** ", " % ", " // ", " - ", " == ",
+    " in ", " and ", " or ", " not ", " if ", " else ", " is ", "None", "0", "1", "9", "10",
+    "-1", "99", "'a'", "'%s'", "''", ".lower()", ".format", "_", "lambda", ":", "x", "for",
+]  # fmt: skip
+TEMPLATE_TOKENS = [
+    "{{", "}}", "{%", "%}", "{#", "#}", " doc", ".title", ".amount", ".signers", ".__class__",
+    " | ", "date", "money", "upper", "join", "map(attribute='name')", "round(", ")", "(", "'x'",
+    " * ", " ** ", " % ", " ~ ", " + ", "9", "10", " for ", " s ", " in ", " endfor ", " if ",
+    " endif ", " else ", " set ", " = ", "loop.index", " s.name", "[0]", "['__class__']", "text ",
+]  # fmt: skip
+
+
+def _sample_names() -> dict[str, object]:
+    from edo_rules.model import Side, Signer
+
+    return _names(signers=(Signer(Side.OURS, "Иванов"),), number="17")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(EXPRESSION_TOKENS), max_size=14).map("".join))
+def test_random_expressions_fail_only_cleanly(source: str) -> None:
+    from edo_rules.playbook.expressions import compile_expression
+
+    try:
+        compiled = compile_expression(
+            source, location=Location("f.yaml", 1, 1), path="where", rule_key="t/r"
+        )
+    except ExpressionCheckError:
+        return
+    with contextlib.suppress(EvaluationError):
+        compiled.evaluate(_sample_names())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(TEMPLATE_TOKENS), max_size=14).map("".join))
+def test_random_templates_fail_only_cleanly(source: str) -> None:
+    try:
+        compiled = _template_of(source)
+    except ExpressionCheckError:
+        return
+    try:
+        text = compiled.render(_sample_names())  # type: ignore[attr-defined]
+    except EvaluationError:
+        return
+    assert isinstance(text, str)
+    assert not any(leak in text for leak in ("<class", "<function", "<module", "<built-in"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
@@ -14,7 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from store_contract import T0, StoreContract, make_document, make_event, make_firing
 
-from edo_rules._codec import CodecError, document_from_dict, document_to_dict
+from edo_rules._codec import (
+    CodecError,
+    document_from_dict,
+    document_from_trusted,
+    document_to_dict,
+)
 from edo_rules.errors import StoreError
 from edo_rules.model import Side, Signer, Status
 from edo_rules.store._sqlite_schema import CURRENT_VERSION, migrate
@@ -162,6 +168,7 @@ def test_documents_round_trip_through_json(
     )
     again = document_from_dict(document_to_dict(doc))
     assert again == doc
+    assert document_from_trusted(json.loads(json.dumps(document_to_dict(doc)))) == doc
     assert again.sent_at is None or again.sent_at.utcoffset() == doc.sent_at.utcoffset()  # type: ignore[union-attr]
     assert str(again.amount) == str(doc.amount)
 

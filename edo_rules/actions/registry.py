@@ -68,6 +68,12 @@ def _entry_points() -> dict[str, EntryPoint]:
     return {name: ep for name, ep in found.items() if name not in BUILTIN_ACTIONS}
 
 
+def refresh() -> None:
+    """Forget discovered entry points and loaded classes (e.g. after installing a plug-in)."""
+    _entry_points.cache_clear()
+    get_action_class.cache_clear()
+
+
 def action_names() -> list[str]:
     """Every registered action name (built-ins first, then entry points), sorted in each group."""
     return [*sorted(BUILTIN_ACTIONS), *sorted(_entry_points())]

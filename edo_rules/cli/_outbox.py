@@ -26,7 +26,12 @@ _LISTED = (
     RequestState.IN_FLIGHT,
     RequestState.PENDING,
 )
-_RETRYABLE = {RequestState.FAILED, RequestState.IN_DOUBT, RequestState.DROPPED, RequestState.PENDING}
+_RETRYABLE = {
+    RequestState.FAILED,
+    RequestState.IN_DOUBT,
+    RequestState.DROPPED,
+    RequestState.PENDING,
+}
 _DROPPABLE = {RequestState.FAILED, RequestState.IN_DOUBT, RequestState.PENDING}
 
 
@@ -208,4 +213,6 @@ def _selected(store: Store, args: argparse.Namespace) -> list[ActionRequest]:
 def _missing(request_id: int) -> Exception:
     from edo_rules.errors import EdoRulesError
 
-    return EdoRulesError(f"no request #{request_id} in the outbox (list them with `edo-rules outbox`)")
+    return EdoRulesError(
+        f"no request #{request_id} in the outbox (list them with `edo-rules outbox`)"
+    )

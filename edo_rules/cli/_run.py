@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from edo_rules.cli._runner_args import add_config_args, load_with_logging
+from edo_rules.cli._runner_args import add_config_args, configured
 
 
 def register(subparsers: Any) -> None:
@@ -40,5 +40,5 @@ def register(subparsers: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     from edo_rules.runner.app import ServeOptions, serve
 
-    config = load_with_logging(args)
-    return serve(config, ServeOptions(listen=args.listen, max_ticks=args.max_ticks))
+    with configured(args) as config:
+        return serve(config, ServeOptions(listen=args.listen, max_ticks=args.max_ticks))

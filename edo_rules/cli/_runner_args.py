@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from edo_rules.config import Config, LoggingConfig, load_config
-from edo_rules.runner.logs import setup_logging
+from edo_rules.runner.logs import remove_logging, setup_logging
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
@@ -33,12 +35,18 @@ def add_log_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_with_logging(args: argparse.Namespace) -> Config:
-    """Load the config and set up logging from it and the command line (which wins)."""
+@contextmanager
+def configured(args: argparse.Namespace) -> Iterator[Config]:
+    """The loaded config, with logging set up from it and the command line (which wins)."""
     config = load_config(args.config)
     logging_config = LoggingConfig(
         level=args.log_level or config.logging.level,
         format=args.log_format or config.logging.format,
     )
-    setup_logging(level=logging_config.level, fmt=logging_config.format, secrets=config.secrets)
-    return replace(config, logging=logging_config)
+    handler = setup_logging(
+        level=logging_config.level, fmt=logging_config.format, secrets=config.secrets
+    )
+    try:
+        yield replace(config, logging=logging_config)
+    finally:
+        remove_logging(handler)

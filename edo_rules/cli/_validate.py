@@ -1,11 +1,15 @@
 """``edo-rules validate PATH...``: check playbooks and list every problem.
 
+``edo-rules validate --config edo-rules.yaml`` checks the config file and the
+playbooks it names together (and any PATH given too).
+
 Exit status: 0 when every file is valid, 1 when any problem was found.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from edo_rules.playbook.loader import validate_paths
@@ -19,11 +23,23 @@ def register(subparsers: Any) -> None:
         "expressions, templates, actions and their parameters, duplicate rule ids. "
         "Every problem is printed as file:line:col: path: message.",
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="a playbook file or a folder")
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="a playbook file or a folder")
+    parser.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        metavar="FILE",
+        help="also check this config file, with the playbooks it names",
+    )
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.config is not None:
+        return _run_config(args)
+    if not args.paths:
+        print("give playbook PATHs, or --config FILE")
+        return 2
     result = validate_paths(args.paths)
     for problem in result.problems:
         print(problem)
@@ -36,4 +52,18 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{len(result.problems)} problem(s) in {bad} of {files} file(s)")
         return 1
     print(f"OK: {files} file(s), {result.rule_count} rule(s)")
+    return 0
+
+
+def _run_config(args: argparse.Namespace) -> int:
+    from edo_rules._config_check import check_config
+
+    checked = check_config(args.config, [Path(p) for p in args.paths])
+    for problem in checked.problems:
+        print(problem)
+    if checked.problems:
+        bad = len({p.file for p in checked.problems})
+        print(f"{len(checked.problems)} problem(s) in {bad} file(s)")
+        return 1
+    print(f"OK: {args.config} and {checked.files} playbook file(s), {checked.rules} rule(s)")
     return 0

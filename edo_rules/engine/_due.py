@@ -39,10 +39,14 @@ _TICK = timedelta(microseconds=1)
 class WorkingCalendar(Protocol):
     """What the engine needs from :class:`edo_rules.calendar.ProductionCalendar`."""
 
-    def is_working_day(self, day: date) -> bool: ...
+    def is_working_day(self, day: date, /) -> bool: ...
 
-    def add_working_days(self, day: date, n: int) -> date:
+    def add_working_days(self, day: date, n: int, /) -> date:
         """n ≥ 1: the n-th working day after ``day``; n ≤ -1: the |n|-th one before it."""
+        ...
+
+    def working_days_between(self, a: date, b: date, /) -> int:
+        """Working days in ``(a, b]`` for ``b >= a`` (used by expressions and templates)."""
         ...
 
 

@@ -25,11 +25,19 @@ from edo_rules.engine._due import (
     raw_due,
     since_bound,
 )
+from edo_rules.engine._incremental import (
+    Range,
+    fingerprint,
+    is_empty,
+    position_ranges,
+    uncovered,
+    usable_progress,
+)
 from edo_rules.engine._match import amount_in_range, document_filter
 from edo_rules.model import ActionRequest, Document, Firing, StatusEvent
 from edo_rules.playbook.context import make_names, render_params
 from edo_rules.playbook.rules import ActionSpec, CatchUp, Rule, StatusTrigger, TimeTrigger
-from edo_rules.store.base import DueQuery, EventQuery, Store, episode_of
+from edo_rules.store.base import DueQuery, EventQuery, RuleProgress, Store, episode_of
 
 _CHUNK = 500
 _T = TypeVar("_T")
@@ -61,9 +69,13 @@ class TickPlan:
     now: datetime
     cursors: dict[str, int]
     max_event_id: int
+    document_seq: int
+    progress: dict[str, RuleProgress]
+    incremental: bool = True
     firings: list[PlannedFiring] = field(default_factory=list)
     failures: list[DocumentFailure] = field(default_factory=list)
     new_cursors: dict[str, int] = field(default_factory=dict)
+    new_progress: dict[str, RuleProgress] = field(default_factory=dict)
 
 
 def idempotency_key(rule_key: str, document_id: str, step: str, episode: str, index: int) -> str:
@@ -169,21 +181,39 @@ class _Ladder:
 
 
 def plan_time_rule(plan: TickPlan, rule: Rule, trigger: TimeTrigger, playbook_hash: str) -> None:
-    """Add the firings of a time rule: one store query per ladder position."""
+    """Add the firings of a time rule: a few indexed store queries per ladder position."""
     tz, cal = rule.timezone, plan.calendar
     positions = ladder(trigger.steps, trigger.repeat)
     limit = cutoff(plan.now, rule.working_hours, tz, cal)
     bounds = tuple(since_bound(limit, pos, trigger.repeat, tz, cal) for pos in positions)
     state = _Ladder(rule, trigger, positions, bounds, playbook_hash)
-    flt = document_filter(rule.match)
-    for j, position in enumerate(positions):
-        # Documents whose latest due position is j: due for j, not for any later one.
-        floor = max(bounds[j + 1 :], default=None)
-        if floor is not None and floor >= bounds[j]:
+    ranges = position_ranges(bounds)
+    previous = plan.progress.get(rule.key) if plan.incremental else None
+    previous = usable_progress(previous, rule, playbook_hash, len(positions))
+    for j, span in enumerate(ranges):
+        if is_empty(span):
             continue
-        query = DueQuery(rule.key, position.name, trigger.since, bounds[j], floor, flt)
-        for chunk in _chunks(plan.store.due_candidates(query), _CHUNK):
-            _plan_chunk(plan, state, j, chunk)
+        seen: set[str] = set()
+        for query in _queries(state, j, span, previous):
+            fresh = (doc for doc in plan.store.due_candidates(query) if doc.id not in seen)
+            for chunk in _chunks(fresh, _CHUNK):
+                seen.update(doc.id for doc in chunk)
+                _plan_chunk(plan, state, j, chunk)
+    plan.new_progress[rule.key] = RuleProgress(
+        fingerprint(rule, playbook_hash), plan.document_seq, ranges
+    )
+
+
+def _queries(state: _Ladder, j: int, span: Range, previous: RuleProgress | None) -> list[DueQuery]:
+    """Documents whose latest due position is j: all of them, or only what may have changed."""
+    rule, since = state.rule, state.trigger.since
+    flt, step = document_filter(rule.match), state.positions[j].name
+    if previous is None:
+        return [DueQuery(rule.key, step, since, span[1], span[0], flt)]
+    parts = uncovered(span, previous.ranges[j])
+    queries = [DueQuery(rule.key, step, since, high, low, flt) for low, high in parts]
+    changed = DueQuery(rule.key, step, since, span[1], span[0], flt, previous.document_seq)
+    return [*queries, changed]
 
 
 def _plan_chunk(plan: TickPlan, state: _Ladder, latest: int, docs: list[Document]) -> None:

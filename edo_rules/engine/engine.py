@@ -87,8 +87,15 @@ class Engine:
     def rules(self) -> tuple[Rule, ...]:
         return tuple(rule for rule, _ in self._rules.values())
 
-    def evaluate(self, now: datetime, *, dry_run: bool = False) -> EvaluationResult:
-        """Record the firings due at ``now`` (``dry_run``: compute them, record nothing)."""
+    def evaluate(
+        self, now: datetime, *, dry_run: bool = False, incremental: bool = True
+    ) -> EvaluationResult:
+        """Record the firings due at ``now`` (``dry_run``: compute them, record nothing).
+
+        ``incremental=False`` re-examines every matching document instead of
+        only what changed since the last recorded evaluation (same result;
+        for checks and benchmarks).
+        """
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         plan = TickPlan(
@@ -97,6 +104,9 @@ class Engine:
             now=now,
             cursors=self.store.event_cursors(),
             max_event_id=self.store.max_event_id(),
+            document_seq=self.store.document_seq(),
+            progress=self.store.rule_progress(),
+            incremental=incremental,
         )
         for rule, playbook_hash in self._rules.values():
             if isinstance(rule.trigger, TimeTrigger):
@@ -116,7 +126,9 @@ class Engine:
 
     def _record(self, plan: TickPlan) -> list[PlannedFiring]:
         pairs = [(p.firing, p.requests) for p in plan.firings]
-        added = self.store.record_firings(pairs, event_cursors=plan.new_cursors)
+        added = self.store.record_firings(
+            pairs, event_cursors=plan.new_cursors, rule_progress=plan.new_progress
+        )
         by_key = {_ledger_key(f): f for f in added}
         return [
             PlannedFiring(by_key[_ledger_key(p.firing)], p.requests)

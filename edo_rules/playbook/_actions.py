@@ -119,7 +119,8 @@ def _validator_for(name: str, schema: Mapping[str, Any]) -> Draft202012Validator
     if cached is not None and cached[0] is schema:
         return cached[1]
     Draft202012Validator.check_schema(schema)
-    validator = Draft202012Validator(schema)
+    # The title names the node in messages: "missing required key 'to' in the parameters of …".
+    validator = Draft202012Validator({"title": f"parameters of {name!r}", **schema})
     _VALIDATORS[name] = (schema, validator)
     return validator
 

@@ -104,14 +104,17 @@ def _type(located: LocatedData, path: NodePath, error: ValidationError) -> Itera
 def _pattern(located: LocatedData, path: NodePath, error: ValidationError) -> Iterator[Problem]:
     if _title(error, path) == "duration" or "propertyNames" in error.schema_path:
         return  # the compiler says precisely what is wrong (duration syntax, unknown action)
-    advice = _schema_of(error).get("patternErrorMessage", "does not have the expected form")
+    schema = _schema_of(error)
+    advice = schema.get("patternErrorMessage") or (
+        f"expected {schema['description']}" if "description" in schema else "unexpected form"
+    )
     yield located.problem(
         path, f"{_short(error.instance)} is not a valid {_title(error, path)}: {advice}"
     )
 
 
 def _any_of(located: LocatedData, path: NodePath, error: ValidationError) -> Iterator[Problem]:
-    """ "One value or a list of them": report what is wrong inside the branch that fits."""
+    """A union ("one value or a list of them"): report what is wrong in the branch that fits."""
     prefix = path[: len(path) - len(error.absolute_path)]
     context = list(error.context or [])
     deeper = [e for e in context if len(e.absolute_path) > len(error.absolute_path)]
@@ -119,9 +122,11 @@ def _any_of(located: LocatedData, path: NodePath, error: ValidationError) -> Ite
         for inner in deeper:
             yield from _translate(located, inner, prefix)
         return
-    skip = {"type", "enum", "const"} if isinstance(error.instance, list) else {"type"}
-    fitting = [e for e in context if e.validator not in skip]
-    best = best_match(fitting)
+    description = _schema_of(error).get("description")
+    if description and not isinstance(error.instance, list | dict):
+        yield located.problem(path, _described(error, context, str(description)))
+        return
+    best = best_match(_fitting_branches(context, error.instance))
     if best is not None:
         yield from _translate(located, best, prefix)
         return
@@ -133,41 +138,68 @@ def _any_of(located: LocatedData, path: NodePath, error: ValidationError) -> Ite
     )
 
 
+def _fitting_branches(context: list[ValidationError], instance: Any) -> list[ValidationError]:
+    """Errors of the union's branches whose type could hold ``instance``."""
+    branches: dict[Any, list[ValidationError]] = {}
+    for inner in context:
+        branches.setdefault(inner.schema_path[0] if inner.schema_path else None, []).append(inner)
+    return [
+        inner
+        for errors in branches.values()
+        if all(_same_kind(e, instance) for e in errors)
+        for inner in errors
+    ]
+
+
+def _same_kind(error: ValidationError, instance: Any) -> bool:
+    if error.validator == "type":
+        return False
+    if error.validator in ("enum", "const"):
+        raw: Any = error.validator_value
+        values = raw if error.validator == "enum" and isinstance(raw, list) else [raw]
+        return any(type_name(v) == type_name(instance) for v in values)
+    return True
+
+
+def _described(error: ValidationError, context: list[ValidationError], description: str) -> str:
+    """For a documented union such as "responsible, head_of_responsible or a user id"."""
+    choices = [str(c) for e in context for c in _schema_of(e).get("enum", [])]
+    value = error.instance
+    hint = did_you_mean(value, choices) if isinstance(value, str) else ""
+    return f"{_short(value)} is not valid here{hint}: expected {description}"
+
+
 def _const(located: LocatedData, path: NodePath, error: ValidationError) -> Iterator[Problem]:
-    yield located.problem(
-        path,
-        f"unsupported {_title(error, path)} {_short(error.instance)} "
-        f"(this edo-rules reads {error.validator_value!r})",
-    )
+    title, expected, value = _title(error, path), error.validator_value, error.instance
+    if "version" in title:
+        message = f"unsupported {title} {_short(value)} (this edo-rules reads {expected!r})"
+    else:
+        hint = did_you_mean(value, [str(expected)]) if isinstance(value, str) else ""
+        message = f"{_short(value)} is not valid here{hint}: expected {expected!r}"
+    yield located.problem(path, message)
 
 
 def _size(located: LocatedData, path: NodePath, error: ValidationError) -> Iterator[Problem]:
     limits = {
-        "minItems": "needs at least {} item(s)",
-        "maxItems": "may have at most {} items",
-        "minProperties": "needs at least {} key(s)",
-        "maxProperties": "may have at most {} key(s)",
+        "minItems": "needs at least {} item",
+        "maxItems": "may have at most {} item",
+        "minProperties": "needs at least {} key",
+        "maxProperties": "may have at most {} key",
         "minLength": "must not be shorter than {} characters",
         "maxLength": "must not be longer than {} characters",
         "minimum": "must be at least {}",
         "maximum": "must be at most {}",
+        "exclusiveMinimum": "must be greater than {}",
+        "exclusiveMaximum": "must be less than {}",
         "uniqueItems": "must not repeat items",
     }
     rule = limits[str(error.validator)].format(error.validator_value)
+    if rule.endswith(("item", "key")) and error.validator_value != 1:
+        rule += "s"
     extra = ""
     if error.validator == "maxProperties" and _title(error, path) == "action":
         extra = " (write each action as its own list item: '- notify: {...}')"
     yield located.problem(path, f"the {_title(error, path)} {rule}{extra}")
-
-
-def _property_names(
-    located: LocatedData, path: NodePath, error: ValidationError
-) -> Iterator[Problem]:
-    yield located.problem(
-        path,
-        f"{_short(error.instance)} is not a valid action name "
-        "(lower-case latin letters, digits and '_')",
-    )
 
 
 _HANDLERS = {
@@ -179,7 +211,6 @@ _HANDLERS = {
     "anyOf": _any_of,
     "oneOf": _any_of,
     "const": _const,
-    "propertyNames": _property_names,
     **dict.fromkeys(
         (
             "minItems",
@@ -190,6 +221,8 @@ _HANDLERS = {
             "maxLength",
             "minimum",
             "maximum",
+            "exclusiveMinimum",
+            "exclusiveMaximum",
             "uniqueItems",
         ),
         _size,

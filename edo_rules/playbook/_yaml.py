@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 import yaml
 
@@ -22,6 +22,10 @@ NodePath = tuple[str | int, ...]
 MAX_FILE_BYTES: Final = 1_000_000
 MAX_NODES: Final = 100_000  # after alias expansion
 MAX_DEPTH: Final = 64
+MAX_INT_DIGITS: Final = 100
+_INT_TAG: Final = "tag:yaml.org,2002:int"
+_TIMESTAMP_TAG: Final = "tag:yaml.org,2002:timestamp"
+_BINARY_TAG: Final = "tag:yaml.org,2002:binary"
 _COLLECTION_TAGS: Final = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 
@@ -70,11 +74,12 @@ def format_path(path: NodePath) -> str:
 class LocatedYamlError(Exception):
     """Raised inside this module; the loader turns it into a PlaybookError."""
 
-    def __init__(self, line: int, column: int, message: str):
+    def __init__(self, line: int, column: int, message: str, path: NodePath = ()):
         super().__init__(message)
         self.line = max(line, 1)
         self.column = max(column, 1)
         self.message = message
+        self.path = format_path(path)
 
 
 def load_located(text: str, file: str) -> LocatedData:
@@ -123,8 +128,7 @@ class _Builder:
     def build(self, node: yaml.Node, path: NodePath) -> Any:
         self._guard(node, path)
         if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
-            mark = _mark(node)
-            raise LocatedYamlError(mark.line, mark.column, f"unsupported YAML tag {node.tag!r}")
+            _fail(node, path, f"unsupported YAML tag {node.tag!r}")
         self.located.values[path] = _mark(node)
         self.active.add(id(node))
         try:
@@ -132,66 +136,69 @@ class _Builder:
                 return self._mapping(node, path)
             if isinstance(node, yaml.SequenceNode):
                 return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-            return self._scalar(node)
+            return self._scalar(node, path)
         finally:
             self.active.discard(id(node))
 
     def _guard(self, node: yaml.Node, path: NodePath) -> None:
         self.count += 1
-        mark = _mark(node)
         if self.count > MAX_NODES:
-            raise LocatedYamlError(
-                mark.line,
-                mark.column,
+            _fail(
+                node,
+                path,
                 f"too many nodes (over {MAX_NODES}; an alias expanding into a huge structure?)",
             )
         if id(node) in self.active:
-            raise LocatedYamlError(
-                mark.line, mark.column, "recursive alias (a node contains itself)"
-            )
+            _fail(node, path, "recursive alias (a node contains itself)")
         if len(path) > MAX_DEPTH:
-            raise LocatedYamlError(mark.line, mark.column, f"nested deeper than {MAX_DEPTH} levels")
+            _fail(node, path, f"nested deeper than {MAX_DEPTH} levels")
 
     def _mapping(self, node: yaml.MappingNode, path: NodePath) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in _merged_pairs(node):
-            key = self._key(key_node)
+            key = self._key(key_node, path)
             if key in result:
-                mark = _mark(key_node)
-                raise LocatedYamlError(mark.line, mark.column, f"duplicate key {key!r}")
+                _fail(key_node, (*path, key), f"duplicate key {key!r}")
             self.located.keys[(*path, key)] = _mark(key_node)
             result[key] = self.build(value_node, (*path, key))
         return result
 
-    def _key(self, node: yaml.Node) -> str:
+    def _key(self, node: yaml.Node, path: NodePath) -> str:
         if not isinstance(node, yaml.ScalarNode):
-            mark = _mark(node)
-            raise LocatedYamlError(
-                mark.line, mark.column, "a key must be a plain word, not a list or a mapping"
-            )
+            _fail(node, path, "a key must be a plain word, not a list or a mapping")
         # The text as written: YAML 1.1 would turn `no:` or `on:` into booleans.
         return str(node.value)
 
-    def _scalar(self, node: yaml.Node) -> Any:
+    def _scalar(self, node: yaml.Node, path: NodePath) -> Any:
+        if node.tag == _INT_TAG and len(str(node.value)) > MAX_INT_DIGITS:
+            _fail(node, path, f"number too large (more than {MAX_INT_DIGITS} digits)")
+        if node.tag == _TIMESTAMP_TAG:
+            # A playbook never needs a date object, and parameters must stay JSON
+            # data: keep what the admin wrote (e.g. in a text or a workflow parameter).
+            return str(node.value)
+        if node.tag == _BINARY_TAG:
+            _fail(node, path, "binary data (!!binary) is not supported in a playbook")
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.MarkedYAMLError as exc:
-            mark = _mark(node)
-            raise LocatedYamlError(mark.line, mark.column, _yaml_message(exc)) from exc
+            _fail(node, path, _yaml_message(exc), exc)
         except (ValueError, OverflowError) as exc:
-            mark = _mark(node)
-            raise LocatedYamlError(mark.line, mark.column, f"bad value: {exc}") from exc
+            _fail(node, path, f"bad value {str(node.value)[:40]!r}: {exc}", exc)
 
 
 def _merged_pairs(node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
     """The mapping's pairs; merge keys (``<<: *base``) are refused to keep positions honest."""
     for key_node, value_node in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
-            mark = _mark(key_node)
-            raise LocatedYamlError(
-                mark.line, mark.column, "merge keys ('<<') are not supported; write the keys out"
-            )
+            _fail(key_node, (), "merge keys ('<<') are not supported; write the keys out")
         yield key_node, value_node
+
+
+def _fail(
+    node: yaml.Node, path: NodePath, message: str, cause: BaseException | None = None
+) -> NoReturn:
+    mark = _mark(node)
+    raise LocatedYamlError(mark.line, mark.column, message, path) from cause
 
 
 def _mark(node: yaml.Node) -> Mark:

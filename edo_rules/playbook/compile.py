@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final, TypeVar
@@ -325,13 +326,13 @@ class PlaybookCompiler:
         return None
 
 
+@dataclass(frozen=True, slots=True)
 class _Defaults:
     """Playbook-level settings a rule inherits unless it sets its own."""
 
-    def __init__(self, timezone: ZoneInfo, working_hours: WorkingHours | None, catch_up: CatchUp):
-        self.timezone = timezone
-        self.working_hours = working_hours
-        self.catch_up = catch_up
+    timezone: ZoneInfo
+    working_hours: WorkingHours | None
+    catch_up: CatchUp
 
 
 def _minutes(text: str) -> int:

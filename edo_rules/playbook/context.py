@@ -19,14 +19,13 @@ from zoneinfo import ZoneInfo
 from edo_rules.model import Document
 from edo_rules.playbook.rules import Rule, Template
 
-#: Walking the calendar farther back than this is refused (bounded work per call).
-MAX_WORKING_DAY_SPAN = 366 * 20
-
 
 class WorkingDayCalendar(Protocol):
     """What the names need from :class:`edo_rules.calendar.ProductionCalendar`."""
 
-    def is_working_day(self, day: date, /) -> bool: ...
+    def working_days_between(self, a: date, b: date, /) -> int:
+        """Working days in ``(a, b]`` for ``b >= a``."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,33 +123,36 @@ class _Functions:
     def local(self, value: datetime) -> datetime:
         return value.astimezone(self.tz) if value.tzinfo is not None else value
 
-    def format_date(self, value: date | datetime | None) -> str:
-        """«26.04.2024» (a datetime is first converted to the rule's time zone)."""
+    def format_date(self, value: date | datetime | None, style: str = "short") -> str:
+        """«26.04.2024», or «26 апреля 2024 г.» with ``style="long"`` (in the rule's zone)."""
         if value is None:
             return ""
         if isinstance(value, datetime):
             value = self.local(value)
+        if style == "long":
+            return f"{value.day} {_MONTHS[value.month - 1]} {value.year} г."
+        if style != "short":
+            raise ValueError(f"date(): style must be 'short' or 'long', not {style!r}")
         return f"{value:%d.%m.%Y}"
 
-    def format_datetime(self, value: date | datetime | None) -> str:
-        """«26.04.2024 14:30» in the rule's time zone."""
+    def format_datetime(self, value: date | datetime | None, style: str = "short") -> str:
+        """«26.04.2024 14:30» (or «26 апреля 2024 г. 14:30») in the rule's time zone."""
         if value is None:
             return ""
         if not isinstance(value, datetime):
-            return self.format_date(value)
-        return f"{self.local(value):%d.%m.%Y %H:%M}"
+            return self.format_date(value, style)
+        local = self.local(value)
+        return f"{self.format_date(local, style)} {local:%H:%M}"
 
     def working_days_since(self, value: date | datetime | None) -> int:
         """Working days fully passed after ``value``'s date up to ``now`` (0 for None)."""
         if value is None:
             return 0
         start = self.local(value).date() if isinstance(value, datetime) else value
-        end = self.local(self.now).date()
-        span = (end - start).days
-        if span > MAX_WORKING_DAY_SPAN:
-            raise ValueError(f"{start:%d.%m.%Y} is more than 20 years before now")
-        days = (start + timedelta(days=offset) for offset in range(1, span))
-        return sum(1 for day in days if self.calendar.is_working_day(day))
+        last_full_day = self.local(self.now).date() - timedelta(days=1)
+        if last_full_day <= start:
+            return 0
+        return self.calendar.working_days_between(start, last_full_day)
 
     def elapsed(self, since: datetime | None) -> Elapsed:
         if since is None:
@@ -175,6 +177,20 @@ def format_money(amount: Decimal | float | int | str | None, currency: str = "RU
     return f"{sign}{groups},{cents} {symbol}"
 
 
+_MONTHS = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
 _CURRENCY_SIGNS = MappingProxyType({"RUB": "₽", "RUR": "₽", "USD": "$", "EUR": "€", "CNY": "¥"})
 
 

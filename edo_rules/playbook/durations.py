@@ -54,7 +54,7 @@ EXAMPLES: Final[str] = (
 _WORD_TO_UNIT: Final[dict[str, DurationUnit]] = {
     word: unit for unit, words in UNIT_WORDS.items() for word in words
 }
-_SHAPE = re.compile(r"^\s*(\d{1,9})\s*(\S.*?)\s*$")
+_SHAPE = re.compile(r"^\s*(\d{1,12})\s*([^\d\s.,].*?)\s*$")
 
 
 def duration_pattern() -> str:
@@ -68,7 +68,7 @@ def duration_pattern() -> str:
         "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else r"\s+" for c in word)
         for word in words
     )
-    return rf"^\s*[0-9]{{1,9}}\s*({alternatives})\s*$"
+    return rf"^\s*[0-9]{{1,12}}\s*({alternatives})\s*$"
 
 
 class DurationSyntaxError(ValueError):
@@ -82,7 +82,9 @@ def parse_duration(text: str) -> Duration:
     """
     shape = _SHAPE.match(text)
     if shape is None:
-        raise DurationSyntaxError(f"{text!r} is not a duration ({EXAMPLES})")
+        raise DurationSyntaxError(
+            f"{text!r} is not a duration: a whole number, then a unit ({EXAMPLES})"
+        )
     amount = int(shape.group(1))
     word = " ".join(shape.group(2).lower().split())
     unit = _WORD_TO_UNIT.get(word)

@@ -17,13 +17,25 @@ from __future__ import annotations
 
 import ast
 import operator
+import threading
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import simpleeval
 
 from edo_rules.errors import PlaybookError, Problem
+from edo_rules.playbook._bounded import (
+    MAX_STRING,
+    SandboxError,
+    bounded_add,
+    bounded_mult,
+    bounded_pow,
+    bounded_round,
+    bounded_str,
+    numeric_mod,
+)
 from edo_rules.playbook._frozen import ReadOnly
 from edo_rules.playbook._names import (
     EXPRESSION_BUILTINS,
@@ -42,14 +54,11 @@ from edo_rules.playbook.rules import Location
 MAX_SOURCE: Final = 1000
 MAX_NODES: Final = 200
 MAX_DEPTH: Final = 24
-MAX_STRING: Final = 10_000
-MAX_EXPONENT: Final = 100
-MAX_BASE: Final = 10**12
 MAX_STEPS: Final = 10_000
 TIME_BUDGET: Final = 0.5  # seconds per evaluation: far above any honest expression
 
 
-class ExpressionCheckError(ValueError):
+class ExpressionCheckError(SandboxError):
     """An expression is refused at load time; the message says why."""
 
 
@@ -57,44 +66,14 @@ class EvaluationError(PlaybookError):
     """An expression or template failed at run time (names the playbook, rule and source)."""
 
 
-# -- bounded operators --------------------------------------------------------
-
-
-def _bounded_pow(a: Any, b: Any) -> Any:
-    if abs(b) > MAX_EXPONENT or abs(a) > MAX_BASE:
-        raise ExpressionCheckError(
-            f"number too large: {a!r} ** {b!r} (exponent at most {MAX_EXPONENT})"
-        )
-    return operator.pow(a, b)
-
-
-def _bounded_mult(a: Any, b: Any) -> Any:
-    for seq, times in ((a, b), (b, a)):
-        if hasattr(seq, "__len__") and isinstance(times, int) and len(seq) * times > MAX_STRING:
-            raise ExpressionCheckError(f"repetition too long (at most {MAX_STRING} items)")
-    return operator.mul(a, b)
-
-
-def _bounded_add(a: Any, b: Any) -> Any:
-    if hasattr(a, "__len__") and hasattr(b, "__len__") and len(a) + len(b) > MAX_STRING:
-        raise ExpressionCheckError(f"string too long (at most {MAX_STRING} characters)")
-    return operator.add(a, b)
-
-
-def _numeric_mod(a: Any, b: Any) -> Any:
-    if isinstance(a, str | bytes):
-        raise ExpressionCheckError("'%' formatting of strings is not allowed")
-    return operator.mod(a, b)
-
-
 OPERATORS: Final[Mapping[type[ast.AST], Callable[..., Any]]] = {
-    ast.Add: _bounded_add,
+    ast.Add: bounded_add,
     ast.Sub: operator.sub,
-    ast.Mult: _bounded_mult,
+    ast.Mult: bounded_mult,
     ast.Div: operator.truediv,
     ast.FloorDiv: operator.floordiv,
-    ast.Mod: _numeric_mod,
-    ast.Pow: _bounded_pow,
+    ast.Mod: numeric_mod,
+    ast.Pow: bounded_pow,
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
     ast.Gt: operator.gt,
@@ -111,26 +90,13 @@ OPERATORS: Final[Mapping[type[ast.AST], Callable[..., Any]]] = {
 }
 
 
-def _bounded_round(number: Any, ndigits: int | None = None) -> Any:
-    if ndigits is not None and abs(ndigits) > 20:
-        raise ExpressionCheckError("round(): at most 20 digits")
-    return round(number, ndigits)
-
-
-def _bounded_str(value: Any) -> str:
-    text = str(value)
-    if len(text) > MAX_STRING:
-        raise ExpressionCheckError(f"string too long (at most {MAX_STRING} characters)")
-    return text
-
-
 BUILTINS: Final[Mapping[str, Callable[..., Any]]] = {
     "len": len,
     "abs": abs,
     "min": min,
     "max": max,
-    "round": _bounded_round,
-    "str": _bounded_str,
+    "round": bounded_round,
+    "str": bounded_str,
     "int": int,
     "float": float,
 }
@@ -194,7 +160,10 @@ def _parse(source: str) -> ast.Expression:
     if not text:
         raise ExpressionCheckError("expression is empty")
     try:
-        return ast.parse(text, mode="eval")
+        with warnings.catch_warnings():
+            # "9doc" is only a SyntaxWarning for Python; for us it is an error.
+            warnings.simplefilter("error", SyntaxWarning)
+            return ast.parse(text, mode="eval")
     except SyntaxError as exc:
         where = f" at column {exc.offset}" if exc.offset else ""
         raise ExpressionCheckError(f"syntax error{where}: {exc.msg}") from exc
@@ -316,8 +285,8 @@ def _fold_constants(node: ast.AST, folded: dict[int, Any]) -> None:
     func = OPERATORS[type(node.op)]
     try:
         value = func(*values)
-    except ExpressionCheckError:
-        raise
+    except SandboxError as exc:
+        raise ExpressionCheckError(str(exc)) from exc
     except (ArithmeticError, TypeError, ValueError) as exc:
         raise ExpressionCheckError(f"invalid operation on literals: {exc}") from exc
     folded[id(node)] = value  # so that an enclosing operation folds too
@@ -341,18 +310,42 @@ def _literal(node: ast.AST, folded: dict[int, Any]) -> Any:
 
 
 class _BudgetedEval(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]
-    """simpleeval with a bounded number of evaluated nodes and a time budget."""
+    """simpleeval with a bounded number of evaluated nodes and a time budget per run.
 
-    def __init__(self, functions: Mapping[str, Any], names: Mapping[str, Any]):
-        super().__init__(operators=dict(OPERATORS), functions=dict(functions), names=names)
+    Building one costs more than a typical evaluation, so each thread keeps one
+    (:func:`_evaluator`) and :meth:`run` swaps in the names and resets the budget.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(operators=dict(OPERATORS), functions=dict(BUILTINS), names={})
+        self.steps = 0
+        self.deadline = 0.0
+
+    def run(self, tree: ast.expr, names: Mapping[str, Any]) -> Any:
+        self.names = names
+        self.functions = {**BUILTINS, **{n: names[n] for n in FUNCTIONS if n in names}}
         self.steps = 0
         self.deadline = time.monotonic() + TIME_BUDGET
+        try:
+            return self._eval(tree)
+        finally:
+            self.names = {}  # do not keep a document alive between runs
 
     def _eval(self, node: ast.AST) -> Any:
         self.steps += 1
         if self.steps > MAX_STEPS or time.monotonic() > self.deadline:
-            raise ExpressionCheckError("evaluation took too long")
+            raise SandboxError("evaluation took too long")
         return super()._eval(node)
+
+
+_LOCAL = threading.local()
+
+
+def _evaluator() -> _BudgetedEval:
+    evaluator: _BudgetedEval | None = getattr(_LOCAL, "evaluator", None)
+    if evaluator is None:
+        evaluator = _LOCAL.evaluator = _BudgetedEval()
+    return evaluator
 
 
 class CompiledExpression(ReadOnly):
@@ -375,11 +368,8 @@ class CompiledExpression(ReadOnly):
         self._init(source=source, location=location, path=path, rule_key=rule_key, tree=tree)
 
     def evaluate(self, names: Mapping[str, Any]) -> Any:
-        functions = {n: names[n] for n in FUNCTIONS if n in names}
-        functions.update(BUILTINS)
-        evaluator = _BudgetedEval(functions, names)
         try:
-            return evaluator.eval(self.source, previously_parsed=self.tree.body)
+            return _evaluator().run(self.tree.body, names)
         except Exception as exc:  # every failure becomes one clear error
             raise runtime_error(self, "expression", exc, names) from exc
 
@@ -391,9 +381,9 @@ def runtime_error(
     loc: Location = compiled.location
     doc_id = getattr(names.get("doc"), "id", None)
     on_doc = f" on document {doc_id}" if doc_id is not None else ""
+    source = compiled.source if len(compiled.source) <= 100 else compiled.source[:97] + "..."
     message = (
-        f"rule {compiled.rule_key}: {what} {compiled.source!r} failed{on_doc}: "
-        f"{type(exc).__name__}: {exc}"
+        f"rule {compiled.rule_key}: {what} {source!r} failed{on_doc}: {type(exc).__name__}: {exc}"
     )
     return EvaluationError([Problem(loc.file, loc.line, loc.column, compiled.path, message)])
 

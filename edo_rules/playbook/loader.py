@@ -18,7 +18,7 @@ from edo_rules.errors import PlaybookError, Problem
 from edo_rules.playbook._schema import schema_problems
 from edo_rules.playbook._yaml import LocatedYamlError, load_located
 from edo_rules.playbook.compile import PlaybookCompiler
-from edo_rules.playbook.rules import Playbook
+from edo_rules.playbook.rules import Playbook, Rule
 
 StrPath = str | os.PathLike[str]
 PLAYBOOK_SUFFIXES = (".yaml", ".yml")
@@ -57,7 +57,7 @@ def load_playbook_bytes(raw: bytes, file: str, *, require_adapters: bool = True)
     try:
         located = load_located(text, file)
     except LocatedYamlError as exc:
-        raise PlaybookError([Problem(file, exc.line, exc.column, "", exc.message)]) from exc
+        raise PlaybookError([Problem(file, exc.line, exc.column, exc.path, exc.message)]) from exc
     problems = schema_problems(located)
     compiler = PlaybookCompiler(
         located,
@@ -132,31 +132,20 @@ def cross_file_problems(playbooks: Sequence[Playbook]) -> list[Problem]:
     """Playbook names and rule ids that more than one file defines."""
     problems: list[Problem] = []
     names: dict[str, Playbook] = {}
-    rules: dict[str, tuple[Playbook, int]] = {}
+    rules: dict[str, tuple[Playbook, Rule]] = {}
     for playbook in playbooks:
         first = names.setdefault(playbook.name, playbook)
         if first is not playbook:
-            problems.append(
-                Problem(
-                    playbook.path,
-                    1,
-                    1,
-                    "name",
-                    f"playbook name {playbook.name!r} is already used by {first.path}",
-                )
-            )
-        for rule in playbook.rules:
-            seen = rules.setdefault(rule.id, (playbook, rule.location.line))
-            if seen[0] is not playbook:
+            message = f"playbook name {playbook.name!r} is already used by {first.path}"
+            problems.append(Problem(playbook.path, 1, 1, "name", message))
+        for index, rule in enumerate(playbook.rules):
+            other, earlier = rules.setdefault(rule.id, (playbook, rule))
+            if other is not playbook:
+                where = f"{other.path}:{earlier.location.line}"
+                message = f"rule id {rule.id!r} is already defined in {where}"
                 loc = rule.location
                 problems.append(
-                    Problem(
-                        loc.file,
-                        loc.line,
-                        loc.column,
-                        "id",
-                        f"rule id {rule.id!r} is already defined in {seen[0].path}:{seen[1]}",
-                    )
+                    Problem(loc.file, loc.line, loc.column, f"rules[{index}].id", message)
                 )
     return problems
 

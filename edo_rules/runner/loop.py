@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from edo_rules.runner.dispatch import Dispatcher, DispatchReport
 from edo_rules.runner.metrics import Metrics
@@ -27,10 +27,8 @@ _log = logging.getLogger("edo_rules.runner")
 Clock = Callable[[], datetime]
 
 
-class Stage(Protocol):
-    """The sync and evaluate stages of a tick; each returns how many items it wrote."""
-
-    def __call__(self, now: datetime) -> int: ...
+#: The sync and evaluate stages of a tick: called with ``now``, return how many items they wrote.
+Stage = Callable[[datetime], int]
 
 
 @dataclass(slots=True)
@@ -45,7 +43,7 @@ class Pipeline:
     dispatcher: Dispatcher
     evaluate: Stage
     sync: Stage | None = None
-    before_tick: Callable[[], None] | None = None
+    before_tick: Callable[[], object] | None = None
 
 
 @dataclass(slots=True)

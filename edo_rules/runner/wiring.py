@@ -13,14 +13,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from edo_rules.actions.base import Action
 from edo_rules.actions.log import LogAction
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.config import Config
-from edo_rules.engine import Engine
+from edo_rules.engine import Engine, EvaluationResult
 from edo_rules.errors import StoreError
 from edo_rules.playbook.rules import Playbook
 from edo_rules.runner.dispatch import Dispatcher
@@ -48,6 +47,8 @@ class Service:
     actions: dict[str, Action]
     sync: Callable[[datetime], int] | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
+    #: The result of the latest evaluation (the demo's timeline reads it).
+    last_evaluation: EvaluationResult | None = None
 
     @property
     def pipeline(self) -> Pipeline:
@@ -62,6 +63,7 @@ class Service:
     def evaluate(self, now: datetime) -> int:
         """The evaluate stage: record due firings, log each, return how many fired."""
         result = self.engine.evaluate(now)
+        self.last_evaluation = result
         for planned in result.fired:
             firing = planned.firing
             _log.info(
@@ -69,7 +71,11 @@ class Service:
                 firing.rule_key,
                 firing.document_id,
                 firing.step,
-                extra={"rule": firing.rule_key, "document": firing.document_id, "step": firing.step},
+                extra={
+                    "rule": firing.rule_key,
+                    "document": firing.document_id,
+                    "step": firing.step,
+                },
             )
         for failure in result.failures:
             _log.warning(
@@ -124,12 +130,25 @@ def open_service(
     closers: list[Callable[[], None]] = [opened.close]
     try:
         calendar = ProductionCalendar.russia(overrides=config.calendar_override)
-        actions = _actions(config, opened, calendar, clock, metrics, http_client, sleep, closers)
-        sync = _sync(config, opened, clock, http_client, closers)
+        actions = _actions(
+            config,
+            opened,
+            calendar=calendar,
+            clock=clock,
+            metrics=metrics,
+            http_client=http_client,
+            sleep=sleep,
+            closers=closers,
+        )
+        sync = _sync(config, opened, clock, closers)
         holder: dict[str, Service] = {}
+
+        def reloaded(playbooks: tuple[Playbook, ...]) -> None:
+            holder["service"].use_playbooks(playbooks)
+
         watcher = PlaybookWatcher(
             config.playbooks,
-            on_change=lambda playbooks: holder["service"].use_playbooks(playbooks),
+            on_change=reloaded,
             on_refused=lambda _: metrics.inc("edo_rules_playbook_reload_errors_total"),
         )
     except BaseException:
@@ -165,6 +184,7 @@ def open_service(
 def _actions(
     config: Config,
     store: Store,
+    *,
     calendar: ProductionCalendar,
     clock: Clock,
     metrics: Metrics,
@@ -197,17 +217,13 @@ def _actions(
 
 
 def _sync(
-    config: Config,
-    store: Store,
-    clock: Clock,
-    http_client: Any,
-    closers: list[Callable[[], None]],
+    config: Config, store: Store, clock: Clock, closers: list[Callable[[], None]]
 ) -> Callable[[datetime], int] | None:
     if config.onec is None:
         return None
     from edo_rules.runner._onec import make_sync
 
-    return make_sync(config.onec, store, clock=clock, http_client=http_client, closers=closers)
+    return make_sync(config.onec, store, clock=clock, closers=closers)
 
 
 def describe(service: Service) -> Mapping[str, Any]:
@@ -219,5 +235,3 @@ def describe(service: Service) -> Mapping[str, Any]:
         "actions": sorted(service.actions),
         "source": "1C" if service.sync is not None else "none",
     }
-
-

@@ -17,9 +17,12 @@ from edo_rules.store._sqlite_rows import (
     firing_params,
     outcome_from_row,
     outcome_params,
+    progress_from_row,
+    progress_params,
     request_from_row,
     request_params,
 )
+from edo_rules.store.base import RuleProgress
 
 #: Backoff for a retryable failure when the remote side did not say how long to wait.
 _BACKOFF_BASE = timedelta(seconds=30)
@@ -36,24 +39,85 @@ _NEXT_STATE = {
 def insert_firings(
     conn: sqlite3.Connection, firings: Sequence[tuple[Firing, Sequence[ActionRequest]]]
 ) -> list[Firing]:
-    """Insert new firings (ledger duplicates are ignored) and the requests of those added."""
-    added: list[Firing] = []
-    insert = (
-        "INSERT OR IGNORE INTO firings (rule_key, document_id, step, episode, due_at,"
-        " fired_at, playbook_hash, skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    """Insert new firings (ledger duplicates are ignored) and the requests of those added.
+
+    Runs inside the caller's write transaction, so no other writer can add a
+    firing between the duplicate check and the bulk insert; ids are assigned
+    here so that both tables are written with ``executemany``.
+    """
+    fresh = _not_in_ledger(conn, firings)
+    if not fresh:
+        return []
+    first = _next_firing_id(conn)
+    added = [_with_id(firing, first + offset) for offset, (firing, _) in enumerate(fresh)]
+    conn.executemany(
+        "INSERT INTO firings (id, rule_key, document_id, step, episode, due_at,"
+        " fired_at, playbook_hash, skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(firing.id, *firing_params(firing)) for firing in added],
     )
-    for firing, requests in firings:
-        cursor = conn.execute(insert, firing_params(firing))
-        if cursor.rowcount != 1:
-            continue
-        firing_id = cursor.lastrowid
-        conn.executemany(
-            f"INSERT INTO action_requests ({REQUEST_COLUMNS.split(', ', 1)[1]})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [request_params(request, firing_id) for request in requests],
-        )
-        added.append(replace(firing, id=firing_id))
+    conn.executemany(
+        f"INSERT INTO action_requests ({REQUEST_COLUMNS.split(', ', 1)[1]})"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            request_params(request, firing.id)
+            for firing, (_, requests) in zip(added, fresh, strict=True)
+            for request in requests
+        ],
+    )
     return added
+
+
+def _ledger_key(firing: Firing) -> tuple[str, str, str, str]:
+    return (firing.rule_key, firing.document_id, firing.step, firing.episode)
+
+
+def _not_in_ledger(
+    conn: sqlite3.Connection, firings: Sequence[tuple[Firing, Sequence[ActionRequest]]]
+) -> list[tuple[Firing, Sequence[ActionRequest]]]:
+    by_rule: dict[str, set[str]] = {}
+    for firing, _ in firings:
+        by_rule.setdefault(firing.rule_key, set()).add(firing.document_id)
+    seen: set[tuple[str, str, str, str]] = set()
+    for rule_key, doc_ids in by_rule.items():
+        ids = sorted(doc_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = conn.execute(
+                "SELECT rule_key, document_id, step, episode FROM firings WHERE rule_key = ?"
+                f" AND document_id IN ({', '.join('?' for _ in chunk)})",
+                (rule_key, *chunk),
+            )
+            seen.update((r[0], r[1], r[2], r[3]) for r in rows)
+    fresh = []
+    for pair in firings:
+        key = _ledger_key(pair[0])
+        if key not in seen:
+            seen.add(key)
+            fresh.append(pair)
+    return fresh
+
+
+def _next_firing_id(conn: sqlite3.Connection) -> int:
+    # AUTOINCREMENT semantics: never reuse an id, even one of a deleted row.
+    row = conn.execute(
+        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'firings'), 0),"
+        " COALESCE((SELECT MAX(id) FROM firings), 0))"
+    ).fetchone()
+    return int(row[0]) + 1
+
+
+def _with_id(firing: Firing, firing_id: int) -> Firing:
+    return Firing(
+        rule_key=firing.rule_key,
+        document_id=firing.document_id,
+        step=firing.step,
+        episode=firing.episode,
+        due_at=firing.due_at,
+        fired_at=firing.fired_at,
+        playbook_hash=firing.playbook_hash,
+        skipped=firing.skipped,
+        id=firing_id,
+    )
 
 
 def set_event_cursors(conn: sqlite3.Connection, cursors: Mapping[str, int]) -> None:
@@ -63,6 +127,19 @@ def set_event_cursors(conn: sqlite3.Connection, cursors: Mapping[str, int]) -> N
         " last_event_id = MAX(last_event_id, excluded.last_event_id)",
         sorted(cursors.items()),
     )
+
+
+def set_rule_progress(conn: sqlite3.Connection, progress: Mapping[str, RuleProgress]) -> None:
+    conn.executemany(
+        "INSERT OR REPLACE INTO rule_progress (rule_key, fingerprint, document_seq, ranges)"
+        " VALUES (?, ?, ?, ?)",
+        [progress_params(key, value) for key, value in sorted(progress.items())],
+    )
+
+
+def rule_progress(conn: sqlite3.Connection) -> dict[str, RuleProgress]:
+    rows = conn.execute("SELECT rule_key, fingerprint, document_seq, ranges FROM rule_progress")
+    return dict(progress_from_row(row) for row in rows)
 
 
 def firings_for(conn: sqlite3.Connection, document_id: str) -> list[Firing]:

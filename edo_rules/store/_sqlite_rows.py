@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from edo_rules._codec import document_from_dict, document_to_dict, parse_datetime, utc_text
+from edo_rules._codec import document_from_trusted, document_to_dict, parse_datetime, utc_text
 from edo_rules.model import (
     TIMESTAMP_FIELDS,
     ActionRequest,
@@ -19,6 +19,7 @@ from edo_rules.model import (
     Status,
     StatusEvent,
 )
+from edo_rules.store.base import RuleProgress
 
 DOCUMENT_COLUMNS: tuple[str, ...] = (
     "id",
@@ -31,11 +32,12 @@ DOCUMENT_COLUMNS: tuple[str, ...] = (
     "json",
 )
 
+# The last parameter is the write's sequence number (see Store.document_seq).
 UPSERT_DOCUMENT = (
-    f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in DOCUMENT_COLUMNS)}) "
+    f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)}, seq) "
+    f"VALUES ({', '.join('?' for _ in DOCUMENT_COLUMNS)}, ?) "
     "ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in DOCUMENT_COLUMNS[1:])
+    + ", ".join(f"{name} = excluded.{name}" for name in (*DOCUMENT_COLUMNS[1:], "seq"))
 )
 
 EVENT_COLUMNS = (
@@ -59,8 +61,8 @@ def _opt_dt(value: str | None) -> datetime | None:
     return None if value is None else parse_datetime(value)
 
 
-def document_params(doc: Document) -> tuple[Any, ...]:
-    """Column values of ``doc`` in :data:`DOCUMENT_COLUMNS` order."""
+def document_params(doc: Document, seq: int) -> tuple[Any, ...]:
+    """Parameters of :data:`UPSERT_DOCUMENT` for ``doc`` written as write number ``seq``."""
     stamps = tuple(_utc(getattr(doc, name)) for name in TIMESTAMP_FIELDS)
     # The REAL amount only serves the indexed range filter; the exact Decimal
     # lives in the JSON and the engine re-checks the bounds on candidates.
@@ -74,11 +76,12 @@ def document_params(doc: Document) -> tuple[Any, ...]:
         amount,
         *stamps,
         json.dumps(document_to_dict(doc), ensure_ascii=False, separators=(",", ":")),
+        seq,
     )
 
 
 def document_from_json(text: str) -> Document:
-    return document_from_dict(json.loads(text))
+    return document_from_trusted(json.loads(text))
 
 
 def event_params(event: StatusEvent) -> tuple[Any, ...]:
@@ -195,3 +198,18 @@ def outcome_from_row(row: tuple[Any, ...]) -> Outcome:
         reason=row[4],
         retry_after=row[5],
     )
+
+
+def progress_params(rule_key: str, progress: RuleProgress) -> tuple[Any, ...]:
+    ranges = [
+        [None if low is None else utc_text(low), utc_text(high)] for low, high in progress.ranges
+    ]
+    return (rule_key, progress.fingerprint, progress.document_seq, json.dumps(ranges))
+
+
+def progress_from_row(row: tuple[Any, ...]) -> tuple[str, RuleProgress]:
+    ranges = tuple(
+        (None if low is None else parse_datetime(low), parse_datetime(high))
+        for low, high in json.loads(row[3])
+    )
+    return row[0], RuleProgress(fingerprint=row[1], document_seq=row[2], ranges=ranges)

@@ -80,10 +80,18 @@ _V1 = Migration(
 
 _V2 = Migration(
     2,
-    "event-rule cursors; index of triggering (non-historical) events",
+    "event-rule cursors, time-rule progress and a document write sequence",
     (
         "CREATE TABLE event_cursors (rule_key TEXT PRIMARY KEY, last_event_id INTEGER NOT NULL)",
         "CREATE INDEX status_events_document ON status_events (document_id, at_utc)",
+        # Every document write takes the next number: the engine asks for the
+        # documents written since its last evaluation instead of re-reading all.
+        "ALTER TABLE documents ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX documents_seq ON documents (seq)",
+        "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+        "INSERT INTO counters (name, value) VALUES ('document_seq', 0)",
+        "CREATE TABLE rule_progress (rule_key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
+        " document_seq INTEGER NOT NULL, ranges TEXT NOT NULL)",
     ),
 )
 

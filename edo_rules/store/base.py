@@ -65,6 +65,24 @@ class DueQuery:
     before: datetime  # exclusive upper bound of the since value
     not_before: datetime | None = None  # inclusive lower bound
     filter: DocumentFilter = DocumentFilter()
+    #: Only documents written after this :meth:`Store.document_seq` value (None: any).
+    changed_after: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleProgress:
+    """What a time rule's last recorded evaluation covered.
+
+    ``ranges[i]`` is the ``[low, high)`` range of ``since`` values (``low``
+    None: unbounded) whose latest due ladder position was ``i``; every
+    document in it that was written up to ``document_seq`` has been decided.
+    The engine then only looks at the newly covered ranges and at documents
+    written since. ``fingerprint`` identifies the rule's definition.
+    """
+
+    fingerprint: str
+    document_seq: int
+    ranges: tuple[tuple[datetime | None, datetime], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +144,15 @@ class Store(Protocol):
         firings: Sequence[tuple[Firing, Sequence[ActionRequest]]],
         *,
         event_cursors: Mapping[str, int] | None = None,
+        rule_progress: Mapping[str, RuleProgress] | None = None,
     ) -> list[Firing]:
         """Write firings and their action requests in one transaction.
 
         A firing whose (rule_key, document_id, step, episode) is already in the
         ledger is skipped together with its requests. Returns the firings added
-        (with their ids). ``event_cursors`` are advanced in the same
-        transaction, so an event is never both missed and fired twice.
+        (with their ids). ``event_cursors`` and ``rule_progress`` are replaced
+        in the same transaction, so the engine's bookkeeping never gets ahead
+        of (or behind) the ledger.
         """
         ...
 
@@ -145,6 +165,14 @@ class Store(Protocol):
 
     def event_candidates(self, query: EventQuery) -> Iterator[tuple[StatusEvent, Document]]:
         """Events selected by ``query`` (see :class:`EventQuery`) with their documents, by id."""
+        ...
+
+    def document_seq(self) -> int:
+        """A number that grows with every document write (0 for an empty store)."""
+        ...
+
+    def rule_progress(self) -> dict[str, RuleProgress]:
+        """Per time-rule key: what its last recorded evaluation covered."""
         ...
 
     def max_event_id(self) -> int:

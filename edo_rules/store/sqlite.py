@@ -30,7 +30,7 @@ from edo_rules.store._sqlite_rows import (
     event_params,
 )
 from edo_rules.store._sqlite_schema import ForeignDatabaseError, TooNewError, migrate
-from edo_rules.store.base import DueQuery, EventQuery
+from edo_rules.store.base import DueQuery, EventQuery, RuleProgress
 
 _BATCH = 5000  # documents per executemany call in a bulk upsert
 
@@ -143,13 +143,22 @@ class SQLiteStore:
     def upsert_documents(self, documents: Iterable[Document]) -> int:
         written = 0
         with self._writing("writing documents") as conn:
+            seq = self._next_seq(conn)
             batch: list[tuple[object, ...]] = []
             for doc in documents:
-                batch.append(document_params(doc))
+                batch.append(document_params(doc, seq))
                 if len(batch) >= _BATCH:
                     written += self._flush(conn, batch)
             written += self._flush(conn, batch)
         return written
+
+    @staticmethod
+    def _next_seq(conn: sqlite3.Connection) -> int:
+        """The sequence number of this write transaction (see ``Store.document_seq``)."""
+        row = conn.execute(
+            "UPDATE counters SET value = value + 1 WHERE name = 'document_seq' RETURNING value"
+        ).fetchone()
+        return int(row[0])
 
     @staticmethod
     def _flush(conn: sqlite3.Connection, batch: list[tuple[object, ...]]) -> int:
@@ -166,7 +175,8 @@ class SQLiteStore:
     ) -> Sequence[StatusEvent]:
         added: list[StatusEvent] = []
         with self._writing("writing a sync page") as conn:
-            conn.executemany(UPSERT_DOCUMENT, [document_params(doc) for doc in documents])
+            seq = self._next_seq(conn)
+            conn.executemany(UPSERT_DOCUMENT, [document_params(doc, seq) for doc in documents])
             for event in events:
                 added.extend(self._insert_event(conn, event))
             conn.executemany(
@@ -247,6 +257,15 @@ class SQLiteStore:
             for row in conn.execute(sql, args):
                 yield event_from_row(row[:-1]), document_from_json(row[-1])
 
+    def document_seq(self) -> int:
+        with self._reading("reading the document sequence") as conn:
+            row = conn.execute("SELECT value FROM counters WHERE name = 'document_seq'")
+            return int(row.fetchone()[0])
+
+    def rule_progress(self) -> dict[str, RuleProgress]:
+        with self._reading("reading rule progress") as conn:
+            return outbox.rule_progress(conn)
+
     def max_event_id(self) -> int:
         with self._reading("reading the status history") as conn:
             return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM status_events").fetchone()[0])
@@ -272,10 +291,12 @@ class SQLiteStore:
         firings: Sequence[tuple[Firing, Sequence[ActionRequest]]],
         *,
         event_cursors: Mapping[str, int] | None = None,
+        rule_progress: Mapping[str, RuleProgress] | None = None,
     ) -> list[Firing]:
         with self._writing("recording firings") as conn:
             added = outbox.insert_firings(conn, firings)
             outbox.set_event_cursors(conn, event_cursors or {})
+            outbox.set_rule_progress(conn, rule_progress or {})
         return added
 
     def firings_for(self, document_id: str) -> list[Firing]:

@@ -57,11 +57,25 @@ class _MaskingFilter(logging.Filter):
 
 
 _FILTER = _MaskingFilter()
+_HTTP_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
 
 
 def install_log_filter() -> None:
-    """Attach the URL-masking filter to the httpx and httpcore loggers (idempotent)."""
-    for name in ("httpx", "httpcore"):
+    """Attach the URL-masking filter to the httpx and httpcore loggers (idempotent).
+
+    httpcore logs response headers at DEBUG, so a redirect's ``Location``
+    (which repeats the webhook path) is masked too.
+    """
+    # Filters do not propagate to child loggers: name each one httpcore uses.
+    for name in _HTTP_LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)

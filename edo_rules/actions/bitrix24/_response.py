@@ -47,7 +47,7 @@ def _coded(body: dict[str, Any], status: int, method: str, redact: Redactor) -> 
 def _uncertain(text: str, method: str) -> Bitrix24Error:
     return Bitrix24Error(
         "ERROR_UNEXPECTED_ANSWER",
-        f"{text}; the call may have run",
+        text,
         method=method,
         error_class=ErrorClass.UNCERTAIN,
     )

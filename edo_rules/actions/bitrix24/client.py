@@ -202,13 +202,14 @@ class Bitrix24Client:
         attempts: dict[ErrorClass, int] = {}
         refreshed = False
         while True:
+            signed = self._auth.sign(params)
             try:
-                return self._request(method, params)
+                return self._request(method, signed)
             except Bitrix24Error as exc:
                 kind = exc.error_class
                 attempts[kind] = attempts.get(kind, 0) + 1
                 if kind is ErrorClass.EXPIRED_TOKEN and not refreshed:
-                    refreshed = self._auth.refresh(self._http)
+                    refreshed = self._auth.refresh(self._http, signed.get("auth"))
                     if refreshed:
                         continue
                 if not self._may_retry(exc, attempts[kind], idempotent=idempotent):
@@ -227,11 +228,11 @@ class Bitrix24Client:
             return idempotent and attempt < self._retry.uncertain_attempts
         return False
 
-    def _request(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    def _request(self, method: str, signed: Mapping[str, Any]) -> dict[str, Any]:
         self._bucket.acquire()
         log.debug("bitrix24 call %s", method)
         try:
-            response = self._http.post(self._auth.url(method), json=self._auth.sign(params))
+            response = self._http.post(self._auth.url(method), json=signed)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise self._error(
                 "UNREACHABLE",
@@ -242,7 +243,7 @@ class Bitrix24Client:
         except httpx.HTTPError as exc:
             raise self._error(
                 "TIMEOUT" if isinstance(exc, httpx.TimeoutException) else "HTTP_5XX",
-                f"no answer ({type(exc).__name__}); the call may have run",
+                f"no answer ({type(exc).__name__})",
                 method,
                 ErrorClass.UNCERTAIN,
             ) from None

@@ -109,6 +109,8 @@ class Bitrix24Error(ActionError):
         retryable = self.error_class is not ErrorClass.PERMANENT
         hint = hint_for(code, method) if not retryable else None
         text = f"{method}: {description}" if description else method
+        if self.error_class is ErrorClass.UNCERTAIN:
+            text += "; the call may have run"
         super().__init__(text, retryable=retryable, code=code or "ERROR", hint=hint)
 
     @property

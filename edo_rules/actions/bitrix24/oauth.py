@@ -32,8 +32,8 @@ class Auth(Protocol):
 
     def sign(self, params: Mapping[str, Any]) -> dict[str, Any]: ...
 
-    def refresh(self, http: httpx.Client) -> bool:
-        """Renew an expired token; False when this kind of auth cannot."""
+    def refresh(self, http: httpx.Client, stale: Any) -> bool:
+        """Renew the expired token ``stale``; False when this kind of auth cannot."""
         ...
 
     def describe(self) -> str:
@@ -58,7 +58,7 @@ class WebhookAuth:
     def sign(self, params: Mapping[str, Any]) -> dict[str, Any]:
         return dict(params)
 
-    def refresh(self, http: httpx.Client) -> bool:
+    def refresh(self, http: httpx.Client, stale: Any) -> bool:
         return False
 
     def describe(self) -> str:
@@ -125,9 +125,15 @@ class OAuthAuth:
         with self._lock:
             return {**params, "auth": self._pair.access_token}
 
-    def refresh(self, http: httpx.Client) -> bool:
-        """Renew the pair at the OAuth server and persist both tokens before using them."""
+    def refresh(self, http: httpx.Client, stale: Any) -> bool:
+        """Renew the pair at the OAuth server and persist both tokens before using them.
+
+        Several threads may see the same token expire: only the first renews
+        (the refresh token is single-use), the others just use the new pair.
+        """
         with self._lock:
+            if stale != self._pair.access_token:
+                return True
             pair = self._request_pair(http)
             self._remember(pair)
             self._file.save(pair)

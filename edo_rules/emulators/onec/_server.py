@@ -18,6 +18,7 @@ from edo_rules.emulators.onec._errors import ODataError, not_found_segment
 from edo_rules.emulators.onec._faults import Fault, Faults
 from edo_rules.emulators.onec._query import Query, parse_query, split_query
 
+_TEXT_FIELD = re.compile('"(?:Description|НомерДокумента|Комментарий|Number)": "'.encode())
 _ENTITY = re.compile(r"^(?P<set>[^(]+)\(guid'(?P<key>[0-9a-fA-F-]{36})'\)$")
 
 
@@ -101,6 +102,9 @@ class OneCEmulator:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY the body waits
+    # for the client's delayed ACK (40 ms a request on Linux loopback).
+    disable_nagle_algorithm = True
     server_version = "Apache/2.4 1C-Enterprise-emulator"
 
     @property
@@ -248,8 +252,7 @@ def _corrupt(fault: Fault, body: bytes) -> bytes:
     if fault.kind == "malformed":
         return b'{"odata.metadata": "x", "value": [{"Ref_Key": ' + body[-40:]
     if fault.kind == "control_char":
-        marker = b'"value": [{'
-        at = body.find(marker)
-        at = body.find(b': "', at if at >= 0 else 0)
-        return body if at < 0 else body[: at + 3] + b"\x01" + body[at + 3 :]
+        # 1C writes some control characters unescaped: the body is no longer strict JSON.
+        found = _TEXT_FIELD.search(body, max(0, body.find(b'"value": [')))
+        return body if found is None else body[: found.end()] + b"\x01" + body[found.end() :]
     return fault.body

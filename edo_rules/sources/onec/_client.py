@@ -130,7 +130,7 @@ class ODataClient:
                 url, timeout=httpx.Timeout(read, connect=self.settings.connect_timeout)
             )
         except httpx.TimeoutException as exc:
-            raise _TimedOut(f"1C did not answer in {read:g} s", url=url) from exc
+            raise _TimeoutError(f"1C did not answer in {read:g} s", url=url) from exc
         except httpx.TransportError as exc:
             raise SourceError(
                 f"cannot reach 1C: {exc.__class__.__name__}: {exc}",
@@ -167,7 +167,7 @@ class ODataClient:
                 attempt += 1
 
 
-class _TimedOut(SourceError):
+class _TimeoutError(SourceError):
     def __init__(self, message: str, *, url: str):
         super().__init__(
             message,
@@ -180,4 +180,4 @@ class _TimedOut(SourceError):
 
 def _shrinks(exc: SourceError) -> bool:
     """A read timeout or a 5xx may be the page's size: 1C builds answers in memory."""
-    return isinstance(exc, _TimedOut) or (isinstance(exc, AnswerError) and exc.status >= 500)
+    return isinstance(exc, _TimeoutError) or (isinstance(exc, AnswerError) and exc.status >= 500)

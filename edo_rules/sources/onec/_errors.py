@@ -66,15 +66,9 @@ def error_from_answer(
 
 
 def _hint(status: int, code: str | None, entity_set: str | None) -> str | None:
-    if status == 401:
-        return (
-            "check user and password in the onec section (the password comes from the "
-            "environment variable named there); the 1C user needs the role УдаленныйДоступOData"
-        )
     if code == "6" and entity_set:
-        return f"the set {entity_set} is not published; " + _PUBLISH.format(
-            what=describe_set(entity_set)
-        )
+        what = describe_set(entity_set)
+        return f"the set {entity_set} is not published; " + _PUBLISH.format(what=what)
     if code in _HINTS:
         return _HINTS[code]
     if status == 404 and code is None:
@@ -82,11 +76,15 @@ def _hint(status: int, code: str | None, entity_set: str | None) -> str | None:
             "check url and base (the publication name) in the onec section; the web "
             "publication must have «Публиковать стандартный интерфейс OData» ticked"
         )
-    if status == 403:
-        return "the 1C user lacks rights: give it the role УдаленныйДоступOData"
-    if status >= 500:
-        return "1C failed on its side; edo-rules retries, and the next sync heals what was missed"
-    return None
+    return _STATUS_HINTS.get(status, _SERVER_HINT if status >= 500 else None)
+
+
+_STATUS_HINTS = {
+    401: "check user and password in the onec section (the password comes from the "
+    "environment variable named there); the 1C user needs the role УдаленныйДоступOData",
+    403: "the 1C user lacks rights: give it the role УдаленныйДоступOData",
+}
+_SERVER_HINT = "1C failed on its side; edo-rules retries, and the next sync heals what was missed"
 
 
 def parse_error_body(body: bytes) -> tuple[str | None, str | None]:

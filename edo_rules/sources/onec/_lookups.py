@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from edo_rules.errors import SourceError
 from edo_rules.model import ContractRef, Counterparty
-from edo_rules.sources.onec import _sets as S
+from edo_rules.sources.onec import _sets as sets
 from edo_rules.sources.onec._client import ODataClient, PageRequest
 from edo_rules.sources.onec._pager import fetch_by_keys, iter_pages
 from edo_rules.sources.onec._presets import Preset
@@ -24,6 +24,10 @@ from edo_rules.sources.onec._values import Reader
 log = logging.getLogger("edo_rules.sources.onec")
 Row = dict[str, Any]
 _intern = sys.intern
+
+
+_COUNTERPARTY = ("Ref_Key", "Description", "ИНН", "КПП")
+_CONTRACT = ("Ref_Key", "Description", "Номер", "Дата")
 
 
 class StateRow(NamedTuple):
@@ -59,9 +63,7 @@ class Lookups:
     unpublished: set[str] = field(default_factory=set)
 
 
-def _optional(
-    lookups: Lookups, entity_set: str, load: Callable[[], None]
-) -> None:
+def _optional(lookups: Lookups, entity_set: str, load: Callable[[], None]) -> None:
     """Load an optional set; an unpublished one (code 6) is noted and skipped."""
     if entity_set in lookups.unpublished:
         return
@@ -86,17 +88,17 @@ class Loader:
     # -- catalogs ------------------------------------------------------------------
     def catalogs(self, keys: dict[str, set[str]] | None = None) -> None:
         """Users, organizations, counterparties and contracts: all, or the missing keys."""
-        for entity_set, select, store in (
-            (S.USERS, ("Ref_Key", "Description"), self._user),
-            (S.ORGANIZATIONS, ("Ref_Key", "Description"), self._organization),
-            (S.COUNTERPARTIES, ("Ref_Key", "Description", "ИНН", "КПП"), self._counterparty),
-            (S.CONTRACTS, ("Ref_Key", "Description", "Номер", "Дата"), self._contract),
+        for entity_set, select, order, store in (
+            (sets.USERS, ("Ref_Key", "Description"), "Description", self._user),
+            (sets.ORGANIZATIONS, ("Ref_Key", "Description"), "Description", self._organization),
+            (sets.COUNTERPARTIES, _COUNTERPARTY, "Code", self._counterparty),
+            (sets.CONTRACTS, _CONTRACT, "Code", self._contract),
         ):
             wanted = None if keys is None else keys.get(entity_set, set())
             if wanted is not None and not wanted:
                 continue
-            load = self._loader(entity_set, select, store, wanted)
-            if entity_set == S.COUNTERPARTIES:
+            load = self._loader(entity_set, select, order, store, wanted)
+            if entity_set == sets.COUNTERPARTIES:
                 load()  # without counterparties a document cannot be named
             else:
                 _optional(self.lookups, entity_set, load)
@@ -105,11 +107,12 @@ class Loader:
         self,
         entity_set: str,
         select: tuple[str, ...],
+        order: str,
         store: Callable[[Reader], None],
         wanted: set[str] | None,
     ) -> Callable[[], None]:
         def load() -> None:
-            for row in self._rows(entity_set, select, wanted, order="Description"):
+            for row in self._rows(entity_set, select, wanted, order):
                 store(Reader(entity_set, row))
 
         return load
@@ -123,7 +126,9 @@ class Loader:
         return (row for page in iter_pages(self.client, request, key=_ref) for row in page)
 
     def _user(self, row: Reader) -> None:
-        self.lookups.users[_intern(row.ref("Ref_Key", required=True) or "")] = row.text("Description")
+        self.lookups.users[_intern(row.ref("Ref_Key", required=True) or "")] = row.text(
+            "Description"
+        )
 
     def _organization(self, row: Reader) -> None:
         key = row.ref("Ref_Key", required=True) or ""
@@ -147,16 +152,16 @@ class Loader:
 
         def load() -> None:
             if docs is None:
-                request = PageRequest(S.OBJECTS, select, top=self.page)
+                request = PageRequest(sets.OBJECTS, select, top=self.page)
                 rows: Iterable[Row] = (
                     row for page in iter_pages(self.client, request, key=_link) for row in page
                 )
             else:
-                rows = fetch_by_keys(self.client, S.OBJECTS, "ЭлектронныйДокумент", docs, select)
+                rows = fetch_by_keys(self.client, sets.OBJECTS, "ЭлектронныйДокумент", docs, select)
             for row in rows:
-                self._link(Reader(S.OBJECTS, row))
+                self._link(Reader(sets.OBJECTS, row))
 
-        _optional(self.lookups, S.OBJECTS, load)
+        _optional(self.lookups, sets.OBJECTS, load)
 
     def _link(self, row: Reader) -> None:
         doc = row.ref("ЭлектронныйДокумент", required=True) or ""
@@ -166,7 +171,7 @@ class Loader:
             return
         current = self.lookups.basis.get(doc)
         # A contract link is the weakest hint: prefer the sales document when there are both.
-        if current is None or current[0] == S.CONTRACTS:
+        if current is None or current[0] == sets.CONTRACTS:
             self.lookups.basis[doc] = (_intern(kind), target)
 
     def sales(self, keys: Iterable[str] | None = None) -> None:
@@ -175,19 +180,21 @@ class Loader:
 
         def load() -> None:
             if keys is None:
-                request = PageRequest(S.SALES, select, orderby="Date asc,Number asc", top=self.page)
+                request = PageRequest(
+                    sets.SALES, select, orderby="Date asc,Number asc", top=self.page
+                )
                 rows: Iterable[Row] = (
                     row for page in iter_pages(self.client, request, key=_ref) for row in page
                 )
             else:
-                rows = fetch_by_keys(self.client, S.SALES, "Ref_Key", keys, select)
+                rows = fetch_by_keys(self.client, sets.SALES, "Ref_Key", keys, select)
             for row in rows:
-                reader = Reader(S.SALES, row)
+                reader = Reader(sets.SALES, row)
                 key = reader.ref("Ref_Key", required=True) or ""
                 operation = _intern(reader.text("ВидОперации"))
                 self.lookups.sales[key] = (reader.flag("ЭтоУниверсальныйДокумент"), operation)
 
-        _optional(self.lookups, S.SALES, load)
+        _optional(self.lookups, sets.SALES, load)
 
     # -- the action journal ------------------------------------------------------------
     def journal(self, docs: Iterable[str] | None = None) -> None:
@@ -196,16 +203,18 @@ class Loader:
 
         def load() -> None:
             if docs is None:
-                request = PageRequest(S.JOURNAL, select, orderby="ДатаИзменения asc", top=self.page)
+                request = PageRequest(
+                    sets.JOURNAL, select, orderby="ДатаИзменения asc", top=self.page
+                )
                 rows: Iterable[Row] = (
                     row for page in iter_pages(self.client, request, key=_entry) for row in page
                 )
             else:
-                rows = fetch_by_keys(self.client, S.JOURNAL, "ЭлектронныйДокумент", docs, select)
+                rows = fetch_by_keys(self.client, sets.JOURNAL, "ЭлектронныйДокумент", docs, select)
             for row in rows:
-                self._entry(Reader(S.JOURNAL, row))
+                self._entry(Reader(sets.JOURNAL, row))
 
-        _optional(self.lookups, S.JOURNAL, load)
+        _optional(self.lookups, sets.JOURNAL, load)
 
     def _entry(self, row: Reader) -> None:
         doc = row.ref("ЭлектронныйДокумент", required=True) or ""

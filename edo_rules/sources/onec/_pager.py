@@ -8,14 +8,17 @@ and re-checked locally in case the server ignored ``$filter`` or ``$top``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import replace
-from typing import Any
+from queue import Full, Queue
+from typing import Any, TypeVar
 
 from edo_rules.errors import SourceError
 from edo_rules.sources.onec._client import ODataClient, PageRequest
 
 Row = dict[str, Any]
+T = TypeVar("T")
 
 
 def iter_pages(
@@ -25,12 +28,26 @@ def iter_pages(
     key: Callable[[Row], Hashable],
     keep: Callable[[Row], bool] | None = None,
 ) -> Iterator[list[Row]]:
-    """Yield the fresh rows of each page until the set is exhausted."""
+    """Yield the fresh rows of each page until the set is exhausted.
+
+    The next page is fetched in a background thread while the caller
+    processes the current one, so 1C prepares it meanwhile.
+    """
+    return prefetched(_pages(client, request, key=key, keep=keep))
+
+
+def _pages(
+    client: ODataClient,
+    request: PageRequest,
+    *,
+    key: Callable[[Row], Hashable],
+    keep: Callable[[Row], bool] | None,
+) -> Iterator[list[Row]]:
     skip = 0
     previous: set[Hashable] = set()
     while True:
         rows, used = client.fetch(replace(request, skip=skip))
-        keys = [key(row) for row in rows]
+        keys = [_hashable(key(row)) for row in rows]
         fresh = [
             row
             for row, row_key in zip(rows, keys, strict=True)
@@ -53,6 +70,61 @@ def iter_pages(
         previous = set(keys)
         skip += len(rows)
         request = used
+
+
+class _Failure:
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+_DONE = object()
+
+
+def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Run ``items`` in a thread, up to ``depth`` items ahead; errors re-raise here, in order."""
+    queue: Queue[object] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.05)
+                return True
+            except Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(_DONE)
+        except BaseException as exc:  # handed over to the consumer, raised there
+            put(_Failure(exc))
+
+    worker = threading.Thread(target=run, name="onec-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = queue.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join(timeout=2.0)
+
+
+def _hashable(value: Hashable) -> Hashable:
+    """A key usable in a set even when a damaged row holds a list or a dict there."""
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
 
 
 def chunks(keys: Iterable[str], size: int) -> Iterator[list[str]]:

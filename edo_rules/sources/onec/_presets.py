@@ -68,7 +68,11 @@ def load_preset(name: str, overrides: Mapping[str, Status] | None = None) -> Pre
             f"unknown 1C mapping preset {name!r}",
             hint=f"use one of: {', '.join(sorted(PRESETS))}",
         )
-    text = resources.files("edo_rules.sources.onec").joinpath("presets", PRESETS[name]).read_text("utf-8")
+    text = (
+        resources.files("edo_rules.sources.onec")
+        .joinpath("presets", PRESETS[name])
+        .read_text("utf-8")
+    )
     return _build(json.loads(text), overrides or {})
 
 

@@ -82,7 +82,7 @@ _ALIASES = {"publication": "base", "login": "user", "timezone": "time_zone"}
 
 
 class _Builder:
-    def __init__(self, mapping: Mapping[str, Any], where: str, lines: Mapping[str, int]):
+    def __init__(self, mapping: object, where: str, lines: Mapping[str, int]):
         self.mapping = mapping
         self.where = where
         self.lines = lines
@@ -104,7 +104,7 @@ class _Builder:
             if key not in known:
                 self.problem(str(raw_key), f"unknown setting (known: {', '.join(sorted(known))})")
                 continue
-            converted = _CONVERTERS.get(key, _text)(self, key, value)
+            converted = _converter(key)(self, key, value)
             if converted is not None:
                 values[key] = converted
         for required in ("url", "user", "password"):
@@ -192,6 +192,12 @@ def _states(builder: _Builder, key: str, value: Any) -> dict[str, Status] | None
 
 
 _Converter = Callable[[_Builder, str, Any], Any]
+
+
+def _converter(key: str) -> _Converter:
+    return _CONVERTERS.get(key, _text)
+
+
 _CONVERTERS: dict[str, _Converter] = {
     "page_size": _positive,
     "chunk_size": _positive,

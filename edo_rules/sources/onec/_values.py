@@ -1,6 +1,6 @@
 """Reading 1C wire values: zone-less dates, empty dates and references, composite types.
 
-Every accessor raises :class:`MalformedData` (a SourceError) for a value of
+Every accessor raises :class:`MalformedDataError` (a SourceError) for a value of
 the wrong shape, so one bad row rejects its whole page before anything is
 written.
 """
@@ -26,7 +26,7 @@ _PREFIX = "StandardODATA."
 Row = Mapping[str, Any]
 
 
-class MalformedData(SourceError):
+class MalformedDataError(SourceError):
     """A row of a page has a value of the wrong shape: the page is rejected whole."""
 
     def __init__(self, entity_set: str, field: str, value: Any):
@@ -49,8 +49,8 @@ class Reader:
         self.entity_set = entity_set
         self.row = row
 
-    def bad(self, field: str) -> MalformedData:
-        return MalformedData(self.entity_set, field, self.row.get(field, "<missing>"))
+    def bad(self, field: str) -> MalformedDataError:
+        return MalformedDataError(self.entity_set, field, self.row.get(field, "<missing>"))
 
     def ref(self, field: str, *, required: bool = False) -> str | None:
         """A reference; the empty reference is None."""

@@ -18,7 +18,7 @@ from edo_rules.actions.bitrix24.adapters._base import Bitrix24Action, Job
 from edo_rules.actions.bitrix24.client import Call, Reply
 from edo_rules.actions.bitrix24.settings import MirrorSettings
 from edo_rules.errors import ActionError
-from edo_rules.model import Document, Side
+from edo_rules.model import Document, Outcome, Side
 
 _EXISTS = "ERROR_ELEMENT_ALREADY_EXISTS"
 
@@ -63,6 +63,8 @@ class MirrorAction(Bitrix24Action):
         return Call("crm.item.list", _find_params(target, job), idempotent=True)
 
     def _send(self, jobs: Sequence[Job]) -> None:
+        if not jobs:
+            return
         # Several requests for one document in a batch: only the latest is written.
         latest = {job.request.document_id: job for job in jobs}
         unique = list(latest.values())
@@ -74,7 +76,7 @@ class MirrorAction(Bitrix24Action):
             if job.outcome is None:
                 job.outcome = self._relabel(job, latest[job.request.document_id])
 
-    def _relabel(self, job: Job, written: Job) -> Any:
+    def _relabel(self, job: Job, written: Job) -> Outcome:
         source = written.outcome
         assert source is not None
         return self._outcome(

@@ -1,0 +1,184 @@
+"""Benchmark of the 1C sync against the emulator with 100,000 documents.
+
+Measured side by side in one run:
+
+1. the full (initial) sync into a SQLite file: documents per second;
+2. a raw httpx loop fetching exactly the same pages without processing them:
+   the ratio raw time / sync time (goal ≥ 0.8: processing costs ≤ 25 %);
+3. 100 changes among the 100,000 (signed, rejected, annulled): the
+   incremental sync's request count and time, with warm caches (a running
+   service) and cold (a fresh ``edo-rules sync`` process);
+4. the peak memory (RSS) of the syncing process during the full sync (goal < 200 MB).
+
+The emulator runs in a child process so that its work and memory are not
+counted as the sync's. Run: ``.venv/bin/python benchmarks/sync.py [--documents N]``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Sibling benchmark scripts (calendar.py) would shadow standard modules of the same name.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+
+import argparse  # noqa: E402
+import multiprocessing  # noqa: E402
+import resource  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from datetime import datetime, timedelta  # noqa: E402
+from multiprocessing.connection import Connection  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+import httpx  # noqa: E402
+
+from edo_rules.sources.onec import OneCSettings, OneCSource, basic_auth  # noqa: E402
+from edo_rules.store.sqlite import SQLiteStore  # noqa: E402
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+LOGIN, PASSWORD = "Администратор", "пароль"
+STATES = "InformationRegister_СостоянияДокументовЭДО"
+
+
+def _serve(documents: int, channel: Connection) -> None:
+    """The child process: generate the base, serve it, obey commands."""
+    from edo_rules.emulators.onec import OneCBase, OneCEmulator, populate
+
+    base = OneCBase(seed=42, now=datetime(2026, 11, 27, 12, 0))
+    base.add_login(LOGIN, PASSWORD)
+    started = time.perf_counter()
+    populate(base, documents)
+    generated = time.perf_counter() - started
+    with OneCEmulator(base) as emulator:
+        channel.send((emulator.url, generated))
+        while True:
+            command, argument = channel.recv()
+            if command == "requests":
+                channel.send(list(emulator.requests))
+            elif command == "change":
+                channel.send(_change(base, argument))
+            else:
+                channel.send("bye")
+                return
+
+
+def _change(base: object, count: int) -> int:
+    from edo_rules.emulators.onec import OneCBase
+
+    assert isinstance(base, OneCBase)
+    waiting = [
+        row["ЭлектронныйДокумент"]
+        for row in base.sets[STATES].rows
+        if row["Состояние"] == "ОжидаетсяПодтверждение"
+    ][:count]
+    base.advance(minutes=30)
+    for number, doc in enumerate(waiting):
+        if number % 10 < 6:
+            base.sign(doc)
+        elif number % 10 < 9:
+            base.reject(doc, "Неверная сумма")
+        else:
+            base.annul(doc)
+    return len(waiting)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _full_sync(
+    settings: OneCSettings, store: SQLiteStore, now: datetime
+) -> tuple[float, int, OneCSource]:
+    source = OneCSource(settings, documents=store.get_documents, clock=lambda: now)
+    started = time.perf_counter()
+    documents = 0
+    for page in source.pages(store.get_sync_state()):
+        store.write_sync_page(page.documents, page.events, page.state)
+        documents += len(page.documents)
+    return time.perf_counter() - started, documents, source
+
+
+def _incremental(source: OneCSource, store: SQLiteStore) -> tuple[float, int, int]:
+    started = time.perf_counter()
+    documents = 0
+    for page in source.pages(store.get_sync_state()):
+        store.write_sync_page(page.documents, page.events, page.state)
+        documents += len(page.documents)
+    return time.perf_counter() - started, source.report.requests, documents
+
+
+def _raw(url: str, paths: list[str]) -> float:
+    headers = {"Authorization": basic_auth(LOGIN, PASSWORD), "Accept": "application/json"}
+    with httpx.Client(headers=headers, timeout=120) as client:
+        started = time.perf_counter()
+        for path in paths:
+            answer = client.get(url + path)
+            assert answer.status_code == 200 and answer.content
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=100_000)
+    parser.add_argument("--changes", type=int, default=100)
+    args = parser.parse_args()
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    child = context.Process(target=_serve, args=(args.documents, theirs), daemon=True)
+    child.start()
+    url, generated = ours.recv()
+    print(f"emulator: {args.documents} documents generated in {generated:.1f} s at {url}")
+    settings = OneCSettings(url=url, base="buh", user=LOGIN, password=PASSWORD)
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=MOSCOW)
+    baseline = _peak_mb()
+    with tempfile.TemporaryDirectory() as folder:
+        store = SQLiteStore(Path(folder) / "bench.db")
+        full_time, documents, source = _full_sync(settings, store, now)
+        peak = _peak_mb()
+        requests = source.report.requests
+        ours.send(("requests", None))
+        paths = [p for p in ours.recv() if "/odata/standard.odata/" in p]
+        raw_time = _raw(url, paths)
+        print(
+            f"full sync: {documents} documents in {full_time:.1f} s = "
+            f"{documents / full_time:,.0f} docs/s, {requests} requests, "
+            f"{source.report.events} events"
+        )
+        print(
+            f"raw httpx loop over the same {len(paths)} pages: {raw_time:.1f} s = "
+            f"{documents / raw_time:,.0f} docs/s; "
+            f"ratio raw/sync = {raw_time / full_time:.2f} (goal >= 0.8)"
+        )
+        print(
+            f"peak RSS of the syncing process: {peak:.0f} MB "
+            f"(at start {baseline:.0f} MB; goal < 200 MB)"
+        )
+        ours.send(("change", args.changes))
+        changed = ours.recv()
+        source._clock = lambda: now + timedelta(hours=1)  # the service's next tick
+        warm_time, warm_requests, warm_docs = _incremental(source, store)
+        source.close()
+        print(
+            f"incremental after {changed} changes (warm service): {warm_docs} documents, "
+            f"{warm_requests} requests, {warm_time * 1000:.0f} ms"
+        )
+        ours.send(("change", args.changes))
+        changed = ours.recv()
+        cold = OneCSource(
+            settings, documents=store.get_documents, clock=lambda: now + timedelta(hours=2)
+        )
+        cold_time, cold_requests, cold_docs = _incremental(cold, store)
+        cold.close()
+        print(
+            f"incremental after {changed} more changes (fresh process): {cold_docs} documents, "
+            f"{cold_requests} requests, {cold_time * 1000:.0f} ms"
+        )
+        store.close()
+    ours.send(("stop", None))
+    ours.recv()
+    child.join(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""``edo-rules validate --config``: the config and its playbooks checked together.
+
+Beyond each file's own checks, the pair is cross-checked: a playbook action
+that needs a section the config lacks (a Bitrix24 action without
+``bitrix24:``, ``mirror`` without ``bitrix24.mirror``) is reported at the
+action's line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from edo_rules.config import Config, load_config
+from edo_rules.errors import ConfigError, Problem
+from edo_rules.playbook.loader import validate_paths
+from edo_rules.playbook.rules import ActionSpec, Playbook, StatusTrigger
+
+_LOCAL_ACTIONS = frozenset({"log"})
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """Every problem found, and what was read."""
+
+    problems: tuple[Problem, ...]
+    files: int
+    rules: int
+
+
+def check_config(path: Path, extra_playbooks: Sequence[Path] = ()) -> Checked:
+    """Check the config at ``path`` and its playbooks (plus ``extra_playbooks``)."""
+    problems: list[Problem] = []
+    config: Config | None = None
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    paths = list(extra_playbooks)
+    if config is not None:
+        paths += config.playbooks
+    elif (path.parent / "playbooks").is_dir():
+        paths.append(path.parent / "playbooks")  # the default, so that both get checked
+    result = validate_paths(paths) if paths else None
+    if result is None:
+        return Checked(tuple(problems), 0, 0)
+    problems.extend(result.problems)
+    if config is not None:
+        problems.extend(_cross_check(config, result.playbooks))
+    return Checked(tuple(problems), len(result.files), result.rule_count)
+
+
+def _cross_check(config: Config, playbooks: Sequence[Playbook]) -> Iterator[Problem]:
+    for action in _actions(playbooks):
+        message = _missing_section(config, action.name)
+        if message is not None:
+            where = action.location
+            yield Problem(where.file, where.line, where.column, action.name, message)
+
+
+def _missing_section(config: Config, action: str) -> str | None:
+    if action in _LOCAL_ACTIONS:
+        return None
+    from edo_rules.actions.bitrix24.adapters import ACTIONS
+
+    if action not in ACTIONS:
+        return None
+    if config.bitrix24 is None:
+        return f"the action {action!r} needs Bitrix24, but {config.file} has no bitrix24 section"
+    if action == "mirror" and config.bitrix24.mirror is None:
+        return (
+            f"the action 'mirror' needs bitrix24.mirror in {config.file} "
+            "(target, iblock_id or entity_type_id, fields)"
+        )
+    return None
+
+
+def _actions(playbooks: Sequence[Playbook]) -> Iterator[ActionSpec]:
+    for playbook in playbooks:
+        for rule in playbook.rules:
+            trigger = rule.trigger
+            if isinstance(trigger, StatusTrigger):
+                yield from trigger.actions
+            else:
+                for step in trigger.steps:
+                    yield from step.actions

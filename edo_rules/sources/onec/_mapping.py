@@ -1,0 +1,285 @@
+"""From 1C rows to the canonical model: a Document and its new StatusEvents.
+
+Rules that matter (see docs/1c.md):
+
+* ``ДатаПодписания`` is OUR signature; the counterparty's signature comes
+  from the state (the moment the state became "signed"), never from it.
+* Signers and times come from the action journal when it is published, from
+  the state register otherwise.
+* An unknown state becomes ``Status.UNKNOWN`` with the raw name kept.
+* Bindings to the CRM and the PDF link are kept from the stored document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from edo_rules.model import (
+    ContractRef,
+    Counterparty,
+    CrmBinding,
+    Direction,
+    Document,
+    Kind,
+    Side,
+    Signer,
+    Status,
+    StatusEvent,
+)
+from edo_rules.sources.onec import _sets as sets
+from edo_rules.sources.onec._lookups import Lookups, StateRow
+from edo_rules.sources.onec._presets import Preset
+from edo_rules.sources.onec._values import Reader, aware
+
+_SIGNED = (Status.SIGNED, Status.SIGNED_WITH_CORRECTIONS)
+
+
+class Step(NamedTuple):
+    """One known state of the document: when, which, by whom, with what comment."""
+
+    at: str  # zone-less local time
+    state: str
+    user: str | None
+    comment: str
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every mapping call shares."""
+
+    preset: Preset
+    lookups: Lookups
+    zone: ZoneInfo
+    now: datetime
+    historical: bool
+
+
+def map_document(
+    ctx: Context,
+    entity_set: str,
+    row: dict[str, object],
+    state: StateRow | None,
+    stored: Document | None,
+) -> tuple[Document, list[StatusEvent]]:
+    """The document and the status events not yet recorded for it."""
+    reader = Reader(entity_set, row)
+    doc_id = reader.ref("Ref_Key", required=True) or ""
+    steps = _steps(ctx, doc_id, state, reader)
+    raw = state.state if state is not None else (steps[-1].state if steps else "")
+    status = ctx.preset.status(raw)
+    events = _events(ctx, doc_id, steps, stored)
+    document = _document(
+        ctx,
+        reader,
+        entity_set=entity_set,
+        doc_id=doc_id,
+        raw=raw,
+        status=status,
+        steps=steps,
+        state=state,
+        stored=stored,
+    )
+    return document, events
+
+
+def _steps(ctx: Context, doc_id: str, state: StateRow | None, reader: Reader) -> list[Step]:
+    journal = ctx.lookups.journal.get(doc_id, [])
+    steps = [Step(e.at, e.state, e.user, "") for e in sorted(journal)]
+    if state is None:
+        return steps
+    at = state.at or _fallback_time(reader)
+    if not steps or steps[-1].state != state.state:
+        steps.append(Step(max(at, steps[-1].at) if steps else at, state.state, None, state.comment))
+    elif state.comment:
+        last = steps[-1]
+        steps[-1] = last._replace(comment=state.comment)
+    return steps
+
+
+def _fallback_time(reader: Reader) -> str:
+    """A register without a change date: the latest date the document itself shows."""
+    fields = ("ДатаАннулирования", "ДатаПодписания", "ДатаОтправки", "ДатаПолучения", "Date")
+    known = [value for value in (reader.local(name) for name in fields) if value]
+    return max(known) if known else "0001-01-01T00:00:00"
+
+
+def _events(
+    ctx: Context, doc_id: str, steps: Sequence[Step], stored: Document | None
+) -> list[StatusEvent]:
+    prev_raw = stored.status_1c if stored is not None else None
+    prev_status = stored.status if stored is not None else None
+    known_until = stored.status_changed_at if stored is not None else None
+    events: list[StatusEvent] = []
+    for step in steps:
+        at = aware(step.at, ctx.zone)
+        if at is None or (known_until is not None and at <= known_until) or step.state == prev_raw:
+            continue
+        status = ctx.preset.status(step.state)
+        events.append(
+            StatusEvent(
+                document_id=doc_id,
+                at=at,
+                to_status=status,
+                to_raw=step.state,
+                from_status=prev_status,
+                from_raw=prev_raw,
+                comment=step.comment or None,
+                actor=ctx.lookups.users.get(step.user) if step.user else None,
+                historical=ctx.historical,
+            )
+        )
+        prev_raw, prev_status = step.state, status
+    return events
+
+
+def _first(ctx: Context, steps: Sequence[Step], wanted: tuple[Status, ...]) -> datetime | None:
+    """When the document last entered one of ``wanted`` (its latest such episode)."""
+    found = None
+    previous = None
+    for step in steps:
+        status = ctx.preset.status(step.state)
+        if status in wanted and previous not in wanted:
+            found = step.at
+        previous = status
+    return aware(found, ctx.zone)
+
+
+def _document(
+    ctx: Context,
+    reader: Reader,
+    *,
+    entity_set: str,
+    doc_id: str,
+    raw: str,
+    status: Status,
+    steps: Sequence[Step],
+    state: StateRow | None,
+    stored: Document | None,
+) -> Document:
+    lookups = ctx.lookups
+    outgoing = entity_set == sets.OUTGOING
+    moved = aware(reader.local(sets.DIRECTION_DATE[entity_set]), ctx.zone)
+    counterparty = _counterparty(lookups, reader.ref("Контрагент_Key"), stored)
+    signed = _first(ctx, steps, _SIGNED) if outgoing else moved
+    if signed is None and status in _SIGNED and stored is not None:
+        signed = stored.counterparty_signed_at
+    revoked = aware(reader.local("ДатаАннулирования"), ctx.zone) or _first(
+        ctx, steps, (Status.REVOKED,)
+    )
+    comment = state.comment if state is not None else ""
+    return Document(
+        id=doc_id,
+        kind=_kind(ctx, reader, doc_id, state, stored),
+        number=reader.text("НомерДокумента") or reader.text("Number"),
+        date=reader.day("ДатаДокумента") or reader.day("Date"),
+        direction=Direction.OUTGOING if outgoing else Direction.INCOMING,
+        status=status,
+        status_1c=raw,
+        counterparty=counterparty,
+        amount=reader.number("СуммаДокумента"),
+        organization=_name(
+            lookups.organizations, reader.ref("Организация_Key"), stored, "organization"
+        ),
+        contract=_contract(lookups, reader.ref("ДоговорКонтрагента_Key"), stored),
+        basis=_basis(ctx, doc_id, state) or (stored.basis if stored is not None else None),
+        status_changed_at=aware(steps[-1].at, ctx.zone) if steps else None,
+        sent_at=moved,
+        our_signed_at=aware(reader.local("ДатаПодписания"), ctx.zone),
+        counterparty_signed_at=signed,
+        rejected_at=_first(ctx, steps, (Status.REJECTED,)),
+        revoked_at=revoked,
+        rejection_comment=(comment or None) if status in (Status.REJECTED, Status.CLOSED) else None,
+        signers=_signers(ctx, reader, counterparty, signed, steps),
+        responsible=_name(lookups.users, reader.ref("Ответственный_Key"), stored, "responsible"),
+        crm=stored.crm if stored is not None else CrmBinding(),
+        pdf_url=stored.pdf_url if stored is not None else None,
+        version=reader.text("DataVersion") or None,
+        synced_at=ctx.now,
+    )
+
+
+def _counterparty(lookups: Lookups, key: str | None, stored: Document | None) -> Counterparty:
+    if key is None:
+        return Counterparty(name="")
+    found = lookups.counterparties.get(key)
+    if found is None and stored is not None:
+        return stored.counterparty
+    return found or Counterparty(name=f"(не найден в 1С: {key})")
+
+
+def _contract(lookups: Lookups, key: str | None, stored: Document | None) -> ContractRef | None:
+    if key is None:
+        return None
+    found = lookups.contracts.get(key)
+    return found if found is not None or stored is None else stored.contract
+
+
+def _name(
+    names: Mapping[str, str], key: str | None, stored: Document | None, attribute: str
+) -> str | None:
+    """A catalog name; a stored document's old name when the catalog entry is not loaded."""
+    if key is None:
+        return None
+    found = names.get(key)
+    if found is None and stored is not None:
+        value = getattr(stored, attribute)
+        return value if isinstance(value, str) else None
+    return found
+
+
+def _basis_ref(ctx: Context, doc_id: str, state: StateRow | None) -> tuple[str, str] | None:
+    if state is not None and state.basis is not None:
+        return state.basis
+    return ctx.lookups.basis.get(doc_id)
+
+
+def _basis(ctx: Context, doc_id: str, state: StateRow | None) -> str | None:
+    ref = _basis_ref(ctx, doc_id, state)
+    return None if ref is None else f"{ref[0]}(guid'{ref[1]}')"
+
+
+def _kind(
+    ctx: Context, reader: Reader, doc_id: str, state: StateRow | None, stored: Document | None
+) -> Kind:
+    """The regulation type first (УПД), then the basis document; else the preset's default."""
+    rules = ctx.preset.kinds
+    regulation = rules.regulation.get(reader.text("ТипРегламента"))
+    if regulation is not None:
+        return regulation
+    ref = _basis_ref(ctx, doc_id, state)
+    if ref is None:
+        return stored.kind if stored is not None else rules.otherwise
+    if ref[0] == sets.SALES:
+        universal, operation = ctx.lookups.sales.get(ref[1], (False, ""))
+        if universal:
+            return rules.sales_universal
+        return rules.sales_operations.get(operation, rules.sales_otherwise)
+    return rules.basis.get(ref[0], rules.otherwise)
+
+
+def _signers(
+    ctx: Context,
+    reader: Reader,
+    counterparty: Counterparty,
+    counterparty_at: datetime | None,
+    steps: Sequence[Step],
+) -> tuple[Signer, ...]:
+    our_at = reader.local("ДатаПодписания")
+    users = ctx.lookups.users
+    names = [
+        users.get(line.ref("Подписант_Key") or "", "") for line in reader.lines("СписокПодписантов")
+    ]
+    if our_at and not any(names):
+        actor = next((s.user for s in steps if s.at == our_at and s.user), None)
+        actor = actor or reader.ref("Ответственный_Key")
+        names = [users.get(actor or "", "")]
+    signers = [
+        Signer(Side.OURS, name, aware(our_at, ctx.zone)) for name in names if name and our_at
+    ]
+    if counterparty_at is not None:
+        signers.append(Signer(Side.COUNTERPARTY, counterparty.name, counterparty_at))
+    return tuple(signers)

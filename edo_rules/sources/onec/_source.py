@@ -1,0 +1,428 @@
+"""The 1C OData source: initial full load, incremental sync, periodic healing re-read.
+
+* The first read (no watermark in the sync state) loads everything; its
+  events are ``historical``. The watermark (the state register's latest
+  ``ДатаИзменения``) is written with the last page only, so an interrupted
+  initial load simply starts again (every write is idempotent).
+* An incremental read polls the state register by ``ДатаИзменения ge
+  watermark − overlap``, fetches only the documents whose state moved, by key
+  in ``eq … or …`` chunks, and emits their new events.
+* Every ``heal_every`` the window widens to ``heal_window`` and every document
+  in it is re-read, healing anything a failed or raced sync missed.
+* A register without a change date (the legacy preset) is re-read whole and
+  diffed against the store; a change found then is dated by the sync time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import httpx
+
+from edo_rules.model import Document, Status, StatusEvent
+from edo_rules.sources.base import SyncPage
+from edo_rules.sources.onec import _sets as sets
+from edo_rules.sources.onec._client import ODataClient, PageRequest
+from edo_rules.sources.onec._lookups import Loader, Lookups, StateRow, read_state
+from edo_rules.sources.onec._mapping import Context, map_document
+from edo_rules.sources.onec._pager import chunks, fetch_by_keys, iter_pages
+from edo_rules.sources.onec._presets import Preset, load_preset
+from edo_rules.sources.onec._settings import OneCSettings
+from edo_rules.sources.onec._values import aware, to_local
+from edo_rules.store.base import Store
+
+log = logging.getLogger("edo_rules.sources.onec")
+
+WATERMARK = "onec.watermark"
+HEALED_AT = "onec.healed_at"
+
+Progress = Callable[[int, int], None]
+KnownDocuments = Callable[[Iterable[str]], Mapping[str, Document]]
+
+
+@dataclass
+class SyncReport:
+    """What the last :meth:`OneCSource.pages` run did (for the CLI summary and logs)."""
+
+    mode: str = ""
+    documents: int = 0
+    events: int = 0  # found; the store may already have some (``events_added``)
+    events_added: int = 0
+    requests: int = 0
+    unknown_states: Counter[str] = field(default_factory=Counter)
+    unknown_documents: list[str] = field(default_factory=list)
+    missing_documents: list[str] = field(default_factory=list)
+    unpublished: list[str] = field(default_factory=list)
+
+
+def run_sync(
+    settings: OneCSettings,
+    store: Store,
+    *,
+    clock: Callable[[], datetime],
+    full: bool = False,
+    progress: Progress | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> SyncReport:
+    """Sync 1C into ``store`` once (one transaction per page) and report what happened.
+
+    ``full`` ignores the watermark and re-reads everything (events then found
+    are recorded as history). Raises :class:`SourceError` or :class:`StoreError`;
+    pages written before the failure stay, and the next sync goes on from them.
+    """
+    source = OneCSource(
+        settings, documents=store.get_documents, clock=clock, progress=progress, transport=transport
+    )
+    try:
+        state = {} if full else store.get_sync_state()
+        for page in source.pages(state):
+            added = store.write_sync_page(page.documents, page.events, page.state)
+            source.report.events_added += len(added)
+    finally:
+        source.close()
+    return source.report
+
+
+class OneCSource:
+    """Documents and status events from 1С:Бухгалтерия 3.0 over OData.
+
+    ``documents`` reads already stored documents by id (``Store.get_documents``):
+    the sync diffs against them and keeps their CRM bindings. ``clock``
+    returns the current aware time (the sync time and the healing schedule).
+    Raises :class:`SourceError` only, before yielding the page concerned.
+    """
+
+    name = "1c"
+
+    def __init__(
+        self,
+        settings: OneCSettings,
+        *,
+        documents: KnownDocuments,
+        clock: Callable[[], datetime],
+        progress: Progress | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.settings = settings
+        self.preset: Preset = load_preset(settings.preset, settings.states)
+        self.client = ODataClient(settings, transport=transport, sleep=sleep)
+        self.lookups = Lookups()
+        self.report = SyncReport()
+        self._known = documents
+        self._clock = clock
+        self._progress = progress
+
+    def close(self) -> None:
+        self.client.close()
+
+    def pages(self, state: Mapping[str, str]) -> Iterator[SyncPage]:
+        """Pages after the watermark in ``state``; everything when there is none."""
+        self.report = SyncReport()
+        start = self.client.requests
+        now = self._clock()
+        try:
+            if state.get(WATERMARK):
+                yield from self._incremental(state, now)
+            else:
+                yield from self._full(now)
+        finally:
+            self.report.requests = self.client.requests - start
+            self.report.unpublished = sorted(self.lookups.unpublished)
+
+    # -- the initial full load ------------------------------------------------------
+    def _full(self, now: datetime) -> Iterator[SyncPage]:
+        self.report.mode = "full"
+        self.lookups = Lookups(unpublished=self.lookups.unpublished)
+        loader = Loader(self.client, self.preset, self.lookups)
+        loader.catalogs()
+        if self.preset.register.basis is None:
+            loader.basis()
+        loader.sales()
+        if self.settings.journal:
+            loader.journal()
+        states = self._all_states()
+        ctx = self._context(now, historical=True)
+        done, total = 0, len(states)
+        for entity_set in (sets.OUTGOING, sets.INCOMING):
+            request = PageRequest(
+                entity_set,
+                _select(entity_set),
+                orderby="Date asc,Number asc",
+                top=self.settings.page_size,
+            )
+            for rows in iter_pages(self.client, request, key=_ref):
+                yield self._page(ctx, entity_set, rows, states)
+                done += len(rows)
+                if self._progress is not None:
+                    self._progress(min(done, total), max(total, done))
+        yield SyncPage((), (), self._cursor(states.values(), None, now))
+
+    def _all_states(self) -> dict[str, StateRow]:
+        register = self.preset.register
+        select = _register_fields(self.preset)
+        order = f"{register.changed_at} asc" if register.changed_at else None
+        request = PageRequest(register.set, select, orderby=order, top=self.settings.page_size)
+        states: dict[str, StateRow] = {}
+        for rows in iter_pages(self.client, request, key=lambda row: row.get(register.document)):
+            for row in rows:
+                state = read_state(self.preset, row)
+                states[state.doc] = state
+        return states
+
+    # -- incremental and healing --------------------------------------------------------
+    def _incremental(self, state: Mapping[str, str], now: datetime) -> Iterator[SyncPage]:
+        heal = self._heal_due(state, now)
+        self.report.mode = "heal" if heal else "incremental"
+        register = self.preset.register
+        if register.changed_at is None:
+            states = self._all_states()
+        else:
+            states = self._changed_states(state[WATERMARK], heal, now)
+        stored = dict(self._known(states))
+        changed = [doc for doc, row in states.items() if heal or _moved(row, stored.get(doc), self)]
+        if register.changed_at is None:
+            stamp = to_local(now, self.settings.zone)
+            states = {d: s._replace(at=stamp) if d in changed else s for d, s in states.items()}
+        ctx = self._context(now, historical=False)
+        for batch in chunks(changed, self.settings.page_size):
+            yield self._changed_page(ctx, batch, states, stored)
+        yield SyncPage((), (), self._cursor(states.values(), state.get(WATERMARK), now, heal))
+
+    def _heal_due(self, state: Mapping[str, str], now: datetime) -> bool:
+        healed = state.get(HEALED_AT)
+        if not healed:
+            return True
+        try:
+            return now - datetime.fromisoformat(healed) >= self.settings.heal_every
+        except (TypeError, ValueError):
+            return True
+
+    def _changed_states(self, watermark: str, heal: bool, now: datetime) -> dict[str, StateRow]:
+        register = self.preset.register
+        field_name = register.changed_at or ""
+        since = _minus(watermark, self.settings.overlap)
+        if heal:
+            since = min(since, to_local(now - self.settings.heal_window, self.settings.zone))
+        request = PageRequest(
+            register.set,
+            _register_fields(self.preset),
+            filter=f"{field_name} ge datetime'{since}'",
+            orderby=f"{field_name} asc",
+            top=self.settings.page_size,
+        )
+        states: dict[str, StateRow] = {}
+        keep = lambda row: str(row.get(field_name) or "") >= since  # noqa: E731
+        for rows in iter_pages(
+            self.client, request, key=lambda r: r.get(register.document), keep=keep
+        ):
+            for row in rows:
+                found = read_state(self.preset, row)
+                states[found.doc] = found
+        return states
+
+    def _changed_page(
+        self,
+        ctx: Context,
+        batch: list[str],
+        states: Mapping[str, StateRow],
+        stored: Mapping[str, Document],
+    ) -> SyncPage:
+        loader = Loader(self.client, self.preset, self.lookups)
+        fresh = [doc for doc in batch if doc not in stored]
+        if self.settings.journal:
+            for doc in batch:
+                self.lookups.journal.pop(doc, None)
+            loader.journal(batch)
+        if self.preset.register.basis is None:
+            loader.basis([doc for doc in fresh if doc not in self.lookups.basis])
+        self._load_sales(loader, fresh, states)
+        rows_by_set = self._document_rows(batch, states)
+        self._load_catalogs(loader, rows_by_set, stored)
+        documents: list[Document] = []
+        events: list[StatusEvent] = []
+        for entity_set, rows in rows_by_set.items():
+            page = self._page(ctx, entity_set, rows, states, stored)
+            documents.extend(page.documents)
+            events.extend(page.events)
+        found = {doc.id for doc in documents}
+        self.report.missing_documents.extend(doc for doc in batch if doc not in found)
+        return SyncPage(tuple(documents), tuple(events))
+
+    def _load_sales(self, loader: Loader, fresh: list[str], states: Mapping[str, StateRow]) -> None:
+        wanted = set()
+        for doc in fresh:
+            ref = states[doc].basis or self.lookups.basis.get(doc)
+            if ref is not None and ref[0] == sets.SALES and ref[1] not in self.lookups.sales:
+                wanted.add(ref[1])
+        if wanted:
+            loader.sales(sorted(wanted))
+
+    def _document_rows(
+        self, batch: list[str], states: Mapping[str, StateRow]
+    ) -> dict[str, list[dict[str, object]]]:
+        by_set: dict[str, list[str]] = {sets.OUTGOING: [], sets.INCOMING: []}
+        unknown: list[str] = []
+        for doc in batch:
+            by_set.get(states[doc].doc_set or "", unknown).append(doc)
+        result: dict[str, list[dict[str, object]]] = {}
+        for entity_set, keys in by_set.items():
+            # A document whose type the register did not name is looked for in both sets.
+            wanted = keys + unknown
+            if wanted:
+                result[entity_set] = list(
+                    fetch_by_keys(self.client, entity_set, "Ref_Key", wanted, _select(entity_set))
+                )
+        return result
+
+    def _load_catalogs(
+        self,
+        loader: Loader,
+        rows_by_set: Mapping[str, list[dict[str, object]]],
+        stored: Mapping[str, Document],
+    ) -> None:
+        wanted: dict[str, set[str]] = {
+            sets.USERS: set(),
+            sets.ORGANIZATIONS: set(),
+            sets.COUNTERPARTIES: set(),
+            sets.CONTRACTS: set(),
+        }
+        lookups = self.lookups
+        for entries in (
+            lookups.journal.get(str(r.get("Ref_Key")), [])
+            for rows in rows_by_set.values()
+            for r in rows
+        ):
+            wanted[sets.USERS].update(
+                e.user for e in entries if e.user and e.user not in lookups.users
+            )
+        for rows in rows_by_set.values():
+            for row in rows:
+                _wanted_refs(row, wanted, lookups, stored)
+        loader.catalogs(wanted)
+
+    # -- shared ---------------------------------------------------------------------
+    def _context(self, now: datetime, *, historical: bool) -> Context:
+        return Context(self.preset, self.lookups, self.settings.zone, now, historical)
+
+    def _page(
+        self,
+        ctx: Context,
+        entity_set: str,
+        rows: list[dict[str, object]],
+        states: Mapping[str, StateRow],
+        stored: Mapping[str, Document] | None = None,
+    ) -> SyncPage:
+        """Map a page of document rows; any bad row raises before anything is yielded."""
+        if stored is None:
+            stored = self._known(str(row.get("Ref_Key")) for row in rows)
+        documents: list[Document] = []
+        events: list[StatusEvent] = []
+        for row in rows:
+            key = str(row.get("Ref_Key", "")).lower()
+            document, new = map_document(ctx, entity_set, row, states.get(key), stored.get(key))
+            documents.append(document)
+            events.extend(new)
+            if ctx.historical:
+                self.lookups.journal.pop(key, None)  # free memory during a big initial load
+            if document.status is Status.UNKNOWN:
+                self._unknown(document)
+        self.report.documents += len(documents)
+        self.report.events += len(events)
+        return SyncPage(tuple(documents), tuple(events))
+
+    def _unknown(self, document: Document) -> None:
+        if document.status_1c not in self.report.unknown_states:
+            log.warning(
+                "1C state %r is not in preset %s (document %s): stored as 'unknown'; map it "
+                "under onec.states in the config",
+                document.status_1c,
+                self.preset.name,
+                document.id,
+            )
+        self.report.unknown_states[document.status_1c] += 1
+        self.report.unknown_documents.append(document.id)
+
+    def _cursor(
+        self, states: Iterable[StateRow], previous: str | None, now: datetime, heal: bool = True
+    ) -> dict[str, str]:
+        latest = max((s.at for s in states if s.at), default=None)
+        if self.preset.register.changed_at is None:
+            latest = to_local(now, self.settings.zone)
+        marks = [mark for mark in (latest, previous) if mark]
+        cursor = {WATERMARK: max(marks) if marks else to_local(now, self.settings.zone)}
+        if heal:
+            cursor[HEALED_AT] = now.isoformat()
+        return cursor
+
+
+def _moved(row: StateRow, stored: Document | None, source: OneCSource) -> bool:
+    if stored is None or stored.status_1c != row.state:
+        return True
+    if row.at is None:
+        return False
+    return aware(row.at, source.settings.zone) != stored.status_changed_at
+
+
+def _wanted_refs(
+    row: Mapping[str, object],
+    wanted: dict[str, set[str]],
+    lookups: Lookups,
+    stored: Mapping[str, Document],
+) -> None:
+    if str(row.get("Ref_Key", "")).lower() in stored:
+        # A stored document keeps its names when a catalog entry is not cached.
+        fields_wanted = {"Ответственный_Key": sets.USERS}
+    else:
+        fields_wanted = _REF_FIELDS
+    known: dict[str, Mapping[str, object]] = {
+        sets.COUNTERPARTIES: lookups.counterparties,
+        sets.CONTRACTS: lookups.contracts,
+        sets.ORGANIZATIONS: lookups.organizations,
+        sets.USERS: lookups.users,
+    }
+    for name, entity_set in fields_wanted.items():
+        value = row.get(name)
+        if isinstance(value, str) and value not in known[entity_set] and value != _EMPTY:
+            wanted[entity_set].add(value)
+    lines = row.get("СписокПодписантов")
+    for line in lines if isinstance(lines, list) else []:
+        signer = line.get("Подписант_Key") if isinstance(line, dict) else None
+        if isinstance(signer, str) and signer not in lookups.users and signer != _EMPTY:
+            wanted[sets.USERS].add(signer)
+
+
+_EMPTY = "00000000-0000-0000-0000-000000000000"
+_REF_FIELDS = {
+    "Контрагент_Key": sets.COUNTERPARTIES,
+    "ДоговорКонтрагента_Key": sets.CONTRACTS,
+    "Организация_Key": sets.ORGANIZATIONS,
+    "Ответственный_Key": sets.USERS,
+}
+
+
+def _select(entity_set: str) -> tuple[str, ...]:
+    return (*sets.DOCUMENT_FIELDS, sets.DIRECTION_DATE[entity_set])
+
+
+def _register_fields(preset: Preset) -> tuple[str, ...]:
+    spec = preset.register
+    names = [spec.document, spec.state, spec.changed_at, spec.comment, spec.basis]
+    return tuple(name for name in names if name)
+
+
+def _ref(row: Mapping[str, object]) -> object:
+    return row.get("Ref_Key")
+
+
+def _minus(local: str, delta: timedelta) -> str:
+    try:
+        moment = datetime.fromisoformat(local)
+    except ValueError:
+        moment = datetime(2000, 1, 1)
+    return (moment - delta).strftime("%Y-%m-%dT%H:%M:%S")

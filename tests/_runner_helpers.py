@@ -1,0 +1,106 @@
+"""Shared by the runner's end-to-end tests: a seeded company on both emulators, a config."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from textwrap import dedent
+
+import yaml
+
+from edo_rules.demo._company import MIRROR_LIST, Company
+from edo_rules.demo._world import ONEC_LOGIN, World
+
+#: One time rule doing every kind of Bitrix24 action for each document waiting for a signature.
+EVERY_ACTION = dedent(
+    """
+    version: 1
+    name: every-action
+    rules:
+      - id: all-kinds
+        match: {status: sent}
+        when: {after: 0 минут, since: sent_at}
+        do:
+          - notify: {to: responsible, text: "Ждём подписи: {{ doc.title }}"}
+          - task: {responsible: responsible, title: "Задача по {{ doc.title }} / {{ doc.id }}"}
+          - comment: {text: "Комментарий по {{ doc.title }} / {{ doc.id }}"}
+          - todo: {title: "Дело по {{ doc.id }}", deadline: 1 рабочий день}
+          - workflow: {template_id: 7, parameters: {document: "{{ doc.id }}"}}
+          - invoice: {title: "Счёт по {{ doc.id }}"}
+          - mirror: {target: list}
+          - deal_stage: {stage: "C1:PREPAYMENT_INVOICE"}
+    """
+).lstrip()
+
+KINDS_PER_DOCUMENT = 8
+
+
+def send_documents(world: World, company: Company, rng: random.Random, count: int) -> list[str]:
+    """Create ``count`` outgoing documents in 1C and send them to the customers."""
+    keys = []
+    for _ in range(count):
+        customer = rng.choice(company.customers)
+        key = world.base.create_document(
+            counterparty=customer.counterparty_key,
+            responsible=company.managers[customer.manager],
+            organization=company.organization_key,
+            kind=rng.choice(("act", "upd", "contract")),
+            amount=round(rng.uniform(10_000, 500_000), -2),
+            contract=customer.contract_key,
+        )
+        world.base.send(key)
+        keys.append(key)
+    world.base.advance(minutes=5)
+    return keys
+
+
+def write_config(
+    folder: Path,
+    world: World,
+    company: Company,
+    playbook: str,
+    *,
+    interval: float = 0.2,
+    plan: object = "enterprise",
+    batch_size: int = 200,
+) -> tuple[Path, dict[str, str]]:
+    """Write the playbook and ``edo-rules.yaml`` into ``folder``; returns (config, env)."""
+    (folder / "playbooks").mkdir(exist_ok=True)
+    (folder / "playbooks" / "test.yaml").write_text(playbook, encoding="utf-8")
+    data = {
+        "store": {"path": "edo-rules.db"},
+        "playbooks": "playbooks",
+        "schedule": {"interval": interval},
+        "onec": {
+            "url": world.onec.url,
+            "base": world.onec.publication,
+            "user": ONEC_LOGIN,
+            "password": "${EDO_TEST_1C_PASSWORD}",
+            "retries": 2,
+            "backoff": 0.05,
+            "timeout": 2,
+            "first_timeout": 2,
+        },
+        "bitrix24": {
+            "webhook_url": "${EDO_TEST_WEBHOOK}",
+            "plan": plan,
+            "users": dict(company.user_ids),
+            "deal": {"strategy": "latest_open"},
+            "mirror": {
+                "target": "list",
+                "iblock_id": MIRROR_LIST,
+                "fields": {"status": "PROPERTY_STATUS"},
+            },
+            "timeout": 2,
+        },
+        "dispatch": {
+            "batch_size": batch_size,
+            "backoff": 0.2,
+            "max_backoff": 1.0,
+            "max_attempts": 1000,
+        },
+    }
+    path = folder / "edo-rules.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    env = {"EDO_TEST_1C_PASSWORD": world.onec_password, "EDO_TEST_WEBHOOK": world.webhook_url}
+    return path, env

@@ -1,0 +1,115 @@
+"""``edo-rules tick``, ``explain`` and ``history`` on real files."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from _engine_helpers import msk
+from store_contract import make_document, make_event
+
+from edo_rules.cli import main
+from edo_rules.model import Status
+from edo_rules.store.sqlite import SQLiteStore
+
+PLAYBOOK = """\
+version: 1
+name: signing
+rules:
+  - id: remind
+    description: Контрагент не подписал документ
+    match: {status: sent}
+    when: {after: 3 working days, since: sent_at}
+    do:
+      - log: {message: "{{ doc.title }} не подписан"}
+"""
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    playbooks = tmp_path / "playbooks"
+    playbooks.mkdir()
+    (playbooks / "signing.yaml").write_text(PLAYBOOK, encoding="utf-8")
+    store_path = tmp_path / "store.sqlite3"
+    with SQLiteStore(store_path) as store:
+        store.write_sync_page(
+            [
+                make_document("a", sent_at=msk("2024-04-26 15:30")),
+                make_document("b", status=Status.SIGNED),
+            ],
+            [make_event("a", msk("2024-04-26 15:30"), Status.SENT, comment="отправлен")],
+        )
+    return store_path, playbooks
+
+
+def _args(files: tuple[Path, Path], *extra: str) -> list[str]:
+    return [*extra, "--store", str(files[0]), "--playbooks", str(files[1])]
+
+
+def test_tick_dry_run_prints_a_table_and_records_nothing(
+    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_args(files, "tick", "--dry-run", "--at", "2024-05-06T10:00")) == 0
+    out = capsys.readouterr().out
+    header, _, row, *_ = out.splitlines()
+    assert header.split() == ["rule", "document", "step", "due", "actions"]
+    assert row.split()[:4] == ["signing/remind", "a", "do", "2024-05-06"]
+    assert row.split()[-1] == "log"
+    assert "1 firing(s) would fire (dry run, nothing recorded)" in out
+    with SQLiteStore(files[0]) as store:
+        assert store.firings_for("a") == []
+
+
+def test_tick_records_without_dry_run(
+    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_args(files, "tick", "--at", "2024-05-06T10:00+03:00")) == 0
+    assert "1 firing(s) fired and recorded" in capsys.readouterr().out
+    assert main(_args(files, "tick", "--at", "2024-05-06T10:00+03:00")) == 0
+    assert "nothing is due" in capsys.readouterr().out
+
+
+def test_explain_shows_the_arithmetic(
+    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_args(files, "explain", "a", "--at", "2024-05-06T10:00")) == 0
+    out = capsys.readouterr().out
+    assert "signing/remind — Контрагент не подписал документ" in out
+    assert "Sat 27.04 (working Saturday), Thu 02.05, Fri 03.05 → due Mon 06.05 00:00" in out
+
+
+def test_history_lists_events(files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["history", "a", "--store", str(files[0])]) == 0
+    out = capsys.readouterr().out
+    assert "Договор № 17 от 26.04.2024 (id a): sent" in out
+    assert "2024-04-26T15:30:00+03:00  sent [— → raw-sent]  «отправлен»" in out
+
+
+def test_errors_become_exit_code_2(
+    files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_args(files, "explain", "zzz")) == 2
+    assert "no document with id 'zzz'" in capsys.readouterr().err
+    missing = ["history", "a", "--store", str(tmp_path / "none.sqlite3")]
+    assert main(missing) == 2
+    assert "no store at" in capsys.readouterr().err
+    (files[1] / "broken.yaml").write_text("version: 1\nname: x\nrules: 5\n", encoding="utf-8")
+    assert main(_args(files, "tick", "--dry-run")) == 2
+    assert "broken.yaml:3" in capsys.readouterr().err
+
+
+def test_a_bad_at_is_a_usage_error(
+    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(_args(files, "tick", "--dry-run", "--at", "next monday"))
+    assert info.value.code == 2
+    assert "not an ISO date-time" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["tick", "explain", "history"])
+def test_commands_have_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert textwrap.shorten(capsys.readouterr().out, 20)

@@ -1,0 +1,106 @@
+"""`edo-rules demo`: a short run in-process, its summary checked against both emulators."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from edo_rules.cli import main
+from edo_rules.demo import DemoOptions, DemoResult, run_demo
+from edo_rules.demo._world import World
+from edo_rules.emulators.onec import OUTGOING
+
+#: 1C states → canonical statuses (the bp30 preset), for the states the demo produces.
+_STATES = {
+    "ОжидаетсяПодтверждение": "sent",
+    "ОбменЗавершен": "signed",
+    "ОбменЗавершенСИсправлением": "signed_with_corrections",
+    "ТребуетсяУточнение": "rejected",
+}
+_WON_STAGE = "C1:PREPAYMENT_INVOICE"
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[DemoResult, dict[str, Any], str]:
+    seen: dict[str, Any] = {}
+
+    def inspect(world: World) -> None:
+        portal = world.portal
+        seen["invoices"] = len(portal.items(31))
+        seen["tasks"] = len(portal.tasks())
+        seen["comments"] = len(portal.comments())
+        seen["notifications"] = portal.notifications()
+        seen["mirror"] = portal.list_elements(42)
+        with portal.lock:
+            seen["stages"] = Counter(d["STAGE_ID"] for d in portal.t.deals.values())
+        base = world.base
+        with base.lock:
+            keys = [row["Ref_Key"] for row in base.sets[OUTGOING].rows]
+        seen["states"] = Counter(base.state(key) for key in keys)
+
+    out = io.StringIO()
+    result = run_demo(DemoOptions(days=6, seed=7), out, inspect=inspect)
+    return result, seen, out.getvalue()
+
+
+def test_the_summary_matches_what_bitrix24_holds(
+    demo: tuple[DemoResult, dict[str, Any], str],
+) -> None:
+    result, seen, _ = demo
+    assert result.actions_failed == 0 and result.actions_in_doubt == 0
+    assert result.invoices == seen["invoices"] > 0
+    assert result.tasks == seen["tasks"] > 0
+    assert result.comments == seen["comments"] > 0
+    assert result.deals_moved == seen["stages"][_WON_STAGE] > 0
+    # Every notification has its own TAG: none replaced another, none is shown twice.
+    tags = [n["tag"] for n in seen["notifications"]]
+    assert result.notifications == len(tags) == len(set(tags)) > 0
+    assert result.reminders > 0 and result.escalations > 0
+
+
+def test_every_document_is_mirrored_once_with_its_status(
+    demo: tuple[DemoResult, dict[str, Any], str],
+) -> None:
+    result, seen, _ = demo
+    codes = [element["CODE"] for element in seen["mirror"]]
+    assert result.mirrored == result.documents == len(codes) == len(set(codes))
+
+
+def test_document_statuses_match_the_1c_states(
+    demo: tuple[DemoResult, dict[str, Any], str],
+) -> None:
+    result, seen, _ = demo
+    expected = Counter()
+    for state, count in seen["states"].items():
+        expected[_STATES[state]] += count
+    assert dict(result.by_status) == dict(expected)
+    assert result.documents == sum(seen["states"].values())
+
+
+def test_the_timeline_tells_the_story(demo: tuple[DemoResult, dict[str, Any], str]) -> None:
+    _, _, text = demo
+    assert "Первая синхронизация" in text
+    assert text.count("· рабочий день ") == 6
+    assert "Правила:" in text and "Битрикс24:" in text
+    assert "Итог за 6 рабочих дней" in text
+    assert "127.0.0.1" in text
+
+
+def test_the_command_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--days", "1", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "Итог за 1 рабочий день" in out
+
+
+def test_a_seed_replays_the_same_month() -> None:
+    first = run_demo(DemoOptions(days=2, seed=11), io.StringIO())
+    second = run_demo(DemoOptions(days=2, seed=11), io.StringIO())
+    assert first.by_status == second.by_status
+    assert (first.notifications, first.tasks, first.invoices) == (
+        second.notifications,
+        second.tasks,
+        second.invoices,
+    )
