@@ -63,6 +63,7 @@ def write_config(
     interval: float = 0.2,
     plan: object = "enterprise",
     batch_size: int = 200,
+    onec_timeout: float = 2.0,
 ) -> tuple[Path, dict[str, str]]:
     """Write the playbook and ``edo-rules.yaml`` into ``folder``; returns (config, env)."""
     (folder / "playbooks").mkdir(exist_ok=True)
@@ -78,8 +79,8 @@ def write_config(
             "password": "${EDO_TEST_1C_PASSWORD}",
             "retries": 2,
             "backoff": 0.05,
-            "timeout": 2,
-            "first_timeout": 2,
+            "timeout": onec_timeout,
+            "first_timeout": onec_timeout,
         },
         "bitrix24": {
             "webhook_url": "${EDO_TEST_WEBHOOK}",
@@ -91,7 +92,7 @@ def write_config(
                 "iblock_id": MIRROR_LIST,
                 "fields": {"status": "PROPERTY_STATUS"},
             },
-            "timeout": 2,
+            "timeout": 1,
         },
         "dispatch": {
             "batch_size": batch_size,

@@ -49,7 +49,7 @@ def test_builtins_are_an_explicit_table() -> None:
 def test_log_is_loaded_and_satisfies_the_protocol() -> None:
     cls = get_action_class("log")
     assert cls is LogAction
-    assert isinstance(LogAction(), Action)
+    assert isinstance(LogAction(clock=lambda: AT), Action)
 
 
 def test_unknown_action_suggests_the_closest_name() -> None:

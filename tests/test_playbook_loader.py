@@ -438,7 +438,7 @@ def test_load_playbooks_reports_duplicates_across_files(tmp_path: Path) -> None:
 
 def test_load_playbooks_returns_every_playbook(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(LADDER, encoding="utf-8")
-    playbooks = load_playbooks([tmp_path / "a.yaml"])
+    playbooks = load_playbooks([tmp_path / "a.yaml", tmp_path, str(tmp_path / "a.yaml")])
     assert [type(p) for p in playbooks] == [Playbook]
     assert [r.id for r in playbooks[0].rules] == ["remind-unsigned", "signed"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 from edo_rules.model import ActionRequest, Outcome, OutcomeStatus
@@ -47,10 +47,12 @@ class LogAction:
     def __init__(
         self,
         *,
+        clock: Callable[[], datetime],
         logger: logging.Logger = LOGGER,
         echo: Callable[[str], None] | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
+        """``clock`` stamps the outcomes (injected: the runner passes its own);
+        ``echo`` also receives each line (e.g. ``print`` for ``tick --dry-run``)."""
         self._logger = logger
         self._echo = echo
         self._clock = clock

@@ -9,6 +9,7 @@ Exit status: 0 when every file is valid, 1 when any problem was found.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.config is not None:
         return _run_config(args)
     if not args.paths:
-        print("give playbook PATHs, or --config FILE")
-        return 2
+        print("edo-rules validate: error: give playbook PATHs, or --config FILE", file=sys.stderr)
+        raise SystemExit(2)  # a usage error, as argparse reports one
     result = validate_paths(args.paths)
     for problem in result.problems:
         print(problem)

@@ -72,15 +72,20 @@ def load_playbook_bytes(raw: bytes, file: str, *, require_adapters: bool = True)
 
 
 def playbook_files(paths: Iterable[StrPath]) -> list[Path]:
-    """The files named; folders expand to their ``*.yaml``/``*.yml`` (recursively, sorted)."""
-    files: list[Path] = []
+    """The files named; folders expand to their ``*.yaml``/``*.yml`` (recursively, sorted).
+
+    A file named twice (directly or through a folder) is listed once.
+    """
+    files: dict[Path, Path] = {}
     for path in map(Path, paths):
         if path.is_dir():
             found = (p for p in path.rglob("*") if p.suffix in PLAYBOOK_SUFFIXES and p.is_file())
-            files.extend(sorted(found))
+            named = sorted(found)
         else:
-            files.append(path)
-    return files
+            named = [path]
+        for file in named:
+            files.setdefault(file.resolve(), file)
+    return list(files.values())
 
 
 @dataclass(frozen=True, slots=True)

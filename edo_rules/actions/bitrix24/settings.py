@@ -153,7 +153,8 @@ def _build(reader: Reader) -> Bitrix24Settings:
     )
     webhook = reader.secret("webhook_url")
     oauth = _oauth(reader.child("oauth")) if reader.has("oauth") else None
-    if (webhook is None) == (oauth is None):
+    given = reader.has("webhook_url") or reader.has("webhook_url_env")
+    if given == reader.has("oauth"):  # a broken value was reported already; do not repeat
         reader.problem("", "give exactly one of webhook_url (or webhook_url_env) and oauth")
     if webhook is not None:
         _check_url(reader, "webhook_url", webhook.reveal(), webhook=True)

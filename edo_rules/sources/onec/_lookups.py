@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from edo_rules.errors import SourceError
@@ -19,7 +20,7 @@ from edo_rules.sources.onec import _sets as sets
 from edo_rules.sources.onec._client import ODataClient, PageRequest
 from edo_rules.sources.onec._pager import fetch_by_keys, iter_pages
 from edo_rules.sources.onec._presets import Preset
-from edo_rules.sources.onec._values import Reader
+from edo_rules.sources.onec._values import Reader, naive
 
 log = logging.getLogger("edo_rules.sources.onec")
 Row = dict[str, Any]
@@ -42,9 +43,9 @@ class StateRow(NamedTuple):
 
 
 class Entry(NamedTuple):
-    """One action of the journal: the state it led to, when, and by whom."""
+    """One action of the journal: the state it led to, when (naive local), and by whom."""
 
-    at: str
+    at: datetime
     state: str
     user: str | None
 
@@ -164,7 +165,7 @@ class Loader:
         _optional(self.lookups, sets.OBJECTS, load)
 
     def _link(self, row: Reader) -> None:
-        doc = row.ref("ЭлектронныйДокумент", required=True) or ""
+        doc = _intern(row.ref("ЭлектронныйДокумент", required=True) or "")
         target = row.ref("ОбъектУчета")
         kind = row.type_name("ОбъектУчета")
         if target is None or kind is None:
@@ -217,8 +218,8 @@ class Loader:
         _optional(self.lookups, sets.JOURNAL, load)
 
     def _entry(self, row: Reader) -> None:
-        doc = row.ref("ЭлектронныйДокумент", required=True) or ""
-        at = row.local("ДатаИзменения")
+        doc = _intern(row.ref("ЭлектронныйДокумент", required=True) or "")
+        at = naive(row.local("ДатаИзменения"))
         state = row.text("СостояниеДокумента")
         if at is None or not state:
             return
@@ -241,7 +242,15 @@ def read_state(preset: Preset, row: Row) -> StateRow:
     if spec.basis:
         target, kind = reader.ref(spec.basis), reader.type_name(spec.basis)
         basis = (kind, target) if target and kind else None
-    return StateRow(doc, reader.type_name(spec.document), _intern(state), at, comment, basis)
+    doc_set = reader.type_name(spec.document)
+    return StateRow(
+        _intern(doc),
+        None if doc_set is None else _intern(doc_set),
+        _intern(state),
+        at,
+        comment,
+        basis,
+    )
 
 
 def _ref(row: Row) -> Any:

@@ -33,7 +33,7 @@ from edo_rules.model import (
 from edo_rules.sources.onec import _sets as sets
 from edo_rules.sources.onec._lookups import Lookups, StateRow
 from edo_rules.sources.onec._presets import Preset
-from edo_rules.sources.onec._values import Reader, aware
+from edo_rules.sources.onec._values import Reader, aware, naive
 
 _SIGNED = (Status.SIGNED, Status.SIGNED_WITH_CORRECTIONS)
 
@@ -41,7 +41,7 @@ _SIGNED = (Status.SIGNED, Status.SIGNED_WITH_CORRECTIONS)
 class Step(NamedTuple):
     """One known state of the document: when, which, by whom, with what comment."""
 
-    at: str  # zone-less local time
+    at: datetime  # naive: the 1C server's local time
     state: str
     user: str | None
     comment: str
@@ -91,7 +91,7 @@ def _steps(ctx: Context, doc_id: str, state: StateRow | None, reader: Reader) ->
     steps = [Step(e.at, e.state, e.user, "") for e in sorted(journal)]
     if state is None:
         return steps
-    at = state.at or _fallback_time(reader)
+    at = naive(state.at) or _fallback_time(ctx, reader)
     if not steps or steps[-1].state != state.state:
         steps.append(Step(max(at, steps[-1].at) if steps else at, state.state, None, state.comment))
     elif state.comment:
@@ -100,11 +100,13 @@ def _steps(ctx: Context, doc_id: str, state: StateRow | None, reader: Reader) ->
     return steps
 
 
-def _fallback_time(reader: Reader) -> str:
-    """A register without a change date: the latest date the document itself shows."""
+def _fallback_time(ctx: Context, reader: Reader) -> datetime:
+    """A register without a change date: the latest date the document shows, else now."""
     fields = ("ДатаАннулирования", "ДатаПодписания", "ДатаОтправки", "ДатаПолучения", "Date")
     known = [value for value in (reader.local(name) for name in fields) if value]
-    return max(known) if known else "0001-01-01T00:00:00"
+    if known:
+        return datetime.fromisoformat(max(known))
+    return ctx.now.astimezone(ctx.zone).replace(tzinfo=None)
 
 
 def _events(
@@ -268,7 +270,7 @@ def _signers(
     counterparty_at: datetime | None,
     steps: Sequence[Step],
 ) -> tuple[Signer, ...]:
-    our_at = reader.local("ДатаПодписания")
+    our_at = naive(reader.local("ДатаПодписания"))
     users = ctx.lookups.users
     names = [
         users.get(line.ref("Подписант_Key") or "", "") for line in reader.lines("СписокПодписантов")

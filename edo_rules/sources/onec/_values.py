@@ -85,7 +85,8 @@ class Reader:
             datetime.fromisoformat(value)
         except ValueError:
             raise self.bad(field) from None
-        return value
+        # Dates near year 1 are empty-date variants; they cannot even be moved to UTC.
+        return None if value < "1900" else value
 
     def day(self, field: str) -> date | None:
         value = self.local(field)
@@ -128,11 +129,18 @@ class Reader:
         return [Reader(f"{self.entity_set}_{field}", line) for line in value]
 
 
-def aware(local: str | None, zone: ZoneInfo) -> datetime | None:
-    """A 1C local time in the server's zone as a timezone-aware datetime."""
+def aware(local: str | datetime | None, zone: ZoneInfo) -> datetime | None:
+    """A 1C local time (text or naive) in the server's zone as a timezone-aware datetime."""
     if local is None:
         return None
-    return datetime.fromisoformat(local).replace(tzinfo=zone)
+    if isinstance(local, str):
+        local = datetime.fromisoformat(local)
+    return local.replace(tzinfo=zone)
+
+
+def naive(local: str | None) -> datetime | None:
+    """A checked zone-less 1C time as a naive datetime (compact in memory)."""
+    return None if local is None else datetime.fromisoformat(local)
 
 
 def to_local(moment: datetime, zone: ZoneInfo) -> str:
