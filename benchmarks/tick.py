@@ -32,6 +32,7 @@ import argparse
 import json
 import random
 import resource
+import shutil
 import sqlite3
 import subprocess
 import tempfile
@@ -499,16 +500,20 @@ def _key(item: list[str]) -> tuple[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1_000_000, help="documents in the store")
+    parser.add_argument("--workdir", type=Path, help="where the temporary store goes")
+    parser.add_argument("--keep", type=Path, help="also copy the built store here")
     parser.add_argument("--phase", choices=sorted(_PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
         print(json.dumps(_PHASES[args.phase](args.store)))
         return
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         path = Path(tmp) / "bench.sqlite3"
         print(f"building a store of {args.docs:,} documents …", flush=True)
         built = build(path, args.docs)
+        if args.keep is not None:
+            shutil.copy(path, args.keep)
         print(
             f"bulk upsert: {built['upsert_seconds']:.1f} s"
             f" = {built['docs_per_second']:,.0f} docs/s;"

@@ -63,22 +63,20 @@ def build_config(
     env: Mapping[str, str],
     *,
     secrets: frozenset[str],
-    checked: bool,
+    broken: set[str],
 ) -> tuple[Config | None, list[Problem]]:
     """The config (``None`` when there were problems) and the problems found here.
 
-    ``checked`` is False when the schema already failed: then only the
-    ``onec``/``bitrix24`` parsers run (they check types themselves), so that
-    their problems are reported in the same run.
+    ``broken`` names the top-level keys the schema already refused: those
+    sections are not built (their values may have any type), every other one
+    is, so that one run reports the problems of all sections.
     """
-    data: dict[str, Any] = located.data
+    data: dict[str, Any] = {k: v for k, v in located.data.items() if k not in broken}
     builder = _Builder(located, base)
     onec = builder.onec(data.get("onec"), env)
     bitrix24 = builder.bitrix24(data.get("bitrix24"), env)
-    if not checked:
-        return None, builder.problems
     config = builder.build(data, onec, bitrix24, secrets)
-    return (None if builder.problems else config), builder.problems
+    return (None if builder.problems or broken else config), builder.problems
 
 
 class _Builder:

@@ -135,15 +135,18 @@ def load_config(path: str | Path, *, env: Mapping[str, str] | None = None) -> Co
     resolved = resolve(located, environment)
     problems += resolved.problems
     located.data = resolved.data
-    # A value whose reference failed is already reported; its schema check would only echo it.
-    problems += [p for p in schema_problems(located) if p.path not in resolved.failed]
+    # A value whose reference failed is already reported; later checks would only echo it.
+    shape = [p for p in schema_problems(located) if p.path not in resolved.failed]
     config, build_problems = build_config(
-        located, base, environment, secrets=frozenset(resolved.secrets), checked=not problems
+        located,
+        base,
+        environment,
+        secrets=frozenset(resolved.secrets),
+        broken={p.path.split(".")[0].split("[")[0] for p in shape},
     )
-    problems += build_problems
-    if problems:
+    problems += shape + [p for p in build_problems if p.path not in resolved.failed]
+    if problems or config is None:
         raise ConfigError(_sorted(problems))
-    assert config is not None  # no problems means it was built
     return config
 
 

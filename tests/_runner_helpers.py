@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+from datetime import datetime, timedelta
 from pathlib import Path
 from textwrap import dedent
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -36,7 +38,9 @@ KINDS_PER_DOCUMENT = 8
 
 
 def send_documents(world: World, company: Company, rng: random.Random, count: int) -> list[str]:
-    """Create ``count`` outgoing documents in 1C and send them to the customers."""
+    """Create ``count`` outgoing documents in 1C and send them, a few minutes ago (wall clock)."""
+    now = onec_now()
+    world.base.now = now
     keys = []
     for _ in range(count):
         customer = rng.choice(company.customers)
@@ -47,10 +51,10 @@ def send_documents(world: World, company: Company, rng: random.Random, count: in
             kind=rng.choice(("act", "upd", "contract")),
             amount=round(rng.uniform(10_000, 500_000), -2),
             contract=customer.contract_key,
+            at=now - timedelta(minutes=10),
         )
-        world.base.send(key)
+        world.base.send(key, at=now - timedelta(minutes=5))
         keys.append(key)
-    world.base.advance(minutes=5)
     return keys
 
 
@@ -105,3 +109,8 @@ def write_config(
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     env = {"EDO_TEST_1C_PASSWORD": world.onec_password, "EDO_TEST_WEBHOOK": world.webhook_url}
     return path, env
+
+
+def onec_now() -> datetime:
+    """The wall clock as a 1C server in Moscow shows it (naive), for runs on real time."""
+    return datetime.now(ZoneInfo("Europe/Moscow")).replace(tzinfo=None, microsecond=0)

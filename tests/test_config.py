@@ -110,7 +110,8 @@ def test_every_mistake_is_reported_at_once_with_its_position(tmp_path: Path) -> 
         for p in problems
     )
     assert any(p.startswith(f"{file}:8:9: bitrix24.plan:") and "'gold'" in p for p in problems)
-    assert len(problems) == 4
+    assert any(":2:11: timezone: unknown time zone 'Europe/Moskow'" in p for p in problems)
+    assert len(problems) == 5
 
 
 def test_section_values_are_checked_once_the_schema_passes(tmp_path: Path) -> None:
@@ -172,3 +173,63 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
 def test_a_literal_dollar_brace_is_written_twice(tmp_path: Path) -> None:
     config = load_config(_write(tmp_path, "http: {token: 'abc$${NOT_A_REF}-0123456789'}\n"), env={})
     assert config.http.token == "abc${NOT_A_REF}-0123456789"
+
+
+def test_the_example_config_is_valid(tmp_path: Path) -> None:
+    example = (ROOT / "edo-rules.example.yaml").read_text("utf-8")
+    (tmp_path / "playbooks").mkdir()
+    (tmp_path / "calendar-override.yaml").write_text("", "utf-8")
+    (tmp_path / "secrets.env").write_text("EDO_RULES_HTTP_TOKEN=abcdefghijklmnop0123\n", "utf-8")
+    text = example.replace("/etc/edo-rules/secrets.env", "secrets.env")
+    path = tmp_path / "edo-rules.yaml"
+    path.write_text(text, "utf-8")
+    env = {
+        "EDO_RULES_1C_PASSWORD": "пароль-1С",
+        "EDO_RULES_B24_WEBHOOK": "https://portal.bitrix24.ru/rest/1/abcdef123456/",
+    }
+    config = load_config(path, env=env)
+    assert config.onec is not None and config.onec.password == "пароль-1С"
+    assert config.bitrix24 is not None and config.bitrix24.mirror is not None
+    assert config.http.listen == "127.0.0.1:8080"
+    assert "abcdef123456" not in repr(config) and "пароль-1С" not in repr(config)
+
+
+def test_validate_checks_the_config_and_its_playbooks_together(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from edo_rules.cli import main
+
+    path = _write(tmp_path, "schedule: {interval: 5 minuts}\n")
+    (tmp_path / "playbooks" / "a.yaml").write_text(
+        dedent(
+            """
+            version: 1
+            name: a
+            rules:
+              - id: r
+                when: {status_changed: {to: signed}}
+                do:
+                  - notify: {to: responsible, text: "Подписан {{ doc.title }}"}
+                  - log: {message: "ok"}
+            """
+        ).lstrip(),
+        "utf-8",
+    )
+    assert main(["validate", "--config", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}:1:22: schedule.interval:" in out
+    assert (
+        f"{tmp_path / 'playbooks' / 'a.yaml'}:7:9: notify:" not in out
+    )  # config broken: no cross-check
+    path.write_text("version: 1\n", "utf-8")
+    assert main(["validate", "--config", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "a.yaml:7:" in out and "needs Bitrix24, but" in out and "has no bitrix24 section" in out
+    assert "log" not in out.split("needs Bitrix24")[0].rsplit("\n", 1)[-1]
+    (tmp_path / "playbooks" / "a.yaml").write_text(
+        "version: 1\nname: a\nrules:\n  - id: r\n    when: {status_changed: {to: signed}}\n"
+        "    do: [{log: {message: ok}}]\n",
+        "utf-8",
+    )
+    assert main(["validate", "--config", str(path)]) == 0
+    assert "OK:" in capsys.readouterr().out

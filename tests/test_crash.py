@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _runner_helpers import EVERY_ACTION, KINDS_PER_DOCUMENT, send_documents, write_config
+from _runner_helpers import EVERY_ACTION, KINDS_PER_DOCUMENT, onec_now, send_documents, write_config
 
 from edo_rules.cli import main
 from edo_rules.demo._company import Company, seed_company
@@ -132,7 +132,7 @@ def test_sigkill_never_loses_or_duplicates_an_action(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rng = random.Random(20261128)
-    with World.started(seed=5, first_day=date(2026, 11, 2), plan=PLAN) as world:
+    with World.started(seed=5, first_day=date(2026, 11, 2), plan=PLAN, now=onec_now()) as world:
         company = seed_company(world.portal, world.base, rng, customers=12)
         config, env = write_config(
             tmp_path, world, company, EVERY_ACTION, plan={"capacity": 12, "rate": 6}, batch_size=10

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from edo_rules.cli import main
 from edo_rules.errors import ActionError
 from edo_rules.model import (
     ActionRequest,
@@ -221,3 +222,51 @@ def test_retry_policy_delay_honours_the_remote_hint() -> None:
     policy = RetryPolicy(base=10, factor=2, max_delay=100)
     assert [policy.delay(n) for n in (1, 2, 3, 5)] == [10, 20, 40, 100]
     assert policy.delay(1, hint=45) == 45
+
+
+def test_a_failed_check_leaves_the_request_in_flight_for_the_next_pass(
+    store: SQLiteStore,
+) -> None:
+    _enqueue(store, [("d1", "task")])
+    store.claim_requests(NOW, 10)  # in flight at a crash
+    task = Recorder("task")
+    task.check = lambda request: Outcome(request.id or 0, OutcomeStatus.IN_DOUBT, NOW)  # type: ignore[method-assign]
+    report = _dispatcher(store, task).dispatch()
+    assert report.recovered == {"unresolved": 1}
+    assert _states(store) == {"task-d1-0": "in_flight"}
+    _dispatcher(store, Recorder("task")).dispatch()  # the portal answers again
+    assert _states(store) == {"task-d1-0": "done"}
+
+
+# -- the `edo-rules outbox` command ---------------------------------------------------
+
+
+def _outbox(store: SQLiteStore, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    status = main(["outbox", *args, "--store", store.path])
+    captured = capsys.readouterr()
+    return status, captured.out + captured.err
+
+
+def test_outbox_lists_retries_and_drops(
+    store: SQLiteStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _enqueue(store, [("d1", "task"), ("d2", "todo"), ("d3", "notify")])
+    store.claim_requests(NOW, 10)  # all in flight at a crash
+    adapters = Recorder("task", mode="raise"), Recorder("todo", can_check=False), Recorder("notify")
+    _dispatcher(store, *adapters).dispatch()
+    status, text = _outbox(store, capsys)
+    assert status == 0
+    assert "IN DOUBT — check in Bitrix24, then retry or drop (1):" in text
+    assert "#2      todo" in text and "FAILED (1):" in text and "insufficient_scope" in text
+    assert "outbox retry ID" in text and "retry --failed" in text
+    status, text = _outbox(store, capsys, "show", "1")
+    assert status == 0 and '"n": 0' in text and "failed: insufficient_scope" in text
+    assert _outbox(store, capsys, "retry", "--failed")[0] == 0
+    assert _outbox(store, capsys, "drop", "2")[0] == 0
+    assert _states(store) == {"task-d1-0": "pending", "todo-d2-1": "dropped", "notify-d3-2": "done"}
+    status, text = _outbox(store, capsys, "drop", "3")
+    assert status == 1 and "#3: is done; left as it is" in text
+    status, text = _outbox(store, capsys, "retry", "99")
+    assert status == 2 and "no request #99" in text
+    status, text = _outbox(store, capsys, "retry")
+    assert status == 2 and "say which requests" in text

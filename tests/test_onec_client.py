@@ -203,3 +203,8 @@ def test_a_malformed_page_is_a_retryable_source_error(body: bytes) -> None:
 
 def test_a_raw_control_character_in_a_string_is_accepted() -> None:
     assert parse_page(b'{"value": [{"Description": "a\x01b"}]}', "u") == [{"Description": "a\x01b"}]
+
+
+def test_an_iis_refusal_of_a_long_query_points_to_max_query() -> None:
+    error = _error(404, b"<html><body>HTTP Error 404.15 - Not Found</body></html>")
+    assert "max_query" in (error.hint or "") and not error.retryable

@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest
-from _onec_helpers import LOGIN, PASSWORD, make_base
+from _onec_helpers import LOGIN, PASSWORD, make_base, settings_for
 
 from edo_rules.emulators.onec import (
     COUNTERPARTIES,
@@ -24,6 +24,8 @@ from edo_rules.emulators.onec import (
     OneCBase,
     OneCEmulator,
 )
+from edo_rules.sources.onec import ODataClient
+from edo_rules.sources.onec._pager import fetch_by_keys
 
 EMPTY_REF = "00000000-0000-0000-0000-000000000000"
 
@@ -296,3 +298,21 @@ def test_the_emulate_command_prints_the_url_and_serves(tmp_path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_query_string_over_the_iis_limit_is_refused(http, emulator) -> None:
+    keys = " or ".join(f"Ref_Key eq guid'{EMPTY_REF}'" for _ in range(40))
+    answer = get(http, emulator, OUTGOING, **{"$format": "json", "$filter": keys})
+    assert answer.status_code == 404 and "404.15" in answer.text
+
+
+def test_key_chunks_stay_under_the_iis_limit(emulator) -> None:
+    client = ODataClient(settings_for(emulator))
+    journal = list(emulator.base.sets[JOURNAL].rows)
+    docs = list(dict.fromkeys(row["ЭлектронныйДокумент"] for row in journal))[:30]
+    select = ("ЭлектронныйДокумент", "ДатаИзменения", "СостояниеДокумента", "Пользователь_Key")
+    found = list(fetch_by_keys(client, JOURNAL, "ЭлектронныйДокумент", docs, select))
+    client.close()
+    assert {row["ЭлектронныйДокумент"] for row in found} == set(docs)
+    assert len(found) == sum(1 for row in journal if row["ЭлектронныйДокумент"] in set(docs))
+    assert client.requests > 30 // 20 + 1  # the Cyrillic field name forces smaller chunks

@@ -10,6 +10,7 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
+from _runner_helpers import onec_now, send_documents, write_config
 
 from edo_rules.config import load_config
 from edo_rules.demo._company import Company, seed_company
@@ -21,7 +22,6 @@ from edo_rules.runner.app import wall_clock
 from edo_rules.runner.loop import Runner, TickReport
 from edo_rules.runner.schedule import IntervalSchedule
 from edo_rules.runner.wiring import Service, open_service
-from _runner_helpers import send_documents, write_config
 
 CHECKABLE = dedent(
     """
@@ -65,7 +65,7 @@ class _Setup:
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[_Setup]:
-    with World.started(seed=2, first_day=date(2026, 11, 2)) as world:
+    with World.started(seed=2, first_day=date(2026, 11, 2), now=onec_now()) as world:
         company = seed_company(world.portal, world.base, random.Random(4), customers=6)
         path, env = write_config(tmp_path, world, company, CHECKABLE, onec_timeout=0.5)
         service = open_service(load_config(path, env=env), clock=wall_clock)

@@ -35,10 +35,19 @@ class World:
     @classmethod
     @contextmanager
     def started(
-        cls, seed: int, first_day: date, *, plan: str | PlanLimits = "enterprise"
+        cls,
+        seed: int,
+        first_day: date,
+        *,
+        plan: str | PlanLimits = "enterprise",
+        now: datetime | None = None,
     ) -> Iterator[World]:
-        """Both emulators on free 127.0.0.1 ports; stopped on exit."""
-        base = OneCBase(seed=seed, now=datetime.combine(first_day, time(8, 0)))
+        """Both emulators on free 127.0.0.1 ports; stopped on exit.
+
+        1C's clock starts at 08:00 of ``first_day``, or at ``now`` (naive 1C
+        server time) when a test runs the runner on the wall clock.
+        """
+        base = OneCBase(seed=seed, now=now or datetime.combine(first_day, time(8, 0)))
         password = secrets.token_urlsafe(12)
         base.add_login(ONEC_LOGIN, password)
         onec = OneCEmulator(base).start()

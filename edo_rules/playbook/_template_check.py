@@ -179,6 +179,16 @@ class _Checker:
         self.folded: dict[int, Any] = {}  # id(node) → value of literal arithmetic
 
     def visit(self, node: nodes.Node, scope: dict[str, Spec], loops: int) -> Spec | None:
+        """The spec of ``node``'s value; a function is refused here (only a call may name one)."""
+        spec = self._any(node, scope, loops)
+        if isinstance(spec, Func):
+            raise TemplateCheckError(
+                f"'{_dotted(node)}' is a function: call it, e.g. date(doc.sent_at), "
+                "or use it as a filter: doc.sent_at | date"
+            )
+        return spec
+
+    def _any(self, node: nodes.Node, scope: dict[str, Spec], loops: int) -> Spec | None:
         refused = _REFUSED.get(type(node))
         if refused is not None:
             raise TemplateCheckError(refused)
@@ -250,7 +260,7 @@ class _Checker:
         return None
 
     def _visit_call(self, node: nodes.Call, scope: dict[str, Spec], loops: int) -> Spec | None:
-        callee = self.visit(node.node, scope, loops)
+        callee = self._any(node.node, scope, loops)
         if not isinstance(callee, Func):  # our functions, or _METHOD for a safe method
             raise TemplateCheckError(
                 f"'{_dotted(node.node)}' cannot be called; only the functions "
@@ -279,6 +289,7 @@ class _Checker:
         inner = dict(scope, loop=_LOOP)
         item = iterable.item if isinstance(iterable, Seq) else Leaf()
         for target in _names_in(node.target):
+            _check_new_name(target.name)
             inner[target.name] = item if isinstance(node.target, nodes.Name) else Leaf()
         for child in [*node.body, *node.else_]:
             self.visit(child, inner, loops + 1)
@@ -289,13 +300,18 @@ class _Checker:
     def _visit_assign(self, node: nodes.Assign, scope: dict[str, Spec], loops: int) -> Spec | None:
         value = self.visit(node.node, scope, loops)
         for target in _names_in(node.target):
-            if target.name.startswith("_") or target.name in NAMES:
-                raise TemplateCheckError(f"cannot assign to {target.name!r}")
+            _check_new_name(target.name)
             scope[target.name] = value if value is not None else Leaf()
         return None
 
 
 _METHOD: Final = Func()  # marks "a safe method": callable, nothing else
+
+
+def _check_new_name(name: str) -> None:
+    """A ``set``/``for`` variable may not hide a known name or start with '_'."""
+    if name.startswith("_") or name in NAMES or name == "loop":
+        raise TemplateCheckError(f"cannot assign to {name!r} (choose another variable name)")
 
 
 def _names_in(target: nodes.Node) -> list[nodes.Name]:

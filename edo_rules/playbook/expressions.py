@@ -200,9 +200,12 @@ class _Checker:
 
     def _visit_name(self, node: ast.Name, depth: int) -> Spec | None:
         try:
-            return check_name(node.id, self.names)
+            spec = check_name(node.id, self.names)
         except NameCheckError as exc:
             raise ExpressionCheckError(str(exc)) from exc
+        if isinstance(spec, Func):  # a call names its function without visiting it
+            raise ExpressionCheckError(f"{node.id!r} is a function: call it, e.g. {node.id}(…)")
+        return spec
 
     def _visit_constant(self, node: ast.Constant, depth: int) -> Spec | None:
         if isinstance(node.value, str | bytes) and len(node.value) > MAX_STRING:
@@ -212,6 +215,10 @@ class _Checker:
         return None
 
     def _visit_attribute(self, node: ast.Attribute, depth: int) -> Spec | None:
+        if node.attr.startswith("_"):  # say the real reason before anything about the base
+            raise ExpressionCheckError(
+                f"access to the private attribute {node.attr!r} is not allowed"
+            )
         base = self.visit(node.value, depth + 1)
         try:
             return check_attribute(base, _dotted(node.value), node.attr)

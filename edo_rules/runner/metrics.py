@@ -94,7 +94,10 @@ class Metrics:
 def _snapshot(family: _Family) -> tuple[_Family, dict[Labels, float]]:
     values = dict(family.values)
     if family.callback is not None:
-        current = family.callback()
+        try:
+            current = family.callback()
+        except Exception:  # a scrape must never fail because one value cannot be read
+            current = None
         if current is not None:
             values[()] = current
     if not values and family.kind == "counter":

@@ -177,7 +177,6 @@ def open_service(
         closers=closers,
     )
     holder["service"] = service
-    metrics.set_callback("edo_rules_documents", opened.count_documents)
     return service
 
 

@@ -40,6 +40,8 @@ class OneCEmulator:
     ):
         self.base = base or OneCBase()
         self.publication = publication
+        #: The longest query string the web server accepts (IIS ``maxQueryString`` default).
+        self.max_query = 2048
         self.faults = faults or Faults()
         self.requests: collections.deque[str] = collections.deque(maxlen=10000)
         self.stopping = threading.Event()
@@ -117,6 +119,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.emulator.requests.append(self.path)
         parts = urlsplit(self.path)
+        if len(parts.query) > self.emulator.max_query:
+            # IIS rejects a long query string before 1C sees it (404.15).
+            self._send(404, b"<html><body>HTTP Error 404.15 - Not Found</body></html>", "text/html")
+            return
         raw_options = split_query(parts.query)
         as_json = raw_options.get("$format", "").lower() in ("json", "application/json")
         try:

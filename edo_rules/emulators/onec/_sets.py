@@ -13,7 +13,7 @@ an ``eq … or eq …`` chunk on an indexed field is a dictionary lookup.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,7 +133,7 @@ class EntitySet:
         if bounds is None:
             return self.rows, True, False
         lo, hi, consumed = self._bounds(*bounds)
-        return _slice(self.rows, lo, hi), True, consumed
+        return self.rows[lo:hi], True, consumed
 
     def _bounds(self, op: str, value: Any, consumed: bool) -> tuple[int, int, bool]:
         keys, first = self._keys, _first
@@ -177,6 +177,9 @@ class EntitySet:
         query: Query,
         restricted: Callable[[Mapping[str, Any]], bool] | None,
     ) -> list[Row]:
+        if isinstance(rows, list) and restricted is None:
+            end = None if query.top is None else query.skip + query.top
+            return rows[query.skip : end]
         page: list[Row] = []
         skipped = 0
         for row in rows:
@@ -217,11 +220,6 @@ def _with_links(set_name: str, row: Row) -> Row:
 
 def _first(key: tuple[Any, ...]) -> Any:
     return key[0]
-
-
-def _slice(rows: list[Row], lo: int, hi: int) -> Iterator[Row]:
-    for position in range(lo, hi):
-        yield rows[position]
 
 
 def _key_chunk(node: Node) -> tuple[str, list[Any]] | None:

@@ -62,7 +62,10 @@ def error_from_answer(
     """The SourceError for a non-2xx answer (retryable when 5xx or 429)."""
     code, message = parse_error_body(body)
     text = f"1C answered HTTP {status}" + (f": {message}" if message else "")
-    return AnswerError(status, text, code=code, hint=_hint(status, code, entity_set), url=url)
+    hint = _hint(status, code, entity_set)
+    if message and "404.15" in message:
+        hint = "the web server refused a long query string: lower max_query in the onec section"
+    return AnswerError(status, text, code=code, hint=hint, url=url)
 
 
 def _hint(status: int, code: str | None, entity_set: str | None) -> str | None:

@@ -31,7 +31,7 @@ from edo_rules.model import (
     StatusEvent,
 )
 from edo_rules.sources.onec import _sets as sets
-from edo_rules.sources.onec._lookups import Lookups, StateRow
+from edo_rules.sources.onec._lookups import Entry, Lookups, StateRow
 from edo_rules.sources.onec._presets import Preset
 from edo_rules.sources.onec._values import Reader, aware, naive
 
@@ -88,7 +88,7 @@ def map_document(
 
 def _steps(ctx: Context, doc_id: str, state: StateRow | None, reader: Reader) -> list[Step]:
     journal = ctx.lookups.journal.get(doc_id, [])
-    steps = [Step(e.at, e.state, e.user, "") for e in sorted(journal)]
+    steps = [Step(e.at, e.state, e.user, "") for e in sorted(journal, key=_when)]
     if state is None:
         return steps
     at = naive(state.at) or _fallback_time(ctx, reader)
@@ -100,12 +100,16 @@ def _steps(ctx: Context, doc_id: str, state: StateRow | None, reader: Reader) ->
     return steps
 
 
+def _when(entry: Entry) -> datetime:
+    return entry.at
+
+
 def _fallback_time(ctx: Context, reader: Reader) -> datetime:
     """A register without a change date: the latest date the document shows, else now."""
     fields = ("ДатаАннулирования", "ДатаПодписания", "ДатаОтправки", "ДатаПолучения", "Date")
-    known = [value for value in (reader.local(name) for name in fields) if value]
+    known = [value for value in (reader.moment(name) for name in fields) if value]
     if known:
-        return datetime.fromisoformat(max(known))
+        return max(known)
     return ctx.now.astimezone(ctx.zone).replace(tzinfo=None)
 
 
@@ -164,12 +168,13 @@ def _document(
 ) -> Document:
     lookups = ctx.lookups
     outgoing = entity_set == sets.OUTGOING
-    moved = aware(reader.local(sets.DIRECTION_DATE[entity_set]), ctx.zone)
+    moved = aware(reader.moment(sets.DIRECTION_DATE[entity_set]), ctx.zone)
     counterparty = _counterparty(lookups, reader.ref("Контрагент_Key"), stored)
     signed = _first(ctx, steps, _SIGNED) if outgoing else moved
-    if signed is None and status in _SIGNED and stored is not None:
+    if signed is None and stored is not None:
+        # The steps may cover only a recent window of the journal: keep what was known.
         signed = stored.counterparty_signed_at
-    revoked = aware(reader.local("ДатаАннулирования"), ctx.zone) or _first(
+    revoked = aware(reader.moment("ДатаАннулирования"), ctx.zone) or _first(
         ctx, steps, (Status.REVOKED,)
     )
     comment = state.comment if state is not None else ""
@@ -190,9 +195,10 @@ def _document(
         basis=_basis(ctx, doc_id, state) or (stored.basis if stored is not None else None),
         status_changed_at=aware(steps[-1].at, ctx.zone) if steps else None,
         sent_at=moved,
-        our_signed_at=aware(reader.local("ДатаПодписания"), ctx.zone),
+        our_signed_at=aware(reader.moment("ДатаПодписания"), ctx.zone),
         counterparty_signed_at=signed,
-        rejected_at=_first(ctx, steps, (Status.REJECTED,)),
+        rejected_at=_first(ctx, steps, (Status.REJECTED,))
+        or (stored.rejected_at if stored is not None else None),
         revoked_at=revoked,
         rejection_comment=(comment or None) if status in (Status.REJECTED, Status.CLOSED) else None,
         signers=_signers(ctx, reader, counterparty, signed, steps),
@@ -270,7 +276,7 @@ def _signers(
     counterparty_at: datetime | None,
     steps: Sequence[Step],
 ) -> tuple[Signer, ...]:
-    our_at = naive(reader.local("ДатаПодписания"))
+    our_at = reader.moment("ДатаПодписания")
     users = ctx.lookups.users
     names = [
         users.get(line.ref("Подписант_Key") or "", "") for line in reader.lines("СписокПодписантов")

@@ -147,11 +147,26 @@ def fetch_by_keys(
 ) -> Iterator[Row]:
     """Rows whose ``field`` is one of ``keys``: ``eq … or …`` chunks, never ``in``.
 
-    Each chunk is ``chunk_size`` keys (20 by default) so the URL stays well
-    under the web server's limits.
+    A chunk holds up to ``chunk_size`` keys (20 by default) and fewer when the
+    query string would pass ``max_query`` characters: IIS rejects query
+    strings over 2048 characters, and Cyrillic names triple in length when
+    percent-encoded.
     """
-    for batch in chunks(dict.fromkeys(keys), client.settings.chunk_size):
+    size = _chunk_size(client, entity_set, field, select)
+    for batch in chunks(dict.fromkeys(keys), size):
         wanted = set(batch)
         condition = " or ".join(f"{field} eq guid'{value}'" for value in batch)
         rows, _ = client.fetch(PageRequest(entity_set, select, filter=condition))
         yield from (row for row in rows if row.get(field) in wanted)
+
+
+def _chunk_size(client: ODataClient, entity_set: str, field: str, select: tuple[str, ...]) -> int:
+    settings = client.settings
+    bare = PageRequest(entity_set, select, filter="x").query(settings.allowed_only)
+    one = PageRequest(entity_set, select, filter=f"{field} eq guid'{_SAMPLE}' or ").query(False)
+    clause = len(one) - len(PageRequest(entity_set, select, filter="x").query(False)) + 1
+    room = settings.max_query - len(bare)
+    return max(1, min(settings.chunk_size, room // clause))
+
+
+_SAMPLE = "00000000-0000-0000-0000-000000000000"

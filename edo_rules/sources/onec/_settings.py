@@ -36,6 +36,7 @@ class OneCSettings:
     states: Mapping[str, Status] = field(default_factory=dict)
     page_size: int = 1000
     chunk_size: int = 20
+    max_query: int = 2000
     timeout: float = 30.0
     first_timeout: float = 90.0
     connect_timeout: float = 10.0
@@ -132,7 +133,7 @@ def _positive(builder: _Builder, key: str, value: Any) -> float | int | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         builder.problem(key, f"must be a positive number, got {value!r}")
         return None
-    if key in ("page_size", "chunk_size", "retries") and not isinstance(value, int):
+    if key in ("page_size", "chunk_size", "retries", "max_query") and not isinstance(value, int):
         builder.problem(key, f"must be a whole number, got {value!r}")
         return None
     return value
@@ -201,6 +202,7 @@ def _converter(key: str) -> _Converter:
 _CONVERTERS: dict[str, _Converter] = {
     "page_size": _positive,
     "chunk_size": _positive,
+    "max_query": _positive,
     "timeout": _positive,
     "first_timeout": _positive,
     "connect_timeout": _positive,

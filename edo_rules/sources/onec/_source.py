@@ -180,18 +180,24 @@ class OneCSource:
         heal = self._heal_due(state, now)
         self.report.mode = "heal" if heal else "incremental"
         register = self.preset.register
+        since = None
         if register.changed_at is None:
             states = self._all_states()
         else:
-            states = self._changed_states(state[WATERMARK], heal, now)
+            since = self._since(state[WATERMARK], heal, now)
+            states = self._changed_states(since)
         stored = dict(self._known(states))
         changed = [doc for doc, row in states.items() if heal or _moved(row, stored.get(doc), self)]
         if register.changed_at is None:
-            stamp = to_local(now, self.settings.zone)
-            states = {d: s._replace(at=stamp) if d in changed else s for d, s in states.items()}
+            # No change date in the register: a change is dated by the sync that saw it.
+            stamp, moved = to_local(now, self.settings.zone), set(changed)
+            states = {d: s._replace(at=stamp) if d in moved else s for d, s in states.items()}
         ctx = self._context(now, historical=False)
+        self.lookups.journal.clear()
+        if changed and since is not None and self.settings.journal:
+            Loader(self.client, self.preset, self.lookups).journal(since=since)
         for batch in chunks(changed, self.settings.page_size):
-            yield self._changed_page(ctx, batch, states, stored)
+            yield self._changed_page(ctx, batch, states, stored, windowed=since is not None)
         yield SyncPage((), (), self._cursor(states.values(), state.get(WATERMARK), now, heal))
 
     def _heal_due(self, state: Mapping[str, str], now: datetime) -> bool:
@@ -203,12 +209,16 @@ class OneCSource:
         except (TypeError, ValueError):
             return True
 
-    def _changed_states(self, watermark: str, heal: bool, now: datetime) -> dict[str, StateRow]:
-        register = self.preset.register
-        field_name = register.changed_at or ""
+    def _since(self, watermark: str, heal: bool, now: datetime) -> str:
+        """The start of the window to re-read: the watermark minus the overlap, or wider."""
         since = _minus(watermark, self.settings.overlap)
         if heal:
             since = min(since, to_local(now - self.settings.heal_window, self.settings.zone))
+        return since
+
+    def _changed_states(self, since: str) -> dict[str, StateRow]:
+        register = self.preset.register
+        field_name = register.changed_at or ""
         request = PageRequest(
             register.set,
             _register_fields(self.preset),
@@ -232,13 +242,18 @@ class OneCSource:
         batch: list[str],
         states: Mapping[str, StateRow],
         stored: Mapping[str, Document],
+        *,
+        windowed: bool,
     ) -> SyncPage:
         loader = Loader(self.client, self.preset, self.lookups)
         fresh = [doc for doc in batch if doc not in stored]
         if self.settings.journal:
-            for doc in batch:
-                self.lookups.journal.pop(doc, None)
-            loader.journal(batch)
+            # The window's actions are loaded already; a document first seen now whose
+            # actions all predate the window gets its whole history by key.
+            journal = self.lookups.journal
+            unseen = [doc for doc in (fresh if windowed else batch) if doc not in journal]
+            if unseen:
+                loader.journal(unseen)
         if self.preset.register.basis is None:
             loader.basis([doc for doc in fresh if doc not in self.lookups.basis])
         self._load_sales(loader, fresh, states)
@@ -251,7 +266,15 @@ class OneCSource:
             documents.extend(page.documents)
             events.extend(page.events)
         found = {doc.id for doc in documents}
-        self.report.missing_documents.extend(doc for doc in batch if doc not in found)
+        missing = [doc for doc in batch if doc not in found]
+        if missing:
+            log.warning(
+                "%d documents of the 1C state register could not be read (deleted, or hidden "
+                "from the 1C user), e.g. %s",
+                len(missing),
+                missing[0],
+            )
+        self.report.missing_documents.extend(missing)
         return SyncPage(tuple(documents), tuple(events))
 
     def _load_sales(self, loader: Loader, fresh: list[str], states: Mapping[str, StateRow]) -> None:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -57,13 +58,10 @@ class Reader:
         value = self.row.get(field)
         if value is None and not required:
             return None
-        if not isinstance(value, str) or not _GUID.match(value):
+        checked = _guid(value) if isinstance(value, str) else None
+        if checked is None or (required and checked == EMPTY_REF):
             raise self.bad(field)
-        if value == EMPTY_REF:
-            if required:
-                raise self.bad(field)
-            return None
-        return value.lower()
+        return None if checked == EMPTY_REF else checked
 
     def text(self, field: str) -> str:
         """A string with control characters removed (one can slip into 1C data)."""
@@ -76,17 +74,23 @@ class Reader:
 
     def local(self, field: str) -> str | None:
         """A zone-less 1C date-time as its text; the empty date is None."""
+        moment = self.moment(field)
+        return None if moment is None else str(self.row[field])
+
+    def moment(self, field: str) -> datetime | None:
+        """A zone-less 1C date-time as a naive datetime (parsed once); the empty date is None."""
         value = self.row.get(field)
         if value is None or value == EMPTY_DATE:
             return None
         if not isinstance(value, str) or not _DATETIME.match(value):
             raise self.bad(field)
+        # Dates near year 1 are empty-date variants; they cannot even be moved to UTC.
+        if value < "1900":
+            return None
         try:
-            datetime.fromisoformat(value)
+            return datetime.fromisoformat(value)
         except ValueError:
             raise self.bad(field) from None
-        # Dates near year 1 are empty-date variants; they cannot even be moved to UTC.
-        return None if value < "1900" else value
 
     def day(self, field: str) -> date | None:
         value = self.local(field)
@@ -127,6 +131,12 @@ class Reader:
         if not isinstance(value, list) or not all(isinstance(line, dict) for line in value):
             raise self.bad(field)
         return [Reader(f"{self.entity_set}_{field}", line) for line in value]
+
+
+@lru_cache(maxsize=65536)
+def _guid(value: str) -> str | None:
+    """The lower-cased GUID, or None when ``value`` is not one (references repeat a lot)."""
+    return value.lower() if _GUID.match(value) else None
 
 
 def aware(local: str | datetime | None, zone: ZoneInfo) -> datetime | None:

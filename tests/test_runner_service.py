@@ -1,0 +1,167 @@
+"""The runner as ops run it: the store lock, SIGTERM, the HTTP endpoint, hot reload, the CLI."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from textwrap import dedent
+
+import httpx
+import pytest
+from _runner_helpers import onec_now, send_documents, write_config
+
+from edo_rules.cli import main
+from edo_rules.config import load_config
+from edo_rules.demo._company import Company, seed_company
+from edo_rules.demo._world import World
+from edo_rules.runner.app import wall_clock
+from edo_rules.runner.loop import Runner
+from edo_rules.runner.schedule import IntervalSchedule
+from edo_rules.runner.wiring import open_service
+
+NOTIFY = dedent(
+    """
+    version: 1
+    name: waiting
+    rules:
+      - id: notify-waiting
+        match: {status: sent}
+        when: {after: 0 минут, since: sent_at}
+        do:
+          - notify: {to: responsible, text: "Ждём подписи: {{ doc.title }}"}
+    """
+).lstrip()
+TOKEN = "test-token-0123456789abcdef"
+_RUNNER = "import sys; from edo_rules.cli import main; sys.exit(main())"
+
+
+class _Env:
+    def __init__(self, world: World, company: Company, config: Path, env: dict[str, str]) -> None:
+        self.world = world
+        self.company = company
+        self.config = config
+        self.env = env
+        self.rng = random.Random(9)
+
+    def send(self, count: int) -> list[str]:
+        return send_documents(self.world, self.company, self.rng, count)
+
+    def start(self, *args: str) -> tuple[subprocess.Popen[str], list[str], threading.Event]:
+        process = subprocess.Popen(
+            [sys.executable, "-c", _RUNNER, "run", "--config", str(self.config), *args],
+            env={**os.environ, **self.env},
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        lines: list[str] = []
+        started = threading.Event()
+
+        def read() -> None:
+            assert process.stderr is not None
+            for line in process.stderr:
+                lines.append(line)
+                if "tick:" in line:
+                    started.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        return process, lines, started
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Env]:
+    with World.started(seed=3, first_day=date(2026, 11, 2), now=onec_now()) as world:
+        company = seed_company(world.portal, world.base, random.Random(5), customers=5)
+        config, variables = write_config(tmp_path, world, company, NOTIFY, interval=3600)
+        variables["EDO_TEST_HTTP_TOKEN"] = TOKEN
+        with config.open("a", encoding="utf-8") as handle:
+            handle.write("http: {token: '${EDO_TEST_HTTP_TOKEN}'}\n")
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        yield _Env(world, company, config, variables)
+
+
+def test_a_second_runner_refuses_and_sigterm_stops_cleanly(
+    env: _Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    process, lines, ticked = env.start()
+    try:
+        assert ticked.wait(30), "".join(lines)
+        assert main(["run", "--config", str(env.config)]) == 2
+        message = capsys.readouterr().err
+        assert f"already used by another edo-rules runner: pid {process.pid}" in message
+        assert "(run)" in message and "stop that runner first" in message
+        assert main(["tick", "--config", str(env.config)]) == 2
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    text = "".join(lines)
+    assert "SIGTERM received" in text and "runner stopped" in text
+
+
+def test_post_sync_triggers_a_tick_and_metrics_count_it(env: _Env) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process, lines, ticked = env.start("--listen", f"127.0.0.1:{port}")
+    try:
+        assert ticked.wait(30), "".join(lines)
+        base = f"http://127.0.0.1:{port}"
+        env.send(3)
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        assert httpx.post(f"{base}/sync").status_code == 401
+        reply = httpx.post(f"{base}/sync?wait=1", headers=auth, timeout=60)
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["synced"] == 3 and reply.json()["actions"] == {"done": 3}
+        assert httpx.get(f"{base}/healthz").json()["ticks"] == 2
+        metrics = httpx.get(f"{base}/metrics", headers=auth).text
+        assert 'edo_rules_ticks_total{result="ok"} 2' in metrics
+        assert 'edo_rules_actions_total{action="notify",outcome="done"} 3' in metrics
+        assert "edo_rules_documents 3" in metrics
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    assert TOKEN not in "".join(lines)
+    assert env.env["EDO_TEST_WEBHOOK"] not in "".join(lines)
+
+
+def test_a_broken_playbook_is_refused_and_the_old_one_keeps_running(
+    env: _Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    service = open_service(load_config(env.config), clock=wall_clock)
+    runner = Runner(service.pipeline, IntervalSchedule(1), clock=wall_clock)
+    playbook = env.config.parent / "playbooks" / "test.yaml"
+    try:
+        env.send(1)
+        assert runner.tick().fired == 1
+        playbook.write_text(NOTIFY.replace("match:", "mach:"), encoding="utf-8")
+        env.send(1)
+        with caplog.at_level(logging.ERROR, logger="edo_rules"):
+            report = runner.tick()
+        assert report.fired == 1  # the old version still works
+        assert f"{playbook}:5:5: rules[0].mach: unknown key 'mach'" in caplog.text
+        assert service.metrics.value("edo_rules_playbook_reload_errors_total") == 1
+        playbook.write_text(NOTIFY.replace("notify-waiting", "notify-again"), encoding="utf-8")
+        assert runner.tick().fired == 2  # the new rule fires for both documents
+    finally:
+        service.close()
+    assert len(env.world.portal.notifications()) == 4
+
+
+def test_tick_and_outbox_commands(env: _Env, capsys: pytest.CaptureFixture[str]) -> None:
+    env.send(2)
+    assert main(["tick", "--config", str(env.config)]) == 0
+    assert "2 document(s) synced, 2 firing(s), actions: 2 done" in capsys.readouterr().out
+    assert main(["outbox", "--config", str(env.config)]) == 0
+    assert "the outbox is empty" in capsys.readouterr().out
+    assert main(["validate", "--config", str(env.config)]) == 0
+    assert "OK:" in capsys.readouterr().out
