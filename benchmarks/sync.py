@@ -11,7 +11,11 @@ Measured side by side in one run:
 4. the peak memory (RSS) of the syncing process during the full sync (goal < 200 MB).
 
 The emulator runs in a child process so that its work and memory are not
-counted as the sync's. Run: ``.venv/bin/python benchmarks/sync.py [--documents N]``.
+counted as the sync's. ``--latency 0.1`` adds a delay to every emulated answer,
+as a real 1C has (0.1–2 s a page): fetching the next page then overlaps with
+processing the current one.
+
+Run: ``.venv/bin/python benchmarks/sync.py [--documents N] [--latency S]``.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ LOGIN, PASSWORD = "Администратор", "пароль"
 STATES = "InformationRegister_СостоянияДокументовЭДО"
 
 
-def _serve(documents: int, channel: Connection) -> None:
+def _serve(documents: int, latency: float, channel: Connection) -> None:
     """The child process: generate the base, serve it, obey commands."""
     from edo_rules.emulators.onec import OneCBase, OneCEmulator, populate
 
@@ -51,6 +55,7 @@ def _serve(documents: int, channel: Connection) -> None:
     populate(base, documents)
     generated = time.perf_counter() - started
     with OneCEmulator(base) as emulator:
+        emulator.faults.latency = latency
         channel.send((emulator.url, generated))
         while True:
             command, argument = channel.recv()
@@ -136,13 +141,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=100_000)
     parser.add_argument("--changes", type=int, default=100)
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds the emulator adds to every request (a real 1C: 0.1-2 s a page)",
+    )
     args = parser.parse_args()
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
-    child = context.Process(target=_serve, args=(args.documents, theirs), daemon=True)
+    child = context.Process(target=_serve, args=(args.documents, args.latency, theirs), daemon=True)
     child.start()
     url, generated = ours.recv()
-    print(f"emulator: {args.documents} documents generated in {generated:.1f} s at {url}")
+    print(
+        f"emulator: {args.documents} documents generated in {generated:.1f} s at {url}, "
+        f"latency {args.latency:g} s a request"
+    )
     settings = OneCSettings(url=url, base="buh", user=LOGIN, password=PASSWORD)
     now = datetime(2026, 11, 27, 12, 0, tzinfo=MOSCOW)
     baseline = _peak_mb()

@@ -317,7 +317,7 @@ class StoreContract:
             "since_field": "sent_at",
             "before": T0 + timedelta(days=1),
         }
-        return [d.id for d in store.due_candidates(DueQuery(**{**defaults, **query}))]
+        return sorted(d.id for d in store.due_candidates(DueQuery(**{**defaults, **query})))
 
     def test_due_candidates_filters(self, store: Store) -> None:
         store.upsert_documents(

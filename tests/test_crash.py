@@ -36,7 +36,7 @@ from edo_rules.cli import main
 from edo_rules.demo._company import Company, seed_company
 from edo_rules.demo._world import World
 from edo_rules.emulators.bitrix24 import PlanLimits
-from edo_rules.model import ActionRequest, RequestState
+from edo_rules.model import ActionRequest, OutcomeStatus, RequestState
 from edo_rules.store.sqlite import SQLiteStore
 
 KILLS = 50
@@ -151,7 +151,22 @@ def test_sigkill_never_loses_or_duplicates_an_action(
         assert main(["tick", "--config", str(config)]) == 0
         counts = _counts(world)
         with SQLiteStore(store_path) as store:
-            states = Counter(r.state.value for r in store.requests(list(RequestState)))
+            every = store.requests(list(RequestState))
+            states = Counter(r.state.value for r in every)
+            moved = {
+                outcome.remote_id
+                for request in every
+                if request.action == "deal_stage"
+                for outcome in store.outcomes_for(request.id or 0)
+                if outcome.status == OutcomeStatus.DONE
+            }
+        with world.portal.lock:
+            at_stage = {
+                str(deal_id)
+                for deal_id, deal in world.portal.t.deals.items()
+                if deal["STAGE_ID"] == "C1:PREPAYMENT_INVOICE"
+            }
+        counts["deals at the stage"] = len(at_stage)
     expected = len(documents)
     report = (
         f"\nkills: {kills} (with work outstanding: {busy_kills}, with requests in flight: "
@@ -169,6 +184,7 @@ def test_sigkill_never_loses_or_duplicates_an_action(
     assert counts["task XML_IDs"] == counts["comment texts"] == expected, report
     assert counts["todo titles"] == counts["workflow documents"] == expected, report
     assert counts["invoice xmlIds"] == expected, report
+    assert moved == at_stage and at_stage, report
 
 
 def _kill_loop(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -104,3 +105,14 @@ def test_a_seed_replays_the_same_month() -> None:
         second.tasks,
         second.invoices,
     )
+
+
+def test_the_store_can_be_kept_but_is_never_reused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "demo" / "edo.db"
+    assert main(["demo", "--days", "1", "--store", str(store)]) == 0
+    assert store.is_file() and (store.parent / "edo-rules-demo.yaml").is_file()
+    capsys.readouterr()
+    assert main(["demo", "--days", "1", "--store", str(store)]) == 2
+    assert "already exists; the demo starts from an empty store" in capsys.readouterr().err

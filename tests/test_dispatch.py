@@ -270,3 +270,19 @@ def test_outbox_lists_retries_and_drops(
     assert status == 2 and "no request #99" in text
     status, text = _outbox(store, capsys, "retry")
     assert status == 2 and "say which requests" in text
+
+
+def test_a_pass_sends_a_request_at_most_once(store: SQLiteStore) -> None:
+    _enqueue(store, [("d1", "notify"), ("d2", "task")])
+    ticks = iter(range(1000))
+
+    def clock() -> datetime:  # every reading a second later: a retry is due again at once
+        return NOW + timedelta(seconds=next(ticks))
+
+    flaky = Recorder("notify", mode="retry")
+    flaky.clock = clock
+    policy = RetryPolicy(base=0.5, max_attempts=100)
+    adapters = {"notify": flaky, "task": Recorder("task")}
+    report = Dispatcher(store, adapters, clock=clock, policy=policy).dispatch()
+    assert flaky.calls == [[1]] and report.outcomes == {"retry": 1, "done": 1}
+    assert _states(store) == {"notify-d1-0": "pending", "task-d2-1": "done"}

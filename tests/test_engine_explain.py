@@ -121,3 +121,14 @@ def test_a_missing_since_is_explained(world: World) -> None:
 def test_an_unknown_document(world: World) -> None:
     with pytest.raises(StoreError, match="no document with id 'zzz'"):
         world.engine().explain("zzz", msk("2024-05-07 12:00"))
+
+
+def test_catch_up_is_explained(world: World) -> None:
+    remind = world.engine().explain("a", msk("2024-05-20 12:00")).rules[0]
+    assert [step.state for step in remind.steps] == [
+        "due, to be skipped",
+        "due, to be skipped",
+        "due",
+    ]
+    text = world.engine().explain("a", msk("2024-05-20 12:00")).render()
+    assert "recorded as skipped (catch-up)" in text

@@ -310,3 +310,22 @@ def test_run_sync_with_a_cyrillic_login_and_a_wrong_password(tmp_path: Path) -> 
     assert "не-тот" not in str(caught.value)
     assert not caught.value.retryable
     assert ok.documents == 10
+
+
+def test_the_healing_reread_picks_up_edits_that_left_the_state_alone(tmp_path: Path) -> None:
+    base = make_base(120)
+    store = open_store(tmp_path)
+    with serving(base) as emulator:
+        sync(emulator, store)
+        recent = max(base.sets[OUTGOING].rows, key=lambda row: row["Date"])["Ref_Key"]
+        base.edit(recent, СуммаДокумента=12345.67)
+        base.advance(hours=1)
+        quiet = sync(emulator, store)
+        unchanged = store.get_document(recent)
+        base.advance(hours=25)
+        healed = sync(emulator, store)
+    assert quiet.documents == 0 and unchanged is not None and unchanged.amount != 12345
+    assert healed.mode == "heal" and healed.events_added == 0
+    edited = store.get_document(recent)
+    assert edited is not None and str(edited.amount) == "12345.67"
+    assert edited.version == base.document(recent)["DataVersion"]

@@ -236,3 +236,10 @@ def test_the_endpoint_refuses_a_public_address_without_a_token() -> None:
     with pytest.raises(EdoRulesError, match="expected HOST:PORT"):
         Endpoint.parse("localhost")
     assert Endpoint.parse("[::1]:8080") == Endpoint("::1", 8080)
+
+
+def test_an_unwritable_store_folder_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("", "utf-8")
+    with pytest.raises(LockError, match=r"cannot create the lock file .* needs write access"):
+        StoreLock(blocker / "edo.db").acquire()  # a file where the folder should be

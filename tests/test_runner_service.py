@@ -165,3 +165,12 @@ def test_tick_and_outbox_commands(env: _Env, capsys: pytest.CaptureFixture[str])
     assert "the outbox is empty" in capsys.readouterr().out
     assert main(["validate", "--config", str(env.config)]) == 0
     assert "OK:" in capsys.readouterr().out
+    env.send(1)
+    assert (
+        main(["run", "--config", str(env.config), "--max-ticks", "1", "--log-format", "json"]) == 0
+    )
+    logged = capsys.readouterr().err
+    assert (
+        '"message": "action notify done"' in logged and '"rule": "waiting/notify-waiting"' in logged
+    )
+    assert env.env["EDO_TEST_WEBHOOK"] not in logged

@@ -190,3 +190,10 @@ def test_decoding_names_the_bad_field(change: dict[str, object], field: str) -> 
     with pytest.raises(CodecError) as info:
         document_from_dict(data)
     assert info.value.field == field
+
+
+def test_an_in_memory_store_works() -> None:
+    with SQLiteStore(":memory:") as store:
+        store.upsert_documents([make_document()])
+        assert store.get_document("doc-1") == make_document()
+        assert store.document_seq() == 1

@@ -30,6 +30,7 @@ from edo_rules.demo._report import (
     print_summary,
 )
 from edo_rules.demo._world import PortalWatch, World
+from edo_rules.errors import EdoRulesError
 from edo_rules.runner.app import opened
 from edo_rules.runner.loop import Runner, TickReport
 from edo_rules.runner.schedule import IntervalSchedule
@@ -207,6 +208,12 @@ def _print_intro(
 @contextmanager
 def _workdir(store: Path | None) -> Iterator[Path]:
     if store is not None:
+        if store.exists():
+            # A store from an earlier demo belongs to emulators that no longer exist.
+            raise EdoRulesError(
+                f"{store} already exists; the demo starts from an empty store: "
+                "remove the file or give another --store path"
+            )
         store.parent.mkdir(parents=True, exist_ok=True)
         yield store.parent
         return

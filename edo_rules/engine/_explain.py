@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from edo_rules.engine._due import LadderStep, WorkingCalendar, deliver, ladder, raw_due
 from edo_rules.engine._match import Check, static_checks, where_check
+from edo_rules.engine._plan import catch_up
 from edo_rules.errors import StoreError
 from edo_rules.model import Document, Firing, StatusEvent
 from edo_rules.playbook.context import make_names
@@ -38,7 +39,7 @@ class StepExplanation:
     name: str
     due_at: datetime
     arithmetic: str  # "sent Fri 26.04.2024; 3 working days: … → due Mon 06.05 00:00"
-    state: str  # "fired", "skipped", "due", "not yet due"
+    state: str  # "fired", "skipped", "due", "due, to be skipped", "not yet due"
     firing: Firing | None = None
 
 
@@ -150,7 +151,17 @@ def _explain_time(
         firing = recorded.get(position.name)
         state = _state(firing, due, subject.now)
         steps.append(StepExplanation(position.name, due, text, state, firing))
-    return replace(base, steps=tuple(steps))
+    return replace(base, steps=_apply_catch_up(steps, rule))
+
+
+def _apply_catch_up(steps: list[StepExplanation], rule: Rule) -> tuple[StepExplanation, ...]:
+    """Mark the due, unrecorded steps the catch-up policy would record as skipped."""
+    due = [i for i, step in enumerate(steps) if step.state == "due"]
+    _, skip = catch_up(due, rule.catch_up)
+    return tuple(
+        replace(step, state="due, to be skipped") if i in skip else step
+        for i, step in enumerate(steps)
+    )
 
 
 def _state(firing: Firing | None, due: datetime, now: datetime) -> str:
@@ -282,8 +293,12 @@ def _step_state(step: StepExplanation, matches: bool) -> str:
     if step.firing is not None:
         verb = "skipped (catch-up)" if step.firing.skipped else "fired"
         return f"{verb} at {step.firing.fired_at.isoformat()}"
+    if not matches and step.state != "not yet due":
+        return "due, but the document does not match"
     if step.state == "due":
-        return "due: fires at the next tick" if matches else "due, but the document does not match"
+        return "due: fires at the next tick"
+    if step.state == "due, to be skipped":
+        return "due, but a later step is due too: recorded as skipped (catch-up)"
     return "not yet due"
 
 

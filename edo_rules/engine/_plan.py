@@ -76,6 +76,8 @@ class TickPlan:
     failures: list[DocumentFailure] = field(default_factory=list)
     new_cursors: dict[str, int] = field(default_factory=dict)
     new_progress: dict[str, RuleProgress] = field(default_factory=dict)
+    #: Names of the documents being planned (cleared after each chunk of one rule).
+    names: dict[tuple[str, str], Any] = field(default_factory=dict)
 
 
 def idempotency_key(rule_key: str, document_id: str, step: str, episode: str, index: int) -> str:
@@ -91,7 +93,15 @@ def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
 
 
 def _names(plan: TickPlan, rule: Rule, doc: Document, since: datetime | None, step: str) -> Any:
-    return make_names(doc, now=plan.now, calendar=plan.calendar, since=since, step=step, rule=rule)
+    """The expression/template names, built once per (document, step) within a chunk."""
+    key = (doc.id, step)
+    names = plan.names.get(key)
+    if names is None:
+        names = make_names(
+            doc, now=plan.now, calendar=plan.calendar, since=since, step=step, rule=rule
+        )
+        plan.names[key] = names
+    return names
 
 
 def _passes_where(
@@ -155,7 +165,7 @@ def _add(
 # -- time rules ---------------------------------------------------------------------------
 
 
-def _catch_up(due: list[int], policy: CatchUp) -> tuple[list[int], list[int]]:
+def catch_up(due: list[int], policy: CatchUp) -> tuple[list[int], list[int]]:
     """Split the unrecorded due positions into (fire, skip).
 
     One position is the normal progression of the ladder. Several mean some
@@ -199,6 +209,7 @@ def plan_time_rule(plan: TickPlan, rule: Rule, trigger: TimeTrigger, playbook_ha
             for chunk in _chunks(fresh, _CHUNK):
                 seen.update(doc.id for doc in chunk)
                 _plan_chunk(plan, state, j, chunk)
+                plan.names.clear()
     plan.new_progress[rule.key] = RuleProgress(
         fingerprint(rule, playbook_hash), plan.document_seq, ranges
     )
@@ -233,7 +244,7 @@ def _plan_chunk(plan: TickPlan, state: _Ladder, latest: int, docs: list[Document
             for i in range(latest + 1)
             if state.positions[i].name not in done and since < state.bounds[i]
         ]
-        fire, skip = _catch_up(due, rule.catch_up)
+        fire, skip = catch_up(due, rule.catch_up)
         firings = [
             (
                 _time_firing(plan, state, state.positions[i], doc, skipped=i in skip),
@@ -289,6 +300,7 @@ def plan_event_rule(plan: TickPlan, rule: Rule, trigger: StatusTrigger, playbook
         document_filter(rule.match),
     )
     for event, doc in plan.store.event_candidates(query):
+        plan.names.clear()
         if _passes_where(plan, rule, doc, event.at, "event"):
             _add(
                 plan,

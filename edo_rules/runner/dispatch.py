@@ -109,10 +109,6 @@ class Dispatcher:
         self._metrics = metrics
         self._stop = stop or threading.Event()
 
-    def set_actions(self, actions: Mapping[str, Action]) -> None:
-        """Swap the adapters (after a config or playbook reload)."""
-        self._actions = dict(actions)
-
     # -- recovery ----------------------------------------------------------------
     def recover(self) -> Counter[str]:
         """Resolve requests left in flight by a dead process; returns counts by result."""
@@ -167,14 +163,22 @@ class Dispatcher:
 
     # -- dispatch ----------------------------------------------------------------
     def dispatch(self) -> DispatchReport:
-        """Send every due request (recovering crashed ones first); stops early on ``stop``."""
+        """Send every due request (recovering crashed ones first); stops early on ``stop``.
+
+        A request is sent at most once per pass: a retry that comes due again
+        within the pass waits for the next one (the next tick).
+        """
         report = DispatchReport()
         report.recovered.update(self.recover())
+        sent: set[int] = set()
         while not self._stop.is_set():
             claimed = self._store.claim_requests(self._clock(), self._batch_size)
-            if not claimed:
+            fresh = [r for r in claimed if _id(r) not in sent]
+            self._release([r for r in claimed if _id(r) in sent])
+            if not fresh:
                 break
-            group = self._first_group(claimed)
+            group = self._first_group(fresh)
+            sent.update(_id(r) for r in group)
             self._send(group, report)
         report.stopped = self._stop.is_set()
         return report
@@ -182,11 +186,12 @@ class Dispatcher:
     def _first_group(self, claimed: Sequence[ActionRequest]) -> list[ActionRequest]:
         """The claimed requests of the first action; the others go back to pending."""
         name = claimed[0].action
-        group = [r for r in claimed if r.action == name]
-        for request in claimed:
-            if request.action != name:
-                self._store.set_request_state(_id(request), RequestState.PENDING)
-        return group
+        self._release([r for r in claimed if r.action != name])
+        return [r for r in claimed if r.action == name]
+
+    def _release(self, requests: Sequence[ActionRequest]) -> None:
+        for request in requests:
+            self._store.set_request_state(_id(request), RequestState.PENDING)
 
     def _send(self, group: list[ActionRequest], report: DispatchReport) -> None:
         by_id = {r.id: r for r in group}

@@ -59,8 +59,14 @@ class StoreLock:
 
     def acquire(self) -> None:
         """Take the lock or raise :class:`LockError` saying who holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held while locked
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held while locked
+        except OSError as exc:
+            raise LockError(
+                f"cannot create the lock file {self.path}: {exc.strerror or exc}; the runner "
+                "needs write access to the store's folder (check its owner and permissions)"
+            ) from exc
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

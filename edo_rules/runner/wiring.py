@@ -66,15 +66,18 @@ class Service:
         self.last_evaluation = result
         for planned in result.fired:
             firing = planned.firing
+            keys = ", ".join(r.idempotency_key for r in planned.requests)
             _log.info(
-                "rule %s fired for %s (%s)",
+                "rule %s fired for %s (%s): %s",
                 firing.rule_key,
                 firing.document_id,
                 firing.step,
+                ", ".join(r.action for r in planned.requests) or "no actions",
                 extra={
                     "rule": firing.rule_key,
                     "document": firing.document_id,
                     "step": firing.step,
+                    "key": keys,
                 },
             )
         for failure in result.failures:

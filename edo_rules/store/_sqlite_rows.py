@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from edo_rules._codec import document_from_trusted, document_to_dict, parse_datetime, utc_text
@@ -51,6 +52,12 @@ REQUEST_COLUMNS = (
     " state, attempts, next_attempt_at, last_error"
 )
 OUTCOME_COLUMNS = "request_id, status, at, remote_id, reason, retry_after"
+
+
+@lru_cache(maxsize=4096)
+def _iso(value: datetime) -> str:
+    """``isoformat`` of the many equal moments of one tick (``now``, shared due days)."""
+    return value.isoformat()
 
 
 def _utc(value: datetime | None) -> str | None:
@@ -120,8 +127,8 @@ def firing_params(firing: Firing) -> tuple[Any, ...]:
         firing.document_id,
         firing.step,
         firing.episode,
-        firing.due_at.isoformat(),
-        firing.fired_at.isoformat(),
+        _iso(firing.due_at),
+        _iso(firing.fired_at),
         firing.playbook_hash,
         int(firing.skipped),
     )
@@ -153,7 +160,7 @@ def request_params(request: ActionRequest, firing_id: int | None) -> tuple[Any, 
         request.idempotency_key,
         request.document_id,
         request.rule_key,
-        request.created_at.isoformat(),
+        _iso(request.created_at),
         request.state.value,
         request.attempts,
         _utc(request.next_attempt_at),

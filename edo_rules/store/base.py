@@ -160,7 +160,7 @@ class Store(Protocol):
 
     # -- what the engine asks (candidates, the ledger, event cursors) ----------
     def due_candidates(self, query: DueQuery) -> Iterator[Document]:
-        """Documents selected by ``query`` (see :class:`DueQuery`), in id order."""
+        """Documents selected by ``query`` (see :class:`DueQuery`), in no particular order."""
         ...
 
     def event_candidates(self, query: EventQuery) -> Iterator[tuple[StatusEvent, Document]]:

@@ -50,7 +50,7 @@ def _hint(exc: sqlite3.Error) -> str:
     for needle, hint in _HINTS:
         if needle in text:
             return hint
-    return "check the file and its permissions; run `edo-rules history` to see what is stored"
+    return "check the file, its permissions and the free disk space"
 
 
 class SQLiteStore:
@@ -60,8 +60,9 @@ class SQLiteStore:
     ``":memory:"`` gives a private in-memory store for tests and dry runs.
     """
 
-    def __init__(self, path: str | Path, *, busy_timeout: float = 5.0):
+    def __init__(self, path: str | Path, *, busy_timeout: float = 5.0, cache_mb: int = 64):
         self.path = str(path)
+        self._cache_mb = cache_mb
         self._conn = self._open(busy_timeout)
 
     # -- opening and errors ----------------------------------------------------
@@ -91,9 +92,11 @@ class SQLiteStore:
             raise self._error("opening the store", exc) from exc
         return conn
 
-    @staticmethod
-    def _configure(conn: sqlite3.Connection, busy_timeout: float) -> None:
+    def _configure(self, conn: sqlite3.Connection, busy_timeout: float) -> None:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        # The default 2 MB page cache thrashes on the ledger's and outbox's
+        # random-key indexes at a million documents; 64 MB halves a tick's writes.
+        conn.execute(f"PRAGMA cache_size = {-1024 * int(self._cache_mb)}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")

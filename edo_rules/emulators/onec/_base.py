@@ -231,6 +231,12 @@ class OneCBase:
         new = {**doc, **changes, "DataVersion": self.next_version()}
         self.sets[doc_set].replace(doc, new)
 
+    def edit(self, key: str, **changes: Any) -> None:
+        """Change fields of an EDO document without touching its state (a new DataVersion)."""
+        with self.lock:
+            doc = self.document(key)
+            self._update_document(_doc_set(doc, self), doc, changes)
+
     def send(self, key: str, *, at: datetime | None = None, signer: str | None = None) -> None:
         """Our side signs the outgoing document and sends it to the counterparty."""
         at = at or self.now

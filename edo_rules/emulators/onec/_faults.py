@@ -51,6 +51,7 @@ class Faults:
     """The fault knobs of one emulator (thread-safe; change them while it serves)."""
 
     first_request_delay: float = 0.0
+    latency: float = 0.0  # added to every data request: a real 1C takes 0.1–2 s a page
     hang_seconds: float = 3.0
     rules: list[Fault] = field(default_factory=list)
     requests: int = 0

@@ -230,6 +230,8 @@ class _Handler(BaseHTTPRequestHandler):
         delay = emulator.faults.first_request_delay
         if delay and emulator.first_request():
             emulator.stopping.wait(delay)
+        if emulator.faults.latency:
+            emulator.stopping.wait(emulator.faults.latency)
         _, fault = emulator.faults.next_request(name, query.skip)
         self._body_fault: Fault | None = None
         if fault is None:

@@ -33,6 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="delay the first data request (a cold 1C server)",
     )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="add this delay to every data request (a real 1C answers in 0.1-2 s)",
+    )
     return parser
 
 
@@ -46,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         base,
         publication=args.base,
         port=args.port,
-        faults=Faults(first_request_delay=args.slow_first),
+        faults=Faults(first_request_delay=args.slow_first, latency=args.latency),
     )
     print(emulator.service_url, flush=True)
     print(f"{args.documents} documents, user {args.user!r}; Ctrl-C to stop", file=sys.stderr)

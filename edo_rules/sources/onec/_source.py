@@ -8,7 +8,9 @@
   watermark − overlap``, fetches only the documents whose state moved, by key
   in ``eq … or …`` chunks, and emits their new events.
 * Every ``heal_every`` the window widens to ``heal_window`` and every document
-  in it is re-read, healing anything a failed or raced sync missed.
+  in it is re-read, healing anything a failed or raced sync missed; documents
+  dated in the window whose ``DataVersion`` moved without a state change
+  (an edited amount) are re-read too.
 * A register without a change date (the legacy preset) is re-read whole and
   diffed against the store; a change found then is dated by the sync time.
 """
@@ -188,6 +190,8 @@ class OneCSource:
             states = self._changed_states(since)
         stored = dict(self._known(states))
         changed = [doc for doc, row in states.items() if heal or _moved(row, stored.get(doc), self)]
+        if heal and since is not None:
+            changed += self._edited_since(since, states, stored)
         if register.changed_at is None:
             # No change date in the register: a change is dated by the sync that saw it.
             stamp, moved = to_local(now, self.settings.zone), set(changed)
@@ -215,6 +219,35 @@ class OneCSource:
         if heal:
             since = min(since, to_local(now - self.settings.heal_window, self.settings.zone))
         return since
+
+    def _edited_since(
+        self, since: str, states: dict[str, StateRow], stored: dict[str, Document]
+    ) -> list[str]:
+        """Documents dated in the window whose DataVersion moved while their state did not.
+
+        Adds their state rows to ``states`` and their stored versions to ``stored``.
+        """
+        versions: dict[str, str] = {}
+        for entity_set in (sets.OUTGOING, sets.INCOMING):
+            request = PageRequest(
+                entity_set,
+                ("Ref_Key", "DataVersion", "Date"),
+                filter=f"Date ge datetime'{since}'",
+                orderby="Date asc,Number asc",
+                top=self.settings.page_size,
+            )
+            keep = lambda row: str(row.get("Date") or "") >= since  # noqa: E731
+            for rows in iter_pages(self.client, request, key=_ref, keep=keep):
+                versions.update((str(r.get("Ref_Key")), str(r.get("DataVersion"))) for r in rows)
+        candidates = [doc for doc in versions if doc not in states]
+        stored.update(self._known(candidates))
+        edited = [d for d in candidates if d in stored and stored[d].version != versions[d]]
+        register = self.preset.register
+        select = _register_fields(self.preset)
+        for row in fetch_by_keys(self.client, register.set, register.document, edited, select):
+            found = read_state(self.preset, row)
+            states[found.doc] = found
+        return [doc for doc in edited if doc in states]
 
     def _changed_states(self, since: str) -> dict[str, StateRow]:
         register = self.preset.register

@@ -133,7 +133,7 @@ class Reader:
         return [Reader(f"{self.entity_set}_{field}", line) for line in value]
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def _guid(value: str) -> str | None:
     """The lower-cased GUID, or None when ``value`` is not one (references repeat a lot)."""
     return value.lower() if _GUID.match(value) else None
