@@ -150,3 +150,23 @@ def test_a_fault_during_an_incremental_sync_leaves_the_store_unchanged(tmp_path:
     assert healed.events_added == 1
     signed = store.get_document(doc)
     assert signed is not None and signed.status is Status.SIGNED
+
+
+def test_a_server_ignoring_filter_and_top_is_checked_locally(tmp_path: Path) -> None:
+    base = make_base(90)
+    store = open_store(tmp_path)
+    with serving(base) as emulator:
+        emulator.faults.ignore_top.add(OUTGOING)
+        full = sync(emulator, store)
+        doc = next(d.id for d in store.iter_documents() if d.status is Status.SENT)
+        base.advance(hours=1)
+        base.sign(doc)
+        emulator.faults.ignore_filter.add(STATES)
+        emulator.faults.ignore_filter.add("InformationRegister_ЖурналДействийПоЭДО")
+        incremental = sync(emulator, store)
+    outgoing = len(base.sets[OUTGOING].rows)
+    assert full.documents == 90 and len(list(store.iter_documents())) == 90
+    assert outgoing > 40  # more than one page, yet all came in the one answer
+    assert incremental.documents == 1 and incremental.events_added == 1
+    history = store.history(doc)
+    assert [e.to_raw for e in history if not e.historical] == ["ОбменЗавершен"]

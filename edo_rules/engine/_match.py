@@ -90,5 +90,9 @@ def where_check(match: Match, names_for: Callable[[], Mapping[str, Any]]) -> Che
 
 def amount_in_range(doc: Document, match: Match) -> bool:
     """The exact Decimal re-check of the amount bounds (the store compares floats)."""
-    check = _amount(doc, match)
-    return check is None or check.passed
+    low, high, amount = match.amount_min, match.amount_max, doc.amount
+    if low is None and high is None:
+        return True
+    if amount is None:
+        return False
+    return (low is None or amount >= low) and (high is None or amount <= high)

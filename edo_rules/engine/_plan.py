@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -76,6 +76,8 @@ class TickPlan:
     failures: list[DocumentFailure] = field(default_factory=list)
     new_cursors: dict[str, int] = field(default_factory=dict)
     new_progress: dict[str, RuleProgress] = field(default_factory=dict)
+    #: Delivery moments of day-based positions by (rule, position, local date of since).
+    due_by_day: dict[tuple[str, int, date], datetime] = field(default_factory=dict)
     #: Names of the documents being planned (cleared after each chunk of one rule).
     names: dict[tuple[str, str], Any] = field(default_factory=dict)
 
@@ -247,7 +249,7 @@ def _plan_chunk(plan: TickPlan, state: _Ladder, latest: int, docs: list[Document
         fire, skip = catch_up(due, rule.catch_up)
         firings = [
             (
-                _time_firing(plan, state, state.positions[i], doc, skipped=i in skip),
+                _time_firing(plan, state, i, doc, episode=key[1], skipped=i in skip),
                 state.positions[i].step.actions,
             )
             for i in sorted(fire + skip)
@@ -256,21 +258,34 @@ def _plan_chunk(plan: TickPlan, state: _Ladder, latest: int, docs: list[Document
 
 
 def _time_firing(
-    plan: TickPlan, state: _Ladder, position: LadderStep, doc: Document, *, skipped: bool
+    plan: TickPlan, state: _Ladder, index: int, doc: Document, *, episode: str, skipped: bool
 ) -> Firing:
-    rule, trigger, cal = state.rule, state.trigger, plan.calendar
-    since: datetime = getattr(doc, trigger.since)
-    raw = raw_due(since, position, trigger.repeat, rule.timezone, cal)
+    since: datetime = getattr(doc, state.trigger.since)
     return Firing(
-        rule_key=rule.key,
+        rule_key=state.rule.key,
         document_id=doc.id,
-        step=position.name,
-        episode=episode_of(since),
-        due_at=deliver(raw, rule.working_hours, rule.timezone, cal),
+        step=state.positions[index].name,
+        episode=episode,
+        due_at=_delivered(plan, state, index, since),
         fired_at=plan.now,
         playbook_hash=state.playbook_hash,
         skipped=skipped,
     )
+
+
+def _delivered(plan: TickPlan, state: _Ladder, index: int, since: datetime) -> datetime:
+    """The delivery moment of a position; day-based ones depend only on the local date."""
+    rule, trigger, cal = state.rule, state.trigger, plan.calendar
+    position = state.positions[index]
+    if position.step.after.unit not in ("working_days", "days"):
+        raw = raw_due(since, position, trigger.repeat, rule.timezone, cal)
+        return deliver(raw, rule.working_hours, rule.timezone, cal)
+    key = (rule.key, index, since.astimezone(rule.timezone).date())
+    found = plan.due_by_day.get(key)
+    if found is None:
+        raw = raw_due(since, position, trigger.repeat, rule.timezone, cal)
+        found = plan.due_by_day[key] = deliver(raw, rule.working_hours, rule.timezone, cal)
+    return found
 
 
 # -- event rules --------------------------------------------------------------------------

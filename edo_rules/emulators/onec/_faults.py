@@ -53,6 +53,9 @@ class Faults:
     first_request_delay: float = 0.0
     latency: float = 0.0  # added to every data request: a real 1C takes 0.1–2 s a page
     hang_seconds: float = 3.0
+    #: Sets on which the server silently ignores ``$filter`` / ``$top`` (seen in the field).
+    ignore_filter: set[str] = field(default_factory=set)
+    ignore_top: set[str] = field(default_factory=set)
     rules: list[Fault] = field(default_factory=list)
     requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -7,6 +7,7 @@ import binascii
 import collections
 import re
 import threading
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -151,7 +152,7 @@ class _Handler(BaseHTTPRequestHandler):
         if match:
             self._entity(name, match.group("key").lower(), as_json)
             return
-        rows, count = self.emulator.base.query(name, query, self._login)
+        rows, count = self.emulator.base.query(name, self._quirks(name, query), self._login)
         self._rows(name, rows, count, query)
 
     # -- auth ----------------------------------------------------------------
@@ -237,6 +238,14 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is None:
             return False
         return self._apply(fault)
+
+    def _quirks(self, name: str, query: Query) -> Query:
+        faults = self.emulator.faults
+        if name in faults.ignore_filter:
+            query = replace(query, filter=None)
+        if name in faults.ignore_top:
+            query = replace(query, top=None)
+        return query
 
     def _apply(self, fault: Fault) -> bool:
         if fault.kind == "status500":

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from edo_rules.errors import SourceError
-from edo_rules.model import ContractRef, Counterparty
+from edo_rules.model import ContractRef, Counterparty, Kind
 from edo_rules.sources.onec import _sets as sets
 from edo_rules.sources.onec._client import ODataClient, PageRequest
 from edo_rules.sources.onec._pager import fetch_by_keys, iter_pages
@@ -40,6 +40,7 @@ class StateRow(NamedTuple):
     at: str | None  # zone-less local time; None when the register has no date
     comment: str
     basis: tuple[str, str] | None
+    kind: Kind | None = None  # resolved from the basis during an initial load
 
 
 class Entry(NamedTuple):
@@ -48,6 +49,55 @@ class Entry(NamedTuple):
     at: datetime
     state: str
     user: str | None
+
+
+class Journal:
+    """The action journal packed into one string per document.
+
+    A hundred thousand documents have a few hundred thousand actions; as
+    tuples of datetimes they would take most of the sync's memory.
+    """
+
+    def __init__(self) -> None:
+        self._packed: dict[str, str] = {}
+        self._names: list[str] = [""]
+        self._codes: dict[str, int] = {"": 0}
+
+    def _code(self, name: str) -> int:
+        code = self._codes.get(name)
+        if code is None:
+            code = self._codes[name] = len(self._names)
+            self._names.append(name)
+        return code
+
+    def add(self, doc: str, at: str, state: str, user: str | None) -> None:
+        item = f"{at}\x1f{self._code(state)}\x1f{self._code(user or '')}\x1e"
+        packed = self._packed.get(doc, "")
+        if f"\x1e{item}" not in f"\x1e{packed}":
+            self._packed[doc] = packed + item
+
+    def entries(self, doc: str) -> list[Entry]:
+        """The document's actions, oldest first."""
+        result = []
+        for item in self._packed.get(doc, "").split("\x1e")[:-1]:
+            at, state, user = item.split("\x1f")
+            name = self._names[int(user)]
+            result.append(Entry(datetime.fromisoformat(at), self._names[int(state)], name or None))
+        result.sort(key=_when)
+        return result
+
+    def pop(self, doc: str) -> None:
+        self._packed.pop(doc, None)
+
+    def clear(self) -> None:
+        self._packed.clear()
+
+    def __contains__(self, doc: object) -> bool:
+        return doc in self._packed
+
+
+def _when(entry: Entry) -> datetime:
+    return entry.at
 
 
 @dataclass
@@ -60,7 +110,7 @@ class Lookups:
     contracts: dict[str, ContractRef] = field(default_factory=dict)
     basis: dict[str, tuple[str, str]] = field(default_factory=dict)
     sales: dict[str, tuple[bool, str]] = field(default_factory=dict)
-    journal: dict[str, list[Entry]] = field(default_factory=dict)
+    journal: Journal = field(default_factory=Journal)
     unpublished: set[str] = field(default_factory=set)
 
 
@@ -85,6 +135,7 @@ class Loader:
         self.preset = preset
         self.lookups = lookups
         self.page = client.settings.page_size
+        self._into: dict[str, StateRow] | None = None
 
     # -- catalogs ------------------------------------------------------------------
     def catalogs(self, keys: dict[str, set[str]] | None = None) -> None:
@@ -147,9 +198,16 @@ class Loader:
         self.lookups.contracts[key] = ContractRef(number=number, date=row.day("Дата"))
 
     # -- basis documents -------------------------------------------------------------
-    def basis(self, docs: Iterable[str] | None = None) -> None:
-        """The accounting document of each EDO document (register ОбъектыУчетаДокументовЭДО)."""
+    def basis(
+        self, docs: Iterable[str] | None = None, *, into: dict[str, StateRow] | None = None
+    ) -> None:
+        """The accounting document of each EDO document (register ОбъектыУчетаДокументовЭДО).
+
+        With ``into`` (the state rows of an initial load) the link is kept in the
+        document's state row instead of a separate dictionary, to save memory.
+        """
         select = ("ЭлектронныйДокумент", "ОбъектУчета", "ОбъектУчета_Type")
+        self._into = into
 
         def load() -> None:
             if docs is None:
@@ -170,9 +228,16 @@ class Loader:
         kind = row.type_name("ОбъектУчета")
         if target is None or kind is None:
             return
-        current = self.lookups.basis.get(doc)
+        into = self._into
+        state = into.get(doc) if into is not None else None
+        current = state.basis if state is not None else self.lookups.basis.get(doc)
         # A contract link is the weakest hint: prefer the sales document when there are both.
-        if current is None or current[0] == sets.CONTRACTS:
+        if current is not None and current[0] != sets.CONTRACTS:
+            return
+        if into is not None and state is not None:
+            resolved = self.preset.kinds.of_basis(kind, self.lookups.sales.get(target))
+            into[doc] = state._replace(basis=(_intern(kind), target), kind=resolved)
+        else:
             self.lookups.basis[doc] = (_intern(kind), target)
 
     def sales(self, keys: Iterable[str] | None = None) -> None:
@@ -227,15 +292,11 @@ class Loader:
 
     def _entry(self, row: Reader) -> None:
         doc = _intern(row.ref("ЭлектронныйДокумент", required=True) or "")
-        at = row.moment("ДатаИзменения")
+        at = row.local("ДатаИзменения")
         state = row.text("СостояниеДокумента")
         if at is None or not state:
             return
-        user = row.ref("Пользователь_Key")
-        entry = Entry(at, _intern(state), None if user is None else _intern(user))
-        entries = self.lookups.journal.setdefault(doc, [])
-        if entry not in entries:
-            entries.append(entry)
+        self.lookups.journal.add(doc, at, state, row.ref("Пользователь_Key"))
 
 
 def read_state(preset: Preset, row: Row) -> StateRow:

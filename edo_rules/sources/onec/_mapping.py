@@ -31,7 +31,7 @@ from edo_rules.model import (
     StatusEvent,
 )
 from edo_rules.sources.onec import _sets as sets
-from edo_rules.sources.onec._lookups import Entry, Lookups, StateRow
+from edo_rules.sources.onec._lookups import Lookups, StateRow
 from edo_rules.sources.onec._presets import Preset
 from edo_rules.sources.onec._values import Reader, aware, naive
 
@@ -87,8 +87,7 @@ def map_document(
 
 
 def _steps(ctx: Context, doc_id: str, state: StateRow | None, reader: Reader) -> list[Step]:
-    journal = ctx.lookups.journal.get(doc_id, [])
-    steps = [Step(e.at, e.state, e.user, "") for e in sorted(journal, key=_when)]
+    steps = [Step(e.at, e.state, e.user, "") for e in ctx.lookups.journal.entries(doc_id)]
     if state is None:
         return steps
     at = naive(state.at) or _fallback_time(ctx, reader)
@@ -98,10 +97,6 @@ def _steps(ctx: Context, doc_id: str, state: StateRow | None, reader: Reader) ->
         last = steps[-1]
         steps[-1] = last._replace(comment=state.comment)
     return steps
-
-
-def _when(entry: Entry) -> datetime:
-    return entry.at
 
 
 def _fallback_time(ctx: Context, reader: Reader) -> datetime:
@@ -258,15 +253,12 @@ def _kind(
     regulation = rules.regulation.get(reader.text("ТипРегламента"))
     if regulation is not None:
         return regulation
+    if state is not None and state.kind is not None:
+        return state.kind  # resolved while the initial load linked the basis
     ref = _basis_ref(ctx, doc_id, state)
     if ref is None:
         return stored.kind if stored is not None else rules.otherwise
-    if ref[0] == sets.SALES:
-        universal, operation = ctx.lookups.sales.get(ref[1], (False, ""))
-        if universal:
-            return rules.sales_universal
-        return rules.sales_operations.get(operation, rules.sales_otherwise)
-    return rules.basis.get(ref[0], rules.otherwise)
+    return rules.of_basis(ref[0], ctx.lookups.sales.get(ref[1]))
 
 
 def _signers(

@@ -33,9 +33,6 @@ def iter_pages(
     The next page is fetched in a background thread while the caller
     processes the current one, so 1C prepares it meanwhile.
     """
-    import os
-    if os.environ.get("NOPREFETCH"):
-        return _pages(client, request, key=key, keep=keep)
     return prefetched(_pages(client, request, key=key, keep=keep))
 
 

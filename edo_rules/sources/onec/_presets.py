@@ -43,6 +43,15 @@ class KindRules:
     sales_otherwise: Kind
     otherwise: Kind
 
+    def of_basis(self, basis_set: str, sales: tuple[bool, str] | None) -> Kind:
+        """The kind told by the basis document (``sales``: a sales document's flags)."""
+        if basis_set == "Document_РеализацияТоваровУслуг":
+            universal, operation = sales or (False, "")
+            if universal:
+                return self.sales_universal
+            return self.sales_operations.get(operation, self.sales_otherwise)
+        return self.basis.get(basis_set, self.otherwise)
+
 
 @dataclass(frozen=True, slots=True)
 class Preset:

@@ -143,13 +143,16 @@ class OneCSource:
         self.lookups = Lookups(unpublished=self.lookups.unpublished)
         loader = Loader(self.client, self.preset, self.lookups)
         loader.catalogs()
-        if self.preset.register.basis is None:
-            loader.basis()
+        states = self._all_states()
         loader.sales()
+        if self.preset.register.basis is None:
+            loader.basis(into=states)
+            # Kinds are resolved into the state rows now: the sales flags are not needed.
+            self.lookups.sales.clear()
         if self.settings.journal:
             loader.journal()
-        states = self._all_states()
         ctx = self._context(now, historical=True)
+        cursor = self._cursor(states.values(), None, now)
         done, total = 0, len(states)
         for entity_set in (sets.OUTGOING, sets.INCOMING):
             request = PageRequest(
@@ -163,7 +166,7 @@ class OneCSource:
                 done += len(rows)
                 if self._progress is not None:
                     self._progress(min(done, total), max(total, done))
-        yield SyncPage((), (), self._cursor(states.values(), None, now))
+        yield SyncPage((), (), cursor)
 
     def _all_states(self) -> dict[str, StateRow]:
         register = self.preset.register
@@ -273,7 +276,7 @@ class OneCSource:
         self,
         ctx: Context,
         batch: list[str],
-        states: Mapping[str, StateRow],
+        states: dict[str, StateRow],
         stored: Mapping[str, Document],
         *,
         windowed: bool,
@@ -350,7 +353,7 @@ class OneCSource:
         }
         lookups = self.lookups
         for entries in (
-            lookups.journal.get(str(r.get("Ref_Key")), [])
+            lookups.journal.entries(str(r.get("Ref_Key")))
             for rows in rows_by_set.values()
             for r in rows
         ):
@@ -371,7 +374,7 @@ class OneCSource:
         ctx: Context,
         entity_set: str,
         rows: list[dict[str, object]],
-        states: Mapping[str, StateRow],
+        states: dict[str, StateRow],
         stored: Mapping[str, Document] | None = None,
     ) -> SyncPage:
         """Map a page of document rows; any bad row raises before anything is yielded."""
@@ -384,8 +387,9 @@ class OneCSource:
             document, new = map_document(ctx, entity_set, row, states.get(key), stored.get(key))
             documents.append(document)
             events.extend(new)
-            if ctx.historical:
-                self.lookups.journal.pop(key, None)  # free memory during a big initial load
+            if ctx.historical:  # free memory as a big initial load goes on
+                self.lookups.journal.pop(key)
+                states.pop(key, None)
             if document.status is Status.UNKNOWN:
                 self._unknown(document)
         self.report.documents += len(documents)
