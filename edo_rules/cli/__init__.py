@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 from collections.abc import Sequence
 
@@ -43,9 +42,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"edo-rules {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        # TODO(lead): drop this tolerance once every command module has landed.
-        if importlib.util.find_spec(f"edo_rules.cli.{name}") is None:
-            continue
         module = importlib.import_module(f"edo_rules.cli.{name}")
         module.register(subparsers)
     return parser

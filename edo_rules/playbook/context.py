@@ -1,7 +1,8 @@
 """The names expressions and templates see at run time, and parameter rendering.
 
-The engine calls :func:`make_names` once per (rule, document, step) and hands
-the result to ``Match.where.evaluate`` and to :func:`render_params`. The values
+The engine builds the names once per (rule, document, step) — with a
+:class:`NamesFactory` per rule and tick, the same values as :func:`make_names` —
+and hands them to ``Match.where.evaluate`` and to :func:`render_params`. The values
 mirror the tree in :mod:`edo_rules.playbook._names` that the loader checked
 against, so a name that passed validation is always there.
 """
@@ -67,22 +68,42 @@ def make_names(
     ``doc`` is the (frozen, read-only) document; ``elapsed`` counts from
     ``since`` (zeros when ``since`` is None, e.g. for event rules); ``date``,
     ``datetime``, ``money`` and ``working_days_since`` format and count in the
-    rule's time zone with ``calendar``.
+    rule's time zone with ``calendar``. For many documents of one rule at one
+    ``now``, :class:`NamesFactory` builds the same names for less.
     """
-    tz = rule.timezone
-    functions = _Functions(tz, now, calendar)
-    return {
-        "doc": doc,
-        "now": now,
-        "since": since,
-        "step": step,
-        "rule": RuleInfo(rule.id, rule.key, rule.playbook, rule.description),
-        "elapsed": functions.elapsed(since),
-        "date": functions.format_date,
-        "datetime": functions.format_datetime,
-        "money": format_money,
-        "working_days_since": functions.working_days_since,
-    }
+    return NamesFactory(rule, now, calendar).names(doc, since, step)
+
+
+class NamesFactory:
+    """Builds :func:`make_names` for many documents of one rule at one ``now``.
+
+    What does not depend on the document (the rule's info, the bound
+    functions) is made once; ``elapsed`` is computed only when read, and the
+    working days since a date are counted once per date.
+    """
+
+    __slots__ = ("_functions", "_rule_info", "_now")
+
+    def __init__(self, rule: Rule, now: datetime, calendar: WorkingDayCalendar):
+        self._functions = _Functions(rule.timezone, now, calendar)
+        self._rule_info = RuleInfo(rule.id, rule.key, rule.playbook, rule.description)
+        self._now = now
+
+    def names(self, doc: Document, since: datetime | None, step: str) -> dict[str, Any]:
+        """The names for ``doc`` counted from ``since`` at ladder position ``step``."""
+        functions = self._functions
+        return {
+            "doc": doc,
+            "now": self._now,
+            "since": since,
+            "step": step,
+            "rule": self._rule_info,
+            "elapsed": _LazyElapsed(functions, since),
+            "date": functions.format_date,
+            "datetime": functions.format_datetime,
+            "money": format_money,
+            "working_days_since": functions.working_days_since,
+        }
 
 
 def render_params(params: Mapping[str, Any], names: Mapping[str, Any]) -> dict[str, Any]:
@@ -119,6 +140,9 @@ class _Functions:
         self.tz = tz
         self.now = now
         self.calendar = calendar
+        self.last_full_day = self.local(now).date() - timedelta(days=1)
+        # Many documents share a date: count the working days once per date.
+        self._by_date: dict[date, int] = {}
 
     def local(self, value: datetime) -> datetime:
         return value.astimezone(self.tz) if value.tzinfo is not None else value
@@ -149,10 +173,13 @@ class _Functions:
         if value is None:
             return 0
         start = self.local(value).date() if isinstance(value, datetime) else value
-        last_full_day = self.local(self.now).date() - timedelta(days=1)
-        if last_full_day <= start:
-            return 0
-        return self.calendar.working_days_between(start, last_full_day)
+        counted = self._by_date.get(start)
+        if counted is None:
+            counted = 0
+            if self.last_full_day > start:
+                counted = self.calendar.working_days_between(start, self.last_full_day)
+            self._by_date[start] = counted
+        return counted
 
     def elapsed(self, since: datetime | None) -> Elapsed:
         if since is None:
@@ -160,6 +187,56 @@ class _Functions:
         delta = self.now - since
         hours = max(int(delta.total_seconds() // 3600), 0)
         return Elapsed(self.working_days_since(since), hours // 24, hours)
+
+
+class _LazyElapsed:
+    """:class:`Elapsed`, counted on first read: most rules never read it.
+
+    Read-only like :class:`Elapsed`; prints and compares as the counted value.
+    """
+
+    __slots__ = ("_functions", "_since", "_value")
+
+    def __init__(self, functions: _Functions, since: datetime | None):
+        object.__setattr__(self, "_functions", functions)
+        object.__setattr__(self, "_since", since)
+        object.__setattr__(self, "_value", None)
+
+    def _counted(self) -> Elapsed:
+        value: Elapsed | None = self._value
+        if value is None:
+            value = self._functions.elapsed(self._since)
+            object.__setattr__(self, "_value", value)
+        return value
+
+    @property
+    def working_days(self) -> int:
+        return self._counted().working_days
+
+    @property
+    def days(self) -> int:
+        return self._counted().days
+
+    @property
+    def hours(self) -> int:
+        return self._counted().hours
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"elapsed.{name} is read-only")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"elapsed.{name} is read-only")
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _LazyElapsed):
+            other = other._counted()
+        return self._counted() == other
+
+    def __hash__(self) -> int:
+        return hash(self._counted())
+
+    def __repr__(self) -> str:
+        return repr(self._counted())
 
 
 def format_money(amount: Decimal | float | int | str | None, currency: str = "RUB") -> str:
@@ -201,6 +278,7 @@ def is_template(value: Any) -> bool:
 
 __all__ = [
     "Elapsed",
+    "NamesFactory",
     "RuleInfo",
     "Template",
     "WorkingDayCalendar",

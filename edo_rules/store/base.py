@@ -9,7 +9,7 @@ suite every implementation must pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -67,6 +67,34 @@ class DueQuery:
     filter: DocumentFilter = DocumentFilter()
     #: Only documents written after this :meth:`Store.document_seq` value (None: any).
     changed_after: int | None = None
+
+
+class DueCandidate:
+    """A document selected by a :class:`DueQuery`, decoded only when first asked for.
+
+    Most firings need only the id and the ``since`` value (a rule without
+    ``where`` whose action texts are plain), so the store may defer decoding.
+    ``since`` is the value of the query's since field (its offset may differ
+    from the document's own value; the instant is the same) and ``episode``
+    is ``episode_of(since)``.
+    """
+
+    __slots__ = ("_document", "_load", "document_id", "episode", "since")
+
+    def __init__(
+        self, document_id: str, since: datetime, episode: str, load: Callable[[], Document]
+    ):
+        self.document_id = document_id
+        self.since = since
+        self.episode = episode
+        self._load = load
+        self._document: Document | None = None
+
+    def document(self) -> Document:
+        """The full document (decoded once)."""
+        if self._document is None:
+            self._document = self._load()
+        return self._document
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +189,10 @@ class Store(Protocol):
     # -- what the engine asks (candidates, the ledger, event cursors) ----------
     def due_candidates(self, query: DueQuery) -> Iterator[Document]:
         """Documents selected by ``query`` (see :class:`DueQuery`), in no particular order."""
+        ...
+
+    def due_candidates_lazy(self, query: DueQuery) -> Iterator[DueCandidate]:
+        """The documents of :meth:`due_candidates`, each decoded only when asked for."""
         ...
 
     def event_candidates(self, query: EventQuery) -> Iterator[tuple[StatusEvent, Document]]:
