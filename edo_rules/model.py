@@ -25,6 +25,8 @@ class Kind(StrEnum):
 
 
 class Direction(StrEnum):
+    """Whether we sent the document (outgoing) or received it (incoming)."""
+
     OUTGOING = "outgoing"
     INCOMING = "incoming"
 
@@ -57,12 +59,16 @@ TIMESTAMP_FIELDS: tuple[str, ...] = (
 
 
 class Side(StrEnum):
+    """Which party a signature belongs to."""
+
     OURS = "ours"
     COUNTERPARTY = "counterparty"
 
 
 @dataclass(frozen=True, slots=True)
 class Counterparty:
+    """The other party of the document (a company or a sole trader)."""
+
     name: str
     inn: str | None = None
     kpp: str | None = None
@@ -70,12 +76,16 @@ class Counterparty:
 
 @dataclass(frozen=True, slots=True)
 class ContractRef:
+    """The contract a document is made under."""
+
     number: str
     date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Signer:
+    """Who signed, for which side, and when."""
+
     side: Side
     name: str
     signed_at: datetime | None = None
@@ -158,6 +168,8 @@ class StatusEvent:
 
 
 class RequestState(StrEnum):
+    """Where an action request is in the outbox."""
+
     PENDING = "pending"
     IN_FLIGHT = "in_flight"
     DONE = "done"
@@ -200,6 +212,8 @@ class ActionRequest:
 
 
 class OutcomeStatus(StrEnum):
+    """What became of one attempt to carry out an action request."""
+
     DONE = "done"
     RETRY = "retry"  # retryable failure: send again later
     FAILED = "failed"  # permanent failure

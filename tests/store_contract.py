@@ -359,6 +359,23 @@ class StoreContract:
         store.upsert_documents([make_document("a", sent_at=resent)])
         assert self._candidates(store, before=resent + timedelta(days=1)) == ["a"]
 
+    def test_lazy_due_candidates_are_the_same_documents(self, store: Store) -> None:
+        moscow = timezone(timedelta(hours=3))
+        docs = [
+            make_document("a", sent_at=T0.astimezone(moscow)),
+            make_document("b", kind=Kind.ACT, sent_at=T0 + timedelta(microseconds=1)),
+            make_document("c", status=Status.SIGNED),
+        ]
+        store.upsert_documents(docs)
+        store.record_firings([(make_firing("c"), [])])
+        query = DueQuery("pb/rule", "do", "sent_at", T0 + timedelta(days=1))
+        lazy = sorted(store.due_candidates_lazy(query), key=lambda c: c.document_id)
+        assert [c.document_id for c in lazy] == ["a", "b"]
+        assert [c.document() for c in lazy] == docs[:2]
+        assert [c.since for c in lazy] == [d.sent_at for d in docs[:2]]
+        assert [c.episode for c in lazy] == [episode_of(c.since) for c in lazy]
+        assert lazy[0].document() is lazy[0].document()
+
     def test_event_candidates(self, store: Store) -> None:
         store.upsert_documents([make_document("a"), make_document("b", kind=Kind.ACT)])
         old = make_event("a", T0, Status.SIGNED, historical=True)

@@ -10,11 +10,11 @@ amount bounds, the catch-up policy and the templates).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from edo_rules.engine._due import (
     LadderStep,
@@ -35,9 +35,9 @@ from edo_rules.engine._incremental import (
 )
 from edo_rules.engine._match import amount_in_range, document_filter
 from edo_rules.model import ActionRequest, Document, Firing, StatusEvent
-from edo_rules.playbook.context import make_names, render_params
+from edo_rules.playbook.context import NamesFactory, render_params
 from edo_rules.playbook.rules import ActionSpec, CatchUp, Rule, StatusTrigger, TimeTrigger
-from edo_rules.store.base import DueQuery, EventQuery, RuleProgress, Store, episode_of
+from edo_rules.store.base import DueCandidate, DueQuery, EventQuery, RuleProgress, Store
 
 _CHUNK = 500
 _T = TypeVar("_T")
@@ -80,6 +80,8 @@ class TickPlan:
     due_by_day: dict[tuple[str, int, date], datetime] = field(default_factory=dict)
     #: Names of the documents being planned (cleared after each chunk of one rule).
     names: dict[tuple[str, str], Any] = field(default_factory=dict)
+    #: Per rule key: what the names of all its documents share at this tick.
+    factories: dict[str, NamesFactory] = field(default_factory=dict)
 
 
 def idempotency_key(rule_key: str, document_id: str, step: str, episode: str, index: int) -> str:
@@ -94,30 +96,89 @@ def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
         yield chunk
 
 
+class _Subject(Protocol):
+    """A candidate document: its id now, the document itself only when needed."""
+
+    @property
+    def document_id(self) -> str: ...
+
+    def document(self) -> Document: ...
+
+
+class _Decoded:
+    """A document that is already decoded (event rules get whole documents)."""
+
+    __slots__ = ("_doc", "document_id")
+
+    def __init__(self, doc: Document):
+        self._doc = doc
+        self.document_id = doc.id
+
+    def document(self) -> Document:
+        return self._doc
+
+
+class _LazyNames(Mapping[str, Any]):
+    """The names of one (document, step), built on first read.
+
+    Plain-text action parameters never read them, so a rule without ``where``
+    and without templates never decodes its documents.
+    """
+
+    __slots__ = ("_build", "_names")
+
+    def __init__(self, build: Callable[[], Mapping[str, Any]]):
+        self._build = build
+        self._names: Mapping[str, Any] | None = None
+
+    def _built(self) -> Mapping[str, Any]:
+        if self._names is None:
+            self._names = self._build()
+        return self._names
+
+    def __getitem__(self, key: str) -> Any:
+        return self._built()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return len(self._built())
+
+
 def _names(plan: TickPlan, rule: Rule, doc: Document, since: datetime | None, step: str) -> Any:
     """The expression/template names, built once per (document, step) within a chunk."""
     key = (doc.id, step)
     names = plan.names.get(key)
     if names is None:
-        names = make_names(
-            doc, now=plan.now, calendar=plan.calendar, since=since, step=step, rule=rule
-        )
-        plan.names[key] = names
+        factory = plan.factories.get(rule.key)
+        if factory is None:
+            factory = plan.factories[rule.key] = NamesFactory(rule, plan.now, plan.calendar)
+        names = plan.names[key] = factory.names(doc, since, step)
     return names
 
 
-def _passes_where(
-    plan: TickPlan, rule: Rule, doc: Document, since: datetime | None, step: str
-) -> bool:
+def _since_of(rule: Rule, doc: Document, firing: Firing) -> datetime | None:
+    """What ``elapsed`` counts from: the document's own ``since`` value (with its offset)."""
+    trigger = rule.trigger
+    return getattr(doc, trigger.since) if isinstance(trigger, TimeTrigger) else firing.due_at
+
+
+def _passes_where(plan: TickPlan, rule: Rule, subject: _Subject, step: str) -> bool:
     """Run ``where``; a failure is reported for this document and counts as "no"."""
-    if not amount_in_range(doc, rule.match):
+    match = rule.match
+    if match.where is None and match.amount_min is None and match.amount_max is None:
+        return True  # nothing to check: the document need not even be decoded
+    doc = subject.document()
+    if not amount_in_range(doc, match):
         return False
-    if rule.match.where is None:
+    if match.where is None:
         return True
+    since = getattr(doc, rule.trigger.since) if isinstance(rule.trigger, TimeTrigger) else None
     try:
-        return bool(rule.match.where.evaluate(_names(plan, rule, doc, since, step)))
+        return bool(match.where.evaluate(_names(plan, rule, doc, since, step)))
     except Exception as exc:  # admin code: one bad document never stops the others
-        plan.failures.append(DocumentFailure(rule.key, doc.id, str(exc)))
+        plan.failures.append(DocumentFailure(rule.key, subject.document_id, str(exc)))
         return False
 
 

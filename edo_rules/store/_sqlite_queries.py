@@ -43,8 +43,11 @@ def filter_sql(flt: DocumentFilter, args: list[Any], alias: str = "d") -> list[s
     return clauses
 
 
-def due_sql(query: DueQuery) -> tuple[str, list[Any]]:
-    """One indexed query: filters, the since range and "no firing recorded for this step"."""
+def due_sql(query: DueQuery, *, with_keys: bool = False) -> tuple[str, list[Any]]:
+    """One indexed query: filters, the since range and "no firing recorded for this step".
+
+    Selects the document's JSON; ``with_keys`` selects ``id, <since field>, json``.
+    """
     if query.since_field not in TIMESTAMP_FIELDS:
         raise ValueError(f"{query.since_field!r} is not a timestamp field")
     column = f"d.{query.since_field}"
@@ -68,7 +71,8 @@ def due_sql(query: DueQuery) -> tuple[str, list[Any]]:
     )
     args.extend((query.rule_key, query.step))
     # No ORDER BY: sorting the candidates' JSON rows would double the query's cost.
-    sql = f"SELECT d.json FROM {source} WHERE {' AND '.join(clauses)}"
+    selected = f"d.id, {column}, d.json" if with_keys else "d.json"
+    sql = f"SELECT {selected} FROM {source} WHERE {' AND '.join(clauses)}"
     return sql, args
 
 

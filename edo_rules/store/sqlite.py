@@ -12,11 +12,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import partial
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-from edo_rules._codec import utc_text
+from edo_rules._codec import parse_datetime, utc_text
 from edo_rules.errors import StoreError
 from edo_rules.model import ActionRequest, Document, Firing, Outcome, RequestState, StatusEvent
 from edo_rules.store import _sqlite_outbox as outbox
@@ -30,7 +31,7 @@ from edo_rules.store._sqlite_rows import (
     event_params,
 )
 from edo_rules.store._sqlite_schema import ForeignDatabaseError, TooNewError, migrate
-from edo_rules.store.base import DueQuery, EventQuery, RuleProgress
+from edo_rules.store.base import DueCandidate, DueQuery, EventQuery, RuleProgress
 
 _BATCH = 5000  # documents per executemany call in a bulk upsert
 
@@ -253,6 +254,14 @@ class SQLiteStore:
         with self._reading("selecting due documents") as conn:
             for (text,) in conn.execute(sql, args):
                 yield document_from_json(text)
+
+    def due_candidates_lazy(self, query: DueQuery) -> Iterator[DueCandidate]:
+        sql, args = due_sql(query, with_keys=True)
+        with self._reading("selecting due documents") as conn:
+            for doc_id, since, text in conn.execute(sql, args):
+                # The stored timestamp text is the episode (see store.base.episode_of).
+                load = partial(document_from_json, text)
+                yield DueCandidate(doc_id, parse_datetime(since), since, load)
 
     def event_candidates(self, query: EventQuery) -> Iterator[tuple[StatusEvent, Document]]:
         sql, args = event_sql(query)
