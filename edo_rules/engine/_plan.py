@@ -79,7 +79,7 @@ class TickPlan:
     #: Delivery moments of day-based positions by (rule, position, local date of since).
     due_by_day: dict[tuple[str, int, date], datetime] = field(default_factory=dict)
     #: Names of the documents being planned (cleared after each chunk of one rule).
-    names: dict[tuple[str, str], Any] = field(default_factory=dict)
+    names: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     #: Per rule key: what the names of all its documents share at this tick.
     factories: dict[str, NamesFactory] = field(default_factory=dict)
 
@@ -146,7 +146,9 @@ class _LazyNames(Mapping[str, Any]):
         return len(self._built())
 
 
-def _names(plan: TickPlan, rule: Rule, doc: Document, since: datetime | None, step: str) -> Any:
+def _names(
+    plan: TickPlan, rule: Rule, doc: Document, since: datetime | None, step: str
+) -> dict[str, Any]:
     """The expression/template names, built once per (document, step) within a chunk."""
     key = (doc.id, step)
     names = plan.names.get(key)
@@ -164,7 +166,9 @@ def _since_of(rule: Rule, doc: Document, firing: Firing) -> datetime | None:
     return getattr(doc, trigger.since) if isinstance(trigger, TimeTrigger) else firing.due_at
 
 
-def _passes_where(plan: TickPlan, rule: Rule, subject: _Subject, step: str) -> bool:
+def _passes_where(
+    plan: TickPlan, rule: Rule, subject: _Subject, step: str, event_at: datetime | None = None
+) -> bool:
     """Run ``where``; a failure is reported for this document and counts as "no"."""
     match = rule.match
     if match.where is None and match.amount_min is None and match.amount_max is None:
@@ -174,7 +178,8 @@ def _passes_where(plan: TickPlan, rule: Rule, subject: _Subject, step: str) -> b
         return False
     if match.where is None:
         return True
-    since = getattr(doc, rule.trigger.since) if isinstance(rule.trigger, TimeTrigger) else None
+    trigger = rule.trigger
+    since = getattr(doc, trigger.since) if isinstance(trigger, TimeTrigger) else event_at
     try:
         return bool(match.where.evaluate(_names(plan, rule, doc, since, step)))
     except Exception as exc:  # admin code: one bad document never stops the others
@@ -185,21 +190,24 @@ def _passes_where(plan: TickPlan, rule: Rule, subject: _Subject, step: str) -> b
 def _requests(
     plan: TickPlan,
     rule: Rule,
-    doc: Document,
+    subject: _Subject,
     firing: Firing,
     actions: Sequence[ActionSpec],
 ) -> tuple[ActionRequest, ...]:
-    trigger = rule.trigger
-    since = getattr(doc, trigger.since) if isinstance(trigger, TimeTrigger) else firing.due_at
-    names = _names(plan, rule, doc, since, firing.step)
+    def build() -> Mapping[str, Any]:
+        doc = subject.document()
+        return _names(plan, rule, doc, _since_of(rule, doc, firing), firing.step)
+
+    names = _LazyNames(build)
+    doc_id, key, now = subject.document_id, rule.key, plan.now
     return tuple(
         ActionRequest(
             action=spec.name,
             params=render_params(spec.params, names),
-            idempotency_key=idempotency_key(rule.key, doc.id, firing.step, firing.episode, index),
-            document_id=doc.id,
-            rule_key=rule.key,
-            created_at=plan.now,
+            idempotency_key=idempotency_key(key, doc_id, firing.step, firing.episode, index),
+            document_id=doc_id,
+            rule_key=key,
+            created_at=now,
         )
         for index, spec in enumerate(actions)
     )
@@ -208,19 +216,19 @@ def _requests(
 def _add(
     plan: TickPlan,
     rule: Rule,
-    doc: Document,
+    subject: _Subject,
     fire: Sequence[tuple[Firing, Sequence[ActionSpec]]],
 ) -> None:
     """Add a document's firings for one rule, all or none (a failing template drops all)."""
     try:
         planned = [
             PlannedFiring(
-                firing, () if firing.skipped else _requests(plan, rule, doc, firing, acts)
+                firing, () if firing.skipped else _requests(plan, rule, subject, firing, acts)
             )
             for firing, acts in fire
         ]
     except Exception as exc:  # a template failed on this document
-        plan.failures.append(DocumentFailure(rule.key, doc.id, str(exc)))
+        plan.failures.append(DocumentFailure(rule.key, subject.document_id, str(exc)))
         return
     plan.firings.extend(planned)
 
@@ -268,9 +276,10 @@ def plan_time_rule(plan: TickPlan, rule: Rule, trigger: TimeTrigger, playbook_ha
             continue
         seen: set[str] = set()
         for query in _queries(state, j, span, previous):
-            fresh = (doc for doc in plan.store.due_candidates(query) if doc.id not in seen)
+            candidates = plan.store.due_candidates_lazy(query)
+            fresh = (c for c in candidates if c.document_id not in seen)
             for chunk in _chunks(fresh, _CHUNK):
-                seen.update(doc.id for doc in chunk)
+                seen.update(c.document_id for c in chunk)
                 _plan_chunk(plan, state, j, chunk)
                 plan.names.clear()
     plan.new_progress[rule.key] = RuleProgress(
@@ -290,18 +299,13 @@ def _queries(state: _Ladder, j: int, span: Range, previous: RuleProgress | None)
     return [*queries, changed]
 
 
-def _plan_chunk(plan: TickPlan, state: _Ladder, latest: int, docs: list[Document]) -> None:
-    rule = state.rule
-    keep: list[tuple[Document, datetime]] = []
-    for doc in docs:
-        since = getattr(doc, state.trigger.since)
-        name = state.positions[latest].name
-        if since is not None and _passes_where(plan, rule, doc, since, name):
-            keep.append((doc, since))
-    keys = [(doc.id, episode_of(since)) for doc, since in keep]
-    recorded = plan.store.recorded_steps(rule.key, keys)
-    for (doc, since), key in zip(keep, keys, strict=True):
-        done = recorded.get(key, frozenset())
+def _plan_chunk(plan: TickPlan, state: _Ladder, latest: int, chunk: list[DueCandidate]) -> None:
+    rule, name = state.rule, state.positions[latest].name
+    keep = [c for c in chunk if _passes_where(plan, rule, c, name)]
+    recorded = plan.store.recorded_steps(rule.key, [(c.document_id, c.episode) for c in keep])
+    for candidate in keep:
+        done = recorded.get((candidate.document_id, candidate.episode), frozenset())
+        since = candidate.since
         due = [
             i
             for i in range(latest + 1)
@@ -310,24 +314,23 @@ def _plan_chunk(plan: TickPlan, state: _Ladder, latest: int, docs: list[Document
         fire, skip = catch_up(due, rule.catch_up)
         firings = [
             (
-                _time_firing(plan, state, i, doc, episode=key[1], skipped=i in skip),
+                _time_firing(plan, state, i, candidate, skipped=i in skip),
                 state.positions[i].step.actions,
             )
             for i in sorted(fire + skip)
         ]
-        _add(plan, rule, doc, firings)
+        _add(plan, rule, candidate, firings)
 
 
 def _time_firing(
-    plan: TickPlan, state: _Ladder, index: int, doc: Document, *, episode: str, skipped: bool
+    plan: TickPlan, state: _Ladder, index: int, candidate: DueCandidate, *, skipped: bool
 ) -> Firing:
-    since: datetime = getattr(doc, state.trigger.since)
     return Firing(
         rule_key=state.rule.key,
-        document_id=doc.id,
+        document_id=candidate.document_id,
         step=state.positions[index].name,
-        episode=episode,
-        due_at=_delivered(plan, state, index, since),
+        episode=candidate.episode,
+        due_at=_delivered(plan, state, index, candidate.since),
         fired_at=plan.now,
         playbook_hash=state.playbook_hash,
         skipped=skipped,
@@ -377,13 +380,10 @@ def plan_event_rule(plan: TickPlan, rule: Rule, trigger: StatusTrigger, playbook
     )
     for event, doc in plan.store.event_candidates(query):
         plan.names.clear()
-        if _passes_where(plan, rule, doc, event.at, "event"):
-            _add(
-                plan,
-                rule,
-                doc,
-                [(_event_firing(plan, rule, event, playbook_hash), trigger.actions)],
-            )
+        subject = _Decoded(doc)
+        if _passes_where(plan, rule, subject, "event", event.at):
+            firing = _event_firing(plan, rule, event, playbook_hash)
+            _add(plan, rule, subject, [(firing, trigger.actions)])
     plan.new_cursors[rule.key] = plan.max_event_id
 
 

@@ -82,7 +82,7 @@ class NamesFactory:
     working days since a date are counted once per date.
     """
 
-    __slots__ = ("_functions", "_rule_info", "_now")
+    __slots__ = ("_functions", "_now", "_rule_info")
 
     def __init__(self, rule: Rule, now: datetime, calendar: WorkingDayCalendar):
         self._functions = _Functions(rule.timezone, now, calendar)
@@ -196,6 +196,9 @@ class _LazyElapsed:
     """
 
     __slots__ = ("_functions", "_since", "_value")
+    _functions: _Functions
+    _since: datetime | None
+    _value: Elapsed | None
 
     def __init__(self, functions: _Functions, since: datetime | None):
         object.__setattr__(self, "_functions", functions)

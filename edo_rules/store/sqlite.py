@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import partial
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 
