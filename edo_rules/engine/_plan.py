@@ -255,6 +255,7 @@ class _Ladder:
     """A time rule's ladder at this tick: positions and their ``since`` bounds."""
 
     rule: Rule
+    key: str  # rule.key, computed once
     trigger: TimeTrigger
     positions: tuple[LadderStep, ...]
     bounds: tuple[datetime, ...]  # position i is due  ⇔  since < bounds[i]
@@ -267,7 +268,7 @@ def plan_time_rule(plan: TickPlan, rule: Rule, trigger: TimeTrigger, playbook_ha
     positions = ladder(trigger.steps, trigger.repeat)
     limit = cutoff(plan.now, rule.working_hours, tz, cal)
     bounds = tuple(since_bound(limit, pos, trigger.repeat, tz, cal) for pos in positions)
-    state = _Ladder(rule, trigger, positions, bounds, playbook_hash)
+    state = _Ladder(rule, rule.key, trigger, positions, bounds, playbook_hash)
     ranges = position_ranges(bounds)
     previous = plan.progress.get(rule.key) if plan.incremental else None
     previous = usable_progress(previous, rule, playbook_hash, len(positions))
@@ -302,7 +303,13 @@ def _queries(state: _Ladder, j: int, span: Range, previous: RuleProgress | None)
 def _plan_chunk(plan: TickPlan, state: _Ladder, latest: int, chunk: list[DueCandidate]) -> None:
     rule, name = state.rule, state.positions[latest].name
     keep = [c for c in chunk if _passes_where(plan, rule, c, name)]
-    recorded = plan.store.recorded_steps(rule.key, [(c.document_id, c.episode) for c in keep])
+    # Only positions before the latest can be in the ledger already: the query
+    # left out the documents for which the latest one is.
+    recorded = (
+        plan.store.recorded_steps(rule.key, [(c.document_id, c.episode) for c in keep])
+        if latest
+        else {}
+    )
     for candidate in keep:
         done = recorded.get((candidate.document_id, candidate.episode), frozenset())
         since = candidate.since
@@ -326,7 +333,7 @@ def _time_firing(
     plan: TickPlan, state: _Ladder, index: int, candidate: DueCandidate, *, skipped: bool
 ) -> Firing:
     return Firing(
-        rule_key=state.rule.key,
+        rule_key=state.key,
         document_id=candidate.document_id,
         step=state.positions[index].name,
         episode=candidate.episode,
@@ -344,7 +351,7 @@ def _delivered(plan: TickPlan, state: _Ladder, index: int, since: datetime) -> d
     if position.step.after.unit not in ("working_days", "days"):
         raw = raw_due(since, position, trigger.repeat, rule.timezone, cal)
         return deliver(raw, rule.working_hours, rule.timezone, cal)
-    key = (rule.key, index, since.astimezone(rule.timezone).date())
+    key = (state.key, index, since.astimezone(rule.timezone).date())
     found = plan.due_by_day.get(key)
     if found is None:
         raw = raw_due(since, position, trigger.repeat, rule.timezone, cal)

@@ -129,6 +129,11 @@ class Engine:
         added = self.store.record_firings(
             pairs, event_cursors=plan.new_cursors, rule_progress=plan.new_progress
         )
+        if len(added) == len(pairs) and all(  # the usual case: all new, in the order sent
+            _ledger_key(f) == _ledger_key(p.firing)
+            for f, p in zip(added, plan.firings, strict=True)
+        ):
+            return [PlannedFiring(f, p.requests) for f, p in zip(added, plan.firings, strict=True)]
         by_key = {_ledger_key(f): f for f in added}
         return [
             PlannedFiring(by_key[_ledger_key(p.firing)], p.requests)

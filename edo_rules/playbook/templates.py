@@ -99,9 +99,24 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         self.filters.update({n: _our_filter(n) for n in FUNCTIONS})
         self.filters["round"] = _bounded_round_filter
         self.tests = {n: JINJA_TESTS[n] for n in TESTS}
+        self._safe_attributes: dict[tuple[type, str], bool] = {}
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         return BINOPS[operator](left, right)
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        # Jinja's verdict depends only on the object's type and the name (not on
+        # the value), and asking costs a dozen isinstance checks per attribute
+        # read: remember it per (type, name). The names are the ones the load-time
+        # check allowed, so the memory stays small.
+        cls = type(obj)
+        if obj.__class__ is not cls:  # an object claiming another class: ask every time
+            return bool(super().is_safe_attribute(obj, attr, value))
+        key = (cls, attr)
+        safe = self._safe_attributes.get(key)
+        if safe is None:
+            safe = self._safe_attributes[key] = bool(super().is_safe_attribute(obj, attr, value))
+        return safe
 
 
 _ENV: Final = _Sandbox()
@@ -164,7 +179,7 @@ def _render_bounded(template: jinja2.Template, names: Mapping[str, Any]) -> str:
     deadline = time.monotonic() + TIME_BUDGET
     parts: list[str] = []
     size = 0
-    for chunk in template.generate(dict(names)):
+    for chunk in template.generate(names):  # generate() copies the names itself
         size += len(chunk)
         if size > MAX_OUTPUT:
             raise SandboxError(f"output longer than {MAX_OUTPUT} characters")

@@ -44,12 +44,31 @@ def insert_firings(
     Runs inside the caller's write transaction, so no other writer can add a
     firing between the duplicate check and the bulk insert; ids are assigned
     here so that both tables are written with ``executemany``.
+
+    The engine sends firings it has just found missing from the ledger, so
+    the whole batch is first inserted as is; only when the ledger's unique
+    key refuses it (a duplicate) is it rolled back to a savepoint and the
+    duplicates looked up and left out.
     """
-    fresh = _not_in_ledger(conn, firings)
-    if not fresh:
+    if not firings:
         return []
+    conn.execute("SAVEPOINT insert_firings")
+    try:
+        added = _insert(conn, firings)
+    except sqlite3.IntegrityError:
+        conn.execute("ROLLBACK TO insert_firings")
+        conn.execute("RELEASE insert_firings")
+        fresh = _not_in_ledger(conn, firings)
+        return _insert(conn, fresh) if fresh else []
+    conn.execute("RELEASE insert_firings")
+    return added
+
+
+def _insert(
+    conn: sqlite3.Connection, firings: Sequence[tuple[Firing, Sequence[ActionRequest]]]
+) -> list[Firing]:
     first = _next_firing_id(conn)
-    added = [_with_id(firing, first + offset) for offset, (firing, _) in enumerate(fresh)]
+    added = [_with_id(firing, first + offset) for offset, (firing, _) in enumerate(firings)]
     conn.executemany(
         "INSERT INTO firings (id, rule_key, document_id, step, episode, due_at,"
         " fired_at, playbook_hash, skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -60,7 +79,7 @@ def insert_firings(
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             request_params(request, firing.id)
-            for firing, (_, requests) in zip(added, fresh, strict=True)
+            for firing, (_, requests) in zip(added, firings, strict=True)
             for request in requests
         ],
     )

@@ -68,9 +68,14 @@ def _opt_dt(value: str | None) -> datetime | None:
     return None if value is None else parse_datetime(value)
 
 
+# One encoder for every document: json.dumps with options builds a new one per call.
+_DOCUMENT_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_STATUS_OF = {status.value: status for status in Status}
+
+
 def document_params(doc: Document, seq: int) -> tuple[Any, ...]:
     """Parameters of :data:`UPSERT_DOCUMENT` for ``doc`` written as write number ``seq``."""
-    stamps = tuple(_utc(getattr(doc, name)) for name in TIMESTAMP_FIELDS)
+    stamps = [_utc(getattr(doc, name)) for name in TIMESTAMP_FIELDS]
     # The REAL amount only serves the indexed range filter; the exact Decimal
     # lives in the JSON and the engine re-checks the bounds on candidates.
     amount = None if doc.amount is None else float(doc.amount)
@@ -82,7 +87,7 @@ def document_params(doc: Document, seq: int) -> tuple[Any, ...]:
         doc.counterparty.inn,
         amount,
         *stamps,
-        json.dumps(document_to_dict(doc), ensure_ascii=False, separators=(",", ":")),
+        _DOCUMENT_ENCODER.encode(document_to_dict(doc)),
         seq,
     )
 
@@ -111,9 +116,9 @@ def event_from_row(row: tuple[Any, ...]) -> StatusEvent:
         id=row[0],
         document_id=row[1],
         at=parse_datetime(row[2]),
-        from_status=None if row[3] is None else Status(row[3]),
+        from_status=None if row[3] is None else _STATUS_OF[row[3]],
         from_raw=row[4],
-        to_status=Status(row[5]),
+        to_status=_STATUS_OF[row[5]],
         to_raw=row[6],
         comment=row[7],
         actor=row[8],
@@ -148,8 +153,12 @@ def firing_from_row(row: tuple[Any, ...]) -> Firing:
     )
 
 
+# One encoder for every request: json.dumps with options builds a new one per call.
+_PARAMS_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+
+
 def params_json(params: Mapping[str, Any]) -> str:
-    return json.dumps(params, ensure_ascii=False, sort_keys=True, default=str)
+    return _PARAMS_ENCODER.encode(params)
 
 
 def request_params(request: ActionRequest, firing_id: int | None) -> tuple[Any, ...]:

@@ -47,6 +47,13 @@ class Step(NamedTuple):
     comment: str
 
 
+class Moment(NamedTuple):
+    """A step's aware time and canonical status, computed once per step."""
+
+    at: datetime
+    status: Status
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """What every mapping call shares."""
@@ -71,7 +78,8 @@ def map_document(
     steps = _steps(ctx, doc_id, state, reader)
     raw = state.state if state is not None else (steps[-1].state if steps else "")
     status = ctx.preset.status(raw)
-    events = _events(ctx, doc_id, steps, stored)
+    timeline = _timeline(ctx, steps)
+    events = _events(ctx, doc_id, steps, timeline, stored)
     document = _document(
         ctx,
         reader,
@@ -80,10 +88,17 @@ def map_document(
         raw=raw,
         status=status,
         steps=steps,
+        timeline=timeline,
         state=state,
         stored=stored,
     )
     return document, events
+
+
+def _timeline(ctx: Context, steps: Sequence[Step]) -> list[Moment]:
+    """Each step's aware time and status (the events and the timestamps all read them)."""
+    zone, status = ctx.zone, ctx.preset.status
+    return [Moment(step.at.replace(tzinfo=zone), status(step.state)) for step in steps]
 
 
 def _steps(ctx: Context, doc_id: str, state: StateRow | None, reader: Reader) -> list[Step]:
@@ -109,17 +124,19 @@ def _fallback_time(ctx: Context, reader: Reader) -> datetime:
 
 
 def _events(
-    ctx: Context, doc_id: str, steps: Sequence[Step], stored: Document | None
+    ctx: Context,
+    doc_id: str,
+    steps: Sequence[Step],
+    timeline: Sequence[Moment],
+    stored: Document | None,
 ) -> list[StatusEvent]:
     prev_raw = stored.status_1c if stored is not None else None
     prev_status = stored.status if stored is not None else None
     known_until = stored.status_changed_at if stored is not None else None
     events: list[StatusEvent] = []
-    for step in steps:
-        at = aware(step.at, ctx.zone)
-        if at is None or (known_until is not None and at <= known_until) or step.state == prev_raw:
+    for step, (at, status) in zip(steps, timeline, strict=True):
+        if (known_until is not None and at <= known_until) or step.state == prev_raw:
             continue
-        status = ctx.preset.status(step.state)
         events.append(
             StatusEvent(
                 document_id=doc_id,
@@ -137,16 +154,15 @@ def _events(
     return events
 
 
-def _first(ctx: Context, steps: Sequence[Step], wanted: tuple[Status, ...]) -> datetime | None:
+def _first(timeline: Sequence[Moment], wanted: tuple[Status, ...]) -> datetime | None:
     """When the document last entered one of ``wanted`` (its latest such episode)."""
     found = None
     previous = None
-    for step in steps:
-        status = ctx.preset.status(step.state)
+    for at, status in timeline:
         if status in wanted and previous not in wanted:
-            found = step.at
+            found = at
         previous = status
-    return aware(found, ctx.zone)
+    return found
 
 
 def _document(
@@ -158,6 +174,7 @@ def _document(
     raw: str,
     status: Status,
     steps: Sequence[Step],
+    timeline: Sequence[Moment],
     state: StateRow | None,
     stored: Document | None,
 ) -> Document:
@@ -165,12 +182,12 @@ def _document(
     outgoing = entity_set == sets.OUTGOING
     moved = aware(reader.moment(sets.DIRECTION_DATE[entity_set]), ctx.zone)
     counterparty = _counterparty(lookups, reader.ref("Контрагент_Key"), stored)
-    signed = _first(ctx, steps, _SIGNED) if outgoing else moved
+    signed = _first(timeline, _SIGNED) if outgoing else moved
     if signed is None and stored is not None:
         # The steps may cover only a recent window of the journal: keep what was known.
         signed = stored.counterparty_signed_at
     revoked = aware(reader.moment("ДатаАннулирования"), ctx.zone) or _first(
-        ctx, steps, (Status.REVOKED,)
+        timeline, (Status.REVOKED,)
     )
     comment = state.comment if state is not None else ""
     return Document(
@@ -188,11 +205,11 @@ def _document(
         ),
         contract=_contract(lookups, reader.ref("ДоговорКонтрагента_Key"), stored),
         basis=_basis(ctx, doc_id, state) or (stored.basis if stored is not None else None),
-        status_changed_at=aware(steps[-1].at, ctx.zone) if steps else None,
+        status_changed_at=timeline[-1].at if timeline else None,
         sent_at=moved,
         our_signed_at=aware(reader.moment("ДатаПодписания"), ctx.zone),
         counterparty_signed_at=signed,
-        rejected_at=_first(ctx, steps, (Status.REJECTED,))
+        rejected_at=_first(timeline, (Status.REJECTED,))
         or (stored.rejected_at if stored is not None else None),
         revoked_at=revoked,
         rejection_comment=(comment or None) if status in (Status.REJECTED, Status.CLOSED) else None,

@@ -70,7 +70,8 @@ class Reader:
             return ""
         if not isinstance(value, str):
             raise self.bad(field)
-        return _CONTROL.sub("", value)
+        # A control character is never printable: most texts skip the regex.
+        return value if value.isprintable() else _CONTROL.sub("", value)
 
     def local(self, field: str) -> str | None:
         """A zone-less 1C date-time as its text; the empty date is None."""
