@@ -16,6 +16,7 @@ shared by the engine tests.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -412,3 +413,34 @@ class StoreContract:
         store.cache_put("user:1", "head=8", T0 + timedelta(hours=2))
         assert store.cache_get("user:1", T0.astimezone(UTC)) == "head=8"
         assert store.cache_get("missing", T0) is None
+
+    # -- snoozes and scratch copies ---------------------------------------------------------
+    def test_snoozes_round_trip_end_and_release(self, make_store: StoreFactory) -> None:
+        until = T0 + timedelta(days=5)
+        with closing(make_store()) as store:
+            store.upsert_documents([make_document("a"), make_document("b")])
+            first = store.add_snooze("a", None, until, reason="ждём", created_at=T0)
+            second = store.add_snooze("b", "pb/r", until, reason=None, created_at=T0)
+            with pytest.raises(StoreError, match="no document"):
+                store.add_snooze("zz", None, until, reason=None, created_at=T0)
+        with closing(make_store()) as store:
+            assert store.snoozes() == [first, second]
+            assert first.until == until and first.rule_key is None and not first.released
+            assert store.snoozes(active_at=T0, document_id="b") == [second]
+            assert store.snoozes(active_at=until) == []
+            ended = store.end_snooze(first.id, T0 + timedelta(days=1))
+            assert ended.until == T0 + timedelta(days=1)
+            assert store.ended_snoozes(T0 + timedelta(days=2)) == [ended]
+            store.record_firings([], released_snoozes=[first.id])
+            assert store.ended_snoozes(until) == [second]
+            with pytest.raises(StoreError, match="no snooze"):
+                store.end_snooze(99, T0)
+
+    def test_a_scratch_copy_is_private(self, store: Store) -> None:
+        store.upsert_documents([make_document("a")])
+        with store.scratch_copy() as copy:
+            assert copy.get_document("a") == make_document("a")
+            copy.upsert_documents([make_document("b")])
+            copy.record_firings([(make_firing("a"), [])])
+        assert store.count_documents() == 1
+        assert store.firings_for("a") == []

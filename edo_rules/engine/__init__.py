@@ -1,4 +1,4 @@
-"""The rules engine: evaluate playbooks against the store at an injected time, and explain."""
+"""The rules engine: evaluate playbooks against the store at an injected time; explain; simulate."""
 
 from edo_rules.engine._due import WorkingCalendar
 from edo_rules.engine._explain import (
@@ -9,6 +9,7 @@ from edo_rules.engine._explain import (
 )
 from edo_rules.engine._match import Check
 from edo_rules.engine._plan import DocumentFailure, PlannedFiring, idempotency_key
+from edo_rules.engine._simulate import Simulation, SimulationError
 from edo_rules.engine.engine import Engine, EvaluationResult
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "Explanation",
     "PlannedFiring",
     "RuleExplanation",
+    "Simulation",
+    "SimulationError",
     "StepExplanation",
     "WorkingCalendar",
     "idempotency_key",

@@ -116,6 +116,11 @@ def _after(since: datetime, after: Duration, tz: ZoneInfo, cal: WorkingCalendar)
     return since.astimezone(UTC) + _elapsed(after)
 
 
+def deadline(start: datetime, duration: Duration, tz: ZoneInfo, cal: WorkingCalendar) -> datetime:
+    """When ``duration`` counted from ``start`` has elapsed, as a rule's ``after`` is due."""
+    return _after(start, duration, tz, cal)
+
+
 def raw_due(
     since: datetime,
     position: LadderStep,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from edo_rules.engine._due import LadderStep, WorkingCalendar, deliver, ladder, raw_due
 from edo_rules.engine._match import Check, static_checks, where_check
@@ -13,7 +14,7 @@ from edo_rules.errors import StoreError
 from edo_rules.model import Document, Firing, StatusEvent
 from edo_rules.playbook.context import make_names
 from edo_rules.playbook.rules import Rule, StatusTrigger, TimeTrigger
-from edo_rules.store.base import episode_of
+from edo_rules.store.base import Snooze, episode_of
 
 if TYPE_CHECKING:
     from edo_rules.engine.engine import Engine
@@ -30,6 +31,7 @@ _SINCE_LABELS = {
     "synced_at": "synced",
 }
 _MAX_LISTED_DAYS = 10
+_ZONE = ZoneInfo("Europe/Moscow")  # snoozes are shown in the playbooks' default zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,7 @@ class RuleExplanation:
     steps: tuple[StepExplanation, ...] = ()
     events: tuple[EventExplanation, ...] = ()
     fired: tuple[Firing, ...] = ()  # every firing of this rule for the document
+    snooze: Snooze | None = None  # the active snooze that holds the rule back, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,7 @@ class _Subject:
     firings: list[Firing]
     cursors: dict[str, int]
     history: list[StatusEvent]
+    snoozes: list[Snooze]
 
 
 def explain_document(engine: Engine, document_id: str, now: datetime) -> Explanation:
@@ -111,6 +115,7 @@ def explain_document(engine: Engine, document_id: str, now: datetime) -> Explana
         engine.store.firings_for(document_id),
         engine.store.event_cursors(),
         engine.store.history(document_id),
+        engine.store.snoozes(active_at=now, document_id=document_id),
     )
     return Explanation(doc, now, tuple(_explain_rule(subject, rule) for rule in engine.rules))
 
@@ -128,7 +133,11 @@ def _explain_rule(subject: _Subject, rule: Rule) -> RuleExplanation:
     checks += [where] if where is not None else []
     matches = all(check.passed for check in checks)
     mine = tuple(f for f in subject.firings if f.rule_key == rule.key)
-    base = RuleExplanation(rule.key, rule.description, matches, tuple(checks), fired=mine)
+    snoozes = [s for s in subject.snoozes if s.applies_to(rule.key)]
+    snooze = max(snoozes, key=lambda s: s.until, default=None)
+    base = RuleExplanation(
+        rule.key, rule.description, matches, tuple(checks), fired=mine, snooze=snooze
+    )
     if isinstance(trigger, TimeTrigger):
         return _explain_time(subject, rule, trigger, base)
     cursor = subject.cursors.get(rule.key)
@@ -272,21 +281,40 @@ def _render_rule(rule: RuleExplanation) -> list[str]:
     title = rule.rule_key + (f" — {rule.description}" if rule.description else "")
     lines = [title, f"  match: {'yes' if rule.matches else 'no'}"]
     lines += [f"    {'✓' if c.passed else '✗'} {c.detail}" for c in rule.checks]
+    if rule.snooze:
+        lines.append(f"  {_snooze_text(rule.snooze)}")
     if rule.note:
         lines.append(f"  {rule.note}")
     for step in rule.steps:
         lines.append(f"  {step.name}: {step.arithmetic}")
-        lines.append(f"    {_step_state(step, rule.matches)}")
+        lines.append(f"    {_held(_step_state(step, rule.matches), rule.snooze)}")
     for item in rule.events:
-        event = item.event
+        event, state = item.event, _held(_event_text(item), rule.snooze)
         lines.append(
             f"  event #{event.id} {event.at.isoformat()}:"
-            f" {event.from_status or '—'} → {event.to_status}: {_event_text(item)}"
+            f" {event.from_status or '—'} → {event.to_status}: {state}"
         )
     if rule.fired:
         lines.append("  ledger:")
         lines += [f"    {_firing_text(f)}" for f in rule.fired]
     return lines
+
+
+def _snooze_text(snooze: Snooze) -> str:
+    until = snooze.until.astimezone(_ZONE)
+    reason = f": {snooze.reason}" if snooze.reason else ""
+    return (
+        f"snoozed until {_WEEKDAYS[until.weekday()]} {until:%d.%m.%Y %H:%M %z}"
+        f" (snooze #{snooze.id}{reason}): fires nothing until then; what becomes due"
+        " meanwhile fires when the snooze ends (per catch_up)"
+    )
+
+
+def _held(text: str, snooze: Snooze | None) -> str:
+    """A state that would fire at the next tick is held back by an active snooze."""
+    if snooze is None or not text.endswith("fires at the next tick"):
+        return text
+    return text.replace("fires at the next tick", "held by the snooze, fires when it ends")
 
 
 def _step_state(step: StepExplanation, matches: bool) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from itertools import islice
 from typing import Any, Protocol, TypeVar
@@ -37,7 +37,14 @@ from edo_rules.engine._match import amount_in_range, document_filter
 from edo_rules.model import ActionRequest, Document, Firing, StatusEvent
 from edo_rules.playbook.context import NamesFactory, render_params
 from edo_rules.playbook.rules import ActionSpec, CatchUp, Rule, StatusTrigger, TimeTrigger
-from edo_rules.store.base import DueCandidate, DueQuery, EventQuery, RuleProgress, Store
+from edo_rules.store.base import (
+    DueCandidate,
+    DueQuery,
+    EventQuery,
+    RuleProgress,
+    Snooze,
+    Store,
+)
 
 _CHUNK = 500
 _T = TypeVar("_T")
@@ -72,6 +79,10 @@ class TickPlan:
     document_seq: int
     progress: dict[str, RuleProgress]
     incremental: bool = True
+    #: Snoozes ended by ``now`` that the engine has not caught up on yet.
+    ended: list[Snooze] = field(default_factory=list)
+    #: Ids of ended snoozes that must wait for a later tick (an event rule's window is closed).
+    held: set[int] = field(default_factory=set)
     firings: list[PlannedFiring] = field(default_factory=list)
     failures: list[DocumentFailure] = field(default_factory=list)
     new_cursors: dict[str, int] = field(default_factory=dict)
@@ -276,7 +287,7 @@ def plan_time_rule(plan: TickPlan, rule: Rule, trigger: TimeTrigger, playbook_ha
         if is_empty(span):
             continue
         seen: set[str] = set()
-        for query in _queries(state, j, span, previous):
+        for query in _queries(plan, state, j, span, previous):
             candidates = plan.store.due_candidates_lazy(query)
             fresh = (c for c in candidates if c.document_id not in seen)
             for chunk in _chunks(fresh, _CHUNK):
@@ -288,16 +299,32 @@ def plan_time_rule(plan: TickPlan, rule: Rule, trigger: TimeTrigger, playbook_ha
     )
 
 
-def _queries(state: _Ladder, j: int, span: Range, previous: RuleProgress | None) -> list[DueQuery]:
-    """Documents whose latest due position is j: all of them, or only what may have changed."""
+def _queries(
+    plan: TickPlan, state: _Ladder, j: int, span: Range, previous: RuleProgress | None
+) -> list[DueQuery]:
+    """Documents whose latest due position is j: all of them, or only what may have changed.
+
+    Documents under an active snooze are left out. A document whose snooze
+    ended since the last tick was left out while the ranges moved on, so it is
+    looked at again over the whole range (with ``previous`` only: a full scan
+    sees it anyway).
+    """
     rule, since = state.rule, state.trigger.since
     flt, step = document_filter(rule.match), state.positions[j].name
+    full = DueQuery(rule.key, step, since, span[1], span[0], flt, snoozed_at=plan.now)
     if previous is None:
-        return [DueQuery(rule.key, step, since, span[1], span[0], flt)]
+        return [full]
     parts = uncovered(span, previous.ranges[j])
-    queries = [DueQuery(rule.key, step, since, high, low, flt) for low, high in parts]
-    changed = DueQuery(rule.key, step, since, span[1], span[0], flt, previous.document_seq)
-    return [*queries, changed]
+    queries = [replace(full, before=high, not_before=low) for low, high in parts]
+    queries.append(replace(full, changed_after=previous.document_seq))
+    released = _released_documents(plan, rule.key)
+    if released:
+        queries.append(replace(full, document_ids=released))
+    return queries
+
+
+def _released_documents(plan: TickPlan, rule_key: str) -> frozenset[str]:
+    return frozenset(s.document_id for s in plan.ended if s.applies_to(rule_key))
 
 
 def _plan_chunk(plan: TickPlan, state: _Ladder, latest: int, chunk: list[DueCandidate]) -> None:
@@ -376,22 +403,40 @@ def plan_event_rule(plan: TickPlan, rule: Rule, trigger: StatusTrigger, playbook
         return
     tz, cal = rule.timezone, plan.calendar
     if cutoff(plan.now, rule.working_hours, tz, cal) != plan.now:
+        # Ended snoozes wait too: their held-back events fire when the window opens.
+        plan.held.update(s.id for s in plan.ended if s.applies_to(rule.key))
         return
-    query = EventQuery(
+    new = EventQuery(
         rule.key,
         cursor,
         plan.max_event_id,
         trigger.from_statuses,
         trigger.to_statuses,
         document_filter(rule.match),
+        snoozed_at=plan.now,
     )
-    for event, doc in plan.store.event_candidates(query):
-        plan.names.clear()
-        subject = _Decoded(doc)
-        if _passes_where(plan, rule, subject, "event", event.at):
-            firing = _event_firing(plan, rule, event, playbook_hash)
-            _add(plan, rule, subject, [(firing, trigger.actions)])
+    for query in [*_held_back(plan, new), new]:
+        for event, doc in plan.store.event_candidates(query):
+            plan.names.clear()
+            subject = _Decoded(doc)
+            if _passes_where(plan, rule, subject, "event", event.at):
+                firing = _event_firing(plan, rule, event, playbook_hash)
+                _add(plan, rule, subject, [(firing, trigger.actions)])
     plan.new_cursors[rule.key] = plan.max_event_id
+
+
+def _held_back(plan: TickPlan, new: EventQuery) -> list[EventQuery]:
+    """Per document whose snooze ended: the events the rule passed over while it was active."""
+    first: dict[str, int] = {}
+    for snooze in plan.ended:
+        if snooze.applies_to(new.rule_key):
+            doc_id = snooze.document_id
+            first[doc_id] = min(first.get(doc_id, snooze.after_event_id), snooze.after_event_id)
+    return [
+        replace(new, after_id=after, up_to_id=new.after_id, document_ids=frozenset({doc_id}))
+        for doc_id, after in sorted(first.items())
+        if after < new.after_id
+    ]
 
 
 def _event_firing(plan: TickPlan, rule: Rule, event: StatusEvent, playbook_hash: str) -> Firing:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from edo_rules.engine._due import WorkingCalendar
 from edo_rules.engine._explain import Explanation, explain_document
@@ -24,10 +25,12 @@ from edo_rules.engine._plan import (
     plan_event_rule,
     plan_time_rule,
 )
+from edo_rules.engine._simulate import DEFAULT_ZONE, Simulation, moments, run_ticks, step_of
+from edo_rules.engine._snooze import add_snooze
 from edo_rules.errors import EdoRulesError
 from edo_rules.model import ActionRequest, Firing
-from edo_rules.playbook.rules import Playbook, Rule, TimeTrigger
-from edo_rules.store.base import Store
+from edo_rules.playbook.rules import Duration, Playbook, Rule, TimeTrigger
+from edo_rules.store.base import Snooze, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,7 @@ class Engine:
             document_seq=self.store.document_seq(),
             progress=self.store.rule_progress(),
             incremental=incremental,
+            ended=self.store.ended_snoozes(now),
         )
         for rule, playbook_hash in self._rules.values():
             if isinstance(rule.trigger, TimeTrigger):
@@ -126,8 +130,12 @@ class Engine:
 
     def _record(self, plan: TickPlan) -> list[PlannedFiring]:
         pairs = [(p.firing, p.requests) for p in plan.firings]
+        released = [s.id for s in plan.ended if s.id not in plan.held]
         added = self.store.record_firings(
-            pairs, event_cursors=plan.new_cursors, rule_progress=plan.new_progress
+            pairs,
+            event_cursors=plan.new_cursors,
+            rule_progress=plan.new_progress,
+            released_snoozes=released,
         )
         if len(added) == len(pairs) and all(  # the usual case: all new, in the order sent
             _ledger_key(f) == _ledger_key(p.firing)
@@ -140,6 +148,47 @@ class Engine:
             for p in plan.firings
             if _ledger_key(p.firing) in by_key
         ]
+
+    def simulate(
+        self,
+        start: date,
+        end: date,
+        *,
+        every: str | Duration = "1 day",
+        at: time = time(9),
+        zone: ZoneInfo = DEFAULT_ZONE,
+    ) -> Simulation:
+        """Evaluate at successive moments from ``start`` to ``end`` without touching the store.
+
+        The ticks are recorded into a temporary copy of the store
+        (:meth:`Store.scratch_copy`), so ladders, repeats and catch-up progress
+        as the runner's ticks would; the copy is discarded afterwards. Default
+        moments: every day at 09:00 in ``zone``. Raises
+        :class:`~edo_rules.engine.SimulationError` for a bad range or step.
+        """
+        at_moments = moments(start, end, step_of(every), self.calendar, at=at, zone=zone)
+        with self.store.scratch_copy() as scratch:
+            ticks = run_ticks(Engine(scratch, self.playbooks, self.calendar), at_moments)
+        return Simulation(start, end, ticks)
+
+    def snooze(
+        self,
+        document_id: str,
+        duration: str | Duration,
+        now: datetime,
+        *,
+        rule_key: str | None = None,
+        reason: str | None = None,
+    ) -> Snooze:
+        """Pause ``document_id`` (for ``rule_key`` or all rules) for ``duration`` from ``now``.
+
+        The end is counted like a rule's ``after`` ("5 working days": 00:00 of
+        the working day after the 5th, in the rule's zone or Moscow time). What
+        becomes due meanwhile fires when it ends, per the rule's ``catch_up``.
+        Raises :class:`~edo_rules.errors.EdoRulesError` for an unknown rule or a
+        bad duration, :class:`~edo_rules.errors.StoreError` for an unknown document.
+        """
+        return add_snooze(self, document_id, duration, now, rule_key=rule_key, reason=reason)
 
     def explain(self, document_id: str, now: datetime) -> Explanation:
         """Why each rule does or does not fire for one document at ``now`` (read-only)."""

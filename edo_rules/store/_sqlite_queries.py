@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from edo_rules.model import TIMESTAMP_FIELDS, Status
 from edo_rules.store._sqlite_rows import EVENT_COLUMNS
+from edo_rules.store._sqlite_snoozes import active_clause
 from edo_rules.store.base import DocumentFilter, DueQuery, EventQuery, episode_of
 
 _ALL_STATUSES = tuple(status.value for status in Status)
@@ -43,6 +45,20 @@ def filter_sql(flt: DocumentFilter, args: list[Any], alias: str = "d") -> list[s
     return clauses
 
 
+def _snooze_clauses(
+    rule_key: str,
+    snoozed_at: datetime | None,
+    document_ids: frozenset[str] | None,
+    args: list[Any],
+) -> list[str]:
+    clauses = []
+    if document_ids is not None:
+        clauses.append(_in("d.id", document_ids, args))
+    if snoozed_at is not None:
+        clauses.append(active_clause("d", args, rule_key, snoozed_at))
+    return clauses
+
+
 def due_sql(query: DueQuery, *, with_keys: bool = False) -> tuple[str, list[Any]]:
     """One indexed query: filters, the since range and "no firing recorded for this step".
 
@@ -64,6 +80,7 @@ def due_sql(query: DueQuery, *, with_keys: bool = False) -> tuple[str, list[Any]
         source = "documents d INDEXED BY documents_seq"
         clauses.append("d.seq > ?")
         args.append(query.changed_after)
+    clauses += _snooze_clauses(query.rule_key, query.snoozed_at, query.document_ids, args)
     # The stored timestamp text *is* the episode (see store.base.episode_of).
     clauses.append(
         "NOT EXISTS (SELECT 1 FROM firings f WHERE f.rule_key = ? AND f.document_id = d.id"
@@ -85,6 +102,7 @@ def event_sql(query: EventQuery) -> tuple[str, list[Any]]:
     if query.from_statuses is not None:
         clauses.append(_in("e.from_status", (s.value for s in query.from_statuses), args))
     clauses.extend(filter_sql(query.filter, args))
+    clauses += _snooze_clauses(query.rule_key, query.snoozed_at, query.document_ids, args)
     clauses.append(
         "NOT EXISTS (SELECT 1 FROM firings f WHERE f.rule_key = ? AND f.document_id = d.id"
         " AND f.step = 'event' AND f.episode = CAST(e.id AS TEXT))"

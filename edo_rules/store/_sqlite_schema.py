@@ -95,8 +95,25 @@ _V2 = Migration(
     ),
 )
 
+_V3 = Migration(
+    3,
+    "snoozes",
+    (
+        "CREATE TABLE snoozes ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,"
+        " rule_key TEXT, until TEXT NOT NULL, reason TEXT, created_at TEXT NOT NULL,"
+        # The engine's catch-up bookkeeping: which status events the snooze may
+        # have held back, and whether the engine has caught up after it ended.
+        " after_event_id INTEGER NOT NULL DEFAULT 0, released INTEGER NOT NULL DEFAULT 0)",
+        # The candidate queries ask "is there an active snooze for this document".
+        "CREATE INDEX snoozes_document ON snoozes (document_id, until)",
+        "CREATE INDEX snoozes_unreleased ON snoozes (until) WHERE released = 0",
+    ),
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3)
 CURRENT_VERSION = MIGRATIONS[-1].version
 
 _VERSION_TABLE = (

@@ -10,6 +10,7 @@ suite every implementation must pass.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -51,6 +52,33 @@ class DocumentFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class Snooze:
+    """A pause of one document, for one rule or (``rule_key`` None) for every rule.
+
+    While ``until`` is in the future the engine fires nothing it covers; what
+    became due meanwhile fires when it ends, per the rule's catch-up policy.
+    ``after_event_id``: status events with a larger id may have been held back
+    (the smallest event-rule cursor when the snooze was added). ``released``:
+    the engine has caught up on the snooze after it ended.
+    """
+
+    id: int
+    document_id: str
+    rule_key: str | None
+    until: datetime
+    reason: str | None
+    created_at: datetime
+    after_event_id: int = 0
+    released: bool = False
+
+    def applies_to(self, rule_key: str) -> bool:
+        return self.rule_key is None or self.rule_key == rule_key
+
+    def active_at(self, now: datetime) -> bool:
+        return self.until > now
+
+
+@dataclass(frozen=True, slots=True)
 class DueQuery:
     """Candidates for one step of a time rule, as one indexed query.
 
@@ -67,6 +95,10 @@ class DueQuery:
     filter: DocumentFilter = DocumentFilter()
     #: Only documents written after this :meth:`Store.document_seq` value (None: any).
     changed_after: int | None = None
+    #: Leave out documents with a snooze for this rule active at this moment (None: keep all).
+    snoozed_at: datetime | None = None
+    #: Only these documents (None: any).
+    document_ids: frozenset[str] | None = None
 
 
 class DueCandidate:
@@ -125,6 +157,10 @@ class EventQuery:
     from_statuses: frozenset[Status] | None = None
     to_statuses: frozenset[Status] | None = None
     filter: DocumentFilter = DocumentFilter()
+    #: Leave out documents with a snooze for this rule active at this moment (None: keep all).
+    snoozed_at: datetime | None = None
+    #: Only events of these documents (None: any).
+    document_ids: frozenset[str] | None = None
 
 
 @runtime_checkable
@@ -173,14 +209,16 @@ class Store(Protocol):
         *,
         event_cursors: Mapping[str, int] | None = None,
         rule_progress: Mapping[str, RuleProgress] | None = None,
+        released_snoozes: Iterable[int] = (),
     ) -> list[Firing]:
         """Write firings and their action requests in one transaction.
 
         A firing whose (rule_key, document_id, step, episode) is already in the
         ledger is skipped together with its requests. Returns the firings added
-        (with their ids). ``event_cursors`` and ``rule_progress`` are replaced
-        in the same transaction, so the engine's bookkeeping never gets ahead
-        of (or behind) the ledger.
+        (with their ids). ``event_cursors`` and ``rule_progress`` are replaced,
+        and the snoozes ``released_snoozes`` marked released, in the same
+        transaction, so the engine's bookkeeping never gets ahead of (or
+        behind) the ledger.
         """
         ...
 
@@ -252,5 +290,44 @@ class Store(Protocol):
     def cache_get(self, key: str, now: datetime) -> str | None: ...
 
     def cache_put(self, key: str, value: str, expires_at: datetime) -> None: ...
+
+    # -- snoozes -----------------------------------------------------------------------
+    def add_snooze(
+        self,
+        document_id: str,
+        rule_key: str | None,
+        until: datetime,
+        *,
+        reason: str | None,
+        created_at: datetime,
+    ) -> Snooze:
+        """Record a snooze (see :class:`Snooze`); raises StoreError for an unknown document."""
+        ...
+
+    def snoozes(
+        self, *, active_at: datetime | None = None, document_id: str | None = None
+    ) -> list[Snooze]:
+        """Snoozes by id (only those active at ``active_at`` / of ``document_id`` when given)."""
+        ...
+
+    def end_snooze(self, snooze_id: int, at: datetime) -> Snooze:
+        """End a snooze at ``at`` (no later than planned); raises StoreError for an unknown id.
+
+        The row stays, so the engine still catches up on what it held back.
+        """
+        ...
+
+    def ended_snoozes(self, now: datetime) -> list[Snooze]:
+        """Snoozes ended by ``now`` that the engine has not yet released, by id."""
+        ...
+
+    # -- simulation ------------------------------------------------------------------
+    def scratch_copy(self) -> AbstractContextManager[Store]:
+        """A private, consistent copy of the whole store, open, discarded on exit.
+
+        Whatever is written to the copy never reaches this store (``Engine.simulate``
+        records its fake ticks there).
+        """
+        ...
 
     def close(self) -> None: ...

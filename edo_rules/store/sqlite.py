@@ -10,6 +10,7 @@ writer in WAL mode, and writers wait up to ``busy_timeout`` seconds).
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -21,6 +22,7 @@ from edo_rules._codec import parse_datetime, utc_text
 from edo_rules.errors import StoreError
 from edo_rules.model import ActionRequest, Document, Firing, Outcome, RequestState, StatusEvent
 from edo_rules.store import _sqlite_outbox as outbox
+from edo_rules.store import _sqlite_snoozes as snoozes
 from edo_rules.store._sqlite_queries import due_sql, event_sql
 from edo_rules.store._sqlite_rows import (
     EVENT_COLUMNS,
@@ -31,7 +33,7 @@ from edo_rules.store._sqlite_rows import (
     event_params,
 )
 from edo_rules.store._sqlite_schema import ForeignDatabaseError, TooNewError, migrate
-from edo_rules.store.base import DueCandidate, DueQuery, EventQuery, RuleProgress
+from edo_rules.store.base import DueCandidate, DueQuery, EventQuery, RuleProgress, Snooze
 
 _BATCH = 5000  # documents per executemany call in a bulk upsert
 
@@ -157,6 +159,23 @@ class SQLiteStore:
 
     def close(self) -> None:
         self._conn.close()
+
+    @contextmanager
+    def scratch_copy(self) -> Iterator[SQLiteStore]:
+        """A consistent copy in a temporary file (SQLite's backup API), deleted on exit."""
+        with tempfile.TemporaryDirectory(prefix="edo-rules-scratch-") as folder:
+            path = Path(folder) / "scratch.sqlite3"
+            with self._reading("copying the store") as conn:
+                target = sqlite3.connect(path)
+                try:
+                    conn.backup(target)
+                finally:
+                    target.close()
+            copy = SQLiteStore(path, cache_mb=self._cache_mb, sync_cache_mb=self._sync_cache_mb)
+            try:
+                yield copy
+            finally:
+                copy.close()
 
     def __enter__(self) -> SQLiteStore:
         return self
@@ -351,11 +370,13 @@ class SQLiteStore:
         *,
         event_cursors: Mapping[str, int] | None = None,
         rule_progress: Mapping[str, RuleProgress] | None = None,
+        released_snoozes: Iterable[int] = (),
     ) -> list[Firing]:
         with self._writing("recording firings") as conn:
             added = outbox.insert_firings(conn, firings)
             outbox.set_event_cursors(conn, event_cursors or {})
             outbox.set_rule_progress(conn, rule_progress or {})
+            snoozes.release(conn, released_snoozes)
         return added
 
     def firings_for(self, document_id: str) -> list[Firing]:
@@ -394,6 +415,47 @@ class SQLiteStore:
     def outcomes_for(self, request_id: int) -> list[Outcome]:
         with self._reading("reading outcomes") as conn:
             return outbox.outcomes_for(conn, request_id)
+
+    # -- snoozes -----------------------------------------------------------------------
+    def add_snooze(
+        self,
+        document_id: str,
+        rule_key: str | None,
+        until: datetime,
+        *,
+        reason: str | None,
+        created_at: datetime,
+    ) -> Snooze:
+        with self._writing("adding a snooze") as conn:
+            added = snoozes.add(
+                conn, document_id, rule_key, until, reason=reason, created_at=created_at
+            )
+        if added is None:
+            raise StoreError(
+                f"no document with id {document_id!r} in {self.path}; nothing was snoozed."
+                "\nWhat to do: check the id (1C Ref_Key); run a sync if it is new."
+            )
+        return added
+
+    def snoozes(
+        self, *, active_at: datetime | None = None, document_id: str | None = None
+    ) -> list[Snooze]:
+        with self._reading("reading snoozes") as conn:
+            return snoozes.select(conn, active_at, document_id)
+
+    def end_snooze(self, snooze_id: int, at: datetime) -> Snooze:
+        with self._writing("ending a snooze") as conn:
+            ended = snoozes.end(conn, snooze_id, at)
+        if ended is None:
+            raise StoreError(
+                f"no snooze with id {snooze_id} in {self.path}."
+                "\nWhat to do: list the snoozes with `edo-rules snooze --list`."
+            )
+        return ended
+
+    def ended_snoozes(self, now: datetime) -> list[Snooze]:
+        with self._reading("reading snoozes") as conn:
+            return snoozes.ended(conn, now)
 
     # -- cache -------------------------------------------------------------------------
     def cache_get(self, key: str, now: datetime) -> str | None:
