@@ -286,3 +286,11 @@ def test_a_pass_sends_a_request_at_most_once(store: SQLiteStore) -> None:
     report = Dispatcher(store, adapters, clock=clock, policy=policy).dispatch()
     assert flaky.calls == [[1]] and report.outcomes == {"retry": 1, "done": 1}
     assert _states(store) == {"notify-d1-0": "pending", "task-d2-1": "done"}
+
+
+def test_outbox_never_creates_a_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "typo.db"
+    status = main(["outbox", "--store", str(missing)])
+    err = capsys.readouterr().err
+    assert status == 2 and f"no store at {missing}" in err and "What to do" in err
+    assert not missing.exists()

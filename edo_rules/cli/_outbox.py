@@ -78,15 +78,20 @@ def _store_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _open(args: argparse.Namespace) -> Store:
-    from edo_rules.store.sqlite import SQLiteStore
+    """The store to act on; the outbox commands only read and mend one, never create it."""
+    from edo_rules.cli._engine_options import open_existing_store
 
     store_path = getattr(args, "store", None)
-    if store_path is not None:
-        return SQLiteStore(store_path)
-    from edo_rules.config import load_config
-    from edo_rules.runner.wiring import open_store
+    if store_path is None:
+        from edo_rules.config import load_config
 
-    return open_store(load_config(getattr(args, "config", "edo-rules.yaml")))
+        config = load_config(getattr(args, "config", "edo-rules.yaml"))
+        if config.store.path is None:
+            from edo_rules.runner.wiring import open_store
+
+            return open_store(config)  # says clearly what is not supported
+        store_path = str(config.store.path)
+    return open_existing_store(store_path)
 
 
 def _list(args: argparse.Namespace) -> int:
