@@ -69,6 +69,37 @@ def test_migrates_a_version_1_file_keeping_its_data(tmp_path: Path) -> None:
         assert len(store.history("doc-1")) == 1
 
 
+def _event_indexes(path: Path) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'status_events'"
+        )
+        return sorted(row[0] for row in rows)
+
+
+def test_migrating_a_version_3_file_drops_the_redundant_event_index(tmp_path: Path) -> None:
+    path = tmp_path / "v3.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, target=3)
+    conn.close()
+    assert "status_events_document" in _event_indexes(path)
+    with SQLiteStore(path) as store:
+        assert CURRENT_VERSION == 4
+        store.write_sync_page([make_document()], [make_event("doc-1", T0, Status.SENT)])
+        later = make_event("doc-1", T0 + timedelta(hours=1), Status.SIGNED, from_status=Status.SENT)
+        # Re-sent events are still ignored: the unique key stays.
+        assert len(store.write_sync_page([make_document()], [later, later])) == 1
+    assert _versions(path) == [1, 2, 3, 4]
+    assert _event_indexes(path) == ["sqlite_autoindex_status_events_1"]
+    with SQLiteStore(path) as store:
+        assert [e.to_status for e in store.history("doc-1")] == [Status.SENT, Status.SIGNED]
+        plan = store._conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM status_events WHERE document_id = 'doc-1'"
+            " ORDER BY at_utc, id"
+        ).fetchall()
+        assert "USING COVERING INDEX sqlite_autoindex_status_events_1" in str(plan)
+
+
 def test_a_corrupted_file_is_a_store_error_with_the_path(tmp_path: Path) -> None:
     path = tmp_path / "broken.sqlite3"
     path.write_bytes(b"this is not a database, just some bytes" * 100)

@@ -112,8 +112,19 @@ _V3 = Migration(
     ),
 )
 
+_V4 = Migration(
+    4,
+    "drop the status events' document index: the unique key serves its queries",
+    (
+        # UNIQUE (document_id, at_utc, to_raw) already indexes every lookup by
+        # document (the history, the cascade from documents); a second random-key
+        # index only doubled the pages a sync's event inserts dirty.
+        "DROP INDEX IF EXISTS status_events_document",
+    ),
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)
 CURRENT_VERSION = MIGRATIONS[-1].version
 
 _VERSION_TABLE = (

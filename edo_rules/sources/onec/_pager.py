@@ -36,6 +36,26 @@ def iter_pages(
     return prefetched(_pages(client, request, key=key, keep=keep))
 
 
+def iter_sets(
+    client: ODataClient,
+    requests: Iterable[PageRequest],
+    *,
+    key: Callable[[Row], Hashable],
+) -> Iterator[tuple[str, list[Row]]]:
+    """The fresh rows of each page of several sets, one set after another, with the set.
+
+    One background fetcher runs through them all: the first page of a set is
+    fetched while the caller still processes the last page of the one before.
+    """
+
+    def pages() -> Iterator[tuple[str, list[Row]]]:
+        for request in requests:
+            for rows in _pages(client, request, key=key, keep=None):
+                yield request.entity_set, rows
+
+    return prefetched(pages())
+
+
 def _pages(
     client: ODataClient,
     request: PageRequest,

@@ -21,6 +21,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -32,7 +33,7 @@ from edo_rules.sources.onec import _sets as sets
 from edo_rules.sources.onec._client import ODataClient, PageRequest
 from edo_rules.sources.onec._lookups import Loader, Lookups, StateRow, read_state
 from edo_rules.sources.onec._mapping import Context, map_document
-from edo_rules.sources.onec._pager import chunks, fetch_by_keys, iter_pages
+from edo_rules.sources.onec._pager import Row, chunks, fetch_by_keys, iter_pages, iter_sets
 from edo_rules.sources.onec._presets import Preset, load_preset
 from edo_rules.sources.onec._settings import OneCSettings
 from edo_rules.sources.onec._values import aware, to_local
@@ -154,19 +155,56 @@ class OneCSource:
         ctx = self._context(now, historical=True)
         cursor = self._cursor(states.values(), None, now)
         done, total = 0, len(states)
-        for entity_set in (sets.OUTGOING, sets.INCOMING):
-            request = PageRequest(
+        requests = [
+            PageRequest(
                 entity_set,
                 _select(entity_set),
                 orderby="Date asc,Number asc",
                 top=self.settings.page_size,
             )
-            for rows in iter_pages(self.client, request, key=_ref):
-                yield self._page(ctx, entity_set, rows, states)
-                done += len(rows)
-                if self._progress is not None:
-                    self._progress(min(done, total), max(total, done))
+            for entity_set in (sets.OUTGOING, sets.INCOMING)
+        ]
+        for page in self._mapped(ctx, iter_sets(self.client, requests, key=_ref), states):
+            yield page
+            done += len(page.documents)
+            if self._progress is not None:
+                self._progress(min(done, total), max(total, done))
         yield SyncPage((), (), cursor)
+
+    def _mapped(
+        self,
+        ctx: Context,
+        pages: Iterator[tuple[str, list[Row]]],
+        states: dict[str, StateRow],
+    ) -> Iterator[SyncPage]:
+        """Map each page in a worker thread while the caller writes the previous one.
+
+        Mapping is pure Python and the store's writes spend most of their
+        time in SQLite, which runs without the GIL: the two overlap, and the
+        fetcher meanwhile gets the pages after. The stored documents are read
+        here, in the caller's thread, since a store belongs to its thread; a
+        page never holds a document of the page before it (``iter_pages``
+        de-duplicates), so reading them before that page is written is safe.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="onec-map") as mapper:
+            pending: Future[SyncPage] | None = None
+            while True:
+                try:
+                    entity_set, rows = next(pages)
+                    stored = self._known(str(row.get("Ref_Key")) for row in rows)
+                except StopIteration:
+                    break
+                except Exception:
+                    # A failure after a page leaves that page written, as without the worker.
+                    if pending is not None:
+                        yield pending.result()
+                    raise
+                mapping = mapper.submit(self._page, ctx, entity_set, rows, states, stored)
+                if pending is not None:
+                    yield pending.result()
+                pending = mapping
+            if pending is not None:
+                yield pending.result()
 
     def _all_states(self) -> dict[str, StateRow]:
         register = self.preset.register
