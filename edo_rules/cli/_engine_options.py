@@ -25,14 +25,18 @@ def add_store_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_engine_args(parser: argparse.ArgumentParser) -> None:
-    add_store_arg(parser)
+def add_playbooks_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--playbooks",
         default=DEFAULT_PLAYBOOKS,
         metavar="DIR",
         help=f"a playbook file or folder (default: ./{DEFAULT_PLAYBOOKS})",
     )
+
+
+def add_engine_args(parser: argparse.ArgumentParser) -> None:
+    add_store_arg(parser)
+    add_playbooks_arg(parser)
     parser.add_argument(
         "--at",
         type=parse_moment,

@@ -14,7 +14,11 @@ from datetime import date
 from typing import Any
 
 from edo_rules.calendar import ProductionCalendar
-from edo_rules.cli._engine_options import DEFAULT_PLAYBOOKS, add_store_arg, open_existing_store
+from edo_rules.cli._engine_options import (
+    add_playbooks_arg,
+    add_store_arg,
+    open_existing_store,
+)
 from edo_rules.engine import Engine, EvaluationResult, PlannedFiring, Simulation
 from edo_rules.playbook.loader import load_playbooks
 
@@ -29,12 +33,7 @@ def register(subparsers: Any) -> None:
         " is never written.",
     )
     add_store_arg(parser)
-    parser.add_argument(
-        "--playbooks",
-        default=DEFAULT_PLAYBOOKS,
-        metavar="DIR",
-        help=f"a playbook file or folder (default: ./{DEFAULT_PLAYBOOKS})",
-    )
+    add_playbooks_arg(parser)
     parser.add_argument(
         "--from", dest="start", required=True, type=_day, metavar="DATE", help="first day"
     )
