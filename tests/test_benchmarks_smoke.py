@@ -35,9 +35,27 @@ def test_benchmark_runs(name: str, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert expected in done.stdout
+    if name == "calendar":
+        assert done.stdout.count("baseline: 0 differ") == 3
     if name == "tick":
         assert "due sets identical (engine, dry runs, naive, SQL): True" in done.stdout
     if name == "dispatch":
         row = next(line for line in done.stdout.splitlines() if line.startswith("enterprise"))
         lost, dups = row.split()[7:9]
         assert (lost, dups) == ("0", "0")
+
+
+def test_calendar_benchmark_fails_when_answers_differ(tmp_path: Path) -> None:
+    """An override applied to edo-rules alone must make the benchmark exit non-zero."""
+    overrides = tmp_path / "overrides.yaml"
+    overrides.write_text(
+        "days_off:\n  - {date: 2024-05-06, comment: test}\n  - {date: 2020-03-03, comment: test}\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "benchmarks/calendar.py", "--dates", "3000", "--rounds", "1",
+         "--no-workalendar", "--overrides", str(overrides)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout
+    assert "disagree" in done.stderr

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from edo_rules.calendar._data import CalendarData, YearStatus, bundled
 from edo_rules.calendar._derive import derive_year
+from edo_rules.calendar._flat import FlatIndex, adopted_run, fill
 from edo_rules.calendar._overrides import OverrideEntry, load_overrides
 from edo_rules.calendar._year import DayInfo, YearTable, build_table
 from edo_rules.errors import CalendarError, CalendarWarning
@@ -67,6 +68,11 @@ class ProductionCalendar:
                 )
             self._overrides[entry.date.year].append(entry)
         self._tables: dict[int, YearTable] = {}
+        # Filled on the first query (building 13 years at construction would
+        # slow every short-lived calendar); until then every look-up misses.
+        self._flat = FlatIndex()
+        self._flat_built = False
+        self._working = self._flat.working
 
     @classmethod
     def russia(
@@ -109,8 +115,13 @@ class ProductionCalendar:
 
     def is_working_day(self, d: dt.date) -> bool:
         """Whether ``d`` is a working day (short days included)."""
-        day = _as_date(d)
-        table = self._tables.get(day.year) or self._table(day.year)
+        try:
+            return self._working[d]
+        except (KeyError, TypeError):  # a datetime, a day outside the run, or not a date
+            day = _as_date(d)
+        if self._build_flat():
+            return self.is_working_day(day)
+        table = self._table(day.year)
         return bool(table.working[day.toordinal() - table.start])
 
     def is_short_day(self, d: dt.date) -> bool:
@@ -144,17 +155,16 @@ class ProductionCalendar:
         For every ``d`` and ``n != 0``:
         ``working_days_between(d, add_working_days(d, n)) == n``.
         """
-        day = _as_date(d)
-        if n == 0:
-            return day if self.is_working_day(day) else self.add_working_days(day, 1)
-        table = self._tables.get(day.year) or self._table(day.year)
-        index = day.toordinal() - table.start
-        if n > 0:
-            rank = table.cum[index + 1] + n
-            if rank <= table.total:  # the common case: the answer is in the same year
-                return dt.date.fromordinal(table.work_ords[rank - 1])
-            return self._forward(table, rank)
-        return self._backward(table, table.cum[index] + n)
+        flat = self._flat
+        try:
+            ordinal = d.toordinal()
+            if n > 0:
+                return dt.date.fromordinal(flat.work_ords[flat.upto[ordinal] + n - 1])
+            if n < 0 and flat.before[ordinal] + n >= 0:
+                return dt.date.fromordinal(flat.work_ords[flat.before[ordinal] + n])
+        except (KeyError, IndexError, AttributeError):
+            pass
+        return self._add_slow(_as_date(d), n)
 
     def working_days_between(self, a: dt.date, b: dt.date) -> int:
         """Working-day steps from ``a`` to ``b``: the inverse of :meth:`add_working_days`.
@@ -165,7 +175,17 @@ class ProductionCalendar:
         the backward walk. So ``add_working_days(a, working_days_between(a, b))
         == b`` whenever ``b`` is a working day and differs from ``a``.
         """
+        upto, before = self._flat.upto, self._flat.before
+        try:
+            first, last = a.toordinal(), b.toordinal()
+            if last >= first:
+                return upto[last] - upto[first]
+            return before[last] - before[first]
+        except (KeyError, AttributeError):
+            pass
         start, end = _as_date(a), _as_date(b)
+        if self._build_flat():
+            return self.working_days_between(start, end)
         if end >= start:
             return self._rank(end, inclusive=True) - self._rank_from(start, end, inclusive=True)
         return -(self._rank(start, inclusive=False) - self._rank_from(end, start, inclusive=False))
@@ -192,6 +212,30 @@ class ProductionCalendar:
             raise CalendarError(f"week_hours must be in (0, 40], got {week_hours!r}")
         days = self.working_days_in(year, month)
         return days * week_hours / 5 - self.short_days_in(year, month)
+
+    def _add_slow(self, day: dt.date, n: int) -> dt.date:
+        if n == 0:
+            return day if self.is_working_day(day) else self.add_working_days(day, 1)
+        if self._build_flat():
+            return self.add_working_days(day, n)
+        table = self._table(day.year)
+        index = day.toordinal() - table.start
+        if n > 0:
+            rank = table.cum[index + 1] + n
+            if rank <= table.total:  # the common case: the answer is in the same year
+                return dt.date.fromordinal(table.work_ords[rank - 1])
+            return self._forward(table, rank)
+        return self._backward(table, table.cum[index] + n)
+
+    def _build_flat(self) -> bool:
+        """Build the flat index once; True when it was built now (the caller retries)."""
+        if self._flat_built:
+            return False
+        self._flat_built = True
+        run = adopted_run({year: data.status for year, data in self._data.years.items()})
+        run = range(max(run.start, FIRST_YEAR), min(run.stop, LAST_YEAR + 1)) if run else run
+        fill(self._flat, (self._table(year) for year in run))
+        return bool(run)
 
     def _table(self, year: int) -> YearTable:
         table = self._tables.get(year)
