@@ -10,11 +10,15 @@ import pytest
 import yaml
 
 from edo_rules.playbook import load_playbook_text
+from edo_rules.testing import load_test
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "playbooks.md"
 BLOCKS = re.findall(r"```yaml\n(.*?)```", DOC.read_text("utf-8"), flags=re.DOTALL)
 # Blocks that show a shape with "..." placeholders are illustrations, not examples.
 EXAMPLES = [b for b in BLOCKS if "[...]" not in b and "{...}" not in b and '"..."' not in b]
+# Playbook tests (top-level `expect:`) are checked as tests, not as playbooks.
+TESTS = [b for b in EXAMPLES if re.search(r"^expect:", b, flags=re.MULTILINE)]
+EXAMPLES = [b for b in EXAMPLES if b not in TESTS]
 
 
 def _as_playbook(block: str, index: int) -> str:
@@ -47,3 +51,15 @@ def test_the_reference_has_examples() -> None:
 @pytest.mark.parametrize("index", range(len(EXAMPLES)))
 def test_example_validates(index: int) -> None:
     load_playbook_text(_as_playbook(EXAMPLES[index], index), f"docs/playbooks.md#{index}")
+
+
+def test_the_reference_shows_a_playbook_test() -> None:
+    assert TESTS
+
+
+@pytest.mark.parametrize("index", range(len(TESTS)))
+def test_test_example_loads(index: int, tmp_path: Path) -> None:
+    path = tmp_path / "example.yaml"
+    path.write_text(TESTS[index], encoding="utf-8")
+    spec = load_test(path)
+    assert spec.expectations

@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "_simulate",
     "_sync",
     "_validate",
+    "_test",
     "_explain",
     "_history",
     "_snooze",

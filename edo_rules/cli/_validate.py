@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from edo_rules.playbook.loader import validate_paths
+from edo_rules.errors import PlaybookError, Problem
+from edo_rules.playbook.loader import is_test_file, validate_paths
+from edo_rules.testing import load_test
 
 
 def register(subparsers: Any) -> None:
@@ -41,19 +43,54 @@ def _run(args: argparse.Namespace) -> int:
     if not args.paths:
         print("edo-rules validate: error: give playbook PATHs, or --config FILE", file=sys.stderr)
         raise SystemExit(2)  # a usage error, as argparse reports one
-    result = validate_paths(args.paths)
-    for problem in result.problems:
+    tests = _test_files(args.paths)
+    named_tests = {path.resolve() for path in tests}
+    paths = [p for p in args.paths if Path(p).resolve() not in named_tests]
+    result = validate_paths(paths) if paths else None
+    problems = [*(result.problems if result else ()), *_test_problems(tests)]
+    for problem in problems:
         print(problem)
-    if not result.files:
+    files = len(result.files if result else ()) + len(tests)
+    if not files:
         print("no playbook files found (expected *.yaml or *.yml)")
         return 1
-    files = len(result.files)
-    if result.problems:
-        bad = len({p.file for p in result.problems})
-        print(f"{len(result.problems)} problem(s) in {bad} of {files} file(s)")
+    if problems:
+        bad = len({p.file for p in problems})
+        print(f"{len(problems)} problem(s) in {bad} of {files} file(s)")
         return 1
-    print(f"OK: {files} file(s), {result.rule_count} rule(s)")
+    rules = result.rule_count if result else 0
+    extra = f", {len(tests)} test file(s)" if tests else ""
+    print(f"OK: {files} file(s), {rules} rule(s){extra}")
     return 0
+
+
+def _test_files(paths: list[str]) -> list[Path]:
+    """Playbook tests among the paths: named directly, or found in a folder."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        candidates = sorted(path.rglob("*")) if path.is_dir() else [path]
+        found += [
+            p
+            for p in candidates
+            if p.suffix in (".yaml", ".yml") and p.is_file() and is_test_file(p)
+        ]
+    return found
+
+
+def _test_problems(tests: list[Path]) -> list[Problem]:
+    problems: list[Problem] = []
+    for path in tests:
+        try:
+            spec = load_test(path)
+        except PlaybookError as exc:
+            problems.extend(exc.problems)
+            continue
+        problems += [
+            Problem(str(path), 1, 1, "playbooks", f"no such playbook file or folder: {p}")
+            for p in spec.playbooks
+            if not p.exists()
+        ]
+    return problems
 
 
 def _run_config(args: argparse.Namespace) -> int:

@@ -71,16 +71,31 @@ def load_playbook_bytes(raw: bytes, file: str, *, require_adapters: bool = True)
     return playbook
 
 
+def is_test_file(path: Path) -> bool:
+    """Whether a YAML file is a playbook test (top-level ``expect:`` and no ``rules:``).
+
+    Tests may live beside the playbooks (``playbooks/tests/``), so a folder of
+    playbooks skips them; ``edo-rules test`` and ``validate`` read them as tests.
+    """
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    keys = {line.split(":", 1)[0] for line in text.splitlines() if line[:1].isalpha()}
+    return "expect" in keys and "rules" not in keys
+
+
 def playbook_files(paths: Iterable[StrPath]) -> list[Path]:
     """The files named; folders expand to their ``*.yaml``/``*.yml`` (recursively, sorted).
 
-    A file named twice (directly or through a folder) is listed once.
+    A file named twice (directly or through a folder) is listed once. Playbook
+    tests found in a folder are left out (see :func:`is_test_file`).
     """
     files: dict[Path, Path] = {}
     for path in map(Path, paths):
         if path.is_dir():
             found = (p for p in path.rglob("*") if p.suffix in PLAYBOOK_SUFFIXES and p.is_file())
-            named = sorted(found)
+            named = sorted(p for p in found if not is_test_file(p))
         else:
             named = [path]
         for file in named:

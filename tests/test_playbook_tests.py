@@ -1,0 +1,271 @@
+"""``edo-rules test``: playbook tests in YAML, their failures and their own errors."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from edo_rules.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PLAYBOOK = """\
+version: 1
+name: pb
+timezone: {zone}
+rules:
+  - id: remind
+    match: {{kind: act, status: sent}}
+    when: {{after: {after}, since: sent_at}}
+    do:
+      - notify:
+          to: responsible
+          text: "{{{{ doc.title }}}} не подписан {{{{ elapsed.working_days }}}} раб. дн."
+    escalate:
+      - after: 5 рабочих дней
+        do:
+          - notify: {{to: head_of_responsible, text: "Эскалация: {{{{ doc.title }}}}"}}
+"""
+
+DOCS = """\
+playbooks: [pb.yaml]
+users:
+  7: {head: 3}
+documents:
+  - {id: d1, kind: act, number: 5, status: sent, sent_at: 2024-04-26T15:00, responsible: 7}
+"""
+
+
+def _write(
+    folder: Path, test: str, *, after: str = "3 рабочих дня", zone: str = "Europe/Moscow"
+) -> Path:
+    (folder / "pb.yaml").write_text(PLAYBOOK.format(after=after, zone=zone), encoding="utf-8")
+    path = folder / "case.yaml"
+    path.write_text(textwrap.dedent(test), encoding="utf-8")
+    return path
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["test", *args])
+    return code, capsys.readouterr().out
+
+
+MAY = (
+    DOCS
+    + """\
+expect:
+  - at: 2024-05-03T09:00
+    fired: []
+  - at: 2024-05-06T09:00
+    fired: [pb/remind do d1]
+    actions:
+      - {action: notify, to: 7, text_contains: "Акт № 5 не подписан 3 раб. дн."}
+  - at: 2024-05-08T09:00
+    fired: ["pb/remind escalate[1]"]
+    actions:
+      - {action: notify, to: 3, text_contains: Эскалация}
+"""
+)
+
+
+def test_bundled_playbook_tests_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _run(capsys, str(ROOT / "playbooks" / "tests"))
+    assert code == 0, out
+    assert out.splitlines()[-1].endswith(" passed, 0 failed")
+
+
+def test_may_holidays_and_working_saturday_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _run(capsys, str(_write(tmp_path, MAY)))
+    assert code == 0, out
+    assert "ok   " in out and "3 expectation(s)" in out
+    assert out.splitlines()[-1] == "1 passed, 0 failed"
+
+
+def test_wrong_expectation_names_line_moment_and_arithmetic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = DOCS + "expect:\n  - at: 2024-05-03T09:00\n    fired: [pb/remind do d1]\n"
+    path = _write(tmp_path, case)
+    code, out = _run(capsys, str(path))
+    assert code == 1
+    lines = out.splitlines()
+    assert (
+        lines[0]
+        == f"{path}:7: at 2024-05-03 09:00: expected fired [pb/remind do d1], got [] (nothing)"
+    )
+    assert "explain d1:" in out
+    assert (
+        "3 рабочих дня: Sat 27.04 (working Saturday), Thu 02.05, Fri 03.05 → due Mon 06.05 00:00"
+        in out
+    )
+    assert lines[-1] == "0 passed, 1 failed"
+
+
+def test_a_broken_ladder_is_caught(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Calendar days instead of working days: the reminder comes during the holidays."""
+    path = _write(tmp_path, MAY, after="3 дня")
+    code, out = _run(capsys, str(path))
+    assert code == 1
+    assert (
+        f"{path}:7: at 2024-05-03 09:00: expected fired [] (nothing), got [pb/remind do d1]" in out
+    )
+    assert (
+        f"{path}:9: at 2024-05-06 09:00: expected fired [pb/remind do d1], got [] (nothing)" in out
+    )
+
+
+def test_action_mismatch_lists_missing_and_requested(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = DOCS + textwrap.dedent("""\
+        expect:
+          - at: 2024-05-06T09:00
+            actions:
+              - {action: notify, to: 3, text_contains: Акт}
+        """)
+    path = _write(tmp_path, case)
+    code, out = _run(capsys, str(path))
+    assert code == 1
+    assert f"{path}:7: at 2024-05-06 09:00: expected 1 action(s), got 1; they differ" in out
+    assert "missing: notify, to 3, text containing 'Акт'" in out
+    assert "unexpected: notify for d1 to 7: 'Акт № 5 не подписан 3 раб. дн.'" in out
+
+
+def test_moments_are_in_the_tests_zone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Yekaterinburg (+05): due at 00:00 local, i.e. 22:00 Moscow the day before."""
+    case = textwrap.dedent("""\
+        timezone: Asia/Yekaterinburg
+        playbooks: [pb.yaml]
+        documents:
+          - {id: d1, kind: act, status: sent, sent_at: 2024-04-26T15:00, responsible: 7}
+        expect:
+          - at: 2024-05-05T23:59
+            fired: []
+          - at: 2024-05-06T00:00
+            fired: [pb/remind do d1]
+          - at: 2024-05-07T21:59+03:00
+            fired: []
+          - at: 2024-05-07T22:00+03:00
+            fired: ["pb/remind escalate[1] d1"]
+        """)
+    code, out = _run(capsys, str(_write(tmp_path, case, zone="Asia/Yekaterinburg")))
+    assert code == 0, out
+
+
+def test_calendar_override_moves_the_due_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "days.yaml").write_text(
+        "days_off:\n  - {date: 2024-05-03, comment: приказ}\n", encoding="utf-8"
+    )
+    case = DOCS.replace(
+        "playbooks: [pb.yaml]", "playbooks: [pb.yaml]\ncalendar: {overrides: days.yaml}"
+    )
+    case += textwrap.dedent("""\
+        expect:
+          - {at: 2024-05-06T09:00, fired: []}
+          - {at: 2024-05-07T09:00, fired: [pb/remind do d1]}
+        """)
+    code, out = _run(capsys, str(_write(tmp_path, case)))
+    assert code == 0, out
+
+
+def test_events_change_the_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case = DOCS + textwrap.dedent("""\
+        events:
+          - {at: 2024-05-07T11:00, document: d1, status: signed}
+        expect:
+          - at: 2024-05-06T09:00
+            fired: [pb/remind do d1]
+          - at: 2024-05-08T09:00
+            fired: []
+        """)
+    code, out = _run(capsys, str(_write(tmp_path, case)))
+    assert code == 0, out
+
+
+def test_every_adds_ticks_between_expectations(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With daily ticks the reminder fires on 06.05 at 09:00, inside the interval to 07.05."""
+    case = DOCS + textwrap.dedent("""\
+        every: 1 day
+        expect:
+          - at: 2024-05-01T09:00
+            fired: []
+          - at: 2024-05-07T09:00
+            fired: [pb/remind do d1]
+        """)
+    code, out = _run(capsys, str(_write(tmp_path, case)))
+    assert code == 0, out
+
+
+EVENT = (
+    "events:\n  - {{at: 2024-05-07T11:00, document: {doc}, status: {status}}}\n"
+    "expect:\n  - {{at: 2024-05-06T09:00}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (EVENT.format(doc="d9", status="signed"),
+         ":7:38: events[0].document: no document 'd9' in documents"),
+        (EVENT.format(doc="d1", status="sined"),
+         "events[0].status: unknown status 'sined'"),
+        ("expect:\n  - {at: 06.05.2024}\n",
+         "expect[0].at: '06.05.2024' is not a moment (expected e.g. 2024-05-06T09:00)"),
+        ("expect:\n  - {at: 2024-05-06T09:00}\n  - {at: 2024-05-01T09:00}\n",
+         "expect: expectations must be in time order (earliest first)"),
+        ("expect:\n  - {at: 2024-05-06T09:00, fird: []}\n", "fird"),
+        ("timezone: Europe/Moskva\nexpect:\n  - {at: 2024-05-06T09:00}\n",
+         "unknown time zone 'Europe/Moskva'"),
+    ],
+)  # fmt: skip
+def test_bad_test_files_are_reported_with_their_position(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str, message: str
+) -> None:
+    path = _write(tmp_path, DOCS + body)
+    code, out = _run(capsys, str(path))
+    assert code == 1
+    assert message in out, out
+    assert f"FAIL {path}: the test or its playbooks do not load" in out
+    assert out.splitlines()[0].startswith(f"{path}:")
+
+
+def test_a_playbook_that_does_not_load_fails_the_test(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, MAY, after="3 рабочих дней")
+    (tmp_path / "pb.yaml").write_text("version: 1\nname: pb\nrules: 7\n", encoding="utf-8")
+    code, out = _run(capsys, str(path))
+    assert code == 1
+    assert f"{tmp_path / 'pb.yaml'}:3:" in out
+
+
+def test_validate_checks_test_files_and_skips_them_as_playbooks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write(tmp_path, MAY)
+    assert main(["validate", str(tmp_path)]) == 0
+    assert "OK: 2 file(s), 1 rule(s), 1 test file(s)" in capsys.readouterr().out
+    (tmp_path / "case.yaml").write_text(DOCS + "expect:\n  - {at: soon}\n", encoding="utf-8")
+    assert main(["validate", str(tmp_path)]) == 1
+    assert "expect[0].at: 'soon' is not a moment" in capsys.readouterr().out
+
+
+def test_validate_reports_a_missing_playbook_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, MAY.replace("playbooks: [pb.yaml]", "playbooks: [gone.yaml]"))
+    assert main(["validate", str(path)]) == 1
+    assert "no such playbook file or folder" in capsys.readouterr().out
+
+
+def test_schema_copies_are_identical() -> None:
+    packaged = ROOT / "edo_rules" / "testing" / "playbook-test.schema.json"
+    assert (ROOT / "schemas" / "playbook-test.schema.json").read_text() == packaged.read_text()
