@@ -151,7 +151,13 @@ def test_a_broken_playbook_is_refused_and_the_old_one_keeps_running(
         assert f"{playbook}:5:5: rules[0].mach: unknown key 'mach'" in caplog.text
         assert service.metrics.value("edo_rules_playbook_reload_errors_total") == 1
         playbook.write_text(NOTIFY.replace("notify-waiting", "notify-again"), encoding="utf-8")
-        assert runner.tick().fired == 2  # the new rule fires for both documents
+        with caplog.at_level(logging.INFO, logger="edo_rules.runner"):
+            assert runner.tick().fired == 2  # the new rule fires for both documents
+        assert (
+            "playbooks changed: > waiting/notify-again (renamed): renamed from"
+            " waiting/notify-waiting; its firings do not carry over" in caplog.text
+        )
+        assert "+2 added, -0 removed, 0 moved, 0 with other parameters, 2 replayed" in caplog.text
     finally:
         service.close()
     assert len(env.world.portal.notifications()) == 4

@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "_run",
     "_tick",
     "_simulate",
+    "_diff",
     "_sync",
     "_validate",
     "_test",

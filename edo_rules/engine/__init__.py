@@ -1,5 +1,6 @@
 """The rules engine: evaluate playbooks against the store at an injected time; explain; simulate."""
 
+from edo_rules.engine._diff import PlannedAction, PlaybookDiff, RuleChange, rule_changes
 from edo_rules.engine._due import WorkingCalendar
 from edo_rules.engine._explain import (
     EventExplanation,
@@ -19,11 +20,15 @@ __all__ = [
     "EvaluationResult",
     "EventExplanation",
     "Explanation",
+    "PlannedAction",
     "PlannedFiring",
+    "PlaybookDiff",
+    "RuleChange",
     "RuleExplanation",
     "Simulation",
     "SimulationError",
     "StepExplanation",
     "WorkingCalendar",
     "idempotency_key",
+    "rule_changes",
 ]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from edo_rules.engine._diff import PlaybookDiff, diff_playbooks, horizon
 from edo_rules.engine._due import WorkingCalendar
 from edo_rules.engine._explain import Explanation, explain_document
 from edo_rules.engine._plan import (
@@ -170,6 +171,18 @@ class Engine:
         with self.store.scratch_copy() as scratch:
             ticks = run_ticks(Engine(scratch, self.playbooks, self.calendar), at_moments)
         return Simulation(start, end, ticks)
+
+    def diff(
+        self, new: Sequence[Playbook], now: datetime, *, working_days: int = 10
+    ) -> PlaybookDiff:
+        """What replacing this engine's playbooks by ``new`` changes over the coming days.
+
+        Both versions are simulated at ``now`` and every day at 09:00 for the next
+        ``working_days`` on scratch copies of the store (never written); see
+        :class:`~edo_rules.engine.PlaybookDiff`.
+        """
+        at = horizon(now, self.calendar, working_days)
+        return diff_playbooks(self.store, self.playbooks, new, self.calendar, at)
 
     def snooze(
         self,

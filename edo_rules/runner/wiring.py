@@ -19,8 +19,8 @@ from edo_rules.actions.base import Action
 from edo_rules.actions.log import LogAction
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.config import Config
-from edo_rules.engine import Engine, EvaluationResult
-from edo_rules.errors import StoreError
+from edo_rules.engine import Engine, EvaluationResult, rule_changes
+from edo_rules.errors import EdoRulesError, StoreError
 from edo_rules.playbook.rules import Playbook
 from edo_rules.runner.dispatch import Dispatcher
 from edo_rules.runner.loop import Pipeline
@@ -117,6 +117,23 @@ def open_store(config: Config) -> Store:
     return SQLiteStore(config.store.path)
 
 
+#: Above this many documents a reload logs only the rule changes: simulating both
+#: versions would copy the whole store while the runner waits.
+RELOAD_DIFF_MAX_DOCUMENTS = 20_000
+
+
+def reload_summary(engine: Engine, new: tuple[Playbook, ...], now: datetime) -> str:
+    """What a hot reload changes, for the log: the rules, and the coming actions when cheap."""
+    rules = rule_changes(engine.playbooks, new)
+    listed = "; ".join(change.line() for change in rules) or "no rule changed"
+    if engine.store.count_documents() > RELOAD_DIFF_MAX_DOCUMENTS:
+        return f"{listed} (for the actions this changes, run `edo-rules diff`)"
+    try:
+        return f"{listed}; {engine.diff(new, now).summary()}"
+    except EdoRulesError as exc:  # the reload itself must not fail on its report
+        return f"{listed} (the actions could not be compared: {exc})"
+
+
 def open_service(
     config: Config,
     *,
@@ -147,7 +164,9 @@ def open_service(
         holder: dict[str, Service] = {}
 
         def reloaded(playbooks: tuple[Playbook, ...]) -> None:
-            holder["service"].use_playbooks(playbooks)
+            service = holder["service"]
+            _log.info("playbooks changed: %s", reload_summary(service.engine, playbooks, clock()))
+            service.use_playbooks(playbooks)
 
         watcher = PlaybookWatcher(
             config.playbooks,
