@@ -31,7 +31,7 @@ def test_webhook_auth_and_scopes(emu: Bitrix24Emulator) -> None:
     wrong = _post(hook.replace("/rest/1/", "/rest/1/0") + "user.get", {})
     assert wrong.status_code == 401 and wrong.json()["error"] == "INVALID_CREDENTIALS"
     scope = _post(hook + "crm.deal.list", {})
-    assert scope.status_code == 401 and scope.json()["error"] == "insufficient_scope"
+    assert scope.status_code == 403 and scope.json()["error"] == "insufficient_scope"
     missing = _post(emu.url + "/rest/user.get", {})
     assert missing.status_code == 401 and missing.json()["error"] == "NO_AUTH_FOUND"
     unknown = _post(hook + "no.such", {})

@@ -50,8 +50,10 @@ class Dispatcher:
         *,
         clock: Callable[[], float],
         cost: Mapping[str, float],
+        scope_status: int = 403,
     ) -> None:
         self._portal = portal
+        self._scope_status = scope_status
         self._operating = operating
         self._clock = clock
         self._cost = {k.lower(): v for k, v in cost.items()}
@@ -71,9 +73,13 @@ class Dispatcher:
             return 404, error_body("ERROR_METHOD_NOT_FOUND", "Method not found!")
         scope, handler = METHODS[name]
         if scope not in caller.scopes:
-            return 401, error_body(
+            # 403 per the system-errors table of the official REST docs (see
+            # docs/development.md, "Emulator facts and sources"); a 401 here makes a
+            # client that refreshes its token on every 401 loop forever.
+            token = "webhook token" if caller.context.webhook else "access token"
+            return self._scope_status, error_body(
                 "insufficient_scope",
-                "The request requires higher privileges than provided by the webhook token",
+                f"The request requires higher privileges than provided by the {token}",
             )
         if self._operating.blocked(caller.identity, name):
             body = error_body(

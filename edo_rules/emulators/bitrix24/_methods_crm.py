@@ -21,6 +21,8 @@ from edo_rules.emulators.bitrix24._common import (
     strings,
     to_int,
 )
+from edo_rules.emulators.bitrix24._items import item_add, item_get, item_list, item_update
+from edo_rules.emulators.bitrix24._legacy import company_add, deal_add, list_order
 from edo_rules.emulators.bitrix24._portal import Portal
 
 _COMMENT_TYPES = {"deal": "deals", "company": "companies"}
@@ -43,9 +45,7 @@ def _classic_list(table: str) -> Handler:
     def handler(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> ListResult:
         flt, select = mapping(params, "filter"), param(params, "select")
         records = [r for r in getattr(portal.t, table).values() if matches(r, flt)]
-        return page(
-            [selected(r, select) for r in ordered(records, mapping(params, "order"))], params
-        )
+        return page([selected(r, select) for r in list_order(records, params, table)], params)
 
     return handler
 
@@ -94,53 +94,6 @@ def comment_list(portal: Portal, params: Mapping[str, Any], ctx: CallContext) ->
     return page([selected(r, param(params, "select")) for r in ordered_records], params)
 
 
-# -- crm.item (smart processes and invoices) ---------------------------------------------
-def _items(portal: Portal, params: Mapping[str, Any]) -> dict[int, dict[str, Any]]:
-    type_id = to_int(param(params, "entityTypeId"))
-    table = portal.t.items.get(type_id or 0)
-    if table is None:
-        raise MethodError("NOT_FOUND", f"Smart process with entityTypeId {type_id} is not found")
-    return table
-
-
-def item_add(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> dict[str, Any]:
-    table = _items(portal, params)
-    item_id = portal.next_id()
-    fields = mapping(params, "fields")
-    item = {"id": item_id, "title": f"#{item_id}", "createdBy": ctx.user_id, **fields}
-    item["id"] = item_id
-    table[item_id] = item
-    return {"item": dict(item)}
-
-
-def item_update(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> dict[str, Any]:
-    item = _item(portal, params)
-    item.update({k: v for k, v in mapping(params, "fields").items() if k != "id"})
-    return {"item": dict(item)}
-
-
-def item_get(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> dict[str, Any]:
-    return {"item": dict(_item(portal, params))}
-
-
-def _item(portal: Portal, params: Mapping[str, Any]) -> dict[str, Any]:
-    table = _items(portal, params)
-    item = table.get(to_int(param(params, "id")) or 0)
-    if item is None:
-        raise MethodError("NOT_FOUND", "Element not found")
-    return item
-
-
-def item_list(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> ListResult:
-    flt, select = mapping(params, "filter"), param(params, "select")
-    records = [r for r in _items(portal, params).values() if matches(r, flt)]
-    result = page(
-        [selected(r, select) for r in ordered(records, mapping(params, "order") or {"id": "ASC"})],
-        params,
-    )
-    return ListResult({"items": result.result}, result.total, result.next)
-
-
 def todo_add(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> dict[str, Any]:
     owner_type = to_int(param(params, "ownerTypeId"))
     owner = require_int(params, "ownerId", MethodError("ERROR_WRONG_PARAMS", "ownerId is required"))
@@ -168,8 +121,10 @@ METHODS: dict[str, tuple[str, Handler]] = {
     "crm.deal.get": ("crm", _classic_get("deals")),
     "crm.deal.list": ("crm", _classic_list("deals")),
     "crm.deal.update": ("crm", deal_update),
+    "crm.deal.add": ("crm", deal_add),
     "crm.company.get": ("crm", _classic_get("companies")),
     "crm.company.list": ("crm", _classic_list("companies")),
+    "crm.company.add": ("crm", company_add),
     "crm.requisite.list": ("crm", _classic_list("requisites")),
     "crm.timeline.comment.add": ("crm", comment_add),
     "crm.timeline.comment.list": ("crm", comment_list),

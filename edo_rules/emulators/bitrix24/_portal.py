@@ -11,7 +11,8 @@ import copy
 import itertools
 import random
 import threading
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,8 @@ class _Tables:
     templates: dict[int, str] = field(default_factory=dict)
     workflows: list[dict[str, Any]] = field(default_factory=list)
     todos: list[dict[str, Any]] = field(default_factory=list)
+    #: The default pipeline (category) of each crm.item type, allocated on first use.
+    item_categories: dict[int, int] = field(default_factory=dict)
 
 
 class Portal:
@@ -55,6 +58,8 @@ class Portal:
         self._ids = itertools.count(1)
         self.t.pipelines[0] = DEFAULT_STAGES
         self.t.items[SMART_INVOICE] = {}
+        #: The portal's clock (the emulator injects its own): creation and update times.
+        self.clock: Callable[[], float] = time.time
 
     def next_id(self) -> int:
         """A portal-wide id sequence (unique across kinds, which Bitrix24 does not promise)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -51,8 +52,14 @@ class Bitrix24Emulator:
         token_lifetime: float = 3600.0,
         https_only: bool = False,
         clock: Callable[[], float] = time.time,
+        tls: ssl.SSLContext | None = None,
+        scope_error_status: int = 403,
     ) -> None:
         self.portal = Portal()
+        self.portal.clock = clock
+        #: A server-side TLS context: the emulator then serves ``https://`` (real portals
+        #: answer only over HTTPS; the official SDK refuses anything else).
+        self.tls = tls
         if seed is not None:
             self.portal.seed(seed)
         self.limits = PLANS[plan] if isinstance(plan, str) else plan
@@ -63,7 +70,11 @@ class Bitrix24Emulator:
         self._auth = AuthRegistry(clock, token_lifetime)
         operating = OperatingTime(operating_limit, operating_window, clock)
         self._dispatcher = Dispatcher(
-            self.portal, operating, clock=clock, cost=operating_cost or {}
+            self.portal,
+            operating,
+            clock=clock,
+            cost=operating_cost or {},
+            scope_status=scope_error_status,
         )
         self._stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
@@ -73,8 +84,7 @@ class Bitrix24Emulator:
     # -- lifecycle --------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> Bitrix24Emulator:
         """Serve in a background thread (port 0 picks a free port)."""
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = self._bind(host, port)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -86,12 +96,22 @@ class Bitrix24Emulator:
 
     def serve_forever(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Serve in the calling thread until interrupted (the CLI uses this)."""
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = self._bind(host, port)
         try:
             self._server.serve_forever()
         finally:
             self._server.server_close()
+
+    def _bind(self, host: str, port: int) -> ThreadingHTTPServer:
+        server = ThreadingHTTPServer((host, port), _handler_for(self))
+        server.daemon_threads = True
+        if self.tls is not None:
+            # The handshake runs on the first read, in the request's own thread, so
+            # one slow or failed handshake never blocks the accept loop.
+            server.socket = self.tls.wrap_socket(
+                server.socket, server_side=True, do_handshake_on_connect=False
+            )
+        return server
 
     def stop(self) -> None:
         if self._server is not None:
@@ -109,11 +129,12 @@ class Bitrix24Emulator:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:<port>`` (also the OAuth server URL for the client)."""
+        """``http://127.0.0.1:<port>`` (``https://`` with ``tls``); also the OAuth server URL."""
         if self._server is None:
             raise RuntimeError("the emulator is not started")
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{host!s}:{port}"
 
     # -- credentials --------------------------------------------------------------------------
     def add_webhook(self, user_id: int = 1, scopes: Iterable[str] = ALL_SCOPES) -> str:
@@ -171,7 +192,7 @@ class Bitrix24Emulator:
         segments = [s for s in path.split("/") if s][1:]
         method = segments[-1].removesuffix(".json") if segments else ""
         self.count("requests")
-        if self.https_only:
+        if self.https_only and self.tls is None:
             return Answer(400, error_body("INVALID_REQUEST", "Https required."))
         caller = self._authenticate(segments, params)
         if isinstance(caller, Answer):
