@@ -223,7 +223,7 @@ def test_an_entity_by_key_and_the_service_document(http, emulator, base) -> None
     key = base.sets[OUTGOING].rows[0]["Ref_Key"]
     one = get(http, emulator, f"{OUTGOING}(guid'{key}')", **{"$format": "json"}).json()
     assert one["Ref_Key"] == key and one["odata.metadata"].endswith("/@Element")
-    names = {s["name"] for s in http.get(emulator.service_url).json()["value"]}
+    names = {s["name"] for s in http.get(emulator.service_url + "?$format=json").json()["value"]}
     assert {OUTGOING, STATES, JOURNAL, COUNTERPARTIES} <= names
 
 

@@ -12,6 +12,7 @@ the 1C error bodies, HTTP Basic auth with UTF-8 logins, and fault knobs.
 """
 
 from edo_rules.emulators.onec._base import OneCBase
+from edo_rules.emulators.onec._conduct import Conduct
 from edo_rules.emulators.onec._errors import ODataError
 from edo_rules.emulators.onec._faults import Fault, Faults
 from edo_rules.emulators.onec._generator import populate
@@ -40,6 +41,7 @@ __all__ = [
     "OUTGOING",
     "SALES",
     "STATES",
+    "Conduct",
     "Fault",
     "Faults",
     "ODataError",

@@ -92,9 +92,17 @@ class OneCBase:
             raise not_found_segment(name)
         return self.sets[name]
 
-    def query(self, name: str, query: Query, login: str) -> tuple[list[Row], int | None]:
+    def query(
+        self,
+        name: str,
+        query: Query,
+        login: str,
+        shape: Callable[[Row, Row], Row] | None = None,
+    ) -> tuple[list[Row], int | None]:
         with self.lock:
-            return self.entity_set(name).execute(query, self.presentation, self._restriction(login))
+            return self.entity_set(name).execute(
+                query, self.presentation, self._restriction(login), shape
+            )
 
     def entity(self, name: str, key: str) -> Row:
         with self.lock:

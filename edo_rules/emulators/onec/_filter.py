@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from edo_rules.emulators.onec._conduct import KEY_RANGE
 from edo_rules.emulators.onec._errors import ODataError, not_implemented, parse_error
 
 Row = Mapping[str, Any]
@@ -267,7 +268,8 @@ def _is_key(node: Node) -> bool:
 
 
 def _compare(node: Compare, fields: frozenset[str], var: str | None) -> Getter:
-    if node.op not in ("eq", "ne") and (_is_key(node.left) or _is_key(node.right)):
+    ranged = node.op not in ("eq", "ne") and (_is_key(node.left) or _is_key(node.right))
+    if ranged and not KEY_RANGE.get():
         # 1C compares references as unlimited-length values: a platform failure.
         raise ODataError(
             500,

@@ -26,6 +26,7 @@ class Query:
     allowed_only: bool = False
     json: bool = False
     skip_given: bool = False
+    expand: tuple[str, ...] = ()
 
 
 def split_query(raw: str) -> dict[str, str]:
@@ -39,9 +40,18 @@ def split_query(raw: str) -> dict[str, str]:
     return options
 
 
+#: The system query options 1C's standard interface knows; any other ``$…`` is refused.
+SYSTEM_OPTIONS = frozenset(
+    {"$filter", "$select", "$orderby", "$top", "$skip", "$inlinecount", "$format", "$expand"}
+)
+
+
 def parse_query(raw: str) -> Query:
     """Parse the query string; raises ODataError code 14 for a bad option."""
     options = split_query(raw)
+    unknown = sorted(n for n in options if n.startswith("$") and n not in SYSTEM_OPTIONS)
+    if unknown:
+        raise parse_error(f"параметр запроса '{unknown[0]}' не поддерживается")
     text = options.get("$filter")
     return Query(
         filter=parse_filter(text) if text else None,
@@ -53,6 +63,7 @@ def parse_query(raw: str) -> Query:
         allowed_only=options.get("allowedOnly", "").lower() == "true",
         json=options.get("$format", "").lower() in ("json", "application/json"),
         skip_given="$skip" in options,
+        expand=_names(options["$expand"]) if "$expand" in options else (),
     )
 
 

@@ -13,14 +13,19 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from edo_rules.emulators.onec import _render
+from edo_rules.emulators.onec import _atompub, _navigation, _render
 from edo_rules.emulators.onec._base import OneCBase
+from edo_rules.emulators.onec._conduct import KEY_RANGE, Conduct
 from edo_rules.emulators.onec._errors import ODataError, not_found_segment
 from edo_rules.emulators.onec._faults import Fault, Faults
 from edo_rules.emulators.onec._query import Query, parse_query, split_query
 
 _TEXT_FIELD = re.compile('"(?:Description|НомерДокумента|Комментарий|Number)": "'.encode())
-_ENTITY = re.compile(r"^(?P<set>[^(]+)\(guid'(?P<key>[0-9a-fA-F-]{36})'\)$")
+#: ``Set``, ``Set/$count``, ``Set(guid'…')`` and ``Set(guid'…')/Navigation``.
+_PATH = re.compile(
+    r"^(?P<set>[^(/]+)(?:\(guid'(?P<key>[0-9a-fA-F-]{36})'\))?(?:/(?P<tail>[^/]+))?$"
+)
+_SINGLE_EXPAND = "Опция $expand не поддерживается при запросе одиночных сущностей"
 
 
 class OneCEmulator:
@@ -38,8 +43,11 @@ class OneCEmulator:
         host: str = "127.0.0.1",
         port: int = 0,
         faults: Faults | None = None,
+        conduct: Conduct | None = None,
     ):
         self.base = base or OneCBase()
+        #: The behaviours public sources leave open (see :class:`Conduct`).
+        self.conduct = conduct or Conduct()
         self.publication = publication
         #: The longest query string the web server accepts (IIS ``maxQueryString`` default).
         self.max_query = 2048
@@ -126,6 +134,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         raw_options = split_query(parts.query)
         as_json = raw_options.get("$format", "").lower() in ("json", "application/json")
+        if self.emulator.conduct.accept_json and "$format" not in raw_options:
+            as_json = "application/json" in self.headers.get("Accept", "")
+        KEY_RANGE.set(self.emulator.conduct.key_range == "compare")
         try:
             self._dispatch(unquote(parts.path), parts.query, as_json)
         except ODataError as error:
@@ -144,16 +155,36 @@ class _Handler(BaseHTTPRequestHandler):
         if rest in ("", "$metadata"):
             self._service(rest, as_json)
             return
-        match = _ENTITY.match(rest)
+        match = _PATH.match(rest)
         name = match.group("set") if match else rest
         query = parse_query(raw_query)
         if self._fault(name, query):
             return
-        if match:
-            self._entity(name, match.group("key").lower(), as_json)
-            return
-        rows, count = self.emulator.base.query(name, self._quirks(name, query), self._login)
-        self._rows(name, rows, count, query)
+        key, tail = (match.group("key"), match.group("tail")) if match else (None, None)
+        if key is not None:
+            self._entity(name, key.lower(), tail, query, as_json)
+        elif tail == "$count":
+            self._count(name, query)
+        elif tail is not None:
+            raise not_found_segment(tail)
+        else:
+            self._collection(name, query, as_json)
+
+    def _collection(self, name: str, query: Query, as_json: bool) -> None:
+        base = self.emulator.base
+        entity_set = base.entity_set(name)
+        _navigation.check(entity_set, query)
+        shape = None
+        if _navigation.needs_shape(entity_set, query):
+            shape = _navigation.Shaper(base, entity_set, query)
+        rows, count = base.query(name, self._quirks(name, query), self._login, shape)
+        self._rows(name, rows, count, as_json)
+
+    def _count(self, name: str, query: Query) -> None:
+        """``Set/$count``: the size of the (filtered) collection as a bare number."""
+        whole = replace(self._quirks(name, query), top=None, skip=0, inlinecount=True)
+        _, count = self.emulator.base.query(name, whole, self._login)
+        self._send(200, str(count or 0).encode("ascii"), "text/plain;charset=utf-8")
 
     # -- auth ----------------------------------------------------------------
     def _authorized(self) -> bool:
@@ -182,12 +213,22 @@ class _Handler(BaseHTTPRequestHandler):
             fields = {name: sorted(base.sets[name].fields) for name in names}
             self._send(200, _render.metadata(fields), "application/xml")
             return
-        value = [{"name": name, "url": name} for name in names]
-        body = {"odata.metadata": f"{self.emulator.service_url}$metadata", "value": value}
-        self._send(200, _render.json_body(body), "application/json")
+        service = self.emulator.service_url
+        if as_json:
+            self._send(200, _atompub.service_json(service, names), "application/json")
+        else:
+            document = _atompub.service_document(service, names)
+            self._send(200, document, "application/atomsvc+xml;charset=utf-8")
 
-    def _entity(self, name: str, key: str, as_json: bool) -> None:
-        row = self.emulator.base.entity(name, key)
+    def _entity(self, name: str, key: str, nav: str | None, query: Query, as_json: bool) -> None:
+        if query.expand:
+            raise ODataError(400, "21", _SINGLE_EXPAND)
+        base = self.emulator.base
+        if nav is not None:
+            name, row = _navigation.navigate(base, name, key, nav)
+        else:
+            entity_set = base.entity_set(name)
+            row = entity_set._project(base.entity(name, key), query.select)
         url = f"{self.emulator.service_url}$metadata#{name}/@Element"
         if as_json:
             self._send(200, _render.json_body({"odata.metadata": url, **row}), "application/json")
@@ -198,9 +239,11 @@ class _Handler(BaseHTTPRequestHandler):
                 "application/atom+xml",
             )
 
-    def _rows(self, name: str, rows: list[dict[str, Any]], count: int | None, query: Query) -> None:
+    def _rows(
+        self, name: str, rows: list[dict[str, Any]], count: int | None, as_json: bool
+    ) -> None:
         service = self.emulator.service_url
-        if not query.json:
+        if not as_json:
             self._send(200, _render.atom_feed(service, name, rows), "application/atom+xml")
             return
         body = _render.envelope(service, name, rows, count)

@@ -96,8 +96,13 @@ class EntitySet:
         query: Query,
         present: Presenter,
         restricted: Callable[[Mapping[str, Any]], bool] | None,
+        shape: Callable[[Row, Row], Row] | None = None,
     ) -> tuple[list[Row], int | None]:
-        """Answer a query: the page of projected rows and the total count if asked."""
+        """Answer a query: the page of projected rows and the total count if asked.
+
+        ``shape(row, projected)`` adds what the projection alone cannot: expanded
+        navigation properties and their links (see :mod:`._navigation`).
+        """
         self._check_names(query)
         candidates, natural, consumed = self._plan(query.filter)
         predicate = None
@@ -112,10 +117,15 @@ class EntitySet:
             ordered = list(ordered)
             count = len(ordered)
         page = self._page(ordered, query, restricted)
+        if shape is not None:
+            return [shape(row, self._project(row, query.select)) for row in page], count
         return [self._project(row, query.select) for row in page], count
 
     def _check_names(self, query: Query) -> None:
-        names = [*(query.select or ()), *(name for name, _ in query.orderby)]
+        # A navigation property (``Контрагент``, ``Контрагент/Description``) is checked
+        # by the navigation module, which knows the referenced sets.
+        select = [n for n in query.select or () if "/" not in n and f"{n}_Key" not in self.fields]
+        names = [*select, *(name for name, _ in query.orderby)]
         unknown = [name for name in names if name not in self.fields and name != "*"]
         if unknown:
             raise parse_error(f"неизвестные поля: {', '.join(unknown)}")
@@ -200,6 +210,8 @@ class EntitySet:
             return _with_links(self.name, row)
         result: Row = {}
         for name in select:
+            if name not in self.fields:
+                continue  # a navigation property: added by the shape hook
             result[name] = row.get(name)
             if f"{name}_Type" in row:
                 result[f"{name}_Type"] = row[f"{name}_Type"]
