@@ -49,6 +49,14 @@ def _fields(params: Mapping[str, Any]) -> dict[str, Any]:
     return {str(k).upper(): v for k, v in fields.items()}
 
 
+def _money(value: Any) -> str:
+    """Legacy CRM keeps an amount as a string with two decimals (``"0.00"``)."""
+    try:
+        return f"{float(value or 0):.2f}"
+    except (TypeError, ValueError):
+        raise legacy(f'Invalid value for the "Amount" field: {value!r}') from None
+
+
 def deal_add(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> int:
     """``crm.deal.add``: the new deal's id; defaults as the method's reference lists them."""
     fields = _fields(params)
@@ -62,6 +70,7 @@ def deal_add(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> int
     company = to_int(fields.pop("COMPANY_ID", 0)) or None
     assigned = to_int(fields.pop("ASSIGNED_BY_ID", 0)) or ctx.user_id
     title = str(fields.pop("TITLE", "") or "")
+    opportunity = _money(fields.pop("OPPORTUNITY", 0))
     deal_id = portal.add_deal(
         title,
         company_id=company,
@@ -71,7 +80,7 @@ def deal_add(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> int
         closed=stage.rsplit(":", maxsplit=1)[-1] in ("WON", "LOSE"),
     )
     record = portal.t.deals[deal_id]
-    record.update(strings({"CURRENCY_ID": "RUB", **fields}))
+    record.update(strings({"CURRENCY_ID": "RUB", **fields, "OPPORTUNITY": opportunity}))
     record["TITLE"] = title or f"Сделка #{deal_id}"
     record["CREATED_BY_ID"] = str(ctx.user_id)
     return deal_id
