@@ -76,7 +76,7 @@ def _atom_entry(service_url: str, set_name: str, row: Mapping[str, Any]) -> str:
     props = "".join(
         f"<d:{name}>{escape(_scalar(value))}</d:{name}>"
         for name, value in row.items()
-        if "@" not in name and not isinstance(value, list)
+        if "@" not in name and not isinstance(value, list | dict)
     )
     return (
         f"<entry><id>{escape(service_url + set_name)}</id>"
