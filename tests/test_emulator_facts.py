@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -132,6 +134,52 @@ def test_https_only_holds_for_plain_http_and_not_over_tls(tmp_path: Path) -> Non
     finally:
         plain.stop()
         secure.stop()
+
+
+_CLI = "import sys; from edo_rules.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def test_the_emulate_command_serves_https_with_a_given_certificate(tmp_path: Path) -> None:
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    tls = ["--tls-cert", str(tmp_path / "cert.pem"), "--tls-key", str(tmp_path / "key.pem")]
+    process = subprocess.Popen(
+        [sys.executable, "-c", _CLI, "emulate", "bitrix24", *tls],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()
+        hook = process.stdout.readline().strip().removeprefix("Webhook URL: ")
+        assert hook.startswith("https://127.0.0.1:")
+        trust = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+        answer = httpx.post(hook + "user.get", json={"ID": 1}, verify=trust, timeout=10.0)
+        assert answer.json()["result"][0]["ID"] == "1"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_the_emulate_command_explains_a_bad_certificate(tmp_path: Path) -> None:
+    (tmp_path / "cert.pem").write_text("not a certificate")
+    cases = [
+        (["--tls-key", "k.pem"], "--tls-key needs --tls-cert"),
+        (["--tls-cert", str(tmp_path / "cert.pem")], "cannot load the TLS certificate"),
+    ]
+    for args, reason in cases:
+        done = subprocess.run(
+            [sys.executable, "-c", _CLI, "emulate", "bitrix24", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode != 0 and reason in done.stderr
 
 
 # -- 1C -----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ssl
 from collections.abc import Sequence
 
 from edo_rules.emulators.bitrix24.server import Bitrix24Emulator
@@ -27,14 +28,37 @@ def _parser() -> argparse.ArgumentParser:
         default=480.0,
         help="seconds of processing per method per 10 minutes (default 480)",
     )
+    parser.add_argument(
+        "--tls-cert",
+        metavar="PEM",
+        help="serve https:// with this certificate (chain) file; the official SDK needs it",
+    )
+    parser.add_argument("--tls-key", metavar="PEM", help="the certificate's private key file")
     return parser
+
+
+def _tls(args: argparse.Namespace) -> ssl.SSLContext | None:
+    """A server TLS context from ``--tls-cert``/``--tls-key``; SystemExit with the reason."""
+    if not args.tls_cert and not args.tls_key:
+        return None
+    if not args.tls_cert:
+        raise SystemExit("edo-rules emulate bitrix24: --tls-key needs --tls-cert as well")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise SystemExit(
+            f"edo-rules emulate bitrix24: cannot load the TLS certificate {args.tls_cert!r}: "
+            f"{exc}; give a PEM certificate and its key (--tls-key when it is a separate file)"
+        ) from None
+    return context
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve until Ctrl-C; returns the exit code."""
     args = _parser().parse_args(argv)
     emulator = Bitrix24Emulator(
-        plan=args.plan, seed=args.seed, operating_limit=args.operating_limit
+        plan=args.plan, seed=args.seed, operating_limit=args.operating_limit, tls=_tls(args)
     )
     emulator.start(port=args.port)
     try:
