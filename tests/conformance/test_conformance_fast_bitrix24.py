@@ -102,3 +102,37 @@ def test_deals_and_companies_can_be_added(portal: Bitrix24Emulator) -> None:
     assert record["COMPANY_ID"] == str(company["result"]) and record["STAGE_ID"] == "NEW"
     assert record["CATEGORY_ID"] == "0" and record["OPPORTUNITY"] == "900.00"
     assert record["ASSIGNED_BY_ID"] == "1"
+
+
+def test_a_missing_scope_inside_batch_comes_per_command_without_a_description(
+    portal: Bitrix24Emulator,
+) -> None:
+    """Inside ``batch`` a missing scope is a per-command entry of ``result_error`` with an
+    empty description while the batch itself answers 200 (a portal's answer quoted on the
+    vendor's developer forum, dev.1c-bitrix.ru topic 146606; b24restdocs ``error-codes.md``:
+    "subquery errors of a batch request arrive with status 200")."""
+    client = _client(portal.add_webhook(1, scopes={"user"}))
+    batch = {"halt": 0, "cmd": {"who": "user.get?ID=1", "deals": "crm.deal.list?select[]=ID"}}
+    answer = client.call("batch", batch, raw=True)["result"]
+    assert answer["result_error"] == {
+        "deals": {"error": "insufficient_scope", "error_description": ""}
+    }
+    assert answer["result"]["who"][0]["ID"] == "1"
+
+
+def test_batch_commands_refer_to_earlier_results(portal: Bitrix24Emulator) -> None:
+    """``$result[key][FIELD]`` in a batch command is replaced by an earlier command's result
+    (b24restdocs ``settings/how-to-call-rest-api/batch.md``); fast-bitrix24's ``call_batch``
+    sends such commands as given."""
+    client = _client(portal.add_webhook(1))
+    deal = portal.portal.add_deal("Поставка", company_id=8)
+    result = client.call_batch(
+        {
+            "halt": 1,
+            "cmd": {
+                "deal": f"crm.deal.get?ID={deal}",
+                "company": "crm.company.get?ID=$result[deal][COMPANY_ID]",
+            },
+        }
+    )
+    assert result["company"]["ID"] == "8"

@@ -181,9 +181,12 @@ def _collect(
     sections: dict[str, dict[str, Any]], key: str, status: int, body: dict[str, Any]
 ) -> None:
     if "error" in body:
+        # Inside a batch a missing scope comes without a description (a portal's
+        # answer quoted on the vendor's developer forum, topic 146606).
+        scope = body["error"] == "insufficient_scope"
         sections["result_error"][key] = {
             "error": body["error"],
-            "error_description": body["error_description"],
+            "error_description": "" if scope else body["error_description"],
         }
         return
     sections["result"][key] = body.get("result")
