@@ -80,3 +80,18 @@ def test_deal_and_company_add_answer_the_new_id(tls_portal: TlsPortal) -> None:
     assert isinstance(company, int) and isinstance(deal, int)
     record = sdk.crm.deal.get(bitrix_id=deal).result
     assert record["COMPANY_ID"] == str(company) and record["STAGE_ID"] == "NEW"
+
+
+def test_classic_paging_needs_an_explicit_order(tls_portal: TlsPortal) -> None:
+    """The SDK's ``as_list`` pages a legacy list by ``start`` offsets and adds no ``order``;
+    a legacy list without ``order`` has no stable order, so pages repeat and miss rows
+    (b24restdocs ``settings/performance/huge-data.md``; fast-bitrix24 adds ``order`` for
+    this reason). With ``order: {ID: ASC}`` every row comes once."""
+    for n in range(90):
+        tls_portal.emulator.portal.add_company(f"ООО Пакет {n}")
+    sdk = _sdk(tls_portal.emulator.add_webhook(1))
+    ordered = sdk.crm.company.list(select=["ID"], order={"ID": "ASC"}).as_list().result
+    ids = [int(row["ID"]) for row in ordered]
+    assert len(ids) == len(set(ids)) == 110
+    unordered = sdk.crm.company.list(select=["ID"]).as_list().result
+    assert len(unordered) == 110 and len({row["ID"] for row in unordered}) < 110

@@ -5,7 +5,9 @@ project's Bitrix24 reference): webhook and OAuth auth, JSON and bracket-encoded
 parameters, the result/time/total/next envelope, error codes and statuses
 (legacy CRM ``"error": ""`` included), the request leaky bucket (503
 QUERY_LIMIT_EXCEEDED), the per-method operating-time limit (429
-OPERATION_TIME_LIMIT), ``batch`` and its quirks, plus injected faults.
+OPERATION_TIME_LIMIT), ``batch`` and its quirks, plus injected faults. Given
+an ``ssl.SSLContext`` it serves ``https://`` as real portals do. The facts and
+their sources: docs/development.md, "Emulator facts and sources".
 """
 
 from __future__ import annotations
