@@ -246,3 +246,9 @@ def test_a_selected_navigation_gives_its_link_and_an_empty_reference_expands_to_
     assert row["ВидДокумента"] is None
     counterparty = base.sets[COUNTERPARTIES].get(row["Контрагент_Key"])
     assert counterparty is not None and row["Контрагент"]["ИНН"] == counterparty["ИНН"]
+
+
+def test_a_register_row_has_no_link_of_its_own(onec: OneCEmulator) -> None:
+    journal = "InformationRegister_ЖурналДействийПоЭДО"
+    rows = _get(onec, journal, **{"$select": "Действие,Пользователь", "$top": "3"}).json()
+    assert rows["value"] and all(set(row) == {"Действие"} for row in rows["value"])

@@ -81,8 +81,11 @@ class Shaper:
         for nav in self._selected_navs():
             if nav in self._expand:
                 result[nav] = self._expanded(row.get(f"{nav}_Key"), self._sub_select(nav))
-            elif self._select is not None:
-                result[f"{nav}@navigationLinkUrl"] = self._link(row, nav)
+            elif self._select is not None and row.get("Ref_Key"):
+                # Only an object has an address of its own to navigate from.
+                result[f"{nav}@navigationLinkUrl"] = nav_link(
+                    self._set.name, str(row["Ref_Key"]), nav
+                )
         return result
 
     def _selected_navs(self) -> list[str]:
@@ -96,10 +99,6 @@ class Shaper:
         if self._select is None or nav in self._select:
             return None
         return tuple(n.split("/", 1)[1] for n in self._select if n.startswith(f"{nav}/"))
-
-    def _link(self, row: Row, nav: str) -> str:
-        key = row.get("Ref_Key")
-        return nav_link(self._set.name, str(key), nav) if key else ""
 
     def _expanded(self, key: Any, select: tuple[str, ...] | None) -> Row | None:
         found = referenced(self._base, key)
