@@ -230,3 +230,19 @@ class Outcome:
     remote_id: str | None = None
     reason: str | None = None
     retry_after: float | None = None  # seconds, when the remote side said so
+
+
+@dataclass(frozen=True, slots=True)
+class CounterpartyStats:
+    """What the signing history says about a counterparty over the last 12 months.
+
+    Counts outgoing documents by the month they were decided (signed or
+    rejected); working days run from the day after sending to the day of
+    signing, on the production calendar. Medians are ``None`` with no signature.
+    """
+
+    inn: str | None
+    signed: int = 0
+    median_working_days: float | None = None
+    p90_working_days: int | None = None
+    rejections: int = 0

@@ -42,7 +42,14 @@ from edo_rules.model import (
     Status,
     StatusEvent,
 )
-from edo_rules.store.base import DocumentFilter, DueQuery, EventQuery, Store, episode_of
+from edo_rules.store.base import (
+    CounterpartySample,
+    DocumentFilter,
+    DueQuery,
+    EventQuery,
+    Store,
+    episode_of,
+)
 
 MSK = timezone(timedelta(hours=3))
 T0 = datetime(2024, 4, 26, 15, 30, tzinfo=MSK)
@@ -413,6 +420,55 @@ class StoreContract:
         store.cache_put("user:1", "head=8", T0 + timedelta(hours=2))
         assert store.cache_get("user:1", T0.astimezone(UTC)) == "head=8"
         assert store.cache_get("missing", T0) is None
+
+    # -- counterparty statistics -----------------------------------------------------------
+    def test_signing_facts_walk_writes_in_seq_and_id_order(self, store: Store) -> None:
+        store.upsert_documents([make_document("b"), make_document("a")])
+        signed = T0 + timedelta(days=3)
+        store.upsert_documents([make_document("c", counterparty_signed_at=signed)])
+        first = store.signing_facts((0, ""), store.document_seq(), 2)
+        assert [f.document_id for f in first] == ["a", "b"]
+        rest = store.signing_facts((first[-1].seq, "b"), store.document_seq(), 10)
+        assert [(f.document_id, f.inn, f.direction) for f in rest] == [
+            ("c", "7701234567", "outgoing")
+        ]
+        assert rest[0].sent_at == T0 and rest[0].signed_at == signed
+        assert rest[0].rejected_at is None and rest[0].seq > first[0].seq
+        assert store.signing_facts((rest[0].seq, "c"), store.document_seq(), 10) == []
+
+    def test_counterparty_samples_move_between_buckets(self, make_store: StoreFactory) -> None:
+        with closing(make_store()) as store:
+            assert store.stats_seq() == 0
+            store.apply_counterparty_samples(
+                [
+                    CounterpartySample("a", "77", "2024-05", "signed", 3),
+                    CounterpartySample("b", "77", "2024-05", "signed", 3),
+                    CounterpartySample("c", "77", "2023-01", "rejected", 0),
+                    CounterpartySample("d"),  # no sample: nothing to remove
+                ],
+                4,
+            )
+        with closing(make_store()) as store:
+            assert store.stats_seq() == 4
+            assert sorted(store.counterparty_histogram("77", "2000-01")) == [
+                ("rejected", 0, 1),
+                ("signed", 3, 2),
+            ]
+            assert store.counterparty_histogram("77", "2024-01") == [("signed", 3, 2)]
+            store.apply_counterparty_samples(
+                [
+                    CounterpartySample("a", "77", "2024-06", "signed", 5),
+                    CounterpartySample("b"),  # no longer decided
+                    CounterpartySample("c", "77", "2023-01", "rejected", 0),  # unchanged
+                ],
+                7,
+            )
+            assert sorted(store.counterparty_histogram("77", "2000-01")) == [
+                ("rejected", 0, 1),
+                ("signed", 5, 1),
+            ]
+            assert store.counterparty_histogram("78", "2000-01") == []
+            assert store.stats_seq() == 7
 
     # -- snoozes and scratch copies ---------------------------------------------------------
     def test_snoozes_round_trip_end_and_release(self, make_store: StoreFactory) -> None:

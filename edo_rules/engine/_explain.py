@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from edo_rules.engine._due import LadderStep, WorkingCalendar, deliver, ladder, raw_due
 from edo_rules.engine._match import Check, static_checks, where_check
 from edo_rules.engine._plan import catch_up
+from edo_rules.engine._stats import StatsReader, uses_stats
 from edo_rules.errors import StoreError
-from edo_rules.model import Document, Firing, StatusEvent
+from edo_rules.model import CounterpartyStats, Document, Firing, StatusEvent
 from edo_rules.playbook.context import make_names
 from edo_rules.playbook.rules import Rule, StatusTrigger, TimeTrigger
 from edo_rules.store.base import Snooze, episode_of
@@ -72,6 +73,8 @@ class Explanation:
     document: Document
     now: datetime
     rules: tuple[RuleExplanation, ...]
+    #: The counterparty's signing statistics, when a rule reads them.
+    counterparty: CounterpartyStats | None = None
 
     def render(self) -> str:
         doc = self.document
@@ -79,6 +82,8 @@ class Explanation:
             f"{doc.title} (id {doc.id}), status {doc.status.value},"
             f" counterparty {doc.counterparty.name}; at {self.now.isoformat()}"
         ]
+        if self.counterparty is not None:
+            lines.append(_stats_text(self.counterparty))
         for rule in self.rules:
             lines.append("")
             lines.extend(_render_rule(rule))
@@ -117,7 +122,22 @@ def explain_document(engine: Engine, document_id: str, now: datetime) -> Explana
         engine.store.history(document_id),
         engine.store.snoozes(active_at=now, document_id=document_id),
     )
-    return Explanation(doc, now, tuple(_explain_rule(subject, rule) for rule in engine.rules))
+    rules = tuple(_explain_rule(subject, rule) for rule in engine.rules)
+    stats = (
+        StatsReader(engine.store, now).get(doc.counterparty) if uses_stats(engine.rules) else None
+    )
+    return Explanation(doc, now, rules, stats)
+
+
+def _stats_text(stats: CounterpartyStats) -> str:
+    if stats.median_working_days is None:
+        signed = "no signature in 12 months"
+    else:
+        signed = (
+            f"signed {stats.signed} in 12 months, median {stats.median_working_days:g}"
+            f" working days, 90% within {stats.p90_working_days}"
+        )
+    return f"counterparty.stats (ИНН {stats.inn or '—'}): {signed}, rejections {stats.rejections}"
 
 
 def _explain_rule(subject: _Subject, rule: Rule) -> RuleExplanation:

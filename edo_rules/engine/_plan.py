@@ -34,6 +34,7 @@ from edo_rules.engine._incremental import (
     usable_progress,
 )
 from edo_rules.engine._match import amount_in_range, document_filter
+from edo_rules.engine._stats import StatsReader
 from edo_rules.model import ActionRequest, Document, Firing, StatusEvent
 from edo_rules.playbook.context import NamesFactory, render_params
 from edo_rules.playbook.rules import ActionSpec, CatchUp, Rule, StatusTrigger, TimeTrigger
@@ -93,6 +94,14 @@ class TickPlan:
     names: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     #: Per rule key: what the names of all its documents share at this tick.
     factories: dict[str, NamesFactory] = field(default_factory=dict)
+    #: ``counterparty.stats``, one histogram per counterparty met (None: not read yet).
+    stats_reader: StatsReader | None = None
+
+    @property
+    def stats(self) -> StatsReader:
+        if self.stats_reader is None:
+            self.stats_reader = StatsReader(self.store, self.now)
+        return self.stats_reader
 
 
 def idempotency_key(rule_key: str, document_id: str, step: str, episode: str, index: int) -> str:
@@ -166,7 +175,9 @@ def _names(
     if names is None:
         factory = plan.factories.get(rule.key)
         if factory is None:
-            factory = plan.factories[rule.key] = NamesFactory(rule, plan.now, plan.calendar)
+            factory = plan.factories[rule.key] = NamesFactory(
+                rule, plan.now, plan.calendar, plan.stats.get
+            )
         names = plan.names[key] = factory.names(doc, since, step)
     return names
 

@@ -28,6 +28,8 @@ from edo_rules.engine._plan import (
 )
 from edo_rules.engine._simulate import DEFAULT_ZONE, Simulation, moments, run_ticks, step_of
 from edo_rules.engine._snooze import add_snooze
+from edo_rules.engine._stats import refresh as refresh_stats
+from edo_rules.engine._stats import uses_stats
 from edo_rules.errors import EdoRulesError
 from edo_rules.model import ActionRequest, Firing
 from edo_rules.playbook.rules import Duration, Playbook, Rule, TimeTrigger
@@ -73,6 +75,7 @@ class Engine:
         self.playbooks = tuple(playbooks)
         self.calendar = calendar
         self._rules = self._index(self.playbooks)
+        self._needs_stats = uses_stats(rule for rule, _ in self._rules.values())
 
     @staticmethod
     def _index(playbooks: Sequence[Playbook]) -> dict[str, tuple[Rule, str]]:
@@ -102,6 +105,8 @@ class Engine:
         """
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
+        if self._needs_stats and not dry_run:
+            refresh_stats(self.store, self.calendar)
         plan = TickPlan(
             store=self.store,
             calendar=self.calendar,

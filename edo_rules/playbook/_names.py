@@ -102,6 +102,14 @@ NAMES: Final[Mapping[str, Spec]] = MappingProxyType(
         "step": LEAF,
         "rule": _obj(id=LEAF, key=LEAF, playbook=LEAF, description=LEAF),
         "elapsed": _obj(working_days=LEAF, days=LEAF, hours=LEAF),
+        "counterparty": _obj(
+            name=LEAF,
+            inn=LEAF,
+            kpp=LEAF,
+            stats=_obj(
+                signed=LEAF, median_working_days=LEAF, p90_working_days=LEAF, rejections=LEAF
+            ),
+        ),
         **dict.fromkeys(FUNCTIONS, Func()),
     }
 )

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from edo_rules.model import Document
+from edo_rules.playbook._counterparty import LazyCounterparty, StatsLookup, no_stats
 from edo_rules.playbook.rules import Rule, Template
 
 
@@ -82,12 +83,19 @@ class NamesFactory:
     working days since a date are counted once per date.
     """
 
-    __slots__ = ("_functions", "_now", "_rule_info")
+    __slots__ = ("_functions", "_now", "_rule_info", "_stats")
 
-    def __init__(self, rule: Rule, now: datetime, calendar: WorkingDayCalendar):
+    def __init__(
+        self,
+        rule: Rule,
+        now: datetime,
+        calendar: WorkingDayCalendar,
+        stats: StatsLookup = no_stats,
+    ):
         self._functions = _Functions(rule.timezone, now, calendar)
         self._rule_info = RuleInfo(rule.id, rule.key, rule.playbook, rule.description)
         self._now = now
+        self._stats = stats
 
     def names(self, doc: Document, since: datetime | None, step: str) -> dict[str, Any]:
         """The names for ``doc`` counted from ``since`` at ladder position ``step``."""
@@ -99,6 +107,7 @@ class NamesFactory:
             "step": step,
             "rule": self._rule_info,
             "elapsed": _LazyElapsed(functions, since),
+            "counterparty": LazyCounterparty(doc.counterparty, self._stats),
             "date": functions.format_date,
             "datetime": functions.format_datetime,
             "money": format_money,

@@ -123,8 +123,27 @@ _V4 = Migration(
     ),
 )
 
+_V5 = Migration(
+    5,
+    "counterparty statistics: one sample per document and per-counterparty histograms",
+    (
+        # The statistics walk the documents written since their cursor in (seq, id)
+        # order; the same index keeps serving "written since" (INDEXED BY documents_seq).
+        "DROP INDEX IF EXISTS documents_seq",
+        "CREATE INDEX documents_seq ON documents (seq, id)",
+        "CREATE TABLE counterparty_samples (document_id TEXT PRIMARY KEY, inn TEXT NOT NULL,"
+        " month TEXT NOT NULL, outcome TEXT NOT NULL, working_days INTEGER NOT NULL)",
+        # A handful of rows per counterparty and month: what a tick reads instead of
+        # the counterparty's documents.
+        "CREATE TABLE counterparty_histogram (inn TEXT NOT NULL, month TEXT NOT NULL,"
+        " outcome TEXT NOT NULL, working_days INTEGER NOT NULL, count INTEGER NOT NULL,"
+        " PRIMARY KEY (inn, month, outcome, working_days)) WITHOUT ROWID",
+        "INSERT INTO counters (name, value) VALUES ('stats_seq', 0)",
+    ),
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5)
 CURRENT_VERSION = MIGRATIONS[-1].version
 
 _VERSION_TABLE = (

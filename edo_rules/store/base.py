@@ -163,6 +163,30 @@ class EventQuery:
     document_ids: frozenset[str] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SigningFacts:
+    """The columns of one document that counterparty statistics are made from."""
+
+    seq: int  # the document's write sequence number (see Store.document_seq)
+    document_id: str
+    inn: str | None
+    direction: str
+    sent_at: datetime | None
+    signed_at: datetime | None  # the counterparty's signature
+    rejected_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CounterpartySample:
+    """One document's contribution to its counterparty's statistics (``outcome`` None: none)."""
+
+    document_id: str
+    inn: str | None = None
+    month: str | None = None  # "YYYY-MM" of the decision, local time
+    outcome: str | None = None  # "signed" or "rejected"
+    working_days: int = 0
+
+
 @runtime_checkable
 class Store(Protocol):
     """Documents, their status history, the firing ledger, the action outbox and sync state."""
@@ -322,6 +346,27 @@ class Store(Protocol):
         ...
 
     # -- simulation ------------------------------------------------------------------
+    # -- counterparty statistics ---------------------------------------------------
+    def stats_seq(self) -> int:
+        """The document write sequence number the statistics are up to date with."""
+        ...
+
+    def signing_facts(
+        self, after: tuple[int, str], up_to_seq: int, limit: int
+    ) -> list[SigningFacts]:
+        """Documents written after the (seq, id) pair ``after``, up to ``up_to_seq``, in order."""
+        ...
+
+    def apply_counterparty_samples(
+        self, samples: Sequence[CounterpartySample], stats_seq: int
+    ) -> None:
+        """Replace the documents' samples (adjusting the histograms) and set :meth:`stats_seq`."""
+        ...
+
+    def counterparty_histogram(self, inn: str, since_month: str) -> list[tuple[str, int, int]]:
+        """(outcome, working days, count) of ``inn``'s samples from ``since_month`` on."""
+        ...
+
     def scratch_copy(self) -> AbstractContextManager[Store]:
         """A private, consistent copy of the whole store, open, discarded on exit.
 

@@ -23,6 +23,7 @@ from edo_rules.errors import StoreError
 from edo_rules.model import ActionRequest, Document, Firing, Outcome, RequestState, StatusEvent
 from edo_rules.store import _sqlite_outbox as outbox
 from edo_rules.store import _sqlite_snoozes as snoozes
+from edo_rules.store import _sqlite_stats as stats
 from edo_rules.store._sqlite_queries import due_sql, event_sql
 from edo_rules.store._sqlite_rows import (
     EVENT_COLUMNS,
@@ -33,7 +34,15 @@ from edo_rules.store._sqlite_rows import (
     event_params,
 )
 from edo_rules.store._sqlite_schema import ForeignDatabaseError, TooNewError, migrate
-from edo_rules.store.base import DueCandidate, DueQuery, EventQuery, RuleProgress, Snooze
+from edo_rules.store.base import (
+    CounterpartySample,
+    DueCandidate,
+    DueQuery,
+    EventQuery,
+    RuleProgress,
+    SigningFacts,
+    Snooze,
+)
 
 _BATCH = 5000  # documents per executemany call in a bulk upsert
 
@@ -456,6 +465,27 @@ class SQLiteStore:
     def ended_snoozes(self, now: datetime) -> list[Snooze]:
         with self._reading("reading snoozes") as conn:
             return snoozes.ended(conn, now)
+
+    # -- counterparty statistics -------------------------------------------------------
+    def stats_seq(self) -> int:
+        with self._reading("reading the statistics cursor") as conn:
+            return stats.stats_seq(conn)
+
+    def signing_facts(
+        self, after: tuple[int, str], up_to_seq: int, limit: int
+    ) -> list[SigningFacts]:
+        with self._reading("reading documents for counterparty statistics") as conn:
+            return stats.signing_facts(conn, after, up_to_seq, limit)
+
+    def apply_counterparty_samples(
+        self, samples: Sequence[CounterpartySample], stats_seq: int
+    ) -> None:
+        with self._writing("writing counterparty statistics") as conn:
+            stats.apply_samples(conn, samples, stats_seq)
+
+    def counterparty_histogram(self, inn: str, since_month: str) -> list[tuple[str, int, int]]:
+        with self._reading("reading counterparty statistics") as conn:
+            return stats.histogram(conn, inn, since_month)
 
     # -- cache -------------------------------------------------------------------------
     def cache_get(self, key: str, now: datetime) -> str | None:
