@@ -294,12 +294,12 @@ def test_migrates_a_version_2_file_to_snoozes(tmp_path: Path) -> None:
     migrate(conn, target=2)
     conn.close()
     with SQLiteStore(path) as store:
-        assert CURRENT_VERSION == 4
+        assert CURRENT_VERSION >= 4
         store.upsert_documents([make_document("a", sent_at=SENT)])
         store.record_firings([], event_cursors={"pb/e": 0})
     with sqlite3.connect(path) as conn:
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_version")]
-        assert sorted(versions) == [1, 2, 3, 4]
+        assert sorted(versions) == list(range(1, CURRENT_VERSION + 1))
     with SQLiteStore(path) as store:
         snooze = store.add_snooze("a", None, UNTIL, reason="r", created_at=SNOOZED_AT)
         assert store.snoozes(active_at=SNOOZED_AT) == [snooze]
