@@ -31,6 +31,9 @@ def test_every_schema_is_valid_and_checks_examples() -> None:
         "invoice": {"amount": "from_document"},
         "workflow": {"template_id": 7, "parameters": {"a": 1}},
         "mirror": {"target": "list", "overdue": True},
+        "card_status": {"on": "both"},
+        "timeline": {"title": "ЭДО", "text": "подписан", "icon": "info"},
+        "remind_counterparty": {"text": "Добрый день", "every": "5 рабочих дней"},
     }
     for name, cls in ACTIONS.items():
         jsonschema.Draft202012Validator.check_schema(cls.params_schema)
@@ -267,14 +270,14 @@ def test_mirror_list_upserts_and_replaces_every_field(world: World) -> None:
     assert statuses(mirror.execute([make_request("mirror", {"overdue": True}, "d1")])) == ["done"]
     [element] = world.emulator.portal.list_elements(42)
     assert element["CODE"] == element_code("d1") and element["NAME"].startswith("Акт № 17")
-    assert list(element["PROPERTY_101"].values()) == ["sent"]
+    assert list(element["PROPERTY_101"].values()) == ["ждёт подписи контрагента"]
     assert list(element["PROPERTY_102"].values()) == [f"CO_{world.company}"]
     assert list(element["PROPERTY_103"].values()) == ["Y"]
     world.add_doc("d1", status=Status.SIGNED, counterparty_signed_at=world.clock.now)
     requests = [make_request("mirror", {}, "d1"), make_request("mirror", {}, "d1")]
     assert statuses(mirror.execute(requests)) == ["done", "done"]
     [element] = world.emulator.portal.list_elements(42)
-    assert list(element["PROPERTY_101"].values()) == ["signed"]
+    assert list(element["PROPERTY_101"].values()) == ["подписан"]
     assert list(element["PROPERTY_103"].values()) == ["N"]
     assert list(element["PROPERTY_104"].values()) == ["27.11.2026 09:00:00"]
     assert list(element["PROPERTY_105"].values()) == ["https://files.example.invalid/doc.pdf"]
@@ -293,7 +296,7 @@ def test_mirror_smart_process_upserts_by_xml_id(world: World) -> None:
     world.add_doc("d1", status=Status.REJECTED)
     assert statuses(mirror.execute([make_request("mirror", {"overdue": True}, "d1")])) == ["done"]
     [item] = world.emulator.portal.items(1046)
-    assert item["xmlId"] == element_code("d1") and item["ufCrm5Status"] == "rejected"
+    assert item["xmlId"] == element_code("d1") and item["ufCrm5Status"] == "отклонён"
     assert item["ufCrm5Overdue"] is True and item["companyId"] == world.company
     assert item["parentId2"] == world.deal
 

@@ -29,6 +29,9 @@ BUILTIN_ACTIONS: Final[dict[str, str]] = {
     "invoice": "edo_rules.actions.bitrix24.adapters:InvoiceAction",
     "workflow": "edo_rules.actions.bitrix24.adapters:WorkflowAction",
     "mirror": "edo_rules.actions.bitrix24.adapters:MirrorAction",
+    "card_status": "edo_rules.actions.bitrix24.adapters:CardStatusAction",
+    "timeline": "edo_rules.actions.bitrix24.adapters:TimelineAction",
+    "remind_counterparty": "edo_rules.actions.bitrix24.adapters:RemindCounterpartyAction",
 }
 
 

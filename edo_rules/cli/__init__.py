@@ -34,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "_outbox",
     "_calendar",
     "_emulate",
+    "_bitrix24",
 )
 
 

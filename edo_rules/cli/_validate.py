@@ -34,6 +34,12 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="also check this config file, with the playbooks it names",
     )
+    parser.add_argument(
+        "--online",
+        action="store_true",
+        help="with --config: also check the Bitrix24 portal has the fields and the smart "
+        "process the config needs (reads only; see `edo-rules bitrix24 setup`)",
+    )
     parser.set_defaults(func=_run)
 
 
@@ -104,4 +110,17 @@ def _run_config(args: argparse.Namespace) -> int:
         print(f"{len(checked.problems)} problem(s) in {bad} file(s)")
         return 1
     print(f"OK: {args.config} and {checked.files} playbook file(s), {checked.rules} rule(s)")
+    return _check_portal(args.config) if args.online else 0
+
+
+def _check_portal(config: Path) -> int:
+    from edo_rules.cli._bitrix24 import run_setup
+
+    report = run_setup(config, "check")
+    for step in report.problems:
+        print(f"{config}: bitrix24: {step}")
+    if report.problems:
+        print(f"{len(report.problems)} problem(s) in the portal: run `edo-rules bitrix24 setup`")
+        return 1
+    print("OK: the portal has everything the config needs")
     return 0

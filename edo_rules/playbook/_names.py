@@ -88,7 +88,7 @@ def _document_spec() -> Obj:
 
 
 #: Functions available to expressions (by call) and templates (by call and as filters).
-FUNCTIONS: Final = ("date", "datetime", "money", "working_days_since")
+FUNCTIONS: Final = ("date", "datetime", "money", "working_days_since", "ru")
 
 #: Builtins an expression may call (pure and bounded).
 EXPRESSION_BUILTINS: Final = ("len", "abs", "min", "max", "round", "str", "int", "float")

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from edo_rules import ru
 from edo_rules.model import Document
 from edo_rules.playbook._counterparty import LazyCounterparty, StatsLookup, no_stats
 from edo_rules.playbook.rules import Rule, Template
@@ -112,6 +113,7 @@ class NamesFactory:
             "datetime": functions.format_datetime,
             "money": format_money,
             "working_days_since": functions.working_days_since,
+            "ru": ru.label,
         }
 
 

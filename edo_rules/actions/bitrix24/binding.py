@@ -8,6 +8,8 @@
   the 1C responsible mapped by config, else the fallback user.
 - ``head_of_responsible``: the head of the user's department, or of the parent
   department when the user is the head (``user.get`` / ``department.get``).
+- ``accounting``: ``bitrix24.accounting.user``, or the head of
+  ``bitrix24.accounting.department``.
 
 Every lookup is cached in the store (``cache_get``/``cache_put``) for the
 configured lifetime, "not found" included; lookups of many documents go out
@@ -161,6 +163,8 @@ class CrmBinder:
         """The user id for ``spec``; raises :class:`RecipientError` or :class:`Bitrix24Error`."""
         if isinstance(spec, int):
             return spec
+        if spec == "accounting":
+            return self.accounting(document.id)
         user = self.responsible(document, binding)
         if user is None:
             raise RecipientError(
@@ -176,6 +180,21 @@ class CrmBinder:
                 )
             return head
         raise RecipientError(spec, document.id, "unknown recipient kind")
+
+    def accounting(self, document_id: str) -> int:
+        """The configured accounting user, or the head of the configured department."""
+        setting = self._settings.accounting
+        if setting is None:
+            raise RecipientError("accounting", document_id, "bitrix24.accounting is not configured")
+        if setting.user is not None:
+            return setting.user
+        assert setting.department is not None
+        head = _to_int(self._department(setting.department).get("UF_HEAD"))
+        if head is None:
+            raise RecipientError(
+                "accounting", document_id, f"department {setting.department} has no head"
+            )
+        return head
 
     def responsible(self, document: Document, binding: Binding | None) -> int | None:
         if binding is not None and binding.assigned:

@@ -22,6 +22,12 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from edo_rules.actions.bitrix24._bucket import PLANS, Plan
+from edo_rules.actions.bitrix24._card_settings import (
+    AccountingSettings,
+    CardSettings,
+    read_accounting,
+    read_card,
+)
 from edo_rules.actions.bitrix24._settings_reader import Reader
 from edo_rules.errors import ConfigError
 
@@ -49,9 +55,17 @@ MIRROR_FIELDS: tuple[str, ...] = (
     "overdue",
     "company",
     "deal",
+    "status_code",
+    "kind_code",
+    "responsible",
 )
 
-_SMART_DEFAULTS = {"title": "title", "company": "companyId", "deal": "parentId2"}
+_SMART_DEFAULTS = {
+    "title": "title",
+    "company": "companyId",
+    "deal": "parentId2",
+    "responsible": "assignedById",
+}
 _LIST_DEFAULTS = {"title": "NAME"}
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -109,6 +123,9 @@ class MirrorSettings:
     iblock_code: str | None = None
     iblock_type: str = "lists"
     entity_type_id: int | None = None
+    #: The smart process's category whose stages mirror the statuses (see ``bitrix24 setup``).
+    category_id: int | None = None
+    title: str = "Документы ЭДО"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +144,8 @@ class Bitrix24Settings:
     timeout: float = 60.0
     timezone: str = "Europe/Moscow"
     working_day_end_hour: int = 18
+    card: CardSettings | None = None
+    accounting: AccountingSettings | None = None
 
     @classmethod
     def from_mapping(
@@ -149,7 +168,7 @@ class Bitrix24Settings:
 def _build(reader: Reader) -> Bitrix24Settings:
     reader.allow(
         "webhook_url webhook_url_env oauth plan client_id users fallback_user deal mirror "
-        "cache_ttl timeout timezone working_day_end_hour"
+        "cache_ttl timeout timezone working_day_end_hour card accounting"
     )
     webhook = reader.secret("webhook_url")
     oauth = _oauth(reader.child("oauth")) if reader.has("oauth") else None
@@ -171,6 +190,10 @@ def _build(reader: Reader) -> Bitrix24Settings:
         timeout=reader.number("timeout", 60.0),
         timezone=reader.string("timezone", "Europe/Moscow"),
         working_day_end_hour=int(reader.number("working_day_end_hour", 18)),
+        card=read_card(reader.child("card")) if reader.has("card") else None,
+        accounting=(
+            read_accounting(reader.child("accounting")) if reader.has("accounting") else None
+        ),
     )
 
 
@@ -234,7 +257,7 @@ def _deal(reader: Reader) -> DealBinding:
 
 
 def _mirror(reader: Reader) -> MirrorSettings:
-    reader.allow("target iblock_id iblock_code iblock_type entity_type_id fields")
+    reader.allow("target iblock_id iblock_code iblock_type entity_type_id fields category_id title")
     target = reader.choice("target", ("list", "smart_process"), "list")
     fields = dict(_SMART_DEFAULTS if target == "smart_process" else _LIST_DEFAULTS)
     fields.update(reader.field_map("fields", MIRROR_FIELDS))
@@ -245,6 +268,8 @@ def _mirror(reader: Reader) -> MirrorSettings:
         iblock_code=reader.optional_string("iblock_code"),
         iblock_type=reader.string("iblock_type", "lists"),
         entity_type_id=reader.user_id("entity_type_id"),
+        category_id=reader.user_id("category_id"),
+        title=reader.string("title", "Документы ЭДО"),
     )
     if target == "list" and settings.iblock_id is None and settings.iblock_code is None:
         reader.problem("iblock_id", "is required for target: list (or iblock_code)")

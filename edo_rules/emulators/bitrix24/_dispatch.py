@@ -8,13 +8,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from edo_rules.emulators.bitrix24 import _methods_crm, _methods_other
+from edo_rules.emulators.bitrix24 import _methods_card, _methods_crm, _methods_other
 from edo_rules.emulators.bitrix24._common import CallContext, Handler, ListResult, MethodError
 from edo_rules.emulators.bitrix24._limits import OperatingTime
 from edo_rules.emulators.bitrix24._php import decode
 from edo_rules.emulators.bitrix24._portal import Portal
 
-METHODS: dict[str, tuple[str, Handler]] = {**_methods_crm.METHODS, **_methods_other.METHODS}
+METHODS: dict[str, tuple[str, Handler]] = {
+    **_methods_crm.METHODS,
+    **_methods_other.METHODS,
+    **_methods_card.METHODS,
+}
 BATCH_LIMIT = 50
 _REFERENCE = re.compile(r"\$result\[([^\]]+)\]((?:\[[^\]]*\])*)")
 

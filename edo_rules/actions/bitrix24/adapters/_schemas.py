@@ -11,9 +11,9 @@ from typing import Any
 
 #: ``responsible``, ``head_of_responsible`` or an explicit Bitrix24 user id.
 RECIPIENT: Mapping[str, Any] = {
-    "description": "responsible, head_of_responsible or a Bitrix24 user id",
+    "description": "responsible, head_of_responsible, accounting or a Bitrix24 user id",
     "oneOf": [
-        {"enum": ["responsible", "head_of_responsible"]},
+        {"enum": ["responsible", "head_of_responsible", "accounting"]},
         {"type": "integer", "minimum": 1},
     ],
 }
@@ -107,4 +107,28 @@ MIRROR = _object(
         "target": {"enum": ["list", "smart_process"]},
         "overdue": {"type": "boolean"},
     }
+)
+
+CARD_STATUS = _object({"on": {"enum": ["deal", "company", "both"]}})
+
+TIMELINE = _object(
+    {
+        "title": _TEXT,
+        "text": _TEXT,
+        "icon": {"type": "string", "pattern": r"^[a-z0-9_-]{1,50}$"},
+        "on": {"enum": ["deal", "company"]},
+    },
+    "title",
+    "text",
+)
+
+REMIND = _object(
+    {
+        "subject": {"type": "string"},
+        "text": _TEXT,
+        "every": DURATION,
+        "no_email": {"enum": ["task", "fail"]},
+        "on": {"enum": ["deal", "company"]},
+    },
+    "text",
 )

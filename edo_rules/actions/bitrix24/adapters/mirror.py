@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar
 
+from edo_rules import ru
+from edo_rules.actions.bitrix24 import _register
 from edo_rules.actions.bitrix24.adapters import _schemas
 from edo_rules.actions.bitrix24.adapters._base import Bitrix24Action, Job
 from edo_rules.actions.bitrix24.client import Call, Reply
@@ -144,6 +146,11 @@ def _find_params(target: MirrorSettings, job: Job) -> dict[str, Any]:
 def _item_write(target: MirrorSettings, job: Job, existing: int | None) -> Call:
     values = _values(job, target, overdue=bool(job.request.params.get("overdue", False)))
     fields = {**values, "xmlId": element_code(job.request.document_id)}
+    if target.entity_type_id is not None and target.category_id is not None:
+        assert job.document is not None
+        status = job.document.status
+        fields["stageId"] = _register.stage_id(target.entity_type_id, target.category_id, status)
+        fields["categoryId"] = target.category_id
     if existing is None:
         return Call("crm.item.add", {"entityTypeId": target.entity_type_id, "fields": fields})
     return Call(
@@ -173,13 +180,15 @@ def _facts(job: Job, doc: Document, *, overdue: bool, as_list: bool) -> dict[str
     deal = binding.deal_id if binding else None
     return {
         "title": doc.title,
-        "kind": doc.kind.value,
+        "kind": ru.label(doc.kind),
+        "kind_code": doc.kind.value,
         "number": doc.number,
         "date": _when(doc.date, as_list),
         "counterparty": doc.counterparty.name,
         "inn": doc.counterparty.inn or "",
         "amount": "" if doc.amount is None else str(doc.amount),
-        "status": doc.status.value,
+        "status": ru.label(doc.status),
+        "status_code": doc.status.value,
         "status_1c": doc.status_1c,
         "signers": "; ".join(_signer(s.side, s.name, s.signed_at) for s in doc.signers),
         "sent_at": _when(doc.sent_at, as_list),
@@ -190,6 +199,8 @@ def _facts(job: Job, doc: Document, *, overdue: bool, as_list: bool) -> dict[str
         "overdue": ("Y" if overdue else "N") if as_list else overdue,
         "company": (f"CO_{company}" if as_list else company) if company else "",
         "deal": (f"D_{deal}" if as_list else deal) if deal else "",
+        # the card owner, so the portal's own reports can group documents by manager
+        "responsible": (binding.assigned if binding else None) or "",
     }
 
 

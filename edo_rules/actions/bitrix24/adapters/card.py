@@ -1,0 +1,193 @@
+"""``card_status`` and ``timeline``: the documents' state inside the deal and company card.
+
+``card_status`` rewrites a string user field of the bound deal and company
+with one Russian line per document of that card (``crm.deal.update`` /
+``crm.company.update``), and a link field when configured. The whole value is
+written every time, so re-sending is harmless and a crash loses nothing.
+
+``timeline`` adds a log message (``crm.timeline.logmessage.add``) — the
+signing history in the card. The API has no external key for a log message,
+so after a crash :meth:`check` lists the record's log messages (10 a page,
+newest first) and looks for one with the same title and text: the text is
+rendered when the rule fires (it names the status and its time), so it is
+the same on every retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from edo_rules import ru
+from edo_rules.actions.bitrix24 import card_index
+from edo_rules.actions.bitrix24._card_settings import CardSettings
+from edo_rules.actions.bitrix24.adapters import _schemas
+from edo_rules.actions.bitrix24.adapters._base import Bitrix24Action, Job
+from edo_rules.actions.bitrix24.client import Call, Reply
+from edo_rules.errors import ActionError
+from edo_rules.model import Document
+
+_OWNER_TYPE = {"deal": 2, "company": 4}
+_UPDATE = {"deal": "crm.deal.update", "company": "crm.company.update"}
+_LOOKUP_PAGES = 5
+_MAX_WAIT_DAYS = 366  # bounds the working-day walk for a very old "sent"
+
+
+class CardStatusAction(Bitrix24Action):
+    """Keeps the card's summary field (and link) up to date; see the module docstring."""
+
+    name: ClassVar[str] = "card_status"
+    params_schema = _schemas.CARD_STATUS
+    can_check: ClassVar[bool] = True
+    idempotent: ClassVar[bool] = True
+
+    def _card(self) -> CardSettings:
+        card = self._ctx.settings.card
+        if card is None:
+            raise ActionError(
+                "the card fields are not configured",
+                retryable=False,
+                code="NOT_CONFIGURED",
+                hint="add bitrix24.card (deal_field, company_field …) and run "
+                "'edo-rules bitrix24 setup'",
+            )
+        return card
+
+    def _build(self, job: Job) -> Call:
+        card, binding = self._card(), job.binding
+        wanted = job.request.params.get("on", "both")
+        targets: list[tuple[str, int]] = []
+        for entity in ("deal", "company"):
+            record = getattr(binding, f"{entity}_id") if binding else None
+            if record and card.field_for(entity) and wanted in ("both", entity):
+                targets.append((entity, record))
+        if not targets:
+            raise ActionError(
+                f"document {job.request.document_id} is not bound to a CRM card with a "
+                "configured field",
+                retryable=False,
+                code="NOT_BOUND",
+                hint="check the counterparty's ИНН in the company requisites, the bitrix24.deal "
+                "strategy and bitrix24.card.deal_field / company_field",
+            )
+        job.extra["targets"] = targets
+        return Call(_UPDATE[targets[0][0]], {"id": targets[0][1]}, idempotent=True)
+
+    def _send(self, jobs: Sequence[Job]) -> None:
+        now = self._now()
+        touched: dict[tuple[str, int], None] = {}
+        for job in jobs:
+            binding = job.binding
+            left = card_index.remember(
+                self._ctx.store,
+                job.request.document_id,
+                deal=binding.deal_id if binding else None,
+                company=binding.company_id if binding else None,
+                now=now,
+            )
+            for target in [*job.extra["targets"], *left]:
+                touched[target] = None
+        calls = [self._write_call(entity, record, now) for entity, record in touched]
+        replies = dict(zip(touched, self._ctx.client.call_many(calls), strict=True))
+        for job in jobs:
+            self._settle(job, [replies[t] for t in job.extra["targets"]])
+
+    def _settle(self, job: Job, replies: list[Reply]) -> None:
+        failed = next((r for r in replies if r.error is not None), None)
+        if failed is not None and failed.error is not None:
+            job.outcome = self._failure(job, failed.error)
+        else:
+            targets = job.extra["targets"]
+            job.outcome = self._done(job, ",".join(f"{e}:{i}" for e, i in targets))
+
+    def _write_call(self, entity: str, record: int, now: datetime) -> Call:
+        card = self._card()
+        field = card.field_for(entity)
+        ids = card_index.documents_for(self._ctx.store, now=now, **{entity: record})
+        docs = sorted(self._ctx.store.get_documents(ids).values(), key=_order)
+        zone = ZoneInfo(self._ctx.settings.timezone)
+        today = now.astimezone(zone).date()
+        count = _counter(self._ctx.working_day)
+        lines = [
+            ru.card_line(
+                d, today=today, working_days=count, overdue_after=card.overdue_after, zone=zone
+            )
+            for d in docs
+        ]
+        fields: dict[str, Any] = {}
+        if field is not None:
+            fields[field] = ru.card_text(lines, limit=card.max_lines)
+        url = card.url_for(entity, record)
+        if card.url_field and url:
+            fields[card.url_field] = url
+        return Call(_UPDATE[entity], {"id": record, "fields": fields}, idempotent=True)
+
+    def _lookup(self, job: Job) -> str | None:
+        return None  # the whole value is rewritten: re-sending is always safe
+
+
+def _order(doc: Document) -> tuple[date, str, str]:
+    return (doc.date or date.min, doc.number, doc.id)
+
+
+def _counter(working_day: Callable[[date], bool]) -> ru.WorkingDaysBetween:
+    def count(start: date, end: date) -> int:
+        days = min((end - start).days, _MAX_WAIT_DAYS)
+        return sum(1 for n in range(1, days + 1) if working_day(start + timedelta(days=n)))
+
+    return count
+
+
+class TimelineAction(Bitrix24Action):
+    """A log message in the deal's (or company's) timeline; see the module docstring."""
+
+    name: ClassVar[str] = "timeline"
+    params_schema = _schemas.TIMELINE
+    can_check: ClassVar[bool] = True
+
+    def _build(self, job: Job) -> Call:
+        params = job.request.params
+        kind, owner = self._deal_or_company(job, params.get("on"))
+        fields = {
+            "entityTypeId": _OWNER_TYPE[kind],
+            "entityId": owner,
+            "title": params["title"],
+            "text": params["text"],
+            "iconCode": params.get("icon", "info"),
+        }
+        return Call("crm.timeline.logmessage.add", {"fields": fields})
+
+    def _remote_id(self, job: Job, result: Any) -> str | None:
+        message = result.get("logMessage") if isinstance(result, dict) else result
+        if isinstance(message, dict):
+            return str(message.get("id"))
+        return None if message is None else str(message)
+
+    def _lookup(self, job: Job) -> str | None:
+        params = job.request.params
+        kind, owner = self._deal_or_company(job, params.get("on"))
+        for start in range(0, 10 * _LOOKUP_PAGES, 10):
+            query = {
+                "entityTypeId": _OWNER_TYPE[kind],
+                "entityId": owner,
+                "order": {"id": "desc"},
+                "start": start,
+            }
+            reply = self._ctx.client.call("crm.timeline.logmessage.list", query, idempotent=True)
+            messages = _messages(reply.result)
+            for message in messages:
+                if (
+                    message.get("title") == params["title"]
+                    and message.get("text") == params["text"]
+                ):
+                    return str(message.get("id"))
+            if len(messages) < 10:
+                return None
+        return None
+
+
+def _messages(result: Any) -> list[dict[str, Any]]:
+    items = result.get("logMessages") if isinstance(result, dict) else result
+    return [m for m in items if isinstance(m, dict)] if isinstance(items, list) else []

@@ -1,0 +1,238 @@
+"""``remind_counterparty``: an e-mail from the CRM to the counterparty's contact person.
+
+The e-mail is a CRM activity of type «Письмо» (``crm.activity.add`` with
+``TYPE_ID`` 4, ``DIRECTION`` 2 outgoing, ``COMPLETED`` "Y" — sent at once),
+owned by the deal (or company) so it shows in the card, addressed to the
+contact's ``EMAIL`` through ``COMMUNICATIONS`` (``ENTITY_TYPE_ID`` 3). The
+contact is the deal's primary contact (``crm.deal.contact.items.get``), else
+the company's contacts (``crm.contact.list``). Our key goes into
+``ORIGIN_ID``, so a request is looked up (``crm.activity.list``) before it is
+sent and after a crash.
+
+A document gets at most one reminder per ``every`` (default 5 working days):
+the time of the last one is kept in the store. When no contact has an
+e-mail the request fails with the reason and — unless ``no_email: fail`` —
+a task goes to the responsible manager instead (``tasks.task.add``, keyed by
+``XML_ID`` so it is created once).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from edo_rules import ru
+from edo_rules.actions.bitrix24 import _deadline
+from edo_rules.actions.bitrix24.adapters import _schemas
+from edo_rules.actions.bitrix24.adapters._base import Bitrix24Action, Job, marker
+from edo_rules.actions.bitrix24.client import Call
+from edo_rules.errors import ActionError
+from edo_rules.model import Outcome, OutcomeStatus
+
+ORIGINATOR = "edo-rules"
+_OWNER_TYPE = {"deal": 2, "company": 4}
+_CONTACT = 3
+_EMAIL = 4
+_OUTGOING = 2
+_PLAIN_TEXT = 1
+_RATE_PREFIX = "bitrix24:remind:v1:"
+
+
+class RemindCounterpartyAction(Bitrix24Action):
+    """Sends the reminder e-mail through the CRM; see the module docstring."""
+
+    name: ClassVar[str] = "remind_counterparty"
+    params_schema = _schemas.REMIND
+    can_check: ClassVar[bool] = True
+
+    def _build(self, job: Job) -> Call:
+        kind, owner = self._deal_or_company(job, job.request.params.get("on"))
+        job.extra["owner"] = (kind, owner)
+        return _find_call(job)
+
+    def _send(self, jobs: Sequence[Job]) -> None:
+        for job in jobs:  # reminders are few: one document at a time keeps each step plain
+            try:
+                job.outcome = self._remind(job)
+            except ActionError as exc:
+                job.outcome = self._before_send(job, exc)
+
+    def _remind(self, job: Job) -> Outcome:
+        existing = self._lookup(job)
+        if existing is not None:
+            self._remember(job)
+            return self._done(job, existing)
+        recent = self._recent(job)
+        if recent is not None:
+            return self._outcome(job.request, OutcomeStatus.DONE, reason=recent)
+        contact = self._contact(job)
+        if contact is None:
+            return self._no_email(job)
+        reply = self._ctx.client.call_many([self._email_call(job, *contact)])[0]
+        if reply.error is not None:
+            return self._failure(job, reply.error)
+        self._remember(job)
+        return self._done(job, None if reply.result is None else str(reply.result))
+
+    # -- the rate limit ----------------------------------------------------------------------
+    def _recent(self, job: Job) -> str | None:
+        raw = self._ctx.store.cache_get(_RATE_PREFIX + job.request.document_id, self._now())
+        if raw is None:
+            return None
+        last = json.loads(raw)
+        return (
+            f"не отправлено: контрагенту уже напоминали {last['at']}; следующее напоминание "
+            f"по этому документу — не раньше {last['until']}"
+        )
+
+    def _remember(self, job: Job) -> None:
+        now = self._now()
+        every = job.request.params.get("every", "5 рабочих дней")
+        until = self._until(every, now)
+        zone = ZoneInfo(self._ctx.settings.timezone)
+        value = {"at": ru.full_datetime(now, zone), "until": ru.full_datetime(until, zone)}
+        self._ctx.store.cache_put(
+            _RATE_PREFIX + job.request.document_id, json.dumps(value, ensure_ascii=False), until
+        )
+
+    def _until(self, every: str, now: datetime) -> datetime:
+        settings = self._ctx.settings
+        try:
+            end = _deadline.deadline(
+                every,
+                now,
+                zone=settings.timezone,
+                end_hour=0,
+                working_day=self._ctx.working_day,
+            )
+        except ValueError as exc:
+            raise ActionError(str(exc), retryable=False, code="BAD_PARAMS") from None
+        return max(end, now + timedelta(minutes=1))
+
+    # -- the contact -------------------------------------------------------------------------------
+    def _contact(self, job: Job) -> tuple[int, str] | None:
+        """(contact id, e-mail) of the first bound contact that has an e-mail."""
+        for contact_id in self._contact_ids(job):
+            record = self._ctx.client.call("crm.contact.get", {"id": contact_id}, idempotent=True)
+            email = _first_email(record.result)
+            if email is not None:
+                return contact_id, email
+        return None
+
+    def _contact_ids(self, job: Job) -> list[int]:
+        binding = job.binding
+        ids: list[int] = []
+        if binding is not None and binding.deal_id:
+            reply = self._ctx.client.call(
+                "crm.deal.contact.items.get", {"id": binding.deal_id}, idempotent=True
+            )
+            rows = [r for r in reply.result or [] if isinstance(r, dict)]
+            rows.sort(key=lambda r: (r.get("IS_PRIMARY") != "Y", int(r.get("SORT") or 0)))
+            ids += [int(r["CONTACT_ID"]) for r in rows if r.get("CONTACT_ID")]
+        if binding is not None and binding.company_id:
+            query = {
+                "filter": {"COMPANY_ID": binding.company_id},
+                "select": ["ID"],
+                "order": {"ID": "ASC"},
+            }
+            reply = self._ctx.client.call("crm.contact.list", query, idempotent=True)
+            ids += [int(r["ID"]) for r in reply.result or [] if isinstance(r, dict)]
+        return list(dict.fromkeys(ids))
+
+    # -- the e-mail and the fallback task ----------------------------------------------
+    def _email_call(self, job: Job, contact: int, email: str) -> Call:
+        assert job.document is not None
+        params, (kind, owner) = job.request.params, job.extra["owner"]
+        responsible = self._recipient(job, "responsible")
+        now = self._now()
+        fields: dict[str, Any] = {
+            "OWNER_TYPE_ID": _OWNER_TYPE[kind],
+            "OWNER_ID": owner,
+            "TYPE_ID": _EMAIL,
+            "DIRECTION": _OUTGOING,
+            "COMPLETED": "Y",
+            "SUBJECT": params.get("subject") or f"Напоминание: {job.document.title}",
+            "DESCRIPTION": params["text"],
+            "DESCRIPTION_TYPE": _PLAIN_TEXT,
+            "RESPONSIBLE_ID": responsible,
+            "START_TIME": now.isoformat(timespec="seconds"),
+            "END_TIME": (now + timedelta(hours=1)).isoformat(timespec="seconds"),
+            "COMMUNICATIONS": [{"VALUE": email, "ENTITY_ID": contact, "ENTITY_TYPE_ID": _CONTACT}],
+            "ORIGIN_ID": marker(job.request.idempotency_key),
+            "ORIGINATOR_ID": ORIGINATOR,
+        }
+        sender = self._sender(responsible)
+        if sender is not None:
+            fields["SETTINGS"] = {"MESSAGE_FROM": sender}
+        return Call("crm.activity.add", {"fields": fields})
+
+    def _sender(self, user_id: int) -> str | None:
+        users = self._ctx.client.call("user.get", {"ID": user_id}, idempotent=True).result
+        user = users[0] if isinstance(users, list) and users else {}
+        email = user.get("EMAIL") if isinstance(user, dict) else None
+        if not email:
+            return None
+        name = " ".join(str(user.get(k) or "") for k in ("NAME", "LAST_NAME")).strip()
+        return f"{name} <{email}>" if name else str(email)
+
+    def _no_email(self, job: Job) -> Outcome:
+        assert job.document is not None
+        doc = job.document
+        reason = (
+            f"не отправлено: ни у одного контакта {doc.counterparty.name} в сделке или компании "
+            "нет e-mail; добавьте e-mail контактному лицу в Битрикс24"
+        )
+        if job.request.params.get("no_email", "task") == "fail":
+            return self._fail(job, reason)
+        task = self._fallback_task(job)
+        return self._fail(job, f"{reason}; менеджеру поставлена задача {task}")
+
+    def _fallback_task(self, job: Job) -> str:
+        assert job.document is not None
+        key = marker(job.request.idempotency_key + ":no-email")
+        found = self._ctx.client.call(
+            "tasks.task.list", {"filter": {"XML_ID": key}, "select": ["ID"]}, idempotent=True
+        ).result
+        tasks = found.get("tasks") if isinstance(found, dict) else None
+        if isinstance(tasks, list) and tasks and isinstance(tasks[0], dict):
+            return str(tasks[0].get("id"))
+        doc = job.document
+        fields = {
+            "TITLE": f"Напомнить {doc.counterparty.name} о подписании: {doc.title}",
+            "DESCRIPTION": "Письмо-напоминание не отправлено: у контактов контрагента нет "
+            f"e-mail. Свяжитесь с контрагентом (ИНН {doc.counterparty.inn or '—'}) и "
+            "добавьте e-mail контактному лицу.",
+            "RESPONSIBLE_ID": self._recipient(job, "responsible"),
+            "XML_ID": key,
+        }
+        if job.binding is not None and job.binding.deal_id:
+            fields["UF_CRM_TASK"] = [f"D_{job.binding.deal_id}"]
+        reply = self._ctx.client.call("tasks.task.add", {"fields": fields})
+        task = reply.result.get("task") if isinstance(reply.result, dict) else None
+        return str(task.get("id")) if isinstance(task, dict) else "?"
+
+    def _lookup(self, job: Job) -> str | None:
+        reply = self._ctx.client.call(
+            _find_call(job).method, _find_call(job).params, idempotent=True
+        )
+        rows = reply.result if isinstance(reply.result, list) else []
+        return str(rows[0].get("ID")) if rows and isinstance(rows[0], dict) else None
+
+
+def _find_call(job: Job) -> Call:
+    params = {
+        "filter": {"ORIGIN_ID": marker(job.request.idempotency_key), "ORIGINATOR_ID": ORIGINATOR},
+        "select": ["ID"],
+    }
+    return Call("crm.activity.list", params, idempotent=True)
+
+
+def _first_email(record: Any) -> str | None:
+    values = record.get("EMAIL") if isinstance(record, dict) else None
+    for value in values if isinstance(values, list) else []:
+        if isinstance(value, dict) and str(value.get("VALUE") or "").strip():
+            return str(value["VALUE"]).strip()
+    return None
