@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from edo_rules.model import Kind, Status
+from edo_rules.model import Direction, Kind, Status
 from edo_rules.playbook import load_playbooks
 from edo_rules.playbook.rules import Playbook, Rule, StatusTrigger, TimeTrigger
 
@@ -62,7 +62,14 @@ def test_signing_rules() -> None:
     contract = rules["signed-contract-move-deal"]
     assert isinstance(contract.trigger, StatusTrigger)
     assert contract.match.kinds == {Kind.CONTRACT}
-    assert [a.name for a in contract.trigger.actions] == ["deal_stage", "invoice", "comment"]
+    names = [a.name for a in contract.trigger.actions]
+    assert names == ["deal_stage", "invoice", "comment", "task"]
+    assert contract.trigger.actions[3].params["responsible"].source == "accounting"
+    supplier = rules["signed-incoming-pay-supplier"]
+    assert isinstance(supplier.trigger, StatusTrigger)
+    assert supplier.match.directions == {Direction.INCOMING}
+    assert [a.name for a in supplier.trigger.actions] == ["task"]
+    assert supplier.trigger.actions[0].params["responsible"].source == "accounting"
 
 
 def test_rejection_task_carries_the_comment() -> None:
@@ -80,5 +87,11 @@ def test_crm_mirror_with_overdue_highlighting() -> None:
     assert isinstance(change.trigger, TimeTrigger) and isinstance(overdue.trigger, TimeTrigger)
     assert change.trigger.since == "status_changed_at"
     assert change.match.statuses is None  # every document
-    assert [a.name for a in change.trigger.steps[0].actions] == ["mirror"]
+    assert [a.name for a in change.trigger.steps[0].actions] == ["card_status", "mirror"]
+    timeline = rules["timeline-on-change"]
+    assert isinstance(timeline.trigger, StatusTrigger)
+    assert timeline.trigger.to_statuses is None  # every change
+    assert [a.name for a in timeline.trigger.actions] == ["timeline"]
+    waiting = rules["card-waiting-days"]
+    assert isinstance(waiting.trigger, TimeTrigger) and waiting.trigger.repeat is not None
     assert overdue.trigger.steps[0].actions[0].params["overdue"] is True

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from edo_rules.emulators.bitrix24 import Portal
+from edo_rules.emulators.bitrix24.card import add_contact
 from edo_rules.emulators.onec import OneCBase
 
 ORGANIZATION = "ООО «Дигиматикс»"
@@ -37,6 +38,8 @@ _NAMES = (
     "Байкал", "Орион", "Форвард",
 )  # fmt: skip
 _FORMS = ("ООО", "ООО", "АО", "ПАО")
+_ACCOUNTANT = "Галина Бухгалтерова"
+_CONTACTS = ("Ирина Смирнова", "Алексей Кузнецов", "Наталья Попова", "Дмитрий Васильев")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,7 @@ class Company:
     managers: dict[str, str] = field(default_factory=dict)  # name → 1C user key
     user_ids: dict[str, int] = field(default_factory=dict)  # name → Bitrix24 user id
     customers: list[Customer] = field(default_factory=list)
+    accounting_department: int = 0  # its head gets accounting's tasks
 
 
 def seed_company(portal: Portal, base: OneCBase, rng: random.Random, customers: int) -> Company:
@@ -90,6 +94,9 @@ def _seed_people(portal: Portal, base: OneCBase, company: Company) -> None:
         for name in members:
             company.user_ids[name] = portal.add_user(name, departments=[department])
             company.managers[name] = base.add_catalog_item(_USERS_SET, name)
+    accounting = portal.add_department("Бухгалтерия", parent=root)
+    portal.set_department_head(accounting, portal.add_user(_ACCOUNTANT, departments=[accounting]))
+    company.accounting_department = accounting
 
 
 def _seed_customer(
@@ -112,6 +119,15 @@ def _seed_customer(
         assigned_by=owner,
         category_id=PIPELINE,
         stage=f"C{PIPELINE}:PREPARATION",
+    )
+    # The customer's contact person, with an e-mail, bound to the company and the deal:
+    # reminders go to them from the CRM.
+    add_contact(
+        portal,
+        _CONTACTS[number % len(_CONTACTS)],
+        emails=[f"edo{number + 1}@customer{number + 1}.example"],
+        company_id=company_id,
+        deal_ids=[deal_id],
     )
     # Some customers answer within days, some drag on for weeks (they get escalations).
     rate = rng.choice((0.45, 0.3, 0.3, 0.2, 0.08))

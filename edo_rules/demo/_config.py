@@ -29,6 +29,7 @@ _MIRROR_FIELDS = {
     "company": "PROPERTY_COMPANY",
 }
 _MONTH = 30 * 24 * 3600
+CARD_FIELD = "UF_CRM_EDO_STATUS"
 
 
 def write_config(
@@ -52,6 +53,8 @@ def write_config(
             "users": dict(company.user_ids),
             "deal": {"strategy": "latest_open"},
             "mirror": {"target": "list", "iblock_id": MIRROR_LIST, "fields": _MIRROR_FIELDS},
+            "card": {"deal_field": CARD_FIELD, "company_field": CARD_FIELD},
+            "accounting": {"department": company.accounting_department},
             # Bindings cached for the whole simulated month (the clock jumps by hours).
             "cache_ttl": _MONTH,
         },

@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.config import Config
+from edo_rules.demo._card import print_card, run_setup
 from edo_rules.demo._company import MIRROR_LIST, Company, seed_company
-from edo_rules.demo._config import write_config
+from edo_rules.demo._config import CARD_FIELD, write_config
 from edo_rules.demo._life import Life
 from edo_rules.demo._playbooks import bundled_playbooks
 from edo_rules.demo._report import (
@@ -88,6 +89,7 @@ def run_demo(
         clock = _SimulatedClock(_at(history[-1], 18, 30))
         service = stack.enter_context(opened(config, command="demo", clock=clock))
         _print_intro(out, world, config, service, company)
+        run_setup(out, config)
         month = _Month(
             options, rng=rng, world=world, company=company, service=service, clock=clock, out=out
         )
@@ -98,6 +100,7 @@ def run_demo(
             month.day(number, day, previous)
         result = collect(service.store, month.steps, len(days), time.monotonic() - started)
         print_summary(out, result, days[0], days[-1])
+        print_card(out, world.portal, CARD_FIELD)
         if inspect is not None:
             inspect(world)
         return result

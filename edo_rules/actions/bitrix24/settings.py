@@ -144,7 +144,7 @@ class Bitrix24Settings:
     timeout: float = 60.0
     timezone: str = "Europe/Moscow"
     working_day_end_hour: int = 18
-    card: CardSettings | None = None
+    card: CardSettings | None = field(default_factory=CardSettings)
     accounting: AccountingSettings | None = None
 
     @classmethod
@@ -190,7 +190,7 @@ def _build(reader: Reader) -> Bitrix24Settings:
         timeout=reader.number("timeout", 60.0),
         timezone=reader.string("timezone", "Europe/Moscow"),
         working_day_end_hour=int(reader.number("working_day_end_hour", 18)),
-        card=read_card(reader.child("card")) if reader.has("card") else None,
+        card=read_card(reader.child("card")) if reader.has("card") else CardSettings(),
         accounting=(
             read_accounting(reader.child("accounting")) if reader.has("accounting") else None
         ),

@@ -16,7 +16,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from edo_rules.emulators.bitrix24._card_tables import COMPANY, CONTACT, DEAL, card
 from edo_rules.emulators.bitrix24._common import (
     CallContext,
     Handler,
@@ -33,6 +32,7 @@ from edo_rules.emulators.bitrix24._common import (
     to_int,
 )
 from edo_rules.emulators.bitrix24._portal import Portal
+from edo_rules.emulators.bitrix24.card import COMPANY, CONTACT, DEAL, card
 
 LOG_PAGE = 10
 _UF_PREFIX = "UF_CRM_"

@@ -159,6 +159,31 @@ class TimelineAction(Bitrix24Action):
         }
         return Call("crm.timeline.logmessage.add", {"fields": fields})
 
+    def _send(self, jobs: Sequence[Job]) -> None:
+        # An entry identical to one of the card's newest is not news: two status events
+        # seen in one tick render the same text, and a crash-retry must not repeat it.
+        found = self._ctx.client.call_many([self._page_call(job, 0) for job in jobs])
+        fresh: list[Job] = []
+        for job, reply in zip(jobs, found, strict=True):
+            same = _same(job, reply.result) if reply.error is None else None
+            if reply.error is not None:
+                job.outcome = self._before_send(job, reply.error)
+            elif same is not None:
+                job.outcome = self._done(job, same)
+            else:
+                fresh.append(job)
+        super()._send(fresh)
+
+    def _page_call(self, job: Job, start: int) -> Call:
+        kind, owner = self._deal_or_company(job, job.request.params.get("on"))
+        query = {
+            "entityTypeId": _OWNER_TYPE[kind],
+            "entityId": owner,
+            "order": {"id": "desc"},
+            "start": start,
+        }
+        return Call("crm.timeline.logmessage.list", query, idempotent=True)
+
     def _remote_id(self, job: Job, result: Any) -> str | None:
         message = result.get("logMessage") if isinstance(result, dict) else result
         if isinstance(message, dict):
@@ -166,26 +191,22 @@ class TimelineAction(Bitrix24Action):
         return None if message is None else str(message)
 
     def _lookup(self, job: Job) -> str | None:
-        params = job.request.params
-        kind, owner = self._deal_or_company(job, params.get("on"))
         for start in range(0, 10 * _LOOKUP_PAGES, 10):
-            query = {
-                "entityTypeId": _OWNER_TYPE[kind],
-                "entityId": owner,
-                "order": {"id": "desc"},
-                "start": start,
-            }
-            reply = self._ctx.client.call("crm.timeline.logmessage.list", query, idempotent=True)
-            messages = _messages(reply.result)
-            for message in messages:
-                if (
-                    message.get("title") == params["title"]
-                    and message.get("text") == params["text"]
-                ):
-                    return str(message.get("id"))
-            if len(messages) < 10:
-                return None
+            call = self._page_call(job, start)
+            result = self._ctx.client.call(call.method, call.params, idempotent=True).result
+            same = _same(job, result)
+            if same is not None or len(_messages(result)) < 10:
+                return same
         return None
+
+
+def _same(job: Job, result: Any) -> str | None:
+    """The id of a log message with the request's title and text, if the page has one."""
+    title, text = job.request.params["title"], job.request.params["text"]
+    for message in _messages(result):
+        if message.get("title") == title and message.get("text") == text:
+            return str(message.get("id"))
+    return None
 
 
 def _messages(result: Any) -> list[dict[str, Any]]:
