@@ -172,7 +172,20 @@ class TimelineAction(Bitrix24Action):
                 job.outcome = self._done(job, same)
             else:
                 fresh.append(job)
-        super()._send(fresh)
+        first: dict[tuple[Any, ...], Job] = {}
+        for job in fresh:
+            first.setdefault(_entry_key(job), job)
+        super()._send(list(first.values()))
+        for job in fresh:
+            written = first[_entry_key(job)].outcome
+            if job.outcome is None and written is not None:
+                job.outcome = self._outcome(
+                    job.request,
+                    written.status,
+                    remote_id=written.remote_id,
+                    reason=written.reason,
+                    retry_after=written.retry_after,
+                )
 
     def _page_call(self, job: Job, start: int) -> Call:
         kind, owner = self._deal_or_company(job, job.request.params.get("on"))
@@ -198,6 +211,12 @@ class TimelineAction(Bitrix24Action):
             if same is not None or len(_messages(result)) < 10:
                 return same
         return None
+
+
+def _entry_key(job: Job) -> tuple[Any, ...]:
+    assert job.call is not None
+    fields = job.call.params["fields"]
+    return (fields["entityTypeId"], fields["entityId"], fields["title"], fields["text"])
 
 
 def _same(job: Job, result: Any) -> str | None:
