@@ -25,6 +25,7 @@ STATUS_LABELS: Final[dict[Status, str]] = {
     Status.REVOKED: "аннулирован",
     Status.CLOSED: "закрыт",
     Status.ERROR: "ошибка ЭДО",
+    Status.UNKNOWN: "статус не распознан",
 }
 
 #: A document kind, capitalised as the first word of a title.

@@ -116,3 +116,14 @@ def test_the_store_can_be_kept_but_is_never_reused(
     capsys.readouterr()
     assert main(["demo", "--days", "1", "--store", str(store)]) == 2
     assert "already exists; the demo starts from an empty store" in capsys.readouterr().err
+
+
+def test_the_demo_ends_with_a_deal_card_in_russian(
+    demo: tuple[DemoResult, dict[str, Any], str],
+) -> None:
+    _, _, out = demo
+    assert "edo-rules bitrix24 setup — создано: поле сделки UF_CRM_EDO_STATUS" in out
+    card = out[out.index("Карточка сделки") :]
+    assert "Поле «Документы ЭДО»:" in card and "Таймлайн, записей ЭДО:" in card
+    assert any(word in card for word in ("подписан", "ждёт подписи"))
+    assert "• ЭДО: " in card and "awaiting" not in card and "signed" not in card

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from edo_rules.actions.bitrix24._settings_reader import Reader
 
 _FIELD = re.compile(r"^UF_CRM_[A-Z0-9_]{1,13}$")
+_UNSET = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,10 @@ def read_card(reader: Reader) -> CardSettings:
     if url is not None and not url.startswith(("https://", "http://")):
         reader.problem("url", f"{url!r} is not an http(s) URL")
     return CardSettings(
-        deal_field=fields["deal_field"] if reader.has("deal_field") else "UF_CRM_EDO_STATUS",
+        # an explicit null turns the deal's field off; an absent key keeps the default
+        deal_field=fields["deal_field"]
+        if reader.raw("deal_field", _UNSET) is not _UNSET
+        else "UF_CRM_EDO_STATUS",
         company_field=fields["company_field"],
         url_field=fields["url_field"],
         url=url,

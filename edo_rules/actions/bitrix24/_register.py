@@ -23,6 +23,7 @@ STAGE_CODES: Final[dict[Status, str]] = {
     Status.REVOKED: "EDO_REVOKED",
     Status.CLOSED: "EDO_CLOSED",
     Status.ERROR: "EDO_ERROR",
+    Status.UNKNOWN: "EDO_UNKNOWN",
 }
 
 

@@ -1,0 +1,429 @@
+"""The card actions, ``bitrix24 setup`` and the emulator methods behind them, over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from _bitrix24_helpers import World, make_doc, make_request, make_world, statuses
+
+from edo_rules.actions.bitrix24 import Bitrix24Settings, make_client
+from edo_rules.actions.bitrix24.card_index import documents_for
+from edo_rules.actions.bitrix24.errors import Bitrix24Error
+from edo_rules.actions.bitrix24.setup import State, setup_portal
+from edo_rules.cli import main
+from edo_rules.emulators.bitrix24.card import (
+    COMPANY,
+    DEAL,
+    activities,
+    add_contact,
+    company,
+    logmessages,
+    snapshot,
+    stages,
+    types,
+    userfields,
+)
+from edo_rules.model import Counterparty, CrmBinding, Kind, OutcomeStatus, Status
+
+CARD = {"deal_field": "UF_CRM_EDO_STATUS", "company_field": "UF_CRM_EDO_STATUS"}
+REGISTER = {"target": "smart_process", "entity_type_id": 1100, "title": "Документы ЭДО"}
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    w = make_world(tmp_path)
+    yield w
+    w.close()
+
+
+def _rest(world: World, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    url = world.webhook.rstrip("/") + f"/{method}.json"
+    body: dict[str, Any] = httpx.post(url, json=params, timeout=10).json()
+    return body
+
+
+# -- card_status -------------------------------------------------------------------------------
+def test_card_status_writes_one_russian_line_per_document_to_deal_and_company(
+    world: World,
+) -> None:
+    now = world.clock.now
+    world.add_doc("a", kind=Kind.CONTRACT, number="12", date=date(2026, 11, 2),
+                  status=Status.SIGNED, counterparty_signed_at=now - timedelta(days=1))  # fmt: skip
+    world.add_doc("b", number="5", sent_at=now - timedelta(days=7))  # 5 working days: overdue
+    world.add_doc("c", number="6", status=Status.REJECTED, rejected_at=now,
+                  rejection_comment="Не те реквизиты")  # fmt: skip
+    card = world.actions(card={**CARD, "url_field": "UF_CRM_EDO_URL",
+                               "url": "https://edo.test/{entity}/{id}"})["card_status"]  # fmt: skip
+    requests = [make_request("card_status", {}, doc) for doc in ("a", "b", "c")]
+    assert statuses(card.execute(requests)) == ["done"] * 3
+    deal = world.emulator.portal.deal(world.deal)
+    assert deal["UF_CRM_EDO_STATUS"].splitlines() == [
+        "Договор № 12 от 02.11: подписан 26.11",
+        "Акт № 5 от 20.11: ждёт подписи 5 раб. дн. ⚠",
+        "Акт № 6 от 20.11: отклонён 27.11: «Не те реквизиты»",
+    ]
+    assert deal["UF_CRM_EDO_URL"] == f"https://edo.test/deal/{world.deal}"
+    assert (
+        company(world.emulator.portal, world.company)["UF_CRM_EDO_STATUS"]
+        == (deal["UF_CRM_EDO_STATUS"])
+    )
+    assert documents_for(world.store, now=now, deal=world.deal) == ["a", "b", "c"]
+    assert documents_for(world.store, now=now, company=world.company) == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="exactly one"):
+        documents_for(world.store, now=now)
+
+
+def test_a_document_that_moves_to_another_deal_leaves_the_old_card(world: World) -> None:
+    portal = world.emulator.portal
+    other = portal.add_deal("Другая", company_id=world.company, assigned_by=world.manager)
+    world.add_doc("a", crm=CrmBinding(deal_id=world.deal))
+    world.add_doc("b", number="18", crm=CrmBinding(deal_id=world.deal))
+    card = world.actions(card={"deal_field": "UF_CRM_EDO_STATUS"})["card_status"]
+    assert statuses(card.execute([make_request("card_status", {}, d) for d in "ab"])) == [
+        "done",
+        "done",
+    ]
+    world.add_doc("b", number="18", crm=CrmBinding(deal_id=other))
+    assert statuses(card.execute([make_request("card_status", {}, "b")])) == ["done"]
+    assert (
+        portal.deal(world.deal)["UF_CRM_EDO_STATUS"]
+        == "Акт № 17 от 20.11: ждёт подписи 3 раб. дн. ⚠"
+    )
+    assert portal.deal(other)["UF_CRM_EDO_STATUS"].startswith("Акт № 18")
+    assert documents_for(world.store, now=world.clock.now, deal=world.deal) == ["a"]
+    assert documents_for(world.store, now=world.clock.now, deal=other) == ["b"]
+
+
+def test_card_status_without_a_binding_fails_with_the_reason(world: World) -> None:
+    world.store.upsert_documents([make_doc("x", None)])  # no ИНН: no company, no deal
+    [outcome] = world.actions()["card_status"].execute([make_request("card_status", {}, "x")])
+    assert outcome.status is OutcomeStatus.FAILED and "not bound" in (outcome.reason or "")
+
+
+# -- timeline -------------------------------------------------------------------------------------
+def test_timeline_adds_a_log_message_once_per_distinct_text(world: World) -> None:
+    world.add_doc("d1")
+    timeline = world.actions()["timeline"]
+    params = {"title": "ЭДО: Акт № 17", "text": "Подписан 27.11.2026 09:00"}
+    first = make_request("timeline", params, "d1")
+    twin = make_request("timeline", params, "d1")
+    other = make_request("timeline", {**params, "text": "Отклонён"}, "d1")
+    assert statuses(timeline.execute([first, twin, other])) == ["done"] * 3
+    entries = logmessages(world.emulator.portal, DEAL, world.deal)
+    assert [(e["title"], e["text"], e["iconCode"]) for e in entries] == [
+        ("ЭДО: Акт № 17", "Подписан 27.11.2026 09:00", "info"),
+        ("ЭДО: Акт № 17", "Отклонён", "info"),
+    ]
+    # after a crash: the request that took effect is found, a fresh one is not
+    done = timeline.check(first)
+    assert done is not None and done.status is OutcomeStatus.DONE
+    assert done.remote_id == str(entries[0]["id"])
+    assert timeline.check(make_request("timeline", {**params, "text": "Новое"}, "d1")) is None
+
+
+def test_timeline_lookup_pages_through_older_entries(world: World) -> None:
+    world.add_doc("d1")
+    timeline = world.actions()["timeline"]
+    first = make_request("timeline", {"title": "T", "text": "первая"}, "d1")
+    later = [make_request("timeline", {"title": "T", "text": f"№{n}"}, "d1") for n in range(25)]
+    assert statuses(timeline.execute([first, *later])) == ["done"] * 26
+    found = timeline.check(first)
+    assert found is not None and found.status is OutcomeStatus.DONE
+
+
+def test_emulated_logmessage_add_is_strict(world: World) -> None:
+    fields = {"entityTypeId": DEAL, "entityId": world.deal, "title": "t", "text": "x"}
+    missing = _rest(world, "crm.timeline.logmessage.add", {"fields": fields})
+    assert missing["error"] == "ERROR_REQUIRED_FIELD" and "iconCode" in missing["error_description"]
+    unknown = _rest(
+        world,
+        "crm.timeline.logmessage.add",
+        {"fields": {**fields, "entityId": 999999, "iconCode": "info"}},
+    )
+    assert unknown["error"] == "NOT_FOUND"
+    ok = _rest(world, "crm.timeline.logmessage.add", {"fields": {**fields, "iconCode": "info"}})
+    assert ok["result"]["logMessage"]["title"] == "t"
+    listed = _rest(world, "crm.timeline.logmessage.list", {"entityTypeId": 2})
+    assert listed["error"] == "ERROR_REQUIRED_FIELD"
+
+
+# -- remind_counterparty ---------------------------------------------------------------------------------
+def _remind(**params: Any) -> dict[str, Any]:
+    return {"text": "Просим подписать акт", "every": "5 рабочих дней", **params}
+
+
+def test_remind_sends_an_email_activity_to_the_deals_contact(world: World) -> None:
+    portal = world.emulator.portal
+    add_contact(portal, "Без Почты", company_id=world.company, deal_ids=[world.deal])
+    contact = add_contact(portal, "Ирина Смирнова", emails=["irina@client.example"],
+                          company_id=world.company)  # fmt: skip
+    world.add_doc("d1")
+    remind = world.actions()["remind_counterparty"]
+    request = make_request("remind_counterparty", _remind(subject="Напоминание"), "d1")
+    [outcome] = remind.execute([request])
+    assert outcome.status is OutcomeStatus.DONE
+    [email] = activities(portal)
+    assert email["ID"] == outcome.remote_id
+    assert (email["TYPE_ID"], email["DIRECTION"], email["COMPLETED"]) == (4, 2, "Y")
+    assert (email["OWNER_TYPE_ID"], email["OWNER_ID"]) == (DEAL, world.deal)
+    assert email["COMMUNICATIONS"] == [
+        {"VALUE": "irina@client.example", "ENTITY_ID": contact, "ENTITY_TYPE_ID": 3}
+    ]
+    assert email["SUBJECT"] == "Напоминание" and email["DESCRIPTION"] == "Просим подписать акт"
+    assert email["RESPONSIBLE_ID"] == world.manager
+    # the same request after a crash is found by ORIGIN_ID, not sent again
+    found = remind.check(request)
+    assert found is not None and found.remote_id == outcome.remote_id
+    assert statuses(remind.execute([request])) == ["done"] and len(activities(portal)) == 1
+
+
+def test_remind_is_rate_limited_per_document_in_working_days(world: World) -> None:
+    portal = world.emulator.portal
+    add_contact(portal, "Ирина Смирнова", emails=["irina@client.example"], deal_ids=[world.deal])
+    world.add_doc("d1")
+    world.add_doc("d2", number="18")
+    remind = world.actions()["remind_counterparty"]
+    assert statuses(remind.execute([make_request("remind_counterparty", _remind(), "d1")])) == [
+        "done"
+    ]
+    world.clock.now += timedelta(days=4)  # Fri → Tue: 2 working days later
+    [skipped, other] = remind.execute(
+        [
+            make_request("remind_counterparty", _remind(), "d1"),
+            make_request("remind_counterparty", _remind(), "d2"),
+        ]
+    )
+    assert skipped.status is OutcomeStatus.DONE and skipped.remote_id is None
+    assert "не раньше" in (skipped.reason or "")
+    assert other.status is OutcomeStatus.DONE and other.remote_id is not None
+    world.clock.now += timedelta(days=3)  # Fri: the 5th working day after the first e-mail
+    assert statuses(remind.execute([make_request("remind_counterparty", _remind(), "d1")])) == [
+        "done"
+    ]
+    assert len(activities(portal)) == 3
+
+
+def test_remind_without_an_email_fails_and_gives_the_manager_one_task(world: World) -> None:
+    add_contact(world.emulator.portal, "Без Почты", deal_ids=[world.deal])
+    world.add_doc("d1")
+    remind = world.actions()["remind_counterparty"]
+    request = make_request("remind_counterparty", _remind(), "d1")
+    [first] = remind.execute([request])
+    [again] = remind.execute([request])
+    for outcome in (first, again):
+        assert outcome.status is OutcomeStatus.FAILED
+        assert "нет e-mail" in (outcome.reason or "") and "задача" in (outcome.reason or "")
+    [task] = world.emulator.tasks()
+    assert task["responsibleId"] == str(world.manager) and "Напомнить" in task["title"]
+    assert activities(world.emulator.portal) == []
+    [plain] = remind.execute([make_request("remind_counterparty", _remind(no_email="fail"), "d1")])
+    assert plain.status is OutcomeStatus.FAILED and "задача" not in (plain.reason or "")
+    assert len(world.emulator.tasks()) == 1
+
+
+def test_emulated_email_activity_needs_a_valid_address(world: World) -> None:
+    fields = {"OWNER_TYPE_ID": DEAL, "OWNER_ID": world.deal, "TYPE_ID": 4,
+              "COMMUNICATIONS": [{"VALUE": "not-an-email", "ENTITY_TYPE_ID": 3}]}  # fmt: skip
+    assert "e-mail" in _rest(world, "crm.activity.add", {"fields": fields})["error_description"]
+    no_owner = {**fields, "OWNER_ID": 999999}
+    assert _rest(world, "crm.activity.add", {"fields": no_owner})["error"] == ""
+
+
+# -- accounting ------------------------------------------------------------------------------------------
+def test_accounting_is_a_user_or_a_department_head(world: World) -> None:
+    portal = world.emulator.portal
+    department = portal.add_department("Бухгалтерия")
+    accountant = portal.add_user("Галина Бухгалтерова", departments=[department])
+    portal.set_department_head(department, accountant)
+    world.add_doc("d1")
+    request = make_request("task", {"responsible": "accounting", "title": "Оплата"}, "d1")
+    by_department = world.actions(accounting={"department": department})["task"]
+    assert statuses(by_department.execute([request])) == ["done"]
+    by_user = world.actions(accounting={"user": world.head})["task"]
+    second = make_request("task", {"responsible": "accounting", "title": "Оплата 2"}, "d1")
+    assert statuses(by_user.execute([second])) == ["done"]
+    assert [t["responsibleId"] for t in world.emulator.tasks()] == [
+        str(accountant),
+        str(world.head),
+    ]
+    [missing] = world.actions()["task"].execute(
+        [make_request("task", {"responsible": "accounting", "title": "x"}, "d1")]
+    )
+    assert missing.status is OutcomeStatus.FAILED
+    assert "bitrix24.accounting is not configured" in (missing.reason or "")
+
+
+# -- the register (mirror into the smart process) in Russian ---------------------------------------------
+def test_register_item_has_russian_status_its_stage_and_the_manager(world: World) -> None:
+    settings = world.settings(mirror=REGISTER)
+    client = world.client(settings)
+    setup_portal(client, settings)
+    [register] = types(world.emulator.portal)
+    category = _rest(world, "crm.category.list", {"entityTypeId": 1100})["result"]["categories"][0]
+    mirror_config = {**REGISTER, "category_id": category["id"],
+                     "fields": {"status": "ufCrmStatus", "status_code": "ufCrmCode"}}  # fmt: skip
+    world.add_doc("d1", status=Status.SIGNED)
+    mirror = world.actions(mirror=mirror_config)["mirror"]
+    assert statuses(mirror.execute([make_request("mirror", {}, "d1")])) == ["done"]
+    [item] = world.emulator.portal.items(register["entityTypeId"])
+    assert item["ufCrmStatus"] == "подписан" and item["ufCrmCode"] == "signed"
+    assert item["stageId"] == f"DT1100_{category['id']}:EDO_SIGNED"
+    assert item["assignedById"] == world.manager and item["parentId2"] == world.deal
+
+
+# -- setup --------------------------------------------------------------------------------------------------
+def test_setup_creates_once_then_reports_nothing_to_do(world: World) -> None:
+    settings = world.settings(card={**CARD, "url_field": "UF_CRM_EDO_URL"}, mirror=REGISTER)
+    client = world.client(settings)
+    portal = world.emulator.portal
+    before = snapshot(portal)
+    plan = setup_portal(client, settings, mode="plan")
+    assert snapshot(portal) == before  # --dry-run writes nothing
+    assert {s.state for s in plan.steps} == {State.MISSING} and not plan.nothing_to_do
+    first = setup_portal(client, settings)
+    assert {s.state for s in first.steps} == {State.CREATED}
+    second = setup_portal(client, settings)
+    assert second.nothing_to_do and {s.state for s in second.steps} == {State.MATCHED}
+    names = sorted((f["ENTITY_ID"], f["FIELD_NAME"], f["USER_TYPE_ID"]) for f in userfields(portal))
+    assert names == [
+        ("CRM_COMPANY", "UF_CRM_EDO_STATUS", "string"),
+        ("CRM_COMPANY", "UF_CRM_EDO_URL", "url"),
+        ("CRM_DEAL", "UF_CRM_EDO_STATUS", "string"),
+        ("CRM_DEAL", "UF_CRM_EDO_URL", "url"),
+    ]
+    assert all(f["EDIT_FORM_LABEL"]["ru"].startswith("Документы ЭДО") for f in userfields(portal))
+    [register] = types(portal)
+    assert register["title"] == "Документы ЭДО" and register["entityTypeId"] == 1100
+    assert register["relations"]["parent"] == [
+        {"entityTypeId": 2, "isChildrenListEnabled": "Y", "isPredefined": "N"},
+        {"entityTypeId": 4, "isChildrenListEnabled": "Y", "isPredefined": "N"},
+    ]
+    category = _rest(world, "crm.category.list", {"entityTypeId": 1100})["result"]["categories"][0]
+    names_ru = [s["NAME"] for s in stages(portal, f"DYNAMIC_1100_STAGE_{category['id']}")]
+    assert {"Ждёт подписи контрагента", "Подписан", "Отклонён", "Аннулирован"} <= set(names_ru)
+    assert any("category_id" in note for note in second.notes)
+
+
+def test_setup_completes_a_register_that_lacks_the_card_relations(world: World) -> None:
+    created = _rest(world, "crm.type.add", {"fields": {"title": "Старый реестр",
+                                                       "entityTypeId": 1100}})  # fmt: skip
+    assert created["result"]["type"]["relations"]["parent"] == []
+    settings = world.settings(mirror=REGISTER)
+    check = setup_portal(world.client(settings), settings, mode="check")
+    lacking = [s for s in check.problems if "связь parent" in s.what]
+    assert lacking and "сделки, компании" in lacking[0].detail
+    report = setup_portal(world.client(settings), settings)
+    assert any(s.state is State.CREATED and "связь parent" in s.what for s in report.steps)
+    [register] = types(world.emulator.portal)
+    assert [r["entityTypeId"] for r in register["relations"]["parent"]] == [2, 4]
+
+
+def test_setup_flags_a_field_of_another_type_and_needs_an_admin(world: World) -> None:
+    _rest(world, "crm.deal.userfield.add",
+          {"fields": {"FIELD_NAME": "EDO_STATUS", "USER_TYPE_ID": "integer"}})  # fmt: skip
+    settings = world.settings(card={"deal_field": "UF_CRM_EDO_STATUS"})
+    report = setup_portal(world.client(settings), settings)
+    [conflict] = report.problems
+    assert conflict.state is State.CONFLICT and "integer" in conflict.detail
+    manager_hook = world.emulator.add_webhook(world.manager)
+    manager_settings = Bitrix24Settings.from_mapping(
+        {"webhook_url": manager_hook, "mirror": REGISTER}, where="edo-rules.yaml"
+    )
+    client = make_client(manager_settings)
+    try:
+        with pytest.raises(Bitrix24Error, match="ACCESS_DENIED"):
+            setup_portal(client, manager_settings)
+    finally:
+        client.close()
+
+
+def test_emulated_userfields_and_stages_follow_the_portals_rules(world: World) -> None:
+    long_name = {"FIELD_NAME": "EDO_STATUS_SUMMARY_X", "USER_TYPE_ID": "string"}
+    assert (
+        "20" in _rest(world, "crm.deal.userfield.add", {"fields": long_name})["error_description"]
+    )
+    _rest(world, "crm.type.add", {"fields": {"title": "Р", "entityTypeId": 1100}})
+    category = _rest(world, "crm.category.list", {"entityTypeId": 1100})["result"]["categories"][0]
+    entity = f"DYNAMIC_1100_STAGE_{category['id']}"
+    wrong = {"ENTITY_ID": entity, "STATUS_ID": "EDO_SENT", "NAME": "x"}
+    assert "DT1100_" in _rest(world, "crm.status.add", {"fields": wrong})["error_description"]
+    right = {**wrong, "STATUS_ID": f"DT1100_{category['id']}:EDO_SENT"}
+    assert isinstance(_rest(world, "crm.status.add", {"fields": right})["result"], int)
+    taken = _rest(world, "crm.type.add", {"fields": {"title": "Р2", "entityTypeId": 1100}})
+    assert taken["error"] == "ERROR_VALUE"
+    got = _rest(world, "crm.type.get", {"id": 1100})  # crm.type.get takes the settings id
+    assert got["error"] == "NOT_FOUND"
+
+
+# -- the CLI -------------------------------------------------------------------------------------------------
+def _config(tmp_path: Path, world: World) -> Path:
+    (tmp_path / "playbooks").mkdir()
+    data = {
+        "store": {"path": str(tmp_path / "edo-rules.db")},
+        "playbooks": str(tmp_path / "playbooks"),
+        "bitrix24": {"webhook_url": world.webhook, "card": CARD, "mirror": REGISTER},
+    }
+    path = tmp_path / "edo-rules.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_cli_setup_dry_run_then_twice_and_validate_online(
+    tmp_path: Path, world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(_config(tmp_path, world))
+    portal = world.emulator.portal
+    before = snapshot(portal)
+    assert main(["validate", "--config", config, "--online"]) == 1
+    out = capsys.readouterr().out
+    assert "нет: поле сделки UF_CRM_EDO_STATUS (string)" in out
+    assert "run `edo-rules bitrix24 setup`" in out
+    assert main(["bitrix24", "setup", "--config", config, "--dry-run"]) == 1
+    assert "nothing was written" in capsys.readouterr().out
+    assert snapshot(portal) == before
+    assert main(["bitrix24", "setup", "--config", config]) == 0
+    created = capsys.readouterr().out
+    assert "создано: поле сделки UF_CRM_EDO_STATUS (string)" in created
+    assert main(["bitrix24", "setup", "--config", config]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+    assert main(["validate", "--config", config, "--online"]) == 0
+    assert "OK: the portal has everything the config needs" in capsys.readouterr().out
+    assert len(userfields(portal)) == 2 and len(types(portal)) == 1
+
+
+def test_company_card_gets_its_own_documents(world: World) -> None:
+    portal = world.emulator.portal
+    other = portal.add_company("ООО «Лютик»", inn="7700000002", assigned_by=world.manager)
+    world.add_doc("mine")
+    lutik = Counterparty("ООО «Лютик»", inn="7700000002")
+    world.store.upsert_documents(
+        [make_doc("theirs", "7700000002", number="99", counterparty=lutik)]
+    )
+    card = world.actions(card={"deal_field": None, "company_field": "UF_CRM_EDO_STATUS"})
+    requests = [make_request("card_status", {}, d) for d in ("mine", "theirs")]
+    assert statuses(card["card_status"].execute(requests)) == ["done", "done"]
+    assert company(portal, other)["UF_CRM_EDO_STATUS"].startswith("Акт № 99")
+    assert company(portal, world.company)["UF_CRM_EDO_STATUS"].startswith("Акт № 17")
+    assert "UF_CRM_EDO_STATUS" not in portal.deal(world.deal)
+    assert logmessages(portal, COMPANY, other) == []
+
+
+def test_every_status_kind_and_direction_has_a_russian_label_and_a_stage() -> None:
+    from edo_rules import ru
+    from edo_rules.actions.bitrix24._register import STAGE_CODES, stage_name
+    from edo_rules.model import Direction
+
+    for code in (*Status, *Kind, *Direction):
+        assert ru.label(code) != code.value and ru.label(code.value) == ru.label(code)
+    assert set(STAGE_CODES) == set(Status) and len(set(STAGE_CODES.values())) == len(Status)
+    assert stage_name(Status.SENT) == "Ждёт подписи контрагента"
+    assert ru.label("no-such-code") == "no-such-code"
+    assert ru.card_text([f"строка {n}" for n in range(25)], limit=20).splitlines()[-1] == (
+        "… и ещё 6 док."
+    )
