@@ -106,7 +106,7 @@ def test_card_status_without_a_binding_fails_with_the_reason(world: World) -> No
     assert outcome.status is OutcomeStatus.FAILED and "not bound" in (outcome.reason or "")
 
 
-# -- timeline -------------------------------------------------------------------------------------
+# -- timeline ----------------------------------------------------------------------------------
 def test_timeline_adds_a_log_message_once_per_distinct_text(world: World) -> None:
     world.add_doc("d1")
     timeline = world.actions()["timeline"]
@@ -153,7 +153,7 @@ def test_emulated_logmessage_add_is_strict(world: World) -> None:
     assert listed["error"] == "ERROR_REQUIRED_FIELD"
 
 
-# -- remind_counterparty ---------------------------------------------------------------------------------
+# -- remind_counterparty -----------------------------------------------------------------------
 def _remind(**params: Any) -> dict[str, Any]:
     return {"text": "Просим подписать акт", "every": "5 рабочих дней", **params}
 
@@ -235,7 +235,7 @@ def test_emulated_email_activity_needs_a_valid_address(world: World) -> None:
     assert _rest(world, "crm.activity.add", {"fields": no_owner})["error"] == ""
 
 
-# -- accounting ------------------------------------------------------------------------------------------
+# -- accounting --------------------------------------------------------------------------------
 def test_accounting_is_a_user_or_a_department_head(world: World) -> None:
     portal = world.emulator.portal
     department = portal.add_department("Бухгалтерия")
@@ -259,7 +259,7 @@ def test_accounting_is_a_user_or_a_department_head(world: World) -> None:
     assert "bitrix24.accounting is not configured" in (missing.reason or "")
 
 
-# -- the register (mirror into the smart process) in Russian ---------------------------------------------
+# -- the register (mirror into the smart process) in Russian -----------------------------------
 def test_register_item_has_russian_status_its_stage_and_the_manager(world: World) -> None:
     settings = world.settings(mirror=REGISTER)
     client = world.client(settings)
@@ -277,7 +277,7 @@ def test_register_item_has_russian_status_its_stage_and_the_manager(world: World
     assert item["assignedById"] == world.manager and item["parentId2"] == world.deal
 
 
-# -- setup --------------------------------------------------------------------------------------------------
+# -- setup -------------------------------------------------------------------------------------
 def test_setup_creates_once_then_reports_nothing_to_do(world: World) -> None:
     settings = world.settings(card={**CARD, "url_field": "UF_CRM_EDO_URL"}, mirror=REGISTER)
     client = world.client(settings)
@@ -361,7 +361,7 @@ def test_emulated_userfields_and_stages_follow_the_portals_rules(world: World) -
     assert got["error"] == "NOT_FOUND"
 
 
-# -- the CLI -------------------------------------------------------------------------------------------------
+# -- the CLI -----------------------------------------------------------------------------------
 def _config(tmp_path: Path, world: World) -> Path:
     (tmp_path / "playbooks").mkdir()
     data = {
