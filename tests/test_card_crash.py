@@ -174,6 +174,7 @@ def _check_portal(world: World, company: Company, states: Counter[str], flying: 
     report = f"\noutbox: {dict(states)}; kills with requests in flight: {flying}"
     print(report)
     assert set(states) == {"done"}, report
+    assert flying >= KILLS // 2, report  # the kills did hit the dispatch
     # the card: one Russian line per contract, all signed
     lines = [
         line for d in deals for line in portal.deal(d).get("UF_CRM_EDO_STATUS", "").splitlines()
