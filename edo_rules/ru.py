@@ -42,6 +42,31 @@ DIRECTION_LABELS: Final[dict[Direction, str]] = {
     Direction.INCOMING: "входящий",
 }
 
+#: Column titles of the document register (smart-process fields, list properties), by fact.
+FIELD_LABELS: Final[dict[str, str]] = {
+    "title": "Документ",
+    "kind": "Вид документа",
+    "number": "Номер",
+    "date": "Дата документа",
+    "counterparty": "Контрагент",
+    "inn": "ИНН контрагента",
+    "amount": "Сумма",
+    "status": "Статус ЭДО",
+    "status_1c": "Статус в 1С",
+    "signers": "Подписанты",
+    "sent_at": "Отправлен",
+    "our_signed_at": "Подписан нами",
+    "counterparty_signed_at": "Подписан контрагентом",
+    "rejected_at": "Отклонён",
+    "pdf_url": "PDF документа",
+    "overdue": "Просрочен",
+    "status_code": "Код статуса",
+    "kind_code": "Код вида документа",
+    "company": "Компания",
+    "deal": "Сделка",
+    "responsible": "Ответственный",
+}
+
 #: Extra labels the register and the card use for states that are not statuses.
 OVERDUE_LABEL: Final = "просрочен"
 OVERDUE_MARK: Final = "⚠"

@@ -25,6 +25,7 @@ from edo_rules.emulators.bitrix24.card import (
     company,
     logmessages,
     snapshot,
+    spa_fields,
     stages,
     types,
     userfields,
@@ -263,18 +264,33 @@ def test_accounting_is_a_user_or_a_department_head(world: World) -> None:
 def test_register_item_has_russian_status_its_stage_and_the_manager(world: World) -> None:
     settings = world.settings(mirror=REGISTER)
     client = world.client(settings)
-    setup_portal(client, settings)
+    first = setup_portal(client, settings)
     [register] = types(world.emulator.portal)
+    spa = register["id"]
+    note = next(n for n in first.notes if "bitrix24.mirror.fields" in n)
+    assert f"overdue: UF_CRM_{spa}_EDO_OVERDUE" in note
+    assert sorted((f["fieldName"], f["userTypeId"]) for f in spa_fields(world.emulator.portal)) == [
+        (f"UF_CRM_{spa}_EDO_OVERDUE", "boolean"),
+        (f"UF_CRM_{spa}_EDO_PDF_URL", "url"),
+        (f"UF_CRM_{spa}_EDO_SIGNERS", "string"),
+        (f"UF_CRM_{spa}_EDO_STATUS", "string"),
+    ]
     category = _rest(world, "crm.category.list", {"entityTypeId": 1100})["result"]["categories"][0]
-    mirror_config = {**REGISTER, "category_id": category["id"],
-                     "fields": {"status": "ufCrmStatus", "status_code": "ufCrmCode"}}  # fmt: skip
+    fields = {"status": f"UF_CRM_{spa}_EDO_STATUS", "overdue": f"UF_CRM_{spa}_EDO_OVERDUE"}
+    mirror_config = {**REGISTER, "category_id": category["id"], "fields": fields}
+    again = setup_portal(client, world.settings(mirror=mirror_config))
+    assert again.nothing_to_do and not any("mirror.fields" in n for n in again.notes)
     world.add_doc("d1", status=Status.SIGNED)
     mirror = world.actions(mirror=mirror_config)["mirror"]
-    assert statuses(mirror.execute([make_request("mirror", {}, "d1")])) == ["done"]
+    assert statuses(mirror.execute([make_request("mirror", {"overdue": True}, "d1")])) == ["done"]
     [item] = world.emulator.portal.items(register["entityTypeId"])
-    assert item["ufCrmStatus"] == "подписан" and item["ufCrmCode"] == "signed"
+    assert item[f"UF_CRM_{spa}_EDO_STATUS"] == "подписан"
+    assert item[f"UF_CRM_{spa}_EDO_OVERDUE"] is True
     assert item["stageId"] == f"DT1100_{category['id']}:EDO_SIGNED"
     assert item["assignedById"] == world.manager and item["parentId2"] == world.deal
+    wrong = {**mirror_config, "fields": {"status": "UF_CRM_999_EDO_STATUS"}}
+    [conflict] = setup_portal(client, world.settings(mirror=wrong)).problems
+    assert conflict.state is State.CONFLICT and f"не CRM_{spa}" in conflict.detail
 
 
 # -- setup -------------------------------------------------------------------------------------

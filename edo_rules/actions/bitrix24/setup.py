@@ -21,12 +21,23 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from edo_rules import ru
 from edo_rules.actions.bitrix24 import _register
 from edo_rules.actions.bitrix24.client import Bitrix24Client
 from edo_rules.actions.bitrix24.settings import Bitrix24Settings, MirrorSettings
 from edo_rules.model import Status
 
 Mode = Literal["apply", "plan", "check"]
+_DEFAULT_REGISTER = ("status", "overdue", "signers", "pdf_url")
+_FACT_TYPES = {
+    "overdue": "boolean",
+    "pdf_url": "url",
+    "date": "date",
+    "sent_at": "datetime",
+    "our_signed_at": "datetime",
+    "counterparty_signed_at": "datetime",
+    "rejected_at": "datetime",
+}
 _PARENTS = {2: "сделки", 4: "компании"}
 
 
@@ -165,6 +176,8 @@ class _Setup:
             self._report.add(what, State.MATCHED, f"настройки ID {record.get('id')}")
             self._relations(record)
         self._stages(mirror, type_id)
+        if record.get("id") is not None:
+            self._register_fields(mirror, int(record["id"]))
 
     def _create_type(self, mirror: MirrorSettings, type_id: int) -> Mapping[str, Any]:
         fields = {
@@ -201,6 +214,47 @@ class _Setup:
             fields = {"relations": {"parent": merged, "child": relations.get("child") or []}}
             self._call("crm.type.update", {"id": record.get("id"), "fields": fields}, write=True)
             self._report.add(what, State.CREATED, "добавлено для " + ", ".join(lacking))
+
+    # -- the register's own fields (userfieldconfig) -----------------------------------------
+    def _register_fields(self, mirror: MirrorSettings, settings_id: int) -> None:
+        entity = f"CRM_{settings_id}"
+        wanted = {f: c for f, c in mirror.fields.items() if c.upper().startswith("UF_CRM_")}
+        if not wanted:
+            wanted = {fact: f"UF_{entity}_EDO_{fact.upper()}" for fact in _DEFAULT_REGISTER}
+            shown = ", ".join(f"{fact}: {code}" for fact, code in wanted.items())
+            self._report.notes.append(f"поля реестра для bitrix24.mirror.fields: {{{shown}}}")
+        found = self._call(
+            "userfieldconfig.list", {"moduleId": "crm", "filter": {"entityId": entity}}
+        )
+        rows = found.get("fields") if isinstance(found, Mapping) else found
+        have = {str(r.get("fieldName")).upper(): r for r in _rows(rows)}
+        for fact, code in wanted.items():
+            self._register_field(entity, fact, code.upper(), have)
+
+    def _register_field(
+        self, entity: str, fact: str, code: str, have: Mapping[str, Mapping[str, Any]]
+    ) -> None:
+        user_type = _FACT_TYPES.get(fact, "string")
+        what = f"поле реестра {code} «{ru.FIELD_LABELS.get(fact, fact)}» ({user_type})"
+        existing = have.get(code)
+        if existing is not None:
+            kind = str(existing.get("userTypeId"))
+            state = State.MATCHED if kind == user_type else State.CONFLICT
+            self._report.add(what, state, "" if state is State.MATCHED else f"в портале тип {kind}")
+        elif not code.startswith(f"UF_{entity}_"):
+            self._report.add(what, State.CONFLICT, f"поле другого смарт-процесса, не {entity}")
+        elif not self._writes:
+            self._report.add(what, State.MISSING)
+        else:
+            label = ru.FIELD_LABELS.get(fact, fact)
+            field = {
+                "entityId": entity,
+                "fieldName": code,
+                "userTypeId": user_type,
+                "editFormLabel": {"ru": label, "en": label},
+            }
+            self._call("userfieldconfig.add", {"moduleId": "crm", "field": field}, write=True)
+            self._report.add(what, State.CREATED)
 
     def _stages(self, mirror: MirrorSettings, type_id: int) -> None:
         category = mirror.category_id or self._default_category(type_id)

@@ -7,7 +7,9 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-ALL_SCOPES = frozenset({"im", "tasks", "crm", "lists", "bizproc", "user", "department"})
+ALL_SCOPES = frozenset(
+    {"im", "tasks", "crm", "lists", "bizproc", "user", "department", "userfieldconfig"}
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -400,7 +400,49 @@ def _category(portal: Portal, entity: str) -> dict[str, Any] | None:
     return found if found and found["entityTypeId"] == int(match.group(1)) else None
 
 
+# -- userfieldconfig (smart-process user fields) ---------------------------------------
+_SPA_ENTITY = re.compile(r"CRM_(\d+)")
+
+
+def ufconfig_add(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> dict[str, Any]:
+    if str(param(params, "moduleId") or "") != "crm":
+        raise MethodError("ERROR_REQUIRED_FIELD", "moduleId is required ('crm')")
+    fields = mapping(params, "field")
+    entity, name = str(fields.get("entityId") or ""), str(fields.get("fieldName") or "")
+    match = _SPA_ENTITY.fullmatch(entity)
+    if match is None or to_int(match.group(1)) not in card(portal).types:
+        raise MethodError("ERROR_VALUE", f"Unknown entityId '{entity}'")
+    if not name.startswith(f"UF_{entity}_") or len(name) > 50 or not name.isupper():
+        raise MethodError("ERROR_VALUE", f"fieldName must be UF_{entity}_<CODE>, at most 50")
+    if str(fields.get("userTypeId") or "") not in _UF_TYPES:
+        raise MethodError("ERROR_VALUE", "Unknown userTypeId")
+    if any(f["fieldName"] == name for f in card(portal).spa_fields.values()):
+        raise MethodError("ERROR_VALUE", f"Field {name} already exists")
+    field_id = portal.next_id()
+    record = {
+        "id": str(field_id),
+        "entityId": entity,
+        "fieldName": name,
+        "userTypeId": str(fields["userTypeId"]),
+        "multiple": _yn(fields.get("multiple", "N")),
+        "editFormLabel": _label(fields.get("editFormLabel") or {}),
+    }
+    card(portal).spa_fields[field_id] = record
+    return {"field": dict(record)}
+
+
+def ufconfig_list(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> ListResult:
+    if str(param(params, "moduleId") or "") != "crm":
+        raise MethodError("ERROR_REQUIRED_FIELD", "moduleId is required ('crm')")
+    flt = mapping(params, "filter")
+    found = [f for f in card(portal).spa_fields.values() if matches(f, flt)]
+    result = page([dict(f) for f in ordered(found, {"id": "ASC"})], params)
+    return ListResult({"fields": result.result}, result.total, result.next)
+
+
 METHODS: dict[str, tuple[str, Handler]] = {
+    "userfieldconfig.add": ("userfieldconfig", ufconfig_add),
+    "userfieldconfig.list": ("userfieldconfig", ufconfig_list),
     "crm.deal.userfield.add": ("crm", _userfield_add("deal")),
     "crm.deal.userfield.list": ("crm", _userfield_list("deal")),
     "crm.company.userfield.add": ("crm", _userfield_add("company")),

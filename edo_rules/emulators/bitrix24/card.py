@@ -28,6 +28,7 @@ class CardTables:
     contacts: dict[int, dict[str, Any]] = field(default_factory=dict)
     deal_contacts: dict[int, list[int]] = field(default_factory=dict)
     activities: dict[int, dict[str, Any]] = field(default_factory=dict)
+    spa_fields: dict[int, dict[str, Any]] = field(default_factory=dict)  # userfieldconfig
 
 
 _TABLES: weakref.WeakKeyDictionary[Portal, CardTables] = weakref.WeakKeyDictionary()
@@ -128,6 +129,13 @@ def snapshot(portal: Portal) -> dict[str, Any]:
                 "types": tables.types,
                 "categories": tables.categories,
                 "statuses": tables.statuses,
+                "spa_fields": tables.spa_fields,
                 "items": {k: len(v) for k, v in portal.t.items.items()},
             }
         )
+
+
+def spa_fields(portal: Portal) -> list[dict[str, Any]]:
+    """Smart-process user fields made through ``userfieldconfig.add``."""
+    with portal.lock:
+        return copy.deepcopy(list(card(portal).spa_fields.values()))

@@ -143,6 +143,12 @@ def _find_params(target: MirrorSettings, job: Job) -> dict[str, Any]:
     }
 
 
+def _original_names(target: MirrorSettings) -> dict[str, str]:
+    """``UF_CRM_7_…`` names (as ``bitrix24 setup`` makes them) need ``useOriginalUfNames``."""
+    uses = any(code.upper().startswith("UF_") for code in target.fields.values())
+    return {"useOriginalUfNames": "Y"} if uses else {}
+
+
 def _item_write(target: MirrorSettings, job: Job, existing: int | None) -> Call:
     values = _values(job, target, overdue=bool(job.request.params.get("overdue", False)))
     fields = {**values, "xmlId": element_code(job.request.document_id)}
@@ -151,11 +157,13 @@ def _item_write(target: MirrorSettings, job: Job, existing: int | None) -> Call:
         status = job.document.status
         fields["stageId"] = _register.stage_id(target.entity_type_id, target.category_id, status)
         fields["categoryId"] = target.category_id
+    names = _original_names(target)
     if existing is None:
-        return Call("crm.item.add", {"entityTypeId": target.entity_type_id, "fields": fields})
+        params = {"entityTypeId": target.entity_type_id, "fields": fields, **names}
+        return Call("crm.item.add", params)
     return Call(
         "crm.item.update",
-        {"entityTypeId": target.entity_type_id, "id": existing, "fields": fields},
+        {"entityTypeId": target.entity_type_id, "id": existing, "fields": fields, **names},
         idempotent=True,
     )
 
