@@ -2,8 +2,8 @@
 
 Beyond each file's own checks, the pair is cross-checked: a playbook action
 that needs a section the config lacks (a Bitrix24 action without
-``bitrix24:``, ``mirror`` without ``bitrix24.mirror``) is reported at the
-action's line.
+``bitrix24:``, ``mirror`` without ``bitrix24.mirror``, the recipient
+``accounting`` without ``bitrix24.accounting``) is reported at the action's line.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def check_config(path: Path, extra_playbooks: Sequence[Path] = ()) -> Checked:
 
 def _cross_check(config: Config, playbooks: Sequence[Playbook]) -> Iterator[Problem]:
     for action in _actions(playbooks):
-        message = _missing_section(config, action.name)
+        message = _missing_section(config, action.name) or _missing_accounting(config, action)
         if message is not None:
             where = action.location
             yield Problem(where.file, where.line, where.column, action.name, message)
@@ -74,6 +74,21 @@ def _missing_section(config: Config, action: str) -> str | None:
             "(target, iblock_id or entity_type_id, fields)"
         )
     return None
+
+
+def _missing_accounting(config: Config, action: ActionSpec) -> str | None:
+    """The recipient ``accounting`` needs ``bitrix24.accounting`` (a user or a department)."""
+    if config.bitrix24 is None or config.bitrix24.accounting is not None:
+        return None
+    values = [action.params.get(k) for k in ("to", "responsible")]
+    auditors = action.params.get("auditors")
+    values += list(auditors) if isinstance(auditors, list | tuple) else []
+    if not any(getattr(v, "source", v) == "accounting" for v in values):
+        return None
+    return (
+        f"the recipient 'accounting' needs bitrix24.accounting in {config.file} "
+        "({user: <id>} or {department: <id>})"
+    )
 
 
 def _actions(playbooks: Sequence[Playbook]) -> Iterator[ActionSpec]:

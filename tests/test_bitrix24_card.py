@@ -443,3 +443,21 @@ def test_every_status_kind_and_direction_has_a_russian_label_and_a_stage() -> No
     assert ru.card_text([f"строка {n}" for n in range(25)], limit=20).splitlines()[-1] == (
         "… и ещё 6 док."
     )
+
+
+def test_validate_names_a_missing_accounting_section(
+    tmp_path: Path, world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path, world)
+    playbook = (
+        "version: 1\nname: pay\nrules:\n  - id: pay\n    when: {status_changed: {to: signed}}\n"
+        "    do:\n      - task: {responsible: accounting, title: Оплатить}\n"
+    )
+    (tmp_path / "playbooks" / "pay.yaml").write_text(playbook, encoding="utf-8")
+    assert main(["validate", "--config", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "pay.yaml:7:9: task: the recipient 'accounting' needs bitrix24.accounting" in out
+    data = yaml.safe_load(config.read_text("utf-8"))
+    data["bitrix24"]["accounting"] = {"user": world.head}
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert main(["validate", "--config", str(config)]) == 0
