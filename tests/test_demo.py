@@ -12,6 +12,7 @@ import pytest
 from edo_rules.cli import main
 from edo_rules.demo import DemoOptions, DemoResult, run_demo
 from edo_rules.demo._world import World
+from edo_rules.emulators.bitrix24.card import activities
 from edo_rules.emulators.onec import OUTGOING
 
 #: 1C states → canonical statuses (the bp30 preset), for the states the demo produces.
@@ -35,6 +36,7 @@ def demo() -> tuple[DemoResult, dict[str, Any], str]:
         seen["comments"] = len(portal.comments())
         seen["notifications"] = portal.notifications()
         seen["mirror"] = portal.list_elements(42)
+        seen["emails"] = activities(portal)
         with portal.lock:
             seen["stages"] = Counter(d["STAGE_ID"] for d in portal.t.deals.values())
         base = world.base
@@ -127,3 +129,12 @@ def test_the_demo_ends_with_a_deal_card_in_russian(
     assert "Поле «Документы ЭДО»:" in card and "Таймлайн, записей ЭДО:" in card
     assert any(word in card for word in ("подписан", "ждёт подписи"))
     assert "• ЭДО: " in card and "awaiting" not in card and "signed" not in card
+
+
+def test_client_emails_in_the_summary_are_the_ones_the_portal_holds(
+    demo: tuple[DemoResult, dict[str, Any], str],
+) -> None:
+    result, seen, out = demo
+    origins = [e["ORIGIN_ID"] for e in seen["emails"]]
+    assert result.client_emails == len(origins) == len(set(origins)) > 0
+    assert f"писем-напоминаний клиентам {result.client_emails}" in out

@@ -158,6 +158,9 @@ class DemoResult:
     actions_failed: int
     actions_in_doubt: int
     seconds: float = 0.0
+    cards_written: int = 0  # card_status requests done
+    timeline_entries: int = 0
+    client_emails: int = 0  # remind_counterparty requests that sent an e-mail
 
 
 def collect(store: Store, steps: Mapping[int, str], days: int, seconds: float) -> DemoResult:
@@ -184,6 +187,11 @@ def collect(store: Store, steps: Mapping[int, str], days: int, seconds: float) -
         actions_failed=len(store.requests([RequestState.FAILED])),
         actions_in_doubt=len(store.requests([RequestState.IN_DOUBT])),
         seconds=seconds,
+        cards_written=by_action["card_status"],
+        timeline_entries=by_action["timeline"],
+        client_emails=len(
+            _remote_ids(store, [r.id or 0 for r in done if r.action == "remind_counterparty"])
+        ),
     )
 
 
@@ -214,6 +222,12 @@ def print_summary(out: TextIO, result: DemoResult, first: date, last: date) -> N
         f"  Битрикс24: уведомлений {result.notifications}, задач {result.tasks}, "
         f"комментариев {result.comments}, сделок передвинуто {result.deals_moved}, "
         f"счетов создано {result.invoices}, документов в реестре {result.mirrored}",
+        file=out,
+    )
+    print(
+        f"  Карточки сделок: обновлений поля «Документы ЭДО» {result.cards_written}, "
+        f"записей ЭДО в таймлайне {result.timeline_entries}, "
+        f"писем-напоминаний клиентам {result.client_emails}",
         file=out,
     )
     print(
