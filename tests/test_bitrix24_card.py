@@ -101,10 +101,18 @@ def test_a_document_that_moves_to_another_deal_leaves_the_old_card(world: World)
     assert documents_for(world.store, now=world.clock.now, deal=other) == ["b"]
 
 
-def test_card_status_without_a_binding_fails_with_the_reason(world: World) -> None:
+def test_card_and_timeline_without_a_binding_write_nothing_and_say_why(world: World) -> None:
     world.store.upsert_documents([make_doc("x", None)])  # no ИНН: no company, no deal
-    [outcome] = world.actions()["card_status"].execute([make_request("card_status", {}, "x")])
-    assert outcome.status is OutcomeStatus.FAILED and "not bound" in (outcome.reason or "")
+    actions = world.actions()
+    [card] = actions["card_status"].execute([make_request("card_status", {}, "x")])
+    params = {"title": "t", "text": "x"}
+    [entry] = actions["timeline"].execute([make_request("timeline", params, "x")])
+    for outcome in (
+        card,
+        entry,
+    ):  # the bundled rules run for every document: a no-op, not a failure
+        assert outcome.status is OutcomeStatus.DONE and outcome.remote_id is None
+        assert "nothing written" in (outcome.reason or "") and "ИНН" in (outcome.reason or "")
 
 
 # -- timeline ----------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from edo_rules.actions.bitrix24.adapters import _schemas
 from edo_rules.actions.bitrix24.adapters._base import Bitrix24Action, Job
 from edo_rules.actions.bitrix24.client import Call, Reply
 from edo_rules.errors import ActionError
-from edo_rules.model import Document
+from edo_rules.model import Document, OutcomeStatus
 
 _OWNER_TYPE = {"deal": 2, "company": 4}
 _UPDATE = {"deal": "crm.deal.update", "company": "crm.company.update"}
@@ -35,7 +35,23 @@ _LOOKUP_PAGES = 5
 _MAX_WAIT_DAYS = 366  # bounds the working-day walk for a very old "sent"
 
 
-class CardStatusAction(Bitrix24Action):
+class _NoCardError(ActionError):
+    """No card to write to: with the bundled rule running for every document, an unbound
+    document is a no-op recorded with its reason, not a failure repeated at every status."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, retryable=False, code="NOT_BOUND")
+
+
+class _CardPrepare(Bitrix24Action):
+    def _prepare(self, job: Job) -> None:
+        try:
+            super()._prepare(job)
+        except _NoCardError as exc:
+            job.outcome = self._outcome(job.request, OutcomeStatus.DONE, reason=str(exc))
+
+
+class CardStatusAction(_CardPrepare):
     """Keeps the card's summary field (and link) up to date; see the module docstring."""
 
     name: ClassVar[str] = "card_status"
@@ -64,13 +80,10 @@ class CardStatusAction(Bitrix24Action):
             if record and card.field_for(entity) and wanted in ("both", entity):
                 targets.append((entity, record))
         if not targets:
-            raise ActionError(
-                f"document {job.request.document_id} is not bound to a CRM card with a "
-                "configured field",
-                retryable=False,
-                code="NOT_BOUND",
-                hint="check the counterparty's ИНН in the company requisites, the bitrix24.deal "
-                "strategy and bitrix24.card.deal_field / company_field",
+            raise _NoCardError(
+                "nothing written: the document is not bound to a deal or company whose card "
+                "has a configured field (bitrix24.card); check the counterparty's ИНН in the "
+                "company requisites and the bitrix24.deal strategy"
             )
         job.extra["targets"] = targets
         return Call(_UPDATE[targets[0][0]], {"id": targets[0][1]}, idempotent=True)
@@ -140,7 +153,7 @@ def _counter(working_day: Callable[[date], bool]) -> ru.WorkingDaysBetween:
     return count
 
 
-class TimelineAction(Bitrix24Action):
+class TimelineAction(_CardPrepare):
     """A log message in the deal's (or company's) timeline; see the module docstring."""
 
     name: ClassVar[str] = "timeline"
@@ -149,7 +162,10 @@ class TimelineAction(Bitrix24Action):
 
     def _build(self, job: Job) -> Call:
         params = job.request.params
-        kind, owner = self._deal_or_company(job, params.get("on"))
+        try:
+            kind, owner = self._deal_or_company(job, params.get("on"))
+        except ActionError as exc:
+            raise _NoCardError(f"nothing written: {exc}") from None
         fields = {
             "entityTypeId": _OWNER_TYPE[kind],
             "entityId": owner,
