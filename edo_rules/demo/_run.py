@@ -19,7 +19,7 @@ from edo_rules.calendar import ProductionCalendar
 from edo_rules.config import Config
 from edo_rules.demo._card import print_card, run_setup
 from edo_rules.demo._company import MIRROR_LIST, Company, seed_company
-from edo_rules.demo._config import CARD_FIELD, write_config
+from edo_rules.demo._config import CARD_FIELD, DEMO_PLAN, write_config
 from edo_rules.demo._life import Life
 from edo_rules.demo._playbooks import bundled_playbooks
 from edo_rules.demo._report import (
@@ -31,6 +31,7 @@ from edo_rules.demo._report import (
     print_summary,
 )
 from edo_rules.demo._world import PortalWatch, World
+from edo_rules.emulators.bitrix24 import PlanLimits
 from edo_rules.errors import EdoRulesError
 from edo_rules.runner.app import opened
 from edo_rules.runner.loop import Runner, TickReport
@@ -82,7 +83,8 @@ def run_demo(
     history = _working_days_before(calendar, options.first_day, _HISTORY_DAYS)
     rng = random.Random(options.seed)
     with ExitStack() as stack:
-        world = stack.enter_context(World.started(options.seed, history[0]))
+        plan = PlanLimits(capacity=int(DEMO_PLAN["capacity"]), rate=DEMO_PLAN["rate"])
+        world = stack.enter_context(World.started(options.seed, history[0], plan=plan))
         company = seed_company(world.portal, world.base, rng, options.customers)
         folder = stack.enter_context(_workdir(options.store))
         config = write_config(folder, world, company, bundled_playbooks(), options.store)
@@ -195,7 +197,8 @@ def _print_intro(
     lines = (
         "edo-rules demo: месяц подписания документов по ЭДО — 1С и Битрикс24 на 127.0.0.1",
         f"  1С (OData):  {world.onec.service_url}",
-        f"  Битрикс24:   {world.bitrix24.url} (входящий вебхук, тариф Enterprise)",
+        f"  Битрикс24:   {world.bitrix24.url} (входящий вебхук, тариф Enterprise; "
+        "лимит запросов ускорен вместе со временем)",
         f"  Хранилище:   {config.store.path}",
         f"  Правила:     {config.playbooks[0]} — "
         f"{plural(len(playbooks), 'файл', 'файла', 'файлов')}, "

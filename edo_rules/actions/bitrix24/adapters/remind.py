@@ -19,7 +19,7 @@ a task goes to the responsible manager instead (``tasks.task.add``, keyed by
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -54,28 +54,62 @@ class RemindCounterpartyAction(Bitrix24Action):
         return _find_call(job)
 
     def _send(self, jobs: Sequence[Job]) -> None:
-        for job in jobs:  # reminders are few: one document at a time keeps each step plain
-            try:
-                job.outcome = self._remind(job)
-            except ActionError as exc:
-                job.outcome = self._before_send(job, exc)
+        # Each step goes out for all requests at once (one batch), so that a morning's
+        # reminders cost a handful of requests, not a handful per reminder.
+        fresh = self._not_sent_yet(jobs)
+        fresh = [job for job in fresh if not self._rate_limited(job)]
+        contacts = self._contacts(fresh)
+        ready: list[tuple[Job, int, str]] = []
+        for job in fresh:
+            found = contacts.get(id(job))
+            if job.outcome is not None:
+                continue
+            if found is None:
+                self._step(job, lambda j: setattr(j, "outcome", self._no_email(j)))
+            else:
+                ready.append((job, *found))
+        self._send_emails(ready)
 
-    def _remind(self, job: Job) -> Outcome:
-        existing = self._lookup(job)
-        if existing is not None:
-            self._remember(job)
-            return self._done(job, existing)
+    def _step(self, job: Job, step: Callable[[Job], None]) -> None:
+        try:
+            step(job)
+        except ActionError as exc:
+            job.outcome = self._before_send(job, exc)
+
+    def _not_sent_yet(self, jobs: Sequence[Job]) -> list[Job]:
+        replies = self._ctx.client.call_many([_find_call(job) for job in jobs])
+        fresh: list[Job] = []
+        for job, reply in zip(jobs, replies, strict=True):
+            if reply.error is not None:
+                job.outcome = self._before_send(job, reply.error)
+            elif (existing := _first_activity(reply.result)) is not None:
+                self._remember(job)
+                job.outcome = self._done(job, existing)
+            else:
+                fresh.append(job)
+        return fresh
+
+    def _rate_limited(self, job: Job) -> bool:
         recent = self._recent(job)
         if recent is not None:
-            return self._outcome(job.request, OutcomeStatus.DONE, reason=recent)
-        contact = self._contact(job)
-        if contact is None:
-            return self._no_email(job)
-        reply = self._ctx.client.call_many([self._email_call(job, *contact)])[0]
-        if reply.error is not None:
-            return self._failure(job, reply.error)
-        self._remember(job)
-        return self._done(job, None if reply.result is None else str(reply.result))
+            job.outcome = self._outcome(job.request, OutcomeStatus.DONE, reason=recent)
+        return recent is not None
+
+    def _send_emails(self, ready: list[tuple[Job, int, str]]) -> None:
+        senders = self._senders([job for job, _, _ in ready])
+        calls: list[tuple[Job, Call]] = []
+        for job, contact, email in ready:
+            try:
+                calls.append((job, self._email_call(job, contact, email, senders)))
+            except ActionError as exc:
+                job.outcome = self._before_send(job, exc)
+        replies = self._ctx.client.call_many([call for _, call in calls])
+        for (job, _), reply in zip(calls, replies, strict=True):
+            if reply.error is not None:
+                job.outcome = self._failure(job, reply.error)
+            else:
+                self._remember(job)
+                job.outcome = self._done(job, None if reply.result is None else str(reply.result))
 
     # -- the rate limit ----------------------------------------------------------------------
     def _recent(self, job: Job) -> str | None:
@@ -112,38 +146,52 @@ class RemindCounterpartyAction(Bitrix24Action):
             raise ActionError(str(exc), retryable=False, code="BAD_PARAMS") from None
         return max(end, now + timedelta(minutes=1))
 
-    # -- the contact -------------------------------------------------------------------------------
-    def _contact(self, job: Job) -> tuple[int, str] | None:
-        """(contact id, e-mail) of the first bound contact that has an e-mail."""
-        for contact_id in self._contact_ids(job):
-            record = self._ctx.client.call("crm.contact.get", {"id": contact_id}, idempotent=True)
-            email = _first_email(record.result)
-            if email is not None:
-                return contact_id, email
-        return None
+    # -- the contact ---------------------------------------------------------------------
+    def _contacts(self, jobs: Sequence[Job]) -> dict[int, tuple[int, str]]:
+        """(contact id, e-mail) per job: the first bound contact that has an e-mail."""
+        candidates = self._contact_ids(jobs)
+        every = list(dict.fromkeys(c for ids in candidates.values() for c in ids))
+        calls = [Call("crm.contact.get", {"id": c}, idempotent=True) for c in every]
+        emails: dict[int, str | None] = {}
+        for contact, reply in zip(every, self._ctx.client.call_many(calls), strict=True):
+            emails[contact] = _first_email(reply.result) if reply.error is None else None
+        found: dict[int, tuple[int, str]] = {}
+        for job in jobs:
+            for contact in candidates.get(id(job), []):
+                email = emails.get(contact)
+                if email is not None:
+                    found[id(job)] = (contact, email)
+                    break
+        return found
 
-    def _contact_ids(self, job: Job) -> list[int]:
-        binding = job.binding
-        ids: list[int] = []
-        if binding is not None and binding.deal_id:
-            reply = self._ctx.client.call(
-                "crm.deal.contact.items.get", {"id": binding.deal_id}, idempotent=True
-            )
-            rows = [r for r in reply.result or [] if isinstance(r, dict)]
-            rows.sort(key=lambda r: (r.get("IS_PRIMARY") != "Y", int(r.get("SORT") or 0)))
-            ids += [int(r["CONTACT_ID"]) for r in rows if r.get("CONTACT_ID")]
-        if binding is not None and binding.company_id:
-            query = {
-                "filter": {"COMPANY_ID": binding.company_id},
-                "select": ["ID"],
-                "order": {"ID": "ASC"},
-            }
-            reply = self._ctx.client.call("crm.contact.list", query, idempotent=True)
-            ids += [int(r["ID"]) for r in reply.result or [] if isinstance(r, dict)]
-        return list(dict.fromkeys(ids))
+    def _contact_ids(self, jobs: Sequence[Job]) -> dict[int, list[int]]:
+        """Contact ids per job: the deal's (primary first), then the company's."""
+        calls: list[tuple[Job, str, Call]] = []
+        for job in jobs:
+            binding = job.binding
+            if binding is not None and binding.deal_id:
+                params = {"id": binding.deal_id}
+                calls.append((job, "deal", Call("crm.deal.contact.items.get", params, True)))
+            if binding is not None and binding.company_id:
+                query = {
+                    "filter": {"COMPANY_ID": binding.company_id},
+                    "select": ["ID"],
+                    "order": {"ID": "ASC"},
+                }
+                calls.append((job, "company", Call("crm.contact.list", query, True)))
+        replies = self._ctx.client.call_many([call for _, _, call in calls])
+        ids: dict[int, list[int]] = {}
+        for (job, kind, _), reply in zip(calls, replies, strict=True):
+            if reply.error is not None:
+                job.outcome = self._before_send(job, reply.error)
+                continue
+            ids.setdefault(id(job), []).extend(_contact_rows(reply.result, kind))
+        return {k: list(dict.fromkeys(v)) for k, v in ids.items()}
 
     # -- the e-mail and the fallback task ----------------------------------------------
-    def _email_call(self, job: Job, contact: int, email: str) -> Call:
+    def _email_call(
+        self, job: Job, contact: int, email: str, senders: dict[int, str | None]
+    ) -> Call:
         assert job.document is not None
         params, (kind, owner) = job.request.params, job.extra["owner"]
         responsible = self._recipient(job, "responsible")
@@ -164,19 +212,26 @@ class RemindCounterpartyAction(Bitrix24Action):
             "ORIGIN_ID": marker(job.request.idempotency_key),
             "ORIGINATOR_ID": ORIGINATOR,
         }
-        sender = self._sender(responsible)
+        sender = senders.get(responsible)
         if sender is not None:
             fields["SETTINGS"] = {"MESSAGE_FROM": sender}
         return Call("crm.activity.add", {"fields": fields})
 
-    def _sender(self, user_id: int) -> str | None:
-        users = self._ctx.client.call("user.get", {"ID": user_id}, idempotent=True).result
-        user = users[0] if isinstance(users, list) and users else {}
-        email = user.get("EMAIL") if isinstance(user, dict) else None
-        if not email:
-            return None
-        name = " ".join(str(user.get(k) or "") for k in ("NAME", "LAST_NAME")).strip()
-        return f"{name} <{email}>" if name else str(email)
+    def _senders(self, jobs: Sequence[Job]) -> dict[int, str | None]:
+        """«Имя Фамилия <e-mail>» of each responsible user (``MESSAGE_FROM``), by user id."""
+        users: list[int] = []
+        for job in jobs:
+            try:
+                users.append(self._recipient(job, "responsible"))
+            except ActionError:
+                continue  # the e-mail call reports it for this job
+        unique = list(dict.fromkeys(users))
+        calls = [Call("user.get", {"ID": u}, idempotent=True) for u in unique]
+        replies = self._ctx.client.call_many(calls)
+        return {
+            u: _sender(r.result) if r.error is None else None
+            for u, r in zip(unique, replies, strict=True)
+        }
 
     def _no_email(self, job: Job) -> Outcome:
         assert job.document is not None
@@ -215,11 +270,10 @@ class RemindCounterpartyAction(Bitrix24Action):
         return str(task.get("id")) if isinstance(task, dict) else "?"
 
     def _lookup(self, job: Job) -> str | None:
-        reply = self._ctx.client.call(
-            _find_call(job).method, _find_call(job).params, idempotent=True
+        call = _find_call(job)
+        return _first_activity(
+            self._ctx.client.call(call.method, call.params, idempotent=True).result
         )
-        rows = reply.result if isinstance(reply.result, list) else []
-        return str(rows[0].get("ID")) if rows and isinstance(rows[0], dict) else None
 
 
 def _find_call(job: Job) -> Call:
@@ -228,6 +282,28 @@ def _find_call(job: Job) -> Call:
         "select": ["ID"],
     }
     return Call("crm.activity.list", params, idempotent=True)
+
+
+def _first_activity(result: Any) -> str | None:
+    rows = result if isinstance(result, list) else []
+    return str(rows[0].get("ID")) if rows and isinstance(rows[0], dict) else None
+
+
+def _contact_rows(result: Any, kind: str) -> list[int]:
+    rows = [r for r in result if isinstance(r, dict)] if isinstance(result, list) else []
+    if kind == "deal":  # crm.deal.contact.items.get: the primary contact first
+        rows.sort(key=lambda r: (r.get("IS_PRIMARY") != "Y", int(r.get("SORT") or 0)))
+        return [int(r["CONTACT_ID"]) for r in rows if r.get("CONTACT_ID")]
+    return [int(r["ID"]) for r in rows if r.get("ID")]
+
+
+def _sender(users: Any) -> str | None:
+    user = users[0] if isinstance(users, list) and users else {}
+    email = user.get("EMAIL") if isinstance(user, dict) else None
+    if not email:
+        return None
+    name = " ".join(str(user.get(k) or "") for k in ("NAME", "LAST_NAME")).strip()
+    return f"{name} <{email}>" if name else str(email)
 
 
 def _first_email(record: Any) -> str | None:
