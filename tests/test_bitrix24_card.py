@@ -478,3 +478,10 @@ def test_validate_names_a_missing_accounting_section(
     data["bitrix24"]["accounting"] = {"user": world.head}
     config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     assert main(["validate", "--config", str(config)]) == 0
+
+
+def test_setup_says_a_universal_list_is_left_to_the_admin(world: World) -> None:
+    settings = world.settings(mirror={"target": "list", "iblock_id": 42})
+    report = setup_portal(world.client(settings), settings, mode="check")
+    assert [s.what for s in report.problems] == ["поле сделки UF_CRM_EDO_STATUS (string)"]
+    assert any("универсальный список" in note for note in report.notes)

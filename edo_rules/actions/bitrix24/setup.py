@@ -126,6 +126,12 @@ class _Setup:
         mirror = settings.mirror
         if mirror is not None and mirror.target == "smart_process":
             self._register(mirror)
+        elif mirror is not None:
+            self._report.notes.append(
+                "реестр — универсальный список: его поля setup не создаёт и не проверяет "
+                "(docs/bitrix24.md, раздел 7); смарт-процесс (target: smart_process) "
+                "setup создаёт целиком"
+            )
 
     # -- user fields -------------------------------------------------------------------------
     def _userfield(self, entity: str, name: str, user_type: str, label: str) -> None:
