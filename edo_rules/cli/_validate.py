@@ -119,6 +119,8 @@ def _check_portal(config: Path) -> int:
     report = run_setup(config, "check")
     for step in report.problems:
         print(f"{config}: bitrix24: {step}")
+    for note in report.notes:
+        print(f"{config}: bitrix24: примечание: {note}")
     if report.problems:
         print(f"{len(report.problems)} problem(s) in the portal: run `edo-rules bitrix24 setup`")
         return 1
