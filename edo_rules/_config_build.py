@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from edo_rules.playbook._yaml import (
     load_located,
 )
 from edo_rules.playbook.durations import DurationSyntaxError, parse_duration
+from edo_rules.playbook.golive import GoLiveError, parse_go_live
 from edo_rules.runner.schedule import CronSchedule, ScheduleError
 
 if TYPE_CHECKING:
@@ -112,7 +114,17 @@ class _Builder:
             onec=onec,
             bitrix24=bitrix24,
             secrets=secrets,
+            go_live=self.go_live(data.get("go_live"), timezone),
         )
+
+    def go_live(self, raw: Any, timezone: ZoneInfo) -> datetime | None:
+        if raw is None:
+            return None
+        try:
+            return parse_go_live(raw, timezone)
+        except GoLiveError as exc:
+            self.problem(("go_live",), str(exc))
+            return None
 
     def located_file(self) -> Path:
         return Path(self.located.file)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
@@ -110,6 +111,8 @@ class Config:
     onec: OneCSettings | None = None
     bitrix24: Bitrix24Settings | None = None
     secrets: frozenset[str] = field(default=frozenset(), repr=False)
+    #: Before this moment everything is history (see docs/playbooks.md, «Запуск»).
+    go_live: datetime | None = None
 
     def redact(self, text: str) -> str:
         """``text`` with every secret of this config replaced by ``***``."""

@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "_calendar",
     "_emulate",
     "_bitrix24",
+    "_golive",
 )
 
 

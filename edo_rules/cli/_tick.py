@@ -78,7 +78,8 @@ def _dry_run(config: Config, now: datetime) -> EvaluationResult:
     calendar = ProductionCalendar.russia(overrides=config.calendar_override)
     store = open_store(config)
     try:
-        return Engine(store, load_playbooks(config.playbooks), calendar).evaluate(now, dry_run=True)
+        engine = Engine(store, load_playbooks(config.playbooks), calendar, go_live=config.go_live)
+        return engine.evaluate(now, dry_run=True)
     finally:
         store.close()
 

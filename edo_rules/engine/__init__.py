@@ -10,6 +10,7 @@ from edo_rules.engine._explain import (
 )
 from edo_rules.engine._match import Check
 from edo_rules.engine._plan import DocumentFailure, PlannedFiring, idempotency_key
+from edo_rules.engine._preview import GoLivePreview, PreviewExample
 from edo_rules.engine._simulate import Simulation, SimulationError
 from edo_rules.engine.engine import Engine, EvaluationResult
 
@@ -20,9 +21,11 @@ __all__ = [
     "EvaluationResult",
     "EventExplanation",
     "Explanation",
+    "GoLivePreview",
     "PlannedAction",
     "PlannedFiring",
     "PlaybookDiff",
+    "PreviewExample",
     "RuleChange",
     "RuleExplanation",
     "Simulation",

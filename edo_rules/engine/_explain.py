@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from edo_rules.engine._due import LadderStep, WorkingCalendar, deliver, ladder, raw_due
 from edo_rules.engine._match import Check, static_checks, where_check
-from edo_rules.engine._plan import catch_up
+from edo_rules.engine._plan import before_go_live, catch_up
 from edo_rules.engine._stats import StatsReader, uses_stats
 from edo_rules.errors import StoreError
 from edo_rules.model import CounterpartyStats, Document, Firing, StatusEvent
@@ -161,7 +161,7 @@ def _explain_rule(subject: _Subject, rule: Rule) -> RuleExplanation:
     if isinstance(trigger, TimeTrigger):
         return _explain_time(subject, rule, trigger, base)
     cursor = subject.cursors.get(rule.key)
-    return replace(base, events=_explain_events(subject, trigger, base, cursor))
+    return replace(base, events=_explain_events(subject, rule, trigger, base, cursor))
 
 
 def _explain_time(
@@ -180,7 +180,25 @@ def _explain_time(
         firing = recorded.get(position.name)
         state = _state(firing, due, subject.now)
         steps.append(StepExplanation(position.name, due, text, state, firing))
+    if before_go_live(rule, since):
+        return replace(base, steps=_gated(steps), note=_go_live_note(rule, trigger.since, since))
     return replace(base, steps=_apply_catch_up(steps, rule))
+
+
+def _go_live_note(rule: Rule, field: str, since: datetime) -> str:
+    assert rule.go_live is not None
+    zone = rule.timezone
+    return (
+        f"{field} {since.astimezone(zone):%d.%m.%Y %H:%M} is before go-live"
+        f" {rule.go_live.astimezone(zone):%d.%m.%Y %H:%M}: this episode is history,"
+        " its steps are recorded as skipped and nothing is sent"
+    )
+
+
+def _gated(steps: list[StepExplanation]) -> tuple[StepExplanation, ...]:
+    """Every step of an episode that started before go-live is (or will be) skipped."""
+    labels = {"skipped": "skipped (before go-live)", "due": "due, to be skipped (before go-live)"}
+    return tuple(replace(step, state=labels.get(step.state, step.state)) for step in steps)
 
 
 def _apply_catch_up(steps: list[StepExplanation], rule: Rule) -> tuple[StepExplanation, ...]:
@@ -200,7 +218,11 @@ def _state(firing: Firing | None, due: datetime, now: datetime) -> str:
 
 
 def _explain_events(
-    subject: _Subject, trigger: StatusTrigger, base: RuleExplanation, cursor: int | None
+    subject: _Subject,
+    rule: Rule,
+    trigger: StatusTrigger,
+    base: RuleExplanation,
+    cursor: int | None,
 ) -> tuple[EventExplanation, ...]:
     by_episode = {f.episode: f for f in base.fired if f.step == "event"}
     result = []
@@ -209,6 +231,8 @@ def _explain_events(
             continue
         firing = by_episode.get(str(event.id))
         state = _event_state(event, firing, cursor, base.matches)
+        if before_go_live(rule, event.at) and state in ("fired", "pending"):
+            state = "before go-live (recorded as skipped)" if firing else "before go-live"
         result.append(EventExplanation(event, state, firing))
     return tuple(result)
 
@@ -339,7 +363,8 @@ def _held(text: str, snooze: Snooze | None) -> str:
 
 def _step_state(step: StepExplanation, matches: bool) -> str:
     if step.firing is not None:
-        verb = "skipped (catch-up)" if step.firing.skipped else "fired"
+        why = "before go-live" if step.state.endswith("(before go-live)") else "catch-up"
+        verb = f"skipped ({why})" if step.firing.skipped else "fired"
         return f"{verb} at {step.firing.fired_at.isoformat()}"
     if not matches and step.state != "not yet due":
         return "due, but the document does not match"
@@ -347,6 +372,8 @@ def _step_state(step: StepExplanation, matches: bool) -> str:
         return "due: fires at the next tick"
     if step.state == "due, to be skipped":
         return "due, but a later step is due too: recorded as skipped (catch-up)"
+    if step.state == "due, to be skipped (before go-live)":
+        return "due, but the episode started before go-live: recorded as skipped"
     return "not yet due"
 
 
@@ -357,8 +384,11 @@ def _event_text(item: EventExplanation) -> str:
         "pending": "fires at the next tick",
         "does not match": "the document does not match",
     }
+    if item.state == "before go-live":
+        return "happened before go-live: never fires"
     if item.firing is not None:
-        return f"fired at {item.firing.fired_at.isoformat()}"
+        verb = "skipped (before go-live)" if item.firing.skipped else "fired"
+        return f"{verb} at {item.firing.fired_at.isoformat()}"
     return texts[item.state]
 
 

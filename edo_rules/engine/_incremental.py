@@ -31,7 +31,9 @@ Range = tuple[datetime | None, datetime]  # [low, high); low None is unbounded
 
 
 def fingerprint(rule: Rule, playbook_hash: str) -> str:
-    return f"{_SEMANTICS}:{playbook_hash}:{rule.key}"
+    text = f"{_SEMANTICS}:{playbook_hash}:{rule.key}"
+    # A go-live set (or moved) in the config changes what is skipped: start over.
+    return text if rule.go_live is None else f"{text}:go-live={rule.go_live.isoformat()}"
 
 
 def depends_only_on_the_document(rule: Rule) -> bool:

@@ -258,6 +258,11 @@ def _add(
 # -- time rules ---------------------------------------------------------------------------
 
 
+def before_go_live(rule: Rule, moment: datetime) -> bool:
+    """True when ``moment`` (an episode's start or an event) is before the rule's go-live."""
+    return rule.go_live is not None and moment < rule.go_live
+
+
 def catch_up(due: list[int], policy: CatchUp) -> tuple[list[int], list[int]]:
     """Split the unrecorded due positions into (fire, skip).
 
@@ -357,6 +362,8 @@ def _plan_chunk(plan: TickPlan, state: _Ladder, latest: int, chunk: list[DueCand
             if state.positions[i].name not in done and since < state.bounds[i]
         ]
         fire, skip = catch_up(due, rule.catch_up)
+        if before_go_live(rule, since):
+            fire, skip = [], due  # an episode that started before go-live is history
         firings = [
             (
                 _time_firing(plan, state, i, candidate, skipped=i in skip),
@@ -432,6 +439,8 @@ def plan_event_rule(plan: TickPlan, rule: Rule, trigger: StatusTrigger, playbook
             subject = _Decoded(doc)
             if _passes_where(plan, rule, subject, "event", event.at):
                 firing = _event_firing(plan, rule, event, playbook_hash)
+                if before_go_live(rule, event.at):
+                    firing = replace(firing, skipped=True)
                 _add(plan, rule, subject, [(firing, trigger.actions)])
     plan.new_cursors[rule.key] = plan.max_event_id
 

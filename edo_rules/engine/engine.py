@@ -12,7 +12,7 @@ stopped. See ``docs/engine.md``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from edo_rules.engine._plan import (
     plan_event_rule,
     plan_time_rule,
 )
+from edo_rules.engine._preview import GoLivePreview, preview
 from edo_rules.engine._simulate import DEFAULT_ZONE, Simulation, moments, run_ticks, step_of
 from edo_rules.engine._snooze import add_snooze
 from edo_rules.engine._stats import refresh as refresh_stats
@@ -70,18 +71,34 @@ class Engine:
     in the result and never stops the others.
     """
 
-    def __init__(self, store: Store, playbooks: Sequence[Playbook], calendar: WorkingCalendar):
+    def __init__(
+        self,
+        store: Store,
+        playbooks: Sequence[Playbook],
+        calendar: WorkingCalendar,
+        *,
+        go_live: datetime | None = None,
+    ):
+        if go_live is not None and go_live.tzinfo is None:
+            raise ValueError("go_live must be timezone-aware")
         self.store = store
         self.playbooks = tuple(playbooks)
         self.calendar = calendar
-        self._rules = self._index(self.playbooks)
+        #: The config's go-live; a playbook's own ``go_live`` takes precedence for its rules.
+        self.go_live = go_live
+        self._rules = self._index(self.playbooks, go_live)
         self._needs_stats = uses_stats(rule for rule, _ in self._rules.values())
 
     @staticmethod
-    def _index(playbooks: Sequence[Playbook]) -> dict[str, tuple[Rule, str]]:
+    def _index(
+        playbooks: Sequence[Playbook], go_live: datetime | None
+    ) -> dict[str, tuple[Rule, str]]:
         rules: dict[str, tuple[Rule, str]] = {}
         for playbook in playbooks:
-            for rule in playbook.rules:
+            for written in playbook.rules:
+                rule = written
+                if rule.go_live is None and go_live is not None:
+                    rule = replace(written, go_live=go_live)
                 if rule.key in rules:
                     raise EdoRulesError(
                         f"rule {rule.key} is defined twice (in {rules[rule.key][0].location.file}"
@@ -174,7 +191,9 @@ class Engine:
         """
         at_moments = moments(start, end, step_of(every), self.calendar, at=at, zone=zone)
         with self.store.scratch_copy() as scratch:
-            ticks = run_ticks(Engine(scratch, self.playbooks, self.calendar), at_moments)
+            ticks = run_ticks(
+                Engine(scratch, self.playbooks, self.calendar, go_live=self.go_live), at_moments
+            )
         return Simulation(start, end, ticks)
 
     def diff(
@@ -207,6 +226,10 @@ class Engine:
         bad duration, :class:`~edo_rules.errors.StoreError` for an unknown document.
         """
         return add_snooze(self, document_id, duration, now, rule_key=rule_key, reason=reason)
+
+    def preview(self, now: datetime, *, examples: int = 10) -> GoLivePreview:
+        """What a real tick at ``now`` would send, per recipient and per rule (read-only)."""
+        return preview(self, now, examples=examples)
 
     def explain(self, document_id: str, now: datetime) -> Explanation:
         """Why each rule does or does not fire for one document at ``now`` (read-only)."""

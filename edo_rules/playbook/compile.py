@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final, TypeVar
@@ -28,6 +29,7 @@ from edo_rules.playbook.expressions import (
     ExpressionCheckError,
     compile_expression,
 )
+from edo_rules.playbook.golive import GoLiveError, parse_go_live
 from edo_rules.playbook.rules import (
     ActionSpec,
     CatchUp,
@@ -103,14 +105,27 @@ class PlaybookCompiler:
             rules=tuple(r for r in rules if r is not None),
             path=self.located.file,
             content_hash=self.content_hash,
+            go_live=defaults.go_live,
         )
 
     def _defaults(self) -> _Defaults:
+        timezone = self._timezone(("timezone",)) or ZoneInfo(DEFAULT_TIMEZONE)
         return _Defaults(
-            timezone=self._timezone(("timezone",)) or ZoneInfo(DEFAULT_TIMEZONE),
+            timezone=timezone,
             working_hours=self._working_hours(("working_hours",)),
             catch_up=self._enum(("catch_up",), CatchUp) or CatchUp.LATEST,
+            go_live=self._go_live(("go_live",), timezone),
         )
+
+    def _go_live(self, path: NodePath, timezone: ZoneInfo) -> datetime | None:
+        value = self.get(path)
+        if value is None:
+            return None
+        try:
+            return parse_go_live(value, timezone)
+        except GoLiveError as exc:
+            self.report(path, str(exc))
+            return None
 
     def _check_duplicate_ids(self) -> None:
         seen: dict[str, int] = {}
@@ -143,6 +158,7 @@ class PlaybookCompiler:
             timezone=self._timezone((*path, "timezone")) or defaults.timezone,
             working_hours=self._working_hours((*path, "working_hours")) or defaults.working_hours,
             location=self.location(path),
+            go_live=defaults.go_live,
         )
 
     def _match(self, path: NodePath, rule_key: str) -> Match:
@@ -333,6 +349,7 @@ class _Defaults:
     timezone: ZoneInfo
     working_hours: WorkingHours | None
     catch_up: CatchUp
+    go_live: datetime | None = None
 
 
 def _minutes(text: str) -> int:

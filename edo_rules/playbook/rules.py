@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal, Protocol
@@ -155,6 +156,8 @@ class Rule:
     timezone: ZoneInfo
     working_hours: WorkingHours | None
     location: Location
+    #: Episodes (time rules) and events (event rules) before this moment are never acted on.
+    go_live: datetime | None = None
 
     @property
     def key(self) -> str:
@@ -170,3 +173,4 @@ class Playbook:
     rules: tuple[Rule, ...]
     path: str
     content_hash: str  # sha256 of the file's bytes, recorded with every firing
+    go_live: datetime | None = None  # the playbook's own go-live (its rules carry it too)

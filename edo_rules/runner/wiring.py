@@ -92,7 +92,7 @@ class Service:
 
     def use_playbooks(self, playbooks: tuple[Playbook, ...]) -> None:
         """Swap in a new (already validated) playbook version."""
-        self.engine = Engine(self.store, playbooks, self.calendar)
+        self.engine = Engine(self.store, playbooks, self.calendar, go_live=self.config.go_live)
 
     def close(self) -> None:
         for close in reversed(self.closers):
@@ -193,7 +193,7 @@ def open_service(
         watcher=watcher,
         dispatcher=dispatcher,
         metrics=metrics,
-        engine=Engine(opened, watcher.playbooks, calendar),
+        engine=Engine(opened, watcher.playbooks, calendar, go_live=config.go_live),
         actions=actions,
         sync=sync,
         closers=closers,

@@ -1,0 +1,64 @@
+"""``edo-rules golive``: what the first real tick would send, before it sends anything.
+
+Evaluates the config's playbooks on its store at now (or ``--at``) without
+recording anything and prints the messages per recipient and per rule, the
+first examples, and the documents the go-live moment keeps quiet.
+``--go-live`` tries a moment before writing it into the config.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from typing import Any
+
+from edo_rules.calendar import ProductionCalendar
+from edo_rules.cli._engine_options import now_or, parse_moment
+from edo_rules.cli._runner_args import add_log_args, configured
+from edo_rules.engine import Engine
+from edo_rules.playbook.loader import load_playbooks
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "golive",
+        help="preview what the first real tick would send (nothing is recorded)",
+        description="Evaluate the config's playbooks on its store without recording anything"
+        " and show the messages per recipient and per rule, the first examples and the"
+        " documents left alone because they started before go_live.",
+    )
+    parser.add_argument("--config", "-c", required=True, metavar="FILE", help="edo-rules.yaml")
+    parser.add_argument(
+        "--at", type=parse_moment, metavar="ISO", help="preview at this moment instead of now"
+    )
+    parser.add_argument(
+        "--go-live",
+        type=parse_moment,
+        metavar="ISO",
+        help="try this go-live moment instead of the config's go_live",
+    )
+    parser.add_argument(
+        "--examples", type=int, default=10, metavar="N", help="how many examples to list"
+    )
+    add_log_args(parser)
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from edo_rules.runner.wiring import open_store
+
+    with configured(args) as config:
+        if args.go_live is not None:
+            config = replace(config, go_live=args.go_live)
+        calendar = ProductionCalendar.russia(overrides=config.calendar_override)
+        playbooks = load_playbooks(config.playbooks)
+        store = open_store(config)
+        try:
+            engine = Engine(store, playbooks, calendar, go_live=config.go_live)
+            result = engine.preview(
+                now_or(args.at).astimezone(config.timezone), examples=args.examples
+            )
+        finally:
+            store.close()
+    print(result.render(limit=args.examples))
+    return 0
