@@ -38,7 +38,7 @@ def test_benchmark_runs(name: str, tmp_path: Path) -> None:
     if name == "calendar":
         assert done.stdout.count("baseline: 0 differ") == 3
     if name == "tick":
-        assert "due sets identical (engine, dry runs, naive, SQL): True" in done.stdout
+        assert "due sets identical (engine, dry runs, go-live, naive, SQL): True" in done.stdout
     if name == "dispatch":
         row = next(line for line in done.stdout.splitlines() if line.startswith("enterprise"))
         lost, dups = row.split()[7:9]

@@ -47,9 +47,8 @@ def register(subparsers: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     from edo_rules.runner.wiring import open_store
 
-    with configured(args) as config:
-        if args.go_live is not None:
-            config = replace(config, go_live=args.go_live)
+    with configured(args) as loaded:
+        config = loaded if args.go_live is None else replace(loaded, go_live=args.go_live)
         calendar = ProductionCalendar.russia(overrides=config.calendar_override)
         playbooks = load_playbooks(config.playbooks)
         store = open_store(config)
