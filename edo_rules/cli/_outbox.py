@@ -172,7 +172,15 @@ def _retry(args: argparse.Namespace) -> int:
     if not (args.ids or args.failed or args.in_doubt):
         print("say which requests: IDs, --failed or --in-doubt")
         return 2
-    return _change(args, RequestState.PENDING, _RETRYABLE, "will be sent at the next tick")
+    from edo_rules.cli._outbox_check import check_in_doubt_first
+
+    status, left = check_in_doubt_first(args, _open, _selected)
+    if left is None:
+        return status
+    changed = _change(
+        args, RequestState.PENDING, _RETRYABLE, "will be sent at the next tick", only=left
+    )
+    return max(status, changed)
 
 
 def _drop(args: argparse.Namespace) -> int:
@@ -180,12 +188,19 @@ def _drop(args: argparse.Namespace) -> int:
 
 
 def _change(
-    args: argparse.Namespace, to: RequestState, allowed: set[RequestState], done: str
+    args: argparse.Namespace,
+    to: RequestState,
+    allowed: set[RequestState],
+    done: str,
+    *,
+    only: set[int] | None = None,
 ) -> int:
     store = _open(args)
     status = 0
     try:
         for request in _selected(store, args):
+            if only is not None and request.id not in only:
+                continue
             if request.state not in allowed:
                 print(f"#{request.id}: is {request.state.value}; left as it is")
                 status = 1

@@ -15,6 +15,11 @@ The contract with the store and the adapters:
   sent again: done → recorded as done; ``None`` → safe to send, back to
   pending; an adapter that cannot check → in doubt, not re-sent until the
   admin says so (``edo-rules outbox retry ID``).
+* A request left in doubt by a timeout (the send and its look-up both went
+  unanswered) heals itself when its adapter can check: every dispatch re-checks
+  it, with the retry policy's back-off, until the check answers (found → done,
+  not found → sent again). Only adapters that cannot check (``todo``,
+  ``workflow``) leave it to the admin.
 * One failing action never stops the others: an adapter that raises is
   treated like a crash of that batch (its requests are checked), and the
   dispatch goes on with the next group.
@@ -32,6 +37,7 @@ from datetime import datetime
 from edo_rules.actions.base import Action
 from edo_rules.errors import ActionError
 from edo_rules.model import ActionRequest, Outcome, OutcomeStatus, RequestState
+from edo_rules.runner._heal import heal_in_doubt
 from edo_rules.runner.metrics import Metrics
 from edo_rules.store.base import Store
 
@@ -67,6 +73,7 @@ class DispatchReport:
     outcomes: Counter[str] = field(default_factory=Counter)
     by_action: Counter[tuple[str, str]] = field(default_factory=Counter)
     recovered: Counter[str] = field(default_factory=Counter)
+    healed: Counter[str] = field(default_factory=Counter)
     stopped: bool = False
 
     @property
@@ -79,6 +86,9 @@ class DispatchReport:
         if self.recovered:
             checked = ", ".join(f"{n} {s}" for s, n in sorted(self.recovered.items()))
             parts.append(f"after a crash: {checked}")
+        if self.healed:
+            checked = ", ".join(f"{n} {s}" for s, n in sorted(self.healed.items()))
+            parts.append(f"in doubt re-checked: {checked}")
         return ", ".join(parts) if parts else "nothing to send"
 
 
@@ -153,10 +163,21 @@ class Dispatcher:
                 request_id=_id(request),
                 status=OutcomeStatus.RETRY,
                 at=self._clock(),
-                reason="not found after a crash; sending again",
+                reason="checked: not in the portal; sending again",
                 retry_after=0.0,
             )
         return found
+
+    def heal(self) -> Counter[str]:
+        """Re-check in-doubt requests whose adapter can check (with back-off); counts by result."""
+        return heal_in_doubt(self, self._store, self._actions, self._clock(), self._policy)
+
+    def check_and_record(self, adapter: Action, request: ActionRequest) -> Outcome | None:
+        """Check ``request`` now and record what the check found; None when it did not answer."""
+        outcome = self._check(adapter, request)
+        if outcome is not None:
+            self._record([outcome], {request.id: request}, recovering=True)
+        return outcome
 
     def _in_doubt(self, request: ActionRequest, reason: str) -> Outcome:
         return Outcome(_id(request), OutcomeStatus.IN_DOUBT, self._clock(), reason=reason)
@@ -170,6 +191,7 @@ class Dispatcher:
         """
         report = DispatchReport()
         report.recovered.update(self.recover())
+        report.healed.update(self.heal())
         sent: set[int] = set()
         while not self._stop.is_set():
             claimed = self._store.claim_requests(self._clock(), self._batch_size)
