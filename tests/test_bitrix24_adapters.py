@@ -233,7 +233,8 @@ def test_invoice_is_looked_up_before_it_is_added(world: World) -> None:
     assert first.status is again.status is OutcomeStatus.DONE and first.remote_id == again.remote_id
     [item] = world.emulator.portal.items(31)
     assert item["opportunity"] == 125000.5 and item["companyId"] == world.company
-    assert item["parentId2"] == world.deal and item["xmlId"] == marker(request.idempotency_key)
+    assert item["parentId2"] == world.deal
+    assert item["xmlId"] == marker(f"invoice\x1fdeal:{world.deal}\x1fd1")  # once per (deal, doc)
     checked = invoice.check(request)
     assert checked is not None and checked.remote_id == first.remote_id
 

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from edo_rules.emulators.bitrix24 import _methods_card, _methods_crm, _methods_other
+from edo_rules.emulators.bitrix24 import (
+    _methods_card,
+    _methods_crm,
+    _methods_more,
+    _methods_other,
+)
 from edo_rules.emulators.bitrix24._common import CallContext, Handler, ListResult, MethodError
 from edo_rules.emulators.bitrix24._limits import OperatingTime
 from edo_rules.emulators.bitrix24._php import decode
@@ -18,6 +23,7 @@ METHODS: dict[str, tuple[str, Handler]] = {
     **_methods_crm.METHODS,
     **_methods_other.METHODS,
     **_methods_card.METHODS,
+    **_methods_more.METHODS,
 }
 BATCH_LIMIT = 50
 _REFERENCE = re.compile(r"\$result\[([^\]]+)\]((?:\[[^\]]*\])*)")

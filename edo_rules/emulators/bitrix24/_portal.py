@@ -47,6 +47,7 @@ class _Tables:
     todos: list[dict[str, Any]] = field(default_factory=list)
     #: The default pipeline (category) of each crm.item type, allocated on first use.
     item_categories: dict[int, int] = field(default_factory=dict)
+    task_comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 class Portal:

@@ -63,7 +63,11 @@ DEAL_STAGE = _object(
             "type": "string",
             "pattern": r"^(C\d+:)?[A-Z0-9_]+$",
             "description": "a stage id such as 'WON' or 'C1:PREPAYMENT_INVOICE'",
-        }
+        },
+        "allow_backward": {
+            "type": "boolean",
+            "description": "move the deal even when it is at a later stage (default: false)",
+        },
     },
     "stage",
 )

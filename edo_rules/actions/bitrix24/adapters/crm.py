@@ -4,26 +4,83 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any, ClassVar
 
 from edo_rules.actions.bitrix24.adapters import _schemas
 from edo_rules.actions.bitrix24.adapters._base import Bitrix24Action, Job, marker
+from edo_rules.actions.bitrix24.adapters._stages import StageOrder
 from edo_rules.actions.bitrix24.client import Call
 from edo_rules.errors import ActionError
+from edo_rules.model import Outcome, OutcomeStatus
 
 SMART_INVOICE = 31
 
 
 class DealStageAction(Bitrix24Action):
-    """Moves the bound deal to a stage (``crm.deal.update``); writing a fixed value is idempotent.
+    """Moves the bound deal forward to a stage (``crm.deal.update``); idempotent.
 
-    :meth:`check` reads the deal and compares its ``STAGE_ID``.
+    Before the update the deal is read (``crm.deal.get``, batched): a closed
+    deal is left alone, and so is a deal already at the stage or at a later
+    one in its pipeline's order (``crm.status.list``, cached) unless the
+    playbook says ``allow_backward: true``. Both count as done, with the
+    reason recorded. :meth:`check` reads the deal and compares its ``STAGE_ID``.
     """
 
     name: ClassVar[str] = "deal_stage"
     params_schema = _schemas.DEAL_STAGE
     can_check: ClassVar[bool] = True
     idempotent: ClassVar[bool] = True
+
+    def _send(self, jobs: Sequence[Job]) -> None:
+        calls = [Call("crm.deal.get", {"id": self._deal(job)}, idempotent=True) for job in jobs]
+        fresh: list[Job] = []
+        for job, reply in zip(jobs, self._ctx.client.call_many(calls), strict=True):
+            if reply.error is not None:
+                job.outcome = self._before_send(job, reply.error)
+                continue
+            self._guard(job, partial(self._judge, deal=reply.result))
+            if job.outcome is None:
+                fresh.append(job)
+        super()._send(fresh)
+
+    def _deal(self, job: Job) -> int:
+        return self._deal_or_company(job, "deal")[1]
+
+    def _judge(self, job: Job, deal: Any) -> None:
+        """Leave ``job.outcome`` unset to send; else done (nothing to do) or failed."""
+        record = deal if isinstance(deal, dict) else {}
+        target, current = job.request.params["stage"], record.get("STAGE_ID")
+        deal_id = self._deal(job)
+        if record.get("CLOSED") == "Y":
+            job.outcome = self._skip(job, f"deal {deal_id} is closed (stage {current}): left alone")
+            return
+        if current == target:
+            job.outcome = self._skip(job, f"deal {deal_id} is already at stage {target}")
+            return
+        ctx = self._ctx
+        order = StageOrder(ctx.client, ctx.store, ctx.now, ctx.settings.cache_ttl)
+        stages = order.stages(int(record.get("CATEGORY_ID") or 0))
+        if target not in stages:
+            raise ActionError(
+                f"stage {target} is not in the pipeline of deal {deal_id}"
+                f" (its stages: {', '.join(stages) or 'none'})",
+                retryable=False,
+                code="BAD_PARAMS",
+                hint="fix the deal_stage stage in the playbook",
+            )
+        backward = current in stages and stages.index(target) < stages.index(str(current))
+        if backward and not job.request.params.get("allow_backward", False):
+            job.outcome = self._skip(
+                job,
+                f"deal {deal_id} is at {current}, later than {target}: not moved back"
+                " (allow_backward: true allows it)",
+            )
+
+    def _skip(self, job: Job, reason: str) -> Outcome:
+        return self._outcome(
+            job.request, OutcomeStatus.DONE, remote_id=str(self._deal(job)), reason=reason
+        )
 
     def _build(self, job: Job) -> Call:
         _, deal = self._deal_or_company(job, "deal")
@@ -45,10 +102,12 @@ class DealStageAction(Bitrix24Action):
 
 
 class InvoiceAction(Bitrix24Action):
-    """Creates a smart invoice (``crm.item.add``, entityTypeId 31) with ``xmlId`` as our key.
+    """Creates a smart invoice (``crm.item.add``, entityTypeId 31), once per (deal, document).
 
-    ``xmlId`` is a plain stored field, so the adapter looks the key up before
-    adding (``crm.item.list``) and :meth:`check` does the same after a crash.
+    ``xmlId`` carries a key made of the deal and the 1C document; it is a plain
+    stored field, so the adapter looks the key up before adding
+    (``crm.item.list``) and :meth:`check` does the same after a crash: a second
+    rule, step or episode asking for the same document's invoice finds it.
     """
 
     name: ClassVar[str] = "invoice"
@@ -62,7 +121,7 @@ class InvoiceAction(Bitrix24Action):
             "title": params.get("title") or f"Счёт по документу {doc.title}",
             "opportunity": _amount(params.get("amount", "from_document"), doc.amount, doc.id),
             "currencyId": doc.currency,
-            "xmlId": marker(job.request.idempotency_key),
+            "xmlId": _invoice_key(job),
         }
         binding = job.binding
         if binding is not None and binding.company_id:
@@ -97,10 +156,25 @@ class InvoiceAction(Bitrix24Action):
         return _first_id(reply.result)
 
 
+def _invoice_key(job: Job) -> str:
+    """``xmlId``: one invoice per (deal, document), whichever rule or step asks for it.
+
+    Both parts come from the source systems (the Bitrix24 deal id, the 1C
+    document ref), so a second runner or a rebuilt store finds the same invoice.
+    """
+    binding = job.binding
+    owner = "-"
+    if binding is not None and binding.deal_id:
+        owner = f"deal:{binding.deal_id}"
+    elif binding is not None and binding.company_id:
+        owner = f"company:{binding.company_id}"
+    return marker(f"invoice\x1f{owner}\x1f{job.request.document_id}")
+
+
 def _find_call(job: Job) -> Call:
     params = {
         "entityTypeId": SMART_INVOICE,
-        "filter": {"xmlId": marker(job.request.idempotency_key)},
+        "filter": {"xmlId": _invoice_key(job)},
         "select": ["id"],
     }
     return Call("crm.item.list", params, idempotent=True)
