@@ -256,7 +256,7 @@ rules:
         "rejected_at, revoked_at, synced_at",
         "13:9: rules[0].do[0].lgo: unknown action 'lgo' (did you mean 'log'?); known actions: "
         "card_status, comment, deal_stage, invoice, log, mirror, notify, remind_counterparty, "
-        "task, timeline, todo, workflow",
+        "task, task_comment, timeline, todo, workflow",
         "14:15: rules[0].do[1].log.mesage: unknown key 'mesage' (did you mean 'message'?)",
         "14:23: rules[0].do[1].log.mesage: invalid template '{{ doc.numbr }}': unknown field "
         "'doc.numbr' (did you mean 'doc.number'?)",

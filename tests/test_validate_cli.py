@@ -62,7 +62,7 @@ def test_every_problem_of_every_file_is_listed(
         f"{bad}:6:7: rules[0].when.aftr: unknown key 'aftr' (did you mean 'after'?)",
         f"{bad}:9:9: rules[0].do[0].lgo: unknown action 'lgo' (did you mean 'log'?); known "
         "actions: card_status, comment, deal_stage, invoice, log, mirror, notify, "
-        "remind_counterparty, task, timeline, todo, workflow",
+        "remind_counterparty, task, task_comment, timeline, todo, workflow",
         f"{broken}:3:1: YAML syntax: while parsing a flow node; expected the node content, but "
         "found '<stream end>'",
         "4 problem(s) in 2 of 3 file(s)",

@@ -32,6 +32,7 @@ BUILTIN_ACTIONS: Final[dict[str, str]] = {
     "card_status": "edo_rules.actions.bitrix24.adapters:CardStatusAction",
     "timeline": "edo_rules.actions.bitrix24.adapters:TimelineAction",
     "remind_counterparty": "edo_rules.actions.bitrix24.adapters:RemindCounterpartyAction",
+    "task_comment": "edo_rules.actions.bitrix24.adapters:TaskCommentAction",
 }
 
 

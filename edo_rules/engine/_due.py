@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from edo_rules.playbook.rules import Duration, Repeat, Step, WorkingHours
+from edo_rules.playbook.rules import ActionSpec, Duration, Repeat, Step, WorkingHours
 
 _TICK = timedelta(microseconds=1)
 
@@ -52,18 +52,37 @@ class WorkingCalendar(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class LadderStep:
-    """One position of a time rule's ladder: a step, or the k-th repeat of the last step."""
+    """One position of a time rule's ladder: a step, or the k-th repeat of a step."""
 
-    name: str  # "do", "escalate[1]", "repeat[2]"
-    step: Step  # the step itself, or the last step for a repeat
+    name: str  # "do", "escalate[1]", "do.repeat[1]", "repeat[2]"
+    step: Step  # the step itself, or the repeated step for a repeat
     repeat_index: int = 0  # k for "repeat[k]"
+    repeat: Repeat | None = None  # the repeat this position belongs to (None: the rule's)
+
+    @property
+    def actions(self) -> tuple[ActionSpec, ...]:
+        """What firing this position does: the step's actions, or its repeat's."""
+        if self.repeat_index and self.repeat is not None and self.repeat.actions is not None:
+            return self.repeat.actions
+        return self.step.actions
 
 
 def ladder(steps: Sequence[Step], repeat: Repeat | None) -> tuple[LadderStep, ...]:
-    """Every position of the ladder in order: the steps, then the repeats of the last one."""
-    positions = [LadderStep(step.name, step) for step in steps]
-    if repeat is not None and steps:
-        positions += [LadderStep(f"repeat[{k}]", steps[-1], k) for k in range(1, repeat.times + 1)]
+    """Every position in order: each step, then its repeats ("repeat[k]" for the last one).
+
+    The compiler makes sure an earlier step's repeats all come before the next
+    step (same unit, ``after + times × every`` < the next ``after``), so the
+    order holds for every document.
+    """
+    positions: list[LadderStep] = []
+    for index, step in enumerate(steps):
+        positions.append(LadderStep(step.name, step))
+        last = index == len(steps) - 1
+        own = (step.repeat or repeat) if last else step.repeat
+        if own is None:
+            continue
+        prefix = "repeat" if last else f"{step.name}.repeat"
+        positions += [LadderStep(f"{prefix}[{k}]", step, k, own) for k in range(1, own.times + 1)]
     return tuple(positions)
 
 
@@ -130,6 +149,7 @@ def raw_due(
 ) -> datetime:
     """When ``position`` becomes due for a document whose ``since`` value is ``since``."""
     due = _after(since, position.step.after, tz, cal)
+    repeat = position.repeat or repeat
     if position.repeat_index and repeat is not None:
         due = shift(due, repeat.every, position.repeat_index, tz, cal)
     return due
@@ -205,6 +225,7 @@ def since_bound(
     cal: WorkingCalendar,
 ) -> datetime:
     """The exclusive bound B with ``raw_due(T, position) <= limit  ⇔  T < B``."""
+    repeat = position.repeat or repeat
     if position.repeat_index and repeat is not None:
         bound = _shift_bound(limit, repeat.every, position.repeat_index, tz, cal)
         limit = bound.astimezone(UTC) - _TICK

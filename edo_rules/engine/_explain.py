@@ -305,12 +305,13 @@ def _arithmetic(
         text += f"; {after.text}: {_listed(days)}"
     else:
         text += f" {local:%H:%M}; {after.text}"
-    if position.repeat_index and trigger.repeat is not None:
+    repeat = position.repeat or trigger.repeat
+    if position.repeat_index and repeat is not None:
         plain = LadderStep(position.step.name, position.step)
         step_due = raw_due(since, plain, None, rule.timezone, cal)
         text += (
             f" → {position.step.name} due {_moment(step_due, rule)};"
-            f" repeat {position.repeat_index} × {trigger.repeat.every.text}"
+            f" repeat {position.repeat_index} × {repeat.every.text}"
         )
     text += f" → due {_moment(raw, rule)}"
     if due != raw:

@@ -225,7 +225,7 @@ def _requests(
     return tuple(
         ActionRequest(
             action=spec.name,
-            params=render_params(spec.params, names),
+            params=_params(spec, names, key, doc_id, firing.episode),
             idempotency_key=idempotency_key(key, doc_id, firing.step, firing.episode, index),
             document_id=doc_id,
             rule_key=key,
@@ -233,6 +233,17 @@ def _requests(
         )
         for index, spec in enumerate(actions)
     )
+
+
+def _params(
+    spec: ActionSpec, names: Mapping[str, Any], rule_key: str, doc_id: str, episode: str
+) -> Mapping[str, Any]:
+    """The rendered parameters; an action that refers to an earlier one gets its key."""
+    params = render_params(spec.params, names)
+    if spec.refers is None:
+        return params
+    step, index = spec.refers
+    return {**params, "of_key": idempotency_key(rule_key, doc_id, step, episode, index)}
 
 
 def _add(
@@ -367,7 +378,7 @@ def _plan_chunk(plan: TickPlan, state: _Ladder, latest: int, chunk: list[DueCand
         firings = [
             (
                 _time_firing(plan, state, i, candidate, skipped=i in skip),
-                state.positions[i].step.actions,
+                state.positions[i].actions,
             )
             for i in sorted(fire + skip)
         ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from edo_rules.errors import Problem
 from edo_rules.model import Direction, Kind, Status
 from edo_rules.playbook._actions import ActionChecker
+from edo_rules.playbook._repeat import check_before_next, compile_repeat
 from edo_rules.playbook._text import did_you_mean
 from edo_rules.playbook._yaml import LocatedData, NodePath, format_path
 from edo_rules.playbook.durations import DurationSyntaxError, parse_duration
@@ -37,7 +38,6 @@ from edo_rules.playbook.rules import (
     Location,
     Match,
     Playbook,
-    Repeat,
     Rule,
     StatusTrigger,
     Step,
@@ -211,11 +211,11 @@ class PlaybookCompiler:
         return None
 
     def _status_trigger(self, path: NodePath, rule_key: str) -> StatusTrigger | None:
-        for extra in ("escalate", "repeat"):
-            if extra in self.mapping(path):
+        for extra in ((*path, "escalate"), (*path, "repeat"), (*path, "when", "repeat")):
+            if self.get(extra) is not None:
                 self.report(
-                    (*path, extra),
-                    f"'{extra}' applies to time rules only (when: {{after: …, since: …}})",
+                    extra,
+                    f"'{extra[-1]}' applies to time rules only (when: {{after: …, since: …}})",
                     key=True,
                 )
         change = (*path, "when", "status_changed")
@@ -238,29 +238,59 @@ class PlaybookCompiler:
                     "(e.g. after: 3 working days, since: sent_at)",
                 )
         steps = self._steps(path, rule_key)
-        repeat = self._repeat((*path, "repeat"))
         since = when.get("since")
         if steps is None or not isinstance(since, str):
             return None
-        return TimeTrigger(since=since, steps=steps, repeat=repeat)
+        steps = self._last_repeat(path, steps, rule_key)
+        return TimeTrigger(since=since, steps=steps, repeat=steps[-1].repeat)
 
     def _steps(self, path: NodePath, rule_key: str) -> tuple[Step, ...] | None:
-        first = self._step("do", (*path, "when", "after"), (*path, "do"), rule_key)
+        first = self._step("do", (*path, "when"), (*path, "do"), rule_key)
         steps = [first]
+        repeats: list[NodePath] = [(*path, "when", "repeat")]
         for index, (step_path, _) in enumerate(self.items((*path, "escalate")), start=1):
-            after, do = (*step_path, "after"), (*step_path, "do")
-            steps.append(self._step(f"escalate[{index}]", after, do, rule_key))
-            self._check_order(steps, after)
+            steps.append(self._step(f"escalate[{index}]", step_path, (*step_path, "do"), rule_key))
+            self._check_order(steps, (*step_path, "after"))
+            repeats.append((*step_path, "repeat"))
         if any(step is None for step in steps):
             return None
-        return tuple(step for step in steps if step is not None)
+        done = tuple(step for step in steps if step is not None)
+        for step, following, where in zip(done, done[1:], repeats, strict=False):
+            check_before_next(self, where, step, following)
+        return done
 
-    def _step(self, name: str, after: NodePath, do: NodePath, rule_key: str) -> Step | None:
-        duration = self._duration(after)
+    def _step(self, name: str, where: NodePath, do: NodePath, rule_key: str) -> Step | None:
+        duration = self.duration((*where, "after"))
         actions = self.actions.action_list(do, rule_key)
         if duration is None or actions is None:
             return None
-        return Step(name=name, after=duration, actions=actions)
+        for index, action in enumerate(actions):
+            if action.name == "task_comment":
+                self.report(
+                    (*do, index),
+                    "task_comment belongs in a repeat's do: it comments on the task"
+                    " the repeated step created",
+                )
+        step = Step(name=name, after=duration, actions=actions)
+        repeat = compile_repeat(self, (*where, "repeat"), step, rule_key)
+        return replace(step, repeat=repeat) if repeat is not None else step
+
+    def _last_repeat(
+        self, path: NodePath, steps: tuple[Step, ...], rule_key: str
+    ) -> tuple[Step, ...]:
+        """The rule-level ``repeat`` is the last step's (which must not have its own)."""
+        if self.get((*path, "repeat")) is None:
+            return steps
+        last = steps[-1]
+        if last.repeat is not None:
+            self.report(
+                (*path, "repeat"),
+                f"{last.name} has its own repeat already: give the repeat once",
+                key=True,
+            )
+            return steps
+        repeat = compile_repeat(self, (*path, "repeat"), last, rule_key)
+        return steps if repeat is None else (*steps[:-1], replace(last, repeat=repeat))
 
     def _check_order(self, steps: list[Step | None], path: NodePath) -> None:
         previous, current = steps[-2], steps[-1]
@@ -273,19 +303,8 @@ class PlaybookCompiler:
                 f"{previous.name} ({previous.after}): 'after' always counts from 'since'",
             )
 
-    def _repeat(self, path: NodePath) -> Repeat | None:
-        data = self.mapping(path)
-        every = self._duration((*path, "every"))
-        times = data.get("times")
-        if every is not None and every.amount == 0:
-            self.report((*path, "every"), "repeat.every must be longer than zero")
-            return None
-        if every is None or not isinstance(times, int) or isinstance(times, bool):
-            return None
-        return Repeat(every=every, times=times)
-
     # -- scalars ---------------------------------------------------------------
-    def _duration(self, path: NodePath) -> Duration | None:
+    def duration(self, path: NodePath) -> Duration | None:
         text = self.get(path)
         if not isinstance(text, str):
             return None

@@ -84,6 +84,36 @@ class ActionSpec:
     name: str
     params: Mapping[str, Any]
     location: Location
+    #: (step name, action index) of an earlier action of the same episode: the engine
+    #: passes that action's idempotency key as the ``of_key`` parameter (a repeat's
+    #: comment on the task its step created).
+    refers: tuple[str, int] | None = None
+
+
+class TaskOnRepeat(StrEnum):
+    """What a repeat does with the ``task`` of the step it repeats."""
+
+    COMMENT = "comment"  # a comment on the task the step created (a ping), never a new task
+    NEW = "new"  # a new task each time
+    SKIP = "skip"  # nothing
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """Repeat a step ``every`` after its due moment, ``times`` times.
+
+    Repeat k (1-based) is due at ``due(step) + k × every``; it is the ladder
+    position "repeat[k]" for the last step and "<step>.repeat[k]" for an
+    earlier one. ``actions`` is what each repeat does (compiled from ``do``,
+    or derived from the step: reminders only, see docs/playbooks.md); ``None``
+    means the step's own actions.
+    """
+
+    every: Duration
+    times: int
+    actions: tuple[ActionSpec, ...] | None = None
+    notify_head: bool = False
+    task: TaskOnRepeat = TaskOnRepeat.COMMENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,24 +121,14 @@ class Step:
     """One rung of a ladder. ``after`` counts from the rule's ``since`` timestamp.
 
     ``name`` is "do" for the first rung and "escalate[N]" (1-based) for the
-    escalation steps.
+    escalation steps; ``repeat`` repeats this rung (the rule-level ``repeat``
+    is the last rung's).
     """
 
     name: str
     after: Duration
     actions: tuple[ActionSpec, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Repeat:
-    """Repeat the ladder's last step ``every`` after its due moment, ``times`` times.
-
-    Repeat k (1-based) is the step "repeat[k]" and is due at
-    ``due(last step) + k × every``.
-    """
-
-    every: Duration
-    times: int
+    repeat: Repeat | None = None
 
 
 class CatchUp(StrEnum):
@@ -133,7 +153,7 @@ class TimeTrigger:
 
     since: str
     steps: tuple[Step, ...]  # "do" first, then escalations, ordered by `after`
-    repeat: Repeat | None = None
+    repeat: Repeat | None = None  # the last step's repeat (also on ``steps[-1].repeat``)
 
 
 @dataclass(frozen=True, slots=True)

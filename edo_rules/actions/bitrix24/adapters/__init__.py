@@ -14,6 +14,7 @@ from edo_rules.actions.bitrix24.adapters.crm import DealStageAction, InvoiceActi
 from edo_rules.actions.bitrix24.adapters.messaging import CommentAction, NotifyAction, TodoAction
 from edo_rules.actions.bitrix24.adapters.mirror import MirrorAction, element_code
 from edo_rules.actions.bitrix24.adapters.remind import RemindCounterpartyAction
+from edo_rules.actions.bitrix24.adapters.task_comment import TaskCommentAction
 from edo_rules.actions.bitrix24.adapters.work import TaskAction, WorkflowAction
 
 #: Every Bitrix24 action class, by playbook name.
@@ -31,6 +32,7 @@ ACTIONS: dict[str, type[Bitrix24Action]] = {
         CardStatusAction,
         TimelineAction,
         RemindCounterpartyAction,
+        TaskCommentAction,
     )
 }
 
@@ -47,6 +49,7 @@ __all__ = [
     "RemindCounterpartyAction",
     "TaskAction",
     "TimelineAction",
+    "TaskCommentAction",
     "TodoAction",
     "WorkflowAction",
     "element_code",
