@@ -34,6 +34,7 @@ def test_every_schema_is_valid_and_checks_examples() -> None:
         "card_status": {"on": "both"},
         "timeline": {"title": "ЭДО", "text": "подписан", "icon": "info"},
         "remind_counterparty": {"text": "Добрый день", "every": "5 рабочих дней"},
+        "task_comment": {"text": "x"},
     }
     for name, cls in ACTIONS.items():
         jsonschema.Draft202012Validator.check_schema(cls.params_schema)

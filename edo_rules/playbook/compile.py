@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from edo_rules.errors import Problem
 from edo_rules.model import Direction, Kind, Status
 from edo_rules.playbook._actions import ActionChecker
+from edo_rules.playbook._delivery import with_delivery
 from edo_rules.playbook._repeat import check_before_next, compile_repeat
 from edo_rules.playbook._text import did_you_mean
 from edo_rules.playbook._yaml import LocatedData, NodePath, format_path
@@ -95,7 +96,11 @@ class PlaybookCompiler:
         name = root.get("name")
         self.playbook_name = name if isinstance(name, str) else "?"
         defaults = self._defaults()
-        rules = [self._rule(path, defaults) for path, _ in self.items(("rules",))]
+        delivery = root.get("delivery") if root.get("delivery") in ("now", "digest") else None
+        rules = [
+            with_delivery(rule, delivery) if rule is not None else None
+            for rule in (self._rule(path, defaults) for path, _ in self.items(("rules",)))
+        ]
         self._check_duplicate_ids()
         version = root.get("version")
         return Playbook(

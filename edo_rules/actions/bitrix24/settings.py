@@ -129,6 +129,24 @@ class MirrorSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestSettings:
+    """One digest message per user per working day, and the per-recipient flood limits.
+
+    ``hour``: the first working hour (local time in ``timezone``) when digests
+    go out; ``users``: Bitrix24 users who get every notification as a digest;
+    ``per_tick``/``per_day``: immediate notifications one user may get from one
+    tick / in one day before the rest are folded into the digest; ``admin``:
+    who is told (once per user and day) that the limit was reached.
+    """
+
+    hour: int = 9
+    users: frozenset[int] = frozenset()
+    per_tick: int = 10
+    per_day: int = 30
+    admin: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Bitrix24Settings:
     """Everything the Bitrix24 actions need; build with :meth:`from_mapping`."""
 
@@ -146,6 +164,8 @@ class Bitrix24Settings:
     working_day_end_hour: int = 18
     card: CardSettings | None = field(default_factory=CardSettings)
     accounting: AccountingSettings | None = None
+    #: Digests and the flood guard (see docs/bitrix24.md, «Сводки и защита от потока»).
+    digest: DigestSettings = field(default_factory=DigestSettings)
 
     @classmethod
     def from_mapping(
@@ -168,7 +188,7 @@ class Bitrix24Settings:
 def _build(reader: Reader) -> Bitrix24Settings:
     reader.allow(
         "webhook_url webhook_url_env oauth plan client_id users fallback_user deal mirror "
-        "cache_ttl timeout timezone working_day_end_hour card accounting"
+        "cache_ttl timeout timezone working_day_end_hour card accounting digest flood_guard"
     )
     webhook = reader.secret("webhook_url")
     oauth = _oauth(reader.child("oauth")) if reader.has("oauth") else None
@@ -194,6 +214,34 @@ def _build(reader: Reader) -> Bitrix24Settings:
         accounting=(
             read_accounting(reader.child("accounting")) if reader.has("accounting") else None
         ),
+        digest=_digest(reader)
+        if reader.has("digest") or reader.has("flood_guard")
+        else DigestSettings(),
+    )
+
+
+def _digest(reader: Reader) -> DigestSettings:
+    empty = Reader({}, file="", path="", env={})
+    digest = reader.child("digest") if reader.has("digest") else empty
+    flood = reader.child("flood_guard") if reader.has("flood_guard") else empty
+    digest.allow("hour users")
+    flood.allow("per_tick per_day admin")
+    hour = int(digest.number("hour", 9))
+    if not 0 < hour < 24:
+        digest.problem("hour", f"must be an hour of the day (1-23), got {hour}")
+        hour = 9
+    users = digest.raw("users", [])
+    if not isinstance(users, list) or not all(
+        isinstance(u, int) and not isinstance(u, bool) and u > 0 for u in users
+    ):
+        digest.problem("users", f"must be a list of Bitrix24 user ids, got {users!r}")
+        users = []
+    return DigestSettings(
+        hour=hour,
+        users=frozenset(users),
+        per_tick=int(flood.number("per_tick", 10)),
+        per_day=int(flood.number("per_day", 30)),
+        admin=flood.user_id("admin"),
     )
 
 

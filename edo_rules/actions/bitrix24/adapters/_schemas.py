@@ -38,7 +38,15 @@ def _object(properties: Mapping[str, Any], *required: str) -> Mapping[str, Any]:
 
 
 NOTIFY = _object(
-    {"to": RECIPIENT, "text": _TEXT, "tag": {"type": "string", "maxLength": 100}},
+    {
+        "to": RECIPIENT,
+        "text": _TEXT,
+        "tag": {"type": "string", "maxLength": 100},
+        "delivery": {
+            "enum": ["now", "digest"],
+            "description": "now (default) or in the recipient's daily digest",
+        },
+    },
     "to",
     "text",
 )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from edo_rules.actions.bitrix24.adapters import _schemas
+from edo_rules.actions.bitrix24.adapters import _digest, _schemas
 from edo_rules.actions.bitrix24.adapters._base import Bitrix24Action, Job, marker
 from edo_rules.actions.bitrix24.client import Call
+from edo_rules.model import OutcomeStatus
 
 _OWNER_TYPE = {"deal": 2, "company": 4}
 
@@ -41,6 +43,29 @@ class NotifyAction(Bitrix24Action):
 
     def _lookup(self, job: Job) -> str | None:
         return None  # a re-send with the same TAG replaces the notification: always safe
+
+    def _send(self, jobs: Sequence[Job]) -> None:
+        """Now, or into the recipient's digest (asked for, or over the flood limits)."""
+        routed = _digest.route(self._ctx, jobs)
+        super()._send(routed.now)
+        now = self._now()
+        due: list[Job] = []
+        for job in routed.digest:
+            at = _digest.moment(self._ctx, job.request.created_at)
+            if at > now:
+                wait = (at - now).total_seconds()
+                reason = f"{_digest.HELD} {at:%d.%m.%Y %H:%M}"
+                job.outcome = self._outcome(
+                    job.request, OutcomeStatus.RETRY, reason=reason, retry_after=wait
+                )
+            else:
+                due.append(job)
+        messages = _digest.message_calls(self._ctx, due)
+        calls = [call for call, _ in messages] + routed.warnings
+        replies = self._ctx.client.call_many(calls) if calls else []
+        for (_, part), reply in zip(messages, replies, strict=False):
+            for job in part:
+                self._finish(job, reply)
 
 
 class CommentAction(Bitrix24Action):
