@@ -183,3 +183,21 @@ def test_bad_repeats_are_refused_with_a_reason(body: str, message: str) -> None:
     with pytest.raises(PlaybookError) as caught:
         playbook(body)
     assert message in str(caught.value)
+
+
+def test_catch_up_to_a_repeat_creates_the_skipped_steps_task_once(world: World) -> None:
+    # First seen on 13.11 (repeat[1] due): catch-up skips do…escalate[1] and fires
+    # repeat[1], which creates the episode's task in escalate[1]'s place.
+    world.add_doc("d1", sent_at=SENT)
+    engine = Engine(world.store, load_playbooks([BUNDLED]), CALENDAR)
+    dispatcher = Dispatcher(world.store, world.actions(), clock=world.clock)
+    fired: list[str] = []
+    for day in range(11, 30):
+        now = (SENT + timedelta(days=day)).replace(hour=10)
+        world.clock.now = now
+        fired += [p.firing.step for p in engine.evaluate(now).fired]
+        dispatcher.dispatch()
+    assert fired == ["repeat[1]", "repeat[2]", "repeat[3]"]
+    (task,) = world.emulator.portal.tasks()
+    assert len(world.emulator.portal.t.task_comments.get(int(task["id"]), [])) == 2
+    assert all(r.state is RequestState.DONE for r in world.store.requests(list(RequestState)))

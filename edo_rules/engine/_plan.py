@@ -226,13 +226,18 @@ def _requests(
         ActionRequest(
             action=spec.name,
             params=_params(spec, names, key, doc_id, firing.episode),
-            idempotency_key=idempotency_key(key, doc_id, firing.step, firing.episode, index),
+            idempotency_key=_key_of(spec, key, doc_id, firing, index),
             document_id=doc_id,
             rule_key=key,
             created_at=now,
         )
         for index, spec in enumerate(actions)
     )
+
+
+def _key_of(spec: ActionSpec, rule_key: str, doc_id: str, firing: Firing, index: int) -> str:
+    step, position = spec.same_as or (firing.step, index)
+    return idempotency_key(rule_key, doc_id, step, firing.episode, position)
 
 
 def _params(
@@ -378,11 +383,34 @@ def _plan_chunk(plan: TickPlan, state: _Ladder, latest: int, chunk: list[DueCand
         firings = [
             (
                 _time_firing(plan, state, i, candidate, skipped=i in skip),
-                state.positions[i].actions,
+                _actions_of(state, i, skip),
             )
             for i in sorted(fire + skip)
         ]
         _add(plan, rule, candidate, firings)
+
+
+def _actions_of(state: _Ladder, index: int, skip: list[int]) -> tuple[ActionSpec, ...]:
+    """A position's actions; a repeat whose step is skipped now creates that step's task.
+
+    Catch-up may skip the step that creates the episode's task and fire a
+    later repeat instead. The repeat's comment on the task would then find
+    no task, so the repeat creates it — as the step's own action (same key),
+    which keeps it one task per episode.
+    """
+    position = state.positions[index]
+    actions = position.actions
+    if not position.repeat_index:
+        return actions
+    step = next(i for i, p in enumerate(state.positions) if p.name == position.step.name)
+    if step not in skip:
+        return actions
+    return tuple(
+        replace(position.step.actions[a.refers[1]], same_as=a.refers)
+        if a.name == "task_comment" and a.refers is not None
+        else a
+        for a in actions
+    )
 
 
 def _time_firing(

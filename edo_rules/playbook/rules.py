@@ -88,6 +88,9 @@ class ActionSpec:
     #: passes that action's idempotency key as the ``of_key`` parameter (a repeat's
     #: comment on the task its step created).
     refers: tuple[str, int] | None = None
+    #: (step name, action index) whose identity (idempotency key) this action takes:
+    #: a repeat creating the task its skipped step would have created.
+    same_as: tuple[str, int] | None = None
 
 
 class TaskOnRepeat(StrEnum):
