@@ -55,6 +55,7 @@ def route(ctx: Context, jobs: Sequence[Job]) -> Routed:
         else:
             routed.digest.append(job)
             routed.warnings += guard.warn_once(user)
+    guard.flush()
     return routed
 
 
@@ -161,6 +162,8 @@ class _Guard:
         self._ctx = ctx
         self._zone = ZoneInfo(ctx.settings.timezone)
         self._today = ctx.now().astimezone(self._zone).date()
+        self._counts: dict[str, int] = {}  # read once per batch, written back by flush()
+        self._changed: set[str] = set()
 
     def admit(self, user: int, created: datetime) -> bool:
         limits = self._ctx.settings.digest
@@ -191,10 +194,19 @@ class _Guard:
             fields["CLIENT_ID"] = self._ctx.settings.client_id
         return [Call("im.notify.system.add", fields, idempotent=True)]
 
+    def flush(self) -> None:
+        # Kept two days: long enough for "today" in any zone, short enough to stay small.
+        until = self._ctx.now() + timedelta(days=2)
+        for key in sorted(self._changed):
+            self._ctx.store.cache_put(key, json.dumps(self._counts[key]), until)
+        self._changed.clear()
+
     def _count(self, key: str) -> int:
-        raw = self._ctx.store.cache_get(key, self._ctx.now())
-        return int(json.loads(raw)) if raw is not None else 0
+        if key not in self._counts:
+            raw = self._ctx.store.cache_get(key, self._ctx.now())
+            self._counts[key] = int(json.loads(raw)) if raw is not None else 0
+        return self._counts[key]
 
     def _put(self, key: str, value: int) -> None:
-        # Kept two days: long enough for "today" in any zone, short enough to stay small.
-        self._ctx.store.cache_put(key, json.dumps(value), self._ctx.now() + timedelta(days=2))
+        self._counts[key] = value
+        self._changed.add(key)
