@@ -68,6 +68,7 @@ def write_config(
     plan: object = "enterprise",
     batch_size: int = 200,
     onec_timeout: float = 2.0,
+    flood_guard: dict[str, int] | None = None,
 ) -> tuple[Path, dict[str, str]]:
     """Write the playbook and ``edo-rules.yaml`` into ``folder``; returns (config, env)."""
     (folder / "playbooks").mkdir(exist_ok=True)
@@ -97,6 +98,7 @@ def write_config(
                 "fields": {"status": "PROPERTY_STATUS"},
             },
             "timeout": 1,
+            **({"flood_guard": flood_guard} if flood_guard else {}),
         },
         "dispatch": {
             "batch_size": batch_size,

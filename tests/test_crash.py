@@ -135,7 +135,14 @@ def test_sigkill_never_loses_or_duplicates_an_action(
     with World.started(seed=5, first_day=date(2026, 11, 2), plan=PLAN, now=onec_now()) as world:
         company = seed_company(world.portal, world.base, rng, customers=12)
         config, env = write_config(
-            tmp_path, world, company, EVERY_ACTION, plan={"capacity": 12, "rate": 6}, batch_size=10
+            tmp_path,
+            world,
+            company,
+            EVERY_ACTION,
+            plan={"capacity": 12, "rate": 6},
+            batch_size=10,
+            # Reliability, not etiquette: every notification goes out now, none into a digest.
+            flood_guard={"per_tick": 10**6, "per_day": 10**6},
         )
         for name, value in env.items():
             monkeypatch.setenv(name, value)  # for the in-process `outbox` and `tick` commands
