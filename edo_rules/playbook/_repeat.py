@@ -1,16 +1,18 @@
 """Compiling ``repeat``: when a step repeats, and what a repeat does.
 
 A repeat is a reminder, not the step again. Unless the playbook gives the
-repeat its own ``do``, each repeat of a step does the step's reminders only:
+repeat its own ``do``, each repeat of a step does the step's actions except
+those that would pile up or re-escalate:
 
-* ``notify`` — again, except to ``head_of_responsible`` (``notify_head: true``
-  sends those too);
 * ``task`` — a comment on the task the step created in this episode
   (``task_comment``), never a second task (``task: new`` or ``task: skip``
   choose otherwise);
-* ``log``, ``comment``, ``timeline`` and ``remind_counterparty`` — again;
-* anything else (``todo``, ``deal_stage``, ``invoice``, ``workflow``,
-  ``mirror``, ``card_status`` …) — not repeated.
+* ``notify`` to ``head_of_responsible`` — not again (``notify_head: true``
+  sends those too);
+* ``todo`` and ``workflow`` — not again (a new to-do or business process
+  each time is what a repeat must not do);
+* everything else (``notify`` to others, ``log``, ``comment``, ``timeline``,
+  ``remind_counterparty``, ``card_status``, ``mirror`` …) — again.
 
 The repeats of an earlier step must all come before the next step (same unit,
 ``after + times × every`` below the next ``after``), so the ladder's order is
@@ -29,8 +31,8 @@ from edo_rules.playbook.templates import compile_template
 if TYPE_CHECKING:
     from edo_rules.playbook.compile import PlaybookCompiler
 
-#: Actions a repeat does again by default (reminders).
-REMINDERS: Final = frozenset({"notify", "log", "comment", "timeline", "remind_counterparty"})
+#: Actions a repeat does not do again by default: each would add one more object.
+NOT_REPEATED: Final = frozenset({"todo", "workflow"})
 HEAD: Final = "head_of_responsible"
 PING_TEXT: Final = (
     "Напоминание: {{ doc.title }}, {{ doc.counterparty.name }} —"
@@ -87,7 +89,7 @@ def derived(
             result += _task_on_repeat(spec, (step.name, index), repeat, location, rule_key)
         elif spec.name == "notify" and _recipient(spec) == HEAD and not repeat.notify_head:
             continue
-        elif spec.name in REMINDERS:
+        elif spec.name not in NOT_REPEATED:
             result.append(spec)
     return tuple(result)
 
