@@ -108,6 +108,17 @@ def test_a_recipient_can_choose_digests(world: World) -> None:
     assert len(_to(world, world.manager)) == 1
 
 
+def test_the_digest_hour_is_in_the_recipients_zone(world: World) -> None:
+    _enqueue(world, 2, delivery="digest")
+    zones = {"zones": {world.manager: "Asia/Yekaterinburg"}}  # 09:00 there is 07:00 in Moscow
+    _dispatch(world, digest=zones)
+    held = world.store.requests([RequestState.PENDING])
+    assert {r.next_attempt_at for r in held} == {MONDAY_9.replace(hour=7, second=0)}
+    world.clock.now = MONDAY_9.replace(hour=7, minute=30)
+    _dispatch(world, digest=zones)
+    assert len(_to(world, world.manager)) == 1
+
+
 def test_playbook_delivery_digest_marks_its_notifications() -> None:
     text = (
         "version: 1\nname: pb\ndelivery: digest\nrules:\n"
@@ -134,6 +145,7 @@ def test_playbook_delivery_digest_marks_its_notifications() -> None:
         ({"digest": {"users": ["x"]}}, "bitrix24.digest.users"),
         ({"flood_guard": {"per_tick": 0}}, "bitrix24.flood_guard.per_tick"),
         ({"flood_guard": {"per_hour": 3}}, "bitrix24.flood_guard.per_hour"),
+        ({"digest": {"zones": {12: "Europe/Nowhere"}}}, "bitrix24.digest.zones.12"),
     ],
 )
 def test_bad_digest_settings_are_reported(section: dict[str, Any], message: str) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from edo_rules.actions.bitrix24._bucket import PLANS, Plan
 from edo_rules.actions.bitrix24._card_settings import (
@@ -144,6 +145,8 @@ class DigestSettings:
     per_tick: int = 10
     per_day: int = 30
     admin: int | None = None
+    #: A user's own time zone for the digest hour (others: ``bitrix24.timezone``).
+    zones: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +227,7 @@ def _digest(reader: Reader) -> DigestSettings:
     empty = Reader({}, file="", path="", env={})
     digest = reader.child("digest") if reader.has("digest") else empty
     flood = reader.child("flood_guard") if reader.has("flood_guard") else empty
-    digest.allow("hour users")
+    digest.allow("hour users zones")
     flood.allow("per_tick per_day admin")
     hour = int(digest.number("hour", 9))
     if not 0 < hour < 24:
@@ -237,12 +240,32 @@ def _digest(reader: Reader) -> DigestSettings:
         digest.problem("users", f"must be a list of Bitrix24 user ids, got {users!r}")
         users = []
     return DigestSettings(
+        zones=_zones(digest),
         hour=hour,
         users=frozenset(users),
         per_tick=int(flood.number("per_tick", 10)),
         per_day=int(flood.number("per_day", 30)),
         admin=flood.user_id("admin"),
     )
+
+
+def _zones(reader: Reader) -> dict[int, str]:
+    raw = reader.raw("zones", {})
+    zones: dict[int, str] = {}
+    if not isinstance(raw, Mapping):
+        reader.problem("zones", f"must map Bitrix24 user ids to time zones, got {raw!r}")
+        return zones
+    for user, name in raw.items():
+        try:
+            ZoneInfo(str(name))
+            zones[int(user)] = str(name)
+        except (ValueError, KeyError, ZoneInfoNotFoundError):
+            reader.problem(
+                f"zones.{user}",
+                f"{name!r} for user {user!r} is not a user id and an IANA time zone"
+                " (e.g. 12: Asia/Yekaterinburg)",
+            )
+    return zones
 
 
 def _check_url(reader: Reader, key: str, url: str, *, webhook: bool) -> None:

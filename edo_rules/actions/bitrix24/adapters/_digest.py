@@ -68,9 +68,11 @@ def _wants_digest(ctx: Context, job: Job, user: int) -> bool:
     )
 
 
-def moment(ctx: Context, created: datetime) -> datetime:
-    """When the digest holding an item created at ``created`` goes out."""
-    zone, hour = ZoneInfo(ctx.settings.timezone), ctx.settings.digest.hour
+def moment(ctx: Context, created: datetime, user: int | None = None) -> datetime:
+    """When the digest of ``user`` holding an item created at ``created`` goes out."""
+    digest = ctx.settings.digest
+    zone = ZoneInfo(digest.zones.get(user or 0, ctx.settings.timezone))
+    hour = digest.hour
     local = created.astimezone(zone)
     start = datetime.combine(local.date(), time(hour), tzinfo=zone)
     if ctx.working_day(local.date()) and local < start + timedelta(hours=1):

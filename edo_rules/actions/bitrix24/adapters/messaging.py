@@ -51,7 +51,8 @@ class NotifyAction(Bitrix24Action):
         now = self._now()
         due: list[Job] = []
         for job in routed.digest:
-            at = _digest.moment(self._ctx, job.request.created_at)
+            user = int(job.call.params["USER_ID"]) if job.call is not None else None
+            at = _digest.moment(self._ctx, job.request.created_at, user)
             if at > now:
                 wait = (at - now).total_seconds()
                 reason = f"{_digest.HELD} {at:%d.%m.%Y %H:%M}"
