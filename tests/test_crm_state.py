@@ -72,3 +72,28 @@ def test_invoice_is_created_once_per_deal_and_document(world: World) -> None:
     world.add_doc("d2")
     assert statuses(invoice.execute([make_request("invoice", {}, "d2")])) == ["done"]
     assert len(world.emulator.portal.items(31)) == 2
+
+
+def test_emulated_stage_list_and_task_comments(world: World) -> None:
+    from edo_rules.actions.bitrix24 import Bitrix24Error
+
+    world.emulator.portal.add_pipeline(1, ["NEW", "PREPAYMENT_INVOICE", "WON", "LOSE"])
+    client = world.client()
+    rows = client.call("crm.status.list", {"filter": {"ENTITY_ID": "DEAL_STAGE_1"}}).result
+    assert [r["STATUS_ID"] for r in rows] == [
+        "C1:NEW",
+        "C1:PREPAYMENT_INVOICE",
+        "C1:WON",
+        "C1:LOSE",
+    ]
+    assert [r["SEMANTICS"] for r in rows] == [None, None, "S", "F"]
+    with pytest.raises(Bitrix24Error, match="not found"):
+        client.call("task.commentitem.add", {"TASKID": 999, "FIELDS": {"POST_MESSAGE": "x"}})
+    task = client.call(
+        "tasks.task.add", {"fields": {"TITLE": "t", "RESPONSIBLE_ID": world.manager}}
+    ).result["task"]["id"]
+    with pytest.raises(Bitrix24Error, match="Comment text"):
+        client.call("task.commentitem.add", {"TASKID": task, "FIELDS": {}})
+    added = client.call("task.commentitem.add", {"TASKID": task, "FIELDS": {"POST_MESSAGE": "ok"}})
+    listed = client.call("task.commentitem.getlist", {"TASKID": task}).result
+    assert [c["ID"] for c in listed] == [str(added.result)]
