@@ -69,3 +69,13 @@ def test_a_bad_go_live_in_the_config_is_reported(
         handle.write("go_live: завтра\n")
     assert main(["golive", "--config", str(config)]) == 2
     assert "go_live" in capsys.readouterr().err
+
+
+def test_golive_never_creates_a_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "playbooks").mkdir()
+    (tmp_path / "playbooks" / "p.yaml").write_text(NOTIFY, encoding="utf-8")
+    config = tmp_path / "edo-rules.yaml"
+    config.write_text("store: {path: missing.db}\nplaybooks: playbooks\n", encoding="utf-8")
+    assert main(["golive", "--config", str(config)]) == 2
+    assert "no store at" in capsys.readouterr().err
+    assert not (tmp_path / "missing.db").exists()

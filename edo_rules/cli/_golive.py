@@ -13,10 +13,12 @@ from dataclasses import replace
 from typing import Any
 
 from edo_rules.calendar import ProductionCalendar
-from edo_rules.cli._engine_options import now_or, parse_moment
+from edo_rules.cli._engine_options import now_or, open_existing_store, parse_moment
 from edo_rules.cli._runner_args import add_log_args, configured
+from edo_rules.config import Config
 from edo_rules.engine import Engine
 from edo_rules.playbook.loader import load_playbooks
+from edo_rules.store.base import Store
 
 
 def register(subparsers: Any) -> None:
@@ -45,13 +47,11 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from edo_rules.runner.wiring import open_store
-
     with configured(args) as loaded:
         config = loaded if args.go_live is None else replace(loaded, go_live=args.go_live)
         calendar = ProductionCalendar.russia(overrides=config.calendar_override)
         playbooks = load_playbooks(config.playbooks)
-        store = open_store(config)
+        store = _existing_store(config)
         try:
             engine = Engine(store, playbooks, calendar, go_live=config.go_live)
             result = engine.preview(
@@ -61,3 +61,12 @@ def _run(args: argparse.Namespace) -> int:
             store.close()
     print(result.render(limit=args.examples))
     return 0
+
+
+def _existing_store(config: Config) -> Store:
+    """The config's store, which must exist: a preview never creates one."""
+    from edo_rules.runner.wiring import open_store
+
+    if config.store.path is not None:
+        return open_existing_store(str(config.store.path))
+    return open_store(config)
