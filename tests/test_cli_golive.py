@@ -50,7 +50,12 @@ def test_golive_shows_the_first_tick_and_records_nothing(
     out = capsys.readouterr().out
     assert "Будет отправлено действий: 4" in out
     assert "По правилам:\n  waiting/notify-waiting: 4" in out
-    assert "ответственный:" in out and "Не тронуты (история до go-live): 0" in out
+    assert "Не тронуты (история до go-live): 0" in out
+    recipients = out.split("По получателям:\n")[1].split("По правилам:")[0].splitlines()
+    assert all("(id " in line for line in recipients)  # Bitrix24 users, by name
+    assert sum(int(line.rsplit(": ", 1)[1]) for line in recipients) == 4
+    assert main(["golive", "--config", str(config), "--go-live", earlier, "--as-written"]) == 0
+    assert "ответственный:" in capsys.readouterr().out
     later = (now + timedelta(minutes=1)).isoformat(timespec="minutes")
     with config.open("a", encoding="utf-8") as handle:
         handle.write(f"go_live: '{later}'\n")

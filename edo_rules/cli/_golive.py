@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from edo_rules.calendar import ProductionCalendar
@@ -18,6 +19,7 @@ from edo_rules.cli._runner_args import add_log_args, configured
 from edo_rules.config import Config
 from edo_rules.engine import Engine
 from edo_rules.playbook.loader import load_playbooks
+from edo_rules.runner._recipients import bitrix24_recipients
 from edo_rules.store.base import Store
 
 
@@ -42,6 +44,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--examples", type=int, default=10, metavar="N", help="how many examples to list"
     )
+    parser.add_argument(
+        "--as-written",
+        action="store_true",
+        help="show recipients as the playbooks name them instead of asking Bitrix24 who they are",
+    )
     add_log_args(parser)
     parser.set_defaults(func=_run)
 
@@ -52,15 +59,24 @@ def _run(args: argparse.Namespace) -> int:
         calendar = ProductionCalendar.russia(overrides=config.calendar_override)
         playbooks = load_playbooks(config.playbooks)
         store = _existing_store(config)
+        closers = [store.close]
         try:
+            namer = None
+            if config.bitrix24 is not None and not args.as_written:
+                namer, close = bitrix24_recipients(config.bitrix24, store, now=_utc_now)
+                closers.append(close)
             engine = Engine(store, playbooks, calendar, go_live=config.go_live)
-            result = engine.preview(
-                now_or(args.at).astimezone(config.timezone), examples=args.examples
-            )
+            at = now_or(args.at).astimezone(config.timezone)
+            result = engine.preview(at, examples=args.examples, recipients=namer)
         finally:
-            store.close()
+            for close in reversed(closers):
+                close()
     print(result.render(limit=args.examples))
     return 0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _existing_store(config: Config) -> Store:

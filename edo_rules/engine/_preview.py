@@ -11,7 +11,7 @@ only when a request is dispatched.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 #: Parameters that name a person, per action (the first one present is the recipient).
 _RECIPIENT_PARAMS = ("to", "responsible")
+#: Recipients and rules listed by name (the rest are summed up in one line).
+_COUNTED = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,25 +56,38 @@ class GoLivePreview:
         start = f"{self.go_live:%d.%m.%Y %H:%M %z}" if self.go_live else "не задан"
         lines = [f"Предпросмотр первого тика на {self.now:%d.%m.%Y %H:%M %z}; go-live: {start}"]
         lines.append(f"Будет отправлено действий: {self.requests}")
-        lines += _counts("По получателям:", self.by_recipient, limit)
-        lines += _counts("По правилам:", self.by_rule, limit)
+        lines += _counts("По получателям:", self.by_recipient, _COUNTED)
+        lines += _counts("По правилам:", self.by_rule, _COUNTED)
         lines += _examples("Первые примеры:", self.examples, limit)
         lines.append(f"Не тронуты (история до go-live): {self.held_back_documents} документ(ов)")
         lines += _examples("Например:", self.held_back, limit)
         return "\n".join(lines)
 
 
-def preview(engine: Engine, now: datetime, *, examples: int = 10) -> GoLivePreview:
-    """A dry-run evaluation at ``now`` summed up per recipient and per rule."""
+#: Names the recipient of each (request, document) pair, in order (e.g. Bitrix24 users).
+RecipientNamer = Callable[[Sequence[tuple[ActionRequest, Document | None]]], list[str]]
+
+
+def preview(
+    engine: Engine,
+    now: datetime,
+    *,
+    examples: int = 10,
+    recipients: RecipientNamer | None = None,
+) -> GoLivePreview:
+    """A dry-run evaluation at ``now`` summed up per recipient and per rule.
+
+    ``recipients`` names who gets each request (the runner passes one that asks
+    Bitrix24); without it a recipient is shown as the playbook names it.
+    """
     result = engine.evaluate(now, dry_run=True)
     rules = {rule.key: rule for rule in engine.rules}
-    wanted = {p.firing.document_id for p in result.fired[:examples]}
+    wanted = {p.firing.document_id for p in result.fired}
     wanted |= {f.document_id for f in result.skipped}
     docs = engine.store.get_documents(wanted)
-    by_recipient: Counter[str] = Counter()
-    for planned in result.fired:
-        for request in planned.requests:
-            by_recipient[_recipient(request, docs.get(request.document_id))] += 1
+    pairs = [(r, docs.get(r.document_id)) for p in result.fired for r in p.requests]
+    named = recipients(pairs) if recipients is not None else [_recipient(*pair) for pair in pairs]
+    by_recipient: Counter[str] = Counter(named)
     held = [f for f in result.skipped if _held_back(rules.get(f.rule_key), f, docs)]
     return GoLivePreview(
         now=now,
@@ -95,6 +110,11 @@ def _held_back(rule: Rule | None, firing: Firing, docs: Mapping[str, Document]) 
     doc = docs.get(firing.document_id)
     since = getattr(doc, rule.trigger.since) if doc is not None else None
     return since is not None and before_go_live(rule, since)
+
+
+def recipient_as_written(request: ActionRequest, doc: Document | None) -> str:
+    """The recipient as the playbook names it, with the document's 1C responsible."""
+    return _recipient(request, doc)
 
 
 def _recipient(request: ActionRequest, doc: Document | None) -> str:
@@ -136,7 +156,11 @@ def _first_per_document(firings: list[Firing], limit: int) -> list[Firing]:
 def _counts(title: str, counts: Counter[str], limit: int) -> list[str]:
     if not counts:
         return [f"{title} —"]
-    return [title, *(f"  {name}: {n}" for name, n in counts.most_common(limit))]
+    lines = [title, *(f"  {name}: {n}" for name, n in counts.most_common(limit))]
+    if len(counts) > limit:
+        rest = sum(n for _, n in counts.most_common()[limit:])
+        lines.append(f"  … ещё {len(counts) - limit}: {rest}")
+    return lines
 
 
 def _examples(title: str, items: tuple[PreviewExample, ...], limit: int) -> list[str]:

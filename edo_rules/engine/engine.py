@@ -26,7 +26,7 @@ from edo_rules.engine._plan import (
     plan_event_rule,
     plan_time_rule,
 )
-from edo_rules.engine._preview import GoLivePreview, preview
+from edo_rules.engine._preview import GoLivePreview, RecipientNamer, preview
 from edo_rules.engine._simulate import DEFAULT_ZONE, Simulation, moments, run_ticks, step_of
 from edo_rules.engine._snooze import add_snooze
 from edo_rules.engine._stats import refresh as refresh_stats
@@ -227,9 +227,11 @@ class Engine:
         """
         return add_snooze(self, document_id, duration, now, rule_key=rule_key, reason=reason)
 
-    def preview(self, now: datetime, *, examples: int = 10) -> GoLivePreview:
+    def preview(
+        self, now: datetime, *, examples: int = 10, recipients: RecipientNamer | None = None
+    ) -> GoLivePreview:
         """What a real tick at ``now`` would send, per recipient and per rule (read-only)."""
-        return preview(self, now, examples=examples)
+        return preview(self, now, examples=examples, recipients=recipients)
 
     def explain(self, document_id: str, now: datetime) -> Explanation:
         """Why each rule does or does not fire for one document at ``now`` (read-only)."""
