@@ -21,6 +21,7 @@ class Kind(StrEnum):
     ACT = "act"
     UPD = "upd"
     INVOICE = "invoice"
+    TAX_INVOICE = "tax_invoice"
     OTHER = "other"
 
 
@@ -139,6 +140,7 @@ class Document:
             Kind.ACT: "Акт",
             Kind.UPD: "УПД",
             Kind.INVOICE: "Счёт",
+            Kind.TAX_INVOICE: "Счёт-фактура",
             Kind.OTHER: "Документ",
         }
         text = f"{names[self.kind]} № {self.number}"

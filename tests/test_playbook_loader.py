@@ -242,7 +242,7 @@ rules:
 """
     assert messages(text) == [
         "6:14: rules[0].match.kind[0]: unknown document kind 'contrct' (did you mean "
-        "'contract'?); expected one of: contract, act, upd, invoice, other",
+        "'contract'?); expected one of: contract, act, upd, invoice, tax_invoice, other",
         "7:15: rules[0].match.status: unknown status 'snt' (did you mean 'sent'?); expected one "
         "of: draft, awaiting_our_signature, sent, signed, signed_with_corrections, rejected, "
         "revoked, closed, error, unknown",

@@ -76,6 +76,9 @@ def summary(report: Any) -> list[str]:
         )
     if report.unpublished:
         lines.append(f"not published in 1C (skipped): {', '.join(report.unpublished)}")
+    if report.missing_fields:
+        shown = ", ".join(report.missing_fields)
+        lines.append(f"not in this 1C publication (left empty): {shown}")
     if report.missing_documents:
         lines.append(
             f"documents in the state register but not readable: {len(report.missing_documents)}"

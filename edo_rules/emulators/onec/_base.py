@@ -14,6 +14,7 @@ from typing import Any
 
 from edo_rules.emulators.onec import _rows, _schema
 from edo_rules.emulators.onec._errors import entity_not_found, not_found_segment
+from edo_rules.emulators.onec._publication import Publication
 from edo_rules.emulators.onec._query import Query
 from edo_rules.emulators.onec._sets import EntitySet
 from edo_rules.emulators.onec._wire import EMPTY_REF, data_version, fmt_dt, new_guid
@@ -26,6 +27,8 @@ KINDS: dict[str, tuple[str, str, bool, str]] = {
     "act": (_schema.SALES, "Формализованный", False, "Услуги"),
     "upd": (_schema.SALES, "УПД", True, "Товары"),
     "invoice": (_schema.INVOICES, "Неформализованный", False, ""),
+    # A счёт-фактура travels in a formalized (ФНС) format; its basis is issued or received.
+    "tax_invoice": (_schema.TAX_INVOICES_OUT, "Формализованный", False, ""),
     "other": (_schema.SALES, "Формализованный", False, "Товары"),
 }
 
@@ -36,7 +39,8 @@ class OneCBase:
     ``generation`` is ``"bp30"`` (the current 1С-ЭДО library: the state register
     СостоянияДокументовЭДО and the action journal) or ``"legacy"`` (the
     first-generation register СостоянияЭД with the enum СостоянияВерсийЭД).
-    ``published`` are the sets the admin added to the standard OData interface.
+    ``published`` are the sets the admin added to the standard OData interface;
+    ``publication`` is the variant of what those sets hold (see :class:`Publication`).
     """
 
     def __init__(
@@ -47,11 +51,13 @@ class OneCBase:
         now: datetime | None = None,
         published: Iterable[str] | None = None,
         prefix_share: float = 0.5,
+        publication: Publication | None = None,
     ):
         if generation not in ("bp30", "legacy"):
             raise ValueError(f"generation must be 'bp30' or 'legacy', not {generation!r}")
         self.generation = generation
-        self.sets: dict[str, EntitySet] = _schema.make_sets()
+        self.publication = publication or Publication()
+        self.sets: dict[str, EntitySet] = _schema.make_sets(self.publication)
         default = _schema.BP30_SETS if generation == "bp30" else _schema.LEGACY_SETS
         self.published: set[str] = set(default if published is None else published)
         self.now = now or datetime(2026, 11, 27, 12, 0, 0)
@@ -222,6 +228,11 @@ class OneCBase:
                 key, doc_set, at=at, action=action, state=state, user=user, prefixed=True
             )
             self.sets[_schema.JOURNAL].insert(journal)
+            from edo_rules.emulators.onec._documents import signature
+
+            signed = signature(self, self.document(key), doc_set, action, at)
+            if signed is not None:
+                self.sets[_schema.SIGNATURES].insert(signed)
 
     def _set_legacy_state(self, key: str, doc_set: str, state: str) -> None:
         table = self.sets[_schema.LEGACY_STATES]

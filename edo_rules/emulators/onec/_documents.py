@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from edo_rules.emulators.onec import _rows, _schema
+from edo_rules.emulators.onec._publication import CURRENT_FLAG
 from edo_rules.emulators.onec._wire import EMPTY_REF, fmt_dt
 
 if TYPE_CHECKING:
@@ -75,11 +76,49 @@ def build_document(base: OneCBase, spec: DocumentSpec, number: int) -> Built:
                 base, spec, key=basis[1], universal=universal, operation=operation, number=number
             ),
         )
-    built.add(doc_set, _edo_row(base, spec, key, regulation, number))
+    row = _edo_row(base, spec, key, regulation, number)
+    if not base.publication.numbered:
+        del row["Number"]  # numbering off: the number is НомерДокумента alone
+    built.add(doc_set, row)
     prefixed = base.prefixed()
-    built.add(_schema.OBJECTS, _rows.object_row(key, doc_set, basis, prefixed=prefixed))
+    for link in _links(base, key, doc_set, basis, prefixed=prefixed):
+        built.add(_schema.OBJECTS, link)
     base.present(key, f"{'Исходящий' if spec.outgoing else 'Входящий'} ЭДО {number:09d}")
     return built
+
+
+def _links(
+    base: OneCBase, key: str, doc_set: str, basis: tuple[str, str], *, prefixed: bool
+) -> list[Row]:
+    """The rows of ОбъектыУчетаДокументовЭДО: one, or with the current flag also an old one.
+
+    With the flag, every fourth document also keeps an outdated link to an
+    invoice, written after the current row (as a re-linked document has it).
+    """
+    row = _rows.object_row(key, doc_set, basis, prefixed=prefixed)
+    if not base.publication.current_flag:
+        return [row]
+    rows = [{**row, CURRENT_FLAG: True}]
+    if int(key[:2], 16) % 4 == 0:
+        old = _rows.object_row(key, doc_set, (_schema.INVOICES, base.guid()), prefixed=prefixed)
+        rows.append({**old, CURRENT_FLAG: False})
+    return rows
+
+
+def signature(base: OneCBase, doc: Row, doc_set: str, action: str, at: datetime) -> Row | None:
+    """The signatures register row an action leaves: ours on signing, theirs on receipt."""
+    if not base.publication.signatures or base.generation != "bp30":
+        return None
+    key = str(doc["Ref_Key"])
+    if action == "Подписание":
+        user = str(doc["Ответственный_Key"])
+        holder, installer, number = base.presentation(user), user, 1
+    elif action == "ПолучениеПодписиКонтрагента":
+        holder = _rows.counterparty_signer(str(doc["Контрагент_Key"]))
+        installer, number = EMPTY_REF, 2
+    else:
+        return None
+    return _rows.signature_row(key, doc_set, number, at=at, holder=holder, installer=installer)
 
 
 def _basis(base: OneCBase, spec: DocumentSpec, basis_set: str) -> tuple[str, str]:
@@ -87,6 +126,8 @@ def _basis(base: OneCBase, spec: DocumentSpec, basis_set: str) -> tuple[str, str
         return basis_set, spec.contract
     if not spec.outgoing and basis_set == _schema.SALES:
         return "Document_ПоступлениеТоваровУслуг", base.guid()
+    if not spec.outgoing and basis_set == _schema.TAX_INVOICES_OUT:
+        return _schema.TAX_INVOICES_IN, base.guid()
     return basis_set, base.guid()
 
 
@@ -154,6 +195,9 @@ def apply_steps(base: OneCBase, built: Built, steps: Sequence[Step]) -> None:
                 prefixed=True,
             )
             built.add(_schema.JOURNAL, journal)
+            signed = signature(base, doc, built.doc_set, step.action, step.at)
+            if signed is not None:
+                built.add(_schema.SIGNATURES, signed)
     last = steps[-1]
     if base.generation == "legacy":
         row = _rows.legacy_state_row(

@@ -23,6 +23,13 @@ def parse_error(message: str) -> ODataError:
     return ODataError(400, "14", f"Ошибка разбора параметров запроса: {message}")
 
 
+def unknown_property(option: str, name: str) -> ODataError:
+    """Code 14 naming the option and the property the set does not have (1C echoes it)."""
+    return ODataError(
+        400, "14", f'Ошибка разбора параметра запроса {option}: не найдено свойство "{name}"'
+    )
+
+
 def not_found_segment(segment: str) -> ODataError:
     """Code 6: a path segment (an unpublished or misspelled set) was not found."""
     return ODataError(404, "6", f"Сегмент пути '{segment}' не найден")

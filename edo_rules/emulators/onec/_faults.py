@@ -22,7 +22,8 @@ FaultKind = Literal[
 class Fault:
     """One injected fault: which requests it hits and how many times.
 
-    A fault matches a data request when every given selector matches:
+    A fault matches a data request (or ``$metadata``, counted as one, with the
+    set name ``"$metadata"``) when every given selector matches:
     ``entity_set`` (the set name), ``skip`` (the ``$skip`` value, 0 when absent)
     and ``request`` (the 1-based number of the data request since start).
     It is spent after ``times`` hits.

@@ -93,8 +93,19 @@ _REJECTIONS = (
     "Количество не соответствует заказу",
     "",
 )
-_KINDS_OUT = ("act", "act", "act", "upd", "upd", "upd", "contract", "invoice", "other")
-_KINDS_IN = ("upd", "upd", "contract", "other")
+_KINDS_OUT = (
+    "act",
+    "act",
+    "act",
+    "upd",
+    "upd",
+    "upd",
+    "contract",
+    "invoice",
+    "tax_invoice",
+    "other",
+)
+_KINDS_IN = ("upd", "upd", "contract", "tax_invoice", "other")
 
 
 def populate(base: OneCBase, documents: int, *, days: int = 180) -> dict[str, list[str]]:

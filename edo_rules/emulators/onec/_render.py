@@ -90,26 +90,3 @@ def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
-
-
-def metadata(set_fields: Mapping[str, Sequence[str]]) -> bytes:
-    """A minimal ``$metadata`` document naming the published sets and their fields."""
-    types = "".join(
-        f'<EntityType Name="{escape(name)}">'
-        + "".join(f'<Property Name="{escape(f)}" Type="Edm.String"/>' for f in fields)
-        + "</EntityType>"
-        for name, fields in set_fields.items()
-    )
-    sets = "".join(
-        f'<EntitySet Name="{escape(n)}" EntityType="StandardODATA.{escape(n)}"/>'
-        for n in set_fields
-    )
-    text = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<edmx:Edmx xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx" Version="1.0">'
-        '<edmx:DataServices><Schema Namespace="StandardODATA" '
-        'xmlns="http://schemas.microsoft.com/ado/2009/11/edm">'
-        f'{types}<EntityContainer Name="StandardODATA">{sets}</EntityContainer>'
-        "</Schema></edmx:DataServices></edmx:Edmx>"
-    )
-    return text.encode("utf-8")

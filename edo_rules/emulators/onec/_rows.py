@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import date, datetime
 from typing import Any
 
@@ -113,4 +114,37 @@ def object_row(doc: str, doc_set: str, basis: tuple[str, str], *, prefixed: bool
         "ЭлектронныйДокумент_Type": composite_type(doc_set, prefixed=prefixed),
         "ОбъектУчета": basis[1],
         "ОбъектУчета_Type": composite_type(basis[0], prefixed=prefixed),
+    }
+
+
+_SIGNER_SURNAMES = ("Орлов", "Белов", "Крылов", "Жуков", "Титов", "Фролов", "Гусев", "Киселев")
+_SIGNER_NAMES = (("Андрей", "Андреевич"), ("Виктор", "Викторович"), ("Олег", "Олегович"))
+
+
+def counterparty_signer(counterparty: str) -> str:
+    """The certificate holder who signs for a counterparty (stable per counterparty)."""
+    code = zlib.crc32(counterparty.encode())
+    surname = _SIGNER_SURNAMES[code % len(_SIGNER_SURNAMES)]
+    name, _ = _SIGNER_NAMES[(code >> 8) % len(_SIGNER_NAMES)]
+    _, patronymic = _SIGNER_NAMES[(code >> 16) % len(_SIGNER_NAMES)]
+    return f"{surname} {name} {patronymic}"
+
+
+def signature_row(
+    doc: str, doc_set: str, number: int, *, at: datetime, holder: str, installer: str
+) -> Row:
+    """A row of the signatures register; the binary resources come Base64-encoded."""
+    return {
+        "ПодписанныйОбъект": doc,
+        "ПодписанныйОбъект_Type": composite_type(doc_set, prefixed=True),
+        "ПорядковыйНомер": str(number),  # Int64 travels as a string
+        "ДатаПодписи": fmt_dt(at),
+        "КомуВыданСертификат": holder,
+        "УстановившийПодпись_Key": installer,
+        "Отпечаток": f"{zlib.crc32(f'{doc}{number}'.encode()):08X}" * 5,
+        "Комментарий": "",
+        "Подпись_Base64Data": "MIAGCSqGSIb3DQEHAqCAMIACAQEx",
+        "Подпись_Type": "application/octet-stream",
+        "Сертификат_Base64Data": "MIIJ7zCCCZygAwIBAgIRA",
+        "Сертификат_Type": "application/octet-stream",
     }

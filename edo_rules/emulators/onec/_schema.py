@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from edo_rules.emulators.onec._sets import EntitySet
+
+if TYPE_CHECKING:
+    from edo_rules.emulators.onec._publication import Publication
 
 OUTGOING = "Document_ЭлектронныйДокументИсходящийЭДО"
 INCOMING = "Document_ЭлектронныйДокументВходящийЭДО"
@@ -17,6 +22,11 @@ ORGANIZATIONS = "Catalog_Организации"
 SALES = "Document_РеализацияТоваровУслуг"
 #: Basis documents the generator refers to without serving them (an invoice).
 INVOICES = "Document_СчетНаОплатуПокупателю"
+#: Счета-фактуры, issued and received (basis documents the generator refers to).
+TAX_INVOICES_OUT = "Document_СчетФактураВыданный"
+TAX_INVOICES_IN = "Document_СчетФактураПолученный"
+#: The signatures register (its fields depend on the publication: see _publication).
+SIGNATURES = "InformationRegister_ЭлектронныеПодписи"
 
 _CATALOG = (
     "Ref_Key",
@@ -110,16 +120,20 @@ FIELDS: dict[str, tuple[str, ...]] = {
 
 #: Sets of a current (1С-ЭДО library) base, published by default.
 _COMMON = (USERS, ORGANIZATIONS, COUNTERPARTIES, CONTRACTS, SALES, OUTGOING, INCOMING)
-BP30_SETS: tuple[str, ...] = (*_COMMON, STATES, OBJECTS, JOURNAL)
+BP30_SETS: tuple[str, ...] = (*_COMMON, STATES, OBJECTS, JOURNAL, SIGNATURES)
 #: Sets of an older (first-generation library) base, published by default.
 LEGACY_SETS: tuple[str, ...] = (*_COMMON, LEGACY_STATES)
 
 
-def make_sets() -> dict[str, EntitySet]:
-    """Empty entity sets, each with its natural order and indexes."""
+def make_sets(publication: Publication | None = None) -> dict[str, EntitySet]:
+    """Empty entity sets of a publication variant, each with its natural order and indexes."""
+    from edo_rules.emulators.onec._publication import Publication
+
+    variant = publication or Publication()
 
     def entity(name: str, sort: tuple[str, ...], **extra: object) -> EntitySet:
-        return EntitySet(name, frozenset(FIELDS[name]), sort, **extra)  # type: ignore[arg-type]
+        fields = frozenset(variant.fields(name))
+        return EntitySet(name, fields, variant.sort_fields(name, sort), **extra)  # type: ignore[arg-type]
 
     return {
         USERS: entity(USERS, ("Code",)),
@@ -135,4 +149,7 @@ def make_sets() -> dict[str, EntitySet]:
             JOURNAL, ("ДатаИзменения",), key_field=None, index_fields=("ЭлектронныйДокумент",)
         ),
         LEGACY_STATES: entity(LEGACY_STATES, (), key_field="ЭлектронныйДокумент"),
+        SIGNATURES: entity(
+            SIGNATURES, ("ДатаПодписи",), key_field=None, index_fields=("ПодписанныйОбъект",)
+        ),
     }

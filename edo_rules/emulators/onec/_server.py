@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from edo_rules.emulators.onec import _atompub, _navigation, _render
+from edo_rules.emulators.onec import _atompub, _edm, _navigation, _render
 from edo_rules.emulators.onec._base import OneCBase
 from edo_rules.emulators.onec._conduct import KEY_RANGE, Conduct
 from edo_rules.emulators.onec._errors import ODataError, not_found_segment
@@ -152,6 +152,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorized():
             return
         rest = path[len(prefix) :]
+        if rest == "$metadata" and self._fault(rest, Query()):
+            return  # a cold server is slow on its first request, whichever it is
         if rest in ("", "$metadata"):
             self._service(rest, as_json)
             return
@@ -210,8 +212,8 @@ class _Handler(BaseHTTPRequestHandler):
         base = self.emulator.base
         names = sorted(base.published & set(base.sets))
         if rest == "$metadata":
-            fields = {name: sorted(base.sets[name].fields) for name in names}
-            self._send(200, _render.metadata(fields), "application/xml")
+            published = {name: base.sets[name] for name in names}
+            self._send(200, _edm.metadata(published), "application/xml")
             return
         service = self.emulator.service_url
         if as_json:
@@ -269,7 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _fault(self, name: str, query: Query) -> bool:
         """Apply the fault knobs; True when the answer has been sent already."""
         emulator = self.emulator
-        if name not in emulator.base.published:
+        if name not in emulator.base.published and name != "$metadata":
             raise not_found_segment(name)
         delay = emulator.faults.first_request_delay
         if delay and emulator.first_request():

@@ -17,8 +17,18 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from edo_rules.emulators.onec._errors import access_denied, parse_error
-from edo_rules.emulators.onec._filter import BoolOp, Compare, Literal, Member, Node, compile_filter
+from edo_rules.emulators.onec._errors import access_denied, unknown_property
+from edo_rules.emulators.onec._filter import (
+    BoolOp,
+    Call,
+    Compare,
+    Lambda,
+    Literal,
+    Member,
+    Node,
+    Not,
+    compile_filter,
+)
 from edo_rules.emulators.onec._query import Query
 
 Row = dict[str, Any]
@@ -122,13 +132,26 @@ class EntitySet:
         return [self._project(row, query.select) for row in page], count
 
     def _check_names(self, query: Query) -> None:
-        # A navigation property (``Контрагент``, ``Контрагент/Description``) is checked
-        # by the navigation module, which knows the referenced sets.
+        """Every property a query names must exist in the set, as in ``$metadata``.
+
+        A navigation property in ``$select`` (``Контрагент``, ``Контрагент/Description``)
+        is checked by the navigation module, which knows the referenced sets.
+        """
         select = [n for n in query.select or () if "/" not in n and f"{n}_Key" not in self.fields]
-        names = [*select, *(name for name, _ in query.orderby)]
-        unknown = [name for name in names if name not in self.fields and name != "*"]
-        if unknown:
-            raise parse_error(f"неизвестные поля: {', '.join(unknown)}")
+        options = (
+            ("$select", tuple(select)),
+            ("$orderby", tuple(name for name, _ in query.orderby)),
+            ("$filter", _members(query.filter)),
+        )
+        for option, names in options:
+            for name in names:
+                if name != "*" and not self._known(name):
+                    raise unknown_property(option, name)
+
+    def _known(self, path: str) -> bool:
+        """A field, or a navigation path whose first step is a reference field."""
+        first = path.split("/", 1)[0]
+        return first in self.fields or ("/" in path and f"{first}_Key" in self.fields)
 
     def _plan(self, node: Node | None) -> tuple[Iterable[Row], bool, bool]:
         """Candidates, whether they are in natural order, whether the filter is fully used."""
@@ -228,6 +251,22 @@ def _with_links(set_name: str, row: Row) -> Row:
             base = name[:-4]
             result[f"{base}@navigationLinkUrl"] = f"{set_name}(guid'{key}')/{base}"
     return result
+
+
+def _members(node: Node | None) -> tuple[str, ...]:
+    """The properties a filter names (a lambda's collection, not its variable's paths)."""
+    children: tuple[Node, ...] = ()
+    if isinstance(node, Member):
+        return (node.path,)
+    if isinstance(node, Lambda):
+        return (node.collection,)
+    if isinstance(node, Compare | BoolOp):
+        children = (node.left, node.right)
+    elif isinstance(node, Not):
+        children = (node.operand,)
+    elif isinstance(node, Call):
+        children = node.args
+    return tuple(name for child in children for name in _members(child))
 
 
 def _first(key: tuple[Any, ...]) -> Any:

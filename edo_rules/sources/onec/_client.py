@@ -123,6 +123,23 @@ class ODataClient:
     def get(self, request: PageRequest) -> list[Row]:
         """One request, no retry: the rows, or a SourceError (``retryable`` set)."""
         url = self.url(request)
+        answer = self._get(url, request.entity_set)
+        return parse_page(answer.content, url)
+
+    def metadata(self) -> tuple[bytes, str]:
+        """The ``$metadata`` document and its URL, with retries like a page."""
+        url = f"{self.settings.service_url}$metadata"
+        attempt = 0
+        while True:
+            try:
+                return self._get(url, None).content, url
+            except SourceError as exc:
+                if not exc.retryable or attempt >= self.settings.retries:
+                    raise
+                self._sleep(min(30.0, self.settings.backoff * 2**attempt))
+                attempt += 1
+
+    def _get(self, url: str, entity_set: str | None) -> httpx.Response:
         read = self.settings.timeout if self._warm else self.settings.first_timeout
         self.requests += 1
         try:
@@ -139,11 +156,9 @@ class ODataClient:
                 hint="check url in the onec section and that the 1C web server is running",
             ) from exc
         if answer.status_code != 200:
-            raise error_from_answer(
-                answer.status_code, answer.content, url, entity_set=request.entity_set
-            )
+            raise error_from_answer(answer.status_code, answer.content, url, entity_set=entity_set)
         self._warm = True
-        return parse_page(answer.content, url)
+        return answer
 
     def fetch(self, request: PageRequest, *, shrink: bool = True) -> tuple[list[Row], PageRequest]:
         """GET with retries and backoff; on 5xx or a read timeout the page is halved.

@@ -20,6 +20,7 @@ from edo_rules.sources.onec import _sets as sets
 from edo_rules.sources.onec._client import ODataClient, PageRequest
 from edo_rules.sources.onec._pager import fetch_by_keys, iter_pages
 from edo_rules.sources.onec._presets import Preset
+from edo_rules.sources.onec._reading import Reading
 from edo_rules.sources.onec._values import Reader
 
 log = logging.getLogger("edo_rules.sources.onec")
@@ -28,6 +29,8 @@ _intern = sys.intern
 
 
 _COUNTERPARTY = ("Ref_Key", "Description", "ИНН", "КПП")
+#: The flag of the current row of ОбъектыУчетаДокументовЭДО (newer library versions).
+CURRENT_FLAG = "Актуальный"
 _CONTRACT = ("Ref_Key", "Description", "Номер", "Дата")
 
 
@@ -114,9 +117,14 @@ class Lookups:
     unpublished: set[str] = field(default_factory=set)
 
 
-def _optional(lookups: Lookups, entity_set: str, load: Callable[[], None]) -> None:
-    """Load an optional set; an unpublished one (code 6) is noted and skipped."""
+def _optional(
+    lookups: Lookups, entity_set: str, load: Callable[[], None], reading: Reading
+) -> None:
+    """Load an optional set; an unpublished one ($metadata, or code 6) is noted and skipped."""
     if entity_set in lookups.unpublished:
+        return
+    if not reading.published_set(entity_set):
+        lookups.unpublished.add(entity_set)
         return
     try:
         load()
@@ -130,22 +138,24 @@ def _optional(lookups: Lookups, entity_set: str, load: Callable[[], None]) -> No
 class Loader:
     """Fills :class:`Lookups` from 1C, whole or for given keys."""
 
-    def __init__(self, client: ODataClient, preset: Preset, lookups: Lookups):
+    def __init__(self, client: ODataClient, preset: Preset, lookups: Lookups, reading: Reading):
         self.client = client
         self.preset = preset
         self.lookups = lookups
+        self.reading = reading
         self.page = client.settings.page_size
         self._into: dict[str, StateRow] | None = None
 
     # -- catalogs ------------------------------------------------------------------
     def catalogs(self, keys: dict[str, set[str]] | None = None) -> None:
         """Users, organizations, counterparties and contracts: all, or the missing keys."""
-        for entity_set, select, order, store in (
+        for entity_set, wanted_fields, order, store in (
             (sets.USERS, ("Ref_Key", "Description"), "Description", self._user),
             (sets.ORGANIZATIONS, ("Ref_Key", "Description"), "Description", self._organization),
             (sets.COUNTERPARTIES, _COUNTERPARTY, "Code", self._counterparty),
             (sets.CONTRACTS, _CONTRACT, "Code", self._contract),
         ):
+            select = self.reading.select(entity_set, wanted_fields)
             wanted = None if keys is None else keys.get(entity_set, set())
             if wanted is not None and not wanted:
                 continue
@@ -153,7 +163,7 @@ class Loader:
             if entity_set == sets.COUNTERPARTIES:
                 load()  # without counterparties a document cannot be named
             else:
-                _optional(self.lookups, entity_set, load)
+                _optional(self.lookups, entity_set, load, self.reading)
 
     def _loader(
         self,
@@ -174,7 +184,8 @@ class Loader:
     ) -> Iterable[Row]:
         if wanted is not None:
             return fetch_by_keys(self.client, entity_set, "Ref_Key", wanted, select)
-        request = PageRequest(entity_set, select, orderby=f"{order} asc,Ref_Key asc", top=self.page)
+        orderby = self.reading.order(entity_set, order, "Ref_Key")
+        request = PageRequest(entity_set, select, orderby=orderby, top=self.page)
         return (row for page in iter_pages(self.client, request, key=_ref) for row in page)
 
     def _user(self, row: Reader) -> None:
@@ -206,7 +217,10 @@ class Loader:
         With ``into`` (the state rows of an initial load) the link is kept in the
         document's state row instead of a separate dictionary, to save memory.
         """
-        select = ("ЭлектронныйДокумент", "ОбъектУчета", "ОбъектУчета_Type")
+        select = self.reading.select(
+            sets.OBJECTS,
+            ("ЭлектронныйДокумент", "ОбъектУчета", "ОбъектУчета_Type", CURRENT_FLAG),
+        )
         self._into = into
 
         def load() -> None:
@@ -216,11 +230,14 @@ class Loader:
                     row for page in iter_pages(self.client, request, key=_link) for row in page
                 )
             else:
-                rows = fetch_by_keys(self.client, sets.OBJECTS, "ЭлектронныйДокумент", docs, select)
+                literal = self.reading.literal(sets.OBJECTS, "ЭлектронныйДокумент")
+                rows = fetch_by_keys(
+                    self.client, sets.OBJECTS, "ЭлектронныйДокумент", docs, select, literal=literal
+                )
             for row in rows:
                 self._link(Reader(sets.OBJECTS, row))
 
-        _optional(self.lookups, sets.OBJECTS, load)
+        _optional(self.lookups, sets.OBJECTS, load, self.reading)
 
     def _link(self, row: Reader) -> None:
         doc = _intern(row.ref("ЭлектронныйДокумент", required=True) or "")
@@ -228,11 +245,15 @@ class Loader:
         kind = row.type_name("ОбъектУчета")
         if target is None or kind is None:
             return
+        flag = row.row.get(CURRENT_FLAG)
+        if flag is False:
+            return  # an outdated link: the flagged row is the current one
         into = self._into
         state = into.get(doc) if into is not None else None
         current = state.basis if state is not None else self.lookups.basis.get(doc)
         # A contract link is the weakest hint: prefer the sales document when there are both.
-        if current is not None and current[0] != sets.CONTRACTS:
+        # A row flagged current wins over any other.
+        if current is not None and current[0] != sets.CONTRACTS and flag is not True:
             return
         if into is not None and state is not None:
             resolved = self.preset.kinds.of_basis(kind, self.lookups.sales.get(target))
@@ -242,13 +263,14 @@ class Loader:
 
     def sales(self, keys: Iterable[str] | None = None) -> None:
         """ЭтоУниверсальныйДокумент and ВидОперации of sales documents (act, УПД or other)."""
-        select = ("Ref_Key", "ЭтоУниверсальныйДокумент", "ВидОперации")
+        select = self.reading.select(
+            sets.SALES, ("Ref_Key", "ЭтоУниверсальныйДокумент", "ВидОперации")
+        )
 
         def load() -> None:
             if keys is None:
-                request = PageRequest(
-                    sets.SALES, select, orderby="Date asc,Number asc", top=self.page
-                )
+                orderby = self.reading.order(sets.SALES, "Date", "Ref_Key")
+                request = PageRequest(sets.SALES, select, orderby=orderby, top=self.page)
                 rows: Iterable[Row] = (
                     row for page in iter_pages(self.client, request, key=_ref) for row in page
                 )
@@ -260,7 +282,7 @@ class Loader:
                 operation = _intern(reader.text("ВидОперации"))
                 self.lookups.sales[key] = (reader.flag("ЭтоУниверсальныйДокумент"), operation)
 
-        _optional(self.lookups, sets.SALES, load)
+        _optional(self.lookups, sets.SALES, load, self.reading)
 
     # -- the action journal ------------------------------------------------------------
     def journal(self, docs: Iterable[str] | None = None, *, since: str | None = None) -> None:
@@ -269,9 +291,22 @@ class Loader:
         All of it, the actions of ``docs``, or the actions since ``since`` (a
         zone-less 1C time): one paged request instead of a chunk per document.
         """
-        select = ("ЭлектронныйДокумент", "ДатаИзменения", "СостояниеДокумента", "Пользователь_Key")
+        select = self.reading.select(
+            sets.JOURNAL,
+            (
+                "ЭлектронныйДокумент",
+                "ЭлектронныйДокумент_Type",
+                "ДатаИзменения",
+                "СостояниеДокумента",
+                "Пользователь_Key",
+            ),
+        )
+
+        essential = ("ЭлектронныйДокумент", "ДатаИзменения", "СостояниеДокумента")
 
         def load() -> None:
+            if not all(name in select for name in essential):
+                return  # a journal without dates or states tells nothing (the summary names it)
             if docs is None:
                 condition = None if since is None else f"ДатаИзменения ge datetime'{since}'"
                 request = PageRequest(
@@ -284,11 +319,14 @@ class Loader:
                     for row in page
                 )
             else:
-                rows = fetch_by_keys(self.client, sets.JOURNAL, "ЭлектронныйДокумент", docs, select)
+                literal = self.reading.literal(sets.JOURNAL, "ЭлектронныйДокумент")
+                rows = fetch_by_keys(
+                    self.client, sets.JOURNAL, "ЭлектронныйДокумент", docs, select, literal=literal
+                )
             for row in rows:
                 self._entry(Reader(sets.JOURNAL, row))
 
-        _optional(self.lookups, sets.JOURNAL, load)
+        _optional(self.lookups, sets.JOURNAL, load, self.reading)
 
     def _entry(self, row: Reader) -> None:
         doc = _intern(row.ref("ЭлектронныйДокумент", required=True) or "")

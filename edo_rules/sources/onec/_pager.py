@@ -164,6 +164,8 @@ def fetch_by_keys(
     field: str,
     keys: Iterable[str],
     select: tuple[str, ...],
+    *,
+    literal: Callable[[str], str] | None = None,
 ) -> Iterator[Row]:
     """Rows whose ``field`` is one of ``keys``: ``eq … or …`` chunks, never ``in``.
 
@@ -172,10 +174,11 @@ def fetch_by_keys(
     strings over 2048 characters, and Cyrillic names triple in length when
     percent-encoded.
     """
+    typed = literal or _guid_literal
     size = _chunk_size(client, entity_set, field, select)
     for batch in chunks(dict.fromkeys(keys), size):
         wanted = set(batch)
-        condition = " or ".join(f"{field} eq guid'{value}'" for value in batch)
+        condition = " or ".join(f"{field} eq {typed(value)}" for value in batch)
         rows, _ = client.fetch(PageRequest(entity_set, select, filter=condition))
         yield from (row for row in rows if row.get(field) in wanted)
 
@@ -190,3 +193,7 @@ def _chunk_size(client: ODataClient, entity_set: str, field: str, select: tuple[
 
 
 _SAMPLE = "00000000-0000-0000-0000-000000000000"
+
+
+def _guid_literal(value: str) -> str:
+    return f"guid'{value}'"

@@ -9,6 +9,9 @@ CONTRACTS = "Catalog_ДоговорыКонтрагентов"
 USERS = "Catalog_Пользователи"
 ORGANIZATIONS = "Catalog_Организации"
 SALES = "Document_РеализацияТоваровУслуг"
+STATES = "InformationRegister_СостоянияДокументовЭДО"
+LEGACY_STATES = "InformationRegister_СостоянияЭД"
+SIGNATURES = "InformationRegister_ЭлектронныеПодписи"
 
 #: The fields read from both EDO document sets.
 DOCUMENT_FIELDS: tuple[str, ...] = (

@@ -27,14 +27,17 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from edo_rules.errors import SourceError
 from edo_rules.model import Document, Status, StatusEvent
 from edo_rules.sources.base import SyncPage
 from edo_rules.sources.onec import _sets as sets
 from edo_rules.sources.onec._client import ODataClient, PageRequest
 from edo_rules.sources.onec._lookups import Loader, Lookups, StateRow, read_state
 from edo_rules.sources.onec._mapping import Context, map_document
+from edo_rules.sources.onec._metadata import Published, parse_metadata
 from edo_rules.sources.onec._pager import Row, chunks, fetch_by_keys, iter_pages, iter_sets
 from edo_rules.sources.onec._presets import Preset, load_preset
+from edo_rules.sources.onec._reading import WANTED, Reading
 from edo_rules.sources.onec._settings import OneCSettings
 from edo_rules.sources.onec._values import aware, to_local
 from edo_rules.store.base import Store
@@ -61,6 +64,7 @@ class SyncReport:
     unknown_documents: list[str] = field(default_factory=list)
     missing_documents: list[str] = field(default_factory=list)
     unpublished: list[str] = field(default_factory=list)
+    missing_fields: list[str] = field(default_factory=list)  # "Set.Property", optional ones
 
 
 def run_sync(
@@ -117,6 +121,7 @@ class OneCSource:
         self.client = ODataClient(settings, transport=transport, sleep=sleep)
         self.lookups = Lookups()
         self.report = SyncReport()
+        self.reading = Reading(Published({}, {}, ""))
         self._known = documents
         self._clock = clock
         self._progress = progress
@@ -130,19 +135,50 @@ class OneCSource:
         start = self.client.requests
         now = self._clock()
         try:
-            if state.get(WATERMARK):
-                yield from self._incremental(state, now)
+            cached = Published.from_state(state, WANTED)
+            if cached is None:
+                yield SyncPage((), (), self._read_metadata())
             else:
-                yield from self._full(now)
+                self.reading = Reading(cached)
+            self.reading.check(self.preset)
+            try:
+                yield from self._run(state, now)
+            except SourceError as exc:
+                # 1C names a property the cached metadata promised: the publication changed.
+                if cached is None or exc.code != "14" or not self._metadata_changed():
+                    raise
+                yield SyncPage((), (), self.reading.published.state())
+                self.reading.check(self.preset)
+                yield from self._run(state, now)
         finally:
             self.report.requests = self.client.requests - start
             self.report.unpublished = sorted(self.lookups.unpublished)
+            self.report.missing_fields = self.reading.missing_report()
+
+    def _run(self, state: Mapping[str, str], now: datetime) -> Iterator[SyncPage]:
+        if state.get(WATERMARK):
+            return self._incremental(state, now)
+        return self._full(now)
+
+    def _read_metadata(self) -> dict[str, str]:
+        """Read ``$metadata`` (one request) into a new Reading; its cache entry for the store."""
+        body, url = self.client.metadata()
+        self.reading = Reading(parse_metadata(body, WANTED, url=url))
+        return self.reading.published.state()
+
+    def _metadata_changed(self) -> bool:
+        before = self.reading.published.digest
+        self._read_metadata()
+        changed = self.reading.published.digest != before
+        if changed:
+            log.warning("the 1C publication changed since $metadata was cached; read it again")
+        return changed
 
     # -- the initial full load ------------------------------------------------------
     def _full(self, now: datetime) -> Iterator[SyncPage]:
         self.report.mode = "full"
         self.lookups = Lookups(unpublished=self.lookups.unpublished)
-        loader = Loader(self.client, self.preset, self.lookups)
+        loader = self._loader()
         loader.catalogs()
         states = self._all_states()
         loader.sales()
@@ -158,8 +194,8 @@ class OneCSource:
         requests = [
             PageRequest(
                 entity_set,
-                _select(entity_set),
-                orderby="Date asc,Number asc",
+                self._select(entity_set),
+                orderby=self.reading.order(entity_set, "Date", "Ref_Key"),
                 top=self.settings.page_size,
             )
             for entity_set in (sets.OUTGOING, sets.INCOMING)
@@ -208,7 +244,7 @@ class OneCSource:
 
     def _all_states(self) -> dict[str, StateRow]:
         register = self.preset.register
-        select = _register_fields(self.preset)
+        select = self._register_fields()
         order = f"{register.changed_at} asc" if register.changed_at else None
         request = PageRequest(register.set, select, orderby=order, top=self.settings.page_size)
         states: dict[str, StateRow] = {}
@@ -240,7 +276,7 @@ class OneCSource:
         ctx = self._context(now, historical=False)
         self.lookups.journal.clear()
         if changed and since is not None and self.settings.journal:
-            Loader(self.client, self.preset, self.lookups).journal(since=since)
+            self._loader().journal(since=since)
         for batch in chunks(changed, self.settings.page_size):
             yield self._changed_page(ctx, batch, states, stored, windowed=since is not None)
         yield SyncPage((), (), self._cursor(states.values(), state.get(WATERMARK), now, heal))
@@ -274,7 +310,7 @@ class OneCSource:
                 entity_set,
                 ("Ref_Key", "DataVersion", "Date"),
                 filter=f"Date ge datetime'{since}'",
-                orderby="Date asc,Number asc",
+                orderby=self.reading.order(entity_set, "Date", "Ref_Key"),
                 top=self.settings.page_size,
             )
             keep = lambda row: str(row.get("Date") or "") >= since  # noqa: E731
@@ -284,8 +320,11 @@ class OneCSource:
         stored.update(self._known(candidates))
         edited = [d for d in candidates if d in stored and stored[d].version != versions[d]]
         register = self.preset.register
-        select = _register_fields(self.preset)
-        for row in fetch_by_keys(self.client, register.set, register.document, edited, select):
+        select = self._register_fields()
+        literal = self.reading.literal(register.set, register.document)
+        for row in fetch_by_keys(
+            self.client, register.set, register.document, edited, select, literal=literal
+        ):
             found = read_state(self.preset, row)
             states[found.doc] = found
         return [doc for doc in edited if doc in states]
@@ -295,7 +334,7 @@ class OneCSource:
         field_name = register.changed_at or ""
         request = PageRequest(
             register.set,
-            _register_fields(self.preset),
+            self._register_fields(),
             filter=f"{field_name} ge datetime'{since}'",
             orderby=f"{field_name} asc",
             top=self.settings.page_size,
@@ -319,7 +358,7 @@ class OneCSource:
         *,
         windowed: bool,
     ) -> SyncPage:
-        loader = Loader(self.client, self.preset, self.lookups)
+        loader = self._loader()
         fresh = [doc for doc in batch if doc not in stored]
         if self.settings.journal:
             # The window's actions are loaded already; a document first seen now whose
@@ -373,7 +412,9 @@ class OneCSource:
             wanted = keys + unknown
             if wanted:
                 result[entity_set] = list(
-                    fetch_by_keys(self.client, entity_set, "Ref_Key", wanted, _select(entity_set))
+                    fetch_by_keys(
+                        self.client, entity_set, "Ref_Key", wanted, self._select(entity_set)
+                    )
                 )
         return result
 
@@ -404,6 +445,20 @@ class OneCSource:
         loader.catalogs(wanted)
 
     # -- shared ---------------------------------------------------------------------
+    def _loader(self) -> Loader:
+        return Loader(self.client, self.preset, self.lookups, self.reading)
+
+    def _select(self, entity_set: str) -> tuple[str, ...]:
+        wanted = (*sets.DOCUMENT_FIELDS, sets.DIRECTION_DATE[entity_set])
+        return self.reading.select(entity_set, wanted)
+
+    def _register_fields(self) -> tuple[str, ...]:
+        """The state register's fields, with the document's type so each key is read once."""
+        spec = self.preset.register
+        names = [spec.document, f"{spec.document}_Type", spec.state, spec.changed_at]
+        names += [spec.comment, spec.basis, f"{spec.basis}_Type" if spec.basis else None]
+        return self.reading.select(spec.set, (name for name in names if name))
+
     def _context(self, now: datetime, *, historical: bool) -> Context:
         return Context(self.preset, self.lookups, self.settings.zone, now, historical)
 
@@ -502,16 +557,6 @@ _REF_FIELDS = {
     "Организация_Key": sets.ORGANIZATIONS,
     "Ответственный_Key": sets.USERS,
 }
-
-
-def _select(entity_set: str) -> tuple[str, ...]:
-    return (*sets.DOCUMENT_FIELDS, sets.DIRECTION_DATE[entity_set])
-
-
-def _register_fields(preset: Preset) -> tuple[str, ...]:
-    spec = preset.register
-    names = [spec.document, spec.state, spec.changed_at, spec.comment, spec.basis]
-    return tuple(name for name in names if name)
 
 
 def _ref(row: Mapping[str, object]) -> object:

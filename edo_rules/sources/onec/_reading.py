@@ -1,0 +1,111 @@
+"""Queries built from what the publication has: required and optional properties.
+
+Every ``$select``, ``$orderby`` and ``$filter`` of the sync goes through a
+:class:`Reading`, which keeps only the properties ``$metadata`` lists. A
+missing required property (or set) stops the sync with one error naming all
+of them and what to publish; a missing optional one leaves that part of the
+model empty and is reported once in the sync summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from edo_rules.errors import SourceError
+from edo_rules.sources.onec import _sets as sets
+from edo_rules.sources.onec._errors import describe_set
+from edo_rules.sources.onec._metadata import Published
+from edo_rules.sources.onec._presets import Preset
+
+#: Properties without which a set cannot be read at all.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    sets.OUTGOING: ("Ref_Key", "DataVersion", "Date"),
+    sets.INCOMING: ("Ref_Key", "DataVersion", "Date"),
+    sets.COUNTERPARTIES: ("Ref_Key", "Description"),
+}
+#: The state registers of each preset generation (to tell which one a base has).
+REGISTERS = {"bp30": sets.STATES, "bp30-legacy": sets.LEGACY_STATES}
+#: Every set the sync may read: the ``$metadata`` cache covers these.
+WANTED: tuple[str, ...] = (
+    sets.OUTGOING,
+    sets.INCOMING,
+    sets.STATES,
+    sets.LEGACY_STATES,
+    sets.OBJECTS,
+    sets.JOURNAL,
+    sets.SIGNATURES,
+    sets.COUNTERPARTIES,
+    sets.CONTRACTS,
+    sets.USERS,
+    sets.ORGANIZATIONS,
+    sets.SALES,
+)
+
+
+class Reading:
+    """Select lists, orders and literals of one sync, from the publication's metadata."""
+
+    def __init__(self, published: Published):
+        self.published = published
+        #: Optional properties the publication lacks, by set (for the summary, once).
+        self.missing: dict[str, set[str]] = {}
+
+    def select(self, entity_set: str, wanted: Iterable[str]) -> tuple[str, ...]:
+        wanted = tuple(wanted)
+        found = self.published.select(entity_set, wanted)
+        if len(found) != len(wanted) and self.published.published(entity_set):
+            absent = set(wanted) - set(found)
+            self.missing.setdefault(entity_set, set()).update(absent)
+        return found
+
+    def order(self, entity_set: str, *names: str) -> str | None:
+        """``A asc,B asc`` over the ``names`` the set has (never an absent property)."""
+        present = [name for name in names if self.published.has(entity_set, name)]
+        return ",".join(f"{name} asc" for name in present) or None
+
+    def literal(self, entity_set: str, field: str) -> Callable[[str], str]:
+        return lambda value: self.published.literal(entity_set, field, value)
+
+    def published_set(self, entity_set: str) -> bool:
+        return self.published.published(entity_set)
+
+    def missing_report(self) -> list[str]:
+        """``Set.Property`` of every optional property that was absent."""
+        return sorted(
+            f"{name}.{field}" for name, fields in self.missing.items() for field in fields
+        )
+
+    def check(self, preset: Preset) -> None:
+        """Raise one SourceError naming every required set or property the publication lacks."""
+        register = preset.register
+        self._check_generation(preset)
+        problems = []
+        required = {**REQUIRED, register.set: (register.document, register.state)}
+        if register.changed_at:
+            required[register.set] += (register.changed_at,)
+        for entity_set, fields in required.items():
+            if not self.published.published(entity_set):
+                problems.append(f"the set {describe_set(entity_set)} is not published")
+                continue
+            for field in self.published.missing(entity_set, fields):
+                problems.append(f"{entity_set} has no property {field}")
+        if problems:
+            raise SourceError(
+                "1C publication lacks what the sync needs: " + "; ".join(problems),
+                hint="publish the sets named (in 1C: «Настройка стандартного интерфейса OData», "
+                "tick them, «Сохранить и закрыть»; see docs/1c.md). A property missing from a "
+                "published set means another configuration version: check the preset",
+            )
+
+    def _check_generation(self, preset: Preset) -> None:
+        """A preset for the other library generation: say which preset the base needs."""
+        own = preset.register.set
+        if self.published.published(own):
+            return
+        for name, register in REGISTERS.items():
+            if register != own and self.published.published(register):
+                raise SourceError(
+                    f"preset {preset.name} reads {own}, which this 1C base does not publish; "
+                    f"the base publishes {register}",
+                    hint=f"use preset {name} (onec.preset in the config)",
+                )
