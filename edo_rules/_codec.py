@@ -178,6 +178,7 @@ def document_to_dict(doc: Document) -> dict[str, Any]:
         "rejection_comment": doc.rejection_comment,
         "signers": [
             {"side": s.side.value, "name": s.name, "signed_at": _dt(s.signed_at)}
+            | ({"organization": True} if s.organization else {})
             for s in doc.signers
         ],
         "responsible": doc.responsible,
@@ -189,6 +190,7 @@ def document_to_dict(doc: Document) -> dict[str, Any]:
         "pdf_url": doc.pdf_url,
         "version": doc.version,
         "synced_at": _dt(doc.synced_at),
+        "onec_url": doc.onec_url,
     }
 
 
@@ -211,6 +213,7 @@ def _signer(data: Mapping[str, Any]) -> Signer:
         side=_enum(Side)("side", _required(data, "side")),
         name=_str("name", _required(data, "name")),
         signed_at=_opt(data, "signed_at", _datetime),
+        organization=_opt(data, "organization", _bool) or False,
     )
 
 
@@ -265,6 +268,7 @@ def document_from_dict(data: Mapping[str, Any]) -> Document:
         pdf_url=_opt(data, "pdf_url", _str),
         version=_opt(data, "version", _str),
         synced_at=_opt(data, "synced_at", _datetime),
+        onec_url=_opt(data, "onec_url", _str),
     )
 
 
@@ -369,11 +373,13 @@ def document_from_trusted(data: Mapping[str, Any]) -> Document:
         revoked_at=_tdt(data["revoked_at"]),
         rejection_comment=data["rejection_comment"],
         signers=tuple(
-            Signer(_SIDES[s["side"]], s["name"], _tdt(s["signed_at"])) for s in data["signers"]
+            Signer(_SIDES[s["side"]], s["name"], _tdt(s["signed_at"]), s.get("organization", False))
+            for s in data["signers"]
         ),
         responsible=data["responsible"],
         crm=CrmBinding(crm["company_id"], crm["deal_id"], crm["contact_id"]),
         pdf_url=data["pdf_url"],
         version=data["version"],
         synced_at=_tdt(data["synced_at"]),
+        onec_url=data.get("onec_url"),
     )

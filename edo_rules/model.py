@@ -90,6 +90,8 @@ class Signer:
     side: Side
     name: str
     signed_at: datetime | None = None
+    #: The name is an organisation's (no person's name was published), not a person's.
+    organization: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,8 @@ class Document:
     pdf_url: str | None = None
     version: str | None = None
     synced_at: datetime | None = None
+    #: The 1C web client's link that opens the document (``…#e1cib/data/Документ.…?ref=…``).
+    onec_url: str | None = None
 
     @property
     def title(self) -> str:

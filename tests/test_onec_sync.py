@@ -19,7 +19,7 @@ from _onec_helpers import (
     sync,
 )
 
-from edo_rules.emulators.onec import JOURNAL, OUTGOING, STATES
+from edo_rules.emulators.onec import JOURNAL, OUTGOING, SIGNATURES, STATES
 from edo_rules.model import CrmBinding, Direction, Kind, Side, Status
 from edo_rules.sources.onec import WATERMARK, OneCSource, run_sync
 
@@ -30,7 +30,8 @@ def test_initial_sync_loads_every_document_with_its_history_as_history(tmp_path:
     with serving(base) as emulator:
         report = sync(emulator, store)
     assert report.mode == "full" and report.documents == 120
-    assert not report.unknown_states and not report.unpublished
+    # The signatures register is not published by default: the summary says so.
+    assert not report.unknown_states and report.unpublished == [SIGNATURES]
     documents = {doc.id: doc for doc in store.iter_documents()}
     assert {doc: d.status_1c for doc, d in documents.items()} == emulated_states(base)
     for doc in documents.values():
@@ -83,7 +84,9 @@ def test_the_counterparty_signature_is_from_the_state_not_our_signing_date(
     assert theirs > ours
     assert theirs.utcoffset() == timedelta(hours=3)  # Moscow, from the zone-less 1C time
     sides = {signer.side: signer for signer in signed.signers}
+    # The signatures register is not published here: the organisation stands for its signer.
     assert sides[Side.COUNTERPARTY].name == signed.counterparty.name
+    assert sides[Side.COUNTERPARTY].organization
     assert sides[Side.OURS].signed_at == ours
     assert signed.revoked_at is None  # the empty date 0001-01-01 means no value
 
@@ -179,7 +182,8 @@ def test_the_legacy_preset_reads_the_old_register(tmp_path: Path) -> None:
     store = open_store(tmp_path)
     with serving(base) as emulator:
         report = sync(emulator, store, preset="bp30-legacy")
-        assert report.unpublished == [JOURNAL]  # older bases have no action journal
+        # Older bases have no action journal; the signatures register is not published.
+        assert report.unpublished == sorted([JOURNAL, SIGNATURES])
         docs = {doc.id: doc for doc in store.iter_documents()}
         assert {doc.status_1c for doc in docs.values()} >= {
             "ОбменЗавершен",
@@ -231,7 +235,7 @@ def test_without_the_journal_signers_and_times_come_from_the_state(tmp_path: Pat
     store = open_store(tmp_path)
     with serving(base) as emulator:
         report = sync(emulator, store)
-    assert report.unpublished == [JOURNAL]
+    assert report.unpublished == sorted([JOURNAL, SIGNATURES])
     signed = next(
         d
         for d in store.iter_documents()

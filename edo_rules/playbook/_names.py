@@ -75,7 +75,7 @@ _NESTED: Final[dict[str, Spec]] = {
     "counterparty": _obj(name=LEAF, inn=LEAF, kpp=LEAF),
     "contract": _obj(number=LEAF, date=LEAF),
     "crm": _obj(company_id=LEAF, deal_id=LEAF, contact_id=LEAF),
-    "signers": Seq(_obj(side=LEAF, name=LEAF, signed_at=LEAF)),
+    "signers": Seq(_obj(side=LEAF, name=LEAF, signed_at=LEAF, organization=LEAF)),
 }
 
 

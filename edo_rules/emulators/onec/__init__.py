@@ -16,6 +16,7 @@ from edo_rules.emulators.onec._conduct import Conduct
 from edo_rules.emulators.onec._errors import ODataError
 from edo_rules.emulators.onec._faults import Fault, Faults
 from edo_rules.emulators.onec._generator import populate
+from edo_rules.emulators.onec._publication import Publication
 from edo_rules.emulators.onec._schema import (
     BP30_SETS,
     COUNTERPARTIES,
@@ -26,6 +27,7 @@ from edo_rules.emulators.onec._schema import (
     OBJECTS,
     OUTGOING,
     SALES,
+    SIGNATURES,
     STATES,
 )
 from edo_rules.emulators.onec._server import OneCEmulator
@@ -40,6 +42,7 @@ __all__ = [
     "OBJECTS",
     "OUTGOING",
     "SALES",
+    "SIGNATURES",
     "STATES",
     "Conduct",
     "Fault",
@@ -47,5 +50,6 @@ __all__ = [
     "ODataError",
     "OneCBase",
     "OneCEmulator",
+    "Publication",
     "populate",
 ]

@@ -120,7 +120,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
 
 #: Sets of a current (1С-ЭДО library) base, published by default.
 _COMMON = (USERS, ORGANIZATIONS, COUNTERPARTIES, CONTRACTS, SALES, OUTGOING, INCOMING)
-BP30_SETS: tuple[str, ...] = (*_COMMON, STATES, OBJECTS, JOURNAL, SIGNATURES)
+#: The signatures register exists in such a base too, but is not published by default.
+BP30_SETS: tuple[str, ...] = (*_COMMON, STATES, OBJECTS, JOURNAL)
 #: Sets of an older (first-generation library) base, published by default.
 LEGACY_SETS: tuple[str, ...] = (*_COMMON, LEGACY_STATES)
 

@@ -115,6 +115,8 @@ class Lookups:
     sales: dict[str, tuple[bool, str]] = field(default_factory=dict)
     journal: Journal = field(default_factory=Journal)
     unpublished: set[str] = field(default_factory=set)
+    #: Document → the counterparty's signatures (certificate holder, naive local time).
+    signatures: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def _optional(
@@ -284,6 +286,48 @@ class Loader:
 
         _optional(self.lookups, sets.SALES, load, self.reading)
 
+    # -- signatures ----------------------------------------------------------------------
+    def signatures(self, docs: Iterable[str] | None = None) -> None:
+        """Who signed for the counterparty (register ЭлектронныеПодписи), when published.
+
+        A signature without the user who set it (``УстановившийПодпись``) came
+        from the counterparty. The binary resources (the signature and the
+        certificate) are never selected.
+        """
+        select = self.reading.select(
+            sets.SIGNATURES,
+            ("ПодписанныйОбъект", "ДатаПодписи", "КомуВыданСертификат", "УстановившийПодпись_Key"),
+        )
+
+        def load() -> None:
+            if len(select) < 4:
+                return  # without the signer or who set it, the side is unknown
+            if docs is None:
+                orderby = self.reading.order(sets.SIGNATURES, "ДатаПодписи")
+                request = PageRequest(sets.SIGNATURES, select, orderby=orderby, top=self.page)
+                rows: Iterable[Row] = (
+                    row for page in iter_pages(self.client, request, key=_signature) for row in page
+                )
+            else:
+                literal = self.reading.literal(sets.SIGNATURES, "ПодписанныйОбъект")
+                rows = fetch_by_keys(
+                    self.client, sets.SIGNATURES, "ПодписанныйОбъект", docs, select, literal=literal
+                )
+            for row in rows:
+                self._signature(Reader(sets.SIGNATURES, row))
+
+        _optional(self.lookups, sets.SIGNATURES, load, self.reading)
+
+    def _signature(self, row: Reader) -> None:
+        doc = row.ref("ПодписанныйОбъект")
+        at = row.local("ДатаПодписи")
+        holder = row.text("КомуВыданСертификат").strip()
+        if doc is None or at is None or not holder or row.ref("УстановившийПодпись_Key"):
+            return
+        found = self.lookups.signatures.setdefault(_intern(doc), [])
+        if (holder, at) not in found:
+            found.append((holder, at))
+
     # -- the action journal ------------------------------------------------------------
     def journal(self, docs: Iterable[str] | None = None, *, since: str | None = None) -> None:
         """Who did what and when (register ЖурналДействийПоЭДО), when it is published.
@@ -371,6 +415,10 @@ def _ref(row: Row) -> Any:
 
 def _link(row: Row) -> Any:
     return (row.get("ЭлектронныйДокумент"), row.get("ОбъектУчета"))
+
+
+def _signature(row: Row) -> Any:
+    return (row.get("ПодписанныйОбъект"), row.get("ДатаПодписи"), row.get("КомуВыданСертификат"))
 
 
 def _entry(row: Row) -> Any:

@@ -31,6 +31,7 @@ from edo_rules.model import (
     StatusEvent,
 )
 from edo_rules.sources.onec import _sets as sets
+from edo_rules.sources.onec._links import Links
 from edo_rules.sources.onec._lookups import Lookups, StateRow
 from edo_rules.sources.onec._presets import Preset
 from edo_rules.sources.onec._values import Reader, aware, naive
@@ -63,6 +64,7 @@ class Context:
     zone: ZoneInfo
     now: datetime
     historical: bool
+    links: Links | None = None
 
 
 def map_document(
@@ -190,7 +192,7 @@ def _document(
         timeline, (Status.REVOKED,)
     )
     comment = state.comment if state is not None else ""
-    return Document(
+    document = Document(
         id=doc_id,
         kind=_kind(ctx, reader, doc_id, state, stored),
         number=reader.text("НомерДокумента") or reader.text("Number"),
@@ -220,6 +222,7 @@ def _document(
         version=reader.text("DataVersion") or None,
         synced_at=ctx.now,
     )
+    return ctx.links.complete(document, entity_set) if ctx.links is not None else document
 
 
 def _counterparty(lookups: Lookups, key: str | None, stored: Document | None) -> Counterparty:
@@ -298,5 +301,16 @@ def _signers(
         Signer(Side.OURS, name, aware(our_at, ctx.zone)) for name in names if name and our_at
     ]
     if counterparty_at is not None:
-        signers.append(Signer(Side.COUNTERPARTY, counterparty.name, counterparty_at))
+        signers.extend(_their_signers(ctx, reader, counterparty, counterparty_at))
     return tuple(signers)
+
+
+def _their_signers(
+    ctx: Context, reader: Reader, counterparty: Counterparty, at: datetime
+) -> list[Signer]:
+    """The counterparty's signers by name (signatures register), else the organisation."""
+    doc = reader.ref("Ref_Key") or ""
+    found = ctx.lookups.signatures.get(doc, [])
+    if found:
+        return [Signer(Side.COUNTERPARTY, name, aware(when, ctx.zone)) for name, when in found]
+    return [Signer(Side.COUNTERPARTY, counterparty.name, at, organization=True)]

@@ -48,6 +48,11 @@ class OneCSettings:
     heal_window: timedelta = timedelta(days=7)
     allowed_only: bool = True
     journal: bool = True
+    #: The 1C web client's address (what the browser shows before ``#``); empty: the
+    #: publication's root, where the web client of a publication lives.
+    web_url: str = ""
+    #: A template of the document's PDF or page link (``{id}``, ``{number}``, …); empty: none.
+    pdf_url: str = ""
 
     @property
     def service_url(self) -> str:
@@ -58,6 +63,13 @@ class OneCSettings:
         if self.base:
             url = f"{url}/{self.base.strip('/')}"
         return f"{url}/odata/standard.odata/"
+
+    @property
+    def web_client_url(self) -> str:
+        """The web client's address: ``web_url``, or the publication's root."""
+        if self.web_url:
+            return self.web_url
+        return self.service_url.removesuffix("odata/standard.odata/")
 
     @property
     def zone(self) -> ZoneInfo:
@@ -126,6 +138,21 @@ def _text(builder: _Builder, key: str, value: Any) -> str | None:
     if key == "password" and value.startswith("${"):
         builder.problem(key, f"the environment variable in {value!r} is not set")
         return None
+    return value
+
+
+def _link(builder: _Builder, key: str, value: Any) -> str | None:
+    """``web_url`` (an http(s) address) or ``pdf_url`` (a template of one)."""
+    if not isinstance(value, str) or not re.match(r"^https?://", value):
+        builder.problem(key, f"must be an http:// or https:// address, got {value!r}")
+        return None
+    if key == "pdf_url":
+        from edo_rules.sources.onec._links import check_template
+
+        problem = check_template(value)
+        if problem is not None:
+            builder.problem(key, problem)
+            return None
     return value
 
 
@@ -216,4 +243,6 @@ _CONVERTERS: dict[str, _Converter] = {
     "time_zone": _zone,
     "preset": _preset,
     "states": _states,
+    "web_url": _link,
+    "pdf_url": _link,
 }

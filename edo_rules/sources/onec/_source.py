@@ -32,6 +32,7 @@ from edo_rules.model import Document, Status, StatusEvent
 from edo_rules.sources.base import SyncPage
 from edo_rules.sources.onec import _sets as sets
 from edo_rules.sources.onec._client import ODataClient, PageRequest
+from edo_rules.sources.onec._links import Links
 from edo_rules.sources.onec._lookups import Loader, Lookups, StateRow, read_state
 from edo_rules.sources.onec._mapping import Context, map_document
 from edo_rules.sources.onec._metadata import Published, parse_metadata
@@ -188,6 +189,7 @@ class OneCSource:
             self.lookups.sales.clear()
         if self.settings.journal:
             loader.journal()
+        loader.signatures()
         ctx = self._context(now, historical=True)
         cursor = self._cursor(states.values(), None, now)
         done, total = 0, len(states)
@@ -370,6 +372,7 @@ class OneCSource:
         if self.preset.register.basis is None:
             loader.basis([doc for doc in fresh if doc not in self.lookups.basis])
         self._load_sales(loader, fresh, states)
+        loader.signatures(batch)
         rows_by_set = self._document_rows(batch, states)
         self._load_catalogs(loader, rows_by_set, stored)
         documents: list[Document] = []
@@ -460,7 +463,8 @@ class OneCSource:
         return self.reading.select(spec.set, (name for name in names if name))
 
     def _context(self, now: datetime, *, historical: bool) -> Context:
-        return Context(self.preset, self.lookups, self.settings.zone, now, historical)
+        links = Links(self.settings.web_client_url, self.settings.pdf_url)
+        return Context(self.preset, self.lookups, self.settings.zone, now, historical, links)
 
     def _page(
         self,
@@ -482,6 +486,7 @@ class OneCSource:
             events.extend(new)
             if ctx.historical:  # free memory as a big initial load goes on
                 self.lookups.journal.pop(key)
+                self.lookups.signatures.pop(key, None)
                 states.pop(key, None)
             if document.status is Status.UNKNOWN:
                 self._unknown(document)
