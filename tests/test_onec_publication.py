@@ -315,3 +315,32 @@ def test_a_direct_http_request_to_metadata_needs_the_login() -> None:
         assert httpx.get(url).status_code == 401
         answer = httpx.get(url, auth=(LOGIN.encode(), PASSWORD.encode()))
     assert answer.status_code == 200 and b"DataServiceVersion" in answer.content
+
+
+def test_errors_show_the_set_and_the_decoded_query_cut_to_a_readable_length() -> None:
+    base = make_base(3)
+    with serving(base) as emulator:
+        client = ODataClient(settings_for(emulator))
+        wanted = ("Ref_Key", "Нет", *(f"Поле{i}" for i in range(45)))
+        with pytest.raises(SourceError) as caught:
+            client.get(PageRequest(OUTGOING, wanted))
+        client.close()
+    text = str(caught.value)
+    request = text.split("(request: ", 1)[1].split(")\n", 1)[0]
+    assert f"for {OUTGOING}" in text and '"Нет"' in text
+    assert "%D0" not in request and "$select=Ref_Key,Нет" in request
+    assert len(request) <= 400 and "…" in request
+
+
+def test_the_same_failure_is_counted_once_per_sync(tmp_path: Path) -> None:
+    from edo_rules.cli._sync import summary
+    from edo_rules.emulators.onec import Fault
+
+    base = make_base(30)
+    with serving(base) as emulator:
+        emulator.inject(Fault("status503", entity_set=OUTGOING, times=2))
+        report = sync(emulator, open_store(tmp_path))
+    assert report.documents == 30
+    assert list(report.failures.values()) == [2]
+    lines = [line for line in summary(report) if line.startswith("1C failed")]
+    assert lines == [f"1C failed 2× (retried): {next(iter(report.failures))}"]

@@ -79,6 +79,8 @@ def summary(report: Any) -> list[str]:
     if report.missing_fields:
         shown = ", ".join(report.missing_fields)
         lines.append(f"not in this 1C publication (left empty): {shown}")
+    for failure, count in sorted(getattr(report, "failures", {}).items()):
+        lines.append(f"1C failed {count}× (retried): {failure}")
     if report.missing_documents:
         lines.append(
             f"documents in the state register but not readable: {len(report.missing_documents)}"

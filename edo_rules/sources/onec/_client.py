@@ -13,10 +13,11 @@ import base64
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 
@@ -102,6 +103,8 @@ class ODataClient:
     ):
         self.settings = settings
         self.requests = 0
+        #: Each distinct failure (its first line) and how often it occurred.
+        self.failures: Counter[str] = Counter()
         self._sleep = sleep
         self._warm = False
         self._http = httpx.Client(
@@ -124,7 +127,7 @@ class ODataClient:
         """One request, no retry: the rows, or a SourceError (``retryable`` set)."""
         url = self.url(request)
         answer = self._get(url, request.entity_set)
-        return parse_page(answer.content, url)
+        return parse_page(answer.content, readable(url))
 
     def metadata(self) -> tuple[bytes, str]:
         """The ``$metadata`` document and its URL, with retries like a page."""
@@ -140,23 +143,33 @@ class ODataClient:
                 attempt += 1
 
     def _get(self, url: str, entity_set: str | None) -> httpx.Response:
+        try:
+            return self._send(url, entity_set)
+        except SourceError as exc:
+            self.failures[_first_line(exc)] += 1
+            raise
+
+    def _send(self, url: str, entity_set: str | None) -> httpx.Response:
         read = self.settings.timeout if self._warm else self.settings.first_timeout
+        shown = readable(url)
         self.requests += 1
         try:
             answer = self._http.get(
                 url, timeout=httpx.Timeout(read, connect=self.settings.connect_timeout)
             )
         except httpx.TimeoutException as exc:
-            raise _TimeoutError(f"1C did not answer in {read:g} s", url=url) from exc
+            raise _TimeoutError(f"1C did not answer in {read:g} s", url=shown) from exc
         except httpx.TransportError as exc:
             raise SourceError(
                 f"cannot reach 1C: {exc.__class__.__name__}: {exc}",
                 retryable=True,
-                url=url,
+                url=shown,
                 hint="check url in the onec section and that the 1C web server is running",
             ) from exc
         if answer.status_code != 200:
-            raise error_from_answer(answer.status_code, answer.content, url, entity_set=entity_set)
+            raise error_from_answer(
+                answer.status_code, answer.content, shown, entity_set=entity_set
+            )
         self._warm = True
         return answer
 
@@ -177,9 +190,27 @@ class ODataClient:
                 if shrink and _shrinks(exc) and request.top is not None and request.top > 1:
                     request = replace(request, top=max(1, request.top // 2))
                 delay = min(30.0, self.settings.backoff * 2**attempt)
-                log.warning("1C request failed (%s); retry %d in %.1f s", exc, attempt + 1, delay)
+                if self.failures[_first_line(exc)] == 1:
+                    log.warning("1C request failed (%s); retrying in %.1f s", exc, delay)
+                else:  # the same failure again: once in the log is enough (counted in the summary)
+                    log.debug("1C request failed again; retry %d in %.1f s", attempt + 1, delay)
                 self._sleep(delay)
                 attempt += 1
+
+
+def readable(url: str, limit: int = 400) -> str:
+    """A request URL as a person reads it: decoded (Cyrillic, spaces), cut in the middle."""
+    text = unquote(url)
+    if len(text) <= limit:
+        return text
+    half = (limit - 1) // 2
+    return f"{text[:half]}…{text[-half:]}"
+
+
+def _first_line(exc: SourceError) -> str:
+    """The failure without its request and hint: equal for the same failure of two requests."""
+    text = str(exc).split("\n", 1)[0]
+    return text.split(" (request: ", 1)[0]
 
 
 class _TimeoutError(SourceError):

@@ -61,7 +61,8 @@ def error_from_answer(
 ) -> AnswerError:
     """The SourceError for a non-2xx answer (retryable when 5xx or 429)."""
     code, message = parse_error_body(body)
-    text = f"1C answered HTTP {status}" + (f": {message}" if message else "")
+    where = f" for {entity_set}" if entity_set else ""
+    text = f"1C answered HTTP {status}{where}" + (f": {message}" if message else "")
     hint = _hint(status, code, entity_set)
     if message and "404.15" in message:
         hint = "the web server refused a long query string: lower max_query in the onec section"

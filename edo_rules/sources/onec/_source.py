@@ -66,6 +66,7 @@ class SyncReport:
     missing_documents: list[str] = field(default_factory=list)
     unpublished: list[str] = field(default_factory=list)
     missing_fields: list[str] = field(default_factory=list)  # "Set.Property", optional ones
+    failures: dict[str, int] = field(default_factory=dict)  # each distinct 1C failure, counted
 
 
 def run_sync(
@@ -155,6 +156,8 @@ class OneCSource:
             self.report.requests = self.client.requests - start
             self.report.unpublished = sorted(self.lookups.unpublished)
             self.report.missing_fields = self.reading.missing_report()
+            self.report.failures = dict(self.client.failures)
+            self.client.failures.clear()
 
     def _run(self, state: Mapping[str, str], now: datetime) -> Iterator[SyncPage]:
         if state.get(WATERMARK):
