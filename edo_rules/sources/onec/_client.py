@@ -12,9 +12,11 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, unquote
@@ -105,6 +107,8 @@ class ODataClient:
         self.requests = 0
         #: Each distinct failure (its first line) and how often it occurred.
         self.failures: Counter[str] = Counter()
+        self._slots = threading.BoundedSemaphore(max(1, settings.concurrency))
+        self._count_lock = threading.Lock()
         self._sleep = sleep
         self._warm = False
         self._http = httpx.Client(
@@ -146,13 +150,19 @@ class ODataClient:
         try:
             return self._send(url, entity_set)
         except SourceError as exc:
-            self.failures[_first_line(exc)] += 1
+            with self._count_lock:
+                self.failures[_first_line(exc)] += 1
             raise
 
     def _send(self, url: str, entity_set: str | None) -> httpx.Response:
+        with self._slots:  # at most `concurrency` requests in flight, however they nest
+            return self._send_now(url, entity_set)
+
+    def _send_now(self, url: str, entity_set: str | None) -> httpx.Response:
         read = self.settings.timeout if self._warm else self.settings.first_timeout
         shown = readable(url)
-        self.requests += 1
+        with self._count_lock:
+            self.requests += 1
         try:
             answer = self._http.get(
                 url, timeout=httpx.Timeout(read, connect=self.settings.connect_timeout)
@@ -172,6 +182,23 @@ class ODataClient:
             )
         self._warm = True
         return answer
+
+    def fetch_many(self, requests: list[PageRequest]) -> list[list[Row]]:
+        """Several independent requests, up to ``concurrency`` at a time; rows in order.
+
+        A cold server is slow on its first request: while none has succeeded
+        yet, the first request runs alone so the others do not all wait out
+        the long first timeout together.
+        """
+        if not self._warm and requests:
+            first = [self.fetch(requests[0], shrink=False)[0]]
+            return first + self.fetch_many(requests[1:])
+        if len(requests) <= 1 or self.settings.concurrency <= 1:
+            return [self.fetch(request, shrink=False)[0] for request in requests]
+        workers = min(self.settings.concurrency, len(requests))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="onec-get") as pool:
+            futures = [pool.submit(self.fetch, request, shrink=False) for request in requests]
+            return [future.result()[0] for future in futures]
 
     def fetch(self, request: PageRequest, *, shrink: bool = True) -> tuple[list[Row], PageRequest]:
         """GET with retries and backoff; on 5xx or a read timeout the page is halved.

@@ -7,6 +7,7 @@ names, user keys) are interned so 100,000 documents fit in little memory.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Callable, Iterable
@@ -18,7 +19,7 @@ from edo_rules.errors import SourceError
 from edo_rules.model import ContractRef, Counterparty, Kind
 from edo_rules.sources.onec import _sets as sets
 from edo_rules.sources.onec._client import ODataClient, PageRequest
-from edo_rules.sources.onec._pager import fetch_by_keys, iter_pages
+from edo_rules.sources.onec._pager import fetch_by_keys, iter_pages, parallel
 from edo_rules.sources.onec._presets import Preset
 from edo_rules.sources.onec._reading import Reading
 from edo_rules.sources.onec._values import Reader
@@ -150,7 +151,11 @@ class Loader:
 
     # -- catalogs ------------------------------------------------------------------
     def catalogs(self, keys: dict[str, set[str]] | None = None) -> None:
-        """Users, organizations, counterparties and contracts: all, or the missing keys."""
+        """Users, organizations, counterparties and contracts: all, or the missing keys.
+
+        The four sets are independent: they are read together.
+        """
+        loads: list[Callable[[], None]] = []
         for entity_set, wanted_fields, order, store in (
             (sets.USERS, ("Ref_Key", "Description"), "Description", self._user),
             (sets.ORGANIZATIONS, ("Ref_Key", "Description"), "Description", self._organization),
@@ -163,9 +168,12 @@ class Loader:
                 continue
             load = self._loader(entity_set, select, order, store, wanted)
             if entity_set == sets.COUNTERPARTIES:
-                load()  # without counterparties a document cannot be named
+                loads.append(load)  # without counterparties a document cannot be named
             else:
-                _optional(self.lookups, entity_set, load, self.reading)
+                loads.append(
+                    functools.partial(_optional, self.lookups, entity_set, load, self.reading)
+                )
+        parallel(loads, self.client.settings.concurrency)
 
     def _loader(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from queue import Full, Queue
 from typing import Any, TypeVar
@@ -176,10 +177,14 @@ def fetch_by_keys(
     """
     typed = literal or _guid_literal
     size = _chunk_size(client, entity_set, field, select)
-    for batch in chunks(dict.fromkeys(keys), size):
+    batches = list(chunks(dict.fromkeys(keys), size))
+    requests = [
+        PageRequest(entity_set, select, filter=" or ".join(f"{field} eq {typed(v)}" for v in batch))
+        for batch in batches
+    ]
+    # The chunks are independent: they go out together (see ODataClient.fetch_many).
+    for batch, rows in zip(batches, client.fetch_many(requests), strict=True):
         wanted = set(batch)
-        condition = " or ".join(f"{field} eq {typed(value)}" for value in batch)
-        rows, _ = client.fetch(PageRequest(entity_set, select, filter=condition))
         yield from (row for row in rows if row.get(field) in wanted)
 
 
@@ -197,3 +202,16 @@ _SAMPLE = "00000000-0000-0000-0000-000000000000"
 
 def _guid_literal(value: str) -> str:
     return f"guid'{value}'"
+
+
+def parallel(calls: list[Callable[[], None]], workers: int) -> None:
+    """Run independent calls together (each one's requests still go through the client's
+    own limit); the first failure is raised after all have finished."""
+    if len(calls) <= 1 or workers <= 1:
+        for call in calls:
+            call()
+        return
+    with ThreadPoolExecutor(max_workers=min(workers, len(calls))) as pool:
+        futures = [pool.submit(call) for call in calls]
+    for future in futures:
+        future.result()

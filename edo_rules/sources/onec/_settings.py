@@ -48,6 +48,8 @@ class OneCSettings:
     heal_window: timedelta = timedelta(days=7)
     allowed_only: bool = True
     journal: bool = True
+    #: Independent requests (key chunks, reference sets) sent at the same time.
+    concurrency: int = 4
     #: The 1C web client's address (what the browser shows before ``#``); empty: the
     #: publication's root, where the web client of a publication lives.
     web_url: str = ""
@@ -160,7 +162,8 @@ def _positive(builder: _Builder, key: str, value: Any) -> float | int | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         builder.problem(key, f"must be a positive number, got {value!r}")
         return None
-    if key in ("page_size", "chunk_size", "retries", "max_query") and not isinstance(value, int):
+    whole = ("page_size", "chunk_size", "retries", "max_query", "concurrency")
+    if key in whole and not isinstance(value, int):
         builder.problem(key, f"must be a whole number, got {value!r}")
         return None
     return value
@@ -230,6 +233,7 @@ _CONVERTERS: dict[str, _Converter] = {
     "page_size": _positive,
     "chunk_size": _positive,
     "max_query": _positive,
+    "concurrency": _positive,
     "timeout": _positive,
     "first_timeout": _positive,
     "connect_timeout": _positive,

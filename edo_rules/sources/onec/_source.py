@@ -36,7 +36,14 @@ from edo_rules.sources.onec._links import Links
 from edo_rules.sources.onec._lookups import Loader, Lookups, StateRow, read_state
 from edo_rules.sources.onec._mapping import Context, map_document
 from edo_rules.sources.onec._metadata import Published, parse_metadata
-from edo_rules.sources.onec._pager import Row, chunks, fetch_by_keys, iter_pages, iter_sets
+from edo_rules.sources.onec._pager import (
+    Row,
+    chunks,
+    fetch_by_keys,
+    iter_pages,
+    iter_sets,
+    parallel,
+)
 from edo_rules.sources.onec._presets import Preset, load_preset
 from edo_rules.sources.onec._reading import WANTED, Reading
 from edo_rules.sources.onec._settings import OneCSettings
@@ -280,10 +287,12 @@ class OneCSource:
             states = {d: s._replace(at=stamp) if d in moved else s for d, s in states.items()}
         ctx = self._context(now, historical=False)
         self.lookups.journal.clear()
-        if changed and since is not None and self.settings.journal:
-            self._loader().journal(since=since)
+        window = since if since is not None and self.settings.journal else None
         for batch in chunks(changed, self.settings.page_size):
-            yield self._changed_page(ctx, batch, states, stored, windowed=since is not None)
+            yield self._changed_page(
+                ctx, batch, states, stored, window=window, windowed=bool(since)
+            )
+            window = None  # the window's actions are read with the first batch
         yield SyncPage((), (), self._cursor(states.values(), state.get(WATERMARK), now, heal))
 
     def _heal_due(self, state: Mapping[str, str], now: datetime) -> bool:
@@ -361,23 +370,43 @@ class OneCSource:
         states: dict[str, StateRow],
         stored: Mapping[str, Document],
         *,
+        window: str | None,
         windowed: bool,
     ) -> SyncPage:
+        """Read the batch's rows and what they refer to, independent requests together.
+
+        Three rounds: the documents, the window's actions, the basis links and
+        the signatures at once; then (only for documents first seen now whose
+        actions predate the window) their whole history; then the sales
+        documents and the catalogs the rows name.
+        """
         loader = self._loader()
         fresh = [doc for doc in batch if doc not in stored]
+        rows_by_set: dict[str, list[dict[str, object]]] = {}
+        first: list[Callable[[], None]] = [
+            lambda: rows_by_set.update(self._document_rows(batch, states)),
+            lambda: loader.signatures(batch),
+        ]
+        if window is not None:
+            first.append(lambda: loader.journal(since=window))
+        if self.preset.register.basis is None:
+            linked = [doc for doc in fresh if doc not in self.lookups.basis]
+            first.append(lambda: loader.basis(linked))
+        parallel(first, self.settings.concurrency)
         if self.settings.journal:
-            # The window's actions are loaded already; a document first seen now whose
-            # actions all predate the window gets its whole history by key.
+            # A document first seen now whose actions all predate the window gets
+            # its whole history by key.
             journal = self.lookups.journal
             unseen = [doc for doc in (fresh if windowed else batch) if doc not in journal]
             if unseen:
                 loader.journal(unseen)
-        if self.preset.register.basis is None:
-            loader.basis([doc for doc in fresh if doc not in self.lookups.basis])
-        self._load_sales(loader, fresh, states)
-        loader.signatures(batch)
-        rows_by_set = self._document_rows(batch, states)
-        self._load_catalogs(loader, rows_by_set, stored)
+        parallel(
+            [
+                lambda: self._load_sales(loader, fresh, states),
+                lambda: self._load_catalogs(loader, rows_by_set, stored),
+            ],
+            self.settings.concurrency,
+        )
         documents: list[Document] = []
         events: list[StatusEvent] = []
         for entity_set, rows in rows_by_set.items():
@@ -413,16 +442,17 @@ class OneCSource:
         for doc in batch:
             by_set.get(states[doc].doc_set or "", unknown).append(doc)
         result: dict[str, list[dict[str, object]]] = {}
-        for entity_set, keys in by_set.items():
-            # A document whose type the register did not name is looked for in both sets.
-            wanted = keys + unknown
-            if wanted:
-                result[entity_set] = list(
-                    fetch_by_keys(
-                        self.client, entity_set, "Ref_Key", wanted, self._select(entity_set)
-                    )
-                )
-        return result
+
+        def read(entity_set: str, wanted: list[str]) -> Callable[[], None]:
+            select = self._select(entity_set)
+            return lambda: result.__setitem__(
+                entity_set, list(fetch_by_keys(self.client, entity_set, "Ref_Key", wanted, select))
+            )
+
+        # A document whose type the register did not name is looked for in both sets.
+        calls = [read(name, keys + unknown) for name, keys in by_set.items() if keys + unknown]
+        parallel(calls, self.settings.concurrency)
+        return {name: result[name] for name in by_set if name in result}
 
     def _load_catalogs(
         self,
