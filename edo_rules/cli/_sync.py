@@ -23,6 +23,20 @@ def register(subparsers: Any) -> None:
         "--full", action="store_true", help="re-read everything (changes found become history)"
     )
     parser.add_argument(
+        "--document",
+        action="append",
+        default=[],
+        metavar="REF",
+        help="re-read just this 1C document (its Ref_Key; repeatable), then evaluate and "
+        "dispatch as a tick does",
+    )
+    parser.add_argument(
+        "--inn", help="re-read the documents of the counterparty with this INN, then a tick"
+    )
+    parser.add_argument(
+        "--deal", help="re-read the documents bound to this Bitrix24 deal, then a tick"
+    )
+    parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -41,6 +55,8 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError(
             [Problem(str(args.config), 1, 1, "onec", "no onec section: nothing to sync from")]
         )
+    if args.document or args.inn or args.deal:
+        return _refresh(config, args)
     show = sys.stderr.isatty() if args.progress is None else args.progress
     bar = _Bar(sys.stderr) if show else None
     store = open_store(config)
@@ -59,6 +75,23 @@ def _run(args: argparse.Namespace) -> int:
     for line in summary(report):
         print(line)
     return 0
+
+
+def _refresh(config: Any, args: argparse.Namespace) -> int:
+    """``--document/--inn/--deal``: re-read those documents, then evaluate and dispatch."""
+    from edo_rules.runner.refresh import parse_refresh, refresh_once
+
+    query = {"document": args.document}
+    query.update({name: [value] for name in ("inn", "deal") if (value := getattr(args, name))})
+    try:
+        request = parse_refresh(query)
+    except ValueError as exc:
+        print(f"edo-rules: error: {exc}", file=sys.stderr)
+        return 2
+    assert request is not None
+    report = refresh_once(config, request)
+    print(report.line())
+    return 0 if report.ok else 1
 
 
 def summary(report: Any) -> list[str]:

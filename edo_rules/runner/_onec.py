@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from edo_rules.runner.refresh import RefreshRequest, refresh_documents
 from edo_rules.sources.base import sync
 from edo_rules.sources.onec import OneCSettings, OneCSource
 from edo_rules.store.base import Store
@@ -41,4 +42,31 @@ def make_sync(
         )
         return summary.documents
 
-    return stage
+    return SyncStage(stage, lambda requests: _refresh(source, store, requests))
+
+
+class SyncStage:
+    """The sync stage of a tick (call it with ``now``) and its refresh of given documents."""
+
+    def __init__(
+        self,
+        sync_stage: Callable[[datetime], int],
+        refresh: Callable[[Sequence[RefreshRequest]], int],
+    ) -> None:
+        self._sync = sync_stage
+        self.refresh = refresh
+
+    def __call__(self, now: datetime) -> int:
+        return self._sync(now)
+
+
+def _refresh(source: OneCSource, store: Store, requests: Sequence[RefreshRequest]) -> int:
+    report = refresh_documents(source, store, requests)
+    _log.info(
+        "refresh: %d document(s), %d new event(s), %d request(s)%s",
+        len(report.documents),
+        report.events_added,
+        report.requests,
+        f"; not found in 1C: {', '.join(report.missing)}" if report.missing else "",
+    )
+    return len(report.documents)

@@ -99,6 +99,7 @@ def _control_server(config: Config, options: ServeOptions, runner: Runner) -> Co
         metrics=runner.metrics,
         trigger=runner.trigger,
         health=runner.health,
+        refresh=runner.refresh,
     )
     server.start()
     return server

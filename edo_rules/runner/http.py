@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from edo_rules.errors import EdoRulesError
 from edo_rules.runner.metrics import Metrics
+from edo_rules.runner.refresh import RefreshRequest, parse_refresh
 
 _log = logging.getLogger("edo_rules.http")
 
@@ -62,6 +63,8 @@ class Endpoint:
 
 #: Runs a tick now (or queues one); with ``wait`` returns its summary when done.
 TickTrigger = Callable[[bool, float], Mapping[str, Any] | None]
+#: Runs a tick that re-reads given documents (see edo_rules.runner.refresh).
+RefreshTrigger = Callable[[RefreshRequest, bool, float], Mapping[str, Any] | None]
 
 
 class ControlServer:
@@ -75,6 +78,7 @@ class ControlServer:
         metrics: Metrics,
         trigger: TickTrigger,
         health: Callable[[], tuple[bool, Mapping[str, Any]]],
+        refresh: RefreshTrigger | None = None,
     ) -> None:
         if not token and not endpoint.is_loopback:
             raise EdoRulesError(
@@ -86,6 +90,7 @@ class ControlServer:
         self._metrics = metrics
         self._trigger = trigger
         self._health = health
+        self._refresh = refresh
         try:
             self._server = ThreadingHTTPServer((endpoint.host, endpoint.port), _handler(self))
         except OSError as exc:
@@ -141,7 +146,17 @@ class ControlServer:
 
     def _sync(self, query: Mapping[str, list[str]]) -> tuple[int, str, str]:
         wait = query.get("wait", ["0"])[-1].lower() in {"1", "true", "yes"}
-        result = self._trigger(wait, _WAIT_SECONDS)
+        try:
+            refresh = parse_refresh(query)
+        except ValueError as exc:
+            return 400, "application/json", _json({"error": str(exc)})
+        if refresh is not None and self._refresh is None:
+            error = "refreshing documents needs the onec section in the config"
+            return 400, "application/json", _json({"error": error})
+        if refresh is not None and self._refresh is not None:
+            result = self._refresh(refresh, wait, _WAIT_SECONDS)
+        else:
+            result = self._trigger(wait, _WAIT_SECONDS)
         if not wait:
             return 202, "application/json", _json({"queued": True})
         if result is None:

@@ -12,15 +12,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edo_rules.runner.dispatch import Dispatcher, DispatchReport
 from edo_rules.runner.metrics import Metrics
 from edo_rules.runner.schedule import Schedule
 from edo_rules.store.base import Store
+
+if TYPE_CHECKING:
+    from edo_rules.runner.refresh import RefreshRequest
 
 _log = logging.getLogger("edo_rules.runner")
 
@@ -44,6 +47,8 @@ class Pipeline:
     evaluate: Stage
     sync: Stage | None = None
     before_tick: Callable[[], object] | None = None
+    #: Re-reads given documents instead of the sync (``POST /sync?document=…``).
+    refresh: Callable[[Sequence[RefreshRequest]], int] | None = None
 
 
 @dataclass(slots=True)
@@ -82,13 +87,24 @@ class TickReport:
         return text + (f"; failed: {', '.join(self.errors)}" if self.errors else "")
 
 
-def run_tick(pipeline: Pipeline, now: datetime, metrics: Metrics | None = None) -> TickReport:
-    """One tick at ``now``: sync, evaluate, dispatch — each stage isolated from the others."""
+def run_tick(
+    pipeline: Pipeline,
+    now: datetime,
+    metrics: Metrics | None = None,
+    refreshes: Sequence[RefreshRequest] = (),
+) -> TickReport:
+    """One tick at ``now``: sync, evaluate, dispatch — each stage isolated from the others.
+
+    With ``refreshes`` the sync stage re-reads just those documents.
+    """
     started = time.monotonic()
     report = TickReport(at=now)
     if pipeline.before_tick is not None:
         _stage(report, "reload", pipeline.before_tick)
-    if pipeline.sync is not None:
+    refresh = pipeline.refresh
+    if refreshes and refresh is not None:
+        report.synced = _stage(report, "refresh", lambda: refresh(refreshes))
+    elif pipeline.sync is not None:
         report.synced = _stage(report, "sync", lambda: pipeline.sync(now) if pipeline.sync else 0)
     report.fired = _stage(report, "evaluate", lambda: pipeline.evaluate(now))
     dispatched = _stage(report, "dispatch", pipeline.dispatcher.dispatch)
@@ -164,6 +180,7 @@ class Runner:
         self._in_tick = False
         self._last: TickReport | None = None
         self._on_tick = on_tick
+        self._refreshes: list[RefreshRequest] = []
 
     @property
     def stopping(self) -> bool:
@@ -178,8 +195,9 @@ class Runner:
         """Run one tick now (in the caller's thread)."""
         with self._done:
             self._in_tick = True
+            refreshes, self._refreshes = self._refreshes, []
         try:
-            report = run_tick(self._pipeline, self._clock(), self.metrics)
+            report = run_tick(self._pipeline, self._clock(), self.metrics, refreshes)
         finally:
             with self._done:
                 self._in_tick = False
@@ -220,6 +238,14 @@ class Runner:
             if not finished or self._last is None:
                 return None
             return self._last.summary()
+
+    def refresh(
+        self, request: RefreshRequest, wait: bool, timeout: float
+    ) -> Mapping[str, Any] | None:
+        """Ask for a tick that re-reads the request's documents instead of the sync."""
+        with self._done:
+            self._refreshes.append(request)
+        return self.trigger(wait, timeout)
 
     def health(self) -> tuple[bool, Mapping[str, Any]]:
         """(healthy, details) for ``GET /healthz``."""

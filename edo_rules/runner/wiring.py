@@ -58,6 +58,7 @@ class Service:
             evaluate=self.evaluate,
             sync=self.sync,
             before_tick=self.watcher.check,
+            refresh=getattr(self.sync, "refresh", None),
         )
 
     def evaluate(self, now: datetime) -> int:

@@ -140,9 +140,28 @@ class OneCSource:
 
     def pages(self, state: Mapping[str, str]) -> Iterator[SyncPage]:
         """Pages after the watermark in ``state``; everything when there is none."""
+        now = self._clock()
+        return self._session(state, lambda: self._run(state, now))
+
+    def refresh(
+        self, state: Mapping[str, str], documents: Iterable[str] = (), *, inn: str | None = None
+    ) -> Iterator[SyncPage]:
+        """Pages of just these documents (and all of the counterparty with ``inn``), re-read now.
+
+        For the «Обновить» button and for 1C's own push on a state change. The
+        watermark stays: what else changed is left to the next sync. Their
+        new status events are not history: event rules fire on them.
+        """
+        now = self._clock()
+        wanted = list(documents)
+        return self._session(state, lambda: self._refresh(wanted, inn, now))
+
+    def _session(
+        self, state: Mapping[str, str], run: Callable[[], Iterator[SyncPage]]
+    ) -> Iterator[SyncPage]:
+        """Metadata (cached or read), then ``run``; again once if the publication changed."""
         self.report = SyncReport()
         start = self.client.requests
-        now = self._clock()
         try:
             cached = Published.from_state(state, WANTED)
             if cached is None:
@@ -151,14 +170,14 @@ class OneCSource:
                 self.reading = Reading(cached)
             self.reading.check(self.preset)
             try:
-                yield from self._run(state, now)
+                yield from run()
             except SourceError as exc:
                 # 1C names a property the cached metadata promised: the publication changed.
                 if cached is None or exc.code != "14" or not self._metadata_changed():
                     raise
                 yield SyncPage((), (), self.reading.published.state())
                 self.reading.check(self.preset)
-                yield from self._run(state, now)
+                yield from run()
         finally:
             self.report.requests = self.client.requests - start
             self.report.unpublished = sorted(self.lookups.unpublished)
@@ -384,7 +403,9 @@ class OneCSource:
         fresh = [doc for doc in batch if doc not in stored]
         rows_by_set: dict[str, list[dict[str, object]]] = {}
         first: list[Callable[[], None]] = [
-            lambda: rows_by_set.update(self._document_rows(batch, states)),
+            lambda: rows_by_set.update(
+                self._document_rows(batch, {doc: states[doc].doc_set for doc in batch})
+            ),
             lambda: loader.signatures(batch),
         ]
         if window is not None:
@@ -425,6 +446,99 @@ class OneCSource:
         self.report.missing_documents.extend(missing)
         return SyncPage(tuple(documents), tuple(events))
 
+    def _refresh(self, wanted: list[str], inn: str | None, now: datetime) -> Iterator[SyncPage]:
+        """Two rounds for given documents: everything keyed by them at once, then names."""
+        self.report.mode = "refresh"
+        docs = list(dict.fromkeys(doc.lower() for doc in wanted))
+        if inn:
+            docs += [doc for doc in self._documents_of(inn) if doc not in docs]
+        if not docs:
+            return
+        stored = dict(self._known(docs))
+        doc_sets = {
+            doc: sets.OUTGOING if found.direction.value == "outgoing" else sets.INCOMING
+            for doc, found in stored.items()
+        }
+        loader = self._loader()
+        self.lookups.journal.clear()
+        states: dict[str, StateRow] = {}
+        rows_by_set: dict[str, list[dict[str, object]]] = {}
+        first: list[Callable[[], None]] = [
+            lambda: states.update(self._states_of(docs)),
+            lambda: rows_by_set.update(self._document_rows(docs, doc_sets)),
+            lambda: loader.signatures(docs),
+        ]
+        if self.settings.journal:
+            first.append(lambda: loader.journal(docs))
+        if self.preset.register.basis is None:
+            first.append(lambda: loader.basis(docs))
+        parallel(first, self.settings.concurrency)
+        fresh = [doc for doc in docs if doc not in stored and doc in states]
+        parallel(
+            [
+                lambda: self._load_sales(loader, fresh, states),
+                lambda: self._load_catalogs(loader, rows_by_set, stored),
+            ],
+            self.settings.concurrency,
+        )
+        ctx = self._context(now, historical=False)
+        for entity_set, rows in rows_by_set.items():
+            yield self._page(ctx, entity_set, rows, states, stored)
+        found = {
+            str(row.get("Ref_Key", "")).lower() for rows in rows_by_set.values() for row in rows
+        }
+        self.report.missing_documents.extend(doc for doc in docs if doc not in found)
+
+    def _states_of(self, docs: list[str]) -> dict[str, StateRow]:
+        register = self.preset.register
+        literal = self.reading.literal(register.set, register.document)
+        rows = fetch_by_keys(
+            self.client,
+            register.set,
+            register.document,
+            docs,
+            self._register_fields(),
+            literal=literal,
+        )
+        found = (read_state(self.preset, row) for row in rows)
+        return {state.doc: state for state in found}
+
+    def _documents_of(self, inn: str) -> list[str]:
+        """The EDO documents of every counterparty with this INN (two rounds)."""
+        select = self.reading.select(sets.COUNTERPARTIES, ("Ref_Key", "ИНН"))
+        if "ИНН" not in select:
+            raise SourceError(
+                f"cannot find documents by INN: {sets.COUNTERPARTIES} has no property ИНН",
+                hint="refresh by document instead",
+            )
+        condition = f"ИНН eq {self.reading.literal(sets.COUNTERPARTIES, 'ИНН')(inn)}"
+        rows, _ = self.client.fetch(PageRequest(sets.COUNTERPARTIES, select, filter=condition))
+        keys = [str(row["Ref_Key"]).lower() for row in rows if row.get("ИНН") == inn]
+        found: dict[str, list[str]] = {}
+
+        def read(entity_set: str) -> Callable[[], None]:
+            def run() -> None:
+                literal = self.reading.literal(entity_set, "Контрагент_Key")
+                rows = fetch_by_keys(
+                    self.client,
+                    entity_set,
+                    "Контрагент_Key",
+                    keys,
+                    ("Ref_Key", "Контрагент_Key"),
+                    literal=literal,
+                )
+                found[entity_set] = [str(row["Ref_Key"]).lower() for row in rows]
+
+            return run
+
+        if keys:
+            parallel([read(sets.OUTGOING), read(sets.INCOMING)], self.settings.concurrency)
+        return [
+            doc
+            for entity_set in (sets.OUTGOING, sets.INCOMING)
+            for doc in found.get(entity_set, [])
+        ]
+
     def _load_sales(self, loader: Loader, fresh: list[str], states: Mapping[str, StateRow]) -> None:
         wanted = set()
         for doc in fresh:
@@ -435,12 +549,13 @@ class OneCSource:
             loader.sales(sorted(wanted))
 
     def _document_rows(
-        self, batch: list[str], states: Mapping[str, StateRow]
+        self, batch: list[str], doc_sets: Mapping[str, str | None]
     ) -> dict[str, list[dict[str, object]]]:
+        """The EDO document rows of ``batch``, each read from its own set (``doc_sets``)."""
         by_set: dict[str, list[str]] = {sets.OUTGOING: [], sets.INCOMING: []}
         unknown: list[str] = []
         for doc in batch:
-            by_set.get(states[doc].doc_set or "", unknown).append(doc)
+            by_set.get(doc_sets.get(doc) or "", unknown).append(doc)
         result: dict[str, list[dict[str, object]]] = {}
 
         def read(entity_set: str, wanted: list[str]) -> Callable[[], None]:

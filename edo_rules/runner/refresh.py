@@ -1,0 +1,125 @@
+"""Refresh given documents now: re-read them from 1C, then evaluate and dispatch.
+
+For the «Обновить» button of a CRM card and for 1C's own push on a state
+change (``POST /sync?document=…``, ``?inn=…``, ``?deal=…``; ``edo-rules sync
+--document REF``). Only the named documents are read from 1C; the sync
+watermark stays where it is.
+
+:func:`refresh_documents` is what any HTTP front end calls (it runs in the
+thread that owns the store); :func:`parse_refresh` turns query parameters
+into a :class:`RefreshRequest` with a clear error for a bad value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from edo_rules.sources.onec import OneCSource
+from edo_rules.store.base import Store
+
+if TYPE_CHECKING:
+    from edo_rules.config import Config
+    from edo_rules.runner.loop import TickReport
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_INN = re.compile(r"^(\d{10}|\d{12})$")
+#: The query parameters that make ``POST /sync`` a refresh.
+REFRESH_PARAMETERS = ("document", "inn", "deal")
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshRequest:
+    """What to refresh: 1C document refs, a counterparty's INN, a Bitrix24 deal id."""
+
+    documents: tuple[str, ...] = ()
+    inn: str | None = None
+    deal: int | None = None
+
+
+@dataclass(slots=True)
+class RefreshReport:
+    """What a refresh did."""
+
+    documents: list[str] = field(default_factory=list)
+    events_added: int = 0
+    requests: int = 0
+    missing: list[str] = field(default_factory=list)  # asked for, not readable in 1C
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "documents": list(self.documents),
+            "events_added": self.events_added,
+            "requests": self.requests,
+            "not_found": list(self.missing),
+        }
+
+
+def parse_refresh(query: Mapping[str, Sequence[str]]) -> RefreshRequest | None:
+    """The refresh a query asks for (None: a plain sync); ValueError says what is wrong."""
+    if not any(name in query for name in REFRESH_PARAMETERS):
+        return None
+    documents = tuple(value.strip().lower() for value in query.get("document", ()))
+    bad = [value for value in documents if not _GUID.match(value)]
+    if bad:
+        raise ValueError(f"document must be a 1C Ref_Key (a GUID), got {bad[0]!r}")
+    inns = list(query.get("inn", ()))
+    if len(inns) > 1 or (inns and not _INN.match(inns[0].strip())):
+        raise ValueError(f"inn must be one INN of 10 or 12 digits, got {', '.join(inns)!r}")
+    deals = list(query.get("deal", ()))
+    if len(deals) > 1 or (deals and not deals[0].strip().isdigit()):
+        raise ValueError(f"deal must be one Bitrix24 deal id (a number), got {', '.join(deals)!r}")
+    return RefreshRequest(
+        documents=documents,
+        inn=inns[0].strip() if inns else None,
+        deal=int(deals[0]) if deals else None,
+    )
+
+
+def deal_documents(store: Store, deal: int) -> list[str]:
+    """The stored documents bound to a Bitrix24 deal."""
+    return [doc.id for doc in store.iter_documents() if doc.crm.deal_id == deal]
+
+
+def refresh_documents(
+    source: OneCSource, store: Store, requests: Sequence[RefreshRequest]
+) -> RefreshReport:
+    """Re-read the documents the requests name from 1C into ``store`` (a page at a time).
+
+    Events found are not history: the next evaluation fires event rules on
+    them. Raises :class:`~edo_rules.errors.SourceError` or ``StoreError``.
+    """
+    wanted: list[str] = []
+    inns: list[str] = []
+    for request in requests:
+        wanted.extend(request.documents)
+        if request.deal is not None:
+            wanted.extend(deal_documents(store, request.deal))
+        if request.inn:
+            inns.append(request.inn)
+    calls: list[tuple[list[str], str | None]] = [(wanted, None)] if wanted else []
+    calls += [([], inn) for inn in inns]
+    report = RefreshReport()
+    for ids, inn in calls:
+        for page in source.refresh(store.get_sync_state(), ids, inn=inn):
+            added = store.write_sync_page(page.documents, page.events, page.state)
+            report.events_added += len(added)
+            report.documents.extend(doc.id for doc in page.documents)
+        report.requests += source.report.requests
+        report.missing.extend(source.report.missing_documents)
+    return report
+
+
+def refresh_once(config: Config, request: RefreshRequest) -> TickReport:
+    """One tick that re-reads the request's documents, then evaluates and dispatches.
+
+    What ``edo-rules sync --document REF`` runs; it holds the store's lock
+    like any tick, so it cannot race a running service on a SQLite store.
+    """
+    from edo_rules.runner.app import opened, wall_clock
+    from edo_rules.runner.loop import run_tick
+
+    with opened(config, command="sync --document") as service:
+        return run_tick(service.pipeline, wall_clock(), service.metrics, [request])
