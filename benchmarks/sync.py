@@ -8,7 +8,11 @@ Measured side by side in one run:
 3. 100 changes among the 100,000 (signed, rejected, annulled): the
    incremental sync's request count and time, with warm caches (a running
    service) and cold (a fresh ``edo-rules sync`` process);
-4. the peak memory (RSS) of the syncing process during the full sync (goal < 200 MB).
+4. the peak memory (RSS) of the syncing process during the full sync (goal < 200 MB);
+5. with ``--latency``, both incremental syncs and a single-document refresh
+   (``OneCSource.refresh``) in round trips of that latency (goals: ≤ 4 and ≤ 3);
+6. the store against the emulated base: every document with its state and its
+   history of states; the script exits 1 when any differs.
 
 The emulator runs in a child process so that its work and memory are not
 counted as the sync's. ``--latency 0.1`` adds a delay to every emulated answer,
@@ -66,6 +70,8 @@ def _serve(documents: int, latency: float, channel: Connection) -> None:
                 channel.send(list(emulator.requests))
             elif command == "change":
                 channel.send(_change(base, argument))
+            elif command == "truth":
+                channel.send(_truth(base))
             else:
                 channel.send("bye")
                 return
@@ -89,6 +95,34 @@ def _change(base: object, count: int) -> int:
         else:
             base.annul(doc)
     return len(waiting)
+
+
+def _truth(base: object) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The emulated base's documents with their states, and each one's history of states."""
+    from edo_rules.emulators.onec import JOURNAL, OneCBase
+
+    assert isinstance(base, OneCBase)
+    states = {row["ЭлектронныйДокумент"]: row["Состояние"] for row in base.sets[STATES].rows}
+    history: dict[str, list[str]] = {}
+    for row in sorted(base.sets[JOURNAL].rows, key=lambda r: r["ДатаИзменения"]):
+        seen = history.setdefault(row["ЭлектронныйДокумент"], [])
+        if not seen or seen[-1] != row["СостояниеДокумента"]:
+            seen.append(row["СостояниеДокумента"])
+    return states, history
+
+
+def _differences(store: SQLiteStore, truth: tuple[dict[str, str], dict[str, list[str]]]) -> int:
+    """How many documents the store holds differently from the emulator (states or events)."""
+    states, history = truth
+    stored = {doc.id: doc for doc in store.iter_documents()}
+    wrong = len(set(stored) ^ set(states))
+    for key, state in states.items():
+        doc = stored.get(key)
+        if doc is None:
+            continue
+        events = [event.to_raw for event in store.history(key)]
+        wrong += doc.status_1c != state or events != history.get(key, [])
+    return wrong
 
 
 def _peak_mb() -> float:
@@ -198,7 +232,8 @@ def main() -> None:
         peak = _peak_mb()
         requests = source.report.requests
         ours.send(("requests", None))
-        paths = [p for p in ours.recv() if "/odata/standard.odata/" in p]
+        # The data pages ($metadata is XML, read once and cached).
+        paths = [p for p in ours.recv() if "/odata/standard.odata/" in p and "$metadata" not in p]
         raw_time = _raw(url, paths)
         print(
             f"full sync: {documents} documents in {full_time:.1f} s = "
@@ -237,15 +272,54 @@ def main() -> None:
             settings, documents=store.get_documents, clock=lambda: now + timedelta(hours=2)
         )
         cold_time, cold_requests, cold_docs = _incremental(cold, store)
-        cold.close()
         print(
             f"incremental after {changed} more changes (fresh process): {cold_docs} documents, "
-            f"{cold_requests} requests, {cold_time * 1000:.0f} ms"
+            f"{cold_requests} requests, {cold_time * 1000:.0f} ms{_trips(cold_time, args.latency)}"
+            " (goal <= 4 round trips)"
+        )
+        ours.send(("change", 1))
+        ours.recv()
+        ours.send(("truth", None))
+        truth = ours.recv()
+        one = [
+            key
+            for key, state in truth[0].items()
+            if store.get_documents([key])[key].status_1c != state
+        ]
+        cold.close()
+        fresh = OneCSource(
+            settings, documents=store.get_documents, clock=lambda: now + timedelta(hours=3)
+        )
+        one_time, one_requests = _refresh_one(fresh, store, one)
+        fresh.close()
+        print(
+            f"single-document refresh (fresh process): {len(one)} document, "
+            f"{one_requests} requests, "
+            f"{one_time * 1000:.0f} ms{_trips(one_time, args.latency)} (goal <= 3 round trips)"
+        )
+        wrong = _differences(store, truth)
+        print(
+            f"store vs emulator: {len(truth[0])} documents, "
+            f"{sum(map(len, truth[1].values()))} events; {wrong} document(s) differ"
         )
         store.close()
     ours.send(("stop", None))
     ours.recv()
     child.join(timeout=10)
+    if wrong:
+        sys.exit(1)
+
+
+def _refresh_one(source: OneCSource, store: SQLiteStore, keys: list[str]) -> tuple[float, int]:
+    started = time.perf_counter()
+    for page in source.refresh(store.get_sync_state(), keys):
+        store.write_sync_page(page.documents, page.events, page.state)
+    return time.perf_counter() - started, source.report.requests
+
+
+def _trips(seconds: float, latency: float) -> str:
+    """The time in round trips of the emulated latency (each request waits it once)."""
+    return f" = {seconds / latency:.1f} round trips of {latency:g} s" if latency else ""
 
 
 if __name__ == "__main__":

@@ -150,7 +150,9 @@ class Loader:
         self._into: dict[str, StateRow] | None = None
 
     # -- catalogs ------------------------------------------------------------------
-    def catalogs(self, keys: dict[str, set[str]] | None = None) -> None:
+    def catalogs(
+        self, keys: dict[str, set[str]] | None = None, *, only: tuple[str, ...] | None = None
+    ) -> None:
         """Users, organizations, counterparties and contracts: all, or the missing keys.
 
         The four sets are independent: they are read together.
@@ -162,6 +164,8 @@ class Loader:
             (sets.COUNTERPARTIES, _COUNTERPARTY, "Code", self._counterparty),
             (sets.CONTRACTS, _CONTRACT, "Code", self._contract),
         ):
+            if only is not None and entity_set not in only:
+                continue
             select = self.reading.select(entity_set, wanted_fields)
             wanted = None if keys is None else keys.get(entity_set, set())
             if wanted is not None and not wanted:

@@ -49,7 +49,7 @@ class OneCSettings:
     allowed_only: bool = True
     journal: bool = True
     #: Independent requests (key chunks, reference sets) sent at the same time.
-    concurrency: int = 4
+    concurrency: int = 8
     #: The 1C web client's address (what the browser shows before ``#``); empty: the
     #: publication's root, where the web client of a publication lives.
     web_url: str = ""
