@@ -8,7 +8,7 @@ that needs a section the config lacks (a Bitrix24 action without
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,8 @@ class Checked:
     problems: tuple[Problem, ...]
     files: int
     rules: int
+    #: Not errors: what will work but not as the admin may expect (an unfillable link).
+    warnings: tuple[Problem, ...] = ()
 
 
 def check_config(path: Path, extra_playbooks: Sequence[Path] = ()) -> Checked:
@@ -46,9 +48,43 @@ def check_config(path: Path, extra_playbooks: Sequence[Path] = ()) -> Checked:
     if result is None:
         return Checked(tuple(problems), 0, 0)
     problems.extend(result.problems)
+    warnings: list[Problem] = []
     if config is not None:
         problems.extend(_cross_check(config, result.playbooks))
-    return Checked(tuple(problems), len(result.files), result.rule_count)
+        warnings.extend(link_warnings(config, result.playbooks))
+    return Checked(tuple(problems), len(result.files), result.rule_count, tuple(warnings))
+
+
+def link_warnings(config: Config, playbooks: Sequence[Playbook]) -> Iterator[Problem]:
+    """Where a playbook or the mirror uses ``pdf_url`` that the config cannot fill."""
+    if config.onec is not None and config.onec.pdf_url:
+        return
+    why = (
+        "doc.pdf_url stays empty: the config has no onec.pdf_url template "
+        "(e.g. pdf_url: https://edo.example/documents/{id}; see docs/1c.md, section 7)"
+    )
+    for action in _actions(playbooks):
+        if any("pdf_url" in text for text in _texts(action.params)):
+            where = action.location
+            yield Problem(where.file, where.line, where.column, action.name, why)
+    mirror = config.bitrix24.mirror if config.bitrix24 is not None else None
+    if mirror is not None and "pdf_url" in mirror.fields:
+        yield Problem(str(config.file), 0, 0, "bitrix24.mirror.fields.pdf_url", why)
+
+
+def _texts(value: object) -> Iterator[str]:
+    """Every template source and string inside action parameters."""
+    source = getattr(value, "source", None)
+    if isinstance(source, str):
+        yield source
+    elif isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _texts(item)
 
 
 def _cross_check(config: Config, playbooks: Sequence[Playbook]) -> Iterator[Problem]:

@@ -103,6 +103,8 @@ def _run_config(args: argparse.Namespace) -> int:
     from edo_rules._config_check import check_config
 
     checked = check_config(args.config, [Path(p) for p in args.paths])
+    for warning in checked.warnings:
+        print(f"warning: {warning}")
     for problem in checked.problems:
         print(problem)
     if checked.problems:
