@@ -344,3 +344,32 @@ def test_the_same_failure_is_counted_once_per_sync(tmp_path: Path) -> None:
     assert list(report.failures.values()) == [2]
     lines = [line for line in summary(report) if line.startswith("1C failed")]
     assert lines == [f"1C failed 2× (retried): {next(iter(report.failures))}"]
+
+
+def test_the_emulate_command_serves_a_chosen_publication_variant() -> None:
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from edo_rules.cli import main; sys.exit(main(sys.argv[1:]))",
+            *("emulate", "1c", "--documents", "12", "--user", "u", "--password", "p"),
+            *("--no-number", "--current-flag", "--signatures"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        body = httpx.get(f"{url}$metadata", auth=("u", "p")).text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    outgoing = body.split(f'<EntityType Name="{OUTGOING}">')[1].split("</EntityType>")[0]
+    assert 'Name="Ref_Key"' in outgoing and 'Name="Number"' not in outgoing
+    assert 'Name="Актуальный" Type="Edm.Boolean"' in body
+    assert f'<EntitySet Name="{SIGNATURES}"' in body

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from edo_rules.emulators.onec._base import OneCBase
 from edo_rules.emulators.onec._faults import Faults
 from edo_rules.emulators.onec._generator import populate
+from edo_rules.emulators.onec._publication import Publication
+from edo_rules.emulators.onec._schema import BP30_SETS, LEGACY_SETS, SIGNATURES
 from edo_rules.emulators.onec._server import OneCEmulator
 
 
@@ -25,6 +27,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--password", default="odata", help="password of the OData user")
     parser.add_argument(
         "--legacy", action="store_true", help="an older base: register СостоянияЭД, no journal"
+    )
+    parser.add_argument(
+        "--no-number",
+        action="store_true",
+        help="publication variant: EDO documents without the standard Number (numbering off)",
+    )
+    parser.add_argument(
+        "--current-flag",
+        action="store_true",
+        help="publication variant: several accounting-object rows per document, flag Актуальный",
+    )
+    parser.add_argument(
+        "--signatures",
+        action="store_true",
+        help="publish the register ЭлектронныеПодписи (signer names of the counterparty)",
     )
     parser.add_argument(
         "--slow-first",
@@ -46,7 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the emulator; prints the service URL and serves until interrupted."""
     args = build_parser().parse_args(argv)
-    base = OneCBase(generation="legacy" if args.legacy else "bp30", seed=args.seed)
+    generation = "legacy" if args.legacy else "bp30"
+    default = LEGACY_SETS if args.legacy else BP30_SETS
+    base = OneCBase(
+        generation=generation,
+        seed=args.seed,
+        publication=Publication(numbered=not args.no_number, current_flag=args.current_flag),
+        published=(*default, SIGNATURES) if args.signatures else None,
+    )
     base.add_login(args.user, args.password)
     populate(base, args.documents)
     emulator = OneCEmulator(
