@@ -373,3 +373,25 @@ def test_the_emulate_command_serves_a_chosen_publication_variant() -> None:
     assert 'Name="Ref_Key"' in outgoing and 'Name="Number"' not in outgoing
     assert 'Name="Актуальный" Type="Edm.Boolean"' in body
     assert f'<EntitySet Name="{SIGNATURES}"' in body
+
+
+def test_a_tax_invoice_is_known_by_its_edo_kind_without_the_accounting_objects(
+    tmp_path: Path,
+) -> None:
+    base = make_base(150, published=set(BP30_SETS) - {OBJECTS})
+    kinds = {
+        row["Description"]: row["Ref_Key"] for row in base.sets["Catalog_ВидыДокументовЭДО"].rows
+    }
+    store = open_store(tmp_path)
+    with serving(base) as emulator:
+        report = sync(emulator, store)
+    assert OBJECTS in report.unpublished
+    taxed = {
+        row["Ref_Key"]
+        for name in (OUTGOING, INCOMING)
+        for row in base.sets[name].rows
+        if row["ВидДокумента_Key"] == kinds["Счет-фактура"]
+    }
+    assert taxed
+    for doc in store.iter_documents():
+        assert (doc.kind is Kind.TAX_INVOICE) == (doc.id in taxed), doc.id

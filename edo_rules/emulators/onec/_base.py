@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,6 +32,22 @@ KINDS: dict[str, tuple[str, str, bool, str]] = {
     "tax_invoice": (_schema.TAX_INVOICES_OUT, "Формализованный", False, ""),
     "other": (_schema.SALES, "Формализованный", False, "Товары"),
 }
+
+
+#: Our kind → the name of its item in Catalog_ВидыДокументовЭДО.
+EDO_KIND_NAMES = {
+    "contract": "Договор",
+    "act": "Акт выполненных работ",
+    "upd": "УПД",
+    "invoice": "Счет на оплату",
+    "tax_invoice": "Счет-фактура",
+    "other": "Прочее",
+}
+
+
+def edo_kind_key(kind: str) -> str:
+    """The key of an EDO document kind's catalog item (stable across bases)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"Catalog_ВидыДокументовЭДО/{kind}"))
 
 
 class OneCBase:
@@ -68,6 +85,8 @@ class OneCBase:
         self._restricted: dict[str, frozenset[str]] = {}
         self._presentations: dict[str, str] = {}
         self._version = 0
+        if generation == "bp30":
+            self._edo_kinds()
 
     # -- identity and access ---------------------------------------------------
     def add_login(self, login: str, password: str) -> None:
@@ -141,6 +160,15 @@ class OneCBase:
         return row
 
     # -- catalogs ----------------------------------------------------------------
+    def _edo_kinds(self) -> None:
+        """The library's EDO document kinds, with keys fixed by name (no random draws)."""
+        rows = []
+        for number, (kind, name) in enumerate(EDO_KIND_NAMES.items(), start=1):
+            key = edo_kind_key(kind)
+            rows.append(_rows.catalog_row(key, self.next_version(), f"{number:09d}", name))
+            self.present(key, name)
+        self.sets[_schema.EDO_KINDS].load(rows)
+
     def add_catalog_item(self, name: str, description: str, **extra: Any) -> str:
         """Add a catalog item (a user, an organization, a counterparty, a contract)."""
         key = self.guid()

@@ -151,6 +151,8 @@ def _sales_row(
 
 
 def _edo_row(base: OneCBase, spec: DocumentSpec, key: str, regulation: str, number: int) -> Row:
+    from edo_rules.emulators.onec._base import edo_kind_key
+
     dated = "ДатаОтправки" if spec.outgoing else "ДатаПолучения"
     received = fmt_dt(spec.at) if not spec.outgoing else fmt_dt(None)
     return _rows.document_row(
@@ -168,7 +170,7 @@ def _edo_row(base: OneCBase, spec: DocumentSpec, key: str, regulation: str, numb
         Ответственный_Key=spec.responsible,
         СуммаДокумента=spec.amount,
         ТипРегламента=regulation,
-        ВидДокумента_Key=EMPTY_REF,
+        ВидДокумента_Key=edo_kind_key(spec.kind) if base.generation == "bp30" else EMPTY_REF,
         ТребуетсяПодтверждение=True,
         Остановлен=False,
         ПричинаОстановки="",

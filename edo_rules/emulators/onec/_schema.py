@@ -25,6 +25,8 @@ INVOICES = "Document_СчетНаОплатуПокупателю"
 #: Счета-фактуры, issued and received (basis documents the generator refers to).
 TAX_INVOICES_OUT = "Document_СчетФактураВыданный"
 TAX_INVOICES_IN = "Document_СчетФактураПолученный"
+#: The library's catalog of EDO document kinds (the EDO documents' ВидДокумента).
+EDO_KINDS = "Catalog_ВидыДокументовЭДО"
 #: The signatures register (its fields depend on the publication: see _publication).
 SIGNATURES = "InformationRegister_ЭлектронныеПодписи"
 
@@ -62,6 +64,7 @@ _EDO = (
 #: The fields of every set, by set name.
 FIELDS: dict[str, tuple[str, ...]] = {
     USERS: _CATALOG,
+    EDO_KINDS: _CATALOG,
     ORGANIZATIONS: (*_CATALOG, "ИНН", "КПП", "НаименованиеПолное"),
     COUNTERPARTIES: (*_CATALOG, "ИНН", "КПП", "НаименованиеПолное"),
     CONTRACTS: (
@@ -121,7 +124,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
 #: Sets of a current (1С-ЭДО library) base, published by default.
 _COMMON = (USERS, ORGANIZATIONS, COUNTERPARTIES, CONTRACTS, SALES, OUTGOING, INCOMING)
 #: The signatures register exists in such a base too, but is not published by default.
-BP30_SETS: tuple[str, ...] = (*_COMMON, STATES, OBJECTS, JOURNAL)
+BP30_SETS: tuple[str, ...] = (*_COMMON, STATES, OBJECTS, JOURNAL, EDO_KINDS)
 #: Sets of an older (first-generation library) base, published by default.
 LEGACY_SETS: tuple[str, ...] = (*_COMMON, LEGACY_STATES)
 
@@ -138,6 +141,7 @@ def make_sets(publication: Publication | None = None) -> dict[str, EntitySet]:
 
     return {
         USERS: entity(USERS, ("Code",)),
+        EDO_KINDS: entity(EDO_KINDS, ("Code",)),
         ORGANIZATIONS: entity(ORGANIZATIONS, ("Code",)),
         COUNTERPARTIES: entity(COUNTERPARTIES, ("Code",)),
         CONTRACTS: entity(CONTRACTS, ("Code",), index_fields=("Owner_Key",)),

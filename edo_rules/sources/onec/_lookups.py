@@ -109,6 +109,7 @@ class Lookups:
     """Everything beside the document rows that the mapping reads."""
 
     users: dict[str, str] = field(default_factory=dict)
+    edo_kinds: dict[str, str] = field(default_factory=dict)  # ВидыДокументовЭДО: key → name
     organizations: dict[str, str] = field(default_factory=dict)
     counterparties: dict[str, Counterparty] = field(default_factory=dict)
     contracts: dict[str, ContractRef] = field(default_factory=dict)
@@ -163,6 +164,7 @@ class Loader:
             (sets.ORGANIZATIONS, ("Ref_Key", "Description"), "Description", self._organization),
             (sets.COUNTERPARTIES, _COUNTERPARTY, "Code", self._counterparty),
             (sets.CONTRACTS, _CONTRACT, "Code", self._contract),
+            (sets.EDO_KINDS, ("Ref_Key", "Description"), "Description", self._edo_kind),
         ):
             if only is not None and entity_set not in only:
                 continue
@@ -206,6 +208,10 @@ class Loader:
         self.lookups.users[_intern(row.ref("Ref_Key", required=True) or "")] = row.text(
             "Description"
         )
+
+    def _edo_kind(self, row: Reader) -> None:
+        key = row.ref("Ref_Key", required=True) or ""
+        self.lookups.edo_kinds[key] = row.text("Description")
 
     def _organization(self, row: Reader) -> None:
         key = row.ref("Ref_Key", required=True) or ""

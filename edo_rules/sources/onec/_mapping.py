@@ -273,6 +273,11 @@ def _kind(
     regulation = rules.regulation.get(reader.text("ТипРегламента"))
     if regulation is not None:
         return regulation
+    edo_kind = rules.edo_kinds.get(
+        ctx.lookups.edo_kinds.get(reader.ref("ВидДокумента_Key") or "", "")
+    )
+    if edo_kind is not None:
+        return edo_kind
     if state is not None and state.kind is not None:
         return state.kind  # resolved while the initial load linked the basis
     ref = _basis_ref(ctx, doc_id, state)

@@ -42,6 +42,8 @@ class KindRules:
     sales_operations: Mapping[str, Kind]
     sales_otherwise: Kind
     otherwise: Kind
+    #: The EDO library's document kind (Catalog_ВидыДокументовЭДО by name) → our kind.
+    edo_kinds: Mapping[str, Kind] = field(default_factory=dict)
 
     def of_basis(self, basis_set: str, sales: tuple[bool, str] | None) -> Kind:
         """The kind told by the basis document (``sales``: a sales document's flags)."""
@@ -116,4 +118,5 @@ def _kinds(data: Mapping[str, Any]) -> KindRules:
         sales_operations={k: Kind(v) for k, v in sales["operations"].items()},
         sales_otherwise=Kind(sales["otherwise"]),
         otherwise=Kind(data["otherwise"]),
+        edo_kinds={k: Kind(v) for k, v in data.get("edo_kinds", {}).items()},
     )

@@ -39,6 +39,7 @@ WANTED: tuple[str, ...] = (
     sets.USERS,
     sets.ORGANIZATIONS,
     sets.SALES,
+    sets.EDO_KINDS,
 )
 
 

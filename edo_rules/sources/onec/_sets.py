@@ -12,6 +12,7 @@ SALES = "Document_РеализацияТоваровУслуг"
 STATES = "InformationRegister_СостоянияДокументовЭДО"
 LEGACY_STATES = "InformationRegister_СостоянияЭД"
 SIGNATURES = "InformationRegister_ЭлектронныеПодписи"
+EDO_KINDS = "Catalog_ВидыДокументовЭДО"
 
 #: The fields read from both EDO document sets.
 DOCUMENT_FIELDS: tuple[str, ...] = (
@@ -29,6 +30,7 @@ DOCUMENT_FIELDS: tuple[str, ...] = (
     "Ответственный_Key",
     "СуммаДокумента",
     "ТипРегламента",
+    "ВидДокумента_Key",
     "СписокПодписантов",
 )
 #: The date the document left us (outgoing) or reached us (incoming), by set.

@@ -589,6 +589,7 @@ class OneCSource:
             sets.ORGANIZATIONS: set(),
             sets.COUNTERPARTIES: set(),
             sets.CONTRACTS: set(),
+            sets.EDO_KINDS: set(),
         }
         lookups = self.lookups
         for entries in (
@@ -700,6 +701,7 @@ def _wanted_refs(
         sets.CONTRACTS: lookups.contracts,
         sets.ORGANIZATIONS: lookups.organizations,
         sets.USERS: lookups.users,
+        sets.EDO_KINDS: lookups.edo_kinds,
     }
     for name, entity_set in fields_wanted.items():
         value = row.get(name)
@@ -718,6 +720,7 @@ _REF_FIELDS = {
     "ДоговорКонтрагента_Key": sets.CONTRACTS,
     "Организация_Key": sets.ORGANIZATIONS,
     "Ответственный_Key": sets.USERS,
+    "ВидДокумента_Key": sets.EDO_KINDS,
 }
 
 
