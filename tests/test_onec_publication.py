@@ -395,3 +395,19 @@ def test_a_tax_invoice_is_known_by_its_edo_kind_without_the_accounting_objects(
     assert taxed
     for doc in store.iter_documents():
         assert (doc.kind is Kind.TAX_INVOICE) == (doc.id in taxed), doc.id
+
+
+@pytest.mark.parametrize("typo", ["tax-invoice", "taxinvoice", "tax_invoise"])
+def test_a_playbook_learns_the_tax_invoice_kind_with_a_did_you_mean(typo: str) -> None:
+    from edo_rules.errors import PlaybookError
+    from edo_rules.playbook.loader import load_playbook_text
+
+    text = (
+        "version: 1\nname: t\nrules:\n  - id: r\n    match: {kind: %s}\n"
+        "    when: {status_changed: {to: signed}}\n    do: [log: {message: x}]\n"
+    )
+    playbook = load_playbook_text(text % "tax_invoice", "pb.yaml")
+    assert playbook.rules[0].match.kinds == frozenset({Kind.TAX_INVOICE})
+    with pytest.raises(PlaybookError) as caught:
+        load_playbook_text(text % typo, "pb.yaml")
+    assert "(did you mean 'tax_invoice'?)" in str(caught.value)
