@@ -63,5 +63,5 @@ class Publication:
         return fields
 
     def sort_fields(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
-        """The natural order of a set: without ``Number``, documents sort by date alone."""
+        """The natural order of a set, without a field this variant lacks."""
         return tuple(f for f in default if f in self.fields(name))

@@ -145,9 +145,11 @@ def make_sets(publication: Publication | None = None) -> dict[str, EntitySet]:
         ORGANIZATIONS: entity(ORGANIZATIONS, ("Code",)),
         COUNTERPARTIES: entity(COUNTERPARTIES, ("Code",)),
         CONTRACTS: entity(CONTRACTS, ("Code",), index_fields=("Owner_Key",)),
-        SALES: entity(SALES, ("Date", "Number")),
-        OUTGOING: entity(OUTGOING, ("Date", "Number")),
-        INCOMING: entity(INCOMING, ("Date", "Number")),
+        # Documents are kept by date and key, the order the sync pages them in; ties
+        # within one second go by GUID here, by presentation in 1C (either is stable).
+        SALES: entity(SALES, ("Date", "Ref_Key")),
+        OUTGOING: entity(OUTGOING, ("Date", "Ref_Key")),
+        INCOMING: entity(INCOMING, ("Date", "Ref_Key")),
         STATES: entity(STATES, ("ДатаИзменения",), key_field="ЭлектронныйДокумент"),
         OBJECTS: entity(OBJECTS, (), key_field=None, index_fields=("ЭлектронныйДокумент",)),
         JOURNAL: entity(
