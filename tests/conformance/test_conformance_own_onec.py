@@ -38,7 +38,9 @@ def _synced(folder: Path, conduct: Conduct) -> Any:
     store = open_store(folder)
     try:
         with OneCEmulator(base, conduct=conduct) as emulator:
-            report = run_sync(settings_for(emulator), store, clock=clock_of(base))
+            # A fixed web-client address: the document links must not depend on the port.
+            settings = settings_for(emulator, web_url="https://1c.example.local/buh/")
+            report = run_sync(settings, store, clock=clock_of(base))
             assert report.documents == 60
         return snapshot(store)
     finally:
