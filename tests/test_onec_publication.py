@@ -411,3 +411,30 @@ def test_a_playbook_learns_the_tax_invoice_kind_with_a_did_you_mean(typo: str) -
     with pytest.raises(PlaybookError) as caught:
         load_playbook_text(text % typo, "pb.yaml")
     assert "(did you mean 'tax_invoice'?)" in str(caught.value)
+
+
+def test_a_set_published_later_is_found_when_the_metadata_is_read_again(tmp_path: Path) -> None:
+    base = make_base(30, published=set(BP30_SETS) - {"InformationRegister_ЖурналДействийПоЭДО"})
+    store = open_store(tmp_path)
+    with serving(base) as emulator:
+        first = sync(emulator, store)
+        base.published.add("InformationRegister_ЖурналДействийПоЭДО")
+        base.advance(hours=2)
+        soon = sync(emulator, store)  # the cache is fresh: still read as unpublished
+        base.advance(days=1)
+        later = sync(emulator, store)  # older than heal_every: $metadata is read again
+    journal = "InformationRegister_ЖурналДействийПоЭДО"
+    assert journal in first.unpublished and journal in soon.unpublished
+    assert journal not in later.unpublished
+
+
+def test_a_required_set_published_after_the_error_is_found_at_once(tmp_path: Path) -> None:
+    base = make_base(20, published=set(BP30_SETS) - {STATES})
+    store = open_store(tmp_path)
+    with serving(base) as emulator:
+        with pytest.raises(SourceError):
+            sync(emulator, store)
+        assert METADATA_HASH in store.get_sync_state()  # the cache was written
+        base.published.add(STATES)
+        report = sync(emulator, store)
+    assert report.documents == 20

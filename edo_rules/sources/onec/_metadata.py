@@ -24,6 +24,7 @@ log = logging.getLogger("edo_rules.sources.onec")
 
 METADATA = "onec.metadata"
 METADATA_HASH = "onec.metadata_hash"
+METADATA_AT = "onec.metadata_at"  # when it was read: read again after heal_every
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,7 +35,7 @@ from edo_rules.sources.onec._client import ODataClient, PageRequest
 from edo_rules.sources.onec._links import Links
 from edo_rules.sources.onec._lookups import Loader, Lookups, StateRow, read_state
 from edo_rules.sources.onec._mapping import Context, map_document
-from edo_rules.sources.onec._metadata import Published, parse_metadata
+from edo_rules.sources.onec._metadata import METADATA_AT, Published, parse_metadata
 from edo_rules.sources.onec._pager import (
     Row,
     chunks,
@@ -131,6 +131,7 @@ class OneCSource:
         self.lookups = Lookups()
         self.report = SyncReport()
         self.reading = Reading(Published({}, {}, ""))
+        self._metadata_state: dict[str, str] = {}
         self._known = documents
         self._clock = clock
         self._progress = progress
@@ -163,19 +164,14 @@ class OneCSource:
         self.report = SyncReport()
         start = self.client.requests
         try:
-            cached = Published.from_state(state, WANTED)
-            if cached is None:
-                yield SyncPage((), (), self._read_metadata())
-            else:
-                self.reading = Reading(cached)
-            self.reading.check(self.preset)
+            cached = yield from self._prepare(state)
             try:
                 yield from run()
             except SourceError as exc:
                 # 1C names a property the cached metadata promised: the publication changed.
-                if cached is None or exc.code != "14" or not self._metadata_changed():
+                if not cached or exc.code != "14" or not self._metadata_changed():
                     raise
-                yield SyncPage((), (), self.reading.published.state())
+                yield SyncPage((), (), self._metadata_state)
                 self.reading.check(self.preset)
                 yield from run()
         finally:
@@ -190,11 +186,39 @@ class OneCSource:
             return self._incremental(state, now)
         return self._full(now)
 
-    def _read_metadata(self) -> dict[str, str]:
-        """Read ``$metadata`` (one request) into a new Reading; its cache entry for the store."""
+    def _prepare(self, state: Mapping[str, str]) -> Generator[SyncPage, None, bool]:
+        """The publication's metadata, checked against the preset; True when from the cache.
+
+        The cache is read again after ``heal_every``, and at once when it lacks
+        something required (the admin may have published it since).
+        """
+        cached = Published.from_state(state, WANTED)
+        if cached is not None and _stale(state.get(METADATA_AT), self._clock(), self.settings):
+            cached = None
+        if cached is None:
+            self._read_metadata()
+            yield SyncPage((), (), self._metadata_state)
+        else:
+            self.reading = Reading(cached)
+        try:
+            self.reading.check(self.preset)
+        except SourceError:
+            if cached is None or not self._metadata_changed():
+                raise
+            yield SyncPage((), (), self._metadata_state)
+            self.reading.check(self.preset)
+        return cached is not None
+
+    def _read_metadata(self) -> None:
+        """Read ``$metadata`` (one request) into a new Reading and its cache entry."""
         body, url = self.client.metadata()
         self.reading = Reading(parse_metadata(body, WANTED, url=url))
-        return self.reading.published.state()
+        # What is published is known now: forget sets found unpublished before.
+        self.lookups.unpublished.clear()
+        self._metadata_state = {
+            **self.reading.published.state(),
+            METADATA_AT: self._clock().isoformat(),
+        }
 
     def _metadata_changed(self) -> bool:
         before = self.reading.published.digest
@@ -675,6 +699,14 @@ class OneCSource:
         if heal:
             cursor[HEALED_AT] = now.isoformat()
         return cursor
+
+
+def _stale(read_at: str | None, now: datetime, settings: OneCSettings) -> bool:
+    """Whether cached metadata is older than ``heal_every`` (or of unknown age)."""
+    try:
+        return read_at is None or now - datetime.fromisoformat(read_at) >= settings.heal_every
+    except (TypeError, ValueError):
+        return True
 
 
 def _moved(row: StateRow, stored: Document | None, source: OneCSource) -> bool:
