@@ -203,3 +203,56 @@ def test_post_sync_document_refreshes_it_in_the_running_service(world_config) ->
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
     assert any("refresh: 1 document(s)" in line for line in lines), "".join(lines)
+
+
+def test_refreshing_a_deal_reads_the_documents_bound_to_it(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from edo_rules.model import CrmBinding
+    from edo_rules.runner.refresh import RefreshRequest, parse_refresh, refresh_documents
+
+    base = make_base(50)
+    store = open_store(tmp_path)
+    with serving(base) as emulator:
+        sync(emulator, store)
+        first, second, other = _waiting(base)[:3]
+        for key in (first, second):
+            doc = store.get_documents([key])[key]
+            store.upsert_documents([replace(doc, crm=CrmBinding(deal_id=42))])
+        base.advance(hours=1)
+        for key in (first, second, other):
+            base.sign(key)
+        source = OneCSource(
+            settings_for(emulator), documents=store.get_documents, clock=clock_of(base)
+        )
+        request = parse_refresh({"deal": ["42"]})
+        assert request == RefreshRequest(deal=42)
+        report = refresh_documents(source, store, [request])
+        source.close()
+    assert sorted(report.documents) == sorted([first, second]) and report.events_added == 2
+    docs = store.get_documents([first, second, other])
+    assert [docs[k].status_1c for k in (first, second, other)] == [
+        "ОбменЗавершен",
+        "ОбменЗавершен",
+        "ОжидаетсяПодтверждение",
+    ]
+    assert docs[first].crm.deal_id == 42  # the binding survives the refresh
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"document": ["x"]}, "document must be a 1C Ref_Key"),
+        ({"inn": ["123"]}, "inn must be one INN of 10 or 12 digits"),
+        ({"inn": ["7701234560", "7701234561"]}, "inn must be one INN"),
+        ({"deal": ["D_5"]}, "deal must be one Bitrix24 deal id"),
+    ],
+)
+def test_a_bad_refresh_parameter_is_a_clear_error(
+    query: dict[str, list[str]], message: str
+) -> None:
+    from edo_rules.runner.refresh import parse_refresh
+
+    with pytest.raises(ValueError, match=message):
+        parse_refresh(query)
+    assert parse_refresh({"wait": ["1"]}) is None  # a plain sync
