@@ -99,7 +99,7 @@ def _control_server(config: Config, options: ServeOptions, runner: Runner) -> Co
         metrics=runner.metrics,
         trigger=runner.trigger,
         health=runner.health,
-        refresh=runner.refresh,
+        refresh=runner.refresh if config.onec is not None else None,
     )
     server.start()
     return server
