@@ -42,7 +42,7 @@ def make_sync(
         )
         return summary.documents
 
-    return SyncStage(stage, lambda requests: _refresh(source, store, requests))
+    return SyncStage(stage, lambda requests: _refresh(source, store, requests, clock()))
 
 
 class SyncStage:
@@ -60,8 +60,10 @@ class SyncStage:
         return self._sync(now)
 
 
-def _refresh(source: OneCSource, store: Store, requests: Sequence[RefreshRequest]) -> int:
-    report = refresh_documents(source, store, requests)
+def _refresh(
+    source: OneCSource, store: Store, requests: Sequence[RefreshRequest], now: datetime
+) -> int:
+    report = refresh_documents(source, store, requests, now=now)
     _log.info(
         "refresh: %d document(s), %d new event(s), %d request(s)%s",
         len(report.documents),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from edo_rules.sources.onec import OneCSource
@@ -78,25 +79,39 @@ def parse_refresh(query: Mapping[str, Sequence[str]]) -> RefreshRequest | None:
     )
 
 
-def deal_documents(store: Store, deal: int) -> list[str]:
-    """The stored documents bound to a Bitrix24 deal."""
+def deal_documents(store: Store, deal: int, now: datetime) -> list[str]:
+    """The documents of a Bitrix24 deal: those its card shows, else those bound to it.
+
+    The card's index answers at once; without it (no card in use) the
+    stored documents are scanned for the binding.
+    """
+    from edo_rules.actions.bitrix24.card_index import documents_for
+
+    shown = documents_for(store, now=now, deal=deal)
+    if shown:
+        return shown
     return [doc.id for doc in store.iter_documents() if doc.crm.deal_id == deal]
 
 
 def refresh_documents(
-    source: OneCSource, store: Store, requests: Sequence[RefreshRequest]
+    source: OneCSource,
+    store: Store,
+    requests: Sequence[RefreshRequest],
+    *,
+    now: datetime | None = None,
 ) -> RefreshReport:
     """Re-read the documents the requests name from 1C into ``store`` (a page at a time).
 
     Events found are not history: the next evaluation fires event rules on
-    them. Raises :class:`~edo_rules.errors.SourceError` or ``StoreError``.
+    them. ``now`` dates the look-up of a deal's documents (default: the wall
+    clock). Raises :class:`~edo_rules.errors.SourceError` or ``StoreError``.
     """
     wanted: list[str] = []
     inns: list[str] = []
     for request in requests:
         wanted.extend(request.documents)
         if request.deal is not None:
-            wanted.extend(deal_documents(store, request.deal))
+            wanted.extend(deal_documents(store, request.deal, now or datetime.now(UTC)))
         if request.inn:
             inns.append(request.inn)
     calls: list[tuple[list[str], str | None]] = [(wanted, None)] if wanted else []
