@@ -34,6 +34,7 @@ KIND_LABELS: Final[dict[Kind, str]] = {
     Kind.ACT: "Акт",
     Kind.UPD: "УПД",
     Kind.INVOICE: "Счёт",
+    Kind.TAX_INVOICE: "Счёт-фактура",
     Kind.OTHER: "Документ",
 }
 

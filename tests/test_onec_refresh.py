@@ -197,8 +197,10 @@ def test_post_sync_document_refreshes_it_in_the_running_service(world_config) ->
         assert bad.status_code == 400 and "GUID" in bad.json()["error"]
         world.base.sign(keys[1], at=world.base.now + timedelta(seconds=1))
         reply = httpx.post(f"{base}/sync?document={keys[1]}&wait=1", headers=auth, timeout=60)
-        assert reply.status_code == 200, reply.text
-        assert reply.json()["synced"] == 1 and reply.json()["actions"] == {"done": 1}
+        assert reply.status_code == 200, reply.text + "".join(lines)
+        summary = reply.json()
+        assert summary["synced"] == 1, (summary, "".join(lines))
+        assert summary["actions"] == {"done": 1}, (summary, "".join(lines))
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
