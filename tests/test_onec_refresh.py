@@ -131,7 +131,9 @@ def test_an_unknown_document_is_reported_not_found(tmp_path: Path) -> None:
 def world_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     with World.started(seed=4, first_day=date(2026, 11, 2), now=onec_now()) as world:
         company = seed_company(world.portal, world.base, random.Random(5), customers=4)
-        config, variables = write_config(tmp_path, world, company, ONE_RULE, interval=3600)
+        config, variables = write_config(
+            tmp_path, world, company, ONE_RULE, interval=3600, onec_timeout=15.0
+        )
         variables["EDO_TEST_HTTP_TOKEN"] = TOKEN
         with config.open("a", encoding="utf-8") as handle:
             handle.write("http: {token: '${EDO_TEST_HTTP_TOKEN}'}\n")
