@@ -1,0 +1,266 @@
+"""The one catalogue of admin-facing messages, in Russian (default) and English.
+
+Admin-facing output — the CLI, its errors, the demo — goes through :func:`t`;
+logs and developer docs stay in English. The language is chosen once at the
+edge (``edo-rules --lang en``, or the ``EDO_RULES_LANG`` environment variable)
+with :func:`set_language`; library code never guesses it.
+
+A message is looked up by key; ``{name}`` fields are filled with
+:meth:`str.format`. A key missing from the catalogue is a programming error
+(``KeyError``), caught by the tests that render every command.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+Lang = Literal["ru", "en"]
+LANGUAGES: tuple[Lang, ...] = ("ru", "en")
+
+_current: list[Lang] = []
+
+
+def language() -> Lang:
+    """The language in force: set by :func:`set_language`, else ``EDO_RULES_LANG``, else ru."""
+    if _current:
+        return _current[-1]
+    wanted = os.environ.get("EDO_RULES_LANG", "ru").strip().lower()[:2]
+    return "en" if wanted == "en" else "ru"
+
+
+def set_language(lang: Lang | None) -> None:
+    """Use ``lang`` for every later message (``None``: back to the environment's choice)."""
+    _current.clear()
+    if lang is not None:
+        _current.append(lang)
+
+
+def t(key: str, **values: object) -> str:
+    """The message ``key`` in the current language, its ``{fields}`` filled from ``values``."""
+    ru, en = CATALOGUE[key]
+    text = en if language() == "en" else ru
+    return text.format(**values) if values else text
+
+
+#: key → (Russian, English). Grouped by where the message is shown.
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # -- common ------------------------------------------------------------------------
+    "error": ("edo-rules: ошибка: {message}", "edo-rules: error: {message}"),
+    "interrupted": ("edo-rules: прервано", "edo-rules: interrupted"),
+    "no_store": (
+        "нет хранилища {path}.\nЧто сделать: укажите --config ФАЙЛ или --store ПУТЬ, либо"
+        " сначала выполните синхронизацию (она создаёт хранилище).",
+        "no store at {path}.\nWhat to do: pass --config FILE or --store PATH, or run a sync"
+        " first (it creates the store).",
+    ),
+    "no_config": (
+        "нет файла конфигурации {path}.\nЧто сделать: укажите путь в --config или создайте"
+        " его командой `edo-rules init`.",
+        "no config file {path}.\nWhat to do: give its path in --config, or create one with"
+        " `edo-rules init`.",
+    ),
+    "at_needs_dry_run": (
+        "--at без --dry-run не выполняется: настоящий тик всегда идёт на текущий момент,"
+        " иначе срабатывания были бы записаны задним (или будущим) числом.\nЧто сделать:"
+        " добавьте --dry-run, чтобы посмотреть, что сработало бы в этот момент, или"
+        " `edo-rules agenda`, чтобы увидеть план на ближайшие дни.",
+        "--at is refused without --dry-run: a real tick always runs at the current moment,"
+        " or its firings would be recorded at a false time.\nWhat to do: add --dry-run to see"
+        " what would fire at that moment, or use `edo-rules agenda` for the coming days.",
+    ),
+    # -- documents by number -------------------------------------------------------------
+    "doc_not_found": (
+        "документ {ref!r} не найден в хранилище.\nЧто сделать: проверьте номер или id"
+        " (`edo-rules docs --number …` ищет по номеру); новый документ появится после"
+        " синхронизации.",
+        "no document {ref!r} in the store.\nWhat to do: check the number or id"
+        " (`edo-rules docs --number …` searches by number); a new document appears after"
+        " a sync.",
+    ),
+    "doc_ambiguous": (
+        "номеру {ref!r} соответствуют несколько документов:\n{found}\nЧто сделать: укажите"
+        " id нужного документа (первый столбец).",
+        "several documents have the number {ref!r}:\n{found}\nWhat to do: give the id of"
+        " the one you mean (the first column).",
+    ),
+    "docs_none": ("документов не найдено", "no documents found"),
+    "docs_count": ("найдено документов: {count}", "{count} document(s) found"),
+    "docs_headers": (
+        "id|номер|вид|дата|статус|контрагент|ИНН|сумма",
+        "id|number|kind|date|status|counterparty|INN|amount",
+    ),
+    "docs_needs_filter": (
+        "укажите, что искать: --number, --inn, --counterparty или --status (или --all).",
+        "say what to look for: --number, --inn, --counterparty or --status (or --all).",
+    ),
+    # -- tick ----------------------------------------------------------------------------
+    "tick_headers": ("правило|документ|ступень|срок|действия", "rule|document|step|due|actions"),
+    "nothing_due": ("ничего не наступило", "nothing is due"),
+    "skipped_catch_up": (
+        "пропущено (догоняние): {rule} {doc} {step}",
+        "skipped (catch-up): {rule} {doc} {step}",
+    ),
+    "failed_doc": ("ошибка: {rule} {doc}: {message}", "failed: {rule} {doc}: {message}"),
+    "tick_summary_dry": (
+        "на {at}: сработало бы {fired}, действий {actions}, пропущено {skipped},"
+        " документов с ошибкой {failed} (пробный прогон, ничего не записано)",
+        "at {at}: {fired} firing(s) would fire (dry run, nothing recorded),"
+        " {actions} action(s), {skipped} skipped, {failed} document(s) failed",
+    ),
+    "tick_summary_recorded": (
+        "на {at}: сработало и записано {fired}, действий {actions}, пропущено {skipped},"
+        " документов с ошибкой {failed}",
+        "at {at}: {fired} firing(s) fired and recorded, {actions} action(s),"
+        " {skipped} skipped, {failed} document(s) failed",
+    ),
+    "tick_partial": (
+        "часть действий ждёт повтора: они будут отправлены на следующем тике (код выхода 3)",
+        "some actions wait for a retry at the next tick (exit status 3)",
+    ),
+    "tick_failed": (
+        "есть действия с ошибкой: `edo-rules outbox` покажет причину (код выхода 1)",
+        "some actions failed: `edo-rules outbox` shows why (exit status 1)",
+    ),
+    # -- agenda --------------------------------------------------------------------------
+    "agenda_day": ("{day}: {count}", "{day}: {count}"),
+    "agenda_nothing": (
+        "за {days} раб. дн. с {start} ничего не наступит",
+        "nothing becomes due in {days} working day(s) from {start}",
+    ),
+    "agenda_summary": (
+        "план на {days} раб. дн. ({start} … {end}): срабатываний {total}; хранилище не изменено",
+        "agenda for {days} working day(s) ({start} … {end}): {total} firing(s);"
+        " the store was not changed",
+    ),
+    # -- history -------------------------------------------------------------------------
+    "history_head": (
+        "{title} (id {id}): {status} ({status_1c})",
+        "{title} (id {id}): {status} ({status_1c})",
+    ),
+    "history_counterparty": ("контрагент: {name}", "counterparty: {name}"),
+    "history_inn": (", ИНН {inn}", ", INN {inn}"),
+    "history_events": ("история статусов:", "status history:"),
+    "history_no_events": ("история статусов: нет записей", "status history: none recorded"),
+    "history_firing": (
+        "{verb} {rule} {step} {at} (срок {due})",
+        "{verb} {rule} {step} at {at} (due {due})",
+    ),
+    "fired": ("сработало", "fired"),
+    "skipped": ("пропущено", "skipped"),
+    "event_by": ("  кто: {actor}", "  by {actor}"),
+    "event_history": ("  (история из первой синхронизации)", "  (history from the first sync)"),
+    # -- snooze --------------------------------------------------------------------------
+    "snooze_headers": (
+        "id|документ|правило|до|состояние|причина",
+        "id|document|rule|until|state|reason",
+    ),
+    "snooze_every_rule": ("(все правила)", "(every rule)"),
+    "snooze_active": ("действует", "active"),
+    "snooze_ended": ("закончилась", "ended"),
+    "snooze_none": ("отсрочек нет", "no snoozes"),
+    "snooze_none_active": ("действующих отсрочек нет", "no active snoozes"),
+    "snooze_needs": (
+        "для отсрочки нужны документ и длительность, например"
+        ' `edo-rules snooze 183 --for "5 рабочих дней"` (или --list).',
+        "snooze needs a document and a duration, e.g."
+        ' `edo-rules snooze 183 --for "5 working days"` (or --list).',
+    ),
+    "snooze_scope_all": ("все правила", "every rule"),
+    "snooze_scope_rule": ("правило {rule}", "rule {rule}"),
+    "snoozed": (
+        "отложено: {doc} ({scope}) до {until} (отсрочка #{id}); наступившее за это время"
+        " выполнится, когда она закончится",
+        "snoozed {doc} ({scope}) until {until} (snooze #{id}); what becomes due meanwhile"
+        " fires when it ends",
+    ),
+    "unsnooze_was_over": ("она уже закончилась", "it had already ended"),
+    "unsnoozed": (
+        "закончена: отложенное выполнится на ближайшем тике",
+        "ended: what it held back fires at the next tick",
+    ),
+    # -- simulate ------------------------------------------------------------------------
+    "sim_nothing": ("ничего не срабатывает", "nothing fires"),
+    "sim_summary": (
+        "смоделировано моментов: {moments}, с {start} по {end}{scope}: срабатываний {total};"
+        " хранилище не изменено",
+        "simulated {moments} moment(s) from {start} to {end}{scope}: {total} firing(s);"
+        " the store was not changed",
+    ),
+    "sim_scope": (" для документа {doc}", " for document {doc}"),
+    "sim_fire": ("сработает", "fire"),
+    "sim_skip": ("пропуск", "skip"),
+    "sim_fail": ("ошибка", "fail"),
+    "sim_due": ("срок {due}", "due {due}"),
+    "sim_catch_up": ("(догоняние)", "(catch-up)"),
+    # -- outbox --------------------------------------------------------------------------
+    "outbox_empty": (
+        "очередь пуста: все действия выполнены",
+        "the outbox is empty: every action is done",
+    ),
+    "outbox_in_doubt": (
+        "В СОМНЕНИИ — проверьте в Битрикс24, затем retry или drop",
+        "IN DOUBT — check in Bitrix24, then retry or drop",
+    ),
+    "outbox_failed": ("С ОШИБКОЙ", "FAILED"),
+    "outbox_in_flight": ("ОТПРАВЛЯЮТСЯ", "IN FLIGHT"),
+    "outbox_pending": ("ОЖИДАЮТ", "PENDING"),
+    "outbox_doc": ("док. {doc}", "doc {doc}"),
+    "outbox_attempts": ("попыток {n}", "attempts {n}"),
+    "outbox_next": ("следующая {at}", "next {at}"),
+    "outbox_hint_doubt": (
+        "В сомнении: найдите действие в Битрикс24 (`edo-rules outbox show ID`);\n"
+        "  нет там → `edo-rules outbox retry ID`; есть → `edo-rules outbox drop ID`.",
+        "In doubt: look for the action in Bitrix24 (see `edo-rules outbox show ID`);\n"
+        "  not there → `edo-rules outbox retry ID`; there → `edo-rules outbox drop ID`.",
+    ),
+    "outbox_hint_failed": (
+        "С ошибкой: устраните причину (выше), затем `edo-rules outbox retry --failed`.",
+        "Failed: fix the cause shown above, then `edo-rules outbox retry --failed`.",
+    ),
+    "outbox_no_request": (
+        "в очереди нет запроса #{id} (список: `edo-rules outbox`)",
+        "no request #{id} in the outbox (list them with `edo-rules outbox`)",
+    ),
+    "outbox_say_which": (
+        "укажите, какие запросы: ID, --failed или --in-doubt",
+        "say which requests: IDs, --failed or --in-doubt",
+    ),
+    "outbox_left": (
+        "#{id}: состояние {state}; оставлено как есть",
+        "#{id}: is {state}; left as it is",
+    ),
+    "outbox_will_send": ("будет отправлено на следующем тике", "will be sent at the next tick"),
+    "outbox_dropped": ("отменено", "dropped"),
+    "outbox_state": (
+        "  состояние: {state}; ключ идемпотентности: {idem}",
+        "  state: {state}; idempotency key: {idem}",
+    ),
+    "outbox_created": ("  создан: {at}", "  created: {at}"),
+    "outbox_params": ("  параметры: ", "  parameters: "),
+    # -- emulate all / init --------------------------------------------------------------
+    "emulate_ready": (
+        "Эмуляторы запущены и связаны: 1С {onec}, Битрикс24 {b24}.\nГотовый конфиг записан"
+        " в {config}:\n",
+        "Both emulators are running and wired to each other: 1C {onec}, Bitrix24 {b24}.\n"
+        "A ready config was written to {config}:\n",
+    ),
+    "emulate_try": (
+        "Попробуйте в другом терминале:\n  edo-rules sync --config {config}\n"
+        "  edo-rules tick --config {config} --dry-run\nОстановка: Ctrl-C.",
+        "Try in another terminal:\n  edo-rules sync --config {config}\n"
+        "  edo-rules tick --config {config} --dry-run\nStop with Ctrl-C.",
+    ),
+    "init_exists": (
+        "{path} уже существует; ничего не перезаписано.\nЧто сделать: выберите другую папку"
+        " (--dir) или добавьте --force.",
+        "{path} already exists; nothing was overwritten.\nWhat to do: choose another folder"
+        " (--dir) or add --force.",
+    ),
+    "init_done": (
+        "Записано: {files}.\nДальше: поправьте {config} (раздел onec и bitrix24), затем\n"
+        "  edo-rules validate --config {config}",
+        "Written: {files}.\nNext: edit {config} (the onec and bitrix24 sections), then\n"
+        "  edo-rules validate --config {config}",
+    ),
+}
