@@ -69,7 +69,7 @@ def test_sync_command_reports_a_wrong_password_without_showing_it(
     with serving(make_base(5)) as emulator:
         code = main(["sync", "--config", str(_config(tmp_path, emulator.url))])
     captured = capsys.readouterr()
-    assert code == 2
+    assert code == 1
     assert "401" in captured.err and "password" in captured.err
     assert "секретный-неверный" not in captured.err + captured.out
 
@@ -79,4 +79,4 @@ def test_sync_command_without_the_password_variable_names_it(
 ) -> None:
     monkeypatch.delenv("ONEC_PASSWORD", raising=False)
     code = main(["sync", "--config", str(_config(tmp_path, "http://127.0.0.1:9"))])
-    assert code == 2 and "ONEC_PASSWORD" in capsys.readouterr().err
+    assert code == 1 and "ONEC_PASSWORD" in capsys.readouterr().err

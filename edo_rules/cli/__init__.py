@@ -78,6 +78,10 @@ def _add_lang(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             "--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help="ru (default) or en"
         )
+    for action in parser._actions:  # nested sub-commands (`outbox retry`) take it too
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _add_lang(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

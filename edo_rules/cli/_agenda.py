@@ -19,7 +19,7 @@ from edo_rules import _display as show
 from edo_rules._messages import t
 from edo_rules.cli._context import CliContext, add_context_args, resolve
 from edo_rules.cli._simulate import firing_lines
-from edo_rules.cli._tick import firing_json
+from edo_rules.cli._tick import firing_json, rule_titles
 from edo_rules.engine import PlannedFiring, Simulation
 
 _END_OF_DAY = time(23, 59, 59)
@@ -107,10 +107,11 @@ def _lines(
     if not days:
         return [t("agenda_nothing", days=n, start=show.day(start))]
     lines: list[str] = []
+    titles = rule_titles(context)
     for day, fired in days.items():
         lines.append(t("agenda_day", day=show.day(day), count=len(fired)))
         for planned in fired:
-            lines += firing_lines(planned, context)
+            lines += firing_lines(planned, context, titles)
     total = sum(len(fired) for fired in days.values())
     lines.append(t("agenda_summary", days=n, start=show.day(start), end=show.day(end), total=total))
     return lines

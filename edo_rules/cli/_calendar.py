@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from edo_rules.calendar import CalendarError, CalendarWarning, DayInfo, ProductionCalendar
+from edo_rules.cli._context import UsageError
 
 _MONTHS = (
     "Январь",
@@ -77,7 +78,7 @@ def _run(args: argparse.Namespace) -> int:
             lines = _check_lines(cal, _parse_date(args.date))
         else:
             if args.date is not None:
-                raise CalendarError(f"unexpected argument {args.date!r}; use `calendar YEAR`")
+                raise UsageError(f"unexpected argument {args.date!r}; use `calendar YEAR`")
             year = _parse_year(args.what) if args.what else dt.date.today().year
             lines = list(_year_lines(cal, year, args.week_hours))
     for warning in caught:
@@ -94,7 +95,7 @@ def _parse_year(text: str) -> int:
 
 def _parse_date(text: str | None) -> dt.date:
     if text is None:
-        raise CalendarError("`calendar check` needs a date, e.g. `calendar check 2024-04-27`")
+        raise UsageError("`calendar check` needs a date, e.g. `calendar check 2024-04-27`")
     for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
         try:
             return dt.datetime.strptime(text, fmt).date()

@@ -2,7 +2,7 @@
 
 Ticks on the configured schedule (sync → evaluate → dispatch) until SIGTERM or
 Ctrl-C, which finish the batch in flight first. Only one runner may use a
-store; a second one exits with status 2 naming the holder.
+store; a second one exits with status 1 naming the holder.
 """
 
 from __future__ import annotations

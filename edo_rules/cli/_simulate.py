@@ -17,7 +17,7 @@ from edo_rules import _display as show
 from edo_rules._messages import t
 from edo_rules.cli._context import CliContext, add_context_args, resolve
 from edo_rules.cli._documents import resolve_document
-from edo_rules.cli._tick import firing_json
+from edo_rules.cli._tick import firing_json, rule_titles
 from edo_rules.engine import EvaluationResult, PlannedFiring, Simulation
 
 
@@ -101,8 +101,9 @@ def render_timeline(
 ) -> str:
     """Moments with something fired, skipped or failed, then a summary line."""
     lines: list[str] = []
+    titles = rule_titles(context)
     for tick in simulation.ticks:
-        block = _moment_lines(tick, context, document_id)
+        block = _moment_lines(tick, context, titles, document_id)
         if block:
             lines += [show.moment(tick.now, context.zone), *block]
     if not lines:
@@ -122,7 +123,7 @@ def render_timeline(
 
 
 def _moment_lines(
-    tick: EvaluationResult, context: CliContext, document_id: str | None
+    tick: EvaluationResult, context: CliContext, titles: dict[str, str], document_id: str | None
 ) -> list[str]:
     def mine(doc: str) -> bool:
         return document_id is None or doc == document_id
@@ -130,7 +131,7 @@ def _moment_lines(
     lines: list[str] = []
     for planned in tick.fired:
         if mine(planned.firing.document_id):
-            lines += firing_lines(planned, context)
+            lines += firing_lines(planned, context, titles)
     lines += [
         f"  {t('sim_skip')}  {f.rule_key}  {f.document_id}  {show.step(f.step)}"
         f"  {t('sim_catch_up')}"
@@ -145,12 +146,12 @@ def _moment_lines(
     return lines
 
 
-def firing_lines(planned: PlannedFiring, context: CliContext) -> list[str]:
+def firing_lines(planned: PlannedFiring, context: CliContext, titles: dict[str, str]) -> list[str]:
     """``fire rule doc step (due …)`` and, under it, each action with its parameters."""
     firing = planned.firing
     due = t("sim_due", due=show.moment(firing.due_at, context.zone))
     head = (
-        f"  {t('sim_fire')}  {firing.rule_key}  {firing.document_id}"
+        f"  {t('sim_fire')}  {titles.get(firing.rule_key, firing.rule_key)}  {firing.document_id}"
         f"  {show.step(firing.step)}  ({due})"
     )
     actions = [

@@ -99,8 +99,8 @@ def exit_status(stages_ok: bool, outcomes: dict[str, int]) -> int:
 
 def render_result(result: EvaluationResult, context: CliContext) -> str:
     """The firings as an aligned table, then the skipped firings, failures and a summary."""
-    descriptions = {rule.key: rule.description for rule in _rules(context)}
-    rows = [_row(p, descriptions, context) for p in result.fired]
+    titles = rule_titles(context)
+    rows = [_row(p, titles, context) for p in result.fired]
     lines = table(t("tick_headers").split("|"), rows) if rows else [t("nothing_due")]
     lines += [
         t("skipped_catch_up", rule=f.rule_key, doc=f.document_id, step=show.step(f.step))
@@ -123,16 +123,19 @@ def render_result(result: EvaluationResult, context: CliContext) -> str:
     return "\n".join(lines)
 
 
-def _rules(context: CliContext) -> list[Any]:
-    return [rule for playbook in context.playbooks() for rule in playbook.rules]
+def rule_titles(context: CliContext) -> dict[str, str]:
+    """Rule key → ``key — описание`` for every rule of the context's playbooks."""
+    return {
+        rule.key: show.rule(rule.key, rule.description)
+        for playbook in context.playbooks()
+        for rule in playbook.rules
+    }
 
 
-def _row(
-    planned: PlannedFiring, descriptions: dict[str, str | None], context: CliContext
-) -> tuple[str, ...]:
+def _row(planned: PlannedFiring, titles: dict[str, str], context: CliContext) -> tuple[str, ...]:
     firing = planned.firing
     return (
-        show.rule(firing.rule_key, descriptions.get(firing.rule_key)),
+        titles.get(firing.rule_key, firing.rule_key),
         firing.document_id,
         show.step(firing.step),
         show.moment(firing.due_at, context.zone),
