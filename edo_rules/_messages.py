@@ -264,3 +264,106 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "  edo-rules validate --config {config}",
     ),
 }
+
+
+# -- the engine's explain texts ---------------------------------------------------------
+# The engine writes its arithmetic and condition details in English (developer
+# facing, also in logs); the CLI shows them to admins through this table.
+_ENGINE_RU: tuple[tuple[str, str], ...] = (
+    (r"\bstatus changed\b", "статус изменён"),
+    (r"\bsigned by the counterparty\b", "подписан контрагентом"),
+    (r"\bsigned by us\b", "подписан нами"),
+    (r"\bsent\b(?= \w{3} \d)", "отправлен"),
+    (r"\brejected\b(?= \w{3} \d)", "отклонён"),
+    (r"\brevoked\b(?= \w{3} \d)", "аннулирован"),
+    (r"\bsynced\b(?= \w{3} \d)", "синхронизирован"),
+    (r"outside working hours → delivered", "вне рабочего времени → доставка"),
+    (r"\(working Saturday\)", "(рабочая суббота)"),
+    (r"\(working Sunday\)", "(рабочее воскресенье)"),
+    (r"→ (\S+) due ", r"→ \1: срок "),
+    (r"→ due ", "→ срок "),
+    (r"; repeat (\d+) ×", r"; повтор \1 ×"),
+    (r"\bworking days?\b", "раб. дн."),
+    (r"\b(\w+) is not set: the ladder has not started", r"\1 не задано: лестница не началась"),
+    (r"\b(\w+) not set, expected one of: ", r"\1 не задано, ожидается одно из: "),
+    (r"\b(\w+) is (.+?), expected one of: ", r"\1 = \2, ожидается одно из: "),
+    (r"\bamount not set, expected ", "amount не задано, ожидается "),
+    (r"\bamount is (\S+), expected ", r"amount = \1, ожидается "),
+    (r"\bwhere (.+) failed: ", r"where \1 — ошибка: "),
+    (r"\bwhere (.+) is true$", r"where \1 — истина"),
+    (r"\bwhere (.+) is false$", r"where \1 — ложь"),
+    (r"\bMon\b", "пн"),
+    (r"\bTue\b", "вт"),
+    (r"\bWed\b", "ср"),
+    (r"\bThu\b", "чт"),
+    (r"\bFri\b", "пт"),
+    (r"\bSat\b", "сб"),
+    (r"\bSun\b", "вс"),
+)
+
+
+def engine_text(text: str) -> str:
+    """An engine explain text (arithmetic, a condition) in the current language."""
+    if language() == "en":
+        return text
+    import re
+
+    for pattern, replacement in _ENGINE_RU:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+CATALOGUE.update(
+    {
+        "explain_head": (
+            "{title} (id {id}), статус {status}, контрагент {counterparty}; на {at}",
+            "{title} (id {id}), status {status}, counterparty {counterparty}; at {at}",
+        ),
+        "explain_match": ("  подходит: {verdict}", "  match: {verdict}"),
+        "yes": ("да", "yes"),
+        "no": ("нет", "no"),
+        "explain_fired": ("сработало {at}", "fired at {at}"),
+        "explain_skipped": ("пропущено (догоняние) {at}", "skipped (catch-up) at {at}"),
+        "explain_due": ("наступило: сработает на ближайшем тике", "due: fires at the next tick"),
+        "explain_due_skip": (
+            "наступило, но наступила и следующая ступень: будет записано как пропущенное"
+            " (догоняние)",
+            "due, but a later step is due too: recorded as skipped (catch-up)",
+        ),
+        "explain_not_yet": ("ещё не наступило", "not yet due"),
+        "explain_no_match": (
+            "наступило, но документ не подходит под условия",
+            "due, but the document does not match",
+        ),
+        "explain_held": (
+            "задержано отсрочкой, сработает, когда она закончится",
+            "held by the snooze, fires when it ends",
+        ),
+        "explain_snoozed": (
+            "отложено до {until} (отсрочка #{id}{reason}): ничего не срабатывает до этого"
+            " момента; наступившее за это время сработает, когда отсрочка закончится"
+            " (по catch_up)",
+            "snoozed until {until} (snooze #{id}{reason}): fires nothing until then; what"
+            " becomes due meanwhile fires when the snooze ends (per catch_up)",
+        ),
+        "explain_event": (
+            "  событие #{id} {at}: {change}: {state}",
+            "  event #{id} {at}: {change}: {state}",
+        ),
+        "event_historical": (
+            "история из первой синхронизации: не срабатывает",
+            "history from the first sync: never fires",
+        ),
+        "event_before": (
+            "записано до первого вычисления правила: не срабатывает",
+            "recorded before the rule was first evaluated: never fires",
+        ),
+        "event_pending": ("сработает на ближайшем тике", "fires at the next tick"),
+        "event_no_match": ("документ не подходит под условия", "the document does not match"),
+        "explain_ledger": ("  журнал:", "  ledger:"),
+        "explain_ledger_line": (
+            "    {step}, эпизод {episode}: {verb} {at} (срок {due}, сценарий {hash})",
+            "    {step} episode {episode}: {verb} at {at} (due {due}, playbook {hash})",
+        ),
+    }
+)

@@ -81,7 +81,7 @@ def test_explain_names_the_snooze(
     assert main(_args(files, "snooze", "a", "--for", "2 days", "--at", "2024-05-03T10:00")) == 0
     capsys.readouterr()
     assert main(_args(files, "explain", "a", "--at", "2024-05-05T10:00")) == 0
-    assert "snoozed until Mon 06.05.2024 00:00 +0300 (snooze #1)" in capsys.readouterr().out
+    assert "отложено до пн 06.05.2024 00:00 MSK (отсрочка #1)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,13 @@ def test_explain_shows_the_arithmetic(
     assert main(_args(files, "explain", "a", "--at", "2024-05-06T10:00")) == 0
     out = capsys.readouterr().out
     assert "signing/remind — Контрагент не подписал документ" in out
+    assert "сб 27.04 (рабочая суббота), чт 02.05, пт 03.05 → срок пн 06.05 00:00" in out
+    assert "первый шаг (do): отправлен пт 26.04.2024; 3 раб. дн.:" in out
+    assert "наступило: сработает на ближайшем тике" in out
+    assert main(_args(files, "explain", "a", "--at", "2024-05-06T10:00", "--lang", "en")) == 0
+    out = capsys.readouterr().out
     assert "Sat 27.04 (working Saturday), Thu 02.05, Fri 03.05 → due Mon 06.05 00:00" in out
+    assert "due: fires at the next tick" in out and "at Mon 06.05.2024 10:00 MSK" in out
 
 
 def test_history_lists_events(files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,13 +4,15 @@ The 1C base is generated (documents over the last months); the Bitrix24 portal
 is seeded from it (:func:`edo_rules.emulators.wired.wire`): the 1C users are
 Bitrix24 users in departments with heads, the 1C counterparties are companies
 with their ИНН and an open deal. The config written (``./edo-rules.yaml`` by
-default) points at both, so ``sync``, ``tick``, ``agenda``… work at once.
+default) points at both and at ``./playbooks`` (a copy of the bundled playbooks
+unless the folder exists), so ``sync``, ``tick``, ``agenda``… work at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import secrets
+import shutil
 import sys
 import threading
 from pathlib import Path
@@ -71,6 +73,7 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
         wiring = wire(base, bitrix24.portal)
         text = config_text(onec, password, bitrix24.add_webhook(user_id=1), wiring.users)
         args.write.write_text(text, encoding="utf-8")
+        _copy_playbooks(args.write.parent / "playbooks")
         print(t("emulate_ready", onec=onec.url, b24=bitrix24.url, config=args.write))
         print(text, flush=True)
         print(t("emulate_try", config=args.write), file=sys.stderr, flush=True)
@@ -83,6 +86,17 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     return 0
 
 
+def _copy_playbooks(folder: Path) -> None:
+    """The bundled playbooks into ``folder``, unless the admin already has playbooks there."""
+    from edo_rules.demo._playbooks import bundled_playbooks
+
+    if folder.exists():
+        return
+    folder.mkdir(parents=True)
+    for source in sorted(bundled_playbooks().glob("*.yaml")):
+        shutil.copy(source, folder / source.name)
+
+
 def _check_writable(path: Path) -> None:
     if path.exists() and not path.read_text(encoding="utf-8").startswith(MARK):
         raise EdoRulesError(t("init_exists", path=path))
@@ -90,13 +104,11 @@ def _check_writable(path: Path) -> None:
 
 def config_text(onec: Any, password: str, webhook: str, users: dict[str, int]) -> str:
     """The ready ``edo-rules.yaml`` for the running emulators."""
-    from edo_rules.demo._playbooks import bundled_playbooks
-
     data = {
         "version": 1,
         "timezone": "Europe/Moscow",
         "store": {"path": "edo-rules.db"},
-        "playbooks": str(bundled_playbooks()),
+        "playbooks": "playbooks/",
         "onec": {"url": onec.url, "base": onec.publication, "user": _LOGIN, "password": password},
         "bitrix24": {
             "webhook_url": webhook,

@@ -9,6 +9,7 @@ from typing import Any
 from edo_rules import _display as show
 from edo_rules.cli._context import CliContext, add_context_args, resolve
 from edo_rules.cli._documents import resolve_document
+from edo_rules.cli._explain_text import render
 from edo_rules.engine import Explanation, RuleExplanation
 
 
@@ -39,7 +40,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(explanation_json(explanation, context), ensure_ascii=False, indent=2))
     else:
-        print(explanation.render())
+        print(render(explanation, context))
     return 0
 
 
