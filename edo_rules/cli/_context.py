@@ -131,7 +131,7 @@ class CliContext:
 
 def resolve(args: argparse.Namespace) -> CliContext:
     """Resolve the options of :func:`add_context_args` (missing ones count as not given)."""
-    config = _config(getattr(args, "config", None))
+    config = config_of(args)
     zone = config.timezone if config is not None else DEFAULT_ZONE
     override = config.calendar_override if config is not None else None
     return CliContext(
@@ -144,7 +144,9 @@ def resolve(args: argparse.Namespace) -> CliContext:
     )
 
 
-def _config(given: str | Path | None) -> Config | None:
+def config_of(args: argparse.Namespace) -> Config | None:
+    """The config of ``--config``, else ``./edo-rules.yaml`` when present, else ``None``."""
+    given = getattr(args, "config", None)
     if given is not None:
         return load_config(given)  # a missing file is a ConfigError saying what to do
     if Path(DEFAULT_CONFIG).is_file():
