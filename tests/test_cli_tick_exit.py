@@ -33,9 +33,7 @@ NOTIFY = dedent(
 
 
 @pytest.fixture
-def setup(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[World, Company, Path]]:
+def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[World, Company, Path]]:
     with World.started(seed=3, first_day=date(2026, 11, 2), now=onec_now()) as world:
         company = seed_company(world.portal, world.base, random.Random(5), customers=4)
         config, variables = write_config(tmp_path, world, company, NOTIFY, interval=3600)

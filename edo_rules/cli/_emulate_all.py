@@ -35,6 +35,8 @@ _MIRROR_FIELDS = {
     "sent_at": "PROPERTY_SENT_AT",
     "counterparty_signed_at": "PROPERTY_SIGNED_AT",
     "overdue": "PROPERTY_OVERDUE",
+    "company": "PROPERTY_COMPANY",
+    "deal": "PROPERTY_DEAL",
 }
 
 
