@@ -367,3 +367,72 @@ CATALOGUE.update(
         ),
     }
 )
+
+CATALOGUE.update(
+    {
+        # -- sync ---------------------------------------------------------------------
+        "sync_summary": (
+            "синхронизация с 1С ({mode}): документов {documents}, новых событий {events},"
+            " запросов {requests}",
+            "1C sync ({mode}): {documents} documents, {events} new status events,"
+            " {requests} requests",
+        ),
+        "sync_full": ("полная", "full"),
+        "sync_incremental": ("изменения", "incremental"),
+        "sync_unknown": (
+            "неизвестные состояния 1С (сохранены как 'unknown'; сопоставьте их в onec.states):"
+            " {states}",
+            "unknown 1C states (stored as 'unknown'; map them under onec.states): {states}",
+        ),
+        "sync_unpublished": (
+            "не опубликовано в 1С (пропущено): {sets}",
+            "not published in 1C (skipped): {sets}",
+        ),
+        "sync_missing": (
+            "документов в регистре состояний, которые не удалось прочитать: {count}",
+            "documents in the state register but not readable: {count}",
+        ),
+        "sync_bar": (
+            "1С: [{bar}] {share:4.0%} {done}/{total} документов",
+            "1C: [{bar}] {share:4.0%} {done}/{total} documents",
+        ),
+        # -- validate -------------------------------------------------------------------
+        "validate_ok": (
+            "OK: файлов {files}, правил {rules}",
+            "OK: {files} file(s), {rules} rule(s)",
+        ),
+        "validate_ok_config": (
+            "OK: {config} и файлов сценариев {files}, правил {rules}",
+            "OK: {config} and {files} playbook file(s), {rules} rule(s)",
+        ),
+        "validate_problems": (
+            "ошибок: {problems} в {bad} из {files} файлов",
+            "{problems} problem(s) in {bad} of {files} file(s)",
+        ),
+        "validate_problems_config": (
+            "ошибок: {problems} в файлах: {bad}",
+            "{problems} problem(s) in {bad} file(s)",
+        ),
+        "validate_no_files": (
+            "файлов сценариев не найдено (нужны *.yaml или *.yml)",
+            "no playbook files found (expected *.yaml or *.yml)",
+        ),
+        "validate_usage": (
+            "edo-rules validate: ошибка: укажите ПУТИ к сценариям или --config ФАЙЛ",
+            "edo-rules validate: error: give playbook PATHs, or --config FILE",
+        ),
+        # -- the tick report --------------------------------------------------------------
+        "tick_report": (
+            "тик: синхронизировано документов {synced}, срабатываний {fired}, действия: {actions}"
+            " ({seconds:.2f} с)",
+            "tick: {synced} document(s) synced, {fired} firing(s), actions: {actions}"
+            " ({seconds:.2f} s)",
+        ),
+        "tick_report_failed": ("; не удалось: {stages}", "; failed: {stages}"),
+        "tick_nothing_to_send": ("отправлять нечего", "nothing to send"),
+        "outcome_done": ("выполнено {n}", "{n} done"),
+        "outcome_retry": ("ждут повтора {n}", "{n} retry"),
+        "outcome_failed": ("с ошибкой {n}", "{n} failed"),
+        "outcome_in_doubt": ("в сомнении {n}", "{n} in_doubt"),
+    }
+)

@@ -68,7 +68,7 @@ def test_exit_3_when_actions_wait_for_a_retry(
     world.bitrix24.inject(Fault("500"), times=50)
     assert main(["tick", "--config", str(config)]) == 3
     out = capsys.readouterr().out
-    assert "retry" in out and "часть действий ждёт повтора" in out
+    assert "ждут повтора 2" in out and "часть действий ждёт повтора" in out
     world.bitrix24.faults.clear()
     assert main(["outbox", "--config", str(config), "--json"]) == 0
     pending = json.loads(capsys.readouterr().out)

@@ -166,7 +166,8 @@ def test_a_broken_playbook_is_refused_and_the_old_one_keeps_running(
 def test_tick_and_outbox_commands(env: _Env, capsys: pytest.CaptureFixture[str]) -> None:
     env.send(2)
     assert main(["tick", "--config", str(env.config)]) == 0
-    assert "2 document(s) synced, 2 firing(s), actions: 2 done" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "тик: синхронизировано документов 2, срабатываний 2, действия: выполнено 2" in out
     assert main(["outbox", "--config", str(env.config)]) == 0
     assert "очередь пуста" in capsys.readouterr().out
     assert main(["validate", "--config", str(env.config)]) == 0

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from edo_rules import _display as show
-from edo_rules._messages import t
+from edo_rules._messages import CATALOGUE, t
 from edo_rules.cli._context import CliContext, UsageError, add_context_args, resolve
 from edo_rules.cli._runner_args import add_log_args, configured_from
 from edo_rules.engine import EvaluationResult, PlannedFiring
@@ -81,13 +81,27 @@ def _tick_service(context: CliContext, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(dict(report.summary()), ensure_ascii=False, indent=2))
     else:
-        print(report.line())
+        print(report_line(report))
     status = exit_status(report.ok, report.dispatch.outcomes)
     if not args.json and status == EXIT_FAILED and report.ok:
         print(t("tick_failed"))
     elif not args.json and status == EXIT_PARTIAL:
         print(t("tick_partial"))
     return status
+
+
+def report_line(report: Any) -> str:
+    """The tick's one-line result in the admin's language (the log keeps ``report.line()``)."""
+    outcomes = report.dispatch.outcomes
+    actions = ", ".join(
+        t(f"outcome_{status}", n=n) if f"outcome_{status}" in CATALOGUE else f"{n} {status}"
+        for status, n in sorted(outcomes.items())
+    )
+    text = t("tick_report", synced=report.synced, fired=report.fired,
+             actions=actions or t("tick_nothing_to_send"), seconds=report.seconds)  # fmt: skip
+    return text + (
+        t("tick_report_failed", stages=", ".join(report.errors)) if report.errors else ""
+    )
 
 
 def exit_status(stages_ok: bool, outcomes: dict[str, int]) -> int:
