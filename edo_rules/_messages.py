@@ -401,6 +401,7 @@ CATALOGUE.update(
             "OK: файлов {files}, правил {rules}",
             "OK: {files} file(s), {rules} rule(s)",
         ),
+        "validate_tests": (", файлов тестов {tests}", ", {tests} test file(s)"),
         "validate_ok_config": (
             "OK: {config} и файлов сценариев {files}, правил {rules}",
             "OK: {config} and {files} playbook file(s), {rules} rule(s)",

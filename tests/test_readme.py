@@ -6,6 +6,7 @@ import argparse
 import json
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import threading
@@ -135,6 +136,7 @@ def test_every_command_shown_runs_as_written(
 
     monkeypatch.chdir(emulated)
     assert main(["sync"]) == 0 and main(["tick"]) == 0  # a store and an outbox to show
+    shutil.copytree(emulated / "playbooks", emulated / "new-playbooks")  # for `diff`
     for argv in _shown_commands():
         if argv[0] in _SERVING:
             _serve_briefly(argv, tmp_path)

@@ -92,11 +92,8 @@ def _copy_playbooks(folder: Path) -> None:
     """The bundled playbooks into ``folder``, unless the admin already has playbooks there."""
     from edo_rules.demo._playbooks import bundled_playbooks
 
-    if folder.exists():
-        return
-    folder.mkdir(parents=True)
-    for source in sorted(bundled_playbooks().glob("*.yaml")):
-        shutil.copy(source, folder / source.name)
+    if not folder.exists():
+        shutil.copytree(bundled_playbooks(), folder)  # with their tests/
 
 
 def _check_writable(path: Path) -> None:

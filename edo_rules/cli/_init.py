@@ -116,9 +116,5 @@ def init(folder: Path, *, force: bool = False) -> list[Path]:
     config.write_text(CONFIG, encoding="utf-8")
     secrets.write_text(SECRETS, encoding="utf-8")
     os.chmod(secrets, 0o600)
-    playbooks.mkdir(exist_ok=True)
-    copied = [
-        Path(shutil.copy(source, playbooks / source.name))
-        for source in sorted(bundled_playbooks().glob("*.yaml"))
-    ]
-    return [config, secrets, *copied]
+    shutil.copytree(bundled_playbooks(), playbooks, dirs_exist_ok=True)  # with their tests/
+    return [config, secrets, playbooks]
