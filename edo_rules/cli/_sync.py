@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from edo_rules._messages import t
+from edo_rules.cli._context import add_context_args, resolve
 from edo_rules.errors import ConfigError, Problem
 
 
@@ -19,12 +20,7 @@ def register(subparsers: Any) -> None:
         "store: the first run loads everything (its events are history), later runs only "
         "what changed. The password comes from the environment variable named in the config.",
     )
-    parser.add_argument(
-        "--config",
-        "-c",
-        default="edo-rules.yaml",
-        help="the config file (default: ./edo-rules.yaml)",
-    )
+    add_context_args(parser, playbooks=False, at=False)
     parser.add_argument(
         "--full", action="store_true", help="re-read everything (changes found become history)"
     )
@@ -38,14 +34,13 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from edo_rules.config import load_config
     from edo_rules.runner.wiring import open_store
     from edo_rules.sources.onec import run_sync
 
-    config = load_config(args.config)
+    config = resolve(args).effective_config()  # --store may point the sync elsewhere
     if config.onec is None:
         raise ConfigError(
-            [Problem(str(args.config), 1, 1, "onec", "no onec section: nothing to sync from")]
+            [Problem(str(config.file), 1, 1, "onec", "no onec section: nothing to sync from")]
         )
     show = sys.stderr.isatty() if args.progress is None else args.progress
     bar = _Bar(sys.stderr) if show else None
