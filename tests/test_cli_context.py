@@ -7,6 +7,7 @@ due moment, and that moment must count the override.
 
 from __future__ import annotations
 
+import argparse
 import json
 import textwrap
 from datetime import datetime, timedelta
@@ -214,3 +215,17 @@ def test_a_missing_store_or_config_says_what_to_do(
     assert "нет хранилища edo-rules.db" in err and "--config" in err
     assert main(["explain", "a", "--config", "nope.yaml"]) == 1
     assert "no such config file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["tick", "run", "sync", "agenda", "simulate", "explain", "history", "snooze", "unsnooze",
+     "outbox", "docs", "diff", "calendar", "validate"],
+)  # fmt: skip
+def test_every_command_that_reads_the_store_or_playbooks_takes_config(command: str) -> None:
+    from edo_rules.cli import build_parser
+
+    parser = build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    options = {o for a in action.choices[command]._actions for o in a.option_strings}
+    assert {"--config", "-c"} <= options
