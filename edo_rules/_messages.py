@@ -319,6 +319,15 @@ CATALOGUE.update(
             "{title} (id {id}), статус {status}, контрагент {counterparty}; на {at}",
             "{title} (id {id}), status {status}, counterparty {counterparty}; at {at}",
         ),
+        "explain_stats": (
+            "статистика контрагента (ИНН {inn}): {signed}, отказов {rejections}",
+            "counterparty.stats (ИНН {inn}): {signed}, rejections {rejections}",
+        ),
+        "explain_stats_none": ("подписей за 12 месяцев нет", "no signature in 12 months"),
+        "explain_stats_signed": (
+            "подписано {signed} за 12 месяцев, медиана {median:g} раб. дн., 90% — за {p90}",
+            "signed {signed} in 12 months, median {median:g} working days, 90% within {p90}",
+        ),
         "explain_match": ("  подходит: {verdict}", "  match: {verdict}"),
         "yes": ("да", "yes"),
         "no": ("нет", "no"),

@@ -50,6 +50,19 @@ def explanation_json(explanation: Explanation, context: CliContext) -> dict[str,
         "document": {"id": doc.id, "title": doc.title, "status": doc.status.value},
         "at": show.iso(explanation.now, context.zone),
         "rules": [_rule_json(rule, context) for rule in explanation.rules],
+        "counterparty_stats": _stats_json(getattr(explanation, "counterparty", None)),
+    }
+
+
+def _stats_json(stats: Any) -> dict[str, Any] | None:
+    if stats is None:
+        return None
+    return {
+        "inn": stats.inn,
+        "signed": stats.signed,
+        "median_working_days": stats.median_working_days,
+        "p90_working_days": stats.p90_working_days,
+        "rejections": stats.rejections,
     }
 
 

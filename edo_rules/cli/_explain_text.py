@@ -11,7 +11,7 @@ from edo_rules import _display as show
 from edo_rules._messages import engine_text, t
 from edo_rules.cli._context import CliContext
 from edo_rules.engine import EventExplanation, Explanation, RuleExplanation, StepExplanation
-from edo_rules.model import Firing
+from edo_rules.model import CounterpartyStats, Firing
 
 _EVENT_STATES = {
     "historical": "event_historical",
@@ -27,10 +27,22 @@ def render(explanation: Explanation, context: CliContext) -> str:
         t("explain_head", title=doc.title, id=doc.id, status=show.status(doc.status),
           counterparty=doc.counterparty.name, at=show.moment(explanation.now, context.zone))
     ]  # fmt: skip
+    stats = getattr(explanation, "counterparty", None)
+    if stats is not None:
+        lines.append(_stats(stats))
     for rule in explanation.rules:
         lines.append("")
         lines.extend(_rule(rule, context))
     return "\n".join(lines)
+
+
+def _stats(stats: CounterpartyStats) -> str:
+    if stats.median_working_days is None:
+        signed = t("explain_stats_none")
+    else:
+        signed = t("explain_stats_signed", signed=stats.signed,
+                   median=stats.median_working_days, p90=stats.p90_working_days)  # fmt: skip
+    return t("explain_stats", inn=stats.inn or "—", signed=signed, rejections=stats.rejections)
 
 
 def _rule(rule: RuleExplanation, context: CliContext) -> list[str]:
