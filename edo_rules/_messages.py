@@ -302,6 +302,13 @@ _ENGINE_RU: tuple[tuple[str, str], ...] = (
 )
 
 
+def error_text(text: str) -> str:
+    """A library error's message for the admin: its fixed phrases in the current language."""
+    if language() == "en":
+        return text
+    return text.replace("What to do:", "Что сделать:")
+
+
 def engine_text(text: str) -> str:
     """An engine explain text (arithmetic, a condition) in the current language."""
     if language() == "en":

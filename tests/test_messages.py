@@ -57,3 +57,16 @@ def test_moments_are_shown_one_way_in_the_zone() -> None:
         )  # fmt: skip
     finally:
         set_language(None)
+
+
+def test_library_errors_keep_their_text_with_the_phrase_translated() -> None:
+    from edo_rules._messages import error_text
+
+    message = "no store at x.db.\nWhat to do: pass --store PATH."
+    set_language("ru")
+    try:
+        assert error_text(message) == "no store at x.db.\nЧто сделать: pass --store PATH."
+        set_language("en")
+        assert error_text(message) == message
+    finally:
+        set_language(None)

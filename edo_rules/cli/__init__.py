@@ -21,7 +21,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from edo_rules._messages import LANGUAGES, set_language, t
+from edo_rules._messages import LANGUAGES, error_text, set_language, t
 from edo_rules.cli._context import UsageError
 from edo_rules.errors import EdoRulesError
 
@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(t("error", message=exc), file=sys.stderr)
         return 2
     except EdoRulesError as exc:
-        print(t("error", message=exc), file=sys.stderr)
+        print(t("error", message=error_text(str(exc))), file=sys.stderr)
         return 1
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): not an error of ours.
