@@ -90,6 +90,8 @@ def test_tick_simulate_explain_and_agenda_agree_on_every_due_moment(
 ) -> None:
     agenda = _json(capsys, ["agenda", "--days", "10", "--at", "2026-12-02T12:00", "--json"])
     planned = {due for day in agenda["days"] for due in _fired(day["fired"])}
+    titles = {f["document"]: f["title"] for day in agenda["days"] for f in day["fired"]}
+    assert titles == {"a": "Договор № 183 от 26.04.2024", "b": "Договор № 184 от 26.04.2024"}
     simulated = _json(
         capsys, ["simulate", "--from", "2026-12-02", "--to", agenda["to"], "--json", "-c",
                  str(project / "edo-rules.yaml")]
@@ -128,10 +130,10 @@ def test_the_agenda_lists_each_day_in_the_configured_zone(
     # b is overdue (due Fri 04.12): it fires at the first tick, on 07.12.
     assert days[:2] == ["пн 07.12.2026: 1", "ср 09.12.2026: 2"]
     assert (
-        "сработает  signing/remind — Контрагент не подписал документ  a  первый шаг (do)"
-        "  (срок ср 09.12.2026 00:00 MSK)"
+        "сработает  signing/remind — Контрагент не подписал документ  Договор № 183 от"
+        " 26.04.2024  первый шаг (do)  (срок ср 09.12.2026 00:00 MSK)"
     ) in out
-    assert "b  эскалация 1 (escalate[1])  (срок ср 09.12.2026 00:00 MSK)" in out
+    assert "№ 184 от 26.04.2024  эскалация 1 (escalate[1])  (срок ср 09.12.2026 00:00 MSK)" in out
     # 07.12 is off: three working days are 08, 09 and 10.12.
     assert days[2].startswith("план на 3 раб. дн. (пн 07.12.2026 … чт 10.12.2026): срабатываний 3")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -91,3 +92,6 @@ def test_exit_1_when_actions_fail(
     assert main(["outbox", "--failed", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "С ОШИБКОЙ (2):" in out and "insufficient_scope" in out
+    assert re.search(
+        r"waiting/notify-waiting  (Акт|УПД|Договор) № \S+ от \d\d\.\d\d\.\d{4} \(", out
+    )

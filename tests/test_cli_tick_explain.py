@@ -56,7 +56,7 @@ def test_tick_dry_run_prints_a_table_and_records_nothing(
     assert header.split() == ["правило", "документ", "ступень", "срок", "действия"]
     assert [cell.strip() for cell in row.split("  ") if cell.strip()] == [
         "signing/remind — Контрагент не подписал документ",
-        "a",
+        "Договор № 17 от 26.04.2024",  # people read titles; --json has the id
         "первый шаг (do)",
         "пн 06.05.2024 00:00 MSK",
         "log",

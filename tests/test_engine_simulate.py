@@ -161,8 +161,8 @@ def test_the_command_prints_a_timeline(tmp_path: Path, capsys: pytest.CaptureFix
     assert main([*argv, "--lang", "en"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "Mon 06.05.2024 09:00 MSK"
-    assert out[1].split() == ["fire", "pb/remind", "a", "do", "(due", "Mon", "06.05.2024", "00:00",
-                              "MSK)"]  # fmt: skip
+    assert out[1].split("  ") == ["", "fire", "pb/remind", "Договор № 17 от 26.04.2024", "do",
+                                  "(due Mon 06.05.2024 00:00 MSK)"]  # fmt: skip
     assert out[2].split(maxsplit=1) == ["log", '{"message": "17: 3 раб. дн."}']
     assert [line for line in out if not line.startswith(" ")][:-1] == [
         "Mon 06.05.2024 09:00 MSK",
@@ -171,13 +171,15 @@ def test_the_command_prints_a_timeline(tmp_path: Path, capsys: pytest.CaptureFix
         "Thu 16.05.2024 09:00 MSK",
     ]
     assert out[-1] == (
-        "simulated 36 moment(s) from Fri 26.04.2024 to Fri 31.05.2024 for document a:"
+        "simulated 36 moment(s) from Fri 26.04.2024 to Fri 31.05.2024 for document"
+        " Договор № 17 от 26.04.2024:"
         " 4 firing(s); the store was not changed"
     )
     assert main(argv) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "пн 06.05.2024 09:00 MSK"
-    assert out[1].split()[:4] == ["сработает", "pb/remind", "a", "первый"]
+    assert out[1].split("  ")[:5] == ["", "сработает", "pb/remind", "Договор № 17 от 26.04.2024",
+                                      "первый шаг (do)"]  # fmt: skip
     assert world.path.read_bytes() == before
 
 

@@ -18,8 +18,9 @@ from typing import Any
 from edo_rules import _display as show
 from edo_rules._messages import t
 from edo_rules.cli._context import CliContext, add_context_args, resolve
-from edo_rules.cli._simulate import firing_lines
-from edo_rules.cli._tick import firing_json, rule_titles
+from edo_rules.cli._names import Names
+from edo_rules.cli._simulate import firing_lines, simulation_names
+from edo_rules.cli._tick import firing_json
 from edo_rules.engine import PlannedFiring, Simulation
 
 _END_OF_DAY = time(23, 59, 59)
@@ -57,17 +58,17 @@ def _run(args: argparse.Namespace) -> int:
     end = last_day(context, start, args.days)
     store = context.open_store()
     try:
-        simulation = context.engine(store).simulate(
-            start, end, every="1 day", at=_END_OF_DAY, zone=context.zone
-        )
+        engine = context.engine(store)
+        simulation = engine.simulate(start, end, every="1 day", at=_END_OF_DAY, zone=context.zone)
+        names = simulation_names(simulation, engine, store)
     finally:
         store.close()
     days = by_day(simulation, context)
     if args.json:
-        print(json.dumps(agenda_json(days, context, start, end), ensure_ascii=False, indent=2,
-                         default=str))  # fmt: skip
+        print(json.dumps(agenda_json(days, context, names, start, end), ensure_ascii=False,
+                         indent=2, default=str))  # fmt: skip
     else:
-        print("\n".join(_lines(days, context, args.days, start, end)))
+        print("\n".join(_lines(days, context, names, args.days, (start, end))))
     return 0
 
 
@@ -85,7 +86,11 @@ def by_day(simulation: Simulation, context: CliContext) -> dict[date, list[Plann
 
 
 def agenda_json(
-    days: dict[date, list[PlannedFiring]], context: CliContext, start: date, end: date
+    days: dict[date, list[PlannedFiring]],
+    context: CliContext,
+    names: Names,
+    start: date,
+    end: date,
 ) -> dict[str, Any]:
     return {
         "from": start.isoformat(),
@@ -94,7 +99,7 @@ def agenda_json(
             {
                 "date": day.isoformat(),
                 "working": context.calendar.is_working_day(day),
-                "fired": [firing_json(p, context) for p in fired],
+                "fired": [firing_json(p, context, names) for p in fired],
             }
             for day, fired in days.items()
         ],
@@ -102,16 +107,20 @@ def agenda_json(
 
 
 def _lines(
-    days: dict[date, list[PlannedFiring]], context: CliContext, n: int, start: date, end: date
+    days: dict[date, list[PlannedFiring]],
+    context: CliContext,
+    names: Names,
+    n: int,
+    span: tuple[date, date],
 ) -> list[str]:
+    start, end = span
     if not days:
         return [t("agenda_nothing", days=n, start=show.day(start))]
     lines: list[str] = []
-    titles = rule_titles(context)
     for day, fired in days.items():
         lines.append(t("agenda_day", day=show.day(day), count=len(fired)))
         for planned in fired:
-            lines += firing_lines(planned, context, titles)
+            lines += firing_lines(planned, context, names)
     total = sum(len(fired) for fired in days.values())
     lines.append(t("agenda_summary", days=n, start=show.day(start), end=show.day(end), total=total))
     return lines

@@ -21,6 +21,7 @@ from typing import Any
 from edo_rules import _display as show
 from edo_rules._messages import t
 from edo_rules.cli._context import CliContext, add_context_args, resolve
+from edo_rules.cli._names import document_titles
 from edo_rules.model import ActionRequest, RequestState
 from edo_rules.store.base import Store
 
@@ -89,6 +90,7 @@ def _list(args: argparse.Namespace) -> int:
     ] or list(_LISTED)
     try:
         requests = store.requests(wanted)
+        titles = document_titles(store, [r.document_id for r in requests])
     finally:
         store.close()
     if args.json:
@@ -99,7 +101,7 @@ def _list(args: argparse.Namespace) -> int:
         print(t("outbox_empty"))
         return 0
     for state in _LISTED:
-        _print_group(state, [r for r in requests if r.state == state], context)
+        _print_group(state, [r for r in requests if r.state == state], context, titles)
     _print_hints(requests)
     return 0
 
@@ -123,13 +125,16 @@ def request_json(request: ActionRequest, context: CliContext) -> dict[str, Any]:
 
 
 def _print_group(
-    state: RequestState, requests: Sequence[ActionRequest], context: CliContext
+    state: RequestState,
+    requests: Sequence[ActionRequest],
+    context: CliContext,
+    titles: dict[str, str],
 ) -> None:
     if not requests:
         return
     print(f"{t(_TITLES[state])} ({len(requests)}):")
     for request in requests:
-        print("  " + _line(request, context))
+        print("  " + _line(request, context, titles))
     print()
 
 
@@ -141,9 +146,12 @@ _TITLES = {
 }
 
 
-def _line(request: ActionRequest, context: CliContext) -> str:
+def _line(request: ActionRequest, context: CliContext, titles: dict[str, str]) -> str:
     text = f"#{request.id:<6} {request.action:<10} {request.rule_key}  "
-    text += t("outbox_doc", doc=request.document_id)
+    title = titles.get(request.document_id)
+    text += (
+        f"{title} ({request.document_id})" if title else t("outbox_doc", doc=request.document_id)
+    )
     if request.attempts:
         text += "  " + t("outbox_attempts", n=request.attempts)
     if request.next_attempt_at is not None and request.state == RequestState.PENDING:
@@ -169,6 +177,7 @@ def _show(args: argparse.Namespace) -> int:
             print(t("outbox_no_request", id=args.id))
             return 1
         outcomes = store.outcomes_for(args.id)
+        titles = document_titles(store, [request.document_id])
     finally:
         store.close()
     if getattr(args, "json", False):
@@ -180,7 +189,7 @@ def _show(args: argparse.Namespace) -> int:
         ]  # fmt: skip
         print(json.dumps(found, ensure_ascii=False, indent=2, default=str))
         return 0
-    print(_line(request, context))
+    print(_line(request, context, titles))
     print(t("outbox_state", state=request.state.value, idem=request.idempotency_key))
     print(t("outbox_created", at=show.moment(request.created_at, context.zone)))
     params = json.dumps(dict(request.params), ensure_ascii=False, indent=2, default=str)

@@ -17,8 +17,10 @@ from edo_rules import _display as show
 from edo_rules._messages import t
 from edo_rules.cli._context import CliContext, add_context_args, resolve
 from edo_rules.cli._documents import resolve_document
-from edo_rules.cli._tick import firing_json, rule_titles
-from edo_rules.engine import EvaluationResult, PlannedFiring, Simulation
+from edo_rules.cli._names import Names, document_titles, rule_titles
+from edo_rules.cli._tick import firing_json
+from edo_rules.engine import Engine, EvaluationResult, PlannedFiring, Simulation
+from edo_rules.store.base import Store
 
 
 def register(subparsers: Any) -> None:
@@ -66,18 +68,28 @@ def _run(args: argparse.Namespace) -> int:
         document_id = resolve_document(store, args.document).id if args.document else None
         engine = context.engine(store)
         simulation = engine.simulate(args.start, args.end, every=args.every, zone=context.zone)
+        names = simulation_names(simulation, engine, store)
     finally:
         store.close()
     if args.json:
-        print(json.dumps(simulation_json(simulation, context, document_id),
+        print(json.dumps(simulation_json(simulation, context, names, document_id),
                          ensure_ascii=False, indent=2, default=str))  # fmt: skip
     else:
-        print(render_timeline(simulation, context, document_id))
+        print(render_timeline(simulation, context, names, document_id))
     return 0
 
 
+def simulation_names(simulation: Simulation, engine: Engine, store: Store) -> Names:
+    """Titles of the rules and of every document the simulation touched."""
+    ids: set[str] = set()
+    for tick in simulation.ticks:
+        ids |= {p.firing.document_id for p in tick.fired}
+        ids |= {f.document_id for f in tick.skipped} | {f.document_id for f in tick.failures}
+    return Names(rule_titles(engine.playbooks), document_titles(store, ids))
+
+
 def simulation_json(
-    simulation: Simulation, context: CliContext, document_id: str | None = None
+    simulation: Simulation, context: CliContext, names: Names, document_id: str | None = None
 ) -> dict[str, Any]:
     return {
         "from": simulation.start.isoformat(),
@@ -86,7 +98,7 @@ def simulation_json(
             {
                 "at": show.iso(tick.now, context.zone),
                 "fired": [
-                    firing_json(p, context)
+                    firing_json(p, context, names)
                     for p in tick.fired
                     if document_id in (None, p.firing.document_id)
                 ],
@@ -97,13 +109,12 @@ def simulation_json(
 
 
 def render_timeline(
-    simulation: Simulation, context: CliContext, document_id: str | None = None
+    simulation: Simulation, context: CliContext, names: Names, document_id: str | None = None
 ) -> str:
     """Moments with something fired, skipped or failed, then a summary line."""
     lines: list[str] = []
-    titles = rule_titles(context)
     for tick in simulation.ticks:
-        block = _moment_lines(tick, context, titles, document_id)
+        block = _moment_lines(tick, context, names, document_id)
         if block:
             lines += [show.moment(tick.now, context.zone), *block]
     if not lines:
@@ -114,7 +125,7 @@ def render_timeline(
         for planned in tick.fired
         if document_id in (None, planned.firing.document_id)
     )
-    scope = "" if document_id is None else t("sim_scope", doc=document_id)
+    scope = "" if document_id is None else t("sim_scope", doc=names.doc(document_id))
     lines.append(
         t("sim_summary", moments=len(simulation.ticks), start=show.day(simulation.start),
           end=show.day(simulation.end), scope=scope, total=total)
@@ -123,7 +134,7 @@ def render_timeline(
 
 
 def _moment_lines(
-    tick: EvaluationResult, context: CliContext, titles: dict[str, str], document_id: str | None
+    tick: EvaluationResult, context: CliContext, names: Names, document_id: str | None
 ) -> list[str]:
     def mine(doc: str) -> bool:
         return document_id is None or doc == document_id
@@ -131,27 +142,28 @@ def _moment_lines(
     lines: list[str] = []
     for planned in tick.fired:
         if mine(planned.firing.document_id):
-            lines += firing_lines(planned, context, titles)
+            lines += firing_lines(planned, context, names)
     lines += [
-        f"  {t('sim_skip')}  {f.rule_key}  {f.document_id}  {show.step(f.step)}"
+        f"  {t('sim_skip')}  {names.rule(f.rule_key)}  {names.doc(f.document_id)}"
+        f"  {show.step(f.step)}"
         f"  {t('sim_catch_up')}"
         for f in tick.skipped
         if mine(f.document_id)
     ]
     lines += [
-        f"  {t('sim_fail')}  {f.rule_key}  {f.document_id}: {f.message}"
+        f"  {t('sim_fail')}  {names.rule(f.rule_key)}  {names.doc(f.document_id)}: {f.message}"
         for f in tick.failures
         if mine(f.document_id)
     ]
     return lines
 
 
-def firing_lines(planned: PlannedFiring, context: CliContext, titles: dict[str, str]) -> list[str]:
+def firing_lines(planned: PlannedFiring, context: CliContext, names: Names) -> list[str]:
     """``fire rule doc step (due …)`` and, under it, each action with its parameters."""
     firing = planned.firing
     due = t("sim_due", due=show.moment(firing.due_at, context.zone))
     head = (
-        f"  {t('sim_fire')}  {titles.get(firing.rule_key, firing.rule_key)}  {firing.document_id}"
+        f"  {t('sim_fire')}  {names.rule(firing.rule_key)}  {names.doc(firing.document_id)}"
         f"  {show.step(firing.step)}  ({due})"
     )
     actions = [

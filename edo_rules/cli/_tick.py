@@ -22,6 +22,7 @@ from typing import Any
 from edo_rules import _display as show
 from edo_rules._messages import CATALOGUE, t
 from edo_rules.cli._context import CliContext, UsageError, add_context_args, resolve
+from edo_rules.cli._names import Names, document_titles, rule_titles
 from edo_rules.cli._runner_args import add_log_args, configured_from
 from edo_rules.engine import EvaluationResult, PlannedFiring
 
@@ -51,25 +52,31 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(t("at_needs_dry_run"))
     context = resolve(args)
     if args.dry_run:
-        return _print(context, _evaluate(context, dry_run=True), args.json)
+        return _print(context, *_evaluate(context, dry_run=True), args.json)
     if context.config is not None:
         return _tick_service(context, args)
-    return _print(context, _evaluate(context, dry_run=False), args.json)
+    return _print(context, *_evaluate(context, dry_run=False), args.json)
 
 
-def _evaluate(context: CliContext, *, dry_run: bool) -> EvaluationResult:
+def _evaluate(context: CliContext, *, dry_run: bool) -> tuple[EvaluationResult, Names]:
     store = context.open_store()
     try:
-        return context.engine(store).evaluate(context.now(), dry_run=dry_run)
+        engine = context.engine(store)
+        result = engine.evaluate(context.now(), dry_run=dry_run)
+        ids = [p.firing.document_id for p in result.fired]
+        ids += [f.document_id for f in result.skipped]
+        ids += [f.document_id for f in result.failures]
+        return result, Names(rule_titles(engine.playbooks), document_titles(store, ids))
     finally:
         store.close()
 
 
-def _print(context: CliContext, result: EvaluationResult, as_json: bool) -> int:
+def _print(context: CliContext, result: EvaluationResult, names: Names, as_json: bool) -> int:
     if as_json:
-        print(json.dumps(result_json(result, context), ensure_ascii=False, indent=2, default=str))
+        found = result_json(result, context, names)
+        print(json.dumps(found, ensure_ascii=False, indent=2, default=str))
     else:
-        print(render_result(result, context))
+        print(render_result(result, context, names))
     return EXIT_FAILED if result.failures else 0
 
 
@@ -111,17 +118,16 @@ def exit_status(stages_ok: bool, outcomes: dict[str, int]) -> int:
     return EXIT_PARTIAL if outcomes.get("retry") else 0
 
 
-def render_result(result: EvaluationResult, context: CliContext) -> str:
+def render_result(result: EvaluationResult, context: CliContext, names: Names) -> str:
     """The firings as an aligned table, then the skipped firings, failures and a summary."""
-    titles = rule_titles(context)
-    rows = [_row(p, titles, context) for p in result.fired]
+    rows = [_row(p, names, context) for p in result.fired]
     lines = table(t("tick_headers").split("|"), rows) if rows else [t("nothing_due")]
     lines += [
-        t("skipped_catch_up", rule=f.rule_key, doc=f.document_id, step=show.step(f.step))
+        t("skipped_catch_up", rule=f.rule_key, doc=names.doc(f.document_id), step=show.step(f.step))
         for f in result.skipped
     ]
     lines += [
-        t("failed_doc", rule=f.rule_key, doc=f.document_id, message=f.message)
+        t("failed_doc", rule=f.rule_key, doc=names.doc(f.document_id), message=f.message)
         for f in result.failures
     ]
     lines.append(
@@ -137,31 +143,25 @@ def render_result(result: EvaluationResult, context: CliContext) -> str:
     return "\n".join(lines)
 
 
-def rule_titles(context: CliContext) -> dict[str, str]:
-    """Rule key → ``key — описание`` for every rule of the context's playbooks."""
-    return {
-        rule.key: show.rule(rule.key, rule.description)
-        for playbook in context.playbooks()
-        for rule in playbook.rules
-    }
-
-
-def _row(planned: PlannedFiring, titles: dict[str, str], context: CliContext) -> tuple[str, ...]:
+def _row(planned: PlannedFiring, names: Names, context: CliContext) -> tuple[str, ...]:
     firing = planned.firing
     return (
-        titles.get(firing.rule_key, firing.rule_key),
-        firing.document_id,
+        names.rule(firing.rule_key),
+        names.doc(firing.document_id),
         show.step(firing.step),
         show.moment(firing.due_at, context.zone),
         ", ".join(r.action for r in planned.requests),
     )
 
 
-def firing_json(planned: PlannedFiring, context: CliContext) -> dict[str, Any]:
+def firing_json(
+    planned: PlannedFiring, context: CliContext, names: Names | None = None
+) -> dict[str, Any]:
     firing = planned.firing
     return {
         "rule": firing.rule_key,
         "document": firing.document_id,
+        "title": names.documents.get(firing.document_id) if names else None,
         "step": firing.step,
         "episode": firing.episode,
         "due": show.iso(firing.due_at, context.zone),
@@ -172,11 +172,13 @@ def firing_json(planned: PlannedFiring, context: CliContext) -> dict[str, Any]:
     }
 
 
-def result_json(result: EvaluationResult, context: CliContext) -> dict[str, Any]:
+def result_json(
+    result: EvaluationResult, context: CliContext, names: Names | None = None
+) -> dict[str, Any]:
     return {
         "at": show.iso(result.now, context.zone),
         "dry_run": result.dry_run,
-        "fired": [firing_json(p, context) for p in result.fired],
+        "fired": [firing_json(p, context, names) for p in result.fired],
         "skipped": [
             {"rule": f.rule_key, "document": f.document_id, "step": f.step} for f in result.skipped
         ],
