@@ -54,7 +54,8 @@ def test_snooze_list_and_unsnooze(
     header, _, row = capsys.readouterr().out.splitlines()
     assert header.split() == ["id", "document", "rule", "until", "state", "reason"]
     assert row.split() == [
-        "1", "a", "signing/remind", "Wed", "15.05.2024", "00:00", "MSK", "active", "ждём",
+        "1", "Договор", "№", "17", "от", "26.04.2024", "signing/remind", "Wed", "15.05.2024",
+        "00:00", "MSK", "active", "ждём",
         "оригинал",
     ]  # fmt: skip
     assert main(_args(files, "snooze", "--list", "--json", *at)) == 0

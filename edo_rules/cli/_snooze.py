@@ -17,6 +17,7 @@ from edo_rules import _display as show
 from edo_rules._messages import t
 from edo_rules.cli._context import CliContext, add_context_args, resolve
 from edo_rules.cli._documents import resolve_document
+from edo_rules.cli._names import document_titles
 from edo_rules.cli._tick import table
 from edo_rules.errors import EdoRulesError
 from edo_rules.store.base import Snooze
@@ -74,6 +75,7 @@ def _list(args: argparse.Namespace, context: CliContext, now: datetime) -> int:
     store = context.open_store()
     try:
         found = store.snoozes(active_at=None if args.all else now)
+        titles = document_titles(store, [s.document_id for s in found])
     finally:
         store.close()
     if args.json:
@@ -81,7 +83,7 @@ def _list(args: argparse.Namespace, context: CliContext, now: datetime) -> int:
                          indent=2))  # fmt: skip
         return 0
     empty = t("snooze_none") if args.all else t("snooze_none_active")
-    print(render_snoozes(found, now, context, empty=empty))
+    print(render_snoozes(found, now, context, empty=empty, titles=titles))
     return 0
 
 
@@ -103,7 +105,11 @@ def snooze_json(snooze: Snooze, now: datetime, context: CliContext) -> dict[str,
 
 
 def render_snoozes(
-    snoozes: list[Snooze], now: datetime, context: CliContext, empty: str | None = None
+    snoozes: list[Snooze],
+    now: datetime,
+    context: CliContext,
+    empty: str | None = None,
+    titles: dict[str, str] | None = None,
 ) -> str:
     """The snoozes as an aligned table (or ``empty`` when there is none)."""
     if not snoozes:
@@ -111,7 +117,7 @@ def render_snoozes(
     rows = [
         (
             str(s.id),
-            s.document_id,
+            (titles or {}).get(s.document_id, s.document_id),
             s.rule_key or t("snooze_every_rule"),
             show.moment(s.until, context.zone),
             t("snooze_active") if s.active_at(now) else t("snooze_ended"),
