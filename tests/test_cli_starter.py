@@ -96,3 +96,16 @@ def test_init_writes_files_that_validate_as_written(
     assert main(["init", "--dir", str(folder)]) == 1  # nothing is overwritten
     assert "уже существует" in capsys.readouterr().err
     assert main(["init", "--dir", str(folder), "--force"]) == 0
+
+
+def test_validate_without_arguments_checks_the_config_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main(["validate"])  # no config here: a usage error
+    assert info.value.code == 2
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    assert main(["validate"]) == 0
+    assert "OK: edo-rules.yaml и файлов сценариев" in capsys.readouterr().out

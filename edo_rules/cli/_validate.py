@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from edo_rules._messages import t
+from edo_rules.cli._context import DEFAULT_CONFIG
 from edo_rules.errors import PlaybookError, Problem
 from edo_rules.playbook.loader import is_test_file, validate_paths
 from edo_rules.testing import load_test
@@ -33,7 +34,8 @@ def register(subparsers: Any) -> None:
         "-c",
         type=Path,
         metavar="FILE",
-        help="also check this config file, with the playbooks it names",
+        help="also check this config file, with the playbooks it names (without PATHs:"
+        " ./edo-rules.yaml when present)",
     )
     parser.add_argument(
         "--online",
@@ -45,6 +47,8 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.config is None and not args.paths and Path(DEFAULT_CONFIG).is_file():
+        args.config = Path(DEFAULT_CONFIG)  # the same default as every other command
     if args.config is not None:
         return _run_config(args)
     if not args.paths:
