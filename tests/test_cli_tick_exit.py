@@ -74,6 +74,7 @@ def test_exit_3_when_actions_wait_for_a_retry(
     assert main(["outbox", "--config", str(config), "--json"]) == 0
     pending = json.loads(capsys.readouterr().out)
     assert {r["state"] for r in pending} == {"pending"} and len(pending) == 2
+    assert all(" № " in r["title"] and r["next_attempt_at"].endswith("+03:00") for r in pending)
 
 
 def test_exit_1_when_actions_fail(

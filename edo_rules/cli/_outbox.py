@@ -94,7 +94,7 @@ def _list(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.json:
-        print(json.dumps([request_json(r, context) for r in requests], ensure_ascii=False,
+        print(json.dumps([request_json(r, context, titles) for r in requests], ensure_ascii=False,
                          indent=2, default=str))  # fmt: skip
         return 0
     if not requests:
@@ -106,12 +106,15 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def request_json(request: ActionRequest, context: CliContext) -> dict[str, Any]:
+def request_json(
+    request: ActionRequest, context: CliContext, titles: dict[str, str]
+) -> dict[str, Any]:
     return {
         "id": request.id,
         "action": request.action,
         "rule": request.rule_key,
         "document": request.document_id,
+        "title": titles.get(request.document_id),
         "state": request.state.value,
         "attempts": request.attempts,
         "next_attempt_at": (
@@ -181,7 +184,7 @@ def _show(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if getattr(args, "json", False):
-        found = request_json(request, context)
+        found = request_json(request, context, titles)
         found["outcomes"] = [
             {"at": show.iso(o.at, context.zone), "status": o.status.value,
              "remote_id": o.remote_id, "reason": o.reason}
