@@ -146,6 +146,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{verb} {rule} {step} {at} (срок {due})",
         "{verb} {rule} {step} at {at} (due {due})",
     ),
+    "history_no_titles": (
+        "описания правил не показаны: в сценариях ошибок {count} (`edo-rules validate`)",
+        "rule descriptions not shown: {count} problem(s) in the playbooks (`edo-rules validate`)",
+    ),
     "fired": ("сработало", "fired"),
     "skipped": ("пропущено", "skipped"),
     "event_by": ("  кто: {actor}", "  by {actor}"),

@@ -75,6 +75,15 @@ def test_tick_records_without_dry_run(
     assert "1 firing(s) fired and recorded" in capsys.readouterr().out
     assert main(_args(files, "--lang", "en", "tick")) == 0
     assert "nothing is due" in capsys.readouterr().out
+    assert main(_args(files, "history", "a")) == 0  # with the rule's description
+    assert "сработало signing/remind — Контрагент не подписал документ первый шаг (do)" in (
+        capsys.readouterr().out
+    )
+    (files[1] / "broken.yaml").write_text("version: 1\nname: x\nrules: 5\n", encoding="utf-8")
+    assert main(_args(files, "history", "a")) == 0  # a broken playbook does not hide history
+    captured = capsys.readouterr()
+    assert "сработало signing/remind первый шаг (do)" in captured.out
+    assert "описания правил не показаны" in captured.err
 
 
 def test_tick_at_without_dry_run_is_refused_with_a_hint(

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from edo_rules import _display as show
 from edo_rules._messages import t
 from edo_rules.cli._context import CliContext, add_context_args, resolve
 from edo_rules.cli._documents import resolve_document
+from edo_rules.cli._names import Names, rule_titles
+from edo_rules.errors import PlaybookError
 from edo_rules.model import Document, Firing, StatusEvent
 
 
@@ -23,7 +26,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "document", metavar="DOC", help="the document: its number («Договор № 183», 183) or id"
     )
-    add_context_args(parser, playbooks=False, at=False)
+    add_context_args(parser, at=False)
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(func=_run)
 
@@ -40,12 +43,27 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(history_json(doc, events, firings, context), ensure_ascii=False, indent=2))
     else:
-        print("\n".join(_lines(doc, events, firings, context)))
+        print("\n".join(_lines(doc, events, firings, context, _rule_names(context))))
     return 0
 
 
+def _rule_names(context: CliContext) -> Names:
+    """Rule titles when the playbooks load; history itself never depends on them."""
+    if not all(path.exists() for path in context.playbook_paths):
+        return Names()
+    try:
+        return Names(rule_titles(context.playbooks()))
+    except PlaybookError as exc:
+        print(t("history_no_titles", count=len(exc.problems)), file=sys.stderr)
+        return Names()
+
+
 def _lines(
-    doc: Document, events: list[StatusEvent], firings: list[Firing], context: CliContext
+    doc: Document,
+    events: list[StatusEvent],
+    firings: list[Firing],
+    context: CliContext,
+    names: Names,
 ) -> list[str]:
     inn = t("history_inn", inn=doc.counterparty.inn) if doc.counterparty.inn else ""
     lines = [
@@ -55,15 +73,15 @@ def _lines(
         t("history_events") if events else t("history_no_events"),
     ]  # fmt: skip
     lines += [f"  {_event(event, context)}" for event in events]
-    lines += [f"  {_firing(firing, context)}" for firing in firings]
+    lines += [f"  {_firing(firing, context, names)}" for firing in firings]
     return lines
 
 
-def _firing(firing: Firing, context: CliContext) -> str:
+def _firing(firing: Firing, context: CliContext, names: Names) -> str:
     return t(
         "history_firing",
         verb=t("skipped" if firing.skipped else "fired"),
-        rule=firing.rule_key,
+        rule=names.rule(firing.rule_key),
         step=show.step(firing.step),
         at=show.moment(firing.fired_at, context.zone),
         due=show.moment(firing.due_at, context.zone),
