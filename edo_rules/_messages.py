@@ -202,6 +202,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "очередь пуста: все действия выполнены",
         "the outbox is empty: every action is done",
     ),
+    "outbox_none_chosen": (
+        "таких запросов в очереди нет",
+        "no such requests in the outbox",
+    ),
     "outbox_in_doubt": (
         "В СОМНЕНИИ — проверьте в Битрикс24, затем retry или drop",
         "IN DOUBT — check in Bitrix24, then retry or drop",

@@ -205,7 +205,9 @@ def test_the_store_comes_from_the_config_for_every_command(
     # Two working days from Fri 04.12: 08 and 09.12 (07.12 is off) → until Thu 10.12.
     assert "до чт 10.12.2026 00:00 MSK" in capsys.readouterr().out
     assert main(["outbox", "--failed", "--lang", "en"]) == 0
-    assert "the outbox is empty" in capsys.readouterr().out
+    assert "no such requests in the outbox" in capsys.readouterr().out
+    assert main(["outbox"]) == 0
+    assert "очередь пуста" in capsys.readouterr().out
 
 
 def test_a_missing_store_or_config_says_what_to_do(

@@ -98,7 +98,7 @@ def _list(args: argparse.Namespace) -> int:
                          indent=2, default=str))  # fmt: skip
         return 0
     if not requests:
-        print(t("outbox_empty"))
+        print(t("outbox_none_chosen") if args.failed or args.in_doubt else t("outbox_empty"))
         return 0
     for state in _LISTED:
         _print_group(state, [r for r in requests if r.state == state], context, titles)
