@@ -73,7 +73,7 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     bitrix24 = Bitrix24Emulator(plan="enterprise", seed=None).start(port=args.bitrix24_port)
     try:
         wiring = wire(base, bitrix24.portal)
-        text = config_text(onec, password, bitrix24.add_webhook(user_id=1), wiring.users)
+        text = config_text(onec, password, bitrix24.add_webhook(user_id=1), wiring)
         args.write.write_text(text, encoding="utf-8")
         _copy_playbooks(args.write.parent / "playbooks")
         print(t("emulate_ready", onec=onec.url, b24=bitrix24.url, config=args.write))
@@ -101,7 +101,7 @@ def _check_writable(path: Path) -> None:
         raise EdoRulesError(t("init_exists", path=path))
 
 
-def config_text(onec: Any, password: str, webhook: str, users: dict[str, int]) -> str:
+def config_text(onec: Any, password: str, webhook: str, wiring: Any) -> str:
     """The ready ``edo-rules.yaml`` for the running emulators."""
     data = {
         "version": 1,
@@ -112,10 +112,11 @@ def config_text(onec: Any, password: str, webhook: str, users: dict[str, int]) -
         "bitrix24": {
             "webhook_url": webhook,
             "plan": "enterprise",
-            "users": users,
+            "users": wiring.users,
             "fallback_user": 1,
             "deal": {"strategy": "latest_open"},
             "mirror": {"target": "list", "iblock_id": 42, "fields": _MIRROR_FIELDS},
+            "accounting": {"department": wiring.accounting_department},
         },
     }
     body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

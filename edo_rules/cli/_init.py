@@ -55,6 +55,7 @@ bitrix24:
   users: {}                          # ответственный в 1С → id пользователя Битрикс24,
                                      # например "Иванов Алексей": 7
   fallback_user: 1                   # кому, если ответственного не найти
+  accounting: {department: 1}        # бухгалтерия (или {user: ID}): получатель accounting
   deal:
     strategy: latest_open            # field (рекомендуется), latest_open или none
   mirror:

@@ -3,7 +3,8 @@
 :func:`wire` copies what the 1C base knows into the portal: every 1C user
 becomes a Bitrix24 user in a sales department (with a head, under a director),
 every 1C counterparty becomes a company with its ИНН in the requisites,
-assigned to a manager, with one open deal in the sales pipeline. So the CRM
+assigned to a manager, with one open deal in the sales pipeline and a contact
+person with an e-mail; an accounting department has a head. So the CRM
 binding finds a company (and a deal) for every document, and ``responsible``
 maps to a real user. Used by ``edo-rules emulate all``.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from edo_rules.emulators.bitrix24 import Portal
+from edo_rules.emulators.bitrix24.card import add_contact
 from edo_rules.emulators.onec import OneCBase
 
 PIPELINE = 1
@@ -29,6 +31,7 @@ class Wiring:
 
     users: dict[str, int] = field(default_factory=dict)
     heads: list[int] = field(default_factory=list)
+    accounting_department: int = 0  # its head gets the `accounting` recipient's tasks
     companies: int = 0
     deals: int = 0
 
@@ -46,12 +49,20 @@ def wire(base: OneCBase, portal: Portal) -> Wiring:
         owner = managers[number % len(managers)]
         name = str(row["Description"])
         company = portal.add_company(name, inn=str(row.get("ИНН") or "") or None, assigned_by=owner)
-        portal.add_deal(
+        deal = portal.add_deal(
             f"Поставка для {name}",
             company_id=company,
             assigned_by=owner,
             category_id=PIPELINE,
             stage=f"C{PIPELINE}:PREPARATION",
+        )
+        # The customer's contact person with an e-mail: reminders to clients go to them.
+        add_contact(
+            portal,
+            f"Контакт {number + 1}",
+            emails=[f"edo{number + 1}@customer{number + 1}.example"],
+            company_id=company,
+            deal_ids=[deal],
         )
         wiring.companies += 1
         wiring.deals += 1
@@ -62,6 +73,11 @@ def _people(base: OneCBase, portal: Portal, wiring: Wiring) -> None:
     director = portal.add_user("Анна Директорова", admin=True)
     root = portal.add_department("Коммерческая дирекция", head=director)
     portal.t.users[director]["UF_DEPARTMENT"] = [root]
+    accounting = portal.add_department("Бухгалтерия", parent=root)
+    portal.set_department_head(
+        accounting, portal.add_user("Главный Бухгалтер", departments=[accounting])
+    )
+    wiring.accounting_department = accounting
     teams = []
     for number, team in enumerate(_TEAMS):
         department = portal.add_department(team, parent=root)
