@@ -9,7 +9,8 @@ A command adds the options with :func:`add_context_args` and calls
 * the playbooks: ``--playbooks DIR`` wins, then the config's ``playbooks``, then ``./playbooks``;
 * the zone: the config's ``timezone`` (Europe/Moscow without a config); a ``--at``
   without an offset is read in it, and every moment is shown in it;
-* the calendar: the bundled Russian calendar with the config's ``calendar.override``.
+* the calendar: the bundled Russian calendar with the config's ``calendar.override``;
+* the go-live moment: the config's ``go_live`` (playbooks may set their own).
 
 So ``tick --dry-run``, ``simulate``, ``explain``, ``agenda`` and the service itself
 agree on every due moment. See docs/development.md ("Adding a command").
@@ -119,8 +120,9 @@ class CliContext:
         return tuple(load_playbooks(list(self.playbook_paths)))
 
     def engine(self, store: Store, *, playbooks: bool = True) -> Engine:
-        """An engine on ``store`` with this context's playbooks (or none) and calendar."""
-        return Engine(store, self.playbooks() if playbooks else (), self.calendar)
+        """An engine on ``store`` with this context's playbooks (or none), calendar and go-live."""
+        go_live = self.config.go_live if self.config is not None else None
+        return Engine(store, self.playbooks() if playbooks else (), self.calendar, go_live=go_live)
 
     def effective_config(self) -> Config:
         """The config with the command line's ``--store``/``--playbooks`` applied."""

@@ -39,7 +39,8 @@ def _run(args: argparse.Namespace) -> int:
     context = resolve(args)  # store, calendar (with the override), zone and --at as everywhere
     store = context.open_store()
     try:
-        engine = Engine(store, old, context.calendar)
+        go_live = context.config.go_live if context.config is not None else None
+        engine = Engine(store, old, context.calendar, go_live=go_live)
         diff = engine.diff(new, context.now(), working_days=args.days)
     finally:
         store.close()
