@@ -139,7 +139,8 @@ def test_every_command_shown_runs_as_written(
     from edo_rules.cli import main
 
     monkeypatch.chdir(emulated)
-    assert main(["sync"]) == 0 and main(["tick"]) == 0  # a store and an outbox to show
+    assert main(["sync"]) == 0  # a store and an outbox to show; the first tick's flood of
+    assert main(["tick"]) in (0, 3)  # history may leave notifications held for the digest (3)
     shutil.copytree(emulated / "playbooks", emulated / "new-playbooks")  # for `diff`
     for argv in _shown_commands():
         if argv[0] in _SERVING:
