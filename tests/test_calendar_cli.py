@@ -72,25 +72,25 @@ def test_check_with_overrides(capsys: pytest.CaptureFixture[str], tmp_path: Path
 
 
 @pytest.mark.parametrize(
-    ("argv", "message"),
+    ("argv", "message", "status"),
     [
-        (["check", "2024-02-30"], "'2024-02-30' is not a valid date; expected YYYY-MM-DD"),
-        (["check"], "`calendar check` needs a date"),
-        (["20x6"], "'20x6' is not a year; expected four digits"),
-        (["1990"], "year 1990 is outside the supported years 2013-2099"),
-        (["2024", "2025"], "unexpected argument '2025'"),
-        (["check", "1999-01-01"], "year 1999 is outside the supported years"),
-        (["2024", "--week-hours", "60"], "week_hours must be in (0, 40]"),
-        (["2024", "--overrides", "/nonexistent/days.yaml"], "cannot read the override file"),
+        (["check", "2024-02-30"], "'2024-02-30' is not a valid date; expected YYYY-MM-DD", 1),
+        (["check"], "`calendar check` needs a date", 2),
+        (["20x6"], "'20x6' is not a year; expected four digits", 1),
+        (["1990"], "year 1990 is outside the supported years 2013-2099", 1),
+        (["2024", "2025"], "unexpected argument '2025'", 2),
+        (["check", "1999-01-01"], "year 1999 is outside the supported years", 1),
+        (["2024", "--week-hours", "60"], "week_hours must be in (0, 40]", 1),
+        (["2024", "--overrides", "/nonexistent/days.yaml"], "cannot read the override file", 1),
     ],
 )
-def test_bad_input_exits_2(
-    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+def test_bad_input_exits_1_and_usage_errors_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str, status: int
 ) -> None:
     code, out, err = _run(capsys, *argv)
-    assert code == 2
+    assert code == status
     assert out == ""
-    assert err.startswith("edo-rules: error: ") and message in err
+    assert err.startswith("edo-rules: ошибка: ") and message in err
 
 
 def test_malformed_override_reports_file_and_line(
@@ -99,7 +99,7 @@ def test_malformed_override_reports_file_and_line(
     path = tmp_path / "days.yaml"
     path.write_text("days_off:\n  - date: 2026-12-30\n", encoding="utf-8")
     code, _, err = _run(capsys, "2026", "--overrides", str(path))
-    assert code == 2
+    assert code == 1
     assert f"{path}:2: days_off entry has no comment" in err
 
 

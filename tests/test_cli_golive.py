@@ -72,7 +72,7 @@ def test_a_bad_go_live_in_the_config_is_reported(
 ) -> None:
     with config.open("a", encoding="utf-8") as handle:
         handle.write("go_live: завтра\n")
-    assert main(["golive", "--config", str(config)]) == 2
+    assert main(["golive", "--config", str(config)]) == 1  # bad input (exit codes: docs/cli.md)
     assert "go_live" in capsys.readouterr().err
 
 
@@ -81,6 +81,6 @@ def test_golive_never_creates_a_store(tmp_path: Path, capsys: pytest.CaptureFixt
     (tmp_path / "playbooks" / "p.yaml").write_text(NOTIFY, encoding="utf-8")
     config = tmp_path / "edo-rules.yaml"
     config.write_text("store: {path: missing.db}\nplaybooks: playbooks\n", encoding="utf-8")
-    assert main(["golive", "--config", str(config)]) == 2
+    assert main(["golive", "--config", str(config)]) == 1  # bad input (exit codes: docs/cli.md)
     assert "no store at" in capsys.readouterr().err
     assert not (tmp_path / "missing.db").exists()

@@ -33,8 +33,8 @@ def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) 
     assert "COMMAND" in capsys.readouterr().out
 
 
-def test_library_errors_become_exit_2_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["calendar", "check", "2024-02-30"]) == 2
+def test_library_errors_become_exit_1_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["calendar", "check", "2024-02-30"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("edo-rules: error: ")
+    assert err.startswith("edo-rules: ошибка: ")
     assert "Traceback" not in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -167,3 +168,25 @@ def test_a_misspelt_statistic_is_refused_at_load() -> None:
         PlaybookError, match=r"did you mean 'counterparty.stats.median_working_days'"
     ):
         playbook(RULE.replace("median_working_days >", "medan_working_days >"))
+
+
+def test_the_explain_command_shows_the_statistics_in_russian(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from edo_rules.cli import main
+
+    world.evaluate(NOW)
+    folder = tmp_path / "playbooks"
+    folder.mkdir()
+    text = "version: 1\nname: pb\nrules:\n" + "".join(f"  {line}\n" for line in RULE.splitlines())
+    (folder / "pb.yaml").write_text(text, encoding="utf-8")
+    argv = ["explain", "slow-new", "--store", str(world.path), "--playbooks", str(folder)]
+    assert main([*argv, "--at", "2024-06-03T10:00"]) == 0
+    assert (
+        f"статистика контрагента (ИНН {SLOW}): подписано 5 за 12 месяцев, медиана 3 раб. дн.,"
+        " 90% — за 8, отказов 1"
+    ) in capsys.readouterr().out
+    assert main([*argv, "--at", "2024-06-03T10:00", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)["counterparty_stats"]
+    assert stats == {"inn": SLOW, "signed": 5, "median_working_days": 3.0,
+                     "p90_working_days": 8, "rejections": 1}  # fmt: skip

@@ -158,21 +158,28 @@ def test_the_command_prints_a_timeline(tmp_path: Path, capsys: pytest.CaptureFix
     world = _world(tmp_path, "a", "b")
     before = world.path.read_bytes()
     argv = _cli(world, "--from", "2024-04-26", "--to", "2024-05-31", "--document", "a")
-    assert main(argv) == 0
+    assert main([*argv, "--lang", "en"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "2024-05-06 Mon 09:00 +0300"
-    assert out[1].split() == ["fire", "pb/remind", "a", "do", "(due", "2024-05-06", "00:00)"]
+    assert out[0] == "Mon 06.05.2024 09:00 MSK"
+    assert out[1].split("  ") == ["", "fire", "pb/remind", "Договор № 17 от 26.04.2024", "do",
+                                  "(due Mon 06.05.2024 00:00 MSK)"]  # fmt: skip
     assert out[2].split(maxsplit=1) == ["log", '{"message": "17: 3 раб. дн."}']
-    assert [line for line in out if line.startswith("2024")] == [
-        "2024-05-06 Mon 09:00 +0300",
-        "2024-05-08 Wed 09:00 +0300",
-        "2024-05-14 Tue 09:00 +0300",
-        "2024-05-16 Thu 09:00 +0300",
+    assert [line for line in out if not line.startswith(" ")][:-1] == [
+        "Mon 06.05.2024 09:00 MSK",
+        "Wed 08.05.2024 09:00 MSK",
+        "Tue 14.05.2024 09:00 MSK",
+        "Thu 16.05.2024 09:00 MSK",
     ]
     assert out[-1] == (
-        "simulated 36 moment(s) from 2024-04-26 to 2024-05-31 for document a:"
+        "simulated 36 moment(s) from Fri 26.04.2024 to Fri 31.05.2024 for document"
+        " Договор № 17 от 26.04.2024:"
         " 4 firing(s); the store was not changed"
     )
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "пн 06.05.2024 09:00 MSK"
+    assert out[1].split("  ")[:5] == ["", "сработает", "pb/remind", "Договор № 17 от 26.04.2024",
+                                      "первый шаг (do)"]  # fmt: skip
     assert world.path.read_bytes() == before
 
 
@@ -187,7 +194,7 @@ def test_the_command_refuses_a_bad_range(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
 ) -> None:
     world = _world(tmp_path, "a")
-    assert main(_cli(world, *extra)) == 2
+    assert main([*_cli(world, *extra), "--lang", "en"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("edo-rules: error: ")
     assert message in err

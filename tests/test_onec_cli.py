@@ -50,9 +50,9 @@ def test_sync_command_loads_then_updates_and_prints_a_summary(
         )
         assert main(["sync", "--config", str(config), "--no-progress"]) == 0
         second = capsys.readouterr()
-    assert "1C sync (full): 50 documents" in first.out
-    assert "1C: [" in first.err and "50/50 documents" in first.err
-    assert "1C sync (incremental): 1 documents, 1 new status events" in second.out
+    assert "синхронизация с 1С (полная): документов 50" in first.out
+    assert "1С: [" in first.err and "50/50 документов" in first.err
+    assert "синхронизация с 1С (изменения): документов 1, новых событий 1" in second.out
     assert "НовоеСостояние ×1" in second.out and "onec.states" in second.out
     assert second.err == ""
     for text in (first.out, first.err, second.out, second.err):
@@ -69,7 +69,7 @@ def test_sync_command_reports_a_wrong_password_without_showing_it(
     with serving(make_base(5)) as emulator:
         code = main(["sync", "--config", str(_config(tmp_path, emulator.url))])
     captured = capsys.readouterr()
-    assert code == 2
+    assert code == 1
     assert "401" in captured.err and "password" in captured.err
     assert "секретный-неверный" not in captured.err + captured.out
 
@@ -79,4 +79,4 @@ def test_sync_command_without_the_password_variable_names_it(
 ) -> None:
     monkeypatch.delenv("ONEC_PASSWORD", raising=False)
     code = main(["sync", "--config", str(_config(tmp_path, "http://127.0.0.1:9"))])
-    assert code == 2 and "ONEC_PASSWORD" in capsys.readouterr().err
+    assert code == 1 and "ONEC_PASSWORD" in capsys.readouterr().err

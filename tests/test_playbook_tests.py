@@ -252,7 +252,7 @@ def test_validate_checks_test_files_and_skips_them_as_playbooks(
 ) -> None:
     _write(tmp_path, MAY)
     assert main(["validate", str(tmp_path)]) == 0
-    assert "OK: 2 file(s), 1 rule(s), 1 test file(s)" in capsys.readouterr().out
+    assert "OK: файлов 2, правил 1, файлов тестов 1" in capsys.readouterr().out
     (tmp_path / "case.yaml").write_text(DOCS + "expect:\n  - {at: soon}\n", encoding="utf-8")
     assert main(["validate", str(tmp_path)]) == 1
     assert "expect[0].at: 'soon' is not a moment" in capsys.readouterr().out

@@ -96,11 +96,11 @@ def test_a_second_runner_refuses_and_sigterm_stops_cleanly(
     process, lines, ticked = env.start()
     try:
         assert ticked.wait(30), "".join(lines)
-        assert main(["run", "--config", str(env.config)]) == 2
+        assert main(["run", "--config", str(env.config), "--lang", "en"]) == 1
         message = capsys.readouterr().err
         assert f"already used by another edo-rules runner: pid {process.pid}" in message
         assert "(run)" in message and "stop that runner first" in message
-        assert main(["tick", "--config", str(env.config)]) == 2
+        assert main(["tick", "--config", str(env.config)]) == 1
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
@@ -166,9 +166,10 @@ def test_a_broken_playbook_is_refused_and_the_old_one_keeps_running(
 def test_tick_and_outbox_commands(env: _Env, capsys: pytest.CaptureFixture[str]) -> None:
     env.send(2)
     assert main(["tick", "--config", str(env.config)]) == 0
-    assert "2 document(s) synced, 2 firing(s), actions: 2 done" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "тик: синхронизировано документов 2, срабатываний 2, действия: выполнено 2" in out
     assert main(["outbox", "--config", str(env.config)]) == 0
-    assert "the outbox is empty" in capsys.readouterr().out
+    assert "очередь пуста" in capsys.readouterr().out
     assert main(["validate", "--config", str(env.config)]) == 0
     assert "OK:" in capsys.readouterr().out
     env.send(1)

@@ -43,7 +43,7 @@ def test_valid_files_exit_zero_with_a_summary(
 ) -> None:
     (tmp_path / "good.yaml").write_text(GOOD, encoding="utf-8")
     code, out = _run(capsys, str(tmp_path))
-    assert (code, out) == (0, ["OK: 1 file(s), 2 rule(s)"])
+    assert (code, out) == (0, ["OK: файлов 1, правил 2"])
 
 
 def test_every_problem_of_every_file_is_listed(
@@ -65,7 +65,7 @@ def test_every_problem_of_every_file_is_listed(
         "remind_counterparty, task, task_comment, timeline, todo, workflow",
         f"{broken}:3:1: YAML syntax: while parsing a flow node; expected the node content, but "
         "found '<stream end>'",
-        "4 problem(s) in 2 of 3 file(s)",
+        "ошибок: 4 в 2 из 3 файлов",
     ]
 
 
@@ -87,7 +87,7 @@ def test_missing_file_and_empty_folder(tmp_path: Path, capsys: pytest.CaptureFix
         out[0] == f"{tmp_path / 'nope.yaml'}:1:1: cannot read the file: No such file or directory"
     )
     code, out = _run(capsys, str(tmp_path))
-    assert (code, out) == (1, ["no playbook files found (expected *.yaml or *.yml)"])
+    assert (code, out) == (1, ["файлов сценариев не найдено (нужны *.yaml или *.yml)"])
 
 
 def test_the_bundled_playbooks_validate(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from edo_rules.actions.bitrix24.setup import Mode, SetupReport
+from edo_rules.cli._context import DEFAULT_CONFIG
 
 
 def register(subparsers: Any) -> None:
@@ -31,7 +32,7 @@ def register(subparsers: Any) -> None:
         "'nothing to do'.",
     )
     setup.add_argument(
-        "--config", "-c", type=Path, required=True, metavar="FILE", help="edo-rules.yaml"
+        "--config", "-c", type=Path, metavar="FILE", help="the config (default: ./edo-rules.yaml)"
     )
     setup.add_argument(
         "--dry-run", action="store_true", help="only list what would be created; write nothing"
@@ -40,7 +41,8 @@ def register(subparsers: Any) -> None:
 
 
 def _setup(args: argparse.Namespace) -> int:
-    report = run_setup(args.config, "plan" if args.dry_run else "apply")
+    config = args.config if args.config is not None else Path(DEFAULT_CONFIG)  # as everywhere
+    report = run_setup(config, "plan" if args.dry_run else "apply")
     print_report(report, dry_run=args.dry_run)
     return 1 if report.problems else 0
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from edo_rules.calendar import CalendarError, CalendarWarning, DayInfo, ProductionCalendar
+from edo_rules.cli._context import UsageError, config_of
 
 _MONTHS = (
     "Январь",
@@ -57,7 +58,17 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("what", nargs="?", help="a year such as 2026, or the word 'check'")
     parser.add_argument("date", nargs="?", help="with 'check': a date YYYY-MM-DD or DD.MM.YYYY")
-    parser.add_argument("--overrides", metavar="FILE", help="YAML file of company/regional days")
+    parser.add_argument(
+        "--overrides",
+        metavar="FILE",
+        help="YAML file of company/regional days (default: the config's calendar.override)",
+    )
+    parser.add_argument(
+        "--config",
+        "-c",
+        metavar="FILE",
+        help="the config whose calendar.override to use (default: ./edo-rules.yaml when present)",
+    )
     parser.add_argument(
         "--decree-days",
         action="store_true",
@@ -72,18 +83,25 @@ def register(subparsers: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CalendarWarning)
-        cal = ProductionCalendar.russia(args.overrides, include_decree_days=args.decree_days)
+        cal = ProductionCalendar.russia(_overrides(args), include_decree_days=args.decree_days)
         if args.what == "check":
             lines = _check_lines(cal, _parse_date(args.date))
         else:
             if args.date is not None:
-                raise CalendarError(f"unexpected argument {args.date!r}; use `calendar YEAR`")
+                raise UsageError(f"unexpected argument {args.date!r}; use `calendar YEAR`")
             year = _parse_year(args.what) if args.what else dt.date.today().year
             lines = list(_year_lines(cal, year, args.week_hours))
     for warning in caught:
         print(f"edo-rules: warning: {warning.message}", file=sys.stderr)
     print("\n".join(lines))
     return 0
+
+
+def _overrides(args: argparse.Namespace) -> Any:
+    if args.overrides is not None:
+        return args.overrides
+    config = config_of(args)
+    return config.calendar_override if config is not None else None
 
 
 def _parse_year(text: str) -> int:
@@ -94,7 +112,7 @@ def _parse_year(text: str) -> int:
 
 def _parse_date(text: str | None) -> dt.date:
     if text is None:
-        raise CalendarError("`calendar check` needs a date, e.g. `calendar check 2024-04-27`")
+        raise UsageError("`calendar check` needs a date, e.g. `calendar check 2024-04-27`")
     for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
         try:
             return dt.datetime.strptime(text, fmt).date()

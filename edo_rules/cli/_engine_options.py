@@ -1,4 +1,9 @@
-"""Options shared by ``tick``, ``explain`` and ``history``: the store, the playbooks, the time."""
+"""Older option helpers, kept for commands not yet moved to :mod:`edo_rules.cli._context`.
+
+New commands use ``add_context_args``/``resolve`` from ``edo_rules.cli._context``:
+they read the config (``--config`` or ``./edo-rules.yaml``) and its calendar
+override and zone, which these helpers do not. The default store is the same.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from zoneinfo import ZoneInfo
 from edo_rules.errors import StoreError
 from edo_rules.store.sqlite import SQLiteStore
 
-DEFAULT_STORE = "edo-rules.sqlite3"
+DEFAULT_STORE = "edo-rules.db"  # the config's store.path default, as in _context
 DEFAULT_PLAYBOOKS = "playbooks"
 #: A time given without an offset is read in this zone (the playbooks' default).
 DEFAULT_ZONE = ZoneInfo("Europe/Moscow")

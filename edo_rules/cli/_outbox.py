@@ -1,6 +1,7 @@
 """``edo-rules outbox``: list requests that need attention, retry or drop them.
 
-* ``edo-rules outbox`` — pending, in-flight, failed and in-doubt requests;
+* ``edo-rules outbox [--failed|--in-doubt] [--json]`` — pending, in-flight, failed and
+  in-doubt requests (or only failed / in-doubt ones);
 * ``edo-rules outbox show ID`` — one request with its parameters and outcomes;
 * ``edo-rules outbox retry ID…|--failed|--in-doubt`` — send again (back to pending);
 * ``edo-rules outbox drop ID…`` — never send (the admin did it by hand, or it is moot).
@@ -17,6 +18,10 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from edo_rules import _display as show
+from edo_rules._messages import t
+from edo_rules.cli._context import CliContext, add_context_args, resolve
+from edo_rules.cli._names import document_titles
 from edo_rules.model import ActionRequest, RequestState
 from edo_rules.store.base import Store
 
@@ -40,98 +45,120 @@ def register(subparsers: Any) -> None:
         "outbox",
         help="list pending, failed and in-doubt action requests; retry or drop them",
         description="The outbox holds every action the rules decided on. Without a "
-        "sub-command, list the requests that are not done yet.",
+        "sub-command, list the requests that are not done yet (--failed, --in-doubt: only those).",
     )
-    _store_args(parser)
+    add_context_args(parser, playbooks=False, at=False)
+    parser.add_argument("--failed", action="store_true", help="list only failed requests")
+    parser.add_argument("--in-doubt", action="store_true", help="list only in-doubt requests")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(func=_list)
     actions = parser.add_subparsers(dest="outbox_command", metavar="ACTION")
-    show = actions.add_parser("show", help="one request: parameters, state, every outcome")
-    show.add_argument("id", type=int, help="the request id (from `edo-rules outbox`)")
-    _store_args(show)
-    show.set_defaults(func=_show)
+    show_parser = actions.add_parser("show", help="one request: parameters, state, every outcome")
+    show_parser.add_argument("id", type=int, help="the request id (from `edo-rules outbox`)")
+    show_parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    add_context_args(show_parser, playbooks=False, at=False, nested=True)
+    show_parser.set_defaults(func=_show)
     retry = actions.add_parser(
         "retry", help="send requests again: failed, in doubt (checked in Bitrix24), dropped"
     )
     retry.add_argument("ids", type=int, nargs="*", metavar="ID", help="request ids")
     retry.add_argument("--failed", action="store_true", help="every failed request")
     retry.add_argument("--in-doubt", action="store_true", help="every in-doubt request")
-    _store_args(retry)
+    add_context_args(retry, playbooks=False, at=False, nested=True)
     retry.set_defaults(func=_retry)
     drop = actions.add_parser("drop", help="never send these requests")
     drop.add_argument("ids", type=int, nargs="+", metavar="ID", help="request ids")
-    _store_args(drop)
+    add_context_args(drop, playbooks=False, at=False, nested=True)
     drop.set_defaults(func=_drop)
 
 
-def _store_args(parser: argparse.ArgumentParser) -> None:
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument(
-        "--config",
-        "-c",
-        default=argparse.SUPPRESS,
-        metavar="FILE",
-        help="the config file naming the store (default: edo-rules.yaml)",
-    )
-    where.add_argument(
-        "--store", default=argparse.SUPPRESS, metavar="PATH", help="a SQLite store file"
-    )
-
-
-def _open(args: argparse.Namespace) -> Store:
+def _open(args: argparse.Namespace) -> tuple[Store, CliContext]:
     """The store to act on; the outbox commands only read and mend one, never create it."""
-    from edo_rules.cli._engine_options import open_existing_store
-
-    store_path = getattr(args, "store", None)
-    if store_path is None:
-        from edo_rules.config import load_config
-
-        config = load_config(getattr(args, "config", "edo-rules.yaml"))
-        if config.store.path is None:
-            from edo_rules.runner.wiring import open_store
-
-            return open_store(config)  # says clearly what is not supported
-        store_path = str(config.store.path)
-    return open_existing_store(store_path)
+    context = resolve(args)
+    return context.open_store(), context
 
 
 def _list(args: argparse.Namespace) -> int:
-    store = _open(args)
+    store, context = _open(args)
+    wanted = [
+        state
+        for state, chosen in (
+            (RequestState.FAILED, args.failed),
+            (RequestState.IN_DOUBT, args.in_doubt),
+        )
+        if chosen
+    ] or list(_LISTED)
     try:
-        requests = store.requests(_LISTED)
+        requests = store.requests(wanted)
+        titles = document_titles(store, [r.document_id for r in requests])
     finally:
         store.close()
+    if args.json:
+        print(json.dumps([request_json(r, context, titles) for r in requests], ensure_ascii=False,
+                         indent=2, default=str))  # fmt: skip
+        return 0
     if not requests:
-        print("the outbox is empty: every action is done")
+        print(t("outbox_none_chosen") if args.failed or args.in_doubt else t("outbox_empty"))
         return 0
     for state in _LISTED:
-        _print_group(state, [r for r in requests if r.state == state])
+        _print_group(state, [r for r in requests if r.state == state], context, titles)
     _print_hints(requests)
     return 0
 
 
-def _print_group(state: RequestState, requests: Sequence[ActionRequest]) -> None:
+def request_json(
+    request: ActionRequest, context: CliContext, titles: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "id": request.id,
+        "action": request.action,
+        "rule": request.rule_key,
+        "document": request.document_id,
+        "title": titles.get(request.document_id),
+        "state": request.state.value,
+        "attempts": request.attempts,
+        "next_attempt_at": (
+            show.iso(request.next_attempt_at, context.zone) if request.next_attempt_at else None
+        ),
+        "last_error": request.last_error,
+        "key": request.idempotency_key,
+        "created_at": show.iso(request.created_at, context.zone),
+        "params": dict(request.params),
+    }
+
+
+def _print_group(
+    state: RequestState,
+    requests: Sequence[ActionRequest],
+    context: CliContext,
+    titles: dict[str, str],
+) -> None:
     if not requests:
         return
-    print(f"{_TITLES[state]} ({len(requests)}):")
+    print(f"{t(_TITLES[state])} ({len(requests)}):")
     for request in requests:
-        print("  " + _line(request))
+        print("  " + _line(request, context, titles))
     print()
 
 
 _TITLES = {
-    RequestState.IN_DOUBT: "IN DOUBT — check in Bitrix24, then retry or drop",
-    RequestState.FAILED: "FAILED",
-    RequestState.IN_FLIGHT: "IN FLIGHT",
-    RequestState.PENDING: "PENDING",
+    RequestState.IN_DOUBT: "outbox_in_doubt",
+    RequestState.FAILED: "outbox_failed",
+    RequestState.IN_FLIGHT: "outbox_in_flight",
+    RequestState.PENDING: "outbox_pending",
 }
 
 
-def _line(request: ActionRequest) -> str:
-    text = f"#{request.id:<6} {request.action:<10} {request.rule_key}  doc {request.document_id}"
+def _line(request: ActionRequest, context: CliContext, titles: dict[str, str]) -> str:
+    text = f"#{request.id:<6} {request.action:<10} {request.rule_key}  "
+    title = titles.get(request.document_id)
+    text += (
+        f"{title} ({request.document_id})" if title else t("outbox_doc", doc=request.document_id)
+    )
     if request.attempts:
-        text += f"  attempts {request.attempts}"
+        text += "  " + t("outbox_attempts", n=request.attempts)
     if request.next_attempt_at is not None and request.state == RequestState.PENDING:
-        text += f"  next {request.next_attempt_at:%Y-%m-%d %H:%M:%S %Z}"
+        text += "  " + t("outbox_next", at=show.moment(request.next_attempt_at, context.zone))
     if request.last_error and request.state != RequestState.PENDING:
         text += "\n          " + request.last_error.replace("\n", "\n          ")
     return text
@@ -140,51 +167,58 @@ def _line(request: ActionRequest) -> str:
 def _print_hints(requests: Iterable[ActionRequest]) -> None:
     states = {r.state for r in requests}
     if RequestState.IN_DOUBT in states:
-        print("In doubt: look for the action in Bitrix24 (see `edo-rules outbox show ID`);")
-        print("  not there → `edo-rules outbox retry ID`; there → `edo-rules outbox drop ID`.")
+        print(t("outbox_hint_doubt"))
     if RequestState.FAILED in states:
-        print("Failed: fix the cause shown above, then `edo-rules outbox retry --failed`.")
+        print(t("outbox_hint_failed"))
 
 
 def _show(args: argparse.Namespace) -> int:
-    store = _open(args)
+    store, context = _open(args)
     try:
         request = store.get_request(args.id)
         if request is None:
-            print(f"no request #{args.id} in the outbox (list them with `edo-rules outbox`)")
+            print(t("outbox_no_request", id=args.id))
             return 1
         outcomes = store.outcomes_for(args.id)
+        titles = document_titles(store, [request.document_id])
     finally:
         store.close()
-    print(_line(request))
-    print(f"  state: {request.state.value}; idempotency key: {request.idempotency_key}")
-    print(f"  created: {request.created_at.isoformat()}")
+    if getattr(args, "json", False):
+        found = request_json(request, context, titles)
+        found["outcomes"] = [
+            {"at": show.iso(o.at, context.zone), "status": o.status.value,
+             "remote_id": o.remote_id, "reason": o.reason}
+            for o in outcomes
+        ]  # fmt: skip
+        print(json.dumps(found, ensure_ascii=False, indent=2, default=str))
+        return 0
+    print(_line(request, context, titles))
+    print(t("outbox_state", state=request.state.value, idem=request.idempotency_key))
+    print(t("outbox_created", at=show.moment(request.created_at, context.zone)))
     params = json.dumps(dict(request.params), ensure_ascii=False, indent=2, default=str)
-    print("  parameters: " + params.replace("\n", "\n  "))
+    print(t("outbox_params") + params.replace("\n", "\n  "))
     for outcome in outcomes:
         remote = f" → {outcome.remote_id}" if outcome.remote_id else ""
         reason = f": {outcome.reason}" if outcome.reason else ""
-        print(f"  {outcome.at.isoformat()} {outcome.status.value}{remote}{reason}")
+        print(f"  {show.moment(outcome.at, context.zone)} {outcome.status.value}{remote}{reason}")
     return 0
 
 
 def _retry(args: argparse.Namespace) -> int:
     if not (args.ids or args.failed or args.in_doubt):
-        print("say which requests: IDs, --failed or --in-doubt")
+        print(t("outbox_say_which"))
         return 2
     from edo_rules.cli._outbox_check import check_in_doubt_first
 
-    status, left = check_in_doubt_first(args, _open, _selected)
+    status, left = check_in_doubt_first(args, lambda given: _open(given)[0], _selected)
     if left is None:
         return status
-    changed = _change(
-        args, RequestState.PENDING, _RETRYABLE, "will be sent at the next tick", only=left
-    )
+    changed = _change(args, RequestState.PENDING, _RETRYABLE, t("outbox_will_send"), only=left)
     return max(status, changed)
 
 
 def _drop(args: argparse.Namespace) -> int:
-    return _change(args, RequestState.DROPPED, _DROPPABLE, "dropped")
+    return _change(args, RequestState.DROPPED, _DROPPABLE, t("outbox_dropped"))
 
 
 def _change(
@@ -195,14 +229,14 @@ def _change(
     *,
     only: set[int] | None = None,
 ) -> int:
-    store = _open(args)
+    store, _ = _open(args)
     status = 0
     try:
         for request in _selected(store, args):
             if only is not None and request.id not in only:
                 continue
             if request.state not in allowed:
-                print(f"#{request.id}: is {request.state.value}; left as it is")
+                print(t("outbox_left", id=request.id, state=request.state.value))
                 status = 1
                 continue
             store.set_request_state(request.id or 0, to)
@@ -233,6 +267,4 @@ def _selected(store: Store, args: argparse.Namespace) -> list[ActionRequest]:
 def _missing(request_id: int) -> Exception:
     from edo_rules.errors import EdoRulesError
 
-    return EdoRulesError(
-        f"no request #{request_id} in the outbox (list them with `edo-rules outbox`)"
-    )
+    return EdoRulesError(t("outbox_no_request", id=request_id))

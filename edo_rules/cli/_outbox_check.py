@@ -60,11 +60,11 @@ def _can_check(action: str) -> bool:
 
 
 def _check_all(args: argparse.Namespace, requests: list[ActionRequest]) -> int:
-    from edo_rules.config import load_config
+    from edo_rules.cli._context import resolve
     from edo_rules.runner._heal import retry_checked
     from edo_rules.runner.wiring import open_service
 
-    config = load_config(getattr(args, "config", "edo-rules.yaml"))
+    config = resolve(args).effective_config()  # --config, else ./edo-rules.yaml
     service = open_service(config, clock=lambda: datetime.now(UTC))
     status = 0
     try:

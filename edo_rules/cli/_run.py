@@ -2,7 +2,7 @@
 
 Ticks on the configured schedule (sync → evaluate → dispatch) until SIGTERM or
 Ctrl-C, which finish the batch in flight first. Only one runner may use a
-store; a second one exits with status 2 naming the holder.
+store; a second one exits with status 1 naming the holder.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from edo_rules.cli._runner_args import add_config_args, configured
+from edo_rules.cli._context import add_context_args, resolve
+from edo_rules.cli._runner_args import add_log_args, configured_from
 
 
 def register(subparsers: Any) -> None:
@@ -22,7 +23,8 @@ def register(subparsers: Any) -> None:
         "are reloaded when their files change (a broken version is refused and the "
         "running one stays). Stop with SIGTERM or Ctrl-C: the batch in flight is finished.",
     )
-    add_config_args(parser)
+    add_context_args(parser, at=False)
+    add_log_args(parser)
     parser.add_argument(
         "--listen",
         metavar="HOST:PORT",
@@ -40,5 +42,5 @@ def register(subparsers: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     from edo_rules.runner.app import ServeOptions, serve
 
-    with configured(args) as config:
+    with configured_from(resolve(args).effective_config(), args) as config:
         return serve(config, ServeOptions(listen=args.listen, max_ticks=args.max_ticks))

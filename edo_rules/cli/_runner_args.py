@@ -38,7 +38,13 @@ def add_log_args(parser: argparse.ArgumentParser) -> None:
 @contextmanager
 def configured(args: argparse.Namespace) -> Iterator[Config]:
     """The loaded config, with logging set up from it and the command line (which wins)."""
-    config = load_config(args.config)
+    with configured_from(load_config(args.config), args) as config:
+        yield config
+
+
+@contextmanager
+def configured_from(config: Config, args: argparse.Namespace) -> Iterator[Config]:
+    """``config`` with logging set up from it and the command line's --log-* (which win)."""
     logging_config = LoggingConfig(
         level=args.log_level or config.logging.level,
         format=args.log_format or config.logging.format,

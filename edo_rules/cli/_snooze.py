@@ -1,30 +1,26 @@
 """``edo-rules snooze``: pause one document (for one rule or all) for a while; ``--list``.
 
 The end is counted like a rule's duration ("5 working days" with the
-production calendar). Nothing that becomes due meanwhile is lost: it fires
-when the snooze ends, per the rule's ``catch_up``. ``edo-rules unsnooze ID``
-ends a snooze early.
+production calendar and the config's override). Nothing that becomes due
+meanwhile is lost: it fires when the snooze ends, per the rule's ``catch_up``.
+``edo-rules unsnooze ID`` ends a snooze early.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import datetime
 from typing import Any
 
-from edo_rules.calendar import ProductionCalendar
-from edo_rules.cli._engine_options import (
-    DEFAULT_ZONE,
-    add_engine_args,
-    now_or,
-    open_existing_store,
-)
-from edo_rules.engine import Engine
+from edo_rules import _display as show
+from edo_rules._messages import t
+from edo_rules.cli._context import CliContext, add_context_args, resolve
+from edo_rules.cli._documents import resolve_document
+from edo_rules.cli._names import document_titles
+from edo_rules.cli._tick import table
 from edo_rules.errors import EdoRulesError
-from edo_rules.playbook.loader import load_playbooks
 from edo_rules.store.base import Snooze
-
-_HEADERS = ("id", "document", "rule", "until", "state", "reason")
 
 
 def register(subparsers: Any) -> None:
@@ -36,7 +32,7 @@ def register(subparsers: Any) -> None:
         " snooze ends, per the rule's catch_up, as after downtime. `edo-rules unsnooze ID`"
         " ends a snooze early.",
     )
-    parser.add_argument("document_id", nargs="?", metavar="DOC_ID", help="the document id")
+    parser.add_argument("document", nargs="?", metavar="DOC", help="the document: its number or id")
     parser.add_argument(
         "--for",
         dest="duration",
@@ -49,61 +45,84 @@ def register(subparsers: Any) -> None:
         "--list", action="store_true", help="list the active snoozes instead (--all: every one)"
     )
     parser.add_argument("--all", action="store_true", help="with --list: ended snoozes too")
-    add_engine_args(parser)
+    parser.add_argument("--json", action="store_true", help="with --list: print JSON")
+    add_context_args(parser)
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    now = now_or(args.at)
+    context = resolve(args)
+    now = context.now()
     if args.list:
-        with open_existing_store(args.store) as store:
-            found = store.snoozes(active_at=None if args.all else now)
-        print(render_snoozes(found, now, empty="no snoozes" if args.all else "no active snoozes"))
-        return 0
-    if args.document_id is None or args.duration is None:
-        raise EdoRulesError(
-            "snooze needs a document and a duration, e.g."
-            ' `edo-rules snooze DOC_ID --for "5 working days"` (or --list).'
-        )
-    playbooks = load_playbooks([args.playbooks]) if args.rule else ()
-    with open_existing_store(args.store) as store:
-        engine = Engine(store, playbooks, ProductionCalendar.russia())
-        snooze = engine.snooze(
-            args.document_id, args.duration, now, rule_key=args.rule, reason=args.reason
-        )
+        return _list(args, context, now)
+    if args.document is None or args.duration is None:
+        raise EdoRulesError(t("snooze_needs"))
+    store = context.open_store()
+    try:
+        doc = resolve_document(store, args.document)
+        engine = context.engine(store, playbooks=bool(args.rule))
+        snooze = engine.snooze(doc.id, args.duration, now, rule_key=args.rule, reason=args.reason)
+    finally:
+        store.close()
     print(
-        f"snoozed {snooze.document_id} ({_scope(snooze)}) until {_moment(snooze.until)}"
-        f" (snooze #{snooze.id}); what becomes due meanwhile fires when it ends"
-    )
+        t("snoozed", doc=f"{doc.title} ({doc.id})", scope=_scope(snooze),
+          until=show.moment(snooze.until, context.zone), id=snooze.id)
+    )  # fmt: skip
+    return 0
+
+
+def _list(args: argparse.Namespace, context: CliContext, now: datetime) -> int:
+    store = context.open_store()
+    try:
+        found = store.snoozes(active_at=None if args.all else now)
+        titles = document_titles(store, [s.document_id for s in found])
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([snooze_json(s, now, context) for s in found], ensure_ascii=False,
+                         indent=2))  # fmt: skip
+        return 0
+    empty = t("snooze_none") if args.all else t("snooze_none_active")
+    print(render_snoozes(found, now, context, empty=empty, titles=titles))
     return 0
 
 
 def _scope(snooze: Snooze) -> str:
-    return "every rule" if snooze.rule_key is None else f"rule {snooze.rule_key}"
+    if snooze.rule_key is None:
+        return t("snooze_scope_all")
+    return t("snooze_scope_rule", rule=snooze.rule_key)
 
 
-def _moment(moment: datetime) -> str:
-    return f"{moment.astimezone(DEFAULT_ZONE):%a %d.%m.%Y %H:%M %z}"
+def snooze_json(snooze: Snooze, now: datetime, context: CliContext) -> dict[str, Any]:
+    return {
+        "id": snooze.id,
+        "document": snooze.document_id,
+        "rule": snooze.rule_key,
+        "until": show.iso(snooze.until, context.zone),
+        "active": snooze.active_at(now),
+        "reason": snooze.reason,
+    }
 
 
-def render_snoozes(snoozes: list[Snooze], now: datetime, empty: str = "no snoozes") -> str:
+def render_snoozes(
+    snoozes: list[Snooze],
+    now: datetime,
+    context: CliContext,
+    empty: str | None = None,
+    titles: dict[str, str] | None = None,
+) -> str:
     """The snoozes as an aligned table (or ``empty`` when there is none)."""
     if not snoozes:
-        return empty
+        return empty or t("snooze_none")
     rows = [
         (
             str(s.id),
-            s.document_id,
-            s.rule_key or "(every rule)",
-            _moment(s.until),
-            "active" if s.active_at(now) else "ended",
+            (titles or {}).get(s.document_id, s.document_id),
+            s.rule_key or t("snooze_every_rule"),
+            show.moment(s.until, context.zone),
+            t("snooze_active") if s.active_at(now) else t("snooze_ended"),
             s.reason or "",
         )
         for s in snoozes
     ]
-    widths = [max(len(row[i]) for row in [_HEADERS, *rows]) for i in range(len(_HEADERS))]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    return "\n".join([line(_HEADERS), line(tuple("-" * w for w in widths)), *map(line, rows)])
+    return "\n".join(table(t("snooze_headers").split("|"), rows))

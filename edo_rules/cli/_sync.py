@@ -7,6 +7,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from edo_rules._messages import t
+from edo_rules.cli._context import add_context_args, resolve
 from edo_rules.errors import ConfigError, Problem
 
 
@@ -18,7 +20,7 @@ def register(subparsers: Any) -> None:
         "store: the first run loads everything (its events are history), later runs only "
         "what changed. The password comes from the environment variable named in the config.",
     )
-    parser.add_argument("--config", default="edo-rules.yaml", help="the config file")
+    add_context_args(parser, playbooks=False, at=False)
     parser.add_argument(
         "--full", action="store_true", help="re-read everything (changes found become history)"
     )
@@ -46,14 +48,13 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from edo_rules.config import load_config
     from edo_rules.runner.wiring import open_store
     from edo_rules.sources.onec import run_sync
 
-    config = load_config(args.config)
+    config = resolve(args).effective_config()  # --store may point the sync elsewhere
     if config.onec is None:
         raise ConfigError(
-            [Problem(str(args.config), 1, 1, "onec", "no onec section: nothing to sync from")]
+            [Problem(str(config.file), 1, 1, "onec", "no onec section: nothing to sync from")]
         )
     if args.document or args.inn or args.deal:
         return _refresh(config, args)
@@ -96,28 +97,26 @@ def _refresh(config: Any, args: argparse.Namespace) -> int:
 
 def summary(report: Any) -> list[str]:
     """The closing lines: documents, events, requests, unknown states, skipped sets."""
+    mode = {"full": t("sync_full"), "incremental": t("sync_incremental")}.get(
+        report.mode, report.mode
+    )
     lines = [
-        f"1C sync ({report.mode}): {report.documents} documents, "
-        f"{report.events_added} new status events, {report.requests} requests"
-    ]
+        t("sync_summary", mode=mode, documents=report.documents, events=report.events_added,
+          requests=report.requests)
+    ]  # fmt: skip
     if report.unknown_states:
         states = ", ".join(
             f"{name} ×{count}" for name, count in sorted(report.unknown_states.items())
         )
-        lines.append(
-            f"unknown 1C states (stored as 'unknown'; map them under onec.states): {states}"
-        )
+        lines.append(t("sync_unknown", states=states))
     if report.unpublished:
-        lines.append(f"not published in 1C (skipped): {', '.join(report.unpublished)}")
+        lines.append(t("sync_unpublished", sets=", ".join(report.unpublished)))
     if report.missing_fields:
-        shown = ", ".join(report.missing_fields)
-        lines.append(f"not in this 1C publication (left empty): {shown}")
+        lines.append(t("sync_missing_fields", fields=", ".join(report.missing_fields)))
     for failure, count in sorted(getattr(report, "failures", {}).items()):
-        lines.append(f"1C failed {count}× (retried): {failure}")
+        lines.append(t("sync_failed", count=count, failure=failure))
     if report.missing_documents:
-        lines.append(
-            f"documents in the state register but not readable: {len(report.missing_documents)}"
-        )
+        lines.append(t("sync_missing", count=len(report.missing_documents)))
     return lines
 
 
@@ -134,7 +133,7 @@ class _Bar:
         share = done / total if total else 1.0
         filled = int(share * self.width)
         bar = "#" * filled + "." * (self.width - filled)
-        self.stream.write(f"\r1C: [{bar}] {share:4.0%} {done}/{total} documents")
+        self.stream.write("\r" + t("sync_bar", bar=bar, share=share, done=done, total=total))
         self.stream.flush()
         self.shown = True
 

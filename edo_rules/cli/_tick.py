@@ -1,118 +1,200 @@
-"""``edo-rules tick``: evaluate the playbooks against the store once and show the firings.
+"""``edo-rules tick``: one tick of the service, or a dry run of the playbooks.
 
-``--dry-run`` records nothing; without it the firings and their action requests
-go to the outbox (the runner's dispatcher carries them out).
+* ``tick --dry-run [--at ISO]`` evaluates the playbooks on the store at now (or
+  ``--at``) and prints the firings; nothing is recorded.
+* ``tick`` with a config (``--config`` or ``./edo-rules.yaml``) runs one whole
+  tick of the service — sync from 1C, evaluate, dispatch to Bitrix24 — and exits
+  (for cron or a systemd timer).
+* ``tick --store … --playbooks …`` without a config records the firings in the
+  outbox (no 1C, no Bitrix24).
 
-``edo-rules tick --config edo-rules.yaml`` runs one whole tick of the service
-instead — sync from 1C, evaluate, dispatch to Bitrix24 — and exits (for cron
-or a systemd timer); its exit status is 1 when a stage failed.
+``--at`` without ``--dry-run`` is refused: a real tick runs now. Exit status: 0
+all done, 1 a stage or an action failed, 3 some actions wait for a retry.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from edo_rules.calendar import ProductionCalendar
-from edo_rules.cli._engine_options import add_engine_args, now_or, open_existing_store
-from edo_rules.cli._runner_args import add_log_args, configured
-from edo_rules.config import Config
-from edo_rules.engine import Engine, EvaluationResult
-from edo_rules.playbook.loader import load_playbooks
+from edo_rules import _display as show
+from edo_rules._messages import CATALOGUE, t
+from edo_rules.cli._context import CliContext, UsageError, add_context_args, resolve
+from edo_rules.cli._names import Names, document_titles, rule_titles
+from edo_rules.cli._runner_args import add_log_args, configured_from
+from edo_rules.engine import EvaluationResult, PlannedFiring
 
-_HEADERS = ("rule", "document", "step", "due", "actions")
+EXIT_FAILED = 1
+EXIT_PARTIAL = 3
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "tick",
-        help="evaluate the playbooks once and show what fires (--dry-run: record nothing)",
-        description="Evaluate every playbook against the store at now (or --at) and print"
-        " the firings as a table. With --dry-run nothing is written; otherwise the"
-        " firings and their actions are recorded in the outbox.",
+        help="one tick of the service, or (--dry-run) what would fire now or --at",
+        description="With a config: one whole tick (sync → evaluate → dispatch). With"
+        " --dry-run: evaluate the playbooks at now (or --at) and print what would fire,"
+        " recording nothing. Exit status: 0 all done, 1 failed, 3 retry pending.",
     )
-    add_engine_args(parser)
+    add_context_args(parser)
     parser.add_argument(
         "--dry-run", action="store_true", help="compute the firings without recording them"
     )
-    parser.add_argument(
-        "--config",
-        "-c",
-        metavar="FILE",
-        help="run one whole tick of the service from this config: sync → evaluate → dispatch "
-        "(with --dry-run: only show what would fire; --store/--playbooks are then ignored)",
-    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_log_args(parser)
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.config is not None:
-        return _tick_service(args)
-    playbooks = load_playbooks([args.playbooks])
-    with open_existing_store(args.store) as store:
-        engine = Engine(store, playbooks, ProductionCalendar.russia())
-        result = engine.evaluate(now_or(args.at), dry_run=args.dry_run)
-    print(render_result(result))
-    return 0
+    if args.at is not None and not args.dry_run:
+        raise UsageError(t("at_needs_dry_run"))
+    context = resolve(args)
+    if args.dry_run:
+        return _print(context, *_evaluate(context, dry_run=True), args.json)
+    if context.config is not None:
+        return _tick_service(context, args)
+    return _print(context, *_evaluate(context, dry_run=False), args.json)
 
 
-def _tick_service(args: argparse.Namespace) -> int:
-    from edo_rules.runner.app import tick_once
-
-    with configured(args) as config:
-        if args.dry_run:
-            print(render_result(_dry_run(config, now_or(args.at))))
-            return 0
-        report = tick_once(config)
-        print(report.line())
-        return 0 if report.ok else 1
-
-
-def _dry_run(config: Config, now: datetime) -> EvaluationResult:
-    """Evaluate the config's playbooks on its store at ``now``, recording nothing."""
-    from edo_rules.runner.wiring import open_store
-
-    calendar = ProductionCalendar.russia(overrides=config.calendar_override)
-    store = open_store(config)
+def _evaluate(context: CliContext, *, dry_run: bool) -> tuple[EvaluationResult, Names]:
+    store = context.open_store()
     try:
-        engine = Engine(store, load_playbooks(config.playbooks), calendar, go_live=config.go_live)
-        return engine.evaluate(now, dry_run=True)
+        engine = context.engine(store)
+        result = engine.evaluate(context.now(), dry_run=dry_run)
+        ids = [p.firing.document_id for p in result.fired]
+        ids += [f.document_id for f in result.skipped]
+        ids += [f.document_id for f in result.failures]
+        return result, Names(rule_titles(engine.playbooks), document_titles(store, ids))
     finally:
         store.close()
 
 
-def render_result(result: EvaluationResult) -> str:
+def _print(context: CliContext, result: EvaluationResult, names: Names, as_json: bool) -> int:
+    if as_json:
+        found = result_json(result, context, names)
+        print(json.dumps(found, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(render_result(result, context, names))
+    return EXIT_FAILED if result.failures else 0
+
+
+def _tick_service(context: CliContext, args: argparse.Namespace) -> int:
+    from edo_rules.runner.app import tick_once
+
+    with configured_from(context.effective_config(), args) as config:
+        report = tick_once(config)
+    if args.json:
+        print(json.dumps(dict(report.summary()), ensure_ascii=False, indent=2))
+    else:
+        print(report_line(report))
+    status = exit_status(report.ok, report.dispatch.outcomes)
+    if not args.json and status == EXIT_FAILED and report.ok:
+        print(t("tick_failed"))
+    elif not args.json and status == EXIT_PARTIAL:
+        print(t("tick_partial"))
+    return status
+
+
+def report_line(report: Any) -> str:
+    """The tick's one-line result in the admin's language (the log keeps ``report.line()``)."""
+    outcomes = report.dispatch.outcomes
+    actions = ", ".join(
+        t(f"outcome_{status}", n=n) if f"outcome_{status}" in CATALOGUE else f"{n} {status}"
+        for status, n in sorted(outcomes.items())
+    )
+    text = t("tick_report", synced=report.synced, fired=report.fired,
+             actions=actions or t("tick_nothing_to_send"), seconds=report.seconds)  # fmt: skip
+    return text + (
+        t("tick_report_failed", stages=", ".join(report.errors)) if report.errors else ""
+    )
+
+
+def exit_status(stages_ok: bool, outcomes: dict[str, int]) -> int:
+    """0 all done; 1 a stage failed or an action failed/is in doubt; 3 retries pending."""
+    if not stages_ok or outcomes.get("failed") or outcomes.get("in_doubt"):
+        return EXIT_FAILED
+    return EXIT_PARTIAL if outcomes.get("retry") else 0
+
+
+def render_result(result: EvaluationResult, context: CliContext, names: Names) -> str:
     """The firings as an aligned table, then the skipped firings, failures and a summary."""
-    rows = [
-        (
-            p.firing.rule_key,
-            p.firing.document_id,
-            p.firing.step,
-            f"{p.firing.due_at:%Y-%m-%d %H:%M %z}",
-            ", ".join(r.action for r in p.requests),
-        )
-        for p in result.fired
+    rows = [_row(p, names, context) for p in result.fired]
+    lines = table(t("tick_headers").split("|"), rows) if rows else [t("nothing_due")]
+    lines += [
+        t("skipped_catch_up", rule=f.rule_key, doc=names.doc(f.document_id), step=show.step(f.step))
+        for f in result.skipped
     ]
-    lines = _table(rows) if rows else ["nothing is due"]
-    lines += [f"skipped (catch-up): {f.rule_key} {f.document_id} {f.step}" for f in result.skipped]
-    lines += [f"failed: {f.rule_key} {f.document_id}: {f.message}" for f in result.failures]
-    verb = "would fire (dry run, nothing recorded)" if result.dry_run else "fired and recorded"
+    lines += [
+        t("failed_doc", rule=f.rule_key, doc=names.doc(f.document_id), message=f.message)
+        for f in result.failures
+    ]
     lines.append(
-        f"at {result.now.isoformat()}: {len(result.fired)} firing(s) {verb},"
-        f" {len(result.requests)} action(s), {len(result.skipped)} skipped,"
-        f" {len(result.failures)} document(s) failed"
+        t(
+            "tick_summary_dry" if result.dry_run else "tick_summary_recorded",
+            at=show.moment(result.now, context.zone),
+            fired=len(result.fired),
+            actions=len(result.requests),
+            skipped=len(result.skipped),
+            failed=len(result.failures),
+        )
     )
     return "\n".join(lines)
 
 
-def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(row[i]) for row in [_HEADERS, *rows]) for i in range(len(_HEADERS))]
+def _row(planned: PlannedFiring, names: Names, context: CliContext) -> tuple[str, ...]:
+    firing = planned.firing
+    return (
+        names.rule(firing.rule_key),
+        names.doc(firing.document_id),
+        show.step(firing.step),
+        show.moment(firing.due_at, context.zone),
+        ", ".join(r.action for r in planned.requests),
+    )
 
-    def line(cells: tuple[str, ...]) -> str:
+
+def firing_json(
+    planned: PlannedFiring, context: CliContext, names: Names | None = None
+) -> dict[str, Any]:
+    firing = planned.firing
+    return {
+        "rule": firing.rule_key,
+        "document": firing.document_id,
+        "title": names.documents.get(firing.document_id) if names else None,
+        "step": firing.step,
+        "episode": firing.episode,
+        "due": show.iso(firing.due_at, context.zone),
+        "actions": [
+            {"action": r.action, "key": r.idempotency_key, "params": dict(r.params)}
+            for r in planned.requests
+        ],
+    }
+
+
+def result_json(
+    result: EvaluationResult, context: CliContext, names: Names | None = None
+) -> dict[str, Any]:
+    return {
+        "at": show.iso(result.now, context.zone),
+        "dry_run": result.dry_run,
+        "fired": [firing_json(p, context, names) for p in result.fired],
+        "skipped": [
+            {"rule": f.rule_key, "document": f.document_id, "step": f.step} for f in result.skipped
+        ],
+        "failed": [
+            {"rule": f.rule_key, "document": f.document_id, "message": f.message}
+            for f in result.failures
+        ],
+    }
+
+
+def table(headers: Sequence[str], rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """An aligned text table: headers, a rule of dashes, the rows."""
+    widths = [max(len(row[i]) for row in [tuple(headers), *rows]) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
         return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
 
     rule = tuple("-" * width for width in widths)
-    return [line(_HEADERS).rstrip(), line(rule), *(line(row).rstrip() for row in rows)]
+    return [line(headers).rstrip(), line(rule), *(line(row).rstrip() for row in rows)]

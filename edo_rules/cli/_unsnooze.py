@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from edo_rules.cli._engine_options import add_store_arg, now_or, open_existing_store, parse_moment
+from edo_rules._messages import t
+from edo_rules.cli._context import add_context_args, resolve
 from edo_rules.cli._snooze import render_snoozes
 
 
@@ -17,20 +18,18 @@ def register(subparsers: Any) -> None:
         " fires at the next tick, per each rule's catch_up.",
     )
     parser.add_argument("snooze_id", type=int, metavar="ID", help="the snooze id")
-    add_store_arg(parser)
-    parser.add_argument(
-        "--at", type=parse_moment, metavar="ISO", help="end it at this moment instead of now"
-    )
+    add_context_args(parser, playbooks=False)
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    now = now_or(args.at)
-    with open_existing_store(args.store) as store:
+    context = resolve(args)
+    now = context.now()
+    store = context.open_store()
+    try:
         snooze = store.end_snooze(args.snooze_id, now)
-    print(render_snoozes([snooze], now))
-    if snooze.until < now:
-        print("it had already ended")
-    else:
-        print("ended: what it held back fires at the next tick")
+    finally:
+        store.close()
+    print(render_snoozes([snooze], now, context))
+    print(t("unsnooze_was_over") if snooze.until < now else t("unsnoozed"))
     return 0

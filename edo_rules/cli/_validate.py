@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from edo_rules._messages import t
+from edo_rules.cli._context import DEFAULT_CONFIG
 from edo_rules.errors import PlaybookError, Problem
 from edo_rules.playbook.loader import is_test_file, validate_paths
 from edo_rules.testing import load_test
@@ -32,7 +34,8 @@ def register(subparsers: Any) -> None:
         "-c",
         type=Path,
         metavar="FILE",
-        help="also check this config file, with the playbooks it names",
+        help="also check this config file, with the playbooks it names (without PATHs:"
+        " ./edo-rules.yaml when present)",
     )
     parser.add_argument(
         "--online",
@@ -44,10 +47,12 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.config is None and not args.paths and Path(DEFAULT_CONFIG).is_file():
+        args.config = Path(DEFAULT_CONFIG)  # the same default as every other command
     if args.config is not None:
         return _run_config(args)
     if not args.paths:
-        print("edo-rules validate: error: give playbook PATHs, or --config FILE", file=sys.stderr)
+        print(t("validate_usage"), file=sys.stderr)
         raise SystemExit(2)  # a usage error, as argparse reports one
     tests = _test_files(args.paths)
     named_tests = {path.resolve() for path in tests}
@@ -58,15 +63,15 @@ def _run(args: argparse.Namespace) -> int:
         print(problem)
     files = len(result.files if result else ()) + len(tests)
     if not files:
-        print("no playbook files found (expected *.yaml or *.yml)")
+        print(t("validate_no_files"))
         return 1
     if problems:
         bad = len({p.file for p in problems})
-        print(f"{len(problems)} problem(s) in {bad} of {files} file(s)")
+        print(t("validate_problems", problems=len(problems), bad=bad, files=files))
         return 1
     rules = result.rule_count if result else 0
-    extra = f", {len(tests)} test file(s)" if tests else ""
-    print(f"OK: {files} file(s), {rules} rule(s){extra}")
+    extra = t("validate_tests", tests=len(tests)) if tests else ""
+    print(t("validate_ok", files=files, rules=rules) + extra)
     return 0
 
 
@@ -109,9 +114,9 @@ def _run_config(args: argparse.Namespace) -> int:
         print(problem)
     if checked.problems:
         bad = len({p.file for p in checked.problems})
-        print(f"{len(checked.problems)} problem(s) in {bad} file(s)")
+        print(t("validate_problems_config", problems=len(checked.problems), bad=bad))
         return 1
-    print(f"OK: {args.config} and {checked.files} playbook file(s), {checked.rules} rule(s)")
+    print(t("validate_ok_config", config=args.config, files=checked.files, rules=checked.rules))
     return _check_portal(args.config) if args.online else 0
 
 

@@ -1,0 +1,471 @@
+"""The one catalogue of admin-facing messages, in Russian (default) and English.
+
+Admin-facing output — the CLI, its errors, the demo — goes through :func:`t`;
+logs and developer docs stay in English. The language is chosen once at the
+edge (``edo-rules --lang en``, or the ``EDO_RULES_LANG`` environment variable)
+with :func:`set_language`; library code never guesses it.
+
+A message is looked up by key; ``{name}`` fields are filled with
+:meth:`str.format`. A key missing from the catalogue is a programming error
+(``KeyError``), caught by the tests that render every command.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+Lang = Literal["ru", "en"]
+LANGUAGES: tuple[Lang, ...] = ("ru", "en")
+
+_current: list[Lang] = []
+
+
+def language() -> Lang:
+    """The language in force: set by :func:`set_language`, else ``EDO_RULES_LANG``, else ru."""
+    if _current:
+        return _current[-1]
+    wanted = os.environ.get("EDO_RULES_LANG", "ru").strip().lower()[:2]
+    return "en" if wanted == "en" else "ru"
+
+
+def set_language(lang: Lang | None) -> None:
+    """Use ``lang`` for every later message (``None``: back to the environment's choice)."""
+    _current.clear()
+    if lang is not None:
+        _current.append(lang)
+
+
+def t(key: str, **values: object) -> str:
+    """The message ``key`` in the current language, its ``{fields}`` filled from ``values``."""
+    ru, en = CATALOGUE[key]
+    text = en if language() == "en" else ru
+    return text.format(**values) if values else text
+
+
+#: key → (Russian, English). Grouped by where the message is shown.
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # -- common ------------------------------------------------------------------------
+    "error": ("edo-rules: ошибка: {message}", "edo-rules: error: {message}"),
+    "interrupted": ("edo-rules: прервано", "edo-rules: interrupted"),
+    "no_store": (
+        "нет хранилища {path}.\nЧто сделать: укажите --config ФАЙЛ или --store ПУТЬ, либо"
+        " сначала выполните синхронизацию (она создаёт хранилище).",
+        "no store at {path}.\nWhat to do: pass --config FILE or --store PATH, or run a sync"
+        " first (it creates the store).",
+    ),
+    "no_config": (
+        "нет файла конфигурации {path}.\nЧто сделать: укажите путь в --config или создайте"
+        " его командой `edo-rules init`.",
+        "no config file {path}.\nWhat to do: give its path in --config, or create one with"
+        " `edo-rules init`.",
+    ),
+    "at_needs_dry_run": (
+        "--at без --dry-run не выполняется: настоящий тик всегда идёт на текущий момент,"
+        " иначе срабатывания были бы записаны задним (или будущим) числом.\nЧто сделать:"
+        " добавьте --dry-run, чтобы посмотреть, что сработало бы в этот момент, или"
+        " `edo-rules agenda`, чтобы увидеть план на ближайшие дни.",
+        "--at is refused without --dry-run: a real tick always runs at the current moment,"
+        " or its firings would be recorded at a false time.\nWhat to do: add --dry-run to see"
+        " what would fire at that moment, or use `edo-rules agenda` for the coming days.",
+    ),
+    # -- documents by number -------------------------------------------------------------
+    "doc_not_found": (
+        "документ {ref!r} не найден в хранилище.\nЧто сделать: проверьте номер или id"
+        " (`edo-rules docs --number …` ищет по номеру); новый документ появится после"
+        " синхронизации.",
+        "no document {ref!r} in the store.\nWhat to do: check the number or id"
+        " (`edo-rules docs --number …` searches by number); a new document appears after"
+        " a sync.",
+    ),
+    "doc_ambiguous": (
+        "номеру {ref!r} соответствуют несколько документов:\n{found}\nЧто сделать: укажите"
+        " id нужного документа (первый столбец).",
+        "several documents have the number {ref!r}:\n{found}\nWhat to do: give the id of"
+        " the one you mean (the first column).",
+    ),
+    "docs_none": ("документов не найдено", "no documents found"),
+    "docs_count": ("найдено документов: {count}", "{count} document(s) found"),
+    "docs_headers": (
+        "id|номер|вид|дата|статус|контрагент|ИНН|сумма",
+        "id|number|kind|date|status|counterparty|INN|amount",
+    ),
+    "docs_needs_filter": (
+        "укажите, что искать: --number, --inn, --counterparty или --status (или --all).",
+        "say what to look for: --number, --inn, --counterparty or --status (or --all).",
+    ),
+    # -- tick ----------------------------------------------------------------------------
+    "tick_headers": ("правило|документ|ступень|срок|действия", "rule|document|step|due|actions"),
+    "nothing_due": ("ничего не наступило", "nothing is due"),
+    "skipped_catch_up": (
+        "пропущено (догоняние): {rule} {doc} {step}",
+        "skipped (catch-up): {rule} {doc} {step}",
+    ),
+    "failed_doc": ("ошибка: {rule} {doc}: {message}", "failed: {rule} {doc}: {message}"),
+    "tick_summary_dry": (
+        "на {at}: сработало бы {fired}, действий {actions}, пропущено {skipped},"
+        " документов с ошибкой {failed} (пробный прогон, ничего не записано)",
+        "at {at}: {fired} firing(s) would fire (dry run, nothing recorded),"
+        " {actions} action(s), {skipped} skipped, {failed} document(s) failed",
+    ),
+    "tick_summary_recorded": (
+        "на {at}: сработало и записано {fired}, действий {actions}, пропущено {skipped},"
+        " документов с ошибкой {failed}",
+        "at {at}: {fired} firing(s) fired and recorded, {actions} action(s),"
+        " {skipped} skipped, {failed} document(s) failed",
+    ),
+    "tick_partial": (
+        "часть действий ждёт повтора: они будут отправлены на следующем тике (код выхода 3)",
+        "some actions wait for a retry at the next tick (exit status 3)",
+    ),
+    "tick_failed": (
+        "есть действия с ошибкой: `edo-rules outbox` покажет причину (код выхода 1)",
+        "some actions failed: `edo-rules outbox` shows why (exit status 1)",
+    ),
+    # -- agenda --------------------------------------------------------------------------
+    "agenda_day": ("{day}: {count}", "{day}: {count}"),
+    "agenda_nothing": (
+        "за {days} раб. дн. с {start} ничего не наступит",
+        "nothing becomes due in {days} working day(s) from {start}",
+    ),
+    "agenda_summary": (
+        "план на {days} раб. дн. ({start} … {end}): срабатываний {total}; хранилище не изменено",
+        "agenda for {days} working day(s) ({start} … {end}): {total} firing(s);"
+        " the store was not changed",
+    ),
+    # -- history -------------------------------------------------------------------------
+    "history_head": (
+        "{title} (id {id}): {status} ({status_1c})",
+        "{title} (id {id}): {status} ({status_1c})",
+    ),
+    "history_counterparty": ("контрагент: {name}", "counterparty: {name}"),
+    "history_inn": (", ИНН {inn}", ", INN {inn}"),
+    "history_events": ("история статусов:", "status history:"),
+    "history_no_events": ("история статусов: нет записей", "status history: none recorded"),
+    "history_firing": (
+        "{verb} {rule} {step} {at} (срок {due})",
+        "{verb} {rule} {step} at {at} (due {due})",
+    ),
+    "history_no_titles": (
+        "описания правил не показаны: в сценариях ошибок {count} (`edo-rules validate`)",
+        "rule descriptions not shown: {count} problem(s) in the playbooks (`edo-rules validate`)",
+    ),
+    "fired": ("сработало", "fired"),
+    "skipped": ("пропущено", "skipped"),
+    "event_by": ("  кто: {actor}", "  by {actor}"),
+    "event_history": ("  (история из первой синхронизации)", "  (history from the first sync)"),
+    # -- snooze --------------------------------------------------------------------------
+    "snooze_headers": (
+        "id|документ|правило|до|состояние|причина",
+        "id|document|rule|until|state|reason",
+    ),
+    "snooze_every_rule": ("(все правила)", "(every rule)"),
+    "snooze_active": ("действует", "active"),
+    "snooze_ended": ("закончилась", "ended"),
+    "snooze_none": ("отсрочек нет", "no snoozes"),
+    "snooze_none_active": ("действующих отсрочек нет", "no active snoozes"),
+    "snooze_needs": (
+        "для отсрочки нужны документ и длительность, например"
+        ' `edo-rules snooze 183 --for "5 рабочих дней"` (или --list).',
+        "snooze needs a document and a duration, e.g."
+        ' `edo-rules snooze 183 --for "5 working days"` (or --list).',
+    ),
+    "snooze_scope_all": ("все правила", "every rule"),
+    "snooze_scope_rule": ("правило {rule}", "rule {rule}"),
+    "snoozed": (
+        "отложено: {doc} ({scope}) до {until} (отсрочка #{id}); наступившее за это время"
+        " выполнится, когда она закончится",
+        "snoozed {doc} ({scope}) until {until} (snooze #{id}); what becomes due meanwhile"
+        " fires when it ends",
+    ),
+    "unsnooze_was_over": ("она уже закончилась", "it had already ended"),
+    "unsnoozed": (
+        "закончена: отложенное выполнится на ближайшем тике",
+        "ended: what it held back fires at the next tick",
+    ),
+    # -- simulate ------------------------------------------------------------------------
+    "sim_nothing": ("ничего не срабатывает", "nothing fires"),
+    "sim_summary": (
+        "смоделировано моментов: {moments}, с {start} по {end}{scope}: срабатываний {total};"
+        " хранилище не изменено",
+        "simulated {moments} moment(s) from {start} to {end}{scope}: {total} firing(s);"
+        " the store was not changed",
+    ),
+    "sim_scope": (" для документа {doc}", " for document {doc}"),
+    "sim_fire": ("сработает", "fire"),
+    "sim_skip": ("пропуск", "skip"),
+    "sim_fail": ("ошибка", "fail"),
+    "sim_due": ("срок {due}", "due {due}"),
+    "sim_catch_up": ("(догоняние)", "(catch-up)"),
+    # -- outbox --------------------------------------------------------------------------
+    "outbox_empty": (
+        "очередь пуста: все действия выполнены",
+        "the outbox is empty: every action is done",
+    ),
+    "outbox_none_chosen": (
+        "таких запросов в очереди нет",
+        "no such requests in the outbox",
+    ),
+    "outbox_in_doubt": (
+        "В СОМНЕНИИ — проверьте в Битрикс24, затем retry или drop",
+        "IN DOUBT — check in Bitrix24, then retry or drop",
+    ),
+    "outbox_failed": ("С ОШИБКОЙ", "FAILED"),
+    "outbox_in_flight": ("ОТПРАВЛЯЮТСЯ", "IN FLIGHT"),
+    "outbox_pending": ("ОЖИДАЮТ", "PENDING"),
+    "outbox_doc": ("док. {doc}", "doc {doc}"),
+    "outbox_attempts": ("попыток {n}", "attempts {n}"),
+    "outbox_next": ("следующая {at}", "next {at}"),
+    "outbox_hint_doubt": (
+        "В сомнении: найдите действие в Битрикс24 (`edo-rules outbox show ID`);\n"
+        "  нет там → `edo-rules outbox retry ID`; есть → `edo-rules outbox drop ID`.",
+        "In doubt: look for the action in Bitrix24 (see `edo-rules outbox show ID`);\n"
+        "  not there → `edo-rules outbox retry ID`; there → `edo-rules outbox drop ID`.",
+    ),
+    "outbox_hint_failed": (
+        "С ошибкой: устраните причину (выше), затем `edo-rules outbox retry --failed`.",
+        "Failed: fix the cause shown above, then `edo-rules outbox retry --failed`.",
+    ),
+    "outbox_no_request": (
+        "в очереди нет запроса #{id} (список: `edo-rules outbox`)",
+        "no request #{id} in the outbox (list them with `edo-rules outbox`)",
+    ),
+    "outbox_say_which": (
+        "укажите, какие запросы: ID, --failed или --in-doubt",
+        "say which requests: IDs, --failed or --in-doubt",
+    ),
+    "outbox_left": (
+        "#{id}: состояние {state}; оставлено как есть",
+        "#{id}: is {state}; left as it is",
+    ),
+    "outbox_will_send": ("будет отправлено на следующем тике", "will be sent at the next tick"),
+    "outbox_dropped": ("отменено", "dropped"),
+    "outbox_state": (
+        "  состояние: {state}; ключ идемпотентности: {idem}",
+        "  state: {state}; idempotency key: {idem}",
+    ),
+    "outbox_created": ("  создан: {at}", "  created: {at}"),
+    "outbox_params": ("  параметры: ", "  parameters: "),
+    # -- emulate all / init --------------------------------------------------------------
+    "emulate_ready": (
+        "Эмуляторы запущены и связаны: 1С {onec}, Битрикс24 {b24}.\nГотовый конфиг записан"
+        " в {config}:\n",
+        "Both emulators are running and wired to each other: 1C {onec}, Bitrix24 {b24}.\n"
+        "A ready config was written to {config}:\n",
+    ),
+    "emulate_try": (
+        "Попробуйте в другом терминале:\n  edo-rules sync --config {config}\n"
+        "  edo-rules tick --config {config} --dry-run\nОстановка: Ctrl-C.",
+        "Try in another terminal:\n  edo-rules sync --config {config}\n"
+        "  edo-rules tick --config {config} --dry-run\nStop with Ctrl-C.",
+    ),
+    "init_exists": (
+        "{path} уже существует; ничего не перезаписано.\nЧто сделать: выберите другую папку"
+        " (--dir) или добавьте --force.",
+        "{path} already exists; nothing was overwritten.\nWhat to do: choose another folder"
+        " (--dir) or add --force.",
+    ),
+    "init_done": (
+        "Записано: {files}.\nДальше: поправьте {config} (раздел onec и bitrix24), затем\n"
+        "  edo-rules validate --config {config}",
+        "Written: {files}.\nNext: edit {config} (the onec and bitrix24 sections), then\n"
+        "  edo-rules validate --config {config}",
+    ),
+}
+
+
+# -- the engine's explain texts ---------------------------------------------------------
+# The engine writes its arithmetic and condition details in English (developer
+# facing, also in logs); the CLI shows them to admins through this table.
+_ENGINE_RU: tuple[tuple[str, str], ...] = (
+    (r"\bstatus changed\b", "статус изменён"),
+    (r"\bsigned by the counterparty\b", "подписан контрагентом"),
+    (r"\bsigned by us\b", "подписан нами"),
+    (r"\bsent\b(?= \w{3} \d)", "отправлен"),
+    (r"\brejected\b(?= \w{3} \d)", "отклонён"),
+    (r"\brevoked\b(?= \w{3} \d)", "аннулирован"),
+    (r"\bsynced\b(?= \w{3} \d)", "синхронизирован"),
+    (r"outside working hours → delivered", "вне рабочего времени → доставка"),
+    (r"\(working Saturday\)", "(рабочая суббота)"),
+    (r"\(working Sunday\)", "(рабочее воскресенье)"),
+    (r"→ (\S+) due ", r"→ \1: срок "),
+    (r"→ due ", "→ срок "),
+    (r"; repeat (\d+) ×", r"; повтор \1 ×"),
+    (r"\bworking days?\b", "раб. дн."),
+    (r"\b(\w+) is not set: the ladder has not started", r"\1 не задано: лестница не началась"),
+    (r"\b(\w+) not set, expected one of: ", r"\1 не задано, ожидается одно из: "),
+    (r"\b(\w+) is (.+?), expected one of: ", r"\1 = \2, ожидается одно из: "),
+    (r"\bamount not set, expected ", "amount не задано, ожидается "),
+    (r"\bamount is (\S+), expected ", r"amount = \1, ожидается "),
+    (r"\bwhere (.+) failed: ", r"where \1 — ошибка: "),
+    (r"\bwhere (.+) is true$", r"where \1 — истина"),
+    (r"\bwhere (.+) is false$", r"where \1 — ложь"),
+    (r"\bMon\b", "пн"),
+    (r"\bTue\b", "вт"),
+    (r"\bWed\b", "ср"),
+    (r"\bThu\b", "чт"),
+    (r"\bFri\b", "пт"),
+    (r"\bSat\b", "сб"),
+    (r"\bSun\b", "вс"),
+)
+
+
+def error_text(text: str) -> str:
+    """A library error's message for the admin: its fixed phrases in the current language."""
+    if language() == "en":
+        return text
+    return text.replace("What to do:", "Что сделать:")
+
+
+def engine_text(text: str) -> str:
+    """An engine explain text (arithmetic, a condition) in the current language."""
+    if language() == "en":
+        return text
+    import re
+
+    for pattern, replacement in _ENGINE_RU:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+CATALOGUE.update(
+    {
+        "explain_head": (
+            "{title} (id {id}), статус {status}, контрагент {counterparty}; на {at}",
+            "{title} (id {id}), status {status}, counterparty {counterparty}; at {at}",
+        ),
+        "explain_stats": (
+            "статистика контрагента (ИНН {inn}): {signed}, отказов {rejections}",
+            "counterparty.stats (ИНН {inn}): {signed}, rejections {rejections}",
+        ),
+        "explain_stats_none": ("подписей за 12 месяцев нет", "no signature in 12 months"),
+        "explain_stats_signed": (
+            "подписано {signed} за 12 месяцев, медиана {median:g} раб. дн., 90% — за {p90}",
+            "signed {signed} in 12 months, median {median:g} working days, 90% within {p90}",
+        ),
+        "explain_match": ("  подходит: {verdict}", "  match: {verdict}"),
+        "yes": ("да", "yes"),
+        "no": ("нет", "no"),
+        "explain_fired": ("сработало {at}", "fired at {at}"),
+        "explain_skipped": ("пропущено (догоняние) {at}", "skipped (catch-up) at {at}"),
+        "explain_due": ("наступило: сработает на ближайшем тике", "due: fires at the next tick"),
+        "explain_due_skip": (
+            "наступило, но наступила и следующая ступень: будет записано как пропущенное"
+            " (догоняние)",
+            "due, but a later step is due too: recorded as skipped (catch-up)",
+        ),
+        "explain_not_yet": ("ещё не наступило", "not yet due"),
+        "explain_no_match": (
+            "наступило, но документ не подходит под условия",
+            "due, but the document does not match",
+        ),
+        "explain_held": (
+            "задержано отсрочкой, сработает, когда она закончится",
+            "held by the snooze, fires when it ends",
+        ),
+        "explain_snoozed": (
+            "отложено до {until} (отсрочка #{id}{reason}): ничего не срабатывает до этого"
+            " момента; наступившее за это время сработает, когда отсрочка закончится"
+            " (по catch_up)",
+            "snoozed until {until} (snooze #{id}{reason}): fires nothing until then; what"
+            " becomes due meanwhile fires when the snooze ends (per catch_up)",
+        ),
+        "explain_event": (
+            "  событие #{id} {at}: {change}: {state}",
+            "  event #{id} {at}: {change}: {state}",
+        ),
+        "event_historical": (
+            "история из первой синхронизации: не срабатывает",
+            "history from the first sync: never fires",
+        ),
+        "event_before": (
+            "записано до первого вычисления правила: не срабатывает",
+            "recorded before the rule was first evaluated: never fires",
+        ),
+        "event_pending": ("сработает на ближайшем тике", "fires at the next tick"),
+        "event_no_match": ("документ не подходит под условия", "the document does not match"),
+        "explain_ledger": ("  журнал:", "  ledger:"),
+        "explain_ledger_line": (
+            "    {step}, эпизод {episode}: {verb} {at} (срок {due}, сценарий {hash})",
+            "    {step} episode {episode}: {verb} at {at} (due {due}, playbook {hash})",
+        ),
+    }
+)
+
+CATALOGUE.update(
+    {
+        # -- sync ---------------------------------------------------------------------
+        "sync_summary": (
+            "синхронизация с 1С ({mode}): документов {documents}, новых событий {events},"
+            " запросов {requests}",
+            "1C sync ({mode}): {documents} documents, {events} new status events,"
+            " {requests} requests",
+        ),
+        "sync_full": ("полная", "full"),
+        "sync_incremental": ("изменения", "incremental"),
+        "sync_unknown": (
+            "неизвестные состояния 1С (сохранены как 'unknown'; сопоставьте их в onec.states):"
+            " {states}",
+            "unknown 1C states (stored as 'unknown'; map them under onec.states): {states}",
+        ),
+        "sync_unpublished": (
+            "не опубликовано в 1С (пропущено): {sets}",
+            "not published in 1C (skipped): {sets}",
+        ),
+        "sync_missing_fields": (
+            "нет в этой публикации 1С (оставлено пустым): {fields}",
+            "not in this 1C publication (left empty): {fields}",
+        ),
+        "sync_failed": (
+            "1С ответила ошибкой {count} раз (повторено): {failure}",
+            "1C failed {count}× (retried): {failure}",
+        ),
+        "sync_missing": (
+            "документов в регистре состояний, которые не удалось прочитать: {count}",
+            "documents in the state register but not readable: {count}",
+        ),
+        "sync_bar": (
+            "1С: [{bar}] {share:4.0%} {done}/{total} документов",
+            "1C: [{bar}] {share:4.0%} {done}/{total} documents",
+        ),
+        # -- validate -------------------------------------------------------------------
+        "validate_ok": (
+            "OK: файлов {files}, правил {rules}",
+            "OK: {files} file(s), {rules} rule(s)",
+        ),
+        "validate_tests": (", файлов тестов {tests}", ", {tests} test file(s)"),
+        "validate_ok_config": (
+            "OK: {config} и файлов сценариев {files}, правил {rules}",
+            "OK: {config} and {files} playbook file(s), {rules} rule(s)",
+        ),
+        "validate_problems": (
+            "ошибок: {problems} в {bad} из {files} файлов",
+            "{problems} problem(s) in {bad} of {files} file(s)",
+        ),
+        "validate_problems_config": (
+            "ошибок: {problems} в файлах: {bad}",
+            "{problems} problem(s) in {bad} file(s)",
+        ),
+        "validate_no_files": (
+            "файлов сценариев не найдено (нужны *.yaml или *.yml)",
+            "no playbook files found (expected *.yaml or *.yml)",
+        ),
+        "validate_usage": (
+            "edo-rules validate: ошибка: укажите ПУТИ к сценариям или --config ФАЙЛ",
+            "edo-rules validate: error: give playbook PATHs, or --config FILE",
+        ),
+        # -- the tick report --------------------------------------------------------------
+        "tick_report": (
+            "тик: синхронизировано документов {synced}, срабатываний {fired}, действия: {actions}"
+            " ({seconds:.2f} с)",
+            "tick: {synced} document(s) synced, {fired} firing(s), actions: {actions}"
+            " ({seconds:.2f} s)",
+        ),
+        "tick_report_failed": ("; не удалось: {stages}", "; failed: {stages}"),
+        "tick_nothing_to_send": ("отправлять нечего", "nothing to send"),
+        "outcome_done": ("выполнено {n}", "{n} done"),
+        "outcome_retry": ("ждут повтора {n}", "{n} retry"),
+        "outcome_failed": ("с ошибкой {n}", "{n} failed"),
+        "outcome_in_doubt": ("в сомнении {n}", "{n} in_doubt"),
+    }
+)
