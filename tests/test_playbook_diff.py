@@ -184,3 +184,18 @@ def test_library_summary_and_horizon(tmp_path: Path, store: Path) -> None:
     assert diff.moments[0] == datetime.fromisoformat("2024-05-03T10:00:00+03:00")
     assert diff.moments[-1].date().isoformat() == "2024-05-07"  # 2 working days: 06.05, 07.05
     assert diff.summary().startswith("rules: 1 changed; actions in the coming days: +0 added")
+
+
+def test_go_live_applies_to_both_versions(tmp_path: Path, store: Path) -> None:
+    """Documents sent before go-live are left alone by both versions: no action changes."""
+    old = load_playbooks([_playbook(tmp_path / "old")])
+    new = load_playbooks([_playbook(tmp_path / "new", after="4 рабочих дня")])
+    with SQLiteStore(store) as opened:
+        engine = Engine(opened, old, ProductionCalendar.russia(), go_live=msk("2024-04-30 00:00"))
+        diff = engine.diff(new, msk("2024-05-03 10:00"))
+        without = Engine(opened, old, ProductionCalendar.russia()).diff(
+            new, msk("2024-05-03 10:00")
+        )
+    assert (diff.added, diff.removed, diff.moved, diff.changed) == ((), (), (), ())
+    assert len(without.moved) == 1  # d1's reminder, when go-live does not hold it back
+    assert [c.rule_key for c in diff.rules] == ["pb/remind"]

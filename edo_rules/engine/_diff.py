@@ -135,10 +135,15 @@ def diff_playbooks(
     new: Sequence[Playbook],
     calendar: WorkingCalendar,
     moments: Sequence[datetime],
+    *,
+    go_live: datetime | None = None,
 ) -> PlaybookDiff:
-    """Compare what ``old`` and ``new`` would do at ``moments`` over ``store`` (never written)."""
-    before = _simulate(store, old, calendar, moments)
-    after = _simulate(store, new, calendar, moments)
+    """Compare what ``old`` and ``new`` would do at ``moments`` over ``store`` (never written).
+
+    ``go_live`` is the config's go-live moment, applied to both versions alike.
+    """
+    before = _simulate(store, old, calendar, moments, go_live)
+    after = _simulate(store, new, calendar, moments, go_live)
     rules = rule_changes(old, new)
     added, removed, moved, changed = _match(before, after)
     renamed = {c.rule_key for c in rules if c.change in ("renamed", "added")}
@@ -149,12 +154,16 @@ def diff_playbooks(
 
 
 def _simulate(
-    store: Store, playbooks: Sequence[Playbook], calendar: WorkingCalendar, at: Sequence[datetime]
+    store: Store,
+    playbooks: Sequence[Playbook],
+    calendar: WorkingCalendar,
+    at: Sequence[datetime],
+    go_live: datetime | None,
 ) -> list[PlannedAction]:
     from edo_rules.engine.engine import Engine  # the engine module imports this one
 
     with store.scratch_copy() as scratch:
-        ticks = run_ticks(Engine(scratch, playbooks, calendar), at)
+        ticks = run_ticks(Engine(scratch, playbooks, calendar, go_live=go_live), at)
     return [
         _planned(tick.now, planned.firing, index, request.action, dict(request.params))
         for tick in ticks

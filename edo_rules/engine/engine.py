@@ -206,7 +206,9 @@ class Engine:
         :class:`~edo_rules.engine.PlaybookDiff`.
         """
         at = horizon(now, self.calendar, working_days)
-        return diff_playbooks(self.store, self.playbooks, new, self.calendar, at)
+        return diff_playbooks(
+            self.store, self.playbooks, new, self.calendar, at, go_live=self.go_live
+        )
 
     def snooze(
         self,
