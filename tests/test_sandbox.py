@@ -33,12 +33,12 @@ EXPRESSION_ESCAPES: list[tuple[str, str]] = [
     ("doc['__class__']", "private attribute '__class__'"),
     ('"{0.__class__}".format(doc)', "has no attribute 'format'"),
     ('"{0.__class__}".format_map(doc)', "has no attribute 'format_map'"),
-    ("'%*d' % (10**9, 1)", "'%' formatting of strings is not allowed"),
-    ("9**9**9", "number too large"),
-    ("10**10**10", "number too large"),
-    ("'a' * 10**9", "repetition too long"),
-    ("[1] * 10**9", "repetition too long"),
-    ("'a' * 5000 + 'b' * 5001", "string too long"),
+    ("'%*d' % (10**9, 1)", "'%' would have 1000000354 characters or items"),
+    ("9**9**9", "digits, more than 1000 (budget limit evaluation.max_digits)"),
+    ("10**10**10", "budget limit evaluation.max_digits"),
+    ("'a' * 10**9", "more than 100000 (budget limit evaluation.max_length)"),
+    ("[1] * 10**9", "'*' (repetition) would have 1000000000 characters or items"),
+    ("'a' * 50000 + 'b' * 50001", "the result of '+' would have 100001"),
     ("getattr(doc, '__class__')", "unknown function 'getattr'"),
     ("__import__('os').system('id')", "private name '__import__'"),
     ("import os", "syntax error"),
@@ -59,11 +59,11 @@ EXPRESSION_ESCAPES: list[tuple[str, str]] = [
     ("now.tzinfo.utcoffset(now)", "'now' has no attribute 'tzinfo'"),
     ("date.__globals__", "private attribute '__globals__'"),
     ("doc.signers[0].__class__", "private attribute '__class__'"),
-    ("int('9' * 100000)", "repetition too long"),
+    ("int('9' * 100001)", "budget limit evaluation.max_length"),
     ("-" * 40 + "1", "nested deeper than"),
     ("1+" * 150 + "1", "too complex"),
     ("[" * 5000 + "]" * 5000, "longer than 1000 characters"),
-    ("'x' * 20000", "repetition too long"),
+    ("'x' * 200000", "budget limit evaluation.max_length"),
     ("1 << 10**9", "LShift is not allowed"),
     ("doc.title.center(10**9)", "'doc.title' has no attribute 'center'"),
     ("doc.number.replace('', 'x' * 9000)", "has no attribute 'replace'"),
@@ -82,11 +82,11 @@ TEMPLATE_ESCAPES: list[tuple[str, str]] = [
     ("{{ lipsum() }}", "unknown name 'lipsum'"),
     ("{{ joiner.__init__.__globals__ }}", "private attribute"),
     ("{{ namespace() }}", "unknown name 'namespace'"),
-    ("{{ range(10**9) | join }}", "unknown name 'range'"),
-    ("{% for i in range(10) %}{% endfor %}", "unknown name 'range'"),
-    ("{{ 'a' * 10**9 }}", "repetition too long"),
-    ("{{ 9 ** 999999 }}", "number too large"),
-    ("{{ '%*d' % (10**9, 1) }}", "'%' formatting of strings is not allowed"),
+    ("{{ range }}", "'range' is a function: call it"),
+    ("{{ range.__self__ }}", "private attribute '__self__'"),
+    ("{{ 'a' * 10**9 }}", "budget limit evaluation.max_length"),
+    ("{{ 9 ** 999999 }}", "budget limit evaluation.max_digits"),
+    ("{{ '%*d' % (10**9, 1) }}", "'%' would have 1000000354 characters or items"),
     ("{{ '{0.__class__}'.format(doc) }}", "'(value).format' cannot be called"),
     ("{{ doc | attr('__class__') }}", "unknown filter 'attr'"),
     ("{{ doc.signers | map(attribute='__class__') | list }}", "private name '__class__'"),
@@ -97,7 +97,6 @@ TEMPLATE_ESCAPES: list[tuple[str, str]] = [
     ("{% include '/etc/passwd' %}", "cannot include"),
     ("{% import 'x' as y %}", "cannot import"),
     ("{% extends 'base' %}", "cannot extend"),
-    ("{% for s in doc.signers %}{% for t in doc.signers %}{% endfor %}{% endfor %}", "nested"),
     ("{% for s in doc.signers recursive %}{{ loop(s) }}{% endfor %}", "recursive loops"),
     ("{% set x = doc %}{{ x.__class__ }}", "private attribute '__class__'"),
     ("{% set doc = 1 %}", "cannot assign to 'doc'"),
@@ -107,7 +106,7 @@ TEMPLATE_ESCAPES: list[tuple[str, str]] = [
     ("{{ date.__globals__ }}", "private attribute '__globals__'"),
     ("{{ (doc.signers | first).__class__ }}", "private attribute '__class__'"),
     ("{{ doc | pprint }}", "unknown filter 'pprint'"),
-    ("{{ doc.number | format(1) }}", "unknown filter 'format'"),
+    ("{{ doc.number | tojson }}", "unknown filter 'tojson'"),
     ("{{ doc.title.__len__() }}", "private attribute '__len__'"),
     ("{{ doc.number(*doc.signers) }}", "'doc.number' cannot be called"),
     ("{{ date }}", "'date' is a function: call it"),
@@ -233,9 +232,9 @@ def _template_of(source: str) -> object:
 
 
 def test_runtime_repetition_of_a_field_is_bounded() -> None:
-    template = _template_of("{{ doc.number * 1000 }}")
+    template = _template_of("{{ doc.number * 10000 }}")
     names = _names(number="x" * 100)
-    with pytest.raises(EvaluationError, match="repetition too long"):
+    with pytest.raises(EvaluationError, match=r"budget limit evaluation\.max_length"):
         template.render(names)  # type: ignore[attr-defined]
 
 
@@ -275,7 +274,7 @@ def test_runtime_pow_is_bounded_even_with_values() -> None:
 
     names["elapsed"] = Elapsed(0, 0, 10**6)
     assert rule.match.where is not None
-    with pytest.raises(EvaluationError, match="number too large"):
+    with pytest.raises(EvaluationError, match="exponent too large"):
         rule.match.where.evaluate(names)
 
 

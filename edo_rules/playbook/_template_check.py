@@ -2,9 +2,11 @@
 
 Only known names and fields (the tree in :mod:`edo_rules.playbook._names`),
 whitelisted filters and tests, calls to our functions and a few string
-methods; no private attributes, no macros, includes, imports or
-nested/recursive loops; literal arithmetic is folded with the bounded
-operators, so ``{{ 'a' * 10**9 }}`` is refused before anything runs.
+methods; no private attributes, no macros, includes, imports or recursive
+loops; literal arithmetic is folded with the bounded operators, so
+``{{ 'a' * 10**9 }}`` is refused before anything runs. What cannot be decided
+here (how long a loop over a field runs, how large a joined text gets) is left
+to the run-time budget (:mod:`edo_rules.playbook._budget`).
 """
 
 from __future__ import annotations
@@ -17,9 +19,14 @@ from jinja2 import nodes
 from edo_rules.playbook._bounded import (
     SandboxError,
     bounded_add,
+    bounded_floordiv,
+    bounded_mod,
     bounded_mult,
+    bounded_neg,
+    bounded_pos,
     bounded_pow,
-    numeric_mod,
+    bounded_sub,
+    bounded_truediv,
 )
 from edo_rules.playbook._names import (
     FUNCTIONS,
@@ -44,12 +51,16 @@ class TemplateCheckError(ExpressionCheckError):
 
 _JINJA_FILTERS: Final = (
     "abs",
+    "batch",
     "capitalize",
+    "center",
     "count",
     "d",
     "default",
     "first",
     "float",
+    "format",
+    "indent",
     "int",
     "join",
     "last",
@@ -59,7 +70,10 @@ _JINJA_FILTERS: Final = (
     "map",
     "max",
     "min",
+    "replace",
+    "reverse",
     "round",
+    "slice",
     "sort",
     "string",
     "sum",
@@ -68,6 +82,8 @@ _JINJA_FILTERS: Final = (
     "truncate",
     "unique",
     "upper",
+    "wordcount",
+    "wordwrap",
 )
 _JINJA_TESTS: Final = (
     "boolean",
@@ -92,7 +108,8 @@ _JINJA_TESTS: Final = (
     "true",
     "undefined",
 )
-#: Filters an admin may use: Jinja's harmless ones plus ours.
+#: Filters an admin may use: Jinja's text and list filters plus ours (all bounded at
+#: run time; left out are those that print Python objects, mark HTML, or are random).
 FILTERS: Final = frozenset({*_JINJA_FILTERS, *FUNCTIONS})
 TESTS: Final = frozenset(_JINJA_TESTS)
 
@@ -115,15 +132,21 @@ _LOOP: Final = Obj(
 )
 
 
-#: The intercepted binary operators and their bounded versions.
+#: Jinja's arithmetic operators (all intercepted at run time) and their bounded versions.
 BINOPS: Final[Mapping[str, Callable[[Any, Any], Any]]] = {
     "*": bounded_mult,
     "**": bounded_pow,
-    "%": numeric_mod,
+    "%": bounded_mod,
     "+": bounded_add,
+    "-": bounded_sub,
+    "/": bounded_truediv,
+    "//": bounded_floordiv,
 }
+UNOPS: Final[Mapping[str, Callable[[Any], Any]]] = {"-": bounded_neg, "+": bounded_pos}
 
 MAX_NODES: Final = 1_000
+#: Jinja globals a template may call (bounded at run time like everything else).
+GLOBALS: Final = ("range",)
 
 
 _ALLOWED: Final = (
@@ -169,7 +192,7 @@ def check_tree(tree: nodes.Template) -> None:
     """Walk a parsed template; raises :class:`TemplateCheckError` at the first refusal."""
     if sum(1 for _ in tree.find_all(nodes.Node)) > MAX_NODES:
         raise TemplateCheckError(f"template is too complex (over {MAX_NODES} parts)")
-    _Checker().visit(tree, dict(NAMES), loops=0)
+    _Checker().visit(tree, {**NAMES, **{name: Func() for name in GLOBALS}}, loops=0)
 
 
 class _Checker:
@@ -281,8 +304,7 @@ class _Checker:
             self.visit(arg, scope, loops)
 
     def _visit_for(self, node: nodes.For, scope: dict[str, Spec], loops: int) -> Spec | None:
-        if loops:
-            raise TemplateCheckError("nested loops are not allowed")
+        # Nested loops are allowed: the run-time budget counts every iteration.
         if node.recursive:
             raise TemplateCheckError("recursive loops are not allowed")
         iterable = self.visit(node.iter, scope, loops)

@@ -16,9 +16,9 @@ Defence in depth:
 from __future__ import annotations
 
 import ast
+import builtins
 import operator
 import threading
-import time
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -27,15 +27,21 @@ import simpleeval
 
 from edo_rules.errors import PlaybookError, Problem
 from edo_rules.playbook._bounded import (
-    MAX_STRING,
     SandboxError,
     bounded_add,
+    bounded_floordiv,
+    bounded_mod,
     bounded_mult,
+    bounded_neg,
+    bounded_pos,
     bounded_pow,
     bounded_round,
     bounded_str,
-    numeric_mod,
+    bounded_sub,
+    bounded_truediv,
 )
+from edo_rules.playbook._budget import Budget, current_budget, metered
+from edo_rules.playbook._calls import bounded_call, counted_builtin
 from edo_rules.playbook._frozen import ReadOnly
 from edo_rules.playbook._names import (
     EXPRESSION_BUILTINS,
@@ -54,8 +60,7 @@ from edo_rules.playbook.rules import Location
 MAX_SOURCE: Final = 1000
 MAX_NODES: Final = 200
 MAX_DEPTH: Final = 24
-MAX_STEPS: Final = 10_000
-TIME_BUDGET: Final = 0.5  # seconds per evaluation: far above any honest expression
+MAX_LITERAL: Final = 10_000  # characters of a string literal
 
 
 class ExpressionCheckError(SandboxError):
@@ -68,11 +73,11 @@ class EvaluationError(PlaybookError):
 
 OPERATORS: Final[Mapping[type[ast.AST], Callable[..., Any]]] = {
     ast.Add: bounded_add,
-    ast.Sub: operator.sub,
+    ast.Sub: bounded_sub,
     ast.Mult: bounded_mult,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: numeric_mod,
+    ast.Div: bounded_truediv,
+    ast.FloorDiv: bounded_floordiv,
+    ast.Mod: bounded_mod,
     ast.Pow: bounded_pow,
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
@@ -81,8 +86,8 @@ OPERATORS: Final[Mapping[type[ast.AST], Callable[..., Any]]] = {
     ast.GtE: operator.ge,
     ast.LtE: operator.le,
     ast.Not: operator.not_,
-    ast.USub: operator.neg,
-    ast.UAdd: operator.pos,
+    ast.USub: bounded_neg,
+    ast.UAdd: bounded_pos,
     ast.In: lambda a, b: operator.contains(b, a),
     ast.NotIn: lambda a, b: not operator.contains(b, a),
     ast.Is: operator.is_,
@@ -90,15 +95,30 @@ OPERATORS: Final[Mapping[type[ast.AST], Callable[..., Any]]] = {
 }
 
 
+#: simpleeval's own operators the sandbox leaves out (refused at load; absent at run time).
+REFUSED_OPERATORS: Final[Mapping[type[ast.AST], str]] = {
+    ast.LShift: "'<<' builds numbers of any size",
+    ast.RShift: "bit operations are not needed in a playbook",
+    ast.BitXor: "bit operations are not needed in a playbook",
+    ast.BitOr: "bit operations are not needed in a playbook",
+    ast.BitAnd: "bit operations are not needed in a playbook",
+    ast.Invert: "bit operations are not needed in a playbook",
+}
+
 BUILTINS: Final[Mapping[str, Callable[..., Any]]] = {
-    "len": len,
-    "abs": abs,
-    "min": min,
-    "max": max,
+    "len": counted_builtin(len),
+    "abs": counted_builtin(abs),
+    "min": counted_builtin(min),
+    "max": counted_builtin(max),
     "round": bounded_round,
     "str": bounded_str,
-    "int": int,
-    "float": float,
+    "int": counted_builtin(int),
+    "float": counted_builtin(float),
+}
+#: simpleeval's default functions the sandbox leaves out.
+REFUSED_FUNCTIONS: Final[Mapping[str, str]] = {
+    "rand": "random numbers make a rule's result unrepeatable",
+    "randint": "random numbers make a rule's result unrepeatable",
 }
 assert set(BUILTINS) == set(EXPRESSION_BUILTINS)
 
@@ -208,8 +228,8 @@ class _Checker:
         return spec
 
     def _visit_constant(self, node: ast.Constant, depth: int) -> Spec | None:
-        if isinstance(node.value, str | bytes) and len(node.value) > MAX_STRING:
-            raise ExpressionCheckError(f"literal longer than {MAX_STRING} characters")
+        if isinstance(node.value, str | bytes) and len(node.value) > MAX_LITERAL:
+            raise ExpressionCheckError(f"literal longer than {MAX_LITERAL} characters")
         if not isinstance(node.value, str | int | float | bool | type(None)):
             raise ExpressionCheckError(f"literal {node.value!r} is not allowed")
         return None
@@ -317,32 +337,56 @@ def _literal(node: ast.AST, folded: dict[int, Any]) -> Any:
 
 
 class _BudgetedEval(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]
-    """simpleeval with a bounded number of evaluated nodes and a time budget per run.
+    """simpleeval whose every node and call counts on the evaluation's meter.
 
     Building one costs more than a typical evaluation, so each thread keeps one
-    (:func:`_evaluator`) and :meth:`run` swaps in the names and resets the budget.
+    (:func:`_evaluator`) and :meth:`run` swaps in the names.
     """
 
     def __init__(self) -> None:
-        super().__init__(operators=dict(OPERATORS), functions=dict(BUILTINS), names={})
-        self.steps = 0
-        self.deadline = 0.0
+        super().__init__(operators=OPERATORS, functions=dict(BUILTINS), names={})
+        self.meter_tick = _no_tick
 
-    def run(self, tree: ast.expr, names: Mapping[str, Any]) -> Any:
+    def run(self, tree: ast.expr, names: Mapping[str, Any], budget: Budget) -> Any:
         self.names = names
-        self.functions = {**BUILTINS, **{n: names[n] for n in FUNCTIONS if n in names}}
-        self.steps = 0
-        self.deadline = time.monotonic() + TIME_BUDGET
+        functions = BUILTINS if budget.enabled else _PLAIN_BUILTINS
+        self.functions = {**functions, **{n: names[n] for n in FUNCTIONS if n in names}}
         try:
-            return self._eval(tree)
+            if not budget.enabled:  # to measure what the budget costs: the unbounded sandbox
+                self.operators = _PLAIN_OPERATORS
+                return super()._eval(tree)
+            with metered(budget) as meter:
+                self.meter_tick = meter.tick
+                return self._eval(tree)
         finally:
             self.names = {}  # do not keep a document alive between runs
+            self.meter_tick = _no_tick
+            self.operators = OPERATORS
 
     def _eval(self, node: ast.AST) -> Any:
-        self.steps += 1
-        if self.steps > MAX_STEPS or time.monotonic() > self.deadline:
-            raise SandboxError("evaluation took too long")
+        self.meter_tick()
         return super()._eval(node)
+
+    def _eval_call(self, node: ast.Call) -> Any:
+        if isinstance(node.func, ast.Attribute) and self.operators is OPERATORS:
+            # A method (``doc.title.lower()``): bounded like the template's calls.
+            func = self._eval(node.func)
+            return bounded_call(func, [self._eval(a) for a in node.args], {})
+        return super()._eval_call(node)
+
+
+def _no_tick() -> None:
+    return None
+
+
+_PLAIN_OPERATORS: Final[Mapping[type[ast.AST], Callable[..., Any]]] = {
+    **simpleeval.DEFAULT_OPERATORS,
+    ast.In: OPERATORS[ast.In],
+    ast.NotIn: OPERATORS[ast.NotIn],
+}
+_PLAIN_BUILTINS: Final[Mapping[str, Callable[..., Any]]] = {
+    **{name: getattr(builtins, name) for name in EXPRESSION_BUILTINS},
+}
 
 
 _LOCAL = threading.local()
@@ -376,7 +420,7 @@ class CompiledExpression(ReadOnly):
 
     def evaluate(self, names: Mapping[str, Any]) -> Any:
         try:
-            return _evaluator().run(self.tree.body, names)
+            return _evaluator().run(self.tree.body, names, current_budget())
         except Exception as exc:  # every failure becomes one clear error
             raise runtime_error(self, "expression", exc, names) from exc
 

@@ -5,34 +5,55 @@ Defence in depth, like :mod:`edo_rules.playbook.expressions`:
 1. at load, the Jinja AST is walked: only known names and fields (the tree in
    :mod:`edo_rules.playbook._names`), whitelisted filters and tests, calls to
    our functions and a few string methods, no private attributes, no macros,
-   includes, imports or nested/recursive loops; literal arithmetic is folded
-   with the bounded operators (``{{ 'a' * 10**9 }}`` is refused);
+   includes, imports or recursive loops; literal arithmetic is folded with the
+   bounded operators (``{{ 'a' * 10**9 }}`` is refused);
 2. at run time, an :class:`~jinja2.sandbox.ImmutableSandboxedEnvironment`
-   without Jinja's default globals (no ``range``, ``cycler``, ``lipsum``…),
-   with ``*``, ``**``, ``%`` and ``+`` intercepted and bounded, a bounded
-   output size and a time budget.
+   without Jinja's default globals, in which every operator, filter, test,
+   call, attribute read, loop iteration and ``~`` counts on the evaluation's
+   budget (:mod:`edo_rules.playbook._budget`) and what would build a large
+   value is sized before it is built; the output is bounded too.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from types import BuiltinMethodType
 from typing import Any, Final
 
 import jinja2
 from jinja2 import nodes
+from jinja2.defaults import DEFAULT_NAMESPACE
 from jinja2.filters import FILTERS as JINJA_FILTERS
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.tests import TESTS as JINJA_TESTS
+from jinja2.visitor import NodeTransformer
 
-from edo_rules.playbook._bounded import MAX_ROUND_DIGITS, SandboxError
+from edo_rules.playbook._budget import (
+    Meter,
+    SandboxError,
+    check_result,
+    current_budget,
+    meter,
+    metered,
+    text_size,
+)
+from edo_rules.playbook._calls import bounded_call
 from edo_rules.playbook._frozen import ReadOnly
+from edo_rules.playbook._jinja_budget import (
+    BOUNDED_FILTERS,
+    BOUNDED_GLOBALS,
+    BOUNDED_TESTS,
+    linear,
+)
 from edo_rules.playbook._names import FUNCTIONS
 from edo_rules.playbook._template_check import (
     BINOPS,
     FILTERS,
+    GLOBALS,
     TESTS,
+    UNOPS,
     TemplateCheckError,
     check_tree,
 )
@@ -40,8 +61,7 @@ from edo_rules.playbook.expressions import runtime_error
 from edo_rules.playbook.rules import Location
 
 MAX_SOURCE: Final = 10_000
-MAX_OUTPUT: Final = 20_000
-TIME_BUDGET: Final = 0.5  # seconds per rendering
+MAX_OUTPUT: Final = 20_000  # characters of one rendered parameter
 
 __all__ = [
     "FILTERS",
@@ -70,39 +90,73 @@ def _our_filter(name: str) -> Callable[..., Any]:
     return _filter
 
 
-def _bounded_round_filter(value: Any, precision: int = 0, method: str = "common") -> Any:
-    """Jinja's ``round`` with the precision bounded (``round(5, -10**9)`` would never end)."""
-    if not isinstance(precision, int) or abs(precision) > MAX_ROUND_DIGITS:
-        raise SandboxError(f"round: the precision must be a whole number up to {MAX_ROUND_DIGITS}")
-    return JINJA_FILTERS["round"](value, precision, method)
-
-
 def _finalize(value: Any) -> Any:
     # An absent optional field prints as nothing rather than "None".
     return "" if value is None else value
 
 
+def _bounded_finalize(value: Any) -> Any:
+    # What {{ … }} prints: sized before str() turns a list of a million references into text.
+    current = meter()
+    current.tick()
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        current.charge(text_size(value, current.max_length + 1), "the printed value")
+    return value
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
-    """No globals, whitelisted filters and tests, bounded operators."""
+    """No globals; whitelisted filters and tests; every operation bounded by the budget.
+
+    Every filter, test, operator, call, attribute read and loop iteration
+    counts on the evaluation's meter, and what would build a large value is
+    sized before it runs (:mod:`edo_rules.playbook._jinja_budget`).
+    """
 
     intercepted_binops = frozenset(BINOPS)
+    intercepted_unops = frozenset(UNOPS)
 
     def __init__(self) -> None:
         super().__init__(
             autoescape=False,
             undefined=jinja2.StrictUndefined,
-            finalize=_finalize,
+            finalize=_bounded_finalize,
             keep_trailing_newline=True,
         )
         self.globals.clear()
-        self.filters = {n: JINJA_FILTERS[n] for n in FILTERS if n not in FUNCTIONS}
-        self.filters.update({n: _our_filter(n) for n in FUNCTIONS})
-        self.filters["round"] = _bounded_round_filter
-        self.tests = {n: JINJA_TESTS[n] for n in TESTS}
+        self.globals.update({name: BOUNDED_GLOBALS[name] for name in GLOBALS})
+        self.filters = dict(BOUNDED_FILTERS)
+        self.filters.update({n: linear(_our_filter(n), n) for n in FUNCTIONS})
+        self.filters[_METERED] = _metered_iter
+        self.filters[_CONCAT] = _bounded_concat
+        self.tests = dict(BOUNDED_TESTS)
         self._safe_attributes: dict[tuple[type, str], bool] = {}
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         return BINOPS[operator](left, right)
+
+    def call_unop(self, context: Context, operator: str, arg: Any) -> Any:
+        return UNOPS[operator](arg)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        meter().tick()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        meter().tick()
+        return super().getitem(obj, argument)
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        if not __self.is_safe_callable(__obj):
+            raise SandboxError(f"{__obj!r} is not safely callable")
+        if isinstance(__obj, BuiltinMethodType):  # a str/list/dict method
+            return bounded_call(__obj, list(args), kwargs)
+        wrapped = getattr(__obj, "__wrapped__", None)
+        if isinstance(getattr(wrapped, "__self__", None), str):  # the sandbox's str.format
+            return bounded_call(wrapped, list(args), kwargs)
+        meter().tick()  # a macro, a recursive loop, one of our functions
+        return check_result(__context.call(__obj, *args, **kwargs), "the result of a call")
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         # Jinja's verdict depends only on the object's type and the name (not on
@@ -119,7 +173,64 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         return safe
 
 
+class _PlainSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox without the budget: only to measure what the budget costs."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            autoescape=False,
+            undefined=jinja2.StrictUndefined,
+            finalize=_finalize,
+            keep_trailing_newline=True,
+        )
+        self.globals.clear()
+        self.globals.update({name: DEFAULT_NAMESPACE[name] for name in GLOBALS})
+        self.filters = {n: JINJA_FILTERS[n] for n in FILTERS if n not in FUNCTIONS}
+        self.filters.update({n: _our_filter(n) for n in FUNCTIONS})
+        self.tests = {n: JINJA_TESTS[n] for n in TESTS}
+
+
+_METERED: Final = "_metered"  # not a name an admin can write: the check refuses '_'
+_CONCAT: Final = "_concat"
+
+
+def _metered_iter(iterable: Any) -> Iterator[Any]:
+    """What a ``for`` loop walks: one operation per item, so an empty body is counted too."""
+    current = meter()
+    for item in iterable:
+        current.tick()
+        yield item
+
+
+def _bounded_concat(parts: tuple[Any, ...]) -> str:
+    """``a ~ b ~ c``, sized before the text is built."""
+    current = meter()
+    current.tick()
+    current.charge(text_size(parts, current.max_length + 1), "the result of '~'")
+    return "".join(str(part) for part in parts)
+
+
+class _Instrument(NodeTransformer):
+    """Routes loops and ``~`` through the budget (they compile to plain Python otherwise)."""
+
+    def visit_For(self, node: nodes.For) -> nodes.Node:  # noqa: N802
+        self.generic_visit(node)
+        node.iter = _filter_node(node.iter, _METERED)
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802
+        self.generic_visit(node)
+        return _filter_node(nodes.Tuple(list(node.nodes), "load"), _CONCAT)
+
+
+def _filter_node(value: nodes.Expr, name: str) -> nodes.Filter:
+    node = nodes.Filter(value, name, [], [], None, None)
+    node.set_lineno(value.lineno or 1)
+    return node
+
+
 _ENV: Final = _Sandbox()
+_PLAIN_ENV: Final = _PlainSandbox()
 
 
 def check_template(source: str) -> nodes.Template:
@@ -169,24 +280,31 @@ class CompiledTemplate(ReadOnly):
     def render(self, names: Mapping[str, Any]) -> str:
         if self.template is None:
             return self.source
+        budget = current_budget()
         try:
-            return _render_bounded(self.template, names)
+            if not budget.enabled:
+                return _plain_template(self.source).render(names)
+            with metered(budget) as current:
+                return _render_bounded(self.template, names, current)
         except Exception as exc:  # every failure becomes one clear error
             raise runtime_error(self, "template", exc, names) from exc
 
 
-def _render_bounded(template: jinja2.Template, names: Mapping[str, Any]) -> str:
-    deadline = time.monotonic() + TIME_BUDGET
+def _render_bounded(template: jinja2.Template, names: Mapping[str, Any], current: Meter) -> str:
     parts: list[str] = []
     size = 0
     for chunk in template.generate(names):  # generate() copies the names itself
         size += len(chunk)
         if size > MAX_OUTPUT:
             raise SandboxError(f"output longer than {MAX_OUTPUT} characters")
-        if time.monotonic() > deadline:
-            raise SandboxError("rendering took too long")
+        current.check_time()
         parts.append(chunk)
     return "".join(parts)
+
+
+@functools.lru_cache(maxsize=1024)
+def _plain_template(source: str) -> jinja2.Template:
+    return _PLAIN_ENV.from_string(source)
 
 
 def compile_template(
@@ -196,4 +314,5 @@ def compile_template(
     if "{" not in source:  # no Jinja syntax at all: keep it as plain text
         return CompiledTemplate(source, location, path, rule_key, None)
     tree = check_template(source)
+    _Instrument().visit(tree)
     return CompiledTemplate(source, location, path, rule_key, _ENV.from_string(tree))

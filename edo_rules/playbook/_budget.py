@@ -1,0 +1,222 @@
+"""The run-time budget of one evaluation of a ``where`` expression or a template.
+
+Every operator, call, filter, test, attribute read and loop iteration of the
+sandbox goes through the :class:`Meter` of the running evaluation: it counts
+operations, watches the clock and, *before* anything is built, checks the
+size the result will have (computed from the operands), so that one C-level
+operation such as ``[1] * 10**9`` is refused before it allocates. The meter
+lives in a context variable that no name of the sandbox reaches, so an
+expression cannot switch it off.
+
+The limits come from :class:`Budget` (the ``evaluation`` section of the
+config); :func:`use_budget` and :func:`configure_budget` choose it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Final
+
+
+class SandboxError(ValueError):
+    """An expression or template does something the sandbox refuses (the message says what)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """The limits of one evaluation (config section ``evaluation``).
+
+    ``time_ms``: wall time; ``operations``: operations counted by the sandbox;
+    ``max_length``: characters of any string, items of any list or mapping built;
+    ``max_total``: characters and items built over the whole evaluation (about
+    bytes: the default keeps one evaluation within a few MB); ``max_digits``:
+    digits of any whole number built. ``enabled=False`` evaluates without the
+    budget (for measuring what it costs; never in production).
+    """
+
+    time_ms: float = 100.0
+    operations: int = 100_000
+    max_length: int = 100_000
+    max_total: int = 4_000_000
+    max_digits: int = 1_000
+    enabled: bool = True
+
+    @property
+    def max_bits(self) -> int:
+        return int(self.max_digits * 3.33) + 4
+
+
+DEFAULT_BUDGET: Final = Budget()
+
+#: The config key of each limit, as the error messages name it.
+LIMIT_KEYS: Final = {
+    "time": "evaluation.time_ms",
+    "operations": "evaluation.operations",
+    "length": "evaluation.max_length",
+    "total": "evaluation.max_total",
+    "digits": "evaluation.max_digits",
+}
+
+
+class BudgetExceeded(SandboxError):
+    """One evaluation went over one limit of its :class:`Budget`; ``limit`` names which."""
+
+    def __init__(self, limit: str, message: str):
+        self.limit = limit
+        super().__init__(f"{message} (budget limit {LIMIT_KEYS[limit]})")
+
+
+class Meter:
+    """What one evaluation has used so far; raises :class:`BudgetExceeded` past a limit."""
+
+    __slots__ = ("budget", "deadline", "max_length", "operations", "total")
+
+    def __init__(self, budget: Budget):
+        self.budget = budget
+        self.max_length = budget.max_length
+        self.operations = 0
+        self.total = 0
+        self.deadline = time.monotonic() + budget.time_ms / 1000
+
+    def tick(self) -> None:
+        """Count one operation; look at the clock every 16 (and at every size charged)."""
+        self.operations += 1
+        if self.operations > self.budget.operations:
+            raise BudgetExceeded(
+                "operations", f"more than {self.budget.operations} operations in one evaluation"
+            )
+        if not self.operations & 15:
+            self.check_time()
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise BudgetExceeded(
+                "time", f"evaluation took longer than {self.budget.time_ms:g} ms"
+            )
+
+    def charge(self, size: int, what: str) -> None:
+        """Allow building ``what`` of ``size`` characters/items (called before it is built)."""
+        if size > self.max_length:
+            raise BudgetExceeded(
+                "length", f"{what} would have {size} characters or items, more than {self.max_length}"
+            )
+        self.total += max(size, 0)
+        if self.total > self.budget.max_total:
+            raise BudgetExceeded(
+                "total",
+                f"{what}: the evaluation built more than {self.budget.max_total} "
+                "characters and items in all",
+            )
+        self.check_time()
+
+    def charge_bits(self, bits: int, what: str) -> None:
+        """Allow a whole number of about ``bits`` bits (called before it is computed)."""
+        if bits > self.budget.max_bits:
+            digits = int(bits / 3.33)
+            raise BudgetExceeded(
+                "digits",
+                f"{what} would have about {digits} digits, more than {self.budget.max_digits}",
+            )
+
+
+_ACTIVE: ContextVar[Meter | None] = ContextVar("edo_rules_meter", default=None)
+_BUDGET: ContextVar[Budget | None] = ContextVar("edo_rules_budget", default=None)
+_default: list[Budget] = [DEFAULT_BUDGET]
+
+
+def configure_budget(budget: Budget) -> None:
+    """Make ``budget`` the process-wide default (the runner calls it with the config's)."""
+    _default[0] = budget
+
+
+def current_budget() -> Budget:
+    """The budget an evaluation started now gets (see :func:`use_budget`)."""
+    return _BUDGET.get() or _default[0]
+
+
+@contextmanager
+def use_budget(budget: Budget) -> Iterator[Budget]:
+    """Evaluate with ``budget`` inside the ``with`` block (this thread/context only)."""
+    token = _BUDGET.set(budget)
+    try:
+        yield budget
+    finally:
+        _BUDGET.reset(token)
+
+
+@contextmanager
+def metered(budget: Budget) -> Iterator[Meter]:
+    """Run one evaluation under a fresh :class:`Meter` of ``budget``."""
+    meter = Meter(budget)
+    token = _ACTIVE.set(meter)
+    try:
+        yield meter
+    finally:
+        _ACTIVE.reset(token)
+
+
+def meter() -> Meter:
+    """The running evaluation's meter; outside one (load-time folding) a fresh default one."""
+    active = _ACTIVE.get()
+    return active if active is not None else Meter(current_budget())
+
+
+# -- the size of what str() would print ------------------------------------------------
+
+_SCALAR_SIZE: Final = 40  # a float, a date, a Decimal: never longer than this in practice
+
+
+def text_size(value: Any, limit: int) -> int:
+    """An upper estimate of ``len(str(value))``, stopping as soon as it passes ``limit``.
+
+    Containers are walked (a list of a million references to one long string
+    prints a million copies); the walk stops early, so it costs at most about
+    ``limit / 2`` steps.
+    """
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        total += _flat_size(item, stack)
+        if total > limit:
+            return total
+    return total
+
+
+def _flat_size(item: Any, stack: list[Any]) -> int:
+    if isinstance(item, str | bytes):
+        return len(item) + 2
+    if isinstance(item, bool) or item is None:
+        return 5
+    if isinstance(item, int):
+        return item.bit_length() // 3 + 2
+    if isinstance(item, list | tuple | set | frozenset):
+        stack.extend(item)
+        return 2 + 2 * len(item)
+    if isinstance(item, dict):
+        stack.extend(item.keys())
+        stack.extend(item.values())
+        return 2 + 4 * len(item)
+    return _SCALAR_SIZE
+
+
+def sized_length(value: Any) -> int | None:
+    """The length of a built string, list, tuple or mapping (None for anything else)."""
+    if isinstance(value, str | bytes | list | tuple | dict | set | frozenset):
+        return len(value)
+    return None
+
+
+def check_result(value: Any, what: str) -> Any:
+    """Charge a value some library code built (its size is bounded by its inputs)."""
+    size = sized_length(value)
+    current = meter()
+    if size is not None:
+        current.charge(size, what)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        current.charge_bits(value.bit_length(), what)
+    return value
