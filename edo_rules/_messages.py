@@ -102,6 +102,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "skipped (catch-up): {rule} {doc} {step}",
     ),
     "failed_doc": ("ошибка: {rule} {doc}: {message}", "failed: {rule} {doc}: {message}"),
+    "failed_rule": (
+        "ошибка: {rule} на {count} док., первый {doc}: {message}",
+        "failed: {rule} on {count} document(s), first {doc}: {message}",
+    ),
     "tick_summary_dry": (
         "на {at}: сработало бы {fired}, действий {actions}, пропущено {skipped},"
         " документов с ошибкой {failed} (пробный прогон, ничего не записано)",

@@ -24,7 +24,7 @@ from edo_rules._messages import CATALOGUE, t
 from edo_rules.cli._context import CliContext, UsageError, add_context_args, resolve
 from edo_rules.cli._names import Names, document_titles, rule_titles
 from edo_rules.cli._runner_args import add_log_args, configured_from
-from edo_rules.engine import EvaluationResult, PlannedFiring
+from edo_rules.engine import DocumentFailure, EvaluationResult, PlannedFiring
 
 EXIT_FAILED = 1
 EXIT_PARTIAL = 3
@@ -126,10 +126,7 @@ def render_result(result: EvaluationResult, context: CliContext, names: Names) -
         t("skipped_catch_up", rule=f.rule_key, doc=names.doc(f.document_id), step=show.step(f.step))
         for f in result.skipped
     ]
-    lines += [
-        t("failed_doc", rule=f.rule_key, doc=names.doc(f.document_id), message=f.message)
-        for f in result.failures
-    ]
+    lines += _failure_lines(result, names)
     lines.append(
         t(
             "tick_summary_dry" if result.dry_run else "tick_summary_recorded",
@@ -187,6 +184,27 @@ def result_json(
             for f in result.failures
         ],
     }
+
+
+def _failure_lines(result: EvaluationResult, names: Names) -> list[str]:
+    """One line per failing rule (a rule failing on every document would flood the output)."""
+    first: dict[str, DocumentFailure] = {}
+    counts: dict[str, int] = {}
+    for failure in result.failures:
+        first.setdefault(failure.rule_key, failure)
+        counts[failure.rule_key] = counts.get(failure.rule_key, 0) + 1
+    return [
+        t("failed_doc", rule=key, doc=names.doc(f.document_id), message=f.message)
+        if counts[key] == 1
+        else t(
+            "failed_rule",
+            rule=key,
+            count=counts[key],
+            doc=names.doc(f.document_id),
+            message=f.message,
+        )
+        for key, f in first.items()
+    ]
 
 
 def table(headers: Sequence[str], rows: Sequence[tuple[str, ...]]) -> list[str]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from edo_rules.engine._due import LadderStep, WorkingCalendar, deliver, ladder, raw_due
 from edo_rules.engine._match import Check, static_checks, where_check
 from edo_rules.engine._plan import before_go_live, catch_up
+from edo_rules.engine._render_check import template_check
 from edo_rules.engine._stats import StatsReader, uses_stats
 from edo_rules.errors import StoreError
 from edo_rules.model import CounterpartyStats, Document, Firing, StatusEvent
@@ -151,6 +152,9 @@ def _explain_rule(subject: _Subject, rule: Rule) -> RuleExplanation:
         ),
     )
     checks += [where] if where is not None else []
+    if where is None or where.passed:
+        rendered = template_check(rule, lambda: _names_for_explain(subject, rule, since))
+        checks += [rendered] if rendered is not None else []
     matches = all(check.passed for check in checks)
     mine = tuple(f for f in subject.firings if f.rule_key == rule.key)
     snoozes = [s for s in subject.snoozes if s.applies_to(rule.key)]
@@ -162,6 +166,13 @@ def _explain_rule(subject: _Subject, rule: Rule) -> RuleExplanation:
         return _explain_time(subject, rule, trigger, base)
     cursor = subject.cursors.get(rule.key)
     return replace(base, events=_explain_events(subject, rule, trigger, base, cursor))
+
+
+def _names_for_explain(subject: _Subject, rule: Rule, since: datetime | None) -> dict[str, Any]:
+    doc = subject.doc
+    return make_names(
+        doc, now=subject.now, calendar=subject.cal, since=since, step="explain", rule=rule
+    )
 
 
 def _explain_time(

@@ -36,6 +36,7 @@ from edo_rules.engine._incremental import (
 from edo_rules.engine._match import amount_in_range, document_filter
 from edo_rules.engine._stats import StatsReader
 from edo_rules.model import ActionRequest, Document, Firing, StatusEvent
+from edo_rules.playbook import budget_limit
 from edo_rules.playbook.context import NamesFactory, render_params
 from edo_rules.playbook.rules import ActionSpec, CatchUp, Rule, StatusTrigger, TimeTrigger
 from edo_rules.store.base import (
@@ -61,11 +62,20 @@ class PlannedFiring:
 
 @dataclass(frozen=True, slots=True)
 class DocumentFailure:
-    """A document skipped for one rule because its ``where`` or a template failed."""
+    """A document skipped for one rule because its ``where`` or a template failed.
+
+    ``limit`` names the evaluation budget's limit that was hit (``time``,
+    ``operations``, ``length``, ``total``, ``digits``), or is None for another error.
+    """
 
     rule_key: str
     document_id: str
     message: str
+    limit: str | None = None
+
+    @classmethod
+    def of(cls, rule_key: str, document_id: str, exc: BaseException) -> DocumentFailure:
+        return cls(rule_key, document_id, str(exc), budget_limit(exc))
 
 
 @dataclass(slots=True)
@@ -205,7 +215,7 @@ def _passes_where(
     try:
         return bool(match.where.evaluate(_names(plan, rule, doc, since, step)))
     except Exception as exc:  # admin code: one bad document never stops the others
-        plan.failures.append(DocumentFailure(rule.key, subject.document_id, str(exc)))
+        plan.failures.append(DocumentFailure.of(rule.key, subject.document_id, exc))
         return False
 
 
@@ -266,7 +276,7 @@ def _add(
             for firing, acts in fire
         ]
     except Exception as exc:  # a template failed on this document
-        plan.failures.append(DocumentFailure(rule.key, subject.document_id, str(exc)))
+        plan.failures.append(DocumentFailure.of(rule.key, subject.document_id, exc))
         return
     plan.firings.extend(planned)
 

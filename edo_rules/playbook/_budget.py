@@ -62,7 +62,7 @@ LIMIT_KEYS: Final = {
 }
 
 
-class BudgetExceeded(SandboxError):
+class BudgetExceededError(SandboxError):
     """One evaluation went over one limit of its :class:`Budget`; ``limit`` names which."""
 
     def __init__(self, limit: str, message: str):
@@ -71,7 +71,7 @@ class BudgetExceeded(SandboxError):
 
 
 class Meter:
-    """What one evaluation has used so far; raises :class:`BudgetExceeded` past a limit."""
+    """What one evaluation has used so far; raises :class:`BudgetExceededError` past a limit."""
 
     __slots__ = ("budget", "deadline", "max_length", "operations", "total")
 
@@ -86,7 +86,7 @@ class Meter:
         """Count one operation; look at the clock every 16 (and at every size charged)."""
         self.operations += 1
         if self.operations > self.budget.operations:
-            raise BudgetExceeded(
+            raise BudgetExceededError(
                 "operations", f"more than {self.budget.operations} operations in one evaluation"
             )
         if not self.operations & 15:
@@ -94,19 +94,20 @@ class Meter:
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
-            raise BudgetExceeded(
+            raise BudgetExceededError(
                 "time", f"evaluation took longer than {self.budget.time_ms:g} ms"
             )
 
     def charge(self, size: int, what: str) -> None:
         """Allow building ``what`` of ``size`` characters/items (called before it is built)."""
         if size > self.max_length:
-            raise BudgetExceeded(
-                "length", f"{what} would have {size} characters or items, more than {self.max_length}"
+            raise BudgetExceededError(
+                "length",
+                f"{what} would have {size} characters or items, more than {self.max_length}",
             )
         self.total += max(size, 0)
         if self.total > self.budget.max_total:
-            raise BudgetExceeded(
+            raise BudgetExceededError(
                 "total",
                 f"{what}: the evaluation built more than {self.budget.max_total} "
                 "characters and items in all",
@@ -117,7 +118,7 @@ class Meter:
         """Allow a whole number of about ``bits`` bits (called before it is computed)."""
         if bits > self.budget.max_bits:
             digits = int(bits / 3.33)
-            raise BudgetExceeded(
+            raise BudgetExceededError(
                 "digits",
                 f"{what} would have about {digits} digits, more than {self.budget.max_digits}",
             )
@@ -220,3 +221,13 @@ def check_result(value: Any, what: str) -> Any:
     elif isinstance(value, int) and not isinstance(value, bool):
         current.charge_bits(value.bit_length(), what)
     return value
+
+
+def budget_limit(exc: BaseException | None) -> str | None:
+    """The budget limit behind ``exc`` (followed through ``raise … from``), if any."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, BudgetExceededError):
+            return exc.limit
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None

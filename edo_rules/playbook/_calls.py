@@ -91,9 +91,9 @@ def bounded_call(func: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
     owner = getattr(func, "__self__", None)
     if isinstance(func, BuiltinMethodType) and isinstance(owner, str):
         return _str_method(owner, func.__name__, func, args, kwargs)
-    if isinstance(func, BuiltinMethodType) and isinstance(owner, list | tuple | dict):
-        if func.__name__ not in CONTAINER_LINEAR:
-            raise SandboxError(f"the method {func.__name__!r} is not allowed")
+    container = isinstance(owner, list | tuple | dict)
+    if isinstance(func, BuiltinMethodType) and container and func.__name__ not in CONTAINER_LINEAR:
+        raise SandboxError(f"the method {func.__name__!r} is not allowed")
     return check_result(func(*args, **kwargs), f"the result of {_name(func)}()")
 
 

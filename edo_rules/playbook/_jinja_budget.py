@@ -35,6 +35,10 @@ from edo_rules.playbook._bounded import (
 )
 from edo_rules.playbook._budget import check_result, meter, text_size
 
+_JINJA_GLOBALS: Final[Mapping[str, Callable[..., Any]]] = DEFAULT_NAMESPACE  # type: ignore[assignment]
+_FILTERS: Final[Mapping[str, Callable[..., Any]]] = JINJA_FILTERS
+_TESTS: Final[Mapping[str, Callable[..., Any]]] = JINJA_TESTS  # type: ignore[assignment]
+
 #: Filters whose regular expressions cost more than linear time: a smaller input cap.
 SLOW_INPUT: Final = 20_000
 
@@ -50,9 +54,7 @@ def linear(func: Callable[..., Any], name: str) -> Callable[..., Any]:
     return bounded
 
 
-def _presized(
-    func: Callable[..., Any], name: str, size: Callable[..., int]
-) -> Callable[..., Any]:
+def _presized(func: Callable[..., Any], name: str, size: Callable[..., int]) -> Callable[..., Any]:
     """Charged ``size(*args, **kwargs)`` before ``func`` runs (Jinja's first argument
     — environment or eval context — is passed to ``size`` too when ``func`` takes it)."""
 
@@ -94,9 +96,7 @@ def _whole(value: Any) -> int:
     return value
 
 
-def _replace(
-    eval_ctx: EvalContext, s: Any, old: Any, new: Any, count: Any = None
-) -> int:
+def _replace(eval_ctx: EvalContext, s: Any, old: Any, new: Any, count: Any = None) -> int:
     text, old_text, new_text = str(s), str(old), str(new)
     found = text.count(old_text) if old_text else len(text) + 1
     if isinstance(count, int) and count >= 0:
@@ -104,8 +104,9 @@ def _replace(
     return len(text) + found * max(len(new_text) - len(old_text), 0)
 
 
-def _wordwrap(environment: Any, s: Any, width: Any = 79, break_long_words: bool = True,
-              wrapstring: Any = None, break_on_hyphens: bool = True) -> int:  # fmt: skip
+def _wordwrap(environment: Any, s: Any, *args: Any, **kwargs: Any) -> int:
+    # (s, width, break_long_words, wrapstring, break_on_hyphens)
+    wrapstring = kwargs.get("wrapstring", args[2] if len(args) > 2 else None)
     text = str(s)
     if len(text) > SLOW_INPUT:
         raise SandboxError(f"wordwrap: the text is longer than {SLOW_INPUT} characters")
@@ -212,11 +213,11 @@ def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
 
 #: Every Jinja filter, bounded.
 BOUNDED_FILTERS: Final[Mapping[str, Callable[..., Any]]] = {
-    name: _bounded_filter(name, func) for name, func in JINJA_FILTERS.items()
+    name: _bounded_filter(name, func) for name, func in _FILTERS.items()
 }
 #: Every Jinja test, counted (a test answers True or False: it builds nothing).
 BOUNDED_TESTS: Final[Mapping[str, Callable[..., Any]]] = {
-    name: linear(func, name) for name, func in JINJA_TESTS.items()
+    name: linear(func, name) for name, func in _TESTS.items()
 }
 
 
@@ -224,7 +225,11 @@ def _range(*args: Any) -> range:
     result = range(*args)
     current = meter()
     current.tick()
-    current.charge(len(result), "range()")
+    try:
+        length = len(result)
+    except OverflowError:  # more items than a machine word counts
+        length = current.max_length + 1
+    current.charge(length, "range()")
     return result
 
 
@@ -233,13 +238,13 @@ def _lipsum(n: Any = 5, html: bool = True, min: Any = 20, max: Any = 100) -> Any
     current = meter()
     current.tick()
     current.charge(size, "lipsum()")
-    return DEFAULT_NAMESPACE["lipsum"](n, html, min, max)
+    return _JINJA_GLOBALS["lipsum"](n, html, min, max)
 
 
 #: Every Jinja global, bounded (``dict``, ``cycler``, ``joiner`` and ``namespace``
 #: hold what they are given, which the budget has already charged).
 BOUNDED_GLOBALS: Final[Mapping[str, Callable[..., Any]]] = {
-    **{name: linear(func, name) for name, func in DEFAULT_NAMESPACE.items()},
+    **{name: linear(func, name) for name, func in _JINJA_GLOBALS.items()},
     "range": _range,
     "lipsum": _lipsum,
 }

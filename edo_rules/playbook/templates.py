@@ -223,7 +223,7 @@ class _Instrument(NodeTransformer):
         return _filter_node(nodes.Tuple(list(node.nodes), "load"), _CONCAT)
 
 
-def _filter_node(value: nodes.Expr, name: str) -> nodes.Filter:
+def _filter_node(value: nodes.Node, name: str) -> nodes.Filter:
     node = nodes.Filter(value, name, [], [], None, None)
     node.set_lineno(value.lineno or 1)
     return node

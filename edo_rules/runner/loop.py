@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from edo_rules.runner._failures import summary_text
 from edo_rules.runner.dispatch import Dispatcher, DispatchReport
 from edo_rules.runner.metrics import Metrics
 from edo_rules.runner.schedule import Schedule
@@ -49,6 +50,8 @@ class Pipeline:
     before_tick: Callable[[], object] | None = None
     #: Re-reads given documents instead of the sync (``POST /sync?document=…``).
     refresh: Callable[[Sequence[RefreshRequest]], int] | None = None
+    #: The documents the last evaluation failed on, by (rule, reason) (see ``_failures``).
+    failures: Callable[[], Mapping[tuple[str, str], int]] | None = None
 
 
 @dataclass(slots=True)
@@ -61,6 +64,8 @@ class TickReport:
     dispatch: DispatchReport = field(default_factory=DispatchReport)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: Documents a rule failed on (its ``where`` or a template), by (rule, reason).
+    failures: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -76,6 +81,10 @@ class TickReport:
             "actions": dict(self.dispatch.outcomes),
             "errors": list(self.errors),
             "seconds": round(self.seconds, 3),
+            "failed_documents": [
+                {"rule": rule, "reason": why, "documents": count}
+                for (rule, why), count in sorted(self.failures.items())
+            ],
         }
 
     def line(self) -> str:
@@ -84,6 +93,8 @@ class TickReport:
             f"tick: {self.synced} document(s) synced, {self.fired} firing(s), "
             f"actions: {self.dispatch.summary()} ({self.seconds:.2f} s)"
         )
+        if self.failures:
+            text += f"; {summary_text(self.failures)}"
         return text + (f"; failed: {', '.join(self.errors)}" if self.errors else "")
 
 
@@ -107,6 +118,8 @@ def run_tick(
     elif pipeline.sync is not None:
         report.synced = _stage(report, "sync", lambda: pipeline.sync(now) if pipeline.sync else 0)
     report.fired = _stage(report, "evaluate", lambda: pipeline.evaluate(now))
+    if pipeline.failures is not None:
+        report.failures = dict(pipeline.failures())
     dispatched = _stage(report, "dispatch", pipeline.dispatcher.dispatch)
     if isinstance(dispatched, DispatchReport):
         report.dispatch = dispatched
@@ -140,6 +153,8 @@ def _observe(metrics: Metrics, store: Store, report: TickReport, now: datetime) 
     metrics.inc("edo_rules_firings_total", report.fired)
     if "sync" in report.errors:
         metrics.inc("edo_rules_sync_errors_total")
+    for (rule, why), count in report.failures.items():
+        metrics.inc("edo_rules_evaluation_failures_total", count, rule=rule, reason=why)
     try:
         metrics.set("edo_rules_documents", store.count_documents())
         metrics.set("edo_rules_outbox_lag_seconds", _lag(store, now))

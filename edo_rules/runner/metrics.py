@@ -45,6 +45,11 @@ _FAMILIES: dict[str, tuple[str, str]] = {
         "counter",
         "Playbook reloads refused because the new version is invalid.",
     ),
+    "edo_rules_evaluation_failures_total": (
+        "counter",
+        "Documents a rule's where or template failed on, by rule and reason "
+        "(budget:<limit> when the evaluation budget was exceeded, else error).",
+    ),
 }
 
 

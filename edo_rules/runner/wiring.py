@@ -22,6 +22,7 @@ from edo_rules.config import Config
 from edo_rules.engine import Engine, EvaluationResult, rule_changes
 from edo_rules.errors import EdoRulesError, StoreError
 from edo_rules.playbook.rules import Playbook
+from edo_rules.runner._failures import failure_counts, log_failures
 from edo_rules.runner.dispatch import Dispatcher
 from edo_rules.runner.loop import Pipeline
 from edo_rules.runner.metrics import Metrics
@@ -59,6 +60,7 @@ class Service:
             sync=self.sync,
             before_tick=self.watcher.check,
             refresh=getattr(self.sync, "refresh", None),
+            failures=self.evaluation_failures,
         )
 
     def evaluate(self, now: datetime) -> int:
@@ -81,15 +83,13 @@ class Service:
                     "key": keys,
                 },
             )
-        for failure in result.failures:
-            _log.warning(
-                "rule %s skipped %s: %s",
-                failure.rule_key,
-                failure.document_id,
-                failure.message,
-                extra={"rule": failure.rule_key, "document": failure.document_id},
-            )
+        log_failures(result.failures)
         return len(result.fired)
+
+    def evaluation_failures(self) -> Mapping[tuple[str, str], int]:
+        """The latest evaluation's failed documents by (rule, reason): for the tick report."""
+        last = self.last_evaluation
+        return failure_counts(last.failures) if last is not None else {}
 
     def use_playbooks(self, playbooks: tuple[Playbook, ...]) -> None:
         """Swap in a new (already validated) playbook version."""
