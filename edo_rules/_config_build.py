@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from edo_rules.errors import ConfigError, Problem
+from edo_rules.playbook._budget import Budget
 from edo_rules.playbook._text import did_you_mean
 from edo_rules.playbook._yaml import (
     LocatedData,
@@ -115,6 +116,7 @@ class _Builder:
             bitrix24=bitrix24,
             secrets=secrets,
             go_live=self.go_live(data.get("go_live"), timezone),
+            evaluation=Budget(**(data.get("evaluation") or {})),
         )
 
     def go_live(self, raw: Any, timezone: ZoneInfo) -> datetime | None:

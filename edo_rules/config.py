@@ -24,6 +24,7 @@ from edo_rules._config_build import build_config, located_problem, read_located
 from edo_rules._config_schema import config_schema, schema_problems
 from edo_rules._config_secrets import read_secrets_file, resolve
 from edo_rules.errors import ConfigError, Problem
+from edo_rules.playbook._budget import DEFAULT_BUDGET, Budget
 from edo_rules.runner.dispatch import RetryPolicy
 from edo_rules.runner.schedule import CronSchedule, IntervalSchedule, Schedule
 
@@ -113,6 +114,8 @@ class Config:
     secrets: frozenset[str] = field(default=frozenset(), repr=False)
     #: Before this moment everything is history (see docs/playbooks.md, «Запуск»).
     go_live: datetime | None = None
+    #: The budget of one evaluation of a ``where`` or a template (section ``evaluation``).
+    evaluation: Budget = DEFAULT_BUDGET
 
     def redact(self, text: str) -> str:
         """``text`` with every secret of this config replaced by ``***``."""

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from edo_rules.config import Config, LoggingConfig, load_config
+from edo_rules.playbook import use_budget
 from edo_rules.runner.logs import remove_logging, setup_logging
 
 
@@ -53,6 +54,7 @@ def configured_from(config: Config, args: argparse.Namespace) -> Iterator[Config
         level=logging_config.level, fmt=logging_config.format, secrets=config.secrets
     )
     try:
-        yield replace(config, logging=logging_config)
+        with use_budget(config.evaluation):  # every evaluation this command runs
+            yield replace(config, logging=logging_config)
     finally:
         remove_logging(handler)

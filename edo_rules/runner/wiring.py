@@ -21,6 +21,7 @@ from edo_rules.calendar import ProductionCalendar
 from edo_rules.config import Config
 from edo_rules.engine import Engine, EvaluationResult, rule_changes
 from edo_rules.errors import EdoRulesError, StoreError
+from edo_rules.playbook import use_budget
 from edo_rules.playbook.rules import Playbook
 from edo_rules.runner._failures import failure_counts, log_failures
 from edo_rules.runner.dispatch import Dispatcher
@@ -65,7 +66,8 @@ class Service:
 
     def evaluate(self, now: datetime) -> int:
         """The evaluate stage: record due firings, log each, return how many fired."""
-        result = self.engine.evaluate(now)
+        with use_budget(self.config.evaluation):
+            result = self.engine.evaluate(now)
         self.last_evaluation = result
         for planned in result.fired:
             firing = planned.firing
