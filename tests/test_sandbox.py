@@ -250,7 +250,7 @@ def test_runtime_output_size_is_bounded() -> None:
     from edo_rules.model import Side, Signer
 
     names = _names(number="x", signers=tuple(Signer(Side.OURS, "a") for _ in range(5)))
-    with pytest.raises(EvaluationError, match="output longer than"):
+    with pytest.raises(EvaluationError, match="the output is longer than 20000 characters"):
         template.render(names)  # type: ignore[attr-defined]
 
 

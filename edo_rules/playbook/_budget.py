@@ -34,7 +34,9 @@ class Budget:
     ``max_length``: characters of any string, items of any list or mapping built;
     ``max_total``: characters and items built over the whole evaluation (about
     bytes: the default keeps one evaluation within a few MB); ``max_digits``:
-    digits of any whole number built. ``enabled=False`` evaluates without the
+    digits of any whole number built; ``max_output``: characters of one rendered
+    template (a message text, a title); ``max_depth``: calls nested in one
+    another (a macro or a recursive loop calling itself). ``enabled=False`` evaluates without the
     budget (for measuring what it costs; never in production).
     """
 
@@ -43,6 +45,8 @@ class Budget:
     max_length: int = 100_000
     max_total: int = 4_000_000
     max_digits: int = 1_000
+    max_output: int = 20_000
+    max_depth: int = 50
     enabled: bool = True
 
     @property
@@ -59,6 +63,8 @@ LIMIT_KEYS: Final = {
     "length": "evaluation.max_length",
     "total": "evaluation.max_total",
     "digits": "evaluation.max_digits",
+    "output": "evaluation.max_output",
+    "depth": "evaluation.max_depth",
 }
 
 
@@ -73,13 +79,14 @@ class BudgetExceededError(SandboxError):
 class Meter:
     """What one evaluation has used so far; raises :class:`BudgetExceededError` past a limit."""
 
-    __slots__ = ("budget", "deadline", "max_length", "operations", "total")
+    __slots__ = ("budget", "deadline", "depth", "max_length", "operations", "total")
 
     def __init__(self, budget: Budget):
         self.budget = budget
         self.max_length = budget.max_length
         self.operations = 0
         self.total = 0
+        self.depth = 0
         self.deadline = time.monotonic() + budget.time_ms / 1000
 
     def tick(self) -> None:
@@ -91,6 +98,18 @@ class Meter:
             )
         if not self.operations & 15:
             self.check_time()
+
+    def enter(self) -> None:
+        """One call deeper (a macro, a recursive loop); :meth:`leave` when it returns."""
+        self.tick()
+        self.depth += 1
+        if self.depth > self.budget.max_depth:
+            raise BudgetExceededError(
+                "depth", f"calls nested more than {self.budget.max_depth} deep (recursion?)"
+            )
+
+    def leave(self) -> None:
+        self.depth -= 1
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
@@ -113,6 +132,14 @@ class Meter:
                 "characters and items in all",
             )
         self.check_time()
+
+    def check_digits(self, text: Any, what: str) -> None:
+        """Refuse reading a number from a text longer than ``max_digits`` (before parsing it)."""
+        if isinstance(text, str | bytes) and len(text) > self.budget.max_digits + 2:
+            raise BudgetExceededError(
+                "digits",
+                f"{what}: a number of {len(text)} characters, more than {self.budget.max_digits}",
+            )
 
     def charge_bits(self, bits: int, what: str) -> None:
         """Allow a whole number of about ``bits`` bits (called before it is computed)."""

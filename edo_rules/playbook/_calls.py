@@ -28,6 +28,14 @@ def counted_builtin(func: Callable[..., Any]) -> Callable[..., Any]:
     return counted
 
 
+def bounded_int(value: Any, *args: Any) -> int:
+    """``int()``: a text of more than ``max_digits`` digits is refused before it is parsed."""
+    current = meter()
+    current.tick()
+    current.check_digits(value, "int()")
+    return int(value, *args)
+
+
 # -- sizes of the methods that can build more than their input -------------------------
 
 

@@ -26,6 +26,7 @@ from jinja2.filters import FILTERS as JINJA_FILTERS
 from jinja2.filters import make_attrgetter
 from jinja2.nodes import EvalContext
 from jinja2.tests import TESTS as JINJA_TESTS
+from jinja2.utils import _PassArg
 
 from edo_rules.playbook._bounded import (
     MAX_ROUND_DIGITS,
@@ -33,7 +34,7 @@ from edo_rules.playbook._bounded import (
     bounded_add,
     format_percent,
 )
-from edo_rules.playbook._budget import check_result, meter, text_size
+from edo_rules.playbook._budget import BudgetExceededError, check_result, meter, text_size
 
 _JINJA_GLOBALS: Final[Mapping[str, Callable[..., Any]]] = DEFAULT_NAMESPACE  # type: ignore[assignment]
 _FILTERS: Final[Mapping[str, Callable[..., Any]]] = JINJA_FILTERS
@@ -55,14 +56,16 @@ def linear(func: Callable[..., Any], name: str) -> Callable[..., Any]:
 
 
 def _presized(func: Callable[..., Any], name: str, size: Callable[..., int]) -> Callable[..., Any]:
-    """Charged ``size(*args, **kwargs)`` before ``func`` runs (Jinja's first argument
-    — environment or eval context — is passed to ``size`` too when ``func`` takes it)."""
+    """Charged ``size(*args, **kwargs)`` before ``func`` runs (without Jinja's first
+    argument — the environment or eval context — when ``func`` takes one)."""
+
+    skip = 0 if _PassArg.from_obj(func) is None else 1  # the environment or context
 
     @functools.wraps(func)
     def bounded(*args: Any, **kwargs: Any) -> Any:
         current = meter()
         current.tick()
-        current.charge(size(*args, **kwargs), f"the result of {name!r}")
+        current.charge(size(*args[skip:], **kwargs), f"the result of {name!r}")
         return func(*args, **kwargs)
 
     return bounded
@@ -96,7 +99,7 @@ def _whole(value: Any) -> int:
     return value
 
 
-def _replace(eval_ctx: EvalContext, s: Any, old: Any, new: Any, count: Any = None) -> int:
+def _replace(s: Any, old: Any, new: Any, count: Any = None) -> int:
     text, old_text, new_text = str(s), str(old), str(new)
     found = text.count(old_text) if old_text else len(text) + 1
     if isinstance(count, int) and count >= 0:
@@ -104,12 +107,12 @@ def _replace(eval_ctx: EvalContext, s: Any, old: Any, new: Any, count: Any = Non
     return len(text) + found * max(len(new_text) - len(old_text), 0)
 
 
-def _wordwrap(environment: Any, s: Any, *args: Any, **kwargs: Any) -> int:
+def _wordwrap(s: Any, *args: Any, **kwargs: Any) -> int:
     # (s, width, break_long_words, wrapstring, break_on_hyphens)
     wrapstring = kwargs.get("wrapstring", args[2] if len(args) > 2 else None)
     text = str(s)
     if len(text) > SLOW_INPUT:
-        raise SandboxError(f"wordwrap: the text is longer than {SLOW_INPUT} characters")
+        raise _slow_input("wordwrap", len(text))
     separator = len(str(wrapstring)) if wrapstring is not None else 2
     return len(text) * (1 + separator)
 
@@ -117,19 +120,26 @@ def _wordwrap(environment: Any, s: Any, *args: Any, **kwargs: Any) -> int:
 def _slow(value: Any, *_: Any, **__: Any) -> int:
     size = text_size(value, SLOW_INPUT + 1)
     if size > SLOW_INPUT:
-        raise SandboxError(f"the text is longer than {SLOW_INPUT} characters for this filter")
+        raise _slow_input("this filter", size)
     return size * 8
+
+
+def _slow_input(what: str, size: int) -> BudgetExceededError:
+    return BudgetExceededError(
+        "length",
+        f"{what} reads at most {SLOW_INPUT} characters (its time grows faster), not {size}",
+    )
 
 
 def _printed(value: Any, *_: Any, **__: Any) -> int:
     return text_size(value, meter().max_length + 1)
 
 
-def _printed_ctx(first: Any, value: Any, *args: Any, **kwargs: Any) -> int:
+def _escaped(value: Any, *args: Any, **kwargs: Any) -> int:
     return _printed(value) * 6  # escaping (&#34;, \\u0430) makes text up to six times longer
 
 
-def _tojson(eval_ctx: Any, value: Any, indent: Any = None) -> int:
+def _tojson(value: Any, indent: Any = None) -> int:
     if indent is not None and (not isinstance(indent, int) or not 0 <= indent <= 16):
         raise SandboxError("tojson: indent must be a whole number from 0 to 16")
     return _printed(value) * 6 * (1 + (indent or 0))
@@ -176,6 +186,15 @@ def _round(value: Any, precision: Any = 0, method: str = "common") -> Any:
     return JINJA_FILTERS["round"](value, precision, method)
 
 
+def _int(value: Any, default: int = 0, base: int = 10) -> int:
+    """Jinja's ``int`` with a long text refused before it is parsed."""
+    current = meter()
+    current.tick()
+    current.check_digits(value, "the 'int' filter")
+    result: int = _FILTERS["int"](value, default, base)
+    return result
+
+
 #: Filters sized before they run: name → the function giving the result's size.
 _SIZED: Final[Mapping[str, Callable[..., int]]] = {
     "batch": _batch,
@@ -184,12 +203,12 @@ _SIZED: Final[Mapping[str, Callable[..., int]]] = {
     "replace": _replace,
     "slice": _slice,
     "wordwrap": _wordwrap,
-    "urlize": lambda eval_ctx, value, *a, **k: _slow(value),
+    "urlize": _slow,
     "striptags": _slow,
     "string": _printed,
     "pprint": lambda value: _printed(value) * 2,
     "tojson": _tojson,
-    "xmlattr": _printed_ctx,
+    "xmlattr": _escaped,
     "urlencode": lambda value: _printed(value) * 3,
     "filesizeformat": lambda value, binary=False: 0,
     "wordcount": lambda s: 0,
@@ -197,6 +216,7 @@ _SIZED: Final[Mapping[str, Callable[..., int]]] = {
 #: Filters replaced by a bounded rewrite of Jinja's own.
 _REWRITTEN: Final[Mapping[str, Callable[..., Any]]] = {
     "format": _format,
+    "int": _int,
     "join": _join,
     "round": _round,
     "sum": _sum,

@@ -41,7 +41,7 @@ from edo_rules.playbook._bounded import (
     bounded_truediv,
 )
 from edo_rules.playbook._budget import Budget, current_budget, metered
-from edo_rules.playbook._calls import bounded_call, counted_builtin
+from edo_rules.playbook._calls import bounded_call, bounded_int, counted_builtin
 from edo_rules.playbook._frozen import ReadOnly
 from edo_rules.playbook._names import (
     EXPRESSION_BUILTINS,
@@ -112,7 +112,7 @@ BUILTINS: Final[Mapping[str, Callable[..., Any]]] = {
     "max": counted_builtin(max),
     "round": bounded_round,
     "str": bounded_str,
-    "int": counted_builtin(int),
+    "int": bounded_int,
     "float": counted_builtin(float),
 }
 #: simpleeval's default functions the sandbox leaves out.

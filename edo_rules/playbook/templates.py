@@ -31,6 +31,7 @@ from jinja2.tests import TESTS as JINJA_TESTS
 from jinja2.visitor import NodeTransformer
 
 from edo_rules.playbook._budget import (
+    BudgetExceededError,
     Meter,
     SandboxError,
     check_result,
@@ -61,7 +62,6 @@ from edo_rules.playbook.expressions import runtime_error
 from edo_rules.playbook.rules import Location
 
 MAX_SOURCE: Final = 10_000
-MAX_OUTPUT: Final = 20_000  # characters of one rendered parameter
 
 __all__ = [
     "FILTERS",
@@ -155,8 +155,12 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         wrapped = getattr(__obj, "__wrapped__", None)
         if isinstance(getattr(wrapped, "__self__", None), str):  # the sandbox's str.format
             return bounded_call(wrapped, list(args), kwargs)
-        meter().tick()  # a macro, a recursive loop, one of our functions
-        return check_result(__context.call(__obj, *args, **kwargs), "the result of a call")
+        current = meter()  # a macro, a recursive loop, one of our functions
+        current.enter()
+        try:
+            return check_result(__context.call(__obj, *args, **kwargs), "the result of a call")
+        finally:
+            current.leave()
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         # Jinja's verdict depends only on the object's type and the name (not on
@@ -295,8 +299,10 @@ def _render_bounded(template: jinja2.Template, names: Mapping[str, Any], current
     size = 0
     for chunk in template.generate(names):  # generate() copies the names itself
         size += len(chunk)
-        if size > MAX_OUTPUT:
-            raise SandboxError(f"output longer than {MAX_OUTPUT} characters")
+        if size > current.budget.max_output:
+            raise BudgetExceededError(
+                "output", f"the output is longer than {current.budget.max_output} characters"
+            )
         current.check_time()
         parts.append(chunk)
     return "".join(parts)
