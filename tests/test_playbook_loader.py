@@ -277,8 +277,8 @@ def test_problem_string_format() -> None:
     [
         ("", "1:1: : the file is empty (expected a playbook mapping)"),
         ("- a\n- b\n", "1:1: : expected a mapping for the edo-rules playbook, got list ['a', 'b']"),
-        ("version: 1\nname: x\nrules: [\n", "4:1: : YAML syntax: while parsing a flow node"),
-        ("version: 1\n\tname: x\n", "2:1: : YAML syntax:"),
+        ("version: 1\nname: x\nrules: [\n", "3:8: : YAML syntax: the list opened with '['"),
+        ("version: 1\n\tname: x\n", "2:1: : YAML syntax: a tab character here"),
         ("a: 1\na: 2\n", "2:1: a: duplicate key 'a'"),
         ("a: &x [*x]\n", "1:4: a[0]: recursive alias (a node contains itself)"),
         ("a: !!python/object:os.system {}\n", "1:4: a: unsupported YAML tag"),

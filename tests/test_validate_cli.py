@@ -63,8 +63,11 @@ def test_every_problem_of_every_file_is_listed(
         f"{bad}:9:9: rules[0].do[0].lgo: unknown action 'lgo' (did you mean 'log'?); known "
         "actions: card_status, comment, deal_stage, invoice, log, mirror, notify, "
         "remind_counterparty, task, task_comment, timeline, todo, workflow",
-        f"{broken}:3:1: YAML syntax: while parsing a flow node; expected the node content, but "
-        "found '<stream end>'",
+        f"{broken}:2:7: YAML syntax: the list opened with '[' here is never closed (the file "
+        "ended before it was)",
+        "  2 | name: [",
+        "    |       ^",
+        "  подсказка: закройте список скобкой ']' и разделяйте элементы запятыми: [act, upd]",
         "ошибок: 4 в 2 из 3 файлов",
     ]
 

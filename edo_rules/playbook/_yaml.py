@@ -15,6 +15,7 @@ from typing import Any, Final, NoReturn
 import yaml
 
 from edo_rules.errors import Problem
+from edo_rules.playbook._yaml_errors import describe
 
 #: A position in the data: keys and list indexes from the root.
 NodePath = tuple[str | int, ...]
@@ -89,9 +90,8 @@ def load_located(text: str, file: str) -> LocatedData:
     try:
         node = _compose(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise LocatedYamlError(line, column, f"YAML syntax: {_yaml_message(exc)}") from exc
+        report = describe(exc, text)
+        raise LocatedYamlError(report.line, report.column, report.message) from exc
     except yaml.YAMLError as exc:
         raise LocatedYamlError(1, 1, f"YAML syntax: {exc}") from exc
     except RecursionError as exc:
