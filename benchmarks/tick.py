@@ -13,7 +13,9 @@ runs: incremental and a full re-scan) and a second tick a minute later with
 nothing new; (b) a naive evaluator that loads every document
 and checks every rule in Python with the same calendar; (c) hand-written SQL
 selecting the same due set. The three due sets must be identical. Also printed:
-bulk upsert throughput and the first-ever evaluation.
+bulk upsert throughput and the first-ever evaluation, and what the evaluation
+budget costs: the bench and the bundled playbooks' tick with the budget on and
+off (the answers must be identical), and their where/template evaluations alone.
 
 Run: .venv/bin/python benchmarks/tick.py [--docs N] [--reuse FILE]
 """
@@ -50,8 +52,9 @@ from edo_rules.engine import Engine, EvaluationResult
 from edo_rules.engine._due import cutoff, deliver, ladder, raw_due, since_bound
 from edo_rules.engine._match import static_checks
 from edo_rules.model import Counterparty, CrmBinding, Direction, Document, Kind, Status, StatusEvent
-from edo_rules.playbook.context import make_names
-from edo_rules.playbook.loader import load_playbook_text
+from edo_rules.playbook import Budget, use_budget
+from edo_rules.playbook.context import make_names, render_params
+from edo_rules.playbook.loader import load_playbook_text, load_playbooks
 from edo_rules.playbook.rules import Playbook, Rule, StatusTrigger, TimeTrigger
 from edo_rules.store.base import episode_of
 from edo_rules.store.sqlite import SQLiteStore
@@ -519,12 +522,103 @@ def _sql_events(
     return [[rule.key, d, "event", str(e)] for d, e in conn.execute(sql, (rule.key,))]
 
 
+BUNDLED = Path(__file__).resolve().parents[1] / "playbooks"
+_ROUNDS = 5
+
+
+def _budget_engine(store: SQLiteStore) -> Engine:
+    return Engine(store, [load_bench_playbook(), *load_playbooks([BUNDLED])], CALENDAR)
+
+
+def _timed_tick(engine: Engine, budget: Budget) -> tuple[float, EvaluationResult]:
+    with use_budget(budget):
+        started = time.perf_counter()
+        result = engine.evaluate(NOW, dry_run=True, incremental=False)
+        return time.perf_counter() - started, result
+
+
+def phase_budget(path: Path) -> dict[str, Any]:
+    """The bench and the bundled playbooks' tick (dry run, full re-scan) with the evaluation
+    budget on and off, alternated; then the where/template evaluations alone, on and off."""
+    on, off = Budget(), Budget(enabled=False)
+    with SQLiteStore(path) as store:
+        engine = _budget_engine(store)
+        _timed_tick(engine, on)  # warm the caches (pages, compiled templates)
+        times: dict[str, list[float]] = {"on": [], "off": []}
+        results: dict[str, EvaluationResult] = {}
+        for _ in range(_ROUNDS):
+            for name, budget in (("off", off), ("on", on)):
+                seconds, results[name] = _timed_tick(engine, budget)
+                times[name].append(seconds)
+        work = _evaluations(engine, results["on"])
+    evaluations = {
+        name: min(_evaluate_all(work, b) for _ in range(_ROUNDS))
+        for name, b in (("on", on), ("off", off))
+    }
+    return {
+        "on": min(times["on"]),
+        "off": min(times["off"]),
+        "same": _firing_keys(results["on"]) == _firing_keys(results["off"])
+        and [f.message for f in results["on"].failures]
+        == [f.message for f in results["off"].failures],
+        "fired": len(results["on"].fired),
+        "evaluations": len(work),
+        "eval_on": evaluations["on"],
+        "eval_off": evaluations["off"],
+    }
+
+
+_Work = tuple[Any, dict[str, Any]]  # (a where expression or an action's params, the names)
+
+
+def _evaluations(engine: Engine, result: EvaluationResult) -> list[_Work]:
+    """Every where and template evaluation the tick made for its due firings."""
+    rules = {rule.key: rule for rule in engine.rules}
+    work: list[_Work] = []
+    for planned in result.fired:
+        rule, firing = rules[planned.firing.rule_key], planned.firing
+        doc = engine.store.get_document(firing.document_id)
+        assert doc is not None
+        since = (
+            getattr(doc, rule.trigger.since, None)
+            if isinstance(rule.trigger, TimeTrigger)
+            else None
+        )
+        names = make_names(
+            doc, now=NOW, calendar=CALENDAR, since=since, step=firing.step, rule=rule
+        )
+        if rule.match.where is not None:
+            work.append((rule.match.where, names))
+        work += [(spec.params, names) for spec in _step_actions(rule, firing.step)]
+    return work
+
+
+def _step_actions(rule: Rule, step: str) -> tuple[Any, ...]:
+    trigger = rule.trigger
+    if isinstance(trigger, StatusTrigger):
+        return trigger.actions
+    position = next(p for p in ladder(trigger.steps, trigger.repeat) if p.name == step)
+    return position.step.actions
+
+
+def _evaluate_all(work: list[_Work], budget: Budget) -> float:
+    with use_budget(budget):
+        started = time.perf_counter()
+        for item, names in work:
+            if isinstance(item, dict) or hasattr(item, "items"):
+                render_params(item, names)
+            else:
+                item.evaluate(names)
+        return time.perf_counter() - started
+
+
 _PHASES = {
     "engine": phase_engine,
     "dry": phase_dry,
     "naive": phase_naive,
     "sql": phase_sql,
     "golive": phase_golive,
+    "budget": phase_budget,
 }
 
 
@@ -577,7 +671,11 @@ def main() -> None:
         shutil.copy(dry, golive)
         results["dry"] = _child("dry", dry)
         results["golive"] = _child("golive", golive)
+        budget = _child("budget", dry)
     _report(args.docs, results)
+    _report_budget(budget)
+    if not budget["same"]:
+        raise SystemExit("the tick's answers differ with the evaluation budget on and off")
 
 
 def _print_build(built: dict[str, float]) -> None:
@@ -633,6 +731,29 @@ def _report(n: int, results: dict[str, dict[str, Any]]) -> None:
             print(f"  engine − {name}: {sorted(sets['engine'] - sets[name])[:5]}")
             print(f"  {name} − engine: {sorted(sets[name] - sets['engine'])[:5]}")
         raise SystemExit(1)
+
+
+def _report_budget(budget: dict[str, Any]) -> None:
+    cost = 100 * (budget["on"] - budget["off"]) / budget["off"]
+    count = max(budget["evaluations"], 1)
+    print(
+        f"evaluation budget, bench + bundled playbooks ({budget['fired']:,} due; dry run,"
+        f" full re-scan; best of {_ROUNDS}, on and off alternated):"
+    )
+    rows = [
+        ("the tick, budget on", budget["on"], ""),
+        ("the tick, budget off", budget["off"], ""),
+        ("its where/template evaluations, budget on", budget["eval_on"], ""),
+        ("its where/template evaluations, budget off", budget["eval_off"], ""),
+    ]
+    for name, seconds, _ in rows:
+        each = 1e6 * seconds / count if "evaluations" in name else None
+        tail = f"  ({count:,} evaluations, {each:.1f} µs each)" if each is not None else ""
+        print(f"  {name:<50} {seconds * 1000:>10,.1f} ms{tail}")
+    print(
+        f"budget cost: {cost:+.1f} % of the tick (goal < 5 %);"
+        f" answers identical with the budget on and off: {budget['same']}"
+    )
 
 
 if __name__ == "__main__":
