@@ -533,15 +533,22 @@ def _budget_engine(store: SQLiteStore) -> Engine:
 def _timed_tick(engine: Engine, budget: Budget) -> tuple[float, EvaluationResult]:
     with use_budget(budget):
         started = time.perf_counter()
-        result = engine.evaluate(NOW, dry_run=True, incremental=False)
+        result = engine.evaluate(NOW, dry_run=True)
         return time.perf_counter() - started, result
 
 
 def phase_budget(path: Path) -> dict[str, Any]:
-    """The bench and the bundled playbooks' tick (dry run, full re-scan) with the evaluation
-    budget on and off, alternated; then the where/template evaluations alone, on and off."""
+    """The bench and the bundled playbooks' tick at NOW (dry run) with the evaluation budget
+    on and off, alternated; then the tick's where/template evaluations alone, on and off.
+
+    The bundled rules first catch up at YESTERDAY (recorded), as the bench's did in
+    :func:`build`, so that the measured tick is an ordinary one.
+    """
     on, off = Budget(), Budget(enabled=False)
     with SQLiteStore(path) as store:
+        started = time.perf_counter()
+        Engine(store, load_playbooks([BUNDLED]), CALENDAR).evaluate(YESTERDAY)
+        catch_up = time.perf_counter() - started
         engine = _budget_engine(store)
         _timed_tick(engine, on)  # warm the caches (pages, compiled templates)
         times: dict[str, list[float]] = {"on": [], "off": []}
@@ -556,6 +563,7 @@ def phase_budget(path: Path) -> dict[str, Any]:
         for name, b in (("on", on), ("off", off))
     }
     return {
+        "catch_up": catch_up,
         "on": min(times["on"]),
         "off": min(times["off"]),
         "same": _firing_keys(results["on"]) == _firing_keys(results["off"])
@@ -671,7 +679,7 @@ def main() -> None:
         shutil.copy(dry, golive)
         results["dry"] = _child("dry", dry)
         results["golive"] = _child("golive", golive)
-        budget = _child("budget", dry)
+        budget = _child("budget", dry)  # after the dry runs: it records a catch-up
     _report(args.docs, results)
     _report_budget(budget)
     if not budget["same"]:
@@ -737,8 +745,9 @@ def _report_budget(budget: dict[str, Any]) -> None:
     cost = 100 * (budget["on"] - budget["off"]) / budget["off"]
     count = max(budget["evaluations"], 1)
     print(
-        f"evaluation budget, bench + bundled playbooks ({budget['fired']:,} due; dry run,"
-        f" full re-scan; best of {_ROUNDS}, on and off alternated):"
+        f"evaluation budget, bench + bundled playbooks ({budget['fired']:,} due at NOW, dry run;"
+        f" best of {_ROUNDS}, on and off alternated; the bundled rules' catch-up at YESTERDAY"
+        f" took {budget['catch_up']:.1f} s):"
     )
     rows = [
         ("the tick, budget on", budget["on"], ""),
