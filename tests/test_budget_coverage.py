@@ -168,3 +168,23 @@ def test_explain_shows_the_budget_error_of_a_template(tmp_path: Path) -> None:
 
 def test_operators_cover_the_ast_nodes_the_check_allows() -> None:
     assert ast.LShift in REFUSED_OPERATORS and ast.Pow in OPERATORS
+
+
+def test_the_config_section_sets_the_budget(tmp_path: Path) -> None:
+    from edo_rules.config import load_config
+    from edo_rules.errors import ConfigError
+
+    (tmp_path / "playbooks").mkdir()
+    path = tmp_path / "edo-rules.yaml"
+    path.write_text(
+        "playbooks: playbooks\nevaluation: {time_ms: 250, max_length: 5000, max_depth: 20}\n",
+        encoding="utf-8",
+    )
+    budget = load_config(path, env={}).evaluation
+    assert (budget.time_ms, budget.max_length, budget.max_depth) == (250, 5000, 20)
+    assert budget.operations == Budget().operations and budget.enabled
+    path.write_text("playbooks: playbooks\nevaluation: {time_ms: 0, enabled: false}\n", "utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    paths = sorted(p.path for p in info.value.problems)
+    assert paths == ["evaluation.enabled", "evaluation.time_ms"], info.value
