@@ -195,8 +195,20 @@ def _int(value: Any, default: int = 0, base: int = 10) -> int:
     return result
 
 
+def _compared(value: Any, *_: Any, **__: Any) -> int:
+    """Sorting and comparing filters read every item, and lower-case a copy of each text
+    (``case_sensitive=False``): the whole content is what they cost, not the item count."""
+    return text_size(value, meter().max_length + 1)
+
+
 #: Filters sized before they run: name → the function giving the result's size.
 _SIZED: Final[Mapping[str, Callable[..., int]]] = {
+    "sort": _compared,
+    "unique": _compared,
+    "min": _compared,
+    "max": _compared,
+    "dictsort": _compared,
+    "groupby": _compared,
     "batch": _batch,
     "center": _center,
     "indent": _indent,
