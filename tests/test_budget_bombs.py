@@ -70,6 +70,9 @@ TEMPLATE_BOMBS: list[tuple[str, str]] = [
     ("{{ ([doc.number * 49999] * 99999) | unique | list | length }}", "length"),
     ("{{ ([doc.number * 49999] * 99999) | sort | first }}", "length"),
     ("{{ ([doc.number * 49999] * 99999) | max }}", "length"),
+    ("{{ ([doc.number * 9999] * 99) == ([doc.number * 9999] * 99) }}", "length"),
+    ("{{ doc.number in ([doc.number * 9999] * 99) }}", "length"),
+    ("{{ ([doc.number * 9999] * 99) is eq([doc.number * 9999] * 99) }}", "length"),
     ("{% for i in range(99999) %}{{ doc.number }}{% endfor %}", "output|time"),
     ("{% for i in range(99999) %}{% set x = doc.number * 40000 %}{% endfor %}", "total|time"),
     ("{% for i in range(9999) %}{{ (doc.number * 49999) | upper | lower | title | length }}"
@@ -94,6 +97,8 @@ EXPRESSION_BOMBS: list[tuple[str, str]] = [
     ("len(str([doc.number * 9999] * 10000)) > 0", "length"),
     ("int(doc.number * 5000) > 0", "digits"),
     ("len(doc.number.lower() * 99999) > 0", "length"),
+    ("[doc.number * 9999] * 99 == [doc.number * 9999] * 99", "length"),
+    ("doc.title in [doc.number * 9999] * 99", "length"),
 ]
 
 #: Certain to explode whatever the document: refused at load, with the line.

@@ -105,6 +105,41 @@ bounded_neg: Final = _ticked(operator.neg)
 bounded_pos: Final = _ticked(operator.pos)
 
 
+_CONTAINERS: Final = (list, tuple, dict, set, frozenset)
+
+
+def check_compared(a: Any, b: Any) -> None:
+    """Comparing or searching a list compares every item in C: size the lists first."""
+    if isinstance(a, _CONTAINERS) or isinstance(b, _CONTAINERS):
+        current = meter()
+        limit = current.max_length
+        size = text_size(a, limit + 1) + text_size(b, limit + 1)
+        if size > limit:
+            current.charge(size, "a comparison of lists")
+
+
+def _compared(func: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def compare(a: Any, b: Any) -> Any:
+        check_compared(a, b)
+        return func(a, b)
+
+    compare.__name__ = getattr(func, "__name__", "compare")
+    return compare
+
+
+#: The comparison operators by Jinja's names, with lists sized before they are compared.
+COMPARISONS: Final[Mapping[str, Callable[[Any, Any], Any]]] = {
+    "eq": _compared(operator.eq),
+    "ne": _compared(operator.ne),
+    "lt": _compared(operator.lt),
+    "lteq": _compared(operator.le),
+    "gt": _compared(operator.gt),
+    "gteq": _compared(operator.ge),
+    "in": _compared(lambda a, b: a in b),
+    "notin": _compared(lambda a, b: a not in b),
+}
+
+
 def bounded_round(number: Any, ndigits: int | None = None) -> Any:
     # round(5, -10**9) computes 10**(10**9).
     meter().tick()

@@ -32,6 +32,7 @@ from edo_rules.playbook._bounded import (
     MAX_ROUND_DIGITS,
     SandboxError,
     bounded_add,
+    check_compared,
     format_percent,
 )
 from edo_rules.playbook._budget import BudgetExceededError, check_result, meter, text_size
@@ -247,9 +248,28 @@ def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
 BOUNDED_FILTERS: Final[Mapping[str, Callable[..., Any]]] = {
     name: _bounded_filter(name, func) for name, func in _FILTERS.items()
 }
-#: Every Jinja test, counted (a test answers True or False: it builds nothing).
+#: Tests comparing their two arguments (a list is compared item by item, in C).
+_COMPARING_TESTS: Final = frozenset(
+    {"eq", "equalto", "==", "ne", "!=", "lt", "lessthan", "<", "le", "<=", "gt",
+     "greaterthan", ">", "ge", ">=", "in", "sameas"}
+)  # fmt: skip
+
+
+def _comparing(func: Callable[..., Any], name: str) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def bounded(value: Any, other: Any) -> Any:
+        meter().tick()
+        check_compared(value, other)
+        return func(value, other)
+
+    return bounded
+
+
+#: Every Jinja test, counted (a test answers True or False: it builds nothing);
+#: the comparing ones size the lists they compare first.
 BOUNDED_TESTS: Final[Mapping[str, Callable[..., Any]]] = {
-    name: linear(func, name) for name, func in _TESTS.items()
+    name: _comparing(func, name) if name in _COMPARING_TESTS else linear(func, name)
+    for name, func in _TESTS.items()
 }
 
 

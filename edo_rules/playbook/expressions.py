@@ -27,6 +27,7 @@ import simpleeval
 
 from edo_rules.errors import PlaybookError, Problem
 from edo_rules.playbook._bounded import (
+    COMPARISONS,
     SandboxError,
     bounded_add,
     bounded_floordiv,
@@ -79,17 +80,17 @@ OPERATORS: Final[Mapping[type[ast.AST], Callable[..., Any]]] = {
     ast.FloorDiv: bounded_floordiv,
     ast.Mod: bounded_mod,
     ast.Pow: bounded_pow,
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Gt: operator.gt,
-    ast.Lt: operator.lt,
-    ast.GtE: operator.ge,
-    ast.LtE: operator.le,
+    ast.Eq: COMPARISONS["eq"],
+    ast.NotEq: COMPARISONS["ne"],
+    ast.Gt: COMPARISONS["gt"],
+    ast.Lt: COMPARISONS["lt"],
+    ast.GtE: COMPARISONS["gteq"],
+    ast.LtE: COMPARISONS["lteq"],
     ast.Not: operator.not_,
     ast.USub: bounded_neg,
     ast.UAdd: bounded_pos,
-    ast.In: lambda a, b: operator.contains(b, a),
-    ast.NotIn: lambda a, b: not operator.contains(b, a),
+    ast.In: COMPARISONS["in"],
+    ast.NotIn: COMPARISONS["notin"],
     ast.Is: operator.is_,
     ast.IsNot: operator.is_not,
 }
@@ -381,8 +382,8 @@ def _no_tick() -> None:
 
 _PLAIN_OPERATORS: Final[Mapping[type[ast.AST], Callable[..., Any]]] = {
     **simpleeval.DEFAULT_OPERATORS,
-    ast.In: OPERATORS[ast.In],
-    ast.NotIn: OPERATORS[ast.NotIn],
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
 }
 _PLAIN_BUILTINS: Final[Mapping[str, Callable[..., Any]]] = {
     **{name: getattr(builtins, name) for name in EXPRESSION_BUILTINS},

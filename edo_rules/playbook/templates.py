@@ -30,6 +30,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.tests import TESTS as JINJA_TESTS
 from jinja2.visitor import NodeTransformer
 
+from edo_rules.playbook._bounded import COMPARISONS
 from edo_rules.playbook._budget import (
     BudgetExceededError,
     Meter,
@@ -130,6 +131,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         self.filters.update({n: linear(_our_filter(n), n) for n in FUNCTIONS})
         self.filters[_METERED] = _metered_iter
         self.filters[_CONCAT] = _bounded_concat
+        self.filters[_COMPARE] = _bounded_compare
         self.tests = dict(BOUNDED_TESTS)
         self._safe_attributes: dict[tuple[type, str], bool] = {}
 
@@ -196,6 +198,18 @@ class _PlainSandbox(ImmutableSandboxedEnvironment):
 
 _METERED: Final = "_metered"  # not a name an admin can write: the check refuses '_'
 _CONCAT: Final = "_concat"
+_COMPARE: Final = "_compare"
+
+
+def _bounded_compare(values: tuple[Any, ...], ops: tuple[str, ...]) -> bool:
+    """``a < b <= c``, ``x in items``: lists sized before C compares every item."""
+    meter().tick()
+    left = values[0]
+    for op, right in zip(ops, values[1:], strict=True):
+        if not COMPARISONS[op](left, right):
+            return False
+        left = right
+    return True
 
 
 def _metered_iter(iterable: Any) -> Iterator[Any]:
@@ -221,6 +235,13 @@ class _Instrument(NodeTransformer):
         self.generic_visit(node)
         node.iter = _filter_node(node.iter, _METERED)
         return node
+
+    def visit_Compare(self, node: nodes.Compare) -> nodes.Node:  # noqa: N802
+        self.generic_visit(node)
+        values = nodes.Tuple([node.expr, *(o.expr for o in node.ops)], "load")
+        compare = _filter_node(values, _COMPARE)
+        compare.args = [nodes.Const(tuple(o.op for o in node.ops))]
+        return compare
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802
         self.generic_visit(node)
