@@ -23,10 +23,9 @@ from typing import Any, Final
 
 import jinja2
 from jinja2 import nodes
-from jinja2.defaults import DEFAULT_NAMESPACE
 from jinja2.filters import FILTERS as JINJA_FILTERS
 from jinja2.runtime import Context
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 from jinja2.tests import TESTS as JINJA_TESTS
 from jinja2.visitor import NodeTransformer
 
@@ -190,7 +189,7 @@ class _PlainSandbox(ImmutableSandboxedEnvironment):
             keep_trailing_newline=True,
         )
         self.globals.clear()
-        self.globals.update({name: DEFAULT_NAMESPACE[name] for name in GLOBALS})
+        self.globals.update({"range": safe_range})  # Jinja's own sandbox range (GLOBALS)
         self.filters = {n: JINJA_FILTERS[n] for n in FILTERS if n not in FUNCTIONS}
         self.filters.update({n: _our_filter(n) for n in FUNCTIONS})
         self.tests = {n: JINJA_TESTS[n] for n in TESTS}
