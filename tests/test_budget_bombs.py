@@ -73,6 +73,9 @@ TEMPLATE_BOMBS: list[tuple[str, str]] = [
     ("{{ ([doc.number * 9999] * 99) == ([doc.number * 9999] * 99) }}", "length"),
     ("{{ doc.number in ([doc.number * 9999] * 99) }}", "length"),
     ("{{ ([doc.number * 9999] * 99) is eq([doc.number * 9999] * 99) }}", "length"),
+    ("{{ doc.number.ljust(10**9) }}", "length"),
+    ("{{ (doc.number * 49999).replace(doc.number, doc.number * 3) }}", "length"),
+    ("{{ doc.title.zfill(10**9) }}", "length"),
     ("{% for i in range(99999) %}{{ doc.number }}{% endfor %}", "output|time"),
     ("{% for i in range(99999) %}{% set x = doc.number * 40000 %}{% endfor %}", "total|time"),
     ("{% for i in range(9999) %}{{ (doc.number * 49999) | upper | lower | title | length }}"
@@ -99,6 +102,9 @@ EXPRESSION_BOMBS: list[tuple[str, str]] = [
     ("len(doc.number.lower() * 99999) > 0", "length"),
     ("[doc.number * 9999] * 99 == [doc.number * 9999] * 99", "length"),
     ("doc.title in [doc.number * 9999] * 99", "length"),
+    ("doc.number.center(10**9) == ''", "length"),
+    ("len(doc.number.replace('', doc.number * 9000) * 9) > 0", "length"),
+    ("len(doc.title.join([doc.number * 999] * 999)) > 0", "length"),
 ]
 
 #: Certain to explode whatever the document: refused at load, with the line.
@@ -107,7 +113,7 @@ LOAD_BOMBS: list[tuple[str, str, str]] = [
     ("where", "[1] * 10**9 == []", "evaluation.max_length"),
     ("where", "9**9**9 > 0", "evaluation.max_digits"),
     ("where", "'%*d' % (10**9, 1) == ''", "evaluation.max_length"),
-    ("where", "doc.number.center(10**9) == ''", "has no attribute 'center'"),
+    ("where", "doc.number.format_map(doc) == ''", "has no attribute 'format_map'"),
     ("template", "{{ 'a' * 10**9 }}", "evaluation.max_length"),
     ("template", "{{ 9 ** 999999 }}", "evaluation.max_digits"),
     ("template", "{{ (10 ** 999) * (10 ** 999) }}", "evaluation.max_digits"),

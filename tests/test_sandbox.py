@@ -65,8 +65,8 @@ EXPRESSION_ESCAPES: list[tuple[str, str]] = [
     ("[" * 5000 + "]" * 5000, "longer than 1000 characters"),
     ("'x' * 200000", "budget limit evaluation.max_length"),
     ("1 << 10**9", "LShift is not allowed"),
-    ("doc.title.center(10**9)", "'doc.title' has no attribute 'center'"),
-    ("doc.number.replace('', 'x' * 9000)", "has no attribute 'replace'"),
+    ("doc.title.format_map(doc)", "'doc.title' has no attribute 'format_map'"),
+    ("doc.number.encode()", "has no attribute 'encode'"),
     ("date", "'date' is a function: call it"),
     ("money.__call__", "private attribute '__call__'"),
 ]
@@ -101,7 +101,7 @@ TEMPLATE_ESCAPES: list[tuple[str, str]] = [
     ("{% set x = doc %}{{ x.__class__ }}", "private attribute '__class__'"),
     ("{% set doc = 1 %}", "cannot assign to 'doc'"),
     ("{% for date in doc.signers %}{% endfor %}", "cannot assign to 'date'"),
-    ("{{ doc.number.center(10**9) }}", "'doc.number' has no attribute 'center'"),
+    ("{{ doc.number.expandtabs(10**9) }}", "'doc.number' has no attribute 'expandtabs'"),
     ("{{ doc.amount.__class__ }}", "private attribute"),
     ("{{ date.__globals__ }}", "private attribute '__globals__'"),
     ("{{ (doc.signers | first).__class__ }}", "private attribute '__class__'"),
@@ -192,6 +192,12 @@ def test_honest_expressions_pass(source: str) -> None:
         '{{ doc.sent_at | date("long") }} {{ doc.amount | money(doc.currency) }}',
         "{% for s in doc.signers %}{{ s.name }} {{ s.signed_at | datetime }} {% endfor %}",
         "{{ doc.number.upper() }} {{ rule.id }} {{ step }} {{ now | datetime }}",
+        # Once refused as possible bombs; the run-time budget bounds them now.
+        "{% for s in doc.signers %}{% for w in s.name.split() %}{{ w }}{% endfor %}{% endfor %}",
+        "{% for i in range(3) %}{{ i }}{% endfor %} {{ doc.number | center(20) }}",
+        '{{ "%s: %.2f" | format(doc.number, doc.amount) }} {{ doc.title | replace("№", "N") }}',
+        "{{ doc.rejection_comment | default('', true) | wordwrap(60) | indent(2) }}",
+        "{{ doc.signers | batch(2) | list | length }} {{ doc.number * 3 }}",
     ],
 )
 def test_honest_templates_pass(source: str) -> None:

@@ -46,8 +46,9 @@ Spec = Leaf | Obj | Seq | Func
 
 LEAF: Final = Leaf()
 
-#: String methods an expression or template may call on a value: pure, and
-#: bounded by the length of the value (no padding or replacing that could blow up).
+#: String methods an expression or template may call on a value: pure text methods.
+#: Those that can build more than the value (padding, replacing, joining) are sized
+#: by the run-time budget before they run (:mod:`edo_rules.playbook._calls`).
 SAFE_METHODS: Final = frozenset(
     {
         "lower",
@@ -63,6 +64,26 @@ SAFE_METHODS: Final = frozenset(
         "isdigit",
         "count",
         "find",
+        # bounded at run time:
+        "split",
+        "rsplit",
+        "splitlines",
+        "partition",
+        "rpartition",
+        "removeprefix",
+        "removesuffix",
+        "replace",
+        "center",
+        "ljust",
+        "rjust",
+        "zfill",
+        "join",
+        "isalpha",
+        "isalnum",
+        "isspace",
+        "isupper",
+        "islower",
+        "swapcase",
     }
 )
 
