@@ -81,7 +81,7 @@ TEMPLATE_BOMBS: list[tuple[str, str]] = [
     ("{% for i in range(9999) %}{{ (doc.number * 49999) | upper | lower | title | length }}"
      "{% endfor %}", "total|time"),
     ("{% for i in range(300) %}{{ (range(9999) | map('string') | sort | unique | list"
-     " | length) }}{% endfor %}", "time"),
+     " | length) }}{% endfor %}", "time|total"),
     ("{% for s in doc.signers %}{% for i in range(10**5) %}{% for j in range(10**5) %}"
      "{{ s.name if j < 0 }}{% endfor %}{% endfor %}{% endfor %}", "operations|time"),
     ("{{ range(99999) | batch(3) | map('sum') | sum }}", "operations|time"),
@@ -218,7 +218,8 @@ def test_a_bomb_ends_within_its_budget(kind: str, source: str, limit: str) -> No
         else:
             render_params(rule.trigger.steps[0].actions[0].params, names)  # type: ignore[union-attr]
     elapsed = time.perf_counter() - started
-    assert elapsed < budget.time_ms / 1000 + 0.25, f"{source!r} took {elapsed:.2f} s"
+    # Near its budget (slack for a loaded, shared machine), not after minutes.
+    assert elapsed < budget.time_ms / 1000 + 1.0, f"{source!r} took {elapsed:.2f} s"
     message = str(info.value)
     assert any(f"budget limit evaluation.{_KEYS[one]}" in message for one in limit.split("|")), (
         message
