@@ -29,7 +29,7 @@ from edo_rules.playbook.golive import GoLiveError, parse_go_live
 from edo_rules.runner.schedule import CronSchedule, ScheduleError
 
 if TYPE_CHECKING:
-    from edo_rules.config import Config
+    from edo_rules.config import Config, DashboardConfig
 
 _SECONDS = re.compile(
     r"^\s*(\d{1,9})\s*(s|sec|secs|second|seconds|с|сек|секунда|секунды|секунд)\s*$", re.I
@@ -117,6 +117,7 @@ class _Builder:
             secrets=secrets,
             go_live=self.go_live(data.get("go_live"), timezone),
             evaluation=Budget(**(data.get("evaluation") or {})),
+            dashboard=_dashboard(data.get("dashboard")),
         )
 
     def go_live(self, raw: Any, timezone: ZoneInfo) -> datetime | None:
@@ -263,3 +264,14 @@ def _node_path(data: Any, dotted: str) -> NodePath:
         node = node[key]
         rest = rest[len(key) + 1 :]
     return tuple(path)
+
+
+def _dashboard(data: dict[str, Any] | None) -> DashboardConfig | None:
+    from edo_rules.config import DashboardConfig
+
+    if data is None:
+        return None
+    values = dict(data)
+    values["frame_ancestors"] = tuple(values.get("frame_ancestors") or ())
+    values["users"] = dict(values.get("users") or {})
+    return DashboardConfig(**values)

@@ -94,6 +94,19 @@ class HttpConfig:
 
     listen: str | None = None
     token: str | None = field(default=None, repr=False)
+    hook_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardConfig:
+    """The web dashboard (``dashboard:``); ``None`` in :class:`Config` when absent."""
+
+    token: str | None = field(default=None, repr=False)
+    users: Mapping[str, str] = field(default_factory=dict, repr=False)
+    proxy_header: str | None = None
+    frame_ancestors: tuple[str, ...] = ()
+    overdue_after: int = 3
+    onec_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +129,7 @@ class Config:
     go_live: datetime | None = None
     #: The budget of one evaluation of a ``where`` or a template (section ``evaluation``).
     evaluation: Budget = DEFAULT_BUDGET
+    dashboard: DashboardConfig | None = None
 
     def redact(self, text: str) -> str:
         """``text`` with every secret of this config replaced by ``***``."""

@@ -14,6 +14,10 @@ CASES = {
     "calendar": (["benchmarks/calendar.py", "--dates", "50", "--rounds", "1"], "add_working_days"),
     "tick": (["benchmarks/tick.py", "--docs", "2000"], "due sets identical (engine, dry runs"),
     "sync": (["benchmarks/sync.py", "--documents", "300", "--changes", "5"], "ratio raw/sync"),
+    "dashboard": (
+        ["benchmarks/dashboard.py", "--documents", "2000", "--requests", "2"],
+        "pages with different numbers: 0",
+    ),
     "dispatch": (
         ["-m", "benchmarks.dispatch", "--notifications", "60", "--mirrors", "10",
          "--plans", "enterprise", "--modes", "cold"],

@@ -17,11 +17,12 @@ import httpx
 import pytest
 
 from edo_rules.errors import EdoRulesError, LockError
-from edo_rules.runner.http import ControlServer, Endpoint
 from edo_rules.runner.lock import StoreLock, read_holder
 from edo_rules.runner.logs import remove_logging, setup_logging
 from edo_rules.runner.metrics import Metrics
 from edo_rules.runner.schedule import CronSchedule, IntervalSchedule, ScheduleError
+from edo_rules.web import Control, Endpoint, WebServer, build_app
+from edo_rules.web._wiring import check_exposure
 
 MSK = ZoneInfo("Europe/Moscow")
 
@@ -132,7 +133,8 @@ def test_metrics_render_in_prometheus_text_format() -> None:
     assert 'edo_rules_actions_total{action="task",outcome="we\\"ird"} 2' in text
     assert "edo_rules_outbox_lag_seconds 1.5" in text
     assert "edo_rules_documents 300" in text
-    assert "edo_rules_ticks_total 0" in text  # counters are shown before their first tick
+    # Known label values are shown before their first tick.
+    assert 'edo_rules_ticks_total{result="error"} 0' in text
 
 
 # -- logging ----------------------------------------------------------------------------
@@ -186,13 +188,13 @@ def endpoint() -> Any:
     ticks = _Ticks()
     metrics = Metrics()
     metrics.inc("edo_rules_ticks_total", result="ok")
-    server = ControlServer(
-        Endpoint("127.0.0.1", 0),
-        token="a-long-enough-token-123",
-        metrics=metrics,
+    control = Control(
         trigger=ticks.trigger,
         health=ticks.health,
+        metrics=metrics,
+        token="a-long-enough-token-123",
     )
+    server = WebServer(build_app(control), Endpoint("127.0.0.1", 0))
     server.start()
     host, port = server.address
     yield f"http://{host}:{port}", ticks
@@ -226,13 +228,8 @@ def test_health_is_open_and_metrics_need_the_token(endpoint: Any) -> None:
 
 def test_the_endpoint_refuses_a_public_address_without_a_token() -> None:
     with pytest.raises(EdoRulesError, match="without a token"):
-        ControlServer(
-            Endpoint.parse("0.0.0.0:8080"),
-            token=None,
-            metrics=Metrics(),
-            trigger=_Ticks().trigger,
-            health=_Ticks().health,
-        )
+        check_exposure(Endpoint.parse("0.0.0.0:8080"), None)
+    check_exposure(Endpoint.parse("127.0.0.1:8080"), None)
     with pytest.raises(EdoRulesError, match="expected HOST:PORT"):
         Endpoint.parse("localhost")
     assert Endpoint.parse("[::1]:8080") == Endpoint("::1", 8080)

@@ -228,3 +228,35 @@ def test_an_in_memory_store_works() -> None:
         store.upsert_documents([make_document()])
         assert store.get_document("doc-1") == make_document()
         assert store.document_seq() == 1
+
+
+def test_migrating_a_version_5_file_fills_the_dashboard_columns(tmp_path: Path) -> None:
+    path = tmp_path / "v5.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, target=5)
+    # A row written by version 5: the JSON only, no dashboard columns yet.
+    doc = make_document()
+    conn.execute(
+        "INSERT INTO documents (id, kind, status, direction, json) VALUES (?, ?, ?, ?, ?)",
+        (
+            doc.id,
+            doc.kind.value,
+            doc.status.value,
+            doc.direction.value,
+            json.dumps(document_to_dict(doc)),
+        ),
+    )
+    conn.close()
+    with SQLiteStore(path) as store:
+        assert store.get_document(doc.id) == doc
+    with sqlite3.connect(path) as conn:
+        row = conn.execute(
+            "SELECT number, counterparty_name, responsible, doc_date FROM documents"
+        ).fetchone()
+    assert row == (
+        doc.number,
+        doc.counterparty.name,
+        doc.responsible,
+        None if doc.date is None else doc.date.isoformat(),
+    )
+    assert _versions(path) == [1, 2, 3, 4, 5, 6]

@@ -47,6 +47,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "_agenda",
     "_docs",
     "_init",
+    "_serve",
+    "_report",
 )
 
 

@@ -43,6 +43,14 @@ def register(subparsers: Any) -> None:
         default="error",
         help="also log the runner's own messages at this level (default: error)",
     )
+    parser.add_argument(
+        "--serve",
+        nargs="?",
+        const="127.0.0.1:8080",
+        metavar="HOST:PORT",
+        help="after the month, keep the web dashboard open on the demo's data and print its "
+        "URL (default 127.0.0.1:8080; stop with Ctrl-C)",
+    )
     parser.set_defaults(func=_run)
 
 
@@ -59,7 +67,9 @@ def _run(args: argparse.Namespace) -> int:
 
     handler = setup_logging(level=args.log_level)
     try:
-        options = DemoOptions(days=args.days, seed=args.seed, speed=args.speed, store=args.store)
+        options = DemoOptions(
+            days=args.days, seed=args.seed, speed=args.speed, store=args.store, serve=args.serve
+        )
         result = run_demo(options, sys.stdout)
     finally:
         remove_logging(handler)

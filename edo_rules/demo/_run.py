@@ -57,6 +57,7 @@ class DemoOptions:
     customers: int = 24
     documents_per_day: tuple[int, int] = (8, 12)
     first_day: date = FIRST_DAY
+    serve: str | None = None  # HOST:PORT: keep the dashboard open there after the month
 
 
 class _SimulatedClock:
@@ -105,6 +106,10 @@ def run_demo(
         print_card(out, world.portal, CARD_FIELD)
         if inspect is not None:
             inspect(world)
+        if options.serve is not None:
+            from edo_rules.demo._serve import serve_dashboard
+
+            serve_dashboard(options.serve, config, month.runner, clock, out)
         return result
 
 

@@ -4,7 +4,7 @@
 * :mod:`.loop` — one tick (:func:`run_tick`) and the timer loop (:class:`Runner`);
 * :mod:`.schedule` — an interval or a cron expression;
 * :mod:`.lock` — one runner per SQLite store;
-* :mod:`.http` — ``POST /sync``, ``GET /healthz``, ``GET /metrics``;
+* :mod:`.refresh` — refresh named documents now (the dashboard and the hook call it);
 * :mod:`.wiring` / :mod:`.app` — building all of it from the config (the CLI's entry).
 
 Only the modules that do not need the config are re-exported here, so that

@@ -15,13 +15,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from edo_rules.config import Config
-from edo_rules.runner.http import ControlServer, Endpoint
 from edo_rules.runner.lock import StoreLock
 from edo_rules.runner.loop import Runner, TickReport
 from edo_rules.runner.metrics import Metrics
 from edo_rules.runner.wiring import Service, describe, open_service
+
+if TYPE_CHECKING:
+    from edo_rules.web import WebServer
 
 _log = logging.getLogger("edo_rules.runner")
 
@@ -89,18 +92,29 @@ def serve(config: Config, options: ServeOptions) -> int:
     return 0
 
 
-def _control_server(config: Config, options: ServeOptions, runner: Runner) -> ControlServer | None:
+def _control_server(config: Config, options: ServeOptions, runner: Runner) -> WebServer | None:
+    """The web app on ``--listen`` (or http.listen): control endpoints and the dashboard."""
+    from edo_rules.web import Control, Endpoint, WebServer, build_app
+    from edo_rules.web._refresh import deal_documents, refresher
+    from edo_rules.web._wiring import check_exposure, dashboard_for
+
     listen = options.listen or config.http.listen
     if listen is None:
         return None
-    server = ControlServer(
-        Endpoint.parse(listen),
-        token=config.http.token,
-        metrics=runner.metrics,
+    endpoint = Endpoint.parse(listen)
+    dashboard = dashboard_for(config, wall_clock)
+    check_exposure(endpoint, dashboard, control_token=config.http.token)
+    control = Control(
         trigger=runner.trigger,
         health=runner.health,
-        refresh=runner.refresh if config.onec is not None else None,
+        metrics=runner.metrics,
+        token=config.http.token,
+        hook_token=config.http.hook_token,
+        refresh=refresher(runner, config.onec is not None),
+        refresh_request=runner.refresh if config.onec is not None else None,
+        deal_documents=None if dashboard is None else deal_documents(dashboard),
     )
+    server = WebServer(build_app(control, dashboard), endpoint)
     server.start()
     return server
 

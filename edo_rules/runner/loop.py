@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from edo_rules.model import RequestState
 from edo_rules.runner._failures import summary_text
 from edo_rules.runner.dispatch import Dispatcher, DispatchReport
 from edo_rules.runner.metrics import Metrics
@@ -125,7 +126,7 @@ def run_tick(
         report.dispatch = dispatched
     report.seconds = time.monotonic() - started
     if metrics is not None:
-        _observe(metrics, pipeline.store, report, now)
+        _observe(metrics, pipeline.store, report, now, pipeline.sync is not None)
     return report
 
 
@@ -145,26 +146,36 @@ def _expected(exc: Exception) -> bool:
     return isinstance(exc, EdoRulesError)
 
 
-def _observe(metrics: Metrics, store: Store, report: TickReport, now: datetime) -> None:
+def _observe(
+    metrics: Metrics, store: Store, report: TickReport, now: datetime, pipeline_synced: bool
+) -> None:
     metrics.inc("edo_rules_ticks_total", result="ok" if report.ok else "error")
-    metrics.set("edo_rules_tick_duration_seconds", report.seconds)
+    metrics.observe("edo_rules_tick_duration_seconds", report.seconds)
     metrics.set("edo_rules_last_tick_timestamp_seconds", time.time())
     metrics.inc("edo_rules_synced_documents_total", report.synced)
     metrics.inc("edo_rules_firings_total", report.fired)
     if "sync" in report.errors:
         metrics.inc("edo_rules_sync_errors_total")
+    elif pipeline_synced:
+        finished = time.time()
+        metrics.set_callback("edo_rules_sync_lag_seconds", lambda: time.time() - finished)
     for (rule, why), count in report.failures.items():
         metrics.inc("edo_rules_evaluation_failures_total", count, rule=rule, reason=why)
     try:
         metrics.set("edo_rules_documents", store.count_documents())
         metrics.set("edo_rules_outbox_lag_seconds", _lag(store, now))
+        for state in _COUNTED_STATES:
+            count = len(store.requests([RequestState(state)]))
+            metrics.set("edo_rules_outbox_requests", count, state=state)
     except Exception as exc:  # metrics must never break a tick
         _log.warning("cannot read the store for metrics: %s", exc)
 
 
-def _lag(store: Store, now: datetime) -> float:
-    from edo_rules.model import RequestState
+#: Outbox states counted at each tick: the done ones grow without bound and say nothing.
+_COUNTED_STATES = ("pending", "in_flight", "failed", "in_doubt")
 
+
+def _lag(store: Store, now: datetime) -> float:
     waiting = store.requests([RequestState.PENDING])
     due = [r.next_attempt_at or r.created_at for r in waiting]
     due = [d for d in due if d <= now]

@@ -1,129 +1,169 @@
-"""Runner metrics, rendered in the Prometheus text exposition format.
+"""Runner metrics on ``prometheus-client``: one registry per runner, one small API.
 
-A tiny, thread-safe registry of counters and gauges: the dispatcher and the
-loop update it, the HTTP endpoint renders it. Gauges may be callbacks so that
-values owned elsewhere (the store's document count, the Bitrix24 client's
-rate-limit waits) are read at scrape time.
+The dispatcher, the loop and any other part call :meth:`Metrics.inc`,
+:meth:`Metrics.set`, :meth:`Metrics.observe` by the family's name; the web app
+renders :meth:`Metrics.render`. A family is declared once in :data:`FAMILIES`
+(or at run time with :meth:`Metrics.declare`), with its kind, help and label
+names, so every scrape shows the same series whether or not they moved yet.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-Labels = tuple[tuple[str, str], ...]
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+
+# ``*_created`` series double every counter and no dashboard of ours reads them.
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
+#: The content type of :meth:`Metrics.render` (the classic text format).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+#: Buckets of the tick duration: a tick of a small company takes well under a
+#: second, a full first sync of a large one minutes.
+TICK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 
-@dataclass(slots=True)
-class _Family:
-    kind: str  # "counter" | "gauge"
+@dataclass(frozen=True, slots=True)
+class Family:
+    """One metric family: ``kind`` is ``counter``, ``gauge`` or ``histogram``."""
+
+    kind: str
     help: str
-    values: dict[Labels, float] = field(default_factory=dict)
-    callback: Callable[[], float | None] | None = None
+    labels: tuple[str, ...] = ()
+    #: Label values shown (as 0) before their first update.
+    initial: tuple[tuple[str, ...], ...] = ()
 
 
-#: The metric families the runner exposes, with their help text.
-_FAMILIES: dict[str, tuple[str, str]] = {
-    "edo_rules_ticks_total": ("counter", "Ticks run, by result (ok, error)."),
-    "edo_rules_tick_duration_seconds": ("gauge", "Duration of the last tick."),
-    "edo_rules_last_tick_timestamp_seconds": ("gauge", "Unix time the last tick finished."),
-    "edo_rules_documents": ("gauge", "Documents in the store."),
-    "edo_rules_synced_documents_total": ("counter", "Documents written by syncs."),
-    "edo_rules_sync_errors_total": ("counter", "Syncs that failed (the next tick retries)."),
-    "edo_rules_firings_total": ("counter", "Rule firings recorded."),
-    "edo_rules_actions_total": ("counter", "Action outcomes, by action and outcome."),
-    "edo_rules_outbox_lag_seconds": (
-        "gauge",
-        "Age of the oldest due request still waiting in the outbox (0 when empty).",
+#: The metric families every runner exposes.
+FAMILIES: dict[str, Family] = {
+    "edo_rules_ticks_total": Family(
+        "counter", "Ticks run, by result (ok, error).", ("result",), (("ok",), ("error",))
     ),
-    "edo_rules_rate_limit_waits_total": (
-        "counter",
-        "Times the Bitrix24 client waited for the rate limit.",
+    "edo_rules_tick_duration_seconds": Family("histogram", "Duration of the ticks."),
+    "edo_rules_last_tick_timestamp_seconds": Family("gauge", "Unix time the last tick finished."),
+    "edo_rules_documents": Family("gauge", "Documents in the store."),
+    "edo_rules_synced_documents_total": Family("counter", "Documents written by syncs."),
+    "edo_rules_sync_errors_total": Family("counter", "Syncs that failed (the next tick retries)."),
+    "edo_rules_sync_lag_seconds": Family(
+        "gauge", "Seconds since the last sync that succeeded (absent before the first)."
     ),
-    "edo_rules_playbook_reload_errors_total": (
-        "counter",
-        "Playbook reloads refused because the new version is invalid.",
+    "edo_rules_firings_total": Family("counter", "Rule firings recorded."),
+    "edo_rules_rule_firings_total": Family("counter", "Rule firings, by rule.", ("rule",)),
+    "edo_rules_actions_total": Family(
+        "counter", "Action outcomes, by action and outcome.", ("action", "outcome")
     ),
-    "edo_rules_evaluation_failures_total": (
+    "edo_rules_outbox_requests": Family(
+        "gauge", "Action requests in the outbox, by state (done ones are not counted).", ("state",)
+    ),
+    "edo_rules_outbox_lag_seconds": Family(
+        "gauge", "Age of the oldest due request still waiting in the outbox (0 when empty)."
+    ),
+    "edo_rules_rate_limit_waits_total": Family(
+        "counter", "Times the Bitrix24 client waited for the rate limit."
+    ),
+    "edo_rules_playbook_reload_errors_total": Family(
+        "counter", "Playbook reloads refused because the new version is invalid."
+    ),
+    "edo_rules_evaluation_failures_total": Family(
         "counter",
         "Documents a rule's where or template failed on, by rule and reason "
         "(budget:<limit> when the evaluation budget was exceeded, else error).",
+        ("rule", "reason"),
     ),
 }
 
+_Metric = Counter | Gauge | Histogram
+
 
 class Metrics:
-    """Counters and gauges of one runner (thread-safe)."""
+    """The metrics of one runner (thread-safe: prometheus-client locks each value)."""
 
-    def __init__(self) -> None:
+    def __init__(self, families: Mapping[str, Family] | None = None) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
         self._lock = threading.Lock()
-        self._families = {
-            name: _Family(kind=kind, help=text) for name, (kind, text) in _FAMILIES.items()
-        }
+        self._metrics: dict[str, _Metric] = {}
+        for name, family in (families or FAMILIES).items():
+            self.declare(name, family)
+
+    def declare(self, name: str, family: Family) -> None:
+        """Add a family (another part's own counters); declaring a name twice is an error."""
+        with self._lock:
+            if name in self._metrics:
+                raise ValueError(f"metric {name} is already declared")
+            self._metrics[name] = _build(name, family, self.registry)
 
     def inc(self, name: str, amount: float = 1.0, **labels: str) -> None:
         """Add ``amount`` to a counter."""
-        key = _labels(labels)
-        with self._lock:
-            family = self._families[name]
-            family.values[key] = family.values.get(key, 0.0) + amount
+        metric = self._child(name, labels)
+        assert isinstance(metric, Counter | Gauge)
+        metric.inc(amount)
 
     def set(self, name: str, value: float, **labels: str) -> None:
         """Set a gauge."""
-        with self._lock:
-            self._families[name].values[_labels(labels)] = value
+        metric = self._child(name, labels)
+        assert isinstance(metric, Gauge)
+        metric.set(value)
+
+    def observe(self, name: str, value: float, **labels: str) -> None:
+        """Record one observation of a histogram."""
+        metric = self._child(name, labels)
+        assert isinstance(metric, Histogram)
+        metric.observe(value)
 
     def set_callback(self, name: str, callback: Callable[[], float | None]) -> None:
-        """Read the (unlabelled) value of ``name`` from ``callback`` at render time."""
-        with self._lock:
-            self._families[name].callback = callback
+        """Read the (unlabelled) gauge ``name`` from ``callback`` at scrape time."""
+        metric = self._metrics[name]
+        assert isinstance(metric, Gauge)
+        metric.set_function(lambda: _safe(callback))
 
     def value(self, name: str, **labels: str) -> float:
-        """The current value (0 when never set): for tests and the CLI summary."""
-        with self._lock:
-            return self._families[name].values.get(_labels(labels), 0.0)
+        """The current value (0 when never set; a histogram's count): for tests and the CLI."""
+        sample = name
+        if isinstance(self._metrics[name], Histogram):
+            sample = f"{name}_count"
+        found = self.registry.get_sample_value(sample, dict(labels))
+        return 0.0 if found is None else float(found)
 
     def render(self) -> str:
-        """The Prometheus text format (version 0.0.4)."""
-        lines: list[str] = []
-        with self._lock:
-            families = {name: _snapshot(family) for name, family in self._families.items()}
-        for name, (family, values) in families.items():
-            lines.append(f"# HELP {name} {family.help}")
-            lines.append(f"# TYPE {name} {family.kind}")
-            lines.extend(f"{name}{_render_labels(key)} {_number(v)}" for key, v in values.items())
-        return "\n".join(lines) + "\n"
+        """The Prometheus text exposition format (version 0.0.4)."""
+        return generate_latest(self.registry).decode("utf-8")
+
+    def _child(self, name: str, labels: Mapping[str, str]) -> _Metric:
+        metric = self._metrics[name]
+        return metric.labels(**labels) if labels else metric
 
 
-def _snapshot(family: _Family) -> tuple[_Family, dict[Labels, float]]:
-    values = dict(family.values)
-    if family.callback is not None:
-        try:
-            current = family.callback()
-        except Exception:  # a scrape must never fail because one value cannot be read
-            current = None
-        if current is not None:
-            values[()] = current
-    if not values and family.kind == "counter":
-        values[()] = 0.0
-    return family, values
+def _build(name: str, family: Family, registry: CollectorRegistry) -> _Metric:
+    metric: _Metric
+    if family.kind == "counter":
+        metric = Counter(name, family.help, family.labels, registry=registry)
+    elif family.kind == "gauge":
+        metric = Gauge(name, family.help, family.labels, registry=registry)
+    elif family.kind == "histogram":
+        metric = Histogram(
+            name, family.help, family.labels, registry=registry, buckets=TICK_BUCKETS
+        )
+    else:
+        raise ValueError(f"metric {name}: unknown kind {family.kind!r}")
+    for values in family.initial:
+        metric.labels(*values)
+    return metric
 
 
-def _labels(labels: Mapping[str, str]) -> Labels:
-    return tuple(sorted(labels.items()))
-
-
-def _render_labels(labels: Labels) -> str:
-    if not labels:
-        return ""
-    inner = ",".join(f'{key}="{_escape(value)}"' for key, value in labels)
-    return "{" + inner + "}"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if value == int(value) else repr(value)
+def _safe(callback: Callable[[], float | None]) -> float:
+    # A scrape must never fail because one value cannot be read; NaN says "unknown".
+    try:
+        current = callback()
+    except Exception:
+        return float("nan")
+    return float("nan") if current is None else float(current)

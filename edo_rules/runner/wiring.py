@@ -71,6 +71,7 @@ class Service:
         self.last_evaluation = result
         for planned in result.fired:
             firing = planned.firing
+            self.metrics.inc("edo_rules_rule_firings_total", rule=firing.rule_key)
             keys = ", ".join(r.idempotency_key for r in planned.requests)
             _log.info(
                 "rule %s fired for %s (%s): %s",

@@ -31,6 +31,14 @@ DOCUMENT_COLUMNS: tuple[str, ...] = (
     "amount",
     *TIMESTAMP_FIELDS,
     "json",
+    # The dashboard's read columns (schema v5): copies of JSON fields.
+    "number",
+    "doc_date",
+    "organization",
+    "counterparty_name",
+    "responsible",
+    "deal_id",
+    "company_id",
 )
 
 # The last parameter is the write's sequence number (see Store.document_seq).
@@ -88,6 +96,13 @@ def document_params(doc: Document, seq: int) -> tuple[Any, ...]:
         amount,
         *stamps,
         _DOCUMENT_ENCODER.encode(document_to_dict(doc)),
+        doc.number,
+        None if doc.date is None else doc.date.isoformat(),
+        doc.organization,
+        doc.counterparty.name,
+        doc.responsible,
+        None if doc.crm.deal_id is None else str(doc.crm.deal_id),
+        None if doc.crm.company_id is None else str(doc.crm.company_id),
         seq,
     )
 

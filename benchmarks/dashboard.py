@@ -1,0 +1,335 @@
+"""Benchmark: the dashboard's pages vs the bare SQL of the same aggregates, side by side.
+
+Builds a store of ``--documents`` documents (default 1,000,000) through the
+store's own write path (or reuses ``--store``), serves the dashboard with
+uvicorn on 127.0.0.1 and requests each page ``--requests`` times (JSON export,
+the same aggregates as the HTML). The server's own time comes from its
+``Server-Timing`` header. The baseline computes every number of the page
+independently in SQL (a working-day rank table joined in, window functions
+for the quantiles) on its own connection. Prints p95 per page and per
+baseline; exits 1 when any page's numbers differ from the baseline's.
+
+Run: .venv/bin/python benchmarks/dashboard.py [--documents N] [--requests R] [--store PATH]
+"""
+
+# ruff: noqa: E402 -- the path fix below must run before any import.
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder would come first on sys.path and its
+# calendar.py would shadow the standard library's ``calendar`` module.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+import argparse
+import random
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from edo_rules.calendar import ProductionCalendar
+from edo_rules.model import (
+    Counterparty,
+    CrmBinding,
+    Direction,
+    Document,
+    Kind,
+    Status,
+)
+from edo_rules.store.sqlite import SQLiteStore
+from edo_rules.web import Dashboard, Endpoint, WebServer, build_app
+from edo_rules.web._sql import SQLiteReader, dialect_for
+
+MSK = ZoneInfo("Europe/Moscow")
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=MSK)
+OVERDUE = 3
+WAITING = ("awaiting_our_signature", "sent")
+SIGNED = ("signed", "signed_with_corrections", "closed")
+_STATUSES = (
+    [Status.SIGNED] * 6
+    + [Status.SENT] * 2
+    + [Status.AWAITING_OUR_SIGNATURE, Status.REJECTED, Status.ERROR, Status.CLOSED]
+)
+
+
+# -- the data -----------------------------------------------------------------------------
+
+
+def _documents(count: int, seed: int) -> Iterator[Document]:
+    rng = random.Random(seed)
+    managers = [f"Менеджер {i:02d}" for i in range(40)]
+    companies = [(f"ООО «Клиент {i:04d}»", f"77{i:08d}") for i in range(5000)]
+    for i in range(count):
+        sent = NOW - timedelta(days=rng.randint(0, 700), minutes=rng.randint(0, 600))
+        status = rng.choice(_STATUSES)
+        signed = None
+        if status in (Status.SIGNED, Status.CLOSED):
+            signed = sent + timedelta(days=rng.randint(0, 20), minutes=rng.randint(0, 300))
+        name, inn = rng.choice(companies)
+        yield Document(
+            id=f"{i:08d}-0000-0000-0000-000000000000",
+            kind=rng.choice((Kind.CONTRACT, Kind.ACT, Kind.UPD, Kind.INVOICE)),
+            number=str(i),
+            date=sent.date(),
+            direction=Direction.OUTGOING,
+            status=status,
+            status_1c=status.value,
+            counterparty=Counterparty(name, inn=inn),
+            amount=Decimal(rng.randint(1_000, 900_000)),
+            organization="ООО «Наша фирма»" if i % 5 else "ООО «Филиал»",
+            status_changed_at=(signed or sent).astimezone(UTC),
+            sent_at=sent.astimezone(UTC),
+            counterparty_signed_at=None if signed is None else signed.astimezone(UTC),
+            rejected_at=sent + timedelta(days=2) if status is Status.REJECTED else None,
+            responsible=rng.choice(managers),
+            crm=CrmBinding(company_id=1 + i % 5000, deal_id=1 + i // 5),
+        )
+
+
+def build_store(path: Path, count: int) -> None:
+    started = time.perf_counter()
+    batch: list[Document] = []
+    with SQLiteStore(path) as store:
+        for doc in _documents(count, seed=1):
+            batch.append(doc)
+            if len(batch) == 20_000:
+                store.upsert_documents(batch)
+                batch.clear()
+        if batch:
+            store.upsert_documents(batch)
+    print(f"store: {count} documents written in {time.perf_counter() - started:.1f} s")
+
+
+# -- the baseline: the same aggregates in bare SQL -----------------------------------------
+
+DAY = "date({}, '+180 minutes')"
+START = "COALESCE(sent_at, status_changed_at)"
+
+
+def baseline_connection(path: Path, calendar: ProductionCalendar) -> sqlite3.Connection:
+    """A connection with a working-day rank table: rank(b) - rank(a) = working days in (a, b]."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    conn.execute("ATTACH ':memory:' AS cal")
+    conn.execute("CREATE TABLE cal.ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)")
+    years = calendar.bundled_years
+    rows, rank, day = [], 0, date(years.start, 1, 1)
+    while day <= date(years.stop - 1, 12, 31):
+        rank += calendar.is_working_day(day)
+        rows.append((day.isoformat(), rank))
+        day += timedelta(days=1)
+    conn.executemany("INSERT INTO cal.ranks VALUES (?, ?)", rows)
+    return conn
+
+
+def _today_rank(conn: sqlite3.Connection) -> int:
+    return int(
+        conn.execute(
+            "SELECT rank FROM cal.ranks WHERE day = ?", (NOW.date().isoformat(),)
+        ).fetchone()[0]
+    )
+
+
+def sql_overview(conn: sqlite3.Connection) -> dict[str, Any]:
+    today = _today_rank(conn)
+    statuses = dict(conn.execute("SELECT status, COUNT(*) FROM documents GROUP BY status"))
+    age = "(? - r.rank)"
+    buckets = dict(
+        conn.execute(
+            f"SELECT CASE WHEN {age} <= 3 THEN '0–3' WHEN {age} <= 5 THEN '4–5'"
+            f" WHEN {age} <= 10 THEN '6–10' ELSE '>10' END AS b, COUNT(*)"
+            f" FROM documents d JOIN cal.ranks r ON r.day = {DAY.format(START)}"
+            f" WHERE d.status IN {WAITING} GROUP BY b",
+            (today, today, today),
+        )
+    )
+    overdue = conn.execute(
+        f"SELECT COUNT(*) FROM documents d JOIN cal.ranks r ON r.day = {DAY.format(START)}"
+        f" WHERE d.status IN {WAITING} AND ? - r.rank > ?",
+        (today, OVERDUE),
+    ).fetchone()[0]
+    return {"statuses": statuses, "ages": buckets, "overdue": overdue}
+
+
+def sql_breakdown(conn: sqlite3.Connection, column: str) -> dict[str, dict[str, Any]]:
+    today = _today_rank(conn)
+    rows: dict[str, dict[str, Any]] = {}
+    for key, total, rejected, unsigned in conn.execute(
+        f"SELECT {column}, COUNT(*), SUM(rejected_at IS NOT NULL),"
+        f" SUM(status IN {WAITING}) FROM documents GROUP BY {column}"
+    ):
+        rows[str(key)] = {
+            "total": total,
+            "rejections": rejected,
+            "unsigned": unsigned,
+            "overdue": 0,
+            "signed": 0,
+            "median_days": None,
+            "p90_days": None,
+        }
+    for key, overdue in conn.execute(
+        f"SELECT d.{column}, COUNT(*) FROM documents d JOIN cal.ranks r"
+        f" ON r.day = {DAY.format(START)} WHERE d.status IN {WAITING} AND ? - r.rank > ?"
+        f" GROUP BY d.{column}",
+        (today, OVERDUE),
+    ):
+        rows[str(key)]["overdue"] = overdue
+    for key, signed, median, p90 in conn.execute(
+        f"WITH s AS (SELECT d.{column} AS g, MAX(0, b.rank - a.rank) AS span"
+        f"   FROM documents d JOIN cal.ranks a ON a.day = {DAY.format('d.sent_at')}"
+        f"   JOIN cal.ranks b ON b.day = {DAY.format('d.counterparty_signed_at')}"
+        f"   WHERE d.status IN {SIGNED}),"
+        " o AS (SELECT g, span, ROW_NUMBER() OVER (PARTITION BY g ORDER BY span) AS rn,"
+        "   COUNT(*) OVER (PARTITION BY g) AS n FROM s)"
+        " SELECT g, MAX(n), MIN(CASE WHEN rn >= (n + 1) / 2 THEN span END),"
+        " MIN(CASE WHEN rn >= (9 * n + 9) / 10 THEN span END) FROM o GROUP BY g"
+    ):
+        rows[str(key)].update(signed=signed, median_days=float(median), p90_days=float(p90))
+    return rows
+
+
+def sql_search(conn: sqlite3.Connection, text: str) -> list[str]:
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM documents WHERE number = ? OR counterparty_inn = ?"
+            " OR counterparty_name LIKE ? ORDER BY doc_date DESC, number LIMIT 200",
+            (text, text, text + "%"),
+        )
+    ]
+
+
+def sql_deal(conn: sqlite3.Connection, deal: str) -> list[str]:
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM documents WHERE deal_id = ? ORDER BY doc_date DESC, number LIMIT 200",
+            (deal,),
+        )
+    ]
+
+
+# -- the pages' answers, in the baseline's shape -------------------------------------------
+
+
+def page_overview(data: dict[str, Any]) -> dict[str, Any]:
+    tables = {t["name"]: t for t in data["tables"]}
+    return {
+        "statuses": {r["status"]: r["count"] for r in tables["statuses"]["rows"]},
+        "ages": {r["bucket"]: r["count"] for r in tables["ages"]["rows"] if r["count"]},
+        "overdue": data["figures"]["Просрочено"],
+    }
+
+
+def page_breakdown(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    keys = ("total", "rejections", "unsigned", "overdue", "signed", "median_days", "p90_days")
+    return {r["name"]: {k: r[k] for k in keys} for r in data["tables"][0]["rows"]}
+
+
+def page_ids(data: dict[str, Any]) -> list[str]:
+    return [r["url"].rsplit("/", 1)[1] for r in data["tables"][0]["rows"]]
+
+
+# -- measuring ------------------------------------------------------------------------------
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, -(-95 * len(ordered) // 100) - 1)]
+
+
+def time_page(client: httpx.Client, path: str, requests: int) -> tuple[float, dict[str, Any]]:
+    times, data = [], {}
+    for _ in range(requests):
+        reply = client.get(path)
+        reply.raise_for_status()
+        times.append(float(reply.headers["server-timing"].split("dur=")[1]))
+        data = reply.json()
+    return p95(times), data
+
+
+def time_sql(call: Callable[[], Any], requests: int) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(requests):
+        started = time.perf_counter()
+        result = call()
+        times.append((time.perf_counter() - started) * 1000)
+    return p95(times), result
+
+
+def serve(path: Path, calendar: ProductionCalendar) -> WebServer:
+    dashboard = Dashboard(
+        reader=SQLiteReader(path),
+        dialect=dialect_for(MSK, NOW),
+        calendar=calendar,
+        zone=MSK,
+        clock=lambda: NOW,
+        overdue_after=OVERDUE,
+    )
+    server = WebServer(build_app(None, dashboard), Endpoint("127.0.0.1", 0))
+    server.start()
+    return server
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=20, help="requests per page")
+    parser.add_argument("--store", type=Path, help="reuse (or build once) the store file here")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="edo-dashboard-bench-"))
+    path = args.store or folder / "store.sqlite3"
+    if not path.exists():
+        build_store(path, args.documents)
+    calendar = ProductionCalendar.russia()
+    conn = baseline_connection(path, calendar)
+    inn = conn.execute("SELECT counterparty_inn FROM documents LIMIT 1").fetchone()[0]
+    cases: list[tuple[str, str, Callable[[dict[str, Any]], Any], Callable[[], Any]]] = [
+        ("Обзор", "/?format=json", page_overview, lambda: sql_overview(conn)),
+        (
+            "По менеджерам",
+            "/managers?format=json",
+            page_breakdown,
+            lambda: sql_breakdown(conn, "responsible"),
+        ),
+        (
+            "По компаниям",
+            "/companies?format=json",
+            page_breakdown,
+            lambda: sql_breakdown(conn, "counterparty_name"),
+        ),
+        ("Поиск по ИНН", f"/search?q={inn}&format=json", page_ids, lambda: sql_search(conn, inn)),
+        ("Сделка", "/deal/7?format=json", page_ids, lambda: sql_deal(conn, "7")),
+    ]
+    server = serve(path, calendar)
+    differ = 0
+    print(f"{'page':<16}{'p95 page, ms':>14}{'p95 SQL, ms':>14}{'ratio':>8}  same numbers")
+    with httpx.Client(base_url=server.url, timeout=600) as client:
+        for name, url, shape, baseline in cases:
+            page_ms, data = time_page(client, url, args.requests)
+            sql_ms, expected = time_sql(baseline, args.requests)
+            same = shape(data) == expected
+            differ += not same
+            ratio = page_ms / sql_ms if sql_ms else float("inf")
+            print(f"{name:<16}{page_ms:>14.1f}{sql_ms:>14.1f}{ratio:>8.2f}  {same}")
+    server.stop()
+    conn.close()
+    print(f"documents: {conn_count(path)}; pages with different numbers: {differ}")
+    return 1 if differ else 0
+
+
+def conn_count(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

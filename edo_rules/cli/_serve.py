@@ -1,0 +1,82 @@
+"""``edo-rules serve --config edo-rules.yaml``: the dashboard alone, read-only over the store.
+
+For a second process beside the runner (or on another host sharing the store
+file): no ticks, no control endpoints, no «Обновить из 1С» button.
+``--hash-password`` prints a hash for the config's ``dashboard.users``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import signal
+import threading
+from typing import TYPE_CHECKING, Any
+
+from edo_rules.cli._runner_args import add_config_args, configured
+from edo_rules.errors import EdoRulesError
+
+if TYPE_CHECKING:
+    from edo_rules.web import WebServer
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve the web dashboard alone, read-only over the store",
+        description="Serve the dashboard (Обзор, По компаниям, По менеджерам, Узкие места, "
+        "Повестка, document and deal pages) over the config's store, read-only. The config "
+        "needs a dashboard: section.",
+    )
+    add_config_args(parser)
+    parser.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help="where to listen (default: http.listen, else 127.0.0.1:8080)",
+    )
+    parser.add_argument(
+        "--hash-password",
+        action="store_true",
+        help="read a password and print its hash for dashboard.users, then exit",
+    )
+    parser.set_defaults(func=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if args.hash_password:
+        from edo_rules.web import hash_password
+
+        print(hash_password(getpass.getpass("Пароль: ")))
+        return 0
+    from edo_rules.runner.app import wall_clock
+    from edo_rules.web import Endpoint, WebServer, build_app
+    from edo_rules.web._wiring import check_exposure, dashboard_for
+
+    with configured(args) as config:
+        dashboard = dashboard_for(config, wall_clock)
+        if dashboard is None:
+            raise EdoRulesError(
+                f"{config.file} has no dashboard: section.\nWhat to do: add `dashboard: {{}}`"
+                " (loopback only) or dashboard.token / users / proxy_header."
+            )
+        endpoint = Endpoint.parse(args.listen or config.http.listen or "127.0.0.1:8080")
+        check_exposure(endpoint, dashboard, control=False)
+        server = WebServer(build_app(None, dashboard), endpoint)
+        print(f"dashboard: {server.url}/", flush=True)
+        _serve_until_signal(server)
+    return 0
+
+
+def _serve_until_signal(server: WebServer) -> None:
+    """Serve in a thread until SIGTERM/SIGINT; exit cleanly (status 0) on either."""
+    stop = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)
+    }
+    server.start()
+    try:
+        stop.wait()
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,67 @@
+"""What the dashboard serves from: the store (read-only), calendar, access, links."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from edo_rules.web import _queries as q
+from edo_rules.web._access import Access
+from edo_rules.web._filters import Filters
+from edo_rules.web._sql import Dialect
+
+if TYPE_CHECKING:
+    from edo_rules.engine import Engine
+    from edo_rules.store.base import Store
+
+#: Opens the store for one request (a store object belongs to one thread).
+StoreOpener = Callable[[], AbstractContextManager["Store"]]
+#: Builds an engine over a store (for explain and the agenda's scratch simulation).
+EngineFactory = Callable[["Store"], "Engine"]
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """Where the document page links to: the Bitrix24 portal and a 1C web client."""
+
+    portal: str | None = None  # https://example.bitrix24.ru
+    onec: str | None = None  # a URL template with {id}, e.g. …/#e1cib/data/…?ref={id}
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSource:
+    open_store: StoreOpener
+    engine: EngineFactory | None = None
+
+
+@dataclass(slots=True)
+class Dashboard:
+    """What the dashboard reads: the store (read-only), the calendar, today's date."""
+
+    reader: q.Reader
+    dialect: Dialect
+    calendar: q.Days
+    zone: ZoneInfo
+    clock: Callable[[], datetime]
+    access: Access = field(default_factory=Access)
+    overdue_after: int = 3
+    frame_ancestors: tuple[str, ...] = ()
+    documents: DocumentSource | None = None
+    agenda: Callable[[int, Filters], list[dict[str, Any]]] | None = None
+    links: Links = field(default_factory=Links)
+
+    def choices(self) -> dict[str, list[str]]:
+        """The filter form's organisations and managers."""
+        ctx = self.context()
+        return {
+            "organization": q.choices(ctx, "organization"),
+            "manager": q.choices(ctx, "responsible"),
+        }
+
+    def context(self) -> q.Context:
+        today = self.clock().astimezone(self.zone).date()
+        return q.Context(self.reader, self.dialect, self.calendar, today, self.overdue_after)

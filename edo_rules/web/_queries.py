@@ -1,0 +1,335 @@
+"""Read models: the dashboard's aggregates as SQL over the store's indexed columns.
+
+Each function runs a few ``GROUP BY`` queries and turns their (small) results
+into numbers in working days with the production calendar: the database
+groups by local day, Python maps each distinct day to its working-day age.
+The store is only read; nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from edo_rules.model import Status
+from edo_rules.web._filters import Filters
+from edo_rules.web._sql import Dialect
+
+#: Waiting for a signature: ours or the counterparty's.
+WAITING = ("awaiting_our_signature", "sent")
+#: Stuck: needs a person (rejected, an operator error, an unknown 1C state).
+STUCK = ("rejected", "error", "unknown")
+SIGNED = ("signed", "signed_with_corrections", "closed")
+ALL_STATUSES = tuple(status.value for status in Status)
+#: Unsigned-age buckets in working days (inclusive bounds; None = no upper bound).
+AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("0–3", 0, 3),
+    ("4–5", 4, 5),
+    ("6–10", 6, 10),
+    (">10", 11, None),
+)
+#: Group columns a breakdown may use (the report's ``--by``).
+GROUPS = {
+    "manager": "responsible",
+    "company": "counterparty_name",
+    "kind": "kind",
+    "organization": "organization",
+}
+
+
+class Reader(Protocol):
+    def rows(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]: ...
+
+
+class Days(Protocol):
+    def working_days_between(self, a: date, b: date) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every read model needs: the data, the calendar and "today"."""
+
+    reader: Reader
+    dialect: Dialect
+    calendar: Days
+    today: date
+    overdue_after: int = 3  # working days unsigned before a document is overdue
+
+
+def _in(values: Iterable[str]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def _start(prefix: str = "") -> str:
+    # When the wait began: sent to the counterparty, or the last status change.
+    return f"COALESCE({prefix}sent_at, {prefix}status_changed_at)"
+
+
+def _age(ctx: Context, day: str | None) -> int | None:
+    if day is None:
+        return None
+    return ctx.calendar.working_days_between(date.fromisoformat(day), ctx.today)
+
+
+def bucket_of(age: int) -> str:
+    for label, low, high in AGE_BUCKETS:
+        if age >= low and (high is None or age <= high):
+            return label
+    return AGE_BUCKETS[0][0]  # a start in the future (clock skew) counts as fresh
+
+
+# -- overview ---------------------------------------------------------------------------
+
+
+def status_counts(ctx: Context, filters: Filters) -> dict[str, int]:
+    where, params = filters.where()
+    rows = ctx.reader.rows(
+        f"SELECT status, COUNT(*) FROM documents WHERE {where} GROUP BY status", params
+    )
+    return {str(status): int(count) for status, count in rows}
+
+
+def waiting_days(ctx: Context, filters: Filters, group: str | None = None) -> list[tuple[Any, ...]]:
+    """(group value, local start day, count) of the documents waiting for a signature."""
+    where, params = filters.where()
+    key = f"{group}, " if group else "NULL, "
+    day = ctx.dialect.day(_start())
+    return ctx.reader.rows(
+        f"SELECT {key}{day} AS d, COUNT(*) FROM documents"
+        f" WHERE {where} AND status IN {_in(WAITING)} GROUP BY {key}d",
+        params,
+    )
+
+
+def waiting_ages(ctx: Context, filters: Filters) -> tuple[dict[str, int], int]:
+    """(unsigned per age bucket, overdue now) from one pass over the waiting documents."""
+    counts = {label: 0 for label, _, _ in AGE_BUCKETS}
+    overdue = 0
+    for _, day, count in waiting_days(ctx, filters):
+        age = _age(ctx, day) or 0
+        counts[bucket_of(age)] += int(count)
+        overdue += int(count) if age > ctx.overdue_after else 0
+    return counts, overdue
+
+
+def signed_since(ctx: Context, filters: Filters, since: datetime) -> int:
+    where, params = filters.where()
+    rows = ctx.reader.rows(
+        f"SELECT COUNT(*) FROM documents WHERE {where}"
+        f" AND status IN {_in(SIGNED)} AND counterparty_signed_at >= ?",
+        [*params, since.isoformat()],
+    )
+    return int(rows[0][0])
+
+
+def weekly_trend(ctx: Context, filters: Filters, weeks: int = 12) -> list[dict[str, Any]]:
+    """Sent and signed per ISO week (Monday) over the last ``weeks`` weeks."""
+    monday = ctx.today - timedelta(days=ctx.today.weekday())
+    first = monday - timedelta(weeks=weeks - 1)
+    where, params = filters.where()
+    series: dict[date, dict[str, int]] = {
+        first + timedelta(weeks=k): {"sent": 0, "signed": 0} for k in range(weeks)
+    }
+    for name, column in (("sent", "sent_at"), ("signed", "counterparty_signed_at")):
+        day = ctx.dialect.day(column)
+        # Naming every status turns the scan into one index range per status.
+        rows = ctx.reader.rows(
+            f"SELECT {day} AS d, COUNT(*) FROM documents WHERE {where}"
+            f" AND status IN {_in(ALL_STATUSES)} AND {column} >= ? GROUP BY d",
+            [*params, first.isoformat()],
+        )
+        for value, count in rows:
+            start = date.fromisoformat(value)
+            week = start - timedelta(days=start.weekday())
+            if week in series:
+                series[week][name] += int(count)
+    return [{"week": week.isoformat(), **values} for week, values in sorted(series.items())]
+
+
+# -- breakdowns (companies, managers, kinds) --------------------------------------------
+
+
+def breakdown(ctx: Context, filters: Filters, by: str) -> list[dict[str, Any]]:
+    """Per group: documents, unsigned, overdue, median/p90 working days to sign, rejections."""
+    column = GROUPS[by]
+    rows: dict[Any, dict[str, Any]] = defaultdict(_empty_row)
+    where, params = filters.where()
+    for key, total, rejected in ctx.reader.rows(
+        f"SELECT {column}, COUNT(*), SUM(CASE WHEN rejected_at IS NOT NULL THEN 1 ELSE 0 END)"
+        f" FROM documents WHERE {where} GROUP BY {column}",
+        params,
+    ):
+        rows[key].update(total=int(total), rejections=int(rejected or 0))
+    for key, day, count in waiting_days(ctx, filters, column):
+        rows[key]["unsigned"] += int(count)
+        if (_age(ctx, day) or 0) > ctx.overdue_after:
+            rows[key]["overdue"] += int(count)
+    for key, spans in signing_spans(ctx, filters, column).items():
+        rows[key]["median_days"] = quantile(spans, 0.5)
+        rows[key]["p90_days"] = quantile(spans, 0.9)
+        rows[key]["signed"] = sum(spans.values())
+    return [{"name": "—" if key is None else str(key), **row} for key, row in rows.items()]
+
+
+def _empty_row() -> dict[str, Any]:
+    return {
+        "total": 0,
+        "unsigned": 0,
+        "overdue": 0,
+        "signed": 0,
+        "rejections": 0,
+        "median_days": None,
+        "p90_days": None,
+    }
+
+
+def signing_spans(ctx: Context, filters: Filters, column: str) -> dict[Any, Counter[int]]:
+    """Per group, a histogram of working days from sending to the counterparty's signature."""
+    where, params = filters.where()
+    sent, signed = ctx.dialect.day("sent_at"), ctx.dialect.day("counterparty_signed_at")
+    found: dict[Any, Counter[int]] = defaultdict(Counter)
+    for key, a, b, count in ctx.reader.rows(
+        f"SELECT {column}, {sent} AS a, {signed} AS b, COUNT(*) FROM documents"
+        f" WHERE {where} AND status IN {_in(SIGNED)} AND sent_at IS NOT NULL"
+        f" AND counterparty_signed_at IS NOT NULL GROUP BY {column}, a, b",
+        params,
+    ):
+        span = ctx.calendar.working_days_between(date.fromisoformat(a), date.fromisoformat(b))
+        found[key][max(0, span)] += int(count)
+    return found
+
+
+def quantile(histogram: Mapping[int, int], q: float) -> float | None:
+    """The nearest-rank ``q`` quantile of a value → count histogram (None when empty)."""
+    total = sum(histogram.values())
+    if total == 0:
+        return None
+    rank = max(1, -(-int(q * total * 1000) // 1000))  # ceil(q * total) without float drift
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return float(value)
+    return float(max(histogram))
+
+
+# -- bottlenecks ------------------------------------------------------------------------
+
+
+def stuck_longest(ctx: Context, filters: Filters, limit: int = 20) -> list[dict[str, Any]]:
+    where, params = filters.where()
+    rows = ctx.reader.rows(
+        f"SELECT id, kind, number, counterparty_name, responsible, status, {_start()} AS s"
+        f" FROM documents WHERE {where} AND status IN {_in(WAITING + STUCK)}"
+        f" AND {_start()} IS NOT NULL ORDER BY s LIMIT ?",
+        [*params, limit],
+    )
+    shift = timedelta(minutes=ctx.dialect.offset_minutes)
+    out = []
+    for doc_id, kind, number, name, manager, status, start in rows:
+        moment = datetime.fromisoformat(start).replace(tzinfo=None) + shift
+        local = moment.date().isoformat()
+        out.append(
+            {
+                "id": doc_id,
+                "kind": kind,
+                "number": number,
+                "counterparty": name,
+                "manager": manager,
+                "status": status,
+                "since": local,
+                "days": _age(ctx, local),
+            }
+        )
+    return out
+
+
+def noisy_rules(ctx: Context, filters: Filters, limit: int = 10) -> list[dict[str, Any]]:
+    where, params = filters.where("d.")
+    rows = ctx.reader.rows(
+        "SELECT f.rule_key, COUNT(*), SUM(f.skipped) FROM firings f"
+        f" JOIN documents d ON d.id = f.document_id WHERE {where}"
+        " GROUP BY f.rule_key ORDER BY COUNT(*) DESC, f.rule_key LIMIT ?",
+        [*params, limit],
+    )
+    return [{"rule": r, "firings": int(n), "skipped": int(s or 0)} for r, n, s in rows]
+
+
+def failing_actions(ctx: Context, filters: Filters, limit: int = 10) -> list[dict[str, Any]]:
+    where, params = filters.where("d.")
+    rows = ctx.reader.rows(
+        "SELECT a.action, COUNT(*), SUM(CASE WHEN a.state = 'failed' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN a.state = 'in_doubt' THEN 1 ELSE 0 END) FROM action_requests a"
+        f" JOIN documents d ON d.id = a.document_id WHERE {where}"
+        " GROUP BY a.action ORDER BY 3 DESC, 4 DESC, a.action LIMIT ?",
+        [*params, limit],
+    )
+    return [
+        {"action": a, "requests": int(n), "failed": int(f or 0), "in_doubt": int(d or 0)}
+        for a, n, f, d in rows
+    ]
+
+
+# -- lists ------------------------------------------------------------------------------
+
+_LIST = (
+    "SELECT id, kind, number, doc_date, counterparty_name, counterparty_inn, responsible,"
+    " status, amount, deal_id, company_id FROM documents"
+)
+LIST_KEYS = (
+    "id",
+    "kind",
+    "number",
+    "date",
+    "counterparty",
+    "inn",
+    "manager",
+    "status",
+    "amount",
+    "deal_id",
+    "company_id",
+)
+
+
+def documents(
+    ctx: Context,
+    filters: Filters,
+    *,
+    search: str | None = None,
+    deal: str | None = None,
+    company: str | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """Documents matching the filters and a search (number, ИНН, counterparty name prefix)."""
+    where, params = filters.where()
+    if search:
+        where += " AND (number = ? OR counterparty_inn = ? OR counterparty_name LIKE ?)"
+        params += [search, search, search.replace("%", "").replace("_", "") + "%"]
+    if deal is not None:
+        where += " AND deal_id = ?"
+        params.append(deal)
+    if company is not None:
+        where += " AND company_id = ?"
+        params.append(company)
+    rows = ctx.reader.rows(
+        f"{_LIST} WHERE {where} ORDER BY doc_date DESC, number LIMIT ?", [*params, limit]
+    )
+    return [dict(zip(LIST_KEYS, row, strict=True)) for row in rows]
+
+
+def choices(ctx: Context, column: str, limit: int = 500) -> list[str]:
+    """The distinct values of a filter column, for the filter form.
+
+    A loose index scan: one index seek per distinct value (a few dozen
+    managers), where ``SELECT DISTINCT`` would read every row's entry.
+    """
+    rows = ctx.reader.rows(
+        f"WITH RECURSIVE v(x, n) AS (SELECT MIN({column}), 1 FROM documents"
+        f" UNION ALL SELECT (SELECT MIN({column}) FROM documents WHERE {column} > v.x), n + 1"
+        " FROM v WHERE v.x IS NOT NULL AND n < ?) SELECT x FROM v WHERE x IS NOT NULL",
+        [limit],
+    )
+    return [str(r[0]) for r in rows]

@@ -1,0 +1,94 @@
+"""Serving the app with uvicorn: in a daemon thread (the runner) or in the foreground."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import threading
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.applications import Starlette
+
+from edo_rules.errors import EdoRulesError
+
+_log = logging.getLogger("edo_rules.http")
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where to listen: ``host:port`` (``[::1]:8080`` for IPv6)."""
+
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, text: str) -> Endpoint:
+        """Parse ``127.0.0.1:8080``; raises :class:`EdoRulesError` with an example."""
+        host, sep, port = text.rpartition(":")
+        host = host.strip("[]")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise EdoRulesError(
+                f"cannot listen on {text!r}: expected HOST:PORT, e.g. 127.0.0.1:8080"
+            )
+        return cls(host, int(port))
+
+    @property
+    def is_loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+class WebServer:
+    """The app on ``endpoint``; :meth:`start` serves in a daemon thread, :meth:`run` in this one.
+
+    The socket is bound in the constructor, so a busy port is a clear error at
+    once and port 0 gives a real port in :attr:`address`.
+    """
+
+    def __init__(self, app: Starlette, endpoint: Endpoint) -> None:
+        family = socket.AF_INET6 if ":" in endpoint.host else socket.AF_INET
+        self._socket = socket.socket(family, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self._socket.bind((endpoint.host, endpoint.port))
+        except OSError as exc:
+            self._socket.close()
+            raise EdoRulesError(
+                f"cannot listen on {endpoint.host}:{endpoint.port}: {exc.strerror}; "
+                "choose another port with --listen"
+            ) from exc
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The bound (host, port) — the real port when 0 was asked for."""
+        host, port = self._socket.getsockname()[:2]
+        return str(host), int(port)
+
+    @property
+    def url(self) -> str:
+        host, port = self.address
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="edo-rules-http", daemon=True)
+        self._thread.start()
+        _log.info("listening on %s", self.url)
+
+    def run(self) -> None:
+        """Serve until :meth:`stop` (or SIGINT/SIGTERM when run in the main thread)."""
+        self._server.run(sockets=[self._socket])
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._socket.close()

@@ -1,0 +1,78 @@
+"""A page's table: named columns and rows, rendered as HTML, CSV or JSON alike."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    label: str
+    numeric: bool = False
+    link: str | None = None  # the row key whose value the cell links to (a URL)
+
+
+@dataclass(slots=True)
+class Table:
+    """One table of a page; ``name`` is its id in exports (``?format=csv&table=name``)."""
+
+    name: str
+    title: str
+    columns: Sequence[Column]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def sorted_by(self, key: str | None, descending: bool) -> Table:
+        """The rows ordered by ``key`` (unknown keys leave the order as it is)."""
+        if key not in {c.key for c in self.columns}:
+            return self
+        present = [r for r in self.rows if r.get(key) is not None]
+        missing = [r for r in self.rows if r.get(key) is None]
+        present.sort(key=lambda r: r[key], reverse=descending)
+        return Table(self.name, self.title, self.columns, present + missing)
+
+    def csv(self) -> str:
+        """CSV with the column labels as the header (UTF-8; Excel reads it with the BOM)."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([c.label for c in self.columns])
+        for row in self.rows:
+            writer.writerow([_cell(row.get(c.key)) for c in self.columns])
+        return "\ufeff" + out.getvalue()
+
+    def as_json(self) -> dict[str, Any]:
+        """The table as JSON: the columns' values plus the links' targets (a row's page)."""
+        keys = [c.key for c in self.columns] + [c.link for c in self.columns if c.link]
+        return {
+            "name": self.name,
+            "title": self.title,
+            "columns": [{"key": c.key, "label": c.label} for c in self.columns],
+            "rows": [{key: row.get(key) for key in keys} for row in self.rows],
+        }
+
+
+def tables_json(tables: Sequence[Table], figures: Sequence[tuple[str, Any]] = ()) -> str:
+    """A page's export: its key figures (label → value) and every table."""
+    data = {"figures": dict(figures), "tables": [t.as_json() for t in tables]}
+    return json.dumps(data, ensure_ascii=False, default=str, indent=1)
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def text_table(table: Table) -> str:
+    """A plain-text rendering for the terminal (``edo-rules report``)."""
+    header = [c.label for c in table.columns]
+    body = [[_cell(row.get(c.key)) for c in table.columns] for row in table.rows]
+    widths = [
+        max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)
+    ]
+    lines = [table.title, "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in body]
+    return "\n".join(lines)

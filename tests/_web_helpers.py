@@ -1,0 +1,142 @@
+"""A dashboard over a real SQLite store file, served by uvicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from store_contract import make_document
+
+from edo_rules.calendar import ProductionCalendar
+from edo_rules.model import Counterparty, CrmBinding, Kind, Status
+from edo_rules.runner.metrics import Metrics
+from edo_rules.store.base import Store
+from edo_rules.store.sqlite import SQLiteStore
+from edo_rules.web import Access, Control, Dashboard, DocumentSource, Endpoint, WebServer, build_app
+from edo_rules.web._sql import SQLiteReader, dialect_for
+
+MSK = ZoneInfo("Europe/Moscow")
+NOW = datetime(2024, 5, 20, 12, 0, tzinfo=MSK)
+MANAGERS = ("Петров П. П.", "Сидорова А. В.", "Кузнецов Е. Н.")
+COUNTERPARTIES = (
+    ("ООО «Ромашка»", "7701234567"),
+    ("АО «Вектор»", "7702345678"),
+    ("ИП Лебедев", "770312345678"),
+)
+
+
+def fill_store(path: Path, count: int = 60, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    docs = []
+    for i in range(count):
+        sent = NOW - timedelta(days=rng.randint(0, 40), hours=rng.randint(0, 8))
+        status = rng.choice(
+            [
+                Status.SENT,
+                Status.SENT,
+                Status.SIGNED,
+                Status.REJECTED,
+                Status.AWAITING_OUR_SIGNATURE,
+                Status.ERROR,
+            ]
+        )
+        name, inn = rng.choice(COUNTERPARTIES)
+        signed = sent + timedelta(days=rng.randint(0, 9)) if status is Status.SIGNED else None
+        docs.append(
+            make_document(
+                f"doc-{i:03d}",
+                number=f"{100 + i}",
+                date=sent.date(),
+                status=status,
+                kind=rng.choice([Kind.CONTRACT, Kind.ACT, Kind.UPD]),
+                counterparty=Counterparty(name, inn=inn),
+                responsible=rng.choice(MANAGERS),
+                sent_at=sent.astimezone(UTC),
+                status_changed_at=(signed or sent).astimezone(UTC),
+                counterparty_signed_at=signed.astimezone(UTC) if signed else None,
+                rejected_at=sent + timedelta(days=1) if status is Status.REJECTED else None,
+                crm=CrmBinding(company_id=10 + i % 3, deal_id=20 + i % 5),
+                organization="ООО «Наша фирма»" if i % 4 else "ООО «Филиал»",
+            )
+        )
+    with SQLiteStore(path) as store:
+        store.upsert_documents(docs)
+
+
+def sql(path: Path, query: str, *params: object) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def trigger(self, wait: bool, timeout: float) -> dict[str, object] | None:
+        self.count += 1
+        return {"ok": True, "fired": 0} if wait else None
+
+    def health(self) -> tuple[bool, dict[str, object]]:
+        return True, {"status": "ok", "ticks": self.count}
+
+
+@contextmanager
+def served(
+    path: Path,
+    access: Access | None = None,
+    *,
+    ticks: Ticks | None = None,
+    hook_token: str | None = None,
+    control_token: str | None = None,
+    frame_ancestors: tuple[str, ...] = (),
+) -> Iterator[str]:
+    calendar = ProductionCalendar.russia()
+
+    @contextmanager
+    def open_store() -> Iterator[Store]:
+        store = SQLiteStore(path)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    dashboard = Dashboard(
+        reader=SQLiteReader(path),
+        dialect=dialect_for(MSK, NOW),
+        calendar=calendar,
+        zone=MSK,
+        clock=lambda: NOW,
+        access=access or Access(),
+        documents=DocumentSource(open_store),
+        frame_ancestors=frame_ancestors,
+    )
+    ticks = ticks or Ticks()
+    control = Control(
+        trigger=ticks.trigger,
+        health=ticks.health,
+        metrics=Metrics(),
+        hook_token=hook_token,
+        token=control_token,
+        deal_documents=lambda deal: [
+            str(r[0]) for r in sql(path, "SELECT id FROM documents WHERE deal_id = ?", deal)
+        ],
+    )
+    server = WebServer(build_app(control, dashboard), Endpoint("127.0.0.1", 0))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def replace_doc(path: Path, doc_id: str, **changes: object) -> None:
+    with SQLiteStore(path) as store:
+        doc = store.get_document(doc_id)
+        assert doc is not None
+        store.upsert_documents([replace(doc, **changes)])

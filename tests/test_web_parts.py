@@ -1,0 +1,100 @@
+"""The dashboard's small parts: quantiles, buckets, sessions, filters, charts, escaping."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import httpx
+from _web_helpers import fill_store, served
+from store_contract import make_document
+
+from edo_rules.model import Counterparty, Kind, Status
+from edo_rules.store.sqlite import SQLiteStore
+from edo_rules.web import Filters
+from edo_rules.web._access import SESSION_SECONDS, Sessions
+from edo_rules.web._queries import bucket_of, quantile
+from edo_rules.web._svg import bars, columns
+
+
+def test_nearest_rank_quantiles() -> None:
+    assert quantile({}, 0.5) is None
+    assert quantile({4: 1}, 0.9) == 4.0
+    # 1, 2, 3, 4, 5, 6, 7, 8, 9, 10: the median is the 5th, the 90th percentile the 9th.
+    spans = {v: 1 for v in range(1, 11)}
+    assert (quantile(spans, 0.5), quantile(spans, 0.9)) == (5.0, 9.0)
+    assert quantile({0: 3, 7: 1}, 0.5) == 0.0 and quantile({0: 3, 7: 1}, 0.9) == 7.0
+
+
+def test_age_buckets_cover_every_age() -> None:
+    assert [bucket_of(a) for a in (-2, 0, 3, 4, 5, 6, 10, 11, 400)] == [
+        "0–3", "0–3", "0–3", "4–5", "4–5", "6–10", "6–10", ">10", ">10",
+    ]  # fmt: skip
+
+
+def test_sessions_expire_and_refuse_tampering() -> None:
+    sessions = Sessions(b"k" * 32)
+    cookie = sessions.issue("anna", now=1000.0)
+    assert sessions.user(cookie, now=1000.0 + SESSION_SECONDS - 1) == "anna"
+    assert sessions.user(cookie, now=1000.0 + SESSION_SECONDS + 1) is None
+    user, expiry, mac = cookie.split("|")
+    assert sessions.user(f"{user}|{int(expiry) + 9999}|{mac}", now=1000.0) is None
+    assert Sessions(b"x" * 32).user(cookie, now=1000.0) is None
+    assert sessions.user("garbage", now=1000.0) is None
+    assert sessions.csrf("anna", "refresh:1") != sessions.csrf("boris", "refresh:1")
+
+
+def test_filters_in_memory_agree_with_the_sql(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    fill_store(path, count=80)
+    with SQLiteStore(path) as store:
+        docs = list(store.iter_documents())
+    rng = random.Random(3)
+    conn = sqlite3.connect(path)
+    for _ in range(40):
+        doc = rng.choice(docs)
+        filters = Filters.parse({
+            "manager": doc.responsible or "" if rng.random() < 0.5 else "",
+            "kind": doc.kind.value if rng.random() < 0.5 else "",
+            "status": rng.choice([s.value for s in Status]) if rng.random() < 0.3 else "",
+            "counterparty": doc.counterparty.inn or "" if rng.random() < 0.4 else "",
+            "from": doc.date.isoformat() if doc.date and rng.random() < 0.3 else "",
+        })  # fmt: skip
+        where, params = filters.where()
+        in_sql = {r[0] for r in conn.execute(f"SELECT id FROM documents WHERE {where}", params)}
+        assert in_sql == {d.id for d in docs if filters.matches(d)}
+    conn.close()
+
+
+def test_charts_are_labelled_and_escaped() -> None:
+    chart = str(bars("Возраст <b>", [("0–3", 5), ("<script>", 2.5)]))
+    assert chart.startswith("<svg") and 'role="img"' in chart
+    assert "<title>Возраст &lt;b&gt;</title>" in chart and "&lt;script&gt;" in chart
+    assert "0–3: 5; &lt;script&gt;: 2.5" in chart  # every value in the description
+    grouped = str(columns("Недели", ["11-02", "11-09"], [("отправлено", [3, 0])]))
+    assert "11-09: отправлено 0" in grouped and "<script" not in grouped
+
+
+def test_a_hostile_counterparty_name_is_shown_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    fill_store(path, count=5)
+    evil = '<script>alert("x")</script>'
+    doc = make_document(
+        "evil",
+        number="<b>1</b>",
+        date=date(2024, 5, 1),
+        kind=Kind.ACT,
+        counterparty=Counterparty(evil, inn="7700000000"),
+    )
+    with SQLiteStore(path) as store:
+        store.upsert_documents([replace(doc, responsible=evil)])
+    with served(path) as base:
+        pages = [
+            httpx.get(f"{base}{p}").text
+            for p in ("/companies", "/managers", "/document/evil", "/search?q=7700000000")
+        ]
+    for text in pages:
+        assert evil not in text and "&lt;script&gt;" in text
