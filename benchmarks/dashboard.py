@@ -267,7 +267,7 @@ def time_sql(call: Callable[[], Any], requests: int) -> tuple[float, Any]:
 
 def serve(path: Path, calendar: ProductionCalendar) -> WebServer:
     dashboard = Dashboard(
-        reader=SQLiteReader(path),
+        reader=SQLiteReader(path, calendar),
         dialect=dialect_for(MSK, NOW),
         calendar=calendar,
         zone=MSK,

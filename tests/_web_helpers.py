@@ -107,7 +107,7 @@ def served(
             store.close()
 
     dashboard = Dashboard(
-        reader=SQLiteReader(path),
+        reader=SQLiteReader(path, calendar),
         dialect=dialect_for(MSK, NOW),
         calendar=calendar,
         zone=MSK,

@@ -41,10 +41,11 @@ def _report(args: argparse.Namespace) -> int:
             raise EdoRulesError(f"{config.file}: report needs a store file (store.path)")
         now = wall_clock()
         overdue = config.dashboard.overdue_after if config.dashboard else 3
+        calendar = ProductionCalendar.russia(overrides=config.calendar_override)
         ctx = Context(
-            SQLiteReader(config.store.path),
+            SQLiteReader(config.store.path, calendar),
             dialect_for(config.timezone, now),
-            ProductionCalendar.russia(overrides=config.calendar_override),
+            calendar,
             now.astimezone(config.timezone).date(),
             overdue,
         )

@@ -46,7 +46,7 @@ def _local_midnight(ctx: q.Context, day: Any) -> datetime:
 
 def overview(ctx: q.Context, filters: Filters) -> Page:
     counts = q.status_counts(ctx, filters)
-    buckets, overdue = q.waiting_ages(ctx, filters)
+    buckets, overdue = q.age_summary(ctx, filters)
     week = ctx.today - timedelta(days=ctx.today.weekday())
     month = ctx.today.replace(day=1)
     page = Page("overview", "Обзор")

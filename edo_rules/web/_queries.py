@@ -92,25 +92,29 @@ def status_counts(ctx: Context, filters: Filters) -> dict[str, int]:
     return {str(status): int(count) for status, count in rows}
 
 
-def waiting_days(ctx: Context, filters: Filters, group: str | None = None) -> list[tuple[Any, ...]]:
-    """(group value, local start day, count) of the documents waiting for a signature."""
+#: Working days between a local day and today, through the reader's rank table.
+_RANK = "JOIN temp.workday_ranks r ON r.day = {day}"
+_TODAY = "(SELECT rank FROM temp.workday_ranks WHERE day = ?)"
+
+
+def waiting_ages(ctx: Context, filters: Filters, group: str | None = None) -> list[tuple[Any, ...]]:
+    """(group value, age in working days, count) of the documents waiting for a signature."""
     where, params = filters.where()
     key = f"{group}, " if group else "NULL, "
-    day = ctx.dialect.day(_start())
+    join = _RANK.format(day=ctx.dialect.day(_start()))
     return ctx.reader.rows(
-        f"SELECT {key}{day} AS d, COUNT(*) FROM documents"
-        f" WHERE {where} AND status IN {_in(WAITING)} GROUP BY {key}d",
-        params,
+        f"SELECT {key}{_TODAY} - r.rank AS age, COUNT(*) FROM documents {join}"
+        f" WHERE {where} AND status IN {_in(WAITING)} GROUP BY {key}age",
+        [ctx.today.isoformat(), *params],
     )
 
 
-def waiting_ages(ctx: Context, filters: Filters) -> tuple[dict[str, int], int]:
+def age_summary(ctx: Context, filters: Filters) -> tuple[dict[str, int], int]:
     """(unsigned per age bucket, overdue now) from one pass over the waiting documents."""
     counts = {label: 0 for label, _, _ in AGE_BUCKETS}
     overdue = 0
-    for _, day, count in waiting_days(ctx, filters):
-        age = _age(ctx, day) or 0
-        counts[bucket_of(age)] += int(count)
+    for _, age, count in waiting_ages(ctx, filters):
+        counts[bucket_of(int(age))] += int(count)
         overdue += int(count) if age > ctx.overdue_after else 0
     return counts, overdue
 
@@ -163,9 +167,9 @@ def breakdown(ctx: Context, filters: Filters, by: str) -> list[dict[str, Any]]:
         params,
     ):
         rows[key].update(total=int(total), rejections=int(rejected or 0))
-    for key, day, count in waiting_days(ctx, filters, column):
+    for key, age, count in waiting_ages(ctx, filters, column):
         rows[key]["unsigned"] += int(count)
-        if (_age(ctx, day) or 0) > ctx.overdue_after:
+        if age > ctx.overdue_after:
             rows[key]["overdue"] += int(count)
     for key, spans in signing_spans(ctx, filters, column).items():
         rows[key]["median_days"] = quantile(spans, 0.5)
@@ -191,14 +195,15 @@ def signing_spans(ctx: Context, filters: Filters, column: str) -> dict[Any, Coun
     where, params = filters.where()
     sent, signed = ctx.dialect.day("sent_at"), ctx.dialect.day("counterparty_signed_at")
     found: dict[Any, Counter[int]] = defaultdict(Counter)
-    for key, a, b, count in ctx.reader.rows(
-        f"SELECT {column}, {sent} AS a, {signed} AS b, COUNT(*) FROM documents"
-        f" WHERE {where} AND status IN {_in(SIGNED)} AND sent_at IS NOT NULL"
-        f" AND counterparty_signed_at IS NOT NULL GROUP BY {column}, a, b",
+    for key, span, count in ctx.reader.rows(
+        f"SELECT {column}, {ctx.dialect.at_least_zero('b.rank - a.rank')} AS span, COUNT(*)"
+        " FROM documents"
+        f" JOIN temp.workday_ranks a ON a.day = {sent}"
+        f" JOIN temp.workday_ranks b ON b.day = {signed}"
+        f" WHERE {where} AND status IN {_in(SIGNED)} GROUP BY {column}, span",
         params,
     ):
-        span = ctx.calendar.working_days_between(date.fromisoformat(a), date.fromisoformat(b))
-        found[key][max(0, span)] += int(count)
+        found[key][int(span)] += int(count)
     return found
 
 

@@ -55,7 +55,7 @@ def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | 
 
     portal = _portal(config)
     return Dashboard(
-        reader=SQLiteReader(path),
+        reader=SQLiteReader(path, calendar),
         dialect=dialect_for(config.timezone, clock()),
         calendar=calendar,
         zone=config.timezone,
