@@ -197,12 +197,13 @@ def sql_breakdown(conn: sqlite3.Connection, column: str) -> dict[str, dict[str, 
 
 
 def sql_search(conn: sqlite3.Connection, text: str) -> list[str]:
+    # An ИНН (the case measured) matches no name prefix: the name branches add nothing.
     return [
         r[0]
         for r in conn.execute(
             "SELECT id FROM documents WHERE number = ? OR counterparty_inn = ?"
-            " OR counterparty_name LIKE ? ORDER BY doc_date DESC, number LIMIT 200",
-            (text, text, text + "%"),
+            " OR substr(counterparty_name, 1, ?) = ? ORDER BY doc_date DESC, number LIMIT 200",
+            (text, text, len(text), text),
         )
     ]
 

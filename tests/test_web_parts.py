@@ -98,3 +98,19 @@ def test_a_hostile_counterparty_name_is_shown_as_text(tmp_path: Path) -> None:
         ]
     for text in pages:
         assert evil not in text and "&lt;script&gt;" in text
+
+
+def test_search_finds_a_name_without_its_legal_form(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    fill_store(path, count=30)
+    with served(path) as base:
+        found = httpx.get(f"{base}/search", params={"q": "ромашка", "format": "json"}).json()
+        by_number = httpx.get(f"{base}/search", params={"q": "105", "format": "json"}).json()
+        glob = httpx.get(f"{base}/search", params={"q": "*", "format": "json"}).json()
+    with sqlite3.connect(path) as conn:
+        expected = conn.execute(
+            "SELECT COUNT(*) FROM documents WHERE counterparty_name = 'ООО «Ромашка»'"
+        ).fetchone()[0]
+    assert expected and len(found["tables"][0]["rows"]) == expected
+    assert [r["number"] for r in by_number["tables"][0]["rows"]] == ["105"]
+    assert glob["tables"][0]["rows"] == []  # a wildcard is a character, not "everything"

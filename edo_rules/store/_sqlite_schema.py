@@ -171,6 +171,7 @@ _V6 = Migration(
         "CREATE INDEX documents_responsible ON documents (responsible)",
         "CREATE INDEX documents_organization ON documents (organization)",
         "CREATE INDEX documents_number ON documents (number)",
+        "CREATE INDEX documents_counterparty_name ON documents (counterparty_name)",
         "CREATE INDEX documents_deal ON documents (deal_id) WHERE deal_id IS NOT NULL",
         "CREATE INDEX documents_company ON documents (company_id) WHERE company_id IS NOT NULL",
         "CREATE INDEX firings_rule ON firings (rule_key)",

@@ -299,6 +299,16 @@ LIST_KEYS = (
 )
 
 
+#: Legal forms a counterparty's name starts with: «Ромашка» finds «ООО «Ромашка»».
+LEGAL_FORMS = ("ООО «", "АО «", "ПАО «", "ЗАО «", "ИП ")
+
+
+def name_prefixes(text: str) -> list[str]:
+    """The name prefixes a search tries: as typed and capitalised, bare and after a legal form."""
+    variants = dict.fromkeys([text, text[:1].upper() + text[1:]])
+    return [form + v for v in variants for form in ("", *LEGAL_FORMS)]
+
+
 def documents(
     ctx: Context,
     filters: Filters,
@@ -311,8 +321,11 @@ def documents(
     """Documents matching the filters and a search (number, ИНН, counterparty name prefix)."""
     where, params = filters.where()
     if search:
-        where += " AND (number = ? OR counterparty_inn = ? OR counterparty_name LIKE ?)"
-        params += [search, search, search.replace("%", "").replace("_", "") + "%"]
+        names = [ctx.dialect.prefix_match("counterparty_name", p) for p in name_prefixes(search)]
+        # Each branch is an index lookup: number, ИНН, a prefix of the name.
+        where += " AND (number = ? OR counterparty_inn = ? OR "
+        where += " OR ".join(condition for condition, _ in names) + ")"
+        params += [search, search, *(pattern for _, pattern in names)]
     if deal is not None:
         where += " AND deal_id = ?"
         params.append(deal)

@@ -28,6 +28,15 @@ class Dialect:
     def at_least_zero(self, expression: str) -> str:
         return f"MAX(0, {expression})"  # PostgreSQL: GREATEST(0, …)
 
+    def prefix_match(self, column: str, prefix: str) -> tuple[str, str]:
+        """(condition, parameter) for "``column`` starts with ``prefix``", index-friendly.
+
+        SQLite's GLOB is case-sensitive, so a prefix range over a BINARY index
+        serves it (LIKE is case-insensitive and would read every row).
+        """
+        escaped = "".join(f"[{c}]" if c in "*?[" else c for c in prefix)
+        return f"{column} GLOB ?", escaped + "*"
+
     def day(self, column: str) -> str:
         # The store keeps UTC ISO text; the working day is the playbooks' local date.
         return f"date({column}, '{self.offset_minutes:+d} minutes')"
