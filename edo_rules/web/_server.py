@@ -63,6 +63,9 @@ class WebServer:
                 f"cannot listen on {endpoint.host}:{endpoint.port}: {exc.strerror}; "
                 "choose another port with --listen"
             ) from exc
+        # Listening at once: a client told the URL right after start() is queued
+        # in the backlog until uvicorn's loop accepts, never refused.
+        self._socket.listen(2048)
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
