@@ -65,7 +65,7 @@ def test_readme_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 CLI_DOC = README.parent / "docs" / "cli.md"
 #: Commands that serve until stopped: started in a scratch folder, stopped once ready.
-_SERVING = ("emulate",)
+_SERVING = ("emulate", "serve")
 #: Commands whose documented exit status is not 0 here.
 _EXPECTED = {
     ("outbox", "retry", "1", "2"): 1,  # the requests are already done
@@ -144,7 +144,8 @@ def test_every_command_shown_runs_as_written(
     shutil.copytree(emulated / "playbooks", emulated / "new-playbooks")  # for `diff`
     for argv in _shown_commands():
         if argv[0] in _SERVING:
-            _serve_briefly(argv, tmp_path)
+            # `serve` shows the emulated store; `emulate` starts its own in a scratch folder.
+            _serve_briefly(argv, emulated if argv[0] == "serve" else tmp_path)
             continue
         status = main(list(argv))
         captured = capsys.readouterr()

@@ -11,10 +11,10 @@ import argparse
 import getpass
 import signal
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from edo_rules.cli._runner_args import add_config_args, configured
-from edo_rules.errors import EdoRulesError
 
 if TYPE_CHECKING:
     from edo_rules.web import WebServer
@@ -25,8 +25,9 @@ def register(subparsers: Any) -> None:
         "serve",
         help="serve the web dashboard alone, read-only over the store",
         description="Serve the dashboard (Обзор, По компаниям, По менеджерам, Узкие места, "
-        "Повестка, document and deal pages) over the config's store, read-only. The config "
-        "needs a dashboard: section.",
+        "Повестка, document and deal pages) over the config's store, read-only. Access and "
+        "embedding come from the config's dashboard: section; without it the dashboard is "
+        "open and served on loopback only.",
     )
     add_config_args(parser)
     parser.add_argument(
@@ -48,17 +49,17 @@ def _serve(args: argparse.Namespace) -> int:
 
         print(hash_password(getpass.getpass("Пароль: ")))
         return 0
+    from edo_rules.config import DashboardConfig
     from edo_rules.runner.app import wall_clock
     from edo_rules.web import Endpoint, WebServer, build_app
     from edo_rules.web._wiring import check_exposure, dashboard_for
 
     with configured(args) as config:
-        dashboard = dashboard_for(config, wall_clock)
-        if dashboard is None:
-            raise EdoRulesError(
-                f"{config.file} has no dashboard: section.\nWhat to do: add `dashboard: {{}}`"
-                " (loopback only) or dashboard.token / users / proxy_header."
-            )
+        # Asking for the dashboard is enough: without a dashboard: section it is open,
+        # so check_exposure keeps it on loopback.
+        settings = config.dashboard or DashboardConfig()
+        dashboard = dashboard_for(replace(config, dashboard=settings), wall_clock)
+        assert dashboard is not None
         endpoint = Endpoint.parse(args.listen or config.http.listen or "127.0.0.1:8080")
         check_exposure(endpoint, dashboard, control=False)
         server = WebServer(build_app(None, dashboard), endpoint)
