@@ -58,14 +58,10 @@ bitrix24:
   accounting: {department: 1}        # бухгалтерия (или {user: ID}): получатель accounting
   deal:
     strategy: latest_open            # field (рекомендуется), latest_open или none
-  mirror:
-    target: list                     # универсальный список (или smart_process)
-    iblock_id: 42                    # id списка в Битрикс24
-    fields:
-      status: PROPERTY_STATUS
-      counterparty: PROPERTY_COUNTERPARTY
-      sent_at: PROPERTY_SENT_AT
-      overdue: PROPERTY_OVERDUE
+  mirror:                            # реестр документов в карточках сделок и компаний:
+    target: smart_process            # смарт-процесс, его создаёт `edo-rules bitrix24 setup`
+    entity_type_id: 1100             # (или target: list и iblock_id списка, созданного вручную)
+    title: Документы ЭДО
 
 logging:
   level: info
