@@ -64,10 +64,10 @@ def test_card_status_writes_one_russian_line_per_document_to_deal_and_company(
     requests = [make_request("card_status", {}, doc) for doc in ("a", "b", "c")]
     assert statuses(card.execute(requests)) == ["done"] * 3
     deal = world.emulator.portal.deal(world.deal)
-    assert deal["UF_CRM_EDO_STATUS"].splitlines() == [
-        "Договор № 12 от 02.11: подписан 26.11",
+    assert deal["UF_CRM_EDO_STATUS"].splitlines() == [  # what to chase first, then the decided
         "Акт № 5 от 20.11: ждёт подписи 5 раб. дн. ⚠",
         "Акт № 6 от 20.11: отклонён 27.11: «Не те реквизиты»",
+        "Договор № 12 от 02.11: подписан 26.11",
     ]
     assert deal["UF_CRM_EDO_URL"] == f"https://edo.test/deal/{world.deal}"
     assert (
@@ -78,6 +78,24 @@ def test_card_status_writes_one_russian_line_per_document_to_deal_and_company(
     assert documents_for(world.store, now=now, company=world.company) == ["a", "b", "c"]
     with pytest.raises(ValueError, match="exactly one"):
         documents_for(world.store, now=now)
+
+
+def test_a_full_card_drops_old_signed_documents_never_a_waiting_one(world: World) -> None:
+    now = world.clock.now
+    for n in range(1, 5):
+        signed = now - timedelta(days=30 - n)
+        world.add_doc(f"s{n}", number=str(n), date=date(2026, 10, n),
+                      status=Status.SIGNED, counterparty_signed_at=signed)  # fmt: skip
+    world.add_doc("w", number="9", date=date(2026, 9, 1), sent_at=now - timedelta(days=2))
+    card = world.actions(card={**CARD, "max_lines": 3})["card_status"]
+    docs = ["s1", "s2", "s3", "s4", "w"]
+    assert statuses(card.execute([make_request("card_status", {}, d) for d in docs])) == [
+        "done"
+    ] * len(docs)
+    lines = world.emulator.portal.deal(world.deal)["UF_CRM_EDO_STATUS"].splitlines()
+    assert lines[0].startswith("Акт № 9 от 01.09: ждёт подписи")
+    assert lines[1].startswith("Акт № 4 от 04.10: подписан")  # the newest decided one
+    assert lines[2] == "… и ещё 3 док."
 
 
 def test_a_document_that_moves_to_another_deal_leaves_the_old_card(world: World) -> None:

@@ -15,7 +15,7 @@ the same on every retry.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -27,7 +27,7 @@ from edo_rules.actions.bitrix24.adapters import _schemas
 from edo_rules.actions.bitrix24.adapters._base import Bitrix24Action, Job
 from edo_rules.actions.bitrix24.client import Call, Reply
 from edo_rules.errors import ActionError
-from edo_rules.model import Document, OutcomeStatus
+from edo_rules.model import Document, OutcomeStatus, Status
 
 _OWNER_TYPE = {"deal": 2, "company": 4}
 _UPDATE = {"deal": "crm.deal.update", "company": "crm.company.update"}
@@ -119,7 +119,7 @@ class CardStatusAction(_CardPrepare):
         card = self._card()
         field = card.field_for(entity)
         ids = card_index.documents_for(self._ctx.store, now=now, **{entity: record})
-        docs = sorted(self._ctx.store.get_documents(ids).values(), key=_order)
+        docs = _ordered(self._ctx.store.get_documents(ids).values())
         zone = ZoneInfo(self._ctx.settings.timezone)
         today = now.astimezone(zone).date()
         count = _counter(self._ctx.working_day)
@@ -139,6 +139,22 @@ class CardStatusAction(_CardPrepare):
 
     def _lookup(self, job: Job) -> str | None:
         return None  # the whole value is rewritten: re-sending is always safe
+
+
+#: Decided documents: shown after the ones a manager still has to chase.
+_DECIDED = frozenset({Status.SIGNED, Status.SIGNED_WITH_CORRECTIONS, Status.REVOKED, Status.CLOSED})
+
+
+def _ordered(docs: Iterable[Document]) -> list[Document]:
+    """What still waits first (the longest wait on top), then what is decided, newest first.
+
+    The field shows at most ``max_lines`` lines: cutting must drop old signed
+    documents, never the one the manager has to chase.
+    """
+    ordered = sorted(docs, key=_order)
+    waiting = [doc for doc in ordered if doc.status not in _DECIDED]
+    decided = [doc for doc in ordered if doc.status in _DECIDED]
+    return [*waiting, *reversed(decided)]
 
 
 def _order(doc: Document) -> tuple[date, str, str]:
