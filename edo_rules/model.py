@@ -191,7 +191,7 @@ class Firing:
     rule_key: str  # "<playbook name>/<rule id>"
     document_id: str
     step: str  # "do", "escalate[1]", "repeat[2]", "event"
-    episode: str  # the value of `since` (ISO) or the status event id
+    episode: str  # the value of `since` (ISO) or the status event's 1C record (event_episode)
     due_at: datetime
     fired_at: datetime
     playbook_hash: str
@@ -215,6 +215,9 @@ class ActionRequest:
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     id: int | None = None
+    #: When its firing was due (None: not known). A dispatcher looks up in the
+    #: remote system, before creating, what was due before it started.
+    due_at: datetime | None = None
 
 
 class OutcomeStatus(StrEnum):

@@ -49,6 +49,7 @@ from edo_rules.store.base import (
     EventQuery,
     Store,
     episode_of,
+    event_episode,
 )
 
 MSK = timezone(timedelta(hours=3))
@@ -109,6 +110,7 @@ def make_request(doc_id: str, key: str, **changes: Any) -> ActionRequest:
         document_id=doc_id,
         rule_key="pb/rule",
         created_at=T0 + timedelta(days=3),
+        due_at=T0 + timedelta(days=3),
     )
     return replace(request, **changes)
 
@@ -398,7 +400,7 @@ class StoreContract:
         contracts = replace(query, filter=DocumentFilter(kinds=frozenset({Kind.CONTRACT})))
         ((event, doc),) = store.event_candidates(contracts)
         assert doc == make_document("a") and event.from_status is Status.SENT
-        store.record_firings([(make_firing("a", "event", episode=str(event.id)), [])])
+        store.record_firings([(make_firing("a", "event", episode=event_episode(event)), [])])
         assert list(store.event_candidates(contracts)) == []
         from_sent = replace(
             query, rule_key="pb/other", from_statuses=frozenset({Status.SENT}), up_to_id=top - 2

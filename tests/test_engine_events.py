@@ -9,6 +9,7 @@ from _engine_helpers import World, fired_steps, msk, playbook
 from store_contract import make_document, make_event
 
 from edo_rules.model import Kind, Status, StatusEvent
+from edo_rules.store.base import event_episode
 
 RULES = """
 - id: signed-move-deal
@@ -56,7 +57,7 @@ def test_fires_once_per_new_event(tmp_path: Path) -> None:
     result = world.evaluate(NOW)
     assert fired_steps(result) == [("a", "event")]  # "b" is an act
     (planned,) = result.fired
-    assert planned.firing.episode == str(world.store().history("a")[0].id)
+    assert planned.firing.episode == event_episode(world.store().history("a")[0])
     assert planned.requests[0].params == {"message": "Договор подписан "}
     assert world.evaluate(NOW).fired == ()
     assert world.evaluate(NOW + timedelta(days=30)).fired == ()
@@ -125,3 +126,35 @@ def test_the_document_must_still_match(tmp_path: Path) -> None:
         store.upsert_documents([make_document("a", kind=Kind.OTHER)])
     _sync(world, _signed("a", 0))
     assert world.evaluate(NOW).fired == ()
+
+
+def test_keys_come_from_1c_not_from_the_store_ids(tmp_path: Path) -> None:
+    """Two stores that recorded the same 1C history in another order fire with the same keys."""
+    (tmp_path / "1").mkdir(), (tmp_path / "2").mkdir()
+    first, second = _world(tmp_path / "1"), _world(tmp_path / "2")
+    contract = make_document("c")
+    for world in (first, second):
+        with world.store() as store:
+            store.upsert_documents([contract])
+        world.evaluate(NOW)
+    events = [
+        _signed("a", 0),
+        _signed("c", 0),
+        make_event("a", msk("2024-04-29 10:00"), Status.REJECTED),
+    ]
+    _sync(first, *events)
+    _sync(second, events[2])  # another page order: the store ids differ
+    _sync(second, events[1], events[0])
+    ids = [[e.id for e in w.store().history("a")] for w in (first, second)]
+    assert ids[0] != ids[1]  # the same 1C events, other store ids
+
+    def keys(world: World) -> set[tuple[str, str, str]]:
+        result = world.evaluate(NOW)
+        return {
+            (p.firing.episode, r.idempotency_key, r.document_id)
+            for p in result.fired
+            for r in p.requests
+        }
+
+    got = keys(first)
+    assert len(got) == 3 and got == keys(second)

@@ -43,3 +43,18 @@ class Action(Protocol):
         IN_DOUBT outcome.
         """
         ...
+
+
+@runtime_checkable
+class LooksUpFirst(Protocol):
+    """An action that can find, in batches, requests that already took effect.
+
+    A store has no memory of what a previous store (deleted and rebuilt from
+    1C, or older: a restored backup) sent; the dispatcher asks an adapter with
+    this method about such requests before it creates anything.
+    """
+
+    def find_existing(self, requests: Sequence[ActionRequest]) -> list[Outcome]:
+        """DONE (with the remote id) for the requests already carried out; RETRY for those
+        whose look-up failed; nothing for the others (safe to create). Raises nothing."""
+        ...

@@ -16,7 +16,7 @@ from edo_rules.errors import StoreError
 from edo_rules.model import CounterpartyStats, Document, Firing, StatusEvent
 from edo_rules.playbook.context import make_names
 from edo_rules.playbook.rules import Rule, StatusTrigger, TimeTrigger
-from edo_rules.store.base import Snooze, episode_of
+from edo_rules.store.base import Snooze, episode_of, event_episode
 
 if TYPE_CHECKING:
     from edo_rules.engine.engine import Engine
@@ -240,7 +240,7 @@ def _explain_events(
     for event in subject.history:
         if not _event_matches(trigger, event):
             continue
-        firing = by_episode.get(str(event.id))
+        firing = by_episode.get(event_episode(event))
         state = _event_state(event, firing, cursor, base.matches)
         if before_go_live(rule, event.at) and state in ("fired", "pending"):
             state = "before go-live (recorded as skipped)" if firing else "before go-live"

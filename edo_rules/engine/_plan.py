@@ -46,6 +46,7 @@ from edo_rules.store.base import (
     RuleProgress,
     Snooze,
     Store,
+    event_episode,
 )
 
 _CHUNK = 500
@@ -240,6 +241,7 @@ def _requests(
             document_id=doc_id,
             rule_key=key,
             created_at=now,
+            due_at=firing.due_at,
         )
         for index, spec in enumerate(actions)
     )
@@ -513,7 +515,7 @@ def _event_firing(plan: TickPlan, rule: Rule, event: StatusEvent, playbook_hash:
         rule_key=rule.key,
         document_id=event.document_id,
         step="event",
-        episode=str(event.id),
+        episode=event_episode(event),
         due_at=event.at,
         fired_at=plan.now,
         playbook_hash=playbook_hash,

@@ -38,6 +38,7 @@ from edo_rules.actions.base import Action
 from edo_rules.errors import ActionError
 from edo_rules.model import ActionRequest, Outcome, OutcomeStatus, RequestState
 from edo_rules.runner._heal import heal_in_doubt
+from edo_rules.runner._lookfirst import look_first
 from edo_rules.runner.metrics import Metrics
 from edo_rules.store.base import Store
 
@@ -98,6 +99,9 @@ class Dispatcher:
     ``actions`` maps action names to adapter instances; ``clock`` returns the
     current, timezone-aware time (injected: the demo runs on simulated days).
     ``stop`` ends a pass after the batch in flight (graceful shutdown).
+    ``since`` (default: the clock when built) is when this dispatcher started:
+    what was due before it is looked up before it is created (see
+    :mod:`edo_rules.runner._lookfirst`).
     """
 
     def __init__(
@@ -110,6 +114,7 @@ class Dispatcher:
         batch_size: int = 200,
         metrics: Metrics | None = None,
         stop: threading.Event | None = None,
+        since: datetime | None = None,
     ) -> None:
         self._store = store
         self._actions = dict(actions)
@@ -118,6 +123,7 @@ class Dispatcher:
         self._batch_size = batch_size
         self._metrics = metrics
         self._stop = stop or threading.Event()
+        self._since = since or clock()
 
     # -- recovery ----------------------------------------------------------------
     def recover(self) -> Counter[str]:
@@ -234,6 +240,13 @@ class Dispatcher:
                 "check the config's bitrix24 section, then `edo-rules outbox retry --failed`"
             )
             return [self._failed(r, reason) for r in group]
+        found = look_first(adapter, group, self._since, self._clock())
+        settled = {o.request_id for o in found}
+        rest = [r for r in group if r.id not in settled]
+        return found + (self._execute_with(adapter, rest) if rest else [])
+
+    def _execute_with(self, adapter: Action, group: list[ActionRequest]) -> list[Outcome]:
+        name = adapter.name
         try:
             outcomes = list(adapter.execute(group))
         except ActionError as exc:

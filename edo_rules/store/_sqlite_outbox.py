@@ -76,7 +76,7 @@ def _insert(
     )
     conn.executemany(
         f"INSERT INTO action_requests ({REQUEST_COLUMNS.split(', ', 1)[1]})"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             request_params(request, firing.id)
             for firing, (_, requests) in zip(added, firings, strict=True)

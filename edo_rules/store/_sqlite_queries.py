@@ -105,7 +105,7 @@ def event_sql(query: EventQuery) -> tuple[str, list[Any]]:
     clauses += _snooze_clauses(query.rule_key, query.snoozed_at, query.document_ids, args)
     clauses.append(
         "NOT EXISTS (SELECT 1 FROM firings f WHERE f.rule_key = ? AND f.document_id = d.id"
-        " AND f.step = 'event' AND f.episode = CAST(e.id AS TEXT))"
+        " AND f.step = 'event' AND f.episode = e.at_utc || '|' || e.to_raw)"
     )
     args.append(query.rule_key)
     columns = ", ".join(f"e.{name.strip()}" for name in EVENT_COLUMNS.split(","))

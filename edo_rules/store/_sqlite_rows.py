@@ -57,7 +57,7 @@ FIRING_COLUMNS = (
 )
 REQUEST_COLUMNS = (
     "id, firing_id, action, params, idempotency_key, document_id, rule_key, created_at,"
-    " state, attempts, next_attempt_at, last_error"
+    " state, attempts, next_attempt_at, last_error, due_at"
 )
 OUTCOME_COLUMNS = "request_id, status, at, remote_id, reason, retry_after"
 
@@ -189,6 +189,7 @@ def request_params(request: ActionRequest, firing_id: int | None) -> tuple[Any, 
         request.attempts,
         _utc(request.next_attempt_at),
         request.last_error,
+        _utc(request.due_at),
     )
 
 
@@ -206,6 +207,7 @@ def request_from_row(row: tuple[Any, ...]) -> ActionRequest:
         attempts=row[9],
         next_attempt_at=_opt_dt(row[10]),
         last_error=row[11],
+        due_at=_opt_dt(row[12]),
     )
 
 

@@ -179,8 +179,30 @@ _V6 = Migration(
     ),
 )
 
+# Self-contained (it reads and writes only what v1 created), so it can be
+# renumbered if another migration lands first.
+_KEYS_FROM_1C = Migration(
+    7,
+    "event firings keyed by the 1C state record; requests know when their firing was due",
+    (
+        # An event firing's episode was the store's own event id; it becomes the
+        # state register's record (period and state), as store.base.event_episode
+        # writes it. Requests already in the outbox keep their idempotency keys.
+        "UPDATE firings SET episode = (SELECT e.at_utc || '|' || e.to_raw"
+        " FROM status_events e WHERE CAST(e.id AS TEXT) = firings.episode"
+        " AND e.document_id = firings.document_id)"
+        " WHERE step = 'event' AND EXISTS (SELECT 1 FROM status_events e"
+        " WHERE CAST(e.id AS TEXT) = firings.episode AND e.document_id = firings.document_id)",
+        # The dispatcher looks up in Bitrix24, before creating, what was due
+        # before it started (a rebuilt or restored store cannot know it was sent).
+        "ALTER TABLE action_requests ADD COLUMN due_at TEXT",
+        "UPDATE action_requests SET due_at = (SELECT f.due_at FROM firings f"
+        " WHERE f.id = action_requests.firing_id)",
+    ),
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _KEYS_FROM_1C)
 CURRENT_VERSION = MIGRATIONS[-1].version
 
 _VERSION_TABLE = (

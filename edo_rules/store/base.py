@@ -39,6 +39,19 @@ def episode_of(since: datetime) -> str:
     return since.astimezone(UTC).isoformat()
 
 
+def event_episode(event: StatusEvent) -> str:
+    """The episode of an event-rule firing: the state register's record, as 1C gives it.
+
+    The record is the document's state and the period it took effect
+    (``episode_of(at)|raw state``), never the store's id of the event, so a
+    store rebuilt from 1C, a restored backup or a second runner's store that
+    synced the same history in another order gives the same firing the same
+    episode (and its actions the same idempotency keys). Stores compare it in
+    SQL, so every store must use exactly this text.
+    """
+    return f"{episode_of(event.at)}|{event.to_raw}"
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentFilter:
     """The pushed-down part of a rule's ``match``; ``None`` means "any"."""
@@ -149,7 +162,7 @@ class RuleProgress:
 class EventQuery:
     """Status events for an event rule: ids in ``(after_id, up_to_id]``, not historical,
     matching from/to, whose document passes ``filter`` and which have no firing
-    ``(rule_key, document, "event", str(event.id))``."""
+    ``(rule_key, document, "event", event_episode(event))``."""
 
     rule_key: str
     after_id: int

@@ -106,9 +106,55 @@ class Bitrix24Action:
             None if remote is None else self._outcome(request, OutcomeStatus.DONE, remote_id=remote)
         )
 
+    def find_existing(self, requests: Sequence[ActionRequest]) -> list[Outcome]:
+        """Before creating: DONE for the requests already carried out, RETRY where the
+        look-up failed, nothing for the rest (see ``LooksUpFirst``).
+
+        The look-ups go out together (``batch``, 50 to a call). Only an action
+        that creates a new object each time needs it: an idempotent one is
+        safe to re-send, and one that cannot be checked has nothing to ask.
+        """
+        if not self.can_check or self.idempotent:
+            return []
+        jobs = [Job(request) for request in requests]
+        self._load(jobs)  # a request that cannot even be built is reported by execute
+        asking: list[tuple[Job, Call]] = []
+        for job in self._open(jobs):
+            try:
+                call = self._find_call(job)
+            except ActionError:
+                continue
+            if call is not None:
+                asking.append((job, call))
+        replies = self._ctx.client.call_many([call for _, call in asking])
+        return [
+            outcome
+            for (job, _), reply in zip(asking, replies, strict=True)
+            if (outcome := self._existing(job, reply)) is not None
+        ]
+
+    def _existing(self, job: Job, reply: Reply) -> Outcome | None:
+        if reply.error is not None:
+            return self._outcome(
+                job.request,
+                OutcomeStatus.RETRY,
+                reason=f"could not look it up before creating it: {reply.error}",
+                retry_after=getattr(reply.error, "retry_after", None),
+            )
+        remote = self._found(job, reply.result)
+        return None if remote is None else self._done(job, remote)
+
     # -- for subclasses ------------------------------------------------------------
     def _build(self, job: Job) -> Call:
         raise NotImplementedError
+
+    def _find_call(self, job: Job) -> Call | None:
+        """The call that finds the request's object by its marker (None: nothing to ask)."""
+        return None
+
+    def _found(self, job: Job, result: Any) -> str | None:
+        """The remote id in the answer to :meth:`_find_call`, if the object exists."""
+        return None
 
     def _remote_id(self, job: Job, result: Any) -> str | None:
         return None if result is None or isinstance(result, bool | dict | list) else str(result)

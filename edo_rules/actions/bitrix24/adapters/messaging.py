@@ -87,15 +87,23 @@ class CommentAction(Bitrix24Action):
         fields = {"ENTITY_ID": owner, "ENTITY_TYPE": kind, "COMMENT": text}
         return Call("crm.timeline.comment.add", {"fields": fields})
 
-    def _lookup(self, job: Job) -> str | None:
+    def _find_call(self, job: Job) -> Call:
         kind, owner = self._deal_or_company(job, job.request.params.get("on"))
-        key = marker(job.request.idempotency_key)
         params = {
             "filter": {"ENTITY_ID": owner, "ENTITY_TYPE": kind},
             "select": ["ID", "COMMENT"],
             "order": {"ID": "DESC"},
         }
-        result = self._ctx.client.call("crm.timeline.comment.list", params, idempotent=True).result
+        return Call("crm.timeline.comment.list", params, idempotent=True)
+
+    def _lookup(self, job: Job) -> str | None:
+        call = self._find_call(job)
+        return self._found(
+            job, self._ctx.client.call(call.method, call.params, idempotent=True).result
+        )
+
+    def _found(self, job: Job, result: Any) -> str | None:
+        key = marker(job.request.idempotency_key)
         for item in result if isinstance(result, list) else []:
             if isinstance(item, dict) and key in str(item.get("COMMENT", "")):
                 return str(item.get("ID"))

@@ -47,9 +47,17 @@ class TaskAction(Bitrix24Action):
         task = result.get("task") if isinstance(result, dict) else None
         return str(task["id"]) if isinstance(task, dict) and "id" in task else None
 
-    def _lookup(self, job: Job) -> str | None:
+    def _find_call(self, job: Job) -> Call:
         params = {"filter": {"XML_ID": marker(job.request.idempotency_key)}, "select": ["ID"]}
-        result = self._ctx.client.call("tasks.task.list", params, idempotent=True).result
+        return Call("tasks.task.list", params, idempotent=True)
+
+    def _lookup(self, job: Job) -> str | None:
+        call = self._find_call(job)
+        return self._found(
+            job, self._ctx.client.call(call.method, call.params, idempotent=True).result
+        )
+
+    def _found(self, job: Job, result: Any) -> str | None:
         tasks = result.get("tasks") if isinstance(result, dict) else None
         if isinstance(tasks, list) and tasks and isinstance(tasks[0], dict):
             return str(tasks[0].get("id"))
