@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from edo_rules._codec import utc_text
 from edo_rules.model import ActionRequest, Firing, Outcome, OutcomeStatus, RequestState
+from edo_rules.store._sql import Connection
 from edo_rules.store._sqlite_rows import (
     FIRING_COLUMNS,
     OUTCOME_COLUMNS,
@@ -37,7 +38,7 @@ _NEXT_STATE = {
 
 
 def insert_firings(
-    conn: sqlite3.Connection, firings: Sequence[tuple[Firing, Sequence[ActionRequest]]]
+    conn: Connection, firings: Sequence[tuple[Firing, Sequence[ActionRequest]]]
 ) -> list[Firing]:
     """Insert new firings (ledger duplicates are ignored) and the requests of those added.
 
@@ -65,7 +66,7 @@ def insert_firings(
 
 
 def _insert(
-    conn: sqlite3.Connection, firings: Sequence[tuple[Firing, Sequence[ActionRequest]]]
+    conn: Connection, firings: Sequence[tuple[Firing, Sequence[ActionRequest]]]
 ) -> list[Firing]:
     first = _next_firing_id(conn)
     added = [_with_id(firing, first + offset) for offset, (firing, _) in enumerate(firings)]
@@ -91,7 +92,7 @@ def _ledger_key(firing: Firing) -> tuple[str, str, str, str]:
 
 
 def _not_in_ledger(
-    conn: sqlite3.Connection, firings: Sequence[tuple[Firing, Sequence[ActionRequest]]]
+    conn: Connection, firings: Sequence[tuple[Firing, Sequence[ActionRequest]]]
 ) -> list[tuple[Firing, Sequence[ActionRequest]]]:
     by_rule: dict[str, set[str]] = {}
     for firing, _ in firings:
@@ -116,7 +117,7 @@ def _not_in_ledger(
     return fresh
 
 
-def _next_firing_id(conn: sqlite3.Connection) -> int:
+def _next_firing_id(conn: Connection) -> int:
     # AUTOINCREMENT semantics: never reuse an id, even one of a deleted row.
     row = conn.execute(
         "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'firings'), 0),"
@@ -139,7 +140,7 @@ def _with_id(firing: Firing, firing_id: int) -> Firing:
     )
 
 
-def set_event_cursors(conn: sqlite3.Connection, cursors: Mapping[str, int]) -> None:
+def set_event_cursors(conn: Connection, cursors: Mapping[str, int]) -> None:
     conn.executemany(
         "INSERT INTO event_cursors (rule_key, last_event_id) VALUES (?, ?)"
         " ON CONFLICT (rule_key) DO UPDATE SET"
@@ -148,7 +149,7 @@ def set_event_cursors(conn: sqlite3.Connection, cursors: Mapping[str, int]) -> N
     )
 
 
-def set_rule_progress(conn: sqlite3.Connection, progress: Mapping[str, RuleProgress]) -> None:
+def set_rule_progress(conn: Connection, progress: Mapping[str, RuleProgress]) -> None:
     conn.executemany(
         "INSERT OR REPLACE INTO rule_progress (rule_key, fingerprint, document_seq, ranges)"
         " VALUES (?, ?, ?, ?)",
@@ -156,12 +157,12 @@ def set_rule_progress(conn: sqlite3.Connection, progress: Mapping[str, RuleProgr
     )
 
 
-def rule_progress(conn: sqlite3.Connection) -> dict[str, RuleProgress]:
+def rule_progress(conn: Connection) -> dict[str, RuleProgress]:
     rows = conn.execute("SELECT rule_key, fingerprint, document_seq, ranges FROM rule_progress")
     return dict(progress_from_row(row) for row in rows)
 
 
-def firings_for(conn: sqlite3.Connection, document_id: str) -> list[Firing]:
+def firings_for(conn: Connection, document_id: str) -> list[Firing]:
     rows = conn.execute(
         f"SELECT {FIRING_COLUMNS} FROM firings WHERE document_id = ? ORDER BY id",
         (document_id,),
@@ -170,7 +171,7 @@ def firings_for(conn: sqlite3.Connection, document_id: str) -> list[Firing]:
 
 
 def recorded_steps(
-    conn: sqlite3.Connection, rule_key: str, keys: Iterable[tuple[str, str]]
+    conn: Connection, rule_key: str, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], frozenset[str]]:
     wanted = set(keys)
     found: dict[tuple[str, str], set[str]] = {}
@@ -188,7 +189,7 @@ def recorded_steps(
     return {key: frozenset(steps) for key, steps in found.items()}
 
 
-def claim_requests(conn: sqlite3.Connection, now: datetime, limit: int) -> list[ActionRequest]:
+def claim_requests(conn: Connection, now: datetime, limit: int) -> list[ActionRequest]:
     rows = conn.execute(
         f"SELECT {REQUEST_COLUMNS} FROM action_requests WHERE state = ?"
         " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?",
@@ -201,7 +202,7 @@ def claim_requests(conn: sqlite3.Connection, now: datetime, limit: int) -> list[
     return [replace(request_from_row(row), state=RequestState.IN_FLIGHT) for row in rows]
 
 
-def record_outcomes(conn: sqlite3.Connection, outcomes: Sequence[Outcome]) -> list[int]:
+def record_outcomes(conn: Connection, outcomes: Sequence[Outcome]) -> list[int]:
     """Record outcomes and move their requests; returns ids of unknown requests."""
     unknown: list[int] = []
     for outcome in outcomes:
@@ -240,7 +241,7 @@ def _next_attempt(outcome: Outcome, attempts: int) -> str | None:
     return utc_text(outcome.at + wait)
 
 
-def requests_in(conn: sqlite3.Connection, states: Iterable[RequestState]) -> list[ActionRequest]:
+def requests_in(conn: Connection, states: Iterable[RequestState]) -> list[ActionRequest]:
     values = sorted({state.value for state in states})
     rows = conn.execute(
         f"SELECT {REQUEST_COLUMNS} FROM action_requests"
@@ -250,14 +251,14 @@ def requests_in(conn: sqlite3.Connection, states: Iterable[RequestState]) -> lis
     return [request_from_row(row) for row in rows]
 
 
-def get_request(conn: sqlite3.Connection, request_id: int) -> ActionRequest | None:
+def get_request(conn: Connection, request_id: int) -> ActionRequest | None:
     row = conn.execute(
         f"SELECT {REQUEST_COLUMNS} FROM action_requests WHERE id = ?", (request_id,)
     ).fetchone()
     return None if row is None else request_from_row(row)
 
 
-def set_request_state(conn: sqlite3.Connection, request_id: int, state: RequestState) -> bool:
+def set_request_state(conn: Connection, request_id: int, state: RequestState) -> bool:
     """Returns False when there is no such request."""
     cursor = conn.execute(
         "UPDATE action_requests SET state = ?, next_attempt_at = NULL WHERE id = ?",
@@ -266,7 +267,7 @@ def set_request_state(conn: sqlite3.Connection, request_id: int, state: RequestS
     return cursor.rowcount == 1
 
 
-def outcomes_for(conn: sqlite3.Connection, request_id: int) -> list[Outcome]:
+def outcomes_for(conn: Connection, request_id: int) -> list[Outcome]:
     rows = conn.execute(
         f"SELECT {OUTCOME_COLUMNS} FROM outcomes WHERE request_id = ? ORDER BY id",
         (request_id,),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from edo_rules._codec import parse_datetime, utc_text
+from edo_rules.store._sql import Connection
 from edo_rules.store.base import Snooze
 
 _COLUMNS = "id, document_id, rule_key, until, reason, created_at, after_event_id, released"
@@ -37,7 +37,7 @@ def active_clause(alias: str, args: list[Any], rule_key: str, at: datetime) -> s
 
 
 def add(
-    conn: sqlite3.Connection,
+    conn: Connection,
     document_id: str,
     rule_key: str | None,
     until: datetime,
@@ -62,9 +62,7 @@ def add(
     return _from_row(row)
 
 
-def select(
-    conn: sqlite3.Connection, active_at: datetime | None, document_id: str | None
-) -> list[Snooze]:
+def select(conn: Connection, active_at: datetime | None, document_id: str | None) -> list[Snooze]:
     clauses, args = ["1 = 1"], []
     if active_at is not None:
         clauses.append("until > ?")
@@ -78,7 +76,7 @@ def select(
     return [_from_row(row) for row in rows]
 
 
-def end(conn: sqlite3.Connection, snooze_id: int, at: datetime) -> Snooze | None:
+def end(conn: Connection, snooze_id: int, at: datetime) -> Snooze | None:
     """Move ``until`` back to ``at`` if it is later; None for an unknown id."""
     conn.execute(
         "UPDATE snoozes SET until = ? WHERE id = ? AND until > ?",
@@ -88,7 +86,7 @@ def end(conn: sqlite3.Connection, snooze_id: int, at: datetime) -> Snooze | None
     return None if row is None else _from_row(row)
 
 
-def ended(conn: sqlite3.Connection, now: datetime) -> list[Snooze]:
+def ended(conn: Connection, now: datetime) -> list[Snooze]:
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM snoozes WHERE released = 0 AND until <= ? ORDER BY id",
         (utc_text(now),),
@@ -96,5 +94,5 @@ def ended(conn: sqlite3.Connection, now: datetime) -> list[Snooze]:
     return [_from_row(row) for row in rows]
 
 
-def release(conn: sqlite3.Connection, snooze_ids: Iterable[int]) -> None:
+def release(conn: Connection, snooze_ids: Iterable[int]) -> None:
     conn.executemany("UPDATE snoozes SET released = 1 WHERE id = ?", [(i,) for i in snooze_ids])

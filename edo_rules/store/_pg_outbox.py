@@ -1,0 +1,107 @@
+"""The ledger and outbox statements that differ on PostgreSQL (the rest is shared SQL).
+
+* Firing: ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` — the ledger's
+  unique key decides, so of several runners evaluating the same firing only
+  the one whose insert returns an id writes its requests, in the same
+  transaction.
+* Claiming: ``FOR UPDATE SKIP LOCKED``, so runners claiming at the same time
+  take disjoint requests, each marked with ``claimed_by`` and a lease.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from edo_rules._codec import utc_text
+from edo_rules.model import ActionRequest, Firing, RequestState
+from edo_rules.store._pg_conn import PgConnection, pg_sql
+from edo_rules.store._sqlite_rows import (
+    REQUEST_COLUMNS,
+    firing_params,
+    progress_params,
+    request_from_row,
+    request_params,
+)
+from edo_rules.store.base import RuleProgress
+
+_INSERT_FIRING = pg_sql(
+    "INSERT INTO firings (rule_key, document_id, step, episode, due_at, fired_at,"
+    " playbook_hash, skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (rule_key, document_id, step, episode) DO NOTHING RETURNING id"
+)
+_INSERT_REQUEST = (
+    f"INSERT INTO action_requests ({REQUEST_COLUMNS.split(', ', 1)[1]})"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def insert_firings(
+    conn: PgConnection, firings: Sequence[tuple[Firing, Sequence[ActionRequest]]]
+) -> list[Firing]:
+    """Insert the firings the ledger does not hold yet, and the requests of those only."""
+    if not firings:
+        return []
+    # Every runner takes the unique key's row locks in the same (key) order, so two
+    # runners recording overlapping firings wait for each other instead of deadlocking.
+    firings = sorted(firings, key=lambda pair: _ledger_key(pair[0]))
+    cursor = conn.raw.cursor()
+    cursor.executemany(_INSERT_FIRING, [firing_params(f) for f, _ in firings], returning=True)
+    added: list[tuple[Firing, Sequence[ActionRequest]]] = []
+    for firing, requests in firings:
+        row = cursor.fetchone()
+        if row is not None:
+            added.append((replace(firing, id=int(row[0])), requests))
+        cursor.nextset()
+    conn.executemany(
+        _INSERT_REQUEST,
+        [request_params(request, firing.id) for firing, requests in added for request in requests],
+    )
+    return [firing for firing, _ in added]
+
+
+def _ledger_key(firing: Firing) -> tuple[str, str, str, str]:
+    return (firing.rule_key, firing.document_id, firing.step, firing.episode)
+
+
+def set_event_cursors(conn: PgConnection, cursors: Mapping[str, int]) -> None:
+    conn.executemany(
+        "INSERT INTO event_cursors (rule_key, last_event_id) VALUES (?, ?)"
+        " ON CONFLICT (rule_key) DO UPDATE SET"
+        " last_event_id = GREATEST(event_cursors.last_event_id, excluded.last_event_id)",
+        sorted(cursors.items()),
+    )
+
+
+def set_rule_progress(conn: PgConnection, progress: Mapping[str, RuleProgress]) -> None:
+    conn.executemany(
+        "INSERT INTO rule_progress (rule_key, fingerprint, document_seq, ranges)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (rule_key) DO UPDATE SET"
+        " fingerprint = excluded.fingerprint, document_seq = excluded.document_seq,"
+        " ranges = excluded.ranges",
+        [progress_params(key, value) for key, value in sorted(progress.items())],
+    )
+
+
+def claim_requests(
+    conn: PgConnection, now: datetime, limit: int, *, runner: str, lease: timedelta
+) -> list[ActionRequest]:
+    """Claim due pending requests, oldest first, skipping rows another runner is claiming."""
+    rows = conn.execute(
+        f"UPDATE action_requests SET state = ?, claimed_by = ?, claimed_until = ?"
+        f" WHERE id IN (SELECT id FROM action_requests WHERE state = ?"
+        " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+        " ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)"
+        f" RETURNING {REQUEST_COLUMNS}",
+        (
+            RequestState.IN_FLIGHT.value,
+            runner,
+            utc_text(now + lease),
+            RequestState.PENDING.value,
+            utc_text(now),
+            limit,
+        ),
+    ).fetchall()
+    claimed = sorted((request_from_row(row) for row in rows), key=lambda r: r.id or 0)
+    return [replace(r, state=RequestState.IN_FLIGHT) for r in claimed]

@@ -1,0 +1,203 @@
+"""The PostgreSQL schema as ordered migrations, and the code that applies them.
+
+The layout follows SQLite's current schema (so the shared SQL runs on both),
+with two PostgreSQL-specific choices:
+
+* timestamps are the same normalised UTC ISO text as in SQLite
+  (``store.base.episode_of``), because an episode *is* that text and the SQL
+  compares them directly; the columns use the ``"C"`` collation so that text
+  order is byte order (chronological) whatever the database's locale;
+* the outbox carries ``claimed_by`` / ``claimed_until`` for several runners.
+
+The database records its version in ``edo_schema_version``. An empty database
+is set up on first open; an older one is brought up to date only by
+``edo-rules store migrate`` (several runners may share it); a newer one is
+refused. Migrations run under an advisory lock. Never edit a released
+migration: append a new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from edo_rules.model import TIMESTAMP_FIELDS
+
+#: The advisory lock key taken while migrating (any constant unique to edo-rules).
+MIGRATION_LOCK = 0x6564_6F5F_6D69  # "edo_mi"
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+_TS = 'TEXT COLLATE "C"'
+
+
+def _document_indexes() -> tuple[str, ...]:
+    per_field = tuple(
+        f"CREATE INDEX documents_status_{name} ON documents (status, {name}) "
+        f"WHERE {name} IS NOT NULL"
+        for name in TIMESTAMP_FIELDS
+    )
+    return (
+        *per_field,
+        "CREATE INDEX documents_inn ON documents (counterparty_inn)",
+        "CREATE INDEX documents_seq ON documents (seq)",
+    )
+
+
+_V1 = Migration(
+    1,
+    "documents, history, ledger, outbox with claims, outcomes, sync state, cache,"
+    " cursors, progress, snoozes",
+    (
+        "CREATE TABLE documents ("
+        " id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL,"
+        " direction TEXT NOT NULL, counterparty_inn TEXT, amount DOUBLE PRECISION,"
+        + "".join(f" {name} {_TS}," for name in TIMESTAMP_FIELDS)
+        + " json TEXT NOT NULL, seq BIGINT NOT NULL DEFAULT 0)",
+        *_document_indexes(),
+        "CREATE TABLE status_events ("
+        " id BIGSERIAL PRIMARY KEY,"
+        " document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,"
+        f" at_utc {_TS} NOT NULL, at TEXT NOT NULL,"
+        " from_status TEXT, from_raw TEXT, to_status TEXT NOT NULL, to_raw TEXT NOT NULL,"
+        " comment TEXT, actor TEXT, historical INTEGER NOT NULL DEFAULT 0,"
+        " UNIQUE (document_id, at_utc, to_raw))",
+        "CREATE TABLE firings ("
+        " id BIGSERIAL PRIMARY KEY,"
+        " rule_key TEXT NOT NULL,"
+        " document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,"
+        f" step TEXT NOT NULL, episode {_TS} NOT NULL,"
+        " due_at TEXT NOT NULL, fired_at TEXT NOT NULL, playbook_hash TEXT NOT NULL,"
+        " skipped INTEGER NOT NULL DEFAULT 0,"
+        " UNIQUE (rule_key, document_id, step, episode))",
+        "CREATE INDEX firings_document ON firings (document_id)",
+        "CREATE TABLE action_requests ("
+        " id BIGSERIAL PRIMARY KEY,"
+        " firing_id BIGINT REFERENCES firings (id) ON DELETE CASCADE,"
+        " action TEXT NOT NULL, params TEXT NOT NULL,"
+        " idempotency_key TEXT NOT NULL UNIQUE,"
+        " document_id TEXT NOT NULL, rule_key TEXT NOT NULL, created_at TEXT NOT NULL,"
+        " state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+        f" next_attempt_at {_TS}, last_error TEXT, due_at TEXT,"
+        f" claimed_by TEXT, claimed_until {_TS})",
+        "CREATE INDEX action_requests_due ON action_requests (state, next_attempt_at, id)",
+        "CREATE TABLE outcomes ("
+        " id BIGSERIAL PRIMARY KEY,"
+        " request_id BIGINT NOT NULL REFERENCES action_requests (id) ON DELETE CASCADE,"
+        " status TEXT NOT NULL, at TEXT NOT NULL, remote_id TEXT, reason TEXT,"
+        " retry_after DOUBLE PRECISION)",
+        "CREATE INDEX outcomes_request ON outcomes (request_id)",
+        "CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE cache (key TEXT PRIMARY KEY, value TEXT NOT NULL,"
+        f" expires_at {_TS} NOT NULL)",
+        "CREATE TABLE event_cursors (rule_key TEXT PRIMARY KEY, last_event_id BIGINT NOT NULL)",
+        "CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+        "INSERT INTO counters (name, value) VALUES ('document_seq', 0)",
+        "CREATE TABLE rule_progress (rule_key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
+        " document_seq BIGINT NOT NULL, ranges TEXT NOT NULL)",
+        "CREATE TABLE snoozes ("
+        " id BIGSERIAL PRIMARY KEY,"
+        " document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,"
+        f" rule_key TEXT, until {_TS} NOT NULL, reason TEXT, created_at TEXT NOT NULL,"
+        " after_event_id BIGINT NOT NULL DEFAULT 0, released INTEGER NOT NULL DEFAULT 0)",
+        "CREATE INDEX snoozes_document ON snoozes (document_id, until)",
+        "CREATE INDEX snoozes_unreleased ON snoozes (until) WHERE released = 0",
+    ),
+)
+
+#: Every migration, in order. The last one's version is the current schema version.
+MIGRATIONS: tuple[Migration, ...] = (_V1,)
+CURRENT_VERSION = MIGRATIONS[-1].version
+
+_VERSION_TABLE = (
+    "CREATE TABLE IF NOT EXISTS edo_schema_version ("
+    " version INTEGER NOT NULL, description TEXT NOT NULL,"
+    " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+)
+
+
+class ForeignDatabaseError(Exception):
+    """The schema has tables, but not ours."""
+
+    def __init__(self, tables: list[str]):
+        self.tables = tables
+        super().__init__(", ".join(tables))
+
+
+class TooNewError(Exception):
+    """The database was written by a newer edo-rules."""
+
+    def __init__(self, version: int):
+        self.version = version
+        super().__init__(str(version))
+
+
+class TooOldError(Exception):
+    """The database needs ``edo-rules store migrate``."""
+
+    def __init__(self, version: int):
+        self.version = version
+        super().__init__(str(version))
+
+
+def _tables(conn: psycopg.Connection[Any]) -> list[str]:
+    rows = conn.execute(
+        "SELECT table_name FROM information_schema.tables"
+        " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+    ).fetchall()
+    return sorted(str(row[0]) for row in rows)
+
+
+def current_version(conn: psycopg.Connection[Any]) -> int:
+    """The schema's version; 0 when empty. Raises ForeignDatabaseError / TooNewError."""
+    tables = _tables(conn)
+    if not tables:
+        return 0
+    if "edo_schema_version" not in tables:
+        raise ForeignDatabaseError(tables)
+    row = conn.execute("SELECT MAX(version) FROM edo_schema_version").fetchone()
+    version = int(row[0] or 0) if row else 0
+    if version > CURRENT_VERSION:
+        raise TooNewError(version)
+    return version
+
+
+def migrate(
+    conn: psycopg.Connection[Any], *, target: int = CURRENT_VERSION, upgrade: bool = True
+) -> int:
+    """Bring the schema up to ``target`` under an advisory lock; returns the starting version.
+
+    With ``upgrade=False`` only an empty schema is set up; an older one raises
+    :class:`TooOldError`. ``conn`` must be in autocommit mode; each migration
+    runs in its own transaction.
+    """
+    conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+    try:
+        start = current_version(conn)
+        if 0 < start < target and not upgrade:
+            raise TooOldError(start)
+        for migration in MIGRATIONS:
+            if start < migration.version <= target:
+                _apply(conn, migration)
+        return start
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+
+
+def _apply(conn: psycopg.Connection[Any], migration: Migration) -> None:
+    with conn.transaction():
+        conn.execute(_VERSION_TABLE)
+        for statement in migration.statements:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO edo_schema_version (version, description) VALUES (%s, %s)",
+            (migration.version, migration.description),
+        )

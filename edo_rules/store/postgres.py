@@ -1,0 +1,499 @@
+"""The scale-out store: PostgreSQL through psycopg 3 and a connection pool.
+
+Every public method raises :class:`~edo_rules.errors.StoreError` (what failed,
+the server, what to do) and nothing else for database failures; every write
+runs in one transaction. Several runners, on several hosts, may share one
+database: the firing ledger's unique key decides who owns a firing
+(``INSERT … ON CONFLICT DO NOTHING``) and the outbox is claimed with
+``FOR UPDATE SKIP LOCKED`` (see :mod:`edo_rules.store._pg_outbox`).
+
+The SQL of the engine's questions, snoozes and most of the outbox is shared
+with :class:`~edo_rules.store.sqlite.SQLiteStore`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from functools import partial
+from types import TracebackType
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+from edo_rules._codec import parse_datetime, utc_text
+from edo_rules.errors import StoreError
+from edo_rules.model import ActionRequest, Document, Firing, Outcome, RequestState, StatusEvent
+from edo_rules.store import _pg_outbox as pg_outbox
+from edo_rules.store import _sqlite_outbox as outbox
+from edo_rules.store import _sqlite_snoozes as snoozes
+from edo_rules.store._pg_conn import PgConnection, pg_sql
+from edo_rules.store._pg_errors import describe
+from edo_rules.store._pg_schema import ForeignDatabaseError, TooNewError, TooOldError, migrate
+from edo_rules.store._sqlite_queries import due_sql, event_sql
+from edo_rules.store._sqlite_rows import (
+    EVENT_COLUMNS,
+    UPSERT_DOCUMENT,
+    document_from_json,
+    document_params,
+    event_from_row,
+    event_params,
+)
+from edo_rules.store.base import DueCandidate, DueQuery, EventQuery, RuleProgress, Snooze
+
+_INSERT_EVENT = pg_sql(
+    "INSERT INTO status_events (document_id, at_utc, at, from_status,"
+    " from_raw, to_status, to_raw, comment, actor, historical)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f" ON CONFLICT (document_id, at_utc, to_raw) DO NOTHING RETURNING {EVENT_COLUMNS}"
+)
+_UPSERT_SYNC_STATE = (
+    "INSERT INTO sync_state (key, value) VALUES (?, ?)"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+#: Copied by scratch_copy, parents before children.
+_TABLES = (
+    "documents",
+    "status_events",
+    "firings",
+    "action_requests",
+    "outcomes",
+    "sync_state",
+    "cache",
+    "event_cursors",
+    "counters",
+    "rule_progress",
+    "snoozes",
+)
+_SERIAL = ("status_events", "firings", "action_requests", "outcomes", "snoozes")
+
+
+def default_runner_id() -> str:
+    """``host:pid`` — who claims outbox requests and holds leases."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class PostgresStore:
+    """The :class:`~edo_rules.store.base.Store` on a PostgreSQL database.
+
+    ``PostgresStore("postgresql://user@host/db")`` opens a pool (``pool_size``
+    connections at most). An empty database (or ``schema``) is set up on
+    first open; an older schema needs ``edo-rules store migrate`` (or
+    ``migrate=True``); a newer one is refused. ``schema`` (created when
+    missing) keeps the tables apart from others in the same database.
+    ``runner_id`` marks the requests this store object claims, each for
+    ``claim_lease``.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str | None = None,
+        migrate: bool = False,
+        pool_size: int = 4,
+        runner_id: str | None = None,
+        claim_lease: timedelta = timedelta(minutes=5),
+        connect_timeout: float = 10.0,
+    ):
+        self.dsn = dsn
+        self.schema = schema
+        self.runner_id = runner_id or default_runner_id()
+        self.claim_lease = claim_lease
+        self._where = _server(dsn)
+        kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": int(connect_timeout)}
+        if schema is not None:
+            kwargs["options"] = f"-c search_path={schema}"
+        self._prepare(dsn, schema, migrate, kwargs)
+        self._pool = ConnectionPool(
+            dsn, min_size=1, max_size=pool_size, kwargs=kwargs, open=False, name="edo-rules"
+        )
+        try:
+            self._pool.open(wait=True, timeout=connect_timeout)
+        except psycopg.Error as exc:
+            raise self._error("opening the connection pool", exc) from exc
+
+    # -- opening and errors ----------------------------------------------------
+    def _prepare(self, dsn: str, schema: str | None, upgrade: bool, kwargs: dict[str, Any]) -> None:
+        try:
+            with psycopg.connect(dsn, **kwargs) as conn:
+                if schema is not None:
+                    conn.execute(
+                        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+                    )
+                migrate(conn, upgrade=upgrade)
+        except ForeignDatabaseError as exc:
+            raise StoreError(
+                f"{self._where} has tables that are not an edo-rules store ({exc}).\n"
+                "What to do: give edo-rules its own database (createdb edo_rules) or schema."
+            ) from exc
+        except TooNewError as exc:
+            raise StoreError(
+                f"{self._where} was written by a newer edo-rules (schema version {exc.version})."
+                "\nWhat to do: upgrade edo-rules on this host to open this store."
+            ) from exc
+        except TooOldError as exc:
+            raise StoreError(
+                f"{self._where} has schema version {exc.version}, older than this edo-rules."
+                "\nWhat to do: stop the runners, run `edo-rules store migrate --config …`,"
+                " then upgrade and start them."
+            ) from exc
+        except psycopg.Error as exc:
+            raise self._error("opening the store", exc) from exc
+
+    def _error(self, what: str, exc: psycopg.Error) -> StoreError:
+        message, hint = describe(exc)
+        return StoreError(f"{what} failed on {self._where}: {message}\nWhat to do: {hint}")
+
+    @contextmanager
+    def _reading(self, what: str) -> Iterator[PgConnection]:
+        try:
+            with self._pool.connection() as conn:
+                yield PgConnection(conn)
+        except psycopg.Error as exc:
+            raise self._error(what, exc) from exc
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[PgConnection]:
+        """One transaction; rolled back entirely on any error."""
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                yield PgConnection(conn)
+        except psycopg.Error as exc:
+            raise self._error(what, exc) from exc
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def scratch_copy(self) -> Iterator[PostgresStore]:
+        """A consistent copy in a new schema of the same database, dropped on exit."""
+        name = f"edo_scratch_{secrets.token_hex(6)}"
+        copy = PostgresStore(self.dsn, schema=name, pool_size=2, runner_id=self.runner_id)
+        try:
+            self._copy_into(name)
+            yield copy
+        finally:
+            copy.close()
+            with self._writing("dropping a scratch copy") as conn:
+                conn.raw.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+
+    def _copy_into(self, name: str) -> None:
+        target = sql.Identifier(name)
+        with self._writing("copying the store") as conn:
+            raw = conn.raw
+            raw.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            raw.execute(sql.SQL("DELETE FROM {}.counters").format(target))
+            for table in _TABLES:
+                raw.execute(
+                    sql.SQL("INSERT INTO {}.{} SELECT * FROM {}").format(
+                        target, sql.Identifier(table), sql.Identifier(table)
+                    )
+                )
+            for table in _SERIAL:
+                qualified = f"{name}.{table}"
+                raw.execute(
+                    sql.SQL(
+                        "SELECT setval(pg_get_serial_sequence(%s, 'id'),"
+                        " (SELECT COALESCE(MAX(id), 0) + 1 FROM {}.{}), false)"
+                    ).format(target, sql.Identifier(table)),
+                    (qualified,),
+                )
+
+    # -- documents and history ---------------------------------------------------
+    def upsert_documents(self, documents: Iterable[Document]) -> int:
+        written = 0
+        with self._writing("writing documents") as conn:
+            seq = self._next_seq(conn)
+            batch: list[tuple[object, ...]] = []
+            for doc in documents:
+                batch.append(document_params(doc, seq))
+                if len(batch) >= 5000:
+                    written += _flush(conn, batch)
+            written += _flush(conn, batch)
+        return written
+
+    @staticmethod
+    def _next_seq(conn: PgConnection) -> int:
+        row = conn.execute(
+            "UPDATE counters SET value = value + 1 WHERE name = 'document_seq' RETURNING value"
+        ).fetchone()
+        return int(row[0])
+
+    def write_sync_page(
+        self,
+        documents: Sequence[Document],
+        events: Sequence[StatusEvent],
+        state: Mapping[str, str] | None = None,
+    ) -> Sequence[StatusEvent]:
+        with self._writing("writing a sync page") as conn:
+            seq = self._next_seq(conn)
+            if documents:
+                conn.executemany(UPSERT_DOCUMENT, [document_params(doc, seq) for doc in documents])
+            added = _insert_events(conn, events)
+            if state:
+                conn.executemany(_UPSERT_SYNC_STATE, sorted(state.items()))
+        return added
+
+    def get_document(self, document_id: str) -> Document | None:
+        with self._reading("reading a document") as conn:
+            found = conn.execute("SELECT json FROM documents WHERE id = ?", (document_id,))
+            row = found.fetchone()
+        return None if row is None else document_from_json(row[0])
+
+    def get_documents(self, document_ids: Iterable[str]) -> dict[str, Document]:
+        ids = sorted(set(document_ids))
+        result: dict[str, Document] = {}
+        with self._reading("reading documents") as conn:
+            for start in range(0, len(ids), 1000):
+                rows = conn.execute(
+                    "SELECT json FROM documents WHERE id = ANY(?)", (ids[start : start + 1000],)
+                )
+                for (text,) in rows:
+                    doc = document_from_json(text)
+                    result[doc.id] = doc
+        return result
+
+    def iter_documents(self) -> Iterator[Document]:
+        with self._reading("reading documents") as conn:
+            for (text,) in conn.execute("SELECT json FROM documents ORDER BY id"):
+                yield document_from_json(text)
+
+    def count_documents(self) -> int:
+        with self._reading("counting documents") as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+    def history(self, document_id: str) -> list[StatusEvent]:
+        with self._reading("reading the status history") as conn:
+            rows = conn.execute(
+                f"SELECT {EVENT_COLUMNS} FROM status_events WHERE document_id = ?"
+                " ORDER BY at_utc, id",
+                (document_id,),
+            ).fetchall()
+        return [event_from_row(row) for row in rows]
+
+    def get_sync_state(self) -> dict[str, str]:
+        with self._reading("reading the sync state") as conn:
+            return {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM sync_state")}
+
+    # -- the engine's questions ------------------------------------------------------
+    def due_candidates(self, query: DueQuery) -> Iterator[Document]:
+        statement, args = _portable(due_sql(query))
+        with self._reading("selecting due documents") as conn:
+            for (text,) in conn.execute(statement, args).fetchall():
+                yield document_from_json(text)
+
+    def due_candidates_lazy(self, query: DueQuery) -> Iterator[DueCandidate]:
+        statement, args = _portable(due_sql(query, with_keys=True))
+        with self._reading("selecting due documents") as conn:
+            rows = conn.execute(statement, args).fetchall()
+        for doc_id, since, text in rows:
+            # The stored timestamp text is the episode (see store.base.episode_of).
+            yield DueCandidate(
+                doc_id, parse_datetime(since), since, partial(document_from_json, text)
+            )
+
+    def event_candidates(self, query: EventQuery) -> Iterator[tuple[StatusEvent, Document]]:
+        statement, args = event_sql(query)
+        with self._reading("selecting new status events") as conn:
+            rows = conn.execute(statement, args).fetchall()
+        for row in rows:
+            yield event_from_row(row[:-1]), document_from_json(row[-1])
+
+    def document_seq(self) -> int:
+        with self._reading("reading the document sequence") as conn:
+            row = conn.execute("SELECT value FROM counters WHERE name = 'document_seq'")
+            return int(row.fetchone()[0])
+
+    def rule_progress(self) -> dict[str, RuleProgress]:
+        with self._reading("reading rule progress") as conn:
+            return outbox.rule_progress(conn)
+
+    def max_event_id(self) -> int:
+        with self._reading("reading the status history") as conn:
+            return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM status_events").fetchone()[0])
+
+    def recorded_steps(
+        self, rule_key: str, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], frozenset[str]]:
+        with self._reading("reading the firing ledger") as conn:
+            return outbox.recorded_steps(conn, rule_key, keys)
+
+    def event_cursors(self) -> dict[str, int]:
+        with self._reading("reading event cursors") as conn:
+            rows = conn.execute("SELECT rule_key, last_event_id FROM event_cursors")
+            return {str(key): int(value) for key, value in rows}
+
+    def set_event_cursors(self, cursors: Mapping[str, int]) -> None:
+        with self._writing("writing event cursors") as conn:
+            pg_outbox.set_event_cursors(conn, cursors)
+
+    # -- firings and the outbox ------------------------------------------------------
+    def record_firings(
+        self,
+        firings: Sequence[tuple[Firing, Sequence[ActionRequest]]],
+        *,
+        event_cursors: Mapping[str, int] | None = None,
+        rule_progress: Mapping[str, RuleProgress] | None = None,
+        released_snoozes: Iterable[int] = (),
+    ) -> list[Firing]:
+        with self._writing("recording firings") as conn:
+            added = pg_outbox.insert_firings(conn, firings)
+            pg_outbox.set_event_cursors(conn, event_cursors or {})
+            pg_outbox.set_rule_progress(conn, rule_progress or {})
+            snoozes.release(conn, released_snoozes)
+        return added
+
+    def firings_for(self, document_id: str) -> list[Firing]:
+        with self._reading("reading the firing ledger") as conn:
+            return outbox.firings_for(conn, document_id)
+
+    def claim_requests(self, now: datetime, limit: int) -> list[ActionRequest]:
+        with self._writing("claiming action requests") as conn:
+            return pg_outbox.claim_requests(
+                conn, now, limit, runner=self.runner_id, lease=self.claim_lease
+            )
+
+    def record_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+        with self._writing("recording outcomes") as conn:
+            unknown = outbox.record_outcomes(conn, outcomes)
+            if unknown:  # raised inside the transaction: nothing is recorded
+                raise StoreError(
+                    f"no action request with id {unknown[0]} in {self._where};"
+                    " nothing was recorded.\nWhat to do: check the ids (`edo-rules outbox`)."
+                )
+
+    def requests(self, states: Iterable[RequestState]) -> list[ActionRequest]:
+        with self._reading("reading the outbox") as conn:
+            return outbox.requests_in(conn, states)
+
+    def get_request(self, request_id: int) -> ActionRequest | None:
+        with self._reading("reading the outbox") as conn:
+            return outbox.get_request(conn, request_id)
+
+    def set_request_state(self, request_id: int, state: RequestState) -> None:
+        with self._writing("changing a request's state") as conn:
+            found = outbox.set_request_state(conn, request_id, state)
+        if not found:
+            raise StoreError(
+                f"no action request with id {request_id} in {self._where}."
+                "\nWhat to do: list the requests with `edo-rules outbox`."
+            )
+
+    def outcomes_for(self, request_id: int) -> list[Outcome]:
+        with self._reading("reading outcomes") as conn:
+            return outbox.outcomes_for(conn, request_id)
+
+    # -- snoozes -----------------------------------------------------------------------
+    def add_snooze(
+        self,
+        document_id: str,
+        rule_key: str | None,
+        until: datetime,
+        *,
+        reason: str | None,
+        created_at: datetime,
+    ) -> Snooze:
+        with self._writing("adding a snooze") as conn:
+            added = snoozes.add(
+                conn, document_id, rule_key, until, reason=reason, created_at=created_at
+            )
+        if added is None:
+            raise StoreError(
+                f"no document with id {document_id!r} in {self._where}; nothing was snoozed."
+                "\nWhat to do: check the id (1C Ref_Key); run a sync if it is new."
+            )
+        return added
+
+    def snoozes(
+        self, *, active_at: datetime | None = None, document_id: str | None = None
+    ) -> list[Snooze]:
+        with self._reading("reading snoozes") as conn:
+            return snoozes.select(conn, active_at, document_id)
+
+    def end_snooze(self, snooze_id: int, at: datetime) -> Snooze:
+        with self._writing("ending a snooze") as conn:
+            ended = snoozes.end(conn, snooze_id, at)
+        if ended is None:
+            raise StoreError(
+                f"no snooze with id {snooze_id} in {self._where}."
+                "\nWhat to do: list the snoozes with `edo-rules snooze --list`."
+            )
+        return ended
+
+    def ended_snoozes(self, now: datetime) -> list[Snooze]:
+        with self._reading("reading snoozes") as conn:
+            return snoozes.ended(conn, now)
+
+    # -- cache -------------------------------------------------------------------------
+    def cache_get(self, key: str, now: datetime) -> str | None:
+        with self._reading("reading the cache") as conn:
+            row = conn.execute(
+                "SELECT value FROM cache WHERE key = ? AND expires_at > ?", (key, utc_text(now))
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def cache_put(self, key: str, value: str, expires_at: datetime) -> None:
+        with self._writing("writing the cache") as conn:
+            conn.execute(
+                "INSERT INTO cache (key, value, expires_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+                " expires_at = excluded.expires_at",
+                (key, value, utc_text(expires_at)),
+            )
+
+
+def _flush(conn: PgConnection, batch: list[tuple[object, ...]]) -> int:
+    conn.executemany(UPSERT_DOCUMENT, batch)
+    count = len(batch)
+    batch.clear()
+    return count
+
+
+def _insert_events(conn: PgConnection, events: Sequence[StatusEvent]) -> list[StatusEvent]:
+    """Insert the events not yet recorded; the added ones, with their ids, in input order."""
+    if not events:
+        return []
+    cursor = conn.raw.cursor()
+    cursor.executemany(_INSERT_EVENT, [event_params(e) for e in events], returning=True)
+    added = []
+    for _ in events:
+        row = cursor.fetchone()
+        if row is not None:
+            added.append(event_from_row(row))
+        cursor.nextset()
+    return added
+
+
+def _portable(query: tuple[str, list[Any]]) -> tuple[str, list[Any]]:
+    """SQLite's index hint out: PostgreSQL's planner picks the write-sequence index itself."""
+    statement, args = query
+    return statement.replace(" INDEXED BY documents_seq", ""), args
+
+
+def _server(dsn: str) -> str:
+    """The DSN without its password, for messages."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        return "the PostgreSQL server (the DSN could not be parsed)"
+    host = info.get("host") or "localhost"
+    where = f"postgresql://{info.get('user') or ''}@{host}:{info.get('port') or 5432}"
+    return f"{where}/{info.get('dbname') or ''}"

@@ -1,0 +1,161 @@
+"""PostgresStore: the store contract, plus what is specific to PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from store_contract import T0, StoreContract, make_document, make_firing, make_request
+
+from edo_rules.errors import StoreError
+from edo_rules.model import ActionRequest, Firing, RequestState
+from edo_rules.store._pg_schema import CURRENT_VERSION, MIGRATIONS, migrate
+from edo_rules.store.postgres import PostgresStore
+
+pytestmark = pytest.mark.postgres
+
+
+class TestPostgresStore(StoreContract):
+    @pytest.fixture
+    def make_store(self, pg_database: str, pg_schema: str) -> Callable[[], PostgresStore]:
+        return lambda: PostgresStore(pg_database, schema=pg_schema, pool_size=2)
+
+
+def _open(dsn: str, schema: str, **kwargs: Any) -> PostgresStore:
+    return PostgresStore(dsn, schema=schema, pool_size=2, **kwargs)
+
+
+def _versions(dsn: str, schema: str) -> list[int]:
+    with psycopg.connect(dsn, options=f"-c search_path={schema}") as conn:
+        return [r[0] for r in conn.execute("SELECT version FROM edo_schema_version ORDER BY 1")]
+
+
+def test_an_empty_schema_is_set_up_at_the_current_version(pg_database: str, pg_schema: str) -> None:
+    with _open(pg_database, pg_schema) as store:
+        assert store.count_documents() == 0 and store.document_seq() == 0
+    assert _versions(pg_database, pg_schema) == list(range(1, CURRENT_VERSION + 1))
+    with _open(pg_database, pg_schema) as store:  # reopening migrates nothing
+        assert store.max_event_id() == 0
+    assert _versions(pg_database, pg_schema) == list(range(1, CURRENT_VERSION + 1))
+
+
+def test_each_migration_applies_on_top_of_the_previous_one(
+    pg_database: str, pg_schema: str
+) -> None:
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(pg_schema)))
+        conn.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(pg_schema)))
+        for migration in MIGRATIONS:
+            assert migrate(conn, target=migration.version) == migration.version - 1
+    with _open(pg_database, pg_schema) as store:
+        store.upsert_documents([make_document("a")])
+        assert store.get_document("a") == make_document("a")
+
+
+def test_a_newer_schema_is_refused(pg_database: str, pg_schema: str) -> None:
+    _open(pg_database, pg_schema).close()
+    with psycopg.connect(pg_database, options=f"-c search_path={pg_schema}") as conn:
+        conn.execute("INSERT INTO edo_schema_version (version, description) VALUES (99, 'x')")
+    with pytest.raises(StoreError, match=r"(?s)newer edo-rules \(schema version 99\).*upgrade"):
+        _open(pg_database, pg_schema)
+
+
+def test_a_foreign_schema_is_refused(pg_database: str, pg_schema: str) -> None:
+    with psycopg.connect(pg_database) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(pg_schema)))
+        conn.execute(sql.SQL("CREATE TABLE {}.orders (id int)").format(sql.Identifier(pg_schema)))
+    with pytest.raises(StoreError, match=r"not an edo-rules store \(orders\)"):
+        _open(pg_database, pg_schema)
+
+
+def test_a_server_that_does_not_answer_is_a_store_error_without_the_password() -> None:
+    with pytest.raises(StoreError) as caught:
+        PostgresStore("postgresql://edo:s3cret@127.0.0.1:1/edo", connect_timeout=2)
+    text = str(caught.value)
+    assert "postgresql://edo@127.0.0.1:1/edo" in text and "pg_isready" in text
+    assert "s3cret" not in text
+
+
+def test_a_missing_database_says_to_create_it(pg_database: str) -> None:
+    missing = pg_database.replace("dbname=edo_test_", "dbname=edo_missing_")
+    with pytest.raises(StoreError, match="createdb"):
+        PostgresStore(missing, connect_timeout=2)
+
+
+def _firing_batch(count: int) -> list[tuple[Firing, list[ActionRequest]]]:
+    return [
+        (
+            make_firing(f"d{i}"),
+            [make_request(f"d{i}", f"key-{i}-0"), make_request(f"d{i}", f"key-{i}-1")],
+        )
+        for i in range(count)
+    ]
+
+
+def test_concurrent_runners_record_each_firing_once(pg_database: str, pg_schema: str) -> None:
+    """Four store objects record the same 200 firings at once: the ledger's key decides."""
+    with _open(pg_database, pg_schema) as store:
+        store.upsert_documents(make_document(f"d{i}") for i in range(200))
+    batch = _firing_batch(200)
+    stores = [_open(pg_database, pg_schema, runner_id=f"r{i}") for i in range(4)]
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            results = list(
+                pool.map(
+                    lambda s: s.record_firings(batch[::-1] if s.runner_id == "r1" else batch),
+                    stores,
+                )
+            )
+        assert sum(len(r) for r in results) == 200
+        owned = [f.document_id for r in results for f in r]
+        assert sorted(owned) == sorted(f"d{i}" for i in range(200))
+        requests = stores[0].requests(list(RequestState))
+        assert len(requests) == 400 == len({r.idempotency_key for r in requests})
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_concurrent_claims_are_disjoint_and_marked(pg_database: str, pg_schema: str) -> None:
+    with _open(pg_database, pg_schema) as store:
+        store.upsert_documents(make_document(f"d{i}") for i in range(150))
+        store.record_firings(_firing_batch(150))
+    stores = [_open(pg_database, pg_schema, runner_id=f"r{i}") for i in range(3)]
+    now = T0 + timedelta(days=4)
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            claims = list(pool.map(lambda s: [s.claim_requests(now, 40) for _ in range(4)], stores))
+        ids = [r.id for per_store in claims for batch in per_store for r in batch]
+        assert len(ids) == len(set(ids)) == 300
+        with psycopg.connect(pg_database, options=f"-c search_path={pg_schema}") as conn:
+            rows = conn.execute(
+                "SELECT claimed_by, COUNT(*) FROM action_requests GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        mine = {f"r{i}": sum(len(b) for b in claims[i]) for i in range(3)}
+        assert dict(rows) == {k: v for k, v in mine.items() if v}
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_a_scratch_copy_is_consistent_and_private(pg_database: str, pg_schema: str) -> None:
+    with _open(pg_database, pg_schema) as store:
+        store.upsert_documents([make_document("a")])
+        store.record_firings([(make_firing("a"), [make_request("a", "k")])])
+        with store.scratch_copy() as copy:
+            assert copy.get_document("a") == make_document("a")
+            assert [r.idempotency_key for r in copy.requests(list(RequestState))] == ["k"]
+            copy.upsert_documents([make_document("b")])
+            copy.record_firings([(make_firing("b"), [make_request("b", "k2")])])
+            schema = copy.schema
+        assert store.get_document("b") is None and store.count_documents() == 1
+    with psycopg.connect(pg_database) as conn:
+        left = conn.execute(
+            "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = %s", (schema,)
+        ).fetchone()
+    assert left == (0,)
