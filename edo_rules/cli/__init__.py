@@ -49,6 +49,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "_init",
     "_serve",
     "_report",
+    "_store",
 )
 
 

@@ -108,12 +108,13 @@ class Service:
 
 
 def open_store(config: Config) -> Store:
-    """The configured store (SQLite by default), created and migrated if needed."""
+    """The configured store (SQLite by default), created and migrated if needed.
+
+    A PostgreSQL store (``store.dsn``) is set up when empty; an older schema
+    is left to ``edo-rules store migrate`` (other runners may be using it).
+    """
     if config.store.dsn is not None:
-        raise StoreError(
-            "store.dsn: the PostgreSQL store is not part of this edo-rules version.\n"
-            "What to do: use store.path (a SQLite file) for now."
-        )
+        return open_postgres(config.store.dsn)
     from edo_rules.store.sqlite import SQLiteStore
 
     assert config.store.path is not None
@@ -136,6 +137,32 @@ def reload_summary(engine: Engine, new: tuple[Playbook, ...], now: datetime) -> 
         return f"{listed}; {engine.diff(new, now).summary()}"
     except EdoRulesError as exc:  # the reload itself must not fail on its report
         return f"{listed} (the actions could not be compared: {exc})"
+
+
+def open_postgres(dsn: str, *, migrate: bool = False) -> Store:
+    """The PostgreSQL store, or a StoreError saying what to install."""
+    try:
+        from edo_rules.store.postgres import PostgresStore
+    except ImportError as exc:
+        raise StoreError(
+            f"store.dsn needs the PostgreSQL driver ({exc.name} is not installed).\n"
+            "What to do: pip install 'edo-rules[postgres]'"
+        ) from exc
+    return PostgresStore(dsn, migrate=migrate)
+
+
+def migrate_store(config: Config) -> str:
+    """Apply the schema migrations to the configured store; says what it did."""
+    if config.store.dsn is None:
+        store = open_store(config)  # a SQLite file migrates itself when opened
+        store.close()
+        return f"{config.store.path}: the schema is up to date"
+    from edo_rules.store.postgres import migrate_postgres
+
+    before, after = migrate_postgres(config.store.dsn)
+    if before == after:
+        return f"the PostgreSQL store is up to date (schema version {after})"
+    return f"the PostgreSQL store was migrated from schema version {before} to {after}"
 
 
 def open_service(

@@ -35,7 +35,13 @@ from edo_rules.store import _sqlite_outbox as outbox
 from edo_rules.store import _sqlite_snoozes as snoozes
 from edo_rules.store._pg_conn import PgConnection, pg_sql
 from edo_rules.store._pg_errors import describe
-from edo_rules.store._pg_schema import ForeignDatabaseError, TooNewError, TooOldError, migrate
+from edo_rules.store._pg_schema import (
+    CURRENT_VERSION,
+    ForeignDatabaseError,
+    TooNewError,
+    TooOldError,
+    migrate,
+)
 from edo_rules.store._sqlite_queries import due_sql, event_sql
 from edo_rules.store._sqlite_rows import (
     EVENT_COLUMNS,
@@ -74,6 +80,15 @@ _TABLES = (
 _SERIAL = ("status_events", "firings", "action_requests", "outcomes", "snoozes")
 
 
+def migrate_postgres(dsn: str, *, schema: str | None = None) -> tuple[int, int]:
+    """Apply every migration this edo-rules knows; returns (version before, version after)."""
+    store = PostgresStore(dsn, schema=schema, migrate=True, pool_size=1)
+    try:
+        return store.migrated_from, CURRENT_VERSION
+    finally:
+        store.close()
+
+
 def default_runner_id() -> str:
     """``host:pid`` — who claims outbox requests and holds leases."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -107,6 +122,7 @@ class PostgresStore:
         self.runner_id = runner_id or default_runner_id()
         self.claim_lease = claim_lease
         self._where = _server(dsn)
+        self.migrated_from = 0  # the schema version found when opened
         kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": int(connect_timeout)}
         if schema is not None:
             kwargs["options"] = f"-c search_path={schema}"
@@ -127,7 +143,7 @@ class PostgresStore:
                     conn.execute(
                         sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
                     )
-                migrate(conn, upgrade=upgrade)
+                self.migrated_from = migrate(conn, upgrade=upgrade)
         except ForeignDatabaseError as exc:
             raise StoreError(
                 f"{self._where} has tables that are not an edo-rules store ({exc}).\n"

@@ -1,0 +1,93 @@
+"""The runner on a PostgreSQL store (``store: {dsn: …}``): migrate, tick, every action kind."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+from _runner_helpers import EVERY_ACTION, KINDS_PER_DOCUMENT, onec_now, send_documents, write_config
+from psycopg import sql
+
+from edo_rules.cli import main
+from edo_rules.demo._company import Company, seed_company
+from edo_rules.demo._world import World
+from edo_rules.model import RequestState
+from edo_rules.store.postgres import PostgresStore
+
+pytestmark = pytest.mark.postgres
+
+
+@dataclass
+class _Env:
+    world: World
+    company: Company
+    config: Path
+    dsn: str
+    schema: str
+
+
+def with_schema(dsn: str, schema: str) -> str:
+    """A DSN whose connections use ``schema`` (created here), as an admin would write it."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    return f"{dsn} options='-c search_path={schema}'"
+
+
+@pytest.fixture
+def env(
+    tmp_path: Path, pg_database: str, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[_Env]:
+    with World.started(seed=3, first_day=date(2026, 11, 2), now=onec_now()) as world:
+        company = seed_company(world.portal, world.base, random.Random(5), customers=5)
+        config, variables = write_config(tmp_path, world, company, EVERY_ACTION, interval=3600)
+        data = yaml.safe_load(config.read_text(encoding="utf-8"))
+        data["store"] = {"dsn": "${EDO_TEST_DSN}"}
+        config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        variables["EDO_TEST_DSN"] = with_schema(pg_database, pg_schema)
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        yield _Env(world, company, config, variables["EDO_TEST_DSN"], pg_schema)
+
+
+def test_migrate_then_tick_does_every_action_once(
+    env: _Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["store", "migrate", "--config", str(env.config)]) == 0
+    assert "migrated from schema version 0 to 1" in capsys.readouterr().out
+    assert main(["store", "migrate", "--config", str(env.config)]) == 0
+    assert "is up to date (schema version 1)" in capsys.readouterr().out
+    send_documents(env.world, env.company, random.Random(1), 3)
+    assert main(["tick", "--config", str(env.config)]) == 0
+    out = capsys.readouterr().out
+    assert f"3 document(s) synced, 3 firing(s), actions: {3 * KINDS_PER_DOCUMENT} done" in out
+    assert main(["tick", "--config", str(env.config)]) == 0
+    assert "0 firing(s)" in capsys.readouterr().out
+    counts = env.world.portal.counts()
+    assert (counts["tasks"], counts["comments"], counts["todos"], counts["workflows"]) == (
+        3,
+        3,
+        3,
+        3,
+    )
+    with PostgresStore(env.dsn) as store:
+        requests = store.requests(list(RequestState))
+    assert len(requests) == 3 * KINDS_PER_DOCUMENT
+    assert {r.state for r in requests} == {RequestState.DONE}
+    assert main(["outbox", "--config", str(env.config)]) == 0
+    assert "the outbox is empty" in capsys.readouterr().out
+
+
+def test_a_bad_dsn_is_a_clear_error(env: _Env, capsys: pytest.CaptureFixture[str]) -> None:
+    data = yaml.safe_load(env.config.read_text(encoding="utf-8"))
+    data["store"] = {"dsn": "postgresql://edo:hunter2@127.0.0.1:1/edo?connect_timeout=2"}
+    env.config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert main(["tick", "--config", str(env.config)]) != 0
+    err = capsys.readouterr()
+    text = err.out + err.err
+    assert "pg_isready" in text and "hunter2" not in text
