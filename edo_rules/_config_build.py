@@ -151,7 +151,7 @@ class _Builder:
         if "path" in section and "dsn" in section:
             self.problem(("store",), "give either store.path (SQLite) or store.dsn, not both")
         if "dsn" in section:
-            return StoreConfig(dsn=section["dsn"])
+            return StoreConfig(dsn=section["dsn"], lease=float(section.get("lease", 30.0)))
         return StoreConfig(path=self.path(section.get("path", "edo-rules.db")))
 
     def playbooks(self, raw: str | list[str]) -> tuple[Path, ...]:

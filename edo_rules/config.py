@@ -52,6 +52,8 @@ class StoreConfig:
 
     path: Path | None = None
     dsn: str | None = field(default=None, repr=False)  # may carry a password
+    #: Seconds a runner's claims and sync lease outlive its last heartbeat (PostgreSQL).
+    lease: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,8 @@ class Dispatcher:
     ``actions`` maps action names to adapter instances; ``clock`` returns the
     current, timezone-aware time (injected: the demo runs on simulated days).
     ``stop`` ends a pass after the batch in flight (graceful shutdown).
+    ``in_flight`` lists the requests a dead process left in flight (default:
+    every in-flight request — the store lock allows one process).
     ``since`` (default: the clock when built) is when this dispatcher started:
     what was due before it is looked up before it is created (see
     :mod:`edo_rules.runner._lookfirst`).
@@ -115,6 +117,7 @@ class Dispatcher:
         metrics: Metrics | None = None,
         stop: threading.Event | None = None,
         since: datetime | None = None,
+        in_flight: Callable[[], list[ActionRequest]] | None = None,
     ) -> None:
         self._store = store
         self._actions = dict(actions)
@@ -124,12 +127,15 @@ class Dispatcher:
         self._metrics = metrics
         self._stop = stop or threading.Event()
         self._since = since or clock()
+        # Which in-flight requests are left by a dead process: all of them with one
+        # runner per store; those whose claim expired when runners share the store.
+        self._in_flight = in_flight or (lambda: store.requests([RequestState.IN_FLIGHT]))
 
     # -- recovery ----------------------------------------------------------------
     def recover(self) -> Counter[str]:
         """Resolve requests left in flight by a dead process; returns counts by result."""
         counts: Counter[str] = Counter()
-        stuck = self._store.requests([RequestState.IN_FLIGHT])
+        stuck = self._in_flight()
         if stuck:
             _log.warning("%d request(s) were in flight when the last run stopped", len(stuck))
         for request in stuck:

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from edo_rules.actions.base import Action
@@ -23,12 +23,14 @@ from edo_rules.engine import Engine, EvaluationResult, rule_changes
 from edo_rules.errors import EdoRulesError, StoreError
 from edo_rules.playbook import use_budget
 from edo_rules.playbook.rules import Playbook
+from edo_rules.runner._cluster import Membership
 from edo_rules.runner._failures import failure_counts, log_failures
 from edo_rules.runner.dispatch import Dispatcher
 from edo_rules.runner.loop import Pipeline
 from edo_rules.runner.metrics import Metrics
 from edo_rules.runner.reload import PlaybookWatcher
 from edo_rules.store.base import Store
+from edo_rules.store.shared import SharedStore
 
 _log = logging.getLogger("edo_rules.runner")
 
@@ -51,6 +53,8 @@ class Service:
     closers: list[Callable[[], None]] = field(default_factory=list)
     #: The result of the latest evaluation (the demo's timeline reads it).
     last_evaluation: EvaluationResult | None = None
+    #: This runner among the others sharing a PostgreSQL store (None with SQLite).
+    membership: Membership | None = None
 
     @property
     def pipeline(self) -> Pipeline:
@@ -114,7 +118,7 @@ def open_store(config: Config) -> Store:
     is left to ``edo-rules store migrate`` (other runners may be using it).
     """
     if config.store.dsn is not None:
-        return open_postgres(config.store.dsn)
+        return open_postgres(config.store.dsn, lease=config.store.lease)
     from edo_rules.store.sqlite import SQLiteStore
 
     assert config.store.path is not None
@@ -139,7 +143,7 @@ def reload_summary(engine: Engine, new: tuple[Playbook, ...], now: datetime) -> 
         return f"{listed} (the actions could not be compared: {exc})"
 
 
-def open_postgres(dsn: str, *, migrate: bool = False) -> Store:
+def open_postgres(dsn: str, *, migrate: bool = False, lease: float = 30.0) -> Store:
     """The PostgreSQL store, or a StoreError saying what to install."""
     try:
         from edo_rules.store.postgres import PostgresStore
@@ -148,7 +152,7 @@ def open_postgres(dsn: str, *, migrate: bool = False) -> Store:
             f"store.dsn needs the PostgreSQL driver ({exc.name} is not installed).\n"
             "What to do: pip install 'edo-rules[postgres]'"
         ) from exc
-    return PostgresStore(dsn, migrate=migrate)
+    return PostgresStore(dsn, migrate=migrate, claim_lease=timedelta(seconds=lease))
 
 
 def migrate_store(config: Config) -> str:
@@ -179,6 +183,7 @@ def open_service(
     metrics = metrics or Metrics()
     opened = store or open_store(config)
     closers: list[Callable[[], None]] = [opened.close]
+    shares: list[Callable[[int], None]] = []
     try:
         calendar = ProductionCalendar.russia(overrides=config.calendar_override)
         actions = _actions(
@@ -190,8 +195,10 @@ def open_service(
             http_client=http_client,
             sleep=sleep,
             closers=closers,
+            shares=shares,
         )
-        sync = _sync(config, opened, clock, closers)
+        membership = _membership(config, opened, shares, closers)
+        sync = _sync(config, opened, clock, closers, membership)
         holder: dict[str, Service] = {}
 
         def reloaded(playbooks: tuple[Playbook, ...]) -> None:
@@ -216,6 +223,7 @@ def open_service(
         batch_size=config.dispatch.batch_size,
         metrics=metrics,
         stop=stop,
+        in_flight=membership.stale_claims if membership is not None else None,
     )
     service = Service(
         config=config,
@@ -228,6 +236,7 @@ def open_service(
         actions=actions,
         sync=sync,
         closers=closers,
+        membership=membership,
     )
     holder["service"] = service
     return service
@@ -243,6 +252,7 @@ def _actions(
     http_client: Any,
     sleep: Callable[[float], None],
     closers: list[Callable[[], None]],
+    shares: list[Callable[[int], None]],
 ) -> dict[str, Action]:
     actions: dict[str, Action] = {"log": LogAction(clock=clock)}
     if config.bitrix24 is None:
@@ -256,6 +266,7 @@ def _actions(
 
     client = make_client(config.bitrix24, http_client=http_client, sleep=counted_sleep)
     closers.append(client.close)
+    shares.append(client.share_rate)
     actions.update(
         build_adapters(
             config.bitrix24,
@@ -269,13 +280,44 @@ def _actions(
 
 
 def _sync(
-    config: Config, store: Store, clock: Clock, closers: list[Callable[[], None]]
+    config: Config,
+    store: Store,
+    clock: Clock,
+    closers: list[Callable[[], None]],
+    membership: Membership | None,
 ) -> Callable[[datetime], int] | None:
     if config.onec is None:
         return None
     from edo_rules.runner._onec import make_sync
 
-    return make_sync(config.onec, store, clock=clock, closers=closers)
+    sync = make_sync(config.onec, store, clock=clock, closers=closers)
+    if membership is None:
+        return sync
+
+    def leased(now: datetime) -> int:
+        # One runner syncs at a time; the others evaluate and dispatch what it wrote.
+        return sync(now) if membership.may_sync() else 0
+
+    return leased
+
+
+def _membership(
+    config: Config,
+    store: Store,
+    shares: list[Callable[[int], None]],
+    closers: list[Callable[[], None]],
+) -> Membership | None:
+    """With a store shared by several runners: join them (heartbeat, leases, rate share)."""
+    if not isinstance(store, SharedStore):
+        return None
+
+    def share(parts: int) -> None:
+        for each in shares:
+            each(parts)
+
+    membership = Membership(store, lease=config.store.lease, share_rate=share).start()
+    closers.append(membership.stop)
+    return membership
 
 
 def describe(service: Service) -> Mapping[str, Any]:

@@ -89,15 +89,16 @@ def claim_requests(
 ) -> list[ActionRequest]:
     """Claim due pending requests, oldest first, skipping rows another runner is claiming."""
     rows = conn.execute(
-        f"UPDATE action_requests SET state = ?, claimed_by = ?, claimed_until = ?"
-        f" WHERE id IN (SELECT id FROM action_requests WHERE state = ?"
+        "UPDATE action_requests SET state = ?, claimed_by = ?,"
+        " claimed_until = clock_timestamp() + make_interval(secs => ?)"
+        " WHERE id IN (SELECT id FROM action_requests WHERE state = ?"
         " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
         " ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)"
         f" RETURNING {REQUEST_COLUMNS}",
         (
             RequestState.IN_FLIGHT.value,
             runner,
-            utc_text(now + lease),
+            lease.total_seconds(),
             RequestState.PENDING.value,
             utc_text(now),
             limit,

@@ -87,7 +87,8 @@ _V1 = Migration(
         " document_id TEXT NOT NULL, rule_key TEXT NOT NULL, created_at TEXT NOT NULL,"
         " state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
         f" next_attempt_at {_TS}, last_error TEXT, due_at TEXT,"
-        f" claimed_by TEXT, claimed_until {_TS})",
+        # A claim's lease runs on the server's clock: runners on several hosts agree on it.
+        " claimed_by TEXT, claimed_until TIMESTAMPTZ)",
         "CREATE INDEX action_requests_due ON action_requests (state, next_attempt_at, id)",
         "CREATE TABLE outcomes ("
         " id BIGSERIAL PRIMARY KEY,"
@@ -113,8 +114,24 @@ _V1 = Migration(
     ),
 )
 
+_V2 = Migration(
+    2,
+    "runners and leases: several runners on one database",
+    (
+        # Each live runner's heartbeat; the Bitrix24 rate is shared among the live ones.
+        "CREATE TABLE runners (id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,"
+        " started_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),"
+        " seen_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(), lease_seconds REAL NOT NULL)",
+        # Work only one runner does at a time (the sync), on the server's clock.
+        "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
+        " until TIMESTAMPTZ NOT NULL)",
+        "CREATE INDEX action_requests_claims ON action_requests (claimed_by)"
+        " WHERE state = 'in_flight'",
+    ),
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
-MIGRATIONS: tuple[Migration, ...] = (_V1,)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
 CURRENT_VERSION = MIGRATIONS[-1].version
 
 _VERSION_TABLE = (

@@ -31,6 +31,7 @@ from edo_rules._codec import parse_datetime, utc_text
 from edo_rules.errors import StoreError
 from edo_rules.model import ActionRequest, Document, Firing, Outcome, RequestState, StatusEvent
 from edo_rules.store import _pg_outbox as pg_outbox
+from edo_rules.store import _pg_shared as shared
 from edo_rules.store import _sqlite_outbox as outbox
 from edo_rules.store import _sqlite_snoozes as snoozes
 from edo_rules.store._pg_conn import PgConnection, pg_sql
@@ -52,6 +53,7 @@ from edo_rules.store._sqlite_rows import (
     event_params,
 )
 from edo_rules.store.base import DueCandidate, DueQuery, EventQuery, RuleProgress, Snooze
+from edo_rules.store.shared import RunnerInfo
 
 _INSERT_EVENT = pg_sql(
     "INSERT INTO status_events (document_id, at_utc, at, from_status,"
@@ -457,6 +459,27 @@ class PostgresStore:
     def ended_snoozes(self, now: datetime) -> list[Snooze]:
         with self._reading("reading snoozes") as conn:
             return snoozes.ended(conn, now)
+
+    # -- several runners (edo_rules.store.shared.SharedStore) ----------------------------
+    def heartbeat(self, lease_seconds: float) -> int:
+        with self._writing("recording the runner's heartbeat") as conn:
+            return shared.heartbeat(conn, self.runner_id, lease_seconds)
+
+    def try_lease(self, name: str, lease_seconds: float) -> bool:
+        with self._writing(f"taking the {name} lease") as conn:
+            return shared.try_lease(conn, name, self.runner_id, lease_seconds)
+
+    def leave(self) -> None:
+        with self._writing("leaving the runners") as conn:
+            shared.leave(conn, self.runner_id)
+
+    def runners(self) -> list[RunnerInfo]:
+        with self._reading("listing the runners") as conn:
+            return shared.runners(conn)
+
+    def take_over_stale_claims(self, lease_seconds: float) -> list[ActionRequest]:
+        with self._writing("taking over expired claims") as conn:
+            return shared.take_over_stale_claims(conn, self.runner_id, lease_seconds)
 
     # -- cache -------------------------------------------------------------------------
     def cache_get(self, key: str, now: datetime) -> str | None:

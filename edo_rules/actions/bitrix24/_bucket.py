@@ -52,6 +52,8 @@ class LeakyBucket:
         sleep: Sleep = time.sleep,
     ) -> None:
         self._plan = plan
+        self._headroom = headroom
+        self._rate = plan.rate
         self._limit = max(1.0, plan.capacity - headroom)
         self._clock = clock
         self._sleep = sleep
@@ -74,6 +76,14 @@ class LeakyBucket:
             self._sleep(delay)
             waited += delay
 
+    def share(self, parts: int) -> None:
+        """Take ``1/parts`` of the portal's rate and bucket (``parts`` runners share it)."""
+        parts = max(1, parts)
+        with self._lock:
+            self._drain()
+            self._rate = self._plan.rate / parts
+            self._limit = max(1.0, (self._plan.capacity - self._headroom) / parts)
+
     def penalize(self) -> None:
         """The portal refused a request: treat our bucket as full."""
         with self._lock:
@@ -85,9 +95,9 @@ class LeakyBucket:
         if self._level + 1 <= self._limit:
             self._level += 1
             return 0.0
-        return (self._level + 1 - self._limit) / self._plan.rate
+        return (self._level + 1 - self._limit) / self._rate
 
     def _drain(self) -> None:
         now = self._clock()
-        self._level = max(0.0, self._level - (now - self._at) * self._plan.rate)
+        self._level = max(0.0, self._level - (now - self._at) * self._rate)
         self._at = now

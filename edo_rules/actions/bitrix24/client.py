@@ -117,6 +117,10 @@ class Bitrix24Client:
     def plan(self) -> Plan:
         return self._bucket.plan
 
+    def share_rate(self, parts: int) -> None:
+        """Use ``1/parts`` of the portal's rate: ``parts`` runners call the same portal."""
+        self._bucket.share(parts)
+
     def close(self) -> None:
         if self._own_http:
             self._http.close()

@@ -1,0 +1,90 @@
+"""Runners, leases and claims on PostgreSQL (see :mod:`edo_rules.store.shared`)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import replace
+
+from edo_rules.model import ActionRequest, RequestState
+from edo_rules.store._pg_conn import PgConnection
+from edo_rules.store._sqlite_rows import REQUEST_COLUMNS, request_from_row
+from edo_rules.store.shared import RunnerInfo
+
+_IN_FLIGHT = RequestState.IN_FLIGHT.value
+
+
+def heartbeat(conn: PgConnection, runner: str, lease: float) -> int:
+    conn.execute(
+        "INSERT INTO runners (id, host, pid, lease_seconds) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET seen_at = clock_timestamp(),"
+        " lease_seconds = excluded.lease_seconds",
+        (runner, socket.gethostname(), os.getpid(), lease),
+    )
+    until = "clock_timestamp() + make_interval(secs => ?)"
+    conn.execute(f"UPDATE leases SET until = {until} WHERE holder = ?", (lease, runner))
+    conn.execute(
+        f"UPDATE action_requests SET claimed_until = {until} WHERE claimed_by = ? AND state = ?",
+        (lease, runner, _IN_FLIGHT),
+    )
+    row = conn.execute(
+        "SELECT COUNT(*) FROM runners"
+        " WHERE seen_at > clock_timestamp() - make_interval(secs => 2 * lease_seconds)"
+    ).fetchone()
+    return max(1, int(row[0]))
+
+
+def try_lease(conn: PgConnection, name: str, runner: str, lease: float) -> bool:
+    row = conn.execute(
+        "INSERT INTO leases (name, holder, until)"
+        " VALUES (?, ?, clock_timestamp() + make_interval(secs => ?))"
+        " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until"
+        " WHERE leases.holder = excluded.holder OR leases.until < clock_timestamp()"
+        " RETURNING holder",
+        (name, runner, lease),
+    ).fetchone()
+    return row is not None
+
+
+def leave(conn: PgConnection, runner: str) -> None:
+    conn.execute("DELETE FROM leases WHERE holder = ?", (runner,))
+    conn.execute("DELETE FROM runners WHERE id = ?", (runner,))
+
+
+def runners(conn: PgConnection) -> list[RunnerInfo]:
+    rows = conn.execute(
+        "SELECT r.id, r.host, r.pid, r.started_at, r.seen_at,"
+        " r.seen_at > clock_timestamp() - make_interval(secs => 2 * r.lease_seconds),"
+        " COALESCE((SELECT string_agg(l.name, ',' ORDER BY l.name) FROM leases l"
+        "   WHERE l.holder = r.id AND l.until > clock_timestamp()), ''),"
+        " (SELECT COUNT(*) FROM action_requests a WHERE a.claimed_by = r.id AND a.state = ?)"
+        " FROM runners r ORDER BY r.started_at, r.id",
+        (_IN_FLIGHT,),
+    ).fetchall()
+    return [
+        RunnerInfo(
+            id=row[0],
+            host=row[1],
+            pid=int(row[2]),
+            started_at=row[3],
+            seen_at=row[4],
+            alive=bool(row[5]),
+            leases=tuple(name for name in str(row[6]).split(",") if name),
+            claims=int(row[7]),
+        )
+        for row in rows
+    ]
+
+
+def take_over_stale_claims(conn: PgConnection, runner: str, lease: float) -> list[ActionRequest]:
+    rows = conn.execute(
+        "UPDATE action_requests SET claimed_by = ?,"
+        " claimed_until = clock_timestamp() + make_interval(secs => ?)"
+        " WHERE id IN (SELECT id FROM action_requests WHERE state = ?"
+        " AND (claimed_until IS NULL OR claimed_until < clock_timestamp())"
+        " ORDER BY id FOR UPDATE SKIP LOCKED)"
+        f" RETURNING {REQUEST_COLUMNS}",
+        (runner, lease, _IN_FLIGHT),
+    ).fetchall()
+    found = sorted((request_from_row(row) for row in rows), key=lambda r: r.id or 0)
+    return [replace(r, state=RequestState.IN_FLIGHT) for r in found]

@@ -1,0 +1,55 @@
+"""What a store shared by several runners offers besides the Store protocol.
+
+:class:`~edo_rules.store.postgres.PostgresStore` implements it; a SQLite file
+has one runner (the lock file), so it does not. Times are the database
+server's, so runners on several hosts agree on every lease.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from edo_rules.model import ActionRequest
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerInfo:
+    """One runner as the store knows it."""
+
+    id: str
+    host: str
+    pid: int
+    started_at: datetime
+    seen_at: datetime
+    alive: bool  # seen within two of its lease periods
+    leases: tuple[str, ...]  # what it holds ("sync")
+    claims: int  # outbox requests it has in flight
+
+
+@runtime_checkable
+class SharedStore(Protocol):
+    """Membership, leases and claims among runners sharing one store (raise StoreError)."""
+
+    runner_id: str
+
+    def heartbeat(self, lease_seconds: float) -> int:
+        """Record this runner as alive, renew its leases and claims; returns the live runners."""
+        ...
+
+    def try_lease(self, name: str, lease_seconds: float) -> bool:
+        """Take or renew the lease ``name`` unless another live holder has it."""
+        ...
+
+    def leave(self) -> None:
+        """A clean stop: give up this runner's leases and membership."""
+        ...
+
+    def runners(self) -> list[RunnerInfo]:
+        """Every runner that has not left, oldest first."""
+        ...
+
+    def take_over_stale_claims(self, lease_seconds: float) -> list[ActionRequest]:
+        """In-flight requests whose claim expired (their runner died), now claimed by this one."""
+        ...
