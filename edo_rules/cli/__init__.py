@@ -50,6 +50,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "_serve",
     "_report",
     "_store",
+    "_runners",
 )
 
 

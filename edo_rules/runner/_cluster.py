@@ -29,6 +29,10 @@ from edo_rules.store.shared import SharedStore
 _log = logging.getLogger("edo_rules.runner")
 
 SYNC_LEASE = "sync"
+#: The sync lease is granted for this part of the lease period and renewed every
+#: quarter of it: a dead holder's lease runs out within 3/4 of a period, and the
+#: next heartbeat of another runner (at most 1/4 later) takes it — one period in all.
+_GRANT = 0.75
 
 
 class Membership:
@@ -70,7 +74,7 @@ class Membership:
     def beat(self) -> None:
         """Alive; claims renewed; the sync lease taken or renewed; the rate shared."""
         live = self.store.heartbeat(self.lease)
-        held = self.store.try_lease(SYNC_LEASE, self.lease)
+        held = self.store.try_lease(SYNC_LEASE, self.lease * _GRANT)
         with self._lock:
             changed = held != self.holds_sync_lease
             self.live, self.holds_sync_lease = live, held
@@ -83,7 +87,7 @@ class Membership:
 
     def may_sync(self) -> bool:
         """True when this runner holds the sync lease (taking it now if it is free)."""
-        held = self.store.try_lease(SYNC_LEASE, self.lease)
+        held = self.store.try_lease(SYNC_LEASE, self.lease * _GRANT)
         with self._lock:
             self.holds_sync_lease = held
         return held

@@ -22,7 +22,6 @@ def heartbeat(conn: PgConnection, runner: str, lease: float) -> int:
         (runner, socket.gethostname(), os.getpid(), lease),
     )
     until = "clock_timestamp() + make_interval(secs => ?)"
-    conn.execute(f"UPDATE leases SET until = {until} WHERE holder = ?", (lease, runner))
     conn.execute(
         f"UPDATE action_requests SET claimed_until = {until} WHERE claimed_by = ? AND state = ?",
         (lease, runner, _IN_FLIGHT),

@@ -35,7 +35,7 @@ class SharedStore(Protocol):
     runner_id: str
 
     def heartbeat(self, lease_seconds: float) -> int:
-        """Record this runner as alive, renew its leases and claims; returns the live runners."""
+        """Record this runner as alive and renew its claims; returns how many runners are live."""
         ...
 
     def try_lease(self, name: str, lease_seconds: float) -> bool:
