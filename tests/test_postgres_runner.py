@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -15,9 +17,12 @@ from _runner_helpers import EVERY_ACTION, KINDS_PER_DOCUMENT, onec_now, send_doc
 from psycopg import sql
 
 from edo_rules.cli import main
+from edo_rules.config import load_config
 from edo_rules.demo._company import Company, seed_company
 from edo_rules.demo._world import World
 from edo_rules.model import RequestState
+from edo_rules.runner.app import wall_clock
+from edo_rules.runner.wiring import open_service
 from edo_rules.store._pg_schema import CURRENT_VERSION
 from edo_rules.store.postgres import PostgresStore
 
@@ -82,6 +87,21 @@ def test_migrate_then_tick_does_every_action_once(
     assert {r.state for r in requests} == {RequestState.DONE}
     assert main(["outbox", "--config", str(env.config)]) == 0
     assert "the outbox is empty" in capsys.readouterr().out
+    assert main(["runners", "--config", str(env.config)]) == 0  # each tick left cleanly
+    assert "no runner is registered in the store" in capsys.readouterr().out
+
+
+def test_a_service_reports_itself_among_the_runners(env: _Env) -> None:
+    service = open_service(load_config(env.config), clock=wall_clock)
+    try:
+        status = service.cluster_status()
+        assert status["runner"] == f"{socket.gethostname()}:{os.getpid()}"
+        assert status["holds"] == ["sync"] and status["live_runners"] == 1
+        assert [r["id"] for r in status["runners"]] == [status["runner"]]
+    finally:
+        service.close()
+    with PostgresStore(env.dsn) as store:
+        assert store.runners() == []  # a clean stop leaves
 
 
 def test_a_bad_dsn_is_a_clear_error(env: _Env, capsys: pytest.CaptureFixture[str]) -> None:

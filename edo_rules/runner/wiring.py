@@ -68,6 +68,15 @@ class Service:
             failures=self.evaluation_failures,
         )
 
+    def cluster_status(self) -> dict[str, Any]:
+        """This runner's id, what it holds and the other runners (for /healthz, /metrics).
+
+        With SQLite: one runner, holding everything (the lock file guards it).
+        """
+        if self.membership is None:
+            return {"runner": "local", "holds": ["store"], "live_runners": 1, "runners": []}
+        return self.membership.status()
+
     def evaluate(self, now: datetime) -> int:
         """The evaluate stage: record due firings, log each, return how many fired."""
         with use_budget(self.config.evaluation):
