@@ -41,6 +41,7 @@ from edo_rules.runner._heal import heal_in_doubt
 from edo_rules.runner._lookfirst import look_first
 from edo_rules.runner.metrics import Metrics
 from edo_rules.store.base import Store
+from edo_rules.store.shared import SharedStore
 
 _log = logging.getLogger("edo_rules.dispatch")
 
@@ -100,7 +101,8 @@ class Dispatcher:
     current, timezone-aware time (injected: the demo runs on simulated days).
     ``stop`` ends a pass after the batch in flight (graceful shutdown).
     ``in_flight`` lists the requests a dead process left in flight (default:
-    every in-flight request — the store lock allows one process).
+    every in-flight request — the store lock allows one process; with a store
+    shared by several runners, those whose claim expired).
     ``since`` (default: the clock when built) is when this dispatcher started:
     what was due before it is looked up before it is created (see
     :mod:`edo_rules.runner._lookfirst`).
@@ -129,6 +131,8 @@ class Dispatcher:
         self._since = since or clock()
         # Which in-flight requests are left by a dead process: all of them with one
         # runner per store; those whose claim expired when runners share the store.
+        if in_flight is None and isinstance(store, SharedStore):
+            in_flight = store.take_over_stale_claims
         self._in_flight = in_flight or (lambda: store.requests([RequestState.IN_FLIGHT]))
 
     # -- recovery ----------------------------------------------------------------

@@ -477,9 +477,10 @@ class PostgresStore:
         with self._reading("listing the runners") as conn:
             return shared.runners(conn)
 
-    def take_over_stale_claims(self, lease_seconds: float) -> list[ActionRequest]:
+    def take_over_stale_claims(self, lease_seconds: float | None = None) -> list[ActionRequest]:
+        lease = self.claim_lease.total_seconds() if lease_seconds is None else lease_seconds
         with self._writing("taking over expired claims") as conn:
-            return shared.take_over_stale_claims(conn, self.runner_id, lease_seconds)
+            return shared.take_over_stale_claims(conn, self.runner_id, lease)
 
     # -- cache -------------------------------------------------------------------------
     def cache_get(self, key: str, now: datetime) -> str | None:

@@ -50,6 +50,7 @@ class SharedStore(Protocol):
         """Every runner that has not left, oldest first."""
         ...
 
-    def take_over_stale_claims(self, lease_seconds: float) -> list[ActionRequest]:
-        """In-flight requests whose claim expired (their runner died), now claimed by this one."""
+    def take_over_stale_claims(self, lease_seconds: float | None = None) -> list[ActionRequest]:
+        """In-flight requests whose claim expired (their runner died), now claimed by this one
+        for ``lease_seconds`` (None: the store's claim lease)."""
         ...
