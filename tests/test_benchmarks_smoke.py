@@ -63,3 +63,22 @@ def test_calendar_benchmark_fails_when_answers_differ(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 1, done.stdout
     assert "disagree" in done.stderr
+
+
+@pytest.mark.postgres
+def test_dispatch_by_several_runners_runs(pg_database: str) -> None:
+    args = ["-m", "benchmarks.dispatch_runners", "--store", pg_database]
+    done = subprocess.run(
+        [sys.executable, *args, "--notifications", "60", "--runners", "1,2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    rows = [line.split() for line in done.stdout.splitlines()[1:]]
+    assert [(row[0], row[6], row[7], row[8]) for row in rows] == [
+        ("1", "0", "0", "0"),
+        ("2", "0", "0", "0"),
+    ]
