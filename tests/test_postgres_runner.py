@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import random
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -27,6 +29,8 @@ from edo_rules.store._pg_schema import CURRENT_VERSION
 from edo_rules.store.postgres import PostgresStore
 
 pytestmark = pytest.mark.postgres
+
+_CLI = "import sys; from edo_rules.cli import main; sys.exit(main())"
 
 
 @dataclass
@@ -91,17 +95,32 @@ def test_migrate_then_tick_does_every_action_once(
     assert "no runner is registered in the store" in capsys.readouterr().out
 
 
-def test_a_service_reports_itself_among_the_runners(env: _Env) -> None:
+def test_a_service_reports_itself_among_the_runners(
+    env: _Env, capsys: pytest.CaptureFixture[str]
+) -> None:
     service = open_service(load_config(env.config), clock=wall_clock)
     try:
         status = service.cluster_status()
         assert status["runner"] == f"{socket.gethostname()}:{os.getpid()}"
         assert status["holds"] == ["sync"] and status["live_runners"] == 1
         assert [r["id"] for r in status["runners"]] == [status["runner"]]
+        # A hand-run sync (another process) does not race the runner holding the lease.
+        done = subprocess.run(
+            [sys.executable, "-c", _CLI, "sync", "--config", str(env.config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 2, done.stderr
+        assert f"{status['runner']} holds the sync lease" in done.stderr
     finally:
         service.close()
     with PostgresStore(env.dsn) as store:
         assert store.runners() == []  # a clean stop leaves
+    send_documents(env.world, env.company, random.Random(2), 1)
+    assert main(["sync", "--config", str(env.config)]) == 0
+    assert "1 documents" in capsys.readouterr().out
 
 
 def test_a_bad_dsn_is_a_clear_error(env: _Env, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from edo_rules._messages import t
 from edo_rules.cli._context import add_context_args, resolve
-from edo_rules.errors import ConfigError, Problem
+from edo_rules.errors import ConfigError, EdoRulesError, Problem
 
 
 def register(subparsers: Any) -> None:
@@ -61,7 +61,9 @@ def _run(args: argparse.Namespace) -> int:
     show = sys.stderr.isatty() if args.progress is None else args.progress
     bar = _Bar(sys.stderr) if show else None
     store = open_store(config)
+    membership = None
     try:
+        membership = _sync_lease(store, config.store.lease)
         report = run_sync(
             config.onec,
             store,
@@ -70,6 +72,8 @@ def _run(args: argparse.Namespace) -> int:
             progress=bar.update if bar else None,
         )
     finally:
+        if membership is not None:
+            membership.stop()
         store.close()
         if bar is not None:
             bar.finish()
@@ -93,6 +97,24 @@ def _refresh(config: Any, args: argparse.Namespace) -> int:
     report = refresh_once(config, request)
     print(report.line())
     return 0 if report.ok else 1
+
+
+def _sync_lease(store: Any, lease: float) -> Any:
+    """On a store shared by runners: hold the sync lease while syncing, or refuse."""
+    from edo_rules.runner._cluster import Membership
+    from edo_rules.store.shared import SharedStore
+
+    if not isinstance(store, SharedStore):
+        return None
+    membership = Membership(store, lease=lease).start()
+    if not membership.holds_sync_lease:
+        holder = next((r.id for r in store.runners() if "sync" in r.leases), "another runner")
+        membership.stop()
+        raise EdoRulesError(
+            f"{holder} holds the sync lease and syncs this store already; "
+            "`edo-rules runners` shows who, and its next tick brings the changes"
+        )
+    return membership
 
 
 def summary(report: Any) -> list[str]:
