@@ -56,7 +56,7 @@ from edo_rules.playbook import Budget, use_budget
 from edo_rules.playbook.context import make_names, render_params
 from edo_rules.playbook.loader import load_playbook_text, load_playbooks
 from edo_rules.playbook.rules import Playbook, Rule, StatusTrigger, TimeTrigger
-from edo_rules.store.base import episode_of
+from edo_rules.store.base import episode_of, event_episode
 from edo_rules.store.sqlite import SQLiteStore
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -419,16 +419,17 @@ def phase_naive(path: Path) -> dict[str, Any]:
 def _all_events(path: Path) -> Iterator[StatusEvent]:
     with sqlite3.connect(path) as conn:
         rows = conn.execute(
-            "SELECT id, document_id, from_status, to_status, historical FROM status_events"
+            "SELECT id, document_id, from_status, to_status, historical, at, to_raw"
+            " FROM status_events"
         )
         for row in rows:
             yield StatusEvent(
                 id=row[0],
                 document_id=row[1],
-                at=NOW,
+                at=datetime.fromisoformat(row[5]),
                 from_status=None if row[2] is None else Status(row[2]),
                 to_status=Status(row[3]),
-                to_raw="",
+                to_raw=row[6],
                 historical=bool(row[4]),
             )
 
@@ -448,8 +449,8 @@ def _naive_events(
             continue
         if not all(check.passed for check in static_checks(doc, rule.match)):
             continue
-        if (rule.key, doc.id, "event", str(event.id)) not in ledger:
-            found.append([rule.key, doc.id, "event", str(event.id)])
+        if (rule.key, doc.id, "event", event_episode(event)) not in ledger:
+            found.append([rule.key, doc.id, "event", event_episode(event)])
     return found
 
 
@@ -512,14 +513,15 @@ def _sql_time(conn: sqlite3.Connection, rule: Rule, trigger: TimeTrigger) -> lis
 def _sql_events(
     conn: sqlite3.Connection, rule: Rule, trigger: StatusTrigger, cursor: int
 ) -> list[list[str]]:
+    episode = "e.at_utc || '|' || e.to_raw"  # store.base.event_episode
     sql = (
-        "SELECT d.id, e.id FROM status_events e JOIN documents d ON d.id = e.document_id"
+        f"SELECT d.id, {episode} FROM status_events e JOIN documents d ON d.id = e.document_id"
         f" WHERE e.id > {cursor} AND e.historical = 0 AND {_in('e.to_status', trigger.to_statuses)}"
         f" AND {_in('e.from_status', trigger.from_statuses)} AND {_sql_match(rule)}"
         " AND NOT EXISTS (SELECT 1 FROM firings f WHERE f.rule_key = ? AND f.document_id = d.id"
-        " AND f.step = 'event' AND f.episode = CAST(e.id AS TEXT))"
+        f" AND f.step = 'event' AND f.episode = {episode})"
     )
-    return [[rule.key, d, "event", str(e)] for d, e in conn.execute(sql, (rule.key,))]
+    return [[rule.key, d, "event", e] for d, e in conn.execute(sql, (rule.key,))]
 
 
 BUNDLED = Path(__file__).resolve().parents[1] / "playbooks"
