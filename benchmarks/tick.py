@@ -297,9 +297,19 @@ def _firing_keys(result: EvaluationResult) -> set[tuple[str, str, str, str]]:
     }
 
 
+def _open(target: str | Path) -> Any:
+    """The store a phase measures: a SQLite file, or a PostgreSQL DSN (its schema set)."""
+    text = str(target)
+    if text.startswith(("postgresql:", "postgres:")) or "dbname=" in text:
+        from edo_rules.store.postgres import PostgresStore
+
+        return PostgresStore(text, pool_size=2)
+    return SQLiteStore(target)
+
+
 def phase_engine(path: Path) -> dict[str, Any]:
     """The recorded tick at NOW in a fresh process (cold caches), then a second tick."""
-    with SQLiteStore(path) as store:
+    with _open(path) as store:
         engine = Engine(store, [load_bench_playbook()], CALENDAR)
         started = time.perf_counter()
         first = engine.evaluate(NOW)
@@ -456,7 +466,7 @@ def _naive_events(
 
 def _in(column: str, values: Any) -> str:
     if values is None:
-        return "1"
+        return "1 = 1"
     return f"{column} IN ({', '.join(repr(str(v)) for v in sorted(values))})"
 
 
@@ -477,7 +487,17 @@ def _sql_match(rule: Rule) -> str:
 def phase_sql(path: Path) -> dict[str, Any]:
     """The same due set, selected by SQL written by hand (ids only, nothing decoded)."""
     rules = load_bench_playbook().rules
-    conn = sqlite3.connect(path)
+    conn: Any
+    if str(path).startswith("postgresql") or "dbname=" in str(path):
+        import psycopg
+
+        from edo_rules.store._pg_conn import PgConnection
+
+        raw = psycopg.connect(str(path), autocommit=True)
+        conn, close = PgConnection(raw), raw.close
+    else:
+        conn = sqlite3.connect(path)
+        close = conn.close
     started = time.perf_counter()
     due: list[list[str]] = []
     cursors = dict(conn.execute("SELECT rule_key, last_event_id FROM event_cursors").fetchall())
@@ -487,11 +507,11 @@ def phase_sql(path: Path) -> dict[str, Any]:
         else:
             due += _sql_events(conn, rule, rule.trigger, cursors[rule.key])
     seconds = time.perf_counter() - started
-    conn.close()
+    close()
     return {"seconds": seconds, "maxrss_mb": _maxrss_mb(), "due": due}
 
 
-def _sql_time(conn: sqlite3.Connection, rule: Rule, trigger: TimeTrigger) -> list[list[str]]:
+def _sql_time(conn: Any, rule: Rule, trigger: TimeTrigger) -> list[list[str]]:
     tz, field = rule.timezone, trigger.since
     limit = cutoff(NOW, rule.working_hours, tz, CALENDAR)
     positions = ladder(trigger.steps, trigger.repeat)
@@ -510,9 +530,7 @@ def _sql_time(conn: sqlite3.Connection, rule: Rule, trigger: TimeTrigger) -> lis
     return found
 
 
-def _sql_events(
-    conn: sqlite3.Connection, rule: Rule, trigger: StatusTrigger, cursor: int
-) -> list[list[str]]:
+def _sql_events(conn: Any, rule: Rule, trigger: StatusTrigger, cursor: int) -> list[list[str]]:
     episode = "e.at_utc || '|' || e.to_raw"  # store.base.event_episode
     sql = (
         f"SELECT d.id, {episode} FROM status_events e JOIN documents d ON d.id = e.document_id"
@@ -632,9 +650,9 @@ _PHASES = {
 }
 
 
-def _child(phase: str, path: Path) -> dict[str, Any]:
+def _child(phase: str, path: Path | str) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, __file__, "--phase", phase, "--store", str(path)],
+        [sys.executable, __file__, "--phase", phase, "--phase-store", str(path)],
         check=False,
         capture_output=True,
         text=True,
@@ -663,11 +681,18 @@ def main() -> None:
         action="store_true",
         help="measure only what the evaluation budget costs (skip naive, SQL, recorded tick)",
     )
+    parser.add_argument(
+        "--store",
+        metavar="postgresql://…",
+        help="also measure the tick and the hand-written SQL on this PostgreSQL"
+        " (the store is copied into a new schema, dropped afterwards)",
+    )
     parser.add_argument("--phase", choices=sorted(_PHASES), help=argparse.SUPPRESS)
-    parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--phase-store", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
-        print(json.dumps(_PHASES[args.phase](args.store)))
+        target = args.phase_store
+        print(json.dumps(_PHASES[args.phase](target if "postgres" in target else Path(target))))
         return
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         path = Path(tmp) / "bench.sqlite3"
@@ -679,11 +704,13 @@ def main() -> None:
             _print_build(build(path, args.docs))
             if args.reuse is not None:
                 shutil.copy(path, args.reuse)
+        postgres = None
         if args.budget_only:
             budget = _child("budget", path)
         else:
             dry = Path(tmp) / "dry.sqlite3"
             shutil.copy(path, dry)
+            postgres = _on_postgres(path, args.store) if args.store else None
             results = {phase: _child(phase, path) for phase in ("naive", "sql", "engine")}
             golive = Path(tmp) / "golive.sqlite3"
             shutil.copy(dry, golive)
@@ -692,9 +719,60 @@ def main() -> None:
             budget = _child("budget", dry)  # after the dry runs: it records a catch-up
     if not args.budget_only:
         _report(args.docs, results)
+        if postgres is not None:
+            _report_postgres(results, postgres)
     _report_budget(budget)
     if not budget["same"]:
         raise SystemExit("the tick's answers differ with the evaluation budget on and off")
+
+
+def _on_postgres(path: Path, server: str) -> dict[str, dict[str, Any]]:
+    """Copy the built store into a new schema, then the hand-written SQL and the tick there."""
+    import secrets
+
+    import psycopg
+    from psycopg import sql
+
+    from edo_rules.store.copy import copy_store
+
+    schema = f"bench_tick_{secrets.token_hex(4)}"
+    dsn = psycopg.conninfo.make_conninfo(server, options=f"-c search_path={schema}")
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    try:
+        started = time.perf_counter()
+        copy_store(path, dsn)
+        print(f"copied into PostgreSQL ({schema}) in {time.perf_counter() - started:.1f} s")
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("ANALYZE")
+        return {phase: _child(phase, dsn) for phase in ("sql", "engine")}
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+def _report_postgres(sqlite: dict[str, dict[str, Any]], pg: dict[str, dict[str, Any]]) -> None:
+    engine, hand = pg["engine"], pg["sql"]
+    same = (
+        {tuple(i) for i in engine["due"]}
+        == {tuple(i) for i in hand["due"]}
+        == {tuple(i) for i in sqlite["engine"]["due"]}
+    )
+    print(f"PostgreSQL: due sets identical (engine, SQL, and the SQLite tick): {same}")
+    rows = [
+        ("the tick at NOW, recorded", sqlite["engine"]["seconds"], engine["seconds"]),
+        ("second tick, nothing new", sqlite["engine"]["second_seconds"], engine["second_seconds"]),
+        ("hand-written SQL (ids only)", sqlite["sql"]["seconds"], hand["seconds"]),
+    ]
+    print(f"  {'':<32} {'SQLite':>12} {'PostgreSQL':>12}")
+    for name, lite, post in rows:
+        print(f"  {name:<32} {lite * 1000:>9,.1f} ms {post * 1000:>9,.1f} ms")
+    print(
+        f"PostgreSQL ratios: evaluate / SQL = {engine['seconds'] / hand['seconds']:.2f}x"
+        f" (goal <= 2x); peak RSS {engine['maxrss_mb']:.0f} MB (goal < 300 MB)"
+    )
+    if not same:
+        raise SystemExit("the PostgreSQL due sets differ")
 
 
 def _print_build(built: dict[str, float]) -> None:
