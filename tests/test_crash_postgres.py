@@ -198,5 +198,5 @@ def _check(report: dict[str, Any], expected: int) -> None:
     assert counts["task XML_IDs"] == counts["comment texts"] == expected, text
     assert counts["todo titles"] == counts["workflow documents"] == expected, text
     assert report["takeovers"], "the sync lease holder was never killed: " + text
-    # Within one lease period (plus the test's 50 ms polling and a loaded machine's lag).
-    assert max(report["takeovers"]) <= LEASE + 0.25, text
+    # Within one lease period (0.8 of it by design; the rest is the polling and load).
+    assert max(report["takeovers"]) <= LEASE, text

@@ -50,7 +50,7 @@ def test_one_runner_holds_the_sync_lease_and_another_takes_over_within_a_lease(
             assert time.monotonic() - died < 3 * LEASE
             time.sleep(0.05)
         took = time.monotonic() - died
-        assert took <= LEASE + 0.3, took  # the kill came after a renewal: within one lease
+        assert took <= LEASE, took  # within one lease period of the death
         assert sum(m.holds_sync_lease for m in members[1:]) == 1
         time.sleep(2 * LEASE)
         members[1].beat()

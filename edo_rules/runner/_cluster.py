@@ -1,6 +1,6 @@
 """This runner among others on one shared (PostgreSQL) store.
 
-A heartbeat thread, every quarter of the lease:
+A heartbeat thread, every fifth of the lease:
 
 * records the runner as alive (the ``runners`` table) and renews the claims
   on the outbox requests it is sending, so no other runner takes them over;
@@ -30,9 +30,12 @@ _log = logging.getLogger("edo_rules.runner")
 
 SYNC_LEASE = "sync"
 #: The sync lease is granted for this part of the lease period and renewed every
-#: quarter of it: a dead holder's lease runs out within 3/4 of a period, and the
-#: next heartbeat of another runner (at most 1/4 later) takes it — one period in all.
-_GRANT = 0.75
+#: fifth of it: a dead holder's lease runs out within 0.6 of a period, and the next
+#: heartbeat of another runner (at most 0.2 later) takes it — 0.8 of a period in
+#: all, the rest a margin for a loaded machine. A live holder that misses one
+#: heartbeat still has 0.4 of a period left.
+_GRANT = 0.6
+_BEATS = 5
 
 
 class Membership:
@@ -65,7 +68,7 @@ class Membership:
         return self
 
     def _run(self) -> None:
-        while not self._stop.wait(self.lease / 4):
+        while not self._stop.wait(self.lease / _BEATS):
             try:
                 self.beat()
             except StoreError as exc:  # the next beat retries; claims live for a lease
