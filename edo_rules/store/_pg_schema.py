@@ -130,8 +130,24 @@ _V2 = Migration(
     ),
 )
 
+_V3 = Migration(
+    3,
+    "counterparty statistics: one sample per document and per-counterparty histograms",
+    (
+        # The statistics walk the documents written since their cursor in (seq, id) order.
+        "DROP INDEX IF EXISTS documents_seq",
+        "CREATE INDEX documents_seq ON documents (seq, id)",
+        "CREATE TABLE counterparty_samples (document_id TEXT PRIMARY KEY, inn TEXT NOT NULL,"
+        f" month {_TS} NOT NULL, outcome TEXT NOT NULL, working_days INTEGER NOT NULL)",
+        f"CREATE TABLE counterparty_histogram (inn TEXT NOT NULL, month {_TS} NOT NULL,"
+        " outcome TEXT NOT NULL, working_days INTEGER NOT NULL, count INTEGER NOT NULL,"
+        " PRIMARY KEY (inn, month, outcome, working_days))",
+        "INSERT INTO counters (name, value) VALUES ('stats_seq', 0)",
+    ),
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3)
 CURRENT_VERSION = MIGRATIONS[-1].version
 
 _VERSION_TABLE = (

@@ -9,12 +9,12 @@ histogram always equals the samples without ever being rebuilt.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
 from edo_rules._codec import parse_datetime
+from edo_rules.store._sql import Connection
 from edo_rules.store.base import CounterpartySample, SigningFacts
 
 _FACTS = (
@@ -25,7 +25,7 @@ _FACTS = (
 _BUMP = (
     "INSERT INTO counterparty_histogram (inn, month, outcome, working_days, count)"
     " VALUES (?, ?, ?, ?, ?) ON CONFLICT (inn, month, outcome, working_days)"
-    " DO UPDATE SET count = count + excluded.count"
+    " DO UPDATE SET count = counterparty_histogram.count + excluded.count"
 )
 _PUT = (
     "INSERT INTO counterparty_samples (document_id, inn, month, outcome, working_days)"
@@ -34,15 +34,17 @@ _PUT = (
 )
 
 
-def stats_seq(conn: sqlite3.Connection) -> int:
+def stats_seq(conn: Connection) -> int:
     row = conn.execute("SELECT value FROM counters WHERE name = 'stats_seq'").fetchone()
     return int(row[0])
 
 
 def signing_facts(
-    conn: sqlite3.Connection, after: tuple[int, str], up_to_seq: int, limit: int
+    conn: Connection, after: tuple[int, str], up_to_seq: int, limit: int, *, hint: bool = True
 ) -> list[SigningFacts]:
-    rows = conn.execute(_FACTS, (*after, up_to_seq, limit)).fetchall()
+    """``hint=False`` leaves out SQLite's index hint (PostgreSQL's planner needs none)."""
+    query = _FACTS if hint else _FACTS.replace(" INDEXED BY documents_seq", "")
+    rows = conn.execute(query, (*after, up_to_seq, limit)).fetchall()
     return [
         SigningFacts(seq, doc_id, inn, direction, _dt(sent), _dt(signed), _dt(rejected))
         for seq, doc_id, inn, direction, sent, signed, rejected in rows
@@ -53,9 +55,7 @@ def _dt(text: str | None) -> datetime | None:
     return None if text is None else parse_datetime(text)
 
 
-def apply_samples(
-    conn: sqlite3.Connection, samples: Sequence[CounterpartySample], seq: int
-) -> None:
+def apply_samples(conn: Connection, samples: Sequence[CounterpartySample], seq: int) -> None:
     """Inside the caller's write transaction: set-based, a few statements per chunk."""
     old = _old_samples(conn, [sample.document_id for sample in samples])
     delta: Counter[tuple[object, ...]] = Counter()
@@ -82,9 +82,7 @@ def apply_samples(
     conn.execute("UPDATE counters SET value = ? WHERE name = 'stats_seq'", (seq,))
 
 
-def _old_samples(
-    conn: sqlite3.Connection, document_ids: list[str]
-) -> dict[str, tuple[object, ...]]:
+def _old_samples(conn: Connection, document_ids: list[str]) -> dict[str, tuple[object, ...]]:
     found: dict[str, tuple[object, ...]] = {}
     for start in range(0, len(document_ids), 500):
         part = document_ids[start : start + 500]
@@ -98,7 +96,7 @@ def _old_samples(
     return found
 
 
-def histogram(conn: sqlite3.Connection, inn: str, since_month: str) -> list[tuple[str, int, int]]:
+def histogram(conn: Connection, inn: str, since_month: str) -> list[tuple[str, int, int]]:
     rows = conn.execute(
         "SELECT outcome, working_days, SUM(count) FROM counterparty_histogram"
         " WHERE inn = ? AND month >= ? GROUP BY outcome, working_days",

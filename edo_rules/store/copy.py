@@ -38,6 +38,8 @@ TABLES: tuple[tuple[str, str], ...] = (
     ("event_cursors", "rule_key"),
     ("counters", "name"),
     ("rule_progress", "rule_key"),
+    ("counterparty_samples", "document_id"),
+    ("counterparty_histogram", "inn, month, outcome, working_days"),
 )
 _SERIAL = ("status_events", "firings", "action_requests", "outcomes", "snoozes")
 _BATCH = 2000
@@ -150,6 +152,14 @@ def _move_sequences(pg: psycopg.Connection[Any]) -> None:
         )
 
 
+def _in_byte_order(table: str, column: str) -> sql.Composable:
+    """A sort key in SQLite's order: text by bytes (``COLLATE "C"``), numbers as numbers."""
+    numeric = column == "working_days" or (column == "id" and table != "documents")
+    if numeric:
+        return sql.Identifier(column)
+    return sql.SQL('{} COLLATE "C"').format(sql.Identifier(column))
+
+
 def _digest(rows: Iterator[Any]) -> tuple[int, str]:
     sha = hashlib.sha256()
     count = 0
@@ -173,7 +183,7 @@ def _check(
     statement = sql.SQL("SELECT {} FROM {} ORDER BY {}").format(
         sql.SQL(", ").join(sql.Identifier(c) for c in columns),
         sql.Identifier(table),
-        sql.Identifier(key),
+        sql.SQL(", ").join(_in_byte_order(table, k.strip()) for k in key.split(",")),
     )
     target_count, target = _digest(iter(pg.execute(statement).fetchall()))
     if target_count != count:

@@ -34,6 +34,7 @@ from edo_rules.store import _pg_outbox as pg_outbox
 from edo_rules.store import _pg_shared as shared
 from edo_rules.store import _sqlite_outbox as outbox
 from edo_rules.store import _sqlite_snoozes as snoozes
+from edo_rules.store import _sqlite_stats as stats
 from edo_rules.store._pg_conn import PgConnection, pg_sql
 from edo_rules.store._pg_errors import describe
 from edo_rules.store._pg_schema import (
@@ -52,7 +53,15 @@ from edo_rules.store._sqlite_rows import (
     event_from_row,
     event_params,
 )
-from edo_rules.store.base import DueCandidate, DueQuery, EventQuery, RuleProgress, Snooze
+from edo_rules.store.base import (
+    CounterpartySample,
+    DueCandidate,
+    DueQuery,
+    EventQuery,
+    RuleProgress,
+    SigningFacts,
+    Snooze,
+)
 from edo_rules.store.shared import RunnerInfo
 
 _INSERT_EVENT = pg_sql(
@@ -78,6 +87,8 @@ _TABLES = (
     "counters",
     "rule_progress",
     "snoozes",
+    "counterparty_samples",
+    "counterparty_histogram",
 )
 _SERIAL = ("status_events", "firings", "action_requests", "outcomes", "snoozes")
 
@@ -459,6 +470,27 @@ class PostgresStore:
     def ended_snoozes(self, now: datetime) -> list[Snooze]:
         with self._reading("reading snoozes") as conn:
             return snoozes.ended(conn, now)
+
+    # -- counterparty statistics -------------------------------------------------------
+    def stats_seq(self) -> int:
+        with self._reading("reading the statistics cursor") as conn:
+            return stats.stats_seq(conn)
+
+    def signing_facts(
+        self, after: tuple[int, str], up_to_seq: int, limit: int
+    ) -> list[SigningFacts]:
+        with self._reading("reading documents for counterparty statistics") as conn:
+            return stats.signing_facts(conn, after, up_to_seq, limit, hint=False)
+
+    def apply_counterparty_samples(
+        self, samples: Sequence[CounterpartySample], stats_seq: int
+    ) -> None:
+        with self._writing("writing counterparty statistics") as conn:
+            stats.apply_samples(conn, samples, stats_seq)
+
+    def counterparty_histogram(self, inn: str, since_month: str) -> list[tuple[str, int, int]]:
+        with self._reading("reading counterparty statistics") as conn:
+            return stats.histogram(conn, inn, since_month)
 
     # -- several runners (edo_rules.store.shared.SharedStore) ----------------------------
     def heartbeat(self, lease_seconds: float) -> int:
