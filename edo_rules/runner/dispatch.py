@@ -10,7 +10,8 @@ The contract with the store and the adapters:
   pending with a back-off delay, until ``max_attempts``); failed (kept with its
   reason); in doubt (kept for the admin).
 * A request found in flight when the dispatcher starts was being sent by a
-  process that died (the store lock guarantees there is no other live one).
+  process that died (with SQLite the store lock guarantees there is no other
+  live one; runners sharing a PostgreSQL store take over only expired claims).
   Such a request is *in doubt*: it is checked through its adapter before it is
   sent again: done → recorded as done; ``None`` → safe to send, back to
   pending; an adapter that cannot check → in doubt, not re-sent until the
