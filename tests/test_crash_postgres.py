@@ -142,7 +142,14 @@ def test_three_runners_sigkilled_lose_nothing_and_do_nothing_twice(
 
 def _config(folder: Path, world: World, company: Company, dsn: str) -> tuple[Path, dict[str, str]]:
     config, env = write_config(
-        folder, world, company, EVERY_ACTION, plan={"capacity": 12, "rate": 6}, batch_size=10
+        folder,
+        world,
+        company,
+        EVERY_ACTION,
+        plan={"capacity": 12, "rate": 6},
+        batch_size=10,
+        # Reliability, not etiquette: every notification goes out now, none into a digest.
+        flood_guard={"per_tick": 10**6, "per_day": 10**6},
     )
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
     data["store"] = {"dsn": "${EDO_TEST_DSN}", "lease": LEASE}
