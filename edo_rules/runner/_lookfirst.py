@@ -23,10 +23,14 @@ _log = logging.getLogger("edo_rules.dispatch")
 
 
 def remembered(request: ActionRequest, since: datetime) -> bool:
-    """True when this dispatcher's store planned the request after it started."""
+    """True when this dispatcher's store planned the request after it started.
+
+    A request without ``due_at`` (not planned by the engine) is judged by when
+    it was written alone.
+    """
     if request.created_at < since:
         return False
-    return request.due_at is not None and request.due_at >= since
+    return request.due_at is None or request.due_at >= since
 
 
 def look_first(
