@@ -259,4 +259,4 @@ def test_migrating_a_version_5_file_fills_the_dashboard_columns(tmp_path: Path) 
         doc.responsible,
         None if doc.date is None else doc.date.isoformat(),
     )
-    assert _versions(path) == [1, 2, 3, 4, 5, 6]
+    assert _versions(path) == list(range(1, CURRENT_VERSION + 1))

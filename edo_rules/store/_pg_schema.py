@@ -146,8 +146,36 @@ _V3 = Migration(
     ),
 )
 
+_V4 = Migration(
+    4,
+    "dashboard columns (number, date, organization, counterparty, responsible, CRM ids)",
+    (
+        *(
+            f"ALTER TABLE documents ADD COLUMN {name} TEXT"
+            for name in (
+                "number",
+                "doc_date",
+                "organization",
+                "counterparty_name",
+                "responsible",
+                "deal_id",
+                "company_id",
+            )
+        ),
+        # Existing rows get the values from the JSON every row already carries.
+        "UPDATE documents SET number = json::jsonb ->> 'number',"
+        " doc_date = json::jsonb ->> 'date', organization = json::jsonb ->> 'organization',"
+        " counterparty_name = json::jsonb -> 'counterparty' ->> 'name',"
+        " responsible = json::jsonb ->> 'responsible',"
+        " deal_id = json::jsonb -> 'crm' ->> 'deal_id',"
+        " company_id = json::jsonb -> 'crm' ->> 'company_id'",
+        "CREATE INDEX documents_responsible ON documents (responsible)",
+        "CREATE INDEX action_requests_document ON action_requests (document_id)",
+    ),
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)
 CURRENT_VERSION = MIGRATIONS[-1].version
 
 _VERSION_TABLE = (
