@@ -71,6 +71,16 @@ _EXPECTED = {
     ("outbox", "retry", "1", "2"): 1,  # the requests are already done
     ("outbox", "drop", "2"): 1,
     ("bitrix24", "setup", "--config", "edo-rules.yaml", "--dry-run"): 1,  # something to create
+    # PostgreSQL commands: the sandbox has no such file or server, and a SQLite store.
+    (
+        "store",
+        "copy",
+        "--from",
+        "sqlite:///var/lib/edo-rules/edo-rules.db",
+        "--to",
+        "postgresql://edo_rules@db/edo_rules",
+    ): 1,
+    ("runners", "--config", "edo-rules.yaml"): 1,
 }
 
 
