@@ -5,12 +5,12 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from textwrap import dedent
 
 import pytest
-from _runner_helpers import onec_now, send_documents, write_config
+from _runner_helpers import onec_now, write_config
 
 from edo_rules.cli import main
 from edo_rules.config import load_config
@@ -43,8 +43,13 @@ class _Setup:
         self.runner = Runner(service.pipeline, IntervalSchedule(1), clock=wall_clock)
 
     def in_doubt(self) -> int:
-        """One task whose add took effect unanswered and whose look-up timed out too."""
-        send_documents(self.world, self.company, random.Random(8), 1)
+        """One task whose add took effect unanswered and whose look-up timed out too.
+
+        The document is sent after the runner started: a firing due before that is
+        looked up before it is created (what a rebuilt store must do), and this test
+        is about a send that times out.
+        """
+        _send_after_start(self.world, self.company)
         self.world.bitrix24.inject(Fault("timeout", method="tasks.task.add", ran=True, delay=1.5))
         self.world.bitrix24.inject(Fault("timeout", method="tasks.task.list", delay=1.5), times=3)
         self.runner.tick()
@@ -56,6 +61,25 @@ class _Setup:
         request = self.service.store.get_request(request_id)
         assert request is not None
         return request.state
+
+
+def _send_after_start(world: World, company: Company) -> None:
+    now = onec_now()  # whole seconds: the runner may have started later within this second
+    world.base.now = now
+    customer = company.customers[0]
+    key = world.base.create_document(
+        counterparty=customer.counterparty_key,
+        responsible=company.managers[customer.manager],
+        organization=company.organization_key,
+        kind="act",
+        amount=10_000.0,
+        contract=customer.contract_key,
+        at=now - timedelta(minutes=10),
+    )
+    sent = now + timedelta(seconds=2)  # signed a minute before, as the emulator's send does
+    world.base.send(key, at=sent - timedelta(minutes=1))
+    world.base.now = sent
+    time.sleep(2.2)  # until the task is due
 
 
 @pytest.fixture
