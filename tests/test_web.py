@@ -209,3 +209,33 @@ def test_bottlenecks_and_age_buckets(store: Path) -> None:
     stuck = data[2]["rows"]
     assert [r["days"] for r in stuck] == sorted((r["days"] for r in stuck), reverse=True)
     assert date.fromisoformat(stuck[0]["since"]) <= NOW.date()
+
+
+def test_bottlenecks_show_what_rules_read_as_counterparty_stats(store: Path) -> None:
+    from edo_rules.engine._stats import StatsReader, refresh
+    from edo_rules.model import Counterparty
+    from edo_rules.store.sqlite import SQLiteStore
+
+    with served(store) as base:  # no rule has asked yet: no statistics built
+        before = httpx.get(f"{base}/bottlenecks", params={"format": "json"}).json()["tables"]
+    assert all(r["rule_median"] is None for r in before[1]["rows"])
+    with SQLiteStore(store) as opened:
+        refresh(opened, ProductionCalendar.russia())
+    with served(store) as base:
+        rows = httpx.get(f"{base}/bottlenecks", params={"format": "json"}).json()["tables"][1]
+    checked = 0
+    with SQLiteStore(store) as opened:
+        reader = StatsReader(opened, NOW)
+        for row in rows["rows"]:
+            ((inn,),) = sql(
+                store,
+                "SELECT DISTINCT counterparty_inn FROM documents WHERE counterparty_name = ?",
+                row["name"],
+            )
+            stats = reader.get(Counterparty(row["name"], inn))
+            assert (row["rule_median"], row["rule_signed"]) == (
+                stats.median_working_days,
+                stats.signed,
+            )
+            checked += stats.signed > 0
+    assert checked > 0

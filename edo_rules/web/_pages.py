@@ -152,6 +152,12 @@ def bottlenecks(ctx: q.Context, filters: Filters) -> Page:
     ]
     slow = [r for r in q.breakdown(ctx, filters, "company") if r["median_days"] is not None]
     slow.sort(key=lambda r: (-r["median_days"], -r["signed"], r["name"]))
+    slow = slow[:15]
+    history = q.rule_stats(ctx, [r["name"] for r in slow])
+    for row in slow:  # what rules read as counterparty.stats: the last 12 months
+        stats = history.get(row["name"])
+        row["rule_median"] = stats.median_working_days if stats else None
+        row["rule_signed"] = stats.signed if stats else None
     page = Page("bottlenecks", "Узкие места")
     page.charts = [
         _svg.bars("Где ждут документы", [(r["place"], r["count"]) for r in where], _svg.PALETTE[3])
@@ -171,8 +177,10 @@ def bottlenecks(ctx: q.Context, filters: Filters) -> Page:
                 Column("median_days", "Медиана, раб. дн.", numeric=True),
                 Column("signed", "Подписано", numeric=True),
                 Column("total", "Документов", numeric=True),
+                Column("rule_median", "Медиана за 12 мес. (counterparty.stats)", numeric=True),
+                Column("rule_signed", "Подписано за 12 мес.", numeric=True),
             ],
-            slow[:15],
+            slow,
         ),
         Table(
             "stuck",

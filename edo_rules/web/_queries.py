@@ -9,12 +9,13 @@ The store is only read; nothing here writes.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
-from edo_rules.model import Status
+from edo_rules.engine._stats import STATS_ZONE, first_month, stats_from
+from edo_rules.model import CounterpartyStats, Status
 from edo_rules.web._filters import Filters
 from edo_rules.web._sql import Dialect
 
@@ -351,3 +352,29 @@ def choices(ctx: Context, column: str, limit: int = 500) -> list[str]:
         [limit],
     )
     return [str(r[0]) for r in rows]
+
+
+def rule_stats(ctx: Context, names: Sequence[str]) -> dict[str, CounterpartyStats]:
+    """``counterparty.stats`` — what rules read (last 12 months) — for counterparties by name.
+
+    Read from the histograms the engine keeps; a counterparty whose statistics no
+    rule has asked for yet has none (the engine builds them for rules that read them).
+    """
+    if not names:
+        return {}
+    marks = ",".join("?" * len(names))
+    pairs = ctx.reader.rows(
+        "SELECT DISTINCT counterparty_name, counterparty_inn FROM documents"
+        f" WHERE counterparty_name IN ({marks}) AND counterparty_inn IS NOT NULL",
+        list(names),
+    )
+    since = first_month(datetime.combine(ctx.today, time(12), tzinfo=STATS_ZONE))
+    found: dict[str, CounterpartyStats] = {}
+    for name, inn in pairs:
+        rows = ctx.reader.rows(
+            "SELECT outcome, working_days, SUM(count) FROM counterparty_histogram"
+            " WHERE inn = ? AND month >= ? GROUP BY outcome, working_days",
+            (inn, since),
+        )
+        found[str(name)] = stats_from(str(inn), [(str(o), int(d), int(c)) for o, d, c in rows])
+    return found
