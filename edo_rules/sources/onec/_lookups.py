@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -198,11 +198,29 @@ class Loader:
     def _rows(
         self, entity_set: str, select: tuple[str, ...], wanted: Iterable[str] | None, order: str
     ) -> Iterable[Row]:
-        if wanted is not None:
-            return fetch_by_keys(self.client, entity_set, "Ref_Key", wanted, select)
         orderby = self.reading.order(entity_set, order, "Ref_Key")
         request = PageRequest(entity_set, select, orderby=orderby, top=self.page)
-        return (row for page in iter_pages(self.client, request, key=_ref) for row in page)
+        return self._all_or_keys(request, "Ref_Key", wanted, key=_ref)
+
+    def _all_or_keys(
+        self,
+        request: PageRequest,
+        field: str,
+        wanted: Iterable[str] | None,
+        *,
+        key: Callable[[Row], Hashable],
+        keep: Callable[[Row], bool] | None = None,
+    ) -> Iterable[Row]:
+        """Every row ``request`` pages through, or only those whose ``field`` is in ``wanted``."""
+        entity_set = request.entity_set
+        if wanted is not None:
+            # Ref_Key is always a guid; other key fields take their literal from $metadata.
+            literal = None if field == "Ref_Key" else self.reading.literal(entity_set, field)
+            select = request.select
+            return fetch_by_keys(self.client, entity_set, field, wanted, select, literal=literal)
+        return (
+            row for page in iter_pages(self.client, request, key=key, keep=keep) for row in page
+        )
 
     def _user(self, row: Reader) -> None:
         self.lookups.users[_intern(row.ref("Ref_Key", required=True) or "")] = row.text(
@@ -244,17 +262,8 @@ class Loader:
         self._into = into
 
         def load() -> None:
-            if docs is None:
-                request = PageRequest(sets.OBJECTS, select, top=self.page)
-                rows: Iterable[Row] = (
-                    row for page in iter_pages(self.client, request, key=_link) for row in page
-                )
-            else:
-                literal = self.reading.literal(sets.OBJECTS, "ЭлектронныйДокумент")
-                rows = fetch_by_keys(
-                    self.client, sets.OBJECTS, "ЭлектронныйДокумент", docs, select, literal=literal
-                )
-            for row in rows:
+            request = PageRequest(sets.OBJECTS, select, top=self.page)
+            for row in self._all_or_keys(request, "ЭлектронныйДокумент", docs, key=_link):
                 self._link(Reader(sets.OBJECTS, row))
 
         _optional(self.lookups, sets.OBJECTS, load, self.reading)
@@ -288,15 +297,9 @@ class Loader:
         )
 
         def load() -> None:
-            if keys is None:
-                orderby = self.reading.order(sets.SALES, "Date", "Ref_Key")
-                request = PageRequest(sets.SALES, select, orderby=orderby, top=self.page)
-                rows: Iterable[Row] = (
-                    row for page in iter_pages(self.client, request, key=_ref) for row in page
-                )
-            else:
-                rows = fetch_by_keys(self.client, sets.SALES, "Ref_Key", keys, select)
-            for row in rows:
+            orderby = self.reading.order(sets.SALES, "Date", "Ref_Key")
+            request = PageRequest(sets.SALES, select, orderby=orderby, top=self.page)
+            for row in self._all_or_keys(request, "Ref_Key", keys, key=_ref):
                 reader = Reader(sets.SALES, row)
                 key = reader.ref("Ref_Key", required=True) or ""
                 operation = _intern(reader.text("ВидОперации"))
@@ -320,18 +323,9 @@ class Loader:
         def load() -> None:
             if len(select) < 4:
                 return  # without the signer or who set it, the side is unknown
-            if docs is None:
-                orderby = self.reading.order(sets.SIGNATURES, "ДатаПодписи")
-                request = PageRequest(sets.SIGNATURES, select, orderby=orderby, top=self.page)
-                rows: Iterable[Row] = (
-                    row for page in iter_pages(self.client, request, key=_signature) for row in page
-                )
-            else:
-                literal = self.reading.literal(sets.SIGNATURES, "ПодписанныйОбъект")
-                rows = fetch_by_keys(
-                    self.client, sets.SIGNATURES, "ПодписанныйОбъект", docs, select, literal=literal
-                )
-            for row in rows:
+            orderby = self.reading.order(sets.SIGNATURES, "ДатаПодписи")
+            request = PageRequest(sets.SIGNATURES, select, orderby=orderby, top=self.page)
+            for row in self._all_or_keys(request, "ПодписанныйОбъект", docs, key=_signature):
                 self._signature(Reader(sets.SIGNATURES, row))
 
         _optional(self.lookups, sets.SIGNATURES, load, self.reading)
@@ -369,22 +363,12 @@ class Loader:
         def load() -> None:
             if not all(name in select for name in essential):
                 return  # a journal without dates or states tells nothing (the summary names it)
-            if docs is None:
-                condition = None if since is None else f"ДатаИзменения ge datetime'{since}'"
-                request = PageRequest(
-                    sets.JOURNAL, select, condition, "ДатаИзменения asc", top=self.page
-                )
-                keep = None if since is None else _since(since)
-                rows: Iterable[Row] = (
-                    row
-                    for page in iter_pages(self.client, request, key=_entry, keep=keep)
-                    for row in page
-                )
-            else:
-                literal = self.reading.literal(sets.JOURNAL, "ЭлектронныйДокумент")
-                rows = fetch_by_keys(
-                    self.client, sets.JOURNAL, "ЭлектронныйДокумент", docs, select, literal=literal
-                )
+            condition = None if since is None else f"ДатаИзменения ge datetime'{since}'"
+            request = PageRequest(
+                sets.JOURNAL, select, condition, "ДатаИзменения asc", top=self.page
+            )
+            keep = None if since is None else _since(since)
+            rows = self._all_or_keys(request, "ЭлектронныйДокумент", docs, key=_entry, keep=keep)
             for row in rows:
                 self._entry(Reader(sets.JOURNAL, row))
 
