@@ -30,7 +30,7 @@ from test_postgres_runner import with_schema
 from edo_rules.cli import main
 from edo_rules.demo._company import Company, seed_company
 from edo_rules.demo._world import World
-from edo_rules.model import RequestState
+from edo_rules.model import ActionRequest, RequestState
 from edo_rules.store.postgres import PostgresStore
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -54,6 +54,7 @@ class _Fleet:
     def __init__(self, config: Path, env: dict[str, str], store: PostgresStore) -> None:
         self.config, self.env, self.store = config, env, store
         self.runners = [self._start() for _ in range(RUNNERS)]
+        self.killed: list[_Runner] = []
         self.takeovers: list[float] = []
 
     def _start(self) -> _Runner:
@@ -71,6 +72,7 @@ class _Fleet:
         outstanding = self.store.requests([RequestState.PENDING, RequestState.IN_FLIGHT])
         if held_sync:
             self.takeovers.append(self._takeover(killed_at, _runner_id(victim)))
+        self.killed.append(victim)
         self.runners[index] = self._start()
         return bool(outstanding)
 
@@ -103,8 +105,31 @@ def _drain(store: PostgresStore, documents: int, fleet: _Fleet) -> None:
         waiting = store.requests([RequestState.PENDING, RequestState.IN_FLIGHT])
         if store.count_documents() == documents and not waiting:
             return
-    lines = [line for runner in fleet.runners for line in runner.lines[-10:]]
-    raise AssertionError("the runners did not drain the outbox:\n" + "".join(lines))
+    raise AssertionError(
+        f"the runners did not drain the outbox: {store.count_documents()} of {documents}"
+        f" documents synced, {len(waiting)} request(s) waiting:\n" + _stuck(store, waiting, fleet)
+    )
+
+
+def _stuck(store: PostgresStore, waiting: list[ActionRequest], fleet: _Fleet) -> str:
+    """What each waiting request's claim says, and what every runner logged about it."""
+    lines = []
+    with store._reading("diagnosing the outbox") as conn:
+        for request in waiting[:20]:
+            claim = conn.execute(
+                "SELECT claimed_by, claimed_until FROM action_requests WHERE id = ?",
+                (request.id,),
+            ).fetchone()
+            lines.append(
+                f"#{request.id} {request.action} {request.state.value}"
+                f" attempts={request.attempts} claim={tuple(claim)} error={request.last_error}\n"
+            )
+    lines.append(f"runners: {store.runners()}\n")
+    for runner in [*fleet.killed, *fleet.runners]:
+        pid = runner.process.pid
+        lines += [f"[{pid}] {line}" for line in runner.lines if " INFO " not in line]
+        lines += [f"[{pid}] {line}" for line in runner.lines[-3:]]
+    return "".join(lines)
 
 
 def test_three_runners_sigkilled_lose_nothing_and_do_nothing_twice(

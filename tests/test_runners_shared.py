@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import Any, ClassVar
 
 import pytest
 from store_contract import T0, make_document, make_firing, make_request
 
-from edo_rules.model import RequestState
+from edo_rules.model import ActionRequest, Outcome, OutcomeStatus, RequestState
 from edo_rules.runner._cluster import SYNC_LEASE, Membership
+from edo_rules.runner.dispatch import Dispatcher
 from edo_rules.store.postgres import PostgresStore
 
 pytestmark = pytest.mark.postgres
@@ -84,3 +88,86 @@ def test_a_dead_runners_claims_are_taken_over_after_its_lease(
     finally:
         a.close()
         b.close()
+
+
+class _Portal:
+    """A real ``log`` adapter over a dict of effects; its look-up can be made to not answer."""
+
+    name: ClassVar[str] = "log"
+    params_schema: ClassVar[Mapping[str, Any]] = {"type": "object"}
+    can_check: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        self.effects: list[str] = []
+        self.answers = False
+
+    def execute(self, requests: Sequence[ActionRequest]) -> list[Outcome]:
+        self.effects += [r.idempotency_key for r in requests]
+        return [Outcome(r.id or 0, OutcomeStatus.DONE, T0) for r in requests]
+
+    def check(self, request: ActionRequest) -> Outcome | None:
+        if not self.answers:  # the portal is down: the check cannot say
+            return Outcome(request.id or 0, OutcomeStatus.IN_DOUBT, T0, reason="portal down")
+        found = request.idempotency_key in self.effects
+        return Outcome(request.id or 0, OutcomeStatus.DONE, T0) if found else None
+
+
+def test_a_crashed_request_whose_check_did_not_answer_is_checked_again_next_pass(
+    pg_database: str, pg_schema: str
+) -> None:
+    # "b" takes over what dead "a" left in flight, but the look-up does not answer; before,
+    # "b" kept the claim (renewed by its heartbeat) and no pass ever checked it again.
+    a = _runner(pg_database, pg_schema, "a")
+    b = PostgresStore(
+        pg_database, schema=pg_schema, pool_size=2, runner_id="b", claim_lease=timedelta(minutes=5)
+    )
+    try:
+        a.upsert_documents([make_document("d")])
+        a.record_firings([(make_firing("d"), [make_request("d", "k1")])])
+        assert len(a.claim_requests(T0 + timedelta(days=4), 10)) == 1
+        time.sleep(LEASE + 0.2)  # "a" died after claiming
+        portal = _Portal()
+        dispatcher = Dispatcher(b, {"log": portal}, clock=lambda: T0 + timedelta(days=4))
+        assert dispatcher.dispatch().recovered == Counter({"unresolved": 1})  # no answer: left
+        (left,) = b.requests([RequestState.IN_FLIGHT])
+        assert left.idempotency_key == "k1"
+        assert [r.claims for r in b.runners() if r.id == "b"] in ([], [0])
+        portal.answers = True
+        report = dispatcher.dispatch()  # well within b's five-minute lease
+        assert report.recovered == Counter({"resend": 1}) and portal.effects == ["k1"]
+        assert b.requests([RequestState.IN_FLIGHT]) == []
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_pass_that_fails_half_way_leaves_no_claim_behind(
+    pg_database: str, pg_schema: str
+) -> None:
+    a = _runner(pg_database, pg_schema, "a")
+    b = PostgresStore(
+        pg_database, schema=pg_schema, pool_size=2, runner_id="b", claim_lease=timedelta(minutes=5)
+    )
+    try:
+        a.upsert_documents([make_document("d")])
+        a.record_firings([(make_firing("d"), [make_request("d", "k1")])])
+        assert len(a.claim_requests(T0 + timedelta(days=4), 10)) == 1
+        time.sleep(LEASE + 0.2)  # "a" died after claiming
+        portal = _Portal()
+        portal.answers = True
+        dispatcher = Dispatcher(b, {"log": portal}, clock=lambda: T0 + timedelta(days=4))
+        check = portal.check
+        portal.check = _broken  # type: ignore[method-assign]
+        with pytest.raises(RuntimeError):
+            dispatcher.dispatch()  # b took the claim over, then the pass failed
+        assert [r.claims for r in b.runners() if r.id == "b"] in ([], [0])
+        portal.check = check  # type: ignore[method-assign]
+        assert dispatcher.dispatch().recovered == Counter({"resend": 1})
+        assert portal.effects == ["k1"] and b.requests([RequestState.IN_FLIGHT]) == []
+    finally:
+        a.close()
+        b.close()
+
+
+def _broken(request: ActionRequest) -> Outcome | None:
+    raise RuntimeError("a bug in the adapter's look-up")

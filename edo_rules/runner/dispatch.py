@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from edo_rules.actions.base import Action
-from edo_rules.errors import ActionError
+from edo_rules.errors import ActionError, EdoRulesError
 from edo_rules.model import ActionRequest, Outcome, OutcomeStatus, RequestState
 from edo_rules.runner._heal import heal_in_doubt
 from edo_rules.runner._lookfirst import look_first
@@ -207,6 +207,14 @@ class Dispatcher:
         within the pass waits for the next one (the next tick).
         """
         report = DispatchReport()
+        try:
+            self._pass(report)
+        finally:
+            self._give_up_claims()
+        report.stopped = self._stop.is_set()
+        return report
+
+    def _pass(self, report: DispatchReport) -> None:
         report.recovered.update(self.recover())
         report.healed.update(self.heal())
         sent: set[int] = set()
@@ -219,8 +227,25 @@ class Dispatcher:
             group = self._first_group(fresh)
             sent.update(_id(r) for r in group)
             self._send(group, report)
-        report.stopped = self._stop.is_set()
-        return report
+
+    def _give_up_claims(self) -> None:
+        """On a shared store, what this pass left in flight goes back to be checked.
+
+        A request is left in flight by a pass that failed half-way, or when the
+        look-up of a crashed request did not answer. With one runner per store
+        the next pass finds every in-flight request anyway; on a shared store it
+        takes over only expired claims, and the heartbeat would renew these for
+        as long as this runner lives.
+        """
+        if not isinstance(self._store, SharedStore):
+            return
+        try:
+            left = self._store.give_up_claims()
+        except EdoRulesError as exc:  # the claims expire with the lease anyway
+            _log.warning("could not give up this runner's claims: %s", exc)
+            return
+        if left:
+            _log.warning("%d request(s) left in flight: the next pass checks them", left)
 
     def _first_group(self, claimed: Sequence[ActionRequest]) -> list[ActionRequest]:
         """The claimed requests of the first action; the others go back to pending."""

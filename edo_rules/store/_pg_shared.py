@@ -87,3 +87,13 @@ def take_over_stale_claims(conn: PgConnection, runner: str, lease: float) -> lis
     ).fetchall()
     found = sorted((request_from_row(row) for row in rows), key=lambda r: r.id or 0)
     return [replace(r, state=RequestState.IN_FLIGHT) for r in found]
+
+
+def give_up_claims(conn: PgConnection, runner: str) -> int:
+    # The state stays in flight: whether it was sent is unknown until it is checked.
+    cursor = conn.execute(
+        "UPDATE action_requests SET claimed_by = NULL, claimed_until = NULL"
+        " WHERE claimed_by = ? AND state = ?",
+        (runner, _IN_FLIGHT),
+    )
+    return int(cursor.rowcount)

@@ -514,6 +514,10 @@ class PostgresStore:
         with self._writing("taking over expired claims") as conn:
             return shared.take_over_stale_claims(conn, self.runner_id, lease)
 
+    def give_up_claims(self) -> int:
+        with self._writing("giving up the runner's claims") as conn:
+            return shared.give_up_claims(conn, self.runner_id)
+
     # -- cache -------------------------------------------------------------------------
     def cache_get(self, key: str, now: datetime) -> str | None:
         with self._reading("reading the cache") as conn:

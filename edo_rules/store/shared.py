@@ -54,3 +54,13 @@ class SharedStore(Protocol):
         """In-flight requests whose claim expired (their runner died), now claimed by this one
         for ``lease_seconds`` (None: the store's claim lease)."""
         ...
+
+    def give_up_claims(self) -> int:
+        """Let this runner's claims expire now; returns how many.
+
+        Called when a dispatch pass ends: a request still claimed then was left
+        unresolved (the pass failed, or the look-up of a crashed request did not
+        answer). Its claim would otherwise be renewed by every heartbeat and no
+        runner would ever check it; expired, the next pass of any runner does.
+        """
+        ...
