@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from edo_rules._untrusted import printable
 from edo_rules.model import ActionRequest, Outcome, OutcomeStatus
 
 LOGGER = logging.getLogger("edo_rules.actions.log")
@@ -84,8 +85,10 @@ class LogAction:
 
 
 def describe(request: ActionRequest) -> str:
-    """One readable line: which rule, which document, what would be done."""
+    """One readable line: which rule, which document, what would be done (non-printable
+    characters escaped)."""
     message = request.params.get("message")
     if message is None:
         message = json.dumps(dict(request.params), ensure_ascii=False, default=str, sort_keys=True)
-    return f"[dry run] {request.rule_key} · {request.document_id}: {message}"
+    # The message holds what 1C sent: escaped, so that it cannot start a log line of its own.
+    return printable(f"[dry run] {request.rule_key} · {request.document_id}: {message}")

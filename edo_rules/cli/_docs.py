@@ -8,6 +8,7 @@ from typing import Any
 
 from edo_rules import _display as show
 from edo_rules._messages import t
+from edo_rules._untrusted import printable
 from edo_rules.cli._context import UsageError, add_context_args, resolve
 from edo_rules.cli._documents import DocumentQuery, find_documents
 from edo_rules.cli._history import document_json
@@ -57,13 +58,13 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     rows = [
         (
-            d.id,
-            d.number,
+            printable(d.id),
+            printable(d.number),
             d.kind.value,
             d.date.strftime("%d.%m.%Y") if d.date else "",
             show.status(d.status),
-            d.counterparty.name,
-            d.counterparty.inn or "",
+            printable(d.counterparty.name),  # from 1C: one row stays one line
+            printable(d.counterparty.inn or ""),
             str(d.amount) if d.amount is not None else "",
         )
         for d in found

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from edo_rules import _display as show
 from edo_rules._messages import engine_text, t
+from edo_rules._untrusted import printable
 from edo_rules.cli._context import CliContext
 from edo_rules.engine import EventExplanation, Explanation, RuleExplanation, StepExplanation
 from edo_rules.model import CounterpartyStats, Firing
@@ -24,8 +25,9 @@ _EVENT_STATES = {
 def render(explanation: Explanation, context: CliContext) -> str:
     doc = explanation.document
     lines = [
-        t("explain_head", title=doc.title, id=doc.id, status=show.status(doc.status),
-          counterparty=doc.counterparty.name, at=show.moment(explanation.now, context.zone))
+        t("explain_head", title=printable(doc.title), id=printable(doc.id),
+          status=show.status(doc.status), counterparty=printable(doc.counterparty.name),
+          at=show.moment(explanation.now, context.zone))
     ]  # fmt: skip
     stats = getattr(explanation, "counterparty", None)
     if stats is not None:

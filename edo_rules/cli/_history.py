@@ -9,6 +9,7 @@ from typing import Any
 
 from edo_rules import _display as show
 from edo_rules._messages import t
+from edo_rules._untrusted import printable
 from edo_rules.cli._context import CliContext, add_context_args, resolve
 from edo_rules.cli._documents import resolve_document
 from edo_rules.cli._names import Names, rule_titles
@@ -65,11 +66,11 @@ def _lines(
     context: CliContext,
     names: Names,
 ) -> list[str]:
-    inn = t("history_inn", inn=doc.counterparty.inn) if doc.counterparty.inn else ""
+    inn = t("history_inn", inn=printable(doc.counterparty.inn)) if doc.counterparty.inn else ""
     lines = [
-        t("history_head", title=doc.title, id=doc.id, status=show.status(doc.status),
-          status_1c=doc.status_1c),
-        t("history_counterparty", name=doc.counterparty.name) + inn,
+        t("history_head", title=printable(doc.title), id=printable(doc.id),
+          status=show.status(doc.status), status_1c=printable(doc.status_1c)),
+        t("history_counterparty", name=printable(doc.counterparty.name)) + inn,
         t("history_events") if events else t("history_no_events"),
     ]  # fmt: skip
     lines += [f"  {_event(event, context)}" for event in events]
@@ -90,12 +91,13 @@ def _firing(firing: Firing, context: CliContext, names: Names) -> str:
 
 def _event(event: StatusEvent, context: CliContext) -> str:
     source = f"{show.status(event.from_status)} → " if event.from_status is not None else ""
-    raw = f" [{event.from_raw or '—'} → {event.to_raw}]"
+    # What 1C wrote is escaped: a comment's line break must not print a line of its own.
+    raw = f" [{printable(event.from_raw or '—')} → {printable(event.to_raw)}]"
     text = f"{show.moment(event.at, context.zone)}  {source}{show.status(event.to_status)}{raw}"
     if event.comment:
-        text += f"  «{event.comment}»"
+        text += f"  «{printable(event.comment)}»"
     if event.actor:
-        text += t("event_by", actor=event.actor)
+        text += t("event_by", actor=printable(event.actor))
     if event.historical:
         text += t("event_history")
     return text

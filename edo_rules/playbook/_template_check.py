@@ -108,9 +108,11 @@ _JINJA_TESTS: Final = (
     "true",
     "undefined",
 )
+#: The filter that lets a value through as markup (see :mod:`edo_rules._untrusted`).
+TRUSTED: Final = "trusted"
 #: Filters an admin may use: Jinja's text and list filters plus ours (all bounded at
 #: run time; left out are those that print Python objects, mark HTML, or are random).
-FILTERS: Final = frozenset({*_JINJA_FILTERS, *FUNCTIONS})
+FILTERS: Final = frozenset({*_JINJA_FILTERS, *FUNCTIONS, TRUSTED})
 TESTS: Final = frozenset(_JINJA_TESTS)
 
 

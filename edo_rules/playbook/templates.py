@@ -12,6 +12,11 @@ Defence in depth, like :mod:`edo_rules.playbook.expressions`:
    call, attribute read, loop iteration and ``~`` counts on the evaluation's
    budget (:mod:`edo_rules.playbook._budget`) and what would build a large
    value is sized before it is built; the output is bounded too.
+
+Every value a template prints (``{{ … }}``) is neutralised for Bitrix24
+(:func:`edo_rules._untrusted.neutralise`: no BB-code, HTML or control
+characters), like Jinja's autoescape with a Bitrix24 escape: the text the admin
+wrote around it stays markup, and ``|trusted`` lets a value through as it is.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 from jinja2.tests import TESTS as JINJA_TESTS
 from jinja2.visitor import NodeTransformer
 
+from edo_rules._untrusted import Trusted, neutralise
 from edo_rules.playbook._bounded import COMPARISONS
 from edo_rules.playbook._budget import (
     BudgetExceededError,
@@ -54,6 +60,7 @@ from edo_rules.playbook._template_check import (
     FILTERS,
     GLOBALS,
     TESTS,
+    TRUSTED,
     UNOPS,
     TemplateCheckError,
     check_tree,
@@ -90,12 +97,12 @@ def _our_filter(name: str) -> Callable[..., Any]:
     return _filter
 
 
-def _finalize(value: Any) -> Any:
+def _finalize(value: Any) -> str:
     # An absent optional field prints as nothing rather than "None".
-    return "" if value is None else value
+    return "" if value is None else neutralise(value if isinstance(value, str) else str(value))
 
 
-def _bounded_finalize(value: Any) -> Any:
+def _bounded_finalize(value: Any) -> str:
     # What {{ … }} prints: sized before str() turns a list of a million references into text.
     current = meter()
     current.tick()
@@ -103,7 +110,13 @@ def _bounded_finalize(value: Any) -> Any:
         return ""
     if not isinstance(value, str):
         current.charge(text_size(value, current.max_length + 1), "the printed value")
-    return value
+        value = str(value)
+    return neutralise(value)
+
+
+def _trusted(value: Any) -> Trusted:
+    """``{{ x | trusted }}``: the admin vouches for ``x``; it is printed as markup."""
+    return Trusted("" if value is None else value)
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
@@ -128,6 +141,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         self.globals.update({name: BOUNDED_GLOBALS[name] for name in GLOBALS})
         self.filters = dict(BOUNDED_FILTERS)
         self.filters.update({n: linear(_our_filter(n), n) for n in FUNCTIONS})
+        self.filters[TRUSTED] = linear(_trusted, TRUSTED)
         self.filters[_METERED] = _metered_iter
         self.filters[_CONCAT] = _bounded_concat
         self.filters[_COMPARE] = _bounded_compare
@@ -190,8 +204,9 @@ class _PlainSandbox(ImmutableSandboxedEnvironment):
         )
         self.globals.clear()
         self.globals.update({"range": safe_range})  # Jinja's own sandbox range (GLOBALS)
-        self.filters = {n: JINJA_FILTERS[n] for n in FILTERS if n not in FUNCTIONS}
+        self.filters = {n: JINJA_FILTERS[n] for n in FILTERS if n in JINJA_FILTERS}
         self.filters.update({n: _our_filter(n) for n in FUNCTIONS})
+        self.filters[TRUSTED] = _trusted
         self.tests = {n: JINJA_TESTS[n] for n in TESTS}
 
 

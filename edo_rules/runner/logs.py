@@ -11,12 +11,15 @@ them as keys, the text format appends them as ``key=value``.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal, TextIO
+
+from edo_rules._untrusted import printable
 
 LogFormat = Literal["text", "json"]
 
@@ -66,19 +69,54 @@ class RedactingFilter(logging.Filter):
 
 
 class TextFormatter(logging.Formatter):
-    """``2026-11-28 06:00:01 INFO  message  rule=… document=…``."""
+    """``2026-11-28 06:00:01 INFO  message  rule=… document=…``.
+
+    The message and the fields carry text from 1C and Bitrix24: their
+    non-printable characters are escaped, so one record is one line (a
+    traceback's own lines excepted, each escaped alike) and no value can
+    forge a line of its own.
+    """
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)-5s %(message)s", "%Y-%m-%d %H:%M:%S")
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
+        shown = copy.copy(record)  # other handlers see the record as it was
+        shown.msg, shown.args = printable(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            shown.exc_text = self.formatException(record.exc_info)
+        if shown.exc_text:
+            shown.exc_text = _lines(shown.exc_text)
+        shown.exc_info = None
+        if record.stack_info:
+            shown.stack_info = _lines(record.stack_info)
+        text = super().format(shown)
         extras = [
-            f"{name}={getattr(record, name)}"
+            f"{name}={printable(str(getattr(record, name)))}"
             for name in FIELDS
             if getattr(record, name, None) is not None
         ]
         return text + ("  " + " ".join(extras) if extras else "")
+
+
+def _json_printable(text: str) -> str:
+    """A JSON text with each non-printable character as a ``\\uXXXX`` escape (same value)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _json_escape(c) for c in text)
+
+
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # beyond the BMP: a surrogate pair, as JSON spells it
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def _lines(text: str) -> str:
+    """A multi-line text (a traceback) with each line escaped: its own breaks stay."""
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 class JsonFormatter(logging.Formatter):
@@ -99,7 +137,9 @@ class JsonFormatter(logging.Formatter):
             data["exception"] = record.exc_text
         elif record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
+        # JSON escapes C0 controls; C1, U+2028 and the bidi marks it would pass raw, and
+        # a reader that splits on them (str.splitlines does) would see two records.
+        return _json_printable(json.dumps(data, ensure_ascii=False, default=str))
 
 
 def setup_logging(

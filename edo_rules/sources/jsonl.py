@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from edo_rules._codec import CodecError, document_from_dict, event_from_dict
 from edo_rules.errors import SourceError
 from edo_rules.model import Document, StatusEvent
+from edo_rules.sources._clean import clean_document, clean_event
 from edo_rules.sources.base import SyncPage
 
 _MAX_REPORTED = 20
@@ -127,7 +128,7 @@ class JsonlSource:
 def _decode(data: dict[str, Any]) -> Document | StatusEvent:
     kind = data.pop("type", None)
     if kind == "document":
-        return document_from_dict(data)
+        return clean_document(document_from_dict(data))
     if kind == "event":
-        return event_from_dict(data)
+        return clean_event(event_from_dict(data))
     raise CodecError("type", f"{kind!r} is not 'document' or 'event'")

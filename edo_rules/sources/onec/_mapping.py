@@ -30,6 +30,7 @@ from edo_rules.model import (
     Status,
     StatusEvent,
 )
+from edo_rules.sources._clean import clean_document, clean_event
 from edo_rules.sources.onec import _sets as sets
 from edo_rules.sources.onec._links import Links
 from edo_rules.sources.onec._lookups import Lookups, StateRow
@@ -94,7 +95,7 @@ def map_document(
         state=state,
         stored=stored,
     )
-    return document, events
+    return clean_document(document), [clean_event(event) for event in events]
 
 
 def _timeline(ctx: Context, steps: Sequence[Step]) -> list[Moment]:

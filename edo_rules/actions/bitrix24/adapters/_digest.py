@@ -23,6 +23,7 @@ from typing import Final
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from edo_rules._untrusted import neutralise
 from edo_rules.actions.bitrix24.adapters._base import Context, Job
 from edo_rules.actions.bitrix24.client import Call
 from edo_rules.model import Document
@@ -125,10 +126,14 @@ def _entry(ctx: Context, job: Job, today: date) -> str:
     if doc is None:
         return f"документ {job.request.document_id}"
     link = _link(ctx, job, doc)
-    title = f"[URL={link}]{doc.title}[/URL]" if link else doc.title
+    # The title and the name come from 1C, the link may too (a PDF link): only our
+    # [URL] tag may be markup.
+    title = neutralise(doc.title)
+    if link:
+        title = f"[URL={link.replace('[', '%5B').replace(']', '%5D')}]{title}[/URL]"
     since = doc.sent_at or doc.status_changed_at
     age = "" if since is None else f", {_working_days(ctx, since, today)} раб. дн."
-    return f"{title} — {doc.counterparty.name}{age}"
+    return f"{title} — {neutralise(doc.counterparty.name)}{age}"
 
 
 def _link(ctx: Context, job: Job, doc: Document) -> str | None:

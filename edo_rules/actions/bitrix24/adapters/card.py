@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from edo_rules import ru
+from edo_rules._untrusted import neutralise, one_line
 from edo_rules.actions.bitrix24 import card_index
 from edo_rules.actions.bitrix24._card_settings import CardSettings
 from edo_rules.actions.bitrix24.adapters import _schemas
@@ -123,12 +124,12 @@ class CardStatusAction(_CardPrepare):
         zone = ZoneInfo(self._ctx.settings.timezone)
         today = now.astimezone(zone).date()
         count = _counter(self._ctx.working_day)
+        # A line per document: a comment's line break or BB-code must not make it two.
         lines = [
-            ru.card_line(
-                d, today=today, working_days=count, overdue_after=card.overdue_after, zone=zone
-            )
+            one_line(neutralise(ru.card_line(d, today=today, working_days=count,
+                                             overdue_after=card.overdue_after, zone=zone)))
             for d in docs
-        ]
+        ]  # fmt: skip
         fields: dict[str, Any] = {}
         if field is not None:
             fields[field] = ru.card_text(lines, limit=card.max_lines)
