@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from edo_rules._private import open_private
 from edo_rules.errors import LockError
 
 
@@ -61,7 +62,7 @@ class StoreLock:
         """Take the lock or raise :class:`LockError` saying who holds it."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held while locked
+            handle = open_private(self.path)  # held while locked
         except OSError as exc:
             raise LockError(
                 f"cannot create the lock file {self.path}: {exc.strerror or exc}; the runner "

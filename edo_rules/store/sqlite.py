@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 
 from edo_rules._codec import parse_datetime, utc_text
+from edo_rules._private import create_private
 from edo_rules.errors import StoreError
 from edo_rules.model import ActionRequest, Document, Firing, Outcome, RequestState, StatusEvent
 from edo_rules.store import _sqlite_outbox as outbox
@@ -105,6 +106,8 @@ class SQLiteStore:
 
     # -- opening and errors ----------------------------------------------------
     def _open(self, busy_timeout: float) -> sqlite3.Connection:
+        if self.path != ":memory:":
+            create_private(self.path)  # the WAL and SHM files take its mode
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout)
         except sqlite3.Error as exc:
