@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from edo_rules.errors import PlaybookError, Problem
-from edo_rules.playbook._schema import schema_problems
+from edo_rules.playbook._schema import playbook_schema, schema_problems
+from edo_rules.playbook._text import type_name
 from edo_rules.playbook._yaml import LocatedYamlError, load_located
 from edo_rules.playbook.compile import PlaybookCompiler
 from edo_rules.playbook.rules import Playbook, Rule
@@ -39,7 +43,7 @@ def load_playbook(path: StrPath, *, require_adapters: bool = True) -> Playbook:
         raise PlaybookError(
             [Problem(file, 1, 1, "", f"cannot read the file: {exc.strerror}")]
         ) from exc
-    return load_playbook_bytes(raw, file, require_adapters=require_adapters)
+    return load_playbook_bytes(raw, file, require_adapters=require_adapters, from_disk=True)
 
 
 def load_playbook_text(
@@ -51,13 +55,26 @@ def load_playbook_text(
     )
 
 
-def load_playbook_bytes(raw: bytes, file: str, *, require_adapters: bool = True) -> Playbook:
-    """Load a playbook from the file's bytes (UTF-8; the hash is of these bytes)."""
+def load_playbook_bytes(
+    raw: bytes, file: str, *, require_adapters: bool = True, from_disk: bool = False
+) -> Playbook:
+    """Load a playbook from the file's bytes (UTF-8; the hash is of these bytes).
+
+    ``from_disk``: the bytes were read from a file, which may be anything (a
+    stray file or a ``.pgpass`` in the playbooks folder). If it is not a
+    playbook at all — no top-level key of one — it is refused with one problem
+    that shows nothing of its content: the problems go to the runner's log.
+    """
     text = _decode(raw, file)
+    foreign = from_disk and not _PLAYBOOK_LINE.search(text)
     try:
         located = load_located(text, file)
     except LocatedYamlError as exc:
-        raise PlaybookError([Problem(file, exc.line, exc.column, exc.path, exc.message)]) from exc
+        message = _not_a_playbook("not valid YAML") if foreign else exc.message
+        path = "" if foreign else exc.path
+        raise PlaybookError([Problem(file, exc.line, exc.column, path, message)]) from exc
+    if from_disk and located.data is not None and not _playbook_shaped(located.data):
+        raise PlaybookError([Problem(file, 1, 1, "", _not_a_playbook(_shape(located.data)))])
     problems = schema_problems(located)
     compiler = PlaybookCompiler(
         located,
@@ -69,6 +86,29 @@ def load_playbook_bytes(raw: bytes, file: str, *, require_adapters: bool = True)
     if problems or playbook is None:
         raise PlaybookError(_sorted(problems) or [Problem(file, 1, 1, "", "not a playbook")])
     return playbook
+
+
+#: A top-level key every playbook has (or a misspelt one starts with): the file is meant
+#: to be a playbook, so its problems may quote it.
+_PLAYBOOK_LINE: Final = re.compile(r"^(version|name|rules)\s*:", re.MULTILINE)
+
+
+def _playbook_shaped(data: object) -> bool:
+    keys = playbook_schema()["properties"]
+    return isinstance(data, dict) and any(key in keys for key in data)
+
+
+def _shape(data: object) -> str:
+    if isinstance(data, dict):
+        return "a mapping without any key of a playbook (version, name, rules …)"
+    return f"{type_name(data)} instead of a mapping with version, name and rules"
+
+
+def _not_a_playbook(what: str) -> str:
+    return (
+        f"not an edo-rules playbook: {what}; its content is not shown. What to do: move"
+        " the file out of the playbooks folder, or start it with 'version: 1' (docs/playbooks.md)"
+    )
 
 
 def is_test_file(path: Path) -> bool:
@@ -91,16 +131,49 @@ def playbook_files(paths: Iterable[StrPath]) -> list[Path]:
     A file named twice (directly or through a folder) is listed once. Playbook
     tests found in a folder are left out (see :func:`is_test_file`).
     """
-    files: dict[Path, Path] = {}
+    return list(_listed(paths))
+
+
+def _listed(paths: Iterable[StrPath]) -> dict[Path, Path | None]:
+    """Each file to read and the folder it was found in (``None``: named directly)."""
+    files: dict[Path, tuple[Path, Path | None]] = {}
     for path in map(Path, paths):
+        named: list[tuple[Path, Path | None]]
         if path.is_dir():
             found = (p for p in path.rglob("*") if p.suffix in PLAYBOOK_SUFFIXES and p.is_file())
-            named = sorted(p for p in found if not is_test_file(p))
+            # a link leading out of the folder is listed (to be refused) without being read
+            named = [(p, path) for p in sorted(found) if _outside(p, path) or not is_test_file(p)]
         else:
-            named = [path]
-        for file in named:
-            files.setdefault(file.resolve(), file)
-    return list(files.values())
+            named = [(path, None)]
+        for file, root in named:
+            files.setdefault(file.resolve(), (file, root))
+    return dict(files.values())
+
+
+def _outside(file: Path, folder: Path) -> bool:
+    return not file.resolve().is_relative_to(folder.resolve())
+
+
+def _refusal(file: Path, folder: Path | None) -> Problem | None:
+    """Why ``file`` is not read: a link out of its folder, or not a regular file."""
+    if folder is not None and _outside(file, folder):
+        message = (
+            f"refused: a link to {file.resolve()}, outside the playbooks folder {folder};"
+            " playbooks are read only from files inside the configured folders. What to do:"
+            " copy the playbook into the folder, or add its own folder to 'playbooks'"
+        )
+        return Problem(str(file), 1, 1, "", message)
+    try:
+        mode = file.stat().st_mode
+    except OSError:
+        return None  # reading it reports the reason
+    if not stat.S_ISREG(mode):
+        message = (
+            "refused: not a regular file (a folder, a pipe or a device); playbooks are read"
+            " only from regular files. What to do: name a .yaml file"
+        )
+        return Problem(str(file), 1, 1, "", message)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,14 +195,19 @@ class Validation:
 
 def validate_paths(paths: Iterable[StrPath], *, require_adapters: bool = True) -> Validation:
     """Load every playbook under ``paths`` and collect all problems (never raises them)."""
-    files = playbook_files(paths)
+    listed = _listed(paths)
     playbooks: list[Playbook] = []
     problems: list[Problem] = []
-    for file in files:
+    for file, folder in listed.items():
+        refused = _refusal(file, folder)
+        if refused is not None:
+            problems.append(refused)
+            continue
         try:
             playbooks.append(load_playbook(file, require_adapters=require_adapters))
         except PlaybookError as exc:
             problems.extend(exc.problems)
+    files = list(listed)
     problems.extend(cross_file_problems(playbooks))
     return Validation(tuple(files), tuple(playbooks), tuple(problems))
 
