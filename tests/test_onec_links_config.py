@@ -22,7 +22,7 @@ _PLAYBOOK = dedent(
           - log: {message: "PDF: {{ doc.pdf_url }}, 1С: {{ doc.onec_url }}"}
     """
 ).lstrip()
-_ONEC = "onec: {url: 'http://1c.local', base: buh, user: u, password: p%s}\n"
+_ONEC = "onec: {url: 'https://1c.local', base: buh, user: u, password: p%s}\n"
 
 
 def _config(tmp_path: Path, extra: str = "") -> Path:
@@ -46,7 +46,7 @@ def test_validate_warns_when_a_playbook_uses_a_pdf_url_the_config_cannot_fill(
 
 
 def test_link_settings_are_checked_with_a_clear_message() -> None:
-    base = {"url": "http://1c.local", "user": "u", "password": "p"}
+    base = {"url": "https://1c.local", "user": "u", "password": "p"}
     for key, value, expected in (
         ("web_url", "1c.local/buh", "must be an http:// or https:// address"),
         ("pdf_url", "https://edo/{nope}", "uses unknown fields nope"),
@@ -59,4 +59,4 @@ def test_link_settings_are_checked_with_a_clear_message() -> None:
     good = OneCSettings.from_mapping(
         {**base, "base": "buh", "pdf_url": "https://edo/{number}/{inn}"}, where="c.yaml"
     )
-    assert good.web_client_url == "http://1c.local/buh/"
+    assert good.web_client_url == "https://1c.local/buh/"

@@ -15,6 +15,7 @@ def test_a_full_section() -> None:
     settings = OneCSettings.from_mapping(
         {
             "url": "http://1c.local",
+            "allow_insecure_http": True,
             "publication": "buh",
             "user": "Администратор",
             "password": "секрет",

@@ -5,16 +5,23 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import tomllib
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 from store_contract import make_document
 
+from edo_rules.actions.bitrix24 import Bitrix24Settings
+from edo_rules.errors import ConfigError
 from edo_rules.playbook.loader import validate_paths
 from edo_rules.runner.lock import StoreLock, lock_path_for
 from edo_rules.runner.reload import PlaybookWatcher
+from edo_rules.sources.onec import OneCSettings
 from edo_rules.store.sqlite import SQLiteStore
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -106,3 +113,43 @@ def test_hot_reload_logs_no_content_of_a_linked_file(
     with caplog.at_level(logging.ERROR, logger="edo_rules.reload"):
         assert watcher.check() is False
     assert "outside the playbooks folder" in caplog.text and "S3cret" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://1c.example.local/buh", "http://10.0.0.5:8080", "http://[fe80::1]/"],
+)
+def test_plain_http_to_another_machine_is_refused(url: str) -> None:
+    section = {"url": url, "user": "edo", "password": "S3cret"}
+    with pytest.raises(ConfigError) as caught:
+        OneCSettings.from_mapping(section, where="edo-rules.yaml")
+    message = str(caught.value)
+    assert "onec.url:" in message and "plain http to another machine" in message
+    assert "allow_insecure_http: true" in message and "S3cret" not in message
+    allowed = OneCSettings.from_mapping({**section, "allow_insecure_http": True}, where="c.yaml")
+    assert allowed.allow_insecure_http
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://1c.example.local", "http://127.0.0.1:8080", "http://localhost/buh", "http://[::1]"],
+)
+def test_https_and_this_machine_are_accepted(url: str) -> None:
+    settings = OneCSettings.from_mapping({"url": url, "user": "u", "password": "p"}, where="c")
+    assert settings.url == url
+
+
+def test_bitrix24_webhook_over_plain_http_is_refused() -> None:
+    hook = {"webhook_url": "http://portal.example.ru/rest/1/S3cret/"}
+    with pytest.raises(ConfigError) as caught:
+        Bitrix24Settings.from_mapping(hook, where="edo-rules.yaml")
+    assert "uses plain http" in str(caught.value) and "S3cret" not in str(caught.value)
+
+
+def test_jinja2_is_pinned_past_the_sandbox_cves() -> None:
+    # CVE-2024-56201 and CVE-2024-56326 are fixed in 3.1.5, CVE-2025-27516 (|attr) in 3.1.6.
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    (pin,) = [d for d in pyproject["project"]["dependencies"] if d.startswith("jinja2")]
+    assert pin == "jinja2>=3.1.6"
+    installed = tuple(int(p) for p in version("jinja2").split(".")[:3])
+    assert installed >= (3, 1, 6)

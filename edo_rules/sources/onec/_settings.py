@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from edo_rules.errors import ConfigError, Problem
@@ -48,6 +50,9 @@ class OneCSettings:
     heal_window: timedelta = timedelta(days=7)
     allowed_only: bool = True
     journal: bool = True
+    #: Allow ``http://`` to a host other than this machine (the password then travels
+    #: in cleartext): only for a 1C that cannot serve https, on a trusted network.
+    allow_insecure_http: bool = False
     #: Independent requests (key chunks, reference sets) sent at the same time.
     concurrency: int = 8
     #: The 1C web client's address (what the browser shows before ``#``); empty: the
@@ -127,7 +132,36 @@ class _Builder:
                 p.path == f"onec.{required}" for p in self.problems
             ):
                 self.problem(required, "is required")
+        if "url" in values and not values.get("allow_insecure_http", False):
+            refused = plain_http_problem(values["url"])
+            if refused is not None:
+                self.problem("url", refused)
         return values
+
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def plain_http_problem(url: str) -> str | None:
+    """Why ``url`` may not be used: plain http to another machine sends the 1C
+    password (Basic auth) and the documents in cleartext; ``None`` when it may."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or _is_loopback(parts.hostname or ""):
+        return None
+    return (
+        f"{parts.scheme}://{parts.hostname}… is plain http to another machine: the 1C password"
+        " and the documents would travel in cleartext. What to do: publish 1C over https"
+        " (docs/1c.md), or, on a network you trust, set onec.allow_insecure_http: true"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _text(builder: _Builder, key: str, value: Any) -> str | None:
@@ -241,6 +275,7 @@ _CONVERTERS: dict[str, _Converter] = {
     "backoff": _positive,
     "allowed_only": _flag,
     "journal": _flag,
+    "allow_insecure_http": _flag,
     "overlap": _duration,
     "heal_every": _duration,
     "heal_window": _duration,
