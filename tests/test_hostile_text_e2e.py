@@ -19,7 +19,7 @@ from _runner_helpers import onec_now, write_config
 from edo_rules.cli import main
 from edo_rules.demo._company import Company, seed_company
 from edo_rules.demo._world import World
-from edo_rules.emulators.bitrix24.card import activities, add_contact, logmessages
+from edo_rules.emulators.bitrix24.card import activities, add_contact, card, logmessages
 
 REPO = Path(__file__).resolve().parents[1]
 #: The review's proof of concept: a phishing link, a mention, a forged log line, a bidi override.
@@ -71,12 +71,13 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
         yield Setup(world, company, config)
 
 
-def _reject_hostile(setup: Setup) -> str:
+def _reject_hostile(setup: Setup, *, contact: bool = True) -> str:
     """A document of a counterparty named like the proof of concept, rejected with its comment."""
     base, customer = setup.world.base, setup.company.customers[0]
-    add_contact(
-        setup.world.portal, "Ольга Клиентова", emails=["o@example.ru"], deal_ids=[customer.deal_id]
-    )
+    if contact:
+        add_contact(
+            setup.world.portal, "Ольга Клиентова", emails=["o@e.ru"], deal_ids=[customer.deal_id]
+        )
     hostile = base.add_counterparty(NAME, inn=customer.inn)
     now = onec_now()
     base.now = now
@@ -155,3 +156,38 @@ def test_runner_log_escapes_the_comment(setup: Setup, monkeypatch: pytest.Monkey
     lines = stream.getvalue().splitlines()
     assert any("forged line" in line for line in lines)
     assert not any(line.startswith("2026-12-04 10:00:00 INFO  forged") for line in lines)
+
+
+CODE_BUILT = dedent(
+    """
+    version: 1
+    name: extra
+    rules:
+      - id: texts-built-in-code
+        match: {direction: outgoing}
+        when: {status_changed: {to: rejected}}
+        do:
+          - remind_counterparty: {text: "Напоминание"}  # no e-mail: a task to the manager
+          - invoice: {}  # the default title names the document
+    """
+).lstrip()
+
+
+def test_texts_the_adapters_build_escape_the_document(setup: Setup) -> None:
+    (setup.config.parent / "playbooks" / "test.yaml").write_text(CODE_BUILT, encoding="utf-8")
+    config = str(setup.config)
+    assert main(["tick", "--config", config]) == 0
+    tables = card(setup.world.portal)
+    with setup.world.portal.lock:  # no contact with an e-mail: the fallback task goes
+        tables.contacts.clear()
+        tables.deal_contacts.clear()
+    _reject_hostile(setup, contact=False)
+    assert main(["tick", "--config", config]) == 1  # the reminder itself fails: no e-mail
+    portal = setup.world.portal
+    fallback = [t for t in portal.tasks() if t["title"].startswith("Напомнить")]
+    (task,) = fallback
+    assert "［URL=https://evil.example/pay］Оплатить счёт［/URL］" in task["title"]
+    (invoice,) = portal.items(31)
+    assert invoice["title"].startswith("Счёт по документу Акт № ")
+    for text in (task["title"], task["description"], invoice["title"]):
+        _no_markup(text)

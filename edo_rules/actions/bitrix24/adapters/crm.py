@@ -7,6 +7,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, ClassVar
 
+from edo_rules._untrusted import neutralise
 from edo_rules.actions.bitrix24.adapters import _schemas
 from edo_rules.actions.bitrix24.adapters._base import Bitrix24Action, Job, marker
 from edo_rules.actions.bitrix24.adapters._stages import StageOrder
@@ -118,7 +119,7 @@ class InvoiceAction(Bitrix24Action):
         assert job.document is not None
         params, doc = job.request.params, job.document
         fields: dict[str, Any] = {
-            "title": params.get("title") or f"Счёт по документу {doc.title}",
+            "title": params.get("title") or f"Счёт по документу {neutralise(doc.title)}",
             "opportunity": _amount(params.get("amount", "from_document"), doc.amount, doc.id),
             "currencyId": doc.currency,
             "xmlId": _invoice_key(job),

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from edo_rules import ru
+from edo_rules._untrusted import neutralise
 from edo_rules.actions.bitrix24 import _deadline
 from edo_rules.actions.bitrix24.adapters import _schemas
 from edo_rules.actions.bitrix24.adapters._base import Bitrix24Action, Job, marker
@@ -255,11 +256,13 @@ class RemindCounterpartyAction(Bitrix24Action):
         if isinstance(tasks, list) and tasks and isinstance(tasks[0], dict):
             return str(tasks[0].get("id"))
         doc = job.document
+        # the name, the title and the ИНН come from 1C: text, not markup
+        name, title = neutralise(doc.counterparty.name), neutralise(doc.title)
+        inn = neutralise(doc.counterparty.inn or "—")
         fields = {
-            "TITLE": f"Напомнить {doc.counterparty.name} о подписании: {doc.title}",
+            "TITLE": f"Напомнить {name} о подписании: {title}",
             "DESCRIPTION": "Письмо-напоминание не отправлено: у контактов контрагента нет "
-            f"e-mail. Свяжитесь с контрагентом (ИНН {doc.counterparty.inn or '—'}) и "
-            "добавьте e-mail контактному лицу.",
+            f"e-mail. Свяжитесь с контрагентом (ИНН {inn}) и добавьте e-mail контактному лицу.",
             "RESPONSIBLE_ID": self._recipient(job, "responsible"),
             "XML_ID": key,
         }
