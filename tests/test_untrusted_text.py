@@ -183,3 +183,19 @@ def test_digest_lets_only_its_own_link_be_markup(tmp_path: Path) -> None:
     assert text.count("[URL=") == 1 and text.count("[/URL]") == 1, text
     assert "5［/URL］ ［URL=https://evil.example/x］Оплатить" in text
     assert "［URL=https://evil.example/pay］" in text and "\u202e" not in text
+
+
+def test_a_traceback_cannot_forge_a_record() -> None:
+    stream = io.StringIO()
+    handler = setup_logging(stream=stream)
+    try:
+        try:
+            raise ValueError("bad answer\n2026-12-04 10:00:00 INFO  forged\u202e")
+        except ValueError:
+            logging.getLogger("edo_rules.test").exception("sync failed")
+    finally:
+        remove_logging(handler)
+    first, *rest = stream.getvalue().splitlines()
+    assert first.endswith("ERROR sync failed") and rest
+    assert all(line.startswith("  ") for line in rest), rest
+    assert "\u202e" not in stream.getvalue()

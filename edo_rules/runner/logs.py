@@ -73,7 +73,7 @@ class TextFormatter(logging.Formatter):
 
     The message and the fields carry text from 1C and Bitrix24: their
     non-printable characters are escaped, so one record is one line (a
-    traceback's own lines excepted, each escaped alike) and no value can
+    traceback follows it indented, each line escaped alike) and no value can
     forge a line of its own.
     """
 
@@ -115,8 +115,9 @@ def _json_escape(char: str) -> str:
 
 
 def _lines(text: str) -> str:
-    """A multi-line text (a traceback) with each line escaped: its own breaks stay."""
-    return "\n".join(printable(line) for line in text.split("\n"))
+    """A traceback with each line escaped and indented: its own breaks stay, and a line
+    break inside an exception's message cannot start a line that looks like a record."""
+    return "\n".join("  " + printable(line) for line in text.split("\n"))
 
 
 class JsonFormatter(logging.Formatter):
