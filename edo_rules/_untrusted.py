@@ -43,6 +43,10 @@ _ONE_LINE_SPACE: Final = re.compile(f"[ \t]*[\t{_BREAKS}]+[ \t]*")
 _LINE_BREAK: Final = re.compile(f"\r\n|[{_BREAKS}]")
 _BB_BREAK: Final = re.compile("#(br)#", re.IGNORECASE)
 _DASHES: Final = re.compile("-{4,}")
+#: Anything :func:`neutralise` would change: one search decides the common case.
+_SPECIAL: Final = re.compile(
+    f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\\[\\]<>]|#br#|----", re.IGNORECASE
+)
 _MARKUP: Final = str.maketrans({"[": "［", "]": "］", "<": "＜", ">": "＞"})
 
 
@@ -67,11 +71,9 @@ def neutralise(text: str) -> str:
 
     A :class:`Trusted` value is returned unchanged.
     """
-    if isinstance(text, Trusted):
-        return text
+    if isinstance(text, Trusted) or _SPECIAL.search(text) is None:
+        return text  # the common case: a name, a date, a sum
     cleaned = clean_text(text)
-    if not any(c in cleaned for c in "[]<>#-"):  # the common case: nothing to replace
-        return cleaned
     cleaned = _DASHES.sub(lambda m: "‐" * len(m[0]), cleaned)
     return _BB_BREAK.sub("＃\\1＃", cleaned).translate(_MARKUP)
 
