@@ -13,12 +13,22 @@ import pytest
 from _bitrix24_helpers import make_request, make_world
 from _engine_helpers import MSK
 from store_contract import make_document, make_firing
+from store_contract import make_request as store_request
 
 from edo_rules._codec import document_to_dict
 from edo_rules._untrusted import Trusted, neutralise, one_line, printable
 from edo_rules.actions.log import LogAction
 from edo_rules.calendar import ProductionCalendar
-from edo_rules.model import ActionRequest, Counterparty, Document, Status
+from edo_rules.cli import main
+from edo_rules.model import (
+    ActionRequest,
+    Counterparty,
+    Document,
+    Outcome,
+    OutcomeStatus,
+    RequestState,
+    Status,
+)
 from edo_rules.playbook import load_playbook_text, make_names, render_params
 from edo_rules.runner.dispatch import Dispatcher
 from edo_rules.runner.logs import remove_logging, setup_logging
@@ -199,3 +209,23 @@ def test_a_traceback_cannot_forge_a_record() -> None:
     assert first.endswith("ERROR sync failed") and rest
     assert all(line.startswith("  ") for line in rest), rest
     assert "\u202e" not in stream.getvalue()
+
+
+def test_outbox_escapes_what_1c_and_bitrix24_wrote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A store filled before the mapping cleaned names, and a Bitrix24 error with a line break.
+    path = tmp_path / "edo.db"
+    store = SQLiteStore(path)
+    store.upsert_documents([make_document("d1", number="17\r\n2026-12-04 10:00:00 INFO  x")])
+    store.record_firings([(make_firing("d1"), [store_request("d1", "k1")])])
+    (request,) = store.requests([RequestState.PENDING])
+    error = "ERROR_CORE: bad\r\n2026-12-04 10:00:00 INFO  forged\u202e"
+    assert request.id is not None
+    store.record_outcomes([Outcome(request.id, OutcomeStatus.FAILED, NOW, reason=error)])
+    store.close()
+    assert main(["outbox", "--store", str(path), "--failed"]) == 0
+    assert main(["outbox", "--store", str(path), "show", str(request.id)]) == 0
+    out = capsys.readouterr().out
+    assert "forged" in out and "17\\r\\n2026" in out and "\u202e" not in out
+    assert not any(line.startswith("2026-12-04") for line in out.splitlines()), out

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from edo_rules._messages import t
+from edo_rules._untrusted import printable
 from edo_rules.errors import EdoRulesError
 from edo_rules.model import Document, Kind, Status
 from edo_rules.store.base import Store
@@ -91,4 +92,4 @@ def _same_number(have: str, wanted: str) -> bool:
 
 
 def _lines(documents: Iterable[Document]) -> list[str]:
-    return [f"  {d.id}  {d.title}  {d.counterparty.name}" for d in documents]
+    return [f"  {d.id}  {printable(d.title)}  {printable(d.counterparty.name)}" for d in documents]

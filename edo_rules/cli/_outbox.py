@@ -20,6 +20,7 @@ from typing import Any
 
 from edo_rules import _display as show
 from edo_rules._messages import t
+from edo_rules._untrusted import printable
 from edo_rules.cli._context import CliContext, add_context_args, resolve
 from edo_rules.cli._names import document_titles
 from edo_rules.model import ActionRequest, RequestState
@@ -153,14 +154,18 @@ def _line(request: ActionRequest, context: CliContext, titles: dict[str, str]) -
     text = f"#{request.id:<6} {request.action:<10} {request.rule_key}  "
     title = titles.get(request.document_id)
     text += (
-        f"{title} ({request.document_id})" if title else t("outbox_doc", doc=request.document_id)
+        f"{printable(title)} ({request.document_id})"
+        if title
+        else t("outbox_doc", doc=request.document_id)
     )
     if request.attempts:
         text += "  " + t("outbox_attempts", n=request.attempts)
     if request.next_attempt_at is not None and request.state == RequestState.PENDING:
         text += "  " + t("outbox_next", at=show.moment(request.next_attempt_at, context.zone))
     if request.last_error and request.state != RequestState.PENDING:
-        text += "\n          " + request.last_error.replace("\n", "\n          ")
+        # Bitrix24's and 1C's words: each line escaped, every line indented
+        lines = (printable(line) for line in request.last_error.split("\n"))
+        text += "\n          " + "\n          ".join(lines)
     return text
 
 
@@ -199,7 +204,7 @@ def _show(args: argparse.Namespace) -> int:
     print(t("outbox_params") + params.replace("\n", "\n  "))
     for outcome in outcomes:
         remote = f" → {outcome.remote_id}" if outcome.remote_id else ""
-        reason = f": {outcome.reason}" if outcome.reason else ""
+        reason = f": {printable(outcome.reason)}" if outcome.reason else ""
         print(f"  {show.moment(outcome.at, context.zone)} {outcome.status.value}{remote}{reason}")
     return 0
 
