@@ -229,3 +229,11 @@ def test_outbox_escapes_what_1c_and_bitrix24_wrote(
     out = capsys.readouterr().out
     assert "forged" in out and "17\\r\\n2026" in out and "\u202e" not in out
     assert not any(line.startswith("2026-12-04") for line in out.splitlines()), out
+
+
+def test_document_titles_in_listings_are_escaped() -> None:
+    from edo_rules.cli._names import Names
+
+    names = Names(documents={"d1": "Акт № 1\r\n2026-12-04 10:00:00 INFO  x"})
+    assert names.doc("d1") == "Акт № 1\\r\\n2026-12-04 10:00:00 INFO  x"
+    assert names.doc("d2") == "d2"

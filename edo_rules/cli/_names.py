@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from edo_rules import _display as show
+from edo_rules._untrusted import printable
 from edo_rules.store.base import Store
 
 
@@ -24,7 +25,8 @@ class Names:
         return self.rules.get(key, key)
 
     def doc(self, document_id: str) -> str:
-        return self.documents.get(document_id, document_id)
+        # a title holds 1C's number: escaped, so that it prints on its own line only
+        return printable(self.documents.get(document_id, document_id))
 
 
 def rule_titles(playbooks: Iterable[object]) -> dict[str, str]:
