@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 import tomllib
 from collections.abc import Iterator
@@ -153,3 +154,14 @@ def test_jinja2_is_pinned_past_the_sandbox_cves() -> None:
     assert pin == "jinja2>=3.1.6"
     installed = tuple(int(p) for p in version("jinja2").split(".")[:3])
     assert installed >= (3, 1, 6)
+
+
+def test_the_documented_units_keep_files_private_and_descriptors_ample() -> None:
+    text = (ROOT / "docs" / "systemd.md").read_text("utf-8")
+    units = [block for block in text.split("```ini")[1:] if "[Service]" in block]
+    assert len(units) >= 2
+    for unit in units:
+        service = unit.split("```")[0]
+        assert "\nUMask=0077\n" in service
+        limit = re.search(r"\nLimitNOFILE=(\d+)\n", service)
+        assert limit is not None and int(limit[1]) > 1024  # systemd's default is 1024
