@@ -186,11 +186,23 @@ class _Builder:
                 CronSchedule.parse(section["cron"], timezone)
             except ScheduleError as exc:
                 self.problem(("schedule", "cron"), str(exc))
-            return ScheduleConfig(interval=None, cron=section["cron"])
+            return ScheduleConfig(
+                interval=None, cron=section["cron"], stage_limits=self.stage_limits(section)
+            )
         interval = self.interval(section.get("interval", 300))
-        return ScheduleConfig(interval=interval)
+        return ScheduleConfig(interval=interval, stage_limits=self.stage_limits(section))
 
-    def interval(self, raw: str | float) -> float:
+    def stage_limits(self, section: Mapping[str, Any]) -> dict[str, float]:
+        from edo_rules.config import DEFAULT_STAGE_LIMITS
+
+        limits = dict(DEFAULT_STAGE_LIMITS)
+        for stage, raw in (section.get("stage_limits") or {}).items():
+            limits[stage] = self.interval(raw, ("schedule", "stage_limits", stage))
+        return limits
+
+    def interval(
+        self, raw: str | float, where: tuple[str, ...] = ("schedule", "interval")
+    ) -> float:
         if not isinstance(raw, str):
             return float(raw)
         seconds = _SECONDS.match(raw)
@@ -199,11 +211,11 @@ class _Builder:
         try:
             duration = parse_duration(raw)
         except DurationSyntaxError as exc:
-            self.problem(("schedule", "interval"), f"{exc}; seconds work too, e.g. '30 seconds'")
+            self.problem(where, f"{exc}; seconds work too, e.g. '30 seconds'")
             return 300.0
         if duration.unit not in _UNIT_SECONDS:
             self.problem(
-                ("schedule", "interval"),
+                where,
                 f"{raw!r}: an interval is real time; "
                 "use seconds, minutes, hours or days (working days are for rules)",
             )

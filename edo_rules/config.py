@@ -56,12 +56,19 @@ class StoreConfig:
     lease: float = 30.0
 
 
+#: A stage that passes its limit stops with a clear error; the tick's other stages go on.
+#: Generous: the first sync of a large 1C base is long (pages are kept, the next tick goes on).
+DEFAULT_STAGE_LIMITS: Mapping[str, float] = {"sync": 3600.0, "evaluate": 1800.0, "dispatch": 1800.0}
+
+
 @dataclass(frozen=True, slots=True)
 class ScheduleConfig:
     """Tick every ``interval`` seconds, or on a ``cron`` expression (never both)."""
 
     interval: float | None = DEFAULT_INTERVAL
     cron: str | None = None
+    #: The longest each tick stage may run, in seconds (``schedule.stage_limits``).
+    stage_limits: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_STAGE_LIMITS))
 
     def build(self, timezone: ZoneInfo) -> Schedule:
         if self.cron is not None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from edo_rules._bounds import check_stage
 from edo_rules.engine._diff import PlaybookDiff, diff_playbooks, horizon
 from edo_rules.engine._due import WorkingCalendar
 from edo_rules.engine._explain import Explanation, explain_document
@@ -136,6 +137,7 @@ class Engine:
             ended=self.store.ended_snoozes(now),
         )
         for rule, playbook_hash in self._rules.values():
+            check_stage()  # a tick's evaluate stage past its limit stops here (nothing recorded)
             if isinstance(rule.trigger, TimeTrigger):
                 plan_time_rule(plan, rule, rule.trigger, playbook_hash)
             else:

@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from edo_rules._bounds import StageDeadlineError, stage_expired
 from edo_rules.actions.base import Action
 from edo_rules.errors import ActionError, EdoRulesError
 from edo_rules.model import ActionRequest, Outcome, OutcomeStatus, RequestState
@@ -78,6 +79,8 @@ class DispatchReport:
     recovered: Counter[str] = field(default_factory=Counter)
     healed: Counter[str] = field(default_factory=Counter)
     stopped: bool = False
+    #: Set when the stage passed its time limit (the error text); the rest goes next tick.
+    limit: str | None = None
 
     @property
     def sent(self) -> int:
@@ -219,6 +222,10 @@ class Dispatcher:
         report.healed.update(self.heal())
         sent: set[int] = set()
         while not self._stop.is_set():
+            expired = stage_expired()
+            if expired is not None:
+                report.limit = str(StageDeadlineError(expired))
+                break
             claimed = self._store.claim_requests(self._clock(), self._batch_size)
             fresh = [r for r in claimed if _id(r) not in sent]
             self._release([r for r in claimed if _id(r) in sent])

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from edo_rules._bounds import stage_limit
 from edo_rules.model import RequestState
 from edo_rules.runner._failures import summary_text
 from edo_rules.runner.dispatch import Dispatcher, DispatchReport
@@ -53,6 +54,8 @@ class Pipeline:
     refresh: Callable[[Sequence[RefreshRequest]], int] | None = None
     #: The documents the last evaluation failed on, by (rule, reason) (see ``_failures``).
     failures: Callable[[], Mapping[tuple[str, str], int]] | None = None
+    #: The longest each stage may run, in seconds, by stage name (``schedule.stage_limits``).
+    stage_limits: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -111,28 +114,39 @@ def run_tick(
     """
     started = time.monotonic()
     report = TickReport(at=now)
+    limits = pipeline.stage_limits
     if pipeline.before_tick is not None:
         _stage(report, "reload", pipeline.before_tick)
     refresh = pipeline.refresh
     if refreshes and refresh is not None:
-        report.synced = _stage(report, "refresh", lambda: refresh(refreshes))
+        report.synced = _stage(report, "refresh", lambda: refresh(refreshes), limits.get("sync"))
     elif pipeline.sync is not None:
-        report.synced = _stage(report, "sync", lambda: pipeline.sync(now) if pipeline.sync else 0)
-    report.fired = _stage(report, "evaluate", lambda: pipeline.evaluate(now))
+        sync = pipeline.sync
+        report.synced = _stage(report, "sync", lambda: sync(now), limits.get("sync"))
+    report.fired = _stage(
+        report, "evaluate", lambda: pipeline.evaluate(now), limits.get("evaluate")
+    )
     if pipeline.failures is not None:
         report.failures = dict(pipeline.failures())
-    dispatched = _stage(report, "dispatch", pipeline.dispatcher.dispatch)
+    dispatch = pipeline.dispatcher.dispatch
+    dispatched = _stage(report, "dispatch", dispatch, limits.get("dispatch"))
     if isinstance(dispatched, DispatchReport):
         report.dispatch = dispatched
+        if dispatched.limit is not None:  # stopped at its limit: what it sent is kept above
+            _log.error("dispatch failed: %s", dispatched.limit)
+            report.errors.append("dispatch")
     report.seconds = time.monotonic() - started
     if metrics is not None:
         _observe(metrics, pipeline.store, report, now, pipeline.sync is not None)
     return report
 
 
-def _stage(report: TickReport, name: str, call: Callable[[], Any]) -> Any:
+def _stage(
+    report: TickReport, name: str, call: Callable[[], Any], limit: float | None = None
+) -> Any:
     try:
-        return call() or 0
+        with stage_limit(name, limit):
+            return call() or 0
     except Exception as exc:
         # Any failure of one stage is logged and the tick goes on: the next one heals.
         _log.error("%s failed: %s", name, exc, exc_info=not _expected(exc))

@@ -66,6 +66,7 @@ class Service:
             before_tick=self.watcher.check,
             refresh=getattr(self.sync, "refresh", None),
             failures=self.evaluation_failures,
+            stage_limits=self.config.schedule.stage_limits,
         )
 
     def cluster_status(self) -> dict[str, Any]:

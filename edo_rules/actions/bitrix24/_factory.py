@@ -47,6 +47,8 @@ def make_client(
         plan=settings.plan,
         http_client=http_client,
         timeout=settings.timeout,
+        request_deadline=settings.request_deadline,
+        max_response_mb=settings.max_response_mb,
         retry=retry,
         clock=monotonic,
         sleep=sleep,

@@ -7,6 +7,7 @@ call may have run.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,21 +18,25 @@ from edo_rules.actions.bitrix24.errors import Bitrix24Error, ErrorClass
 
 
 def parse_response(
-    response: httpx.Response, method: str, redact: Redactor
+    response: httpx.Response, content: bytes, method: str, redact: Redactor
 ) -> tuple[dict[str, Any], Bitrix24Error | None]:
-    """The decoded body and the error it carries (``None`` on success)."""
+    """The decoded body and the error it carries (``None`` on success).
+
+    ``content`` is the body as read (streamed and capped by the client).
+    """
+    status = response.status_code
     if response.is_redirect:
         return {}, _moved(response, method)
     try:
-        body = response.json()
+        body = json.loads(content)
     except ValueError:
-        return {}, _uncertain(f"HTTP {response.status_code} with a non-JSON body", method)
+        return {}, _uncertain(f"HTTP {status} with a non-JSON body", method)
     if isinstance(body, dict) and "error" in body:
-        return body, _coded(body, response.status_code, method, redact)
-    if response.status_code >= 500:
-        return body, _uncertain(f"HTTP {response.status_code} without an error code", method)
+        return body, _coded(body, status, method, redact)
+    if status >= 500:
+        return body, _uncertain(f"HTTP {status} without an error code", method)
     if not isinstance(body, dict) or "result" not in body:
-        return body, _uncertain(f"HTTP {response.status_code} without a result", method)
+        return body, _uncertain(f"HTTP {status} without a result", method)
     return body, None
 
 

@@ -25,6 +25,15 @@ from typing import Any
 
 import httpx
 
+from edo_rules._bounds import (
+    MB,
+    LimitExceededError,
+    StageDeadlineError,
+    bound,
+    read_capped,
+    request_deadline,
+    stage_expired,
+)
 from edo_rules.actions.bitrix24._bucket import Clock, LeakyBucket, Plan, Sleep
 from edo_rules.actions.bitrix24._query import encode
 from edo_rules.actions.bitrix24._redact import Redactor, install_log_filter
@@ -86,6 +95,8 @@ class Bitrix24Client:
         plan: Plan,
         http_client: httpx.Client | None = None,
         timeout: float = 60.0,
+        request_deadline: float = 120.0,
+        max_response_mb: float = 16.0,
         retry: RetryPolicy | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
@@ -95,7 +106,9 @@ class Bitrix24Client:
         self._auth = auth
         self._redact = redactor
         self._own_http = http_client is None
-        self._http = http_client or httpx.Client(timeout=timeout, follow_redirects=False)
+        self._http = bound(http_client or httpx.Client(timeout=timeout, follow_redirects=False))
+        self._deadline = request_deadline
+        self._cap = int(max_response_mb * MB)
         self._bucket = LeakyBucket(plan, clock=clock, sleep=sleep)
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -222,6 +235,8 @@ class Bitrix24Client:
                 self._sleep(self._retry.delay(attempts[kind] - 1))
 
     def _may_retry(self, exc: Bitrix24Error, attempt: int, *, idempotent: bool) -> bool:
+        if stage_expired() is not None:  # the stage is out of time: the next tick retries
+            return False
         kind = exc.error_class
         if kind is ErrorClass.RATE_LIMIT:
             self._bucket.penalize()
@@ -235,29 +250,47 @@ class Bitrix24Client:
     def _request(self, method: str, signed: Mapping[str, Any]) -> dict[str, Any]:
         self._bucket.acquire()
         log.debug("bitrix24 call %s", method)
-        try:
-            response = self._http.post(self._auth.url(method), json=signed)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise self._error(
-                "UNREACHABLE",
-                f"cannot connect ({type(exc).__name__})",
-                method,
-                ErrorClass.UNREACHABLE,
-            ) from None
-        except httpx.HTTPError as exc:
-            raise self._error(
-                "TIMEOUT" if isinstance(exc, httpx.TimeoutException) else "HTTP_5XX",
-                f"no answer ({type(exc).__name__})",
-                method,
-                ErrorClass.UNCERTAIN,
-            ) from None
-        body, error = parse_response(response, method, self._redact)
+        expired = stage_expired()
+        if expired is not None:  # out of time before sending: nothing ran, the next tick sends
+            text = str(StageDeadlineError(expired)).split("\n", 1)[0]
+            raise self._error("STAGE_LIMIT", text, method, ErrorClass.UNREACHABLE)
+        with request_deadline(self._deadline, "bitrix24.request_deadline", check=False) as limit:
+            try:
+                with self._http.stream("POST", self._auth.url(method), json=signed) as response:
+                    content = read_capped(response, self._cap, "bitrix24.max_response_mb", limit)
+            except LimitExceededError as exc:
+                raise self._bounded(method, exc) from None
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                if limit.expired:  # cut while connecting: nothing was sent
+                    raise self._bounded(method, limit.exceeded(), ErrorClass.UNREACHABLE) from None
+                raise self._error(
+                    "UNREACHABLE",
+                    f"cannot connect ({type(exc).__name__})",
+                    method,
+                    ErrorClass.UNREACHABLE,
+                ) from None
+            except httpx.HTTPError as exc:
+                if limit.expired:
+                    raise self._bounded(method, limit.exceeded()) from None
+                raise self._error(
+                    "TIMEOUT" if isinstance(exc, httpx.TimeoutException) else "HTTP_5XX",
+                    f"no answer ({type(exc).__name__})",
+                    method,
+                    ErrorClass.UNCERTAIN,
+                ) from None
+        body, error = parse_response(response, content, method, self._redact)
         if error is not None:
             if error.error_class is ErrorClass.METHOD_BLOCKED:
                 raise self._block(method, body, error)
             raise error
         self._note_time(method, body.get("time"))
         return body
+
+    def _bounded(
+        self, method: str, exc: LimitExceededError, kind: ErrorClass = ErrorClass.UNCERTAIN
+    ) -> Bitrix24Error:
+        """A request cut at a limit (the call may have run): names the portal and the limit."""
+        return self._error("RESPONSE_LIMIT", f"{self._auth.describe()}: {exc.limit}", method, kind)
 
     # -- the per-method operating-time limit -----------------------------------------------
     def _note_time(self, method: str, raw: Any) -> None:

@@ -163,6 +163,10 @@ class Bitrix24Settings:
     mirror: MirrorSettings | None = None
     cache_ttl: float = 3600.0
     timeout: float = 60.0
+    #: The whole of one request (connect, headers, body) ends by then, however the portal drips.
+    request_deadline: float = 120.0
+    #: The largest answer read for one request (decoded), in MB.
+    max_response_mb: float = 16.0
     timezone: str = "Europe/Moscow"
     working_day_end_hour: int = 18
     card: CardSettings | None = field(default_factory=CardSettings)
@@ -191,7 +195,8 @@ class Bitrix24Settings:
 def _build(reader: Reader) -> Bitrix24Settings:
     reader.allow(
         "webhook_url webhook_url_env oauth plan client_id users fallback_user deal mirror "
-        "cache_ttl timeout timezone working_day_end_hour card accounting digest flood_guard"
+        "cache_ttl timeout request_deadline max_response_mb timezone working_day_end_hour "
+        "card accounting digest flood_guard"
     )
     webhook = reader.secret("webhook_url")
     oauth = _oauth(reader.child("oauth")) if reader.has("oauth") else None
@@ -211,6 +216,8 @@ def _build(reader: Reader) -> Bitrix24Settings:
         mirror=_mirror(reader.child("mirror")) if reader.has("mirror") else None,
         cache_ttl=reader.number("cache_ttl", 3600.0),
         timeout=reader.number("timeout", 60.0),
+        request_deadline=reader.number("request_deadline", 120.0),
+        max_response_mb=reader.number("max_response_mb", 16.0),
         timezone=reader.string("timezone", "Europe/Moscow"),
         working_day_end_hour=int(reader.number("working_day_end_hour", 18)),
         card=read_card(reader.child("card")) if reader.has("card") else CardSettings(),

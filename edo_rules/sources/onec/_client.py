@@ -23,6 +23,15 @@ from urllib.parse import quote, unquote
 
 import httpx
 
+from edo_rules._bounds import (
+    MB,
+    LimitExceededError,
+    bound,
+    check_stage,
+    in_context,
+    read_capped,
+    request_deadline,
+)
 from edo_rules.errors import SourceError
 from edo_rules.sources.onec._errors import AnswerError, error_from_answer
 from edo_rules.sources.onec._settings import OneCSettings
@@ -111,14 +120,17 @@ class ODataClient:
         self._count_lock = threading.Lock()
         self._sleep = sleep
         self._warm = False
-        self._http = httpx.Client(
-            transport=transport,
-            headers={
-                "Authorization": basic_auth(settings.user, settings.password),
-                "Accept": "application/json",
-            },
-            timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
+        self._http = bound(
+            httpx.Client(
+                transport=transport,
+                headers={
+                    "Authorization": basic_auth(settings.user, settings.password),
+                    "Accept": "application/json",
+                },
+                timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
+            )
         )
+        self._cap = int(settings.max_page_mb * MB)
 
     def close(self) -> None:
         self._http.close()
@@ -130,8 +142,7 @@ class ODataClient:
     def get(self, request: PageRequest) -> list[Row]:
         """One request, no retry: the rows, or a SourceError (``retryable`` set)."""
         url = self.url(request)
-        answer = self._get(url, request.entity_set)
-        return parse_page(answer.content, readable(url))
+        return parse_page(self._get(url, request.entity_set), readable(url))
 
     def metadata(self) -> tuple[bytes, str]:
         """The ``$metadata`` document and its URL, with retries like a page."""
@@ -139,14 +150,14 @@ class ODataClient:
         attempt = 0
         while True:
             try:
-                return self._get(url, None).content, url
+                return self._get(url, None), url
             except SourceError as exc:
                 if not exc.retryable or attempt >= self.settings.retries:
                     raise
                 self._sleep(min(30.0, self.settings.backoff * 2**attempt))
                 attempt += 1
 
-    def _get(self, url: str, entity_set: str | None) -> httpx.Response:
+    def _get(self, url: str, entity_set: str | None) -> bytes:
         try:
             return self._send(url, entity_set)
         except SourceError as exc:
@@ -154,34 +165,37 @@ class ODataClient:
                 self.failures[_first_line(exc)] += 1
             raise
 
-    def _send(self, url: str, entity_set: str | None) -> httpx.Response:
+    def _send(self, url: str, entity_set: str | None) -> bytes:
         with self._slots:  # at most `concurrency` requests in flight, however they nest
             return self._send_now(url, entity_set)
 
-    def _send_now(self, url: str, entity_set: str | None) -> httpx.Response:
+    def _send_now(self, url: str, entity_set: str | None) -> bytes:
         read = self.settings.timeout if self._warm else self.settings.first_timeout
         shown = readable(url)
         with self._count_lock:
             self.requests += 1
-        try:
-            answer = self._http.get(
-                url, timeout=httpx.Timeout(read, connect=self.settings.connect_timeout)
-            )
-        except httpx.TimeoutException as exc:
-            raise _TimeoutError(f"1C did not answer in {read:g} s", url=shown) from exc
-        except httpx.TransportError as exc:
-            raise SourceError(
-                f"cannot reach 1C: {exc.__class__.__name__}: {exc}",
-                retryable=True,
-                url=shown,
-                hint="check url in the onec section and that the 1C web server is running",
-            ) from exc
+        timeout = httpx.Timeout(read, connect=self.settings.connect_timeout)
+        with request_deadline(self.settings.request_deadline, "onec.request_deadline") as limit:
+            try:
+                with self._http.stream("GET", url, timeout=timeout) as answer:
+                    body = read_capped(answer, self._cap, "onec.max_page_mb", limit)
+            except LimitExceededError as exc:
+                raise _bounds_error(exc, shown, stage=limit.by_stage and limit.expired) from None
+            except httpx.TimeoutException as exc:
+                if limit.expired:
+                    raise _bounds_error(limit.exceeded(), shown, stage=limit.by_stage) from None
+                raise _TimeoutError(f"1C did not answer in {read:g} s", url=shown) from exc
+            except httpx.TransportError as exc:
+                raise SourceError(
+                    f"cannot reach 1C: {exc.__class__.__name__}: {exc}",
+                    retryable=True,
+                    url=shown,
+                    hint="check url in the onec section and that the 1C web server is running",
+                ) from exc
         if answer.status_code != 200:
-            raise error_from_answer(
-                answer.status_code, answer.content, shown, entity_set=entity_set
-            )
+            raise error_from_answer(answer.status_code, body, shown, entity_set=entity_set)
         self._warm = True
-        return answer
+        return body
 
     def fetch_many(self, requests: list[PageRequest]) -> list[list[Row]]:
         """Several independent requests, up to ``concurrency`` at a time; rows in order.
@@ -197,7 +211,9 @@ class ODataClient:
             return [self.fetch(request, shrink=False)[0] for request in requests]
         workers = min(self.settings.concurrency, len(requests))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="onec-get") as pool:
-            futures = [pool.submit(self.fetch, request, shrink=False) for request in requests]
+            futures = [
+                pool.submit(in_context(self.fetch), request, shrink=False) for request in requests
+            ]
             return [future.result()[0] for future in futures]
 
     def fetch(self, request: PageRequest, *, shrink: bool = True) -> tuple[list[Row], PageRequest]:
@@ -209,6 +225,7 @@ class ODataClient:
         """
         attempt = 0
         while True:
+            check_stage()  # a stage out of time stops here rather than retry
             try:
                 return self.get(request), request
             except SourceError as exc:
@@ -251,6 +268,30 @@ class _TimeoutError(SourceError):
         )
 
 
+class _BoundsError(SourceError):
+    """A page passed its size cap or its request deadline: a smaller page may pass."""
+
+
+def _bounds_error(exc: LimitExceededError, url: str, *, stage: bool) -> SourceError:
+    """The 1C server, the request and the limit it passed; a stage out of time is not retried."""
+    if stage:
+        return SourceError(
+            f"1C request stopped: {exc.limit}",
+            retryable=False,
+            url=url,
+            hint="the rest is read at the next tick",
+        )
+    return _BoundsError(
+        f"1C request stopped: {exc.limit}",
+        retryable=True,
+        url=url,
+        hint="the sync retries with a smaller page; if 1C is only slow, "
+        "raise request_deadline / max_page_mb in the onec section or lower page_size",
+    )
+
+
 def _shrinks(exc: SourceError) -> bool:
-    """A read timeout or a 5xx may be the page's size: 1C builds answers in memory."""
-    return isinstance(exc, _TimeoutError) or (isinstance(exc, AnswerError) and exc.status >= 500)
+    """A read timeout, a cap or a 5xx may be the page's size: 1C builds answers in memory."""
+    if isinstance(exc, _TimeoutError | _BoundsError):
+        return True
+    return isinstance(exc, AnswerError) and exc.status >= 500

@@ -15,6 +15,7 @@ from dataclasses import replace
 from queue import Full, Queue
 from typing import Any, TypeVar
 
+from edo_rules._bounds import in_context
 from edo_rules.errors import SourceError
 from edo_rules.sources.onec._client import ODataClient, PageRequest
 
@@ -124,7 +125,8 @@ def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
         except BaseException as exc:  # handed over to the consumer, raised there
             put(_Failure(exc))
 
-    worker = threading.Thread(target=run, name="onec-prefetch", daemon=True)
+    # The fetcher works for the caller's stage: it runs in the caller's context (its deadline).
+    worker = threading.Thread(target=in_context(run), name="onec-prefetch", daemon=True)
     worker.start()
     try:
         while True:
@@ -212,6 +214,6 @@ def parallel(calls: list[Callable[[], None]], workers: int) -> None:
             call()
         return
     with ThreadPoolExecutor(max_workers=min(workers, len(calls))) as pool:
-        futures = [pool.submit(call) for call in calls]
+        futures = [pool.submit(in_context(call)) for call in calls]
     for future in futures:
         future.result()

@@ -44,6 +44,10 @@ class OneCSettings:
     connect_timeout: float = 10.0
     retries: int = 4
     backoff: float = 0.5
+    #: The whole of one request (connect, headers, body) ends by then, however the server drips.
+    request_deadline: float = 300.0
+    #: The largest answer read for one page (decoded), in MB.
+    max_page_mb: float = 64.0
     time_zone: str = "Europe/Moscow"
     overlap: timedelta = timedelta(minutes=10)
     heal_every: timedelta = timedelta(hours=24)
@@ -273,6 +277,8 @@ _CONVERTERS: dict[str, _Converter] = {
     "connect_timeout": _positive,
     "retries": _positive,
     "backoff": _positive,
+    "request_deadline": _positive,
+    "max_page_mb": _positive,
     "allowed_only": _flag,
     "journal": _flag,
     "allow_insecure_http": _flag,

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from edo_rules._bounds import in_context
 from edo_rules.errors import SourceError
 from edo_rules.model import Document, Status, StatusEvent
 from edo_rules.sources.base import SyncPage
@@ -290,7 +291,9 @@ class OneCSource:
                     if pending is not None:
                         yield pending.result()
                     raise
-                mapping = mapper.submit(self._page, ctx, entity_set, rows, states, stored)
+                # The mapping's lookups are requests of the caller's stage (its deadline).
+                work = in_context(self._page)
+                mapping = mapper.submit(work, ctx, entity_set, rows, states, stored)
                 if pending is not None:
                     yield pending.result()
                 pending = mapping
