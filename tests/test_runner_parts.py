@@ -216,9 +216,12 @@ def test_sync_needs_the_token_and_triggers_a_tick(endpoint: Any) -> None:
 
 def test_health_is_open_and_metrics_need_the_token(endpoint: Any) -> None:
     base, _ = endpoint
-    assert httpx.get(f"{base}/healthz").json() == {"status": "ok", "ticks": 0}
+    assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}  # up/down only
     assert httpx.get(f"{base}/metrics").status_code == 401
     auth = {"Authorization": "Bearer a-long-enough-token-123"}
+    assert httpx.get(f"{base}/healthz", headers=auth).json() == {"status": "ok", "ticks": 0}
+    wrong = {"Authorization": "Bearer a-wrong-token-of-length"}
+    assert httpx.get(f"{base}/healthz", headers=wrong).json() == {"status": "ok"}
     reply = httpx.get(f"{base}/metrics", headers=auth)
     assert reply.headers["content-type"].startswith("text/plain; version=0.0.4")
     assert 'edo_rules_ticks_total{result="ok"} 1' in reply.text

@@ -122,7 +122,7 @@ def test_post_sync_triggers_a_tick_and_metrics_count_it(env: _Env) -> None:
         reply = httpx.post(f"{base}/sync?wait=1", headers=auth, timeout=60)
         assert reply.status_code == 200, reply.text
         assert reply.json()["synced"] == 3 and reply.json()["actions"] == {"done": 3}
-        assert httpx.get(f"{base}/healthz").json()["ticks"] == 2
+        assert httpx.get(f"{base}/healthz", headers=auth).json()["ticks"] == 2
         metrics = httpx.get(f"{base}/metrics", headers=auth).text
         assert 'edo_rules_ticks_total{result="ok"} 2' in metrics
         assert 'edo_rules_actions_total{action="notify",outcome="done"} 3' in metrics

@@ -52,7 +52,7 @@ def _serve(args: argparse.Namespace) -> int:
     from edo_rules.config import DashboardConfig
     from edo_rules.runner.app import wall_clock
     from edo_rules.web import Endpoint, WebServer, build_app
-    from edo_rules.web._wiring import check_exposure, dashboard_for
+    from edo_rules.web._wiring import check_exposure, dashboard_for, guards_loopback
 
     with configured(args) as config:
         # Asking for the dashboard is enough: without a dashboard: section it is open,
@@ -62,7 +62,8 @@ def _serve(args: argparse.Namespace) -> int:
         assert dashboard is not None
         endpoint = Endpoint.parse(args.listen or config.http.listen or "127.0.0.1:8080")
         check_exposure(endpoint, dashboard, control=False)
-        server = WebServer(build_app(None, dashboard), endpoint)
+        guard = guards_loopback(endpoint, dashboard, control=False)
+        server = WebServer(build_app(None, dashboard), endpoint, guard_loopback=guard)
         print(f"dashboard: {server.url}/", flush=True)
         _serve_until_signal(server)
     return 0

@@ -36,7 +36,8 @@ def serve_dashboard(
         refresh_request=runner.refresh if config.onec is not None else None,
         deal_documents=deal_documents(dashboard),
     )
-    server = WebServer(build_app(control, dashboard), endpoint)
+    # Open on loopback: other sites and rebound host names are refused.
+    server = WebServer(build_app(control, dashboard), endpoint, guard_loopback=endpoint.is_loopback)
     server.start()
     print(f"\nДашборд: {server.url}/  (остановить — Ctrl-C)", file=out, flush=True)
     try:

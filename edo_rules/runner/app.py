@@ -96,7 +96,7 @@ def _control_server(config: Config, options: ServeOptions, runner: Runner) -> We
     """The web app on ``--listen`` (or http.listen): control endpoints and the dashboard."""
     from edo_rules.web import Control, Endpoint, WebServer, build_app
     from edo_rules.web._refresh import deal_documents, refresher
-    from edo_rules.web._wiring import check_exposure, dashboard_for
+    from edo_rules.web._wiring import check_exposure, dashboard_for, guards_loopback
 
     listen = options.listen or config.http.listen
     if listen is None:
@@ -114,7 +114,8 @@ def _control_server(config: Config, options: ServeOptions, runner: Runner) -> We
         refresh_request=runner.refresh if config.onec is not None else None,
         deal_documents=None if dashboard is None else deal_documents(dashboard),
     )
-    server = WebServer(build_app(control, dashboard), endpoint)
+    guard = guards_loopback(endpoint, dashboard, control_token=config.http.token)
+    server = WebServer(build_app(control, dashboard), endpoint, guard_loopback=guard)
     server.start()
     return server
 

@@ -4,7 +4,8 @@
   the tick (up to 60 s) and answers 200 with its summary (504 if it did not end).
   ``?document=…``, ``?inn=…``, ``?deal=…`` make it a refresh of those documents
   from 1C (:mod:`edo_rules.runner.refresh`); 400 for a bad value or without 1C.
-* ``GET /healthz`` — 200 with the last tick's time and result (503 while stopping).
+* ``GET /healthz`` — 200 while up (503 while stopping); the last tick's time and
+  result only with the token (when one is configured).
 * ``GET /metrics`` — the Prometheus text format.
 * ``GET|POST /hooks/<token>/sync?deal=…`` or ``?document=…`` — for a Bitrix24
   robot or a link in a card, which cannot send headers: the token in the path
@@ -12,7 +13,7 @@
   refreshes the named documents and answers within a few seconds.
 
 ``/sync`` and ``/metrics`` need ``Authorization: Bearer <http.token>`` when
-a token is configured; ``/healthz`` never does (it reveals nothing).
+a token is configured; ``/healthz`` never does (without it, it says only up or down).
 """
 
 from __future__ import annotations
@@ -72,8 +73,7 @@ def bearer_ok(request: Request, token: str | None) -> bool:
 
 def routes(control: Control) -> list[Route]:
     def healthz(request: Request) -> Response:
-        ok, info = control.health()
-        return json_response(info, 200 if ok else 503)
+        return _healthz(control, request)
 
     def metrics(request: Request) -> Response:
         if not bearer_ok(request, control.token):
@@ -111,6 +111,15 @@ def routes(control: Control) -> list[Route]:
         Route("/sync", sync, methods=["POST"]),
         Route("/hooks/{token}/sync", hook, methods=["GET", "POST"]),
     ]
+
+
+def _healthz(control: Control, request: Request) -> Response:
+    ok, info = control.health()
+    given = "authorization" in request.headers
+    if control.token and not (given and bearer_ok(request, control.token)):
+        # Without the token: up or down, nothing about ticks or failed stages.
+        info = {"status": info.get("status", "ok" if ok else "down")}
+    return json_response(info, 200 if ok else 503)
 
 
 def _unauthorized() -> Response:

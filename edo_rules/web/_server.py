@@ -7,11 +7,12 @@ import logging
 import socket
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
-from starlette.applications import Starlette
 
 from edo_rules.errors import EdoRulesError
+from edo_rules.web._guard import BodyLimit, LoopbackGuard, ServerLimits, protocol_class
 
 _log = logging.getLogger("edo_rules.http")
 
@@ -48,10 +49,20 @@ class WebServer:
     """The app on ``endpoint``; :meth:`start` serves in a daemon thread, :meth:`run` in this one.
 
     The socket is bound in the constructor, so a busy port is a clear error at
-    once and port 0 gives a real port in :attr:`address`.
+    once and port 0 gives a real port in :attr:`address`. ``limits`` bound
+    connections, request time and size (see :mod:`._guard`); ``guard_loopback``
+    refuses other origins and foreign ``Host`` names (an open loopback endpoint).
     """
 
-    def __init__(self, app: Starlette, endpoint: Endpoint) -> None:
+    def __init__(
+        self,
+        app: Any,
+        endpoint: Endpoint,
+        *,
+        guard_loopback: bool = False,
+        limits: ServerLimits | None = None,
+    ) -> None:
+        limits = limits or ServerLimits()
         family = socket.AF_INET6 if ":" in endpoint.host else socket.AF_INET
         self._socket = socket.socket(family, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -66,7 +77,24 @@ class WebServer:
         # Listening at once: a client told the URL right after start() is queued
         # in the backlog until uvicorn's loop accepts, never refused.
         self._socket.listen(2048)
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        asgi: Any = BodyLimit(app, limits.max_body)
+        if guard_loopback:
+            asgi = LoopbackGuard(asgi)
+        config = uvicorn.Config(
+            asgi,
+            log_level="warning",
+            # Our logging (format, secret filter) shows uvicorn's messages too.
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            http=protocol_class(limits),
+            timeout_keep_alive=int(limits.keep_alive),
+            # uvicorn counts idle connections as load (503 to real requests while idle
+            # sockets are held): the cap is kept at accept (see _guard), this is a backstop.
+            limit_concurrency=limits.max_connections + 1,
+            h11_max_incomplete_event_size=limits.max_head,
+            backlog=limits.backlog,
+        )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 

@@ -93,6 +93,19 @@ def check_exposure(
         )
 
 
+def guards_loopback(
+    endpoint: Endpoint,
+    dashboard: Dashboard | None,
+    *,
+    control: bool = True,
+    control_token: str | None = None,
+) -> bool:
+    """Whether the endpoint is open on loopback: any page in a local browser could use it."""
+    if not endpoint.is_loopback:
+        return False
+    return (control and not control_token) or (dashboard is not None and dashboard.access.open)
+
+
 def _portal(config: Config) -> str | None:
     """The portal's origin for links: never the webhook's path, which holds its secret."""
     from urllib.parse import urlsplit
