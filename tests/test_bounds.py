@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from _hostile import HostileServer, elapsed
@@ -21,7 +22,8 @@ from edo_rules.actions.bitrix24._redact import Redactor
 from edo_rules.actions.bitrix24.client import Bitrix24Client, RetryPolicy
 from edo_rules.actions.bitrix24.errors import ErrorClass
 from edo_rules.actions.bitrix24.oauth import WebhookAuth
-from edo_rules.errors import SourceError
+from edo_rules.config import load_config
+from edo_rules.errors import ConfigError, SourceError
 from edo_rules.sources.onec._client import ODataClient, PageRequest
 from edo_rules.sources.onec._pager import iter_pages
 from edo_rules.sources.onec._settings import OneCSettings
@@ -206,3 +208,49 @@ def test_the_stage_deadline_reaches_threads_started_for_it() -> None:
         worker.start()
         worker.join()
     assert seen and seen[0] is not None
+
+
+# -- configuration ---------------------------------------------------------------------
+
+
+def _config(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "playbooks").mkdir(exist_ok=True)
+    path = tmp_path / "edo-rules.yaml"
+    path.write_text("version: 1\n" + text, encoding="utf-8")
+    return path
+
+
+def test_the_limits_are_read_from_the_config(tmp_path: Path) -> None:
+    path = _config(
+        tmp_path,
+        "schedule: {interval: 60, stage_limits: {sync: 2 minutes, dispatch: 90}}\n"
+        "onec: {url: 'http://127.0.0.1', base: b, user: u, password: p,"
+        " request_deadline: 45, max_page_mb: 8}\n",
+    )
+    config = load_config(path, env={})
+    assert config.schedule.stage_limits == {"sync": 120.0, "evaluate": 1800.0, "dispatch": 90.0}
+    assert config.onec is not None
+    assert (config.onec.request_deadline, config.onec.max_page_mb) == (45, 8)
+    defaults = load_config(_config(tmp_path, ""), env={})
+    assert defaults.schedule.stage_limits == {
+        "sync": 3600.0,
+        "evaluate": 1800.0,
+        "dispatch": 1800.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("schedule: {stage_limits: {sync: 3 working days}}\n", "schedule.stage_limits.sync"),
+        ("schedule: {stage_limits: {tick: 60}}\n", "tick"),
+        (
+            "onec: {url: 'http://127.0.0.1', base: b, user: u, password: p, max_page_mb: 0}\n",
+            "onec.max_page_mb: the largest page must be greater than 0",
+        ),
+    ],
+)
+def test_a_bad_limit_is_a_clear_error(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(_config(tmp_path, text), env={})
+    assert expected in str(caught.value)
