@@ -159,7 +159,7 @@ def request_deadline(
 
 
 def read_capped(
-    response: httpx.Response, cap: int, setting: str, deadline: RequestDeadline
+    response: httpx.Response, cap: int, setting: str, deadline: RequestDeadline | None = None
 ) -> bytes:
     """The (decoded) body of a streamed response; LimitExceededError past the cap or deadline.
 
@@ -175,7 +175,7 @@ def read_capped(
         if size > cap:
             raise LimitExceededError(_too_large(cap, setting, "it went on past that"))
         parts.append(chunk)
-        if deadline.expired:  # the sockets honour it too; this covers injected transports
+        if deadline is not None and deadline.expired:  # for injected transports (no pool)
             raise deadline.exceeded()
     return b"".join(parts)
 

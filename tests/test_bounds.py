@@ -12,16 +12,26 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from _hostile import HostileServer, elapsed
 
-from edo_rules._bounds import StageDeadlineError, check_stage, stage_limit
+from edo_rules._bounds import (
+    StageDeadlineError,
+    bound,
+    check_stage,
+    in_context,
+    request_deadline,
+    stage_expired,
+    stage_limit,
+)
 from edo_rules.actions.bitrix24 import Bitrix24Error
 from edo_rules.actions.bitrix24._bucket import PLANS
 from edo_rules.actions.bitrix24._redact import Redactor
 from edo_rules.actions.bitrix24.client import Bitrix24Client, RetryPolicy
 from edo_rules.actions.bitrix24.errors import ErrorClass
-from edo_rules.actions.bitrix24.oauth import WebhookAuth
+from edo_rules.actions.bitrix24.oauth import OAuthAuth, WebhookAuth
+from edo_rules.actions.bitrix24.settings import OAuthSettings, Secret
 from edo_rules.config import load_config
 from edo_rules.errors import ConfigError, SourceError
 from edo_rules.sources.onec._client import ODataClient, PageRequest
@@ -199,8 +209,6 @@ def test_bitrix24_call_after_the_stage_limit_is_not_sent() -> None:
 
 
 def test_the_stage_deadline_reaches_threads_started_for_it() -> None:
-    from edo_rules._bounds import in_context, stage_expired
-
     seen: list[object] = []
     with stage_limit("sync", 0.01):
         time.sleep(0.02)
@@ -254,3 +262,26 @@ def test_a_bad_limit_is_a_clear_error(tmp_path: Path, text: str, expected: str) 
     with pytest.raises(ConfigError) as caught:
         load_config(_config(tmp_path, text), env={})
     assert expected in str(caught.value)
+
+
+@pytest.mark.parametrize("mode", ["endless", "drip"])
+def test_an_oauth_token_refresh_is_bounded_too(tmp_path: Path, mode: str) -> None:
+
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text('{"access_token": "old-access", "refresh_token": "old-refresh"}')
+    with HostileServer(mode, every=0.3) as server:
+        settings = OAuthSettings(
+            "http://127.0.0.1:1", "app.1", Secret("client-s3cret"), tokens, server_url=server.url
+        )
+        auth = OAuthAuth(settings, Redactor())
+        http = bound(httpx.Client(timeout=1.0))
+        start = time.monotonic()
+        with (
+            request_deadline(2.0, "bitrix24.request_deadline", check=False),
+            pytest.raises(Bitrix24Error) as caught,
+        ):
+            auth.refresh(http, "old-access")
+        http.close()
+    assert elapsed(start) < 3.0
+    assert caught.value.code == "TOKEN_REFRESH_FAILED" and "client-s3cret" not in str(caught.value)
+    assert "old-refresh" in tokens.read_text()  # the pair on disk is kept

@@ -226,7 +226,8 @@ class Bitrix24Client:
                 kind = exc.error_class
                 attempts[kind] = attempts.get(kind, 0) + 1
                 if kind is ErrorClass.EXPIRED_TOKEN and not refreshed:
-                    refreshed = self._auth.refresh(self._http, signed.get("auth"))
+                    with request_deadline(self._deadline, "bitrix24.request_deadline", check=False):
+                        refreshed = self._auth.refresh(self._http, signed.get("auth"))
                     if refreshed:
                         continue
                 if not self._may_retry(exc, attempts[kind], idempotent=idempotent):

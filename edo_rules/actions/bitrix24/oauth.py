@@ -19,10 +19,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from edo_rules._bounds import LimitExceededError, read_capped
 from edo_rules.actions.bitrix24._redact import Redactor
 from edo_rules.actions.bitrix24.errors import Bitrix24Error, ErrorClass
 from edo_rules.actions.bitrix24.settings import OAuthSettings
 from edo_rules.errors import ConfigError, Problem
+
+#: A token answer is a few hundred bytes; anything near this is not one.
+_TOKEN_CAP = 64 * 1024
 
 
 class Auth(Protocol):
@@ -154,10 +158,11 @@ class OAuthAuth:
             "client_secret": self._settings.client_secret.reveal(),
             "refresh_token": self._pair.refresh_token,
         }
+        url = f"{self._settings.server_url}/oauth/token/"
         try:
-            response = http.get(f"{self._settings.server_url}/oauth/token/", params=params)
-            data = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
+            with http.stream("GET", url, params=params) as response:
+                data = json.loads(read_capped(response, _TOKEN_CAP, "the OAuth answer's size"))
+        except (httpx.HTTPError, ValueError, LimitExceededError) as exc:
             raise Bitrix24Error(
                 "TOKEN_REFRESH_FAILED",
                 f"cannot reach the OAuth server ({type(exc).__name__})",
