@@ -43,10 +43,15 @@ class StageLimit:
     name: str
     seconds: float
     deadline: float
+    #: The ``schedule.stage_limits`` key (a refresh runs under the sync's limit).
+    key: str = ""
+
+    @property
+    def setting(self) -> str:
+        return f"schedule.stage_limits.{self.key or self.name}"
 
     def describe(self) -> str:
-        setting = f"schedule.stage_limits.{self.name}"
-        return f"the {self.name} stage's limit of {self.seconds:g} s ({setting})"
+        return f"the {self.name} stage's limit of {self.seconds:g} s ({self.setting})"
 
 
 class StageDeadlineError(EdoRulesError):
@@ -56,7 +61,7 @@ class StageDeadlineError(EdoRulesError):
         super().__init__(
             f"the {limit.name} stage stopped: it ran past {limit.describe()}.\n"
             "What to do: the rest is done at the next tick; if this repeats, "
-            f"raise schedule.stage_limits.{limit.name} or find what is slow in the log above"
+            f"raise {limit.setting} or find what is slow in the log above"
         )
         self.limit = limit
 
@@ -70,12 +75,15 @@ _REQUEST: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 
 
 @contextmanager
-def stage_limit(name: str, seconds: float | None) -> Iterator[StageLimit | None]:
-    """Run the ``with`` block as tick stage ``name``, ``seconds`` at most (None: no limit)."""
+def stage_limit(name: str, seconds: float | None, key: str = "") -> Iterator[StageLimit | None]:
+    """Run the ``with`` block as tick stage ``name``, ``seconds`` at most (None: no limit).
+
+    ``key`` names the setting when it is not the stage's own name.
+    """
     if seconds is None:
         yield None
         return
-    limit = StageLimit(name, seconds, time.monotonic() + seconds)
+    limit = StageLimit(name, seconds, time.monotonic() + seconds, key)
     token = _STAGE.set(limit)
     try:
         yield limit

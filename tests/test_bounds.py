@@ -147,6 +147,9 @@ def test_stage_limit_is_checked_between_steps() -> None:
         with pytest.raises(StageDeadlineError, match=r"schedule.stage_limits.evaluate"):
             check_stage()
     check_stage()  # outside the stage: no limit
+    with stage_limit("refresh", 0.0, "sync"), pytest.raises(StageDeadlineError) as caught:
+        check_stage()  # a refresh runs under the sync's limit: the message names that setting
+    assert "the refresh stage's limit of 0 s (schedule.stage_limits.sync)" in str(caught.value)
 
 
 def test_a_whole_set_under_the_caps_syncs_over_a_bounded_client() -> None:

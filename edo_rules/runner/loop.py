@@ -119,7 +119,9 @@ def run_tick(
         _stage(report, "reload", pipeline.before_tick)
     refresh = pipeline.refresh
     if refreshes and refresh is not None:
-        report.synced = _stage(report, "refresh", lambda: refresh(refreshes), limits.get("sync"))
+        report.synced = _stage(
+            report, "refresh", lambda: refresh(refreshes), limits.get("sync"), key="sync"
+        )
     elif pipeline.sync is not None:
         sync = pipeline.sync
         report.synced = _stage(report, "sync", lambda: sync(now), limits.get("sync"))
@@ -142,10 +144,15 @@ def run_tick(
 
 
 def _stage(
-    report: TickReport, name: str, call: Callable[[], Any], limit: float | None = None
+    report: TickReport,
+    name: str,
+    call: Callable[[], Any],
+    limit: float | None = None,
+    *,
+    key: str = "",
 ) -> Any:
     try:
-        with stage_limit(name, limit):
+        with stage_limit(name, limit, key):
             return call() or 0
     except Exception as exc:
         # Any failure of one stage is logged and the tick goes on: the next one heals.
