@@ -219,3 +219,25 @@ def test_healthz_without_the_token_says_only_up_or_down() -> None:
         assert "last_tick" in httpx.get(f"{server.url}/healthz", headers=auth).json()
     finally:
         server.stop()
+
+
+def test_a_slow_answer_is_not_cut_by_the_request_timeout() -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    def slow(request: Request) -> Response:
+        time.sleep(1.0)  # longer than the request timeout: the request itself came in time
+        return Response("done")
+
+    app = Starlette(routes=[Route("/slow", slow)])
+    limits = ServerLimits(request_timeout=0.4, keep_alive=5)
+    server = WebServer(app, Endpoint("127.0.0.1", 0), limits=limits)
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=5) as client:
+            assert client.get("/slow").text == "done"
+            assert client.get("/slow").text == "done"  # the same kept-alive connection
+    finally:
+        server.stop()

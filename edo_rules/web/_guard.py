@@ -88,16 +88,22 @@ class _GuardedProtocol(H11Protocol):
         super().connection_lost(exc)
 
     def on_response_complete(self) -> None:
+        # Armed first: the base class may already start a pipelined request, which must
+        # count as arrived in time.
+        self._arm()
         super().on_response_complete()
-        self._arm()  # the next request on this connection has its own time
 
     def handle_events(self) -> None:
         try:
             super().handle_events()
         except Exception as exc:  # a request h11 accepted but uvicorn cannot read (bad bytes)
             _log.warning("refused a malformed request (%s)", type(exc).__name__)
-            if not self.transport.is_closing():
+            if self.transport.is_closing():
+                return
+            try:
                 self.send_400_response("Invalid HTTP request received.")
+            except Exception:  # an answer had already begun: just close
+                self.transport.close()
 
     @property
     def waiting(self) -> bool:
