@@ -188,6 +188,8 @@ def test_other_sites_and_rebound_host_names_are_refused(guarded: tuple[str, _Tic
     evil = {"Origin": "http://evil.example"}
     assert httpx.post(f"{url}/sync", headers=evil).status_code == 403
     assert httpx.post(f"{url}/sync", headers={"Origin": "null"}).status_code == 403
+    cross = {"Sec-Fetch-Site": "cross-site"}
+    assert httpx.get(f"{url}/metrics", headers=cross).status_code == 403
     rebound = {"Host": f"evil.example:{url.rsplit(':', 1)[1]}"}
     assert httpx.get(f"{url}/metrics", headers=rebound).status_code == 403
     assert ticks.count == 0
@@ -209,6 +211,13 @@ def test_loopback_problem_names_what_is_wrong_escaped() -> None:
     assert problem is not None and "\r\n" not in problem and "DNS rebinding" in problem
     problem = loopback_problem("127.0.0.1:8080", "http://127.0.0.1:8081")
     assert problem is not None and "another site" in problem
+    # A browser posting the dashboard's own form under Referrer-Policy: no-referrer.
+    assert loopback_problem("127.0.0.1:8080", "null", "same-origin") is None
+    assert loopback_problem("127.0.0.1:8080", None, "none") is None  # an address typed in
+    assert loopback_problem("127.0.0.1:8080", "null", None) is not None
+    assert loopback_problem("127.0.0.1:8080", "null", "cross-site") is not None
+    # Another local app (localhost:3000) is "same-site", not the same origin.
+    assert loopback_problem("127.0.0.1:8080", None, "same-site") is not None
 
 
 def test_healthz_without_the_token_says_only_up_or_down() -> None:

@@ -193,7 +193,8 @@ class LoopbackGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            problem = loopback_problem(_header(scope, b"host"), _header(scope, b"origin"))
+            host, origin = _header(scope, b"host"), _header(scope, b"origin")
+            problem = loopback_problem(host, origin, _header(scope, b"sec-fetch-site"))
             if problem is not None:
                 _log.warning("refused a request: %s", problem)
                 await _refuse(send, 403, "this endpoint answers only its own pages on loopback")
@@ -201,14 +202,26 @@ class LoopbackGuard:
         await self.app(scope, receive, send)
 
 
-def loopback_problem(host: str | None, origin: str | None) -> str | None:
-    """Why a request to an open loopback endpoint is refused, or None (values shown escaped)."""
+def loopback_problem(
+    host: str | None, origin: str | None, fetch_site: str | None = None
+) -> str | None:
+    """Why a request to an open loopback endpoint is refused, or None (values shown escaped).
+
+    A browser names the page a request comes from in ``Sec-Fetch-Site`` (``none``
+    when the admin typed the address) and, for a form, in ``Origin``. The
+    dashboard's pages send ``Referrer-Policy: no-referrer``, under which a
+    browser posts their own forms with ``Origin: null``: that one passes when
+    ``Sec-Fetch-Site`` vouches for the same origin.
+    """
     if host is not None and not _is_loopback_name(host):
         return f"Host {_shown(host)} is not a loopback name (DNS rebinding?)"
-    if origin is not None:
-        expected = {f"http://{host.lower()}", f"https://{host.lower()}"} if host else set()
-        if origin.lower() not in expected:
-            return f"Origin {_shown(origin)} is another site"
+    if fetch_site is not None and fetch_site.lower() not in ("same-origin", "none"):
+        return f"Sec-Fetch-Site {_shown(fetch_site)}: the request comes from another site"
+    if origin is None or (origin == "null" and fetch_site == "same-origin"):
+        return None
+    expected = {f"http://{host.lower()}", f"https://{host.lower()}"} if host else set()
+    if origin.lower() not in expected:
+        return f"Origin {_shown(origin)} is another site"
     return None
 
 
