@@ -90,3 +90,20 @@ def test_a_dripping_portal_is_cut_at_the_dispatch_stage_limit(
     assert "the dispatch stage's limit of 2 s (schedule.stage_limits.dispatch)" in err
     assert "s3cr3tw3bh00k" not in err + json.dumps(report)
     assert status != 0
+
+
+def test_an_evaluation_past_its_limit_records_nothing_and_the_next_tick_catches_up(
+    setup: tuple[World, Company, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    world, company, config = setup
+    assert main(["tick", "--config", str(config)]) == 0
+    send_documents(world, company, random.Random(1), 2)
+    capsys.readouterr()
+    _edit(config, "schedule", stage_limits={"evaluate": 0.000001})
+    status, report, err = _tick(config, capsys)
+    assert report["errors"] == ["evaluate"] and report["synced"] == 2, report
+    assert report["fired"] == 0 and report["actions"] == {} and status != 0
+    assert "the evaluate stage's limit of 1e-06 s (schedule.stage_limits.evaluate)" in err
+    _edit(config, "schedule", stage_limits={"evaluate": 60})
+    status, report, _ = _tick(config, capsys)
+    assert (status, report["fired"], report["actions"]) == (0, 2, {"done": 2})
