@@ -503,3 +503,22 @@ def test_setup_says_a_universal_list_is_left_to_the_admin(world: World) -> None:
     report = setup_portal(world.client(settings), settings, mode="check")
     assert [s.what for s in report.problems] == ["поле сделки UF_CRM_EDO_STATUS (string)"]
     assert any("универсальный список" in note for note in report.notes)
+
+
+def test_the_card_counts_waiting_days_with_the_calendars_own_count() -> None:
+    # The runner passes the production calendar's working_days_between; the day-by-day
+    # walk over is_working_day (what a caller without it gets) must give the same figures.
+    from edo_rules.actions.bitrix24.adapters.card import _counter
+    from edo_rules.calendar import ProductionCalendar
+
+    calendar = ProductionCalendar.russia()
+    fast = _counter(calendar.is_working_day, calendar.working_days_between)
+    walk = _counter(calendar.is_working_day, None)
+    start = date(2025, 12, 20)
+    for first in range(0, 40, 3):
+        for length in (0, 1, 5, 9, 30, 140):
+            a = start + timedelta(days=first)
+            assert fast(a, a + timedelta(days=length)) == walk(a, a + timedelta(days=length))
+    assert fast(date(2026, 1, 1), date(2026, 1, 11)) == 0  # the New Year holidays
+    assert fast(date(2026, 1, 9), date(2026, 1, 12)) == 1
+    assert fast(date(2026, 3, 10), date(2026, 3, 2)) == 0  # dated ahead of today: not waiting

@@ -284,6 +284,7 @@ def _actions(
             clock=clock,
             client=client,
             working_day=calendar.is_working_day,
+            working_days=calendar.working_days_between,
         )
     )
     return actions

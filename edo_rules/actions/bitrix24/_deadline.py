@@ -15,6 +15,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 WorkingDay = Callable[[date], bool]
+#: Working days in ``(start, end]`` (the production calendar's ``working_days_between``).
+WorkingDaysBetween = Callable[[date, date], int]
 
 _PATTERN = re.compile(r"^\s*(\d+)\s*(.+?)\s*$")
 _UNITS: tuple[tuple[str, str], ...] = (

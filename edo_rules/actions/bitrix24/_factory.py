@@ -10,7 +10,7 @@ import httpx
 
 from edo_rules.actions.base import Action
 from edo_rules.actions.bitrix24._bucket import Clock, Sleep
-from edo_rules.actions.bitrix24._deadline import WorkingDay, weekdays
+from edo_rules.actions.bitrix24._deadline import WorkingDay, WorkingDaysBetween, weekdays
 from edo_rules.actions.bitrix24._redact import Redactor
 from edo_rules.actions.bitrix24.adapters import ACTIONS, Context
 from edo_rules.actions.bitrix24.binding import CrmBinder
@@ -64,15 +64,18 @@ def build_adapters(
     clock: Callable[[], datetime] | None = None,
     client: Bitrix24Client | None = None,
     working_day: WorkingDay = weekdays,
+    working_days: WorkingDaysBetween | None = None,
 ) -> dict[str, Action]:
     """The eight Bitrix24 actions by name, sharing one client, binder and bucket.
 
     ``clock`` gives aware "now" for outcomes, deadlines and the cache (default:
-    UTC wall time); ``working_day`` tells working days for deadlines (pass the
-    production calendar); ``client`` overrides the one built from ``settings``.
+    UTC wall time); ``working_day`` tells working days for deadlines and
+    ``working_days`` counts them for the card (pass the production calendar's
+    ``is_working_day`` and ``working_days_between``); ``client`` overrides the
+    one built from ``settings``.
     """
     now = clock or _utc_now
     shared = client or make_client(settings, http_client=http_client)
     binder = CrmBinder(shared, store, settings, now=now)
-    context = Context(shared, binder, store, settings, now, working_day)
+    context = Context(shared, binder, store, settings, now, working_day, working_days)
     return {name: cls(context) for name, cls in ACTIONS.items()}

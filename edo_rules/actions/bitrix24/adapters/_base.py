@@ -61,6 +61,9 @@ class Context:
     settings: Bitrix24Settings
     now: Callable[[], datetime]
     working_day: _deadline.WorkingDay = _deadline.weekdays
+    #: Working days in ``(start, end]``: the production calendar's own count when the
+    #: runner passes it (a few look-ups), otherwise counted day by day with ``working_day``.
+    working_days: _deadline.WorkingDaysBetween | None = None
 
 
 class Bitrix24Action:

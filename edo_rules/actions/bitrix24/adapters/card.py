@@ -123,7 +123,7 @@ class CardStatusAction(_CardPrepare):
         docs = _ordered(self._ctx.store.get_documents(ids).values())
         zone = ZoneInfo(self._ctx.settings.timezone)
         today = now.astimezone(zone).date()
-        count = _counter(self._ctx.working_day)
+        count = _counter(self._ctx.working_day, self._ctx.working_days)
         # A line per document: a comment's line break or BB-code must not make it two.
         lines = [
             one_line(neutralise(ru.card_line(d, today=today, working_days=count,
@@ -162,7 +162,13 @@ def _order(doc: Document) -> tuple[date, str, str]:
     return (doc.date or date.min, doc.number, doc.id)
 
 
-def _counter(working_day: Callable[[date], bool]) -> ru.WorkingDaysBetween:
+def _counter(
+    working_day: Callable[[date], bool], between: ru.WorkingDaysBetween | None
+) -> ru.WorkingDaysBetween:
+    """Working days waited in ``(start, end]``; never negative (a date ahead of today)."""
+    if between is not None:
+        return lambda start, end: max(0, between(start, end))
+
     def count(start: date, end: date) -> int:
         days = min((end - start).days, _MAX_WAIT_DAYS)
         return sum(1 for n in range(1, days + 1) if working_day(start + timedelta(days=n)))
