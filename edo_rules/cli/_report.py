@@ -30,9 +30,9 @@ def register(subparsers: Any) -> None:
 def _report(args: argparse.Namespace) -> int:
     from edo_rules.calendar import ProductionCalendar
     from edo_rules.runner.app import wall_clock
+    from edo_rules.web._dashboard import context
     from edo_rules.web._filters import Filters
     from edo_rules.web._pages import breakdown_table
-    from edo_rules.web._queries import Context
     from edo_rules.web._sql import SQLiteReader, dialect_for
     from edo_rules.web._tables import text_table
 
@@ -42,11 +42,12 @@ def _report(args: argparse.Namespace) -> int:
         now = wall_clock()
         overdue = config.dashboard.overdue_after if config.dashboard else 3
         calendar = ProductionCalendar.russia(overrides=config.calendar_override)
-        ctx = Context(
+        ctx = context(
             SQLiteReader(config.store.path, calendar),
             dialect_for(config.timezone, now),
             calendar,
-            now.astimezone(config.timezone).date(),
+            now,
+            config.timezone,
             overdue,
         )
         query = {

@@ -8,9 +8,11 @@ released migration: append a new one.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from edo_rules.model import TIMESTAMP_FIELDS
+from edo_rules.store import _sqlite_dashboard
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +20,8 @@ class Migration:
     version: int
     description: str
     statements: tuple[str, ...]
+    #: Runs after the statements, in the same transaction: data only code can compute.
+    fill: Callable[[sqlite3.Connection], None] | None = None
 
 
 def _document_indexes() -> tuple[str, ...]:
@@ -201,8 +205,26 @@ _KEYS_FROM_1C = Migration(
     ),
 )
 
+# Self-contained (it reads only v6's dashboard columns and v1's timestamps).
+_DASHBOARD_SUMMARY = Migration(
+    8,
+    "dashboard summary: per-group counts kept by triggers, working-day ranks, wait-start index",
+    _sqlite_dashboard.STATEMENTS,
+    # Existing documents: the bundled calendar's ranks, then the summary from every row.
+    fill=_sqlite_dashboard.rebuild,
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _KEYS_FROM_1C)
+MIGRATIONS: tuple[Migration, ...] = (
+    _V1,
+    _V2,
+    _V3,
+    _V4,
+    _V5,
+    _V6,
+    _KEYS_FROM_1C,
+    _DASHBOARD_SUMMARY,
+)
 CURRENT_VERSION = MIGRATIONS[-1].version
 
 _VERSION_TABLE = (
@@ -267,6 +289,8 @@ def _apply(conn: sqlite3.Connection, migration: Migration) -> None:
         conn.execute(_VERSION_TABLE)
         for statement in migration.statements:
             conn.execute(statement)
+        if migration.fill is not None:
+            migration.fill(conn)
         conn.execute(
             "INSERT INTO schema_version (version, description, applied_at)"
             " VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",

@@ -25,6 +25,7 @@ from edo_rules.model import ActionRequest, Document, Firing, Outcome, RequestSta
 from edo_rules.store import _sqlite_outbox as outbox
 from edo_rules.store import _sqlite_snoozes as snoozes
 from edo_rules.store import _sqlite_stats as stats
+from edo_rules.store._sqlite_dashboard import ensure as ensure_dashboard_summary
 from edo_rules.store._sqlite_queries import due_sql, event_sql
 from edo_rules.store._sqlite_rows import (
     EVENT_COLUMNS,
@@ -115,6 +116,8 @@ class SQLiteStore:
         try:
             self._configure(conn, busy_timeout)
             migrate(conn)
+            # A release with new calendar data recomputes the dashboard's spans.
+            ensure_dashboard_summary(conn)
         except ForeignDatabaseError as exc:
             conn.close()
             raise StoreError(

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from edo_rules.store._sqlite_dashboard import OFFSET_MINUTES
 from edo_rules.web import _queries as q
 from edo_rules.web._access import Access
 from edo_rules.web._filters import Filters
@@ -63,5 +64,22 @@ class Dashboard:
         }
 
     def context(self) -> q.Context:
-        today = self.clock().astimezone(self.zone).date()
-        return q.Context(self.reader, self.dialect, self.calendar, today, self.overdue_after)
+        return context(
+            self.reader, self.dialect, self.calendar, self.clock(), self.zone, self.overdue_after
+        )
+
+
+def context(  # noqa: PLR0917 -- what every request reads with, in one place
+    reader: q.Reader,
+    dialect: Dialect,
+    calendar: q.Days,
+    now: datetime,
+    zone: ZoneInfo,
+    overdue_after: int,
+) -> q.Context:
+    """What one request reads with: "today" in ``zone``, and what the store's summary serves."""
+    summary, same_calendar = reader.summary()
+    # The summary's spans count local days at the store's offset (Moscow's).
+    spans = same_calendar and dialect.offset_minutes == OFFSET_MINUTES
+    today = now.astimezone(zone).date()
+    return q.Context(reader, dialect, calendar, today, overdue_after, summary, spans)

@@ -9,6 +9,7 @@ from typing import Any
 from markupsafe import Markup
 
 from edo_rules.web import _queries as q
+from edo_rules.web import _summary as s
 from edo_rules.web import _svg
 from edo_rules.web._filters import Filters
 from edo_rules.web._tables import Column, Table
@@ -44,9 +45,23 @@ def _local_midnight(ctx: q.Context, day: Any) -> datetime:
     return datetime.combine(day, time(), UTC) - offset
 
 
+def status_counts(ctx: q.Context, filters: Filters) -> dict[str, int]:
+    """From the store's summary when it can answer, else counted over the documents."""
+    if ctx.summary and s.status_only(filters):
+        return s.status_counts(ctx, filters)
+    return q.status_counts(ctx, filters)
+
+
+def breakdown_rows(ctx: q.Context, filters: Filters, by: str) -> list[dict[str, Any]]:
+    """From the store's summary when it can answer, else derived from the documents."""
+    if ctx.summary and ctx.spans and s.status_only(filters):
+        return s.breakdown(ctx, filters, q.GROUPS[by])
+    return q.breakdown(ctx, filters, by)
+
+
 def overview(ctx: q.Context, filters: Filters) -> Page:
-    counts = q.status_counts(ctx, filters)
-    buckets, overdue = q.age_summary(ctx, filters)
+    counts = status_counts(ctx, filters)
+    buckets, overdue = s.age_summary(ctx, filters, counts)
     week = ctx.today - timedelta(days=ctx.today.weekday())
     month = ctx.today.replace(day=1)
     page = Page("overview", "Обзор")
@@ -122,7 +137,7 @@ _BY_TITLE = {
 
 def breakdown_table(ctx: q.Context, filters: Filters, by: str) -> Table:
     name, title, label = _BY_TITLE[by]
-    rows = sorted(q.breakdown(ctx, filters, by), key=lambda r: (-r["unsigned"], r["name"]))
+    rows = sorted(breakdown_rows(ctx, filters, by), key=lambda r: (-r["unsigned"], r["name"]))
     return Table(name, title, [Column("name", label), *BREAKDOWN_COLUMNS], rows)
 
 
@@ -141,7 +156,7 @@ def breakdown(ctx: q.Context, filters: Filters, by: str) -> Page:
 
 
 def bottlenecks(ctx: q.Context, filters: Filters) -> Page:
-    counts = q.status_counts(ctx, filters)
+    counts = status_counts(ctx, filters)
     where: list[dict[str, Any]] = [
         {"place": "Ждёт нашей подписи", "count": counts.get("awaiting_our_signature", 0)},
         {"place": "Ждёт подписи контрагента", "count": counts.get("sent", 0)},
@@ -150,7 +165,7 @@ def bottlenecks(ctx: q.Context, filters: Filters) -> Page:
             "count": sum(counts.get(s, 0) for s in q.STUCK),
         },
     ]
-    slow = [r for r in q.breakdown(ctx, filters, "company") if r["median_days"] is not None]
+    slow = [r for r in breakdown_rows(ctx, filters, "company") if r["median_days"] is not None]
     slow.sort(key=lambda r: (-r["median_days"], -r["signed"], r["name"]))
     slow = slow[:15]
     history = q.rule_stats(ctx, [r["name"] for r in slow])

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
 from edo_rules.engine._stats import STATS_ZONE, first_month, stats_from
 from edo_rules.model import CounterpartyStats, Status
+from edo_rules.store._sqlite_dashboard import RANK_YEARS
 from edo_rules.web._filters import Filters
 from edo_rules.web._sql import Dialect
 
@@ -44,6 +45,8 @@ GROUPS = {
 class Reader(Protocol):
     def rows(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]: ...
 
+    def summary(self) -> tuple[bool, bool]: ...
+
 
 class Days(Protocol):
     def working_days_between(self, a: date, b: date) -> int: ...
@@ -58,6 +61,10 @@ class Context:
     calendar: Days
     today: date
     overdue_after: int = 3  # working days unsigned before a document is overdue
+    #: The store keeps the dashboard summary (counts per group and status).
+    summary: bool = False
+    #: ... and its working days to signature agree with this calendar and time zone.
+    spans: bool = False
 
 
 def _in(values: Iterable[str]) -> str:
@@ -69,10 +76,15 @@ def _start(prefix: str = "") -> str:
     return f"COALESCE({prefix}sent_at, {prefix}status_changed_at)"
 
 
-def _age(ctx: Context, day: str | None) -> int | None:
+def working_age(ctx: Context, day: str | None) -> int | None:
+    """Working days since a local day; None outside the years ages are counted for
+    (the calendar has no data before 2013)."""
     if day is None:
         return None
-    return ctx.calendar.working_days_between(date.fromisoformat(day), ctx.today)
+    local = date.fromisoformat(day)
+    if not date(RANK_YEARS.start, 1, 1) <= local <= date(RANK_YEARS.stop - 1, 12, 31):
+        return None
+    return ctx.calendar.working_days_between(local, ctx.today)
 
 
 def bucket_of(age: int) -> str:
@@ -134,24 +146,28 @@ def weekly_trend(ctx: Context, filters: Filters, weeks: int = 12) -> list[dict[s
     """Sent and signed per ISO week (Monday) over the last ``weeks`` weeks."""
     monday = ctx.today - timedelta(days=ctx.today.weekday())
     first = monday - timedelta(weeks=weeks - 1)
+    mondays = [first + timedelta(weeks=k) for k in range(weeks + 1)]
+    bounds = [_midnight(ctx, day) for day in mondays]
     where, params = filters.where()
-    series: dict[date, dict[str, int]] = {
-        first + timedelta(weeks=k): {"sent": 0, "signed": 0} for k in range(weeks)
-    }
-    for name, column in (("sent", "sent_at"), ("signed", "counterparty_signed_at")):
-        day = ctx.dialect.day(column)
-        # Naming every status turns the scan into one index range per status.
-        rows = ctx.reader.rows(
-            f"SELECT {day} AS d, COUNT(*) FROM documents WHERE {where}"
-            f" AND status IN {_in(ALL_STATUSES)} AND {column} >= ? GROUP BY d",
-            [*params, first.isoformat()],
-        )
-        for value, count in rows:
-            start = date.fromisoformat(value)
-            week = start - timedelta(days=start.weekday())
-            if week in series:
-                series[week][name] += int(count)
-    return [{"week": week.isoformat(), **values} for week, values in sorted(series.items())]
+    series: list[dict[str, Any]] = []
+    for k, week in enumerate(mondays[:-1]):
+        row: dict[str, Any] = {"week": week.isoformat()}
+        for name, column in (("sent", "sent_at"), ("signed", "counterparty_signed_at")):
+            # A count over one index range per status: no row is read, no date computed.
+            found = ctx.reader.rows(
+                f"SELECT COUNT(*) FROM documents WHERE {where}"
+                f" AND status IN {_in(ALL_STATUSES)} AND {column} >= ? AND {column} < ?",
+                [*params, bounds[k], bounds[k + 1]],
+            )
+            row[name] = int(found[0][0])
+        series.append(row)
+    return series
+
+
+def _midnight(ctx: Context, day: date) -> str:
+    """The UTC text of ``day``'s local midnight (timestamps are UTC text; text order is time)."""
+    moment = datetime.combine(day, time(), UTC) - timedelta(minutes=ctx.dialect.offset_minutes)
+    return moment.isoformat()
 
 
 # -- breakdowns (companies, managers, kinds) --------------------------------------------
@@ -162,14 +178,17 @@ def breakdown(ctx: Context, filters: Filters, by: str) -> list[dict[str, Any]]:
     column = GROUPS[by]
     rows: dict[Any, dict[str, Any]] = defaultdict(_empty_row)
     where, params = filters.where()
-    for key, total, rejected in ctx.reader.rows(
-        f"SELECT {column}, COUNT(*), SUM(CASE WHEN rejected_at IS NOT NULL THEN 1 ELSE 0 END)"
+    # Unsigned counts every waiting document, also one whose wait start is unknown.
+    for key, total, rejected, unsigned in ctx.reader.rows(
+        f"SELECT {column}, COUNT(*), SUM(CASE WHEN rejected_at IS NOT NULL THEN 1 ELSE 0 END),"
+        f" SUM(CASE WHEN status IN {_in(WAITING)} THEN 1 ELSE 0 END)"
         f" FROM documents WHERE {where} GROUP BY {column}",
         params,
     ):
-        rows[key].update(total=int(total), rejections=int(rejected or 0))
+        rows[key].update(
+            total=int(total), rejections=int(rejected or 0), unsigned=int(unsigned or 0)
+        )
     for key, age, count in waiting_ages(ctx, filters, column):
-        rows[key]["unsigned"] += int(count)
         if age > ctx.overdue_after:
             rows[key]["overdue"] += int(count)
     for key, spans in signing_spans(ctx, filters, column).items():
@@ -227,15 +246,19 @@ def quantile(histogram: Mapping[int, int], q: float) -> float | None:
 
 def stuck_longest(ctx: Context, filters: Filters, limit: int = 20) -> list[dict[str, Any]]:
     where, params = filters.where()
-    rows = ctx.reader.rows(
-        f"SELECT id, kind, number, counterparty_name, responsible, status, {_start()} AS s"
-        f" FROM documents WHERE {where} AND status IN {_in(WAITING + STUCK)}"
-        f" AND {_start()} IS NOT NULL ORDER BY s LIMIT ?",
-        [*params, limit],
-    )
+    rows: list[tuple[Any, ...]] = []
+    for status in WAITING + STUCK:
+        # Per status, the first rows of the (status, wait start) index; merged below.
+        rows += ctx.reader.rows(
+            f"SELECT id, kind, number, counterparty_name, responsible, status, {_start()} AS s"
+            f" FROM documents WHERE {where} AND status = ? AND {_start()} IS NOT NULL"
+            f" ORDER BY {_start()} LIMIT ?",
+            [*params, status, limit],
+        )
+    rows.sort(key=lambda row: (row[6], row[0]))
     shift = timedelta(minutes=ctx.dialect.offset_minutes)
     out = []
-    for doc_id, kind, number, name, manager, status, start in rows:
+    for doc_id, kind, number, name, manager, status, start in rows[:limit]:
         moment = datetime.fromisoformat(start).replace(tzinfo=None) + shift
         local = moment.date().isoformat()
         out.append(
@@ -247,7 +270,7 @@ def stuck_longest(ctx: Context, filters: Filters, limit: int = 20) -> list[dict[
                 "manager": manager,
                 "status": status,
                 "since": local,
-                "days": _age(ctx, local),
+                "days": working_age(ctx, local),
             }
         )
     return out

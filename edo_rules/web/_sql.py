@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from edo_rules.errors import StoreError
+from edo_rules.store._sqlite_dashboard import WorkingDays, fingerprint, working_day_ranks
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,29 +48,8 @@ def dialect_for(zone: ZoneInfo, at: datetime) -> Dialect:
     return Dialect(0 if offset is None else int(offset.total_seconds() // 60))
 
 
-class WorkingDays(Protocol):
-    def is_working_day(self, d: date) -> bool: ...
-
-
-#: Years the rank table covers: wider than any document's dates (the calendar
-#: derives years past its data, with a warning of its own, silenced here).
-RANK_YEARS = range(2013, 2061)  # the calendar supports 2013-2099
 RANKS_TABLE = "CREATE TEMP TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)"
 RANKS_INSERT = "INSERT INTO temp.workday_ranks (day, rank) VALUES (?, ?)"
-
-
-def working_day_ranks(calendar: WorkingDays) -> list[tuple[str, int]]:
-    """(day, working days up to and including it): ``rank(b) - rank(a)`` counts (a, b]."""
-    rows: list[tuple[str, int]] = []
-    rank, day = 0, date(RANK_YEARS.start, 1, 1)
-    last = date(RANK_YEARS.stop - 1, 12, 31)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        while day <= last:
-            rank += calendar.is_working_day(day)
-            rows.append((day.isoformat(), rank))
-            day += timedelta(days=1)
-    return rows
 
 
 class SQLiteReader:
@@ -79,6 +58,8 @@ class SQLiteReader:
     def __init__(self, path: str | Path, calendar: WorkingDays) -> None:
         self.path = Path(path)
         self._ranks = working_day_ranks(calendar)
+        # The store's summary counts working days with its own (bundled) calendar.
+        self._fingerprint = fingerprint(self._ranks)
         if not self.path.exists():
             raise StoreError(
                 f"{self.path}: no such store.\nWhat to do: point --config at the runner's"
@@ -91,7 +72,11 @@ class SQLiteReader:
         if conn is None:
             # mode=ro: the store file is never written; TEMP tables live elsewhere.
             uri = f"{self.path.resolve().as_uri()}?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5.0)
+            # Autocommit: each query reads the store as it is now. Python's default would
+            # open a transaction at the rank table's INSERT and read one snapshot forever.
+            conn = sqlite3.connect(
+                uri, uri=True, check_same_thread=False, timeout=5.0, isolation_level=None
+            )
             conn.execute("PRAGMA cache_size = -65536")
             conn.execute(RANKS_TABLE)
             conn.executemany(RANKS_INSERT, self._ranks)
@@ -104,6 +89,22 @@ class SQLiteReader:
             return self._conn().execute(sql, tuple(params)).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: reading the dashboard's data failed: {exc}") from exc
+
+    def summary(self) -> tuple[bool, bool]:
+        """(the store keeps the dashboard summary, its working days agree with this calendar)."""
+        try:
+            # fetchall: a cursor left open would hold the read transaction (and its snapshot).
+            rows = (
+                self._conn()
+                .execute("SELECT value FROM counters WHERE name = 'workday_ranks'")
+                .fetchall()
+            )
+        except sqlite3.Error:  # an older store, served read-only before its migration
+            return False, False
+        if not rows:
+            return False, False
+        row = rows[0]
+        return True, int(row[0]) == self._fingerprint
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -1,0 +1,169 @@
+"""The dashboard's summary in SQLite, kept by triggers as documents are written.
+
+The breakdown pages (by manager, company, kind, organisation) count, per group,
+documents by status, rejections and a histogram of working days from sending
+to the counterparty's signature. Deriving those from the documents on every
+request means joining every signed document to a working-day table twice (seconds
+at a million documents). Instead ``dashboard_groups`` holds, per dimension and
+group value, how many documents have each (working days to sign, status,
+rejected) — triggers on ``documents`` add and remove one unit whenever a row is
+inserted, changed in one of those columns, or deleted, in the same transaction,
+so the summary always equals the documents whatever wrote them (sync, refresh,
+copy, retention).
+
+Working days need a calendar and a time zone. The store keeps the bundled
+Russian production calendar as a rank table (``workday_ranks``: working days up
+to and including each day, so ``rank(b) - rank(a)`` counts the working days in
+``(a, b]``) and counts local days at UTC+3 (Moscow since 2014). A reader whose
+calendar or zone differs (an override file, another region) cannot use the
+spans and derives them itself; :func:`ensure` rewrites the table and the
+summary when a newer release bundles different calendar data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import warnings
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Protocol
+
+#: Local days of the summary's spans: Moscow's offset from UTC (fixed since 2014).
+OFFSET_MINUTES = 180
+#: Years the rank tables cover: wider than any document's dates (the calendar
+#: derives years past its data, with a warning of its own, silenced here).
+RANK_YEARS = range(2013, 2061)
+#: The columns the summary groups by (the breakdowns' ``GROUPS``).
+DIMENSIONS = ("responsible", "counterparty_name", "kind", "organization")
+#: The counter holding the fingerprint of the calendar the summary was built with.
+_FINGERPRINT = "workday_ranks"
+
+
+class WorkingDays(Protocol):
+    def is_working_day(self, d: date) -> bool: ...
+
+
+def working_day_ranks(calendar: WorkingDays) -> list[tuple[str, int]]:
+    """(day, working days up to and including it): ``rank(b) - rank(a)`` counts (a, b]."""
+    rows: list[tuple[str, int]] = []
+    rank, day = 0, date(RANK_YEARS.start, 1, 1)
+    last = date(RANK_YEARS.stop - 1, 12, 31)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        while day <= last:
+            rank += calendar.is_working_day(day)
+            rows.append((day.isoformat(), rank))
+            day += timedelta(days=1)
+    return rows
+
+
+@lru_cache(maxsize=1)
+def bundled_ranks() -> tuple[tuple[str, int], ...]:
+    """The rank table of the bundled calendar (no overrides), built once per process."""
+    from edo_rules.calendar import ProductionCalendar
+
+    return tuple(working_day_ranks(ProductionCalendar.russia()))
+
+
+def fingerprint(ranks: tuple[tuple[str, int], ...] | list[tuple[str, int]]) -> int:
+    """A 56-bit digest of a rank table (fits SQLite's INTEGER)."""
+    digest = hashlib.sha256(repr(tuple(ranks)).encode()).digest()
+    return int.from_bytes(digest[:7], "big")
+
+
+def _rank(column: str) -> str:
+    day = f"date({column}, '+{OFFSET_MINUTES} minutes')"
+    return f"(SELECT rank FROM workday_ranks WHERE day = {day})"
+
+
+def span(prefix: str = "") -> str:
+    """Working days from sending to the counterparty's signature; -1 when either is unknown."""
+    signed, sent = _rank(f"{prefix}counterparty_signed_at"), _rank(f"{prefix}sent_at")
+    # max(0, NULL) is NULL in SQLite: a missing or out-of-range day gives -1.
+    return f"IFNULL(MAX(0, {signed} - {sent}), -1)"
+
+
+_COLUMNS = "dim, known, key, sign_days, status, rejected, n"
+_CONFLICT = (
+    "ON CONFLICT (dim, known, key, sign_days, status, rejected) DO UPDATE SET n = n + excluded.n"
+)
+
+
+def _dims(row: str) -> str:
+    return " UNION ALL ".join(
+        f"SELECT '{d}' AS dim, {row}.{d} IS NOT NULL AS known, IFNULL({row}.{d}, '') AS key"
+        for d in DIMENSIONS
+    )
+
+
+def _bump(row: str, change: int) -> str:
+    """One statement adding ``change`` to the four buckets of the ``row`` (NEW or OLD)."""
+    return (
+        f"INSERT INTO dashboard_groups ({_COLUMNS}) SELECT g.dim, g.known, g.key, s.days,"
+        f" {row}.status, {row}.rejected_at IS NOT NULL, {change}"
+        f" FROM (SELECT {span(row + '.')} AS days) AS s, ({_dims(row)}) AS g"
+        f" WHERE true {_CONFLICT};"
+    )
+
+
+#: An update moves a document between buckets only when one of these changes.
+_WATCHED = ("status", "rejected_at", "sent_at", "counterparty_signed_at", *DIMENSIONS)
+
+STATEMENTS: tuple[str, ...] = (
+    "CREATE TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL) WITHOUT ROWID",
+    # Zero-count rows may remain after moves; readers skip groups whose sum is 0.
+    "CREATE TABLE dashboard_groups (dim TEXT NOT NULL, known INTEGER NOT NULL,"
+    " key TEXT NOT NULL, sign_days INTEGER NOT NULL, status TEXT NOT NULL,"
+    " rejected INTEGER NOT NULL, n INTEGER NOT NULL,"
+    " PRIMARY KEY (dim, known, key, sign_days, status, rejected)) WITHOUT ROWID",
+    f"CREATE TRIGGER documents_groups_insert AFTER INSERT ON documents BEGIN {_bump('NEW', 1)} END",
+    "CREATE TRIGGER documents_groups_update AFTER UPDATE ON documents WHEN "
+    + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _WATCHED)
+    + f" BEGIN {_bump('OLD', -1)} {_bump('NEW', 1)} END",
+    "CREATE TRIGGER documents_groups_delete AFTER DELETE ON documents"
+    f" BEGIN {_bump('OLD', -1)} END",
+    # When each waiting or stuck document's wait began, in order: the age buckets
+    # and "overdue" count the few recent (and unknown) starts through it, and
+    # "stuck longest" reads the first rows of each status.
+    "CREATE INDEX documents_wait_start ON documents (status, COALESCE(sent_at, status_changed_at))",
+)
+
+
+def rebuild(conn: sqlite3.Connection) -> None:
+    """Inside the caller's transaction: the bundled rank table and the summary from scratch."""
+    ranks = bundled_ranks()
+    conn.execute("DELETE FROM workday_ranks")
+    conn.executemany("INSERT INTO workday_ranks (day, rank) VALUES (?, ?)", ranks)
+    conn.execute("DELETE FROM dashboard_groups")
+    for dim in DIMENSIONS:
+        conn.execute(
+            f"INSERT INTO dashboard_groups ({_COLUMNS}) SELECT '{dim}', {dim} IS NOT NULL,"
+            f" IFNULL({dim}, ''), {span()} AS days, status, rejected_at IS NOT NULL, COUNT(*)"
+            " FROM documents GROUP BY 2, 3, 4, 5, 6"
+        )
+    conn.execute(
+        "INSERT INTO counters (name, value) VALUES (?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        (_FINGERPRINT, _bundled_fingerprint()),
+    )
+
+
+@lru_cache(maxsize=1)
+def _bundled_fingerprint() -> int:
+    return fingerprint(bundled_ranks())
+
+
+def ensure(conn: sqlite3.Connection) -> bool:
+    """Rebuild when the bundled calendar changed since the summary was built; True if it did."""
+    row = conn.execute("SELECT value FROM counters WHERE name = ?", (_FINGERPRINT,)).fetchone()
+    if row is not None and int(row[0]) == _bundled_fingerprint():
+        return False
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        rebuild(conn)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return True

@@ -1,0 +1,197 @@
+"""Read models that stay fast at a million documents.
+
+Two things make them cheap:
+
+* the store's ``dashboard_groups`` summary (kept by triggers, see
+  ``store._sqlite_dashboard``): per group, documents by status, rejections and
+  the histogram of working days to signature — a few rows per group instead of
+  every document;
+* the index on (status, wait start): of the documents waiting for a signature,
+  only the recent ones (younger than the widest age bucket) and those with an
+  unknown start need their local day; every older one is overdue and over ten
+  working days old, so it is counted, not dated.
+
+Each function gives the same numbers as the derivation in :mod:`._queries`,
+which still serves what the summary cannot (filters other than status, another
+calendar or time zone).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate
+from typing import Any
+
+from edo_rules.store._sqlite_dashboard import RANK_YEARS
+from edo_rules.web._filters import Filters
+from edo_rules.web._queries import (
+    AGE_BUCKETS,
+    SIGNED,
+    WAITING,
+    Context,
+    bucket_of,
+    working_age,
+)
+
+#: The wait start, exactly as the store's ``documents_wait_start`` index spells it.
+START = "COALESCE(sent_at, status_changed_at)"
+_FIRST_DAY = date(RANK_YEARS.start, 1, 1)
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def status_only(filters: Filters) -> bool:
+    """Whether the summary can answer under these filters (it knows only the status)."""
+    return filters.with_status(None) == Filters()
+
+
+def _status_clause(filters: Filters) -> tuple[str, list[object]]:
+    return ("", []) if filters.status is None else (" AND status = ?", [filters.status])
+
+
+# -- status counts ------------------------------------------------------------------------
+
+
+def status_counts(ctx: Context, filters: Filters) -> dict[str, int]:
+    """Documents per status: every document has one kind, so the kind rows count each once."""
+    extra, params = _status_clause(filters)
+    rows = ctx.reader.rows(
+        f"SELECT status, SUM(n) FROM dashboard_groups WHERE dim = 'kind'{extra}"
+        " GROUP BY status HAVING SUM(n) > 0",
+        params,
+    )
+    return {str(status): int(count) for status, count in rows}
+
+
+# -- waiting documents by age ---------------------------------------------------------------
+
+
+def _local_midnight(ctx: Context, day: date) -> str:
+    """The UTC text of ``day``'s local midnight: the bound of an index range on the start."""
+    moment = datetime.combine(day, time(), UTC) - timedelta(minutes=ctx.dialect.offset_minutes)
+    return moment.isoformat()
+
+
+def _recent_from(ctx: Context, within: int) -> date:
+    """The first day whose wait is at most ``within`` working days old today."""
+    day = ctx.today
+    while ctx.calendar.working_days_between(day - timedelta(days=1), ctx.today) <= within:
+        day -= timedelta(days=1)
+    return day
+
+
+def _waiting_parts(
+    ctx: Context, filters: Filters, group: str | None, within: int
+) -> tuple[list[tuple[Any, str, int]], dict[Any, int]]:
+    """(group, local day, count) of starts at most ``within`` working days old; per group,
+    the starts unknown or before the counted years."""
+    where, params = filters.where()
+    key = group or "NULL"
+    waiting = f"{where} AND status IN {_in(WAITING)}"
+    recent = ctx.reader.rows(
+        f"SELECT {key}, {ctx.dialect.day(START)} AS d, COUNT(*) FROM documents"
+        f" WHERE {waiting} AND {START} >= ? GROUP BY {key}, d",
+        [*params, _local_midnight(ctx, _recent_from(ctx, within))],
+    )
+    early: dict[Any, int] = defaultdict(int)
+    for condition, extra in ((f"{START} IS NULL", []), (f"{START} < ?", [_first_bound(ctx)])):
+        for value, count in ctx.reader.rows(
+            f"SELECT {key}, COUNT(*) FROM documents WHERE {waiting} AND {condition} GROUP BY {key}",
+            [*params, *extra],
+        ):
+            early[value] += int(count)
+    return [(k, str(d), int(n)) for k, d, n in recent], early
+
+
+def _first_bound(ctx: Context) -> str:
+    return _local_midnight(ctx, _FIRST_DAY)
+
+
+def age_summary(
+    ctx: Context, filters: Filters, counts: Mapping[str, int]
+) -> tuple[dict[str, int], int]:
+    """(unsigned per age bucket, overdue now); ``counts`` are the filters' status counts."""
+    buckets = {label: 0 for label, _, _ in AGE_BUCKETS}
+    within = max(AGE_BUCKETS[-2][2] or 0, ctx.overdue_after)
+    recent, early = _waiting_parts(ctx, filters, None, within)
+    old = sum(counts.get(s, 0) for s in WAITING) - sum(early.values())
+    overdue = 0
+    for _, day, count in recent:
+        old -= count
+        age = working_age(ctx, day)
+        if age is not None:
+            buckets[bucket_of(age)] += count
+            overdue += count if age > ctx.overdue_after else 0
+    # Every older wait is past the widest bucket and the overdue limit.
+    buckets[AGE_BUCKETS[-1][0]] += old
+    return buckets, overdue + old
+
+
+def overdue_by(
+    ctx: Context, filters: Filters, group: str, unsigned: Mapping[Any, int]
+) -> dict[Any, int]:
+    """Overdue documents per group value, given each group's unsigned count."""
+    recent, early = _waiting_parts(ctx, filters, group, ctx.overdue_after)
+    old = {key: count - early.get(key, 0) for key, count in unsigned.items()}
+    overdue: dict[Any, int] = defaultdict(int)
+    for key, day, count in recent:
+        old[key] = old.get(key, 0) - count
+        age = working_age(ctx, day)
+        if age is not None and age > ctx.overdue_after:
+            overdue[key] += count
+    return {key: overdue.get(key, 0) + old.get(key, 0) for key in unsigned}
+
+
+# -- breakdowns -------------------------------------------------------------------------------
+
+#: One pass over a dimension's summary rows in key order (no sort): per group, the
+#: documents, rejections, unsigned, and the signed as "days count days count …".
+_GROUPS = (
+    "SELECT known, key, SUM(n), SUM(CASE WHEN rejected = 1 THEN n ELSE 0 END),"
+    " SUM(CASE WHEN status IN {waiting} THEN n ELSE 0 END),"
+    " group_concat(sign_days || ' ' || n, ' ')"
+    " FILTER (WHERE status IN {signed} AND sign_days >= 0 AND n > 0)"
+    " FROM dashboard_groups WHERE dim = ?{status} GROUP BY known, key HAVING SUM(n) > 0"
+)
+
+
+def breakdown(ctx: Context, filters: Filters, column: str) -> list[dict[str, Any]]:
+    """Per group, from the summary: the same row as ``_queries.breakdown``."""
+    extra, params = _status_clause(filters)
+    query = _GROUPS.format(waiting=_in(WAITING), signed=_in(SIGNED), status=extra)
+    rows: dict[Any, dict[str, Any]] = {}
+    for known, key, total, rejected, unsigned, spans in ctx.reader.rows(query, [column, *params]):
+        signed, median, p90 = _quantiles(spans)
+        rows[key if known else None] = {
+            "total": int(total),
+            "unsigned": int(unsigned),
+            "overdue": 0,
+            "signed": signed,
+            "rejections": int(rejected),
+            "median_days": median,
+            "p90_days": p90,
+        }
+    unsigned_by = {key: row["unsigned"] for key, row in rows.items() if row["unsigned"]}
+    for key, overdue in overdue_by(ctx, filters, column, unsigned_by).items():
+        rows[key]["overdue"] = overdue
+    return [{"name": "—" if key is None else str(key), **row} for key, row in rows.items()]
+
+
+def _quantiles(spans: str | None) -> tuple[int, float | None, float | None]:
+    """(signed, median, 90th percentile) of "days count …" pairs, by nearest rank."""
+    if not spans:
+        return 0, None, None
+    numbers = [int(x) for x in spans.split(" ")]
+    # A few dozen pairs per group; sorted here, since group_concat keeps no promised order.
+    pairs = sorted(zip(numbers[0::2], numbers[1::2], strict=True))
+    running = list(accumulate(count for _, count in pairs))
+    total = running[-1]
+    # ceil(q * total), as _queries.quantile ranks.
+    median = pairs[bisect_left(running, (total + 1) // 2)][0]
+    p90 = pairs[bisect_left(running, (9 * total + 9) // 10)][0]
+    return total, float(median), float(p90)

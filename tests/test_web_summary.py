@@ -1,0 +1,222 @@
+"""The dashboard's summary (kept by triggers) gives the same numbers as deriving them."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from _web_helpers import MSK, NOW, fill_store
+from store_contract import make_document
+
+from edo_rules.calendar import ProductionCalendar
+from edo_rules.model import Counterparty, Document, Kind, Status
+from edo_rules.store._sqlite_dashboard import rebuild
+from edo_rules.store._sqlite_rows import DOCUMENT_COLUMNS, UPSERT_DOCUMENT
+from edo_rules.store._sqlite_schema import MIGRATIONS, migrate
+from edo_rules.store.sqlite import SQLiteStore
+from edo_rules.web import _pages
+from edo_rules.web import _queries as q
+from edo_rules.web import _summary as s
+from edo_rules.web._dashboard import context
+from edo_rules.web._filters import Filters
+from edo_rules.web._sql import SQLiteReader, dialect_for
+
+CALENDAR = ProductionCalendar.russia()
+
+
+def _ctx(path: Path, overdue_after: int = 3, zone: Any = MSK) -> q.Context:
+    reader = SQLiteReader(path, CALENDAR)
+    return context(reader, dialect_for(zone, NOW), CALENDAR, NOW, zone, overdue_after)
+
+
+def _awkward(rng: random.Random, i: int) -> Document:
+    """Documents the summary must not miscount: no manager, no start, future or
+    pre-2013 starts, a signature before sending, dates on holidays."""
+    sent: datetime | None = NOW - timedelta(days=rng.randint(-5, 60), hours=rng.randint(0, 23))
+    if i % 17 == 0:
+        sent = datetime(2012, 12, 30, 10, tzinfo=MSK)
+    status = rng.choice(list(Status))
+    signed = None
+    if status in (Status.SIGNED, Status.CLOSED, Status.SIGNED_WITH_CORRECTIONS):
+        assert sent is not None
+        signed = sent + timedelta(days=rng.randint(-1, 15), hours=rng.randint(0, 12))
+    changed = (signed or sent or NOW).astimezone(UTC)
+    if i % 11 == 0:
+        sent, changed = None, datetime(2024, 1, 3, 22, 30, tzinfo=UTC)  # a holiday, late
+    return make_document(
+        f"odd-{i:03d}",
+        number=str(500 + i),
+        date=(sent or changed).date(),
+        status=status,
+        kind=rng.choice([Kind.CONTRACT, Kind.ACT, Kind.UPD]),
+        counterparty=Counterparty(rng.choice(["ООО «Ромашка»", "АО «Вектор»"]), inn="7701234567"),
+        responsible=None if i % 7 == 0 else rng.choice(["Петров П. П.", "Кузнецов Е. Н."]),
+        organization=None if i % 9 == 0 else "ООО «Наша фирма»",
+        sent_at=None if sent is None else sent.astimezone(UTC),
+        status_changed_at=changed,
+        counterparty_signed_at=None if signed is None else signed.astimezone(UTC),
+        rejected_at=changed if status is Status.REJECTED else None,
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    path = tmp_path / "store.sqlite3"
+    fill_store(path, count=150)
+    rng = random.Random(3)
+    with SQLiteStore(path) as opened:
+        opened.upsert_documents([_awkward(rng, i) for i in range(120)])
+    return path
+
+
+def _sorted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda row: row["name"])
+
+
+def _summary_rows(path: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as conn:
+        return sorted(conn.execute("SELECT * FROM dashboard_groups WHERE n != 0").fetchall())
+
+
+def _rebuilt_rows(path: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        conn.execute("BEGIN")
+        rebuild(conn)
+        rows = sorted(conn.execute("SELECT * FROM dashboard_groups WHERE n != 0").fetchall())
+        conn.execute("ROLLBACK")
+    return rows
+
+
+STATUS_FILTERS = [Filters(), Filters(status="sent"), Filters(status="signed")]
+
+
+@pytest.mark.parametrize("filters", STATUS_FILTERS, ids=["all", "sent", "signed"])
+@pytest.mark.parametrize("by", sorted(q.GROUPS))
+def test_breakdowns_from_the_summary_equal_the_derivation(
+    store: Path, by: str, filters: Filters
+) -> None:
+    ctx = _ctx(store)
+    assert ctx.summary and ctx.spans
+    fast = s.breakdown(ctx, filters, q.GROUPS[by])
+    assert _sorted(fast) == _sorted(q.breakdown(ctx, filters, by))
+    assert any(row["overdue"] for row in fast) or filters.status == "signed"
+
+
+@pytest.mark.parametrize("overdue_after", [0, 3, 12])
+def test_ages_and_overdue_equal_the_derivation(store: Path, overdue_after: int) -> None:
+    ctx = _ctx(store, overdue_after)
+    for filters in [*STATUS_FILTERS, Filters(manager="Петров П. П."), Filters(kind="act")]:
+        counts = q.status_counts(ctx, filters)
+        assert s.age_summary(ctx, filters, counts) == q.age_summary(ctx, filters)
+        if s.status_only(filters):
+            assert s.status_counts(ctx, filters) == counts
+    assert s.breakdown(ctx, Filters(), "responsible") is not None
+
+
+def test_the_weekly_trend_and_stuck_list_count_local_days(store: Path) -> None:
+    ctx = _ctx(store)
+    with SQLiteStore(store) as opened:
+        docs = list(opened.iter_documents())
+    first = ctx.today - timedelta(days=ctx.today.weekday(), weeks=11)
+    expected: dict[str, dict[str, int]] = {}
+    for doc in docs:
+        for name, moment in (("sent", doc.sent_at), ("signed", doc.counterparty_signed_at)):
+            if moment is None:
+                continue
+            day = moment.astimezone(MSK).date()
+            week = (day - timedelta(days=day.weekday())).isoformat()
+            if first <= day < ctx.today + timedelta(days=7 - ctx.today.weekday()):
+                expected.setdefault(week, {"sent": 0, "signed": 0})[name] += 1
+    trend = q.weekly_trend(ctx, Filters())
+    found = {r["week"]: {"sent": r["sent"], "signed": r["signed"]} for r in trend}
+    assert {week: row for week, row in found.items() if any(row.values())} == expected
+    waiting = [d for d in docs if d.status.value in q.WAITING + q.STUCK]
+    oldest = sorted(waiting, key=lambda d: (d.sent_at or d.status_changed_at, d.id))[:20]
+    assert [r["id"] for r in q.stuck_longest(ctx, Filters())] == [d.id for d in oldest]
+
+
+def test_writes_updates_and_deletes_keep_the_summary_equal_to_a_rebuild(store: Path) -> None:
+    assert _summary_rows(store) == _rebuilt_rows(store)
+    with SQLiteStore(store) as opened:
+        docs = list(opened.iter_documents())[:40]
+        changed = [
+            replace(
+                doc,
+                status=Status.SIGNED if i % 2 else Status.SENT,
+                responsible=None if i % 3 == 0 else "Новиков А. А.",
+                counterparty_signed_at=None if i % 2 == 0 else NOW.astimezone(UTC),
+                rejected_at=None,
+            )
+            for i, doc in enumerate(docs)
+        ]
+        opened.upsert_documents(changed)
+        opened.upsert_documents(changed)  # unchanged: the update trigger does nothing
+    with sqlite3.connect(store) as conn:
+        conn.execute("DELETE FROM documents WHERE id LIKE 'odd-0%'")
+    assert _summary_rows(store) == _rebuilt_rows(store)
+    ctx = _ctx(store)
+    by = q.GROUPS["manager"]
+    assert _sorted(s.breakdown(ctx, Filters(), by)) == _sorted(
+        q.breakdown(ctx, Filters(), "manager")
+    )
+
+
+def test_another_time_zone_or_calendar_derives_the_spans(store: Path) -> None:
+    yekaterinburg = _ctx(store, zone=ZoneInfo("Asia/Yekaterinburg"))
+    assert yekaterinburg.summary and not yekaterinburg.spans
+    with sqlite3.connect(store) as conn:  # a store built with other calendar data
+        conn.execute("UPDATE counters SET value = value + 1 WHERE name = 'workday_ranks'")
+    other = _ctx(store)
+    assert other.summary and not other.spans
+    table = _pages.breakdown_table(other, Filters(), "manager")
+    assert _sorted(table.rows) == _sorted(q.breakdown(other, Filters(), "manager"))
+    # Opening the store for writing rebuilds the summary with the bundled calendar.
+    SQLiteStore(store).close()
+    assert _ctx(store).spans
+
+
+def test_a_filter_the_summary_cannot_answer_is_derived(store: Path) -> None:
+    ctx = _ctx(store)
+    filters = Filters(manager="Петров П. П.", period_from=date(2024, 5, 1))
+    assert not s.status_only(filters)
+    rows = _pages.breakdown_table(ctx, filters, "company").rows
+    assert _sorted(rows) == _sorted(q.breakdown(ctx, filters, "company"))
+    assert sum(row["total"] for row in rows) == sum(q.status_counts(ctx, filters).values())
+
+
+def test_migrating_the_previous_version_builds_the_summary(tmp_path: Path) -> None:
+    fill_store(tmp_path / "now.sqlite3", count=80)
+    expected = _summary_rows(tmp_path / "now.sqlite3")
+    path = tmp_path / "old.sqlite3"
+    before = next(m.version for m in MIGRATIONS if m.fill is rebuild) - 1
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        migrate(conn, target=before)
+        with sqlite3.connect(tmp_path / "now.sqlite3") as source:
+            rows = source.execute(f"SELECT {', '.join(DOCUMENT_COLUMNS)}, seq FROM documents")
+            conn.executemany(UPSERT_DOCUMENT, rows.fetchall())
+    assert _ctx(path).summary is False  # served read-only before the migration: derived
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        assert migrate(conn) == before
+    assert _summary_rows(path) == expected
+    ctx = _ctx(path)
+    assert ctx.summary and ctx.spans
+    assert _sorted(s.breakdown(ctx, Filters(), "counterparty_name")) == _sorted(
+        q.breakdown(ctx, Filters(), "company")
+    )
+
+
+def test_the_dashboard_reads_what_was_written_after_it_started(store: Path) -> None:
+    ctx = _ctx(store)
+    closed = _pages.status_counts(ctx, Filters()).get("closed", 0)
+    with SQLiteStore(store) as opened:
+        doc = opened.get_document("doc-000")
+        assert doc is not None and doc.status is not Status.CLOSED
+        opened.upsert_documents([replace(doc, status=Status.CLOSED)])
+    assert _pages.status_counts(ctx, Filters())["closed"] == closed + 1
+    assert q.status_counts(ctx, Filters())["closed"] == closed + 1
