@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
-from _web_helpers import MSK, NOW, fill_store
+from _web_helpers import MSK, NOW, fill_store, served
 from store_contract import make_document
 
 from edo_rules.calendar import ProductionCalendar
@@ -26,6 +27,7 @@ from edo_rules.web import _summary as s
 from edo_rules.web._dashboard import context
 from edo_rules.web._filters import Filters
 from edo_rules.web._sql import SQLiteReader, dialect_for
+from edo_rules.web._tables import HTML_ROWS
 
 CALENDAR = ProductionCalendar.russia()
 
@@ -220,3 +222,27 @@ def test_the_dashboard_reads_what_was_written_after_it_started(store: Path) -> N
         opened.upsert_documents([replace(doc, status=Status.CLOSED)])
     assert _pages.status_counts(ctx, Filters())["closed"] == closed + 1
     assert q.status_counts(ctx, Filters())["closed"] == closed + 1
+
+
+def test_a_long_table_shows_its_first_rows_and_exports_them_all(tmp_path: Path) -> None:
+    path = tmp_path / "many.sqlite3"
+    docs = [
+        make_document(
+            f"many-{i:03d}",
+            number=str(i),
+            status=Status.SENT,
+            counterparty=Counterparty(f"ООО «Клиент {i:03d}»", inn=f"77{i:08d}"),
+            sent_at=(NOW - timedelta(days=i % 30)).astimezone(UTC),
+        )
+        for i in range(HTML_ROWS + 30)
+    ]
+    with SQLiteStore(path) as opened:
+        opened.upsert_documents(docs)
+    with served(path) as url:
+        html = httpx.get(f"{url}/companies?sort=name").text
+        csv = httpx.get(f"{url}/companies?format=csv&table=companies").text
+    body = html.split('data-table="companies"')[1].split("</table>")[0]
+    assert body.count("<tr>") == HTML_ROWS + 1  # the header's row and the rows shown
+    assert "ООО «Клиент 000»" in body and "ООО «Клиент 229»" not in body
+    assert f"Показаны первые {HTML_ROWS} строк из {HTML_ROWS + 30}" in html
+    assert len(csv.strip().splitlines()) == HTML_ROWS + 31

@@ -252,7 +252,7 @@ def stuck_longest(ctx: Context, filters: Filters, limit: int = 20) -> list[dict[
         rows += ctx.reader.rows(
             f"SELECT id, kind, number, counterparty_name, responsible, status, {_start()} AS s"
             f" FROM documents WHERE {where} AND status = ? AND {_start()} IS NOT NULL"
-            f" ORDER BY {_start()} LIMIT ?",
+            f" ORDER BY {_start()}, id LIMIT ?",
             [*params, status, limit],
         )
     rows.sort(key=lambda row: (row[6], row[0]))

@@ -78,15 +78,26 @@ class SQLiteReader:
                 uri, uri=True, check_same_thread=False, timeout=5.0, isolation_level=None
             )
             conn.execute("PRAGMA cache_size = -65536")
-            conn.execute(RANKS_TABLE)
-            conn.executemany(RANKS_INSERT, self._ranks)
             self._local.conn = conn
+            self._local.ranks = False
         return conn
+
+    def _ranked(self, conn: sqlite3.Connection) -> None:
+        # Only the derivations read the rank table: filled on a thread's first one.
+        if not self._local.ranks:
+            conn.execute(RANKS_TABLE)
+            conn.execute("BEGIN")
+            conn.executemany(RANKS_INSERT, self._ranks)
+            conn.execute("COMMIT")
+            self._local.ranks = True
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """All rows of one query; raises :class:`StoreError` naming the file."""
         try:
-            return self._conn().execute(sql, tuple(params)).fetchall()
+            conn = self._conn()
+            if "temp.workday_ranks" in sql:
+                self._ranked(conn)
+            return conn.execute(sql, tuple(params)).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: reading the dashboard's data failed: {exc}") from exc
 

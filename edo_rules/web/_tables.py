@@ -9,6 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Rows a table shows in HTML; the CSV and JSON exports carry every row. A page of
+#: thousands of counterparties is read through its sort order or its export, and
+#: rendering them all would cost more than the page's SQL.
+HTML_ROWS = 200
+
 
 @dataclass(frozen=True, slots=True)
 class Column:
@@ -35,6 +40,11 @@ class Table:
         missing = [r for r in self.rows if r.get(key) is None]
         present.sort(key=lambda r: r[key], reverse=descending)
         return Table(self.name, self.title, self.columns, present + missing)
+
+    @property
+    def shown(self) -> list[dict[str, Any]]:
+        """The rows the HTML page shows (the first :data:`HTML_ROWS` in the current order)."""
+        return self.rows[:HTML_ROWS]
 
     def csv(self) -> str:
         """CSV with the column labels as the header (UTF-8; Excel reads it with the BOM)."""
