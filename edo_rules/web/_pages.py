@@ -52,11 +52,13 @@ def status_counts(ctx: q.Context, filters: Filters) -> dict[str, int]:
     return q.status_counts(ctx, filters)
 
 
-def breakdown_rows(ctx: q.Context, filters: Filters, by: str) -> list[dict[str, Any]]:
+def breakdown_rows(
+    ctx: q.Context, filters: Filters, by: str, *, overdue: bool = True
+) -> list[dict[str, Any]]:
     """From the store's summary when it can answer, else derived from the documents."""
     if ctx.summary and ctx.spans and s.status_only(filters):
-        return s.breakdown(ctx, filters, q.GROUPS[by])
-    return q.breakdown(ctx, filters, by)
+        return s.breakdown(ctx, filters, q.GROUPS[by], overdue=overdue)
+    return q.breakdown(ctx, filters, by, overdue=overdue)
 
 
 def overview(ctx: q.Context, filters: Filters) -> Page:
@@ -165,7 +167,8 @@ def bottlenecks(ctx: q.Context, filters: Filters) -> Page:
             "count": sum(counts.get(s, 0) for s in q.STUCK),
         },
     ]
-    slow = [r for r in breakdown_rows(ctx, filters, "company") if r["median_days"] is not None]
+    rows = breakdown_rows(ctx, filters, "company", overdue=False)  # the page shows none
+    slow = [r for r in rows if r["median_days"] is not None]
     slow.sort(key=lambda r: (-r["median_days"], -r["signed"], r["name"]))
     slow = slow[:15]
     history = q.rule_stats(ctx, [r["name"] for r in slow])

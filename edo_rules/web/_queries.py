@@ -173,8 +173,11 @@ def _midnight(ctx: Context, day: date) -> str:
 # -- breakdowns (companies, managers, kinds) --------------------------------------------
 
 
-def breakdown(ctx: Context, filters: Filters, by: str) -> list[dict[str, Any]]:
-    """Per group: documents, unsigned, overdue, median/p90 working days to sign, rejections."""
+def breakdown(
+    ctx: Context, filters: Filters, by: str, *, overdue: bool = True
+) -> list[dict[str, Any]]:
+    """Per group: documents, unsigned, overdue, median/p90 working days to sign, rejections
+    (``overdue=False`` leaves the overdue counts at 0, for a page that shows none)."""
     column = GROUPS[by]
     rows: dict[Any, dict[str, Any]] = defaultdict(_empty_row)
     where, params = filters.where()
@@ -188,7 +191,7 @@ def breakdown(ctx: Context, filters: Filters, by: str) -> list[dict[str, Any]]:
         rows[key].update(
             total=int(total), rejections=int(rejected or 0), unsigned=int(unsigned or 0)
         )
-    for key, age, count in waiting_ages(ctx, filters, column):
+    for key, age, count in waiting_ages(ctx, filters, column) if overdue else ():
         if age > ctx.overdue_after:
             rows[key]["overdue"] += int(count)
     for key, spans in signing_spans(ctx, filters, column).items():

@@ -164,8 +164,11 @@ _GROUPS = (
 )
 
 
-def breakdown(ctx: Context, filters: Filters, column: str) -> list[dict[str, Any]]:
-    """Per group, from the summary: the same row as ``_queries.breakdown``."""
+def breakdown(
+    ctx: Context, filters: Filters, column: str, *, overdue: bool = True
+) -> list[dict[str, Any]]:
+    """Per group, from the summary: the same row as ``_queries.breakdown``
+    (``overdue=False`` leaves the overdue counts at 0, for a page that shows none)."""
     extra, params = _status_clause(filters)
     query = _GROUPS.format(waiting=_in(WAITING), signed=_in(SIGNED), status=extra)
     rows: dict[Any, dict[str, Any]] = {}
@@ -180,9 +183,10 @@ def breakdown(ctx: Context, filters: Filters, column: str) -> list[dict[str, Any
             "median_days": median,
             "p90_days": p90,
         }
-    unsigned_by = {key: row["unsigned"] for key, row in rows.items() if row["unsigned"]}
-    for key, overdue in overdue_by(ctx, filters, column, unsigned_by).items():
-        rows[key]["overdue"] = overdue
+    if overdue:
+        unsigned_by = {key: row["unsigned"] for key, row in rows.items() if row["unsigned"]}
+        for key, count in overdue_by(ctx, filters, column, unsigned_by).items():
+            rows[key]["overdue"] = count
     return [{"name": "—" if key is None else str(key), **row} for key, row in rows.items()]
 
 
@@ -190,12 +194,15 @@ def _quantiles(spans: str | None) -> tuple[int, float | None, float | None]:
     """(signed, median, 90th percentile) of "days count …" pairs, by nearest rank."""
     if not spans:
         return 0, None, None
-    numbers = [int(x) for x in spans.split(" ")]
-    # A few dozen pairs per group; sorted here, since group_concat keeps no promised order.
-    pairs = sorted(zip(numbers[0::2], numbers[1::2], strict=True))
-    running = list(accumulate(count for _, count in pairs))
+    numbers = list(map(int, spans.split(" ")))
+    days, counts = numbers[0::2], numbers[1::2]
+    # group_concat promises no order (SQLite keeps the summary's key order): check it.
+    if days != sorted(days):
+        pairs = sorted(zip(days, counts, strict=True))
+        days, counts = [d for d, _ in pairs], [c for _, c in pairs]
+    running = list(accumulate(counts))
     total = running[-1]
     # ceil(q * total), as _queries.quantile ranks.
-    median = pairs[bisect_left(running, (total + 1) // 2)][0]
-    p90 = pairs[bisect_left(running, (9 * total + 9) // 10)][0]
+    median = days[bisect_left(running, (total + 1) // 2)]
+    p90 = days[bisect_left(running, (9 * total + 9) // 10)]
     return total, float(median), float(p90)
