@@ -1,6 +1,6 @@
 """The dashboard's summary in SQLite, kept by triggers as documents are written.
 
-The breakdown pages (by manager, company, kind, organisation) count, per group,
+The breakdown pages (by manager, company, kind) count, per group,
 documents by status, rejections and a histogram of working days from sending
 to the counterparty's signature. Deriving those from the documents on every
 request means joining every signed document to a working-day table twice (seconds
@@ -34,8 +34,9 @@ OFFSET_MINUTES = 180
 #: Years the rank tables cover: wider than any document's dates (the calendar
 #: derives years past its data, with a warning of its own, silenced here).
 RANK_YEARS = range(2013, 2061)
-#: The columns the summary groups by (the breakdowns' ``GROUPS``).
-DIMENSIONS = ("responsible", "counterparty_name", "kind", "organization")
+#: The columns the summary groups by: the breakdown pages' (each costs every document
+#: write one more upsert; "kind" also gives the status counts, as every document has one).
+DIMENSIONS = ("responsible", "counterparty_name", "kind")
 #: The counter holding the fingerprint of the calendar the summary was built with.
 _FINGERPRINT = "workday_ranks"
 

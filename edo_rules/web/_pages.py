@@ -8,6 +8,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from edo_rules.store._sqlite_dashboard import DIMENSIONS
 from edo_rules.web import _queries as q
 from edo_rules.web import _summary as s
 from edo_rules.web import _svg
@@ -56,8 +57,9 @@ def breakdown_rows(
     ctx: q.Context, filters: Filters, by: str, *, overdue: bool = True
 ) -> list[dict[str, Any]]:
     """From the store's summary when it can answer, else derived from the documents."""
-    if ctx.summary and ctx.spans and s.status_only(filters):
-        return s.breakdown(ctx, filters, q.GROUPS[by], overdue=overdue)
+    column = q.GROUPS[by]
+    if ctx.summary and ctx.spans and s.status_only(filters) and column in DIMENSIONS:
+        return s.breakdown(ctx, filters, column, overdue=overdue)
     return q.breakdown(ctx, filters, by, overdue=overdue)
 
 
