@@ -27,6 +27,7 @@ from edo_rules.web import _summary as s
 from edo_rules.web._dashboard import context
 from edo_rules.web._filters import Filters
 from edo_rules.web._sql import SQLiteReader, dialect_for
+from edo_rules.web._summary import _quantiles
 from edo_rules.web._tables import HTML_ROWS
 
 CALENDAR = ProductionCalendar.russia()
@@ -251,3 +252,15 @@ def test_a_long_table_shows_its_first_rows_and_exports_them_all(tmp_path: Path) 
     assert "ООО «Клиент 000»" in body and "ООО «Клиент 229»" not in body
     assert f"Показаны первые {HTML_ROWS} строк из {HTML_ROWS + 30}" in html
     assert len(csv.strip().splitlines()) == HTML_ROWS + 31
+
+
+def test_quantiles_of_the_summary_pairs_in_any_order() -> None:
+    texts = ["0 2 3 1 5 1", None, "5 1 0 2 3 1", "4 1 4 2", ""]
+    found = _quantiles(texts)
+    assert found[0] == found[2] == (4, 0.0, 5.0)
+    assert found[1] == found[4] == (0, None, None)
+    assert found[3] == (3, 4.0, 4.0)
+    assert found[0][1:] == (
+        q.quantile({0: 2, 3: 1, 5: 1}, 0.5),
+        q.quantile({0: 2, 3: 1, 5: 1}, 0.9),
+    )
