@@ -127,10 +127,13 @@ def test_ages_and_overdue_equal_the_derivation(store: Path, overdue_after: int) 
     assert s.breakdown(ctx, Filters(), "responsible") is not None
 
 
-def test_the_weekly_trend_and_stuck_list_count_local_days(store: Path) -> None:
+@pytest.mark.parametrize(
+    "filters", [Filters(), Filters(status="signed"), Filters(manager="Петров П. П.")]
+)
+def test_the_weekly_trend_and_stuck_list_count_local_days(store: Path, filters: Filters) -> None:
     ctx = _ctx(store)
     with SQLiteStore(store) as opened:
-        docs = list(opened.iter_documents())
+        docs = [doc for doc in opened.iter_documents() if filters.matches(doc)]
     first = ctx.today - timedelta(days=ctx.today.weekday(), weeks=11)
     expected: dict[str, dict[str, int]] = {}
     for doc in docs:
@@ -141,12 +144,14 @@ def test_the_weekly_trend_and_stuck_list_count_local_days(store: Path) -> None:
             week = (day - timedelta(days=day.weekday())).isoformat()
             if first <= day < ctx.today + timedelta(days=7 - ctx.today.weekday()):
                 expected.setdefault(week, {"sent": 0, "signed": 0})[name] += 1
-    trend = q.weekly_trend(ctx, Filters())
+    trend = q.weekly_trend(ctx, filters)
+    assert len(trend) == 12
     found = {r["week"]: {"sent": r["sent"], "signed": r["signed"]} for r in trend}
     assert {week: row for week, row in found.items() if any(row.values())} == expected
+    assert expected
     waiting = [d for d in docs if d.status.value in q.WAITING + q.STUCK]
     oldest = sorted(waiting, key=lambda d: (d.sent_at or d.status_changed_at, d.id))[:20]
-    assert [r["id"] for r in q.stuck_longest(ctx, Filters())] == [d.id for d in oldest]
+    assert [r["id"] for r in q.stuck_longest(ctx, filters)] == [d.id for d in oldest]
 
 
 def test_writes_updates_and_deletes_keep_the_summary_equal_to_a_rebuild(store: Path) -> None:
