@@ -17,7 +17,7 @@ from store_contract import make_document
 
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.model import Counterparty, Document, Kind, Status
-from edo_rules.store._sqlite_dashboard import DIMENSIONS, rebuild
+from edo_rules.store._sqlite_dashboard import DIMENSIONS, ensure, rebuild
 from edo_rules.store._sqlite_rows import DOCUMENT_COLUMNS, UPSERT_DOCUMENT
 from edo_rules.store._sqlite_schema import MIGRATIONS, migrate
 from edo_rules.store.sqlite import SQLiteStore
@@ -183,8 +183,10 @@ def test_writes_updates_and_deletes_keep_the_summary_equal_to_a_rebuild(store: P
 def test_another_time_zone_or_calendar_derives_the_spans(store: Path) -> None:
     yekaterinburg = _ctx(store, zone=ZoneInfo("Asia/Yekaterinburg"))
     assert yekaterinburg.summary and not yekaterinburg.spans
-    with sqlite3.connect(store) as conn:  # a store built with other calendar data
-        conn.execute("UPDATE counters SET value = value + 1 WHERE name = 'workday_ranks'")
+    # A store built by a release with other calendar data (and so other code or data).
+    with sqlite3.connect(store) as conn:
+        conn.execute("UPDATE counters SET value = value + 1 WHERE name LIKE 'workday_ranks%'")
+        conn.execute("UPDATE workday_ranks SET rank = rank + 1 WHERE day >= '2024-05-01'")
     other = _ctx(store)
     assert other.summary and not other.spans
     table = _pages.breakdown_table(other, Filters(), "manager")
@@ -192,6 +194,20 @@ def test_another_time_zone_or_calendar_derives_the_spans(store: Path) -> None:
     # Opening the store for writing rebuilds the summary with the bundled calendar.
     SQLiteStore(store).close()
     assert _ctx(store).spans
+    assert _summary_rows(store) == _rebuilt_rows(store)
+
+
+def test_new_calendar_code_with_the_same_ranks_rebuilds_nothing(store: Path) -> None:
+    with sqlite3.connect(store) as conn:
+        conn.execute("UPDATE counters SET value = 1 WHERE name = 'workday_ranks_source'")
+        conn.execute("UPDATE dashboard_groups SET n = n + 100 WHERE dim = 'kind'")  # a marker
+    with sqlite3.connect(store, isolation_level=None) as conn:
+        assert ensure(conn) is False  # the ranks are computed, equal, the summary kept
+        assert ensure(conn) is False  # and the next open reads one counter
+        marked = conn.execute("SELECT MIN(n) FROM dashboard_groups WHERE dim = 'kind'")
+        assert marked.fetchone()[0] > 100
+        source = conn.execute("SELECT value FROM counters WHERE name = 'workday_ranks_source'")
+        assert source.fetchone()[0] != 1
 
 
 def test_a_filter_the_summary_cannot_answer_is_derived(store: Path) -> None:

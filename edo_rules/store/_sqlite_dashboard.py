@@ -143,11 +143,8 @@ def rebuild(conn: sqlite3.Connection) -> None:
             f" IFNULL({dim}, ''), {span()} AS days, status, rejected_at IS NOT NULL, COUNT(*)"
             " FROM documents GROUP BY 2, 3, 4, 5, 6"
         )
-    conn.execute(
-        "INSERT INTO counters (name, value) VALUES (?, ?)"
-        " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-        (_FINGERPRINT, _bundled_fingerprint()),
-    )
+    _set_counter(conn, _FINGERPRINT, _bundled_fingerprint())
+    _set_counter(conn, _SOURCE, _source_key())
 
 
 @lru_cache(maxsize=1)
@@ -155,16 +152,52 @@ def _bundled_fingerprint() -> int:
     return fingerprint(bundled_ranks())
 
 
+#: The counter holding a digest of the calendar's data and code the ranks came from.
+_SOURCE = "workday_ranks_source"
+
+
+@lru_cache(maxsize=1)
+def _source_key() -> int:
+    """A digest of what the bundled ranks are computed from (the data file and the
+    calendar's code): reading it costs a millisecond where the ranks cost 100 ms."""
+    from importlib import resources
+
+    package = resources.files("edo_rules.calendar")
+    digest = hashlib.sha256(repr((RANK_YEARS, OFFSET_MINUTES)).encode())
+    for name in ("data/ru.json", "_calendar.py", "_data.py", "_derive.py", "_year.py"):
+        digest.update(package.joinpath(name).read_bytes())
+    return int.from_bytes(digest.digest()[:7], "big")
+
+
+def _counter(conn: sqlite3.Connection, name: str) -> int | None:
+    row = conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _set_counter(conn: sqlite3.Connection, name: str, value: int) -> None:
+    conn.execute(
+        "INSERT INTO counters (name, value) VALUES (?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        (name, value),
+    )
+
+
 def ensure(conn: sqlite3.Connection) -> bool:
-    """Rebuild when the bundled calendar changed since the summary was built; True if it did."""
-    row = conn.execute("SELECT value FROM counters WHERE name = ?", (_FINGERPRINT,)).fetchone()
-    if row is not None and int(row[0]) == _bundled_fingerprint():
+    """Rebuild when the bundled calendar changed since the summary was built; True if it did.
+
+    The usual open reads one counter: the ranks are computed again only when the
+    calendar's data or code changed, and the summary rebuilt only if they differ.
+    """
+    if _counter(conn, _SOURCE) == _source_key():
         return False
+    rebuilt = _counter(conn, _FINGERPRINT) != _bundled_fingerprint()
     conn.execute("BEGIN IMMEDIATE")
     try:
-        rebuild(conn)
+        if rebuilt:
+            rebuild(conn)
+        _set_counter(conn, _SOURCE, _source_key())
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-    return True
+    return rebuilt
