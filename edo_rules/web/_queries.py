@@ -123,16 +123,6 @@ def waiting_ages(ctx: Context, filters: Filters, group: str | None = None) -> li
     )
 
 
-def age_summary(ctx: Context, filters: Filters) -> tuple[dict[str, int], int]:
-    """(unsigned per age bucket, overdue now) from one pass over the waiting documents."""
-    counts = {label: 0 for label, _, _ in AGE_BUCKETS}
-    overdue = 0
-    for _, age, count in waiting_ages(ctx, filters):
-        counts[bucket_of(int(age))] += int(count)
-        overdue += int(count) if age > ctx.overdue_after else 0
-    return counts, overdue
-
-
 def signed_since(ctx: Context, filters: Filters, since: datetime) -> int:
     where, params = filters.where()
     rows = ctx.reader.rows(
