@@ -137,7 +137,7 @@ def weekly_trend(ctx: Context, filters: Filters, weeks: int = 12) -> list[dict[s
     """Sent and signed per ISO week (Monday) over the last ``weeks`` weeks."""
     monday = ctx.today - timedelta(days=ctx.today.weekday())
     mondays = [monday - timedelta(weeks=weeks - 1 - k) for k in range(weeks + 1)]
-    bounds = [_midnight(ctx, day) for day in mondays]
+    bounds = [local_midnight(ctx, day) for day in mondays]
     series: list[dict[str, Any]] = [
         {"week": week.isoformat(), "sent": 0, "signed": 0} for week in mondays[:-1]
     ]
@@ -182,7 +182,7 @@ def _per_week(
     return [(int(k), int(count)) for k, count in rows]
 
 
-def _midnight(ctx: Context, day: date) -> str:
+def local_midnight(ctx: Context, day: date) -> str:
     """The UTC text of ``day``'s local midnight (timestamps are UTC text; text order is time)."""
     moment = datetime.combine(day, time(), UTC) - timedelta(minutes=ctx.dialect.offset_minutes)
     return moment.isoformat()

@@ -21,7 +21,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from itertools import accumulate
 from typing import Any
 
@@ -33,6 +33,7 @@ from edo_rules.web._queries import (
     WAITING,
     Context,
     bucket_of,
+    local_midnight,
     quantile,
     working_age,
 )
@@ -72,12 +73,6 @@ def status_counts(ctx: Context, filters: Filters) -> dict[str, int]:
 # -- waiting documents by age ---------------------------------------------------------------
 
 
-def _local_midnight(ctx: Context, day: date) -> str:
-    """The UTC text of ``day``'s local midnight: the bound of an index range on the start."""
-    moment = datetime.combine(day, time(), UTC) - timedelta(minutes=ctx.dialect.offset_minutes)
-    return moment.isoformat()
-
-
 def _recent_from(ctx: Context, within: int) -> date:
     """The first day whose wait is at most ``within`` working days old today."""
     day = ctx.today
@@ -101,7 +96,7 @@ def _waiting_parts(
     recent = ctx.reader.rows(
         f"SELECT {key}, {ctx.dialect.day(START)} AS d, COUNT(*) FROM {table}"
         f" WHERE {waiting} AND {START} >= ? GROUP BY {key}, d",
-        [*params, _local_midnight(ctx, _recent_from(ctx, within))],
+        [*params, local_midnight(ctx, _recent_from(ctx, within))],
     )
     early: dict[Any, int] = defaultdict(int)
     for condition, extra in ((f"{START} IS NULL", []), (f"{START} < ?", [_first_bound(ctx)])):
@@ -114,7 +109,7 @@ def _waiting_parts(
 
 
 def _first_bound(ctx: Context) -> str:
-    return _local_midnight(ctx, _FIRST_DAY)
+    return local_midnight(ctx, _FIRST_DAY)
 
 
 def age_summary(
