@@ -380,7 +380,7 @@ def serve(path: Path, calendar: ProductionCalendar) -> WebServer:
     return server
 
 
-Case = tuple[str, str, Callable[[dict[str, Any]], Any], Callable[[Context], Any], Any]
+Case = tuple[str, str, Callable[[dict[str, Any]], Any], Callable[[Context], Any], Callable[[], Any]]
 
 
 def cases(conn: sqlite3.Connection, inn: str) -> list[Case]:
@@ -389,7 +389,12 @@ def cases(conn: sqlite3.Connection, inn: str) -> list[Case]:
     derived: dict[str, Any] = {}
 
     def breakdown(column: str) -> Callable[[], Any]:
-        return lambda: derived.setdefault(column, sql_breakdown(conn, column))
+        def once() -> Any:  # Узкие места reuses По компаниям's (the same aggregates)
+            if column not in derived:
+                derived[column] = sql_breakdown(conn, column)
+            return derived[column]
+
+        return once
 
     return [
         (
