@@ -174,6 +174,7 @@ def breakdown(
         found, quantiles, strict=True
     ):
         rows[key if known else None] = {
+            "name": key if known else "—",
             "total": int(total),
             "unsigned": int(unsigned),
             "overdue": 0,
@@ -186,7 +187,7 @@ def breakdown(
         unsigned_by = {key: row["unsigned"] for key, row in rows.items() if row["unsigned"]}
         for key, count in overdue_by(ctx, filters, column, unsigned_by).items():
             rows[key]["overdue"] = count
-    return [{"name": "—" if key is None else str(key), **row} for key, row in rows.items()]
+    return list(rows.values())
 
 
 Quantiles = tuple[int, float | None, float | None]
