@@ -6,8 +6,10 @@ so that ``explain`` can show exactly which one failed.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from edo_rules.model import Document
@@ -25,7 +27,13 @@ class Check:
 
 
 def document_filter(match: Match) -> DocumentFilter:
-    """The part of ``match`` that the store evaluates in its indexed query."""
+    """The part of ``match`` that the store evaluates in its indexed query.
+
+    Amount bounds that ``where`` implies go along as a pre-filter, so that the
+    store leaves out the documents ``where`` would reject on their amount alone
+    (``where`` still runs on the rest).
+    """
+    low, high = where_amount_bounds(match.where.source) if match.where else (None, None)
     return DocumentFilter(
         kinds=match.kinds,
         statuses=match.statuses,
@@ -33,7 +41,79 @@ def document_filter(match: Match) -> DocumentFilter:
         counterparty_inns=match.counterparty_inns,
         amount_min=match.amount_min,
         amount_max=match.amount_max,
+        where_amount_min=low,
+        where_amount_max=high,
     )
+
+
+_LOWER = {ast.GtE: True, ast.Gt: True, ast.LtE: False, ast.Lt: False}
+_MIRROR = {ast.GtE: ast.LtE, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.Lt: ast.Gt}
+
+
+def where_amount_bounds(source: str) -> tuple[Decimal | None, Decimal | None]:
+    """Inclusive amount bounds that ``where`` implies, from its leading ``and`` operands.
+
+    Only comparisons of ``doc.amount`` with a number count (``doc.amount >= 100000``,
+    ``5000 > doc.amount``), and only while every operand before them is one too:
+    an earlier operand of another kind may fail, and its failure must still be
+    reported for the documents a bound would leave out. Strict comparisons give
+    inclusive bounds (a superset: ``where`` decides).
+    """
+    try:
+        tree = ast.parse(source, mode="eval").body
+    except SyntaxError:
+        return None, None
+    operands = (
+        tree.values if isinstance(tree, ast.BoolOp) and isinstance(tree.op, ast.And) else [tree]
+    )
+    low: Decimal | None = None
+    high: Decimal | None = None
+    for operand in operands:
+        bound = _amount_bound(operand)
+        if bound is None:
+            break
+        value, lower = bound
+        if lower:
+            low = value if low is None else max(low, value)
+        else:
+            high = value if high is None else min(high, value)
+    return low, high
+
+
+def _amount_bound(node: ast.expr) -> tuple[Decimal, bool] | None:
+    """(value, is a lower bound) for ``doc.amount <op> number`` (either side), else None."""
+    if not (isinstance(node, ast.Compare) and len(node.ops) == 1):
+        return None
+    op, left, right = type(node.ops[0]), node.left, node.comparators[0]
+    if op not in _LOWER:
+        return None
+    if _is_amount(right):
+        left, right, op = right, left, _MIRROR[op]
+    number = _number(right)
+    if not _is_amount(left) or number is None:
+        return None
+    return number, _LOWER[op]
+
+
+def _is_amount(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "amount"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "doc"
+    )
+
+
+def _number(node: ast.expr) -> Decimal | None:
+    negative = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        node = node.operand
+    if not isinstance(node, ast.Constant) or isinstance(node.value, bool):
+        return None
+    if not isinstance(node.value, int | float):
+        return None
+    value = Decimal(repr(node.value)) if isinstance(node.value, float) else Decimal(node.value)
+    return -value if negative else value
 
 
 def _one_of(name: str, value: str | None, allowed: frozenset[Any] | None) -> Check | None:

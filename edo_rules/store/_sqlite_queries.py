@@ -20,20 +20,33 @@ def _in(column: str, values: Iterable[str], args: list[Any]) -> str:
     return f"{column} IN ({', '.join('?' for _ in items)})"
 
 
-def filter_sql(flt: DocumentFilter, args: list[Any], alias: str = "d") -> list[str]:
+def filter_sql(
+    flt: DocumentFilter, args: list[Any], alias: str = "d", *, indexed: bool = True
+) -> list[str]:
     """WHERE clauses of a document filter; appends their parameters to ``args``.
 
-    The status clause is always present (all statuses when the rule says
-    "any") so that the (status, timestamp) indexes serve every query.
+    ``indexed``: the status clause is always present (all statuses when the
+    rule says "any") so that the (status, timestamp) indexes serve every
+    query. Otherwise (the documents are reached from another table) no
+    clause may use an index: SQLite would start from the documents' status
+    index and visit every document with that status instead of the few rows
+    the other table's range gives (``col || ''`` is an expression, never
+    indexed, in both SQLite and PostgreSQL).
     """
-    statuses = _ALL_STATUSES if flt.statuses is None else (s.value for s in flt.statuses)
-    clauses = [_in(f"{alias}.status", statuses, args)]
+
+    def column(name: str) -> str:
+        return f"{alias}.{name}" if indexed else f"({alias}.{name} || '')"
+
+    clauses = []
+    if indexed or flt.statuses is not None:
+        statuses = _ALL_STATUSES if flt.statuses is None else (s.value for s in flt.statuses)
+        clauses.append(_in(column("status"), statuses, args))
     if flt.kinds is not None:
-        clauses.append(_in(f"{alias}.kind", (k.value for k in flt.kinds), args))
+        clauses.append(_in(column("kind"), (k.value for k in flt.kinds), args))
     if flt.directions is not None:
-        clauses.append(_in(f"{alias}.direction", (d.value for d in flt.directions), args))
+        clauses.append(_in(column("direction"), (d.value for d in flt.directions), args))
     if flt.counterparty_inns is not None:
-        clauses.append(_in(f"{alias}.counterparty_inn", flt.counterparty_inns, args))
+        clauses.append(_in(column("counterparty_inn"), flt.counterparty_inns, args))
     # Decimal → float is monotone, so the approximate REAL column never drops
     # a matching document; the engine re-checks the exact bounds on candidates.
     if flt.amount_min is not None:
@@ -42,6 +55,12 @@ def filter_sql(flt: DocumentFilter, args: list[Any], alias: str = "d") -> list[s
     if flt.amount_max is not None:
         clauses.append(f"{alias}.amount <= ?")
         args.append(float(flt.amount_max))
+    if flt.where_amount_min is not None:
+        clauses.append(f"({alias}.amount >= ? OR {alias}.amount IS NULL)")
+        args.append(float(flt.where_amount_min))
+    if flt.where_amount_max is not None:
+        clauses.append(f"({alias}.amount <= ? OR {alias}.amount IS NULL)")
+        args.append(float(flt.where_amount_max))
     return clauses
 
 
@@ -101,7 +120,8 @@ def event_sql(query: EventQuery) -> tuple[str, list[Any]]:
         clauses.append(_in("e.to_status", (s.value for s in query.to_statuses), args))
     if query.from_statuses is not None:
         clauses.append(_in("e.from_status", (s.value for s in query.from_statuses), args))
-    clauses.extend(filter_sql(query.filter, args))
+    # The few new events lead (their id range), each joined to its document.
+    clauses.extend(filter_sql(query.filter, args, indexed=False))
     clauses += _snooze_clauses(query.rule_key, query.snoozed_at, query.document_ids, args)
     clauses.append(
         "NOT EXISTS (SELECT 1 FROM firings f WHERE f.rule_key = ? AND f.document_id = d.id"

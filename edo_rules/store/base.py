@@ -62,6 +62,10 @@ class DocumentFilter:
     counterparty_inns: frozenset[str] | None = None
     amount_min: Decimal | None = None  # inclusive; a document without an amount never matches
     amount_max: Decimal | None = None  # inclusive
+    #: Bounds implied by ``where`` (a pre-filter: ``where`` still decides). A document
+    #: without an amount passes them, so that ``where`` reports its failure on it.
+    where_amount_min: Decimal | None = None  # inclusive
+    where_amount_max: Decimal | None = None  # inclusive
 
 
 @dataclass(frozen=True, slots=True)
