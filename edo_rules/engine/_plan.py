@@ -107,6 +107,10 @@ class TickPlan:
     factories: dict[str, NamesFactory] = field(default_factory=dict)
     #: ``counterparty.stats``, one histogram per counterparty met (None: not read yet).
     stats_reader: StatsReader | None = None
+    #: Per action (by id; the rules live through the tick): do its parameters read names?
+    templated: dict[int, bool] = field(default_factory=dict)
+    #: Called between documents: may record (and drop) the firings planned so far.
+    flush: Callable[[], None] = lambda: None
 
     @property
     def stats(self) -> StatsReader:
@@ -231,7 +235,9 @@ def _requests(
         doc = subject.document()
         return _names(plan, rule, doc, _since_of(rule, doc, firing), firing.step)
 
-    names = _LazyNames(build)
+    # Templates get the names as a plain dict (Jinja copies them: a Mapping's copy
+    # runs in Python, a dict's in C); plain texts never build them.
+    names = build() if any(_templated(plan, spec) for spec in actions) else _LazyNames(build)
     doc_id, key, now = subject.document_id, rule.key, plan.now
     return tuple(
         ActionRequest(
@@ -245,6 +251,23 @@ def _requests(
         )
         for index, spec in enumerate(actions)
     )
+
+
+def _templated(plan: TickPlan, spec: ActionSpec) -> bool:
+    """Whether an action's parameters hold a template that reads names (memoised per tick)."""
+    found = plan.templated.get(id(spec))
+    if found is None:
+        found = plan.templated[id(spec)] = _reads_names(spec.params)
+    return found
+
+
+def _reads_names(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return any(_reads_names(item) for item in value.values())
+    if isinstance(value, tuple | list):
+        return any(_reads_names(item) for item in value)
+    # A compiled plain text has no template; any other renderable object may read names.
+    return hasattr(value, "render") and getattr(value, "template", True) is not None
 
 
 def _key_of(spec: ActionSpec, rule_key: str, doc_id: str, firing: Firing, index: int) -> str:
@@ -338,6 +361,7 @@ def plan_time_rule(plan: TickPlan, rule: Rule, trigger: TimeTrigger, playbook_ha
                 seen.update(c.document_id for c in chunk)
                 _plan_chunk(plan, state, j, chunk)
                 plan.names.clear()
+                plan.flush()
     plan.new_progress[rule.key] = RuleProgress(
         fingerprint(rule, playbook_hash), plan.document_seq, ranges
     )
@@ -493,6 +517,7 @@ def plan_event_rule(plan: TickPlan, rule: Rule, trigger: StatusTrigger, playbook
                 if before_go_live(rule, event.at):
                     firing = replace(firing, skipped=True)
                 _add(plan, rule, subject, [(firing, trigger.actions)])
+                plan.flush()
     plan.new_cursors[rule.key] = plan.max_event_id
 
 

@@ -2,7 +2,13 @@
 
 ``Engine(store, playbooks, calendar).evaluate(now)`` decides which rules are
 due for which documents and writes the firings and their action requests to
-the outbox in one transaction. The ledger's unique key (rule, document, step,
+the outbox: each firing with its requests in one transaction, and the rules'
+progress (event cursors, ranges decided) in the last one. A tick of up to
+``RECORD_BATCH`` firings is one transaction; a larger one (the first-ever
+evaluation catching up a whole store) is recorded in batches as it is
+planned, so that its memory stays bounded; if it stops half-way, the next
+evaluation plans the rest again and the ledger leaves out what was recorded.
+The ledger's unique key (rule, document, step,
 episode) makes evaluation idempotent: a second call at the same or a later
 time adds only what became due since. Nothing is kept in memory between
 calls, so a new Engine on the same store continues exactly where the last one
@@ -11,7 +17,7 @@ stopped. See ``docs/engine.md``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -79,6 +85,7 @@ class Engine:
         calendar: WorkingCalendar,
         *,
         go_live: datetime | None = None,
+        record_batch: int | None = None,
     ):
         if go_live is not None and go_live.tzinfo is None:
             raise ValueError("go_live must be timezone-aware")
@@ -89,6 +96,8 @@ class Engine:
         self.go_live = go_live
         self._rules = self._index(self.playbooks, go_live)
         self._needs_stats = uses_stats(rule for rule, _ in self._rules.values())
+        #: Firings planned before a batch is recorded (see the module's docstring).
+        self.record_batch = RECORD_BATCH if record_batch is None else max(record_batch, 1)
 
     @staticmethod
     def _index(
@@ -125,6 +134,7 @@ class Engine:
             raise ValueError("now must be timezone-aware")
         if self._needs_stats and not dry_run:
             refresh_stats(self.store, self.calendar)
+        recorded: list[PlannedFiring] = []
         plan = TickPlan(
             store=self.store,
             calendar=self.calendar,
@@ -136,6 +146,10 @@ class Engine:
             incremental=incremental,
             ended=self.store.ended_snoozes(now),
         )
+        if not dry_run:
+            plan.flush = _batches(
+                plan, self.record_batch, lambda: recorded.extend(self._record(plan))
+            )
         for rule, playbook_hash in self._rules.values():
             check_stage()  # a tick's evaluate stage past its limit stops here (nothing recorded)
             if isinstance(rule.trigger, TimeTrigger):
@@ -144,7 +158,7 @@ class Engine:
                 plan_event_rule(plan, rule, rule.trigger, playbook_hash)
         planned = plan.firings
         if not dry_run:
-            planned = self._record(plan)
+            planned = recorded + self._record(plan, final=True)
         return EvaluationResult(
             now=now,
             dry_run=dry_run,
@@ -153,24 +167,28 @@ class Engine:
             failures=tuple(plan.failures),
         )
 
-    def _record(self, plan: TickPlan) -> list[PlannedFiring]:
-        pairs = [(p.firing, p.requests) for p in plan.firings]
-        released = [s.id for s in plan.ended if s.id not in plan.held]
-        added = self.store.record_firings(
-            pairs,
-            event_cursors=plan.new_cursors,
-            rule_progress=plan.new_progress,
-            released_snoozes=released,
-        )
+    def _record(self, plan: TickPlan, *, final: bool = False) -> list[PlannedFiring]:
+        """Record the firings planned so far (the progress too when ``final``); drop them."""
+        planned, plan.firings = plan.firings, []
+        pairs = [(p.firing, p.requests) for p in planned]
+        if not final:
+            added = self.store.record_firings(pairs)
+        else:
+            released = [s.id for s in plan.ended if s.id not in plan.held]
+            added = self.store.record_firings(
+                pairs,
+                event_cursors=plan.new_cursors,
+                rule_progress=plan.new_progress,
+                released_snoozes=released,
+            )
         if len(added) == len(pairs) and all(  # the usual case: all new, in the order sent
-            _ledger_key(f) == _ledger_key(p.firing)
-            for f, p in zip(added, plan.firings, strict=True)
+            _ledger_key(f) == _ledger_key(p.firing) for f, p in zip(added, planned, strict=True)
         ):
-            return [PlannedFiring(f, p.requests) for f, p in zip(added, plan.firings, strict=True)]
+            return [PlannedFiring(f, p.requests) for f, p in zip(added, planned, strict=True)]
         by_key = {_ledger_key(f): f for f in added}
         return [
             PlannedFiring(by_key[_ledger_key(p.firing)], p.requests)
-            for p in plan.firings
+            for p in planned
             if _ledger_key(p.firing) in by_key
         ]
 
@@ -240,6 +258,20 @@ class Engine:
     def explain(self, document_id: str, now: datetime) -> Explanation:
         """Why each rule does or does not fire for one document at ``now`` (read-only)."""
         return explain_document(self, document_id, now)
+
+
+#: Planned firings held before they are recorded (see the module's docstring).
+RECORD_BATCH = 20_000
+
+
+def _batches(plan: TickPlan, size: int, record: Callable[[], None]) -> Callable[[], None]:
+    """Called by the planner between documents: records once a batch is full."""
+
+    def flush() -> None:
+        if len(plan.firings) >= size:
+            record()
+
+    return flush
 
 
 def _ledger_key(firing: Firing) -> tuple[str, str, str, str]:
