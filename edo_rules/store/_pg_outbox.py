@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from edo_rules._codec import utc_text
 from edo_rules.model import ActionRequest, Firing, RequestState
-from edo_rules.store._pg_conn import PgConnection, pg_sql
+from edo_rules.store._pg_conn import PgConnection
 from edo_rules.store._sqlite_rows import (
     REQUEST_COLUMNS,
     firing_params,
@@ -26,38 +26,54 @@ from edo_rules.store._sqlite_rows import (
 )
 from edo_rules.store.base import RuleProgress
 
-_INSERT_FIRING = pg_sql(
+#: One statement per batch: the firings as column arrays, unnested in the (key) order
+#: sent; ``RETURNING`` gives the ids of the rows inserted (the others were in the ledger).
+_INSERT_FIRINGS = (
     "INSERT INTO firings (rule_key, document_id, step, episode, due_at, fired_at,"
-    " playbook_hash, skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (rule_key, document_id, step, episode) DO NOTHING RETURNING id"
+    " playbook_hash, skipped)"
+    " SELECT r, d, s, e, du, f, h, sk FROM unnest(%s::text[], %s::text[], %s::text[],"
+    " %s::text[], %s::text[], %s::text[], %s::text[], %s::int[]) WITH ORDINALITY"
+    " AS t(r, d, s, e, du, f, h, sk, n) ORDER BY n"
+    " ON CONFLICT (rule_key, document_id, step, episode) DO NOTHING"
+    " RETURNING id, rule_key, document_id, step, episode"
 )
-_INSERT_REQUEST = (
-    f"INSERT INTO action_requests ({REQUEST_COLUMNS.split(', ', 1)[1]})"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+_REQUEST_FIELDS = REQUEST_COLUMNS.split(", ", 1)[1]
+_BATCH = 5000
 
 
 def insert_firings(
     conn: PgConnection, firings: Sequence[tuple[Firing, Sequence[ActionRequest]]]
 ) -> list[Firing]:
-    """Insert the firings the ledger does not hold yet, and the requests of those only."""
-    if not firings:
-        return []
+    """Insert the firings the ledger does not hold yet, and the requests of those only.
+
+    Per batch, one ``INSERT … SELECT FROM unnest(…)`` for the firings and one
+    ``COPY`` for their requests: a statement per row would cost a round trip each.
+    """
     # Every runner takes the unique key's row locks in the same (key) order, so two
     # runners recording overlapping firings wait for each other instead of deadlocking.
-    firings = sorted(firings, key=lambda pair: _ledger_key(pair[0]))
-    cursor = conn.raw.cursor()
-    cursor.executemany(_INSERT_FIRING, [firing_params(f) for f, _ in firings], returning=True)
+    ordered = sorted(firings, key=lambda pair: _ledger_key(pair[0]))
+    added: list[Firing] = []
+    for start in range(0, len(ordered), _BATCH):
+        added += _insert_batch(conn, ordered[start : start + _BATCH])
+    return added
+
+
+def _insert_batch(
+    conn: PgConnection, firings: Sequence[tuple[Firing, Sequence[ActionRequest]]]
+) -> list[Firing]:
+    columns = list(zip(*(firing_params(f) for f, _ in firings), strict=True))
+    rows = conn.raw.execute(_INSERT_FIRINGS, [list(column) for column in columns]).fetchall()
+    ids = {(r[1], r[2], r[3], r[4]): int(r[0]) for r in rows}
     added: list[tuple[Firing, Sequence[ActionRequest]]] = []
     for firing, requests in firings:
-        row = cursor.fetchone()
-        if row is not None:
-            added.append((replace(firing, id=int(row[0])), requests))
-        cursor.nextset()
-    conn.executemany(
-        _INSERT_REQUEST,
-        [request_params(request, firing.id) for firing, requests in added for request in requests],
-    )
+        found = ids.get(_ledger_key(firing))
+        if found is not None:
+            added.append((replace(firing, id=found), requests))
+    cursor = conn.raw.cursor()
+    with cursor.copy(f"COPY action_requests ({_REQUEST_FIELDS}) FROM STDIN") as copy:
+        for firing, requests in added:
+            for request in requests:
+                copy.write_row(request_params(request, firing.id))
     return [firing for firing, _ in added]
 
 
