@@ -1,23 +1,30 @@
-"""Benchmark: one engine tick over a large SQLite store, against a naive loop and plain SQL.
+"""Benchmark: the engine's tick at 1M documents and 20 rules, against competent baselines.
 
 Builds a store of N documents (default 1,000,000; a realistic mix of kinds and
-statuses), a first sync's historical events, and 20 rules loaded from YAML by
+statuses) with a first sync's historical events, and 20 rules loaded from YAML by
 the real loader (time ladders with 2–3 steps, repeats, event rules, a few
-``where`` expressions). The store is brought to "yesterday" by a first-ever
-evaluation (catch-up over the whole store), then new status events arrive and
-the measured tick runs at NOW, when ~0.5–1 % of the documents are due.
+``where`` expressions). Then, each step in its own process (peak memory is the
+step's own):
 
-Measured side by side, each in its own process (so that peak memory is the
-phase's own): (a) ``Engine.evaluate`` — the tick at NOW (recorded, and as dry
-runs: incremental and a full re-scan) and a second tick a minute later with
-nothing new; (b) a naive evaluator that loads every document
-and checks every rule in Python with the same calendar; (c) hand-written SQL
-selecting the same due set. The three due sets must be identical. Also printed:
-bulk upsert throughput and the first-ever evaluation, and what the evaluation
-budget costs: the bench and the bundled playbooks' tick with the budget on and
-off (the answers must be identical), and their where/template evaluations alone.
+1. the **first-ever evaluation** at YESTERDAY: catching up a whole store
+   (recorded), its time and peak memory;
+2. **the day's sync**: 1,000 documents changed (new states, some back-dated, as a
+   late 1C posting is) and 1,000 new status events (N/1000 of each below 1M);
+3. the measured tick at NOW, where ~1 % of the documents are due, through the
+   engine (recorded, then a second tick a minute later with nothing new; dry
+   runs, incremental and a full re-scan) and through baselines written without
+   the engine's helpers (``benchmarks/_tick_baselines.py``): the competent loop,
+   and hand-written SQL, full and incremental. Each is repeated (the median is
+   the figure); a recorded tick's writes are undone between repetitions.
 
-Run: .venv/bin/python benchmarks/tick.py [--docs N] [--reuse FILE]
+Every due set must be identical, or the script exits 1. With ``--store
+postgresql://…`` the day's store is copied into a new schema there and the engine
+and the baselines run again on it, side by side with SQLite. Also measured: bulk
+upsert, the go-live filter's cost, and what the evaluation budget costs (the
+bench and bundled playbooks' tick with the budget on and off, answers identical).
+
+Run: .venv/bin/python benchmarks/tick.py [--docs N] [--repeat R] [--reuse FILE]
+       [--store postgresql://…] [--no-budget | --budget-only]
 """
 
 # ruff: noqa: E402 -- the path fix below must run before any import.
@@ -27,9 +34,10 @@ import sys
 from pathlib import Path
 
 # Run as a script, this file's folder comes first on sys.path, and its neighbour
-# benchmarks/calendar.py would shadow the standard library's ``calendar``.
+# benchmarks/calendar.py would shadow the standard library's ``calendar``; the
+# project root goes first instead (the baselines' module).
 _HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
 
 import argparse
 import json
@@ -37,26 +45,27 @@ import random
 import resource
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from benchmarks._tick_baselines import CompetentLoop, HandSql, Oracle, Previous
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.engine import Engine, EvaluationResult
-from edo_rules.engine._due import cutoff, deliver, ladder, raw_due, since_bound
-from edo_rules.engine._match import static_checks
+from edo_rules.engine._due import ladder
 from edo_rules.model import Counterparty, CrmBinding, Direction, Document, Kind, Status, StatusEvent
 from edo_rules.playbook import Budget, use_budget
 from edo_rules.playbook.context import make_names, render_params
 from edo_rules.playbook.loader import load_playbook_text, load_playbooks
 from edo_rules.playbook.rules import Playbook, Rule, StatusTrigger, TimeTrigger
-from edo_rules.store.base import episode_of, event_episode
 from edo_rules.store.sqlite import SQLiteStore
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -161,13 +170,6 @@ _RULES = """
   do: [{log: {message: "ошибка"}}]
 """
 
-#: The ``where`` expressions above, written by hand in SQL (for the hand-written baseline).
-_WHERE_SQL = {
-    "bench/big-invoices": "d.amount >= 100000",
-    "bench/huge-any": "d.amount >= 500000",
-    "bench/small-upd": "d.amount < 5000",
-}
-
 
 def load_bench_playbook() -> Playbook:
     body = _RULES.replace("[VIP]", "[" + ", ".join(f'"{inn}"' for inn in VIP_INNS) + "]")
@@ -247,11 +249,21 @@ def _events(docs: list[Document], *, at: datetime, historical: bool) -> list[Sta
     ]
 
 
-# -- phases -----------------------------------------------------------------------------------
+# -- building the store -----------------------------------------------------------------------
+
+_OPEN = [
+    Status.SENT,
+    Status.AWAITING_OUR_SIGNATURE,
+    Status.REJECTED,
+    Status.REVOKED,
+    Status.SIGNED_WITH_CORRECTIONS,
+    Status.ERROR,
+    Status.SIGNED,
+]
 
 
 def build(path: Path, n: int) -> dict[str, float]:
-    """Bulk upsert, the first sync's history, yesterday's first-ever tick, then new events."""
+    """Bulk upsert, then the first sync's history (historical events)."""
     with SQLiteStore(path) as store:
         upsert = 0.0
         stream = documents(n)
@@ -262,19 +274,77 @@ def build(path: Path, n: int) -> dict[str, float]:
             upsert += time.perf_counter() - started
         event_docs = [d for d in documents(min(n, 200_000)) if d.status is not Status.SENT]
         store.write_sync_page([], _events(event_docs[:5000], at=YESTERDAY, historical=True))
-        engine = Engine(store, [load_bench_playbook()], CALENDAR)
+    return {"upsert_seconds": upsert, "docs_per_second": n / upsert}
+
+
+def _engine_calendar(options: dict[str, Any]) -> ProductionCalendar:
+    """The engine's calendar: with ``--engine-overrides``, different from the baselines'."""
+    overrides = options.get("overrides")
+    return CALENDAR if overrides is None else ProductionCalendar.russia(overrides)
+
+
+def phase_first(target: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The first-ever evaluation: the whole store caught up at YESTERDAY (recorded)."""
+    with _open(target) as store:
+        engine = Engine(store, [load_bench_playbook()], _engine_calendar(options))
         started = time.perf_counter()
-        cold = engine.evaluate(YESTERDAY)
-        cold_seconds = time.perf_counter() - started
-        fresh = event_docs[5000 : 5000 + max(n // 1000, 10)]
-        store.write_sync_page([], _events(fresh, at=NOW - timedelta(hours=1), historical=False))
+        result = engine.evaluate(YESTERDAY)
+        seconds = time.perf_counter() - started
+        seq = store.document_seq()
     return {
-        "upsert_seconds": upsert,
-        "docs_per_second": n / upsert,
-        "cold_seconds": cold_seconds,
-        "cold_fired": len(cold.fired),
-        "cold_skipped": len(cold.skipped),
+        "seconds": seconds,
+        "fired": len(result.fired),
+        "skipped": len(result.skipped),
+        "seq": seq,
+        "maxrss_mb": _maxrss_mb(),
     }
+
+
+def _changed(doc: Document, rng: random.Random) -> tuple[Document, StatusEvent]:
+    """A document as the day's sync brings it: a new state; a few postings are back-dated."""
+    status = rng.choice([s for s in _OPEN if s is not doc.status])
+    back = rng.uniform(2, 12) if rng.random() < 0.3 else rng.uniform(0, 0.9)
+    changed = NOW - timedelta(days=back, hours=1)
+    new = replace(
+        doc,
+        status=status,
+        status_1c=f"raw-{status.value}",
+        status_changed_at=changed,
+        sent_at=changed if status is Status.SENT else doc.sent_at or changed,
+        rejected_at=changed if status is Status.REJECTED else doc.rejected_at,
+        revoked_at=changed if status is Status.REVOKED else doc.revoked_at,
+        version="AAAAAAAAB2F=",
+        synced_at=NOW - timedelta(minutes=30),
+    )
+    event = StatusEvent(
+        document_id=doc.id,
+        at=changed,
+        from_status=doc.status,
+        from_raw=doc.status_1c,
+        to_status=status,
+        to_raw=new.status_1c,
+        historical=False,
+    )
+    return new, event
+
+
+def day_sync(path: Path, n: int) -> dict[str, Any]:
+    """The day's sync: N/1000 documents changed, each with its status event, in pages of 500."""
+    rng = random.Random(20250311)
+    count = max(n // 1000, 10)
+    ids = [f"{i:08d}-1c-ref-key" for i in sorted(rng.sample(range(n), count))]
+    with SQLiteStore(path) as store:
+        found = store.get_documents(ids)
+        pairs = [_changed(found[doc_id], rng) for doc_id in ids]
+        started = time.perf_counter()
+        for start in range(0, count, 500):
+            page = pairs[start : start + 500]
+            store.write_sync_page([d for d, _ in page], [e for _, e in page])
+        seconds = time.perf_counter() - started
+    return {"changed": count, "events": count, "seconds": seconds}
+
+
+# -- measuring ----------------------------------------------------------------------------------
 
 
 def _maxrss_mb() -> float:
@@ -297,57 +367,143 @@ def _firing_keys(result: EvaluationResult) -> set[tuple[str, str, str, str]]:
     }
 
 
-def _open(target: str | Path) -> Any:
+def _due_list(result: EvaluationResult) -> list[list[str]]:
+    return sorted(list(key) for key in _firing_keys(result))
+
+
+def _is_postgres(target: str) -> bool:
+    return target.startswith(("postgresql:", "postgres:")) or "dbname=" in target
+
+
+def _open(target: str) -> Any:
     """The store a phase measures: a SQLite file, or a PostgreSQL DSN (its schema set)."""
-    text = str(target)
-    if text.startswith(("postgresql:", "postgres:")) or "dbname=" in text:
+    if _is_postgres(target):
         from edo_rules.store.postgres import PostgresStore
 
-        return PostgresStore(text, pool_size=2)
-    return SQLiteStore(target)
+        return PostgresStore(target, pool_size=2)
+    return SQLiteStore(Path(target))
 
 
-def phase_engine(path: Path) -> dict[str, Any]:
-    """The recorded tick at NOW in a fresh process (cold caches), then a second tick."""
-    with _open(path) as store:
-        engine = Engine(store, [load_bench_playbook()], CALENDAR)
+def _connect(target: str) -> tuple[Any, str]:
+    """A plain DB-API connection (autocommit) for the baselines, and its placeholder."""
+    if _is_postgres(target):
+        import psycopg
+
+        return psycopg.connect(target, autocommit=True), "%s"
+    return sqlite3.connect(target, isolation_level=None), "?"
+
+
+def _timed(run: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
+    times, answer = [], None
+    for _ in range(repeat):
         started = time.perf_counter()
-        first = engine.evaluate(NOW)
-        first_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        second = engine.evaluate(NOW + timedelta(minutes=1))
-        second_seconds = time.perf_counter() - started
-    due = sorted(
-        [p.firing.rule_key, p.firing.document_id, p.firing.step, p.firing.episode]
-        for p in first.fired
-    )
+        answer = run()
+        times.append(time.perf_counter() - started)
+    return times, answer
+
+
+_UNDONE = ("event_cursors", "rule_progress")
+
+
+class _Undo:
+    """Undoes a recorded tick's writes, so that the next repetition measures the same tick."""
+
+    def __init__(self, target: str):
+        self.conn, self.ph = _connect(target)
+        one = self.conn.execute
+        self.firing = one("SELECT COALESCE(MAX(id), 0) FROM firings").fetchone()[0]
+        self.request = one("SELECT COALESCE(MAX(id), 0) FROM action_requests").fetchone()[0]
+        self.rows = {table: one(f"SELECT * FROM {table}").fetchall() for table in _UNDONE}
+
+    def __call__(self) -> None:
+        run = self.conn.execute
+        run(f"DELETE FROM action_requests WHERE id > {self.ph}", (self.request,))
+        run(f"DELETE FROM firings WHERE id > {self.ph}", (self.firing,))
+        for table, rows in self.rows.items():
+            run(f"DELETE FROM {table}")
+            for row in rows:
+                marks = ", ".join(self.ph for _ in row)
+                run(f"INSERT INTO {table} VALUES ({marks})", row)
+        if self.ph == "%s":  # PostgreSQL: the deleted rows' versions would slow the next tick
+            run(f"VACUUM ANALYZE firings, action_requests, {', '.join(_UNDONE)}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def phase_tick(target: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The recorded tick at NOW (undone between repetitions), then a second tick."""
+    undo, book = _Undo(target), load_bench_playbook()
+    first: list[float] = []
+    second: list[float] = []
+    due: list[list[str]] = []
+    again = 0
+    with _open(target) as store:
+        for _ in range(options["repeat"]):
+            engine = Engine(store, [book], _engine_calendar(options))
+            started = time.perf_counter()
+            result = engine.evaluate(NOW)
+            first.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            again += len(engine.evaluate(NOW + timedelta(minutes=1)).fired)
+            second.append(time.perf_counter() - started)
+            due = due or _due_list(result)
+            requests = len(result.requests)
+            undo()  # the store is left as the day's sync left it
+    undo.close()
     return {
-        "seconds": first_seconds,
-        "second_seconds": second_seconds,
-        "second_fired": len(second.fired),
-        "skipped": len(first.skipped),
-        "requests": len(first.requests),
+        "recorded": first,
+        "second": second,
+        "second_fired": again,
+        "requests": requests,
         "maxrss_mb": _maxrss_mb(),
         "due": due,
     }
 
 
-def phase_dry(path: Path) -> dict[str, Any]:
+def phase_dry(target: str, options: dict[str, Any]) -> dict[str, Any]:
     """The same tick as dry runs (nothing written): incremental, then a full re-scan."""
-    with SQLiteStore(path) as store:
-        engine = Engine(store, [load_bench_playbook()], CALENDAR)
-        started = time.perf_counter()
-        incremental = engine.evaluate(NOW, dry_run=True)
-        incremental_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        full = engine.evaluate(NOW, dry_run=True, incremental=False)
-        full_seconds = time.perf_counter() - started
+    with _open(target) as store:
+        engine = Engine(store, [load_bench_playbook()], _engine_calendar(options))
+        incremental, small = _timed(lambda: engine.evaluate(NOW, dry_run=True), options["repeat"])
+        full, whole = _timed(
+            lambda: engine.evaluate(NOW, dry_run=True, incremental=False), options["repeat"]
+        )
     return {
-        "seconds": incremental_seconds,
-        "full_seconds": full_seconds,
-        "same": _firing_keys(full) == _firing_keys(incremental),
+        "incremental": incremental,
+        "full": full,
         "maxrss_mb": _maxrss_mb(),
-        "due": sorted(list(key) for key in _firing_keys(incremental)),
+        "due": _due_list(small),
+        "due_full": _due_list(whole),
+    }
+
+
+def phase_loop(target: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The competent loop (baselines module), repeated."""
+    conn, ph = _connect(target)
+    rules = list(load_bench_playbook().rules)
+    oracle = Oracle(CALENDAR)
+    times, due = _timed(
+        lambda: CompetentLoop(conn, rules, oracle, NOW, ph).run(), options["repeat"]
+    )
+    conn.close()
+    return {"full": times, "maxrss_mb": _maxrss_mb(), "due": sorted(due)}
+
+
+def phase_sql(target: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Hand-written SQL: full, then incremental from the previous tick (YESTERDAY)."""
+    conn, ph = _connect(target)
+    sql = HandSql(conn, list(load_bench_playbook().rules), Oracle(CALENDAR), NOW, ph)
+    previous = Previous(YESTERDAY, options["seq"])
+    full, whole = _timed(sql.run, options["repeat"])
+    incremental, small = _timed(lambda: sql.run(previous), options["repeat"])
+    conn.close()
+    return {
+        "full": full,
+        "incremental": incremental,
+        "maxrss_mb": _maxrss_mb(),
+        "due": sorted(small),
+        "due_full": sorted(whole),
     }
 
 
@@ -356,190 +512,25 @@ def phase_dry(path: Path) -> dict[str, Any]:
 GO_LIVE = NOW - timedelta(days=1000)
 
 
-def phase_golive(path: Path) -> dict[str, Any]:
-    """The dry-run full re-scan without and with a go-live moment, alternated, best of 3."""
+def phase_golive(target: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The dry-run full re-scan without and with a go-live moment, alternated."""
     book = load_bench_playbook()
     timings: dict[str, list[float]] = {"without": [], "with": []}
     keys: dict[str, set[tuple[str, str, str, str]]] = {}
-    with SQLiteStore(path) as store:
-        for _ in range(3):
+    with _open(target) as store:
+        for _ in range(options["repeat"]):
             for name, go_live in (("without", None), ("with", GO_LIVE)):
-                engine = Engine(store, [book], CALENDAR, go_live=go_live)
+                engine = Engine(store, [book], _engine_calendar(options), go_live=go_live)
                 started = time.perf_counter()
                 result = engine.evaluate(NOW, dry_run=True, incremental=False)
                 timings[name].append(time.perf_counter() - started)
                 keys[name] = _firing_keys(result)
     return {
-        "without_seconds": min(timings["without"]),
-        "with_seconds": min(timings["with"]),
+        "without": timings["without"],
+        "with": timings["with"],
         "same": keys["with"] == keys["without"],
-        "maxrss_mb": _maxrss_mb(),
         "due": sorted(list(key) for key in keys["with"]),
     }
-
-
-def _ledger(path: Path) -> set[tuple[str, str, str, str]]:
-    with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT rule_key, document_id, step, episode FROM firings")
-        return {(r[0], r[1], r[2], r[3]) for r in rows}
-
-
-def _naive_time(
-    rule: Rule, trigger: TimeTrigger, doc: Document, ledger: set[Any]
-) -> list[list[str]]:
-    since = getattr(doc, trigger.since)
-    if since is None or not all(check.passed for check in static_checks(doc, rule.match)):
-        return []
-    tz, window = rule.timezone, rule.working_hours
-    latest = None
-    for position in ladder(trigger.steps, trigger.repeat):
-        due = deliver(raw_due(since, position, trigger.repeat, tz, CALENDAR), window, tz, CALENDAR)
-        if due <= NOW:
-            latest = position.name
-    if latest is None or (rule.key, doc.id, latest, episode_of(since)) in ledger:
-        return []
-    if rule.match.where is not None:
-        names = make_names(doc, now=NOW, calendar=CALENDAR, since=since, step=latest, rule=rule)
-        if not rule.match.where.evaluate(names):
-            return []
-    return [[rule.key, doc.id, latest, episode_of(since)]]
-
-
-def phase_naive(path: Path) -> dict[str, Any]:
-    """Load every document and check every rule in Python (what the engine avoids)."""
-    rules = load_bench_playbook().rules
-    started = time.perf_counter()
-    ledger = _ledger(path)
-    due: list[list[str]] = []
-    with SQLiteStore(path) as store:
-        cursors = store.event_cursors()
-        events: dict[str, list[StatusEvent]] = {}
-        for event in _all_events(path):
-            events.setdefault(event.document_id, []).append(event)
-        for doc in store.iter_documents():
-            for rule in rules:
-                trigger = rule.trigger
-                if isinstance(trigger, TimeTrigger):
-                    due += _naive_time(rule, trigger, doc, ledger)
-                else:
-                    due += _naive_events(rule, doc, events.get(doc.id, []), cursors, ledger)
-    return {"seconds": time.perf_counter() - started, "maxrss_mb": _maxrss_mb(), "due": due}
-
-
-def _all_events(path: Path) -> Iterator[StatusEvent]:
-    with sqlite3.connect(path) as conn:
-        rows = conn.execute(
-            "SELECT id, document_id, from_status, to_status, historical, at, to_raw"
-            " FROM status_events"
-        )
-        for row in rows:
-            yield StatusEvent(
-                id=row[0],
-                document_id=row[1],
-                at=datetime.fromisoformat(row[5]),
-                from_status=None if row[2] is None else Status(row[2]),
-                to_status=Status(row[3]),
-                to_raw=row[6],
-                historical=bool(row[4]),
-            )
-
-
-def _naive_events(
-    rule: Rule, doc: Document, events: list[StatusEvent], cursors: dict[str, int], ledger: set[Any]
-) -> list[list[str]]:
-    trigger = rule.trigger
-    assert isinstance(trigger, StatusTrigger)
-    found = []
-    for event in events:
-        if event.historical or event.id is None or event.id <= cursors.get(rule.key, 0):
-            continue
-        if trigger.to_statuses is not None and event.to_status not in trigger.to_statuses:
-            continue
-        if trigger.from_statuses is not None and event.from_status not in trigger.from_statuses:
-            continue
-        if not all(check.passed for check in static_checks(doc, rule.match)):
-            continue
-        if (rule.key, doc.id, "event", event_episode(event)) not in ledger:
-            found.append([rule.key, doc.id, "event", event_episode(event)])
-    return found
-
-
-def _in(column: str, values: Any) -> str:
-    if values is None:
-        return "1 = 1"
-    return f"{column} IN ({', '.join(repr(str(v)) for v in sorted(values))})"
-
-
-def _sql_match(rule: Rule) -> str:
-    m = rule.match
-    parts = [
-        _in("d.kind", m.kinds),
-        _in("d.status", m.statuses),
-        _in("d.direction", m.directions),
-        _in("d.counterparty_inn", m.counterparty_inns),
-    ]
-    parts += [] if m.amount_min is None else [f"d.amount >= {m.amount_min}"]
-    parts += [] if m.amount_max is None else [f"d.amount <= {m.amount_max}"]
-    parts += [_WHERE_SQL[rule.key]] if rule.key in _WHERE_SQL else []
-    return " AND ".join(parts)
-
-
-def phase_sql(path: Path) -> dict[str, Any]:
-    """The same due set, selected by SQL written by hand (ids only, nothing decoded)."""
-    rules = load_bench_playbook().rules
-    conn: Any
-    if str(path).startswith("postgresql") or "dbname=" in str(path):
-        import psycopg
-
-        from edo_rules.store._pg_conn import PgConnection
-
-        raw = psycopg.connect(str(path), autocommit=True)
-        conn, close = PgConnection(raw), raw.close
-    else:
-        conn = sqlite3.connect(path)
-        close = conn.close
-    started = time.perf_counter()
-    due: list[list[str]] = []
-    cursors = dict(conn.execute("SELECT rule_key, last_event_id FROM event_cursors").fetchall())
-    for rule in rules:
-        if isinstance(rule.trigger, TimeTrigger):
-            due += _sql_time(conn, rule, rule.trigger)
-        else:
-            due += _sql_events(conn, rule, rule.trigger, cursors[rule.key])
-    seconds = time.perf_counter() - started
-    close()
-    return {"seconds": seconds, "maxrss_mb": _maxrss_mb(), "due": due}
-
-
-def _sql_time(conn: Any, rule: Rule, trigger: TimeTrigger) -> list[list[str]]:
-    tz, field = rule.timezone, trigger.since
-    limit = cutoff(NOW, rule.working_hours, tz, CALENDAR)
-    positions = ladder(trigger.steps, trigger.repeat)
-    bounds = [episode_of(since_bound(limit, p, trigger.repeat, tz, CALENDAR)) for p in positions]
-    found = []
-    for j, position in enumerate(positions):
-        low = f"AND d.{field} >= '{bounds[j + 1]}'" if j + 1 < len(bounds) else ""
-        sql = (
-            f"SELECT d.id, d.{field} FROM documents d WHERE {_sql_match(rule)}"
-            f" AND d.{field} < '{bounds[j]}' {low} AND NOT EXISTS (SELECT 1 FROM firings f"
-            f" WHERE f.rule_key = ? AND f.document_id = d.id AND f.step = ?"
-            f" AND f.episode = d.{field})"
-        )
-        rows = conn.execute(sql, (rule.key, position.name))
-        found += [[rule.key, doc_id, position.name, since] for doc_id, since in rows]
-    return found
-
-
-def _sql_events(conn: Any, rule: Rule, trigger: StatusTrigger, cursor: int) -> list[list[str]]:
-    episode = "e.at_utc || '|' || e.to_raw"  # store.base.event_episode
-    sql = (
-        f"SELECT d.id, {episode} FROM status_events e JOIN documents d ON d.id = e.document_id"
-        f" WHERE e.id > {cursor} AND e.historical = 0 AND {_in('e.to_status', trigger.to_statuses)}"
-        f" AND {_in('e.from_status', trigger.from_statuses)} AND {_sql_match(rule)}"
-        " AND NOT EXISTS (SELECT 1 FROM firings f WHERE f.rule_key = ? AND f.document_id = d.id"
-        f" AND f.step = 'event' AND f.episode = {episode})"
-    )
-    return [[rule.key, d, "event", e] for d, e in conn.execute(sql, (rule.key,))]
 
 
 BUNDLED = Path(__file__).resolve().parents[1] / "playbooks"
@@ -640,94 +631,132 @@ def _evaluate_all(work: list[_Work], budget: Budget) -> float:
         return time.perf_counter() - started
 
 
-_PHASES = {
-    "engine": phase_engine,
+_PHASES: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
+    "first": phase_first,
+    "tick": phase_tick,
     "dry": phase_dry,
-    "naive": phase_naive,
+    "loop": phase_loop,
     "sql": phase_sql,
     "golive": phase_golive,
-    "budget": phase_budget,
+    "budget": lambda target, _: phase_budget(Path(target)),
 }
 
 
-def _child(phase: str, path: Path | str) -> dict[str, Any]:
+def _child(phase: str, target: Path | str, **options: Any) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, __file__, "--phase", phase, "--phase-store", str(path)],
+        [sys.executable, __file__, "--phase", phase, "--phase-store", str(target),
+         "--phase-options", json.dumps(options)],
         check=False,
         capture_output=True,
         text=True,
-    )
+    )  # fmt: skip
     if done.returncode != 0:
         raise SystemExit(f"the {phase} phase failed:\n{done.stderr}")
     result: dict[str, Any] = json.loads(done.stdout)
     return result
 
 
-def _key(item: list[str]) -> tuple[str, str]:
-    return item[0], item[1]
-
-
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1_000_000, help="documents in the store")
-    parser.add_argument("--workdir", type=Path, help="where the temporary store goes")
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions per phase (median)")
+    parser.add_argument("--workdir", type=Path, help="where the temporary stores go")
     parser.add_argument(
         "--reuse",
         type=Path,
-        help="keep the built store in this file, or start from it if it exists",
+        help="keep the built store (documents and history) in this file, or start from it",
     )
-    parser.add_argument(
-        "--budget-only",
-        action="store_true",
-        help="measure only what the evaluation budget costs (skip naive, SQL, recorded tick)",
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument(
+        "--budget-only", action="store_true", help="measure only what the evaluation budget costs"
     )
+    budget.add_argument("--no-budget", action="store_true", help="skip the budget's measurement")
     parser.add_argument(
         "--store",
         metavar="postgresql://…",
-        help="also measure the tick and the hand-written SQL on this PostgreSQL"
-        " (the store is copied into a new schema, dropped afterwards)",
+        help="also measure on this PostgreSQL (the day's store copied into a new schema,"
+        " dropped afterwards)",
+    )
+    parser.add_argument(
+        "--engine-overrides",
+        metavar="FILE",
+        help="production-calendar overrides for the engine alone (the baselines keep the"
+        " plain calendar): checks that the script exits 1 when the answers differ",
     )
     parser.add_argument("--phase", choices=sorted(_PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--phase-store", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    parser.add_argument("--phase-options", default="{}", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def _base(args: argparse.Namespace, path: Path) -> None:
+    """The documents and their history: built, or copied from ``--reuse``."""
+    if args.reuse is not None and args.reuse.exists():
+        print(f"reusing the store built earlier in {args.reuse}", flush=True)
+        shutil.copy(args.reuse, path)
+        return
+    print(f"building a store of {args.docs:,} documents …", flush=True)
+    built = build(path, args.docs)
+    print(
+        f"bulk upsert: {built['upsert_seconds']:.1f} s = {built['docs_per_second']:,.0f} docs/s",
+        flush=True,
+    )
+    if args.reuse is not None:
+        shutil.copy(path, args.reuse)
+
+
+def main() -> None:
+    args = _arguments()
     if args.phase:
-        target = args.phase_store
-        print(json.dumps(_PHASES[args.phase](target if "postgres" in target else Path(target))))
+        options = json.loads(args.phase_options)
+        print(json.dumps(_PHASES[args.phase](args.phase_store, options)))
         return
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         path = Path(tmp) / "bench.sqlite3"
-        if args.reuse is not None and args.reuse.exists():
-            print(f"reusing the store built earlier in {args.reuse}", flush=True)
-            shutil.copy(args.reuse, path)
-        else:
-            print(f"building a store of {args.docs:,} documents …", flush=True)
-            _print_build(build(path, args.docs))
-            if args.reuse is not None:
-                shutil.copy(path, args.reuse)
-        postgres = None
+        _base(args, path)
+        first = _child("first", path, overrides=args.engine_overrides)
+        print(
+            f"first-ever evaluation (catching up the whole store at YESTERDAY, recorded):"
+            f" {first['seconds']:.2f} s, {first['fired']:,} fired, {first['skipped']:,} skipped,"
+            f" peak RSS {first['maxrss_mb']:.0f} MB (goal < 300 MB)",
+            flush=True,
+        )
+        day = day_sync(path, args.docs)
+        print(
+            f"the day's sync: {day['changed']:,} documents changed, {day['events']:,} status"
+            f" events added in {day['seconds'] * 1000:.0f} ms",
+            flush=True,
+        )
         if args.budget_only:
             budget = _child("budget", path)
-        else:
-            dry = Path(tmp) / "dry.sqlite3"
-            shutil.copy(path, dry)
-            postgres = _on_postgres(path, args.store) if args.store else None
-            results = {phase: _child(phase, path) for phase in ("naive", "sql", "engine")}
-            golive = Path(tmp) / "golive.sqlite3"
-            shutil.copy(dry, golive)
-            results["dry"] = _child("dry", dry)
-            results["golive"] = _child("golive", golive)
-            budget = _child("budget", dry)  # after the dry runs: it records a catch-up
-    if not args.budget_only:
-        _report(args.docs, results)
-        if postgres is not None:
-            _report_postgres(results, postgres)
-    _report_budget(budget)
-    if not budget["same"]:
-        raise SystemExit("the tick's answers differ with the evaluation budget on and off")
+            _report_budget(budget)
+            _exit_if(not budget["same"], "the tick's answers differ with the budget on and off")
+            return
+        options = {"repeat": args.repeat, "seq": first["seq"], "overrides": args.engine_overrides}
+        results = {"SQLite": _measure(str(path), options)}
+        results["SQLite"]["golive"] = _child("golive", path, **{**options, "repeat": 3})
+        if args.store:
+            results["PostgreSQL"] = _on_postgres(path, args.store, options)
+        budget = None if args.no_budget else _child("budget", path)
+    failed = _report(args.docs, results)
+    if budget is not None:
+        _report_budget(budget)
+        failed = failed or not budget["same"]
+    _exit_if(failed, "the answers differ (see above)")
 
 
-def _on_postgres(path: Path, server: str) -> dict[str, dict[str, Any]]:
-    """Copy the built store into a new schema, then the hand-written SQL and the tick there."""
+def _exit_if(failed: bool, message: str) -> None:
+    if failed:
+        raise SystemExit(message)
+
+
+def _measure(target: str, options: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    order = ("loop", "sql", "dry", "tick")  # the recorded tick last: it writes
+    return {phase: _child(phase, target, **options) for phase in order}
+
+
+def _on_postgres(path: Path, server: str, options: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Copy the day's store into a new schema, then measure the same phases there."""
     import secrets
 
     import psycopg
@@ -744,90 +773,116 @@ def _on_postgres(path: Path, server: str) -> dict[str, dict[str, Any]]:
         copy_store(path, dsn)
         print(f"copied into PostgreSQL ({schema}) in {time.perf_counter() - started:.1f} s")
         with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("ANALYZE")
-        return {phase: _child(phase, dsn) for phase in ("sql", "engine")}
+            conn.execute("VACUUM ANALYZE")
+        return _measure(dsn, options)
     finally:
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
-def _report_postgres(sqlite: dict[str, dict[str, Any]], pg: dict[str, dict[str, Any]]) -> None:
-    engine, hand = pg["engine"], pg["sql"]
-    same = (
-        {tuple(i) for i in engine["due"]}
-        == {tuple(i) for i in hand["due"]}
-        == {tuple(i) for i in sqlite["engine"]["due"]}
-    )
-    print(f"PostgreSQL: due sets identical (engine, SQL, and the SQLite tick): {same}")
-    rows = [
-        ("the tick at NOW, recorded", sqlite["engine"]["seconds"], engine["seconds"]),
-        ("second tick, nothing new", sqlite["engine"]["second_seconds"], engine["second_seconds"]),
-        ("hand-written SQL (ids only)", sqlite["sql"]["seconds"], hand["seconds"]),
-    ]
-    print(f"  {'':<32} {'SQLite':>12} {'PostgreSQL':>12}")
-    for name, lite, post in rows:
-        print(f"  {name:<32} {lite * 1000:>9,.1f} ms {post * 1000:>9,.1f} ms")
-    print(
-        f"PostgreSQL ratios: evaluate / SQL = {engine['seconds'] / hand['seconds']:.2f}x"
-        f" (goal <= 2x); peak RSS {engine['maxrss_mb']:.0f} MB (goal < 300 MB)"
-    )
-    if not same:
-        raise SystemExit("the PostgreSQL due sets differ")
+# -- the report -------------------------------------------------------------------------------
 
 
-def _print_build(built: dict[str, float]) -> None:
-    print(
-        f"bulk upsert: {built['upsert_seconds']:.1f} s = {built['docs_per_second']:,.0f} docs/s;"
-        f" first-ever evaluation (catch-up over the whole store): {built['cold_seconds']:.2f} s,"
-        f" {built['cold_fired']:,.0f} fired, {built['cold_skipped']:,.0f} skipped",
-        flush=True,
-    )
+def _median_ms(values: list[float]) -> float:
+    return 1000 * statistics.median(values)
 
 
-def _report(n: int, results: dict[str, dict[str, Any]]) -> None:
-    engine, dry, naive, sql = (results[k] for k in ("engine", "dry", "naive", "sql"))
-    sets = {name: {tuple(item) for item in r["due"]} for name, r in results.items()}
-    same = len({frozenset(found) for found in sets.values()}) == 1 and dry["same"]
-    same = same and results["golive"]["same"]
-    pct = 100 * len({key[:2] for key in sets["engine"]}) / n
+def _answers(store: dict[str, dict[str, Any]]) -> dict[str, set[tuple[str, ...]]]:
+    return {
+        "engine, recorded": {tuple(i) for i in store["tick"]["due"]},
+        "engine, dry run": {tuple(i) for i in store["dry"]["due"]},
+        "engine, dry run, full": {tuple(i) for i in store["dry"]["due_full"]},
+        "competent loop": {tuple(i) for i in store["loop"]["due"]},
+        "SQL, incremental": {tuple(i) for i in store["sql"]["due"]},
+        "SQL, full": {tuple(i) for i in store["sql"]["due_full"]},
+    }
+
+
+def _compare(results: dict[str, dict[str, dict[str, Any]]]) -> bool:
+    """Print any difference between the due sets; True when they all agree."""
+    answers = {
+        f"{name} ({store})": found
+        for store, measured in results.items()
+        for name, found in _answers(measured).items()
+    }
+    golive = results["SQLite"]["golive"]
+    answers["engine, full, with go-live (SQLite)"] = {tuple(i) for i in golive["due"]}
+    reference = answers["engine, recorded (SQLite)"]
+    same = golive["same"]
+    for name, found in answers.items():
+        if found != reference:
+            same = False
+            more, fewer = len(found - reference), len(reference - found)
+            example = sorted(found ^ reference)[:3]
+            print(
+                f"  DIFFERS: {name}: {more} more, {fewer} fewer than the recorded tick: {example}"
+            )
+    for store, measured in results.items():
+        if measured["tick"]["second_fired"]:
+            same = False
+            print(f"  DIFFERS: the second tick on {store} fired again")
+    return same
+
+
+_ROWS = (
+    ("engine: the tick at NOW, recorded", "tick", "recorded", ("sql", "incremental")),
+    ("engine: second tick, nothing new", "tick", "second", None),
+    ("engine: same tick, dry run", "dry", "incremental", ("sql", "incremental")),
+    ("engine: dry run, full re-scan", "dry", "full", ("sql", "full")),
+    ("competent loop (full pass)", "loop", "full", None),
+    ("hand-written SQL, incremental", "sql", "incremental", None),
+    ("hand-written SQL, full", "sql", "full", None),
+)
+
+
+def _report(n: int, results: dict[str, dict[str, dict[str, Any]]]) -> bool:
+    """The side-by-side table and the goals; True when some answers differ."""
+    lite = results["SQLite"]
+    due = lite["tick"]["due"]
+    pct = 100 * len({tuple(key[:2]) for key in due}) / n
+    repeat = len(lite["tick"]["recorded"])
+    same = _compare(results)
     print(
-        f"due at the tick: {len(sets['engine']):,} firings ({pct:.2f} % of documents),"
-        f" {engine['requests']:,} actions, {engine['skipped']:,} skipped;"
-        f" due sets identical (engine, dry runs, go-live, naive, SQL): {same}"
+        f"due at the tick: {len(due):,} firings ({pct:.2f} % of {n:,} documents),"
+        f" {lite['tick']['requests']:,} actions; median of {repeat} per phase;"
+        f" due sets identical (engine, dry runs, go-live, competent loop, SQL"
+        f"{', both stores' if len(results) > 1 else ''}): {same}"
     )
-    rows = [
-        ("engine.evaluate: the tick at NOW, recorded", engine["seconds"], engine["maxrss_mb"]),
-        ("engine.evaluate: second tick, nothing new", engine["second_seconds"], None),
-        ("engine.evaluate: same tick, dry run", dry["seconds"], dry["maxrss_mb"]),
-        ("engine.evaluate: same tick, dry run, full re-scan", dry["full_seconds"], None),
-        ("dry run, full re-scan, without go_live", results["golive"]["without_seconds"], None),
-        ("dry run, full re-scan, with go_live", results["golive"]["with_seconds"], None),
-        ("naive Python loop over every document", naive["seconds"], naive["maxrss_mb"]),
-        ("hand-written SQL (ids only)", sql["seconds"], sql["maxrss_mb"]),
-    ]
-    for name, seconds, rss in rows:
-        memory = f"  peak RSS {rss:,.0f} MB" if rss is not None else ""
-        print(f"  {name:<50} {seconds * 1000:>10,.1f} ms{memory}")
+    head = "".join(f" {store:>12} {'÷ SQL':>7}" for store in results)
+    print(f"  {'':<38}{head}")
+    for title, phase, key, against in _ROWS:
+        line = f"  {title:<38}"
+        for measured in results.values():
+            ms = _median_ms(measured[phase][key])
+            ratio = (
+                ""
+                if against is None
+                else f"{ms / _median_ms(measured[against[0]][against[1]]):.2f}x"
+            )
+            line += f" {ms:>9,.1f} ms {ratio:>7}"
+        print(line)
+    print(f"  {'peak RSS of the recorded tick':<38}" + "".join(
+        f" {m['tick']['maxrss_mb']:>9,.0f} MB {'':>7}" for m in results.values()))  # fmt: skip
+    for store, measured in results.items():
+        _goals(store, measured)
+    gate = lite["golive"]
     print(
-        f"ratios: naive / evaluate = {naive['seconds'] / engine['seconds']:,.0f}x"
-        f" (dry run {naive['seconds'] / dry['seconds']:,.0f}x; goal >= 100x);"
-        f" evaluate / SQL = {engine['seconds'] / sql['seconds']:.2f}x"
-        f" (dry run {dry['seconds'] / sql['seconds']:.2f}x,"
-        f" full re-scan {dry['full_seconds'] / sql['seconds']:.2f}x; goal <= 2x);"
-        f" second tick {engine['second_seconds'] * 1000:.1f} ms (goal < 100 ms);"
-        f" peak RSS {engine['maxrss_mb']:.0f} MB (goal < 300 MB)"
+        f"go-live filter (SQLite, dry-run full re-scan): {_median_ms(gate['without']):,.1f} ms"
+        f" without, {_median_ms(gate['with']):,.1f} ms with; same answer: {gate['same']}"
     )
-    gate = results["golive"]
+    return not same
+
+
+def _goals(store: str, m: dict[str, dict[str, Any]]) -> None:
+    recorded = _median_ms(m["tick"]["recorded"])
+    sql_inc, sql_full = _median_ms(m["sql"]["incremental"]), _median_ms(m["sql"]["full"])
+    full, loop = _median_ms(m["dry"]["full"]), _median_ms(m["loop"]["full"])
     print(
-        f"go-live filter: full re-scan {gate['without_seconds'] * 1000:,.1f} ms without,"
-        f" {gate['with_seconds'] * 1000:,.1f} ms with"
-        f" ({gate['with_seconds'] / gate['without_seconds']:.2f}x); same answer: {gate['same']}"
+        f"{store}: recorded tick ÷ incremental SQL {recorded / sql_inc:.2f}x (goal ≤ 1.5x;"
+        f" PostgreSQL ≤ 2x); full re-scan ÷ full SQL {full / sql_full:.2f}x (goal ≤ 2x);"
+        f" competent loop ÷ recorded tick {loop / recorded:.1f}x (goal ≥ 10x);"
+        f" second tick {_median_ms(m['tick']['second']):.1f} ms"
     )
-    if not same:
-        for name in ("dry", "naive", "sql", "golive"):
-            print(f"  engine − {name}: {sorted(sets['engine'] - sets[name])[:5]}")
-            print(f"  {name} − engine: {sorted(sets[name] - sets['engine'])[:5]}")
-        raise SystemExit(1)
 
 
 def _report_budget(budget: dict[str, Any]) -> None:

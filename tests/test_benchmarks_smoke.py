@@ -12,7 +12,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CASES = {
     "calendar": (["benchmarks/calendar.py", "--dates", "50", "--rounds", "1"], "add_working_days"),
-    "tick": (["benchmarks/tick.py", "--docs", "2000"], "due sets identical (engine, dry runs"),
+    "tick": (
+        ["benchmarks/tick.py", "--docs", "3000", "--repeat", "2"],
+        "due sets identical (engine, dry runs, go-live, competent loop, SQL",
+    ),
     "sync": (["benchmarks/sync.py", "--documents", "300", "--changes", "5"], "ratio raw/sync"),
     "dashboard": (
         ["benchmarks/dashboard.py", "--documents", "2000", "--requests", "2"],
@@ -42,7 +45,13 @@ def test_benchmark_runs(name: str, tmp_path: Path) -> None:
     if name == "calendar":
         assert done.stdout.count("baseline: 0 differ") == 3
     if name == "tick":
-        assert "due sets identical (engine, dry runs, go-live, naive, SQL): True" in done.stdout
+        assert (
+            "due sets identical (engine, dry runs, go-live, competent loop, SQL): True"
+            in done.stdout
+        )
+        assert "DIFFERS" not in done.stdout
+        assert "the second tick" not in done.stdout
+        assert "answers identical with the budget on and off: True" in done.stdout
     if name == "dispatch":
         row = next(line for line in done.stdout.splitlines() if line.startswith("enterprise"))
         lost, dups = row.split()[7:9]
@@ -63,6 +72,33 @@ def test_calendar_benchmark_fails_when_answers_differ(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 1, done.stdout
     assert "disagree" in done.stderr
+
+
+def test_tick_benchmark_fails_when_answers_differ(tmp_path: Path) -> None:
+    """A working day made a day off for the engine alone must make the tick exit non-zero."""
+    overrides = tmp_path / "overrides.yaml"
+    overrides.write_text("days_off:\n  - {date: 2025-03-11, comment: test}\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "benchmarks/tick.py", "--docs", "3000", "--repeat", "1",
+         "--no-budget", "--engine-overrides", str(overrides)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout
+    assert "DIFFERS: competent loop (SQLite)" in done.stdout
+    assert "DIFFERS: SQL, incremental (SQLite)" in done.stdout
+    assert "the answers differ" in done.stderr
+
+
+@pytest.mark.postgres
+def test_tick_benchmark_runs_on_postgres(pg_database: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "benchmarks/tick.py", "--docs", "2000", "--repeat", "1",
+         "--no-budget", "--store", pg_database],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert "SQL, both stores): True" in done.stdout
+    assert "DIFFERS" not in done.stdout
 
 
 @pytest.mark.postgres
