@@ -338,6 +338,16 @@ class _Ladder:
     positions: tuple[LadderStep, ...]
     bounds: tuple[datetime, ...]  # position i is due  ⇔  since < bounds[i]
     playbook_hash: str
+    documents: bool  # whether planning reads the documents (else the store need not send them)
+
+
+def _reads_documents(rule: Rule, positions: Sequence[LadderStep]) -> bool:
+    """Whether the rule's ``where``, amount bounds or action templates read its documents."""
+    match = rule.match
+    if match.where is not None or match.amount_min is not None or match.amount_max is not None:
+        return True
+    actions = [a for p in positions for a in (*p.actions, *p.step.actions)]
+    return any(_reads_names(action.params) for action in actions)
 
 
 def plan_time_rule(plan: TickPlan, rule: Rule, trigger: TimeTrigger, playbook_hash: str) -> None:
@@ -346,7 +356,9 @@ def plan_time_rule(plan: TickPlan, rule: Rule, trigger: TimeTrigger, playbook_ha
     positions = ladder(trigger.steps, trigger.repeat)
     limit = cutoff(plan.now, rule.working_hours, tz, cal)
     bounds = tuple(since_bound(limit, pos, trigger.repeat, tz, cal) for pos in positions)
-    state = _Ladder(rule, rule.key, trigger, positions, bounds, playbook_hash)
+    state = _Ladder(
+        rule, rule.key, trigger, positions, bounds, playbook_hash, _reads_documents(rule, positions)
+    )
     ranges = position_ranges(bounds)
     previous = plan.progress.get(rule.key) if plan.incremental else None
     previous = usable_progress(previous, rule, playbook_hash, len(positions))
@@ -379,7 +391,9 @@ def _queries(
     """
     rule, since = state.rule, state.trigger.since
     flt, step = document_filter(rule.match), state.positions[j].name
-    full = DueQuery(rule.key, step, since, span[1], span[0], flt, snoozed_at=plan.now)
+    full = DueQuery(
+        rule.key, step, since, span[1], span[0], flt, snoozed_at=plan.now, documents=state.documents
+    )
     if previous is None:
         return [full]
     parts = uncovered(span, previous.ranges[j])

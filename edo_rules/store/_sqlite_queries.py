@@ -81,7 +81,8 @@ def _snooze_clauses(
 def due_sql(query: DueQuery, *, with_keys: bool = False) -> tuple[str, list[Any]]:
     """One indexed query: filters, the since range and "no firing recorded for this step".
 
-    Selects the document's JSON; ``with_keys`` selects ``id, <since field>, json``.
+    Selects the document's JSON; ``with_keys`` selects ``id, <since field>, json``
+    (the JSON NULL unless ``query.documents``).
     """
     if query.since_field not in TIMESTAMP_FIELDS:
         raise ValueError(f"{query.since_field!r} is not a timestamp field")
@@ -107,7 +108,8 @@ def due_sql(query: DueQuery, *, with_keys: bool = False) -> tuple[str, list[Any]
     )
     args.extend((query.rule_key, query.step))
     # No ORDER BY: sorting the candidates' JSON rows would double the query's cost.
-    selected = f"d.id, {column}, d.json" if with_keys else "d.json"
+    json = "d.json" if query.documents or not with_keys else "NULL"
+    selected = f"d.id, {column}, {json}" if with_keys else json
     sql = f"SELECT {selected} FROM {source} WHERE {' AND '.join(clauses)}"
     return sql, args
 

@@ -116,6 +116,9 @@ class DueQuery:
     snoozed_at: datetime | None = None
     #: Only these documents (None: any).
     document_ids: frozenset[str] | None = None
+    #: False: the caller will rarely need the documents themselves, so the store
+    #: need not send them with the candidates (``DueCandidate.document`` reads one).
+    documents: bool = True
 
 
 class DueCandidate:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
@@ -341,8 +341,23 @@ class SQLiteStore:
         with self._reading("selecting due documents") as conn:
             for doc_id, since, text in conn.execute(sql, args):
                 # The stored timestamp text is the episode (see store.base.episode_of).
-                load = partial(document_from_json, text)
+                load = self._loader(doc_id, text)
                 yield DueCandidate(doc_id, parse_datetime(since), since, load)
+
+    def _loader(self, doc_id: str, text: str | None) -> Callable[[], Document]:
+        """Decodes the selected JSON, or reads the document when it was not selected."""
+        if text is not None:
+            return partial(document_from_json, text)
+        return partial(self._required_document, doc_id)
+
+    def _required_document(self, doc_id: str) -> Document:
+        found = self.get_document(doc_id)
+        if found is None:
+            raise StoreError(
+                f"document {doc_id} disappeared from the store during evaluation"
+                "\nWhat to do: run the tick again (it plans what was not recorded)"
+            )
+        return found
 
     def event_candidates(self, query: EventQuery) -> Iterator[tuple[StatusEvent, Document]]:
         sql, args = event_sql(query)
