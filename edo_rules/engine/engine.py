@@ -151,7 +151,9 @@ class Engine:
                 plan, self.record_batch, lambda: recorded.extend(self._record(plan))
             )
         for rule, playbook_hash in self._rules.values():
-            check_stage()  # a tick's evaluate stage past its limit stops here (nothing recorded)
+            # A tick's evaluate stage past its limit stops here: nothing more is recorded
+            # (batches already recorded stay; the next tick's ledger leaves them out).
+            check_stage()
             if isinstance(rule.trigger, TimeTrigger):
                 plan_time_rule(plan, rule, rule.trigger, playbook_hash)
             else:
