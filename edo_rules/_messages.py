@@ -8,21 +8,36 @@ with :func:`set_language`; library code never guesses it.
 A message is looked up by key; ``{name}`` fields are filled with
 :meth:`str.format`. A key missing from the catalogue is a programming error
 (``KeyError``), caught by the tests that render every command.
+
+Library errors carry a :class:`Text` made by :func:`msg` instead of a string:
+the key and the fields are kept, and the text is rendered only when it is
+shown — in the language in force then. So one exception reads in Russian on
+the admin's terminal and in English in the log (the log handler renders under
+``in_language("en")``). The error texts live in :mod:`edo_rules._messages_errors`.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Literal
 
 Lang = Literal["ru", "en"]
 LANGUAGES: tuple[Lang, ...] = ("ru", "en")
 
 _current: list[Lang] = []
+# A temporary choice of one thread (the log handler's English), over the process's.
+_override: ContextVar[Lang | None] = ContextVar("edo_rules_lang", default=None)
 
 
 def language() -> Lang:
     """The language in force: set by :func:`set_language`, else ``EDO_RULES_LANG``, else ru."""
+    override = _override.get()
+    if override is not None:
+        return override
     if _current:
         return _current[-1]
     wanted = os.environ.get("EDO_RULES_LANG", "ru").strip().lower()[:2]
@@ -36,11 +51,56 @@ def set_language(lang: Lang | None) -> None:
         _current.append(lang)
 
 
+@contextmanager
+def in_language(lang: Lang) -> Iterator[None]:
+    """Render in ``lang`` inside the block (this thread only), e.g. English for a log line."""
+    token = _override.set(lang)
+    try:
+        yield
+    finally:
+        _override.reset(token)
+
+
 def t(key: str, **values: object) -> str:
     """The message ``key`` in the current language, its ``{fields}`` filled from ``values``."""
-    ru, en = CATALOGUE[key]
-    text = en if language() == "en" else ru
-    return text.format(**values) if values else text
+    return Text(key, values).render()
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A message not yet rendered: its stable catalogue ``key`` and its fields.
+
+    ``str()`` renders it in the language in force; a field that is itself a
+    :class:`Text` (a hint inside an error, say) is rendered in the same language.
+    """
+
+    key: str
+    params: Mapping[str, object]
+
+    def render(self, lang: Lang | None = None) -> str:
+        lang = lang or language()
+        ru, en = CATALOGUE[self.key]
+        text = en if lang == "en" else ru
+        if not self.params:
+            return text
+        values = {
+            name: value.render(lang) if isinstance(value, Text) else value
+            for name, value in self.params.items()
+        }
+        return text.format(**values)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def msg(key: str, **params: object) -> Text:
+    """The message ``key`` with its fields, for an exception or a problem (rendered when shown).
+
+    A key missing from the catalogue fails here, where the error is made.
+    """
+    if key not in CATALOGUE:
+        raise KeyError(f"no message {key!r} in the catalogue")
+    return Text(key, params)
 
 
 #: key → (Russian, English). Grouped by where the message is shown.
@@ -315,7 +375,10 @@ _ENGINE_RU: tuple[tuple[str, str], ...] = (
 
 
 def error_text(text: str) -> str:
-    """A library error's message for the admin: its fixed phrases in the current language."""
+    """A library error's message for the admin: its fixed phrases in the current language.
+
+    For the texts not yet in the catalogue (an error made with a plain string).
+    """
     if language() == "en":
         return text
     return text.replace("What to do:", "Что сделать:")
@@ -473,3 +536,7 @@ CATALOGUE.update(
         "outcome_in_doubt": ("в сомнении {n}", "{n} in_doubt"),
     }
 )
+
+from edo_rules._messages_errors import ERRORS  # noqa: E402  (the errors' part of the catalogue)
+
+CATALOGUE.update(ERRORS)

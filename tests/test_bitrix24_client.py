@@ -304,7 +304,7 @@ def test_permanent_errors_stop_with_what_to_do(tmp_path: Path, setup: str, code:
             client.call("no.such.method" if setup == "unknown_method" else "user.get")
         error = caught.value
         assert error.code == code and error.error_class is ErrorClass.PERMANENT
-        assert error.hint and "What to do:" in str(error)
+        assert error.hint and "\nЧто сделать: " in str(error)
         assert world.emulator.stats()["requests"] == 1  # not retried
     finally:
         world.close()

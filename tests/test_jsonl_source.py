@@ -101,7 +101,7 @@ def test_every_bad_line_is_reported_with_file_and_line(tmp_path: Path, store: SQ
     assert f"{path}:4: at:" in text and "no UTC offset" in text
     assert f"{path}:5: type:" in text
     assert f"{path}:6: expected a JSON object" in text
-    assert "What to do:" in text
+    assert "Что сделать:" in text
     assert store.count_documents() == 0  # the bad page is never written
 
 

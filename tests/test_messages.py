@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 from edo_rules import _display as show
-from edo_rules._messages import CATALOGUE, engine_text, language, set_language, t
+from edo_rules._messages import (
+    CATALOGUE,
+    engine_text,
+    in_language,
+    language,
+    msg,
+    set_language,
+    t,
+)
+from edo_rules._messages_errors import ERRORS
 
 PACKAGE = Path(__file__).resolve().parents[1] / "edo_rules"
 
@@ -22,7 +31,8 @@ def _fields(text: str) -> set[str]:
 def test_every_key_used_is_in_the_catalogue() -> None:
     used: set[str] = set()
     for path in PACKAGE.rglob("*.py"):
-        used |= set(re.findall(r"\bt\(\s*\"([a-z0-9_]+)\"", path.read_text(encoding="utf-8")))
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"\b(?:t|msg)\(\s*\"([a-z0-9_]+)\"", text))
     assert used and not used - set(CATALOGUE), sorted(used - set(CATALOGUE))
 
 
@@ -30,6 +40,77 @@ def test_every_key_used_is_in_the_catalogue() -> None:
 def test_both_languages_take_the_same_fields(key: str) -> None:
     ru, en = CATALOGUE[key]
     assert ru and en and _fields(ru) == _fields(en)
+
+
+def _conversions(text: str) -> list[tuple[str, str | None, str | None]]:
+    return sorted((n, c, f) for _, n, f, c in string.Formatter().parse(text) if n)
+
+
+@pytest.mark.parametrize("key", sorted(CATALOGUE))
+def test_both_languages_format_each_field_alike(key: str) -> None:
+    """A field shown with ``!r`` or a format spec in one language is shown so in the other."""
+    ru, en = CATALOGUE[key]
+    assert _conversions(ru) == _conversions(en)
+
+
+@pytest.mark.parametrize("key", sorted(ERRORS))
+def test_error_texts_are_russian_with_the_russian_phrases(key: str) -> None:
+    ru, en = ERRORS[key]
+    assert "What to do" not in ru and "Что сделать" not in en
+    assert ("What to do:" in en) == ("Что сделать:" in ru)
+    assert re.search("[а-яё]", ru) or not re.search("[a-z]", ru), key  # "[{code}]" may stay
+    assert '"' not in ru.replace('\\"', ""), key  # «ёлочки» in Russian text
+
+
+def test_a_message_is_rendered_when_shown_in_the_language_then() -> None:
+    from edo_rules.errors import SourceError, StoreError
+
+    error = StoreError(msg("no_store", path="x.db"))
+    assert error.message_key == "no_store" and error.message_params == {"path": "x.db"}
+    hinted = SourceError(msg("no_config", path="c.yaml"), code="6", hint=msg("docs_none"))
+    assert hinted.message_key == "no_config"
+    set_language("ru")
+    try:
+        assert str(error).startswith("нет хранилища x.db.\nЧто сделать: укажите")
+        assert str(hinted).startswith("[код 1С 6] нет файла конфигурации c.yaml.")
+        assert str(hinted).endswith("\nЧто сделать: документов не найдено")
+        assert hinted.hint == "документов не найдено"
+        with in_language("en"):
+            assert str(error).startswith("no store at x.db.\nWhat to do: pass")
+            assert str(hinted).startswith("[1C code 6] no config file c.yaml.")
+            assert str(hinted).endswith("\nWhat to do: no documents found")
+        assert str(error).startswith("нет хранилища")  # the block ended
+    finally:
+        set_language(None)
+    with pytest.raises(KeyError, match="no_such_key"):
+        msg("no_such_key")
+
+
+def test_logs_keep_english_while_the_admin_reads_russian() -> None:
+    import io
+    import logging
+
+    from edo_rules.errors import StoreError
+    from edo_rules.runner.logs import remove_logging, setup_logging
+
+    stream = io.StringIO()
+    handler = setup_logging(stream=stream, secrets=["s3cret"])
+    set_language("ru")
+    try:
+        error = StoreError(msg("no_store", path="s3cret.db"))
+        logging.getLogger("edo_rules.test").error("tick failed: %s", error)
+        try:
+            raise error
+        except StoreError:
+            logging.getLogger("edo_rules.test").exception("again")
+        assert str(error).startswith("нет хранилища")
+    finally:
+        set_language(None)
+        remove_logging(handler)
+    logged = stream.getvalue()
+    assert "tick failed: no store at ***.db.\nWhat to do: pass" in logged
+    assert "StoreError: no store at ***.db." in logged
+    assert "хранилищ" not in logged and "s3cret" not in logged
 
 
 def test_the_language_switch(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,10 @@ message (an URL in an httpx error, say) never reaches the log.
 Firings and action outcomes carry structured fields (``rule``, ``document``,
 ``key``, ``action``, ``outcome``) passed with ``extra=``; the JSON format emits
 them as keys, the text format appends them as ``key=value``.
+
+Logs are for developers and stay in English whatever ``--lang`` says: an
+error's catalogue text is rendered in English for the log line (see
+``edo_rules._messages``), while the same error reads in Russian on the terminal.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal, TextIO
 
+from edo_rules._messages import in_language
 from edo_rules._untrusted import printable
 
 LogFormat = Literal["text", "json"]
@@ -40,6 +45,18 @@ FIELDS: tuple[str, ...] = (
 _ROOT = "edo_rules"
 
 
+class EnglishFilter(logging.Filter):
+    """Renders the message and the traceback now, in English (errors' texts are lazy)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with in_language("en"):
+            record.msg = record.getMessage()
+            record.args = None
+            if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+        return True
+
+
 class RedactingFilter(logging.Filter):
     """Replaces every secret in the rendered message (and the structured fields) with ``***``."""
 
@@ -59,7 +76,8 @@ class RedactingFilter(logging.Filter):
         record.msg = self.redact(record.getMessage())
         record.args = None
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            shown = record.exc_text or logging.Formatter().formatException(record.exc_info)
+            record.exc_text = self.redact(shown)
             record.exc_info = None
         for name in FIELDS:
             value = getattr(record, name, None)
@@ -157,6 +175,7 @@ def setup_logging(
     """
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(EnglishFilter())
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger(_ROOT)
     for old in [h for h in root.handlers if getattr(h, "_edo_rules", False)]:
