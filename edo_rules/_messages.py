@@ -84,10 +84,24 @@ class Text:
         if not self.params:
             return text
         values = {
-            name: value.render(lang) if isinstance(value, Text) else value
+            name: value.render(lang) if isinstance(value, Text | Joined) else value
             for name, value in self.params.items()
         }
         return text.format(**values)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """Parts (texts or plain strings) shown one after another, e.g. the optional parts of a name."""
+
+    parts: tuple[Text | str, ...]
+    sep: str = " "
+
+    def render(self, lang: Lang | None = None) -> str:
+        return self.sep.join(p.render(lang) if isinstance(p, Text) else p for p in self.parts)
 
     def __str__(self) -> str:
         return self.render()

@@ -14,3 +14,247 @@ ERRORS: dict[str, tuple[str, str]] = {
     "onec_code": ("[код 1С {code}] {text}", "[1C code {code}] {text}"),
     "onec_request": ("{text} (запрос: {url})", "{text} (request: {url})"),
 }
+
+# -- the store (SQLite, PostgreSQL, the runner's lock) -------------------------------------
+ERRORS.update(
+    {
+        "store_failed_sqlite": (
+            "{path}: ошибка при {what}: {message}\nЧто сделать: {hint}",
+            "{what} failed in {path}: {message}\nWhat to do: {hint}",
+        ),
+        "store_failed_pg": (
+            "{where}: ошибка при {what}: {message}\nЧто сделать: {hint}",
+            "{what} failed on {where}: {message}\nWhat to do: {hint}",
+        ),
+        "store_foreign_sqlite": (
+            "{path} — база SQLite, но не хранилище edo-rules (в ней таблицы {tables}).\n"
+            "Что сделать: укажите в --store другой файл; если файла нет, edo-rules создаст"
+            " новое хранилище.",
+            "{path} is a SQLite database but not an edo-rules store (it has the tables"
+            " {tables}).\nWhat to do: point --store at another file; edo-rules creates a new"
+            " store when the file does not exist.",
+        ),
+        "store_foreign_pg": (
+            "в {where} есть таблицы, не относящиеся к хранилищу edo-rules ({tables}).\n"
+            "Что сделать: выделите edo-rules отдельную базу (createdb edo_rules) или схему.",
+            "{where} has tables that are not an edo-rules store ({tables}).\n"
+            "What to do: give edo-rules its own database (createdb edo_rules) or schema.",
+        ),
+        "store_too_new_sqlite": (
+            "{path} записано более новой версией edo-rules (версия схемы {version}).\n"
+            "Что сделать: обновите edo-rules, чтобы открыть это хранилище.",
+            "{path} was written by a newer edo-rules (schema version {version}).\n"
+            "What to do: upgrade edo-rules to open this store.",
+        ),
+        "store_too_new_pg": (
+            "{where} записано более новой версией edo-rules (версия схемы {version}).\n"
+            "Что сделать: обновите edo-rules на этом сервере, чтобы открыть хранилище.",
+            "{where} was written by a newer edo-rules (schema version {version}).\n"
+            "What to do: upgrade edo-rules on this host to open this store.",
+        ),
+        "store_too_old_pg": (
+            "версия схемы {where} — {version}, она старше этой версии edo-rules.\n"
+            "Что сделать: остановите службы, выполните `edo-rules store migrate --config …`,"
+            " затем обновите и запустите их.",
+            "{where} has schema version {version}, older than this edo-rules.\n"
+            "What to do: stop the runners, run `edo-rules store migrate --config …`,"
+            " then upgrade and start them.",
+        ),
+        "store_no_request_recorded": (
+            "в {where} нет запроса с id {id}; ничего не записано.\n"
+            "Что сделать: проверьте id (`edo-rules outbox`).",
+            "no action request with id {id} in {where}; nothing was recorded.\n"
+            "What to do: check the ids (`edo-rules outbox`).",
+        ),
+        "store_no_request": (
+            "в {where} нет запроса с id {id}.\n"
+            "Что сделать: список запросов покажет `edo-rules outbox`.",
+            "no action request with id {id} in {where}.\n"
+            "What to do: list the requests with `edo-rules outbox`.",
+        ),
+        "store_no_document_snooze": (
+            "в {where} нет документа с id {id!r}; ничего не отложено.\n"
+            "Что сделать: проверьте id (Ref_Key из 1С); новый документ появится после"
+            " синхронизации.",
+            "no document with id {id!r} in {where}; nothing was snoozed.\n"
+            "What to do: check the id (1C Ref_Key); run a sync if it is new.",
+        ),
+        "store_no_document": (
+            "в хранилище нет документа с id {id!r}.\n"
+            "Что сделать: проверьте id (Ref_Key из 1С); новый документ появится после"
+            " синхронизации.",
+            "no document with id {id!r} in the store.\n"
+            "What to do: check the id (1C Ref_Key); run a sync if it is new.",
+        ),
+        "store_no_snooze": (
+            "в {where} нет отсрочки с id {id}.\n"
+            "Что сделать: список отсрочек покажет `edo-rules snooze --list`.",
+            "no snooze with id {id} in {where}.\n"
+            "What to do: list the snoozes with `edo-rules snooze --list`.",
+        ),
+        "store_no_driver": (
+            "для store.dsn нужен драйвер PostgreSQL (не установлен {name}).\n"
+            "Что сделать: pip install 'edo-rules[postgres]'",
+            "store.dsn needs the PostgreSQL driver ({name} is not installed).\n"
+            "What to do: pip install 'edo-rules[postgres]'",
+        ),
+        # what the store was doing: «ошибка при …»
+        "store_hint_busy": (
+            "хранилище сейчас записывает другой процесс; повторите позже или остановите"
+            " другую службу",
+            "another process is writing to the store; retry, or stop the other runner",
+        ),
+        "store_hint_readonly": (
+            "файл или его папка доступны только для чтения; проверьте права доступа",
+            "the file or its directory is read-only; check the permissions",
+        ),
+        "store_hint_disk": (
+            "проверьте свободное место на диске и исправность диска",
+            "check free disk space and that the disk is healthy",
+        ),
+        "store_hint_not_db": (
+            "это не хранилище edo-rules; укажите в --store нужный файл",
+            "this is not an edo-rules store; point --store at the right file",
+        ),
+        "store_hint_malformed": (
+            "файл повреждён; восстановите его из резервной копии или начните новое хранилище",
+            "the file is damaged; restore it from a backup or start a new store",
+        ),
+        "store_hint_unable_open": (
+            "проверьте, что папка существует и доступна для записи",
+            "check that the directory exists and is writable",
+        ),
+        "store_hint_sqlite": (
+            "проверьте файл, права доступа к нему и свободное место на диске",
+            "check the file, its permissions and the free disk space",
+        ),
+        "pg_hint_password": (
+            "проверьте пользователя и пароль в store.dsn",
+            "check the user and password in store.dsn",
+        ),
+        "pg_hint_user": (
+            "проверьте пользователя в store.dsn и pg_hba.conf",
+            "check the user in store.dsn and pg_hba.conf",
+        ),
+        "pg_hint_no_database": (
+            "создайте базу (createdb ИМЯ) или исправьте её имя в store.dsn",
+            "create the database (createdb NAME) or fix its name in store.dsn",
+        ),
+        "pg_hint_privilege": (
+            "дайте пользователю хранилища права на его базу и схему",
+            "grant the store's user rights on its database and schema",
+        ),
+        "pg_hint_disk_full": (
+            "освободите место на диске сервера базы данных",
+            "free disk space on the database server",
+        ),
+        "pg_hint_timeout": (
+            "истекло время выполнения запроса; проверьте нагрузку на сервер",
+            "the statement timed out; check the server's load",
+        ),
+        "pg_hint_concurrent": (
+            "другая служба одновременно изменила те же строки; следующий тик повторит",
+            "a concurrent runner changed the same rows; the next tick retries",
+        ),
+        "pg_hint_hba": (
+            "разрешите подключение с этого компьютера в pg_hba.conf сервера",
+            "allow this host in the server's pg_hba.conf",
+        ),
+        "pg_hint_unreachable": (
+            "проверьте, что сервер PostgreSQL запущен и отвечает (pg_isready -h ХОСТ -p ПОРТ)"
+            " и что store.dsn указывает на него",
+            "check that the PostgreSQL server runs and answers (pg_isready -h HOST -p PORT)"
+            " and that store.dsn names it",
+        ),
+        "pg_hint_default": (
+            "посмотрите журнал сервера базы данных; следующий тик повторит",
+            "check the database server's log; the next tick retries",
+        ),
+        # copying a SQLite store into PostgreSQL
+        "copy_bad_url": (
+            "{url}: пишите sqlite:///ПУТЬ (три косые черты, затем путь к файлу)",
+            "{url}: write sqlite:///PATH (three slashes, then the file's path)",
+        ),
+        "copy_no_source": (
+            "{path}: нет такого хранилища SQLite; проверьте путь в --from",
+            "{path}: no such SQLite store; check the --from path",
+        ),
+        "copy_differs": (
+            "копия отличается от {path} в таблицах {tables}; ничего не сохранено",
+            "the copy differs from {path} in {tables}; nothing was kept",
+        ),
+        "copy_failed": (
+            "не удалось скопировать в PostgreSQL: {message}",
+            "copying into PostgreSQL failed: {message}",
+        ),
+        "copy_not_empty": (
+            "целевое хранилище PostgreSQL не пустое (в {table} строк: {rows});"
+            " копировать можно только в новую пустую базу (createdb)",
+            "the target PostgreSQL store is not empty ({table} has {rows} rows);"
+            " a copy goes into a new, empty database (createdb)",
+        ),
+        # the runner's lock on a SQLite store
+        "lock_no_file": (
+            "не удалось создать файл блокировки {path}: {reason}; службе нужны права на запись"
+            " в папку хранилища (проверьте её владельца и права)",
+            "cannot create the lock file {path}: {reason}; the runner needs write access to"
+            " the store's folder (check its owner and permissions)",
+        ),
+        "lock_busy": (
+            "хранилище уже занято другой службой edo-rules: {holder} (файл блокировки {path})."
+            " С хранилищем SQLite может работать только одна служба; сначала остановите ту"
+            " (например, `systemctl stop edo-rules`) или укажите этой другое хранилище.",
+            "the store is already used by another edo-rules runner: {holder} (lock file"
+            " {path}). Only one runner may work on a SQLite store; stop that runner first"
+            " (e.g. `systemctl stop edo-rules`) or point this one at another store.",
+        ),
+        "lock_pid": ("процесс {pid}", "pid {pid}"),
+        "lock_unknown_process": ("неизвестный процесс", "an unknown process"),
+        "lock_host": ("на {host}", "on {host}"),
+        "lock_since": ("с {since}", "since {since}"),
+    }
+)
+
+#: What the store was doing when it failed, for «{path}: ошибка при {what}».
+STORE_OPERATIONS: dict[str, str] = {
+    "opening the store": "открытии хранилища",
+    "opening the connection pool": "открытии пула соединений",
+    "tuning the connection for a sync page": "настройке соединения для записи синхронизации",
+    "selecting due documents": "выборке документов для правил",
+    "selecting new status events": "выборке новых событий статусов",
+    "reading the status history": "чтении истории статусов",
+    "reading the outbox": "чтении очереди действий",
+    "reading the firing ledger": "чтении журнала срабатываний",
+    "reading snoozes": "чтении отсрочек",
+    "reading documents": "чтении документов",
+    "reading a document": "чтении документа",
+    "reading the sync state": "чтении состояния синхронизации",
+    "reading the statistics cursor": "чтении курсора статистики",
+    "reading the document sequence": "чтении счётчика документов",
+    "reading the cache": "чтении кэша",
+    "reading rule progress": "чтении состояния правил",
+    "reading outcomes": "чтении результатов действий",
+    "reading event cursors": "чтении курсоров событий",
+    "reading documents for counterparty statistics": "чтении документов для статистики"
+    " контрагентов",
+    "reading counterparty statistics": "чтении статистики контрагентов",
+    "counting documents": "подсчёте документов",
+    "listing the runners": "чтении списка служб",
+    "copying the store": "копировании хранилища",
+    "writing the cache": "записи кэша",
+    "writing event cursors": "записи курсоров событий",
+    "writing documents": "записи документов",
+    "writing counterparty statistics": "записи статистики контрагентов",
+    "writing a sync page": "записи страницы синхронизации",
+    "recording outcomes": "записи результатов действий",
+    "recording firings": "записи срабатываний",
+    "ending a snooze": "завершении отсрочки",
+    "adding a snooze": "добавлении отсрочки",
+    "claiming action requests": "захвате запросов очереди",
+    "changing a request's state": "изменении состояния запроса",
+    "taking over expired claims": "перехвате просроченных захватов",
+    "recording the runner's heartbeat": "записи отметки о работе службы",
+    "leaving the runners": "выходе из списка служб",
+    "dropping a scratch copy": "удалении временной копии",
+}
+ERRORS.update({f"store_op:{en}": (ru, en) for en, ru in STORE_OPERATIONS.items()})

@@ -294,9 +294,9 @@ class StoreContract:
         assert store.claim_requests(T0 + timedelta(days=1), 10) == []
 
     def test_unknown_request_ids_are_errors(self, store: Store) -> None:
-        with pytest.raises(StoreError, match="no action request"):
+        with pytest.raises(StoreError, match="нет запроса с id 999; ничего не записано"):
             store.record_outcomes([Outcome(999, OutcomeStatus.DONE, T0)])
-        with pytest.raises(StoreError, match="no action request"):
+        with pytest.raises(StoreError, match=r"нет запроса с id 999\."):
             store.set_request_state(999, RequestState.DROPPED)
         assert store.get_request(999) is None
 
@@ -479,7 +479,7 @@ class StoreContract:
             store.upsert_documents([make_document("a"), make_document("b")])
             first = store.add_snooze("a", None, until, reason="ждём", created_at=T0)
             second = store.add_snooze("b", "pb/r", until, reason=None, created_at=T0)
-            with pytest.raises(StoreError, match="no document"):
+            with pytest.raises(StoreError, match="нет документа с id"):
                 store.add_snooze("zz", None, until, reason=None, created_at=T0)
         with closing(make_store()) as store:
             assert store.snoozes() == [first, second]
@@ -491,7 +491,7 @@ class StoreContract:
             assert store.ended_snoozes(T0 + timedelta(days=2)) == [ended]
             store.record_firings([], released_snoozes=[first.id])
             assert store.ended_snoozes(until) == [second]
-            with pytest.raises(StoreError, match="no snooze"):
+            with pytest.raises(StoreError, match="нет отсрочки с id"):
                 store.end_snooze(99, T0)
 
     def test_a_scratch_copy_is_private(self, store: Store) -> None:

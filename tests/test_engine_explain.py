@@ -119,7 +119,7 @@ def test_a_missing_since_is_explained(world: World) -> None:
 
 
 def test_an_unknown_document(world: World) -> None:
-    with pytest.raises(StoreError, match="no document with id 'zzz'"):
+    with pytest.raises(StoreError, match="в хранилище нет документа с id 'zzz'"):
         world.engine().explain("zzz", msk("2024-05-07 12:00"))
 
 

@@ -242,7 +242,7 @@ def test_bad_snoozes_are_refused(tmp_path: Path) -> None:
     world = _world(tmp_path)
     engine = world.engine()
     try:
-        with pytest.raises(StoreError, match="no document with id 'zz'"):
+        with pytest.raises(StoreError, match="нет документа с id 'zz'; ничего не отложено"):
             engine.snooze("zz", "1 day", SNOOZED_AT)
         with pytest.raises(EdoRulesError, match=r"no rule 'pb/nope' .*rules: pb/other, pb/remind"):
             engine.snooze("a", "1 day", SNOOZED_AT, rule_key="pb/nope")
@@ -250,7 +250,7 @@ def test_bad_snoozes_are_refused(tmp_path: Path) -> None:
             engine.snooze("a", "a while", SNOOZED_AT)
         with pytest.raises(EdoRulesError, match="ends at once"):
             engine.snooze("a", "0 days", SNOOZED_AT)
-        with pytest.raises(StoreError, match="no snooze with id 7"):
+        with pytest.raises(StoreError, match="нет отсрочки с id 7"):
             engine.store.end_snooze(7, SNOOZED_AT)
         assert engine.store.snoozes() == []
     finally:

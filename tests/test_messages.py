@@ -151,3 +151,13 @@ def test_library_errors_keep_their_text_with_the_phrase_translated() -> None:
         assert error_text(message) == message
     finally:
         set_language(None)
+
+
+def test_every_store_operation_has_its_russian_phrase() -> None:
+    from edo_rules._messages_errors import STORE_OPERATIONS
+
+    used: set[str] = set()
+    for path in (PACKAGE / "store").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"\b_(?:reading|writing|error)\(\s*\"([^\"]+)\"", text))
+    assert used and not used - set(STORE_OPERATIONS), sorted(used - set(STORE_OPERATIONS))

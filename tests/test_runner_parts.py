@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from edo_rules._messages import in_language
 from edo_rules.errors import EdoRulesError, LockError
 from edo_rules.runner.lock import StoreLock, read_holder
 from edo_rules.runner.logs import remove_logging, setup_logging
@@ -52,8 +53,12 @@ def test_a_second_holder_is_refused_with_the_holders_name(tmp_path: Path) -> Non
         with pytest.raises(LockError) as caught:
             StoreLock(store).acquire()
         message = str(caught.value)
-        assert f"pid {holder.pid}" in message and "run --config test.yaml" in message
-        assert "stop that runner first" in message
+        assert f"занято другой службой edo-rules: процесс {holder.pid} на " in message
+        assert "(run --config test.yaml) с " in message and "сначала остановите ту" in message
+        with in_language("en"):  # the log's text
+            english = str(caught.value)
+        assert f"pid {holder.pid} on " in english and "stop that runner first" in english
+        assert caught.value.message_key == "lock_busy"
         found = read_holder(store)
         assert found is not None and found.pid == holder.pid
     finally:
@@ -241,5 +246,6 @@ def test_the_endpoint_refuses_a_public_address_without_a_token() -> None:
 def test_an_unwritable_store_folder_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("", "utf-8")
-    with pytest.raises(LockError, match=r"cannot create the lock file .* needs write access"):
+    refused = r"не удалось создать файл блокировки .* нужны права на запись"
+    with pytest.raises(LockError, match=refused):
         StoreLock(blocker / "edo.db").acquire()  # a file where the folder should be

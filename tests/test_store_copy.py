@@ -92,8 +92,8 @@ def test_copy_refuses_a_store_in_use_and_keeps_it_unchanged(
     dsn = with_schema(pg_database, pg_schema)
     copy_store(source, dsn)
     assert main(["store", "copy", "--from", f"sqlite://{source}", "--to", dsn]) == 1
-    assert "not empty (documents has 2 rows)" in capsys.readouterr().err
+    assert "не пустое (в documents строк: 2)" in capsys.readouterr().err
     assert main(["store", "copy", "--from", "sqlite:///nowhere.db", "--to", dsn]) == 1
-    assert "no such SQLite store" in capsys.readouterr().err
+    assert "нет такого хранилища SQLite" in capsys.readouterr().err
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT COUNT(*) FROM documents").fetchone() == (2,)

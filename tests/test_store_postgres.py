@@ -61,7 +61,8 @@ def test_a_newer_schema_is_refused(pg_database: str, pg_schema: str) -> None:
     _open(pg_database, pg_schema).close()
     with psycopg.connect(pg_database, options=f"-c search_path={pg_schema}") as conn:
         conn.execute("INSERT INTO edo_schema_version (version, description) VALUES (99, 'x')")
-    with pytest.raises(StoreError, match=r"(?s)newer edo-rules \(schema version 99\).*upgrade"):
+    newer = r"(?s)более новой версией edo-rules \(версия схемы 99\).*обновите"
+    with pytest.raises(StoreError, match=newer):
         _open(pg_database, pg_schema)
 
 
@@ -69,7 +70,7 @@ def test_a_foreign_schema_is_refused(pg_database: str, pg_schema: str) -> None:
     with psycopg.connect(pg_database) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(pg_schema)))
         conn.execute(sql.SQL("CREATE TABLE {}.orders (id int)").format(sql.Identifier(pg_schema)))
-    with pytest.raises(StoreError, match=r"not an edo-rules store \(orders\)"):
+    with pytest.raises(StoreError, match=r"не относящиеся к хранилищу edo-rules \(orders\)"):
         _open(pg_database, pg_schema)
 
 

@@ -106,14 +106,15 @@ def test_a_corrupted_file_is_a_store_error_with_the_path(tmp_path: Path) -> None
     with pytest.raises(StoreError) as info:
         SQLiteStore(path)
     assert str(path) in str(info.value)
-    assert "What to do:" in str(info.value)
+    assert "ошибка при открытии хранилища" in str(info.value)
+    assert "\nЧто сделать: это не хранилище edo-rules" in str(info.value)
 
 
 def test_a_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "other.sqlite3"
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE customers (id INTEGER)")
-    with pytest.raises(StoreError, match="not an edo-rules store") as info:
+    with pytest.raises(StoreError, match="база SQLite, но не хранилище edo-rules") as info:
         SQLiteStore(path)
     assert "customers" in str(info.value) and str(path) in str(info.value)
 
@@ -123,14 +124,14 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     SQLiteStore(path).close()
     with sqlite3.connect(path) as conn:
         conn.execute("INSERT INTO schema_version VALUES (99, 'future', 'now')")
-    with pytest.raises(StoreError, match="newer edo-rules"):
+    with pytest.raises(StoreError, match="записано более новой версией edo-rules"):
         SQLiteStore(path)
 
 
 def test_a_missing_directory_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="unable to open") as info:
         SQLiteStore(tmp_path / "no" / "such" / "dir" / "store.sqlite3")
-    assert "What to do:" in str(info.value)
+    assert "\nЧто сделать: проверьте, что папка существует" in str(info.value)
 
 
 def test_a_failed_write_changes_nothing(tmp_path: Path) -> None:
@@ -161,7 +162,10 @@ def test_a_locked_store_says_what_to_do(tmp_path: Path) -> None:
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert "locked" in str(info.value) and "another process" in str(info.value)
+    text = str(info.value)
+    assert f"{path}: ошибка при записи документов: database is locked" in text
+    assert "Что сделать: хранилище сейчас записывает другой процесс" in text
+    assert info.value.message_key == "store_failed_sqlite"
 
 
 # -- the codec: an exact round trip, strict decoding -----------------------------------------

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from edo_rules._messages import msg
 from edo_rules.engine._due import LadderStep, WorkingCalendar, deliver, ladder, raw_due
 from edo_rules.engine._match import Check, static_checks, where_check
 from edo_rules.engine._plan import before_go_live, catch_up
@@ -110,10 +111,7 @@ class _Subject:
 def explain_document(engine: Engine, document_id: str, now: datetime) -> Explanation:
     doc = engine.store.get_document(document_id)
     if doc is None:
-        raise StoreError(
-            f"no document with id {document_id!r} in the store."
-            "\nWhat to do: check the id (1C Ref_Key); run a sync if it is new."
-        )
+        raise StoreError(msg("store_no_document", id=document_id))
     subject = _Subject(
         engine.calendar,
         doc,

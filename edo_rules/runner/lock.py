@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from edo_rules._messages import Joined, Text, msg
 from edo_rules._private import open_private
 from edo_rules.errors import LockError
 
@@ -32,14 +33,20 @@ class LockHolder:
     command: str | None
 
     def __str__(self) -> str:
-        parts = [f"pid {self.pid}" if self.pid is not None else "an unknown process"]
+        return str(self.describe())
+
+    def describe(self) -> Joined:
+        """«pid 4242 on host (run) since …», in the language in force when shown."""
+        parts: list[Text | str] = [
+            msg("lock_pid", pid=self.pid) if self.pid is not None else msg("lock_unknown_process")
+        ]
         if self.host:
-            parts.append(f"on {self.host}")
+            parts.append(msg("lock_host", host=self.host))
         if self.command:
             parts.append(f"({self.command})")
         if self.started_at:
-            parts.append(f"since {self.started_at}")
-        return " ".join(parts)
+            parts.append(msg("lock_since", since=self.started_at))
+        return Joined(tuple(parts))
 
 
 def lock_path_for(store_path: Path) -> Path:
@@ -64,10 +71,8 @@ class StoreLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle = open_private(self.path)  # held while locked
         except OSError as exc:
-            raise LockError(
-                f"cannot create the lock file {self.path}: {exc.strerror or exc}; the runner "
-                "needs write access to the store's folder (check its owner and permissions)"
-            ) from exc
+            reason = exc.strerror or str(exc)
+            raise LockError(msg("lock_no_file", path=str(self.path), reason=reason)) from exc
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -148,10 +153,5 @@ def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _busy_message(path: Path, holder: LockHolder) -> str:
-    return (
-        f"the store is already used by another edo-rules runner: {holder} "
-        f"(lock file {path}). Only one runner may work on a SQLite store; "
-        "stop that runner first (e.g. `systemctl stop edo-rules`) or point this one "
-        "at another store."
-    )
+def _busy_message(path: Path, holder: LockHolder) -> Text:
+    return msg("lock_busy", holder=holder.describe(), path=str(path))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from edo_rules._messages import msg
 from edo_rules.actions.base import Action
 from edo_rules.actions.log import LogAction
 from edo_rules.calendar import ProductionCalendar
@@ -158,10 +159,7 @@ def open_postgres(dsn: str, *, migrate: bool = False, lease: float = 30.0) -> St
     try:
         from edo_rules.store.postgres import PostgresStore
     except ImportError as exc:
-        raise StoreError(
-            f"store.dsn needs the PostgreSQL driver ({exc.name} is not installed).\n"
-            "What to do: pip install 'edo-rules[postgres]'"
-        ) from exc
+        raise StoreError(msg("store_no_driver", name=exc.name)) from exc
     return PostgresStore(dsn, migrate=migrate, claim_lease=timedelta(seconds=lease))
 
 

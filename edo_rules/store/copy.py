@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from edo_rules._messages import msg
 from edo_rules.errors import StoreError
 from edo_rules.store.postgres import PostgresStore
 from edo_rules.store.sqlite import SQLiteStore
@@ -64,7 +65,7 @@ def sqlite_path(url: str) -> Path:
     if url.startswith("sqlite:///"):
         return Path(url.removeprefix("sqlite://"))
     if url.startswith("sqlite://"):
-        raise StoreError(f"{url}: write sqlite:///PATH (three slashes, then the file's path)")
+        raise StoreError(msg("copy_bad_url", url=url))
     return Path(url)
 
 
@@ -76,7 +77,7 @@ def copy_store(source: Path, target_dsn: str) -> list[TableCheck]:
     rolled back: nothing is left half-written).
     """
     if not source.is_file():
-        raise StoreError(f"{source}: no such SQLite store; check the --from path")
+        raise StoreError(msg("copy_no_source", path=str(source)))
     SQLiteStore(source).close()  # brings the file to the current schema version
     PostgresStore(target_dsn, pool_size=1).close()  # sets up an empty database
     conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
@@ -90,10 +91,10 @@ def copy_store(source: Path, target_dsn: str) -> list[TableCheck]:
             bad = [c for c in checks if not c.same]
             if bad:
                 names = ", ".join(c.table for c in bad)
-                raise StoreError(f"the copy differs from {source} in {names}; nothing was kept")
+                raise StoreError(msg("copy_differs", path=str(source), tables=names))
             return checks
     except psycopg.Error as exc:
-        raise StoreError(f"copying into PostgreSQL failed: {exc}") from exc
+        raise StoreError(msg("copy_failed", message=str(exc))) from exc
     finally:
         conn.close()
 
@@ -103,10 +104,7 @@ def _refuse_non_empty(pg: psycopg.Connection[Any]) -> None:
         row = pg.execute(sql.SQL("SELECT COUNT(*) FROM {}").format(sql.Identifier(table)))
         found = row.fetchone()
         if found and found[0]:
-            raise StoreError(
-                f"the target PostgreSQL store is not empty ({table} has {found[0]} rows);"
-                " a copy goes into a new, empty database (createdb)"
-            )
+            raise StoreError(msg("copy_not_empty", table=table, rows=found[0]))
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:

@@ -28,6 +28,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from edo_rules._codec import parse_datetime, utc_text
+from edo_rules._messages import msg
 from edo_rules.errors import StoreError
 from edo_rules.model import ActionRequest, Document, Firing, Outcome, RequestState, StatusEvent
 from edo_rules.store import _pg_outbox as pg_outbox
@@ -53,6 +54,7 @@ from edo_rules.store._sqlite_rows import (
     event_from_row,
     event_params,
 )
+from edo_rules.store._texts import operation
 from edo_rules.store.base import (
     CounterpartySample,
     DueCandidate,
@@ -158,27 +160,29 @@ class PostgresStore:
                     )
                 self.migrated_from = migrate(conn, upgrade=upgrade)
         except ForeignDatabaseError as exc:
-            raise StoreError(
-                f"{self._where} has tables that are not an edo-rules store ({exc}).\n"
-                "What to do: give edo-rules its own database (createdb edo_rules) or schema."
-            ) from exc
+            raise StoreError(msg("store_foreign_pg", where=self._where, tables=str(exc))) from exc
         except TooNewError as exc:
             raise StoreError(
-                f"{self._where} was written by a newer edo-rules (schema version {exc.version})."
-                "\nWhat to do: upgrade edo-rules on this host to open this store."
+                msg("store_too_new_pg", where=self._where, version=exc.version)
             ) from exc
         except TooOldError as exc:
             raise StoreError(
-                f"{self._where} has schema version {exc.version}, older than this edo-rules."
-                "\nWhat to do: stop the runners, run `edo-rules store migrate --config …`,"
-                " then upgrade and start them."
+                msg("store_too_old_pg", where=self._where, version=exc.version)
             ) from exc
         except psycopg.Error as exc:
             raise self._error("opening the store", exc) from exc
 
     def _error(self, what: str, exc: psycopg.Error) -> StoreError:
         message, hint = describe(exc)
-        return StoreError(f"{what} failed on {self._where}: {message}\nWhat to do: {hint}")
+        return StoreError(
+            msg(
+                "store_failed_pg",
+                what=operation(what),
+                where=self._where,
+                message=message,
+                hint=hint,
+            )
+        )
 
     @contextmanager
     def _reading(self, what: str) -> Iterator[PgConnection]:
@@ -417,10 +421,7 @@ class PostgresStore:
         with self._writing("recording outcomes") as conn:
             unknown = outbox.record_outcomes(conn, outcomes)
             if unknown:  # raised inside the transaction: nothing is recorded
-                raise StoreError(
-                    f"no action request with id {unknown[0]} in {self._where};"
-                    " nothing was recorded.\nWhat to do: check the ids (`edo-rules outbox`)."
-                )
+                raise StoreError(msg("store_no_request_recorded", id=unknown[0], where=self._where))
 
     def requests(self, states: Iterable[RequestState]) -> list[ActionRequest]:
         with self._reading("reading the outbox") as conn:
@@ -434,10 +435,7 @@ class PostgresStore:
         with self._writing("changing a request's state") as conn:
             found = outbox.set_request_state(conn, request_id, state)
         if not found:
-            raise StoreError(
-                f"no action request with id {request_id} in {self._where}."
-                "\nWhat to do: list the requests with `edo-rules outbox`."
-            )
+            raise StoreError(msg("store_no_request", id=request_id, where=self._where))
 
     def outcomes_for(self, request_id: int) -> list[Outcome]:
         with self._reading("reading outcomes") as conn:
@@ -458,10 +456,7 @@ class PostgresStore:
                 conn, document_id, rule_key, until, reason=reason, created_at=created_at
             )
         if added is None:
-            raise StoreError(
-                f"no document with id {document_id!r} in {self._where}; nothing was snoozed."
-                "\nWhat to do: check the id (1C Ref_Key); run a sync if it is new."
-            )
+            raise StoreError(msg("store_no_document_snooze", id=document_id, where=self._where))
         return added
 
     def snoozes(
@@ -474,10 +469,7 @@ class PostgresStore:
         with self._writing("ending a snooze") as conn:
             ended = snoozes.end(conn, snooze_id, at)
         if ended is None:
-            raise StoreError(
-                f"no snooze with id {snooze_id} in {self._where}."
-                "\nWhat to do: list the snoozes with `edo-rules snooze --list`."
-            )
+            raise StoreError(msg("store_no_snooze", id=snooze_id, where=self._where))
         return ended
 
     def ended_snoozes(self, now: datetime) -> list[Snooze]:

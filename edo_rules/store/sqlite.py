@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 
 from edo_rules._codec import parse_datetime, utc_text
+from edo_rules._messages import msg
 from edo_rules._private import create_private
 from edo_rules.errors import StoreError
 from edo_rules.model import ActionRequest, Document, Firing, Outcome, RequestState, StatusEvent
@@ -36,6 +37,7 @@ from edo_rules.store._sqlite_rows import (
     event_params,
 )
 from edo_rules.store._sqlite_schema import ForeignDatabaseError, TooNewError, migrate
+from edo_rules.store._texts import operation, sqlite_hint
 from edo_rules.store.base import (
     CounterpartySample,
     DueCandidate,
@@ -60,24 +62,6 @@ _UPSERT_SYNC_STATE = (
     "INSERT INTO sync_state (key, value) VALUES (?, ?)"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
-
-_HINTS = (
-    ("locked", "another process is writing to the store; retry, or stop the other runner"),
-    ("busy", "another process is writing to the store; retry, or stop the other runner"),
-    ("readonly", "the file or its directory is read-only; check the permissions"),
-    ("disk", "check free disk space and that the disk is healthy"),
-    ("not a database", "this is not an edo-rules store; point --store at the right file"),
-    ("malformed", "the file is damaged; restore it from a backup or start a new store"),
-    ("unable to open", "check that the directory exists and is writable"),
-)
-
-
-def _hint(exc: sqlite3.Error) -> str:
-    text = str(exc).lower()
-    for needle, hint in _HINTS:
-        if needle in text:
-            return hint
-    return "check the file, its permissions and the free disk space"
 
 
 class SQLiteStore:
@@ -120,16 +104,11 @@ class SQLiteStore:
             ensure_dashboard_summary(conn)
         except ForeignDatabaseError as exc:
             conn.close()
-            raise StoreError(
-                f"{self.path} is a SQLite database but not an edo-rules store"
-                f" (it has the tables {exc}).\nWhat to do: point --store at another"
-                " file; edo-rules creates a new store when the file does not exist."
-            ) from exc
+            raise StoreError(msg("store_foreign_sqlite", path=self.path, tables=str(exc))) from exc
         except TooNewError as exc:
             conn.close()
             raise StoreError(
-                f"{self.path} was written by a newer edo-rules (schema version {exc.version})."
-                "\nWhat to do: upgrade edo-rules to open this store."
+                msg("store_too_new_sqlite", path=self.path, version=exc.version)
             ) from exc
         except sqlite3.Error as exc:
             conn.close()
@@ -146,7 +125,15 @@ class SQLiteStore:
         conn.execute("PRAGMA foreign_keys = ON")
 
     def _error(self, what: str, exc: sqlite3.Error) -> StoreError:
-        return StoreError(f"{what} failed in {self.path}: {exc}\nWhat to do: {_hint(exc)}")
+        return StoreError(
+            msg(
+                "store_failed_sqlite",
+                what=operation(what),
+                path=self.path,
+                message=str(exc),
+                hint=sqlite_hint(exc),
+            )
+        )
 
     @contextmanager
     def _reading(self, what: str) -> Iterator[sqlite3.Connection]:
@@ -421,10 +408,7 @@ class SQLiteStore:
         with self._writing("recording outcomes") as conn:
             unknown = outbox.record_outcomes(conn, outcomes)
             if unknown:
-                raise StoreError(
-                    f"no action request with id {unknown[0]} in {self.path};"
-                    " nothing was recorded.\nWhat to do: check the ids (`edo-rules outbox`)."
-                )
+                raise StoreError(msg("store_no_request_recorded", id=unknown[0], where=self.path))
 
     def requests(self, states: Iterable[RequestState]) -> list[ActionRequest]:
         with self._reading("reading the outbox") as conn:
@@ -437,10 +421,7 @@ class SQLiteStore:
     def set_request_state(self, request_id: int, state: RequestState) -> None:
         with self._writing("changing a request's state") as conn:
             if not outbox.set_request_state(conn, request_id, state):
-                raise StoreError(
-                    f"no action request with id {request_id} in {self.path}."
-                    "\nWhat to do: list the requests with `edo-rules outbox`."
-                )
+                raise StoreError(msg("store_no_request", id=request_id, where=self.path))
 
     def outcomes_for(self, request_id: int) -> list[Outcome]:
         with self._reading("reading outcomes") as conn:
@@ -461,10 +442,7 @@ class SQLiteStore:
                 conn, document_id, rule_key, until, reason=reason, created_at=created_at
             )
         if added is None:
-            raise StoreError(
-                f"no document with id {document_id!r} in {self.path}; nothing was snoozed."
-                "\nWhat to do: check the id (1C Ref_Key); run a sync if it is new."
-            )
+            raise StoreError(msg("store_no_document_snooze", id=document_id, where=self.path))
         return added
 
     def snoozes(
@@ -477,10 +455,7 @@ class SQLiteStore:
         with self._writing("ending a snooze") as conn:
             ended = snoozes.end(conn, snooze_id, at)
         if ended is None:
-            raise StoreError(
-                f"no snooze with id {snooze_id} in {self.path}."
-                "\nWhat to do: list the snoozes with `edo-rules snooze --list`."
-            )
+            raise StoreError(msg("store_no_snooze", id=snooze_id, where=self.path))
         return ended
 
     def ended_snoozes(self, now: datetime) -> list[Snooze]:
