@@ -258,3 +258,177 @@ STORE_OPERATIONS: dict[str, str] = {
     "dropping a scratch copy": "удалении временной копии",
 }
 ERRORS.update({f"store_op:{en}": (ru, en) for en, ru in STORE_OPERATIONS.items()})
+
+# -- 1C (OData) -------------------------------------------------------------------------------
+ERRORS.update(
+    {
+        "onec_answer": (
+            "1С ответила HTTP {status}{where}{details}",
+            "1C answered HTTP {status}{where}{details}",
+        ),
+        "onec_for_set": (" на запрос к {set}", " for {set}"),
+        "onec_details": (": {message}", ": {message}"),
+        "onec_unreachable": (
+            "не удалось подключиться к 1С: {error}",
+            "cannot reach 1C: {error}",
+        ),
+        "onec_timeout": ("1С не ответила за {seconds:g} с", "1C did not answer in {seconds:g} s"),
+        "onec_malformed_page": (
+            "1С прислала повреждённую страницу ({error})",
+            "1C sent a malformed page ({error})",
+        ),
+        "onec_no_value_list": (
+            "1С прислала страницу без списка объектов OData «value»",
+            "1C sent a page without the OData 'value' list of objects",
+        ),
+        "onec_metadata_not_xml": (
+            "1С прислала описание $metadata не в формате XML ({error})",
+            "1C sent a $metadata document that is not XML ({error})",
+        ),
+        "onec_metadata_no_schema": (
+            "1С прислала описание $metadata без схемы EDMX",
+            "1C sent a $metadata document without an EDMX schema",
+        ),
+        "onec_same_page": (
+            "1С дважды вернула одну и ту же страницу {set} (параметр $skip не учтён)",
+            "1C returned the same page twice for {set} ($skip ignored)",
+        ),
+        "onec_unknown_preset": (
+            "неизвестный набор сопоставления 1С (preset) {name!r}",
+            "unknown 1C mapping preset {name!r}",
+        ),
+        "onec_publication_lacks": (
+            "в публикации 1С нет того, что нужно для синхронизации: {problems}",
+            "1C publication lacks what the sync needs: {problems}",
+        ),
+        "onec_set_not_published": (
+            "не опубликован объект {set}",
+            "the set {set} is not published",
+        ),
+        "onec_no_property": ("у {set} нет реквизита {field}", "{set} has no property {field}"),
+        "onec_wrong_generation": (
+            "набор {preset} читает {own}, а эта база 1С его не публикует; база публикует"
+            " {register}",
+            "preset {preset} reads {own}, which this 1C base does not publish; the base"
+            " publishes {register}",
+        ),
+        "onec_no_inn": (
+            "не удаётся найти документы по ИНН: у {set} нет реквизита ИНН",
+            "cannot find documents by INN: {set} has no property ИНН",
+        ),
+        "onec_bad_value": (
+            "1С прислала неожиданное значение в {set}.{field}: {value}",
+            "1C sent an unexpected value in {set}.{field}: {value}",
+        ),
+        "onec_pdf_url": (
+            "не удаётся заполнить шаблон onec.pdf_url: {error}",
+            "onec.pdf_url cannot be filled: {error}",
+        ),
+        # what to do
+        "onec_hint_publish_set": (
+            "объект {set} не опубликован; опубликуйте его: в 1С откройте «Настройка"
+            " стандартного интерфейса OData» (Администрирование → Обслуживание → Корректировка"
+            " данных или Все функции → Обработки), отметьте {what} и нажмите «Сохранить и"
+            " закрыть»; см. docs/1c.md",
+            "the set {set} is not published; publish it: in 1C open «Настройка стандартного"
+            " интерфейса OData» (Администрирование → Обслуживание → Корректировка данных, or"
+            " All functions → Обработки), tick {what} and press «Сохранить и закрыть»; see"
+            " docs/1c.md",
+        ),
+        "onec_hint_publish_sets": (
+            "опубликуйте названные объекты (в 1С: «Настройка стандартного интерфейса OData»,"
+            " отметьте их, «Сохранить и закрыть»; см. docs/1c.md). Если в опубликованном"
+            " объекте нет реквизита, у базы другая версия конфигурации: проверьте набор"
+            " сопоставления (onec.preset)",
+            "publish the sets named (in 1C: «Настройка стандартного интерфейса OData», tick"
+            " them, «Сохранить и закрыть»; see docs/1c.md). A property missing from a"
+            " published set means another configuration version: check the preset",
+        ),
+        "onec_hint_code_14": (
+            "1С не смогла разобрать запрос; это ошибка edo-rules или необычная версия"
+            " платформы: сообщите о ней, приложив запрос, показанный выше",
+            "1C could not parse the query; this is a bug in edo-rules or an unusual platform"
+            " version: report it together with the request shown above",
+        ),
+        "onec_hint_code_20": (
+            "пользователю 1С недоступна часть строк: оставьте allowed_only: true в разделе"
+            " onec (так по умолчанию) или дайте пользователю право чтения этих данных",
+            "the 1C user may not read some rows: keep allowed_only: true in the onec section"
+            " (the default) or grant the user read rights to these data",
+        ),
+        "onec_hint_code_21": (
+            "эта версия платформы 1С не поддерживает такой запрос; обновите платформу",
+            "this 1C platform version does not implement the query; update the platform",
+        ),
+        "onec_hint_code_9": (
+            "объект удалён в 1С между двумя запросами; следующая синхронизация это исправит",
+            "the object was deleted in 1C between two requests; the next sync heals it",
+        ),
+        "onec_hint_long_query": (
+            "веб-сервер отклонил слишком длинную строку запроса: уменьшите max_query в"
+            " разделе onec",
+            "the web server refused a long query string: lower max_query in the onec section",
+        ),
+        "onec_hint_not_found": (
+            "проверьте url и base (имя публикации) в разделе onec; в веб-публикации должен"
+            " быть отмечен флажок «Публиковать стандартный интерфейс OData»",
+            "check url and base (the publication name) in the onec section; the web"
+            " publication must have «Публиковать стандартный интерфейс OData» ticked",
+        ),
+        "onec_hint_401": (
+            "проверьте user и password в разделе onec (пароль берётся из названной там"
+            " переменной окружения); пользователю 1С нужна роль УдаленныйДоступOData",
+            "check user and password in the onec section (the password comes from the"
+            " environment variable named there); the 1C user needs the role"
+            " УдаленныйДоступOData",
+        ),
+        "onec_hint_403": (
+            "у пользователя 1С недостаточно прав: дайте ему роль УдаленныйДоступOData",
+            "the 1C user lacks rights: give it the role УдаленныйДоступOData",
+        ),
+        "onec_hint_server": (
+            "сбой на стороне 1С; edo-rules повторяет запросы, а пропущенное восполнит"
+            " следующая синхронизация",
+            "1C failed on its side; edo-rules retries, and the next sync heals what was missed",
+        ),
+        "onec_hint_transient": (
+            "обычно это временный сбой сервера 1С; синхронизация повторит страницу",
+            "usually a transient failure of the 1C server; the sync retries the page",
+        ),
+        "onec_hint_check_url": (
+            "проверьте, что url указывает на …/odata/standard.odata публикации 1С",
+            "check that url points to …/odata/standard.odata of the 1C publication",
+        ),
+        "onec_hint_unreachable": (
+            "проверьте url в разделе onec и что веб-сервер 1С запущен",
+            "check url in the onec section and that the 1C web server is running",
+        ),
+        "onec_hint_slow": (
+            "сервер 1С отвечает медленно; увеличьте timeout / first_timeout в разделе onec"
+            " или уменьшите page_size",
+            "the 1C server is slow; raise timeout / first_timeout in the onec section"
+            " or lower page_size",
+        ),
+        "onec_hint_paging": (
+            "на этой версии платформы синхронизация не может читать этот объект постранично;"
+            " сообщите об этом",
+            "the sync cannot page this set on this platform version; report it",
+        ),
+        "onec_hint_presets": ("укажите один из: {names}", "use one of: {names}"),
+        "onec_hint_use_preset": (
+            "укажите набор {name} (onec.preset в конфиге)",
+            "use preset {name} (onec.preset in the config)",
+        ),
+        "onec_hint_refresh_by_document": (
+            "обновляйте по документу",
+            "refresh by document instead",
+        ),
+        "onec_hint_bad_value": (
+            "ничего с этой страницы не записано; следующая синхронизация повторит её. Если"
+            " ошибка повторяется, проверьте объект в 1С (повреждённая или исправленная"
+            " вручную запись)",
+            "nothing of this page was written; the next sync retries it. If it repeats,"
+            " check the object in 1C (a damaged or hand-edited record)",
+        ),
+    }
+)

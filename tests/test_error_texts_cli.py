@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from _onec_helpers import LOGIN, make_base, serving
 
 from edo_rules.cli import main
 
@@ -37,4 +38,40 @@ def test_store_a_foreign_database(tmp_path: Path, capsys: pytest.CaptureFixture[
         f"edo-rules: error: {path} is a SQLite database but not an edo-rules store (it has the"
         " tables customers).\nWhat to do: point --store at another file; edo-rules creates a"
         " new store when the file does not exist.\n"
+    )
+
+
+def _onec_config(tmp_path: Path, url: str) -> Path:
+    (tmp_path / "playbooks").mkdir(exist_ok=True)
+    path = tmp_path / "edo-rules.yaml"
+    path.write_text(
+        f"version: 1\nstore: {{path: edo.db}}\nonec:\n  url: {url}\n  base: buh\n"
+        f"  user: {LOGIN}\n  password: ${{ONEC_PASSWORD}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_onec_a_wrong_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ONEC_PASSWORD", "неверный-пароль-1")
+    with serving(make_base(5)) as emulator:
+        config = _onec_config(tmp_path, emulator.url)
+        ru = _run(["sync", "--config", str(config)], capsys)
+        en = _run(["sync", "--config", str(config), "--lang", "en"], capsys)
+    for code, text in (ru, en):
+        assert code == 1 and "неверный-пароль-1" not in text
+    request = f"{emulator.url}/buh/odata/standard.odata/"
+    assert ru[1].startswith(f"edo-rules: ошибка: 1С ответила HTTP 401 (запрос: {request}")
+    assert ru[1].endswith(
+        ")\nЧто сделать: проверьте user и password в разделе onec (пароль берётся из"
+        " названной там переменной окружения); пользователю 1С нужна роль"
+        " УдаленныйДоступOData\n"
+    )
+    assert en[1].startswith(f"edo-rules: error: 1C answered HTTP 401 (request: {request}")
+    assert en[1].endswith(
+        ")\nWhat to do: check user and password in the onec section (the password comes from"
+        " the environment variable named there); the 1C user needs the role"
+        " УдаленныйДоступOData\n"
     )

@@ -24,7 +24,7 @@ SETTINGS = OneCSettings(
     url="http://1c.local",
     base="buh",
     user="Администратор",
-    password="пароль",
+    password="тайна-7Zq",
     retries=2,
     backoff=0.0,
 )
@@ -73,8 +73,8 @@ def test_the_url_uses_percent_20_and_encodes_cyrillic() -> None:
 
 
 def test_basic_auth_is_built_from_utf8_bytes() -> None:
-    header = basic_auth("Администратор", "пароль")
-    assert base64.b64decode(header.split()[1]).decode("utf-8") == "Администратор:пароль"
+    header = basic_auth("Администратор", "тайна-7Zq")
+    assert base64.b64decode(header.split()[1]).decode("utf-8") == "Администратор:тайна-7Zq"
     seen: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -101,10 +101,10 @@ def test_an_unpublished_set_names_the_set_and_how_to_publish_it() -> None:
 @pytest.mark.parametrize(
     ("status", "code", "expected"),
     [
-        (403, "20", "allowed_only"),
-        (400, "14", "report it"),
-        (400, "21", "update the platform"),
-        (404, "9", "next sync heals"),
+        (403, "20", "оставьте allowed_only: true"),
+        (400, "14", "сообщите о ней, приложив запрос"),
+        (400, "21", "обновите платформу"),
+        (404, "9", "следующая синхронизация это исправит"),
     ],
 )
 def test_1c_codes_get_a_hint(status: int, code: str, expected: str) -> None:
@@ -116,8 +116,9 @@ def test_1c_codes_get_a_hint(status: int, code: str, expected: str) -> None:
 
 def test_a_401_says_to_check_the_login_and_never_shows_the_password() -> None:
     error = _error(401, b"")
-    assert "401" in str(error) and "password" in (error.hint or "")
-    assert "пароль" not in str(error)
+    assert "1С ответила HTTP 401" in str(error)
+    assert "проверьте user и password в разделе onec" in (error.hint or "")
+    assert "тайна-7Zq" not in str(error)
 
 
 def test_xml_html_and_exception_chain_bodies_are_read_for_their_message() -> None:
@@ -179,7 +180,8 @@ def test_network_errors_are_retried_and_translated_once() -> None:
 
     with pytest.raises(SourceError) as caught:
         _client(handler).fetch(PageRequest(STATES, ("Состояние",)))
-    assert caught.value.retryable and "cannot reach 1C" in str(caught.value)
+    assert caught.value.retryable and "не удалось подключиться к 1С" in str(caught.value)
+    assert "\nЧто сделать: проверьте url в разделе onec" in str(caught.value)
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
 
 

@@ -145,7 +145,7 @@ def test_a_fault_during_an_incremental_sync_leaves_the_store_unchanged(tmp_path:
         after_failure = snapshot(store)
         emulator.faults.clear()
         healed = sync(emulator, store)
-    assert "1C answered HTTP 500" in str(caught.value)
+    assert "1С ответила HTTP 500" in str(caught.value)
     assert after_failure == before
     assert healed.events_added == 1
     signed = store.get_document(doc)

@@ -139,7 +139,7 @@ def test_a_missing_required_set_is_one_clear_error(tmp_path: Path) -> None:
     with serving(base) as emulator, pytest.raises(SourceError) as caught:
         sync(emulator, open_store(tmp_path))
     text = str(caught.value)
-    assert STATES in text and "not published" in text
+    assert f"не опубликован объект Регистр сведений «СостоянияДокументовЭДО» ({STATES})" in text
     assert "Настройка стандартного интерфейса OData" in text
 
 
@@ -147,14 +147,14 @@ def test_a_legacy_preset_against_a_current_base_says_use_bp30(tmp_path: Path) ->
     base = make_base(10)
     with serving(base) as emulator, pytest.raises(SourceError) as caught:
         sync(emulator, open_store(tmp_path), preset="bp30-legacy")
-    assert "use preset bp30 " in f"{caught.value} "
+    assert "укажите набор bp30 " in f"{caught.value} "
 
 
 def test_the_current_preset_against_a_legacy_base_says_use_bp30_legacy(tmp_path: Path) -> None:
     base = make_base(10, generation="legacy")
     with serving(base) as emulator, pytest.raises(SourceError) as caught:
         sync(emulator, open_store(tmp_path))
-    assert "use preset bp30-legacy" in str(caught.value)
+    assert "укажите набор bp30-legacy (onec.preset в конфиге)" in str(caught.value)
 
 
 def test_tax_invoices_get_their_own_kind(tmp_path: Path) -> None:
@@ -326,8 +326,8 @@ def test_errors_show_the_set_and_the_decoded_query_cut_to_a_readable_length() ->
             client.get(PageRequest(OUTGOING, wanted))
         client.close()
     text = str(caught.value)
-    request = text.split("(request: ", 1)[1].split(")\n", 1)[0]
-    assert f"for {OUTGOING}" in text and '"Нет"' in text
+    request = text.split("(запрос: ", 1)[1].split(")\n", 1)[0]
+    assert f"на запрос к {OUTGOING}" in text and '"Нет"' in text
     assert "%D0" not in request and "$select=Ref_Key,Нет" in request
     assert len(request) <= 400 and "…" in request
 

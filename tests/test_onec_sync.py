@@ -313,7 +313,7 @@ def test_run_sync_with_a_cyrillic_login_and_a_wrong_password(tmp_path: Path) -> 
         with pytest.raises(SourceError) as caught:
             run_sync(settings_for(emulator, password="не-тот"), store, clock=clock_of(base))
         ok = sync(emulator, store)
-    assert "401" in str(caught.value) and "password" in str(caught.value)
+    assert "HTTP 401" in str(caught.value) and "user и password" in str(caught.value)
     assert "не-тот" not in str(caught.value)
     assert not caught.value.retryable
     assert ok.documents == 10

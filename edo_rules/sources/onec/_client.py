@@ -32,6 +32,7 @@ from edo_rules._bounds import (
     read_capped,
     request_deadline,
 )
+from edo_rules._messages import Text, msg, t
 from edo_rules.errors import SourceError
 from edo_rules.sources.onec._errors import AnswerError, error_from_answer
 from edo_rules.sources.onec._settings import OneCSettings
@@ -86,18 +87,15 @@ def parse_page(body: bytes, url: str) -> list[Row]:
         data = json.loads(body, strict=False)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SourceError(
-            f"1C sent a malformed page ({exc.__class__.__name__}: {exc})",
+            msg("onec_malformed_page", error=f"{exc.__class__.__name__}: {exc}"),
             retryable=True,
             url=url,
-            hint="usually a transient failure of the 1C server; the sync retries the page",
+            hint=msg("onec_hint_transient"),
         ) from exc
     rows = data.get("value") if isinstance(data, dict) else None
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         raise SourceError(
-            "1C sent a page without the OData 'value' list of objects",
-            retryable=True,
-            url=url,
-            hint="check that url points to …/odata/standard.odata of the 1C publication",
+            msg("onec_no_value_list"), retryable=True, url=url, hint=msg("onec_hint_check_url")
         )
     return rows
 
@@ -184,13 +182,13 @@ class ODataClient:
             except httpx.TimeoutException as exc:
                 if limit.expired:
                     raise _bounds_error(limit.exceeded(), shown, stage=limit.by_stage) from None
-                raise _TimeoutError(f"1C did not answer in {read:g} s", url=shown) from exc
+                raise _TimeoutError(msg("onec_timeout", seconds=read), url=shown) from exc
             except httpx.TransportError as exc:
                 raise SourceError(
-                    f"cannot reach 1C: {exc.__class__.__name__}: {exc}",
+                    msg("onec_unreachable", error=f"{exc.__class__.__name__}: {exc}"),
                     retryable=True,
                     url=shown,
-                    hint="check url in the onec section and that the 1C web server is running",
+                    hint=msg("onec_hint_unreachable"),
                 ) from exc
         if answer.status_code != 200:
             raise error_from_answer(answer.status_code, body, shown, entity_set=entity_set)
@@ -253,19 +251,13 @@ def readable(url: str, limit: int = 400) -> str:
 
 def _first_line(exc: SourceError) -> str:
     """The failure without its request and hint: equal for the same failure of two requests."""
-    text = str(exc).split("\n", 1)[0]
-    return text.split(" (request: ", 1)[0]
+    text = str(exc.args[0]).split("\n", 1)[0]
+    return text if exc.code is None else t("onec_code", code=exc.code, text=text)
 
 
 class _TimeoutError(SourceError):
-    def __init__(self, message: str, *, url: str):
-        super().__init__(
-            message,
-            retryable=True,
-            url=url,
-            hint="the 1C server is slow; raise timeout / first_timeout in the onec section "
-            "or lower page_size",
-        )
+    def __init__(self, message: Text, *, url: str):
+        super().__init__(message, retryable=True, url=url, hint=msg("onec_hint_slow"))
 
 
 class _BoundsError(SourceError):

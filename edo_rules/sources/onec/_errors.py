@@ -13,20 +13,14 @@ import json
 import re
 from typing import Any
 
+from edo_rules._messages import Text, msg
 from edo_rules.errors import SourceError
 
-_PUBLISH = (
-    "publish it: in 1C open «Настройка стандартного интерфейса OData» "
-    "(Администрирование → Обслуживание → Корректировка данных, or All functions → "
-    "Обработки), tick {what} and press «Сохранить и закрыть»; see docs/1c.md"
-)
 _HINTS = {
-    "14": "1C could not parse the query; this is a bug in edo-rules or an unusual platform "
-    "version: report it together with the request shown above",
-    "20": "the 1C user may not read some rows: keep allowed_only: true in the onec section "
-    "(the default) or grant the user read rights to these data",
-    "21": "this 1C platform version does not implement the query; update the platform",
-    "9": "the object was deleted in 1C between two requests; the next sync heals it",
+    "14": "onec_hint_code_14",
+    "20": "onec_hint_code_20",
+    "21": "onec_hint_code_21",
+    "9": "onec_hint_code_9",
 }
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
@@ -49,7 +43,9 @@ def describe_set(name: str) -> str:
 class AnswerError(SourceError):
     """A non-2xx answer of 1C; ``status`` is the HTTP status (5xx halves the page)."""
 
-    def __init__(self, status: int, message: str, *, code: str | None, hint: str | None, url: str):
+    def __init__(
+        self, status: int, message: str | Text, *, code: str | None, hint: Text | None, url: str
+    ):
         super().__init__(
             message, code=code, hint=hint, retryable=status >= 500 or status == 429, url=url
         )
@@ -61,34 +57,28 @@ def error_from_answer(
 ) -> AnswerError:
     """The SourceError for a non-2xx answer (retryable when 5xx or 429)."""
     code, message = parse_error_body(body)
-    where = f" for {entity_set}" if entity_set else ""
-    text = f"1C answered HTTP {status}{where}" + (f": {message}" if message else "")
+    text = msg(
+        "onec_answer",
+        status=status,
+        where=msg("onec_for_set", set=entity_set) if entity_set else "",
+        details=msg("onec_details", message=message) if message else "",
+    )
     hint = _hint(status, code, entity_set)
     if message and "404.15" in message:
-        hint = "the web server refused a long query string: lower max_query in the onec section"
+        hint = msg("onec_hint_long_query")
     return AnswerError(status, text, code=code, hint=hint, url=url)
 
 
-def _hint(status: int, code: str | None, entity_set: str | None) -> str | None:
+def _hint(status: int, code: str | None, entity_set: str | None) -> Text | None:
     if code == "6" and entity_set:
-        what = describe_set(entity_set)
-        return f"the set {entity_set} is not published; " + _PUBLISH.format(what=what)
+        return msg("onec_hint_publish_set", set=entity_set, what=describe_set(entity_set))
     if code in _HINTS:
-        return _HINTS[code]
+        return msg(_HINTS[code])
     if status == 404 and code is None:
-        return (
-            "check url and base (the publication name) in the onec section; the web "
-            "publication must have «Публиковать стандартный интерфейс OData» ticked"
-        )
-    return _STATUS_HINTS.get(status, _SERVER_HINT if status >= 500 else None)
-
-
-_STATUS_HINTS = {
-    401: "check user and password in the onec section (the password comes from the "
-    "environment variable named there); the 1C user needs the role УдаленныйДоступOData",
-    403: "the 1C user lacks rights: give it the role УдаленныйДоступOData",
-}
-_SERVER_HINT = "1C failed on its side; edo-rules retries, and the next sync heals what was missed"
+        return msg("onec_hint_not_found")
+    if status in (401, 403):
+        return msg(f"onec_hint_{status}")
+    return msg("onec_hint_server") if status >= 500 else None
 
 
 def parse_error_body(body: bytes) -> tuple[str | None, str | None]:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from urllib.parse import quote
 
+from edo_rules._messages import msg
 from edo_rules.errors import SourceError
 from edo_rules.model import Document
 
@@ -82,7 +83,7 @@ def fill(template: str, values: Mapping[str, str]) -> str:
     try:
         return template.format_map(encoded)
     except (KeyError, ValueError, IndexError) as exc:  # pragma: no cover - checked at load
-        raise SourceError(f"onec.pdf_url cannot be filled: {exc}") from exc
+        raise SourceError(msg("onec_pdf_url", error=str(exc))) from exc
 
 
 class Links:

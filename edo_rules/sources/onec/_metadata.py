@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
+from edo_rules._messages import msg
 from edo_rules.errors import SourceError
 
 log = logging.getLogger("edo_rules.sources.onec")
@@ -104,18 +105,14 @@ def parse_metadata(body: bytes, wanted: Iterable[str], *, url: str = "") -> Publ
         root = ElementTree.fromstring(body)
     except ElementTree.ParseError as exc:
         raise SourceError(
-            f"1C sent a $metadata document that is not XML ({exc})",
+            msg("onec_metadata_not_xml", error=str(exc)),
             url=url,
             retryable=True,
-            hint="check that url points to …/odata/standard.odata of the 1C publication",
+            hint=msg("onec_hint_check_url"),
         ) from exc
     schemas = [el for el in root.iter() if _local(el.tag) == "Schema"]
     if root.find(f"{_EDMX}DataServices") is None or not schemas:
-        raise SourceError(
-            "1C sent a $metadata document without an EDMX schema",
-            url=url,
-            hint="check that url points to …/odata/standard.odata of the 1C publication",
-        )
+        raise SourceError(msg("onec_metadata_no_schema"), url=url, hint=msg("onec_hint_check_url"))
     entity_types = {
         f"{schema.get('Namespace', '')}.{el.get('Name', '')}": el
         for schema in schemas

@@ -16,6 +16,7 @@ from queue import Full, Queue
 from typing import Any, TypeVar
 
 from edo_rules._bounds import in_context
+from edo_rules._messages import msg
 from edo_rules.errors import SourceError
 from edo_rules.sources.onec._client import ODataClient, PageRequest
 
@@ -82,10 +83,10 @@ def _pages(
             return
         if rows and all(row_key in previous for row_key in keys):
             raise SourceError(
-                f"1C returned the same page twice for {request.entity_set} ($skip ignored)",
+                msg("onec_same_page", set=request.entity_set),
                 retryable=True,
                 url=client.url(used),
-                hint="the sync cannot page this set on this platform version; report it",
+                hint=msg("onec_hint_paging"),
             )
         if fresh:
             yield fresh

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from edo_rules._messages import msg
 from edo_rules.errors import SourceError
 from edo_rules.model import Kind, Status
 
@@ -76,8 +77,8 @@ def load_preset(name: str, overrides: Mapping[str, Status] | None = None) -> Pre
     """Load a bundled preset and apply per-state overrides from the config."""
     if name not in PRESETS:
         raise SourceError(
-            f"unknown 1C mapping preset {name!r}",
-            hint=f"use one of: {', '.join(sorted(PRESETS))}",
+            msg("onec_unknown_preset", name=name),
+            hint=msg("onec_hint_presets", names=", ".join(sorted(PRESETS))),
         )
     text = (
         resources.files("edo_rules.sources.onec")

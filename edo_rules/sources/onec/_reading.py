@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from edo_rules._messages import Joined, Text, msg
 from edo_rules.errors import SourceError
 from edo_rules.sources.onec import _sets as sets
 from edo_rules.sources.onec._errors import describe_set
@@ -80,22 +81,20 @@ class Reading:
         """Raise one SourceError naming every required set or property the publication lacks."""
         register = preset.register
         self._check_generation(preset)
-        problems = []
+        problems: list[Text | str] = []
         required = {**REQUIRED, register.set: (register.document, register.state)}
         if register.changed_at:
             required[register.set] += (register.changed_at,)
         for entity_set, fields in required.items():
             if not self.published.published(entity_set):
-                problems.append(f"the set {describe_set(entity_set)} is not published")
+                problems.append(msg("onec_set_not_published", set=describe_set(entity_set)))
                 continue
             for field in self.published.missing(entity_set, fields):
-                problems.append(f"{entity_set} has no property {field}")
+                problems.append(msg("onec_no_property", set=entity_set, field=field))
         if problems:
             raise SourceError(
-                "1C publication lacks what the sync needs: " + "; ".join(problems),
-                hint="publish the sets named (in 1C: «Настройка стандартного интерфейса OData», "
-                "tick them, «Сохранить и закрыть»; see docs/1c.md). A property missing from a "
-                "published set means another configuration version: check the preset",
+                msg("onec_publication_lacks", problems=Joined(tuple(problems), "; ")),
+                hint=msg("onec_hint_publish_sets"),
             )
 
     def _check_generation(self, preset: Preset) -> None:
@@ -106,7 +105,6 @@ class Reading:
         for name, register in REGISTERS.items():
             if register != own and self.published.published(register):
                 raise SourceError(
-                    f"preset {preset.name} reads {own}, which this 1C base does not publish; "
-                    f"the base publishes {register}",
-                    hint=f"use preset {name} (onec.preset in the config)",
+                    msg("onec_wrong_generation", preset=preset.name, own=own, register=register),
+                    hint=msg("onec_hint_use_preset", name=name),
                 )

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from edo_rules._bounds import in_context
+from edo_rules._messages import msg
 from edo_rules.errors import SourceError
 from edo_rules.model import Document, Status, StatusEvent
 from edo_rules.sources.base import SyncPage
@@ -544,8 +545,8 @@ class OneCSource:
         select = self.reading.select(sets.COUNTERPARTIES, ("Ref_Key", "ИНН"))
         if "ИНН" not in select:
             raise SourceError(
-                f"cannot find documents by INN: {sets.COUNTERPARTIES} has no property ИНН",
-                hint="refresh by document instead",
+                msg("onec_no_inn", set=sets.COUNTERPARTIES),
+                hint=msg("onec_hint_refresh_by_document"),
             )
         condition = f"ИНН eq {self.reading.literal(sets.COUNTERPARTIES, 'ИНН')(inn)}"
         rows, _ = self.client.fetch(PageRequest(sets.COUNTERPARTIES, select, filter=condition))

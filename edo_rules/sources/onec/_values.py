@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from edo_rules._messages import msg
 from edo_rules.errors import SourceError
 
 EMPTY_REF = "00000000-0000-0000-0000-000000000000"
@@ -34,10 +35,9 @@ class MalformedDataError(SourceError):
         shown = repr(value)
         shown = shown if len(shown) <= 80 else shown[:79] + "…"
         super().__init__(
-            f"1C sent an unexpected value in {entity_set}.{field}: {shown}",
+            msg("onec_bad_value", set=entity_set, field=field, value=shown),
             retryable=True,
-            hint="nothing of this page was written; the next sync retries it. If it repeats, "
-            "check the object in 1C (a damaged or hand-edited record)",
+            hint=msg("onec_hint_bad_value"),
         )
 
 
