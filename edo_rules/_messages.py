@@ -78,7 +78,10 @@ class Text:
     params: Mapping[str, object]
 
     def render(self, lang: Lang | None = None) -> str:
-        lang = lang or language()
+        if lang is not None and lang != language():
+            with in_language(lang):  # an exception among the fields renders in it too
+                return self.render()
+        lang = language()
         ru, en = CATALOGUE[self.key]
         text = en if lang == "en" else ru
         if not self.params:

@@ -432,3 +432,212 @@ ERRORS.update(
         ),
     }
 )
+
+# -- Bitrix24 ---------------------------------------------------------------------------------
+ERRORS.update(
+    {
+        "b24_call": ("{method}: {description}", "{method}: {description}"),
+        "b24_may_have_run": (
+            "{text}; вызов мог выполниться",
+            "{text}; the call may have run",
+        ),
+        "b24_cannot_connect": (
+            "не удалось подключиться ({error})",
+            "cannot connect ({error})",
+        ),
+        "b24_no_answer": ("нет ответа ({error})", "no answer ({error})"),
+        "b24_non_json": (
+            "HTTP {status}, ответ не в формате JSON",
+            "HTTP {status} with a non-JSON body",
+        ),
+        "b24_no_error_code": (
+            "HTTP {status} без кода ошибки",
+            "HTTP {status} without an error code",
+        ),
+        "b24_no_result": ("HTTP {status} без результата", "HTTP {status} without a result"),
+        "b24_no_reason": ("HTTP {status} без указания причины", "HTTP {status} without a reason"),
+        "b24_moved": (
+            "портал отвечает {status}: переехал на {target}",
+            "the portal answers {status}: moved to {target}",
+        ),
+        "b24_unknown_address": ("неизвестный адрес", "an unknown address"),
+        "b24_no_batch_result": (
+            "нет результата для команды пакета",
+            "no result for the command",
+        ),
+        "b24_paused": (
+            "метод приостановлен до сброса лимита времени выполнения",
+            "the method is paused until its operating time resets",
+        ),
+        "b24_oauth_unreachable": (
+            "не удалось связаться с сервером OAuth ({error})",
+            "cannot reach the OAuth server ({error})",
+        ),
+        "b24_oauth_refused": (
+            "сервер OAuth отказался обновить токен",
+            "the OAuth server refused to renew the token",
+        ),
+        "b24_recipient": (
+            "не удалось определить получателя {recipient!r} для документа {document}: {reason}",
+            "cannot resolve the recipient {recipient!r} for document {document}: {reason}",
+        ),
+        "b24_recipient_nobody": (
+            "нет ни ответственного по сделке или компании, ни сопоставления пользователя 1С,"
+            " ни пользователя по умолчанию",
+            "no deal or company owner, no 1C mapping, no fallback user",
+        ),
+        "b24_recipient_no_head": (
+            "у пользователя {user} нет руководителя подразделения выше",
+            "user {user} has no department head above them",
+        ),
+        "b24_recipient_unknown_kind": (
+            "неизвестный вид получателя",
+            "unknown recipient kind",
+        ),
+        "b24_accounting_not_configured": (
+            "не задан bitrix24.accounting",
+            "bitrix24.accounting is not configured",
+        ),
+        "b24_department_no_head": (
+            "у подразделения {department} нет руководителя",
+            "department {department} has no head",
+        ),
+        "b24_not_bound": (
+            "документ {document} не привязан к {owners} в CRM",
+            "document {document} is not bound to a CRM {owners}",
+        ),
+        "b24_owner_deal": ("сделке", "deal"),
+        "b24_owner_company": ("компании", "company"),
+        "b24_or": ("{left} или {right}", "{left} or {right}"),
+        "b24_nothing_written": ("ничего не записано: {reason}", "nothing written: {reason}"),
+        "b24_no_card": (
+            "ничего не записано: документ не привязан к сделке или компании, у карточки"
+            " которой настроено поле (bitrix24.card); проверьте ИНН контрагента в реквизитах"
+            " компании и стратегию bitrix24.deal",
+            "nothing written: the document is not bound to a deal or company whose card has a"
+            " configured field (bitrix24.card); check the counterparty's ИНН in the company"
+            " requisites and the bitrix24.deal strategy",
+        ),
+        "b24_card_not_configured": (
+            "поля карточки не настроены",
+            "the card fields are not configured",
+        ),
+        "b24_stage_not_in_pipeline": (
+            "стадии {stage} нет в воронке сделки {deal} (её стадии: {stages})",
+            "stage {stage} is not in the pipeline of deal {deal} (its stages: {stages})",
+        ),
+        "b24_no_stages": ("нет", "none"),
+        "b24_no_amount": (
+            "у документа {document} нет суммы для счёта",
+            "document {document} has no amount for the invoice",
+        ),
+        "b24_mirror_not_configured": (
+            "не настроено, куда копировать документы (bitrix24.mirror)",
+            "the mirror target is not configured",
+        ),
+        "b24_mirror_target": (
+            "сценарий просит target {wanted!r}, а в конфиге {configured!r}",
+            "the playbook asks for target {wanted!r}, the config has {configured!r}",
+        ),
+        # what to do
+        "b24_hint_scope": (
+            "добавьте право «{scope}» входящему вебхуку (Разработчикам → Другое → Входящий"
+            " вебхук → Настройка прав) или приложению OAuth, затем перезапустите службу",
+            "add the scope '{scope}' to the incoming webhook (Разработчикам → Другое →"
+            " Входящий вебхук → Настройка прав) or to the OAuth application, then restart",
+        ),
+        "b24_hint_INVALID_CREDENTIALS": (
+            "неверный секрет или пользователь вебхука: создайте новый входящий вебхук и"
+            " укажите его адрес в разделе bitrix24 конфига",
+            "the webhook secret or user is wrong: create a new incoming webhook and put its"
+            " URL into the bitrix24 section of the config",
+        ),
+        "b24_hint_NO_AUTH_FOUND": (
+            "неверный секрет вебхука или вебхук удалён: создайте новый входящий вебхук и"
+            " обновите конфиг",
+            "the webhook secret is wrong or the webhook was deleted: create a new incoming"
+            " webhook and update the config",
+        ),
+        "b24_hint_INVALID_TOKEN": (
+            "токен OAuth недействителен: переустановите приложение и запишите новую пару"
+            " токенов в файл токенов",
+            "the OAuth token is not valid: reinstall the application and write the new token"
+            " pair into the token file",
+        ),
+        "b24_hint_EXPIRED_TOKEN": (
+            "срок действия токена обновления OAuth истёк (180 дней): переустановите приложение",
+            "the OAuth refresh token expired (180 days): reinstall the application",
+        ),
+        "b24_hint_ACCESS_DENIED": (
+            "у пользователя вебхука нет прав на этот метод, или REST недоступен на тарифе"
+            " портала: используйте вебхук администратора на платном тарифе",
+            "the webhook's user has no rights for this method, or REST is not available on"
+            " the portal's plan: use an administrator's webhook on a paid plan",
+        ),
+        "b24_hint_ERROR_METHOD_NOT_FOUND": (
+            "портал не знает этого метода: проверьте, что на портале включён нужный модуль",
+            "the portal does not know this method: check the module is enabled on the portal",
+        ),
+        "b24_hint_METHOD_NOT_FOUND": (
+            "портал не знает этого метода: проверьте, что модуль включён",
+            "the portal does not know this method: check the module is enabled",
+        ),
+        "b24_hint_PORTAL_DELETED": (
+            "портал удалён: проверьте адрес портала в конфиге",
+            "the portal was deleted: check the portal address in the config",
+        ),
+        "b24_hint_OVERLOAD_LIMIT": (
+            "поддержка Битрикс24 заблокировала REST для портала: обратитесь в поддержку",
+            "Bitrix24 support blocked REST for the portal: contact support",
+        ),
+        "b24_hint_ERROR_BATCH_LENGTH_EXCEEDED": (
+            "сообщите об ошибке: клиент отправил больше 50 команд",
+            "report a bug: the client sent more than 50 commands",
+        ),
+        "b24_hint_INVALID_GRANT": (
+            "сервер OAuth отклонил токен обновления: переустановите приложение и запишите"
+            " новую пару токенов в файл токенов",
+            "the OAuth refresh token was rejected: reinstall the application and write the"
+            " new token pair into the token file",
+        ),
+        "b24_hint_INVALID_REQUEST": (
+            "используйте адрес портала с https://",
+            "use the https:// address of the portal",
+        ),
+        "b24_hint_PORTAL_MOVED": (
+            "портал переехал на другой адрес: обновите адрес вебхука",
+            "the portal moved to another address: update the webhook URL",
+        ),
+        "b24_hint_recipient": (
+            "привяжите документ к сделке или компании с ответственным, сопоставьте"
+            " пользователя 1С в bitrix24.users или задайте bitrix24.fallback_user",
+            "bind the document to a deal or company with a responsible user, map the 1C"
+            " user in bitrix24.users, or set bitrix24.fallback_user",
+        ),
+        "b24_hint_not_bound": (
+            "проверьте ИНН контрагента в реквизитах компании и стратегию bitrix24.deal",
+            "check the counterparty's ИНН in the company requisites and the bitrix24.deal strategy",
+        ),
+        "b24_hint_card": (
+            "добавьте bitrix24.card (deal_field, company_field …) и выполните"
+            " `edo-rules bitrix24 setup`",
+            "add bitrix24.card (deal_field, company_field …) and run 'edo-rules bitrix24 setup'",
+        ),
+        "b24_hint_stage": (
+            "исправьте стадию в действии deal_stage сценария",
+            "fix the deal_stage stage in the playbook",
+        ),
+        "b24_hint_amount": (
+            "укажите сумму счёта в сценарии явно",
+            "give the invoice an explicit amount in the playbook",
+        ),
+        "b24_hint_mirror": (
+            "добавьте bitrix24.mirror (target, iblock_id или entity_type_id, fields)",
+            "add bitrix24.mirror (target, iblock_id or entity_type_id, fields)",
+        ),
+        "b24_hint_mirror_target": (
+            "приведите в соответствие bitrix24.mirror.target",
+            "align bitrix24.mirror.target",
+        ),
+    }
+)

@@ -98,7 +98,7 @@ def test_unresolvable_recipient_fails_that_request_only(world: World) -> None:
         ]
     )
     assert statuses(outcomes) == ["failed", "done", "failed"]
-    assert "cannot resolve the recipient 'responsible'" in (outcomes[0].reason or "")
+    assert "не удалось определить получателя 'responsible'" in (outcomes[0].reason or "")
     assert "fallback_user" in (outcomes[0].reason or "")
     assert "not in the store" in (outcomes[2].reason or "")
 
@@ -316,4 +316,6 @@ def test_missing_scope_fails_with_the_scope_to_add(world: World) -> None:
         [make_request("notify", {"to": 5, "text": "x"}, "d1")]
     )
     assert outcome.status is OutcomeStatus.FAILED
-    assert "insufficient_scope" in (outcome.reason or "") and "'im'" in (outcome.reason or "")
+    assert "insufficient_scope" in (
+        outcome.reason or ""
+    ) and "добавьте право «im» входящему вебхуку" in (outcome.reason or "")

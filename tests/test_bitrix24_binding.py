@@ -76,14 +76,17 @@ def test_unknown_inn_is_cached_as_absent(world: World) -> None:
     assert binder.bind([doc])["d1"] == Binding()
     with pytest.raises(RecipientError) as caught:
         binder.recipient("responsible", doc, Binding())
-    assert "fallback_user" in str(caught.value)
+    text = str(caught.value)
+    assert text.startswith("RECIPIENT_UNRESOLVED: не удалось определить получателя 'responsible'")
+    assert "нет ни ответственного по сделке или компании" in text
+    assert "\nЧто сделать: привяжите документ к сделке" in text and "fallback_user" in text
 
 
 def test_a_lookup_failure_is_reported_per_document(world: World) -> None:
     world.webhook = world.emulator.add_webhook(world.director, scopes={"im"})
     found = _binder(world).bind([make_doc("d1", "7700000001")])["d1"]
     assert isinstance(found, Bitrix24Error) and found.code == "insufficient_scope"
-    assert "'crm'" in str(found)
+    assert "Что сделать: добавьте право «crm» входящему вебхуку" in str(found)
 
 
 def test_head_without_any_head_above_is_none(world: World) -> None:

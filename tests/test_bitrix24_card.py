@@ -125,12 +125,15 @@ def test_card_and_timeline_without_a_binding_write_nothing_and_say_why(world: Wo
     [card] = actions["card_status"].execute([make_request("card_status", {}, "x")])
     params = {"title": "t", "text": "x"}
     [entry] = actions["timeline"].execute([make_request("timeline", params, "x")])
-    for outcome in (
-        card,
-        entry,
-    ):  # the bundled rules run for every document: a no-op, not a failure
+    # The bundled rules run for every document: a no-op, not a failure.
+    for outcome in (card, entry):
         assert outcome.status is OutcomeStatus.DONE and outcome.remote_id is None
-        assert "nothing written" in (outcome.reason or "") and "ИНН" in (outcome.reason or "")
+    assert (card.reason or "").startswith("NOT_BOUND: ничего не записано: документ не привязан")
+    assert "проверьте ИНН контрагента" in (card.reason or "")
+    assert (entry.reason or "").startswith(
+        "NOT_BOUND: ничего не записано: NOT_BOUND: документ x не привязан к сделке или компании"
+    )
+    assert "\nЧто сделать: проверьте ИНН контрагента" in (entry.reason or "")
 
 
 # -- timeline ----------------------------------------------------------------------------------
@@ -292,7 +295,8 @@ def test_accounting_is_a_user_or_a_department_head(world: World) -> None:
         [make_request("task", {"responsible": "accounting", "title": "x"}, "d1")]
     )
     assert missing.status is OutcomeStatus.FAILED
-    assert "bitrix24.accounting is not configured" in (missing.reason or "")
+    unresolved = "не удалось определить получателя 'accounting' для документа d1"
+    assert f"{unresolved}: не задан bitrix24.accounting" in (missing.reason or "")
 
 
 # -- the register (mirror into the smart process) in Russian -----------------------------------

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from _bitrix24_helpers import NOW, World, make_request, make_world, statuses
 
+from edo_rules._messages import in_language
 from edo_rules.actions.bitrix24 import (
     Bitrix24Error,
     Bitrix24Settings,
@@ -135,7 +136,10 @@ def test_scope_error_names_the_scope_to_add() -> None:
     with pytest.raises(Bitrix24Error) as caught:
         client.call("tasks.task.add")
     error = caught.value
-    assert not error.retryable and error.hint is not None and "'tasks'" in error.hint
+    assert not error.retryable and error.hint is not None
+    assert error.hint.startswith("добавьте право «tasks» входящему вебхуку")
+    with in_language("en"):
+        assert "add the scope 'tasks' to the incoming webhook" in (error.hint or "")
 
 
 def test_a_5xx_without_code_is_retried_only_for_idempotent_calls() -> None:
@@ -259,7 +263,9 @@ def test_oauth_refreshes_an_expired_token_and_persists_the_new_pair(tmp_path: Pa
         world.emulator.expire_tokens()
         with pytest.raises(Bitrix24Error) as caught:
             world.client(settings).call("user.get", {"ID": 1})
-        assert caught.value.code == "invalid_grant" and "reinstall" in str(caught.value)
+        assert caught.value.code == "invalid_grant"
+        assert "сервер OAuth отказался обновить токен" in str(caught.value)
+        assert "\nЧто сделать: сервер OAuth отклонил токен обновления" in str(caught.value)
     finally:
         world.close()
 
@@ -318,7 +324,8 @@ def test_faults_are_retried_for_idempotent_calls(world: World, kind: str) -> Non
     world.emulator.inject(Fault(kind, ran=True))  # type: ignore[arg-type]
     with pytest.raises(Bitrix24Error) as caught:
         world.client().call("im.notify.personal.add", {"USER_ID": 1, "MESSAGE": "x"})
-    assert caught.value.error_class is ErrorClass.UNCERTAIN and "may have run" in str(caught.value)
+    assert caught.value.error_class is ErrorClass.UNCERTAIN
+    assert str(caught.value).endswith("; вызов мог выполниться")
 
 
 def test_a_timeout_is_uncertain(world: World) -> None:

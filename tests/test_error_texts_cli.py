@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from _bitrix24_helpers import make_world
 from _onec_helpers import LOGIN, make_base, serving
 
 from edo_rules.cli import main
@@ -74,4 +75,38 @@ def test_onec_a_wrong_password(
         ")\nWhat to do: check user and password in the onec section (the password comes from"
         " the environment variable named there); the 1C user needs the role"
         " УдаленныйДоступOData\n"
+    )
+
+
+def test_bitrix24_a_wrong_webhook_secret(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = make_world(tmp_path)
+    try:
+        wrong = world.webhook.replace("/rest/1/", "/rest/1/x")
+        (tmp_path / "playbooks").mkdir()
+        config = tmp_path / "edo-rules.yaml"
+        config.write_text(
+            f"version: 1\nstore: {{path: edo.db}}\nbitrix24:\n  webhook_url: {wrong}\n"
+            "  card: {deal_field: UF_CRM_EDO_STATUS}\n",
+            encoding="utf-8",
+        )
+        ru = _run(["bitrix24", "setup", "--config", str(config)], capsys)
+        en = _run(["bitrix24", "setup", "--config", str(config), "--lang", "en"], capsys)
+    finally:
+        world.close()
+    secret = wrong.rstrip("/").rsplit("/", 1)[1]
+    assert secret not in ru[1] + en[1]
+    # The portal's own description stays as the portal sent it.
+    assert ru == (
+        1,
+        "edo-rules: ошибка: INVALID_CREDENTIALS: crm.deal.userfield.list: Invalid request"
+        " credentials\nЧто сделать: неверный секрет или пользователь вебхука: создайте новый"
+        " входящий вебхук и укажите его адрес в разделе bitrix24 конфига\n",
+    )
+    assert en == (
+        1,
+        "edo-rules: error: INVALID_CREDENTIALS: crm.deal.userfield.list: Invalid request"
+        " credentials\nWhat to do: the webhook secret or user is wrong: create a new incoming"
+        " webhook and put its URL into the bitrix24 section of the config\n",
     )

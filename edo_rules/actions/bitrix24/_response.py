@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from edo_rules._messages import Text, msg
 from edo_rules.actions.bitrix24._redact import Redactor
 from edo_rules.actions.bitrix24.errors import Bitrix24Error, ErrorClass
 
@@ -30,26 +31,26 @@ def parse_response(
     try:
         body = json.loads(content)
     except ValueError:
-        return {}, _uncertain(f"HTTP {status} with a non-JSON body", method)
+        return {}, _uncertain(msg("b24_non_json", status=status), method)
     if isinstance(body, dict) and "error" in body:
         return body, _coded(body, status, method, redact)
     if status >= 500:
-        return body, _uncertain(f"HTTP {status} without an error code", method)
+        return body, _uncertain(msg("b24_no_error_code", status=status), method)
     if not isinstance(body, dict) or "result" not in body:
-        return body, _uncertain(f"HTTP {status} without a result", method)
+        return body, _uncertain(msg("b24_no_result", status=status), method)
     return body, None
 
 
 def _coded(body: dict[str, Any], status: int, method: str, redact: Redactor) -> Bitrix24Error:
     code = str(body.get("error") or "")
-    description = redact(str(body.get("error_description") or ""))
+    description: str | Text = redact(str(body.get("error_description") or ""))
     if not code:
         # Legacy CRM methods answer "error": "" with the reason in the description.
-        description = description or f"HTTP {status} without a reason"
+        description = description or msg("b24_no_reason", status=status)
     return Bitrix24Error(code, description, method=method)
 
 
-def _uncertain(text: str, method: str) -> Bitrix24Error:
+def _uncertain(text: Text, method: str) -> Bitrix24Error:
     return Bitrix24Error(
         "ERROR_UNEXPECTED_ANSWER",
         text,
@@ -60,10 +61,12 @@ def _uncertain(text: str, method: str) -> Bitrix24Error:
 
 def _moved(response: httpx.Response, method: str) -> Bitrix24Error:
     location = urlsplit(response.headers.get("location", ""))
-    target = f"{location.scheme}://{location.netloc}" if location.netloc else "an unknown address"
+    target: str | Text = msg("b24_unknown_address")
+    if location.netloc:
+        target = f"{location.scheme}://{location.netloc}"
     return Bitrix24Error(
         "PORTAL_MOVED",
-        f"the portal answers {response.status_code}: moved to {target}",
+        msg("b24_moved", status=response.status_code, target=target),
         method=method,
         error_class=ErrorClass.PERMANENT,
     )

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from edo_rules._messages import Text, msg
 from edo_rules.actions.bitrix24.client import Bitrix24Client, Call, Reply
 from edo_rules.actions.bitrix24.errors import Bitrix24Error
 from edo_rules.actions.bitrix24.settings import Bitrix24Settings
@@ -52,13 +53,12 @@ class Binding:
 class RecipientError(ActionError):
     """A recipient cannot be resolved: a permanent failure of that one action."""
 
-    def __init__(self, recipient: Recipient, document_id: str, reason: str) -> None:
+    def __init__(self, recipient: Recipient, document_id: str, reason: Text) -> None:
         super().__init__(
-            f"cannot resolve the recipient {recipient!r} for document {document_id}: {reason}",
+            msg("b24_recipient", recipient=recipient, document=document_id, reason=reason),
             retryable=False,
             code="RECIPIENT_UNRESOLVED",
-            hint="bind the document to a deal or company with a responsible user, map the 1C "
-            "user in bitrix24.users, or set bitrix24.fallback_user",
+            hint=msg("b24_hint_recipient"),
         )
 
 
@@ -167,32 +167,30 @@ class CrmBinder:
             return self.accounting(document.id)
         user = self.responsible(document, binding)
         if user is None:
-            raise RecipientError(
-                spec, document.id, "no deal or company owner, no 1C mapping, no fallback user"
-            )
+            raise RecipientError(spec, document.id, msg("b24_recipient_nobody"))
         if spec == "responsible":
             return user
         if spec == "head_of_responsible":
             head = self.head_of(user)
             if head is None:
-                raise RecipientError(
-                    spec, document.id, f"user {user} has no department head above them"
-                )
+                raise RecipientError(spec, document.id, msg("b24_recipient_no_head", user=user))
             return head
-        raise RecipientError(spec, document.id, "unknown recipient kind")
+        raise RecipientError(spec, document.id, msg("b24_recipient_unknown_kind"))
 
     def accounting(self, document_id: str) -> int:
         """The configured accounting user, or the head of the configured department."""
         setting = self._settings.accounting
         if setting is None:
-            raise RecipientError("accounting", document_id, "bitrix24.accounting is not configured")
+            raise RecipientError("accounting", document_id, msg("b24_accounting_not_configured"))
         if setting.user is not None:
             return setting.user
         assert setting.department is not None
         head = _to_int(self._department(setting.department).get("UF_HEAD"))
         if head is None:
             raise RecipientError(
-                "accounting", document_id, f"department {setting.department} has no head"
+                "accounting",
+                document_id,
+                msg("b24_department_no_head", department=setting.department),
             )
         return head
 

@@ -34,6 +34,7 @@ from edo_rules._bounds import (
     request_deadline,
     stage_expired,
 )
+from edo_rules._messages import Text, msg
 from edo_rules.actions.bitrix24._bucket import Clock, LeakyBucket, Plan, Sleep
 from edo_rules.actions.bitrix24._query import encode
 from edo_rules.actions.bitrix24._redact import Redactor, install_log_filter
@@ -200,7 +201,7 @@ class Bitrix24Client:
                 replies.append(
                     Reply(
                         error=self._error(
-                            "ERROR_UNEXPECTED_ANSWER", "no result for the command", one.method
+                            "ERROR_UNEXPECTED_ANSWER", msg("b24_no_batch_result"), one.method
                         )
                     )
                 )
@@ -266,7 +267,7 @@ class Bitrix24Client:
                     raise self._bounded(method, limit.exceeded(), ErrorClass.UNREACHABLE) from None
                 raise self._error(
                     "UNREACHABLE",
-                    f"cannot connect ({type(exc).__name__})",
+                    msg("b24_cannot_connect", error=type(exc).__name__),
                     method,
                     ErrorClass.UNREACHABLE,
                 ) from None
@@ -275,7 +276,7 @@ class Bitrix24Client:
                     raise self._bounded(method, limit.exceeded()) from None
                 raise self._error(
                     "TIMEOUT" if isinstance(exc, httpx.TimeoutException) else "HTTP_5XX",
-                    f"no answer ({type(exc).__name__})",
+                    msg("b24_no_answer", error=type(exc).__name__),
                     method,
                     ErrorClass.UNCERTAIN,
                 ) from None
@@ -314,7 +315,7 @@ class Bitrix24Client:
         )
         return Bitrix24Error(
             error.code or "OPERATION_TIME_LIMIT",
-            error.description,
+            error.detail,
             method=method,
             error_class=ErrorClass.METHOD_BLOCKED,
             retry_after=until - now,
@@ -328,7 +329,7 @@ class Bitrix24Client:
             return None
         return Bitrix24Error(
             "OPERATION_TIME_LIMIT",
-            "the method is paused until its operating time resets",
+            msg("b24_paused"),
             method=method,
             error_class=ErrorClass.METHOD_BLOCKED,
             retry_after=left,
@@ -340,11 +341,16 @@ class Bitrix24Client:
             raise error
 
     def _error(
-        self, code: str, description: str, method: str, error_class: ErrorClass | None = None
+        self,
+        code: str,
+        description: str | Text,
+        method: str,
+        error_class: ErrorClass | None = None,
     ) -> Bitrix24Error:
-        return Bitrix24Error(
-            code, self._redact(description), method=method, error_class=error_class
-        )
+        # The portal's text may echo a secret; our own texts (a class name in them) cannot.
+        if isinstance(description, str):
+            description = self._redact(description)
+        return Bitrix24Error(code, description, method=method, error_class=error_class)
 
 
 def _for_method(exc: Bitrix24Error, method: str) -> Bitrix24Error:
@@ -353,7 +359,7 @@ def _for_method(exc: Bitrix24Error, method: str) -> Bitrix24Error:
         return exc
     return Bitrix24Error(
         exc.code or "",
-        exc.description,
+        exc.detail,
         method=method,
         error_class=exc.error_class,
         retry_after=exc.retry_after,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from edo_rules._messages import Text, msg
 from edo_rules.errors import ActionError
 
 
@@ -22,32 +23,24 @@ class ErrorClass(StrEnum):
     PERMANENT = "permanent"  # sending again will fail the same way
 
 
-_SCOPE_HINT = (
-    "add the scope '{scope}' to the incoming webhook (Разработчикам → Другое → "
-    "Входящий вебхук → Настройка прав) or to the OAuth application, then restart"
+#: Codes with a known remedy: the catalogue's ``b24_hint_<CODE>`` entry.
+_HINTS = frozenset(
+    {
+        "INVALID_CREDENTIALS",
+        "NO_AUTH_FOUND",
+        "INVALID_TOKEN",
+        "EXPIRED_TOKEN",
+        "ACCESS_DENIED",
+        "ERROR_METHOD_NOT_FOUND",
+        "METHOD_NOT_FOUND",
+        "PORTAL_DELETED",
+        "OVERLOAD_LIMIT",
+        "ERROR_BATCH_LENGTH_EXCEEDED",
+        "INVALID_GRANT",
+        "INVALID_REQUEST",
+        "PORTAL_MOVED",
+    }
 )
-
-_HINTS: dict[str, str] = {
-    "INVALID_CREDENTIALS": "the webhook secret or user is wrong: create a new incoming "
-    "webhook and put its URL into the bitrix24 section of the config",
-    "NO_AUTH_FOUND": "the webhook secret is wrong or the webhook was deleted: "
-    "create a new incoming webhook and update the config",
-    "INVALID_TOKEN": "the OAuth token is not valid: reinstall the application and "
-    "write the new token pair into the token file",
-    "EXPIRED_TOKEN": "the OAuth refresh token expired (180 days): reinstall the application",
-    "ACCESS_DENIED": "the webhook's user has no rights for this method, or REST is not "
-    "available on the portal's plan: use an administrator's webhook on a paid plan",
-    "ERROR_METHOD_NOT_FOUND": "the portal does not know this method: check the module "
-    "is enabled on the portal",
-    "METHOD_NOT_FOUND": "the portal does not know this method: check the module is enabled",
-    "PORTAL_DELETED": "the portal was deleted: check the portal address in the config",
-    "OVERLOAD_LIMIT": "Bitrix24 support blocked REST for the portal: contact support",
-    "ERROR_BATCH_LENGTH_EXCEEDED": "report a bug: the client sent more than 50 commands",
-    "INVALID_GRANT": "the OAuth refresh token was rejected: reinstall the application "
-    "and write the new token pair into the token file",
-    "INVALID_REQUEST": "use the https:// address of the portal",
-    "PORTAL_MOVED": "the portal moved to another address: update the webhook URL",
-}
 
 _RATE = {"QUERY_LIMIT_EXCEEDED"}
 _UNCERTAIN = {"INTERNAL_SERVER_ERROR", "ERROR_UNEXPECTED_ANSWER", "HTTP_5XX", "TIMEOUT"}
@@ -70,12 +63,12 @@ def classify(code: str) -> ErrorClass:
     return ErrorClass.PERMANENT
 
 
-def hint_for(code: str, method: str) -> str | None:
+def hint_for(code: str, method: str) -> Text | None:
     """What the admin must do about a permanent error, if we know."""
     upper = code.upper()
     if upper == "INSUFFICIENT_SCOPE":
-        return _SCOPE_HINT.format(scope=scope_of(method))
-    return _HINTS.get(upper)
+        return msg("b24_hint_scope", scope=scope_of(method))
+    return msg(f"b24_hint_{upper}") if upper in _HINTS else None
 
 
 def scope_of(method: str) -> str:
@@ -88,13 +81,15 @@ class Bitrix24Error(ActionError):
     """A Bitrix24 call failed. ``error_class`` says whether and when to try again.
 
     ``retry_after`` (seconds) is set for rate limits and blocked methods. The
-    message never contains the webhook secret or a token.
+    message never contains the webhook secret or a token. ``description`` is
+    the portal's own ``error_description`` (or our text for a failure without
+    one, in the language in force); ``detail`` keeps it unrendered.
     """
 
     def __init__(
         self,
         code: str,
-        description: str,
+        description: str | Text,
         *,
         method: str,
         error_class: ErrorClass | None = None,
@@ -102,16 +97,22 @@ class Bitrix24Error(ActionError):
     ) -> None:
         self.error_class = error_class or classify(code)
         self.method = method
-        self.description = description
+        self.detail = description
         self.retry_after = retry_after
         #: Legacy CRM methods answer ``"error": ""`` (e.g. "Not found" from crm.deal.get).
         self.legacy = not code
         retryable = self.error_class is not ErrorClass.PERMANENT
         hint = hint_for(code, method) if not retryable else None
-        text = f"{method}: {description}" if description else method
+        text: Text | str = msg("b24_call", method=method, description=description)
+        if not description:
+            text = method
         if self.error_class is ErrorClass.UNCERTAIN:
-            text += "; the call may have run"
+            text = msg("b24_may_have_run", text=text)
         super().__init__(text, retryable=retryable, code=code or "ERROR", hint=hint)
+
+    @property
+    def description(self) -> str:
+        return str(self.detail)
 
     @property
     def refused(self) -> bool:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from edo_rules._bounds import LimitExceededError, read_capped
+from edo_rules._messages import msg
 from edo_rules.actions.bitrix24._redact import Redactor
 from edo_rules.actions.bitrix24.errors import Bitrix24Error, ErrorClass
 from edo_rules.actions.bitrix24.settings import OAuthSettings
@@ -165,7 +166,7 @@ class OAuthAuth:
         except (httpx.HTTPError, ValueError, LimitExceededError) as exc:
             raise Bitrix24Error(
                 "TOKEN_REFRESH_FAILED",
-                f"cannot reach the OAuth server ({type(exc).__name__})",
+                msg("b24_oauth_unreachable", error=type(exc).__name__),
                 method="oauth/token",
                 error_class=ErrorClass.UNREACHABLE,
             ) from None
@@ -177,7 +178,7 @@ class OAuthAuth:
             )
             raise Bitrix24Error(
                 code,
-                "the OAuth server refused to renew the token",
+                msg("b24_oauth_refused"),
                 method="oauth/token",
                 error_class=ErrorClass.PERMANENT,
             )

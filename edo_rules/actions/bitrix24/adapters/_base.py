@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from edo_rules._messages import msg
 from edo_rules.actions.bitrix24 import _deadline
 from edo_rules.actions.bitrix24.binding import Binding, CrmBinder
 from edo_rules.actions.bitrix24.client import Bitrix24Client, Call, Reply
@@ -213,12 +214,18 @@ class Bitrix24Action:
             owner = binding.deal_id if kind == "deal" else binding.company_id
             if owner is not None:
                 return kind, owner
+        owners = [msg(f"b24_owner_{kind}") for kind in order]
         raise ActionError(
-            f"document {job.request.document_id} is not bound to a CRM {' or '.join(order)}",
+            msg(
+                "b24_not_bound",
+                document=job.request.document_id,
+                owners=owners[0]
+                if len(owners) == 1
+                else msg("b24_or", left=owners[0], right=owners[1]),
+            ),
             retryable=False,
             code="NOT_BOUND",
-            hint="check the counterparty's ИНН in the company requisites and the "
-            "bitrix24.deal strategy",
+            hint=msg("b24_hint_not_bound"),
         )
 
     def _done(self, job: Job, remote_id: str | None) -> Outcome:

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from edo_rules import ru
+from edo_rules._messages import Text, msg
 from edo_rules._untrusted import neutralise, one_line
 from edo_rules.actions.bitrix24 import card_index
 from edo_rules.actions.bitrix24._card_settings import CardSettings
@@ -40,7 +41,7 @@ class _NoCardError(ActionError):
     """No card to write to: with the bundled rule running for every document, an unbound
     document is a no-op recorded with its reason, not a failure repeated at every status."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: Text) -> None:
         super().__init__(reason, retryable=False, code="NOT_BOUND")
 
 
@@ -64,11 +65,10 @@ class CardStatusAction(_CardPrepare):
         card = self._ctx.settings.card
         if card is None:
             raise ActionError(
-                "the card fields are not configured",
+                msg("b24_card_not_configured"),
                 retryable=False,
                 code="NOT_CONFIGURED",
-                hint="add bitrix24.card (deal_field, company_field …) and run "
-                "'edo-rules bitrix24 setup'",
+                hint=msg("b24_hint_card"),
             )
         return card
 
@@ -81,11 +81,7 @@ class CardStatusAction(_CardPrepare):
             if record and card.field_for(entity) and wanted in ("both", entity):
                 targets.append((entity, record))
         if not targets:
-            raise _NoCardError(
-                "nothing written: the document is not bound to a deal or company whose card "
-                "has a configured field (bitrix24.card); check the counterparty's ИНН in the "
-                "company requisites and the bitrix24.deal strategy"
-            )
+            raise _NoCardError(msg("b24_no_card"))
         job.extra["targets"] = targets
         return Call(_UPDATE[targets[0][0]], {"id": targets[0][1]}, idempotent=True)
 
@@ -188,7 +184,7 @@ class TimelineAction(_CardPrepare):
         try:
             kind, owner = self._deal_or_company(job, params.get("on"))
         except ActionError as exc:
-            raise _NoCardError(f"nothing written: {exc}") from None
+            raise _NoCardError(msg("b24_nothing_written", reason=exc)) from None
         fields = {
             "entityTypeId": _OWNER_TYPE[kind],
             "entityId": owner,

@@ -7,6 +7,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, ClassVar
 
+from edo_rules._messages import msg
 from edo_rules._untrusted import neutralise
 from edo_rules.actions.bitrix24.adapters import _schemas
 from edo_rules.actions.bitrix24.adapters._base import Bitrix24Action, Job, marker
@@ -63,12 +64,12 @@ class DealStageAction(Bitrix24Action):
         order = StageOrder(ctx.client, ctx.store, ctx.now, ctx.settings.cache_ttl)
         stages = order.stages(int(record.get("CATEGORY_ID") or 0))
         if target not in stages:
+            listed = ", ".join(stages) or msg("b24_no_stages")
             raise ActionError(
-                f"stage {target} is not in the pipeline of deal {deal_id}"
-                f" (its stages: {', '.join(stages) or 'none'})",
+                msg("b24_stage_not_in_pipeline", stage=target, deal=deal_id, stages=listed),
                 retryable=False,
                 code="BAD_PARAMS",
-                hint="fix the deal_stage stage in the playbook",
+                hint=msg("b24_hint_stage"),
             )
         backward = current in stages and stages.index(target) < stages.index(str(current))
         if backward and not job.request.params.get("allow_backward", False):
@@ -193,9 +194,9 @@ def _amount(spec: Any, amount: Decimal | None, document_id: str) -> float:
         return float(spec)
     if amount is None:
         raise ActionError(
-            f"document {document_id} has no amount for the invoice",
+            msg("b24_no_amount", document=document_id),
             retryable=False,
             code="BAD_PARAMS",
-            hint="give the invoice an explicit amount in the playbook",
+            hint=msg("b24_hint_amount"),
         )
     return float(amount)

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from edo_rules import ru
+from edo_rules._messages import msg
 from edo_rules.actions.bitrix24 import _register
 from edo_rules.actions.bitrix24.adapters import _schemas
 from edo_rules.actions.bitrix24.adapters._base import Bitrix24Action, Job
@@ -42,10 +43,10 @@ class MirrorAction(Bitrix24Action):
         mirror = self._ctx.settings.mirror
         if mirror is None:
             raise ActionError(
-                "the mirror target is not configured",
+                msg("b24_mirror_not_configured"),
                 retryable=False,
                 code="NOT_CONFIGURED",
-                hint="add bitrix24.mirror (target, iblock_id or entity_type_id, fields)",
+                hint=msg("b24_hint_mirror"),
             )
         return mirror
 
@@ -54,10 +55,10 @@ class MirrorAction(Bitrix24Action):
         wanted = job.request.params.get("target")
         if wanted is not None and wanted != target.target:
             raise ActionError(
-                f"the playbook asks for target {wanted!r}, the config has {target.target!r}",
+                msg("b24_mirror_target", wanted=wanted, configured=target.target),
                 retryable=False,
                 code="BAD_PARAMS",
-                hint="align bitrix24.mirror.target",
+                hint=msg("b24_hint_mirror_target"),
             )
         values = _values(job, target, overdue=bool(job.request.params.get("overdue", False)))
         if target.target == "list":
