@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from edo_rules._messages import Text, msg, reason
 from edo_rules.errors import ConfigError, Problem
 from edo_rules.playbook._budget import Budget
 from edo_rules.playbook._text import did_you_mean
@@ -42,21 +43,21 @@ def read_located(file: Path) -> LocatedData:
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        hint = "create it from edo-rules.example.yaml (see docs/config.md)"
-        raise ConfigError([Problem(str(file), 1, 1, "", f"no such config file; {hint}")]) from None
+        raise ConfigError([Problem(str(file), 1, 1, "", msg("cfg_no_file"))]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(str(file), 1, 1, "", f"cannot read the file: {exc}")]) from exc
+        unreadable = msg("cfg_unreadable", error=str(exc))
+        raise ConfigError([Problem(str(file), 1, 1, "", unreadable)]) from exc
     try:
         located = load_located(text, str(file))
     except LocatedYamlError as exc:
         message = exc.message.replace("a playbook mapping", "a config mapping")
         raise ConfigError([Problem(str(file), exc.line, exc.column, "", message)]) from exc
     if not isinstance(located.data, dict):
-        raise ConfigError([located.problem((), "the config must be a mapping of sections")])
+        raise ConfigError([located.problem((), msg("cfg_not_mapping"))])
     return located
 
 
-def located_problem(located: LocatedData, path: NodePath, message: str) -> Problem:
+def located_problem(located: LocatedData, path: NodePath, message: str | Text) -> Problem:
     return located.problem(path, message)
 
 
@@ -88,7 +89,7 @@ class _Builder:
         self.base = base
         self.problems: list[Problem] = []
 
-    def problem(self, path: NodePath, message: str) -> None:
+    def problem(self, path: NodePath, message: str | Text) -> None:
         self.problems.append(self.located.problem(path, message))
 
     def build(
@@ -142,14 +143,14 @@ class _Builder:
             return ZoneInfo(name)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             hint = did_you_mean(name, sorted(zoneinfo.available_timezones()))
-            self.problem(("timezone",), f"unknown time zone {name!r}{hint} (e.g. Europe/Moscow)")
+            self.problem(("timezone",), msg("cfg_unknown_zone", name=name, hint=hint))
             return ZoneInfo("Europe/Moscow")
 
     def store(self, section: Mapping[str, Any]) -> Any:
         from edo_rules.config import StoreConfig
 
         if "path" in section and "dsn" in section:
-            self.problem(("store",), "give either store.path (SQLite) or store.dsn, not both")
+            self.problem(("store",), msg("cfg_store_both"))
         if "dsn" in section:
             return StoreConfig(dsn=section["dsn"], lease=float(section.get("lease", 30.0)))
         return StoreConfig(path=self.path(section.get("path", "edo-rules.db")))
@@ -161,7 +162,7 @@ class _Builder:
             path = self.path(item)
             where: NodePath = ("playbooks",) if isinstance(raw, str) else ("playbooks", index)
             if not path.exists():
-                self.problem(where, f"{path} does not exist (a folder of playbooks or a file)")
+                self.problem(where, msg("cfg_no_playbooks", path=str(path)))
             found.append(path)
         return tuple(found)
 
@@ -171,16 +172,14 @@ class _Builder:
             return None
         path = self.path(raw)
         if not path.is_file():
-            self.problem(
-                ("calendar", "override"), f"the calendar override file {path} does not exist"
-            )
+            self.problem(("calendar", "override"), msg("cfg_no_override", path=str(path)))
         return path
 
     def schedule(self, section: Mapping[str, Any], timezone: ZoneInfo) -> Any:
         from edo_rules.config import ScheduleConfig
 
         if "interval" in section and "cron" in section:
-            self.problem(("schedule",), "give either schedule.interval or schedule.cron, not both")
+            self.problem(("schedule",), msg("cfg_schedule_both"))
         if "cron" in section:
             try:
                 CronSchedule.parse(section["cron"], timezone)
@@ -211,14 +210,10 @@ class _Builder:
         try:
             duration = parse_duration(raw)
         except DurationSyntaxError as exc:
-            self.problem(where, f"{exc}; seconds work too, e.g. '30 seconds'")
+            self.problem(where, msg("cfg_interval_syntax", error=reason(exc)))
             return 300.0
         if duration.unit not in _UNIT_SECONDS:
-            self.problem(
-                where,
-                f"{raw!r}: an interval is real time; "
-                "use seconds, minutes, hours or days (working days are for rules)",
-            )
+            self.problem(where, msg("cfg_interval_real_time", value=raw))
             return 300.0
         return float(duration.amount * _UNIT_SECONDS[duration.unit])
 
@@ -253,7 +248,8 @@ class _Builder:
         if problem.line > 0 and problem.column > 0:
             return problem
         found = self.located.mark(_node_path(self.located.data, problem.path))
-        return Problem(problem.file, found.line, found.column, problem.path, problem.message)
+        message = problem.text or problem.message
+        return Problem(problem.file, found.line, found.column, problem.path, message)
 
 
 def _node_path(data: Any, dotted: str) -> NodePath:

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from edo_rules._messages import Text, msg
 from edo_rules.config import Config, load_config
 from edo_rules.errors import ConfigError, Problem
 from edo_rules.playbook.loader import validate_paths
@@ -59,10 +60,7 @@ def link_warnings(config: Config, playbooks: Sequence[Playbook]) -> Iterator[Pro
     """Where a playbook or the mirror uses ``pdf_url`` that the config cannot fill."""
     if config.onec is not None and config.onec.pdf_url:
         return
-    why = (
-        "doc.pdf_url stays empty: the config has no onec.pdf_url template "
-        "(e.g. pdf_url: https://edo.example/documents/{id}; see docs/1c.md, section 7)"
-    )
+    why = msg("cfg_pdf_url_empty")
     for action in _actions(playbooks):
         if any("pdf_url" in text for text in _texts(action.params)):
             where = action.location
@@ -95,7 +93,7 @@ def _cross_check(config: Config, playbooks: Sequence[Playbook]) -> Iterator[Prob
             yield Problem(where.file, where.line, where.column, action.name, message)
 
 
-def _missing_section(config: Config, action: str) -> str | None:
+def _missing_section(config: Config, action: str) -> Text | None:
     if action in _LOCAL_ACTIONS:
         return None
     from edo_rules.actions.bitrix24.adapters import ACTIONS
@@ -103,16 +101,13 @@ def _missing_section(config: Config, action: str) -> str | None:
     if action not in ACTIONS:
         return None
     if config.bitrix24 is None:
-        return f"the action {action!r} needs Bitrix24, but {config.file} has no bitrix24 section"
+        return msg("cfg_action_needs_bitrix24", action=action, file=str(config.file))
     if action == "mirror" and config.bitrix24.mirror is None:
-        return (
-            f"the action 'mirror' needs bitrix24.mirror in {config.file} "
-            "(target, iblock_id or entity_type_id, fields)"
-        )
+        return msg("cfg_mirror_needs_section", file=str(config.file))
     return None
 
 
-def _missing_accounting(config: Config, action: ActionSpec) -> str | None:
+def _missing_accounting(config: Config, action: ActionSpec) -> Text | None:
     """The recipient ``accounting`` needs ``bitrix24.accounting`` (a user or a department)."""
     if config.bitrix24 is None or config.bitrix24.accounting is not None:
         return None
@@ -121,10 +116,7 @@ def _missing_accounting(config: Config, action: ActionSpec) -> str | None:
     values += list(auditors) if isinstance(auditors, list | tuple) else []
     if not any(getattr(v, "source", v) == "accounting" for v in values):
         return None
-    return (
-        f"the recipient 'accounting' needs bitrix24.accounting in {config.file} "
-        "({user: <id>} or {department: <id>})"
-    )
+    return msg("cfg_accounting_needs_section", file=str(config.file))
 
 
 def _actions(playbooks: Sequence[Playbook]) -> Iterator[ActionSpec]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edo_rules._messages import Text, msg
 from edo_rules.errors import Problem
 from edo_rules.playbook._yaml import LocatedData, NodePath, format_path
 
@@ -36,17 +37,17 @@ class Resolved:
     failed: set[str] = field(default_factory=set)  # formatted paths of values left unresolved
 
 
-def read_secrets_file(path: Path) -> tuple[dict[str, str], list[str]]:
-    """``KEY=VALUE`` pairs of a secrets file and the errors found (``line N: …``)."""
+def read_secrets_file(path: Path) -> tuple[dict[str, str], list[int]]:
+    """``KEY=VALUE`` pairs of a secrets file and the numbers of the lines that are not."""
     values: dict[str, str] = {}
-    errors: list[str] = []
+    errors: list[int] = []
     text = path.read_text(encoding="utf-8")
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         match = _SECRETS_LINE.match(line)
         if match is None:
-            errors.append(f"line {number}: expected KEY=VALUE")
+            errors.append(number)
             continue
         values[match.group(1)] = _unquote(match.group(2))
     return values, errors
@@ -94,13 +95,8 @@ def _substitute(
             return "${"
         name = match.group(1)
         if name is None:
-            out.problems.append(
-                located.problem(
-                    path,
-                    f"{match.group(0)!r} is not a valid reference; write "
-                    "${NAME} with a letter or '_' first, then letters, digits, '_'",
-                )
-            )
+            wrong = msg("cfg_bad_reference", reference=match.group(0))
+            out.problems.append(located.problem(path, wrong))
             return ""
         if name not in env:
             out.problems.append(located.problem(path, _missing(name)))
@@ -112,8 +108,5 @@ def _substitute(
     return _REFERENCE.sub(replace, text)
 
 
-def _missing(name: str) -> str:
-    return (
-        f"the environment variable {name} is not set: export it (e.g. in the systemd unit's "
-        f"Environment= or EnvironmentFile=) or add {name}=… to the secrets_file"
-    )
+def _missing(name: str) -> Text:
+    return msg("cfg_env_missing", name=name)

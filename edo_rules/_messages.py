@@ -61,7 +61,7 @@ def in_language(lang: Lang) -> Iterator[None]:
         _override.reset(token)
 
 
-def t(key: str, **values: object) -> str:
+def t(key: str, /, **values: object) -> str:
     """The message ``key`` in the current language, its ``{fields}`` filled from ``values``."""
     return Text(key, values).render()
 
@@ -84,8 +84,6 @@ class Text:
         lang = language()
         ru, en = CATALOGUE[self.key]
         text = en if lang == "en" else ru
-        if not self.params:
-            return text
         values = {
             name: value.render(lang) if isinstance(value, Text | Joined) else value
             for name, value in self.params.items()
@@ -110,7 +108,13 @@ class Joined:
         return self.render()
 
 
-def msg(key: str, **params: object) -> Text:
+def reason(exc: BaseException) -> Text | str:
+    """An exception's message kept unrendered when it is a :class:`Text` (for a wrapping text)."""
+    first = exc.args[0] if len(exc.args) == 1 else None
+    return first if isinstance(first, Text) else str(exc)
+
+
+def msg(key: str, /, **params: object) -> Text:
     """The message ``key`` with its fields, for an exception or a problem (rendered when shown).
 
     A key missing from the catalogue fails here, where the error is made.

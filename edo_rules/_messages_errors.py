@@ -641,3 +641,418 @@ ERRORS.update(
         ),
     }
 )
+
+# -- the config file ---------------------------------------------------------------------------
+ERRORS.update(
+    {
+        "cfg_no_file": (
+            "нет такого файла конфигурации; создайте его по образцу edo-rules.example.yaml"
+            " (см. docs/config.md)",
+            "no such config file; create it from edo-rules.example.yaml (see docs/config.md)",
+        ),
+        "cfg_unreadable": ("не удалось прочитать файл: {error}", "cannot read the file: {error}"),
+        "cfg_not_mapping": (
+            "конфиг должен быть словарём разделов (ключ: значение)",
+            "the config must be a mapping of sections",
+        ),
+        "cfg_unknown_zone": (
+            "неизвестный часовой пояс {name!r}{hint} (например, Europe/Moscow)",
+            "unknown time zone {name!r}{hint} (e.g. Europe/Moscow)",
+        ),
+        "cfg_store_both": (
+            "укажите либо store.path (SQLite), либо store.dsn, но не оба",
+            "give either store.path (SQLite) or store.dsn, not both",
+        ),
+        "cfg_no_playbooks": (
+            "{path} не существует (нужна папка со сценариями или файл сценария)",
+            "{path} does not exist (a folder of playbooks or a file)",
+        ),
+        "cfg_no_override": (
+            "файла дней компании {path} не существует",
+            "the calendar override file {path} does not exist",
+        ),
+        "cfg_schedule_both": (
+            "укажите либо schedule.interval, либо schedule.cron, но не оба",
+            "give either schedule.interval or schedule.cron, not both",
+        ),
+        "cfg_interval_syntax": (
+            "{error}; можно и в секундах, например «30 seconds»",
+            "{error}; seconds work too, e.g. '30 seconds'",
+        ),
+        "cfg_interval_real_time": (
+            "{value!r}: интервал — это астрономическое время; укажите секунды, минуты, часы"
+            " или дни (рабочие дни — для правил)",
+            "{value!r}: an interval is real time; use seconds, minutes, hours or days"
+            " (working days are for rules)",
+        ),
+        "cfg_secrets_unreadable": (
+            "не удалось прочитать файл секретов {path}: {error}",
+            "cannot read the secrets file {path}: {error}",
+        ),
+        "cfg_secrets_line": (
+            "{path}: строка {line}: ожидается КЛЮЧ=ЗНАЧЕНИЕ",
+            "{path}: line {line}: expected KEY=VALUE",
+        ),
+        "cfg_bad_reference": (
+            "{reference!r} — неверная ссылка; пишите ${{ИМЯ}}: сначала буква или «_», затем"
+            " буквы, цифры, «_»",
+            "{reference!r} is not a valid reference; write ${{NAME}} with a letter or '_'"
+            " first, then letters, digits, '_'",
+        ),
+        "cfg_env_missing": (
+            "переменная окружения {name} не задана: задайте её (например, в Environment= или"
+            " EnvironmentFile= юнита systemd) или добавьте {name}=… в secrets_file",
+            "the environment variable {name} is not set: export it (e.g. in the systemd"
+            " unit's Environment= or EnvironmentFile=) or add {name}=… to the secrets_file",
+        ),
+        "cfg_pdf_url_empty": (
+            "doc.pdf_url останется пустым: в конфиге нет шаблона onec.pdf_url (например,"
+            " pdf_url: https://edo.example/documents/{{id}}; см. docs/1c.md, раздел 7)",
+            "doc.pdf_url stays empty: the config has no onec.pdf_url template"
+            " (e.g. pdf_url: https://edo.example/documents/{{id}}; see docs/1c.md, section 7)",
+        ),
+        "cfg_action_needs_bitrix24": (
+            "действию {action!r} нужен Битрикс24, но в {file} нет раздела bitrix24",
+            "the action {action!r} needs Bitrix24, but {file} has no bitrix24 section",
+        ),
+        "cfg_mirror_needs_section": (
+            "действию «mirror» нужен раздел bitrix24.mirror в {file} (target, iblock_id или"
+            " entity_type_id, fields)",
+            "the action 'mirror' needs bitrix24.mirror in {file} (target, iblock_id or"
+            " entity_type_id, fields)",
+        ),
+        "cfg_accounting_needs_section": (
+            "получателю «accounting» нужен раздел bitrix24.accounting в {file}"
+            " ({{user: <id>}} или {{department: <id>}})",
+            "the recipient 'accounting' needs bitrix24.accounting in {file}"
+            " ({{user: <id>}} or {{department: <id>}})",
+        ),
+        "cfg_no_bitrix24_for_setup": (
+            "нужен для `edo-rules bitrix24 setup`",
+            "is required for bitrix24 setup",
+        ),
+    }
+)
+
+# -- playbook and config files: the schema's problems -------------------------------------------
+ERRORS.update(
+    {
+        "did_you_mean": (" (возможно, {word!r}?)", " (did you mean {word!r}?)"),
+        "either_or": ("{left} или {right}", "{left} or {right}"),
+        "schema_a": ("{what}", "a {what}"),
+        "schema_an": ("{what}", "an {what}"),
+        "type:mapping": ("словарь", "mapping"),
+        "type:list": ("список", "list"),
+        "type:string": ("строка", "string"),
+        "type:integer": ("целое число", "integer"),
+        "type:number": ("число", "number"),
+        "type:boolean": ("логическое значение", "boolean"),
+        "type:null": ("пустое значение", "null"),
+        "schema_unknown_key": (
+            "неизвестный ключ {key!r}{hint}{allowed}",
+            "unknown key {key!r}{hint}{allowed}",
+        ),
+        "schema_allowed_here": (" (здесь допустимы: {keys})", " (allowed here: {keys})"),
+        "schema_missing_key": (
+            "{what}: нет обязательного ключа {key!r}",
+            "missing required key {key!r} in the {what}",
+        ),
+        "schema_enum": (
+            "{what}: неизвестное значение {value!r}{hint}; допустимые значения: {choices}",
+            "unknown {what} {value!r}{hint}; expected one of: {choices}",
+        ),
+        "schema_type": (
+            "{what}: ожидается {expected}{example}, получено: {got} {value}",
+            "expected {expected}{example} for the {what}, got {got} {value}",
+        ),
+        "schema_example": (" (например, {example})", " (e.g. {example})"),
+        "schema_pattern": (
+            "{what}: недопустимое значение {value}: {advice}",
+            "{value} is not a valid {what}: {advice}",
+        ),
+        "schema_expected": ("ожидается {description}", "expected {description}"),
+        "schema_unexpected_form": ("неожиданная форма записи", "unexpected form"),
+        "schema_one_or_list": (
+            "ожидается {expected} или их список, получено: {got} {value}",
+            "expected {expected} or a list of them, got {got} {value}",
+        ),
+        "schema_not_valid_here": (
+            "{value} здесь недопустимо{hint}: ожидается {expected}",
+            "{value} is not valid here{hint}: expected {expected}",
+        ),
+        "schema_version": (
+            "{what}: {value} не поддерживается (эта версия edo-rules читает {expected!r})",
+            "unsupported {what} {value} (this edo-rules reads {expected!r})",
+        ),
+        "schema_size": ("{what}: {rule}{extra}", "the {what} {rule}{extra}"),
+        "schema_one_action_per_item": (
+            " (каждое действие — отдельный элемент списка: «- notify: {{...}}»)",
+            " (write each action as its own list item: '- notify: {{...}}')",
+        ),
+        "schema_invalid": ("{what}: недопустимое значение: {error}", "invalid {what}: {error}"),
+        "schema_key_value": ("значение {key}", "{key} value"),
+        "schema_value": ("значение", "value"),
+        "size:minItems:1": ("нужен хотя бы один элемент", "needs at least 1 item"),
+        "size:minItems": (
+            "элементов должно быть не меньше {n}",
+            "needs at least {n} items",
+        ),
+        "size:maxItems:1": ("допускается только один элемент", "may have at most 1 item"),
+        "size:maxItems": ("элементов должно быть не больше {n}", "may have at most {n} items"),
+        "size:minProperties:1": ("нужен хотя бы один ключ", "needs at least 1 key"),
+        "size:minProperties": ("ключей должно быть не меньше {n}", "needs at least {n} keys"),
+        "size:maxProperties:1": ("допускается только один ключ", "may have at most 1 key"),
+        "size:maxProperties": ("ключей должно быть не больше {n}", "may have at most {n} keys"),
+        "size:minLength": (
+            "длина должна быть не меньше {n} симв.",
+            "must not be shorter than {n} characters",
+        ),
+        "size:maxLength": (
+            "длина должна быть не больше {n} симв.",
+            "must not be longer than {n} characters",
+        ),
+        "size:minimum": ("должно быть не меньше {n}", "must be at least {n}"),
+        "size:maximum": ("должно быть не больше {n}", "must be at most {n}"),
+        "size:exclusiveMinimum": ("должно быть больше {n}", "must be greater than {n}"),
+        "size:exclusiveMaximum": ("должно быть меньше {n}", "must be less than {n}"),
+        "size:uniqueItems": ("элементы не должны повторяться", "must not repeat items"),
+    }
+)
+
+#: The schemas' patternErrorMessage texts (English, as in the schema files) → Russian.
+SCHEMA_ADVICE: dict[str, str] = {
+    "an INN has 10 or 12 digits (write it in quotes)": "в ИНН 10 или 12 цифр (пишите его в"
+    " кавычках)",
+    "not a duration; e.g. '3 working days', '2 days', '4 hours', '3 рабочих дня', '2 дня'": (
+        "это не длительность; например, «3 рабочих дня», «2 дня», «4 часа», «3 working days»"
+    ),
+    "use 1-64 latin letters, digits, '-', '_' or '.', starting with a letter or digit": (
+        "используйте от 1 до 64 латинских букв, цифр, «-», «_» или «.», начиная с буквы или цифры"
+    ),
+    "write the window as 'HH:MM-HH:MM', e.g. '09:00-18:00'": (
+        "запишите окно как «ЧЧ:ММ-ЧЧ:ММ», например «09:00-18:00»"
+    ),
+    "expected HOST:PORT, e.g. 127.0.0.1:8080": "ожидается ХОСТ:ПОРТ, например 127.0.0.1:8080",
+    "expected a password hash (scrypt$… or pbkdf2_sha256$…), not a password": (
+        "ожидается хеш пароля (scrypt$… или pbkdf2_sha256$…), а не сам пароль"
+    ),
+}
+ERRORS.update({f"schema_advice:{en}": (ru, en) for en, ru in SCHEMA_ADVICE.items()})
+
+#: The schemas' titles (the names of the nodes) → Russian.
+SCHEMA_TITLES: dict[str, str] = {
+    "INN": "ИНН",
+    "action": "действие",
+    "action list": "список действий",
+    "amount range": "диапазон сумм",
+    "catch-up policy": "политика догоняния (catch_up)",
+    "counterparty": "контрагент",
+    "delivery": "доставка (delivery)",
+    "direction": "направление",
+    "document kind": "вид документа",
+    "duration": "длительность",
+    "edo-rules playbook": "сценарий edo-rules",
+    "escalation step": "ступень эскалации",
+    "escalation steps": "ступени эскалации",
+    "expression": "выражение",
+    "go-live": "момент запуска (go_live)",
+    "identifier": "идентификатор",
+    "match": "условия (match)",
+    "playbook version": "версия сценария",
+    "repeat": "повтор (repeat)",
+    "rule": "правило",
+    "rule list": "список правил",
+    "status": "статус",
+    "status change": "смена статуса",
+    "time zone": "часовой пояс",
+    "timestamp field": "поле времени",
+    "trigger": "условие срабатывания",
+    "working hours": "рабочие часы",
+    "1C link template": "шаблон ссылки 1С",
+    "1C section": "раздел 1С (onec)",
+    "Bitrix24 section": "раздел Битрикс24 (bitrix24)",
+    "back-off": "пауза между попытками",
+    "batch size": "размер пакета",
+    "bearer token": "токен доступа",
+    "calendar override file": "файл дней компании",
+    "calendar section": "раздел календаря (calendar)",
+    "config version": "версия конфига",
+    "cron expression": "выражение cron",
+    "dashboard section": "раздел панели (dashboard)",
+    "dispatch section": "раздел отправки (dispatch)",
+    "edo-rules configuration (edo-rules.yaml)": "конфиг edo-rules (edo-rules.yaml)",
+    "evaluation section": "раздел вычислений (evaluation)",
+    "frame ancestors": "разрешённые родительские страницы (frame_ancestors)",
+    "hook token": "токен вебхука",
+    "http section": "раздел http",
+    "interval": "интервал",
+    "lease seconds": "срок аренды, с",
+    "listen address": "адрес для входящих подключений",
+    "log format": "формат журнала",
+    "log level": "уровень журнала",
+    "logging section": "раздел журнала (logging)",
+    "max attempts": "наибольшее число попыток",
+    "max back-off": "наибольшая пауза между попытками",
+    "max depth": "наибольшая глубина",
+    "max digits": "наибольшее число цифр",
+    "max length": "наибольшая длина",
+    "max output": "наибольший объём вывода",
+    "max total": "наибольший общий объём",
+    "operations": "число операций",
+    "overdue after (working days)": "просрочка после (рабочих дней)",
+    "playbooks": "сценарии",
+    "read-only token": "токен только для чтения",
+    "schedule section": "раздел расписания (schedule)",
+    "secrets file": "файл секретов",
+    "store DSN": "DSN хранилища",
+    "store path": "путь к хранилищу",
+    "store section": "раздел хранилища (store)",
+    "time budget": "бюджет времени",
+    "users": "пользователи",
+}
+ERRORS.update({f"schema_title:{en}": (ru, en) for en, ru in SCHEMA_TITLES.items()})
+
+# -- playbooks: the compiler's problems ----------------------------------------------------------
+ERRORS.update(
+    {
+        "pb_duplicate_id": (
+            "повторяется id правила {id!r} (впервые в строке {line})",
+            "duplicate rule id {id!r} (first at line {line})",
+        ),
+        "pb_amount_not_finite": (
+            "сумма должна быть конечным числом",
+            "the amount must be a finite number",
+        ),
+        "pb_amount_min_max": (
+            "amount.min больше amount.max",
+            "amount.min is greater than amount.max",
+        ),
+        "pb_invalid_expression": (
+            "недопустимое выражение {source}: {error}",
+            "invalid expression {source}: {error}",
+        ),
+        "pb_time_or_event": (
+            "укажите либо «after» + «since» (правило по времени), либо «status_changed»"
+            " (правило по событию), но не оба",
+            "use either 'after' + 'since' (a time rule) or 'status_changed' (an event rule),"
+            " not both",
+        ),
+        "pb_needs_trigger": (
+            "правилу нужны «after» + «since» или «status_changed»",
+            "a rule needs 'after' + 'since' or 'status_changed'",
+        ),
+        "pb_time_rules_only": (
+            "«{key}» бывает только у правил по времени (when: {{after: …, since: …}})",
+            "'{key}' applies to time rules only (when: {{after: …, since: …}})",
+        ),
+        "pb_time_rule_needs": (
+            "правилу по времени нужен и «{key}» (например, after: 3 working days, since: sent_at)",
+            "a time rule needs '{key}' too (e.g. after: 3 working days, since: sent_at)",
+        ),
+        "pb_task_comment_outside_repeat": (
+            "task_comment пишется в do повтора: он комментирует задачу, созданную"
+            " повторяемой ступенью",
+            "task_comment belongs in a repeat's do: it comments on the task the repeated step"
+            " created",
+        ),
+        "pb_repeat_twice": (
+            "у {step} уже есть свой repeat: задайте повтор один раз",
+            "{step} has its own repeat already: give the repeat once",
+        ),
+        "pb_step_order": (
+            "ступень {step} ({after}) должна наступать позже ступени {previous}"
+            " ({previous_after}): «after» всегда отсчитывается от «since»",
+            "{step} ({after}) must come later than {previous} ({previous_after}): 'after'"
+            " always counts from 'since'",
+        ),
+        "pb_unknown_zone": (
+            "неизвестный часовой пояс {name!r}{hint} (например, 'Europe/Moscow')",
+            "unknown time zone {name!r}{hint} (e.g. 'Europe/Moscow')",
+        ),
+        "pb_hours_order": (
+            "рабочие часы {text!r}: начало должно быть раньше конца",
+            "working hours {text!r}: the start must be before the end",
+        ),
+        # names in expressions and templates
+        "pb_private_attribute": (
+            "обращение к закрытому атрибуту {attr!r} запрещено",
+            "access to the private attribute {attr!r} is not allowed",
+        ),
+        "pb_unknown_field": (
+            "неизвестное поле '{field}'{hint}",
+            "unknown field '{field}'{hint}",
+        ),
+        "pb_no_attribute_methods": (
+            "у '{name}' нет атрибута {attr!r}{hint}; у значения доступны только методы: {methods}",
+            "'{name}' has no attribute {attr!r}{hint}; on a value only these methods are"
+            " allowed: {methods}",
+        ),
+        "pb_no_attribute": (
+            "у '{name}' нет атрибута {attr!r}",
+            "'{name}' has no attribute {attr!r}",
+        ),
+        "pb_private_name": (
+            "закрытое имя {name!r} запрещено",
+            "the private name {name!r} is not allowed",
+        ),
+        "pb_unknown_name": ("неизвестное имя {name!r}{hint}", "unknown name {name!r}{hint}"),
+        "pb_unknown_function": (
+            "неизвестная функция {name!r}{hint}; доступны: {known}",
+            "unknown function {name!r}{hint}; available: {known}",
+        ),
+        "pb_unknown_filter": (
+            "неизвестный фильтр {name!r}{hint}; доступны: {known}",
+            "unknown filter {name!r}{hint}; available: {known}",
+        ),
+        "pb_unknown_test": (
+            "неизвестная проверка {name!r}{hint}; доступны: {known}",
+            "unknown test {name!r}{hint}; available: {known}",
+        ),
+    }
+)
+
+ERRORS.update(
+    {
+        "pb_invalid_template": (
+            "недопустимый шаблон {source}: {error}",
+            "invalid template {source}: {error}",
+        ),
+        "pb_unknown_action": (
+            "неизвестное действие {name!r}{hint}; известные действия: {known}",
+            "unknown action {name!r}{hint}; known actions: {known}",
+        ),
+        "pb_action_unavailable": (
+            "действие {name!r} недоступно: не удалось загрузить {target} ({reason});"
+            " установите пакет, который его предоставляет, или уберите действие из сценария",
+            "action {name!r} is not available: cannot load {target} ({reason}); install the"
+            " package that provides it or remove the action from the playbook",
+        ),
+        "pb_action_bad_schema": (
+            "действие {name!r} объявляет недопустимую схему параметров: {error}",
+            "action {name!r} declares an invalid parameter schema: {error}",
+        ),
+    }
+)
+
+ERRORS.update(
+    {
+        "duration_examples": (
+            "например, «3 рабочих дня», «5 рабочих дней», «2 дня», «4 часа», «3 working days»,"
+            " «30 minutes»",
+            "e.g. '3 working days', '2 days', '4 hours', '30 minutes', '3 рабочих дня',"
+            " '5 рабочих дней', '2 дня', '4 часа'",
+        ),
+        "duration_syntax": (
+            "{text!r} — не длительность: нужно целое число, затем единица ({examples})",
+            "{text!r} is not a duration: a whole number, then a unit ({examples})",
+        ),
+        "duration_unknown_unit": (
+            "в {text!r} неизвестная единица {word!r}{hint}; {examples}",
+            "{text!r} has an unknown unit {word!r}{hint}; {examples}",
+        ),
+        "duration_too_long": (
+            "{text!r} — слишком долго (не больше {limit} {unit})",
+            "{text!r} is too long (at most {limit} {unit})",
+        ),
+    }
+)

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from edo_rules._config_build import build_config, located_problem, read_located
 from edo_rules._config_schema import config_schema, schema_problems
 from edo_rules._config_secrets import read_secrets_file, resolve
+from edo_rules._messages import msg
 from edo_rules.errors import ConfigError, Problem
 from edo_rules.playbook._budget import DEFAULT_BUDGET, Budget
 from edo_rules.runner.dispatch import RetryPolicy
@@ -188,11 +189,14 @@ def _merge_secrets(located: Any, path: Path, environment: dict[str, str]) -> lis
     try:
         values, errors = read_secrets_file(path)
     except OSError as exc:
-        message = f"cannot read the secrets file {path}: {exc.strerror or exc}"
+        message = msg("cfg_secrets_unreadable", path=str(path), error=exc.strerror or str(exc))
         return [located_problem(located, ("secrets_file",), message)]
     for name, value in values.items():
         environment.setdefault(name, value)  # the environment wins over the file
-    return [located_problem(located, ("secrets_file",), f"{path}: {error}") for error in errors]
+    return [
+        located_problem(located, ("secrets_file",), msg("cfg_secrets_line", path=str(path), line=n))
+        for n in errors
+    ]
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:

@@ -12,6 +12,7 @@ from types import MappingProxyType
 
 import pytest
 
+from edo_rules._messages import in_language
 from edo_rules.actions import registry
 from edo_rules.actions.base import Action
 from edo_rules.actions.log import LogAction, describe
@@ -56,7 +57,12 @@ def test_unknown_action_suggests_the_closest_name() -> None:
     with pytest.raises(UnknownActionError) as info:
         get_action_class("notfy")
     assert info.value.suggestion == "notify"
-    assert str(info.value).startswith("unknown action 'notfy' (did you mean 'notify'?); known")
+    assert str(info.value).startswith(
+        "неизвестное действие 'notfy' (возможно, 'notify'?); известные действия:"
+    )
+    assert info.value.message_key == "pb_unknown_action"
+    with in_language("en"):
+        assert str(info.value).startswith("unknown action 'notfy' (did you mean 'notify'?); known")
     assert isinstance(info.value, EdoRulesError)
 
 
@@ -146,35 +152,68 @@ def test_entry_point_params_are_checked_at_load(plugin_dir: Path) -> None:
     load_playbook_text(PLAYBOOK.format(action='sms: {phone: "+7 900 000-00-00"}'))
     with pytest.raises(PlaybookError) as info:
         load_playbook_text(PLAYBOOK.format(action="sms: {phon: '1'}"), "p.yaml")
+    # A plug-in's own schema title ("parameters of 'sms'") is shown as the plug-in wrote it.
     assert [str(p) for p in info.value.problems] == [
-        "p.yaml:7:14: rules[0].do[0].sms: missing required key 'phone' in the parameters of 'sms'",
-        "p.yaml:7:15: rules[0].do[0].sms.phon: unknown key 'phon' (did you mean 'phone'?)",
+        "p.yaml:7:14: rules[0].do[0].sms: parameters of 'sms': нет обязательного ключа 'phone'",
+        "p.yaml:7:15: rules[0].do[0].sms.phon: неизвестный ключ 'phon' (возможно, 'phone'?)",
     ]
+    with in_language("en"):
+        assert [str(p) for p in info.value.problems] == [
+            "p.yaml:7:14: rules[0].do[0].sms: missing required key 'phone' in the parameters"
+            " of 'sms'",
+            "p.yaml:7:15: rules[0].do[0].sms.phon: unknown key 'phon' (did you mean 'phone'?)",
+        ]
 
 
 @pytest.mark.parametrize(
-    ("params", "message"),
+    ("params", "message", "russian"),
     [
-        ("{phone: abc}", "sms.phone: 'abc' is not a valid phone value: expected a phone number"),
+        (
+            "{phone: abc}",
+            "sms.phone: 'abc' is not a valid phone value: expected a phone number",
+            "sms.phone: значение phone: недопустимое значение 'abc': ожидается a phone number",
+        ),
         (
             "{phone: '1', to: responsibl}",
             "sms.to: 'responsibl' is not valid here (did you mean 'responsible'?): expected "
             "responsible or a user id",
+            "sms.to: 'responsibl' здесь недопустимо (возможно, 'responsible'?): ожидается"
+            " responsible or a user id",
         ),
-        ("{phone: '1', to: 0}", "sms.to: 0 is not valid here: expected responsible or a user id"),
-        ("{phone: '1', amount: -5}", "sms.amount: the amount value must be greater than 0"),
+        (
+            "{phone: '1', to: 0}",
+            "sms.to: 0 is not valid here: expected responsible or a user id",
+            "sms.to: 0 здесь недопустимо: ожидается responsible or a user id",
+        ),
+        (
+            "{phone: '1', amount: -5}",
+            "sms.amount: the amount value must be greater than 0",
+            "sms.amount: значение amount: должно быть больше 0",
+        ),
         (
             "{phone: '1', amount: from_doc}",
             "sms.amount: 'from_doc' is not valid here (did you mean 'from_document'?)",
+            "sms.amount: 'from_doc' здесь недопустимо (возможно, 'from_document'?)",
         ),
-        ("{phone: 5}", "sms.phone: expected a string for the phone value, got integer 5"),
-        ("[phone]", "rules[0].do[0].sms: expected a mapping or null"),
+        (
+            "{phone: 5}",
+            "sms.phone: expected a string for the phone value, got integer 5",
+            "sms.phone: значение phone: ожидается строка, получено: целое число 5",
+        ),
+        (
+            "[phone]",
+            "rules[0].do[0].sms: expected a mapping or null",
+            "rules[0].do[0].sms: значение sms: ожидается словарь или пустое значение, получено:"
+            " список ['phone']",
+        ),
     ],
 )
-def test_param_errors_read_well(plugin_dir: Path, params: str, message: str) -> None:
+def test_param_errors_read_well(plugin_dir: Path, params: str, message: str, russian: str) -> None:
     with pytest.raises(PlaybookError) as info:
         load_playbook_text(PLAYBOOK.format(action=f"sms: {params}"), "p.yaml")
-    assert message in str(info.value)
+    assert russian in str(info.value)
+    with in_language("en"):
+        assert message in str(info.value)
 
 
 def test_missing_adapter_module_is_a_clear_error(plugin_dir: Path) -> None:
@@ -184,10 +223,16 @@ def test_missing_adapter_module_is_a_clear_error(plugin_dir: Path) -> None:
     with pytest.raises(PlaybookError) as error:
         load_playbook_text(PLAYBOOK.format(action="ghost: {}"), "p.yaml")
     assert str(error.value) == (
-        "p.yaml:7:9: rules[0].do[0].ghost: action 'ghost' is not available: cannot load "
-        "edo_fake_missing_module:GhostAction (module 'edo_fake_missing_module' not found); "
-        "install the package that provides it or remove the action from the playbook"
+        "p.yaml:7:9: rules[0].do[0].ghost: действие 'ghost' недоступно: не удалось загрузить"
+        " edo_fake_missing_module:GhostAction (module 'edo_fake_missing_module' not found);"
+        " установите пакет, который его предоставляет, или уберите действие из сценария"
     )
+    with in_language("en"):
+        assert str(error.value) == (
+            "p.yaml:7:9: rules[0].do[0].ghost: action 'ghost' is not available: cannot load "
+            "edo_fake_missing_module:GhostAction (module 'edo_fake_missing_module' not found); "
+            "install the package that provides it or remove the action from the playbook"
+        )
     # Tolerated on request (its parameters are then not checked):
     load_playbook_text(PLAYBOOK.format(action="ghost: {}"), require_adapters=False)
 
@@ -199,11 +244,11 @@ def test_missing_class_is_a_clear_error_even_when_tolerant(plugin_dir: Path) -> 
 
 def test_bitrix24_actions_validate_when_their_adapters_are_installed() -> None:
     if importlib.util.find_spec("edo_rules.actions.bitrix24.adapters") is None:
-        with pytest.raises(PlaybookError, match="action 'notify' is not available"):
+        with pytest.raises(PlaybookError, match="действие 'notify' недоступно"):
             load_playbook_text(PLAYBOOK.format(action="notify: {to: responsible, text: hi}"))
         return
     load_playbook_text(PLAYBOOK.format(action="notify: {to: responsible, text: hi}"))
-    with pytest.raises(PlaybookError, match=r"rules\[0\]\.do\[0\]\.notify\.txt: unknown key"):
+    with pytest.raises(PlaybookError, match=r"rules\[0\]\.do\[0\]\.notify\.txt: неизвестный ключ"):
         load_playbook_text(PLAYBOOK.format(action="notify: {to: responsible, txt: hi}"))
 
 
@@ -253,7 +298,7 @@ def test_log_can_check_and_counts_a_request_in_doubt_as_done() -> None:
 
 def test_log_params_schema_is_enforced_at_load() -> None:
     with pytest.raises(
-        PlaybookError, match="unknown key 'text' \\(allowed here: level, message\\)"
+        PlaybookError, match="неизвестный ключ 'text' \\(здесь допустимы: level, message\\)"
     ):
         load_playbook_text(PLAYBOOK.format(action="log: {text: hi}"))
 

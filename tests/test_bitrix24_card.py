@@ -495,7 +495,7 @@ def test_validate_names_a_missing_accounting_section(
     (tmp_path / "playbooks" / "pay.yaml").write_text(playbook, encoding="utf-8")
     assert main(["validate", "--config", str(config)]) == 1
     out = capsys.readouterr().out
-    assert "pay.yaml:7:9: task: the recipient 'accounting' needs bitrix24.accounting" in out
+    assert "pay.yaml:7:9: task: получателю «accounting» нужен раздел bitrix24.accounting" in out
     data = yaml.safe_load(config.read_text("utf-8"))
     data["bitrix24"]["accounting"] = {"user": world.head}
     config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

@@ -190,7 +190,8 @@ def test_a_certain_bomb_is_refused_at_load_with_its_line(
         load_playbook_text(text, "bombs.yaml")
     (problem,) = info.value.problems
     assert (problem.file, problem.line) == ("bombs.yaml", 5 if kind == "where" else 7)
-    assert reason in problem.message
+    assert problem.text is not None  # the reasons are the developers' (English) texts
+    assert reason in problem.text.render("en")
 
 
 @pytest.mark.parametrize(("kind", "source", "limit"), _bombs())

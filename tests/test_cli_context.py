@@ -218,7 +218,7 @@ def test_a_missing_store_or_config_says_what_to_do(
     err = capsys.readouterr().err
     assert "нет хранилища edo-rules.db" in err and "--config" in err
     assert main(["explain", "a", "--config", "nope.yaml"]) == 1
-    assert "no such config file" in capsys.readouterr().err
+    assert "nope.yaml:1:1: нет такого файла конфигурации" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

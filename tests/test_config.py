@@ -101,16 +101,17 @@ def test_every_mistake_is_reported_at_once_with_its_position(tmp_path: Path) -> 
     )
     problems = _problems(path)
     file = str(path)
-    assert f"{file}:3:1: schedul: unknown key 'schedul' (did you mean 'schedule'?)" in problems
-    assert any(
-        p.startswith(f"{file}:4:19: logging.format: unknown log format 'xml'") for p in problems
+    assert f"{file}:3:1: schedul: неизвестный ключ 'schedul' (возможно, 'schedule'?)" in problems
+    assert (
+        f"{file}:4:19: logging.format: формат журнала: неизвестное значение 'xml'; допустимые"
+        " значения: text, json" in problems
     )
     assert any(
-        p.startswith(f"{file}:5:15: http.token:") and "MISSING_TOKEN is not set" in p
+        p.startswith(f"{file}:5:15: http.token: переменная окружения MISSING_TOKEN не задана")
         for p in problems
     )
     assert any(p.startswith(f"{file}:8:9: bitrix24.plan:") and "'gold'" in p for p in problems)
-    assert any(":2:11: timezone: unknown time zone 'Europe/Moskow'" in p for p in problems)
+    assert any(":2:11: timezone: неизвестный часовой пояс 'Europe/Moskow'" in p for p in problems)
     assert len(problems) == 5
 
 
@@ -126,26 +127,29 @@ def test_section_values_are_checked_once_the_schema_passes(tmp_path: Path) -> No
     )
     problems = "\n".join(_problems(path))
     assert (
-        ":1:11: timezone: unknown time zone 'Europe/Moskow' (did you mean 'Europe/Moscow'?)"
+        ":1:11: timezone: неизвестный часовой пояс 'Europe/Moskow' (возможно, 'Europe/Moscow'?)"
         in problems
     )
-    assert ":2:12: playbooks:" in problems and "rules does not exist" in problems
-    assert ":3:22: schedule.interval: '3 working days': an interval is real time" in problems
-    assert ":4:22: calendar.override: the calendar override file" in problems
+    assert ":2:12: playbooks:" in problems and "rules не существует (нужна папка" in problems
+    assert (
+        ":3:22: schedule.interval: '3 working days': интервал — это астрономическое время"
+        in problems
+    )
+    assert ":4:22: calendar.override: файла дней компании" in problems
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("schedule: {interval: 5 minutes, cron: '* * * * *'}", "not both"),
+        ("schedule: {interval: 5 minutes, cron: '* * * * *'}", "либо schedule.cron, но не оба"),
         ("schedule: {cron: '*/5 * * *'}", "has 4 fields; expected 5"),
-        ("schedule: {interval: five minutes}", "is not a duration"),
-        ("store: {path: a.db, dsn: 'postgresql://x'}", "not both"),
-        ("http: {listen: localhost}", "expected HOST:PORT"),
-        ("version: 2", "unsupported config version 2"),
-        ("dispatch: {batch_size: 0}", "must be at least 1"),
-        ("store: a.db", "expected a mapping for the store section"),
-        ("http: {token: '${1BAD}'}", "is not a valid reference"),
+        ("schedule: {interval: five minutes}", "'five minutes' — не длительность"),
+        ("store: {path: a.db, dsn: 'postgresql://x'}", "либо store.dsn, но не оба"),
+        ("http: {listen: localhost}", "'localhost': ожидается ХОСТ:ПОРТ"),
+        ("version: 2", "версия конфига: 2 не поддерживается"),
+        ("dispatch: {batch_size: 0}", "размер пакета: должно быть не меньше 1"),
+        ("store: a.db", "раздел хранилища (store): ожидается словарь, получено: строка"),
+        ("http: {token: '${1BAD}'}", "'${1BAD}' — неверная ссылка; пишите ${ИМЯ}"),
     ],
 )
 def test_bad_values(tmp_path: Path, text: str, expected: str) -> None:
@@ -160,14 +164,14 @@ def test_interval_forms(tmp_path: Path) -> None:
 
 
 def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
-    assert "no such config file" in _problems(tmp_path / "absent.yaml")[0]
+    assert "нет такого файла конфигурации; создайте его" in _problems(tmp_path / "absent.yaml")[0]
     broken = _write(tmp_path, "store: {path: [\n")
     (problem,) = _problems(broken)
     assert problem.startswith(f"{broken}:1:15:") and "YAML syntax" in problem
     listed = _write(tmp_path, "- a\n- b\n")
-    assert "must be a mapping of sections" in _problems(listed)[0]
+    assert "конфиг должен быть словарём разделов" in _problems(listed)[0]
     secrets = _write(tmp_path, "secrets_file: nope.env\n")
-    assert "cannot read the secrets file" in _problems(secrets)[0]
+    assert "не удалось прочитать файл секретов" in _problems(secrets)[0]
 
 
 def test_a_literal_dollar_brace_is_written_twice(tmp_path: Path) -> None:
@@ -223,8 +227,8 @@ def test_validate_checks_the_config_and_its_playbooks_together(
     path.write_text("version: 1\n", "utf-8")
     assert main(["validate", "--config", str(path)]) == 1
     out = capsys.readouterr().out
-    assert "a.yaml:7:" in out and "needs Bitrix24, but" in out and "has no bitrix24 section" in out
-    assert "log" not in out.split("needs Bitrix24")[0].rsplit("\n", 1)[-1]
+    assert "a.yaml:7:" in out and "нужен Битрикс24, но в" in out and "нет раздела bitrix24" in out
+    assert "log" not in out.split("нужен Битрикс24")[0].rsplit("\n", 1)[-1]
     (tmp_path / "playbooks" / "a.yaml").write_text(
         "version: 1\nname: a\nrules:\n  - id: r\n    when: {status_changed: {to: signed}}\n"
         "    do: [{log: {message: ok}}]\n",

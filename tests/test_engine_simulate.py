@@ -118,7 +118,7 @@ def test_moments_by_working_days_skip_days_off() -> None:
     [
         (date(2024, 5, 31), date(2024, 5, 1), "1 day", "ends before it starts"),
         (date(2024, 5, 1), date(2024, 5, 2), "0 days", "at least 1"),
-        (date(2024, 5, 1), date(2024, 5, 2), "soon", "is not a duration"),
+        (date(2024, 5, 1), date(2024, 5, 2), "soon", "'soon' — не длительность"),
         (date(2000, 1, 1), date(2024, 1, 1), "1 minute", f"more than {MAX_MOMENTS}"),
     ],
 )

@@ -246,7 +246,7 @@ def test_bad_snoozes_are_refused(tmp_path: Path) -> None:
             engine.snooze("zz", "1 day", SNOOZED_AT)
         with pytest.raises(EdoRulesError, match=r"no rule 'pb/nope' .*rules: pb/other, pb/remind"):
             engine.snooze("a", "1 day", SNOOZED_AT, rule_key="pb/nope")
-        with pytest.raises(EdoRulesError, match="is not a duration"):
+        with pytest.raises(EdoRulesError, match="'a while' — не длительность"):
             engine.snooze("a", "a while", SNOOZED_AT)
         with pytest.raises(EdoRulesError, match="ends at once"):
             engine.snooze("a", "0 days", SNOOZED_AT)

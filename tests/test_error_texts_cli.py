@@ -110,3 +110,54 @@ def test_bitrix24_a_wrong_webhook_secret(
         " credentials\nWhat to do: the webhook secret or user is wrong: create a new incoming"
         " webhook and put its URL into the bitrix24 section of the config\n",
     )
+
+
+BAD_PLAYBOOK = """\
+version: 1
+name: bad
+rules:
+  - id: r
+    when: {after: 3 рабочих днй, since: sent_at}
+    do: [{log: {mesage: x}}]
+"""
+
+
+def test_playbook_problems_from_validate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD_PLAYBOOK, encoding="utf-8")
+    assert _run(["validate", str(path)], capsys) == (
+        1,
+        f"{path}:5:19: rules[0].when.after: в '3 рабочих днй' неизвестная единица 'рабочих днй'"
+        " (возможно, 'рабочих дней'?); например, «3 рабочих дня», «5 рабочих дней», «2 дня»,"
+        " «4 часа», «3 working days», «30 minutes»\n"
+        f"{path}:6:17: rules[0].do[0].log.mesage: неизвестный ключ 'mesage' (возможно,"
+        " 'message'?)\n"
+        "ошибок: 2 в 1 из 1 файлов\n",
+    )
+    assert _run(["validate", str(path), "--lang", "en"], capsys) == (
+        1,
+        f"{path}:5:19: rules[0].when.after: '3 рабочих днй' has an unknown unit 'рабочих днй'"
+        " (did you mean 'рабочих дней'?); e.g. '3 working days', '2 days', '4 hours',"
+        " '30 minutes', '3 рабочих дня', '5 рабочих дней', '2 дня', '4 часа'\n"
+        f"{path}:6:17: rules[0].do[0].log.mesage: unknown key 'mesage' (did you mean"
+        " 'message'?)\n"
+        "2 problem(s) in 1 of 1 file(s)\n",
+    )
+
+
+def test_config_problems_from_a_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "playbooks").mkdir()
+    config = tmp_path / "edo-rules.yaml"
+    config.write_text("version: 1\ntimezone: Europe/Moskow\nstore: {path: edo.db}\n", "utf-8")
+    assert _run(["agenda", "--config", str(config)], capsys) == (
+        1,
+        f"edo-rules: ошибка: {config}:2:11: timezone: неизвестный часовой пояс 'Europe/Moskow'"
+        " (возможно, 'Europe/Moscow'?) (например, Europe/Moscow)\n",
+    )
+    assert _run(["agenda", "--config", str(config), "--lang", "en"], capsys) == (
+        1,
+        f"edo-rules: error: {config}:2:11: timezone: unknown time zone 'Europe/Moskow'"
+        " (did you mean 'Europe/Moscow'?) (e.g. Europe/Moscow)\n",
+    )

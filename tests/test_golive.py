@@ -152,7 +152,7 @@ def test_a_bad_go_live_is_reported_with_its_line() -> None:
             + "\n".join("  " + line for line in LADDER.strip().splitlines()),
             "pb.yaml",
         )
-    assert "did you mean 'go_live'" in str(typo.value)
+    assert "неизвестный ключ 'go_lve' (возможно, 'go_live'?)" in str(typo.value)
 
 
 def test_preview_counts_recipients_rules_and_held_back(tmp_path: Path) -> None:

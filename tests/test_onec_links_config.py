@@ -39,7 +39,8 @@ def test_validate_warns_when_a_playbook_uses_a_pdf_url_the_config_cannot_fill(
     path = _config(tmp_path)
     assert main(["validate", "--config", str(path)]) == 0  # a warning, not an error
     out = capsys.readouterr().out
-    assert f"warning: {tmp_path / 'playbooks' / 'a.yaml'}:7:9: log: doc.pdf_url stays empty" in out
+    where = tmp_path / "playbooks" / "a.yaml"
+    assert f"warning: {where}:7:9: log: doc.pdf_url останется пустым: в конфиге нет шаблона" in out
     path = _config(tmp_path, ", pdf_url: 'https://edo.example/d/{id}'")
     assert main(["validate", "--config", str(path)]) == 0
     assert "warning" not in capsys.readouterr().out

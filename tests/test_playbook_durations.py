@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from edo_rules._messages import in_language
 from edo_rules.playbook.durations import (
     MAX_AMOUNT,
     UNIT_WORDS,
@@ -53,23 +54,37 @@ def test_accepted_forms(text: str, amount: int, unit: str) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("three days", "'three days' is not a duration: a whole number, then a unit (e.g."),
-        ("3", "'3' is not a duration"),
-        ("", "'' is not a duration"),
-        ("-3 days", "'-3 days' is not a duration"),
-        ("3.5 days", "'3.5 days' is not a duration"),
-        ("3 wrking days", "has an unknown unit 'wrking days' (did you mean 'working days'?)"),
-        ("3 рабочих днй", "(did you mean 'рабочих дней'?)"),
-        ("3 weeks", "has an unknown unit 'weeks'"),
-        ("99999 working days", "is too long (at most 2500 working days)"),
-        ("1234567890 days", "is too long (at most 3650 days)"),
+        ("three days", "'three days' — не длительность: нужно целое число, затем единица (напр"),
+        ("3", "'3' — не длительность"),
+        ("", "'' — не длительность"),
+        ("-3 days", "'-3 days' — не длительность"),
+        ("3.5 days", "'3.5 days' — не длительность"),
+        (
+            "3 wrking days",
+            "в '3 wrking days' неизвестная единица 'wrking days' (возможно, 'working days'?)",
+        ),
+        ("3 рабочих днй", "(возможно, 'рабочих дней'?)"),
+        ("3 weeks", "неизвестная единица 'weeks'"),
+        ("99999 working days", "слишком долго (не больше 2500 working days)"),
+        ("1234567890 days", "слишком долго (не больше 3650 days)"),
     ],
 )
 def test_rejected_forms(text: str, message: str) -> None:
     with pytest.raises(DurationSyntaxError) as info:
         parse_duration(text)
     assert message in str(info.value)
-    assert re.match(duration_pattern(), text) is None or "too long" in message
+    assert re.match(duration_pattern(), text) is None or "слишком долго" in message
+
+
+def test_a_rejected_form_in_english() -> None:
+    with pytest.raises(DurationSyntaxError) as info:
+        parse_duration("3 wrking days")
+    with in_language("en"):
+        assert str(info.value) == (
+            "'3 wrking days' has an unknown unit 'wrking days' (did you mean 'working days'?);"
+            " e.g. '3 working days', '2 days', '4 hours', '30 minutes', '3 рабочих дня',"
+            " '5 рабочих дней', '2 дня', '4 часа'"
+        )
 
 
 def test_every_unit_word_is_in_the_pattern_and_bounded() -> None:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from edo_rules._messages import in_language
 from edo_rules.errors import PlaybookError, Problem
 from edo_rules.model import Direction, Kind, Status
 from edo_rules.playbook import load_playbook, load_playbook_text, load_playbooks
@@ -66,7 +67,17 @@ def problems_of(text: str, file: str = "pb.yaml") -> list[Problem]:
 
 
 def messages(text: str) -> list[str]:
+    """The problems as ``--lang en`` shows them (the translator's exact English sentences)."""
+    return [f"{p.line}:{p.column}: {p.path}: {_english(p)}" for p in problems_of(text)]
+
+
+def russian(text: str) -> list[str]:
+    """The problems as an admin reads them (the default language)."""
     return [f"{p.line}:{p.column}: {p.path}: {p.message}" for p in problems_of(text)]
+
+
+def _english(problem: Problem) -> str:
+    return problem.message if problem.text is None else problem.text.render("en")
 
 
 def rule_text(body: str, *, header: str = "") -> str:
@@ -269,7 +280,13 @@ rules:
 
 def test_problem_string_format() -> None:
     (problem,) = problems_of(rule_text("id: r\nwhen: {after: 3 wd, since: sent_at}\ndo: [log: ]"))
-    assert str(problem).startswith("pb.yaml:5:19: rules[0].when.after: '3 wd' has an unknown unit")
+    assert str(problem).startswith(
+        "pb.yaml:5:19: rules[0].when.after: в '3 wd' неизвестная единица"
+    )
+    with in_language("en"):  # str() renders in the language in force
+        assert str(problem).startswith("pb.yaml:5:19: rules[0].when.after: '3 wd' has an unknown")
+    assert problem.message_key == "duration_unknown_unit"
+    assert problem.message_params["word"] == "wd"
 
 
 @pytest.mark.parametrize(
@@ -385,7 +402,7 @@ def test_missing_required_keys() -> None:
     ],
 )
 def test_rule_errors(body: str, expected: str) -> None:
-    found = [f"{p.path}: {p.message}" for p in problems_of(rule_text(body))]
+    found = [f"{p.path}: {_english(p)}" for p in problems_of(rule_text(body))]
     assert any(m.startswith(expected) for m in found), found
 
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edo_rules.calendar import ProductionCalendar
-from edo_rules.errors import PlaybookError
+from edo_rules.errors import PlaybookError, Problem
 from edo_rules.model import Counterparty, Direction, Document, Kind, Status
 from edo_rules.playbook import EvaluationError, load_playbook_text, make_names
 from edo_rules.playbook.expressions import ExpressionCheckError, check_expression
@@ -137,8 +137,10 @@ def test_expression_escape_is_refused_at_load(source: str, reason: str) -> None:
         load_playbook_text(_where(source), "escape.yaml")
     (problem,) = info.value.problems
     assert (problem.file, problem.line, problem.path) == ("escape.yaml", 5, "rules[0].match.where")
-    assert problem.message.startswith("invalid expression")
-    assert reason in problem.message
+    assert problem.message.startswith("недопустимое выражение")  # the admin's text
+    english = _english(problem)  # the reasons below are the developers' (English) texts
+    assert english.startswith("invalid expression")
+    assert reason in english
 
 
 @pytest.mark.parametrize(("source", "reason"), TEMPLATE_ESCAPES)
@@ -151,8 +153,15 @@ def test_template_escape_is_refused_at_load(source: str, reason: str) -> None:
         6,
         "rules[0].do[0].log.message",
     )
-    assert problem.message.startswith("invalid template")
-    assert reason in problem.message
+    assert problem.message.startswith("недопустимый шаблон")
+    english = _english(problem)
+    assert english.startswith("invalid template")
+    assert reason in english
+
+
+def _english(problem: Problem) -> str:
+    assert problem.text is not None
+    return problem.text.render("en")
 
 
 def test_the_corpus_is_large_enough() -> None:

@@ -57,12 +57,12 @@ def test_every_problem_of_every_file_is_listed(
     code, out = _run(capsys, str(good), str(bad), str(broken))
     assert code == 1
     assert out == [
-        f"{bad}:6:7: rules[0].when: a time rule needs 'after' too (e.g. after: 3 working days, "
-        "since: sent_at)",
-        f"{bad}:6:7: rules[0].when.aftr: unknown key 'aftr' (did you mean 'after'?)",
-        f"{bad}:9:9: rules[0].do[0].lgo: unknown action 'lgo' (did you mean 'log'?); known "
-        "actions: card_status, comment, deal_stage, invoice, log, mirror, notify, "
-        "remind_counterparty, task, task_comment, timeline, todo, workflow",
+        f"{bad}:6:7: rules[0].when: правилу по времени нужен и «after» (например, after: 3"
+        " working days, since: sent_at)",
+        f"{bad}:6:7: rules[0].when.aftr: неизвестный ключ 'aftr' (возможно, 'after'?)",
+        f"{bad}:9:9: rules[0].do[0].lgo: неизвестное действие 'lgo' (возможно, 'log'?);"
+        " известные действия: card_status, comment, deal_stage, invoice, log, mirror, notify,"
+        " remind_counterparty, task, task_comment, timeline, todo, workflow",
         f"{broken}:2:7: YAML syntax: the list opened with '[' here is never closed (the file "
         "ended before it was)",
         "  2 | name: [",

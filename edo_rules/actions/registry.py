@@ -13,6 +13,7 @@ from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import Final
 
+from edo_rules._messages import msg
 from edo_rules.actions.base import Action
 from edo_rules.errors import EdoRulesError
 
@@ -45,8 +46,9 @@ class UnknownActionError(EdoRulesError, LookupError):
         self.name = name
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         self.suggestion = close[0] if close else None
-        hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
-        super().__init__(f"unknown action {name!r}{hint}; known actions: {', '.join(known)}")
+        hint = msg("did_you_mean", word=self.suggestion) if self.suggestion else ""
+        listed = ", ".join(known)
+        super().__init__(msg("pb_unknown_action", name=name, hint=hint, known=listed))
 
 
 class ActionUnavailableError(EdoRulesError):
@@ -60,10 +62,7 @@ class ActionUnavailableError(EdoRulesError):
         self.name = name
         self.target = target
         self.missing_module = missing_module
-        super().__init__(
-            f"action {name!r} is not available: cannot load {target} ({reason}); "
-            "install the package that provides it or remove the action from the playbook"
-        )
+        super().__init__(msg("pb_action_unavailable", name=name, target=target, reason=reason))
 
 
 @cache

@@ -48,6 +48,7 @@ def _setup(args: argparse.Namespace) -> int:
 
 
 def run_setup(config_path: Path, mode: Mode) -> SetupReport:
+    from edo_rules._messages import msg
     from edo_rules.actions.bitrix24 import make_client
     from edo_rules.actions.bitrix24.setup import setup_portal
     from edo_rules.config import load_config
@@ -56,7 +57,8 @@ def run_setup(config_path: Path, mode: Mode) -> SetupReport:
     config = load_config(config_path)
     if config.bitrix24 is None:
         where = str(config_path)
-        raise ConfigError([Problem(where, 1, 1, "bitrix24", "is required for bitrix24 setup")])
+        required = msg("cfg_no_bitrix24_for_setup")
+        raise ConfigError([Problem(where, 1, 1, "bitrix24", required)])
     client = make_client(config.bitrix24)
     try:
         return setup_portal(client, config.bitrix24, mode=mode)

@@ -15,6 +15,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from edo_rules._messages import Text, msg, reason
 from edo_rules.actions.registry import (
     ActionUnavailableError,
     UnknownActionError,
@@ -69,20 +70,16 @@ class ActionChecker:
         try:
             cls = get_action_class(name)
         except UnknownActionError as exc:
-            self._report(path, str(exc), key=True)
+            self._report(path, reason(exc), key=True)
             return
         except ActionUnavailableError as exc:
             if self.require_adapters or exc.missing_module is None:
-                self._report(path, str(exc), key=True)
+                self._report(path, reason(exc), key=True)
             return
         try:
             validator = _validator_for(name, cls.params_schema)
         except SchemaError as exc:
-            self._report(
-                path,
-                f"action {name!r} declares an invalid parameter schema: {exc.message}",
-                key=True,
-            )
+            self._report(path, msg("pb_action_bad_schema", name=name, error=exc.message), key=True)
             return
         self.problems.extend(translate_errors(self.located, validator.iter_errors(params), path))
 
@@ -106,10 +103,10 @@ class ActionChecker:
             )
         except ExpressionCheckError as exc:
             shown = repr(text) if len(text) <= 60 else repr(text[:57] + "...")
-            self._report(path, f"invalid template {shown}: {exc}")
+            self._report(path, msg("pb_invalid_template", source=shown, error=reason(exc)))
             return text
 
-    def _report(self, path: NodePath, message: str, *, key: bool = False) -> None:
+    def _report(self, path: NodePath, message: str | Text, *, key: bool = False) -> None:
         self.problems.append(self.located.problem(path, message, key=key))
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
+from edo_rules._messages import msg
 from edo_rules.model import Document
 from edo_rules.playbook._text import did_you_mean
 
@@ -148,27 +149,27 @@ def check_attribute(spec: Spec | None, dotted: str, attr: str) -> Spec | None:
     Raises :class:`NameCheckError` for private names and unknown attributes.
     """
     if attr.startswith("_"):
-        raise NameCheckError(f"access to the private attribute {attr!r} is not allowed")
+        raise NameCheckError(msg("pb_private_attribute", attr=attr))
     if isinstance(spec, Obj):
         if attr in spec.fields:
             return spec.fields[attr]
         hint = did_you_mean(f"{dotted}.{attr}", [f"{dotted}.{f}" for f in spec.fields])
-        raise NameCheckError(f"unknown field '{dotted}.{attr}'{hint}")
+        raise NameCheckError(msg("pb_unknown_field", field=f"{dotted}.{attr}", hint=hint))
     if isinstance(spec, Leaf | None) and attr in SAFE_METHODS:
         return None
     if isinstance(spec, Leaf | None):
         hint = did_you_mean(attr, SAFE_METHODS)
+        methods = ", ".join(sorted(SAFE_METHODS))
         raise NameCheckError(
-            f"'{dotted}' has no attribute {attr!r}{hint}; on a value only these methods "
-            f"are allowed: {', '.join(sorted(SAFE_METHODS))}"
+            msg("pb_no_attribute_methods", name=dotted, attr=attr, hint=hint, methods=methods)
         )
-    raise NameCheckError(f"'{dotted}' has no attribute {attr!r}")
+    raise NameCheckError(msg("pb_no_attribute", name=dotted, attr=attr))
 
 
 def check_name(name: str, known: Mapping[str, Spec]) -> Spec:
     """The spec of a top-level name; :class:`NameCheckError` if unknown or private."""
     if name.startswith("_"):
-        raise NameCheckError(f"the private name {name!r} is not allowed")
+        raise NameCheckError(msg("pb_private_name", name=name))
     if name in known:
         return known[name]
-    raise NameCheckError(f"unknown name {name!r}{did_you_mean(name, known)}")
+    raise NameCheckError(msg("pb_unknown_name", name=name, hint=did_you_mean(name, known)))

@@ -16,8 +16,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from edo_rules._messages import CATALOGUE, Text, msg
 from edo_rules.errors import Problem
-from edo_rules.playbook._text import did_you_mean, json_type, type_name
+from edo_rules.playbook._text import did_you_mean, json_type, type_name, yaml_type
 from edo_rules.playbook._yaml import LocatedData, NodePath
 
 SCHEMA_RESOURCE = "playbook.schema.json"
@@ -69,48 +70,58 @@ def _additional(located: LocatedData, path: NodePath, error: ValidationError) ->
         if key in allowed:
             continue
         hint = did_you_mean(key, allowed)
-        where = f" (allowed here: {', '.join(allowed)})" if not hint else ""
-        yield located.problem((*path, key), f"unknown key {key!r}{hint}{where}", key=True)
+        where = msg("schema_allowed_here", keys=", ".join(allowed)) if not hint else ""
+        text = msg("schema_unknown_key", key=key, hint=hint, allowed=where)
+        yield located.problem((*path, key), text, key=True)
 
 
 def _required(located: LocatedData, path: NodePath, error: ValidationError) -> Iterator[Problem]:
     missing = error.message.split("'")[1] if "'" in error.message else str(error.validator_value)
     what = _title(error, path)
-    yield located.problem(path, f"missing required key {missing!r} in the {what}")
+    yield located.problem(path, msg("schema_missing_key", key=missing, what=what))
 
 
 def _enum(located: LocatedData, path: NodePath, error: ValidationError) -> Iterator[Problem]:
     choices = [str(c) for c in _schema_of(error).get("enum", [])]
     value = error.instance
     hint = did_you_mean(str(value), choices) if isinstance(value, str) else ""
+    what, listed = _title(error, path), ", ".join(choices)
     yield located.problem(
-        path,
-        f"unknown {_title(error, path)} {value!r}{hint}; expected one of: {', '.join(choices)}",
+        path, msg("schema_enum", what=what, value=value, hint=hint, choices=listed)
     )
 
 
 def _type(located: LocatedData, path: NodePath, error: ValidationError) -> Iterator[Problem]:
     expected = error.validator_value
     kinds = expected if isinstance(expected, list) else [expected]
-    names = " or ".join(json_type(str(k)) for k in kinds)
-    example = _example(error)
-    yield located.problem(
-        path,
-        f"expected {_article(names)}{example} for the {_title(error, path)}, "
-        f"got {type_name(error.instance)} {_short(error.instance)}",
+    names = [json_type(str(k)) for k in kinds]
+    joined = names[0]
+    for name in names[1:]:
+        joined = msg("either_or", left=joined, right=name)
+    text = msg(
+        "schema_type",
+        expected=_article(joined, names[0]),
+        example=_example(error),
+        what=_title(error, path),
+        got=type_name(error.instance),
+        value=_short(error.instance),
     )
+    yield located.problem(path, text)
 
 
 def _pattern(located: LocatedData, path: NodePath, error: ValidationError) -> Iterator[Problem]:
-    if _title(error, path) == "duration" or "propertyNames" in error.schema_path:
+    if _english_title(error) == "duration" or "propertyNames" in error.schema_path:
         return  # the compiler says precisely what is wrong (duration syntax, unknown action)
     schema = _schema_of(error)
-    advice = schema.get("patternErrorMessage") or (
-        f"expected {schema['description']}" if "description" in schema else "unexpected form"
+    advice: Text | str = msg("schema_unexpected_form")
+    if "patternErrorMessage" in schema:
+        advice = _translated("schema_advice", str(schema["patternErrorMessage"]))
+    elif "description" in schema:
+        advice = msg("schema_expected", description=schema["description"])
+    text = msg(
+        "schema_pattern", value=_short(error.instance), what=_title(error, path), advice=advice
     )
-    yield located.problem(
-        path, f"{_short(error.instance)} is not a valid {_title(error, path)}: {advice}"
-    )
+    yield located.problem(path, text)
 
 
 def _any_of(located: LocatedData, path: NodePath, error: ValidationError) -> Iterator[Problem]:
@@ -130,12 +141,15 @@ def _any_of(located: LocatedData, path: NodePath, error: ValidationError) -> Ite
     if best is not None:
         yield from _translate(located, best, prefix)
         return
-    what = _schema_of(error).get("title", "value")
-    yield located.problem(
-        path,
-        f"expected {_article(what)} or a list of them, got {type_name(error.instance)} "
-        f"{_short(error.instance)}",
+    title = _schema_of(error).get("title")
+    what = _translated("schema_title", str(title)) if title else msg("schema_value")
+    text = msg(
+        "schema_one_or_list",
+        expected=_article(what, what),
+        got=type_name(error.instance),
+        value=_short(error.instance),
     )
+    yield located.problem(path, text)
 
 
 def _fitting_branches(context: list[ValidationError], instance: Any) -> list[ValidationError]:
@@ -157,49 +171,43 @@ def _same_kind(error: ValidationError, instance: Any) -> bool:
     if error.validator in ("enum", "const"):
         raw: Any = error.validator_value
         values = raw if error.validator == "enum" and isinstance(raw, list) else [raw]
-        return any(type_name(v) == type_name(instance) for v in values)
+        return any(yaml_type(v) == yaml_type(instance) for v in values)
     return True
 
 
-def _described(error: ValidationError, context: list[ValidationError], description: str) -> str:
+def _described(error: ValidationError, context: list[ValidationError], description: str) -> Text:
     """For a documented union such as "responsible, head_of_responsible or a user id"."""
     choices = [str(c) for e in context for c in _schema_of(e).get("enum", [])]
     value = error.instance
     hint = did_you_mean(value, choices) if isinstance(value, str) else ""
-    return f"{_short(value)} is not valid here{hint}: expected {description}"
+    return msg("schema_not_valid_here", value=_short(value), hint=hint, expected=description)
 
 
 def _const(located: LocatedData, path: NodePath, error: ValidationError) -> Iterator[Problem]:
     title, expected, value = _title(error, path), error.validator_value, error.instance
-    if "version" in title:
-        message = f"unsupported {title} {_short(value)} (this edo-rules reads {expected!r})"
+    if "version" in (_english_title(error) or ""):
+        message = msg("schema_version", what=title, value=_short(value), expected=expected)
     else:
         hint = did_you_mean(value, [str(expected)]) if isinstance(value, str) else ""
-        message = f"{_short(value)} is not valid here{hint}: expected {expected!r}"
+        message = msg(
+            "schema_not_valid_here", value=_short(value), hint=hint, expected=repr(expected)
+        )
     yield located.problem(path, message)
 
 
 def _size(located: LocatedData, path: NodePath, error: ValidationError) -> Iterator[Problem]:
-    limits = {
-        "minItems": "needs at least {} item",
-        "maxItems": "may have at most {} item",
-        "minProperties": "needs at least {} key",
-        "maxProperties": "may have at most {} key",
-        "minLength": "must not be shorter than {} characters",
-        "maxLength": "must not be longer than {} characters",
-        "minimum": "must be at least {}",
-        "maximum": "must be at most {}",
-        "exclusiveMinimum": "must be greater than {}",
-        "exclusiveMaximum": "must be less than {}",
-        "uniqueItems": "must not repeat items",
-    }
-    rule = limits[str(error.validator)].format(error.validator_value)
-    if rule.endswith(("item", "key")) and error.validator_value != 1:
-        rule += "s"
-    extra = ""
-    if error.validator == "maxProperties" and _title(error, path) == "action":
-        extra = " (write each action as its own list item: '- notify: {...}')"
-    yield located.problem(path, f"the {_title(error, path)} {rule}{extra}")
+    key = f"size:{error.validator}"
+    if error.validator == "uniqueItems":
+        rule = msg(key)
+    elif f"{key}:1" in CATALOGUE and error.validator_value == 1:
+        rule = msg(f"{key}:1")
+    else:
+        rule = msg(key, n=error.validator_value)
+    what = _title(error, path)
+    extra: Text | str = ""
+    if error.validator == "maxProperties" and _english_title(error) == "action":
+        extra = msg("schema_one_action_per_item")
+    yield located.problem(path, msg("schema_size", what=what, rule=rule, extra=extra))
 
 
 _HANDLERS = {
@@ -234,13 +242,27 @@ def _schema_of(error: ValidationError) -> Mapping[str, Any]:
     return error.schema if isinstance(error.schema, Mapping) else {}
 
 
-def _title(error: ValidationError, path: NodePath) -> str:
-    """The schema's name for the node (its title), else the key it sits under."""
+def _english_title(error: ValidationError) -> str | None:
+    """The schema's own (English) title of the node or its nearest titled parent."""
     for schema in (error.schema, *_parents(error)):
         if isinstance(schema, Mapping) and "title" in schema:
             return str(schema["title"])
+    return None
+
+
+def _title(error: ValidationError, path: NodePath) -> Text | str:
+    """The schema's name for the node (its title), else the key it sits under."""
+    title = _english_title(error)
+    if title is not None:
+        return _translated("schema_title", title)
     named = [part for part in path if isinstance(part, str)]
-    return f"{named[-1]} value" if named else "value"
+    return msg("schema_key_value", key=named[-1]) if named else msg("schema_value")
+
+
+def _translated(kind: str, english: str) -> Text | str:
+    """A schema's English text through the catalogue (``kind:text``); unlisted: as it is."""
+    key = f"{kind}:{english}"
+    return msg(key) if key in CATALOGUE else english
 
 
 def _parents(error: ValidationError) -> Iterator[Any]:
@@ -250,15 +272,17 @@ def _parents(error: ValidationError) -> Iterator[Any]:
         parent = parent.parent
 
 
-def _example(error: ValidationError) -> str:
+def _example(error: ValidationError) -> Text | str:
     examples = _schema_of(error).get("examples")
     if examples:
-        return f" (e.g. {json.dumps(examples[0], ensure_ascii=False)})"
+        return msg("schema_example", example=json.dumps(examples[0], ensure_ascii=False))
     return ""
 
 
-def _article(names: str) -> str:
-    return f"an {names}" if names[:1] in "aeiouAEIOU" else f"a {names}"
+def _article(names: Text | str, first: Text | str) -> Text:
+    """``a``/``an`` before ``names`` in English (chosen by the ``first`` name); none in Russian."""
+    english = first.render("en") if isinstance(first, Text) else first
+    return msg("schema_an" if english[:1] in "aeiouAEIOU" else "schema_a", what=names)
 
 
 def _short(value: Any) -> str:
@@ -266,5 +290,5 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _generic(error: ValidationError, path: NodePath) -> str:
-    return f"invalid {_title(error, path)}: {error.message[:200]}"
+def _generic(error: ValidationError, path: NodePath) -> Text:
+    return msg("schema_invalid", what=_title(error, path), error=error.message[:200])

@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from jinja2 import nodes
 
+from edo_rules._messages import msg, reason
 from edo_rules.playbook._bounded import (
     SandboxError,
     bounded_add,
@@ -235,7 +236,7 @@ class _Checker:
         try:
             return check_name(node.name, scope)
         except NameCheckError as exc:
-            raise TemplateCheckError(str(exc)) from exc
+            raise TemplateCheckError(reason(exc)) from exc
 
     def _visit_getattr(
         self, node: nodes.Getattr, scope: dict[str, Spec], loops: int
@@ -264,22 +265,22 @@ class _Checker:
         try:
             return check_attribute(base, _dotted(base_node), attr) or _METHOD
         except NameCheckError as exc:
-            raise TemplateCheckError(str(exc)) from exc
+            raise TemplateCheckError(reason(exc)) from exc
 
     def _visit_filter(self, node: nodes.Filter, scope: dict[str, Spec], loops: int) -> Spec | None:
         if node.name not in FILTERS:
+            hint, listed = did_you_mean(node.name, FILTERS), ", ".join(sorted(FILTERS))
             raise TemplateCheckError(
-                f"unknown filter {node.name!r}{did_you_mean(node.name, FILTERS)}; "
-                f"available: {', '.join(sorted(FILTERS))}"
+                msg("pb_unknown_filter", name=node.name, hint=hint, known=listed)
             )
         self._arguments(node, scope, loops)
         return None
 
     def _visit_test(self, node: nodes.Test, scope: dict[str, Spec], loops: int) -> Spec | None:
         if node.name not in TESTS:
+            hint, listed = did_you_mean(node.name, TESTS), ", ".join(sorted(TESTS))
             raise TemplateCheckError(
-                f"unknown test {node.name!r}{did_you_mean(node.name, TESTS)}; "
-                f"available: {', '.join(sorted(TESTS))}"
+                msg("pb_unknown_test", name=node.name, hint=hint, known=listed)
             )
         self._arguments(node, scope, loops)
         return None
@@ -365,7 +366,7 @@ def _fold(node: nodes.Node, folded: dict[int, Any]) -> None:
     try:
         value = BINOPS[node.operator](left, right)
     except SandboxError as exc:
-        raise TemplateCheckError(str(exc)) from exc
+        raise TemplateCheckError(reason(exc)) from exc
     except (ArithmeticError, TypeError, ValueError) as exc:
         raise TemplateCheckError(f"invalid operation on literals: {exc}") from exc
     folded[id(node)] = value

@@ -14,6 +14,7 @@ from typing import Any, Final, NoReturn
 
 import yaml
 
+from edo_rules._messages import Text
 from edo_rules.errors import Problem
 from edo_rules.playbook._yaml_errors import describe
 
@@ -56,7 +57,7 @@ class LocatedData:
                 return found
         return Mark(1, 1)
 
-    def problem(self, path: NodePath, message: str, *, key: bool = False) -> Problem:
+    def problem(self, path: NodePath, message: str | Text, *, key: bool = False) -> Problem:
         mark = self.mark(path, key=key)
         return Problem(self.file, mark.line, mark.column, format_path(path), message)
 

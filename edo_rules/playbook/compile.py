@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
+from edo_rules._messages import Text, msg, reason
 from edo_rules.errors import Problem
 from edo_rules.model import Direction, Kind, Status
 from edo_rules.playbook._actions import ActionChecker
@@ -62,7 +63,7 @@ class PlaybookCompiler:
         self.playbook_name = "?"
 
     # -- helpers ---------------------------------------------------------------
-    def report(self, path: NodePath, message: str, *, key: bool = False) -> None:
+    def report(self, path: NodePath, message: str | Text, *, key: bool = False) -> None:
         self.problems.append(self.located.problem(path, message, key=key))
 
     def location(self, path: NodePath) -> Location:
@@ -129,7 +130,7 @@ class PlaybookCompiler:
         try:
             return parse_go_live(value, timezone)
         except GoLiveError as exc:
-            self.report(path, str(exc))
+            self.report(path, reason(exc))
             return None
 
     def _check_duplicate_ids(self) -> None:
@@ -140,7 +141,7 @@ class PlaybookCompiler:
                 continue
             if rule_id in seen:
                 first = self.located.mark(("rules", seen[rule_id], "id")).line
-                self.report((*path, "id"), f"duplicate rule id {rule_id!r} (first at line {first})")
+                self.report((*path, "id"), msg("pb_duplicate_id", id=rule_id, line=first))
             else:
                 seen[rule_id] = int(path[-1])
 
@@ -171,9 +172,9 @@ class PlaybookCompiler:
         amount_min, amount_max = _decimal(amount.get("min")), _decimal(amount.get("max"))
         for bound in ("min", "max"):
             if isinstance(amount.get(bound), float) and not math.isfinite(amount[bound]):
-                self.report((*path, "amount", bound), "the amount must be a finite number")
+                self.report((*path, "amount", bound), msg("pb_amount_not_finite"))
         if amount_min is not None and amount_max is not None and amount_min > amount_max:
-            self.report((*path, "amount"), "amount.min is greater than amount.max")
+            self.report((*path, "amount"), msg("pb_amount_min_max"))
         return Match(
             kinds=self._enum_set((*path, "kind"), Kind),
             statuses=self._enum_set((*path, "status"), Status),
@@ -193,7 +194,7 @@ class PlaybookCompiler:
                 source, location=self.location(path), path=format_path(path), rule_key=rule_key
             )
         except ExpressionCheckError as exc:
-            self.report(path, f"invalid expression {_clip(source)}: {exc}")
+            self.report(path, msg("pb_invalid_expression", source=_clip(source), error=reason(exc)))
             return None
 
     # -- triggers --------------------------------------------------------------
@@ -201,28 +202,20 @@ class PlaybookCompiler:
         when = self.mapping((*path, "when"))
         timed = "after" in when or "since" in when
         if timed and "status_changed" in when:
-            self.report(
-                (*path, "when"),
-                "use either 'after' + 'since' (a time rule) or "
-                "'status_changed' (an event rule), not both",
-            )
+            self.report((*path, "when"), msg("pb_time_or_event"))
             return None
         if "status_changed" in when:
             return self._status_trigger(path, rule_key)
         if timed:
             return self._time_trigger(path, rule_key)
         if isinstance(self.get((*path, "when")), dict) and when:
-            self.report((*path, "when"), "a rule needs 'after' + 'since' or 'status_changed'")
+            self.report((*path, "when"), msg("pb_needs_trigger"))
         return None
 
     def _status_trigger(self, path: NodePath, rule_key: str) -> StatusTrigger | None:
         for extra in ((*path, "escalate"), (*path, "repeat"), (*path, "when", "repeat")):
             if self.get(extra) is not None:
-                self.report(
-                    extra,
-                    f"'{extra[-1]}' applies to time rules only (when: {{after: …, since: …}})",
-                    key=True,
-                )
+                self.report(extra, msg("pb_time_rules_only", key=extra[-1]), key=True)
         change = (*path, "when", "status_changed")
         actions = self.actions.action_list((*path, "do"), rule_key)
         if actions is None:
@@ -237,11 +230,7 @@ class PlaybookCompiler:
         when = self.mapping((*path, "when"))
         for needed in ("after", "since"):
             if needed not in when:
-                self.report(
-                    (*path, "when"),
-                    f"a time rule needs '{needed}' too "
-                    "(e.g. after: 3 working days, since: sent_at)",
-                )
+                self.report((*path, "when"), msg("pb_time_rule_needs", key=needed))
         steps = self._steps(path, rule_key)
         since = when.get("since")
         if steps is None or not isinstance(since, str):
@@ -271,11 +260,7 @@ class PlaybookCompiler:
             return None
         for index, action in enumerate(actions):
             if action.name == "task_comment":
-                self.report(
-                    (*do, index),
-                    "task_comment belongs in a repeat's do: it comments on the task"
-                    " the repeated step created",
-                )
+                self.report((*do, index), msg("pb_task_comment_outside_repeat"))
         step = Step(name=name, after=duration, actions=actions)
         repeat = compile_repeat(self, (*where, "repeat"), step, rule_key)
         return replace(step, repeat=repeat) if repeat is not None else step
@@ -288,11 +273,7 @@ class PlaybookCompiler:
             return steps
         last = steps[-1]
         if last.repeat is not None:
-            self.report(
-                (*path, "repeat"),
-                f"{last.name} has its own repeat already: give the repeat once",
-                key=True,
-            )
+            self.report((*path, "repeat"), msg("pb_repeat_twice", step=last.name), key=True)
             return steps
         repeat = compile_repeat(self, (*path, "repeat"), last, rule_key)
         return steps if repeat is None else (*steps[:-1], replace(last, repeat=repeat))
@@ -302,11 +283,14 @@ class PlaybookCompiler:
         if previous is None or current is None or previous.after.unit != current.after.unit:
             return
         if current.after.amount <= previous.after.amount:
-            self.report(
-                path,
-                f"{current.name} ({current.after}) must come later than "
-                f"{previous.name} ({previous.after}): 'after' always counts from 'since'",
+            order = msg(
+                "pb_step_order",
+                step=current.name,
+                after=str(current.after),
+                previous=previous.name,
+                previous_after=str(previous.after),
             )
+            self.report(path, order)
 
     # -- scalars ---------------------------------------------------------------
     def duration(self, path: NodePath) -> Duration | None:
@@ -316,7 +300,7 @@ class PlaybookCompiler:
         try:
             return parse_duration(text)
         except DurationSyntaxError as exc:
-            self.report(path, str(exc))
+            self.report(path, reason(exc))
             return None
 
     def _timezone(self, path: NodePath) -> ZoneInfo | None:
@@ -327,7 +311,7 @@ class PlaybookCompiler:
             return ZoneInfo(name)
         except Exception:  # zoneinfo raises several types for a bad key
             hint = did_you_mean(name, sorted(available_timezones()))
-            self.report(path, f"unknown time zone {name!r}{hint} (e.g. 'Europe/Moscow')")
+            self.report(path, msg("pb_unknown_zone", name=name, hint=hint))
             return None
 
     def _working_hours(self, path: NodePath) -> WorkingHours | None:
@@ -339,7 +323,7 @@ class PlaybookCompiler:
         except ValueError:
             return None
         if start >= end:
-            self.report(path, f"working hours {text!r}: the start must be before the end")
+            self.report(path, msg("pb_hours_order", text=text))
             return None
         return WorkingHours(start, end)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from edo_rules._messages import Text, msg
 from edo_rules.playbook.rules import Duration, DurationUnit
 
 #: Every accepted spelling of every unit (lower case, single spaces).
@@ -83,7 +84,7 @@ def parse_duration(text: str) -> Duration:
     shape = _SHAPE.match(text)
     if shape is None:
         raise DurationSyntaxError(
-            f"{text!r} is not a duration: a whole number, then a unit ({EXAMPLES})"
+            msg("duration_syntax", text=text, examples=msg("duration_examples"))
         )
     amount = int(shape.group(1))
     word = " ".join(shape.group(2).lower().split())
@@ -91,15 +92,15 @@ def parse_duration(text: str) -> Duration:
     if unit is None:
         raise DurationSyntaxError(_unknown_unit(text, word))
     if amount > MAX_AMOUNT[unit]:
-        raise DurationSyntaxError(
-            f"{text!r} is too long (at most {MAX_AMOUNT[unit]} {unit.replace('_', ' ')})"
-        )
+        limit, shown = MAX_AMOUNT[unit], unit.replace("_", " ")
+        raise DurationSyntaxError(msg("duration_too_long", text=text, limit=limit, unit=shown))
     return Duration(amount=amount, unit=unit, text=" ".join(text.split()))
 
 
-def _unknown_unit(text: str, word: str) -> str:
+def _unknown_unit(text: str, word: str) -> Text:
     import difflib
 
     close = difflib.get_close_matches(word, list(_WORD_TO_UNIT), n=1, cutoff=0.6)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return f"{text!r} has an unknown unit {word!r}{hint}; {EXAMPLES}"
+    hint = msg("did_you_mean", word=close[0]) if close else ""
+    examples = msg("duration_examples")
+    return msg("duration_unknown_unit", text=text, word=word, hint=hint, examples=examples)

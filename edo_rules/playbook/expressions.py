@@ -25,6 +25,7 @@ from typing import Any, Final
 
 import simpleeval
 
+from edo_rules._messages import msg, reason
 from edo_rules.errors import PlaybookError, Problem
 from edo_rules.playbook._bounded import (
     COMPARISONS,
@@ -223,7 +224,7 @@ class _Checker:
         try:
             spec = check_name(node.id, self.names)
         except NameCheckError as exc:
-            raise ExpressionCheckError(str(exc)) from exc
+            raise ExpressionCheckError(reason(exc)) from exc
         if isinstance(spec, Func):  # a call names its function without visiting it
             raise ExpressionCheckError(f"{node.id!r} is a function: call it, e.g. {node.id}(…)")
         return spec
@@ -244,7 +245,7 @@ class _Checker:
         try:
             return check_attribute(base, _dotted(node.value), node.attr)
         except NameCheckError as exc:
-            raise ExpressionCheckError(str(exc)) from exc
+            raise ExpressionCheckError(reason(exc)) from exc
 
     def _visit_subscript(self, node: ast.Subscript, depth: int) -> Spec | None:
         base = self.visit(node.value, depth + 1)
@@ -283,10 +284,8 @@ class _Checker:
         from edo_rules.playbook._text import did_you_mean
 
         known = [*BUILTINS, *FUNCTIONS]
-        raise ExpressionCheckError(
-            f"unknown function {name!r}{did_you_mean(name, known)}; "
-            f"available: {', '.join(sorted(known))}"
-        )
+        hint, listed = did_you_mean(name, known), ", ".join(sorted(known))
+        raise ExpressionCheckError(msg("pb_unknown_function", name=name, hint=hint, known=listed))
 
 
 def _dotted(node: ast.AST) -> str:
@@ -314,7 +313,7 @@ def _fold_constants(node: ast.AST, folded: dict[int, Any]) -> None:
     try:
         value = func(*values)
     except SandboxError as exc:
-        raise ExpressionCheckError(str(exc)) from exc
+        raise ExpressionCheckError(reason(exc)) from exc
     except (ArithmeticError, TypeError, ValueError) as exc:
         raise ExpressionCheckError(f"invalid operation on literals: {exc}") from exc
     folded[id(node)] = value  # so that an enclosing operation folds too
