@@ -50,7 +50,9 @@ def read_located(file: Path) -> LocatedData:
     try:
         located = load_located(text, str(file))
     except LocatedYamlError as exc:
-        message = exc.message.replace("a playbook mapping", "a config mapping")
+        message: str | Text = exc.message
+        if isinstance(message, Text) and message.key == "yaml_empty":
+            message = msg("yaml_empty_config")
         raise ConfigError([Problem(str(file), exc.line, exc.column, "", message)]) from exc
     if not isinstance(located.data, dict):
         raise ConfigError([located.problem((), msg("cfg_not_mapping"))])

@@ -1056,3 +1056,147 @@ ERRORS.update(
         ),
     }
 )
+
+# -- YAML files (playbooks, the config) ---------------------------------------------------------
+ERRORS.update(
+    {
+        "yaml_syntax": (
+            "ошибка синтаксиса YAML: {what}{noticed}{excerpt}{hint}",
+            "YAML syntax: {what}{noticed}{excerpt}{hint}",
+        ),
+        "yaml_hint": ("\n  подсказка: {hint}", "\n  hint: {hint}"),
+        "yaml_malformed": ("YAML записан с ошибкой", "malformed YAML"),
+        "yaml_noticed_end": (" (файл закончился раньше)", " (the file ended before it was)"),
+        "yaml_noticed_at": (
+            " (замечено в строке {line}, столбце {column})",
+            " (noticed at line {line}, column {column})",
+        ),
+        "yaml_what_quote": (
+            "значение в кавычках, которое начинается здесь, не закрыто",
+            "the quoted value that starts here is never closed",
+        ),
+        "yaml_hint_quote": (
+            "закройте кавычку в конце значения; внутри '…' одинарная кавычка пишется дважды"
+            ' (\'\'), внутри «"…"» двойная — как «\\"»',
+            "close the quote at the end of the value; inside '…' write a single quote twice"
+            ' (\'\'), inside "…" a double quote as \\"',
+        ),
+        "yaml_what_runaway": (
+            "значение в кавычках, которое начинается здесь, продолжается на следующих строках"
+            " (не хватает закрывающей кавычки?)",
+            "the quoted value that starts here runs on over the next lines (a closing quote"
+            " missing?)",
+        ),
+        "yaml_what_tab": ("здесь символ табуляции", "a tab character here"),
+        "yaml_hint_tab": (
+            "YAML не допускает табуляцию в отступах: замените её пробелами (настройте редактор"
+            " вставлять пробелы)",
+            "YAML does not allow tabs in indentation: replace them with spaces (set the editor"
+            " to insert spaces)",
+        ),
+        "yaml_what_list": (
+            "список, открытый здесь скобкой '[', не закрыт",
+            "the list opened with '[' here is never closed",
+        ),
+        "yaml_hint_list": (
+            "закройте список скобкой ']' и разделяйте элементы запятыми: [act, upd]",
+            "close the list with ']' and separate the items with commas: [act, upd]",
+        ),
+        "yaml_what_mapping": (
+            "словарь, открытый здесь скобкой '{{', не закрыт",
+            "the mapping opened with '{{' here is never closed",
+        ),
+        "yaml_hint_mapping": (
+            "закройте скобку '}}' и разделяйте пары запятыми: {{kind: act, status: sent}}",
+            "close the brace '}}' and separate the pairs with commas: {{kind: act, status: sent}}",
+        ),
+        "yaml_what_key": (
+            "после ключа, который начинается здесь, нет «: »",
+            "the key that starts here has no ': ' after it",
+        ),
+        "yaml_hint_key": (
+            "после ключа нужны двоеточие и пробел: «ключ: значение»",
+            "a key needs a colon and a space after it: 'key: value'",
+        ),
+        "yaml_what_indent": (
+            "отступ этой строки не совпадает с отступом соседних строк",
+            "this line is indented differently from the lines around it",
+        ),
+        "yaml_hint_indent": (
+            "ключи одного уровня пишутся с одинаковым числом пробелов от начала строки;"
+            " элементы списка начинаются с «- » на одном отступе",
+            "keys of one level start at the same number of spaces from the line's start;"
+            " list items start with '- ' at one indentation",
+        ),
+        "yaml_what_colon": ("«: » внутри значения", "a ': ' inside a value"),
+        "yaml_hint_colon": (
+            'если в значении есть «: », возьмите всё значение в кавычки: «text: "Ответ: подписан"»',
+            "if a value contains ': ', quote the whole value: text: \"Ответ: подписан\"",
+        ),
+        "yaml_too_large": (
+            "файл больше {limit} байт",
+            "file is larger than {limit} bytes",
+        ),
+        "yaml_too_deep": ("YAML вложен слишком глубоко", "YAML is nested too deeply"),
+        "yaml_empty": (
+            "файл пуст (ожидается сценарий: словарь ключей)",
+            "the file is empty (expected a playbook mapping)",
+        ),
+        "yaml_empty_config": (
+            "файл пуст (ожидается конфиг: словарь разделов)",
+            "the file is empty (expected a config mapping)",
+        ),
+        "yaml_unsupported_tag": (
+            "неподдерживаемый тег YAML {tag!r}",
+            "unsupported YAML tag {tag!r}",
+        ),
+        "yaml_too_many_nodes": (
+            "слишком много узлов (больше {limit}; псевдоним, который разворачивается в огромную"
+            " структуру?)",
+            "too many nodes (over {limit}; an alias expanding into a huge structure?)",
+        ),
+        "yaml_recursive_alias": (
+            "рекурсивный псевдоним (узел содержит сам себя)",
+            "recursive alias (a node contains itself)",
+        ),
+        "yaml_too_nested": (
+            "вложенность глубже {limit} уровней",
+            "nested deeper than {limit} levels",
+        ),
+        "yaml_duplicate_key": ("ключ {key!r} повторяется", "duplicate key {key!r}"),
+        "yaml_complex_key": (
+            "ключ должен быть простым словом, а не списком или словарём",
+            "a key must be a plain word, not a list or a mapping",
+        ),
+        "yaml_number_too_large": (
+            "слишком большое число (больше {limit} цифр)",
+            "number too large (more than {limit} digits)",
+        ),
+        "yaml_binary": (
+            "двоичные данные (!!binary) в сценарии не поддерживаются",
+            "binary data (!!binary) is not supported in a playbook",
+        ),
+        "yaml_bad_value": (
+            "недопустимое значение {value!r}: {error}",
+            "bad value {value!r}: {error}",
+        ),
+        "yaml_merge_keys": (
+            "ключи слияния ('<<') не поддерживаются; выпишите ключи явно",
+            "merge keys ('<<') are not supported; write the keys out",
+        ),
+        "pb_unreadable": ("не удалось прочитать файл: {error}", "cannot read the file: {error}"),
+        "pb_not_a_playbook": ("это не сценарий", "not a playbook"),
+        "pb_name_used": (
+            "имя сценария {name!r} уже занято: {path}",
+            "playbook name {name!r} is already used by {path}",
+        ),
+        "pb_id_used": (
+            "id правила {id!r} уже определён в {where}",
+            "rule id {id!r} is already defined in {where}",
+        ),
+        "pb_not_utf8": (
+            "файл не в кодировке UTF-8 (сохраните его в UTF-8)",
+            "the file is not valid UTF-8 (save it as UTF-8)",
+        ),
+    }
+)

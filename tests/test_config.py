@@ -167,7 +167,7 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
     assert "нет такого файла конфигурации; создайте его" in _problems(tmp_path / "absent.yaml")[0]
     broken = _write(tmp_path, "store: {path: [\n")
     (problem,) = _problems(broken)
-    assert problem.startswith(f"{broken}:1:15:") and "YAML syntax" in problem
+    assert problem.startswith(f"{broken}:1:15: ошибка синтаксиса YAML: список, открытый здесь")
     listed = _write(tmp_path, "- a\n- b\n")
     assert "конфиг должен быть словарём разделов" in _problems(listed)[0]
     secrets = _write(tmp_path, "secrets_file: nope.env\n")

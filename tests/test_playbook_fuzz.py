@@ -244,17 +244,17 @@ LAUGHS = "a: &a ['lol','lol','lol','lol','lol','lol','lol','lol','lol']\n" + "".
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (LAUGHS, "too many nodes"),
-        ("[" * 5000 + "]" * 5000, "nested"),
-        ("a:\n" + "".join("  " * i + "- \n" for i in range(1, 200)), "nested deeper than 64"),
+        (LAUGHS, "слишком много узлов (больше 100000; псевдоним"),
+        ("[" * 5000 + "]" * 5000, "YAML вложен слишком глубоко"),
+        ("a:\n" + "".join("  " * i + "- \n" for i in range(1, 200)), "вложенность глубже 64"),
         ("version: " + "9" * 5000, "version"),
         ("42", "сценарий edo-rules: ожидается словарь, получено: целое число 42"),
         ("'just text'", "ожидается словарь, получено: строка 'just text'"),
         ("null", "ожидается словарь, получено: пустое значение None"),
         ("--- 1\n--- 2\n", "expected a single document"),
-        ("x" * 1_000_001, "larger than"),
-        ("a: !!binary 'not base64!'\n", "a: binary data"),
-        ("&a [*a]", "recursive alias"),
+        ("x" * 1_000_001, "файл больше 1000000 байт"),
+        ("a: !!binary 'not base64!'\n", "a: двоичные данные (!!binary)"),
+        ("&a [*a]", "рекурсивный псевдоним (узел содержит сам себя)"),
     ],
 )
 def test_bombs_and_odd_roots(text: str, expected: str) -> None:

@@ -426,11 +426,11 @@ def test_not_utf8(tmp_path: Path) -> None:
     path.write_bytes(b"version: 1\nname: \xff\n")
     with pytest.raises(PlaybookError) as info:
         load_playbook(path)
-    assert str(info.value) == f"{path}:2:7: the file is not valid UTF-8 (save it as UTF-8)"
+    assert str(info.value) == f"{path}:2:7: файл не в кодировке UTF-8 (сохраните его в UTF-8)"
 
 
 def test_unreadable_path(tmp_path: Path) -> None:
-    with pytest.raises(PlaybookError, match="cannot read the file"):
+    with pytest.raises(PlaybookError, match="не удалось прочитать файл: "):
         load_playbook(tmp_path)  # a folder is not a file
     with pytest.raises(PlaybookError, match="No such file"):
         load_playbook(tmp_path / "absent.yaml")
@@ -447,9 +447,8 @@ def test_load_playbooks_reports_duplicates_across_files(tmp_path: Path) -> None:
     with pytest.raises(PlaybookError) as info:
         load_playbooks([tmp_path])
     assert [str(p) for p in info.value.problems] == [
-        f"{tmp_path / 'c.yaml'}:1:1: name: playbook name 'one' is already used by "
-        f"{tmp_path / 'a.yaml'}",
-        f"{tmp_path / 'sub' / 'b.yml'}:4:5: rules[0].id: rule id 'same' is already defined in "
+        f"{tmp_path / 'c.yaml'}:1:1: name: имя сценария 'one' уже занято: {tmp_path / 'a.yaml'}",
+        f"{tmp_path / 'sub' / 'b.yml'}:4:5: rules[0].id: id правила 'same' уже определён в "
         f"{tmp_path / 'a.yaml'}:4",
     ]
 

@@ -63,8 +63,8 @@ def test_every_problem_of_every_file_is_listed(
         f"{bad}:9:9: rules[0].do[0].lgo: неизвестное действие 'lgo' (возможно, 'log'?);"
         " известные действия: card_status, comment, deal_stage, invoice, log, mirror, notify,"
         " remind_counterparty, task, task_comment, timeline, todo, workflow",
-        f"{broken}:2:7: YAML syntax: the list opened with '[' here is never closed (the file "
-        "ended before it was)",
+        f"{broken}:2:7: ошибка синтаксиса YAML: список, открытый здесь скобкой '[', не закрыт"
+        " (файл закончился раньше)",
         "  2 | name: [",
         "    |       ^",
         "  подсказка: закройте список скобкой ']' и разделяйте элементы запятыми: [act, upd]",
@@ -78,7 +78,7 @@ def test_duplicates_across_files(tmp_path: Path, capsys: pytest.CaptureFixture[s
     code, out = _run(capsys, str(tmp_path))
     assert code == 1
     assert out[0] == (
-        f"{tmp_path / 'b.yaml'}:4:5: rules[0].id: rule id 'ok' is already defined in "
+        f"{tmp_path / 'b.yaml'}:4:5: rules[0].id: id правила 'ok' уже определён в "
         f"{tmp_path / 'a.yaml'}:4"
     )
 
@@ -87,7 +87,8 @@ def test_missing_file_and_empty_folder(tmp_path: Path, capsys: pytest.CaptureFix
     code, out = _run(capsys, str(tmp_path / "nope.yaml"))
     assert code == 1
     assert (
-        out[0] == f"{tmp_path / 'nope.yaml'}:1:1: cannot read the file: No such file or directory"
+        out[0]
+        == f"{tmp_path / 'nope.yaml'}:1:1: не удалось прочитать файл: No such file or directory"
     )
     code, out = _run(capsys, str(tmp_path))
     assert (code, out) == (1, ["файлов сценариев не найдено (нужны *.yaml или *.yml)"])

@@ -104,13 +104,18 @@ def test_syntax_error_points_where_the_construct_starts(
         load_playbook_text(text, "pb.yaml")
     (problem,) = info.value.problems
     assert (problem.file, problem.line, problem.column) == ("pb.yaml", line, column), str(problem)
-    assert problem.message.startswith("YAML syntax: ") and words in problem.message
+    assert problem.message.startswith("ошибка синтаксиса YAML: ")
     shown = text.splitlines()[line - 1].replace("\t", " ")
     _, source, caret, hint = problem.message.split("\n")
     assert source == f"  {line} | {shown}"
     assert caret == f"  {' ' * len(str(line))} | {' ' * (column - 1)}^"
     assert hint.startswith("  подсказка: ")
-    assert str(problem).startswith(f"pb.yaml:{line}:{column}: YAML syntax: ")
+    assert str(problem).startswith(f"pb.yaml:{line}:{column}: ошибка синтаксиса YAML: ")
+    assert problem.text is not None
+    english = problem.text.render("en")  # the words below are the English ones
+    assert english.startswith("YAML syntax: ") and words in english
+    assert english.split("\n")[1:3] == [source, caret]
+    assert english.split("\n")[3].startswith("  hint: ")
 
 
 def test_the_issue_example_is_reported_at_the_quote_not_at_the_end() -> None:
@@ -132,4 +137,5 @@ def test_config_files_get_the_same_report(tmp_path: Path) -> None:
         load_config(path, env={})
     (problem,) = info.value.problems
     assert (problem.line, problem.column) == (2, 9)
-    assert "never closed" in problem.message and "подсказка" in problem.message
+    assert "значение в кавычках, которое начинается здесь, не закрыто" in problem.message
+    assert "подсказка: закройте кавычку" in problem.message

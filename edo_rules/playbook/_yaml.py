@@ -14,7 +14,7 @@ from typing import Any, Final, NoReturn
 
 import yaml
 
-from edo_rules._messages import Text
+from edo_rules._messages import Text, msg
 from edo_rules.errors import Problem
 from edo_rules.playbook._yaml_errors import describe
 
@@ -76,7 +76,7 @@ def format_path(path: NodePath) -> str:
 class LocatedYamlError(Exception):
     """Raised inside this module; the loader turns it into a PlaybookError."""
 
-    def __init__(self, line: int, column: int, message: str, path: NodePath = ()):
+    def __init__(self, line: int, column: int, message: str | Text, path: NodePath = ()):
         super().__init__(message)
         self.line = max(line, 1)
         self.column = max(column, 1)
@@ -87,19 +87,20 @@ class LocatedYamlError(Exception):
 def load_located(text: str, file: str) -> LocatedData:
     """Parse one YAML document; raises :class:`LocatedYamlError` with a position on any defect."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
-        raise LocatedYamlError(1, 1, f"file is larger than {MAX_FILE_BYTES} bytes")
+        raise LocatedYamlError(1, 1, msg("yaml_too_large", limit=MAX_FILE_BYTES))
     try:
         node = _compose(text)
     except yaml.MarkedYAMLError as exc:
         report = describe(exc, text)
         raise LocatedYamlError(report.line, report.column, report.message) from exc
     except yaml.YAMLError as exc:
-        raise LocatedYamlError(1, 1, f"YAML syntax: {exc}") from exc
+        details = msg("yaml_syntax", what=str(exc), noticed="", excerpt="", hint="")
+        raise LocatedYamlError(1, 1, details) from exc
     except RecursionError as exc:
-        raise LocatedYamlError(1, 1, "YAML is nested too deeply") from exc
+        raise LocatedYamlError(1, 1, msg("yaml_too_deep")) from exc
     located = LocatedData(file=file, data=None)
     if node is None:
-        raise LocatedYamlError(1, 1, "the file is empty (expected a playbook mapping)")
+        raise LocatedYamlError(1, 1, msg("yaml_empty"))
     located.data = _Builder(located).build(node, ())
     return located
 
@@ -112,9 +113,9 @@ def _compose(text: str) -> yaml.Node | None:
         loader.dispose()
 
 
-def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
-    parts = [p for p in (exc.context, exc.problem) if p]
-    return "; ".join(parts) if parts else "malformed YAML"
+def _yaml_message(exc: yaml.MarkedYAMLError) -> Text | str:
+    parts = [p for p in (exc.context, exc.problem) if p]  # PyYAML's own words
+    return "; ".join(parts) if parts else msg("yaml_malformed")
 
 
 class _Builder:
@@ -129,7 +130,7 @@ class _Builder:
     def build(self, node: yaml.Node, path: NodePath) -> Any:
         self._guard(node, path)
         if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
-            _fail(node, path, f"unsupported YAML tag {node.tag!r}")
+            _fail(node, path, msg("yaml_unsupported_tag", tag=node.tag))
         self.located.values[path] = _mark(node)
         self.active.add(id(node))
         try:
@@ -144,59 +145,55 @@ class _Builder:
     def _guard(self, node: yaml.Node, path: NodePath) -> None:
         self.count += 1
         if self.count > MAX_NODES:
-            _fail(
-                node,
-                path,
-                f"too many nodes (over {MAX_NODES}; an alias expanding into a huge structure?)",
-            )
+            _fail(node, path, msg("yaml_too_many_nodes", limit=MAX_NODES))
         if id(node) in self.active:
-            _fail(node, path, "recursive alias (a node contains itself)")
+            _fail(node, path, msg("yaml_recursive_alias"))
         if len(path) > MAX_DEPTH:
-            _fail(node, path, f"nested deeper than {MAX_DEPTH} levels")
+            _fail(node, path, msg("yaml_too_nested", limit=MAX_DEPTH))
 
     def _mapping(self, node: yaml.MappingNode, path: NodePath) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in _merged_pairs(node):
             key = self._key(key_node, path)
             if key in result:
-                _fail(key_node, (*path, key), f"duplicate key {key!r}")
+                _fail(key_node, (*path, key), msg("yaml_duplicate_key", key=key))
             self.located.keys[(*path, key)] = _mark(key_node)
             result[key] = self.build(value_node, (*path, key))
         return result
 
     def _key(self, node: yaml.Node, path: NodePath) -> str:
         if not isinstance(node, yaml.ScalarNode):
-            _fail(node, path, "a key must be a plain word, not a list or a mapping")
+            _fail(node, path, msg("yaml_complex_key"))
         # The text as written: YAML 1.1 would turn `no:` or `on:` into booleans.
         return str(node.value)
 
     def _scalar(self, node: yaml.Node, path: NodePath) -> Any:
         if node.tag == _INT_TAG and len(str(node.value)) > MAX_INT_DIGITS:
-            _fail(node, path, f"number too large (more than {MAX_INT_DIGITS} digits)")
+            _fail(node, path, msg("yaml_number_too_large", limit=MAX_INT_DIGITS))
         if node.tag == _TIMESTAMP_TAG:
             # A playbook never needs a date object, and parameters must stay JSON
             # data: keep what the admin wrote (e.g. in a text or a workflow parameter).
             return str(node.value)
         if node.tag == _BINARY_TAG:
-            _fail(node, path, "binary data (!!binary) is not supported in a playbook")
+            _fail(node, path, msg("yaml_binary"))
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.MarkedYAMLError as exc:
             _fail(node, path, _yaml_message(exc), exc)
         except (ValueError, OverflowError) as exc:
-            _fail(node, path, f"bad value {str(node.value)[:40]!r}: {exc}", exc)
+            _fail(node, path, msg("yaml_bad_value", value=str(node.value)[:40], error=exc), exc)
 
 
 def _merged_pairs(node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
     """The mapping's pairs; merge keys (``<<: *base``) are refused to keep positions honest."""
     for key_node, value_node in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
-            _fail(key_node, (), "merge keys ('<<') are not supported; write the keys out")
+            _fail(key_node, (), msg("yaml_merge_keys"))
         yield key_node, value_node
 
 
 def _fail(
-    node: yaml.Node, path: NodePath, message: str, cause: BaseException | None = None
+    node: yaml.Node, path: NodePath, message: str | Text, cause: BaseException | None = None
 ) -> NoReturn:
     mark = _mark(node)
     raise LocatedYamlError(mark.line, mark.column, message, path) from cause

@@ -3,8 +3,8 @@
 PyYAML reports where it *noticed* the problem: an unclosed quote is noticed
 at the end of the file, an unclosed ``[`` at the next line's colon. Its
 ``context_mark`` says where the construct began; for the usual shapes that
-is where the admin has to look, so the position and a hint (in Russian: the
-admins' language) are chosen per shape here.
+is where the admin has to look, so the position and a hint are chosen per
+shape here (the texts are the catalogue's, Russian by default).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Final
 
 import yaml
 
+from edo_rules._messages import Text, msg
+
 
 @dataclass(frozen=True, slots=True)
 class _Shape:
@@ -22,73 +24,30 @@ class _Shape:
     context: str  # a substring of PyYAML's context ("" matches any)
     problem: str  # a substring of PyYAML's problem ("" matches any)
     at_start: bool  # point at the context mark (where the construct starts)
-    what: str
-    hint: str
+    name: str  # the catalogue's yaml_what_<name> and yaml_hint_<name>
+    hint: str = ""  # the hint's name when another shape's ("" → the same name)
+
+    @property
+    def what(self) -> Text:
+        return msg(f"yaml_what_{self.name}")
+
+    @property
+    def advice(self) -> Text:
+        return msg(f"yaml_hint_{self.hint or self.name}")
 
 
 _SHAPES: Final = (
-    _Shape(
-        "quoted scalar",
-        "",
-        True,
-        "the quoted value that starts here is never closed",
-        "закройте кавычку в конце значения; внутри '…' одинарная кавычка пишется дважды (''),"
-        ' внутри "…" двойная — как \\"',
-    ),
-    _Shape(
-        "",
-        "'\\t'",
-        False,
-        "a tab character here",
-        "YAML не допускает табуляцию в отступах: замените её пробелами"
-        " (настройте редактор вставлять пробелы)",
-    ),
-    _Shape(
-        "flow sequence",
-        "",
-        True,
-        "the list opened with '[' here is never closed",
-        "закройте список скобкой ']' и разделяйте элементы запятыми: [act, upd]",
-    ),
-    _Shape(
-        "flow mapping",
-        "",
-        True,
-        "the mapping opened with '{' here is never closed",
-        "закройте скобку '}' и разделяйте пары запятыми: {kind: act, status: sent}",
-    ),
-    _Shape(
-        "simple key",
-        "':'",
-        True,
-        "the key that starts here has no ': ' after it",
-        "после ключа нужны двоеточие и пробел: «ключ: значение»",
-    ),
-    _Shape(
-        "",
-        "<block end>",
-        False,
-        "this line is indented differently from the lines around it",
-        "ключи одного уровня пишутся с одинаковым числом пробелов от начала строки;"
-        " элементы списка начинаются с «- » на одном отступе",
-    ),
-    _Shape(
-        "",
-        "mapping values are not allowed",
-        False,
-        "a ': ' inside a value",
-        'если в значении есть «: », возьмите всё значение в кавычки: text: "Ответ: подписан"',
-    ),
+    _Shape("quoted scalar", "", True, "quote"),
+    _Shape("", "'\\t'", False, "tab"),
+    _Shape("flow sequence", "", True, "list"),
+    _Shape("flow mapping", "", True, "mapping"),
+    _Shape("simple key", "':'", True, "key"),
+    _Shape("", "<block end>", False, "indent"),
+    _Shape("", "mapping values are not allowed", False, "colon"),
 )
 
 
-_RUNAWAY: Final = _Shape(
-    "",
-    "",
-    True,
-    "the quoted value that starts here runs on over the next lines (a closing quote missing?)",
-    _SHAPES[0].hint,
-)
+_RUNAWAY: Final = _Shape("", "", True, "runaway", hint="quote")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +56,7 @@ class SyntaxReport:
 
     line: int
     column: int
-    message: str
+    message: Text
 
 
 def describe(exc: yaml.MarkedYAMLError, text: str) -> SyntaxReport:
@@ -114,14 +73,15 @@ def describe(exc: yaml.MarkedYAMLError, text: str) -> SyntaxReport:
         if opener is not None:
             shape, mark = opener
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    excerpt = _excerpt(text, line, column)
     if shape is None:
-        parts = [p for p in (exc.context, exc.problem) if p]
-        message = f"YAML syntax: {'; '.join(parts) if parts else 'malformed YAML'}"
+        parts = [p for p in (exc.context, exc.problem) if p]  # PyYAML's own words
+        what: Text | str = "; ".join(parts) if parts else msg("yaml_malformed")
+        message = msg("yaml_syntax", what=what, noticed="", excerpt=excerpt, hint="")
     else:
-        message = f"YAML syntax: {shape.what}{_noticed(exc, line)}"
-    message += _excerpt(text, line, column)
-    if shape is not None:
-        message += f"\n  подсказка: {shape.hint}"
+        hint = msg("yaml_hint", hint=shape.advice)
+        noticed = _noticed(exc, line)
+        message = msg("yaml_syntax", what=shape.what, noticed=noticed, excerpt=excerpt, hint=hint)
     return SyntaxReport(line, column, message)
 
 
@@ -174,14 +134,14 @@ def _shape_of(exc: yaml.MarkedYAMLError) -> _Shape | None:
     return None
 
 
-def _noticed(exc: yaml.MarkedYAMLError, line: int) -> str:
+def _noticed(exc: yaml.MarkedYAMLError, line: int) -> Text | str:
     """Where PyYAML noticed the problem, when that is another line (the end of the file…)."""
     mark = exc.problem_mark
     if mark is None or mark.line + 1 == line:
         return ""
     if "end of stream" in (exc.problem or "") or "<stream end>" in (exc.problem or ""):
-        return " (the file ended before it was)"
-    return f" (noticed at line {mark.line + 1}, column {mark.column + 1})"
+        return msg("yaml_noticed_end")
+    return msg("yaml_noticed_at", line=mark.line + 1, column=mark.column + 1)
 
 
 def _excerpt(text: str, line: int, column: int) -> str:

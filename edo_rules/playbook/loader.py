@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from edo_rules._messages import msg
 from edo_rules.errors import PlaybookError, Problem
 from edo_rules.playbook._schema import playbook_schema, schema_problems
 from edo_rules.playbook._text import type_name
@@ -41,7 +42,7 @@ def load_playbook(path: StrPath, *, require_adapters: bool = True) -> Playbook:
         raw = Path(file).read_bytes()
     except OSError as exc:
         raise PlaybookError(
-            [Problem(file, 1, 1, "", f"cannot read the file: {exc.strerror}")]
+            [Problem(file, 1, 1, "", msg("pb_unreadable", error=exc.strerror))]
         ) from exc
     return load_playbook_bytes(raw, file, require_adapters=require_adapters, from_disk=True)
 
@@ -84,7 +85,9 @@ def load_playbook_bytes(
     playbook = compiler.compile()
     problems.extend(compiler.problems)
     if problems or playbook is None:
-        raise PlaybookError(_sorted(problems) or [Problem(file, 1, 1, "", "not a playbook")])
+        raise PlaybookError(
+            _sorted(problems) or [Problem(file, 1, 1, "", msg("pb_not_a_playbook"))]
+        )
     return playbook
 
 
@@ -234,13 +237,13 @@ def cross_file_problems(playbooks: Sequence[Playbook]) -> list[Problem]:
     for playbook in playbooks:
         first = names.setdefault(playbook.name, playbook)
         if first is not playbook:
-            message = f"playbook name {playbook.name!r} is already used by {first.path}"
+            message = msg("pb_name_used", name=playbook.name, path=first.path)
             problems.append(Problem(playbook.path, 1, 1, "name", message))
         for index, rule in enumerate(playbook.rules):
             other, earlier = rules.setdefault(rule.id, (playbook, rule))
             if other is not playbook:
                 where = f"{other.path}:{earlier.location.line}"
-                message = f"rule id {rule.id!r} is already defined in {where}"
+                message = msg("pb_id_used", id=rule.id, where=where)
                 loc = rule.location
                 problems.append(
                     Problem(loc.file, loc.line, loc.column, f"rules[{index}].id", message)
@@ -255,11 +258,14 @@ def _decode(raw: bytes, file: str) -> str:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
         column = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise PlaybookError(
-            [Problem(file, line, column, "", "the file is not valid UTF-8 (save it as UTF-8)")]
-        ) from exc
+        raise PlaybookError([Problem(file, line, column, "", msg("pb_not_utf8"))]) from exc
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
     unique = dict.fromkeys(problems)
-    return sorted(unique, key=lambda p: (p.line, p.column, p.path, p.message))
+    # Ordered by the English text: the same order whatever the language shown.
+    return sorted(unique, key=lambda p: (p.line, p.column, p.path, _english(p)))
+
+
+def _english(problem: Problem) -> str:
+    return problem.message if problem.text is None else problem.text.render("en")
