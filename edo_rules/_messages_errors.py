@@ -1200,3 +1200,111 @@ ERRORS.update(
         ),
     }
 )
+
+# -- the config's sections read by their own readers (bitrix24, onec) ---------------------------
+ERRORS.update(
+    {
+        "set_must_be_mapping": (
+            "должен быть словарём, получено: {got}",
+            "must be a mapping, got {got}",
+        ),
+        "set_unknown_key": (
+            "неизвестный ключ (допустимы: {known})",
+            "unknown key (expected one of: {known})",
+        ),
+        "set_required": ("не задан (обязательный параметр)", "is required"),
+        "set_non_empty_string": (
+            "должен быть непустой строкой, получено: {value!r}",
+            "must be a non-empty string, got {value!r}",
+        ),
+        "set_non_empty": ("должен быть непустой строкой", "must be a non-empty string"),
+        "set_positive_number": (
+            "должен быть положительным числом, получено: {value!r}",
+            "must be a positive number, got {value!r}",
+        ),
+        "set_positive_id": (
+            "должен быть положительным целым id, получено: {value!r}",
+            "must be a positive integer id, got {value!r}",
+        ),
+        "set_not_one_of": (
+            "{value!r} — недопустимое значение; допустимые: {choices}",
+            "{value!r} is not one of: {choices}",
+        ),
+        "set_env_not_set": (
+            "переменная окружения {name} не задана",
+            "the environment variable {name} is not set",
+        ),
+        "set_user_map": (
+            "должен сопоставлять имена пользователей 1С с id пользователей Битрикс24",
+            "must map 1C user names to Bitrix24 user ids",
+        ),
+        "set_user_id": (
+            "должен быть id пользователя Битрикс24, получено: {value!r}",
+            "must be a Bitrix24 user id, got {value!r}",
+        ),
+        "set_field_map": (
+            "должен сопоставлять сведения о документе с кодами полей Битрикс24",
+            "must map document facts to Bitrix24 field codes",
+        ),
+        "set_unknown_fact": (
+            "неизвестное сведение (допустимы: {known})",
+            "unknown fact (expected one of: {known})",
+        ),
+        "set_field_code": (
+            "должен быть кодом поля, получено: {value!r}",
+            "must be a field code, got {value!r}",
+        ),
+        "onec_set_not_mapping": (
+            "раздел onec должен быть словарём (url, base, user, password, …)",
+            "the onec section must be a mapping (url, base, user, password, …)",
+        ),
+        "onec_set_unknown": (
+            "неизвестный параметр (известные: {known})",
+            "unknown setting (known: {known})",
+        ),
+        "onec_set_non_empty": (
+            "должен быть непустой строкой, получено: {got}",
+            "must be a non-empty string, got {got}",
+        ),
+        "onec_set_scheme": (
+            "должен начинаться с http:// или https://, получено: {value!r}",
+            "must start with http:// or https://, got {value!r}",
+        ),
+        "onec_set_env_in": (
+            "не задана переменная окружения из {value!r}",
+            "the environment variable in {value!r} is not set",
+        ),
+        "onec_set_address": (
+            "должен быть адресом http:// или https://, получено: {value!r}",
+            "must be an http:// or https:// address, got {value!r}",
+        ),
+        "onec_set_whole": (
+            "должен быть целым числом, получено: {value!r}",
+            "must be a whole number, got {value!r}",
+        ),
+        "onec_set_flag": (
+            "должен быть true или false, получено: {value!r}",
+            "must be true or false, got {value!r}",
+        ),
+        "onec_set_duration": (
+            "не длительность: {value!r} (например, «10m», «2h», «7d»)",
+            "is not a duration: {value!r} (expected e.g. '10m', '2h', '7d')",
+        ),
+        "onec_set_zone": (
+            "неизвестный часовой пояс {value!r} (например, «Europe/Moscow»)",
+            "unknown time zone {value!r} (expected e.g. 'Europe/Moscow')",
+        ),
+        "onec_set_preset": (
+            "неизвестный набор {value!r} (известные: {known})",
+            "unknown preset {value!r} (known: {known})",
+        ),
+        "onec_set_states": (
+            "должен сопоставлять состояния 1С с каноническими статусами",
+            "must map 1C state names to canonical statuses",
+        ),
+        "onec_set_status": (
+            "неизвестный статус {status!r} (допустимы: {allowed})",
+            "unknown status {status!r} (expected one of {allowed})",
+        ),
+    }
+)

@@ -49,10 +49,10 @@ def test_validate_warns_when_a_playbook_uses_a_pdf_url_the_config_cannot_fill(
 def test_link_settings_are_checked_with_a_clear_message() -> None:
     base = {"url": "https://1c.local", "user": "u", "password": "p"}
     for key, value, expected in (
-        ("web_url", "1c.local/buh", "must be an http:// or https:// address"),
+        ("web_url", "1c.local/buh", "должен быть адресом http:// или https://"),
         ("pdf_url", "https://edo/{nope}", "uses unknown fields nope"),
         ("pdf_url", "https://edo/{id", "is not a valid template"),
-        ("concurrency", 0, "must be a positive number"),
+        ("concurrency", 0, "должен быть положительным числом, получено: 0"),
     ):
         with pytest.raises(ConfigError) as caught:
             OneCSettings.from_mapping({**base, key: value}, where="c.yaml")

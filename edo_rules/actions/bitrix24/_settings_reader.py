@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from edo_rules._messages import Text, msg
 from edo_rules.errors import Problem
 
 if TYPE_CHECKING:
@@ -29,9 +30,9 @@ class Reader:
         self._env = env
         self._data: Mapping[str, Any] = mapping if isinstance(mapping, Mapping) else {}
         if not isinstance(mapping, Mapping):
-            self.problem("", f"must be a mapping, got {type(mapping).__name__}")
+            self.problem("", msg("set_must_be_mapping", got=type(mapping).__name__))
 
-    def problem(self, key: str, message: str) -> None:
+    def problem(self, key: str, message: str | Text) -> None:
         path = f"{self._path}.{key}" if key else self._path
         self.problems.append(Problem(self._file, 0, 0, path, message))
 
@@ -39,7 +40,7 @@ class Reader:
         known = set(keys.split())
         for key in self._data:
             if key not in known:
-                self.problem(str(key), f"unknown key (expected one of: {', '.join(sorted(known))})")
+                self.problem(str(key), msg("set_unknown_key", known=", ".join(sorted(known))))
 
     def has(self, key: str) -> bool:
         return self._data.get(key) is not None
@@ -57,10 +58,10 @@ class Reader:
         value = self._data.get(key)
         if value is None:
             if required:
-                self.problem(key, "is required")
+                self.problem(key, msg("set_required"))
             return default
         if not isinstance(value, str) or not value.strip():
-            self.problem(key, f"must be a non-empty string, got {value!r}")
+            self.problem(key, msg("set_non_empty_string", value=value))
             return default
         return value.strip()
 
@@ -71,7 +72,7 @@ class Reader:
     def number(self, key: str, default: float) -> float:
         value = self._data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            self.problem(key, f"must be a positive number, got {value!r}")
+            self.problem(key, msg("set_positive_number", value=value))
             return default
         return float(value)
 
@@ -80,14 +81,14 @@ class Reader:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            self.problem(key, f"must be a positive integer id, got {value!r}")
+            self.problem(key, msg("set_positive_id", value=value))
             return None
         return value
 
     def choice(self, key: str, choices: Sequence[str], default: str) -> str:
         value = self._data.get(key, default)
         if value not in choices:
-            self.problem(key, f"{value!r} is not one of: {', '.join(choices)}")
+            self.problem(key, msg("set_not_one_of", value=value, choices=", ".join(choices)))
             return default
         return str(value)
 
@@ -99,23 +100,23 @@ class Reader:
         if env_name is not None:
             value = self._env.get(str(env_name))
             if not value:
-                self.problem(f"{key}_env", f"the environment variable {env_name} is not set")
+                self.problem(f"{key}_env", msg("set_env_not_set", name=env_name))
             return Secret(value) if value else None
         value = self._data.get(key)
         if value is not None and (not isinstance(value, str) or not value):
-            self.problem(key, "must be a non-empty string")
+            self.problem(key, msg("set_non_empty"))
             return None
         return Secret(value) if value else None
 
     def user_map(self, key: str) -> dict[str, int]:
         value = self._data.get(key) or {}
         if not isinstance(value, Mapping):
-            self.problem(key, "must map 1C user names to Bitrix24 user ids")
+            self.problem(key, msg("set_user_map"))
             return {}
         result: dict[str, int] = {}
         for name, user in value.items():
             if isinstance(user, bool) or not isinstance(user, int) or user < 1:
-                self.problem(f"{key}.{name}", f"must be a Bitrix24 user id, got {user!r}")
+                self.problem(f"{key}.{name}", msg("set_user_id", value=user))
             else:
                 result[str(name)] = user
         return result
@@ -123,14 +124,14 @@ class Reader:
     def field_map(self, key: str, known: Sequence[str]) -> dict[str, str]:
         value = self._data.get(key) or {}
         if not isinstance(value, Mapping):
-            self.problem(key, "must map document facts to Bitrix24 field codes")
+            self.problem(key, msg("set_field_map"))
             return {}
         result: dict[str, str] = {}
         for name, code in value.items():
             if name not in known:
-                self.problem(f"{key}.{name}", f"unknown fact (expected one of: {', '.join(known)})")
+                self.problem(f"{key}.{name}", msg("set_unknown_fact", known=", ".join(known)))
             elif not isinstance(code, str) or not code:
-                self.problem(f"{key}.{name}", f"must be a field code, got {code!r}")
+                self.problem(f"{key}.{name}", msg("set_field_code", value=code))
             else:
                 result[str(name)] = code
         return result

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from edo_rules._messages import Text, msg
 from edo_rules.errors import ConfigError, Problem
 from edo_rules.model import Status
 
@@ -112,21 +113,21 @@ class _Builder:
         self.lines = lines
         self.problems: list[Problem] = []
 
-    def problem(self, key: str, message: str) -> None:
+    def problem(self, key: str, message: str | Text) -> None:
         path = f"onec.{key}"
         line = self.lines.get(path, self.lines.get("onec", 0))
         self.problems.append(Problem(self.where, line, 0, path, message))
 
     def build(self) -> dict[str, Any]:
         if not isinstance(self.mapping, Mapping):
-            self.problem("", "the onec section must be a mapping (url, base, user, password, …)")
+            self.problem("", msg("onec_set_not_mapping"))
             return {}
         known = {f.name: f for f in fields(OneCSettings)}
         values: dict[str, Any] = {}
         for raw_key, value in self.mapping.items():
             key = _ALIASES.get(str(raw_key), str(raw_key))
             if key not in known:
-                self.problem(str(raw_key), f"unknown setting (known: {', '.join(sorted(known))})")
+                self.problem(str(raw_key), msg("onec_set_unknown", known=", ".join(sorted(known))))
                 continue
             converted = _converter(key)(self, key, value)
             if converted is not None:
@@ -135,7 +136,7 @@ class _Builder:
             if required not in values and not any(
                 p.path == f"onec.{required}" for p in self.problems
             ):
-                self.problem(required, "is required")
+                self.problem(required, msg("set_required"))
         if "url" in values and not values.get("allow_insecure_http", False):
             refused = plain_http_problem(values["url"])
             if refused is not None:
@@ -170,13 +171,13 @@ def _is_loopback(host: str) -> bool:
 
 def _text(builder: _Builder, key: str, value: Any) -> str | None:
     if not isinstance(value, str) or (key in ("url", "user") and not value.strip()):
-        builder.problem(key, f"must be a non-empty string, got {type(value).__name__}")
+        builder.problem(key, msg("onec_set_non_empty", got=type(value).__name__))
         return None
     if key == "url" and not re.match(r"^https?://", value):
-        builder.problem(key, f"must start with http:// or https://, got {value!r}")
+        builder.problem(key, msg("onec_set_scheme", value=value))
         return None
     if key == "password" and value.startswith("${"):
-        builder.problem(key, f"the environment variable in {value!r} is not set")
+        builder.problem(key, msg("onec_set_env_in", value=value))
         return None
     return value
 
@@ -184,7 +185,7 @@ def _text(builder: _Builder, key: str, value: Any) -> str | None:
 def _link(builder: _Builder, key: str, value: Any) -> str | None:
     """``web_url`` (an http(s) address) or ``pdf_url`` (a template of one)."""
     if not isinstance(value, str) or not re.match(r"^https?://", value):
-        builder.problem(key, f"must be an http:// or https:// address, got {value!r}")
+        builder.problem(key, msg("onec_set_address", value=value))
         return None
     if key == "pdf_url":
         from edo_rules.sources.onec._links import check_template
@@ -198,18 +199,18 @@ def _link(builder: _Builder, key: str, value: Any) -> str | None:
 
 def _positive(builder: _Builder, key: str, value: Any) -> float | int | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        builder.problem(key, f"must be a positive number, got {value!r}")
+        builder.problem(key, msg("set_positive_number", value=value))
         return None
     whole = ("page_size", "chunk_size", "retries", "max_query", "concurrency")
     if key in whole and not isinstance(value, int):
-        builder.problem(key, f"must be a whole number, got {value!r}")
+        builder.problem(key, msg("onec_set_whole", value=value))
         return None
     return value
 
 
 def _flag(builder: _Builder, key: str, value: Any) -> bool | None:
     if not isinstance(value, bool):
-        builder.problem(key, f"must be true or false, got {value!r}")
+        builder.problem(key, msg("onec_set_flag", value=value))
         return None
     return value
 
@@ -220,7 +221,7 @@ def _duration(builder: _Builder, key: str, value: Any) -> timedelta | None:
         return timedelta(seconds=value)
     match = _DURATION.match(value) if isinstance(value, str) else None
     if match is None:
-        builder.problem(key, f"is not a duration: {value!r} (expected e.g. '10m', '2h', '7d')")
+        builder.problem(key, msg("onec_set_duration", value=value))
         return None
     unit = (match.group(2) or "s")[0].lower()
     return timedelta(seconds=float(match.group(1)) * _UNITS[unit])
@@ -230,7 +231,7 @@ def _zone(builder: _Builder, key: str, value: Any) -> str | None:
     try:
         ZoneInfo(str(value))
     except (ZoneInfoNotFoundError, ValueError):
-        builder.problem(key, f"unknown time zone {value!r} (expected e.g. 'Europe/Moscow')")
+        builder.problem(key, msg("onec_set_zone", value=value))
         return None
     return str(value)
 
@@ -239,14 +240,14 @@ def _preset(builder: _Builder, key: str, value: Any) -> str | None:
     from edo_rules.sources.onec._presets import PRESETS
 
     if value not in PRESETS:
-        builder.problem(key, f"unknown preset {value!r} (known: {', '.join(sorted(PRESETS))})")
+        builder.problem(key, msg("onec_set_preset", value=value, known=", ".join(sorted(PRESETS))))
         return None
     return str(value)
 
 
 def _states(builder: _Builder, key: str, value: Any) -> dict[str, Status] | None:
     if not isinstance(value, Mapping):
-        builder.problem(key, "must map 1C state names to canonical statuses")
+        builder.problem(key, msg("onec_set_states"))
         return None
     allowed = ", ".join(s.value for s in Status)
     result: dict[str, Status] = {}
@@ -254,9 +255,7 @@ def _states(builder: _Builder, key: str, value: Any) -> dict[str, Status] | None
         try:
             result[str(name)] = Status(status)
         except ValueError:
-            builder.problem(
-                f"{key}.{name}", f"unknown status {status!r} (expected one of {allowed})"
-            )
+            builder.problem(f"{key}.{name}", msg("onec_set_status", status=status, allowed=allowed))
     return result
 
 
