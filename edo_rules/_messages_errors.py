@@ -1308,3 +1308,80 @@ ERRORS.update(
         ),
     }
 )
+
+ERRORS.update(
+    {
+        "b24_set_auth": (
+            "укажите что-то одно: webhook_url (или webhook_url_env) либо oauth",
+            "give exactly one of webhook_url (or webhook_url_env) and oauth",
+        ),
+        "b24_set_hour": (
+            "должен быть часом дня (1–23), получено: {value}",
+            "must be an hour of the day (1-23), got {value}",
+        ),
+        "b24_set_users": (
+            "должен быть списком id пользователей Битрикс24, получено: {value!r}",
+            "must be a list of Bitrix24 user ids, got {value!r}",
+        ),
+        "b24_set_zones": (
+            "должен сопоставлять id пользователей Битрикс24 с часовыми поясами, получено:"
+            " {value!r}",
+            "must map Bitrix24 user ids to time zones, got {value!r}",
+        ),
+        "b24_set_zone": (
+            "{name!r} для пользователя {user!r}: нужны id пользователя и часовой пояс IANA"
+            " (например, 12: Asia/Yekaterinburg)",
+            "{name!r} for user {user!r} is not a user id and an IANA time zone"
+            " (e.g. 12: Asia/Yekaterinburg)",
+        ),
+        "b24_set_not_url": (
+            "не адрес http(s) (ожидается https://ПОРТАЛ/rest/ПОЛЬЗОВАТЕЛЬ/СЕКРЕТ/)",
+            "is not an http(s) URL (expected https://PORTAL/rest/USER/SECRET/)",
+        ),
+        "b24_set_plain_http": (
+            "{shown} — обычный http: портал принимает только https://",
+            "{shown} uses plain http: the portal only accepts https://",
+        ),
+        "b24_set_webhook_path": (
+            "{shown}…: ожидается путь вебхука /rest/<id пользователя>/<секрет>/",
+            "{shown}…: expected a webhook path /rest/<user id>/<secret>/",
+        ),
+        "b24_set_plan": (
+            "{value!r} — не тариф (ожидается ordinary, enterprise или {{capacity, rate}})",
+            "{value!r} is not a plan (expected ordinary, enterprise or {{capacity, rate}})",
+        ),
+        "b24_set_client_secret": (
+            "не задан (обязательный параметр; или client_secret_env)",
+            "is required (or client_secret_env)",
+        ),
+        "b24_set_deal_field": (
+            "обязателен при strategy: field (например, UF_CRM_1C_CONTRACT)",
+            "is required with strategy: field (e.g. UF_CRM_1C_CONTRACT)",
+        ),
+        "b24_set_iblock": (
+            "обязателен при target: list (или iblock_code)",
+            "is required for target: list (or iblock_code)",
+        ),
+        "b24_set_entity_type": (
+            "обязателен при target: smart_process (например, 1046)",
+            "is required for target: smart_process (e.g. 1046)",
+        ),
+        "b24_set_field_name": (
+            "{value!r} — не имя пользовательского поля CRM (UF_CRM_ и не больше 13 символов"
+            " A-Z, 0-9, _, например UF_CRM_EDO_STATUS)",
+            "{value!r} is not a CRM user field name (UF_CRM_ and at most 13 characters A-Z,"
+            " 0-9, _, e.g. UF_CRM_EDO_STATUS)",
+        ),
+        "b24_set_card_url": ("{value!r} — не адрес http(s)", "{value!r} is not an http(s) URL"),
+        "b24_set_accounting": (
+            "укажите что-то одно: user (id пользователя Битрикс24) либо department",
+            "give exactly one of user (a Bitrix24 user id) and department",
+        ),
+        "b24_set_token_file": (
+            "не удалось прочитать файл токенов OAuth ({error}): запишите"
+            ' «{{"access_token": …, "refresh_token": …}}» из события установки приложения',
+            "cannot read the OAuth token file ({error}): write"
+            ' {{"access_token": …, "refresh_token": …}} from the application install event',
+        ),
+    }
+)

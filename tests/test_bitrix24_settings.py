@@ -56,24 +56,24 @@ def test_every_problem_is_reported_at_once() -> None:
         }
     )
     joined = "\n".join(problems)
-    assert "bitrix24.webhook_url: http://portal.bitrix24.ru uses plain http" in joined
-    assert "bitrix24.plan: 'gold' is not a plan" in joined
+    assert "bitrix24.webhook_url: http://portal.bitrix24.ru — обычный http: портал" in joined
+    assert "bitrix24.plan: 'gold' — не тариф (ожидается ordinary, enterprise или" in joined
     assert "bitrix24.users.Иванов: должен быть id пользователя Битрикс24" in joined
-    assert "bitrix24.deal.field: is required with strategy: field" in joined
+    assert "bitrix24.deal.field: обязателен при strategy: field" in joined
     assert "bitrix24.mirror.fields.colour: неизвестное сведение (допустимы:" in joined
-    assert "bitrix24.mirror.entity_type_id: is required" in joined
+    assert "bitrix24.mirror.entity_type_id: обязателен при target: smart_process" in joined
     assert "bitrix24.extra: неизвестный ключ (допустимы: accounting, cache_ttl," in joined
     assert all("abc/" not in p for p in problems)
 
 
 def test_webhook_or_oauth_exactly_one() -> None:
-    assert any("exactly one" in p for p in _problems({}))
+    assert any("укажите что-то одно: webhook_url" in p for p in _problems({}))
     assert any(
         "webhook_url_env: переменная окружения B24 не задана" in p
         for p in _problems({"webhook_url_env": "B24"}, env={})
     )
     assert any(
-        "expected a webhook path" in p for p in _problems({"webhook_url": "https://portal.ru/x"})
+        "ожидается путь вебхука" in p for p in _problems({"webhook_url": "https://portal.ru/x"})
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from edo_rules._messages import msg
 from edo_rules.actions.bitrix24._settings_reader import Reader
 
 _FIELD = re.compile(r"^UF_CRM_[A-Z0-9_]{1,13}$")
@@ -57,15 +58,11 @@ def read_card(reader: Reader) -> CardSettings:
     for key in ("deal_field", "company_field", "url_field"):
         value = reader.optional_string(key)
         if value is not None and not _FIELD.match(value):
-            reader.problem(
-                key,
-                f"{value!r} is not a CRM user field name (UF_CRM_ and at most 13 "
-                "characters A-Z, 0-9, _, e.g. UF_CRM_EDO_STATUS)",
-            )
+            reader.problem(key, msg("b24_set_field_name", value=value))
         fields[key] = value
     url = reader.optional_string("url")
     if url is not None and not url.startswith(("https://", "http://")):
-        reader.problem("url", f"{url!r} is not an http(s) URL")
+        reader.problem("url", msg("b24_set_card_url", value=url))
     return CardSettings(
         # an explicit null turns the deal's field off; an absent key keeps the default
         deal_field=fields["deal_field"]
@@ -83,5 +80,5 @@ def read_accounting(reader: Reader) -> AccountingSettings:
     reader.allow("user department")
     settings = AccountingSettings(reader.user_id("user"), reader.user_id("department"))
     if (settings.user is None) == (settings.department is None):
-        reader.problem("", "give exactly one of user (a Bitrix24 user id) and department")
+        reader.problem("", msg("b24_set_accounting"))
     return settings

@@ -92,9 +92,7 @@ class TokenFile:
                 0,
                 0,
                 "",
-                "cannot read the OAuth token file "
-                f'({type(exc).__name__}): write {{"access_token": …, "refresh_token": …}} '
-                "from the application install event",
+                msg("b24_set_token_file", error=type(exc).__name__),
             )
             raise ConfigError([problem]) from exc
 

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from edo_rules._messages import msg
 from edo_rules.actions.bitrix24._bucket import PLANS, Plan
 from edo_rules.actions.bitrix24._card_settings import (
     AccountingSettings,
@@ -202,7 +203,7 @@ def _build(reader: Reader) -> Bitrix24Settings:
     oauth = _oauth(reader.child("oauth")) if reader.has("oauth") else None
     given = reader.has("webhook_url") or reader.has("webhook_url_env")
     if given == reader.has("oauth"):  # a broken value was reported already; do not repeat
-        reader.problem("", "give exactly one of webhook_url (or webhook_url_env) and oauth")
+        reader.problem("", msg("b24_set_auth"))
     if webhook is not None:
         _check_url(reader, "webhook_url", webhook.reveal(), webhook=True)
     return Bitrix24Settings(
@@ -238,13 +239,13 @@ def _digest(reader: Reader) -> DigestSettings:
     flood.allow("per_tick per_day admin")
     hour = int(digest.number("hour", 9))
     if not 0 < hour < 24:
-        digest.problem("hour", f"must be an hour of the day (1-23), got {hour}")
+        digest.problem("hour", msg("b24_set_hour", value=hour))
         hour = 9
     users = digest.raw("users", [])
     if not isinstance(users, list) or not all(
         isinstance(u, int) and not isinstance(u, bool) and u > 0 for u in users
     ):
-        digest.problem("users", f"must be a list of Bitrix24 user ids, got {users!r}")
+        digest.problem("users", msg("b24_set_users", value=users))
         users = []
     return DigestSettings(
         zones=_zones(digest),
@@ -260,18 +261,14 @@ def _zones(reader: Reader) -> dict[int, str]:
     raw = reader.raw("zones", {})
     zones: dict[int, str] = {}
     if not isinstance(raw, Mapping):
-        reader.problem("zones", f"must map Bitrix24 user ids to time zones, got {raw!r}")
+        reader.problem("zones", msg("b24_set_zones", value=raw))
         return zones
     for user, name in raw.items():
         try:
             ZoneInfo(str(name))
             zones[int(user)] = str(name)
         except (ValueError, KeyError, ZoneInfoNotFoundError):
-            reader.problem(
-                f"zones.{user}",
-                f"{name!r} for user {user!r} is not a user id and an IANA time zone"
-                " (e.g. 12: Asia/Yekaterinburg)",
-            )
+            reader.problem(f"zones.{user}", msg("b24_set_zone", name=name, user=user))
     return zones
 
 
@@ -279,11 +276,11 @@ def _check_url(reader: Reader, key: str, url: str, *, webhook: bool) -> None:
     parts = urlsplit(url)
     shown = f"{parts.scheme}://{parts.hostname}"
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        reader.problem(key, "is not an http(s) URL (expected https://PORTAL/rest/USER/SECRET/)")
+        reader.problem(key, msg("b24_set_not_url"))
     elif parts.scheme == "http" and parts.hostname not in _LOOPBACK:
-        reader.problem(key, f"{shown} uses plain http: the portal only accepts https://")
+        reader.problem(key, msg("b24_set_plain_http", shown=shown))
     elif webhook and not _is_webhook_path(parts.path):
-        reader.problem(key, f"{shown}…: expected a webhook path /rest/<user id>/<secret>/")
+        reader.problem(key, msg("b24_set_webhook_path", shown=shown))
 
 
 def _is_webhook_path(path: str) -> bool:
@@ -299,9 +296,7 @@ def _plan(reader: Reader) -> Plan:
         sub = reader.child("plan")
         sub.allow("capacity rate")
         return Plan(capacity=int(sub.number("capacity", 50)), rate=sub.number("rate", 2.0))
-    reader.problem(
-        "plan", f"{raw!r} is not a plan (expected ordinary, enterprise or {{capacity, rate}})"
-    )
+    reader.problem("plan", msg("b24_set_plan", value=raw))
     return PLANS["ordinary"]
 
 
@@ -314,7 +309,7 @@ def _oauth(reader: Reader) -> OAuthSettings:
             _check_url(reader, key, url, webhook=False)
     secret = reader.secret("client_secret")
     if secret is None:
-        reader.problem("client_secret", "is required (or client_secret_env)")
+        reader.problem("client_secret", msg("b24_set_client_secret"))
     return OAuthSettings(
         portal_url=portal.rstrip("/"),
         client_id=reader.string("client_id", "", required=True),
@@ -329,7 +324,7 @@ def _deal(reader: Reader) -> DealBinding:
     strategy = reader.choice("strategy", ("field", "latest_open", "none"), "latest_open")
     field_name = reader.optional_string("field")
     if strategy == "field" and field_name is None:
-        reader.problem("field", "is required with strategy: field (e.g. UF_CRM_1C_CONTRACT)")
+        reader.problem("field", msg("b24_set_deal_field"))
     value = reader.choice("value", ("contract_number", "document_id", "basis"), "contract_number")
     return DealBinding(strategy=strategy, field=field_name, value=value)  # type: ignore[arg-type]
 
@@ -350,7 +345,7 @@ def _mirror(reader: Reader) -> MirrorSettings:
         title=reader.string("title", "Документы ЭДО"),
     )
     if target == "list" and settings.iblock_id is None and settings.iblock_code is None:
-        reader.problem("iblock_id", "is required for target: list (or iblock_code)")
+        reader.problem("iblock_id", msg("b24_set_iblock"))
     if target == "smart_process" and settings.entity_type_id is None:
-        reader.problem("entity_type_id", "is required for target: smart_process (e.g. 1046)")
+        reader.problem("entity_type_id", msg("b24_set_entity_type"))
     return settings
