@@ -1385,3 +1385,84 @@ ERRORS.update(
         ),
     }
 )
+
+# -- playbooks: expressions (the `where` conditions) ---------------------------------------------
+ERRORS.update(
+    {
+        "expr_too_long": (
+            "выражение длиннее {limit} символов",
+            "expression is longer than {limit} characters",
+        ),
+        "expr_too_complex": (
+            "выражение слишком сложное (больше {limit} частей)",
+            "expression is too complex (over {limit} parts)",
+        ),
+        "expr_empty": ("выражение пустое", "expression is empty"),
+        "expr_syntax": ("синтаксическая ошибка{where}: {error}", "syntax error{where}: {error}"),
+        "expr_at_column": (" в столбце {column}", " at column {column}"),
+        "expr_unparsable": (
+            "не удалось разобрать выражение: {error}",
+            "cannot parse the expression: {error}",
+        ),
+        "expr_too_deep": (
+            "выражение вложено глубже {limit} уровней",
+            "expression is nested deeper than {limit} levels",
+        ),
+        "expr_node_refused": (
+            "{node} в выражении не допускается",
+            "{node} is not allowed in an expression",
+        ),
+        "expr_lambda": ("lambda не допускается", "lambda is not allowed"),
+        "expr_comprehension": (
+            "генераторы списков (comprehensions) не допускаются",
+            "comprehensions are not allowed",
+        ),
+        "expr_generator": (
+            "выражения-генераторы не допускаются",
+            "generator expressions are not allowed",
+        ),
+        "expr_fstring": (
+            "f-строки не допускаются (используйте шаблон в тексте действия)",
+            "f-strings are not allowed (use a template in the action's text)",
+        ),
+        "expr_walrus": ("присваивание (':=') не допускается", "assignment (':=') is not allowed"),
+        "expr_starred": ("распаковка '*' не допускается", "'*' unpacking is not allowed"),
+        "expr_dict": ("литералы словарей не допускаются", "dict literals are not allowed"),
+        "expr_set": (
+            "литералы множеств не допускаются (используйте список: x in ['a', 'b'])",
+            "set literals are not allowed (use a list: x in ['a', 'b'])",
+        ),
+        "expr_await": ("await не допускается", "await is not allowed"),
+        "expr_yield": ("yield не допускается", "yield is not allowed"),
+        "expr_function_not_called": (
+            "{name!r} — функция: вызовите её, например {name}(…)",
+            "{name!r} is a function: call it, e.g. {name}(…)",
+        ),
+        "expr_literal_too_long": (
+            "литерал длиннее {limit} символов",
+            "literal longer than {limit} characters",
+        ),
+        "expr_literal_refused": (
+            "литерал {value!r} не допускается",
+            "literal {value!r} is not allowed",
+        ),
+        "expr_use_dot": (
+            "пишите '.{name}' вместо ['{name}']",
+            "use '.{name}' instead of ['{name}']",
+        ),
+        "expr_not_indexable": ("'{name}' нельзя индексировать", "'{name}' cannot be indexed"),
+        "expr_keywords": (
+            "именованные аргументы не допускаются",
+            "keyword arguments are not allowed",
+        ),
+        "expr_not_callable": ("'{name}' нельзя вызвать", "'{name}' is not callable"),
+        "expr_only_named_calls": (
+            "вызывать можно только функции по имени",
+            "only named functions can be called",
+        ),
+        "expr_bad_literals": (
+            "недопустимая операция над литералами: {error}",
+            "invalid operation on literals: {error}",
+        ),
+    }
+)

@@ -42,8 +42,8 @@ def test_both_languages_take_the_same_fields(key: str) -> None:
     assert ru and en and _fields(ru) == _fields(en)
 
 
-def _conversions(text: str) -> list[tuple[str, str | None, str | None]]:
-    return sorted((n, c, f) for _, n, f, c in string.Formatter().parse(text) if n)
+def _conversions(text: str) -> list[tuple[str, str, str]]:
+    return sorted((n, c or "", f or "") for _, n, f, c in string.Formatter().parse(text) if n)
 
 
 @pytest.mark.parametrize("key", sorted(CATALOGUE))

@@ -148,31 +148,32 @@ _ALLOWED_NODES: Final = (
     *OPERATORS,
 )
 
+#: Refused node kinds → the catalogue key saying why.
 _REFUSED: Final[Mapping[type[ast.AST], str]] = {
-    ast.Lambda: "lambda is not allowed",
-    ast.ListComp: "comprehensions are not allowed",
-    ast.SetComp: "comprehensions are not allowed",
-    ast.DictComp: "comprehensions are not allowed",
-    ast.GeneratorExp: "generator expressions are not allowed",
-    ast.JoinedStr: "f-strings are not allowed (use a template in the action's text)",
-    ast.NamedExpr: "assignment (':=') is not allowed",
-    ast.Starred: "'*' unpacking is not allowed",
-    ast.Dict: "dict literals are not allowed",
-    ast.Set: "set literals are not allowed (use a list: x in ['a', 'b'])",
-    ast.Await: "await is not allowed",
-    ast.Yield: "yield is not allowed",
-    ast.YieldFrom: "yield is not allowed",
+    ast.Lambda: "expr_lambda",
+    ast.ListComp: "expr_comprehension",
+    ast.SetComp: "expr_comprehension",
+    ast.DictComp: "expr_comprehension",
+    ast.GeneratorExp: "expr_generator",
+    ast.JoinedStr: "expr_fstring",
+    ast.NamedExpr: "expr_walrus",
+    ast.Starred: "expr_starred",
+    ast.Dict: "expr_dict",
+    ast.Set: "expr_set",
+    ast.Await: "expr_await",
+    ast.Yield: "expr_yield",
+    ast.YieldFrom: "expr_yield",
 }
 
 
 def check_expression(source: str, names: Mapping[str, Spec] = NAMES) -> ast.Expression:
     """Parse and check ``source``; returns the AST or raises :class:`ExpressionCheckError`."""
     if len(source) > MAX_SOURCE:
-        raise ExpressionCheckError(f"expression is longer than {MAX_SOURCE} characters")
+        raise ExpressionCheckError(msg("expr_too_long", limit=MAX_SOURCE))
     tree = _parse(source)
     nodes = list(ast.walk(tree))
     if len(nodes) > MAX_NODES:
-        raise ExpressionCheckError(f"expression is too complex (over {MAX_NODES} parts)")
+        raise ExpressionCheckError(msg("expr_too_complex", limit=MAX_NODES))
     _Checker(names).visit_root(tree)
     return tree
 
@@ -180,17 +181,17 @@ def check_expression(source: str, names: Mapping[str, Spec] = NAMES) -> ast.Expr
 def _parse(source: str) -> ast.Expression:
     text = source.strip()
     if not text:
-        raise ExpressionCheckError("expression is empty")
+        raise ExpressionCheckError(msg("expr_empty"))
     try:
         with warnings.catch_warnings():
             # "9doc" is only a SyntaxWarning for Python; for us it is an error.
             warnings.simplefilter("error", SyntaxWarning)
             return ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        where = f" at column {exc.offset}" if exc.offset else ""
-        raise ExpressionCheckError(f"syntax error{where}: {exc.msg}") from exc
+        where = msg("expr_at_column", column=exc.offset) if exc.offset else ""
+        raise ExpressionCheckError(msg("expr_syntax", where=where, error=exc.msg)) from exc
     except (ValueError, RecursionError, MemoryError) as exc:
-        raise ExpressionCheckError(f"cannot parse the expression: {exc}") from exc
+        raise ExpressionCheckError(msg("expr_unparsable", error=str(exc))) from exc
 
 
 class _Checker:
@@ -205,12 +206,12 @@ class _Checker:
 
     def visit(self, node: ast.AST, depth: int) -> Spec | None:
         if depth > MAX_DEPTH:
-            raise ExpressionCheckError(f"expression is nested deeper than {MAX_DEPTH} levels")
+            raise ExpressionCheckError(msg("expr_too_deep", limit=MAX_DEPTH))
         refused = _REFUSED.get(type(node))
         if refused is not None:
-            raise ExpressionCheckError(refused)
+            raise ExpressionCheckError(msg(refused))
         if not isinstance(node, _ALLOWED_NODES):
-            raise ExpressionCheckError(f"{type(node).__name__} is not allowed in an expression")
+            raise ExpressionCheckError(msg("expr_node_refused", node=type(node).__name__))
         handler = getattr(self, f"_visit_{type(node).__name__.lower()}", None)
         if handler is not None:
             spec: Spec | None = handler(node, depth)
@@ -226,21 +227,19 @@ class _Checker:
         except NameCheckError as exc:
             raise ExpressionCheckError(reason(exc)) from exc
         if isinstance(spec, Func):  # a call names its function without visiting it
-            raise ExpressionCheckError(f"{node.id!r} is a function: call it, e.g. {node.id}(…)")
+            raise ExpressionCheckError(msg("expr_function_not_called", name=node.id))
         return spec
 
     def _visit_constant(self, node: ast.Constant, depth: int) -> Spec | None:
         if isinstance(node.value, str | bytes) and len(node.value) > MAX_LITERAL:
-            raise ExpressionCheckError(f"literal longer than {MAX_LITERAL} characters")
+            raise ExpressionCheckError(msg("expr_literal_too_long", limit=MAX_LITERAL))
         if not isinstance(node.value, str | int | float | bool | type(None)):
-            raise ExpressionCheckError(f"literal {node.value!r} is not allowed")
+            raise ExpressionCheckError(msg("expr_literal_refused", value=node.value))
         return None
 
     def _visit_attribute(self, node: ast.Attribute, depth: int) -> Spec | None:
         if node.attr.startswith("_"):  # say the real reason before anything about the base
-            raise ExpressionCheckError(
-                f"access to the private attribute {node.attr!r} is not allowed"
-            )
+            raise ExpressionCheckError(msg("pb_private_attribute", attr=node.attr))
         base = self.visit(node.value, depth + 1)
         try:
             return check_attribute(base, _dotted(node.value), node.attr)
@@ -252,33 +251,33 @@ class _Checker:
         index = node.slice
         if isinstance(index, ast.Constant) and isinstance(index.value, str):
             raise ExpressionCheckError(
-                f"use '.{index.value}' instead of ['{index.value}']"
+                msg("expr_use_dot", name=index.value)
                 if not index.value.startswith("_")
-                else f"access to the private attribute {index.value!r} is not allowed"
+                else msg("pb_private_attribute", attr=index.value)
             )
         self.visit(index, depth + 1)
         if isinstance(base, Obj):
-            raise ExpressionCheckError(f"'{_dotted(node.value)}' cannot be indexed")
+            raise ExpressionCheckError(msg("expr_not_indexable", name=_dotted(node.value)))
         return base.item if isinstance(base, Seq) else None
 
     def _visit_call(self, node: ast.Call, depth: int) -> Spec | None:
         if node.keywords:
-            raise ExpressionCheckError("keyword arguments are not allowed")
+            raise ExpressionCheckError(msg("expr_keywords"))
         if isinstance(node.func, ast.Name):
             self._check_function(node.func.id)
         elif isinstance(node.func, ast.Attribute):
             if self.visit(node.func, depth + 1) is not None:
-                raise ExpressionCheckError(f"'{_dotted(node.func)}' is not callable")
+                raise ExpressionCheckError(msg("expr_not_callable", name=_dotted(node.func)))
         else:
             self.visit(node.func, depth + 1)  # a refused node (lambda…) says why
-            raise ExpressionCheckError("only named functions can be called")
+            raise ExpressionCheckError(msg("expr_only_named_calls"))
         for arg in node.args:
             self.visit(arg, depth + 1)
         return None
 
     def _check_function(self, name: str) -> None:
         if name.startswith("_"):
-            raise ExpressionCheckError(f"the private name {name!r} is not allowed")
+            raise ExpressionCheckError(msg("pb_private_name", name=name))
         if name in BUILTINS or isinstance(self.names.get(name), Func):
             return
         from edo_rules.playbook._text import did_you_mean
@@ -315,7 +314,7 @@ def _fold_constants(node: ast.AST, folded: dict[int, Any]) -> None:
     except SandboxError as exc:
         raise ExpressionCheckError(reason(exc)) from exc
     except (ArithmeticError, TypeError, ValueError) as exc:
-        raise ExpressionCheckError(f"invalid operation on literals: {exc}") from exc
+        raise ExpressionCheckError(msg("expr_bad_literals", error=str(exc))) from exc
     folded[id(node)] = value  # so that an enclosing operation folds too
 
 
