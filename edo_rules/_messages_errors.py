@@ -1466,3 +1466,67 @@ ERRORS.update(
         ),
     }
 )
+
+# -- playbooks: templates (the texts of actions) --------------------------------------------------
+ERRORS.update(
+    {
+        "tpl_too_complex": (
+            "шаблон слишком сложный (больше {limit} частей)",
+            "template is too complex (over {limit} parts)",
+        ),
+        "tpl_function_not_called": (
+            "'{name}' — функция: вызовите её, например date(doc.sent_at), или примените как"
+            " фильтр: doc.sent_at | date",
+            "'{name}' is a function: call it, e.g. date(doc.sent_at), or use it as a filter:"
+            " doc.sent_at | date",
+        ),
+        "tpl_node_refused": (
+            "'{node}' в шаблоне не допускается",
+            "'{node}' is not allowed in a template",
+        ),
+        "tpl_macro": ("макросы не допускаются", "macros are not allowed"),
+        "tpl_call_block": ("блоки call не допускаются", "call blocks are not allowed"),
+        "tpl_include": (
+            "шаблон не может включать другие шаблоны",
+            "a template cannot include other templates",
+        ),
+        "tpl_import": (
+            "шаблон не может импортировать другие шаблоны",
+            "a template cannot import other templates",
+        ),
+        "tpl_extends": (
+            "шаблон не может расширять другие шаблоны",
+            "a template cannot extend other templates",
+        ),
+        "tpl_block": ("блоки не допускаются", "blocks are not allowed"),
+        "tpl_dict": ("литералы словарей не допускаются", "dict literals are not allowed"),
+        "tpl_not_callable": (
+            "'{name}' нельзя вызвать; вызывать можно только функции {functions} и методы строк"
+            " {methods}",
+            "'{name}' cannot be called; only the functions {functions} and the string methods"
+            " {methods} can be",
+        ),
+        "tpl_star_args": (
+            "'*args' и '**kwargs' не допускаются",
+            "'*args' and '**kwargs' are not allowed",
+        ),
+        "tpl_recursive_loop": (
+            "рекурсивные циклы не допускаются",
+            "recursive loops are not allowed",
+        ),
+        "tpl_cannot_assign": (
+            "нельзя присвоить значение {name!r} (выберите другое имя переменной)",
+            "cannot assign to {name!r} (choose another variable name)",
+        ),
+        "tpl_too_long": (
+            "шаблон длиннее {limit} символов",
+            "template is longer than {limit} characters",
+        ),
+        "tpl_syntax": (
+            "синтаксическая ошибка в шаблоне{where}: {error}",
+            "template syntax error{where}: {error}",
+        ),
+        "tpl_at_line": (" (строка шаблона {line})", " (template line {line})"),
+        "tpl_too_deep": ("шаблон вложен слишком глубоко", "template is nested too deeply"),
+    }
+)

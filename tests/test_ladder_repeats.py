@@ -144,7 +144,7 @@ def test_explicit_repeat_do_and_the_compiled_positions() -> None:
               when: {after: 2 working days, since: sent_at}
               do: [{task_comment: {text: "x"}}]
             """,
-            "task_comment belongs in a repeat's do",
+            "task_comment пишется в do повтора",
         ),
         (
             """
@@ -166,7 +166,7 @@ def test_explicit_repeat_do_and_the_compiled_positions() -> None:
                   repeat: {every: 1 day, times: 1}
               repeat: {every: 1 day, times: 1}
             """,
-            "has its own repeat already",
+            "у escalate[1] уже есть свой repeat: задайте повтор один раз",
         ),
         (
             """

@@ -179,22 +179,23 @@ _ALLOWED: Final = (
     nodes.List,
     nodes.Tuple,
 )
+#: Refused node kinds → the catalogue key saying why.
 _REFUSED: Final[Mapping[type[nodes.Node], str]] = {
-    nodes.Macro: "macros are not allowed",
-    nodes.CallBlock: "call blocks are not allowed",
-    nodes.Include: "a template cannot include other templates",
-    nodes.Import: "a template cannot import other templates",
-    nodes.FromImport: "a template cannot import other templates",
-    nodes.Extends: "a template cannot extend other templates",
-    nodes.Block: "blocks are not allowed",
-    nodes.Dict: "dict literals are not allowed",
+    nodes.Macro: "tpl_macro",
+    nodes.CallBlock: "tpl_call_block",
+    nodes.Include: "tpl_include",
+    nodes.Import: "tpl_import",
+    nodes.FromImport: "tpl_import",
+    nodes.Extends: "tpl_extends",
+    nodes.Block: "tpl_block",
+    nodes.Dict: "tpl_dict",
 }
 
 
 def check_tree(tree: nodes.Template) -> None:
     """Walk a parsed template; raises :class:`TemplateCheckError` at the first refusal."""
     if sum(1 for _ in tree.find_all(nodes.Node)) > MAX_NODES:
-        raise TemplateCheckError(f"template is too complex (over {MAX_NODES} parts)")
+        raise TemplateCheckError(msg("tpl_too_complex", limit=MAX_NODES))
     _Checker().visit(tree, {**NAMES, **{name: Func() for name in GLOBALS}}, loops=0)
 
 
@@ -208,18 +209,15 @@ class _Checker:
         """The spec of ``node``'s value; a function is refused here (only a call may name one)."""
         spec = self._any(node, scope, loops)
         if isinstance(spec, Func):
-            raise TemplateCheckError(
-                f"'{_dotted(node)}' is a function: call it, e.g. date(doc.sent_at), "
-                "or use it as a filter: doc.sent_at | date"
-            )
+            raise TemplateCheckError(msg("tpl_function_not_called", name=_dotted(node)))
         return spec
 
     def _any(self, node: nodes.Node, scope: dict[str, Spec], loops: int) -> Spec | None:
         refused = _REFUSED.get(type(node))
         if refused is not None:
-            raise TemplateCheckError(refused)
+            raise TemplateCheckError(msg(refused))
         if not isinstance(node, _ALLOWED):
-            raise TemplateCheckError(f"'{type(node).__name__}' is not allowed in a template")
+            raise TemplateCheckError(msg("tpl_node_refused", node=type(node).__name__))
         handler = getattr(self, f"_visit_{type(node).__name__.lower()}", None)
         if handler is not None:
             spec: Spec | None = handler(node, scope, loops)
@@ -251,14 +249,14 @@ class _Checker:
         base = self.visit(node.node, scope, loops)
         self.visit(node.arg, scope, loops)
         if isinstance(base, Obj):
-            raise TemplateCheckError(f"'{_dotted(node.node)}' cannot be indexed")
+            raise TemplateCheckError(msg("expr_not_indexable", name=_dotted(node.node)))
         return base.item if isinstance(base, Seq) else None
 
     def _attribute(
         self, base_node: nodes.Node, attr: str, scope: dict[str, Spec], loops: int
     ) -> Spec | None:
         if attr.startswith("_"):
-            raise TemplateCheckError(f"access to the private attribute {attr!r} is not allowed")
+            raise TemplateCheckError(msg("pb_private_attribute", attr=attr))
         base = self.visit(base_node, scope, loops)
         if base is None:  # a computed value (filter, call, literal): the sandbox guards it
             return _METHOD if attr in SAFE_METHODS else None
@@ -288,28 +286,28 @@ class _Checker:
     def _visit_call(self, node: nodes.Call, scope: dict[str, Spec], loops: int) -> Spec | None:
         callee = self._any(node.node, scope, loops)
         if not isinstance(callee, Func):  # our functions, or _METHOD for a safe method
+            functions, methods = ", ".join(FUNCTIONS), ", ".join(sorted(SAFE_METHODS))
+            name = _dotted(node.node)
             raise TemplateCheckError(
-                f"'{_dotted(node.node)}' cannot be called; only the functions "
-                f"{', '.join(FUNCTIONS)} and the string methods "
-                f"{', '.join(sorted(SAFE_METHODS))} can be"
+                msg("tpl_not_callable", name=name, functions=functions, methods=methods)
             )
         self._arguments(node, scope, loops)
         return None
 
     def _arguments(self, node: Any, scope: dict[str, Spec], loops: int) -> None:
         if node.dyn_args is not None or node.dyn_kwargs is not None:
-            raise TemplateCheckError("'*args' and '**kwargs' are not allowed")
+            raise TemplateCheckError(msg("tpl_star_args"))
         if getattr(node, "node", None) is not None and not isinstance(node, nodes.Call):
             self.visit(node.node, scope, loops)
         for arg in [*node.args, *(kw.value for kw in node.kwargs)]:
             if isinstance(arg, nodes.Const) and str(arg.value).startswith("_"):
-                raise TemplateCheckError(f"the private name {arg.value!r} is not allowed")
+                raise TemplateCheckError(msg("pb_private_name", name=arg.value))
             self.visit(arg, scope, loops)
 
     def _visit_for(self, node: nodes.For, scope: dict[str, Spec], loops: int) -> Spec | None:
         # Nested loops are allowed: the run-time budget counts every iteration.
         if node.recursive:
-            raise TemplateCheckError("recursive loops are not allowed")
+            raise TemplateCheckError(msg("tpl_recursive_loop"))
         iterable = self.visit(node.iter, scope, loops)
         inner = dict(scope, loop=_LOOP)
         item = iterable.item if isinstance(iterable, Seq) else Leaf()
@@ -336,7 +334,7 @@ _METHOD: Final = Func()  # marks "a safe method": callable, nothing else
 def _check_new_name(name: str) -> None:
     """A ``set``/``for`` variable may not hide a known name or start with '_'."""
     if name.startswith("_") or name in NAMES or name == "loop":
-        raise TemplateCheckError(f"cannot assign to {name!r} (choose another variable name)")
+        raise TemplateCheckError(msg("tpl_cannot_assign", name=name))
 
 
 def _names_in(target: nodes.Node) -> list[nodes.Name]:
@@ -368,7 +366,7 @@ def _fold(node: nodes.Node, folded: dict[int, Any]) -> None:
     except SandboxError as exc:
         raise TemplateCheckError(reason(exc)) from exc
     except (ArithmeticError, TypeError, ValueError) as exc:
-        raise TemplateCheckError(f"invalid operation on literals: {exc}") from exc
+        raise TemplateCheckError(msg("expr_bad_literals", error=str(exc))) from exc
     folded[id(node)] = value
 
 

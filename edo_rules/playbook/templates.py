@@ -34,6 +34,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 from jinja2.tests import TESTS as JINJA_TESTS
 from jinja2.visitor import NodeTransformer
 
+from edo_rules._messages import msg
 from edo_rules._untrusted import Trusted, neutralise
 from edo_rules.playbook._bounded import COMPARISONS
 from edo_rules.playbook._budget import (
@@ -275,14 +276,14 @@ _PLAIN_ENV: Final = _PlainSandbox()
 def check_template(source: str) -> nodes.Template:
     """Parse and check ``source``; returns the Jinja AST or raises :class:`TemplateCheckError`."""
     if len(source) > MAX_SOURCE:
-        raise TemplateCheckError(f"template is longer than {MAX_SOURCE} characters")
+        raise TemplateCheckError(msg("tpl_too_long", limit=MAX_SOURCE))
     try:
         tree = _ENV.parse(source)
     except jinja2.TemplateSyntaxError as exc:
-        where = f" (template line {exc.lineno})" if exc.lineno and exc.lineno > 1 else ""
-        raise TemplateCheckError(f"template syntax error{where}: {exc.message}") from exc
+        where = msg("tpl_at_line", line=exc.lineno) if exc.lineno and exc.lineno > 1 else ""
+        raise TemplateCheckError(msg("tpl_syntax", where=where, error=exc.message)) from exc
     except RecursionError as exc:
-        raise TemplateCheckError("template is nested too deeply") from exc
+        raise TemplateCheckError(msg("tpl_too_deep")) from exc
     check_tree(tree)
     return tree
 
