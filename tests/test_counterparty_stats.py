@@ -165,7 +165,7 @@ def test_rules_without_stats_never_build_them(tmp_path: Path) -> None:
 
 def test_a_misspelt_statistic_is_refused_at_load() -> None:
     with pytest.raises(
-        PlaybookError, match=r"did you mean 'counterparty.stats.median_working_days'"
+        PlaybookError, match=r"\(возможно, 'counterparty.stats.median_working_days'\?\)"
     ):
         playbook(RULE.replace("median_working_days >", "medan_working_days >"))
 

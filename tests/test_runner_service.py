@@ -19,6 +19,7 @@ import httpx
 import pytest
 from _runner_helpers import onec_now, send_documents, write_config
 
+from edo_rules._messages import in_language
 from edo_rules.cli import main
 from edo_rules.config import load_config
 from edo_rules.demo._company import Company, seed_company
@@ -148,7 +149,9 @@ def test_a_broken_playbook_is_refused_and_the_old_one_keeps_running(
         with caplog.at_level(logging.ERROR, logger="edo_rules"):
             report = runner.tick()
         assert report.fired == 1  # the old version still works
-        assert f"{playbook}:5:5: rules[0].mach: unknown key 'mach'" in caplog.text
+        with in_language("en"):  # as the service's log handler renders it (runner/logs.py)
+            logged = "\n".join(record.getMessage() for record in caplog.records)
+        assert f"{playbook}:5:5: rules[0].mach: unknown key 'mach'" in logged
         assert service.metrics.value("edo_rules_playbook_reload_errors_total") == 1
         playbook.write_text(NOTIFY.replace("notify-waiting", "notify-again"), encoding="utf-8")
         with caplog.at_level(logging.INFO, logger="edo_rules.runner"):

@@ -110,7 +110,9 @@ def test_a_plain_password_in_the_config_is_refused(
 ) -> None:
     config = _config(tmp_path, dashboard="dashboard: {users: {anna: secret123}}")
     assert main(["serve", "--config", str(config)]) == 1
-    assert "not a password" in capsys.readouterr().err
+    assert "ожидается хеш пароля (scrypt$… или pbkdf2_sha256$…), а не сам пароль" in (
+        capsys.readouterr().err
+    )
 
 
 @contextmanager
