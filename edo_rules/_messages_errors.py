@@ -256,6 +256,7 @@ STORE_OPERATIONS: dict[str, str] = {
     "recording the runner's heartbeat": "записи отметки о работе службы",
     "leaving the runners": "выходе из списка служб",
     "dropping a scratch copy": "удалении временной копии",
+    "giving up the runner's claims": "освобождении захватов службы",
 }
 ERRORS.update({f"store_op:{en}": (ru, en) for en, ru in STORE_OPERATIONS.items()})
 
@@ -909,6 +910,14 @@ SCHEMA_TITLES: dict[str, str] = {
     "store section": "раздел хранилища (store)",
     "time budget": "бюджет времени",
     "users": "пользователи",
+    "trusted proxy header": "заголовок доверенного прокси",
+    "dispatch limit": "предел времени отправки",
+    "evaluate limit": "предел времени вычисления правил",
+    "sync limit": "предел времени синхронизации",
+    "stage limits": "пределы времени этапов",
+    "request deadline": "предельное время запроса",
+    "largest answer": "наибольший ответ",
+    "largest page": "наибольшая страница",
 }
 ERRORS.update({f"schema_title:{en}": (ru, en) for en, ru in SCHEMA_TITLES.items()})
 

@@ -96,7 +96,7 @@ def test_onec_request_ends_at_its_deadline_however_the_server_drips(mode: str) -
 def test_onec_silent_server_is_a_read_timeout_not_a_deadline() -> None:
     with HostileServer("silent") as server:
         client = onec(server.url, timeout=0.5, first_timeout=0.5)
-        with pytest.raises(SourceError, match=r"did not answer in 0\.5 s"):
+        with pytest.raises(SourceError, match=r"1С не ответила за 0\.5 с"):
             client.get(PAGE)
         client.close()
 
@@ -257,7 +257,7 @@ def test_the_limits_are_read_from_the_config(tmp_path: Path) -> None:
         ("schedule: {stage_limits: {tick: 60}}\n", "tick"),
         (
             "onec: {url: 'http://127.0.0.1', base: b, user: u, password: p, max_page_mb: 0}\n",
-            "onec.max_page_mb: the largest page must be greater than 0",
+            "onec.max_page_mb: наибольшая страница: должно быть больше 0",
         ),
     ],
 )

@@ -109,7 +109,8 @@ def test_logs_keep_english_while_the_admin_reads_russian() -> None:
         set_language(None)
         remove_logging(handler)
     logged = stream.getvalue()
-    assert "tick failed: no store at ***.db.\nWhat to do: pass" in logged
+    # The text formatter escapes a line break inside a message (one record, one line).
+    assert "tick failed: no store at ***.db.\\nWhat to do: pass" in logged
     assert "StoreError: no store at ***.db." in logged
     assert "хранилищ" not in logged and "s3cret" not in logged
 

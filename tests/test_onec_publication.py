@@ -412,7 +412,7 @@ def test_a_playbook_learns_the_tax_invoice_kind_with_a_did_you_mean(typo: str) -
     assert playbook.rules[0].match.kinds == frozenset({Kind.TAX_INVOICE})
     with pytest.raises(PlaybookError) as caught:
         load_playbook_text(text % typo, "pb.yaml")
-    assert "(did you mean 'tax_invoice'?)" in str(caught.value)
+    assert f"неизвестное значение '{typo}' (возможно, 'tax_invoice'?)" in str(caught.value)
 
 
 def test_a_set_published_later_is_found_when_the_metadata_is_read_again(tmp_path: Path) -> None:

@@ -95,7 +95,7 @@ def test_a_playbook_with_mistakes_is_still_quoted(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
     (folder / "typo.yaml").write_text("version: 1\nname: t\nrules: {x: oops}\n", "utf-8")
     (problem,) = validate_paths([folder]).problems
-    assert "got mapping {'x': 'oops'}" in problem.message
+    assert "получено: словарь {'x': 'oops'}" in problem.message
 
 
 def test_a_named_pipe_is_refused_not_read(tmp_path: Path) -> None:
@@ -144,7 +144,9 @@ def test_bitrix24_webhook_over_plain_http_is_refused() -> None:
     hook = {"webhook_url": "http://portal.example.ru/rest/1/S3cret/"}
     with pytest.raises(ConfigError) as caught:
         Bitrix24Settings.from_mapping(hook, where="edo-rules.yaml")
-    assert "uses plain http" in str(caught.value) and "S3cret" not in str(caught.value)
+    assert "— обычный http: портал принимает только https://" in str(
+        caught.value
+    ) and "S3cret" not in str(caught.value)
 
 
 def test_jinja2_is_pinned_past_the_sandbox_cves() -> None:
