@@ -129,7 +129,7 @@ class _Builder:
         try:
             return parse_go_live(raw, timezone)
         except GoLiveError as exc:
-            self.problem(("go_live",), str(exc))
+            self.problem(("go_live",), reason(exc))
             return None
 
     def located_file(self) -> Path:

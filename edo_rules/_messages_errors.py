@@ -1539,3 +1539,34 @@ ERRORS.update(
         "tpl_too_deep": ("шаблон вложен слишком глубоко", "template is nested too deeply"),
     }
 )
+
+ERRORS.update(
+    {
+        "pb_repeat_every_zero": (
+            "repeat.every должен быть больше нуля",
+            "repeat.every must be longer than zero",
+        ),
+        "pb_task_comment_no_task": (
+            "task_comment комментирует задачу, а ступень {step} задачу не создаёт",
+            "task_comment needs a task to comment on, and {step} creates none",
+        ),
+        "pb_repeats_before_next": (
+            "все повторы ступени {step} должны наступить раньше ступени {following}: считайте"
+            " их в тех же единицах, что и «after», и держите {after} + {times} × {every}"
+            " меньше {next_after} (или повторяйте последнюю ступень)",
+            "the repeats of {step} must all come before {following}: count them in the same"
+            " unit as 'after' and keep {after} + {times} × {every} below {next_after} (or"
+            " repeat the last step instead)",
+        ),
+        "golive_type": (
+            "go_live должен быть датой или датой со временем, а не {got}",
+            "go_live must be a date or a date-time, not {got}",
+        ),
+        "golive_syntax": (
+            "{text!r} — не дата и не дата со временем (например, «2026-12-01» или"
+            " «2026-12-01T09:00+03:00»)",
+            "{text!r} is not a date or a date-time (expected e.g. '2026-12-01' or"
+            " '2026-12-01T09:00+03:00')",
+        ),
+    }
+)

@@ -127,7 +127,7 @@ def test_explicit_repeat_do_and_the_compiled_positions() -> None:
               do: [{log: {message: "x"}}]
               escalate: [{after: 5 working days, do: [{log: {message: "y"}}]}]
             """,
-            "the repeats of do must all come before escalate[1]",
+            "все повторы ступени do должны наступить раньше ступени escalate[1]",
         ),
         (
             """
@@ -136,7 +136,7 @@ def test_explicit_repeat_do_and_the_compiled_positions() -> None:
               do: [{log: {message: "x"}}]
               escalate: [{after: 5 working days, do: [{log: {message: "y"}}]}]
             """,
-            "same unit",
+            "в тех же единицах, что и «after»",
         ),
         (
             """
@@ -153,7 +153,7 @@ def test_explicit_repeat_do_and_the_compiled_positions() -> None:
               do: [{log: {message: "x"}}]
               repeat: {every: 1 day, times: 1, do: [{task_comment: {text: "x"}}]}
             """,
-            "do creates none",
+            "task_comment комментирует задачу, а ступень do задачу не создаёт",
         ),
         (
             """

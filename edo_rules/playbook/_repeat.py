@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
+from edo_rules._messages import msg
 from edo_rules.playbook._yaml import NodePath
 from edo_rules.playbook.rules import ActionSpec, Duration, Location, Repeat, Step, TaskOnRepeat
 from edo_rules.playbook.templates import compile_template
@@ -51,7 +52,7 @@ def compile_repeat(
     every = compiler.duration((*path, "every"))
     times = data.get("times")
     if every is not None and every.amount == 0:
-        compiler.report((*path, "every"), "repeat.every must be longer than zero")
+        compiler.report((*path, "every"), msg("pb_repeat_every_zero"))
         return None
     if every is None or not isinstance(times, int) or isinstance(times, bool):
         return None
@@ -120,10 +121,7 @@ def _linked(
         if spec.name != "task_comment":
             linked.append(spec)
         elif task is None:
-            compiler.report(
-                (*path, "do", index),
-                f"task_comment needs a task to comment on, and {step.name} creates none",
-            )
+            compiler.report((*path, "do", index), msg("pb_task_comment_no_task", step=step.name))
         else:
             linked.append(replace(spec, refers=(step.name, task)))
     return tuple(linked)
@@ -140,12 +138,16 @@ def check_before_next(
     last = _minutes_or_amount(step.after) + repeat.times * _minutes_or_amount(repeat.every)
     if len(units) == 1 and last < _minutes_or_amount(following.after):
         return
-    compiler.report(
-        path,
-        f"the repeats of {step.name} must all come before {following.name}: count them in the"
-        f" same unit as 'after' and keep {step.after} + {repeat.times} × {repeat.every}"
-        f" below {following.after} (or repeat the last step instead)",
+    order = msg(
+        "pb_repeats_before_next",
+        step=step.name,
+        following=following.name,
+        after=str(step.after),
+        times=repeat.times,
+        every=str(repeat.every),
+        next_after=str(following.after),
     )
+    compiler.report(path, order)
 
 
 def _minutes_or_amount(duration: Duration) -> int:

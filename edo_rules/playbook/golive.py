@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from edo_rules._messages import msg
+
 
 class GoLiveError(ValueError):
     """The text is not a date or a date-time."""
@@ -24,7 +26,7 @@ def parse_go_live(value: object, zone: ZoneInfo) -> datetime:
     elif isinstance(value, str):
         moment = _parse_text(value.strip())
     else:
-        raise GoLiveError(f"go_live must be a date or a date-time, not {type(value).__name__}")
+        raise GoLiveError(msg("golive_type", got=type(value).__name__))
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
@@ -36,7 +38,4 @@ def _parse_text(text: str) -> datetime:
     try:
         return datetime.combine(date.fromisoformat(text), time())
     except ValueError:
-        raise GoLiveError(
-            f"{text!r} is not a date or a date-time (expected e.g. '2026-12-01'"
-            " or '2026-12-01T09:00+03:00')"
-        ) from None
+        raise GoLiveError(msg("golive_syntax", text=text)) from None
