@@ -157,6 +157,42 @@ def test_running_the_same_sync_again_changes_nothing(tmp_path: Path) -> None:
     assert forced.events_added == 0
 
 
+def test_a_document_signed_before_its_sent_period_is_not_re_read_at_every_sync(
+    tmp_path: Path,
+) -> None:
+    """1C dates the sending a minute ahead; a signature in that minute came before it.
+
+    The stored time of the latest step is then later than the register's period:
+    the incremental sync used to take that difference for a change and re-read
+    the document at each sync while it stayed in the overlap window.
+    """
+    base = make_base(30)
+    store = open_store(tmp_path)
+    template = base.sets[OUTGOING].rows[0]
+    with serving(base) as emulator:
+        sync(emulator, store)
+        base.advance(minutes=1)
+        doc = base.create_document(
+            counterparty=str(template["Контрагент_Key"]),
+            responsible=str(template["Ответственный_Key"]),
+            organization=str(template["Организация_Key"]),
+        )
+        base.send(doc)
+        base.sign(doc)
+        first = sync(emulator, store)
+        later = []
+        for _ in range(3):
+            base.advance(seconds=30)
+            later.append(sync(emulator, store))
+        base.advance(seconds=30)
+        base.reject(doc, "исправьте сумму")
+        changed = sync(emulator, store)
+    assert (first.documents, first.events_added) == (1, 5)
+    assert [(r.documents, r.events_added) for r in later] == [(0, 0)] * 3
+    assert (changed.documents, changed.events_added) == (1, 1)
+    assert store.get_document(doc).status is Status.REJECTED  # type: ignore[union-attr]
+
+
 def test_the_overlap_window_and_the_healing_reread_catch_late_writes(tmp_path: Path) -> None:
     base = make_base(60)
     store = open_store(tmp_path)

@@ -718,7 +718,13 @@ def _moved(row: StateRow, stored: Document | None, source: OneCSource) -> bool:
         return True
     if row.at is None:
         return False
-    return aware(row.at, source.settings.zone) != stored.status_changed_at
+    period = aware(row.at, source.settings.zone)
+    if period is None or stored.status_changed_at is None:
+        return True
+    # The stored time is the latest step known, which can be later than the
+    # register's period (a document sent, its period a minute ahead, then signed
+    # at once): only a newer period is a change, else it is re-read at every sync.
+    return period > stored.status_changed_at
 
 
 def _wanted_refs(
