@@ -555,6 +555,7 @@ CATALOGUE.update(
         "outcome_retry": ("ждут повтора {n}", "{n} retry"),
         "outcome_failed": ("с ошибкой {n}", "{n} failed"),
         "outcome_in_doubt": ("в сомнении {n}", "{n} in_doubt"),
+        "tick_waiting": ("ждут в очереди {n}", "{n} waiting"),
     }
 )
 

@@ -208,6 +208,65 @@ ERRORS.update(
             " {path}). Only one runner may work on a SQLite store; stop that runner first"
             " (e.g. `systemctl stop edo-rules`) or point this one at another store.",
         ),
+        "lock_write_full": (
+            "не удалось записать файл блокировки {path}: диск заполнен{free}; ничего не"
+            " сделано. Освободите место на этом диске (`df -h`) и запустите edo-rules снова",
+            "cannot write the lock file {path}: the disk is full{free}; nothing was done."
+            " Free some space on that disk (`df -h`), then run edo-rules again",
+        ),
+        "lock_free": (" (свободно {kb} КБ)", " ({kb} KB free)"),
+        "lock_write_failed": (
+            "не удалось записать файл блокировки {path}: {reason}; ничего не сделано. Службе"
+            " нужны права на запись в папку хранилища и свободное место на её диске",
+            "cannot write the lock file {path}: {reason}; nothing was done. The runner needs"
+            " write access to the store's folder and free space on its disk",
+        ),
+        "lock_lost": (
+            "файл блокировки {path} {what}, пока служба его держала: хранилищем может"
+            " пользоваться другая служба. Эта останавливается. Проверьте, что на этом"
+            " хранилище не работает другой edo-rules (и что файл хранилища на месте), затем"
+            " запустите её снова",
+            "the lock file {path} {what} while this runner held it: another runner may now"
+            " be using the store. This one stops. Check that no other edo-rules runs on this"
+            " store (and that the store file is where it was), then start it again",
+        ),
+        "file_deleted": ("удалён", "was deleted"),
+        "file_replaced": ("заменён другим файлом", "was replaced by another file"),
+        "file_unreadable": ("недоступен ({reason})", "cannot be looked at ({reason})"),
+        # the files of a SQLite store, looked at when SQLite fails
+        "store_gone": (
+            "файл хранилища {path} {what}, пока edo-rules держал его открытым; в старый файл"
+            " больше ничего не пишется.\nЧто сделать: верните хранилище на место (или"
+            " восстановите из резервной копии) и запустите edo-rules снова; новое пустое"
+            " хранилище заново создало бы то, что уже сделано",
+            "the store file {path} {what} while edo-rules had it open; nothing more is written"
+            " into the old file.\nWhat to do: restore the store from its backup (or move it"
+            " back), then start edo-rules again; a new empty store would re-create what was"
+            " already done",
+        ),
+        "store_with_problems": ("{message}{problems}", "{message}{problems}"),
+        "store_problem": ("\n- {text}", "\n- {text}"),
+        "store_file_readonly": (
+            "{file} только для чтения (права {mode}, владелец uid {uid}): дайте пользователю"
+            " службы право записи (chmod u+w, chown)",
+            "{file} is read-only (mode {mode}, owner uid {uid}): give the runner's user write"
+            " access to it (chmod u+w, chown)",
+        ),
+        "store_file_unreadable": ("{file} недоступен: {reason}", "{file} cannot be read: {reason}"),
+        "store_folder_readonly": (
+            "папка {folder} недоступна для записи, а SQLite создаёт в ней файлы -wal и -shm",
+            "the folder {folder} is not writable, and SQLite creates its -wal and -shm files there",
+        ),
+        "store_disk_free": (
+            "на диске папки {folder} свободно {size}",
+            "the disk of {folder} has {size} free",
+        ),
+        "store_folder_create": (
+            "не удалось создать папку хранилища {folder}: {reason}\nЧто сделать: создайте её с"
+            " правом записи для пользователя службы или укажите другой store.path",
+            "cannot create the store's folder {folder}: {reason}\nWhat to do: create it with"
+            " write access for the runner's user, or point store.path elsewhere",
+        ),
         "lock_pid": ("процесс {pid}", "pid {pid}"),
         "lock_unknown_process": ("неизвестный процесс", "an unknown process"),
         "lock_host": ("на {host}", "on {host}"),
@@ -257,6 +316,9 @@ STORE_OPERATIONS: dict[str, str] = {
     "leaving the runners": "выходе из списка служб",
     "dropping a scratch copy": "удалении временной копии",
     "giving up the runner's claims": "освобождении захватов службы",
+    "pruning old documents": "удалении старых документов",
+    "checkpointing the write-ahead log": "переносе журнала WAL в базу",
+    "counting the outbox": "подсчёте очереди действий",
 }
 ERRORS.update({f"store_op:{en}": (ru, en) for en, ru in STORE_OPERATIONS.items()})
 

@@ -100,10 +100,13 @@ def _tick_service(context: CliContext, args: argparse.Namespace) -> int:
 def report_line(report: Any) -> str:
     """The tick's one-line result in the admin's language (the log keeps ``report.line()``)."""
     outcomes = report.dispatch.outcomes
-    actions = ", ".join(
+    parts = [
         t(f"outcome_{status}", n=n) if f"outcome_{status}" in CATALOGUE else f"{n} {status}"
         for status, n in sorted(outcomes.items())
-    )
+    ]
+    if getattr(report, "waiting", None):  # "nothing to send" while actions wait would mislead
+        parts.append(t("tick_waiting", n=report.waiting))
+    actions = ", ".join(parts)
     text = t("tick_report", synced=report.synced, fired=report.fired,
              actions=actions or t("tick_nothing_to_send"), seconds=report.seconds)  # fmt: skip
     return text + (

@@ -22,6 +22,7 @@ from edo_rules.runner.lock import StoreLock
 from edo_rules.runner.loop import Runner, TickReport
 from edo_rules.runner.metrics import Metrics
 from edo_rules.runner.wiring import Service, describe, open_service
+from edo_rules.store.base import Store
 
 if TYPE_CHECKING:
     from edo_rules.web import WebServer
@@ -50,6 +51,7 @@ def opened(
         lock.acquire()
     try:
         service = open_service(config, clock=clock, metrics=metrics, stop=stop)
+        service.guard = _guard(lock, service.store)
         try:
             yield service
         finally:
@@ -57,6 +59,19 @@ def opened(
     finally:
         if lock is not None:
             lock.release()
+
+
+def _guard(lock: StoreLock | None, store: Store) -> Callable[[], None]:
+    """Raises when the lock file or the SQLite file is no longer the one opened."""
+    from edo_rules.store.sqlite import SQLiteStore
+
+    def check() -> None:
+        if lock is not None:
+            lock.check()
+        if isinstance(store, SQLiteStore):
+            store.check_files()
+
+    return check
 
 
 def tick_once(config: Config) -> TickReport:
@@ -89,7 +104,7 @@ def serve(config: Config, options: ServeOptions) -> int:
             finally:
                 if server is not None:
                     server.stop()
-    return 0
+    return 1 if runner.fatal else 0
 
 
 def _control_server(config: Config, options: ServeOptions, runner: Runner) -> WebServer | None:

@@ -86,9 +86,11 @@ class DispatchReport:
     def sent(self) -> int:
         return sum(self.outcomes.values())
 
-    def summary(self) -> str:
-        """``12 done, 1 retry`` — or ``nothing to send``."""
+    def summary(self, waiting: int | None = None) -> str:
+        """``12 done, 1 retry`` — or ``nothing to send``; ``3 waiting`` when some wait."""
         parts = [f"{n} {status}" for status, n in sorted(self.outcomes.items())]
+        if waiting:
+            parts.append(f"{waiting} waiting")
         if self.recovered:
             checked = ", ".join(f"{n} {s}" for s, n in sorted(self.recovered.items()))
             parts.append(f"after a crash: {checked}")
@@ -145,7 +147,11 @@ class Dispatcher:
         counts: Counter[str] = Counter()
         stuck = self._in_flight()
         if stuck:
-            _log.warning("%d request(s) were in flight when the last run stopped", len(stuck))
+            _log.warning(
+                "%d request(s) were left in flight (a run stopped, or recording their"
+                " outcome failed): checking them",
+                len(stuck),
+            )
         for request in stuck:
             counts[self._recover_one(request)] += 1
         return counts

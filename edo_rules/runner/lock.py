@@ -64,6 +64,7 @@ class StoreLock:
         self.path = lock_path_for(store_path)
         self._command = command
         self._file: IO[str] | None = None
+        self._identity: tuple[int, int] = (0, 0)
 
     def acquire(self) -> None:
         """Take the lock or raise :class:`LockError` saying who holds it."""
@@ -79,15 +80,43 @@ class StoreLock:
             holder = _read_holder(handle)
             handle.close()
             raise LockError(_busy_message(self.path, holder)) from None
-        _write_holder(handle, self._command)
+        try:
+            _write_holder(handle, self._command)
+        except OSError as exc:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            handle.close()
+            raise LockError(_write_failed(self.path, exc)) from exc
+        info = os.fstat(handle.fileno())
+        self._identity = (info.st_dev, info.st_ino)
         self._file = handle
+
+    def check(self) -> None:
+        """Raise LockError when the lock file was deleted or replaced since it was taken.
+
+        A lock on a deleted file guards nothing: a second runner would create a
+        new file, lock it and run beside this one.
+        """
+        if self._file is None:
+            return
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            raise LockError(_lost(self.path, msg("file_deleted"))) from None
+        except OSError as exc:
+            what = msg("file_unreadable", reason=exc.strerror or str(exc))
+            raise LockError(_lost(self.path, what)) from exc
+        if (info.st_dev, info.st_ino) != self._identity:
+            raise LockError(_lost(self.path, msg("file_replaced")))
 
     def release(self) -> None:
         """Release the lock (the file stays; its content is cleared)."""
         if self._file is None:
             return
-        self._file.truncate(0)
-        self._file.flush()
+        try:
+            self._file.truncate(0)
+            self._file.flush()
+        except OSError:
+            pass  # the holder's details stay in the file; the lock itself goes with flock
         fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
         self._file.close()
         self._file = None
@@ -155,3 +184,17 @@ def _str_or_none(value: object) -> str | None:
 
 def _busy_message(path: Path, holder: LockHolder) -> Text:
     return msg("lock_busy", holder=holder.describe(), path=str(path))
+
+
+def _write_failed(path: Path, exc: OSError) -> Text:
+    from edo_rules.store._sqlite_files import free_bytes, is_disk_full
+
+    if is_disk_full(exc):
+        free = free_bytes(path.parent)
+        left: Text | str = "" if free is None else msg("lock_free", kb=free // 1024)
+        return msg("lock_write_full", path=str(path), free=left)
+    return msg("lock_write_failed", path=str(path), reason=exc.strerror or str(exc))
+
+
+def _lost(path: Path, what: Text) -> Text:
+    return msg("lock_lost", path=str(path), what=what)

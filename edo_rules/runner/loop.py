@@ -56,6 +56,10 @@ class Pipeline:
     failures: Callable[[], Mapping[tuple[str, str], int]] | None = None
     #: The longest each stage may run, in seconds, by stage name (``schedule.stage_limits``).
     stage_limits: Mapping[str, float] = field(default_factory=dict)
+    #: Raises when the store or its lock file is no longer the one opened (see ``app``).
+    guard: Callable[[], object] | None = None
+    #: How many actions wait in the outbox (pending, in flight), for the tick's summary.
+    waiting: Callable[[], int] | None = None
 
 
 @dataclass(slots=True)
@@ -70,6 +74,10 @@ class TickReport:
     seconds: float = 0.0
     #: Documents a rule failed on (its ``where`` or a template), by (rule, reason).
     failures: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    #: Actions still waiting in the outbox after the tick (None when unknown).
+    waiting: int | None = None
+    #: Why the runner must stop (its store or lock file is gone); no stage ran.
+    fatal: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -85,6 +93,7 @@ class TickReport:
             "actions": dict(self.dispatch.outcomes),
             "errors": list(self.errors),
             "seconds": round(self.seconds, 3),
+            "waiting": self.waiting,
             "failed_documents": [
                 {"rule": rule, "reason": why, "documents": count}
                 for (rule, why), count in sorted(self.failures.items())
@@ -95,7 +104,7 @@ class TickReport:
         """One readable line for the log."""
         text = (
             f"tick: {self.synced} document(s) synced, {self.fired} firing(s), "
-            f"actions: {self.dispatch.summary()} ({self.seconds:.2f} s)"
+            f"actions: {self.dispatch.summary(self.waiting)} ({self.seconds:.2f} s)"
         )
         if self.failures:
             text += f"; {summary_text(self.failures)}"
@@ -114,6 +123,14 @@ def run_tick(
     """
     started = time.monotonic()
     report = TickReport(at=now)
+    if pipeline.guard is not None:
+        try:
+            pipeline.guard()
+        except Exception as exc:
+            # Writing on would go into a deleted file, beside a runner on the new one.
+            report.fatal = str(exc)
+            report.errors.append("store files")
+            return report
     limits = pipeline.stage_limits
     if pipeline.before_tick is not None:
         _stage(report, "reload", pipeline.before_tick)
@@ -137,6 +154,7 @@ def run_tick(
         if dispatched.limit is not None:  # stopped at its limit: what it sent is kept above
             _log.error("dispatch failed: %s", dispatched.limit)
             report.errors.append("dispatch")
+    report.waiting = _waiting(pipeline)
     report.seconds = time.monotonic() - started
     if metrics is not None:
         _observe(metrics, pipeline.store, report, now, pipeline.sync is not None)
@@ -159,6 +177,16 @@ def _stage(
         _log.error("%s failed: %s", name, exc, exc_info=not _expected(exc))
         report.errors.append(name)
         return 0
+
+
+def _waiting(pipeline: Pipeline) -> int | None:
+    if pipeline.waiting is None:
+        return None
+    try:
+        return pipeline.waiting()
+    except Exception as exc:  # the summary must never break a tick
+        _log.warning("cannot count the waiting actions: %s", exc)
+        return None
 
 
 def _expected(exc: Exception) -> bool:
@@ -228,6 +256,8 @@ class Runner:
         self._last: TickReport | None = None
         self._on_tick = on_tick
         self._refreshes: list[RefreshRequest] = []
+        #: Why the runner stopped on its own (its store or lock file is gone), else None.
+        self.fatal: str | None = None
 
     @property
     def stopping(self) -> bool:
@@ -248,7 +278,12 @@ class Runner:
         finally:
             with self._done:
                 self._in_tick = False
-        _log.log(logging.INFO if report.ok else logging.WARNING, "%s", report.line())
+        if report.fatal is not None:
+            _log.critical("the runner stops: %s", report.fatal)
+            self.fatal = report.fatal
+            self.stop()
+        else:
+            _log.log(logging.INFO if report.ok else logging.WARNING, "%s", report.line())
         with self._done:
             self._ticks += 1
             self._last = report
@@ -298,10 +333,8 @@ class Runner:
         """(healthy, details) for ``GET /healthz``."""
         with self._done:
             last = self._last
-        info: dict[str, Any] = {
-            "status": "stopping" if self.stopping else "ok",
-            "ticks": self._ticks,
-        }
+        status = "failed" if self.fatal else "stopping" if self.stopping else "ok"
+        info: dict[str, Any] = {"status": status, "ticks": self._ticks}
         if last is not None:
             info["last_tick"] = last.summary()
         return not self.stopping, info

@@ -22,6 +22,7 @@ from edo_rules.calendar import ProductionCalendar
 from edo_rules.config import Config
 from edo_rules.engine import Engine, EvaluationResult, rule_changes
 from edo_rules.errors import EdoRulesError, StoreError
+from edo_rules.model import RequestState
 from edo_rules.playbook import use_budget
 from edo_rules.playbook.rules import Playbook
 from edo_rules.runner._cluster import Membership
@@ -56,6 +57,8 @@ class Service:
     last_evaluation: EvaluationResult | None = None
     #: This runner among the others sharing a PostgreSQL store (None with SQLite).
     membership: Membership | None = None
+    #: Raises when the store or its lock file is no longer the one opened (set by ``app``).
+    guard: Callable[[], object] | None = None
 
     @property
     def pipeline(self) -> Pipeline:
@@ -68,7 +71,13 @@ class Service:
             refresh=getattr(self.sync, "refresh", None),
             failures=self.evaluation_failures,
             stage_limits=self.config.schedule.stage_limits,
+            guard=self.guard,
+            waiting=self.waiting,
         )
+
+    def waiting(self) -> int:
+        """Actions waiting in the outbox: pending (due or not) and in flight."""
+        return len(self.store.requests([RequestState.PENDING, RequestState.IN_FLIGHT]))
 
     def cluster_status(self) -> dict[str, Any]:
         """This runner's id, what it holds and the other runners (for /healthz, /metrics).

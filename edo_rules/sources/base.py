@@ -62,4 +62,6 @@ def sync(source: Source, store: Store) -> SyncSummary:
     for page in source.pages(store.get_sync_state()):
         added = store.write_sync_page(page.documents, page.events, page.state)
         pages, documents, events = pages + 1, documents + len(page.documents), events + len(added)
+    if documents:
+        store.checkpoint()  # a large sync leaves the WAL at its high-water mark otherwise
     return SyncSummary(pages, documents, events)

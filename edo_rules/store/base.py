@@ -395,4 +395,13 @@ class Store(Protocol):
         """
         ...
 
+    def checkpoint(self) -> tuple[int, int]:
+        """After a large write (a sync, a prune): give the log's disk space back.
+
+        SQLite checkpoints its write-ahead log into the database and truncates
+        it when it is above a threshold; returns the log's size in bytes
+        (before, after). PostgreSQL manages its WAL itself: (0, 0).
+        """
+        ...
+
     def close(self) -> None: ...

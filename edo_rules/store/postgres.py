@@ -201,6 +201,10 @@ class PostgresStore:
         except psycopg.Error as exc:
             raise self._error(what, exc) from exc
 
+    def checkpoint(self) -> tuple[int, int]:
+        """PostgreSQL recycles its own WAL (``max_wal_size``): nothing to do here."""
+        return 0, 0
+
     def close(self) -> None:
         self._pool.close()
 

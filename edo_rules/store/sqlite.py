@@ -9,6 +9,8 @@ writer in WAL mode, and writers wait up to ``busy_timeout`` seconds).
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -19,10 +21,11 @@ from pathlib import Path
 from types import TracebackType
 
 from edo_rules._codec import parse_datetime, utc_text
-from edo_rules._messages import msg
+from edo_rules._messages import Text, msg
 from edo_rules._private import create_private
 from edo_rules.errors import StoreError
 from edo_rules.model import ActionRequest, Document, Firing, Outcome, RequestState, StatusEvent
+from edo_rules.store import _sqlite_files as files
 from edo_rules.store import _sqlite_outbox as outbox
 from edo_rules.store import _sqlite_snoozes as snoozes
 from edo_rules.store import _sqlite_stats as stats
@@ -48,10 +51,15 @@ from edo_rules.store.base import (
     Snooze,
 )
 
+_log = logging.getLogger("edo_rules.store")
+
 _BATCH = 5000  # documents per executemany call in a bulk upsert
 
 _CHECKPOINT_PAGES = 1000  # SQLite's default WAL size (in pages) that triggers a checkpoint
 _SYNC_CHECKPOINT_PAGES = 8000  # 32 MB of WAL between checkpoints while sync pages are written
+#: Above this size the WAL is checkpointed and truncated after a large write (a sync, a
+#: prune); SQLite otherwise keeps the file at its high-water mark for good.
+WAL_TRUNCATE_BYTES = 4 * 1024 * 1024
 
 _INSERT_EVENT = (
     "INSERT OR IGNORE INTO status_events (document_id, at_utc, at, from_status,"
@@ -62,6 +70,20 @@ _UPSERT_SYNC_STATE = (
     "INSERT INTO sync_state (key, value) VALUES (?, ?)"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
+
+
+def _identity_of(path: str) -> tuple[int, int] | None:
+    if path == ":memory:" or path.startswith("file:"):
+        return None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _gone(path: str, what: Text) -> Text:
+    return msg("store_gone", path=path, what=what)
 
 
 class SQLiteStore:
@@ -88,6 +110,7 @@ class SQLiteStore:
         # keeps the cache from raising the sync's peak memory.
         self._sync_cache_mb = sync_cache_mb
         self._conn = self._open(busy_timeout)
+        self._identity = _identity_of(self.path)
 
     # -- opening and errors ----------------------------------------------------
     def _open(self, busy_timeout: float) -> sqlite3.Connection:
@@ -123,14 +146,17 @@ class SQLiteStore:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        # Each checkpoint that resets the WAL also cuts the file back to this size.
+        conn.execute(f"PRAGMA journal_size_limit = {WAL_TRUNCATE_BYTES}")
 
     def _error(self, what: str, exc: sqlite3.Error) -> StoreError:
+        message = files.with_problems(str(exc), self.path, disk_full=files.is_disk_full(exc))
         return StoreError(
             msg(
                 "store_failed_sqlite",
                 what=operation(what),
                 path=self.path,
-                message=str(exc),
+                message=message,
                 hint=sqlite_hint(exc),
             )
         )
@@ -156,11 +182,69 @@ class SQLiteStore:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
+                if files.is_disk_full(exc):
+                    self._give_back_wal()
                 raise self._error(what, exc) from exc
             raise
 
+    def _give_back_wal(self) -> None:
+        """After a write failed on a full disk: truncate the WAL its rolled-back frames grew.
+
+        Nothing of the failed transaction was committed; without this the WAL
+        keeps the space those frames took while the disk stays full.
+        """
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error as exc:
+            _log.warning("cannot truncate the WAL of %s after a failed write: %s", self.path, exc)
+
     def close(self) -> None:
         self._conn.close()
+
+    # -- the files on disk -------------------------------------------------------------
+    def wal_bytes(self) -> int:
+        """The size of the write-ahead log file now (0 when there is none)."""
+        try:
+            return os.stat(self.path + "-wal").st_size
+        except OSError:
+            return 0
+
+    def checkpoint(self, *, above: int = WAL_TRUNCATE_BYTES) -> tuple[int, int]:
+        """Copy the WAL into the database and truncate it, when it is above ``above`` bytes.
+
+        Called after large writes (a sync, a prune). Returns the WAL's size
+        (before, after); a reader still on an old snapshot leaves it as it is.
+        """
+        before = self.wal_bytes()
+        if before <= above or self.path == ":memory:":
+            return before, before
+        with self._reading("checkpointing the write-ahead log") as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        after = self.wal_bytes()
+        _log.debug("WAL of %s checkpointed: %d -> %d bytes", self.path, before, after)
+        return before, after
+
+    def identity(self) -> tuple[int, int] | None:
+        """(device, inode) of the database file as opened (None in memory)."""
+        return self._identity
+
+    def check_files(self) -> None:
+        """Raise StoreError when the database file was deleted or replaced since it was opened.
+
+        SQLite keeps writing into the open (deleted) file: a runner would go on
+        in a ghost store, its work lost, while a new store re-sends everything.
+        """
+        if self._identity is None:
+            return
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            raise StoreError(_gone(self.path, msg("file_deleted"))) from None
+        except OSError as exc:
+            what = msg("file_unreadable", reason=exc.strerror or str(exc))
+            raise StoreError(_gone(self.path, what)) from exc
+        if (info.st_dev, info.st_ino) != self._identity:
+            raise StoreError(_gone(self.path, msg("file_replaced")))
 
     @contextmanager
     def scratch_copy(self) -> Iterator[SQLiteStore]:

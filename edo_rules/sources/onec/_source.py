@@ -101,6 +101,8 @@ def run_sync(
         for page in source.pages(state):
             added = store.write_sync_page(page.documents, page.events, page.state)
             source.report.events_added += len(added)
+        if source.report.documents:
+            store.checkpoint()  # a large sync leaves the WAL at its high-water mark otherwise
     finally:
         source.close()
     return source.report
