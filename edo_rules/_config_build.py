@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -85,6 +85,10 @@ def build_config(
     return (None if builder.problems or broken else config), builder.problems
 
 
+#: ``store.retention``: whole days, with an optional unit in English or Russian.
+RETENTION_DAYS = re.compile(r"^\s*(\d+)\s*(d|days?|д|дн|дня|дней|день)?\s*$", re.IGNORECASE)
+
+
 class _Builder:
     def __init__(self, located: LocatedData, base: Path) -> None:
         self.located = located
@@ -153,9 +157,28 @@ class _Builder:
 
         if "path" in section and "dsn" in section:
             self.problem(("store",), msg("cfg_store_both"))
+        retention = self.retention(section.get("retention"))
         if "dsn" in section:
-            return StoreConfig(dsn=section["dsn"], lease=float(section.get("lease", 30.0)))
-        return StoreConfig(path=self.path(section.get("path", "edo-rules.db")))
+            lease = float(section.get("lease", 30.0))
+            return StoreConfig(dsn=section["dsn"], lease=lease, retention=retention)
+        return StoreConfig(path=self.path(section.get("path", "edo-rules.db")), retention=retention)
+
+    def retention(self, raw: object) -> timedelta:
+        """``store.retention``: days (``365``, ``"365d"``, ``"365 дней"``), at least 30."""
+        from edo_rules.config import DEFAULT_RETENTION, MIN_RETENTION
+
+        if raw is None:
+            return DEFAULT_RETENTION
+        found = RETENTION_DAYS.match(str(raw)) if not isinstance(raw, bool) else None
+        days = timedelta(days=int(found.group(1))) if found else None
+        if days is None or days < MIN_RETENTION:
+            self.problem(
+                ("store", "retention"),
+                f"{raw!r} is not a retention of at least {MIN_RETENTION.days} days"
+                ' (e.g. 365d or "365 дней")',
+            )
+            return DEFAULT_RETENTION
+        return days
 
     def playbooks(self, raw: str | list[str]) -> tuple[Path, ...]:
         items = [raw] if isinstance(raw, str) else raw

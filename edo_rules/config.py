@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
@@ -45,6 +45,9 @@ __all__ = [
 ]
 
 DEFAULT_INTERVAL = 300.0  # five minutes
+DEFAULT_RETENTION = timedelta(days=365)
+#: Shorter would prune documents a sync's healing window or a rule may still need.
+MIN_RETENTION = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,8 @@ class StoreConfig:
     dsn: str | None = field(default=None, repr=False)  # may carry a password
     #: Seconds a runner's claims and sync lease outlive its last heartbeat (PostgreSQL).
     lease: float = 30.0
+    #: ``store prune`` removes closed documents whose last state is older than this.
+    retention: timedelta = field(default_factory=lambda: DEFAULT_RETENTION)
 
 
 #: A stage that passes its limit stops with a clear error; the tick's other stages go on.

@@ -502,3 +502,62 @@ class StoreContract:
             copy.record_firings([(make_firing("a"), [])])
         assert store.count_documents() == 1
         assert store.firings_for("a") == []
+
+    # -- retention ----------------------------------------------------------------------------
+    def test_prune_removes_only_closed_documents_past_the_horizon(self, store: Store) -> None:
+        """Closed and old goes (with its history, firings, requests, outcomes); the rest stays.
+
+        Kept: a signed document with an unsent request, one with an in-doubt
+        request, one signed after the horizon, one still waiting for a signature,
+        one with a recent firing. A sync that reads a pruned document again
+        drops it; 1C showing a newer state brings it back, its old events as history.
+        """
+        old = T0 - timedelta(days=400)
+        signed = {"status": Status.SIGNED, "status_changed_at": old, "status_1c": "ОбменЗавершен"}
+        docs = [make_document(name, **signed) for name in ("gone", "pending", "doubt", "recent")]
+        docs += [make_document("waiting", status_changed_at=old)]
+        docs += [make_document("fresh", **{**signed, "status_changed_at": T0})]
+        store.write_sync_page(docs, [make_event("gone", old, Status.SIGNED)])
+        fired = {"fired_at": old, "due_at": old}
+        store.record_firings(
+            [
+                (make_firing("gone", **fired), [make_request("gone", "k-gone")]),
+                (make_firing("pending", **fired), [make_request("pending", "k-pending")]),
+                (make_firing("doubt", **fired), [make_request("doubt", "k-doubt")]),
+                (make_firing("recent", fired_at=T0), []),
+            ]
+        )
+        claimed = {r.idempotency_key: r.id for r in store.claim_requests(T0, 10)}
+        gone_id, doubt_id = claimed["k-gone"], claimed["k-doubt"]
+        assert gone_id is not None and doubt_id is not None
+        store.record_outcomes([Outcome(gone_id, OutcomeStatus.DONE, T0, remote_id="1")])
+        store.set_request_state(doubt_id, RequestState.IN_DOUBT)
+        store.set_request_state(claimed["k-pending"] or 0, RequestState.PENDING)
+        horizon, now = T0 - timedelta(days=30), T0 + timedelta(days=1)
+
+        counted = store.prune(horizon, now, dry_run=True)
+        assert store.count_documents() == 6
+        report = store.prune(horizon, now)
+
+        assert (counted.documents, counted.events, counted.firings) == (1, 1, 1)
+        assert (report.documents, report.requests, report.outcomes) == (1, 1, 1)
+        assert not report.dry_run and counted.dry_run
+        assert store.get_document("gone") is None and store.history("gone") == []
+        assert store.get_request(gone_id) is None and store.outcomes_for(gone_id) == []
+        assert sorted(d.id for d in store.iter_documents()) == [
+            "doubt", "fresh", "pending", "recent", "waiting",
+        ]  # fmt: skip
+        # Read again from the source unchanged: dropped, nothing comes back.
+        again = make_document("gone", **signed)
+        assert store.write_sync_page([again], [make_event("gone", old, Status.SIGNED)]) == []
+        assert store.get_document("gone") is None
+        # A newer state in 1C: the document returns, its old event as history.
+        revoked = make_document("gone", status=Status.REVOKED, status_changed_at=T0)
+        events = [make_event("gone", old, Status.SIGNED), make_event("gone", T0, Status.REVOKED)]
+        added = store.write_sync_page([revoked], events)
+        assert [(e.to_status, e.historical) for e in added] == [
+            (Status.SIGNED, True),
+            (Status.REVOKED, False),
+        ]
+        assert store.get_document("gone") == revoked
+        assert store.prune(horizon, now).documents == 0

@@ -155,10 +155,9 @@ def _write_holder(handle: IO[str], command: str) -> None:
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command,
     }
-    handle.seek(0)
-    handle.truncate(0)
-    handle.write(json.dumps(info))
-    handle.flush()
+    # Unbuffered: a write that fails (a full disk) leaves nothing for close() to flush again.
+    os.ftruncate(handle.fileno(), 0)
+    os.write(handle.fileno(), json.dumps(info).encode("utf-8"))
 
 
 def _read_holder(handle: IO[str]) -> LockHolder:

@@ -175,7 +175,17 @@ _V4 = Migration(
 )
 
 #: Every migration, in order. The last one's version is the current schema version.
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)
+# Self-contained (a new table only), so it can be renumbered if another migration lands first.
+_RETENTION = Migration(
+    5,
+    "retention: tombstones of the documents pruned from the store",
+    (
+        f"CREATE TABLE pruned_documents (id TEXT PRIMARY KEY, status_changed_at {_TS} NOT NULL,"
+        f" pruned_at {_TS} NOT NULL)",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _RETENTION)
 CURRENT_VERSION = MIGRATIONS[-1].version
 
 _VERSION_TABLE = (

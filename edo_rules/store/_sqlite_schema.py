@@ -214,6 +214,19 @@ _DASHBOARD_SUMMARY = Migration(
     fill=_sqlite_dashboard.rebuild,
 )
 
+# Self-contained (a new table only), so it can be renumbered if another migration lands first.
+_RETENTION = Migration(
+    9,
+    "retention: tombstones of the documents pruned from the store",
+    (
+        # A pruned document's id and the time of its last state: a sync that
+        # reads it again drops it unless 1C shows a newer state (store._prune). The
+        # candidates are found by the (status, status_changed_at) index of v1.
+        "CREATE TABLE pruned_documents (id TEXT PRIMARY KEY, status_changed_at TEXT NOT NULL,"
+        " pruned_at TEXT NOT NULL) WITHOUT ROWID",
+    ),
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1,
@@ -224,6 +237,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _V6,
     _KEYS_FROM_1C,
     _DASHBOARD_SUMMARY,
+    _RETENTION,
 )
 CURRENT_VERSION = MIGRATIONS[-1].version
 

@@ -27,6 +27,7 @@ from edo_rules.model import (
     Status,
     StatusEvent,
 )
+from edo_rules.store._prune import PruneReport
 
 
 def episode_of(since: datetime) -> str:
@@ -392,6 +393,15 @@ class Store(Protocol):
 
         Whatever is written to the copy never reaches this store (``Engine.simulate``
         records its fake ticks there).
+        """
+        ...
+
+    def prune(self, before: datetime, now: datetime, *, dry_run: bool = False) -> PruneReport:
+        """Remove the closed documents whose last state is older than ``before``.
+
+        With their events, firings, requests and outcomes, leaving a tombstone
+        each; see :mod:`edo_rules.store._prune` for what is never pruned and
+        why nothing pruned is ever acted on twice. ``dry_run`` only counts.
         """
         ...
 

@@ -33,6 +33,7 @@ from edo_rules.errors import StoreError
 from edo_rules.model import ActionRequest, Document, Firing, Outcome, RequestState, StatusEvent
 from edo_rules.store import _pg_outbox as pg_outbox
 from edo_rules.store import _pg_shared as shared
+from edo_rules.store import _prune as retention
 from edo_rules.store import _sqlite_outbox as outbox
 from edo_rules.store import _sqlite_snoozes as snoozes
 from edo_rules.store import _sqlite_stats as stats
@@ -45,6 +46,7 @@ from edo_rules.store._pg_schema import (
     TooOldError,
     migrate,
 )
+from edo_rules.store._prune import PruneReport
 from edo_rules.store._sqlite_queries import due_sql, event_sql
 from edo_rules.store._sqlite_rows import (
     EVENT_COLUMNS,
@@ -201,6 +203,11 @@ class PostgresStore:
         except psycopg.Error as exc:
             raise self._error(what, exc) from exc
 
+    def prune(self, before: datetime, now: datetime, *, dry_run: bool = False) -> PruneReport:
+        with self._writing("pruning old documents") as conn:
+            found = retention.candidates(conn, utc_text(before), utc_text(now))
+            return retention.prune(conn, found, utc_text(now), dry_run=dry_run)
+
     def checkpoint(self) -> tuple[int, int]:
         """PostgreSQL recycles its own WAL (``max_wal_size``): nothing to do here."""
         return 0, 0
@@ -281,6 +288,7 @@ class PostgresStore:
         state: Mapping[str, str] | None = None,
     ) -> Sequence[StatusEvent]:
         with self._writing("writing a sync page") as conn:
+            documents, events = retention.without_pruned(conn, documents, events)
             seq = self._next_seq(conn)
             if documents:
                 conn.executemany(UPSERT_DOCUMENT, [document_params(doc, seq) for doc in documents])

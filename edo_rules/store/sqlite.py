@@ -25,10 +25,12 @@ from edo_rules._messages import Text, msg
 from edo_rules._private import create_private
 from edo_rules.errors import StoreError
 from edo_rules.model import ActionRequest, Document, Firing, Outcome, RequestState, StatusEvent
+from edo_rules.store import _prune as retention
 from edo_rules.store import _sqlite_files as files
 from edo_rules.store import _sqlite_outbox as outbox
 from edo_rules.store import _sqlite_snoozes as snoozes
 from edo_rules.store import _sqlite_stats as stats
+from edo_rules.store._prune import PruneReport
 from edo_rules.store._sqlite_dashboard import ensure as ensure_dashboard_summary
 from edo_rules.store._sqlite_queries import due_sql, event_sql
 from edo_rules.store._sqlite_rows import (
@@ -202,6 +204,27 @@ class SQLiteStore:
         self._conn.close()
 
     # -- the files on disk -------------------------------------------------------------
+    def prune(self, before: datetime, now: datetime, *, dry_run: bool = False) -> PruneReport:
+        with self._writing("pruning old documents") as conn:
+            found = retention.candidates(conn, utc_text(before), utc_text(now))
+            report = retention.prune(conn, found, utc_text(now), dry_run=dry_run)
+        if report.documents and not dry_run:
+            self._vacuum()
+        return report
+
+    def _vacuum(self) -> None:
+        """Give the pruned pages back to the disk; they are reused anyway if this cannot run."""
+        try:
+            self._conn.execute("VACUUM")
+        except sqlite3.Error as exc:
+            _log.warning(
+                "the store %s was pruned but not compacted (%s): its free pages are reused;"
+                " run `edo-rules store prune` again with the runner stopped to shrink the file",
+                self.path,
+                exc,
+            )
+        self.checkpoint(above=0)
+
     def wal_bytes(self) -> int:
         """The size of the write-ahead log file now (0 when there is none)."""
         try:
@@ -216,7 +239,7 @@ class SQLiteStore:
         (before, after); a reader still on an old snapshot leaves it as it is.
         """
         before = self.wal_bytes()
-        if before <= above or self.path == ":memory:":
+        if before <= above or self.path == ":memory:" or before == 0:
             return before, before
         with self._reading("checkpointing the write-ahead log") as conn:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
@@ -309,6 +332,7 @@ class SQLiteStore:
         state: Mapping[str, str] | None = None,
     ) -> Sequence[StatusEvent]:
         with self._sync_tuning(), self._writing("writing a sync page") as conn:
+            documents, events = retention.without_pruned(conn, documents, events)
             seq = self._next_seq(conn)
             if documents:
                 conn.executemany(UPSERT_DOCUMENT, [document_params(doc, seq) for doc in documents])
