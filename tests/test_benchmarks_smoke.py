@@ -26,6 +26,11 @@ CASES = {
          "--plans", "enterprise", "--modes", "cold"],
         "enterprise",
     ),
+    "soak": (
+        ["benchmarks/soak.py", "--minutes", "0.3", "--documents", "60", "--rate", "30000",
+         "--interval", "0.5"],
+        "soak checks passed",
+    ),
 }  # fmt: skip
 
 
@@ -52,6 +57,9 @@ def test_benchmark_runs(name: str, tmp_path: Path) -> None:
         assert "DIFFERS" not in done.stdout
         assert "the second tick" not in done.stdout
         assert "answers identical with the budget on and off: True" in done.stdout
+    if name == "soak":
+        assert "done twice: task XML_ID 0, notification TAG 0, comment text 0" in done.stdout
+        assert "not done 0" in done.stdout and "RSS MB" in done.stdout
     if name == "dispatch":
         row = next(line for line in done.stdout.splitlines() if line.startswith("enterprise"))
         lost, dups = row.split()[7:9]
@@ -118,3 +126,14 @@ def test_dispatch_by_several_runners_runs(pg_database: str) -> None:
         ("1", "0", "0", "0"),
         ("2", "0", "0", "0"),
     ]
+
+
+def test_soak_fails_on_growth_beyond_its_bounds() -> None:
+    """A WAL bound of 0 MB cannot hold: the soak must say so and exit non-zero."""
+    done = subprocess.run(
+        [sys.executable, "benchmarks/soak.py", "--minutes", "0.2", "--documents", "30",
+         "--rate", "20000", "--interval", "0.5", "--wal-limit-mb", "0"],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr[-2000:]
+    assert "WAL peaked at" in done.stderr

@@ -310,3 +310,21 @@ def test_the_wal_is_truncated_after_a_large_sync(tmp_path: Path) -> None:
         after = store.wal_bytes()
     assert peak > WAL_TRUNCATE_BYTES  # the sync did grow it
     assert after == 0
+
+
+def test_a_store_folder_that_cannot_be_created_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from edo_rules.cli import main
+
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    (tmp_path / "playbooks").mkdir()
+    config = tmp_path / "edo-rules.yaml"
+    config.write_text(
+        "version: 1\nstore: {path: a-file/inside/edo.db}\nplaybooks: playbooks\n", encoding="utf-8"
+    )
+    assert main(["tick", "--config", str(config)]) == 1  # the lock file comes first
+    assert "cannot create the lock file" in capsys.readouterr().err
+    assert main(["store", "prune", "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert "cannot create the store's folder" in err and "a-file/inside" in err

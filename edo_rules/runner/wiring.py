@@ -142,7 +142,12 @@ def open_store(config: Config) -> Store:
     from edo_rules.store.sqlite import SQLiteStore
 
     assert config.store.path is not None
-    config.store.path.parent.mkdir(parents=True, exist_ok=True)
+    folder = config.store.path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise StoreError(msg("store_folder_create", folder=str(folder), reason=reason)) from exc
     return SQLiteStore(config.store.path)
 
 
