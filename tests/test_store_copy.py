@@ -52,6 +52,11 @@ def _busy_sqlite_store(path: Path) -> None:
         )  # claimed[3] stays in flight, as at a crash
         store.add_snooze("b", None, now + timedelta(days=3), reason="отпуск", created_at=now)
         store.cache_put("user:1", "head=7", now + timedelta(hours=1))
+        store.upsert_documents([_OLD])
+        assert store.prune(T0, now).documents == 1  # a tombstone to copy
+
+
+_OLD = make_document("old", status=Status.SIGNED, status_changed_at=T0 - timedelta(days=400))
 
 
 def test_copy_keeps_every_row_and_the_outbox_states(
@@ -74,6 +79,8 @@ def test_copy_keeps_every_row_and_the_outbox_states(
         assert new.get_sync_state() == old.get_sync_state()
         assert new.document_seq() == old.document_seq()
         assert new.cache_get("user:1", T0) == "head=7"
+        assert "pruned_documents" in out
+        assert new.write_sync_page([_OLD], []) == [] and new.get_document("old") is None
         # New rows continue after the copied ids, and the in-flight one is checked first.
         new.upsert_documents([make_document("c")])
         (added,) = new.record_firings([(make_firing("c"), [make_request("c", "k9")])])

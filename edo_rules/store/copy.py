@@ -41,6 +41,8 @@ TABLES: tuple[tuple[str, str], ...] = (
     ("rule_progress", "rule_key"),
     ("counterparty_samples", "document_id"),
     ("counterparty_histogram", "inn, month, outcome, working_days"),
+    # The tombstones of pruned documents: without them a re-read would act on those again.
+    ("pruned_documents", "id"),
 )
 _SERIAL = ("status_events", "firings", "action_requests", "outcomes", "snoozes")
 _BATCH = 2000
