@@ -266,6 +266,17 @@ class StoreContract:
         assert [r.id for r in later] == [second]
         assert store.outcomes_for(first)[0].remote_id == "55"
 
+    def test_request_counts_match_the_requests(self, store: Store) -> None:
+        store.upsert_documents([make_document()])
+        requests = [make_request("doc-1", f"k{i}") for i in range(4)]
+        store.record_firings([(make_firing("doc-1"), requests)])
+        claimed = store.claim_requests(T0 + timedelta(days=4), limit=1)
+        store.set_request_state(claimed[0].id or 0, RequestState.IN_DOUBT)
+        states = [RequestState.PENDING, RequestState.IN_DOUBT, RequestState.FAILED]
+        counts = store.request_counts(states)
+        assert counts == {state: len(store.requests([state])) for state in states}
+        assert counts == {RequestState.PENDING: 3, RequestState.IN_DOUBT: 1, RequestState.FAILED: 0}
+
     def test_retry_without_a_hint_backs_off(self, store: Store) -> None:
         store.upsert_documents([make_document()])
         store.record_firings([(make_firing("doc-1"), [make_request("doc-1", "k")])])

@@ -77,7 +77,8 @@ class Service:
 
     def waiting(self) -> int:
         """Actions waiting in the outbox: pending (due or not) and in flight."""
-        return len(self.store.requests([RequestState.PENDING, RequestState.IN_FLIGHT]))
+        counts = self.store.request_counts([RequestState.PENDING, RequestState.IN_FLIGHT])
+        return sum(counts.values())
 
     def cluster_status(self) -> dict[str, Any]:
         """This runner's id, what it holds and the other runners (for /healthz, /metrics).

@@ -251,6 +251,17 @@ def requests_in(conn: Connection, states: Iterable[RequestState]) -> list[Action
     return [request_from_row(row) for row in rows]
 
 
+def request_counts(conn: Connection, states: Iterable[RequestState]) -> dict[RequestState, int]:
+    values = sorted({state.value for state in states})
+    rows = conn.execute(
+        "SELECT state, COUNT(*) FROM action_requests"
+        f" WHERE state IN ({', '.join('?' for _ in values)}) GROUP BY state",
+        values,
+    )
+    found = {str(state): int(count) for state, count in rows}
+    return {RequestState(value): found.get(value, 0) for value in values}
+
+
 def get_request(conn: Connection, request_id: int) -> ActionRequest | None:
     row = conn.execute(
         f"SELECT {REQUEST_COLUMNS} FROM action_requests WHERE id = ?", (request_id,)

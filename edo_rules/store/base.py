@@ -325,6 +325,10 @@ class Store(Protocol):
 
     def requests(self, states: Iterable[RequestState]) -> list[ActionRequest]: ...
 
+    def request_counts(self, states: Iterable[RequestState]) -> dict[RequestState, int]:
+        """How many requests are in each of ``states`` (an index count: each tick asks)."""
+        ...
+
     def get_request(self, request_id: int) -> ActionRequest | None: ...
 
     def set_request_state(self, request_id: int, state: RequestState) -> None:

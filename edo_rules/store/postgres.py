@@ -439,6 +439,10 @@ class PostgresStore:
         with self._reading("reading the outbox") as conn:
             return outbox.requests_in(conn, states)
 
+    def request_counts(self, states: Iterable[RequestState]) -> dict[RequestState, int]:
+        with self._reading("counting the outbox") as conn:
+            return outbox.request_counts(conn, states)
+
     def get_request(self, request_id: int) -> ActionRequest | None:
         with self._reading("reading the outbox") as conn:
             return outbox.get_request(conn, request_id)
