@@ -277,6 +277,22 @@ class StoreContract:
         assert counts == {state: len(store.requests([state])) for state in states}
         assert counts == {RequestState.PENDING: 3, RequestState.IN_DOUBT: 1, RequestState.FAILED: 0}
 
+    def test_oldest_waiting_is_the_longest_due_pending_request(self, store: Store) -> None:
+        store.upsert_documents([make_document()])
+        created = [T0 + timedelta(days=3, hours=h) for h in (1, 2, 5)]
+        requests = [make_request("doc-1", f"k{i}", created_at=at) for i, at in enumerate(created)]
+        store.record_firings([(make_firing("doc-1"), requests)])
+        assert store.oldest_waiting(T0) is None  # none due yet
+        assert store.oldest_waiting(T0 + timedelta(days=9)) == created[0]
+        assert store.oldest_waiting(created[0]) == created[0]
+        now = T0 + timedelta(days=4)
+        first = store.claim_requests(now, limit=1)[0]
+        retry_at = T0 + timedelta(days=3, minutes=30)
+        store.record_outcomes(
+            [Outcome(first.id or 0, OutcomeStatus.RETRY, retry_at, reason="503", retry_after=1)]
+        )
+        assert store.oldest_waiting(now) == retry_at + timedelta(seconds=1)
+
     def test_retry_without_a_hint_backs_off(self, store: Store) -> None:
         store.upsert_documents([make_document()])
         store.record_firings([(make_firing("doc-1"), [make_request("doc-1", "k")])])

@@ -227,10 +227,8 @@ _COUNTED_STATES = ("pending", "in_flight", "failed", "in_doubt")
 
 
 def _lag(store: Store, now: datetime) -> float:
-    waiting = store.requests([RequestState.PENDING])
-    due = [r.next_attempt_at or r.created_at for r in waiting]
-    due = [d for d in due if d <= now]
-    return max(0.0, (now - min(due)).total_seconds()) if due else 0.0
+    oldest = store.oldest_waiting(now)
+    return 0.0 if oldest is None else max(0.0, (now - oldest).total_seconds())
 
 
 class Runner:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from edo_rules._codec import utc_text
+from edo_rules._codec import parse_datetime, utc_text
 from edo_rules.model import ActionRequest, Firing, Outcome, OutcomeStatus, RequestState
 from edo_rules.store._sql import Connection
 from edo_rules.store._sqlite_rows import (
@@ -260,6 +260,26 @@ def request_counts(conn: Connection, states: Iterable[RequestState]) -> dict[Req
     )
     found = {str(state): int(count) for state, count in rows}
     return {RequestState(value): found.get(value, 0) for value in values}
+
+
+def oldest_waiting(conn: Connection, now: datetime) -> datetime | None:
+    """The earliest due moment, up to ``now``, of the pending requests (two index look-ups).
+
+    A request without a retry time is due since it was created; ids grow with
+    creation, so the lowest such id is the oldest.
+    """
+    retry = conn.execute(
+        "SELECT MIN(next_attempt_at) FROM action_requests"
+        " WHERE state = 'pending' AND next_attempt_at IS NOT NULL AND next_attempt_at <= ?",
+        (utc_text(now),),
+    ).fetchone()[0]
+    first = conn.execute(
+        "SELECT created_at FROM action_requests"
+        " WHERE state = 'pending' AND next_attempt_at IS NULL ORDER BY id LIMIT 1"
+    ).fetchone()
+    found = [parse_datetime(str(value)) for value in (retry, first and first[0]) if value]
+    due = [moment for moment in found if moment <= now]
+    return min(due) if due else None
 
 
 def get_request(conn: Connection, request_id: int) -> ActionRequest | None:

@@ -325,6 +325,10 @@ class Store(Protocol):
 
     def requests(self, states: Iterable[RequestState]) -> list[ActionRequest]: ...
 
+    def oldest_waiting(self, now: datetime) -> datetime | None:
+        """Since when the longest-waiting pending request has been due (None: none is due)."""
+        ...
+
     def request_counts(self, states: Iterable[RequestState]) -> dict[RequestState, int]:
         """How many requests are in each of ``states`` (an index count: each tick asks)."""
         ...

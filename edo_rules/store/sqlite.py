@@ -522,6 +522,10 @@ class SQLiteStore:
         with self._reading("reading the outbox") as conn:
             return outbox.requests_in(conn, states)
 
+    def oldest_waiting(self, now: datetime) -> datetime | None:
+        with self._reading("reading the outbox") as conn:
+            return outbox.oldest_waiting(conn, now)
+
     def request_counts(self, states: Iterable[RequestState]) -> dict[RequestState, int]:
         with self._reading("counting the outbox") as conn:
             return outbox.request_counts(conn, states)
