@@ -217,6 +217,10 @@ def write_config(folder: Path, world: World, company: Company, interval: float) 
             "user": ONEC_LOGIN,
             "password": "${EDO_SOAK_1C_PASSWORD}",
             "timeout": 10,
+            # Each poll re-reads the state rows changed within the overlap: the tick
+            # grows until the window is full (10 minutes by default), then stays.
+            # Two minutes fill within the warm-up, so what is measured is steady.
+            "overlap": "2m",
         },
         "bitrix24": {
             "webhook_url": "${EDO_SOAK_WEBHOOK}",
@@ -326,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     rng = random.Random(args.seed)
     duration = args.minutes * 60
-    warmup = min(120.0, duration / 4)
+    warmup = min(150.0, duration / 4)  # past the 2-minute overlap window
     with (
         tempfile.TemporaryDirectory(prefix="edo-soak-") as folder,
         World.started(seed=args.seed % 1000, first_day=date.today(), now=onec_now()) as world,
