@@ -4,7 +4,8 @@ The 1C and Bitrix24 emulators run in this process; the runner is a separate
 ``edo-rules run`` process on a SQLite store, ticking every few seconds. A
 driver thread moves documents through their states at ``--rate`` changes an
 hour (send, sign or reject, send again; a signed document is replaced by a
-new one). After a warm-up the script samples the runner's memory (RSS), its
+new one). After a warm-up (2.5 minutes, past the 2-minute 1C overlap window whose
+state rows every poll re-reads) the script samples the runner's memory (RSS), its
 open descriptors, the store's and the WAL's size and the tick time; at the end
 it stops the driver, lets the runner drain, samples again and checks:
 
