@@ -172,11 +172,8 @@ class _Builder:
         found = RETENTION_DAYS.match(str(raw)) if not isinstance(raw, bool) else None
         days = timedelta(days=int(found.group(1))) if found else None
         if days is None or days < MIN_RETENTION:
-            self.problem(
-                ("store", "retention"),
-                f"{raw!r} is not a retention of at least {MIN_RETENTION.days} days"
-                ' (e.g. 365d or "365 дней")',
-            )
+            problem = msg("cfg_store_retention", raw=repr(raw), days=MIN_RETENTION.days)
+            self.problem(("store", "retention"), problem)
             return DEFAULT_RETENTION
         return days
 

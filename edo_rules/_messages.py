@@ -556,6 +556,26 @@ CATALOGUE.update(
         "outcome_failed": ("с ошибкой {n}", "{n} failed"),
         "outcome_in_doubt": ("в сомнении {n}", "{n} in_doubt"),
         "tick_waiting": ("ждут в очереди {n}", "{n} waiting"),
+        "prune_done": (
+            "удалено завершённых документов, последнее состояние которых раньше {before}:"
+            " {documents}; событий статусов {events}, срабатываний {firings}, запросов"
+            " {requests}, результатов {outcomes}",
+            "removed {documents} closed document(s) last changed before {before}: {events}"
+            " status event(s), {firings} firing(s), {requests} request(s), {outcomes}"
+            " outcome(s)",
+        ),
+        "prune_dry": (
+            "удалил бы завершённых документов, последнее состояние которых раньше {before}:"
+            " {documents}; событий статусов {events}, срабатываний {firings}, запросов"
+            " {requests}, результатов {outcomes} (пробный прогон, ничего не удалено)",
+            "would remove {documents} closed document(s) last changed before {before}:"
+            " {events} status event(s), {firings} firing(s), {requests} request(s),"
+            " {outcomes} outcome(s)",
+        ),
+        "prune_bad_days": (
+            "--older-than {text!r}: укажите целые дни, например 365 или 365d",
+            "--older-than {text!r}: give whole days, e.g. 365 or 365d",
+        ),
     }
 )
 

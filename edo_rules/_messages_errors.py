@@ -722,6 +722,26 @@ ERRORS.update(
             "неизвестный часовой пояс {name!r}{hint} (например, Europe/Moscow)",
             "unknown time zone {name!r}{hint} (e.g. Europe/Moscow)",
         ),
+        "cfg_store_retention": (
+            "{raw} — не срок хранения: нужны целые дни, не меньше {days} (например, 365d"
+            " или «365 дней»)",
+            '{raw} is not a retention of at least {days} days (e.g. 365d or "365 дней")',
+        ),
+        "retention_too_short": (
+            "срок хранения {days} дн. короче, чем {why} ({least} дн.): ушли бы документы, по"
+            " которым правило ещё может сработать. Оставьте не меньше {least} дней",
+            "a retention of {days} days is shorter than {why} ({least} days): documents a"
+            " rule may still act on would go. Keep at least {least} days",
+        ),
+        "retention_least": ("наименьший допустимый срок", "the least retention allowed"),
+        "retention_ladder": (
+            "самая длинная лестница правил плюс 7 дней",
+            "the longest rule ladder plus 7 days",
+        ),
+        "retention_heal": (
+            "окно самолечения 1С (onec.heal_window) плюс 7 дней",
+            "the 1C healing window (onec.heal_window) plus 7 days",
+        ),
         "cfg_store_both": (
             "укажите либо store.path (SQLite), либо store.dsn, но не оба",
             "give either store.path (SQLite) or store.dsn, not both",

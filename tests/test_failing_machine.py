@@ -26,6 +26,7 @@ from _onec_helpers import clock_of, make_base, serving, settings_for
 from _runner_helpers import onec_now, send_documents, write_config
 from store_contract import make_document
 
+from edo_rules._messages import in_language
 from edo_rules.demo._company import seed_company
 from edo_rules.demo._world import World
 from edo_rules.errors import StoreError
@@ -165,6 +166,11 @@ def test_a_read_only_shm_left_by_chmod_is_named(tmp_path: Path) -> None:
 
 
 def _read_only_scenario(path: Path) -> list[str]:
+    with in_language("en"):
+        return _read_only_steps(path)
+
+
+def _read_only_steps(path: Path) -> list[str]:
     SQLiteStore(path).close()
     path.chmod(0o444)
     said = []
@@ -286,9 +292,11 @@ def test_health_is_not_ok_once_the_store_is_gone(tmp_path: Path) -> None:
     report = runner.tick()
     healthy, info = runner.health()
     store.close()
-    assert report.errors == ["store files"] and report.fatal and "was deleted" in report.fatal
+    with in_language("en"):
+        said = str(report.fatal)
+    assert report.errors == ["store files"] and "was deleted" in said
     assert not healthy and info["status"] == "failed" and runner.stopping
-    with pytest.raises(StoreError, match="replaced"):
+    with in_language("en"), pytest.raises(StoreError, match="replaced"):
         replaced = SQLiteStore(tmp_path / "other.db")
         (tmp_path / "edo2.db").write_bytes(b"")
         os.replace(tmp_path / "edo2.db", tmp_path / "other.db")
@@ -323,8 +331,8 @@ def test_a_store_folder_that_cannot_be_created_is_named(
     config.write_text(
         "version: 1\nstore: {path: a-file/inside/edo.db}\nplaybooks: playbooks\n", encoding="utf-8"
     )
-    assert main(["tick", "--config", str(config)]) == 1  # the lock file comes first
+    assert main(["tick", "--config", str(config), "--lang", "en"]) == 1  # the lock file first
     assert "cannot create the lock file" in capsys.readouterr().err
-    assert main(["store", "prune", "--config", str(config)]) == 1
+    assert main(["store", "prune", "--config", str(config), "--lang", "en"]) == 1
     err = capsys.readouterr().err
     assert "cannot create the store's folder" in err and "a-file/inside" in err

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from _runner_helpers import write_config
 
+from edo_rules._messages import in_language
 from edo_rules.cli import main
 from edo_rules.config import load_config
 from edo_rules.demo._company import Company, seed_company
@@ -137,7 +138,7 @@ def test_prune_refuses_a_retention_shorter_than_a_rule_ladder(tmp_path: Path) ->
         company = seed_company(world.portal, world.base, random.Random(5), customers=2)
         config_path, env = write_config(tmp_path, world, company, ladder)
         config = load_config(config_path, env=env)
-        with pytest.raises(ConfigError, match="longest rule ladder"):
+        with in_language("en"), pytest.raises(ConfigError, match="longest rule ladder"):
             prune_store(config, now=START.replace(tzinfo=MOSCOW), older_than=timedelta(days=60))
         report, horizon = prune_store(config, now=START.replace(tzinfo=MOSCOW), dry_run=True)
     assert report.dry_run and report.documents == 0
@@ -152,11 +153,15 @@ def test_store_prune_command(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         "version: 1\nstore: {path: edo.db, retention: 400d}\nplaybooks: playbooks\n",
         encoding="utf-8",
     )
-    assert main(["store", "prune", "--config", str(config), "--dry-run"]) == 0
+    prune = ["store", "prune", "--config", str(config), "--lang", "en"]
+    assert main([*prune, "--dry-run"]) == 0
     assert "would remove 0 closed document(s)" in capsys.readouterr().out
-    assert main(["store", "prune", "--config", str(config), "--older-than", "5"]) == 1
+    assert main(["store", "prune", "--config", str(config), "--dry-run"]) == 0
+    assert "пробный прогон, ничего не удалено" in capsys.readouterr().out
+    assert main([*prune, "--older-than", "5"]) == 1
     assert "shorter than the least retention allowed" in capsys.readouterr().err
-    assert main(["store", "prune", "--config", str(config), "--older-than", "year"]) == 2
+    assert main([*prune, "--older-than", "year"]) == 2
+    assert "give whole days" in capsys.readouterr().err
     config.write_text("version: 1\nstore: {retention: 7d}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="at least 30 days"):
+    with in_language("en"), pytest.raises(ConfigError, match="at least 30 days"):
         load_config(config)

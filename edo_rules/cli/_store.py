@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from edo_rules._config_build import RETENTION_DAYS
+from edo_rules._messages import t
 from edo_rules.cli._context import UsageError
 from edo_rules.cli._runner_args import add_config_args, configured
 
@@ -82,19 +83,19 @@ def _prune(args: argparse.Namespace) -> int:
         report, before = prune_store(
             config, now=datetime.now(UTC), older_than=older_than, dry_run=args.dry_run
         )
-    verb = "would remove" if report.dry_run else "removed"
-    print(
-        f"{verb} {report.documents} closed document(s) last changed before"
-        f" {before:%Y-%m-%d}: {report.events} status event(s), {report.firings} firing(s),"
-        f" {report.requests} request(s), {report.outcomes} outcome(s)"
-    )
+    counts = {name: getattr(report, name) for name in _COUNTED}
+    key = "prune_dry" if report.dry_run else "prune_done"
+    print(t(key, before=f"{before:%Y-%m-%d}", **counts))
     return 0
+
+
+_COUNTED = ("documents", "events", "firings", "requests", "outcomes")
 
 
 def _days(text: str) -> timedelta:
     found = RETENTION_DAYS.match(text)
     if found is None:
-        raise UsageError(f"--older-than {text!r}: give whole days, e.g. 365 or 365d")
+        raise UsageError(t("prune_bad_days", text=text))
     return timedelta(days=int(found.group(1)))
 
 

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from edo_rules._bounds import stage_limit
+from edo_rules._messages import Text, reason
 from edo_rules.model import RequestState
 from edo_rules.runner._failures import summary_text
 from edo_rules.runner.dispatch import Dispatcher, DispatchReport
@@ -77,7 +78,7 @@ class TickReport:
     #: Actions still waiting in the outbox after the tick (None when unknown).
     waiting: int | None = None
     #: Why the runner must stop (its store or lock file is gone); no stage ran.
-    fatal: str | None = None
+    fatal: Text | str | None = None
 
     @property
     def ok(self) -> bool:
@@ -128,7 +129,7 @@ def run_tick(
             pipeline.guard()
         except Exception as exc:
             # Writing on would go into a deleted file, beside a runner on the new one.
-            report.fatal = str(exc)
+            report.fatal = reason(exc)  # rendered where shown (English in the log)
             report.errors.append("store files")
             return report
     limits = pipeline.stage_limits
@@ -257,7 +258,7 @@ class Runner:
         self._on_tick = on_tick
         self._refreshes: list[RefreshRequest] = []
         #: Why the runner stopped on its own (its store or lock file is gone), else None.
-        self.fatal: str | None = None
+        self.fatal: Text | str | None = None
 
     @property
     def stopping(self) -> bool:

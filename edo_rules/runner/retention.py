@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from edo_rules._messages import Text, msg
 from edo_rules.config import MIN_RETENTION, Config
 from edo_rules.errors import ConfigError, Problem
 from edo_rules.playbook.rules import Duration, Playbook, TimeTrigger
@@ -49,15 +50,15 @@ def longest_ladder(playbooks: Iterable[Playbook]) -> timedelta:
     return longest
 
 
-def minimum_retention(config: Config, playbooks: Iterable[Playbook]) -> tuple[timedelta, str]:
+def minimum_retention(config: Config, playbooks: Iterable[Playbook]) -> tuple[timedelta, Text]:
     """The shortest safe retention and what sets it."""
     found = [
-        (MIN_RETENTION, "the least retention allowed"),
-        (longest_ladder(playbooks) + MARGIN, "the longest rule ladder plus 7 days"),
+        (MIN_RETENTION, msg("retention_least")),
+        (longest_ladder(playbooks) + MARGIN, msg("retention_ladder")),
     ]
     if config.onec is not None:
         heal = config.onec.heal_window + config.onec.overlap + MARGIN
-        found.append((heal, "the 1C healing window (onec.heal_window) plus 7 days"))
+        found.append((heal, msg("retention_heal")))
     return max(found, key=lambda item: item[0])
 
 
@@ -82,9 +83,7 @@ def prune_store(
                     1,
                     1,
                     "store.retention",
-                    f"a retention of {retention.days} days is shorter than {why}"
-                    f" ({least.days} days): documents a rule may still act on would go."
-                    f" Keep at least {least.days} days",
+                    msg("retention_too_short", days=retention.days, why=why, least=least.days),
                 )
             ]
         )
