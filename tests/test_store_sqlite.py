@@ -264,3 +264,16 @@ def test_migrating_a_version_5_file_fills_the_dashboard_columns(tmp_path: Path) 
         None if doc.date is None else doc.date.isoformat(),
     )
     assert _versions(path) == list(range(1, CURRENT_VERSION + 1))
+
+
+def test_the_requests_of_a_firing_are_found_by_an_index(tmp_path: Path) -> None:
+    # Deleting a firing cascades to its requests; without the index each deletion
+    # scans the whole outbox (minutes when retention prunes a large store).
+    path = tmp_path / "plan.sqlite3"
+    with SQLiteStore(path):
+        pass
+    with sqlite3.connect(path) as conn:
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM action_requests WHERE firing_id = 1"
+        ).fetchall()
+    assert any("action_requests_firing" in str(row[-1]) for row in plan), plan

@@ -174,7 +174,6 @@ _V4 = Migration(
     ),
 )
 
-#: Every migration, in order. The last one's version is the current schema version.
 # Self-contained (a new table only), so it can be renumbered if another migration lands first.
 _RETENTION = Migration(
     5,
@@ -185,7 +184,16 @@ _RETENTION = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _RETENTION)
+# Deleting a firing (retention, an undone tick) cascades to its requests: without
+# this index each deleted firing scans the whole outbox.
+_REQUEST_FIRING = Migration(
+    6,
+    "index: the outbox requests of a firing",
+    ("CREATE INDEX action_requests_firing ON action_requests (firing_id)",),
+)
+
+#: Every migration, in order. The last one's version is the current schema version.
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _RETENTION, _REQUEST_FIRING)
 CURRENT_VERSION = MIGRATIONS[-1].version
 
 _VERSION_TABLE = (

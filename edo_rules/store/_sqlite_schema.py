@@ -227,6 +227,14 @@ _RETENTION = Migration(
     ),
 )
 
+# Deleting a firing (retention, an undone tick) cascades to its requests: without
+# this index each deleted firing scans the whole outbox.
+_REQUEST_FIRING = Migration(
+    10,
+    "index: the outbox requests of a firing",
+    ("CREATE INDEX action_requests_firing ON action_requests (firing_id)",),
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1,
@@ -238,6 +246,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _KEYS_FROM_1C,
     _DASHBOARD_SUMMARY,
     _RETENTION,
+    _REQUEST_FIRING,
 )
 CURRENT_VERSION = MIGRATIONS[-1].version
 
