@@ -97,7 +97,7 @@ def test_a_missing_scope_is_permanent_whatever_the_status(
             client.call("crm.deal.list", {"order": {"ID": "ASC"}})
         error = caught.value
         assert error.code == "insufficient_scope" and error.error_class is ErrorClass.PERMANENT
-        assert error.hint is not None and "'crm'" in error.hint
+        assert error.hint is not None and "«crm»" in error.hint  # names the missing scope
         assert emulator.stats()["requests"] == 1
         assert json.loads(token_file.read_text())["access_token"] == access
     finally:
