@@ -19,7 +19,8 @@ from edo_rules.errors import SourceError
 from edo_rules.model import ContractRef, Counterparty, Kind
 from edo_rules.sources.onec import _sets as sets
 from edo_rules.sources.onec._client import ODataClient, PageRequest
-from edo_rules.sources.onec._pager import fetch_by_keys, iter_pages, parallel
+from edo_rules.sources.onec._expand import JOURNAL_USER, Expansion
+from edo_rules.sources.onec._pager import fetch_by_keys, iter_pages, parallel, requests_for
 from edo_rules.sources.onec._presets import Preset
 from edo_rules.sources.onec._reading import Reading
 from edo_rules.sources.onec._values import Reader
@@ -33,6 +34,7 @@ _COUNTERPARTY = ("Ref_Key", "Description", "ИНН", "КПП")
 #: The flag of the current row of ОбъектыУчетаДокументовЭДО (newer library versions).
 CURRENT_FLAG = "Актуальный"
 _CONTRACT = ("Ref_Key", "Description", "Номер", "Дата")
+_WHO = (JOURNAL_USER,)
 
 
 class StateRow(NamedTuple):
@@ -139,16 +141,89 @@ def _optional(
         log.warning("1C set %s is not published; going on without it (%s)", entity_set, exc)
 
 
-class Loader:
-    """Fills :class:`Lookups` from 1C, whole or for given keys."""
+#: What the mapping reads from each catalog's objects (beside Ref_Key).
+CATALOG_FIELDS: dict[str, tuple[str, ...]] = {
+    sets.USERS: ("Description",),
+    sets.ORGANIZATIONS: ("Description",),
+    sets.COUNTERPARTIES: _COUNTERPARTY[1:],
+    sets.CONTRACTS: _CONTRACT[1:],
+    sets.EDO_KINDS: ("Description",),
+}
 
-    def __init__(self, client: ODataClient, preset: Preset, lookups: Lookups, reading: Reading):
+
+class Loader:
+    """Fills :class:`Lookups` from 1C, whole or for given keys.
+
+    With ``expansion`` a journal read by key brings its users nested
+    (``$expand``), when the publication allows it.
+    """
+
+    def __init__(
+        self,
+        client: ODataClient,
+        preset: Preset,
+        lookups: Lookups,
+        reading: Reading,
+        expansion: Expansion | None = None,
+    ):
         self.client = client
         self.preset = preset
         self.lookups = lookups
         self.reading = reading
+        self.expansion = expansion
         self.page = client.settings.page_size
         self._into: dict[str, StateRow] | None = None
+
+    def keep(self, entity_set: str, row: Reader) -> None:
+        """Keep one catalog object (read whole, by key, or nested in another row)."""
+        store = {
+            sets.USERS: self._user,
+            sets.ORGANIZATIONS: self._organization,
+            sets.COUNTERPARTIES: self._counterparty,
+            sets.CONTRACTS: self._contract,
+            sets.EDO_KINDS: self._edo_kind,
+        }.get(entity_set)
+        if store is not None:
+            store(row)
+
+    def by_keys(
+        self,
+        entity_set: str,
+        field: str,
+        keys: Iterable[str],
+        select: tuple[str, ...],
+        *,
+        navigations: tuple[str, ...] = (),
+        literal: Callable[[str], str] | None = None,
+    ) -> list[Row]:
+        """Rows whose ``field`` is one of ``keys``, with the objects of ``navigations`` nested
+        when the publication allows ``$expand`` (kept in the lookups)."""
+        wanted = list(dict.fromkeys(keys))
+
+        def fetch(expand: tuple[str, ...]) -> list[Row]:
+            return list(
+                fetch_by_keys(
+                    self.client,
+                    entity_set,
+                    field,
+                    wanted,
+                    select + expand,
+                    literal=literal,
+                    expand=expand,
+                )
+            )
+
+        def fits(expand: tuple[str, ...]) -> bool:
+            plain = PageRequest(entity_set, select)
+            longer = PageRequest(entity_set, select + expand, expand=expand)
+            count = len(wanted)
+            return requests_for(self.client, longer, field, count) <= requests_for(
+                self.client, plain, field, count
+            )
+
+        if self.expansion is None or not navigations or not wanted:
+            return fetch(())
+        return self.expansion.rows(entity_set, navigations, fetch, self.keep, fits)
 
     # -- catalogs ------------------------------------------------------------------
     def catalogs(
@@ -210,14 +285,16 @@ class Loader:
         *,
         key: Callable[[Row], Hashable],
         keep: Callable[[Row], bool] | None = None,
+        navigations: tuple[str, ...] = (),
     ) -> Iterable[Row]:
         """Every row ``request`` pages through, or only those whose ``field`` is in ``wanted``."""
         entity_set = request.entity_set
         if wanted is not None:
             # Ref_Key is always a guid; other key fields take their literal from $metadata.
             literal = None if field == "Ref_Key" else self.reading.literal(entity_set, field)
-            select = request.select
-            return fetch_by_keys(self.client, entity_set, field, wanted, select, literal=literal)
+            return self.by_keys(
+                entity_set, field, wanted, request.select, navigations=navigations, literal=literal
+            )
         return (
             row for page in iter_pages(self.client, request, key=key, keep=keep) for row in page
         )
@@ -368,7 +445,10 @@ class Loader:
                 sets.JOURNAL, select, condition, "ДатаИзменения asc", top=self.page
             )
             keep = None if since is None else _since(since)
-            rows = self._all_or_keys(request, "ЭлектронныйДокумент", docs, key=_entry, keep=keep)
+            # Read by key (a refresh, a document first seen): its users come nested, if they can.
+            rows = self._all_or_keys(
+                request, "ЭлектронныйДокумент", docs, key=_entry, keep=keep, navigations=_WHO
+            )
             for row in rows:
                 self._entry(Reader(sets.JOURNAL, row))
 

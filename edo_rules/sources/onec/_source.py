@@ -34,8 +34,15 @@ from edo_rules.model import Document, Status, StatusEvent
 from edo_rules.sources.base import SyncPage
 from edo_rules.sources.onec import _sets as sets
 from edo_rules.sources.onec._client import ODataClient, PageRequest
+from edo_rules.sources.onec._expand import DOCUMENT_NAVIGATIONS, EXPAND_REFUSED, Expansion
 from edo_rules.sources.onec._links import Links
-from edo_rules.sources.onec._lookups import Loader, Lookups, StateRow, read_state
+from edo_rules.sources.onec._lookups import (
+    CATALOG_FIELDS,
+    Loader,
+    Lookups,
+    StateRow,
+    read_state,
+)
 from edo_rules.sources.onec._mapping import Context, map_document
 from edo_rules.sources.onec._metadata import METADATA_AT, Published, parse_metadata
 from edo_rules.sources.onec._pager import (
@@ -135,6 +142,7 @@ class OneCSource:
         self.lookups = Lookups()
         self.report = SyncReport()
         self.reading = Reading(Published({}, {}, ""))
+        self.expansion = Expansion(self.reading, CATALOG_FIELDS, allowed=False)
         self._metadata_state: dict[str, str] = {}
         self._known = documents
         self._clock = clock
@@ -169,6 +177,10 @@ class OneCSource:
         start = self.client.requests
         try:
             cached = yield from self._prepare(state)
+            refused = state.get(EXPAND_REFUSED) == self.reading.published.digest
+            self.expansion = Expansion(
+                self.reading, CATALOG_FIELDS, allowed=self.settings.expand and not refused
+            )
             try:
                 yield from run()
             except SourceError as exc:
@@ -178,6 +190,8 @@ class OneCSource:
                 yield SyncPage((), (), self._metadata_state)
                 self.reading.check(self.preset)
                 yield from run()
+            if self.expansion.refused:
+                yield SyncPage((), (), {EXPAND_REFUSED: self.reading.published.digest})
         finally:
             self.report.requests = self.client.requests - start
             self.report.unpublished = sorted(self.lookups.unpublished)
@@ -443,10 +457,12 @@ class OneCSource:
         loader = self._loader()
         fresh = [doc for doc in batch if doc not in stored]
         rows_by_set: dict[str, list[dict[str, object]]] = {}
+        # Only a document first seen needs its catalogs (a stored one keeps its names; the
+        # users were read with the poll).
+        navigations = DOCUMENT_NAVIGATIONS if fresh else ()
+        doc_sets = {doc: states[doc].doc_set for doc in batch}
         first: list[Callable[[], None]] = [
-            lambda: rows_by_set.update(
-                self._document_rows(batch, {doc: states[doc].doc_set for doc in batch})
-            ),
+            lambda: rows_by_set.update(self._document_rows(loader, batch, doc_sets, navigations)),
             lambda: loader.signatures(batch),
         ]
         if self.preset.register.basis is None:
@@ -502,9 +518,12 @@ class OneCSource:
         self.lookups.journal.clear()
         states: dict[str, StateRow] = {}
         rows_by_set: dict[str, list[dict[str, object]]] = {}
+        # A stored document keeps its names but shows its responsible user's current name.
+        unseen = any(doc not in stored for doc in docs)
+        navigations = DOCUMENT_NAVIGATIONS if unseen else ("Ответственный",)
         first: list[Callable[[], None]] = [
             lambda: states.update(self._states_of(docs)),
-            lambda: rows_by_set.update(self._document_rows(docs, doc_sets)),
+            lambda: rows_by_set.update(self._document_rows(loader, docs, doc_sets, navigations)),
             lambda: loader.signatures(docs),
         ]
         if self.settings.journal:
@@ -588,9 +607,14 @@ class OneCSource:
             loader.sales(sorted(wanted))
 
     def _document_rows(
-        self, batch: list[str], doc_sets: Mapping[str, str | None]
+        self,
+        loader: Loader,
+        batch: list[str],
+        doc_sets: Mapping[str, str | None],
+        navigations: tuple[str, ...],
     ) -> dict[str, list[dict[str, object]]]:
-        """The EDO document rows of ``batch``, each read from its own set (``doc_sets``)."""
+        """The EDO document rows of ``batch``, each read from its own set (``doc_sets``),
+        with the catalog objects of ``navigations`` nested when the publication allows it."""
         by_set: dict[str, list[str]] = {sets.OUTGOING: [], sets.INCOMING: []}
         unknown: list[str] = []
         for doc in batch:
@@ -600,7 +624,8 @@ class OneCSource:
         def read(entity_set: str, wanted: list[str]) -> Callable[[], None]:
             select = self._select(entity_set)
             return lambda: result.__setitem__(
-                entity_set, list(fetch_by_keys(self.client, entity_set, "Ref_Key", wanted, select))
+                entity_set,
+                loader.by_keys(entity_set, "Ref_Key", wanted, select, navigations=navigations),
             )
 
         # A document whose type the register did not name is looked for in both sets.
@@ -637,7 +662,9 @@ class OneCSource:
 
     # -- shared ---------------------------------------------------------------------
     def _loader(self) -> Loader:
-        return Loader(self.client, self.preset, self.lookups, self.reading)
+        # The metadata may have been read again since the expansion was set up.
+        self.expansion.reading = self.reading
+        return Loader(self.client, self.preset, self.lookups, self.reading, self.expansion)
 
     def _select(self, entity_set: str) -> tuple[str, ...]:
         wanted = (*sets.DOCUMENT_FIELDS, sets.DIRECTION_DATE[entity_set])
