@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from edo_rules.errors import SourceError
 from edo_rules.model import ContractRef, Counterparty, Kind
@@ -24,6 +24,9 @@ from edo_rules.sources.onec._pager import fetch_by_keys, iter_pages, parallel, r
 from edo_rules.sources.onec._presets import Preset
 from edo_rules.sources.onec._reading import Reading
 from edo_rules.sources.onec._values import Reader
+
+if TYPE_CHECKING:
+    from edo_rules.sources.onec._staging import Staging
 
 log = logging.getLogger("edo_rules.sources.onec")
 Row = dict[str, Any]
@@ -155,7 +158,10 @@ class Loader:
     """Fills :class:`Lookups` from 1C, whole or for given keys.
 
     With ``expansion`` a journal read by key brings its users nested
-    (``$expand``), when the publication allows it.
+    (``$expand``), when the publication allows it. With ``staging`` (an
+    initial load) the basis links, sales flags, actions and signatures go to
+    disk instead, and each page of documents replays its own through
+    :meth:`link` and :meth:`keep_signature`.
     """
 
     def __init__(
@@ -171,8 +177,8 @@ class Loader:
         self.lookups = lookups
         self.reading = reading
         self.expansion = expansion
+        self.staging: Staging | None = None
         self.page = client.settings.page_size
-        self._into: dict[str, StateRow] | None = None
 
     def keep(self, entity_set: str, row: Reader) -> None:
         """Keep one catalog object (read whole, by key, or nested in another row)."""
@@ -324,19 +330,12 @@ class Loader:
         self.lookups.contracts[key] = ContractRef(number=number, date=row.day("Дата"))
 
     # -- basis documents -------------------------------------------------------------
-    def basis(
-        self, docs: Iterable[str] | None = None, *, into: dict[str, StateRow] | None = None
-    ) -> None:
-        """The accounting document of each EDO document (register ОбъектыУчетаДокументовЭДО).
-
-        With ``into`` (the state rows of an initial load) the link is kept in the
-        document's state row instead of a separate dictionary, to save memory.
-        """
+    def basis(self, docs: Iterable[str] | None = None) -> None:
+        """The accounting document of each EDO document (register ОбъектыУчетаДокументовЭДО)."""
         select = self.reading.select(
             sets.OBJECTS,
             ("ЭлектронныйДокумент", "ОбъектУчета", "ОбъектУчета_Type", CURRENT_FLAG),
         )
-        self._into = into
 
         def load() -> None:
             request = PageRequest(sets.OBJECTS, select, top=self.page)
@@ -347,25 +346,25 @@ class Loader:
 
     def _link(self, row: Reader) -> None:
         doc = _intern(row.ref("ЭлектронныйДокумент", required=True) or "")
-        target = row.ref("ОбъектУчета")
-        kind = row.type_name("ОбъектУчета")
+        target, kind = row.ref("ОбъектУчета"), row.type_name("ОбъектУчета")
+        flag = row.row.get(CURRENT_FLAG)
+        if self.staging is not None:
+            self.staging.link(doc, kind, target, flag)
+        else:
+            self.link(doc, kind, target, flag)
+
+    def link(self, doc: str, kind: str | None, target: str | None, flag: object) -> None:
+        """Keep the document's basis link when it is the better one (in the order 1C sent them)."""
         if target is None or kind is None:
             return
-        flag = row.row.get(CURRENT_FLAG)
         if flag is False:
             return  # an outdated link: the flagged row is the current one
-        into = self._into
-        state = into.get(doc) if into is not None else None
-        current = state.basis if state is not None else self.lookups.basis.get(doc)
+        current = self.lookups.basis.get(doc)
         # A contract link is the weakest hint: prefer the sales document when there are both.
         # A row flagged current wins over any other.
         if current is not None and current[0] != sets.CONTRACTS and flag is not True:
             return
-        if into is not None and state is not None:
-            resolved = self.preset.kinds.of_basis(kind, self.lookups.sales.get(target))
-            into[doc] = state._replace(basis=(_intern(kind), target), kind=resolved)
-        else:
-            self.lookups.basis[doc] = (_intern(kind), target)
+        self.lookups.basis[doc] = (_intern(kind), target)
 
     def sales(self, keys: Iterable[str] | None = None) -> None:
         """ЭтоУниверсальныйДокумент and ВидОперации of sales documents (act, УПД or other)."""
@@ -380,7 +379,11 @@ class Loader:
                 reader = Reader(sets.SALES, row)
                 key = reader.ref("Ref_Key", required=True) or ""
                 operation = _intern(reader.text("ВидОперации"))
-                self.lookups.sales[key] = (reader.flag("ЭтоУниверсальныйДокумент"), operation)
+                universal = reader.flag("ЭтоУниверсальныйДокумент")
+                if self.staging is not None:
+                    self.staging.sale(key, universal, operation)
+                else:
+                    self.lookups.sales[key] = (universal, operation)
 
         _optional(self.lookups, sets.SALES, load, self.reading)
 
@@ -413,6 +416,12 @@ class Loader:
         holder = row.text("КомуВыданСертификат").strip()
         if doc is None or at is None or not holder or row.ref("УстановившийПодпись_Key"):
             return
+        if self.staging is not None:
+            self.staging.signature(doc, holder, at)
+        else:
+            self.keep_signature(doc, holder, at)
+
+    def keep_signature(self, doc: str, holder: str, at: str) -> None:
         found = self.lookups.signatures.setdefault(_intern(doc), [])
         if (holder, at) not in found:
             found.append((holder, at))
@@ -460,7 +469,11 @@ class Loader:
         state = row.text("СостояниеДокумента")
         if at is None or not state:
             return
-        self.lookups.journal.add(doc, at, state, row.ref("Пользователь_Key"))
+        user = row.ref("Пользователь_Key")
+        if self.staging is not None:
+            self.staging.action(doc, at, state, user)
+        else:
+            self.lookups.journal.add(doc, at, state, user)
 
 
 def read_state(preset: Preset, row: Row) -> StateRow:
