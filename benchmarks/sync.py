@@ -283,7 +283,9 @@ def _latency_rounds(
                     expand, time.perf_counter() - started, source.report.requests
                 )
                 source.close()
-            stored, unseen = changed[turn % len(changed)], _ask(channel, "change", (0, 1))[1]
+            # A changed document, stored now (or a new one, when none was waiting).
+            stored = changed[turn % len(changed)] if changed else created[0]
+            unseen = _ask(channel, "change", (0, 1))[1]
             for name, docs in (("refresh stored", [stored]), ("refresh unseen", unseen)):
                 for expand, store in opened.items():
                     source = _fresh(replace(settings, expand=expand), store, now)
