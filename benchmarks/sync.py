@@ -247,6 +247,55 @@ def _raw(url: str, paths: list[str]) -> float:
 
 
 @dataclass
+class Full:
+    """The full syncs and raw loops of one run: seconds of each, and what the first one did."""
+
+    sync: list[float] = field(default_factory=list)
+    raw: list[float] = field(default_factory=list)
+    writing: list[float] = field(default_factory=list)
+    documents: int = 0
+    requests: int = 0
+    peak: float = 0.0  # MB, the high-water mark right after the first sync
+
+
+def _full_rounds(
+    args: argparse.Namespace,
+    settings: OneCSettings,
+    channel: Connection,
+    folder: Path,
+    now: datetime,
+) -> Full:
+    """``repeat`` full syncs, each followed by the raw loop over the pages it fetched.
+
+    The first store is kept as ``full.db`` for the later phases.
+    """
+    found = Full()
+    for turn in range(args.repeat):
+        path = folder / f"full{turn}.db"
+        profile = cProfile.Profile() if args.profile and turn == 0 else None
+        if profile is not None:
+            profile.enable()
+        seconds, writing, found.documents, found.requests = _full_sync(settings, path, now)
+        if profile is not None:
+            profile.disable()
+            pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+        found.sync.append(seconds)
+        found.writing.append(writing)
+        if turn == 0:
+            # The sync's own peak, before the raw loop below can raise the high-water mark.
+            found.peak = _peak_mb()
+        # The data pages ($metadata is XML, read once and cached).
+        paths = [p for p in _ask(channel, "requests") if "$metadata" not in p]
+        found.raw.append(_raw(settings.url, paths))
+        _ask(channel, "requests")
+        if turn == 0:
+            path.replace(folder / "full.db")
+        else:
+            path.unlink()
+    return found
+
+
+@dataclass
 class Round:
     """One phase at latency, with $expand and without: seconds and requests of each run."""
 
@@ -344,25 +393,10 @@ def main() -> None:
     rows = [("figure", "edo-rules", "baseline", "ratio", "goal")]
     with tempfile.TemporaryDirectory() as folder:
         kept = Path(folder) / "full.db"
-        sync_times, raw_times, write_times = [], [], []
         at_start = _peak_mb()
-        for turn in range(args.repeat):
-            path = Path(folder) / f"full{turn}.db"
-            profile = cProfile.Profile() if args.profile and turn == 0 else None
-            if profile is not None:
-                profile.enable()
-            seconds, writing, documents, requests = _full_sync(settings, path, now)
-            write_times.append(writing)
-            if profile is not None:
-                profile.disable()
-                pstats.Stats(profile).sort_stats("tottime").print_stats(25)
-            sync_times.append(seconds)
-            # The data pages ($metadata is XML, read once and cached).
-            paths = [p for p in _ask(ours, "requests") if "$metadata" not in p]
-            raw_times.append(_raw(url, paths))
-            _ask(ours, "requests")
-            path.replace(kept) if turn == 0 else path.unlink()
-        peak = _peak_mb()
+        full = _full_rounds(args, settings, ours, Path(folder), now)
+        sync_times, raw_times, write_times = full.sync, full.raw, full.writing
+        documents, requests, peak = full.documents, full.requests, full.peak
         sync_s, raw_s = _median(sync_times), _median(raw_times)
         ratio = raw_s / sync_s
         rows.append((
