@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from edo_rules.errors import SourceError
-from edo_rules.model import ContractRef, Counterparty, Kind
+from edo_rules.model import ContractRef, Counterparty
 from edo_rules.sources.onec import _sets as sets
 from edo_rules.sources.onec._client import ODataClient, PageRequest
 from edo_rules.sources.onec._expand import JOURNAL_USER, Expansion
@@ -49,7 +49,6 @@ class StateRow(NamedTuple):
     at: str | None  # zone-less local time; None when the register has no date
     comment: str
     basis: tuple[str, str] | None
-    kind: Kind | None = None  # resolved from the basis during an initial load
 
 
 class Entry(NamedTuple):
