@@ -1,25 +1,25 @@
-"""Benchmark of the 1C sync against the emulator with 100,000 documents.
+"""Benchmark of the 1C sync against the emulator: the sync beside the raw transfer it cannot avoid.
 
-Measured side by side in one run:
+One run prints one table, each figure beside its baseline (medians of
+``--repeat`` runs, ≥ 5 by default; at 1M documents use ``--repeat 1``):
 
-1. the full (initial) sync into a SQLite file: documents per second;
-2. a raw httpx loop fetching exactly the same pages without processing them:
-   the ratio raw time / sync time (goal ≥ 0.8: processing costs ≤ 25 %);
-3. 100 changes among the 100,000 (signed, rejected, annulled): the
-   incremental sync's request count and time, with warm caches (a running
-   service) and cold (a fresh ``edo-rules sync`` process);
-4. the peak memory (RSS) of the syncing process during the full sync (goal < 200 MB);
-5. with ``--latency``, both incremental syncs and a single-document refresh
-   (``OneCSource.refresh``) in round trips of that latency (goals: ≤ 4 and ≤ 3);
-6. the store against the emulated base: every document with its state and its
-   history of states; the script exits 1 when any differs.
+1. the full (initial) sync into a SQLite file at zero latency, against a raw
+   httpx loop fetching and decoding exactly the same pages: ratio raw / sync
+   (goal ≥ 0.5, processing costs at most the transfer);
+2. the peak RSS of the syncing process (the emulator serves from another
+   process; goal < 200 MB at 1M documents, flat in the number of documents);
+3. at ``--latency`` (a real 1C answers in 0.1–2 s a page): changes and new
+   documents read by an incremental sync in a fresh process, and a refresh of
+   one stored and one unseen document, each with ``$expand`` of the referenced
+   catalogs and without it (``onec.expand: false``): requests, time, round trips;
+4. the store against the emulated base: the number of documents and events and
+   a digest of every document's state and history of states, for the full
+   sync and for both incremental stores; the two incremental stores must
+   hold identical documents. The script exits 1 when anything differs.
 
-The emulator runs in a child process so that its work and memory are not
-counted as the sync's. ``--latency 0.1`` adds a delay to every emulated answer,
-as a real 1C has (0.1–2 s a page): fetching the next page then overlaps with
-processing the current one.
+``--profile`` prints the 25 costliest functions of one full sync (cProfile).
 
-Run: ``.venv/bin/python benchmarks/sync.py [--documents N] [--latency S]``.
+Run: ``.venv/bin/python benchmarks/sync.py [--documents N] [--repeat R] [--latency S]``.
 """
 
 from __future__ import annotations
@@ -31,28 +31,37 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
 import argparse  # noqa: E402
+import cProfile  # noqa: E402
+import hashlib  # noqa: E402
 import json  # noqa: E402
 import multiprocessing  # noqa: E402
+import pstats  # noqa: E402
 import resource  # noqa: E402
+import shutil  # noqa: E402
+import sqlite3  # noqa: E402
+import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Mapping, Sequence  # noqa: E402
-from datetime import datetime, timedelta  # noqa: E402
+from collections.abc import Callable, Iterable, Iterator  # noqa: E402
+from dataclasses import dataclass, field, replace  # noqa: E402
+from datetime import date, datetime, timedelta  # noqa: E402
 from multiprocessing.connection import Connection  # noqa: E402
+from typing import Any  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
 import httpx  # noqa: E402
 
-from edo_rules.model import Document, StatusEvent  # noqa: E402
 from edo_rules.sources.onec import OneCSettings, OneCSource, basic_auth  # noqa: E402
 from edo_rules.store.sqlite import SQLiteStore  # noqa: E402
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 LOGIN, PASSWORD = "Администратор", "пароль"
 STATES = "InformationRegister_СостоянияДокументовЭДО"
+WEB = "http://1c.example/buh/"  # one web client address whatever port the emulator has
 
 
-def _serve(documents: int, latency: float, channel: Connection) -> None:
+# -- the emulator's process ------------------------------------------------------------
+def _serve(documents: int, channel: Connection) -> None:
     """The child process: generate the base, serve it, obey commands."""
     from edo_rules.emulators.onec import OneCBase, OneCEmulator, populate
 
@@ -62,25 +71,32 @@ def _serve(documents: int, latency: float, channel: Connection) -> None:
     populate(base, documents)
     generated = time.perf_counter() - started
     with OneCEmulator(base) as emulator:
-        emulator.faults.latency = latency
         channel.send((emulator.url, generated))
+        commands: dict[str, Callable[[Any], Any]] = {
+            "requests": lambda _: _drain(emulator),
+            "latency": lambda value: setattr(emulator.faults, "latency", value),
+            "change": lambda counts: _change(base, *counts),
+            "truth": lambda _: _truth(base),
+        }
         while True:
             command, argument = channel.recv()
-            if command == "requests":
-                channel.send(list(emulator.requests))
-            elif command == "change":
-                channel.send(_change(base, argument))
-            elif command == "truth":
-                channel.send(_truth(base))
-            else:
+            if command not in commands:
                 channel.send("bye")
                 return
+            channel.send(commands[command](argument))
 
 
-def _change(base: object, count: int) -> int:
-    from edo_rules.emulators.onec import OneCBase
+def _drain(emulator: Any) -> list[str]:
+    paths = list(emulator.requests)
+    emulator.requests.clear()
+    return paths
 
-    assert isinstance(base, OneCBase)
+
+def _change(base: Any, count: int, new: int) -> tuple[list[str], list[str]]:
+    """Sign, reject or annul ``count`` waiting documents and create ``new`` ones.
+
+    Returns the changed documents and the new ones (the refresh phase picks from them).
+    """
     waiting = [
         row["ЭлектронныйДокумент"]
         for row in base.sets[STATES].rows
@@ -94,78 +110,127 @@ def _change(base: object, count: int) -> int:
             base.reject(doc, "Неверная сумма")
         else:
             base.annul(doc)
-    return len(waiting)
+    counterparty = base.add_counterparty(
+        f"ООО «Новый {base.now:%H%M%S}»", "7701234567", "770101001"
+    )
+    contract = base.add_contract(counterparty, f"Н-{base.now:%H%M%S}", date(2026, 11, 1))
+    user = base.sets["Catalog_Пользователи"].rows[-1]["Ref_Key"]
+    org = base.sets["Catalog_Организации"].rows[0]["Ref_Key"]
+    created = [
+        base.create_document(
+            counterparty=counterparty, contract=contract, responsible=user, organization=org
+        )
+        for _ in range(new)
+    ]
+    return waiting, created
 
 
-def _truth(base: object) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """The emulated base's documents with their states, and each one's history of states."""
-    from edo_rules.emulators.onec import JOURNAL, OneCBase
+def _truth(base: Any) -> tuple[int, int, int]:
+    """The emulated base's documents, events (states in a row kept once) and their digest."""
+    from edo_rules.emulators.onec import JOURNAL
 
-    assert isinstance(base, OneCBase)
-    states = {row["ЭлектронныйДокумент"]: row["Состояние"] for row in base.sets[STATES].rows}
     history: dict[str, list[str]] = {}
     for row in sorted(base.sets[JOURNAL].rows, key=lambda r: r["ДатаИзменения"]):
         seen = history.setdefault(row["ЭлектронныйДокумент"], [])
         if not seen or seen[-1] != row["СостояниеДокумента"]:
             seen.append(row["СостояниеДокумента"])
-    return states, history
+    digest = events = documents = 0
+    for row in base.sets[STATES].rows:
+        key = row["ЭлектронныйДокумент"]
+        states = history.get(key, [])
+        digest = (digest + _digest(key, row["Состояние"], states)) % 2**64
+        events += len(states)
+        documents += 1
+    return documents, events, digest
 
 
-def _differences(store: SQLiteStore, truth: tuple[dict[str, str], dict[str, list[str]]]) -> int:
-    """How many documents the store holds differently from the emulator (states or events)."""
-    states, history = truth
-    stored = {doc.id: doc for doc in store.iter_documents()}
-    wrong = len(set(stored) ^ set(states))
-    for key, state in states.items():
-        doc = stored.get(key)
-        if doc is None:
-            continue
-        events = [event.to_raw for event in store.history(key)]
-        wrong += doc.status_1c != state or events != history.get(key, [])
-    return wrong
+def _digest(key: str, state: str, states: Iterable[str]) -> int:
+    text = "\x1f".join((key, state, *states)).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
 
 
+# -- the store against the emulator -----------------------------------------------------
+def _stored(path: Path) -> tuple[int, int, int]:
+    """Documents, events and digest of a store file, streamed (no whole-set lists)."""
+    conn = sqlite3.connect(path)
+    try:
+        documents = conn.execute(
+            "SELECT id, json_extract(json, '$.status_1c') FROM documents ORDER BY id"
+        )
+        events = conn.execute(
+            "SELECT document_id, to_raw FROM status_events ORDER BY document_id, at_utc, id"
+        )
+        return _fold(documents, events)
+    finally:
+        conn.close()
+
+
+def _fold(
+    documents: Iterator[tuple[str, str]], events: Iterator[tuple[str, str]]
+) -> tuple[int, int, int]:
+    digest = count = total = 0
+    pending = next(events, None)
+    for key, state in documents:
+        states: list[str] = []
+        while pending is not None and pending[0] <= key:
+            if pending[0] == key:
+                states.append(pending[1])
+            pending = next(events, None)
+        digest = (digest + _digest(key, state, states)) % 2**64
+        count += 1
+        total += len(states)
+    return count, total, digest
+
+
+def _same_documents(first: Path, second: Path) -> int:
+    """Documents whose stored JSON or history differs between two store files."""
+    a, b = sqlite3.connect(first), sqlite3.connect(second)
+    try:
+        query = (
+            "SELECT d.id, d.json, (SELECT group_concat(e.at_utc || e.to_raw || "
+            "coalesce(e.comment, '') || coalesce(e.actor, ''), '|') FROM status_events e "
+            "WHERE e.document_id = d.id) FROM documents d ORDER BY d.id"
+        )
+        left, right = a.execute(query), b.execute(query)
+        return sum(x != y for x, y in zip(left, right, strict=False)) + abs(_count(a) - _count(b))
+    finally:
+        a.close()
+        b.close()
+
+
+def _count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+
+# -- the measured phases ---------------------------------------------------------------
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _timed_writes(store: SQLiteStore, spent: list[float]) -> None:
-    """Count the time spent inside the store, to tell it from fetching and mapping."""
-    write = store.write_sync_page
-
-    def timed(
-        documents: Sequence[Document],
-        events: Sequence[StatusEvent],
-        state: Mapping[str, str] | None = None,
-    ) -> Sequence[StatusEvent]:
+def _run(pages: Iterator[Any], store: SQLiteStore, writing: list[float] | None = None) -> int:
+    """Write every page; ``writing`` accumulates the seconds spent inside the store."""
+    documents = 0
+    for page in pages:
         started = time.perf_counter()
-        try:
-            return write(documents, events, state)
-        finally:
-            spent[0] += time.perf_counter() - started
+        store.write_sync_page(page.documents, page.events, page.state)
+        if writing is not None:
+            writing[0] += time.perf_counter() - started
+        documents += len(page.documents)
+    return documents
 
-    store.write_sync_page = timed  # type: ignore[method-assign]
 
-
-def _full_sync(
-    settings: OneCSettings, store: SQLiteStore, now: datetime
-) -> tuple[float, int, OneCSource]:
+def _full_sync(settings: OneCSettings, path: Path, now: datetime) -> tuple[float, float, int, int]:
+    """Seconds of the whole sync and of its store writes, documents, requests."""
+    store = SQLiteStore(path)
     source = OneCSource(settings, documents=store.get_documents, clock=lambda: now)
-    started = time.perf_counter()
-    documents = 0
-    for page in source.pages(store.get_sync_state()):
-        store.write_sync_page(page.documents, page.events, page.state)
-        documents += len(page.documents)
-    return time.perf_counter() - started, documents, source
-
-
-def _incremental(source: OneCSource, store: SQLiteStore) -> tuple[float, int, int]:
-    started = time.perf_counter()
-    documents = 0
-    for page in source.pages(store.get_sync_state()):
-        store.write_sync_page(page.documents, page.events, page.state)
-        documents += len(page.documents)
-    return time.perf_counter() - started, source.report.requests, documents
+    writing = [0.0]
+    try:
+        started = time.perf_counter()
+        documents = _run(source.pages(store.get_sync_state()), store, writing)
+        return time.perf_counter() - started, writing[0], documents, source.report.requests
+    finally:
+        source.close()
+        store.close()
 
 
 def _raw(url: str, paths: list[str]) -> float:
@@ -181,145 +246,230 @@ def _raw(url: str, paths: list[str]) -> float:
         return time.perf_counter() - started
 
 
+@dataclass
+class Full:
+    """The full syncs and raw loops of one run: seconds of each, and what the first one did."""
+
+    sync: list[float] = field(default_factory=list)
+    raw: list[float] = field(default_factory=list)
+    writing: list[float] = field(default_factory=list)
+    documents: int = 0
+    requests: int = 0
+    peak: float = 0.0  # MB, the high-water mark right after the first sync
+
+
+def _full_rounds(
+    args: argparse.Namespace,
+    settings: OneCSettings,
+    channel: Connection,
+    folder: Path,
+    now: datetime,
+) -> Full:
+    """``repeat`` full syncs, each followed by the raw loop over the pages it fetched.
+
+    The first store is kept as ``full.db`` for the later phases.
+    """
+    found = Full()
+    for turn in range(args.repeat):
+        path = folder / f"full{turn}.db"
+        profile = cProfile.Profile() if args.profile and turn == 0 else None
+        if profile is not None:
+            profile.enable()
+        seconds, writing, found.documents, found.requests = _full_sync(settings, path, now)
+        if profile is not None:
+            profile.disable()
+            pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+        found.sync.append(seconds)
+        found.writing.append(writing)
+        if turn == 0:
+            # The sync's own peak, before the raw loop below can raise the high-water mark.
+            found.peak = _peak_mb()
+        # The data pages ($metadata is XML, read once and cached).
+        paths = [p for p in _ask(channel, "requests") if "$metadata" not in p]
+        found.raw.append(_raw(settings.url, paths))
+        _ask(channel, "requests")
+        if turn == 0:
+            path.replace(folder / "full.db")
+        else:
+            path.unlink()
+    return found
+
+
+@dataclass
+class Round:
+    """One phase at latency, with $expand and without: seconds and requests of each run."""
+
+    seconds: dict[bool, list[float]] = field(default_factory=lambda: {True: [], False: []})
+    requests: dict[bool, list[int]] = field(default_factory=lambda: {True: [], False: []})
+
+    def add(self, expand: bool, seconds: float, requests: int) -> None:
+        self.seconds[expand].append(seconds)
+        self.requests[expand].append(requests)
+
+
+def _fresh(settings: OneCSettings, store: SQLiteStore, now: datetime) -> OneCSource:
+    """A source with empty caches: a fresh ``edo-rules sync`` process."""
+    return OneCSource(settings, documents=store.get_documents, clock=lambda: now)
+
+
+def _latency_rounds(
+    args: argparse.Namespace, settings: OneCSettings, stores: dict[bool, Path], channel: Connection
+) -> dict[str, Round]:
+    """Changes, new documents and refreshes read with and without $expand, ``repeat`` times."""
+    rounds = {"incremental": Round(), "refresh stored": Round(), "refresh unseen": Round()}
+    now = datetime(2026, 11, 27, 13, 0, tzinfo=MOSCOW)
+    opened = {expand: SQLiteStore(path) for expand, path in stores.items()}
+    try:
+        for turn in range(args.repeat):
+            now += timedelta(hours=1)
+            changed, created = _ask(channel, "change", (args.changes, args.new))
+            for expand, store in opened.items():
+                own = replace(settings, expand=expand)
+                source = _fresh(own, store, now)
+                started = time.perf_counter()
+                _run(source.pages(store.get_sync_state()), store)
+                rounds["incremental"].add(
+                    expand, time.perf_counter() - started, source.report.requests
+                )
+                source.close()
+            # A changed document, stored now (or a new one, when none was waiting).
+            stored = changed[turn % len(changed)] if changed else created[0]
+            unseen = _ask(channel, "change", (0, 1))[1]
+            for name, docs in (("refresh stored", [stored]), ("refresh unseen", unseen)):
+                for expand, store in opened.items():
+                    source = _fresh(replace(settings, expand=expand), store, now)
+                    started = time.perf_counter()
+                    _run(source.refresh(store.get_sync_state(), docs), store)
+                    rounds[name].add(expand, time.perf_counter() - started, source.report.requests)
+                    source.close()
+            if len(created) != args.new:
+                raise SystemExit("the emulator did not create the new documents")
+    finally:
+        for store in opened.values():
+            store.close()
+    return rounds
+
+
+def _ask(channel: Connection, command: str, argument: Any = None) -> Any:
+    channel.send((command, argument))
+    return channel.recv()
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _table(rows: list[tuple[str, str, str, str, str]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for number, row in enumerate(rows):
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if number == 0:
+            print("  ".join("-" * w for w in widths))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each phase (median)")
     parser.add_argument("--changes", type=int, default=100)
-    parser.add_argument(
-        "--store-cache-mb",
-        type=int,
-        default=None,
-        help="SQLite page cache of the store (default: the store's own default)",
-    )
-    parser.add_argument(
-        "--store-sync-cache-mb",
-        type=int,
-        default=None,
-        help="the page cache while a sync page is written (default: the store's own default)",
-    )
+    parser.add_argument("--new", type=int, default=5, help="documents created per latency round")
     parser.add_argument(
         "--latency",
         type=float,
-        default=0.0,
-        help="seconds the emulator adds to every request (a real 1C: 0.1-2 s a page)",
+        default=0.1,
+        help="seconds the emulator adds to every request in the $expand phase (0: skip it)",
     )
+    parser.add_argument("--profile", action="store_true", help="profile one full sync")
     args = parser.parse_args()
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
-    child = context.Process(target=_serve, args=(args.documents, args.latency, theirs), daemon=True)
+    child = context.Process(target=_serve, args=(args.documents, theirs), daemon=True)
     child.start()
     url, generated = ours.recv()
-    print(
-        f"emulator: {args.documents} documents generated in {generated:.1f} s at {url}, "
-        f"latency {args.latency:g} s a request"
-    )
-    settings = OneCSettings(url=url, base="buh", user=LOGIN, password=PASSWORD)
+    print(f"emulator: {args.documents} documents generated in {generated:.1f} s at {url}")
+    settings = OneCSettings(url=url, base="buh", user=LOGIN, password=PASSWORD, web_url=WEB)
     now = datetime(2026, 11, 27, 12, 0, tzinfo=MOSCOW)
-    baseline = _peak_mb()
+    failures: list[str] = []
+    rows = [("figure", "edo-rules", "baseline", "ratio", "goal")]
     with tempfile.TemporaryDirectory() as folder:
-        cache = {
-            name: value
-            for name, value in (
-                ("cache_mb", args.store_cache_mb),
-                ("sync_cache_mb", args.store_sync_cache_mb),
-            )
-            if value is not None
-        }
-        store = SQLiteStore(Path(folder) / "bench.db", **cache)
-        in_store = [0.0]
-        _timed_writes(store, in_store)
-        full_time, documents, source = _full_sync(settings, store, now)
-        peak = _peak_mb()
-        requests = source.report.requests
-        ours.send(("requests", None))
-        # The data pages ($metadata is XML, read once and cached).
-        paths = [p for p in ours.recv() if "/odata/standard.odata/" in p and "$metadata" not in p]
-        raw_time = _raw(url, paths)
-        print(
-            f"full sync: {documents} documents in {full_time:.1f} s = "
-            f"{documents / full_time:,.0f} docs/s, {requests} requests, "
-            f"{source.report.events} events"
-        )
-        print(
-            f"raw httpx loop over the same {len(paths)} pages: {raw_time:.1f} s = "
-            f"{documents / raw_time:,.0f} docs/s; "
-            f"ratio raw/sync = {raw_time / full_time:.2f} (goal >= 0.8)"
-        )
-        source_time = full_time - in_store[0]
-        print(
-            f"  of which store writes {in_store[0]:.1f} s, "
-            f"fetching and mapping {source_time:.1f} s; "
-            f"ratio raw/(sync - store writes) = {raw_time / source_time:.2f}"
-        )
-        print(
-            f"peak RSS of the syncing process: {peak:.0f} MB "
-            f"(at start {baseline:.0f} MB; store page cache "
-            f"{args.store_cache_mb or 'default'} MB, while writing sync pages "
-            f"{args.store_sync_cache_mb or 'default'} MB; goal < 200 MB)"
-        )
-        ours.send(("change", args.changes))
-        changed = ours.recv()
-        source._clock = lambda: now + timedelta(hours=1)  # the service's next tick
-        warm_time, warm_requests, warm_docs = _incremental(source, store)
-        source.close()
-        print(
-            f"incremental after {changed} changes (warm service): {warm_docs} documents, "
-            f"{warm_requests} requests, {warm_time * 1000:.0f} ms"
-        )
-        ours.send(("change", args.changes))
-        changed = ours.recv()
-        cold = OneCSource(
-            settings, documents=store.get_documents, clock=lambda: now + timedelta(hours=2)
-        )
-        cold_time, cold_requests, cold_docs = _incremental(cold, store)
-        print(
-            f"incremental after {changed} more changes (fresh process): {cold_docs} documents, "
-            f"{cold_requests} requests, {cold_time * 1000:.0f} ms{_trips(cold_time, args.latency)}"
-            " (goal <= 4 round trips)"
-        )
-        ours.send(("change", 1))
-        ours.recv()
-        ours.send(("truth", None))
-        truth = ours.recv()
-        one = [
-            key
-            for key, state in truth[0].items()
-            if store.get_documents([key])[key].status_1c != state
-        ]
-        cold.close()
-        fresh = OneCSource(
-            settings, documents=store.get_documents, clock=lambda: now + timedelta(hours=3)
-        )
-        one_time, one_requests = _refresh_one(fresh, store, one)
-        fresh.close()
-        print(
-            f"single-document refresh (fresh process): {len(one)} document, "
-            f"{one_requests} requests, "
-            f"{one_time * 1000:.0f} ms{_trips(one_time, args.latency)} (goal <= 3 round trips)"
-        )
-        wrong = _differences(store, truth)
-        print(
-            f"store vs emulator: {len(truth[0])} documents, "
-            f"{sum(map(len, truth[1].values()))} events; {wrong} document(s) differ"
-        )
-        store.close()
-    ours.send(("stop", None))
-    ours.recv()
+        kept = Path(folder) / "full.db"
+        at_start = _peak_mb()
+        full = _full_rounds(args, settings, ours, Path(folder), now)
+        sync_times, raw_times, write_times = full.sync, full.raw, full.writing
+        documents, requests, peak = full.documents, full.requests, full.peak
+        sync_s, raw_s = _median(sync_times), _median(raw_times)
+        ratio = raw_s / sync_s
+        rows.append((
+            f"full sync, {documents:,} docs, {requests} requests (s, median of {args.repeat})",
+            f"{sync_s:.2f}", f"raw fetch {raw_s:.2f}", f"{ratio:.2f}", ">= 0.5",
+        ))  # fmt: skip
+        rows.append((
+            "  of which inside the store's writes (s)", f"{_median(write_times):.2f}", "", "", "",
+        ))  # fmt: skip
+        rows.append((
+            "  documents per second", f"{documents / sync_s:,.0f}", f"{documents / raw_s:,.0f}",
+            "", "",
+        ))  # fmt: skip
+        rows.append((
+            "peak RSS of the syncing process (MB)", f"{peak:.0f}", f"at start {at_start:.0f}", "",
+            "< 200",
+        ))  # fmt: skip
+        truth = _ask(ours, "truth")
+        held = _stored(kept)
+        rows.append((
+            "store vs emulator (documents, events)", f"{held[0]:,}, {held[1]:,}",
+            f"{truth[0]:,}, {truth[1]:,}", "", "equal, same digest",
+        ))  # fmt: skip
+        if held != truth:
+            failures.append(f"full sync: store {held} against the emulator {truth}")
+        if args.latency:
+            stores = {True: Path(folder) / "expand.db", False: Path(folder) / "plain.db"}
+            for target in stores.values():
+                shutil.copyfile(kept, target)
+            _ask(ours, "latency", args.latency)
+            rounds = _latency_rounds(args, settings, stores, ours)
+            _ask(ours, "latency", 0.0)
+            _add_rounds(rows, rounds, args)
+            truth = _ask(ours, "truth")
+            for expand, target in stores.items():
+                held = _stored(target)
+                if held != truth:
+                    failures.append(f"expand={expand}: store {held} against the emulator {truth}")
+            differ = _same_documents(stores[True], stores[False])
+            rows.append((
+                "documents differing, $expand store vs plain store", str(differ), "", "", "0",
+            ))  # fmt: skip
+            if differ:
+                failures.append(f"{differ} documents differ between the $expand and plain stores")
+    _ask(ours, "stop")
     child.join(timeout=10)
-    if wrong:
+    print()
+    _table(rows)
+    print(f"\nratio raw/sync = {ratio:.2f} (goal >= 0.5)")
+    for failure in failures:
+        print(f"DIFFERS: {failure}")
+    if failures:
         sys.exit(1)
 
 
-def _refresh_one(source: OneCSource, store: SQLiteStore, keys: list[str]) -> tuple[float, int]:
-    started = time.perf_counter()
-    for page in source.refresh(store.get_sync_state(), keys):
-        store.write_sync_page(page.documents, page.events, page.state)
-    return time.perf_counter() - started, source.report.requests
-
-
-def _trips(seconds: float, latency: float) -> str:
-    """The time in round trips of the emulated latency (each request waits it once)."""
-    return f" = {seconds / latency:.1f} round trips of {latency:g} s" if latency else ""
+def _add_rounds(
+    rows: list[tuple[str, str, str, str, str]], rounds: dict[str, Round], args: argparse.Namespace
+) -> None:
+    latency = args.latency
+    for name, found in rounds.items():
+        with_s, without_s = _median(found.seconds[True]), _median(found.seconds[False])
+        with_r, without_r = _median(found.requests[True]), _median(found.requests[False])  # type: ignore[arg-type]
+        what = (
+            f"incremental, {args.changes} changed + {args.new} new (fresh process)"
+            if name == "incremental"
+            else f"{name} document (fresh process)"
+        )
+        rows.append((
+            f"{what}: round trips of {latency:g} s, $expand vs plain",
+            f"{with_s / latency:.1f} ({with_r:g} req)",
+            f"{without_s / latency:.1f} ({without_r:g} req)",
+            f"{without_s / with_s:.2f}", "fewer",
+        ))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -25,7 +25,14 @@ class Conduct:
     ``key_range``: the answer to ``Ref_Key gt guid'…'`` — ``"error"`` (a platform
     failure, «Нельзя сравнивать поля неограниченной длины», seen in the field)
     or ``"compare"`` (the references compared as strings).
+
+    ``expand``: ``$expand`` on a collection — ``"expand"`` (nested objects, as the
+    platform documents it), ``"refuse"`` (400 code 14, the answer to an option
+    the server does not know) or ``"ignore"`` (the rows come back as if
+    ``$expand`` had not been asked, as an older publication may). Which
+    versions or web-server setups refuse it, and how, no public source says.
     """
 
     accept_json: bool = False
     key_range: Literal["error", "compare"] = "error"
+    expand: Literal["expand", "refuse", "ignore"] = "expand"

@@ -104,6 +104,7 @@ _TARGETS = {
     "Пользователь": _schema.USERS,
     "УстановившийПодпись": _schema.USERS,
     "Owner": _schema.COUNTERPARTIES,
+    "ВидДокумента": _schema.EDO_KINDS,
 }
 #: Register records are keyed by their dimensions (a composite one with its type).
 REGISTER_KEYS: dict[str, tuple[str, ...]] = {

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 from edo_rules.emulators.onec import _atompub, _edm, _navigation, _render
 from edo_rules.emulators.onec._base import OneCBase
 from edo_rules.emulators.onec._conduct import KEY_RANGE, Conduct
-from edo_rules.emulators.onec._errors import ODataError, not_found_segment
+from edo_rules.emulators.onec._errors import ODataError, not_found_segment, parse_error
 from edo_rules.emulators.onec._faults import Fault, Faults
 from edo_rules.emulators.onec._query import Query, parse_query, split_query
 
@@ -175,6 +175,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _collection(self, name: str, query: Query, as_json: bool) -> None:
         base = self.emulator.base
         entity_set = base.entity_set(name)
+        if query.expand and self.emulator.conduct.expand != "expand":
+            if self.emulator.conduct.expand == "refuse":
+                raise parse_error("параметр запроса '$expand' не поддерживается")
+            query = replace(query, expand=())
         _navigation.check(entity_set, query)
         shape = None
         if _navigation.needs_shape(entity_set, query):

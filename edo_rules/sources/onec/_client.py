@@ -53,11 +53,15 @@ class PageRequest:
     orderby: str | None = None
     top: int | None = None
     skip: int = 0
+    #: Navigation properties whose objects come nested in each row (each also in ``select``).
+    expand: tuple[str, ...] = ()
 
     def query(self, allowed_only: bool) -> str:
         options = [("$format", "json")]
         if self.select:
             options.append(("$select", ",".join(self.select)))
+        if self.expand:
+            options.append(("$expand", ",".join(self.expand)))
         if self.filter:
             options.append(("$filter", self.filter))
         if self.orderby:

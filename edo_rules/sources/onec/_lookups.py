@@ -13,16 +13,20 @@ import sys
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from edo_rules.errors import SourceError
-from edo_rules.model import ContractRef, Counterparty, Kind
+from edo_rules.model import ContractRef, Counterparty
 from edo_rules.sources.onec import _sets as sets
 from edo_rules.sources.onec._client import ODataClient, PageRequest
-from edo_rules.sources.onec._pager import fetch_by_keys, iter_pages, parallel
+from edo_rules.sources.onec._expand import JOURNAL_USER, Expansion
+from edo_rules.sources.onec._pager import fetch_by_keys, iter_pages, parallel, requests_for
 from edo_rules.sources.onec._presets import Preset
 from edo_rules.sources.onec._reading import Reading
 from edo_rules.sources.onec._values import Reader
+
+if TYPE_CHECKING:
+    from edo_rules.sources.onec._staging import Staging
 
 log = logging.getLogger("edo_rules.sources.onec")
 Row = dict[str, Any]
@@ -33,6 +37,7 @@ _COUNTERPARTY = ("Ref_Key", "Description", "ИНН", "КПП")
 #: The flag of the current row of ОбъектыУчетаДокументовЭДО (newer library versions).
 CURRENT_FLAG = "Актуальный"
 _CONTRACT = ("Ref_Key", "Description", "Номер", "Дата")
+_WHO = (JOURNAL_USER,)
 
 
 class StateRow(NamedTuple):
@@ -44,7 +49,6 @@ class StateRow(NamedTuple):
     at: str | None  # zone-less local time; None when the register has no date
     comment: str
     basis: tuple[str, str] | None
-    kind: Kind | None = None  # resolved from the basis during an initial load
 
 
 class Entry(NamedTuple):
@@ -139,16 +143,92 @@ def _optional(
         log.warning("1C set %s is not published; going on without it (%s)", entity_set, exc)
 
 
-class Loader:
-    """Fills :class:`Lookups` from 1C, whole or for given keys."""
+#: What the mapping reads from each catalog's objects (beside Ref_Key).
+CATALOG_FIELDS: dict[str, tuple[str, ...]] = {
+    sets.USERS: ("Description",),
+    sets.ORGANIZATIONS: ("Description",),
+    sets.COUNTERPARTIES: _COUNTERPARTY[1:],
+    sets.CONTRACTS: _CONTRACT[1:],
+    sets.EDO_KINDS: ("Description",),
+}
 
-    def __init__(self, client: ODataClient, preset: Preset, lookups: Lookups, reading: Reading):
+
+class Loader:
+    """Fills :class:`Lookups` from 1C, whole or for given keys.
+
+    With ``expansion`` a journal read by key brings its users nested
+    (``$expand``), when the publication allows it. With ``staging`` (an
+    initial load) the basis links, sales flags, actions and signatures go to
+    disk instead, and each page of documents replays its own through
+    :meth:`link` and :meth:`keep_signature`.
+    """
+
+    def __init__(
+        self,
+        client: ODataClient,
+        preset: Preset,
+        lookups: Lookups,
+        reading: Reading,
+        expansion: Expansion | None = None,
+    ):
         self.client = client
         self.preset = preset
         self.lookups = lookups
         self.reading = reading
+        self.expansion = expansion
+        self.staging: Staging | None = None
         self.page = client.settings.page_size
-        self._into: dict[str, StateRow] | None = None
+
+    def keep(self, entity_set: str, row: Reader) -> None:
+        """Keep one catalog object (read whole, by key, or nested in another row)."""
+        store = {
+            sets.USERS: self._user,
+            sets.ORGANIZATIONS: self._organization,
+            sets.COUNTERPARTIES: self._counterparty,
+            sets.CONTRACTS: self._contract,
+            sets.EDO_KINDS: self._edo_kind,
+        }.get(entity_set)
+        if store is not None:
+            store(row)
+
+    def by_keys(
+        self,
+        entity_set: str,
+        field: str,
+        keys: Iterable[str],
+        select: tuple[str, ...],
+        *,
+        navigations: tuple[str, ...] = (),
+        literal: Callable[[str], str] | None = None,
+    ) -> list[Row]:
+        """Rows whose ``field`` is one of ``keys``, with the objects of ``navigations`` nested
+        when the publication allows ``$expand`` (kept in the lookups)."""
+        wanted = list(dict.fromkeys(keys))
+
+        def fetch(expand: tuple[str, ...]) -> list[Row]:
+            return list(
+                fetch_by_keys(
+                    self.client,
+                    entity_set,
+                    field,
+                    wanted,
+                    select + expand,
+                    literal=literal,
+                    expand=expand,
+                )
+            )
+
+        def fits(expand: tuple[str, ...]) -> bool:
+            plain = PageRequest(entity_set, select)
+            longer = PageRequest(entity_set, select + expand, expand=expand)
+            count = len(wanted)
+            return requests_for(self.client, longer, field, count) <= requests_for(
+                self.client, plain, field, count
+            )
+
+        if self.expansion is None or not navigations or not wanted:
+            return fetch(())
+        return self.expansion.rows(entity_set, navigations, fetch, self.keep, fits)
 
     # -- catalogs ------------------------------------------------------------------
     def catalogs(
@@ -210,14 +290,16 @@ class Loader:
         *,
         key: Callable[[Row], Hashable],
         keep: Callable[[Row], bool] | None = None,
+        navigations: tuple[str, ...] = (),
     ) -> Iterable[Row]:
         """Every row ``request`` pages through, or only those whose ``field`` is in ``wanted``."""
         entity_set = request.entity_set
         if wanted is not None:
             # Ref_Key is always a guid; other key fields take their literal from $metadata.
             literal = None if field == "Ref_Key" else self.reading.literal(entity_set, field)
-            select = request.select
-            return fetch_by_keys(self.client, entity_set, field, wanted, select, literal=literal)
+            return self.by_keys(
+                entity_set, field, wanted, request.select, navigations=navigations, literal=literal
+            )
         return (
             row for page in iter_pages(self.client, request, key=key, keep=keep) for row in page
         )
@@ -247,19 +329,12 @@ class Loader:
         self.lookups.contracts[key] = ContractRef(number=number, date=row.day("Дата"))
 
     # -- basis documents -------------------------------------------------------------
-    def basis(
-        self, docs: Iterable[str] | None = None, *, into: dict[str, StateRow] | None = None
-    ) -> None:
-        """The accounting document of each EDO document (register ОбъектыУчетаДокументовЭДО).
-
-        With ``into`` (the state rows of an initial load) the link is kept in the
-        document's state row instead of a separate dictionary, to save memory.
-        """
+    def basis(self, docs: Iterable[str] | None = None) -> None:
+        """The accounting document of each EDO document (register ОбъектыУчетаДокументовЭДО)."""
         select = self.reading.select(
             sets.OBJECTS,
             ("ЭлектронныйДокумент", "ОбъектУчета", "ОбъектУчета_Type", CURRENT_FLAG),
         )
-        self._into = into
 
         def load() -> None:
             request = PageRequest(sets.OBJECTS, select, top=self.page)
@@ -270,25 +345,25 @@ class Loader:
 
     def _link(self, row: Reader) -> None:
         doc = _intern(row.ref("ЭлектронныйДокумент", required=True) or "")
-        target = row.ref("ОбъектУчета")
-        kind = row.type_name("ОбъектУчета")
+        target, kind = row.ref("ОбъектУчета"), row.type_name("ОбъектУчета")
+        flag = row.row.get(CURRENT_FLAG)
+        if self.staging is not None:
+            self.staging.link(doc, kind, target, flag)
+        else:
+            self.link(doc, kind, target, flag)
+
+    def link(self, doc: str, kind: str | None, target: str | None, flag: object) -> None:
+        """Keep the document's basis link when it is the better one (in the order 1C sent them)."""
         if target is None or kind is None:
             return
-        flag = row.row.get(CURRENT_FLAG)
         if flag is False:
             return  # an outdated link: the flagged row is the current one
-        into = self._into
-        state = into.get(doc) if into is not None else None
-        current = state.basis if state is not None else self.lookups.basis.get(doc)
+        current = self.lookups.basis.get(doc)
         # A contract link is the weakest hint: prefer the sales document when there are both.
         # A row flagged current wins over any other.
         if current is not None and current[0] != sets.CONTRACTS and flag is not True:
             return
-        if into is not None and state is not None:
-            resolved = self.preset.kinds.of_basis(kind, self.lookups.sales.get(target))
-            into[doc] = state._replace(basis=(_intern(kind), target), kind=resolved)
-        else:
-            self.lookups.basis[doc] = (_intern(kind), target)
+        self.lookups.basis[doc] = (_intern(kind), target)
 
     def sales(self, keys: Iterable[str] | None = None) -> None:
         """ЭтоУниверсальныйДокумент and ВидОперации of sales documents (act, УПД or other)."""
@@ -303,7 +378,11 @@ class Loader:
                 reader = Reader(sets.SALES, row)
                 key = reader.ref("Ref_Key", required=True) or ""
                 operation = _intern(reader.text("ВидОперации"))
-                self.lookups.sales[key] = (reader.flag("ЭтоУниверсальныйДокумент"), operation)
+                universal = reader.flag("ЭтоУниверсальныйДокумент")
+                if self.staging is not None:
+                    self.staging.sale(key, universal, operation)
+                else:
+                    self.lookups.sales[key] = (universal, operation)
 
         _optional(self.lookups, sets.SALES, load, self.reading)
 
@@ -336,6 +415,12 @@ class Loader:
         holder = row.text("КомуВыданСертификат").strip()
         if doc is None or at is None or not holder or row.ref("УстановившийПодпись_Key"):
             return
+        if self.staging is not None:
+            self.staging.signature(doc, holder, at)
+        else:
+            self.keep_signature(doc, holder, at)
+
+    def keep_signature(self, doc: str, holder: str, at: str) -> None:
         found = self.lookups.signatures.setdefault(_intern(doc), [])
         if (holder, at) not in found:
             found.append((holder, at))
@@ -368,7 +453,10 @@ class Loader:
                 sets.JOURNAL, select, condition, "ДатаИзменения asc", top=self.page
             )
             keep = None if since is None else _since(since)
-            rows = self._all_or_keys(request, "ЭлектронныйДокумент", docs, key=_entry, keep=keep)
+            # Read by key (a refresh, a document first seen): its users come nested, if they can.
+            rows = self._all_or_keys(
+                request, "ЭлектронныйДокумент", docs, key=_entry, keep=keep, navigations=_WHO
+            )
             for row in rows:
                 self._entry(Reader(sets.JOURNAL, row))
 
@@ -380,7 +468,11 @@ class Loader:
         state = row.text("СостояниеДокумента")
         if at is None or not state:
             return
-        self.lookups.journal.add(doc, at, state, row.ref("Пользователь_Key"))
+        user = row.ref("Пользователь_Key")
+        if self.staging is not None:
+            self.staging.action(doc, at, state, user)
+        else:
+            self.lookups.journal.add(doc, at, state, user)
 
 
 def read_state(preset: Preset, row: Row) -> StateRow:

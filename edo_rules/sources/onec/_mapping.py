@@ -279,8 +279,6 @@ def _kind(
     )
     if edo_kind is not None:
         return edo_kind
-    if state is not None and state.kind is not None:
-        return state.kind  # resolved while the initial load linked the basis
     ref = _basis_ref(ctx, doc_id, state)
     if ref is None:
         return stored.kind if stored is not None else rules.otherwise

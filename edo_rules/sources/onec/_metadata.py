@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
 from edo_rules._messages import msg
@@ -30,12 +30,17 @@ METADATA_AT = "onec.metadata_at"  # when it was read: read again after heal_ever
 
 @dataclass(frozen=True, slots=True)
 class Published:
-    """Set → {property: EDM type}, set → key properties, and the hash of the document."""
+    """Set → {property: EDM type}, set → key properties, and the hash of the document.
+
+    ``navigations``: set → {navigation property: the set it leads to}, for the
+    navigation properties whose target is one of the sets looked for.
+    """
 
     types: Mapping[str, Mapping[str, str]]
     keys: Mapping[str, tuple[str, ...]]
     digest: str
     asked: tuple[str, ...] = ()  # the sets looked for (published or not)
+    navigations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def published(self, entity_set: str) -> bool:
         return entity_set in self.types
@@ -51,6 +56,10 @@ class Published:
     def missing(self, entity_set: str, wanted: Iterable[str]) -> list[str]:
         known = self.types.get(entity_set, {})
         return [name for name in wanted if name not in known]
+
+    def target(self, entity_set: str, navigation: str) -> str | None:
+        """The set the navigation property leads to, when ``$metadata`` declares it."""
+        return self.navigations.get(entity_set, {}).get(navigation)
 
     def literal(self, entity_set: str, name: str, value: str) -> str:
         """A ``$filter`` literal of the property's type (``guid'…'``, ``datetime'…'``, ``'…'``).
@@ -69,7 +78,12 @@ class Published:
 
     def state(self) -> dict[str, str]:
         """The cache entry written to the store's sync state."""
-        data = {"types": self.types, "keys": self.keys, "asked": self.asked}
+        data = {
+            "types": self.types,
+            "keys": self.keys,
+            "asked": self.asked,
+            "navigations": self.navigations,
+        }
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         return {METADATA: text, METADATA_HASH: self.digest}
 
@@ -86,10 +100,16 @@ class Published:
             }
             keys = {str(k): tuple(str(n) for n in v) for k, v in data["keys"].items()}
             asked = tuple(str(name) for name in data["asked"])
+            navigations = {
+                str(k): {str(n): str(t) for n, t in v.items()}
+                for k, v in data["navigations"].items()
+            }
         except (ValueError, KeyError, TypeError, AttributeError):
-            return None
+            return None  # damaged, or cached by a version that kept no navigation properties
         # A set wanted now but not looked for when cached: read the document again.
-        return cls(types, keys, digest, asked) if set(wanted) <= set(asked) else None
+        if not set(wanted) <= set(asked):
+            return None
+        return cls(types, keys, digest, asked, navigations)
 
 
 _EDMX = "{http://schemas.microsoft.com/ado/2007/06/edmx}"
@@ -132,7 +152,41 @@ def parse_metadata(body: bytes, wanted: Iterable[str], *, url: str = "") -> Publ
         if node is None:
             continue
         types[name], keys[name] = _properties(node)
-    return Published(types, keys, hashlib.sha256(body).hexdigest(), asked)
+    navigations = _navigations(schemas, containers, entity_types, types)
+    return Published(types, keys, hashlib.sha256(body).hexdigest(), asked, navigations)
+
+
+def _navigations(
+    schemas: list[ElementTree.Element],
+    containers: Mapping[str, str],
+    entity_types: Mapping[str, ElementTree.Element],
+    types: Mapping[str, object],
+) -> dict[str, dict[str, str]]:
+    """Set → {navigation property: target set}, both sets among those found.
+
+    A navigation property names an association; the association's end with
+    the property's ``ToRole`` names the target entity type, and the container
+    names the set of that type.
+    """
+    set_of = {entity_type: name for name, entity_type in containers.items()}
+    ends: dict[str, dict[str, str]] = {}
+    for schema in schemas:
+        namespace = schema.get("Namespace", "")
+        for el in schema:
+            if _local(el.tag) == "Association":
+                roles = {e.get("Role", ""): e.get("Type", "") for e in el if _local(e.tag) == "End"}
+                ends[f"{namespace}.{el.get('Name', '')}"] = roles
+    result: dict[str, dict[str, str]] = {}
+    for name in types:
+        node = entity_types[containers[name]]
+        for child in node:
+            if _local(child.tag) != "NavigationProperty":
+                continue
+            roles = ends.get(child.get("Relationship", ""), {})
+            target = set_of.get(roles.get(child.get("ToRole", ""), ""))
+            if target is not None and target in types:
+                result.setdefault(name, {})[child.get("Name", "")] = target
+    return result
 
 
 def _properties(node: ElementTree.Element) -> tuple[dict[str, str], tuple[str, ...]]:

@@ -170,6 +170,7 @@ def fetch_by_keys(
     select: tuple[str, ...],
     *,
     literal: Callable[[str], str] | None = None,
+    expand: tuple[str, ...] = (),
 ) -> Iterator[Row]:
     """Rows whose ``field`` is one of ``keys``: ``eq … or …`` chunks, never ``in``.
 
@@ -179,10 +180,11 @@ def fetch_by_keys(
     percent-encoded.
     """
     typed = literal or _guid_literal
-    size = _chunk_size(client, entity_set, field, select)
+    bare = PageRequest(entity_set, select, filter="x", expand=expand)
+    size = _chunk_size(client, bare, field)
     batches = list(chunks(dict.fromkeys(keys), size))
     requests = [
-        PageRequest(entity_set, select, filter=" or ".join(f"{field} eq {typed(v)}" for v in batch))
+        replace(bare, filter=" or ".join(f"{field} eq {typed(v)}" for v in batch))
         for batch in batches
     ]
     # The chunks are independent: they go out together (see ODataClient.fetch_many).
@@ -191,13 +193,20 @@ def fetch_by_keys(
         yield from (row for row in rows if row.get(field) in wanted)
 
 
-def _chunk_size(client: ODataClient, entity_set: str, field: str, select: tuple[str, ...]) -> int:
+def requests_for(client: ODataClient, request: PageRequest, field: str, keys: int) -> int:
+    """How many requests :func:`fetch_by_keys` sends for ``keys`` keys of ``field`` with the
+    select and expand of ``request`` (practically infinite when even one key is too long)."""
+    bare = replace(request, filter="x")
+    size = _chunk_size(client, bare, field, least=0)
+    return -(-keys // size) if size else 1 << 30
+
+
+def _chunk_size(client: ODataClient, bare: PageRequest, field: str, *, least: int = 1) -> int:
     settings = client.settings
-    bare = PageRequest(entity_set, select, filter="x").query(settings.allowed_only)
-    one = PageRequest(entity_set, select, filter=f"{field} eq guid'{_SAMPLE}' or ").query(False)
-    clause = len(one) - len(PageRequest(entity_set, select, filter="x").query(False)) + 1
-    room = settings.max_query - len(bare)
-    return max(1, min(settings.chunk_size, room // clause))
+    one = replace(bare, filter=f"{field} eq guid'{_SAMPLE}' or ").query(False)
+    clause = len(one) - len(bare.query(False)) + 1
+    room = settings.max_query - len(bare.query(settings.allowed_only))
+    return max(least, min(settings.chunk_size, room // clause))
 
 
 _SAMPLE = "00000000-0000-0000-0000-000000000000"

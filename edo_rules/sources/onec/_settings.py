@@ -58,6 +58,9 @@ class OneCSettings:
     #: Allow ``http://`` to a host other than this machine (the password then travels
     #: in cleartext): only for a 1C that cannot serve https, on a trusted network.
     allow_insecure_http: bool = False
+    #: Ask for referenced catalog objects nested in rows read by key (``$expand``) when the
+    #: publication declares and allows it; off: always read them by key afterwards.
+    expand: bool = True
     #: Independent requests (key chunks, reference sets) sent at the same time.
     concurrency: int = 8
     #: The 1C web client's address (what the browser shows before ``#``); empty: the
@@ -281,6 +284,7 @@ _CONVERTERS: dict[str, _Converter] = {
     "allowed_only": _flag,
     "journal": _flag,
     "allow_insecure_http": _flag,
+    "expand": _flag,
     "overlap": _duration,
     "heal_every": _duration,
     "heal_window": _duration,

@@ -34,8 +34,15 @@ from edo_rules.model import Document, Status, StatusEvent
 from edo_rules.sources.base import SyncPage
 from edo_rules.sources.onec import _sets as sets
 from edo_rules.sources.onec._client import ODataClient, PageRequest
+from edo_rules.sources.onec._expand import DOCUMENT_NAVIGATIONS, EXPAND_REFUSED, Expansion
 from edo_rules.sources.onec._links import Links
-from edo_rules.sources.onec._lookups import Loader, Lookups, StateRow, read_state
+from edo_rules.sources.onec._lookups import (
+    CATALOG_FIELDS,
+    Loader,
+    Lookups,
+    StateRow,
+    read_state,
+)
 from edo_rules.sources.onec._mapping import Context, map_document
 from edo_rules.sources.onec._metadata import METADATA_AT, Published, parse_metadata
 from edo_rules.sources.onec._pager import (
@@ -49,6 +56,7 @@ from edo_rules.sources.onec._pager import (
 from edo_rules.sources.onec._presets import Preset, load_preset
 from edo_rules.sources.onec._reading import WANTED, Reading
 from edo_rules.sources.onec._settings import OneCSettings
+from edo_rules.sources.onec._staging import Staging
 from edo_rules.sources.onec._values import aware, to_local
 from edo_rules.store.base import Store
 
@@ -135,6 +143,7 @@ class OneCSource:
         self.lookups = Lookups()
         self.report = SyncReport()
         self.reading = Reading(Published({}, {}, ""))
+        self.expansion = Expansion(self.reading, CATALOG_FIELDS, allowed=False)
         self._metadata_state: dict[str, str] = {}
         self._known = documents
         self._clock = clock
@@ -169,6 +178,10 @@ class OneCSource:
         start = self.client.requests
         try:
             cached = yield from self._prepare(state)
+            refused = state.get(EXPAND_REFUSED) == self.reading.published.digest
+            self.expansion = Expansion(
+                self.reading, CATALOG_FIELDS, allowed=self.settings.expand and not refused
+            )
             try:
                 yield from run()
             except SourceError as exc:
@@ -178,6 +191,8 @@ class OneCSource:
                 yield SyncPage((), (), self._metadata_state)
                 self.reading.check(self.preset)
                 yield from run()
+            if self.expansion.refused:
+                yield SyncPage((), (), {EXPAND_REFUSED: self.reading.published.digest})
         finally:
             self.report.requests = self.client.requests - start
             self.report.unpublished = sorted(self.lookups.unpublished)
@@ -234,22 +249,31 @@ class OneCSource:
 
     # -- the initial full load ------------------------------------------------------
     def _full(self, now: datetime) -> Iterator[SyncPage]:
+        """Everything: the reference sets to disk first, then the documents page by page."""
         self.report.mode = "full"
         self.lookups = Lookups(unpublished=self.lookups.unpublished)
-        loader = self._loader()
-        loader.catalogs()
-        states = self._all_states()
-        loader.sales()
-        if self.preset.register.basis is None:
-            loader.basis(into=states)
-            # Kinds are resolved into the state rows now: the sales flags are not needed.
-            self.lookups.sales.clear()
-        if self.settings.journal:
-            loader.journal()
-        loader.signatures()
+        staging = Staging()
+        try:
+            loader = self._loader()
+            loader.catalogs()
+            loader.staging = staging
+            for state in self._iter_states():
+                staging.state(state)
+            loader.sales()
+            if self.preset.register.basis is None:
+                loader.basis()
+            if self.settings.journal:
+                loader.journal()
+            loader.signatures()
+            staging.finish()
+            yield from self._full_pages(now, staging)
+        finally:
+            staging.close()
+
+    def _full_pages(self, now: datetime, staging: Staging) -> Iterator[SyncPage]:
         ctx = self._context(now, historical=True)
-        cursor = self._cursor(states.values(), None, now)
-        done, total = 0, len(states)
+        cursor = self._cursor(staging.latest(), None, now)
+        done, total = 0, staging.count()
         requests = [
             PageRequest(
                 entity_set,
@@ -259,7 +283,7 @@ class OneCSource:
             )
             for entity_set in (sets.OUTGOING, sets.INCOMING)
         ]
-        for page in self._mapped(ctx, iter_sets(self.client, requests, key=_ref), states):
+        for page in self._mapped(ctx, iter_sets(self.client, requests, key=_ref), staging):
             yield page
             done += len(page.documents)
             if self._progress is not None:
@@ -270,7 +294,7 @@ class OneCSource:
         self,
         ctx: Context,
         pages: Iterator[tuple[str, list[Row]]],
-        states: dict[str, StateRow],
+        staging: Staging,
     ) -> Iterator[SyncPage]:
         """Map each page in a worker thread while the caller writes the previous one.
 
@@ -295,25 +319,59 @@ class OneCSource:
                         yield pending.result()
                     raise
                 # The mapping's lookups are requests of the caller's stage (its deadline).
-                work = in_context(self._page)
-                mapping = mapper.submit(work, ctx, entity_set, rows, states, stored)
+                work = in_context(self._staged_page)
+                mapping = mapper.submit(work, ctx, entity_set, rows, staging, stored)
                 if pending is not None:
                     yield pending.result()
                 pending = mapping
             if pending is not None:
                 yield pending.result()
 
+    def _staged_page(
+        self,
+        ctx: Context,
+        entity_set: str,
+        rows: list[Row],
+        staging: Staging,
+        stored: Mapping[str, Document],
+    ) -> SyncPage:
+        """Map a page of an initial load with its own reference rows read back from disk.
+
+        Runs in the one mapping thread, which alone touches these lookups while
+        the documents are paged.
+        """
+        keys = [str(row.get("Ref_Key", "")).lower() for row in rows]
+        lookups = self.lookups
+        for part in (lookups.basis, lookups.sales, lookups.signatures):
+            part.clear()
+        lookups.journal.clear()
+        for doc, at, state, user in staging.actions(keys):
+            lookups.journal.add(doc, at, state, user)
+        loader = self._loader()
+        for doc, holder, at in staging.signatures(keys):
+            loader.keep_signature(doc, holder, at)
+        links = staging.links(keys)
+        for doc, kind, target, flag in links:
+            loader.link(doc, kind, target, flag)
+        states = staging.states(keys)
+        # The sales flags of every basis the page names (a link's, or the register's own).
+        targets = {target for _, _, target, _ in links if target}
+        targets.update(state.basis[1] for state in states.values() if state.basis)
+        lookups.sales.update(staging.sales(targets))
+        return self._page(ctx, entity_set, rows, states, stored)
+
     def _all_states(self) -> dict[str, StateRow]:
+        return {state.doc: state for state in self._iter_states()}
+
+    def _iter_states(self) -> Iterator[StateRow]:
+        """Every row of the state register, page by page (a later row of a key wins)."""
         register = self.preset.register
         select = self._register_fields()
         order = f"{register.changed_at} asc" if register.changed_at else None
         request = PageRequest(register.set, select, orderby=order, top=self.settings.page_size)
-        states: dict[str, StateRow] = {}
         for rows in iter_pages(self.client, request, key=lambda row: row.get(register.document)):
             for row in rows:
-                state = read_state(self.preset, row)
-                states[state.doc] = state
-        return states
+                yield read_state(self.preset, row)
 
     # -- incremental and healing --------------------------------------------------------
     def _incremental(self, state: Mapping[str, str], now: datetime) -> Iterator[SyncPage]:
@@ -333,7 +391,8 @@ class OneCSource:
         ctx = self._context(now, historical=False)
         for batch in chunks(changed, self.settings.page_size):
             yield self._changed_page(ctx, batch, states, stored, windowed=since is not None)
-        yield SyncPage((), (), self._cursor(states.values(), state.get(WATERMARK), now, heal))
+        latest = max((s.at for s in states.values() if s.at), default=None)
+        yield SyncPage((), (), self._cursor(latest, state.get(WATERMARK), now, heal))
 
     def _poll(self, since: str | None) -> dict[str, StateRow]:
         """The state rows to look at, read together with what any change will need.
@@ -443,10 +502,12 @@ class OneCSource:
         loader = self._loader()
         fresh = [doc for doc in batch if doc not in stored]
         rows_by_set: dict[str, list[dict[str, object]]] = {}
+        # Only a document first seen needs its catalogs (a stored one keeps its names; the
+        # users were read with the poll).
+        navigations = DOCUMENT_NAVIGATIONS if fresh else ()
+        doc_sets = {doc: states[doc].doc_set for doc in batch}
         first: list[Callable[[], None]] = [
-            lambda: rows_by_set.update(
-                self._document_rows(batch, {doc: states[doc].doc_set for doc in batch})
-            ),
+            lambda: rows_by_set.update(self._document_rows(loader, batch, doc_sets, navigations)),
             lambda: loader.signatures(batch),
         ]
         if self.preset.register.basis is None:
@@ -502,9 +563,12 @@ class OneCSource:
         self.lookups.journal.clear()
         states: dict[str, StateRow] = {}
         rows_by_set: dict[str, list[dict[str, object]]] = {}
+        # A stored document keeps its names but shows its responsible user's current name.
+        unseen = any(doc not in stored for doc in docs)
+        navigations = DOCUMENT_NAVIGATIONS if unseen else ("Ответственный",)
         first: list[Callable[[], None]] = [
             lambda: states.update(self._states_of(docs)),
-            lambda: rows_by_set.update(self._document_rows(docs, doc_sets)),
+            lambda: rows_by_set.update(self._document_rows(loader, docs, doc_sets, navigations)),
             lambda: loader.signatures(docs),
         ]
         if self.settings.journal:
@@ -588,9 +652,14 @@ class OneCSource:
             loader.sales(sorted(wanted))
 
     def _document_rows(
-        self, batch: list[str], doc_sets: Mapping[str, str | None]
+        self,
+        loader: Loader,
+        batch: list[str],
+        doc_sets: Mapping[str, str | None],
+        navigations: tuple[str, ...],
     ) -> dict[str, list[dict[str, object]]]:
-        """The EDO document rows of ``batch``, each read from its own set (``doc_sets``)."""
+        """The EDO document rows of ``batch``, each read from its own set (``doc_sets``),
+        with the catalog objects of ``navigations`` nested when the publication allows it."""
         by_set: dict[str, list[str]] = {sets.OUTGOING: [], sets.INCOMING: []}
         unknown: list[str] = []
         for doc in batch:
@@ -600,7 +669,8 @@ class OneCSource:
         def read(entity_set: str, wanted: list[str]) -> Callable[[], None]:
             select = self._select(entity_set)
             return lambda: result.__setitem__(
-                entity_set, list(fetch_by_keys(self.client, entity_set, "Ref_Key", wanted, select))
+                entity_set,
+                loader.by_keys(entity_set, "Ref_Key", wanted, select, navigations=navigations),
             )
 
         # A document whose type the register did not name is looked for in both sets.
@@ -637,7 +707,9 @@ class OneCSource:
 
     # -- shared ---------------------------------------------------------------------
     def _loader(self) -> Loader:
-        return Loader(self.client, self.preset, self.lookups, self.reading)
+        # The metadata may have been read again since the expansion was set up.
+        self.expansion.reading = self.reading
+        return Loader(self.client, self.preset, self.lookups, self.reading, self.expansion)
 
     def _select(self, entity_set: str) -> tuple[str, ...]:
         wanted = (*sets.DOCUMENT_FIELDS, sets.DIRECTION_DATE[entity_set])
@@ -672,10 +744,6 @@ class OneCSource:
             document, new = map_document(ctx, entity_set, row, states.get(key), stored.get(key))
             documents.append(document)
             events.extend(new)
-            if ctx.historical:  # free memory as a big initial load goes on
-                self.lookups.journal.pop(key)
-                self.lookups.signatures.pop(key, None)
-                states.pop(key, None)
             if document.status is Status.UNKNOWN:
                 self._unknown(document)
         self.report.documents += len(documents)
@@ -695,9 +763,9 @@ class OneCSource:
         self.report.unknown_documents.append(document.id)
 
     def _cursor(
-        self, states: Iterable[StateRow], previous: str | None, now: datetime, heal: bool = True
+        self, latest: str | None, previous: str | None, now: datetime, heal: bool = True
     ) -> dict[str, str]:
-        latest = max((s.at for s in states if s.at), default=None)
+        """The watermark: the register's latest change date (``latest``) or the one before."""
         if self.preset.register.changed_at is None:
             latest = to_local(now, self.settings.zone)
         marks = [mark for mark in (latest, previous) if mark]
