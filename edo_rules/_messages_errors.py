@@ -234,6 +234,12 @@ ERRORS.update(
         "file_replaced": ("заменён другим файлом", "was replaced by another file"),
         "file_unreadable": ("недоступен ({reason})", "cannot be looked at ({reason})"),
         # the files of a SQLite store, looked at when SQLite fails
+        "store_document_vanished": (
+            "документ {document} исчез из хранилища во время проверки правил.\n"
+            "Что сделать: запустите такт ещё раз — он запланирует то, что не записано",
+            "document {document} disappeared from the store during evaluation.\n"
+            "What to do: run the tick again (it plans what was not recorded)",
+        ),
         "store_gone": (
             "файл хранилища {path} {what}, пока edo-rules держал его открытым; в старый файл"
             " больше ничего не пишется.\nЧто сделать: верните хранилище на место (или"

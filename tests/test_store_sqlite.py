@@ -277,3 +277,14 @@ def test_the_requests_of_a_firing_are_found_by_an_index(tmp_path: Path) -> None:
             "EXPLAIN QUERY PLAN SELECT id FROM action_requests WHERE firing_id = 1"
         ).fetchall()
     assert any("action_requests_firing" in str(row[-1]) for row in plan), plan
+
+
+def test_a_due_candidate_whose_document_vanished_says_what_to_do(tmp_path: Path) -> None:
+    from edo_rules.errors import StoreError
+    from edo_rules.store._texts import document_loader
+
+    with SQLiteStore(tmp_path / "gone.sqlite3") as store:
+        load = document_loader(store.get_document, "d-gone", None)  # not selected: read by id
+        with pytest.raises(StoreError, match="документ d-gone исчез из хранилища") as caught:
+            load()
+    assert "Что сделать: запустите такт ещё раз" in str(caught.value)

@@ -21,6 +21,7 @@ from typing import IO
 from edo_rules._messages import Joined, Text, msg
 from edo_rules._private import open_private
 from edo_rules.errors import LockError
+from edo_rules.store._sqlite_files import changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +99,9 @@ class StoreLock:
         """
         if self._file is None:
             return
-        try:
-            info = os.stat(self.path)
-        except FileNotFoundError:
-            raise LockError(_lost(self.path, msg("file_deleted"))) from None
-        except OSError as exc:
-            what = msg("file_unreadable", reason=exc.strerror or str(exc))
-            raise LockError(_lost(self.path, what)) from exc
-        if (info.st_dev, info.st_ino) != self._identity:
-            raise LockError(_lost(self.path, msg("file_replaced")))
+        what = changed(self.path, self._identity)
+        if what is not None:
+            raise LockError(_lost(self.path, what))
 
     def release(self) -> None:
         """Release the lock (the file stays; its content is cleared)."""

@@ -86,3 +86,30 @@ def _size(count: int) -> str:
     if count >= 1024 * 1024:
         return f"{count / (1024 * 1024):.1f}M"
     return f"{count // 1024}K"
+
+
+def identity(path: str | Path) -> tuple[int, int] | None:
+    """The file's (device, inode), or None when it cannot be read."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def changed(path: str | Path, opened: tuple[int, int]) -> Text | None:
+    """Why ``path`` is no longer the file opened as ``opened`` (deleted, unreadable,
+    replaced), or None while it still is.
+
+    A process that keeps an open descriptor writes on into a deleted or
+    replaced file unnoticed: the store's and the lock's checks ask this.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return msg("file_deleted")
+    except OSError as exc:
+        return msg("file_unreadable", reason=exc.strerror or str(exc))
+    if (info.st_dev, info.st_ino) != opened:
+        return msg("file_replaced")
+    return None

@@ -16,10 +16,9 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -56,7 +55,7 @@ from edo_rules.store._sqlite_rows import (
     event_from_row,
     event_params,
 )
-from edo_rules.store._texts import operation
+from edo_rules.store._texts import document_loader, operation
 from edo_rules.store.base import (
     CounterpartySample,
     DueCandidate,
@@ -351,22 +350,12 @@ class PostgresStore:
             rows = conn.execute(statement, args).fetchall()
         for doc_id, since, text in rows:
             # The stored timestamp text is the episode (see store.base.episode_of).
-            yield DueCandidate(doc_id, parse_datetime(since), since, self._loader(doc_id, text))
-
-    def _loader(self, doc_id: str, text: str | None) -> Callable[[], Document]:
-        """Decodes the selected JSON, or reads the document when it was not selected."""
-        if text is not None:
-            return partial(document_from_json, text)
-        return partial(self._required_document, doc_id)
-
-    def _required_document(self, doc_id: str) -> Document:
-        found = self.get_document(doc_id)
-        if found is None:
-            raise StoreError(
-                f"document {doc_id} disappeared from the store during evaluation"
-                "\nWhat to do: run the tick again (it plans what was not recorded)"
+            yield DueCandidate(
+                doc_id,
+                parse_datetime(since),
+                since,
+                document_loader(self.get_document, doc_id, text),
             )
-        return found
 
     def event_candidates(self, query: EventQuery) -> Iterator[tuple[StatusEvent, Document]]:
         statement, args = event_sql(query)

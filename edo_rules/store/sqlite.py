@@ -13,10 +13,9 @@ import logging
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from types import TracebackType
 
@@ -42,7 +41,7 @@ from edo_rules.store._sqlite_rows import (
     event_params,
 )
 from edo_rules.store._sqlite_schema import ForeignDatabaseError, TooNewError, migrate
-from edo_rules.store._texts import operation, sqlite_hint
+from edo_rules.store._texts import document_loader, operation, sqlite_hint
 from edo_rules.store.base import (
     CounterpartySample,
     DueCandidate,
@@ -77,11 +76,7 @@ _UPSERT_SYNC_STATE = (
 def _identity_of(path: str) -> tuple[int, int] | None:
     if path == ":memory:" or path.startswith("file:"):
         return None
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return info.st_dev, info.st_ino
+    return files.identity(path)
 
 
 def _gone(path: str, what: Text) -> Text:
@@ -259,15 +254,9 @@ class SQLiteStore:
         """
         if self._identity is None:
             return
-        try:
-            info = os.stat(self.path)
-        except FileNotFoundError:
-            raise StoreError(_gone(self.path, msg("file_deleted"))) from None
-        except OSError as exc:
-            what = msg("file_unreadable", reason=exc.strerror or str(exc))
-            raise StoreError(_gone(self.path, what)) from exc
-        if (info.st_dev, info.st_ino) != self._identity:
-            raise StoreError(_gone(self.path, msg("file_replaced")))
+        what = files.changed(self.path, self._identity)
+        if what is not None:
+            raise StoreError(_gone(self.path, what))
 
     @contextmanager
     def scratch_copy(self) -> Iterator[SQLiteStore]:
@@ -436,23 +425,8 @@ class SQLiteStore:
         with self._reading("selecting due documents") as conn:
             for doc_id, since, text in conn.execute(sql, args):
                 # The stored timestamp text is the episode (see store.base.episode_of).
-                load = self._loader(doc_id, text)
+                load = document_loader(self.get_document, doc_id, text)
                 yield DueCandidate(doc_id, parse_datetime(since), since, load)
-
-    def _loader(self, doc_id: str, text: str | None) -> Callable[[], Document]:
-        """Decodes the selected JSON, or reads the document when it was not selected."""
-        if text is not None:
-            return partial(document_from_json, text)
-        return partial(self._required_document, doc_id)
-
-    def _required_document(self, doc_id: str) -> Document:
-        found = self.get_document(doc_id)
-        if found is None:
-            raise StoreError(
-                f"document {doc_id} disappeared from the store during evaluation"
-                "\nWhat to do: run the tick again (it plans what was not recorded)"
-            )
-        return found
 
     def event_candidates(self, query: EventQuery) -> Iterator[tuple[StatusEvent, Document]]:
         sql, args = event_sql(query)
