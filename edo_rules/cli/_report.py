@@ -8,7 +8,6 @@ import sys
 from typing import Any
 
 from edo_rules.cli._runner_args import add_config_args, configured
-from edo_rules.errors import EdoRulesError
 
 
 def register(subparsers: Any) -> None:
@@ -33,29 +32,27 @@ def _report(args: argparse.Namespace) -> int:
     from edo_rules.web._dashboard import context
     from edo_rules.web._filters import Filters
     from edo_rules.web._pages import breakdown_table
-    from edo_rules.web._sql import SQLiteReader, dialect_for
+    from edo_rules.web._sql import dialect_for
     from edo_rules.web._tables import text_table
+    from edo_rules.web._wiring import reader_for
 
     with configured(args) as config:
-        if config.store.path is None:
-            raise EdoRulesError(f"{config.file}: report needs a store file (store.path)")
         now = wall_clock()
         overdue = config.dashboard.overdue_after if config.dashboard else 3
         calendar = ProductionCalendar.russia(overrides=config.calendar_override)
-        ctx = context(
-            SQLiteReader(config.store.path, calendar),
-            dialect_for(config.timezone, now),
-            calendar,
-            now,
-            config.timezone,
-            overdue,
-        )
         query = {
             "manager": args.manager or "",
             "from": args.period_from or "",
             "to": args.period_to or "",
         }
-        table = breakdown_table(ctx, Filters.parse(query), args.by)
+        filters = Filters.parse(query)
+        reader, postgres = reader_for(config, calendar)
+        try:
+            dialect = dialect_for(config.timezone, now, postgres=postgres)
+            ctx = context(reader, dialect, calendar, now, config.timezone, overdue)
+            table = breakdown_table(ctx, filters, args.by)
+        finally:
+            reader.close()
     if args.format == "json":
         print(json.dumps(table.as_json(), ensure_ascii=False, default=str, indent=1))
     elif args.format == "csv":

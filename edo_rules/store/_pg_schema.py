@@ -18,12 +18,14 @@ migration: append a new one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
 from edo_rules.model import TIMESTAMP_FIELDS
+from edo_rules.store import _pg_dashboard
 
 #: The advisory lock key taken while migrating (any constant unique to edo-rules).
 MIGRATION_LOCK = 0x6564_6F5F_6D69  # "edo_mi"
@@ -34,6 +36,8 @@ class Migration:
     version: int
     description: str
     statements: tuple[str, ...]
+    #: Fills the new tables from existing rows, in the migration's transaction.
+    fill: Callable[[psycopg.Connection[Any]], None] | None = None
 
 
 _TS = 'TEXT COLLATE "C"'
@@ -192,8 +196,25 @@ _REQUEST_FIRING = Migration(
     ("CREATE INDEX action_requests_firing ON action_requests (firing_id)",),
 )
 
+# Self-contained (it reads only v4's dashboard columns and v1's timestamps).
+_DASHBOARD_SUMMARY = Migration(
+    7,
+    "dashboard summary: per-group counts kept by triggers, working-day ranks, wait-start index",
+    _pg_dashboard.STATEMENTS,
+    # Existing documents: the bundled calendar's ranks, then the summary from every row.
+    fill=_pg_dashboard.rebuild,
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _RETENTION, _REQUEST_FIRING)
+MIGRATIONS: tuple[Migration, ...] = (
+    _V1,
+    _V2,
+    _V3,
+    _V4,
+    _RETENTION,
+    _REQUEST_FIRING,
+    _DASHBOARD_SUMMARY,
+)
 CURRENT_VERSION = MIGRATIONS[-1].version
 
 _VERSION_TABLE = (
@@ -276,6 +297,8 @@ def _apply(conn: psycopg.Connection[Any], migration: Migration) -> None:
         conn.execute(_VERSION_TABLE)
         for statement in migration.statements:
             conn.execute(statement)
+        if migration.fill is not None:
+            migration.fill(conn)
         conn.execute(
             "INSERT INTO edo_schema_version (version, description) VALUES (%s, %s)",
             (migration.version, migration.description),

@@ -107,18 +107,21 @@ def status_counts(ctx: Context, filters: Filters) -> dict[str, int]:
 
 
 #: Working days between a local day and today, through the reader's rank table.
-_RANK = "JOIN temp.workday_ranks r ON r.day = {day}"
-_TODAY = "(SELECT rank FROM temp.workday_ranks WHERE day = ?)"
+_RANK = "JOIN {ranks} r ON r.day = {day}"
+_TODAY = "(SELECT rank FROM {ranks} WHERE day = ?)"
 
 
 def waiting_ages(ctx: Context, filters: Filters, group: str | None = None) -> list[tuple[Any, ...]]:
     """(group value, age in working days, count) of the documents waiting for a signature."""
     where, params = filters.where()
     key = f"{group}, " if group else "NULL, "
-    join = _RANK.format(day=ctx.dialect.day(_start()))
+    by = f"{group}, " if group else ""  # PostgreSQL refuses a constant in GROUP BY
+    ranks = ctx.dialect.ranks
+    join = _RANK.format(ranks=ranks, day=ctx.dialect.day(_start()))
+    today = _TODAY.format(ranks=ranks)
     return ctx.reader.rows(
-        f"SELECT {key}{_TODAY} - r.rank AS age, COUNT(*) FROM documents {join}"
-        f" WHERE {where} AND status IN {_in(WAITING)} GROUP BY {key}age",
+        f"SELECT {key}{today} - r.rank AS age, COUNT(*) FROM documents {join}"
+        f" WHERE {where} AND status IN {_in(WAITING)} GROUP BY {by}age",
         [ctx.today.isoformat(), *params],
     )
 
@@ -239,8 +242,8 @@ def signing_spans(ctx: Context, filters: Filters, column: str) -> dict[Any, Coun
     for key, span, count in ctx.reader.rows(
         f"SELECT {column}, {ctx.dialect.at_least_zero('b.rank - a.rank')} AS span, COUNT(*)"
         " FROM documents"
-        f" JOIN temp.workday_ranks a ON a.day = {sent}"
-        f" JOIN temp.workday_ranks b ON b.day = {signed}"
+        f" JOIN {ctx.dialect.ranks} a ON a.day = {sent}"
+        f" JOIN {ctx.dialect.ranks} b ON b.day = {signed}"
         f" WHERE {where} AND status IN {_in(SIGNED)} GROUP BY {column}, span",
         params,
     ):
@@ -302,7 +305,7 @@ def noisy_rules(ctx: Context, filters: Filters, limit: int = 10) -> list[dict[st
     rows = ctx.reader.rows(
         "SELECT f.rule_key, COUNT(*), SUM(f.skipped) FROM firings f"
         f" JOIN documents d ON d.id = f.document_id WHERE {where}"
-        " GROUP BY f.rule_key ORDER BY COUNT(*) DESC, f.rule_key LIMIT ?",
+        f" GROUP BY f.rule_key ORDER BY COUNT(*) DESC, {ctx.dialect.binary('f.rule_key')} LIMIT ?",
         [*params, limit],
     )
     return [{"rule": r, "firings": int(n), "skipped": int(s or 0)} for r, n, s in rows]
@@ -314,7 +317,7 @@ def failing_actions(ctx: Context, filters: Filters, limit: int = 10) -> list[dic
         "SELECT a.action, COUNT(*), SUM(CASE WHEN a.state = 'failed' THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN a.state = 'in_doubt' THEN 1 ELSE 0 END) FROM action_requests a"
         f" JOIN documents d ON d.id = a.document_id WHERE {where}"
-        " GROUP BY a.action ORDER BY 3 DESC, 4 DESC, a.action LIMIT ?",
+        f" GROUP BY a.action ORDER BY 3 DESC, 4 DESC, {ctx.dialect.binary('a.action')} LIMIT ?",
         [*params, limit],
     )
     return [
@@ -378,7 +381,9 @@ def documents(
         where += " AND company_id = ?"
         params.append(company)
     rows = ctx.reader.rows(
-        f"{_LIST} WHERE {where} ORDER BY doc_date DESC, number LIMIT ?", [*params, limit]
+        f"{_LIST} WHERE {where} ORDER BY {ctx.dialect.binary('doc_date')} DESC,"
+        f" {ctx.dialect.binary('number')} LIMIT ?",
+        [*params, limit],
     )
     return [dict(zip(LIST_KEYS, row, strict=True)) for row in rows]
 
@@ -395,7 +400,8 @@ def choices(ctx: Context, column: str, limit: int = 500) -> list[str]:
         " FROM v WHERE v.x IS NOT NULL AND n < ?) SELECT x FROM v WHERE x IS NOT NULL",
         [limit],
     )
-    return [str(r[0]) for r in rows]
+    # Sorted by code point, as SQLite's BINARY order (a PostgreSQL locale sorts otherwise).
+    return sorted(str(r[0]) for r in rows)
 
 
 def rule_stats(ctx: Context, names: Sequence[str]) -> dict[str, CounterpartyStats]:

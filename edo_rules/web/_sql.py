@@ -12,18 +12,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from edo_rules.errors import StoreError
+from edo_rules.store._pg_dashboard import local_day
 from edo_rules.store._sqlite_dashboard import WorkingDays, fingerprint, working_day_ranks
 
 
 @dataclass(frozen=True, slots=True)
 class Dialect:
-    """How this database writes "the local date of a UTC timestamp column"."""
+    """How SQLite writes what differs between the stores (a local date, a string
+    aggregate, a forced index); :class:`PgDialect` is PostgreSQL's."""
 
     offset_minutes: int
+    #: The reader's working-day rank table (its own calendar, per connection).
+    ranks: ClassVar[str] = "temp.workday_ranks"
 
     def at_least_zero(self, expression: str) -> str:
         return f"MAX(0, {expression})"  # PostgreSQL: GREATEST(0, …)
@@ -41,11 +45,55 @@ class Dialect:
         # The store keeps UTC ISO text; the working day is the playbooks' local date.
         return f"date({column}, '{self.offset_minutes:+d} minutes')"
 
+    def indexed(self, table: str, index: str) -> str:
+        """``table`` read through ``index`` (SQLite's planner needs telling)."""
+        return f"{table} INDEXED BY {index}"
 
-def dialect_for(zone: ZoneInfo, at: datetime) -> Dialect:
-    """The SQLite dialect for ``zone`` (its UTC offset at ``at``: Moscow has had one since 2014)."""
+    def pairs(self, expression: str, order: str) -> str:
+        """The values of ``expression`` joined with spaces (SQLite keeps the key order)."""
+        return f"group_concat({expression}, ' ')"
+
+    def binary(self, column: str) -> str:
+        """``column`` compared by bytes, as SQLite always does."""
+        return column
+
+
+@dataclass(frozen=True, slots=True)
+class PgDialect(Dialect):
+    """PostgreSQL: the same UTC ISO text columns, other functions."""
+
+    ranks: ClassVar[str] = "pg_temp.workday_ranks"
+
+    def at_least_zero(self, expression: str) -> str:
+        return f"GREATEST(0, {expression})"
+
+    def prefix_match(self, column: str, prefix: str) -> tuple[str, str]:
+        # LIKE is case-sensitive in PostgreSQL; escape its wildcards.
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return f"{column} LIKE ?", escaped + "%"
+
+    def day(self, column: str) -> str:
+        return local_day(column, self.offset_minutes)
+
+    def indexed(self, table: str, index: str) -> str:
+        return table
+
+    def pairs(self, expression: str, order: str) -> str:
+        return f"string_agg(CAST({expression} AS text), ' ' ORDER BY {order})"
+
+    def binary(self, column: str) -> str:
+        # The database's collation may be a locale's (ru_RU): sort as SQLite does.
+        return f'{column} COLLATE "C"'
+
+
+def _offset(zone: ZoneInfo, at: datetime) -> int:
     offset = at.astimezone(zone).utcoffset()
-    return Dialect(0 if offset is None else int(offset.total_seconds() // 60))
+    return 0 if offset is None else int(offset.total_seconds() // 60)
+
+
+def dialect_for(zone: ZoneInfo, at: datetime, *, postgres: bool = False) -> Dialect:
+    """The dialect for ``zone`` (its UTC offset at ``at``: Moscow has had one since 2014)."""
+    return PgDialect(_offset(zone, at)) if postgres else Dialect(_offset(zone, at))
 
 
 RANKS_TABLE = "CREATE TEMP TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)"

@@ -88,20 +88,23 @@ def _waiting_parts(
     the starts unknown or before the counted years."""
     where, params = filters.where()
     key = group or "NULL"
+    # PostgreSQL refuses a constant in GROUP BY: without a group, none.
+    by = f"{group}, " if group else ""
     waiting = f"{where} AND status IN {_in(WAITING)}"
     # Grouped by a column with an index of its own, the planner would rather walk that
     # index (every row) than the few rows of the wait-start range; a store with the
     # summary has the wait-start index.
-    table = "documents INDEXED BY documents_wait_start" if ctx.summary else "documents"
+    table = ctx.dialect.indexed("documents", "documents_wait_start") if ctx.summary else "documents"
     recent = ctx.reader.rows(
         f"SELECT {key}, {ctx.dialect.day(START)} AS d, COUNT(*) FROM {table}"
-        f" WHERE {waiting} AND {START} >= ? GROUP BY {key}, d",
+        f" WHERE {waiting} AND {START} >= ? GROUP BY {by}d",
         [*params, local_midnight(ctx, _recent_from(ctx, within))],
     )
     early: dict[Any, int] = defaultdict(int)
     for condition, extra in ((f"{START} IS NULL", []), (f"{START} < ?", [_first_bound(ctx)])):
         for value, count in ctx.reader.rows(
-            f"SELECT {key}, COUNT(*) FROM {table} WHERE {waiting} AND {condition} GROUP BY {key}",
+            f"SELECT {key}, COUNT(*) FROM {table} WHERE {waiting} AND {condition}"
+            + (f" GROUP BY {group}" if group else ""),
             [*params, *extra],
         ):
             early[value] += int(count)
@@ -154,7 +157,7 @@ def overdue_by(
 _GROUPS = (
     "SELECT known, key, SUM(n), SUM(CASE WHEN rejected = 1 THEN n ELSE 0 END),"
     " SUM(CASE WHEN status IN {waiting} THEN n ELSE 0 END),"
-    " group_concat(sign_days || ' ' || n, ' ')"
+    " {pairs}"
     " FILTER (WHERE status IN {signed} AND sign_days >= 0 AND n > 0)"
     " FROM dashboard_groups WHERE dim = ?{status} GROUP BY known, key HAVING SUM(n) > 0"
 )
@@ -166,7 +169,8 @@ def breakdown(
     """Per group, from the summary: the same row as ``_queries.breakdown``
     (``overdue=False`` leaves the overdue counts at 0, for a page that shows none)."""
     extra, params = _status_clause(filters)
-    query = _GROUPS.format(waiting=_in(WAITING), signed=_in(SIGNED), status=extra)
+    pairs = ctx.dialect.pairs("sign_days || ' ' || n", "sign_days")
+    query = _GROUPS.format(waiting=_in(WAITING), signed=_in(SIGNED), status=extra, pairs=pairs)
     rows: dict[Any, dict[str, Any]] = {}
     found = ctx.reader.rows(query, [column, *params])
     quantiles = _quantiles([cells[5] for cells in found])

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.config import Config
@@ -16,31 +17,19 @@ from edo_rules.web._access import Access
 from edo_rules.web._dashboard import Dashboard, DocumentSource, Links
 from edo_rules.web._documents import simulate_agenda
 from edo_rules.web._filters import Filters
+from edo_rules.web._queries import Reader
 from edo_rules.web._server import Endpoint
 from edo_rules.web._sql import SQLiteReader, dialect_for
 
 
 def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | None:
-    """The dashboard over the config's store file; None without a ``dashboard:`` section."""
+    """The dashboard over the config's store (a SQLite file or PostgreSQL);
+    None without a ``dashboard:`` section."""
     settings = config.dashboard
     if settings is None:
         return None
-    if config.store.path is None:
-        raise EdoRulesError(
-            f"{config.file}: the dashboard needs a store file (store.path), not an in-memory store"
-        )
     calendar = ProductionCalendar.russia(overrides=config.calendar_override)
-    path = config.store.path
-
-    @contextmanager
-    def open_store() -> Iterator[Store]:
-        from edo_rules.store.sqlite import SQLiteStore
-
-        store = SQLiteStore(path)
-        try:
-            yield store
-        finally:
-            store.close()
+    reader, open_store, postgres = _store_access(config, calendar)
 
     def engine(store: Store) -> Engine:
         from edo_rules.playbook import load_playbooks
@@ -55,8 +44,8 @@ def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | 
 
     portal = _portal(config)
     return Dashboard(
-        reader=SQLiteReader(path, calendar),
-        dialect=dialect_for(config.timezone, clock()),
+        reader=reader,
+        dialect=dialect_for(config.timezone, clock(), postgres=postgres),
         calendar=calendar,
         zone=config.timezone,
         clock=clock,
@@ -67,6 +56,72 @@ def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | 
         agenda=agenda,
         links=Links(portal=portal, onec=settings.onec_url),
     )
+
+
+StoreOpener = Callable[[], AbstractContextManager[Store]]
+
+
+class StoreReader(Reader, Protocol):
+    def close(self) -> None: ...
+
+
+def reader_for(config: Config, calendar: ProductionCalendar) -> tuple[StoreReader, bool]:
+    """The read-only reader of the config's store, and whether it is PostgreSQL."""
+    if config.store.dsn is not None:
+        try:
+            from edo_rules.web._pg_sql import PostgresReader
+        except ImportError as exc:
+            raise EdoRulesError(
+                f"store.dsn needs the PostgreSQL driver ({exc.name} is not installed).\n"
+                "What to do: pip install 'edo-rules[postgres]'"
+            ) from exc
+        return PostgresReader(config.store.dsn, calendar), True
+    if config.store.path is None:
+        raise EdoRulesError(
+            f"{config.file}: the dashboard reads the runner's store, and this config has"
+            " none to share (an in-memory store).\nWhat to do: set store.path (a SQLite"
+            " file) or store.dsn (PostgreSQL) in the config."
+        )
+    return SQLiteReader(config.store.path, calendar), False
+
+
+def _store_access(config: Config, calendar: ProductionCalendar) -> tuple[Reader, StoreOpener, bool]:
+    """(the pages' reader, how a document page opens the store, whether it is PostgreSQL)."""
+    reader, postgres = reader_for(config, calendar)
+    dsn, path = config.store.dsn, config.store.path
+    if dsn is not None:
+        return reader, _postgres_opener(dsn, config.store.lease), postgres
+    assert path is not None  # reader_for refused a config with neither
+
+    @contextmanager
+    def open_store() -> Iterator[Store]:
+        from edo_rules.store.sqlite import SQLiteStore
+
+        store = SQLiteStore(path)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    return reader, open_store, postgres
+
+
+def _postgres_opener(dsn: str, lease: float) -> StoreOpener:
+    from edo_rules.runner.wiring import open_postgres
+
+    shared: list[Store] = []
+    lock = threading.Lock()
+
+    @contextmanager
+    def open_store() -> Iterator[Store]:
+        # One pooled store for every document page (opening one costs a connection
+        # and a schema check); it is thread-safe and lives as long as the server.
+        with lock:
+            if not shared:
+                shared.append(open_postgres(dsn, lease=lease))
+        yield shared[0]
+
+    return open_store
 
 
 def check_exposure(

@@ -1,0 +1,128 @@
+"""The dashboard's summary in PostgreSQL: the same tables as SQLite's, kept by PL/pgSQL.
+
+``dashboard_groups`` and ``workday_ranks`` have the layout and meaning of
+:mod:`edo_rules.store._sqlite_dashboard` (read that module's notes): per
+dimension and group value, how many documents have each (working days to sign,
+status, rejected), changed by a row trigger on ``documents`` in the writer's
+transaction. The dashboard's SQL reads both stores' summaries alike.
+
+The trigger function pins its ``search_path`` to the schema it was created
+in: a scratch copy (:meth:`PostgresStore.scratch_copy`) is written through a
+connection whose path names the original schema, and its rows must still be
+counted in the copy's own summary.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from edo_rules.store._sqlite_dashboard import (
+    _FINGERPRINT,
+    _SOURCE,
+    DIMENSIONS,
+    OFFSET_MINUTES,
+    _bundled_fingerprint,
+    _source_key,
+    bundled_ranks,
+)
+
+if TYPE_CHECKING:  # the web's dialect imports local_day without the optional psycopg
+    import psycopg
+
+
+def local_day(column: str, offset_minutes: int = OFFSET_MINUTES) -> str:
+    """The local date (``YYYY-MM-DD``) of a UTC ISO text column.
+
+    A timestamp-without-zone literal drops the ``+00:00`` (the text is UTC);
+    ``to_char`` does not depend on the session's DateStyle.
+    """
+    return (
+        f"to_char(CAST({column} AS timestamp) + interval '{offset_minutes} minutes', 'YYYY-MM-DD')"
+    )
+
+
+def _rank(column: str) -> str:
+    return f"(SELECT rank FROM workday_ranks WHERE day = {local_day(column)})"
+
+
+def span(prefix: str = "") -> str:
+    """Working days from sending to the counterparty's signature; -1 when either is unknown.
+
+    Unlike SQLite's ``max(0, NULL)``, ``GREATEST`` skips a NULL: the difference is
+    tested for NULL first.
+    """
+    signed, sent = _rank(f"{prefix}counterparty_signed_at"), _rank(f"{prefix}sent_at")
+    return (
+        "(SELECT CASE WHEN x IS NULL THEN -1 ELSE GREATEST(0, x) END"
+        f" FROM (SELECT {signed} - {sent} AS x) AS s)"
+    )
+
+
+_COLUMNS = "dim, known, key, sign_days, status, rejected, n"
+_CONFLICT = (
+    "ON CONFLICT (dim, known, key, sign_days, status, rejected)"
+    " DO UPDATE SET n = dashboard_groups.n + excluded.n"
+)
+
+
+def _bump(row: str, change: int) -> str:
+    """One statement adding ``change`` to the row's bucket in every dimension."""
+    values = ", ".join(f"('{d}', {row}.{d})" for d in DIMENSIONS)
+    return (
+        f"INSERT INTO dashboard_groups ({_COLUMNS}) SELECT v.dim,"
+        " CASE WHEN v.value IS NULL THEN 0 ELSE 1 END, COALESCE(v.value, ''),"
+        f" {span(row + '.')}, {row}.status,"
+        f" CASE WHEN {row}.rejected_at IS NULL THEN 0 ELSE 1 END, {change}"
+        f" FROM (VALUES {values}) AS v (dim, value) {_CONFLICT};"
+    )
+
+
+#: An update moves a document between buckets only when one of these changes.
+_WATCHED = ("status", "rejected_at", "sent_at", "counterparty_signed_at", *DIMENSIONS)
+
+STATEMENTS: tuple[str, ...] = (
+    "CREATE TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)",
+    # Zero-count rows may remain after moves; readers skip groups whose sum is 0.
+    "CREATE TABLE dashboard_groups (dim TEXT NOT NULL, known INTEGER NOT NULL,"
+    " key TEXT NOT NULL, sign_days INTEGER NOT NULL, status TEXT NOT NULL,"
+    " rejected INTEGER NOT NULL, n BIGINT NOT NULL,"
+    " PRIMARY KEY (dim, known, key, sign_days, status, rejected))",
+    "CREATE FUNCTION edo_dashboard_groups() RETURNS trigger LANGUAGE plpgsql"
+    " SET search_path FROM CURRENT AS $$ BEGIN"
+    f" IF TG_OP <> 'INSERT' THEN {_bump('OLD', -1)} END IF;"
+    f" IF TG_OP <> 'DELETE' THEN {_bump('NEW', 1)} END IF;"
+    " RETURN NULL; END $$",
+    "CREATE TRIGGER documents_groups_insert AFTER INSERT ON documents"
+    " FOR EACH ROW EXECUTE FUNCTION edo_dashboard_groups()",
+    "CREATE TRIGGER documents_groups_update AFTER UPDATE ON documents FOR EACH ROW WHEN ("
+    + " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _WATCHED)
+    + ") EXECUTE FUNCTION edo_dashboard_groups()",
+    "CREATE TRIGGER documents_groups_delete AFTER DELETE ON documents"
+    " FOR EACH ROW EXECUTE FUNCTION edo_dashboard_groups()",
+    # The wait start in order, per status: the age buckets' recent starts and
+    # "stuck longest" read it (the expression is spelled as the queries spell it).
+    "CREATE INDEX documents_wait_start ON documents"
+    " (status, (COALESCE(sent_at, status_changed_at)))",
+)
+
+
+def rebuild(conn: psycopg.Connection[Any]) -> None:
+    """Inside the caller's transaction: the bundled rank table and the summary from scratch."""
+    conn.execute("DELETE FROM workday_ranks")
+    with conn.cursor().copy("COPY workday_ranks (day, rank) FROM STDIN") as copy:
+        for row in bundled_ranks():
+            copy.write_row(row)
+    conn.execute("DELETE FROM dashboard_groups")
+    for dim in DIMENSIONS:
+        conn.execute(
+            f"INSERT INTO dashboard_groups ({_COLUMNS}) SELECT '{dim}',"
+            f" CASE WHEN {dim} IS NULL THEN 0 ELSE 1 END, COALESCE({dim}, ''), {span()},"
+            " status, CASE WHEN rejected_at IS NULL THEN 0 ELSE 1 END, COUNT(*)"
+            " FROM documents GROUP BY 2, 3, 4, 5, 6"
+        )
+    for name, value in ((_FINGERPRINT, _bundled_fingerprint()), (_SOURCE, _source_key())):
+        conn.execute(
+            "INSERT INTO counters (name, value) VALUES (%s, %s)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )

@@ -1,0 +1,96 @@
+"""The dashboard's reader over a PostgreSQL store: a small pool of read-only connections.
+
+Each connection gets, once, a temporary table of this reader's working-day
+ranks (its calendar, overrides included) and is then made read-only for the
+rest of its session. Every query runs in its own (autocommit) transaction, so
+each one sees what the runners have committed by then, never an old snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from edo_rules.errors import StoreError
+from edo_rules.store._pg_conn import pg_sql
+from edo_rules.store._pg_errors import describe
+from edo_rules.store._sqlite_dashboard import WorkingDays, fingerprint, working_day_ranks
+from edo_rules.store.postgres import _server
+
+_RANKS_TABLE = "CREATE TEMP TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)"
+
+
+class PostgresReader:
+    """Read-only connections to a PostgreSQL store, shared by the web server's workers."""
+
+    def __init__(
+        self,
+        dsn: str,
+        calendar: WorkingDays,
+        *,
+        schema: str | None = None,
+        pool_size: int = 4,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        self._ranks = working_day_ranks(calendar)
+        # The store's summary counts working days with its own (bundled) calendar.
+        self._fingerprint = fingerprint(self._ranks)
+        self._where = _server(dsn)
+        kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": int(connect_timeout)}
+        if schema is not None:
+            kwargs["options"] = f"-c search_path={schema}"
+        self._pool = ConnectionPool(
+            dsn,
+            min_size=1,
+            max_size=pool_size,
+            kwargs=kwargs,
+            configure=self._configure,
+            open=False,
+            timeout=connect_timeout,
+            name="edo-rules-dashboard",
+        )
+        try:
+            self._pool.open(wait=True, timeout=connect_timeout)
+        except (psycopg.Error, PoolTimeout) as exc:
+            self._pool.close()
+            raise self._error(exc) from exc
+
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        # A read-only transaction may write a temporary table's rows but not create
+        # one: create and fill it first, then make the session read-only.
+        conn.execute(_RANKS_TABLE)
+        with conn.cursor().copy("COPY pg_temp.workday_ranks (day, rank) FROM STDIN") as copy:
+            for row in self._ranks:
+                copy.write_row(row)
+        conn.execute("ANALYZE pg_temp.workday_ranks")  # autovacuum never sees a temp table
+        conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+
+    def _error(self, exc: Exception) -> StoreError:
+        if isinstance(exc, psycopg.Error):
+            message, hint = describe(exc)
+        else:
+            message, hint = str(exc), "check that the PostgreSQL server answers (pg_isready)"
+        return StoreError(
+            f"reading the dashboard's data failed on {self._where}: {message}\nWhat to do: {hint}"
+        )
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """All rows of one query; raises :class:`StoreError` naming the server."""
+        try:
+            with self._pool.connection() as conn:
+                return conn.execute(pg_sql(sql), tuple(params)).fetchall()
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise self._error(exc) from exc
+
+    def summary(self) -> tuple[bool, bool]:
+        """(the store keeps the dashboard summary, its working days agree with this calendar)."""
+        found = self.rows("SELECT value FROM counters WHERE name = 'workday_ranks'")
+        if not found:  # an older store, served read-only before its migration
+            return False, False
+        return True, int(found[0][0]) == self._fingerprint
+
+    def close(self) -> None:
+        self._pool.close()
