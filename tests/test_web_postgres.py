@@ -300,12 +300,18 @@ def test_the_dashboard_reads_what_was_written_after_it_started(own_store: str) -
 
 
 def test_another_calendar_or_zone_derives_the_spans(sqlite_store: Path, own_store: str) -> None:
-    # A store built by a release with other calendar data.
+    # A store built by a release with other calendar data (and so other code or data).
     with psycopg.connect(own_store) as conn:
-        conn.execute("UPDATE counters SET value = value + 1 WHERE name = 'workday_ranks'")
+        conn.execute("UPDATE counters SET value = value + 1 WHERE name LIKE 'workday_ranks%'")
+        conn.execute("UPDATE workday_ranks SET rank = rank + 1 WHERE day >= '2026-04-01'")
     for zone in (MSK, ZoneInfo("Asia/Yekaterinburg")):
         with _contexts(sqlite_store, own_store, CLOCKS[0], zone) as (lite, pg):
             _assert_derived(lite, pg)
+    # Opening the store (a runner, a command) rebuilds the summary with the bundled calendar.
+    PostgresStore(own_store).close()
+    with _contexts(sqlite_store, own_store, CLOCKS[0]) as (lite, pg):
+        assert pg.spans
+    assert _summary(own_store) == _rebuilt(own_store)
 
 
 def _assert_derived(lite: q.Context, pg: q.Context) -> None:

@@ -126,3 +126,28 @@ def rebuild(conn: psycopg.Connection[Any]) -> None:
             " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             (name, value),
         )
+
+
+def _counter(conn: psycopg.Connection[Any], name: str) -> int | None:
+    row = conn.execute("SELECT value FROM counters WHERE name = %s", (name,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def ensure(conn: psycopg.Connection[Any]) -> bool:
+    """Rebuild when the bundled calendar changed since the summary was built; True if it did.
+
+    As :func:`edo_rules.store._sqlite_dashboard.ensure`: the usual open reads one
+    counter. The caller holds the migration lock (several runners open at once).
+    """
+    if _counter(conn, _SOURCE) == _source_key():
+        return False
+    rebuilt = _counter(conn, _FINGERPRINT) != _bundled_fingerprint()
+    with conn.transaction():
+        if rebuilt:
+            rebuild(conn)
+        conn.execute(
+            "INSERT INTO counters (name, value) VALUES (%s, %s)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (_SOURCE, _source_key()),
+        )
+    return rebuilt

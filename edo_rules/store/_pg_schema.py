@@ -287,6 +287,9 @@ def migrate(
         for migration in MIGRATIONS:
             if start < migration.version <= target:
                 _apply(conn, migration)
+        if target >= _DASHBOARD_SUMMARY.version:
+            # A release with new calendar data recomputes the dashboard's spans.
+            _pg_dashboard.ensure(conn)
         return start
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
