@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import secrets
 import shutil
 import sqlite3
@@ -24,6 +25,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import psycopg
 import pytest
+from _browser import ARTIFACTS, launched_browser, open_page
 from _web_helpers import MSK
 from test_postgres_runner import with_schema
 from test_web_summary import _awkward
@@ -383,3 +385,29 @@ def test_the_report_prints_the_same_table_from_postgresql(
         printed.append(capsys.readouterr().out)
     assert printed[0] == printed[1]
     assert "ООО «Ромашка»" in printed[1]
+
+
+def test_the_pages_over_postgresql_in_a_browser(tmp_path: Path, pg_store: str) -> None:
+    manager = "Петров П. П."
+    env = {"EDO_TEST_DSN": pg_store}
+    ARTIFACTS.mkdir(exist_ok=True)
+    config = _config(tmp_path / "pg", '{dsn: "${EDO_TEST_DSN}"}')
+    with launched_browser() as browser, _served(config, CLOCKS[0], env) as client:
+        base = str(client.base_url).rstrip("/")
+        errors: list[str] = []
+        for path in (*PAGES, "/document/odd-001"):
+            page = open_page(browser, base + path, errors)
+            assert page.locator("h1").count() == 1, path
+            name = re.sub(r"[^a-z0-9]+", "-", path).strip("-") or "overview"
+            page.screenshot(path=str(ARTIFACTS / f"pg-{name}.png"), full_page=True)
+            page.close()
+        page = open_page(browser, base + "/", errors)
+        page.select_option("select[name=manager]", manager)
+        page.click("form.filters button[type=submit]")
+        page.wait_for_url(re.compile("manager="))
+        total = int(page.locator('[data-figure="0"]').inner_text())
+        page.close()
+    with psycopg.connect(pg_store) as conn:
+        rows = conn.execute("SELECT COUNT(*) FROM documents WHERE responsible = %s", (manager,))
+        assert total == rows.fetchone()[0] > 0
+    assert errors == []
