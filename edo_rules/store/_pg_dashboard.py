@@ -103,6 +103,15 @@ STATEMENTS: tuple[str, ...] = (
     # "stuck longest" read it (the expression is spelled as the queries spell it).
     "CREATE INDEX documents_wait_start ON documents"
     " (status, (COALESCE(sent_at, status_changed_at)))",
+    # The lookups SQLite's store has had since its dashboard columns: search by
+    # number and name prefix (pattern ops: LIKE 'prefix%' whatever the locale),
+    # the organisation filter and list, deal and company pages, noisy rules.
+    "CREATE INDEX documents_number ON documents (number)",
+    "CREATE INDEX documents_counterparty_name ON documents (counterparty_name text_pattern_ops)",
+    "CREATE INDEX documents_organization ON documents (organization)",
+    "CREATE INDEX documents_deal ON documents (deal_id) WHERE deal_id IS NOT NULL",
+    "CREATE INDEX documents_company ON documents (company_id) WHERE company_id IS NOT NULL",
+    "CREATE INDEX firings_rule ON firings (rule_key)",
 )
 
 
