@@ -274,6 +274,9 @@ def test_writes_updates_and_deletes_keep_the_summary_equal_to_a_rebuild(
 def test_a_scratch_copy_counts_in_its_own_summary(own_store: str) -> None:
     before = _summary(own_store)
     with PostgresStore(own_store) as store, store.scratch_copy() as copy:
+        with copy._reading("test") as conn:
+            rows = conn.execute("SELECT * FROM dashboard_groups WHERE n != 0").fetchall()
+            assert sorted(tuple(row) for row in rows) == before
         doc = next(iter(copy.iter_documents()))
         copy.upsert_documents([replace(doc, responsible="Копия К. К.")])
         with copy._reading("test") as conn:

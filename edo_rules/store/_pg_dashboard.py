@@ -121,6 +121,22 @@ def rebuild(conn: psycopg.Connection[Any]) -> None:
     with conn.cursor().copy("COPY workday_ranks (day, rank) FROM STDIN") as copy:
         for row in bundled_ranks():
             copy.write_row(row)
+    rebuild_summary(conn)
+    for name, value in ((_FINGERPRINT, _bundled_fingerprint()), (_SOURCE, _source_key())):
+        conn.execute(
+            "INSERT INTO counters (name, value) VALUES (%s, %s)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
+
+
+def rebuild_summary(conn: psycopg.Connection[Any]) -> None:
+    """The summary from every document, in one pass per dimension (the rank table kept).
+
+    Bulk writers (``store copy``) disable the row trigger and call this instead:
+    row by row, a million documents in one transaction would update the same few
+    summary rows a million times, and each update walks its row's versions.
+    """
     conn.execute("DELETE FROM dashboard_groups")
     for dim in DIMENSIONS:
         conn.execute(
@@ -128,12 +144,6 @@ def rebuild(conn: psycopg.Connection[Any]) -> None:
             f" CASE WHEN {dim} IS NULL THEN 0 ELSE 1 END, COALESCE({dim}, ''), {span()},"
             " status, CASE WHEN rejected_at IS NULL THEN 0 ELSE 1 END, COUNT(*)"
             " FROM documents GROUP BY 2, 3, 4, 5, 6"
-        )
-    for name, value in ((_FINGERPRINT, _bundled_fingerprint()), (_SOURCE, _source_key())):
-        conn.execute(
-            "INSERT INTO counters (name, value) VALUES (%s, %s)"
-            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            (name, value),
         )
 
 
