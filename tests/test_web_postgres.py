@@ -9,11 +9,15 @@ into PostgreSQL with ``store copy``, and both are served by the app that
 from __future__ import annotations
 
 import io
+import os
 import random
 import re
 import secrets
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -414,3 +418,38 @@ def test_the_pages_over_postgresql_in_a_browser(tmp_path: Path, pg_store: str) -
         rows = conn.execute("SELECT COUNT(*) FROM documents WHERE responsible = %s", (manager,))
         assert total == rows.fetchone()[0] > 0
     assert errors == []
+
+
+def test_serve_over_postgresql_shows_the_pages_and_the_document(
+    tmp_path: Path, sqlite_store: Path, pg_store: str
+) -> None:
+    config = _config(tmp_path / "pg", '{dsn: "${EDO_TEST_DSN}"}')
+    command = "import sys; from edo_rules.cli import main; sys.exit(main())"
+    serve = ["serve", "--config", str(config), "--listen", "127.0.0.1:0"]
+    process = subprocess.Popen(
+        [sys.executable, "-c", command, *serve],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "EDO_TEST_DSN": pg_store},
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.search(r"dashboard: (http://\S+)/", line)
+        assert match, line + (process.stderr.read() if process.poll() is not None else "")
+        base = match.group(1)
+        managers = httpx.get(f"{base}/managers?format=json", timeout=60).json()
+        card = httpx.get(f"{base}/document/odd-001", timeout=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    rows = {row["name"]: row["total"] for row in managers["tables"][0]["rows"]}
+    with sqlite3.connect(sqlite_store) as conn:
+        expected = dict(
+            conn.execute(
+                "SELECT IFNULL(responsible, '—'), COUNT(*) FROM documents GROUP BY 1"
+            ).fetchall()
+        )
+    assert rows == expected
+    assert card.status_code == 200 and "odd-001" in card.text
