@@ -92,6 +92,14 @@ ERRORS.update(
             "no snooze with id {id} in {where}.\n"
             "What to do: list the snoozes with `edo-rules snooze --list`.",
         ),
+        "dashboard_no_store": (
+            "{file}: панель читает хранилище службы, а в этом конфиге его нет (хранилище в"
+            " памяти).\nЧто сделать: укажите в конфиге store.path (файл SQLite) или store.dsn"
+            " (PostgreSQL).",
+            "{file}: the dashboard reads the runner's store, and this config has none to share"
+            " (an in-memory store).\nWhat to do: set store.path (a SQLite file) or store.dsn"
+            " (PostgreSQL) in the config.",
+        ),
         "store_no_driver": (
             "для store.dsn нужен драйвер PostgreSQL (не установлен {name}).\n"
             "Что сделать: pip install 'edo-rules[postgres]'",
@@ -306,6 +314,7 @@ STORE_OPERATIONS: dict[str, str] = {
     "counting documents": "подсчёте документов",
     "listing the runners": "чтении списка служб",
     "copying the store": "копировании хранилища",
+    "reading the dashboard's data": "чтении данных панели",
     "writing the cache": "записи кэша",
     "writing event cursors": "записи курсоров событий",
     "writing documents": "записи документов",

@@ -363,7 +363,7 @@ def test_an_unreachable_server_is_named_with_what_to_do() -> None:
     with pytest.raises(StoreError) as caught:
         PostgresReader("postgresql://edo:s3cret@127.0.0.1:1/edo", CALENDAR, connect_timeout=2)
     text = str(caught.value)
-    assert "postgresql://edo@127.0.0.1:1/edo" in text and "What to do" in text
+    assert "postgresql://edo@127.0.0.1:1/edo" in text and "pg_isready" in text
     assert "s3cret" not in text
 
 
@@ -373,6 +373,8 @@ def test_an_in_memory_store_is_refused_with_what_to_do(tmp_path: Path) -> None:
     bare = replace(loaded, store=replace(loaded.store, path=None))
     with pytest.raises(EdoRulesError) as caught:
         dashboard_for(bare, lambda: CLOCKS[0])
+    assert caught.value.message_key == "dashboard_no_store"
+    assert str(config) in str(caught.value)
     assert "store.path" in str(caught.value) and "store.dsn" in str(caught.value)
 
 

@@ -14,10 +14,12 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from edo_rules._messages import msg
 from edo_rules.errors import StoreError
 from edo_rules.store._pg_conn import pg_sql
 from edo_rules.store._pg_errors import describe
 from edo_rules.store._sqlite_dashboard import WorkingDays, fingerprint, working_day_ranks
+from edo_rules.store._texts import operation
 from edo_rules.store.postgres import _server
 
 _RANKS_TABLE = "CREATE TEMP TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)"
@@ -74,10 +76,11 @@ class PostgresReader:
     def _error(self, exc: Exception) -> StoreError:
         if isinstance(exc, psycopg.Error):
             message, hint = describe(exc)
-        else:
-            message, hint = str(exc), "check that the PostgreSQL server answers (pg_isready)"
+        else:  # the pool found no connection in time
+            message, hint = str(exc), msg("pg_hint_unreachable")
+        what = operation("reading the dashboard's data")
         return StoreError(
-            f"reading the dashboard's data failed on {self._where}: {message}\nWhat to do: {hint}"
+            msg("store_failed_pg", what=what, where=self._where, message=message, hint=hint)
         )
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any, Protocol
 
+from edo_rules._messages import msg
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.config import Config
 from edo_rules.engine import Engine
@@ -71,17 +72,10 @@ def reader_for(config: Config, calendar: ProductionCalendar) -> tuple[StoreReade
         try:
             from edo_rules.web._pg_sql import PostgresReader
         except ImportError as exc:
-            raise EdoRulesError(
-                f"store.dsn needs the PostgreSQL driver ({exc.name} is not installed).\n"
-                "What to do: pip install 'edo-rules[postgres]'"
-            ) from exc
+            raise EdoRulesError(msg("store_no_driver", name=exc.name)) from exc
         return PostgresReader(config.store.dsn, calendar), True
     if config.store.path is None:
-        raise EdoRulesError(
-            f"{config.file}: the dashboard reads the runner's store, and this config has"
-            " none to share (an in-memory store).\nWhat to do: set store.path (a SQLite"
-            " file) or store.dsn (PostgreSQL) in the config."
-        )
+        raise EdoRulesError(msg("dashboard_no_store", file=config.file))
     return SQLiteReader(config.store.path, calendar), False
 
 
