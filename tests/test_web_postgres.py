@@ -223,6 +223,10 @@ def _assert_the_same(lite: q.Context, pg: q.Context, filters: Filters) -> None:
         q.waiting_ages(lite, filters)
     )
     assert q.choices(pg, "responsible") == q.choices(lite, "responsible")
+    # LIKE's wildcards in a search are plain characters, as in SQLite's GLOB.
+    for text in ("ООО", "ООО%", "ООО_«", "рома", "7701234567"):
+        assert q.documents(pg, filters, search=text) == q.documents(lite, filters, search=text)
+    assert q.documents(pg, Filters(), search="ООО") and not q.documents(pg, Filters(), search="О%")
     assert q.stuck_longest(pg, filters) == q.stuck_longest(lite, filters)
 
 
