@@ -98,11 +98,11 @@ class Text:
 class Joined:
     """Parts (texts or plain strings) shown one after another, e.g. the optional parts of a name."""
 
-    parts: tuple[Text | str, ...]
+    parts: tuple[Text | Joined | str, ...]
     sep: str = " "
 
     def render(self, lang: Lang | None = None) -> str:
-        return self.sep.join(p.render(lang) if isinstance(p, Text) else p for p in self.parts)
+        return self.sep.join(p if isinstance(p, str) else p.render(lang) for p in self.parts)
 
     def __str__(self) -> str:
         return self.render()
@@ -383,6 +383,7 @@ _ENGINE_RU: tuple[tuple[str, str], ...] = (
     (r"\bamount not set, expected ", "amount не задано, ожидается "),
     (r"\bamount is (\S+), expected ", r"amount = \1, ожидается "),
     (r"\bwhere (.+) failed: ", r"where \1 — ошибка: "),
+    (r": template failed: ", ": ошибка шаблона: "),
     (r"\bwhere (.+) is true$", r"where \1 — истина"),
     (r"\bwhere (.+) is false$", r"where \1 — ложь"),
     (r"\bMon\b", "пн"),

@@ -1658,3 +1658,16 @@ ERRORS.update(
         ),
     }
 )
+
+# -- an expression or template failing on a document at run time ---------------------------
+ERRORS.update(
+    {
+        "eval_failed": (
+            "правило {rule}: ошибка в {what} {source!r}{on_doc}: {error}",
+            "rule {rule}: {what} {source!r} failed{on_doc}: {error}",
+        ),
+        "eval_expression": ("выражении", "expression"),
+        "eval_template": ("шаблоне", "template"),
+        "eval_on_doc": (" на документе {doc}", " on document {doc}"),
+    }
+)

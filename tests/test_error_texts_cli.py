@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 from _bitrix24_helpers import make_world
+from _engine_helpers import msk
 from _onec_helpers import LOGIN, make_base, serving
+from store_contract import make_document
 
 from edo_rules.cli import main
+from edo_rules.store.sqlite import SQLiteStore
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -161,3 +164,45 @@ def test_config_problems_from_a_command(tmp_path: Path, capsys: pytest.CaptureFi
         f"edo-rules: error: {config}:2:11: timezone: unknown time zone 'Europe/Moskow'"
         " (did you mean 'Europe/Moscow'?) (e.g. Europe/Moscow)\n",
     )
+
+
+FAILING_WHERE = """\
+version: 1
+name: signing
+rules:
+  - id: big
+    match: {status: sent, where: "doc.amount >= 'x'"}
+    when: {after: 3 working days, since: sent_at}
+    do: [{log: {message: "{{ doc.title }}"}}]
+"""
+
+
+def _failing_store(tmp_path: Path) -> list[str]:
+    playbooks = tmp_path / "playbooks"
+    playbooks.mkdir()
+    (playbooks / "signing.yaml").write_text(FAILING_WHERE, encoding="utf-8")
+    store_path = tmp_path / "store.sqlite3"
+    with SQLiteStore(store_path) as store:
+        store.write_sync_page([make_document("a", sent_at=msk("2024-04-26 15:30"))], [])
+    return ["--store", str(store_path), "--playbooks", str(playbooks)]
+
+
+def test_an_expression_failing_on_a_document(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = _failing_store(tmp_path)
+    tick = ["tick", "--dry-run", "--at", "2024-05-06T10:00", *files]
+    code, ru = _run(tick, capsys)
+    assert code == 1
+    where = f"{tmp_path / 'playbooks' / 'signing.yaml'}:5:34: rules[0].match.where:"
+    python = "TypeError: '>=' not supported between instances of 'decimal.Decimal' and 'str'"
+    assert (
+        f"ошибка: signing/big Договор № 17 от 26.04.2024: {where} правило signing/big: ошибка"
+        f" в выражении \"doc.amount >= 'x'\" на документе a: {python}\n"
+    ) in ru
+    code, en = _run([*tick, "--lang", "en"], capsys)
+    assert code == 1
+    assert (
+        f"failed: signing/big Договор № 17 от 26.04.2024: {where} rule signing/big: expression"
+        f" \"doc.amount >= 'x'\" failed on document a: {python}\n"
+    ) in en

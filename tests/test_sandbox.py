@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from edo_rules._messages import in_language
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.errors import PlaybookError, Problem
 from edo_rules.model import Counterparty, Direction, Document, Kind, Status
@@ -276,10 +277,16 @@ def test_runtime_expression_failure_names_rule_and_document() -> None:
     with pytest.raises(EvaluationError) as info:
         rule.match.where.evaluate(names)
     assert str(info.value) == (
-        "pb.yaml:5:20: rules[0].match.where: rule t/r: expression 'doc.amount >= 10000' failed "
-        "on document doc-1: TypeError: '>=' not supported between instances of 'NoneType' and "
-        "'int'"
+        "pb.yaml:5:20: rules[0].match.where: правило t/r: ошибка в выражении 'doc.amount >="
+        " 10000' на документе doc-1: TypeError: '>=' not supported between instances of"
+        " 'NoneType' and 'int'"
     )
+    with in_language("en"):
+        assert str(info.value) == (
+            "pb.yaml:5:20: rules[0].match.where: rule t/r: expression 'doc.amount >= 10000'"
+            " failed on document doc-1: TypeError: '>=' not supported between instances of"
+            " 'NoneType' and 'int'"
+        )
 
 
 def test_runtime_pow_is_bounded_even_with_values() -> None:

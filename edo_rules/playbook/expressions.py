@@ -25,7 +25,7 @@ from typing import Any, Final
 
 import simpleeval
 
-from edo_rules._messages import msg, reason
+from edo_rules._messages import Joined, msg, reason
 from edo_rules.errors import PlaybookError, Problem
 from edo_rules.playbook._bounded import (
     COMPARISONS,
@@ -430,10 +430,15 @@ def runtime_error(
     """The error for a failed expression or template: playbook, rule, source and document."""
     loc: Location = compiled.location
     doc_id = getattr(names.get("doc"), "id", None)
-    on_doc = f" on document {doc_id}" if doc_id is not None else ""
     source = compiled.source if len(compiled.source) <= 100 else compiled.source[:97] + "..."
-    message = (
-        f"rule {compiled.rule_key}: {what} {source!r} failed{on_doc}: {type(exc).__name__}: {exc}"
+    message = msg(
+        "eval_failed",
+        rule=compiled.rule_key,
+        what=msg("eval_template") if what == "template" else msg("eval_expression"),
+        source=source,
+        on_doc=msg("eval_on_doc", doc=doc_id) if doc_id is not None else "",
+        # Python's own text (a TypeError's) stays as it is; the sandbox's is rendered when shown.
+        error=Joined((f"{type(exc).__name__}:", reason(exc))),
     )
     return EvaluationError([Problem(loc.file, loc.line, loc.column, compiled.path, message)])
 
