@@ -1671,3 +1671,95 @@ ERRORS.update(
         "eval_on_doc": (" на документе {doc}", " on document {doc}"),
     }
 )
+
+# -- the evaluation budget and the sandbox's run-time refusals (playbook/_budget.py …) --------
+# ``what`` is the sandbox's name of what was being built: code ('+', str(), .join()) as it is.
+ERRORS.update(
+    {
+        "budget_exceeded": ("{text} (лимит {setting})", "{text} (budget limit {setting})"),
+        "budget_operations": (
+            "за одно вычисление выполнено больше {limit} операций",
+            "more than {limit} operations in one evaluation",
+        ),
+        "budget_depth": (
+            "вызовы вложены глубже {limit} уровней (рекурсия?)",
+            "calls nested more than {limit} deep (recursion?)",
+        ),
+        "budget_time": (
+            "вычисление заняло больше {limit:g} мс",
+            "evaluation took longer than {limit:g} ms",
+        ),
+        "budget_length": (
+            "{what}: получилось бы {size} символов или элементов, больше {limit}",
+            "{what} would have {size} characters or items, more than {limit}",
+        ),
+        "budget_total": (
+            "{what}: за вычисление построено больше {limit} символов и элементов в сумме",
+            "{what}: the evaluation built more than {limit} characters and items in all",
+        ),
+        "budget_number_text": (
+            "{what}: число из {size} символов, больше {limit}",
+            "{what}: a number of {size} characters, more than {limit}",
+        ),
+        "budget_digits": (
+            "{what}: получилось бы около {digits} цифр, больше {limit}",
+            "{what} would have about {digits} digits, more than {limit}",
+        ),
+        "budget_slow_input": (
+            "{what}: принимается не больше {limit} символов (время работы растёт быстрее"
+            " длины), а получено {size}",
+            "{what} reads at most {limit} characters (its time grows faster), not {size}",
+        ),
+        "budget_output": (
+            "результат шаблона длиннее {limit} символов",
+            "the output is longer than {limit} characters",
+        ),
+        "budget_what_result": ("результат {what}", "the result of {what}"),
+        "budget_what_call": ("результат вызова", "the result of a call"),
+        "budget_what_repetition": (
+            "результат повторения '*'",
+            "the result of '*' (repetition)",
+        ),
+        "budget_what_list_comparison": ("сравнение списков", "a comparison of lists"),
+        "budget_what_printed": ("выводимое значение", "the printed value"),
+        "budget_what_int_filter": ("фильтр 'int'", "the 'int' filter"),
+        "budget_what_this_filter": ("этот фильтр", "this filter"),
+        "sandbox_whole_number": (
+            "ожидается целое число, а не {type}",
+            "expected a whole number, not {type}",
+        ),
+        "sandbox_tojson_indent": (
+            "tojson: отступ (indent) должен быть целым числом от 0 до 16",
+            "tojson: indent must be a whole number from 0 to 16",
+        ),
+        "sandbox_format_arguments": (
+            "format: укажите либо позиционные, либо именованные аргументы, но не те и другие сразу",
+            "format: give either positional or keyword arguments, not both",
+        ),
+        "sandbox_round_precision": (
+            "round: точность должна быть целым числом не больше {limit}",
+            "round: the precision must be a whole number up to {limit}",
+        ),
+        "sandbox_exponent": (
+            "слишком большой показатель степени: {value} (допускается не больше {limit})",
+            "exponent too large: {value} (at most {limit})",
+        ),
+        "sandbox_method": ("метод {name!r} не допускается", "the method {name!r} is not allowed"),
+        "sandbox_str_method": (
+            "метод строки {name!r} не допускается",
+            "the string method {name!r} is not allowed",
+        ),
+        "sandbox_str_format": (
+            "str.format не допускается (используйте фильтр 'format')",
+            "str.format is not allowed (use the 'format' filter)",
+        ),
+        "sandbox_str_format_map": (
+            "str.format_map не допускается (используйте фильтр 'format')",
+            "str.format_map is not allowed (use the 'format' filter)",
+        ),
+        "sandbox_not_callable": (
+            "{what} нельзя вызывать в сценарии",
+            "{what} is not safely callable",
+        ),
+    }
+)

@@ -177,10 +177,10 @@ rules:
 """
 
 
-def _failing_store(tmp_path: Path) -> list[str]:
+def _failing_store(tmp_path: Path, playbook: str = FAILING_WHERE) -> list[str]:
     playbooks = tmp_path / "playbooks"
     playbooks.mkdir()
-    (playbooks / "signing.yaml").write_text(FAILING_WHERE, encoding="utf-8")
+    (playbooks / "signing.yaml").write_text(playbook, encoding="utf-8")
     store_path = tmp_path / "store.sqlite3"
     with SQLiteStore(store_path) as store:
         store.write_sync_page([make_document("a", sent_at=msk("2024-04-26 15:30"))], [])
@@ -205,4 +205,26 @@ def test_an_expression_failing_on_a_document(
     assert (
         f"failed: signing/big Договор № 17 от 26.04.2024: {where} rule signing/big: expression"
         f" \"doc.amount >= 'x'\" failed on document a: {python}\n"
+    ) in en
+
+
+def test_a_template_over_its_budget(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bomb = FAILING_WHERE.replace(", where: \"doc.amount >= 'x'\"", "")
+    files = _failing_store(tmp_path, bomb.replace("{{ doc.title }}", "{{ doc.number * 10**6 }}"))
+    explain = ["explain", "a", "--at", "2024-05-06T10:00", *files]
+    where = f"{tmp_path / 'playbooks' / 'signing.yaml'}:7:26: rules[0].do[0].log.message:"
+    code, ru = _run(explain, capsys)
+    assert code == 0
+    assert (
+        f"✗ do log: ошибка шаблона: {where} правило signing/big: ошибка в шаблоне"
+        " '{{ doc.number * 10**6 }}' на документе a: результат повторения '*': получилось бы"
+        " 2000000 символов или элементов, больше 100000 (лимит evaluation.max_length)\n"
+    ) in ru
+    code, en = _run([*explain, "--lang", "en"], capsys)
+    assert code == 0
+    assert (
+        f"✗ do log: template failed: {where} rule signing/big: template"
+        " '{{ doc.number * 10**6 }}' failed on document a: the result of '*' (repetition) would"
+        " have 2000000 characters or items, more than 100000 (budget limit"
+        " evaluation.max_length)\n"
     ) in en

@@ -25,7 +25,7 @@ from typing import Any, Final
 
 import simpleeval
 
-from edo_rules._messages import Joined, msg, reason
+from edo_rules._messages import Text, msg, reason
 from edo_rules.errors import PlaybookError, Problem
 from edo_rules.playbook._bounded import (
     COMPARISONS,
@@ -437,10 +437,15 @@ def runtime_error(
         what=msg("eval_template") if what == "template" else msg("eval_expression"),
         source=source,
         on_doc=msg("eval_on_doc", doc=doc_id) if doc_id is not None else "",
-        # Python's own text (a TypeError's) stays as it is; the sandbox's is rendered when shown.
-        error=Joined((f"{type(exc).__name__}:", reason(exc))),
+        error=_error_text(exc),
     )
     return EvaluationError([Problem(loc.file, loc.line, loc.column, compiled.path, message)])
+
+
+def _error_text(exc: Exception) -> Text | str:
+    """The sandbox's own refusal as a catalogue text; Python's error (a TypeError) as it is."""
+    text = reason(exc)
+    return text if isinstance(text, Text) else f"{type(exc).__name__}: {text}"
 
 
 def compile_expression(
