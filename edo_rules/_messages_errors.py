@@ -1763,3 +1763,53 @@ ERRORS.update(
         ),
     }
 )
+
+# -- the request and stage limits (_bounds.py) and their 1C and Bitrix24 wrappers -----------
+ERRORS.update(
+    {
+        "stage_limit": (
+            "лимит этапа {name}: {seconds:g} с ({setting})",
+            "the {name} stage's limit of {seconds:g} s ({setting})",
+        ),
+        "stage_stopped": (
+            "этап {name} остановлен: исчерпан {limit}",
+            "the {name} stage stopped: it ran past {limit}",
+        ),
+        "stage_hint": (
+            "остальное будет сделано на следующем тике; если это повторяется, увеличьте"
+            " {setting} или найдите в журнале выше, что работает медленно",
+            "the rest is done at the next tick; if this repeats, raise {setting} or find what"
+            " is slow in the log above",
+        ),
+        "request_limit": (
+            "лимит запроса {seconds:g} с ({setting})",
+            "the request deadline of {seconds:g} s ({setting})",
+        ),
+        "request_no_answer": (
+            "полный ответ не получен: исчерпан {limit}",
+            "no complete answer within {limit}",
+        ),
+        "answer_too_large": (
+            "ответ больше лимита {mb:g} МБ ({setting}): {how}",
+            "the answer is larger than the limit of {mb:g} MB ({setting}): {how}",
+        ),
+        "answer_announced": ("заявлено {size} байт", "it announced {size} bytes"),
+        "answer_went_on": ("передача продолжалась и дальше", "it went on past that"),
+        "onec_request_stopped": (
+            "запрос к 1С остановлен: {limit}",
+            "1C request stopped: {limit}",
+        ),
+        "onec_hint_next_tick": (
+            "остальное будет прочитано на следующем тике",
+            "the rest is read at the next tick",
+        ),
+        "onec_hint_bounds": (
+            "синхронизация повторит запрос страницей меньшего размера; если 1С просто"
+            " медленная, увеличьте request_deadline / max_page_mb в разделе onec или уменьшите"
+            " page_size",
+            "the sync retries with a smaller page; if 1C is only slow, raise request_deadline /"
+            " max_page_mb in the onec section or lower page_size",
+        ),
+        "b24_request_cut": ("{portal}: {limit}", "{portal}: {limit}"),
+    }
+)

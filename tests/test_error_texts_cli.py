@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from _bitrix24_helpers import make_world
 from _engine_helpers import msk
-from _onec_helpers import LOGIN, make_base, serving
+from _onec_helpers import LOGIN, PASSWORD, make_base, serving
 from store_contract import make_document
 
 from edo_rules.cli import main
@@ -228,3 +228,37 @@ def test_a_template_over_its_budget(tmp_path: Path, capsys: pytest.CaptureFixtur
         " have 2000000 characters or items, more than 100000 (budget limit"
         " evaluation.max_length)\n"
     ) in en
+
+
+def test_a_1c_answer_over_its_size_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ONEC_PASSWORD", PASSWORD)
+    with serving(make_base(5)) as emulator:
+        config = _onec_config(tmp_path, emulator.url)
+        with config.open("a", encoding="utf-8") as file:
+            # 32 KB: 1C's $metadata is larger
+            file.write("  max_page_mb: 0.03125\n  retries: 1\n  backoff: 0.01\n")
+        ru = _run(["sync", "--config", str(config)], capsys)
+        en = _run(["sync", "--config", str(config), "--lang", "en"], capsys)
+    assert ru[0] == en[0] == 1
+    # (the emulator may report the connection the client cut: only the CLI's lines count)
+    ru = (1, ru[1][ru[1].index("edo-rules: ") :])
+    en = (1, en[1][en[1].index("edo-rules: ") :])
+    assert ru[1].startswith(
+        "edo-rules: ошибка: запрос к 1С остановлен: ответ больше лимита 0.03125 МБ"
+        " (onec.max_page_mb): заявлено 33885 байт (запрос: http://"
+    )
+    assert ru[1].endswith(
+        ")\nЧто сделать: синхронизация повторит запрос страницей меньшего размера; если 1С"
+        " просто медленная, увеличьте request_deadline / max_page_mb в разделе onec или"
+        " уменьшите page_size\n"
+    )
+    assert en[1].startswith(
+        "edo-rules: error: 1C request stopped: the answer is larger than the limit of 0.03125"
+        " MB (onec.max_page_mb): it announced 33885 bytes (request: http://"
+    )
+    assert en[1].endswith(
+        ")\nWhat to do: the sync retries with a smaller page; if 1C is only slow, raise"
+        " request_deadline / max_page_mb in the onec section or lower page_size\n"
+    )
