@@ -129,6 +129,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # -- common ------------------------------------------------------------------------
     "error": ("edo-rules: ошибка: {message}", "edo-rules: error: {message}"),
     "interrupted": ("edo-rules: прервано", "edo-rules: interrupted"),
+    "warning": ("edo-rules: предупреждение: {message}", "edo-rules: warning: {message}"),
     "no_store": (
         "нет хранилища {path}.\nЧто сделать: укажите --config ФАЙЛ или --store ПУТЬ, либо"
         " сначала выполните синхронизацию (она создаёт хранилище).",

@@ -1813,3 +1813,146 @@ ERRORS.update(
         "b24_request_cut": ("{portal}: {limit}", "{portal}: {limit}"),
     }
 )
+
+# -- the 1C link template (onec.pdf_url) ----------------------------------------------------
+ERRORS.update(
+    {
+        "onec_pdf_template_syntax": (
+            "неправильный шаблон адреса ({error}); поля записываются в фигурных скобках: {{id}},"
+            " {{number}}",
+            "is not a valid template ({error}); use {{id}}-style fields such as {{number}}",
+        ),
+        "onec_pdf_template_fields": (
+            "в шаблоне неизвестные поля {unknown} (допустимые: {known})",
+            "uses unknown fields {unknown} (known: {known})",
+        ),
+    }
+)
+
+# -- the runner's schedule (runner/schedule.py) -----------------------------------------------
+ERRORS.update(
+    {
+        "interval_not_positive": (
+            "интервал должен быть больше нуля, получено {seconds} с",
+            "the interval must be positive, got {seconds} s",
+        ),
+        "cron_fields": (
+            "в выражении cron {expression!r} полей: {count}, а нужно 5 (минута, час, день месяца,"
+            " месяц, день недели), например «*/5 8-20 * * 1-5»",
+            "cron expression {expression!r} has {count} fields; expected 5 (minute hour"
+            " day-of-month month day-of-week), e.g. '*/5 8-20 * * 1-5'",
+        ),
+        "cron_never": (
+            "выражение cron {expression!r} не совпадает ни с одной реальной датой",
+            "cron expression {expression!r} never matches a real date",
+        ),
+        "cron_out_of_range": (
+            "cron, поле «{name}»: {item!r} вне диапазона {low}-{high}",
+            "cron {name} field {item!r} is out of range {low}-{high}",
+        ),
+        "cron_not_a_number": (
+            "cron, поле «{name}»: в {item!r} значение {text!r} — не число",
+            "cron {name} field {item!r}: {text!r} is not a number",
+        ),
+        "cron_field_minute": ("минута", "minute"),
+        "cron_field_hour": ("час", "hour"),
+        "cron_field_day_of_month": ("день месяца", "day of month"),
+        "cron_field_month": ("месяц", "month"),
+        "cron_field_day_of_week": ("день недели", "day of week"),
+    }
+)
+
+# -- the production calendar and the company's override file (edo_rules/calendar) -------------
+ERRORS.update(
+    {
+        "cal_expected_date": (
+            "ожидается дата, получено {type} {value!r}",
+            "expected a date, got {type} {value!r}",
+        ),
+        "cal_entry_outside": (
+            "{date}: дата вне поддерживаемых лет {first}-{last}",
+            "{date} is outside the supported years {first}-{last}",
+        ),
+        "cal_year_outside": (
+            "год {year} — вне поддерживаемых лет {first}-{last}",
+            "year {year} is outside the supported years {first}-{last}",
+        ),
+        "cal_year_type": (
+            "год должен быть целым числом, получено {value!r}",
+            "a year must be an integer, got {value!r}",
+        ),
+        "cal_month": (
+            "месяц должен быть от 1 до 12, получено {value!r}",
+            "month must be 1-12, got {value!r}",
+        ),
+        "cal_week_hours": (
+            "week_hours должно быть больше 0 и не больше 40, получено {value!r}",
+            "week_hours must be in (0, 40], got {value!r}",
+        ),
+        "cal_draft": (
+            "производственный календарь на {year} год — проект, ещё не утверждённый"
+            " постановлением Правительства; рабочие дни могут измениться (добавьте файл дней"
+            " компании или обновите edo-rules)",
+            "the production calendar for {year} is a draft, not yet adopted by government"
+            " decree; working days may change (add an override file or upgrade edo-rules)",
+        ),
+        "cal_derived": (
+            "производственного календаря на {year} год нет во встроенных данных: он выведен"
+            " по ст. 112 ТК РФ без постановления Правительства о переносах и может отличаться"
+            " от официального (добавьте файл дней компании или обновите edo-rules)",
+            "the production calendar for {year} is not in the bundled data; it is derived from"
+            " Labour Code art. 112 without the government decree on transfers and may differ"
+            " from the official one (add an override file or upgrade edo-rules)",
+        ),
+        "cal_override_unreadable": (
+            "не удалось прочитать файл дней компании: {error}",
+            "cannot read the override file: {error}",
+        ),
+        "cal_override_yaml": ("некорректный YAML: {problem}", "not valid YAML: {problem}"),
+        "cal_override_example": (
+            "{text} (например: «days_off: [{{date: 2026-12-30, comment: ...}}]»)",
+            "{text} (expected e.g. 'days_off: [{{date: 2026-12-30, comment: ...}}]')",
+        ),
+        "cal_override_not_mapping": (
+            "файл дней компании должен быть словарём списков",
+            "the override file must be a mapping of lists",
+        ),
+        "cal_override_section": (
+            "неизвестный раздел {name!r}; допустимые: {allowed}",
+            "unknown section {name!r}; allowed: {allowed}",
+        ),
+        "cal_override_not_list": (
+            "{section}: ожидается список записей",
+            "{section} must be a list of entries",
+        ),
+        "cal_override_entry_mapping": (
+            "{section}: каждая запись должна быть словарём с date и comment",
+            "each {section} entry must be a mapping with date and comment",
+        ),
+        "cal_override_entry_keys": (
+            "{section}: в записи неизвестные ключи {keys}",
+            "{section} entry has unknown keys {keys}",
+        ),
+        "cal_override_no_date": (
+            "{section}: в записи нет даты (date)",
+            "{section} entry has no date",
+        ),
+        "cal_override_bad_date": (
+            "{section}: {value!r} — не дата в формате ГГГГ-ММ-ДД",
+            "{section}: {value!r} is not a date YYYY-MM-DD",
+        ),
+        "cal_override_no_comment": (
+            "{section}: в записи нет комментария (comment) — напишите, почему день меняется",
+            "{section} entry has no comment (say why the day changes)",
+        ),
+        "cal_override_empty_comment": (
+            "{section}: комментарий должен быть непустым текстом",
+            "{section}: the comment must be non-empty text",
+        ),
+        "cal_override_repeated": (
+            "{date} указана повторно (впервые — в {section}, строка {line}); оставьте по одной"
+            " записи на дату",
+            "{date} is listed again (first in {section} at line {line}); keep one entry per date",
+        ),
+    }
+)

@@ -262,3 +262,46 @@ def test_a_1c_answer_over_its_size_limit(
         ")\nWhat to do: the sync retries with a smaller page; if 1C is only slow, raise"
         " request_deadline / max_page_mb in the onec section or lower page_size\n"
     )
+
+
+def test_a_bad_cron_and_link_template_in_the_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "playbooks").mkdir()
+    config = tmp_path / "edo-rules.yaml"
+    config.write_text(
+        "version: 1\nstore: {path: edo.db}\nschedule: {cron: '61 * * * *'}\n"
+        "onec: {url: 'https://1c.local', base: buh, user: u, password: p,"
+        " pdf_url: 'https://edo/{nope}'}\n",
+        "utf-8",
+    )
+    code, ru = _run(["agenda", "--config", str(config)], capsys)
+    assert code == 1
+    assert f"{config}:3:18: schedule.cron: cron, поле «минута»: '61' вне диапазона 0-59" in ru
+    assert (
+        f"{config}:4:75: onec.pdf_url: в шаблоне неизвестные поля nope (допустимые: id, ref,"
+        " number, date, inn, kind, direction, onec_url)"
+    ) in ru
+    code, en = _run(["agenda", "--config", str(config), "--lang", "en"], capsys)
+    assert code == 1
+    assert f"{config}:3:18: schedule.cron: cron minute field '61' is out of range 0-59" in en
+    assert (
+        f"{config}:4:75: onec.pdf_url: uses unknown fields nope (known: id, ref, number, date,"
+        " inn, kind, direction, onec_url)"
+    ) in en
+
+
+def test_a_bad_company_days_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    days = tmp_path / "days.yaml"
+    days.write_text("holidays:\n  - {date: 2026-12-30, comment: x}\n", "utf-8")
+    assert _run(["calendar", "2026", "--overrides", str(days)], capsys) == (
+        1,
+        f"edo-rules: ошибка: {days}:1: неизвестный раздел 'holidays'; допустимые: days_off,"
+        " working_days, short_days (например: «days_off: [{date: 2026-12-30, comment: ...}]»)\n",
+    )
+    assert _run(["calendar", "2026", "--overrides", str(days), "--lang", "en"], capsys) == (
+        1,
+        f"edo-rules: error: {days}:1: unknown section 'holidays'; allowed: days_off,"
+        " working_days, short_days (expected e.g. 'days_off: [{date: 2026-12-30, comment:"
+        " ...}]')\n",
+    )

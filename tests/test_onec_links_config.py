@@ -50,8 +50,18 @@ def test_link_settings_are_checked_with_a_clear_message() -> None:
     base = {"url": "https://1c.local", "user": "u", "password": "p"}
     for key, value, expected in (
         ("web_url", "1c.local/buh", "должен быть адресом http:// или https://"),
-        ("pdf_url", "https://edo/{nope}", "uses unknown fields nope"),
-        ("pdf_url", "https://edo/{id", "is not a valid template"),
+        (
+            "pdf_url",
+            "https://edo/{nope}",
+            "pdf_url: в шаблоне неизвестные поля nope (допустимые: id, ref, number, date, inn,"
+            " kind, direction, onec_url)",
+        ),
+        (
+            "pdf_url",
+            "https://edo/{id",
+            "pdf_url: неправильный шаблон адреса (expected '}' before end of string); поля"
+            " записываются в фигурных скобках: {id}, {number}",
+        ),
         ("concurrency", 0, "должен быть положительным числом, получено: 0"),
     ):
         with pytest.raises(ConfigError) as caught:

@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from edo_rules._messages import t
 from edo_rules.calendar import CalendarError, CalendarWarning, DayInfo, ProductionCalendar
 from edo_rules.cli._context import UsageError, config_of
 
@@ -92,7 +93,7 @@ def _run(args: argparse.Namespace) -> int:
             year = _parse_year(args.what) if args.what else dt.date.today().year
             lines = list(_year_lines(cal, year, args.week_hours))
     for warning in caught:
-        print(f"edo-rules: warning: {warning.message}", file=sys.stderr)
+        print(t("warning", message=warning.message), file=sys.stderr)
     print("\n".join(lines))
     return 0
 
