@@ -578,6 +578,58 @@ CATALOGUE.update(
             "--older-than {text!r}: укажите целые дни, например 365 или 365d",
             "--older-than {text!r}: give whole days, e.g. 365 or 365d",
         ),
+        # -- validate, bitrix24 setup -------------------------------------------------------
+        "validate_warning": ("предупреждение: {warning}", "warning: {warning}"),
+        "b24_note": ("примечание: {note}", "note: {note}"),
+        "b24_nothing_to_do": (
+            "делать нечего: в портале уже есть всё, что нужно конфигу",
+            "nothing to do: the portal already has everything the config needs",
+        ),
+        "b24_dry_run": (
+            "пробный прогон: будет создано объектов: {count}; ничего не записано",
+            "dry run: {count} object(s) would be created; nothing was written",
+        ),
+        "b24_portal_problems": (
+            "в портале не хватает объектов: {count}; выполните `edo-rules bitrix24 setup`",
+            "{count} problem(s) in the portal: run `edo-rules bitrix24 setup`",
+        ),
+        "b24_portal_ok": (
+            "OK: в портале есть всё, что нужно конфигу",
+            "OK: the portal has everything the config needs",
+        ),
+        # -- outbox retry of in-doubt requests (looked up first) ---------------------------
+        "checked_done": (
+            "уже есть в Битрикс24: отмечено выполненным, повторно не отправляется",
+            "already in Bitrix24: recorded as done, not sent again",
+        ),
+        "checked_resend": (
+            "в Битрикс24 не найдено: будет отправлено на следующем тике",
+            "not found in Bitrix24: will be sent at the next tick",
+        ),
+        "checked_unchecked": (
+            "Битрикс24 не ответил на проверку: запрос остаётся в сомнении, повторите позже",
+            "Bitrix24 did not answer the check: left in doubt, try again later",
+        ),
+        "checked_needs_config": (
+            "#{id} {action}: в сомнении; его можно найти в Битрикс24, поэтому повторите его с"
+            " --config ФАЙЛ (сначала выполняется проверка), а не с --store",
+            "#{id} {action}: in doubt; it can be looked up in Bitrix24, so retry it with"
+            " --config FILE (the check runs first), not --store",
+        ),
+        "checked_no_action": (
+            "#{id} {action}: такого действия нет в этом конфиге; оставлено как есть",
+            "#{id} {action}: no such action in this config; left as is",
+        ),
+        # -- store copy, serve --------------------------------------------------------
+        "copy_table": (
+            "{table:16} {rows:>10} строк  sha256 {sha}  совпадает",
+            "{table:16} {rows:>10} rows  sha256 {sha}  same",
+        ),
+        "copy_done": (
+            "скопировано строк: {rows} в таблицах: {tables}; все контрольные суммы совпадают",
+            "copied {rows} rows in {tables} tables; every checksum matches",
+        ),
+        "dashboard_at": ("панель: {url}", "dashboard: {url}"),
     }
 )
 

@@ -1956,3 +1956,33 @@ ERRORS.update(
         ),
     }
 )
+
+# -- command-line values (the calendar command, --at) -------------------------------------
+ERRORS.update(
+    {
+        "cal_cli_extra": (
+            "лишний аргумент {value!r}; пишите `calendar ГОД`",
+            "unexpected argument {value!r}; use `calendar YEAR`",
+        ),
+        "cal_cli_year": (
+            "{value!r} — не год; нужны четыре цифры, например 2026",
+            "{value!r} is not a year; expected four digits, e.g. 2026",
+        ),
+        "cal_cli_needs_date": (
+            "для `calendar check` нужна дата, например `calendar check 2024-04-27`",
+            "`calendar check` needs a date, e.g. `calendar check 2024-04-27`",
+        ),
+        "cal_cli_date": (
+            "{value!r} — не дата; нужна ГГГГ-ММ-ДД или ДД.ММ.ГГГГ, например 2024-04-27",
+            "{value!r} is not a valid date; expected YYYY-MM-DD or DD.MM.YYYY, e.g. 2024-04-27",
+        ),
+        "report_needs_sqlite": (
+            "{file}: отчёт строится по файлу хранилища (store.path), а он не задан",
+            "{file}: report needs a store file (store.path)",
+        ),
+        "cli_bad_at": (
+            "--at {value!r} — не дата со временем ISO (например, 2026-12-07T09:30)",
+            "--at {value!r} is not an ISO date-time (expected e.g. 2026-12-07T09:30)",
+        ),
+    }
+)

@@ -80,11 +80,11 @@ def test_check_with_overrides(capsys: pytest.CaptureFixture[str], tmp_path: Path
 @pytest.mark.parametrize(
     ("argv", "message", "status"),
     [
-        (["check", "2024-02-30"], "'2024-02-30' is not a valid date; expected YYYY-MM-DD", 1),
-        (["check"], "`calendar check` needs a date", 2),
-        (["20x6"], "'20x6' is not a year; expected four digits", 1),
+        (["check", "2024-02-30"], "'2024-02-30' — не дата; нужна ГГГГ-ММ-ДД или ДД.ММ.ГГГГ", 1),
+        (["check"], "для `calendar check` нужна дата", 2),
+        (["20x6"], "'20x6' — не год; нужны четыре цифры", 1),
         (["1990"], "год 1990 — вне поддерживаемых лет 2013-2099", 1),
-        (["2024", "2025"], "unexpected argument '2025'", 2),
+        (["2024", "2025"], "лишний аргумент '2025'; пишите `calendar ГОД`", 2),
         (["check", "1999-01-01"], "год 1999 — вне поддерживаемых лет", 1),
         (["2024", "--week-hours", "60"], "week_hours должно быть больше 0 и не больше 40", 1),
         (

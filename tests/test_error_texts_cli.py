@@ -305,3 +305,49 @@ def test_a_bad_company_days_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
         " working_days, short_days (expected e.g. 'days_off: [{date: 2026-12-30, comment:"
         " ...}]')\n",
     )
+
+
+def test_command_line_values_and_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(["calendar", "check", "2024-02-30"], capsys) == (
+        1,
+        "edo-rules: ошибка: '2024-02-30' — не дата; нужна ГГГГ-ММ-ДД или ДД.ММ.ГГГГ, например"
+        " 2024-04-27\n",
+    )
+    assert _run(["calendar", "check", "2024-02-30", "--lang", "en"], capsys) == (
+        1,
+        "edo-rules: error: '2024-02-30' is not a valid date; expected YYYY-MM-DD or DD.MM.YYYY,"
+        " e.g. 2024-04-27\n",
+    )
+    files = _failing_store(tmp_path)
+    tick = ["tick", "--dry-run", "--at", "next monday", *files]
+    assert _run(tick, capsys) == (
+        2,
+        "edo-rules: ошибка: --at 'next monday' — не дата со временем ISO (например,"
+        " 2026-12-07T09:30)\n",
+    )
+    assert _run([*tick, "--lang", "en"], capsys) == (
+        2,
+        "edo-rules: error: --at 'next monday' is not an ISO date-time (expected e.g."
+        " 2026-12-07T09:30)\n",
+    )
+    # validate's warning: a playbook uses doc.pdf_url, the config has no template for it
+    (tmp_path / "playbooks" / "signing.yaml").write_text(
+        FAILING_WHERE.replace(", where: \"doc.amount >= 'x'\"", "").replace(
+            "{{ doc.title }}", "{{ doc.pdf_url }}"
+        ),
+        encoding="utf-8",
+    )
+    config = tmp_path / "edo-rules.yaml"
+    config.write_text(
+        "version: 1\nstore: {path: edo.db}\n"
+        "onec: {url: 'https://1c.local', base: buh, user: u, password: p}\n",
+        "utf-8",
+    )
+    code, ru = _run(["validate", "--config", str(config)], capsys)
+    code_en, en = _run(["validate", "--config", str(config), "--lang", "en"], capsys)
+    assert code == code_en == 0
+    where = f"{tmp_path / 'playbooks' / 'signing.yaml'}:7:11: log:"
+    assert ru.startswith(f"предупреждение: {where} doc.pdf_url останется пустым")
+    assert en.startswith(f"warning: {where} ")

@@ -40,10 +40,11 @@ def test_validate_warns_when_a_playbook_uses_a_pdf_url_the_config_cannot_fill(
     assert main(["validate", "--config", str(path)]) == 0  # a warning, not an error
     out = capsys.readouterr().out
     where = tmp_path / "playbooks" / "a.yaml"
-    assert f"warning: {where}:7:9: log: doc.pdf_url останется пустым: в конфиге нет шаблона" in out
+    expected = f"предупреждение: {where}:7:9: log: doc.pdf_url останется пустым: в конфиге нет"
+    assert expected in out
     path = _config(tmp_path, ", pdf_url: 'https://edo.example/d/{id}'")
     assert main(["validate", "--config", str(path)]) == 0
-    assert "warning" not in capsys.readouterr().out
+    assert "предупреждение" not in capsys.readouterr().out
 
 
 def test_link_settings_are_checked_with_a_clear_message() -> None:

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from edo_rules._messages import msg
 from edo_rules.cli._runner_args import add_config_args, configured
 from edo_rules.errors import EdoRulesError
 
@@ -38,7 +39,7 @@ def _report(args: argparse.Namespace) -> int:
 
     with configured(args) as config:
         if config.store.path is None:
-            raise EdoRulesError(f"{config.file}: report needs a store file (store.path)")
+            raise EdoRulesError(msg("report_needs_sqlite", file=config.file))
         now = wall_clock()
         overdue = config.dashboard.overdue_after if config.dashboard else 3
         calendar = ProductionCalendar.russia(overrides=config.calendar_override)
