@@ -552,6 +552,10 @@ CATALOGUE.update(
             " ({seconds:.2f} s)",
         ),
         "tick_report_failed": ("; не удалось: {stages}", "; failed: {stages}"),
+        "tick_report_docs_failed": (
+            "; документов с ошибкой в правилах: {count} — {rules}",
+            "; {count} document(s) failed: {rules}",
+        ),
         "tick_nothing_to_send": ("отправлять нечего", "nothing to send"),
         "outcome_done": ("выполнено {n}", "{n} done"),
         "outcome_retry": ("ждут повтора {n}", "{n} retry"),

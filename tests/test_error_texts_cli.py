@@ -6,16 +6,21 @@ the catalogue's (edo_rules/_messages_errors.py), so a changed entry shows here.
 
 from __future__ import annotations
 
+import random
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import pytest
 from _bitrix24_helpers import make_world
 from _engine_helpers import msk
 from _onec_helpers import LOGIN, PASSWORD, make_base, serving
+from _runner_helpers import onec_now, send_documents, write_config
 from store_contract import make_document
 
 from edo_rules.cli import main
+from edo_rules.demo._company import seed_company
+from edo_rules.demo._world import World
 from edo_rules.store.sqlite import SQLiteStore
 
 
@@ -351,3 +356,36 @@ def test_command_line_values_and_warnings(
     where = f"{tmp_path / 'playbooks' / 'signing.yaml'}:7:11: log:"
     assert ru.startswith(f"предупреждение: {where} doc.pdf_url останется пустым")
     assert en.startswith(f"warning: {where} ")
+
+
+BOMB = """\
+version: 1
+name: waiting
+rules:
+  - id: notify-waiting
+    match: {status: sent}
+    when: {after: 0 минут, since: sent_at}
+    do:
+      - notify: {to: responsible, text: "{{ doc.number * 10**6 }}"}
+"""
+
+
+def test_a_real_tick_reports_the_documents_a_rule_failed_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with World.started(seed=3, first_day=date(2026, 11, 2), now=onec_now()) as world:
+        company = seed_company(world.portal, world.base, random.Random(5), customers=4)
+        config, variables = write_config(tmp_path, world, company, BOMB, interval=3600)
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        assert main(["tick", "--config", str(config)]) == 0  # the initial sync: history only
+        capsys.readouterr()
+        send_documents(world, company, random.Random(1), 2)
+        code, ru = _run(["tick", "--config", str(config)], capsys)
+        send_documents(world, company, random.Random(2), 1)
+        code_en, en = _run(["tick", "--config", str(config), "--lang", "en"], capsys)
+    assert (code, code_en) == (0, 0)
+    assert (
+        "; документов с ошибкой в правилах: 2 — waiting/notify-waiting (budget:length) ×2\n" in ru
+    )
+    assert "; 1 document(s) failed: waiting/notify-waiting (budget:length) ×1\n" in en
