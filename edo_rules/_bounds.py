@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import httpcore
 import httpx
 
+from edo_rules._messages import Text, msg
 from edo_rules.errors import EdoRulesError
 
 T = TypeVar("T")
@@ -50,19 +51,20 @@ class StageLimit:
     def setting(self) -> str:
         return f"schedule.stage_limits.{self.key or self.name}"
 
-    def describe(self) -> str:
-        return f"the {self.name} stage's limit of {self.seconds:g} s ({self.setting})"
+    def describe(self) -> Text:
+        return msg("stage_limit", name=self.name, seconds=self.seconds, setting=self.setting)
 
 
 class StageDeadlineError(EdoRulesError):
     """A tick stage ran past its limit; the tick's other stages go on."""
 
     def __init__(self, limit: StageLimit):
-        super().__init__(
-            f"the {limit.name} stage stopped: it ran past {limit.describe()}.\n"
-            "What to do: the rest is done at the next tick; if this repeats, "
-            f"raise {limit.setting} or find what is slow in the log above"
+        #: The first line alone (for a request refused before it was sent).
+        self.headline = msg("stage_stopped", name=limit.name, limit=limit.describe())
+        self.text = msg(
+            "what_to_do", text=self.headline, hint=msg("stage_hint", setting=limit.setting)
         )
+        super().__init__(self.text)
         self.limit = limit
 
 
@@ -115,7 +117,7 @@ def in_context(call: Callable[..., T]) -> Callable[..., T]:
 class LimitExceededError(Exception):
     """A request passed a bound; the client turns it into its own error naming the setting."""
 
-    def __init__(self, limit: str):
+    def __init__(self, limit: Text):
         super().__init__(limit)
         self.limit = limit
 
@@ -137,13 +139,13 @@ class RequestDeadline:
     def by_stage(self) -> bool:
         return self.stage is not None and self.stage.deadline <= self.deadline
 
-    def describe(self) -> str:
+    def describe(self) -> Text:
         if self.by_stage and self.stage is not None:
             return self.stage.describe()
-        return f"the request deadline of {self.seconds:g} s ({self.setting})"
+        return msg("request_limit", seconds=self.seconds, setting=self.setting)
 
     def exceeded(self) -> LimitExceededError:
-        return LimitExceededError(f"no complete answer within {self.describe()}")
+        return LimitExceededError(msg("request_no_answer", limit=self.describe()))
 
 
 @contextmanager
@@ -175,21 +177,19 @@ def read_capped(
     """
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > cap and "content-encoding" not in response.headers:
-        raise LimitExceededError(_too_large(cap, setting, f"it announced {int(declared):,} bytes"))
+        how = msg("answer_announced", size=int(declared))
+        raise LimitExceededError(msg("answer_too_large", mb=cap / MB, setting=setting, how=how))
     parts: list[bytes] = []
     size = 0
     for chunk in response.iter_bytes():
         size += len(chunk)
         if size > cap:
-            raise LimitExceededError(_too_large(cap, setting, "it went on past that"))
+            how = msg("answer_went_on")
+            raise LimitExceededError(msg("answer_too_large", mb=cap / MB, setting=setting, how=how))
         parts.append(chunk)
         if deadline is not None and deadline.expired:  # for injected transports (no pool)
             raise deadline.exceeded()
     return b"".join(parts)
-
-
-def _too_large(cap: int, setting: str, how: str) -> str:
-    return f"the answer is larger than the limit of {cap / MB:g} MB ({setting}): {how}"
 
 
 def bound(client: httpx.Client) -> httpx.Client:

@@ -206,7 +206,7 @@ class _Builder:
             try:
                 CronSchedule.parse(section["cron"], timezone)
             except ScheduleError as exc:
-                self.problem(("schedule", "cron"), str(exc))
+                self.problem(("schedule", "cron"), reason(exc))
             return ScheduleConfig(
                 interval=None, cron=section["cron"], stage_limits=self.stage_limits(section)
             )

@@ -98,11 +98,11 @@ class Text:
 class Joined:
     """Parts (texts or plain strings) shown one after another, e.g. the optional parts of a name."""
 
-    parts: tuple[Text | str, ...]
+    parts: tuple[Text | Joined | str, ...]
     sep: str = " "
 
     def render(self, lang: Lang | None = None) -> str:
-        return self.sep.join(p.render(lang) if isinstance(p, Text) else p for p in self.parts)
+        return self.sep.join(p if isinstance(p, str) else p.render(lang) for p in self.parts)
 
     def __str__(self) -> str:
         return self.render()
@@ -129,6 +129,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # -- common ------------------------------------------------------------------------
     "error": ("edo-rules: ошибка: {message}", "edo-rules: error: {message}"),
     "interrupted": ("edo-rules: прервано", "edo-rules: interrupted"),
+    "warning": ("edo-rules: предупреждение: {message}", "edo-rules: warning: {message}"),
     "no_store": (
         "нет хранилища {path}.\nЧто сделать: укажите --config ФАЙЛ или --store ПУТЬ, либо"
         " сначала выполните синхронизацию (она создаёт хранилище).",
@@ -383,6 +384,7 @@ _ENGINE_RU: tuple[tuple[str, str], ...] = (
     (r"\bamount not set, expected ", "amount не задано, ожидается "),
     (r"\bamount is (\S+), expected ", r"amount = \1, ожидается "),
     (r"\bwhere (.+) failed: ", r"where \1 — ошибка: "),
+    (r": template failed: ", ": ошибка шаблона: "),
     (r"\bwhere (.+) is true$", r"where \1 — истина"),
     (r"\bwhere (.+) is false$", r"where \1 — ложь"),
     (r"\bMon\b", "пн"),
@@ -550,6 +552,10 @@ CATALOGUE.update(
             " ({seconds:.2f} s)",
         ),
         "tick_report_failed": ("; не удалось: {stages}", "; failed: {stages}"),
+        "tick_report_docs_failed": (
+            "; документов с ошибкой в правилах: {count} — {rules}",
+            "; {count} document(s) failed: {rules}",
+        ),
         "tick_nothing_to_send": ("отправлять нечего", "nothing to send"),
         "outcome_done": ("выполнено {n}", "{n} done"),
         "outcome_retry": ("ждут повтора {n}", "{n} retry"),
@@ -576,6 +582,58 @@ CATALOGUE.update(
             "--older-than {text!r}: укажите целые дни, например 365 или 365d",
             "--older-than {text!r}: give whole days, e.g. 365 or 365d",
         ),
+        # -- validate, bitrix24 setup -------------------------------------------------------
+        "validate_warning": ("предупреждение: {warning}", "warning: {warning}"),
+        "b24_note": ("примечание: {note}", "note: {note}"),
+        "b24_nothing_to_do": (
+            "делать нечего: в портале уже есть всё, что нужно конфигу",
+            "nothing to do: the portal already has everything the config needs",
+        ),
+        "b24_dry_run": (
+            "пробный прогон: будет создано объектов: {count}; ничего не записано",
+            "dry run: {count} object(s) would be created; nothing was written",
+        ),
+        "b24_portal_problems": (
+            "в портале не хватает объектов: {count}; выполните `edo-rules bitrix24 setup`",
+            "{count} problem(s) in the portal: run `edo-rules bitrix24 setup`",
+        ),
+        "b24_portal_ok": (
+            "OK: в портале есть всё, что нужно конфигу",
+            "OK: the portal has everything the config needs",
+        ),
+        # -- outbox retry of in-doubt requests (looked up first) ---------------------------
+        "checked_done": (
+            "уже есть в Битрикс24: отмечено выполненным, повторно не отправляется",
+            "already in Bitrix24: recorded as done, not sent again",
+        ),
+        "checked_resend": (
+            "в Битрикс24 не найдено: будет отправлено на следующем тике",
+            "not found in Bitrix24: will be sent at the next tick",
+        ),
+        "checked_unchecked": (
+            "Битрикс24 не ответил на проверку: запрос остаётся в сомнении, повторите позже",
+            "Bitrix24 did not answer the check: left in doubt, try again later",
+        ),
+        "checked_needs_config": (
+            "#{id} {action}: в сомнении; его можно найти в Битрикс24, поэтому повторите его с"
+            " --config ФАЙЛ (сначала выполняется проверка), а не с --store",
+            "#{id} {action}: in doubt; it can be looked up in Bitrix24, so retry it with"
+            " --config FILE (the check runs first), not --store",
+        ),
+        "checked_no_action": (
+            "#{id} {action}: такого действия нет в этом конфиге; оставлено как есть",
+            "#{id} {action}: no such action in this config; left as is",
+        ),
+        # -- store copy, serve --------------------------------------------------------
+        "copy_table": (
+            "{table:16} {rows:>10} строк  sha256 {sha}  совпадает",
+            "{table:16} {rows:>10} rows  sha256 {sha}  same",
+        ),
+        "copy_done": (
+            "скопировано строк: {rows} в таблицах: {tables}; все контрольные суммы совпадают",
+            "copied {rows} rows in {tables} tables; every checksum matches",
+        ),
+        "dashboard_at": ("панель: {url}", "dashboard: {url}"),
     }
 )
 

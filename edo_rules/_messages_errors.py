@@ -1667,3 +1667,327 @@ ERRORS.update(
         ),
     }
 )
+
+# -- an expression or template failing on a document at run time ---------------------------
+ERRORS.update(
+    {
+        "eval_failed": (
+            "правило {rule}: ошибка в {what} {source!r}{on_doc}: {error}",
+            "rule {rule}: {what} {source!r} failed{on_doc}: {error}",
+        ),
+        "eval_expression": ("выражении", "expression"),
+        "eval_template": ("шаблоне", "template"),
+        "eval_on_doc": (" на документе {doc}", " on document {doc}"),
+    }
+)
+
+# -- the evaluation budget and the sandbox's run-time refusals (playbook/_budget.py …) --------
+# ``what`` is the sandbox's name of what was being built: code ('+', str(), .join()) as it is.
+ERRORS.update(
+    {
+        "budget_exceeded": ("{text} (лимит {setting})", "{text} (budget limit {setting})"),
+        "budget_operations": (
+            "за одно вычисление выполнено больше {limit} операций",
+            "more than {limit} operations in one evaluation",
+        ),
+        "budget_depth": (
+            "вызовы вложены глубже {limit} уровней (рекурсия?)",
+            "calls nested more than {limit} deep (recursion?)",
+        ),
+        "budget_time": (
+            "вычисление заняло больше {limit:g} мс",
+            "evaluation took longer than {limit:g} ms",
+        ),
+        "budget_length": (
+            "{what}: получилось бы {size} символов или элементов, больше {limit}",
+            "{what} would have {size} characters or items, more than {limit}",
+        ),
+        "budget_total": (
+            "{what}: за вычисление построено больше {limit} символов и элементов в сумме",
+            "{what}: the evaluation built more than {limit} characters and items in all",
+        ),
+        "budget_number_text": (
+            "{what}: число из {size} символов, больше {limit}",
+            "{what}: a number of {size} characters, more than {limit}",
+        ),
+        "budget_digits": (
+            "{what}: получилось бы около {digits} цифр, больше {limit}",
+            "{what} would have about {digits} digits, more than {limit}",
+        ),
+        "budget_slow_input": (
+            "{what}: принимается не больше {limit} символов (время работы растёт быстрее"
+            " длины), а получено {size}",
+            "{what} reads at most {limit} characters (its time grows faster), not {size}",
+        ),
+        "budget_output": (
+            "результат шаблона длиннее {limit} символов",
+            "the output is longer than {limit} characters",
+        ),
+        "budget_what_result": ("результат {what}", "the result of {what}"),
+        "budget_what_call": ("результат вызова", "the result of a call"),
+        "budget_what_repetition": (
+            "результат повторения '*'",
+            "the result of '*' (repetition)",
+        ),
+        "budget_what_list_comparison": ("сравнение списков", "a comparison of lists"),
+        "budget_what_printed": ("выводимое значение", "the printed value"),
+        "budget_what_int_filter": ("фильтр 'int'", "the 'int' filter"),
+        "budget_what_this_filter": ("этот фильтр", "this filter"),
+        "sandbox_whole_number": (
+            "ожидается целое число, а не {type}",
+            "expected a whole number, not {type}",
+        ),
+        "sandbox_tojson_indent": (
+            "tojson: отступ (indent) должен быть целым числом от 0 до 16",
+            "tojson: indent must be a whole number from 0 to 16",
+        ),
+        "sandbox_format_arguments": (
+            "format: укажите либо позиционные, либо именованные аргументы, но не те и другие сразу",
+            "format: give either positional or keyword arguments, not both",
+        ),
+        "sandbox_round_precision": (
+            "round: точность должна быть целым числом не больше {limit}",
+            "round: the precision must be a whole number up to {limit}",
+        ),
+        "sandbox_exponent": (
+            "слишком большой показатель степени: {value} (допускается не больше {limit})",
+            "exponent too large: {value} (at most {limit})",
+        ),
+        "sandbox_method": ("метод {name!r} не допускается", "the method {name!r} is not allowed"),
+        "sandbox_str_method": (
+            "метод строки {name!r} не допускается",
+            "the string method {name!r} is not allowed",
+        ),
+        "sandbox_str_format": (
+            "str.format не допускается (используйте фильтр 'format')",
+            "str.format is not allowed (use the 'format' filter)",
+        ),
+        "sandbox_str_format_map": (
+            "str.format_map не допускается (используйте фильтр 'format')",
+            "str.format_map is not allowed (use the 'format' filter)",
+        ),
+        "sandbox_not_callable": (
+            "{what} нельзя вызывать в сценарии",
+            "{what} is not safely callable",
+        ),
+    }
+)
+
+# -- the request and stage limits (_bounds.py) and their 1C and Bitrix24 wrappers -----------
+ERRORS.update(
+    {
+        "stage_limit": (
+            "лимит этапа {name}: {seconds:g} с ({setting})",
+            "the {name} stage's limit of {seconds:g} s ({setting})",
+        ),
+        "stage_stopped": (
+            "этап {name} остановлен: исчерпан {limit}",
+            "the {name} stage stopped: it ran past {limit}",
+        ),
+        "stage_hint": (
+            "остальное будет сделано на следующем тике; если это повторяется, увеличьте"
+            " {setting} или найдите в журнале выше, что работает медленно",
+            "the rest is done at the next tick; if this repeats, raise {setting} or find what"
+            " is slow in the log above",
+        ),
+        "request_limit": (
+            "лимит запроса {seconds:g} с ({setting})",
+            "the request deadline of {seconds:g} s ({setting})",
+        ),
+        "request_no_answer": (
+            "полный ответ не получен: исчерпан {limit}",
+            "no complete answer within {limit}",
+        ),
+        "answer_too_large": (
+            "ответ больше лимита {mb:g} МБ ({setting}): {how}",
+            "the answer is larger than the limit of {mb:g} MB ({setting}): {how}",
+        ),
+        "answer_announced": ("заявлено {size} байт", "it announced {size} bytes"),
+        "answer_went_on": ("передача продолжалась и дальше", "it went on past that"),
+        "onec_request_stopped": (
+            "запрос к 1С остановлен: {limit}",
+            "1C request stopped: {limit}",
+        ),
+        "onec_hint_next_tick": (
+            "остальное будет прочитано на следующем тике",
+            "the rest is read at the next tick",
+        ),
+        "onec_hint_bounds": (
+            "синхронизация повторит запрос страницей меньшего размера; если 1С просто"
+            " медленная, увеличьте request_deadline / max_page_mb в разделе onec или уменьшите"
+            " page_size",
+            "the sync retries with a smaller page; if 1C is only slow, raise request_deadline /"
+            " max_page_mb in the onec section or lower page_size",
+        ),
+        "b24_request_cut": ("{portal}: {limit}", "{portal}: {limit}"),
+    }
+)
+
+# -- the 1C link template (onec.pdf_url) ----------------------------------------------------
+ERRORS.update(
+    {
+        "onec_pdf_template_syntax": (
+            "неправильный шаблон адреса ({error}); поля записываются в фигурных скобках: {{id}},"
+            " {{number}}",
+            "is not a valid template ({error}); use {{id}}-style fields such as {{number}}",
+        ),
+        "onec_pdf_template_fields": (
+            "в шаблоне неизвестные поля {unknown} (допустимые: {known})",
+            "uses unknown fields {unknown} (known: {known})",
+        ),
+    }
+)
+
+# -- the runner's schedule (runner/schedule.py) -----------------------------------------------
+ERRORS.update(
+    {
+        "interval_not_positive": (
+            "интервал должен быть больше нуля, получено {seconds} с",
+            "the interval must be positive, got {seconds} s",
+        ),
+        "cron_fields": (
+            "в выражении cron {expression!r} полей: {count}, а нужно 5 (минута, час, день месяца,"
+            " месяц, день недели), например «*/5 8-20 * * 1-5»",
+            "cron expression {expression!r} has {count} fields; expected 5 (minute hour"
+            " day-of-month month day-of-week), e.g. '*/5 8-20 * * 1-5'",
+        ),
+        "cron_never": (
+            "выражение cron {expression!r} не совпадает ни с одной реальной датой",
+            "cron expression {expression!r} never matches a real date",
+        ),
+        "cron_out_of_range": (
+            "cron, поле «{name}»: {item!r} вне диапазона {low}-{high}",
+            "cron {name} field {item!r} is out of range {low}-{high}",
+        ),
+        "cron_not_a_number": (
+            "cron, поле «{name}»: в {item!r} значение {text!r} — не число",
+            "cron {name} field {item!r}: {text!r} is not a number",
+        ),
+        "cron_field_minute": ("минута", "minute"),
+        "cron_field_hour": ("час", "hour"),
+        "cron_field_day_of_month": ("день месяца", "day of month"),
+        "cron_field_month": ("месяц", "month"),
+        "cron_field_day_of_week": ("день недели", "day of week"),
+    }
+)
+
+# -- the production calendar and the company's override file (edo_rules/calendar) -------------
+ERRORS.update(
+    {
+        "cal_expected_date": (
+            "ожидается дата, получено {type} {value!r}",
+            "expected a date, got {type} {value!r}",
+        ),
+        "cal_entry_outside": (
+            "{date}: дата вне поддерживаемых лет {first}-{last}",
+            "{date} is outside the supported years {first}-{last}",
+        ),
+        "cal_year_outside": (
+            "год {year} — вне поддерживаемых лет {first}-{last}",
+            "year {year} is outside the supported years {first}-{last}",
+        ),
+        "cal_year_type": (
+            "год должен быть целым числом, получено {value!r}",
+            "a year must be an integer, got {value!r}",
+        ),
+        "cal_month": (
+            "месяц должен быть от 1 до 12, получено {value!r}",
+            "month must be 1-12, got {value!r}",
+        ),
+        "cal_week_hours": (
+            "week_hours должно быть больше 0 и не больше 40, получено {value!r}",
+            "week_hours must be in (0, 40], got {value!r}",
+        ),
+        "cal_draft": (
+            "производственный календарь на {year} год — проект, ещё не утверждённый"
+            " постановлением Правительства; рабочие дни могут измениться (добавьте файл дней"
+            " компании или обновите edo-rules)",
+            "the production calendar for {year} is a draft, not yet adopted by government"
+            " decree; working days may change (add an override file or upgrade edo-rules)",
+        ),
+        "cal_derived": (
+            "производственного календаря на {year} год нет во встроенных данных: он выведен"
+            " по ст. 112 ТК РФ без постановления Правительства о переносах и может отличаться"
+            " от официального (добавьте файл дней компании или обновите edo-rules)",
+            "the production calendar for {year} is not in the bundled data; it is derived from"
+            " Labour Code art. 112 without the government decree on transfers and may differ"
+            " from the official one (add an override file or upgrade edo-rules)",
+        ),
+        "cal_override_unreadable": (
+            "не удалось прочитать файл дней компании: {error}",
+            "cannot read the override file: {error}",
+        ),
+        "cal_override_yaml": ("некорректный YAML: {problem}", "not valid YAML: {problem}"),
+        "cal_override_example": (
+            "{text} (например: «days_off: [{{date: 2026-12-30, comment: ...}}]»)",
+            "{text} (expected e.g. 'days_off: [{{date: 2026-12-30, comment: ...}}]')",
+        ),
+        "cal_override_not_mapping": (
+            "файл дней компании должен быть словарём списков",
+            "the override file must be a mapping of lists",
+        ),
+        "cal_override_section": (
+            "неизвестный раздел {name!r}; допустимые: {allowed}",
+            "unknown section {name!r}; allowed: {allowed}",
+        ),
+        "cal_override_not_list": (
+            "{section}: ожидается список записей",
+            "{section} must be a list of entries",
+        ),
+        "cal_override_entry_mapping": (
+            "{section}: каждая запись должна быть словарём с date и comment",
+            "each {section} entry must be a mapping with date and comment",
+        ),
+        "cal_override_entry_keys": (
+            "{section}: в записи неизвестные ключи {keys}",
+            "{section} entry has unknown keys {keys}",
+        ),
+        "cal_override_no_date": (
+            "{section}: в записи нет даты (date)",
+            "{section} entry has no date",
+        ),
+        "cal_override_bad_date": (
+            "{section}: {value!r} — не дата в формате ГГГГ-ММ-ДД",
+            "{section}: {value!r} is not a date YYYY-MM-DD",
+        ),
+        "cal_override_no_comment": (
+            "{section}: в записи нет комментария (comment) — напишите, почему день меняется",
+            "{section} entry has no comment (say why the day changes)",
+        ),
+        "cal_override_empty_comment": (
+            "{section}: комментарий должен быть непустым текстом",
+            "{section}: the comment must be non-empty text",
+        ),
+        "cal_override_repeated": (
+            "{date} указана повторно (впервые — в {section}, строка {line}); оставьте по одной"
+            " записи на дату",
+            "{date} is listed again (first in {section} at line {line}); keep one entry per date",
+        ),
+    }
+)
+
+# -- command-line values (the calendar command, --at) -------------------------------------
+ERRORS.update(
+    {
+        "cal_cli_extra": (
+            "лишний аргумент {value!r}; пишите `calendar ГОД`",
+            "unexpected argument {value!r}; use `calendar YEAR`",
+        ),
+        "cal_cli_year": (
+            "{value!r} — не год; нужны четыре цифры, например 2026",
+            "{value!r} is not a year; expected four digits, e.g. 2026",
+        ),
+        "cal_cli_needs_date": (
+            "для `calendar check` нужна дата, например `calendar check 2024-04-27`",
+            "`calendar check` needs a date, e.g. `calendar check 2024-04-27`",
+        ),
+        "cal_cli_date": (
+            "{value!r} — не дата; нужна ГГГГ-ММ-ДД или ДД.ММ.ГГГГ, например 2024-04-27",
+            "{value!r} is not a valid date; expected YYYY-MM-DD or DD.MM.YYYY, e.g. 2024-04-27",
+        ),
+        "cli_bad_at": (
+            "--at {value!r} — не дата со временем ISO (например, 2026-12-07T09:30)",
+            "--at {value!r} is not an ISO date-time (expected e.g. 2026-12-07T09:30)",
+        ),
+    }
+)

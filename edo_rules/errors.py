@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from edo_rules._messages import Text, t
+from edo_rules._messages import Joined, Text, reason, t
 
 
 class EdoRulesError(Exception):
@@ -90,9 +90,12 @@ class Problem:
         return self.text.params if self.text is not None else {}
 
     def __str__(self) -> str:
+        return self.unrendered().render()
+
+    def unrendered(self) -> Joined:
+        """The problem as ``str()`` shows it, still to be rendered (for a log, a later display)."""
         path = f" {self.path}:" if self.path else ""
-        message = self.message if self.text is None else str(self.text)
-        return f"{self.file}:{self.line}:{self.column}:{path} {message}"
+        return Joined((f"{self.file}:{self.line}:{self.column}:{path}", self.text or self.message))
 
 
 class PlaybookError(EdoRulesError):
@@ -118,6 +121,17 @@ class PlaybookError(EdoRulesError):
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
+
+    def unrendered(self) -> Joined:
+        """Every problem, rendered only when shown (in the language in force then)."""
+        return Joined(tuple(p.unrendered() for p in self.problems), sep="\n")
+
+
+def unrendered(exc: BaseException) -> Text | Joined | str:
+    """An error's message kept unrendered, to be shown later in the language then in force."""
+    if isinstance(exc, PlaybookError):
+        return exc.unrendered()
+    return reason(exc)
 
 
 class ConfigError(PlaybookError):

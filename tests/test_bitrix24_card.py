@@ -438,17 +438,26 @@ def test_cli_setup_dry_run_then_twice_and_validate_online(
     assert main(["validate", "--config", config, "--online"]) == 1
     out = capsys.readouterr().out
     assert "нет: поле сделки UF_CRM_EDO_STATUS (string)" in out
-    assert "run `edo-rules bitrix24 setup`" in out
+    assert "в портале не хватает объектов: 4; выполните `edo-rules bitrix24 setup`\n" in out
     assert main(["bitrix24", "setup", "--config", config, "--dry-run"]) == 1
-    assert "nothing was written" in capsys.readouterr().out
+    dry = capsys.readouterr().out
+    assert dry.endswith("пробный прогон: будет создано объектов: 4; ничего не записано\n")
     assert snapshot(portal) == before
     assert main(["bitrix24", "setup", "--config", config]) == 0
     created = capsys.readouterr().out
     assert "создано: поле сделки UF_CRM_EDO_STATUS (string)" in created
     assert main(["bitrix24", "setup", "--config", config]) == 0
-    assert "nothing to do" in capsys.readouterr().out
+    assert capsys.readouterr().out.endswith(
+        "делать нечего: в портале уже есть всё, что нужно конфигу\n"
+    )
+    assert main(["bitrix24", "setup", "--config", config, "--lang", "en"]) == 0
+    assert capsys.readouterr().out.endswith(
+        "nothing to do: the portal already has everything the config needs\n"
+    )
     assert main(["validate", "--config", config, "--online"]) == 0
-    assert "OK: the portal has everything the config needs" in capsys.readouterr().out
+    assert capsys.readouterr().out.endswith("OK: в портале есть всё, что нужно конфигу\n")
+    assert main(["validate", "--config", config, "--online", "--lang", "en"]) == 0
+    assert capsys.readouterr().out.endswith("OK: the portal has everything the config needs\n")
     assert len(userfields(portal)) == 2 and len(types(portal)) == 1
 
 

@@ -25,6 +25,7 @@ from edo_rules._bounds import (
     stage_expired,
     stage_limit,
 )
+from edo_rules._messages import in_language
 from edo_rules.actions.bitrix24 import Bitrix24Error
 from edo_rules.actions.bitrix24._bucket import PLANS
 from edo_rules.actions.bitrix24._redact import Redactor
@@ -87,7 +88,11 @@ def test_onec_request_ends_at_its_deadline_however_the_server_drips(mode: str) -
         client.close()
     text = str(caught.value)
     assert took < 3.0, f"the request ran {took:.1f} s past its 2 s deadline"
-    assert "request deadline of 2 s (onec.request_deadline)" in text
+    assert "полный ответ не получен: исчерпан лимит запроса 2 с (onec.request_deadline)" in text
+    with in_language("en"):
+        assert "no complete answer within the request deadline of 2 s (onec.request_deadline)" in (
+            str(caught.value)
+        )
     assert "127.0.0.1" in text and "Document_ПоступлениеТоваровУслуг" in text  # server, request
     assert "pa55word" not in text and "Basic" not in text
     assert caught.value.retryable
@@ -109,7 +114,17 @@ def test_onec_endless_page_is_cut_at_the_cap() -> None:
             client.get(PAGE)
         took = elapsed(start)
         client.close()
-    assert "larger than the limit of 1 MB (onec.max_page_mb)" in str(caught.value)
+    assert str(caught.value).startswith(
+        "запрос к 1С остановлен: ответ больше лимита 1 МБ (onec.max_page_mb): передача"
+        " продолжалась и дальше (запрос: http://"
+    )
+    assert str(caught.value).endswith(
+        "\nЧто сделать: синхронизация повторит запрос страницей меньшего размера; если 1С просто"
+        " медленная, увеличьте request_deadline / max_page_mb в разделе onec или уменьшите"
+        " page_size"
+    )
+    with in_language("en"):
+        assert "larger than the limit of 1 MB (onec.max_page_mb)" in str(caught.value)
     assert took < 5.0
     # The client stopped reading soon after the cap (socket buffers aside).
     assert server.sent_bytes < 20 * 1024 * 1024
@@ -136,7 +151,7 @@ def test_onec_sync_stage_limit_cuts_a_request_and_stops_retries() -> None:
         client.close()
     text = str(caught.value)
     assert took < 2.5
-    assert "the sync stage's limit of 1.5 s (schedule.stage_limits.sync)" in text
+    assert "исчерпан лимит этапа sync: 1.5 с (schedule.stage_limits.sync)" in text
     assert not caught.value.retryable and server.served == 1
 
 
@@ -149,7 +164,13 @@ def test_stage_limit_is_checked_between_steps() -> None:
     check_stage()  # outside the stage: no limit
     with stage_limit("refresh", 0.0, "sync"), pytest.raises(StageDeadlineError) as caught:
         check_stage()  # a refresh runs under the sync's limit: the message names that setting
-    assert "the refresh stage's limit of 0 s (schedule.stage_limits.sync)" in str(caught.value)
+    assert str(caught.value) == (
+        "этап refresh остановлен: исчерпан лимит этапа refresh: 0 с (schedule.stage_limits.sync)"
+        "\nЧто сделать: остальное будет сделано на следующем тике; если это повторяется,"
+        " увеличьте schedule.stage_limits.sync или найдите в журнале выше, что работает медленно"
+    )
+    with in_language("en"):
+        assert "the refresh stage's limit of 0 s (schedule.stage_limits.sync)" in str(caught.value)
 
 
 def test_a_whole_set_under_the_caps_syncs_over_a_bounded_client() -> None:
@@ -182,7 +203,7 @@ def test_bitrix24_request_ends_at_its_deadline(mode: str) -> None:
         client.close()
     text = str(caught.value)
     assert took < 3.0
-    assert "request deadline of 2 s (bitrix24.request_deadline)" in text
+    assert "исчерпан лимит запроса 2 с (bitrix24.request_deadline)" in text
     assert "crm.deal.get" in text and "webhook http://127.0.0.1:" in text
     assert SECRET not in text
     assert caught.value.error_class is ErrorClass.UNCERTAIN  # the call may have run
@@ -195,7 +216,7 @@ def test_bitrix24_endless_answer_is_cut_at_the_cap() -> None:
             client.call("tasks.task.list", {}, idempotent=True)
         client.close()
     text = str(caught.value)
-    assert "larger than the limit of 0.5 MB (bitrix24.max_response_mb)" in text
+    assert "ответ больше лимита 0.5 МБ (bitrix24.max_response_mb)" in text
     assert SECRET not in text and server.sent_bytes < 20 * 1024 * 1024
 
 

@@ -20,6 +20,7 @@ import pytest
 import yaml
 from store_contract import T0, make_document
 
+from edo_rules._messages import in_language
 from edo_rules.config import load_config
 from edo_rules.errors import PlaybookError
 from edo_rules.model import RequestState
@@ -222,10 +223,9 @@ def test_a_bomb_ends_within_its_budget(kind: str, source: str, limit: str) -> No
     # Near its budget (slack for a loaded, shared machine), not after minutes.
     assert elapsed < budget.time_ms / 1000 + 1.0, f"{source!r} took {elapsed:.2f} s"
     message = str(info.value)
-    assert any(f"budget limit evaluation.{_KEYS[one]}" in message for one in limit.split("|")), (
-        message
-    )
-    assert "bombs.yaml:" in message and "rule t/bomb-0" in message and "doc-a" in message
+    assert any(f"(лимит evaluation.{_KEYS[one]})" in message for one in limit.split("|")), message
+    assert "bombs.yaml:" in message and "правило t/bomb-0" in message
+    assert "на документе doc-a" in message
 
 
 _KEYS = {
@@ -286,15 +286,19 @@ def test_a_tick_full_of_bombs_fails_only_their_firings(
         _, source, limit = bombs[index]
         assert failure.limit in limit.split("|"), (source, failure.message)
         assert f"bombs.yaml:{lines[failure.rule_key]}:" in failure.message
-        assert f"rule {failure.rule_key}:" in failure.message
-        assert f"on document {failure.document_id}" in failure.message
-        assert f"budget limit evaluation.{_KEYS[failure.limit]}" in failure.message
+        assert f"правило {failure.rule_key}:" in failure.message
+        assert f"на документе {failure.document_id}" in failure.message
+        assert f"(лимит evaluation.{_KEYS[failure.limit]})" in failure.message
     # Reported once per rule with a count: the tick's summary and /metrics.
     assert report.failures[("bombs/bomb-0", "budget:length")] == len(DOCUMENTS)
     assert f"{len(bombs) * len(DOCUMENTS)} document(s) failed" in report.line()
-    logged = [r.getMessage() for r in caplog.records if "failed on" in r.getMessage()]
+    with in_language("en"):  # as the log handler renders them (runner/logs.py)
+        logged = [r.getMessage() for r in caplog.records if "failed on" in r.getMessage()]
     assert len(logged) == len(bombs)  # once per rule, not once per document
     assert all(f"failed on {len(DOCUMENTS)} document(s)" in line for line in logged)
+    # The log stays English though the admin reads the failure in Russian.
+    assert all(" failed on document doc-" in line for line in logged), logged
+    assert all("(budget limit evaluation." in line for line in logged), logged
     rendered = metrics.render()
     assert (
         'edo_rules_evaluation_failures_total{reason="budget:length",rule="bombs/bomb-0"} 2'

@@ -22,6 +22,7 @@ from jinja2.filters import FILTERS
 from jinja2.tests import TESTS
 from store_contract import T0, make_document
 
+from edo_rules._messages import in_language
 from edo_rules.engine import Engine
 from edo_rules.playbook import Budget, BudgetExceededError, use_budget
 from edo_rules.playbook._budget import DEFAULT_BUDGET, metered
@@ -112,8 +113,11 @@ def test_str_format_is_refused_at_run_time() -> None:
     from edo_rules.playbook._budget import SandboxError
 
     template = _ENV.from_string("{{ '{0:>999999999}'.format(1) }}")
-    with metered(Budget()), pytest.raises(SandboxError, match=r"str\.format is not allowed"):
+    with metered(Budget()), pytest.raises(SandboxError) as info:
         template.render()
+    assert str(info.value) == "str.format не допускается (используйте фильтр 'format')"
+    with in_language("en"):
+        assert str(info.value) == "str.format is not allowed (use the 'format' filter)"
 
 
 def test_the_budget_is_configurable_and_can_be_switched_off_for_measuring() -> None:
@@ -160,7 +164,10 @@ def test_explain_shows_the_budget_error_of_a_template(tmp_path: Path) -> None:
     finally:
         engine.store.close()
     assert "✗ do log: template failed: pb.yaml:8:26: rules[0].do[0].log.message" in text
-    assert "budget limit evaluation.max_length" in text
+    assert (
+        "результат 'center': получилось бы 1000000000 символов или элементов, больше 100000"
+        " (лимит evaluation.max_length)"
+    ) in text
     (failure,) = result.failures
     assert failure.limit == "length" and failure.document_id == "doc-a"
 

@@ -109,7 +109,9 @@ def test_decree_days_are_opt_in(cal: ProductionCalendar) -> None:
 def test_derived_year_warns_once_per_year() -> None:
     cal = ProductionCalendar.russia()
     assert cal.year_status(2030) == "derived"
-    with pytest.warns(CalendarWarning, match="2030 is not in the bundled data") as record:
+    with pytest.warns(
+        CalendarWarning, match="производственного календаря на 2030 год нет во встроенных данных"
+    ) as record:
         cal.next_working_day(D(2030, 5, 6))
         assert record[0].filename == __file__  # points at the caller, not at the library
         cal.is_working_day(D(2030, 5, 6))
@@ -151,16 +153,16 @@ def test_derived_years_have_the_usual_size() -> None:
 
 @pytest.mark.parametrize("year", [2012, LAST_YEAR + 1, 1])
 def test_unsupported_years(cal: ProductionCalendar, year: int) -> None:
-    with pytest.raises(CalendarError, match=f"year {year} is outside the supported years"):
+    with pytest.raises(CalendarError, match=f"год {year} — вне поддерживаемых лет 2013-2099"):
         cal.working_days_in(year)
-    with pytest.raises(CalendarError, match="outside the supported years"):
+    with pytest.raises(CalendarError, match="вне поддерживаемых лет 2013-2099"):
         cal.year_status(year)
 
 
 def test_adding_past_the_supported_range_fails_clearly(cal: ProductionCalendar) -> None:
     with (
         warnings.catch_warnings(),
-        pytest.raises(CalendarError, match="outside the supported years"),
+        pytest.raises(CalendarError, match="вне поддерживаемых лет 2013-2099"),
     ):
         warnings.simplefilter("ignore", CalendarWarning)
         cal.add_working_days(D(2024, 1, 1), 10**6)
@@ -168,16 +170,16 @@ def test_adding_past_the_supported_range_fails_clearly(cal: ProductionCalendar) 
 
 @pytest.mark.parametrize("bad", ["2024-04-27", None, 20240427])
 def test_non_dates_rejected(cal: ProductionCalendar, bad: object) -> None:
-    with pytest.raises(CalendarError, match="expected a date"):
+    with pytest.raises(CalendarError, match="ожидается дата, получено "):
         cal.is_working_day(bad)  # type: ignore[arg-type]
 
 
 def test_bad_month_and_week_hours(cal: ProductionCalendar) -> None:
-    with pytest.raises(CalendarError, match="month must be 1-12, got 13"):
+    with pytest.raises(CalendarError, match="месяц должен быть от 1 до 12, получено 13"):
         cal.working_days_in(2024, 13)
-    with pytest.raises(CalendarError, match=r"week_hours must be in \(0, 40\]"):
+    with pytest.raises(CalendarError, match="week_hours должно быть больше 0 и не больше 40"):
         cal.hours_in(2024, week_hours=48)
-    with pytest.raises(CalendarError, match="a year must be an integer"):
+    with pytest.raises(CalendarError, match="год должен быть целым числом, получено "):
         cal.year_status("2024")  # type: ignore[arg-type]
 
 

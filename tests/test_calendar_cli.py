@@ -38,7 +38,13 @@ def test_derived_year_warns_on_stderr(capsys: pytest.CaptureFixture[str]) -> Non
     code, out, err = _run(capsys, "2031")
     assert code == 0
     assert "(derived)" in out
-    assert err.startswith("edo-rules: warning: the production calendar for 2031")
+    assert err == (
+        "edo-rules: предупреждение: производственного календаря на 2031 год нет во встроенных"
+        " данных: он выведен по ст. 112 ТК РФ без постановления Правительства о переносах и может"
+        " отличаться от официального (добавьте файл дней компании или обновите edo-rules)\n"
+    )
+    code, out, err = _run(capsys, "2031", "--lang", "en")
+    assert err.startswith("edo-rules: warning: the production calendar for 2031 is not in the")
 
 
 def test_check_working_saturday(capsys: pytest.CaptureFixture[str]) -> None:
@@ -74,14 +80,18 @@ def test_check_with_overrides(capsys: pytest.CaptureFixture[str], tmp_path: Path
 @pytest.mark.parametrize(
     ("argv", "message", "status"),
     [
-        (["check", "2024-02-30"], "'2024-02-30' is not a valid date; expected YYYY-MM-DD", 1),
-        (["check"], "`calendar check` needs a date", 2),
-        (["20x6"], "'20x6' is not a year; expected four digits", 1),
-        (["1990"], "year 1990 is outside the supported years 2013-2099", 1),
-        (["2024", "2025"], "unexpected argument '2025'", 2),
-        (["check", "1999-01-01"], "year 1999 is outside the supported years", 1),
-        (["2024", "--week-hours", "60"], "week_hours must be in (0, 40]", 1),
-        (["2024", "--overrides", "/nonexistent/days.yaml"], "cannot read the override file", 1),
+        (["check", "2024-02-30"], "'2024-02-30' — не дата; нужна ГГГГ-ММ-ДД или ДД.ММ.ГГГГ", 1),
+        (["check"], "для `calendar check` нужна дата", 2),
+        (["20x6"], "'20x6' — не год; нужны четыре цифры", 1),
+        (["1990"], "год 1990 — вне поддерживаемых лет 2013-2099", 1),
+        (["2024", "2025"], "лишний аргумент '2025'; пишите `calendar ГОД`", 2),
+        (["check", "1999-01-01"], "год 1999 — вне поддерживаемых лет", 1),
+        (["2024", "--week-hours", "60"], "week_hours должно быть больше 0 и не больше 40", 1),
+        (
+            ["2024", "--overrides", "/nonexistent/days.yaml"],
+            "не удалось прочитать файл дней компании: No such file or directory",
+            1,
+        ),
     ],
 )
 def test_bad_input_exits_1_and_usage_errors_2(
@@ -100,7 +110,15 @@ def test_malformed_override_reports_file_and_line(
     path.write_text("days_off:\n  - date: 2026-12-30\n", encoding="utf-8")
     code, _, err = _run(capsys, "2026", "--overrides", str(path))
     assert code == 1
-    assert f"{path}:2: days_off entry has no comment" in err
+    assert err == (
+        f"edo-rules: ошибка: {path}:2: days_off: в записи нет комментария (comment) — напишите,"
+        " почему день меняется (например: «days_off: [{date: 2026-12-30, comment: ...}]»)\n"
+    )
+    code, _, err = _run(capsys, "2026", "--overrides", str(path), "--lang", "en")
+    assert err == (
+        f"edo-rules: error: {path}:2: days_off entry has no comment (say why the day changes)"
+        " (expected e.g. 'days_off: [{date: 2026-12-30, comment: ...}]')\n"
+    )
 
 
 def test_help_mentions_check(capsys: pytest.CaptureFixture[str]) -> None:

@@ -76,23 +76,48 @@ def test_empty_override_file_changes_nothing(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
-        ("days_off:\n  - date: 2026-13-01\n    comment: x\n", 2, "'2026-13-01' is not a date"),
-        ("days_off:\n  - date: 2026-12-30\n", 2, "has no comment"),
-        ("days_off:\n  - comment: x\n", 2, "has no date"),
-        ("days_off:\n  - date: 2026-12-30\n    comment: '  '\n", 3, "comment must be non-empty"),
-        ("holidays:\n  - date: 2026-12-30\n", 1, "unknown section 'holidays'"),
-        ("days_off: 2026-12-30\n", 1, "days_off must be a list"),
-        ("- 2026-12-30\n", 1, "must be a mapping of lists"),
-        ("days_off:\n  - 2026-12-30\n", 2, "must be a mapping with date and comment"),
-        ("days_off:\n  - {date: 2026-12-30, comment: x, why: y}\n", 2, "unknown keys ['why']"),
-        ("days_off:\n  - {date: 2026-12-30, comment: x\n", 3, "not valid YAML"),
+        (
+            "days_off:\n  - date: 2026-13-01\n    comment: x\n",
+            2,
+            "days_off: '2026-13-01' — не дата в формате ГГГГ-ММ-ДД",
+        ),
+        ("days_off:\n  - date: 2026-12-30\n", 2, "days_off: в записи нет комментария (comment)"),
+        ("days_off:\n  - comment: x\n", 2, "days_off: в записи нет даты (date)"),
+        (
+            "days_off:\n  - date: 2026-12-30\n    comment: '  '\n",
+            3,
+            "days_off: комментарий должен быть непустым текстом",
+        ),
+        (
+            "holidays:\n  - date: 2026-12-30\n",
+            1,
+            "неизвестный раздел 'holidays'; допустимые: days_off, working_days, short_days",
+        ),
+        ("days_off: 2026-12-30\n", 1, "days_off: ожидается список записей"),
+        ("- 2026-12-30\n", 1, "файл дней компании должен быть словарём списков"),
+        (
+            "days_off:\n  - 2026-12-30\n",
+            2,
+            "days_off: каждая запись должна быть словарём с date и comment",
+        ),
+        (
+            "days_off:\n  - {date: 2026-12-30, comment: x, why: y}\n",
+            2,
+            "days_off: в записи неизвестные ключи ['why']",
+        ),
+        ("days_off:\n  - {date: 2026-12-30, comment: x\n", 3, "некорректный YAML: "),
         (
             "days_off:\n  - {date: 2026-12-30, comment: a}\nworking_days:\n"
             "  - {date: 2026-12-30, comment: b}\n",
             4,
-            "2026-12-30 is listed again (first in days_off at line 2)",
+            "2026-12-30 указана повторно (впервые — в days_off, строка 2); оставьте по одной"
+            " записи на дату",
         ),
-        ("days_off:\n  - {date: 2200-01-03, comment: far}\n", 2, "outside the supported years"),
+        (
+            "days_off:\n  - {date: 2200-01-03, comment: far}\n",
+            2,
+            "2200-01-03: дата вне поддерживаемых лет 2013-2099",
+        ),
     ],
 )
 def test_malformed_override_names_file_and_line(
@@ -109,6 +134,6 @@ def test_malformed_override_names_file_and_line(
 
 def test_missing_override_file(tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
-    with pytest.raises(CalendarError, match="cannot read the override file") as info:
+    with pytest.raises(CalendarError, match="не удалось прочитать файл дней компании") as info:
         ProductionCalendar.russia(overrides=missing)
     assert info.value.file == str(missing)

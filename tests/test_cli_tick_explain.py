@@ -138,7 +138,7 @@ def test_a_bad_at_is_a_usage_error(
     files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(_args(files, "tick", "--dry-run", "--at", "next monday")) == 2
-    assert "not an ISO date-time" in capsys.readouterr().err
+    assert "— не дата со временем ISO (например, 2026-12-07T09:30)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", ["tick", "explain", "history"])

@@ -142,7 +142,7 @@ def test_section_values_are_checked_once_the_schema_passes(tmp_path: Path) -> No
     ("text", "expected"),
     [
         ("schedule: {interval: 5 minutes, cron: '* * * * *'}", "либо schedule.cron, но не оба"),
-        ("schedule: {cron: '*/5 * * *'}", "has 4 fields; expected 5"),
+        ("schedule: {cron: '*/5 * * *'}", "в выражении cron '*/5 * * *' полей: 4, а нужно 5"),
         ("schedule: {interval: five minutes}", "'five minutes' — не длительность"),
         ("store: {path: a.db, dsn: 'postgresql://x'}", "либо store.dsn, но не оба"),
         ("http: {listen: localhost}", "'localhost': ожидается ХОСТ:ПОРТ"),

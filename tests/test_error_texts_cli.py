@@ -6,14 +6,23 @@ the catalogue's (edo_rules/_messages_errors.py), so a changed entry shows here.
 
 from __future__ import annotations
 
+import random
+import re
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import pytest
 from _bitrix24_helpers import make_world
-from _onec_helpers import LOGIN, make_base, serving
+from _engine_helpers import msk
+from _onec_helpers import LOGIN, PASSWORD, make_base, serving
+from _runner_helpers import onec_now, send_documents, write_config
+from store_contract import make_document
 
 from edo_rules.cli import main
+from edo_rules.demo._company import seed_company
+from edo_rules.demo._world import World
+from edo_rules.store.sqlite import SQLiteStore
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -161,3 +170,226 @@ def test_config_problems_from_a_command(tmp_path: Path, capsys: pytest.CaptureFi
         f"edo-rules: error: {config}:2:11: timezone: unknown time zone 'Europe/Moskow'"
         " (did you mean 'Europe/Moscow'?) (e.g. Europe/Moscow)\n",
     )
+
+
+FAILING_WHERE = """\
+version: 1
+name: signing
+rules:
+  - id: big
+    match: {status: sent, where: "doc.amount >= 'x'"}
+    when: {after: 3 working days, since: sent_at}
+    do: [{log: {message: "{{ doc.title }}"}}]
+"""
+
+
+def _failing_store(tmp_path: Path, playbook: str = FAILING_WHERE) -> list[str]:
+    playbooks = tmp_path / "playbooks"
+    playbooks.mkdir()
+    (playbooks / "signing.yaml").write_text(playbook, encoding="utf-8")
+    store_path = tmp_path / "store.sqlite3"
+    with SQLiteStore(store_path) as store:
+        store.write_sync_page([make_document("a", sent_at=msk("2024-04-26 15:30"))], [])
+    return ["--store", str(store_path), "--playbooks", str(playbooks)]
+
+
+def test_an_expression_failing_on_a_document(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = _failing_store(tmp_path)
+    tick = ["tick", "--dry-run", "--at", "2024-05-06T10:00", *files]
+    code, ru = _run(tick, capsys)
+    assert code == 1
+    where = f"{tmp_path / 'playbooks' / 'signing.yaml'}:5:34: rules[0].match.where:"
+    python = "TypeError: '>=' not supported between instances of 'decimal.Decimal' and 'str'"
+    assert (
+        f"ошибка: signing/big Договор № 17 от 26.04.2024: {where} правило signing/big: ошибка"
+        f" в выражении \"doc.amount >= 'x'\" на документе a: {python}\n"
+    ) in ru
+    code, en = _run([*tick, "--lang", "en"], capsys)
+    assert code == 1
+    assert (
+        f"failed: signing/big Договор № 17 от 26.04.2024: {where} rule signing/big: expression"
+        f" \"doc.amount >= 'x'\" failed on document a: {python}\n"
+    ) in en
+
+
+def test_a_template_over_its_budget(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bomb = FAILING_WHERE.replace(", where: \"doc.amount >= 'x'\"", "")
+    files = _failing_store(tmp_path, bomb.replace("{{ doc.title }}", "{{ doc.number * 10**6 }}"))
+    explain = ["explain", "a", "--at", "2024-05-06T10:00", *files]
+    where = f"{tmp_path / 'playbooks' / 'signing.yaml'}:7:26: rules[0].do[0].log.message:"
+    code, ru = _run(explain, capsys)
+    assert code == 0
+    assert (
+        f"✗ do log: ошибка шаблона: {where} правило signing/big: ошибка в шаблоне"
+        " '{{ doc.number * 10**6 }}' на документе a: результат повторения '*': получилось бы"
+        " 2000000 символов или элементов, больше 100000 (лимит evaluation.max_length)\n"
+    ) in ru
+    code, en = _run([*explain, "--lang", "en"], capsys)
+    assert code == 0
+    assert (
+        f"✗ do log: template failed: {where} rule signing/big: template"
+        " '{{ doc.number * 10**6 }}' failed on document a: the result of '*' (repetition) would"
+        " have 2000000 characters or items, more than 100000 (budget limit"
+        " evaluation.max_length)\n"
+    ) in en
+
+
+def test_a_1c_answer_over_its_size_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ONEC_PASSWORD", PASSWORD)
+    with serving(make_base(5)) as emulator:
+        config = _onec_config(tmp_path, emulator.url)
+        with config.open("a", encoding="utf-8") as file:
+            # 32 KB: 1C's $metadata is larger
+            file.write("  max_page_mb: 0.03125\n  retries: 1\n  backoff: 0.01\n")
+        ru = _run(["sync", "--config", str(config)], capsys)
+        en = _run(["sync", "--config", str(config), "--lang", "en"], capsys)
+    assert ru[0] == en[0] == 1
+    # (the emulator may report the connection the client cut: only the CLI's lines count)
+    ru = (1, ru[1][ru[1].index("edo-rules: ") :])
+    en = (1, en[1][en[1].index("edo-rules: ") :])
+    # $metadata's size, as the emulator announces it
+    size = re.search(r"заявлено (\d+) байт", ru[1]).group(1)  # type: ignore[union-attr]
+    assert int(size) > 32 * 1024
+    assert ru[1].startswith(
+        "edo-rules: ошибка: запрос к 1С остановлен: ответ больше лимита 0.03125 МБ"
+        f" (onec.max_page_mb): заявлено {size} байт (запрос: http://"
+    )
+    assert ru[1].endswith(
+        ")\nЧто сделать: синхронизация повторит запрос страницей меньшего размера; если 1С"
+        " просто медленная, увеличьте request_deadline / max_page_mb в разделе onec или"
+        " уменьшите page_size\n"
+    )
+    assert en[1].startswith(
+        "edo-rules: error: 1C request stopped: the answer is larger than the limit of 0.03125"
+        f" MB (onec.max_page_mb): it announced {size} bytes (request: http://"
+    )
+    assert en[1].endswith(
+        ")\nWhat to do: the sync retries with a smaller page; if 1C is only slow, raise"
+        " request_deadline / max_page_mb in the onec section or lower page_size\n"
+    )
+
+
+def test_a_bad_cron_and_link_template_in_the_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "playbooks").mkdir()
+    config = tmp_path / "edo-rules.yaml"
+    config.write_text(
+        "version: 1\nstore: {path: edo.db}\nschedule: {cron: '61 * * * *'}\n"
+        "onec: {url: 'https://1c.local', base: buh, user: u, password: p,"
+        " pdf_url: 'https://edo/{nope}'}\n",
+        "utf-8",
+    )
+    code, ru = _run(["agenda", "--config", str(config)], capsys)
+    assert code == 1
+    assert f"{config}:3:18: schedule.cron: cron, поле «минута»: '61' вне диапазона 0-59" in ru
+    assert (
+        f"{config}:4:75: onec.pdf_url: в шаблоне неизвестные поля nope (допустимые: id, ref,"
+        " number, date, inn, kind, direction, onec_url)"
+    ) in ru
+    code, en = _run(["agenda", "--config", str(config), "--lang", "en"], capsys)
+    assert code == 1
+    assert f"{config}:3:18: schedule.cron: cron minute field '61' is out of range 0-59" in en
+    assert (
+        f"{config}:4:75: onec.pdf_url: uses unknown fields nope (known: id, ref, number, date,"
+        " inn, kind, direction, onec_url)"
+    ) in en
+
+
+def test_a_bad_company_days_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    days = tmp_path / "days.yaml"
+    days.write_text("holidays:\n  - {date: 2026-12-30, comment: x}\n", "utf-8")
+    assert _run(["calendar", "2026", "--overrides", str(days)], capsys) == (
+        1,
+        f"edo-rules: ошибка: {days}:1: неизвестный раздел 'holidays'; допустимые: days_off,"
+        " working_days, short_days (например: «days_off: [{date: 2026-12-30, comment: ...}]»)\n",
+    )
+    assert _run(["calendar", "2026", "--overrides", str(days), "--lang", "en"], capsys) == (
+        1,
+        f"edo-rules: error: {days}:1: unknown section 'holidays'; allowed: days_off,"
+        " working_days, short_days (expected e.g. 'days_off: [{date: 2026-12-30, comment:"
+        " ...}]')\n",
+    )
+
+
+def test_command_line_values_and_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(["calendar", "check", "2024-02-30"], capsys) == (
+        1,
+        "edo-rules: ошибка: '2024-02-30' — не дата; нужна ГГГГ-ММ-ДД или ДД.ММ.ГГГГ, например"
+        " 2024-04-27\n",
+    )
+    assert _run(["calendar", "check", "2024-02-30", "--lang", "en"], capsys) == (
+        1,
+        "edo-rules: error: '2024-02-30' is not a valid date; expected YYYY-MM-DD or DD.MM.YYYY,"
+        " e.g. 2024-04-27\n",
+    )
+    files = _failing_store(tmp_path)
+    tick = ["tick", "--dry-run", "--at", "next monday", *files]
+    assert _run(tick, capsys) == (
+        2,
+        "edo-rules: ошибка: --at 'next monday' — не дата со временем ISO (например,"
+        " 2026-12-07T09:30)\n",
+    )
+    assert _run([*tick, "--lang", "en"], capsys) == (
+        2,
+        "edo-rules: error: --at 'next monday' is not an ISO date-time (expected e.g."
+        " 2026-12-07T09:30)\n",
+    )
+    # validate's warning: a playbook uses doc.pdf_url, the config has no template for it
+    (tmp_path / "playbooks" / "signing.yaml").write_text(
+        FAILING_WHERE.replace(", where: \"doc.amount >= 'x'\"", "").replace(
+            "{{ doc.title }}", "{{ doc.pdf_url }}"
+        ),
+        encoding="utf-8",
+    )
+    config = tmp_path / "edo-rules.yaml"
+    config.write_text(
+        "version: 1\nstore: {path: edo.db}\n"
+        "onec: {url: 'https://1c.local', base: buh, user: u, password: p}\n",
+        "utf-8",
+    )
+    code, ru = _run(["validate", "--config", str(config)], capsys)
+    code_en, en = _run(["validate", "--config", str(config), "--lang", "en"], capsys)
+    assert code == code_en == 0
+    where = f"{tmp_path / 'playbooks' / 'signing.yaml'}:7:11: log:"
+    assert ru.startswith(f"предупреждение: {where} doc.pdf_url останется пустым")
+    assert en.startswith(f"warning: {where} ")
+
+
+BOMB = """\
+version: 1
+name: waiting
+rules:
+  - id: notify-waiting
+    match: {status: sent}
+    when: {after: 0 минут, since: sent_at}
+    do:
+      - notify: {to: responsible, text: "{{ doc.number * 10**6 }}"}
+"""
+
+
+def test_a_real_tick_reports_the_documents_a_rule_failed_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with World.started(seed=3, first_day=date(2026, 11, 2), now=onec_now()) as world:
+        company = seed_company(world.portal, world.base, random.Random(5), customers=4)
+        config, variables = write_config(tmp_path, world, company, BOMB, interval=3600)
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        assert main(["tick", "--config", str(config)]) == 0  # the initial sync: history only
+        capsys.readouterr()
+        send_documents(world, company, random.Random(1), 2)
+        code, ru = _run(["tick", "--config", str(config)], capsys)
+        send_documents(world, company, random.Random(2), 1)
+        code_en, en = _run(["tick", "--config", str(config), "--lang", "en"], capsys)
+    assert (code, code_en) == (0, 0)
+    assert (
+        "; документов с ошибкой в правилах: 2 — waiting/notify-waiting (budget:length) ×2\n" in ru
+    )
+    assert "; 1 document(s) failed: waiting/notify-waiting (budget:length) ×1\n" in en

@@ -112,7 +112,9 @@ def test_outbox_retry_checks_in_bitrix24_first(
     request_id = setup.in_doubt()
     capsys.readouterr()
     assert main(["outbox", "retry", "--in-doubt", "--config", str(setup.config)]) == 0
-    assert "already in Bitrix24: recorded as done, not sent again" in capsys.readouterr().out
+    assert "уже есть в Битрикс24: отмечено выполненным, повторно не отправляется" in (
+        capsys.readouterr().out
+    )
     assert setup.state(request_id) is RequestState.DONE
     setup.runner.tick()
     assert len(setup.world.portal.tasks()) == 1

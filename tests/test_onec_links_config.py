@@ -40,18 +40,29 @@ def test_validate_warns_when_a_playbook_uses_a_pdf_url_the_config_cannot_fill(
     assert main(["validate", "--config", str(path)]) == 0  # a warning, not an error
     out = capsys.readouterr().out
     where = tmp_path / "playbooks" / "a.yaml"
-    assert f"warning: {where}:7:9: log: doc.pdf_url останется пустым: в конфиге нет шаблона" in out
+    expected = f"предупреждение: {where}:7:9: log: doc.pdf_url останется пустым: в конфиге нет"
+    assert expected in out
     path = _config(tmp_path, ", pdf_url: 'https://edo.example/d/{id}'")
     assert main(["validate", "--config", str(path)]) == 0
-    assert "warning" not in capsys.readouterr().out
+    assert "предупреждение" not in capsys.readouterr().out
 
 
 def test_link_settings_are_checked_with_a_clear_message() -> None:
     base = {"url": "https://1c.local", "user": "u", "password": "p"}
     for key, value, expected in (
         ("web_url", "1c.local/buh", "должен быть адресом http:// или https://"),
-        ("pdf_url", "https://edo/{nope}", "uses unknown fields nope"),
-        ("pdf_url", "https://edo/{id", "is not a valid template"),
+        (
+            "pdf_url",
+            "https://edo/{nope}",
+            "pdf_url: в шаблоне неизвестные поля nope (допустимые: id, ref, number, date, inn,"
+            " kind, direction, onec_url)",
+        ),
+        (
+            "pdf_url",
+            "https://edo/{id",
+            "pdf_url: неправильный шаблон адреса (expected '}' before end of string); поля"
+            " записываются в фигурных скобках: {id}, {number}",
+        ),
         ("concurrency", 0, "должен быть положительным числом, получено: 0"),
     ):
         with pytest.raises(ConfigError) as caught:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from edo_rules._messages import in_language
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.model import (
     ContractRef,
@@ -191,8 +192,12 @@ def test_template_failure_names_playbook_rule_param_and_document() -> None:
         10,
         "rules[0].do[0].log.message",
     )
-    assert problem.message.startswith("rule ctx/r: template '{{ doc.title }} · {{ doc.")
-    assert "failed on document ref-1: TypeError" in problem.message
+    assert problem.message.startswith("правило ctx/r: ошибка в шаблоне '{{ doc.title }} · {{")
+    assert "' на документе ref-1: TypeError: unsupported operand" in problem.message
+    assert problem.message_key == "eval_failed"
+    with in_language("en"):
+        assert str(problem.text).startswith("rule ctx/r: template '{{ doc.title }} · {{ doc.")
+        assert "failed on document ref-1: TypeError" in str(problem.text)
 
 
 def test_missing_optional_values_render_empty() -> None:

@@ -111,16 +111,24 @@ def test_cron_schedule(expression: str, after: tuple[int, ...], expected: tuple[
 @pytest.mark.parametrize(
     ("expression", "message"),
     [
-        ("* * * *", "has 4 fields; expected 5"),
-        ("61 * * * *", "minute field '61' is out of range 0-59"),
-        ("* * * * mon", "'mon' is not a number"),
-        ("*/0 * * * *", "out of range"),
-        ("0 0 31 2 *", "never matches a real date"),
+        ("* * * *", "в выражении cron '* * * *' полей: 4, а нужно 5 (минута, час, день месяца,"),
+        ("61 * * * *", "cron, поле «минута»: '61' вне диапазона 0-59"),
+        ("* * * * mon", "cron, поле «день недели»: в 'mon' значение 'mon' — не число"),
+        ("*/0 * * * *", "cron, поле «минута»: '*/0' вне диапазона 0-59"),
+        ("0 0 31 2 *", "выражение cron '0 0 31 2 *' не совпадает ни с одной реальной датой"),
     ],
 )
 def test_bad_cron_expressions_say_what_is_wrong(expression: str, message: str) -> None:
-    with pytest.raises(ScheduleError, match=message):
+    with pytest.raises(ScheduleError) as caught:
         CronSchedule.parse(expression, MSK).next_after(datetime(2026, 1, 1, tzinfo=MSK))
+    assert str(caught.value).startswith(message)
+
+
+def test_a_bad_cron_expression_in_english() -> None:
+    with pytest.raises(ScheduleError) as caught:
+        CronSchedule.parse("61 * * * *", MSK)
+    with in_language("en"):
+        assert str(caught.value) == "cron minute field '61' is out of range 0-59"
 
 
 # -- metrics ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from edo_rules._messages import in_language
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.errors import PlaybookError, Problem
 from edo_rules.model import Counterparty, Direction, Document, Kind, Status
@@ -249,13 +250,22 @@ def _template_of(source: str) -> object:
 def test_runtime_repetition_of_a_field_is_bounded() -> None:
     template = _template_of("{{ doc.number * 10000 }}")
     names = _names(number="x" * 100)
-    with pytest.raises(EvaluationError, match=r"budget limit evaluation\.max_length"):
+    with pytest.raises(EvaluationError) as info:
         template.render(names)  # type: ignore[attr-defined]
+    assert str(info.value).endswith(
+        "на документе doc-1: результат повторения '*': получилось бы 1000000 символов или"
+        " элементов, больше 100000 (лимит evaluation.max_length)"
+    )
+    with in_language("en"):
+        assert str(info.value).endswith(
+            "on document doc-1: the result of '*' (repetition) would have 1000000 characters"
+            " or items, more than 100000 (budget limit evaluation.max_length)"
+        )
 
 
 def test_runtime_round_precision_is_bounded() -> None:
     template = _template_of("{{ 5 | round(-10 ** 9) }}")
-    with pytest.raises(EvaluationError, match="the precision must be a whole number up to 20"):
+    with pytest.raises(EvaluationError, match="round: точность должна быть целым числом не б"):
         template.render(_names())  # type: ignore[attr-defined]
     assert _template_of("{{ 1234.567 | round(1) }}").render(_names()) == "1234.6"  # type: ignore[attr-defined]
 
@@ -265,7 +275,7 @@ def test_runtime_output_size_is_bounded() -> None:
     from edo_rules.model import Side, Signer
 
     names = _names(number="x", signers=tuple(Signer(Side.OURS, "a") for _ in range(5)))
-    with pytest.raises(EvaluationError, match="the output is longer than 20000 characters"):
+    with pytest.raises(EvaluationError, match="результат шаблона длиннее 20000 символов"):
         template.render(names)  # type: ignore[attr-defined]
 
 
@@ -276,10 +286,16 @@ def test_runtime_expression_failure_names_rule_and_document() -> None:
     with pytest.raises(EvaluationError) as info:
         rule.match.where.evaluate(names)
     assert str(info.value) == (
-        "pb.yaml:5:20: rules[0].match.where: rule t/r: expression 'doc.amount >= 10000' failed "
-        "on document doc-1: TypeError: '>=' not supported between instances of 'NoneType' and "
-        "'int'"
+        "pb.yaml:5:20: rules[0].match.where: правило t/r: ошибка в выражении 'doc.amount >="
+        " 10000' на документе doc-1: TypeError: '>=' not supported between instances of"
+        " 'NoneType' and 'int'"
     )
+    with in_language("en"):
+        assert str(info.value) == (
+            "pb.yaml:5:20: rules[0].match.where: rule t/r: expression 'doc.amount >= 10000'"
+            " failed on document doc-1: TypeError: '>=' not supported between instances of"
+            " 'NoneType' and 'int'"
+        )
 
 
 def test_runtime_pow_is_bounded_even_with_values() -> None:
@@ -289,7 +305,7 @@ def test_runtime_pow_is_bounded_even_with_values() -> None:
 
     names["elapsed"] = Elapsed(0, 0, 10**6)
     assert rule.match.where is not None
-    with pytest.raises(EvaluationError, match="exponent too large"):
+    with pytest.raises(EvaluationError, match="слишком большой показатель степени: "):
         rule.match.where.evaluate(names)
 
 

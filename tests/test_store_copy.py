@@ -67,7 +67,7 @@ def test_copy_keeps_every_row_and_the_outbox_states(
     dsn = with_schema(pg_database, pg_schema)
     assert main(["store", "copy", "--from", f"sqlite://{source}", "--to", dsn]) == 0
     out = capsys.readouterr().out
-    assert "every checksum matches" in out and "action_requests" in out
+    assert "; все контрольные суммы совпадают\n" in out and "action_requests" in out
     with SQLiteStore(source) as old, PostgresStore(dsn) as new:
         states = list(RequestState)
         assert new.requests(states) == old.requests(states)

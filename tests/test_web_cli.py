@@ -77,7 +77,7 @@ def test_serve_is_read_only_and_explains_with_the_playbooks(tmp_path: Path) -> N
     def read() -> None:
         assert process.stdout is not None
         for line in process.stdout:
-            match = re.search(r"dashboard: (http://\S+)/", line)
+            match = re.search(r"панель: (http://\S+)/", line)
             if match:
                 found.append(match.group(1))
                 ready.set()

@@ -442,7 +442,7 @@ def test_serve_over_postgresql_shows_the_pages_and_the_document(
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
-        match = re.search(r"dashboard: (http://\S+)/", line)
+        match = re.search(r"панель: (http://\S+)/", line)
         assert match, line + (process.stderr.read() if process.poll() is not None else "")
         base = match.group(1)
         managers = httpx.get(f"{base}/managers?format=json", timeout=60).json()

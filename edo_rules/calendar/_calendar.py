@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+from edo_rules._messages import Text, msg
 from edo_rules.calendar._data import CalendarData, YearStatus, bundled
 from edo_rules.calendar._derive import derive_year
 from edo_rules.calendar._flat import FlatIndex, adopted_run, fill
@@ -30,7 +31,7 @@ def _as_date(value: object) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return dt.date(value.year, value.month, value.day)
-    raise CalendarError(f"expected a date, got {type(value).__name__} {value!r}")
+    raise CalendarError(msg("cal_expected_date", type=type(value).__name__, value=value))
 
 
 class ProductionCalendar:
@@ -62,7 +63,7 @@ class ProductionCalendar:
         for entry in overrides:
             if not FIRST_YEAR <= entry.date.year <= LAST_YEAR:
                 raise CalendarError(
-                    f"{entry.date} is outside the supported years {FIRST_YEAR}-{LAST_YEAR}",
+                    msg("cal_entry_outside", date=entry.date, first=FIRST_YEAR, last=LAST_YEAR),
                     file=entry.file,
                     line=entry.line,
                 )
@@ -209,7 +210,7 @@ class ProductionCalendar:
         a short day is one hour shorter whatever the week length.
         """
         if not 0 < week_hours <= 40:
-            raise CalendarError(f"week_hours must be in (0, 40], got {week_hours!r}")
+            raise CalendarError(msg("cal_week_hours", value=week_hours))
         days = self.working_days_in(year, month)
         return days * week_hours / 5 - self.short_days_in(year, month)
 
@@ -250,7 +251,9 @@ class ProductionCalendar:
             data, self._data.fixed_holidays, self._overrides.get(year, ()), self._decree
         )
         if data.status != "adopted":
-            warnings.warn(_unconfirmed(year, data.status), CalendarWarning, stacklevel=_outside())
+            # The warning's text is rendered when shown (the admin's language, or the log's).
+            warning = CalendarWarning(_unconfirmed(year, data.status))
+            warnings.warn(warning, stacklevel=_outside())
         return table
 
     def _forward(self, table: YearTable, rank: int) -> dt.date:
@@ -294,9 +297,9 @@ def _outside() -> int:
 
 def _check_year(year: int) -> None:
     if isinstance(year, bool) or not isinstance(year, int):
-        raise CalendarError(f"a year must be an integer, got {year!r}")
+        raise CalendarError(msg("cal_year_type", value=year))
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise CalendarError(f"year {year} is outside the supported years {FIRST_YEAR}-{LAST_YEAR}")
+        raise CalendarError(msg("cal_year_outside", year=year, first=FIRST_YEAR, last=LAST_YEAR))
 
 
 def _span(year: int, month: int | None) -> tuple[int, int]:
@@ -305,19 +308,10 @@ def _span(year: int, month: int | None) -> tuple[int, int]:
     if month is None:
         return dt.date(year, 1, 1).toordinal(), dt.date(year + 1, 1, 1).toordinal()
     if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
-        raise CalendarError(f"month must be 1-12, got {month!r}")
+        raise CalendarError(msg("cal_month", value=month))
     nxt = dt.date(year + month // 12, month % 12 + 1, 1)
     return dt.date(year, month, 1).toordinal(), nxt.toordinal()
 
 
-def _unconfirmed(year: int, status: str) -> str:
-    if status == "draft":
-        return (
-            f"the production calendar for {year} is a draft, not yet adopted by government "
-            "decree; working days may change (add an override file or upgrade edo-rules)"
-        )
-    return (
-        f"the production calendar for {year} is not in the bundled data; it is derived from "
-        "Labour Code art. 112 without the government decree on transfers and may differ "
-        "from the official one (add an override file or upgrade edo-rules)"
-    )
+def _unconfirmed(year: int, status: str) -> Text:
+    return msg("cal_draft" if status == "draft" else "cal_derived", year=year)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from edo_rules._messages import Text, msg
 from edo_rules.errors import CalendarError
 
 _SECTIONS = ("days_off", "working_days", "short_days")
@@ -56,14 +57,16 @@ def load_overrides(path: str | Path) -> tuple[OverrideEntry, ...]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise CalendarError(f"cannot read the override file: {exc.strerror}", file=name) from exc
+        raise CalendarError(msg("cal_override_unreadable", error=exc.strerror), file=name) from exc
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise CalendarError(f"not valid YAML: {problem}", file=name, line=line) from exc
+        raise CalendarError(
+            msg("cal_override_yaml", problem=problem), file=name, line=line
+        ) from exc
     entries = _Reader(name).read(root)
     _check_unique(entries, name)
     return entries
@@ -75,15 +78,15 @@ class _Reader:
     def __init__(self, name: str) -> None:
         self._name = name
 
-    def fail(self, node: yaml.Node, message: str) -> CalendarError:
-        hint = " (expected e.g. 'days_off: [{date: 2026-12-30, comment: ...}]')"
-        return CalendarError(message + hint, file=self._name, line=node.start_mark.line + 1)
+    def fail(self, node: yaml.Node, message: Text) -> CalendarError:
+        text = msg("cal_override_example", text=message)
+        return CalendarError(text, file=self._name, line=node.start_mark.line + 1)
 
     def read(self, root: yaml.Node | None) -> tuple[OverrideEntry, ...]:
         if root is None:
             return ()  # an empty file overrides nothing
         if not isinstance(root, yaml.MappingNode):
-            raise self.fail(root, "the override file must be a mapping of lists")
+            raise self.fail(root, msg("cal_override_not_mapping"))
         entries: list[OverrideEntry] = []
         for key, value in root.value:
             section = self._section(key)
@@ -93,23 +96,24 @@ class _Reader:
     def _section(self, key: yaml.Node) -> str:
         if not isinstance(key, yaml.ScalarNode) or key.value not in _SECTIONS:
             shown = key.value if isinstance(key, yaml.ScalarNode) else "?"
-            raise self.fail(key, f"unknown section {shown!r}; allowed: {', '.join(_SECTIONS)}")
+            allowed = ", ".join(_SECTIONS)
+            raise self.fail(key, msg("cal_override_section", name=shown, allowed=allowed))
         return str(key.value)
 
     def _items(self, section: str, node: yaml.Node) -> list[OverrideEntry]:
         if isinstance(node, yaml.ScalarNode) and node.value in ("", "~", "null"):
             return []
         if not isinstance(node, yaml.SequenceNode):
-            raise self.fail(node, f"{section} must be a list of entries")
+            raise self.fail(node, msg("cal_override_not_list", section=section))
         return [self._entry(section, item) for item in node.value]
 
     def _entry(self, section: str, node: yaml.Node) -> OverrideEntry:
         if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, f"each {section} entry must be a mapping with date and comment")
+            raise self.fail(node, msg("cal_override_entry_mapping", section=section))
         fields = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
         extra = sorted(set(fields) - {"date", "comment"})
         if extra:
-            raise self.fail(node, f"{section} entry has unknown keys {extra}")
+            raise self.fail(node, msg("cal_override_entry_keys", section=section, keys=extra))
         return OverrideEntry(
             section=section,
             date=self._date(section, node, fields.get("date")),
@@ -120,18 +124,20 @@ class _Reader:
 
     def _date(self, section: str, entry: yaml.Node, node: yaml.Node | None) -> dt.date:
         if node is None:
-            raise self.fail(entry, f"{section} entry has no date")
+            raise self.fail(entry, msg("cal_override_no_date", section=section))
         value = node.value if isinstance(node, yaml.ScalarNode) else None
         try:
             return dt.date.fromisoformat(str(value).strip())
         except ValueError:
-            raise self.fail(node, f"{section}: {value!r} is not a date YYYY-MM-DD") from None
+            raise self.fail(
+                node, msg("cal_override_bad_date", section=section, value=value)
+            ) from None
 
     def _comment(self, section: str, entry: yaml.Node, node: yaml.Node | None) -> str:
         if node is None:
-            raise self.fail(entry, f"{section} entry has no comment (say why the day changes)")
+            raise self.fail(entry, msg("cal_override_no_comment", section=section))
         if not isinstance(node, yaml.ScalarNode) or not node.value.strip():
-            raise self.fail(node, f"{section}: the comment must be non-empty text")
+            raise self.fail(node, msg("cal_override_empty_comment", section=section))
         return str(node.value).strip()
 
 
@@ -142,8 +148,9 @@ def _check_unique(entries: tuple[OverrideEntry, ...], name: str) -> None:
         first = seen.get((entry.section, entry.date)) or _conflict(by_date.get(entry.date), entry)
         if first is not None:
             raise CalendarError(
-                f"{entry.date} is listed again (first in {first.section} at line {first.line}); "
-                "keep one entry per date",
+                msg(
+                    "cal_override_repeated", date=entry.date, section=first.section, line=first.line
+                ),
                 file=name,
                 line=entry.line,
             )

@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from edo_rules._messages import t
 from edo_rules.actions.bitrix24.setup import Mode, SetupReport
 from edo_rules.cli._context import DEFAULT_CONFIG
 
@@ -70,8 +71,8 @@ def print_report(report: SetupReport, *, dry_run: bool) -> None:
     for step in report.steps:
         print(step)
     for note in report.notes:
-        print(f"примечание: {note}")
+        print(t("b24_note", note=note))
     if report.nothing_to_do:
-        print("nothing to do: the portal already has everything the config needs")
+        print(t("b24_nothing_to_do"))
     elif dry_run:
-        print(f"dry run: {len(report.problems)} object(s) would be created; nothing was written")
+        print(t("b24_dry_run", count=len(report.problems)))

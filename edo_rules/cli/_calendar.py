@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from edo_rules._messages import msg, t
 from edo_rules.calendar import CalendarError, CalendarWarning, DayInfo, ProductionCalendar
 from edo_rules.cli._context import UsageError, config_of
 
@@ -88,11 +89,11 @@ def _run(args: argparse.Namespace) -> int:
             lines = _check_lines(cal, _parse_date(args.date))
         else:
             if args.date is not None:
-                raise UsageError(f"unexpected argument {args.date!r}; use `calendar YEAR`")
+                raise UsageError(msg("cal_cli_extra", value=args.date))
             year = _parse_year(args.what) if args.what else dt.date.today().year
             lines = list(_year_lines(cal, year, args.week_hours))
     for warning in caught:
-        print(f"edo-rules: warning: {warning.message}", file=sys.stderr)
+        print(t("warning", message=warning.message), file=sys.stderr)
     print("\n".join(lines))
     return 0
 
@@ -106,21 +107,19 @@ def _overrides(args: argparse.Namespace) -> Any:
 
 def _parse_year(text: str) -> int:
     if not text.isdigit() or len(text) != 4:
-        raise CalendarError(f"{text!r} is not a year; expected four digits, e.g. 2026")
+        raise CalendarError(msg("cal_cli_year", value=text))
     return int(text)
 
 
 def _parse_date(text: str | None) -> dt.date:
     if text is None:
-        raise UsageError("`calendar check` needs a date, e.g. `calendar check 2024-04-27`")
+        raise UsageError(msg("cal_cli_needs_date"))
     for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
         try:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise CalendarError(
-        f"{text!r} is not a valid date; expected YYYY-MM-DD or DD.MM.YYYY, e.g. 2024-04-27"
-    )
+    raise CalendarError(msg("cal_cli_date", value=text))
 
 
 def _check_lines(cal: ProductionCalendar, day: dt.date) -> list[str]:

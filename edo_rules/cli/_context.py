@@ -26,7 +26,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from edo_rules._display import DEFAULT_ZONE
-from edo_rules._messages import t
+from edo_rules._messages import msg, t
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.config import Config, StoreConfig, load_config
 from edo_rules.engine import Engine
@@ -177,9 +177,7 @@ def parse_moment(text: str, zone: ZoneInfo = DEFAULT_ZONE) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(
-            f"--at {text!r} is not an ISO date-time (expected e.g. 2026-12-07T09:30)"
-        ) from None
+        raise UsageError(msg("cli_bad_at", value=text)) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 

@@ -14,15 +14,16 @@ import argparse
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from edo_rules._messages import t
 from edo_rules.actions.registry import get_action_class
 from edo_rules.errors import EdoRulesError
 from edo_rules.model import ActionRequest, RequestState
 from edo_rules.store.base import Store
 
 _MESSAGES = {
-    "done": "already in Bitrix24: recorded as done, not sent again",
-    "resend": "not found in Bitrix24: will be sent at the next tick",
-    "unchecked": "Bitrix24 did not answer the check: left in doubt, try again later",
+    "done": "checked_done",
+    "resend": "checked_resend",
+    "unchecked": "checked_unchecked",
 }
 
 Opener = Callable[[argparse.Namespace], Store]
@@ -44,10 +45,7 @@ def check_in_doubt_first(
         return 0, rest
     if getattr(args, "store", None) is not None:
         for request in checkable:
-            print(
-                f"#{request.id} {request.action}: in doubt; it can be looked up in Bitrix24,"
-                " so retry it with --config FILE (the check runs first), not --store"
-            )
+            print(t("checked_needs_config", id=request.id, action=request.action))
         return 1, rest
     return _check_all(args, checkable), rest
 
@@ -71,12 +69,12 @@ def _check_all(args: argparse.Namespace, requests: list[ActionRequest]) -> int:
         for request in requests:
             adapter = service.actions.get(request.action)
             if adapter is None:
-                print(f"#{request.id} {request.action}: no such action in this config; left as is")
+                print(t("checked_no_action", id=request.id, action=request.action))
                 status = 1
                 continue
             result = retry_checked(service.dispatcher, adapter, request)
             status = max(status, int(result == "unchecked"))
-            print(f"#{request.id} {request.action} ({request.rule_key}): {_MESSAGES[result]}")
+            print(f"#{request.id} {request.action} ({request.rule_key}): {t(_MESSAGES[result])}")
     finally:
         service.close()
     return status

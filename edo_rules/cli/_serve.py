@@ -14,6 +14,7 @@ import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from edo_rules._messages import t
 from edo_rules.cli._runner_args import add_config_args, configured
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def _serve(args: argparse.Namespace) -> int:
         check_exposure(endpoint, dashboard, control=False)
         guard = guards_loopback(endpoint, dashboard, control=False)
         server = WebServer(build_app(None, dashboard), endpoint, guard_loopback=guard)
-        print(f"dashboard: {server.url}/", flush=True)
+        print(t("dashboard_at", url=f"{server.url}/"), flush=True)
         _serve_until_signal(server)
     return 0
 

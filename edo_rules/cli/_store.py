@@ -104,8 +104,6 @@ def _copy(args: argparse.Namespace) -> int:
 
     checks = copy_store(sqlite_path(args.source), args.target)
     for check in checks:
-        print(f"{check.table:16} {check.rows:>10} rows  sha256 {check.source_sha256[:16]}  same")
-    print(
-        f"copied {sum(c.rows for c in checks)} rows in {len(checks)} tables; every checksum matches"
-    )
+        print(t("copy_table", table=check.table, rows=check.rows, sha=check.source_sha256[:16]))
+    print(t("copy_done", rows=sum(c.rows for c in checks), tables=len(checks)))
     return 0

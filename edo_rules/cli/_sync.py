@@ -91,7 +91,7 @@ def _refresh(config: Any, args: argparse.Namespace) -> int:
     try:
         request = parse_refresh(query)
     except ValueError as exc:
-        print(f"edo-rules: error: {exc}", file=sys.stderr)
+        print(t("error", message=exc), file=sys.stderr)
         return 2
     assert request is not None
     report = refresh_once(config, request)

@@ -109,6 +109,10 @@ def report_line(report: Any) -> str:
     actions = ", ".join(parts)
     text = t("tick_report", synced=report.synced, fired=report.fired,
              actions=actions or t("tick_nothing_to_send"), seconds=report.seconds)  # fmt: skip
+    failures = getattr(report, "failures", None) or {}
+    if failures:  # by rule and reason: the reason is /metrics' machine code (budget:time)
+        rules = ", ".join(f"{rule} ({why}) ×{n}" for (rule, why), n in sorted(failures.items()))
+        text += t("tick_report_docs_failed", count=sum(failures.values()), rules=rules)
     return text + (
         t("tick_report_failed", stages=", ".join(report.errors)) if report.errors else ""
     )

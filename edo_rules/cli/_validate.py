@@ -109,7 +109,7 @@ def _run_config(args: argparse.Namespace) -> int:
 
     checked = check_config(args.config, [Path(p) for p in args.paths])
     for warning in checked.warnings:
-        print(f"warning: {warning}")
+        print(t("validate_warning", warning=warning))
     for problem in checked.problems:
         print(problem)
     if checked.problems:
@@ -127,9 +127,9 @@ def _check_portal(config: Path) -> int:
     for step in report.problems:
         print(f"{config}: bitrix24: {step}")
     for note in report.notes:
-        print(f"{config}: bitrix24: примечание: {note}")
+        print(f"{config}: bitrix24: {t('b24_note', note=note)}")
     if report.problems:
-        print(f"{len(report.problems)} problem(s) in the portal: run `edo-rules bitrix24 setup`")
+        print(t("b24_portal_problems", count=len(report.problems)))
         return 1
-    print("OK: the portal has everything the config needs")
+    print(t("b24_portal_ok"))
     return 0

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from itertools import islice
 from typing import Any, Protocol, TypeVar
 
+from edo_rules._messages import Joined, Text
 from edo_rules.engine._due import (
     LadderStep,
     WorkingCalendar,
@@ -35,6 +36,7 @@ from edo_rules.engine._incremental import (
 )
 from edo_rules.engine._match import amount_in_range, document_filter
 from edo_rules.engine._stats import StatsReader
+from edo_rules.errors import unrendered
 from edo_rules.model import ActionRequest, Document, Firing, StatusEvent
 from edo_rules.playbook import budget_limit
 from edo_rules.playbook.context import NamesFactory, render_params
@@ -71,12 +73,17 @@ class DocumentFailure:
 
     rule_key: str
     document_id: str
-    message: str
+    #: The error, rendered when shown: Russian on the admin's terminal, English in the log.
+    text: Text | Joined | str
     limit: str | None = None
+
+    @property
+    def message(self) -> str:
+        return str(self.text)
 
     @classmethod
     def of(cls, rule_key: str, document_id: str, exc: BaseException) -> DocumentFailure:
-        return cls(rule_key, document_id, str(exc), budget_limit(exc))
+        return cls(rule_key, document_id, unrendered(exc), budget_limit(exc))
 
 
 @dataclass(slots=True)

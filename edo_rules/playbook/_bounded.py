@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Final
 
+from edo_rules._messages import msg
 from edo_rules.playbook._budget import SandboxError, meter, text_size
 
 MAX_ROUND_DIGITS: Final = 20
@@ -76,7 +77,7 @@ def bounded_pow(a: Any, b: Any) -> Any:
     if _is_int(a) and _is_int(b) and b > 0 and abs(a) > 1:
         current.charge_bits(a.bit_length() * b, f"{_short(a)} ** {_short(b)}")
     if isinstance(a, Decimal) and abs(b) > MAX_DECIMAL_EXPONENT:
-        raise SandboxError(f"exponent too large: {_short(b)} (at most {MAX_DECIMAL_EXPONENT})")
+        raise SandboxError(msg("sandbox_exponent", value=_short(b), limit=MAX_DECIMAL_EXPONENT))
     return operator.pow(a, b)
 
 
@@ -144,7 +145,7 @@ def bounded_round(number: Any, ndigits: int | None = None) -> Any:
     # round(5, -10**9) computes 10**(10**9).
     meter().tick()
     if ndigits is not None and (not isinstance(ndigits, int) or abs(ndigits) > MAX_ROUND_DIGITS):
-        raise SandboxError(f"round: the precision must be a whole number up to {MAX_ROUND_DIGITS}")
+        raise SandboxError(msg("sandbox_round_precision", limit=MAX_ROUND_DIGITS))
     return round(number, ndigits)
 
 

@@ -23,6 +23,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final
 
+from edo_rules._messages import Text, msg
+
 
 class SandboxError(ValueError):
     """An expression or template does something the sandbox refuses (the message says what)."""
@@ -103,9 +105,33 @@ def evaluation_clock() -> float:
 class BudgetExceededError(SandboxError):
     """One evaluation went over one limit of its :class:`Budget`; ``limit`` names which."""
 
-    def __init__(self, limit: str, message: str):
+    def __init__(self, limit: str, message: Text):
         self.limit = limit
-        super().__init__(f"{message} (budget limit {LIMIT_KEYS[limit]})")
+        super().__init__(msg("budget_exceeded", text=message, setting=LIMIT_KEYS[limit]))
+
+
+#: What was being built, as the sandbox names it (English notation) → its catalogue text.
+_WHAT: Final = {
+    "the result of a call": "budget_what_call",
+    "the result of '*' (repetition)": "budget_what_repetition",
+    "a comparison of lists": "budget_what_list_comparison",
+    "the printed value": "budget_what_printed",
+    "the 'int' filter": "budget_what_int_filter",
+    "this filter": "budget_what_this_filter",
+}
+
+
+def what_text(what: str) -> Text | str:
+    """``what`` for the admin: ``the result of '+'`` → «результат '+'»; code (``str()``) as is.
+
+    Only an error pays for this: the hot paths pass the plain English string.
+    """
+    key = _WHAT.get(what)
+    if key is not None:
+        return msg(key)
+    if what.startswith("the result of "):
+        return msg("budget_what_result", what=what.removeprefix("the result of "))
+    return what
 
 
 _LARGE: Final = 4096  # characters/items: a smaller value costs less than a clock read
@@ -129,7 +155,7 @@ class Meter:
         self.operations += 1
         if self.operations > self.budget.operations:
             raise BudgetExceededError(
-                "operations", f"more than {self.budget.operations} operations in one evaluation"
+                "operations", msg("budget_operations", limit=self.budget.operations)
             )
         if not self.operations & 15:
             self.check_time()
@@ -139,32 +165,26 @@ class Meter:
         self.tick()
         self.depth += 1
         if self.depth > self.budget.max_depth:
-            raise BudgetExceededError(
-                "depth", f"calls nested more than {self.budget.max_depth} deep (recursion?)"
-            )
+            raise BudgetExceededError("depth", msg("budget_depth", limit=self.budget.max_depth))
 
     def leave(self) -> None:
         self.depth -= 1
 
     def check_time(self) -> None:
         if evaluation_clock() > self.deadline:
-            raise BudgetExceededError(
-                "time", f"evaluation took longer than {self.budget.time_ms:g} ms"
-            )
+            raise BudgetExceededError("time", msg("budget_time", limit=self.budget.time_ms))
 
     def charge(self, size: int, what: str) -> None:
         """Allow building ``what`` of ``size`` characters/items (called before it is built)."""
         if size > self.max_length:
             raise BudgetExceededError(
                 "length",
-                f"{what} would have {size} characters or items, more than {self.max_length}",
+                msg("budget_length", what=what_text(what), size=size, limit=self.max_length),
             )
         self.total += max(size, 0)
         if self.total > self.budget.max_total:
             raise BudgetExceededError(
-                "total",
-                f"{what}: the evaluation built more than {self.budget.max_total} "
-                "characters and items in all",
+                "total", msg("budget_total", what=what_text(what), limit=self.budget.max_total)
             )
         if size > _LARGE:  # building it took a while: look at the clock now
             self.check_time()
@@ -174,7 +194,12 @@ class Meter:
         if isinstance(text, str | bytes) and len(text) > self.budget.max_digits + 2:
             raise BudgetExceededError(
                 "digits",
-                f"{what}: a number of {len(text)} characters, more than {self.budget.max_digits}",
+                msg(
+                    "budget_number_text",
+                    what=what_text(what),
+                    size=len(text),
+                    limit=self.budget.max_digits,
+                ),
             )
 
     def charge_bits(self, bits: int, what: str) -> None:
@@ -183,7 +208,12 @@ class Meter:
             digits = int(bits / 3.33)
             raise BudgetExceededError(
                 "digits",
-                f"{what} would have about {digits} digits, more than {self.budget.max_digits}",
+                msg(
+                    "budget_digits",
+                    what=what_text(what),
+                    digits=digits,
+                    limit=self.budget.max_digits,
+                ),
             )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from types import BuiltinMethodType
 from typing import Any, Final
 
+from edo_rules._messages import msg
 from edo_rules.playbook._budget import SandboxError, check_result, meter, text_size
 
 
@@ -72,10 +73,11 @@ STR_SIZED: Final[Mapping[str, Callable[..., int]]] = {
     "replace": _replace,
     "join": _join,
 }
-#: str methods refused at run time (their own mini-language reaches attributes and widths).
+#: str methods refused at run time (their own mini-language reaches attributes and widths):
+#: name → catalogue key.
 STR_REFUSED: Final[Mapping[str, str]] = {
-    "format": "str.format is not allowed (use the 'format' filter)",
-    "format_map": "str.format_map is not allowed (use the 'format' filter)",
+    "format": "sandbox_str_format",
+    "format_map": "sandbox_str_format_map",
 }
 #: str methods whose result is no larger than a small multiple of the input.
 STR_LINEAR: Final = frozenset(
@@ -101,7 +103,7 @@ def bounded_call(func: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
         return _str_method(owner, func.__name__, func, args, kwargs)
     container = isinstance(owner, list | tuple | dict)
     if isinstance(func, BuiltinMethodType) and container and func.__name__ not in CONTAINER_LINEAR:
-        raise SandboxError(f"the method {func.__name__!r} is not allowed")
+        raise SandboxError(msg("sandbox_method", name=func.__name__))
     return check_result(func(*args, **kwargs), f"the result of {_name(func)}()")
 
 
@@ -110,7 +112,7 @@ def _str_method(
 ) -> Any:
     refused = STR_REFUSED.get(name)
     if refused is not None:
-        raise SandboxError(refused)
+        raise SandboxError(msg(refused))
     if name == "join" and args and not isinstance(args[0], list | tuple):
         args = [list(args[0]), *args[1:]]  # sized, then joined: read a generator once
     sized = STR_SIZED.get(name)
@@ -118,7 +120,7 @@ def _str_method(
         meter().charge(sized(text, *args, *kwargs.values()), f"the result of .{name}()")
         return func(*args, **kwargs)
     if name not in STR_LINEAR:
-        raise SandboxError(f"the string method {name!r} is not allowed")
+        raise SandboxError(msg("sandbox_str_method", name=name))
     return check_result(func(*args, **kwargs), f"the result of .{name}()")
 
 

@@ -28,6 +28,7 @@ from jinja2.nodes import EvalContext
 from jinja2.tests import TESTS as JINJA_TESTS
 from jinja2.utils import _PassArg
 
+from edo_rules._messages import msg
 from edo_rules.playbook._bounded import (
     MAX_ROUND_DIGITS,
     SandboxError,
@@ -35,7 +36,13 @@ from edo_rules.playbook._bounded import (
     check_compared,
     format_percent,
 )
-from edo_rules.playbook._budget import BudgetExceededError, check_result, meter, text_size
+from edo_rules.playbook._budget import (
+    BudgetExceededError,
+    check_result,
+    meter,
+    text_size,
+    what_text,
+)
 
 _JINJA_GLOBALS: Final[Mapping[str, Callable[..., Any]]] = DEFAULT_NAMESPACE  # type: ignore[assignment]
 _FILTERS: Final[Mapping[str, Callable[..., Any]]] = JINJA_FILTERS
@@ -96,7 +103,7 @@ def _slice(value: Any, slices: Any, fill_with: Any = None) -> int:
 
 def _whole(value: Any) -> int:
     if not isinstance(value, int):
-        raise SandboxError(f"expected a whole number, not {type(value).__name__}")
+        raise SandboxError(msg("sandbox_whole_number", type=type(value).__name__))
     return value
 
 
@@ -127,8 +134,7 @@ def _slow(value: Any, *_: Any, **__: Any) -> int:
 
 def _slow_input(what: str, size: int) -> BudgetExceededError:
     return BudgetExceededError(
-        "length",
-        f"{what} reads at most {SLOW_INPUT} characters (its time grows faster), not {size}",
+        "length", msg("budget_slow_input", what=what_text(what), limit=SLOW_INPUT, size=size)
     )
 
 
@@ -142,7 +148,7 @@ def _escaped(value: Any, *args: Any, **kwargs: Any) -> int:
 
 def _tojson(value: Any, indent: Any = None) -> int:
     if indent is not None and (not isinstance(indent, int) or not 0 <= indent <= 16):
-        raise SandboxError("tojson: indent must be a whole number from 0 to 16")
+        raise SandboxError(msg("sandbox_tojson_indent"))
     return _printed(value) * 6 * (1 + (indent or 0))
 
 
@@ -175,7 +181,7 @@ def _sum(environment: Any, iterable: Iterable[Any], attribute: Any = None, start
 def _format(value: Any, *args: Any, **kwargs: Any) -> str:
     """Jinja's ``format``: %-formatting with the output sized first."""
     if args and kwargs:
-        raise SandboxError("format: give either positional or keyword arguments, not both")
+        raise SandboxError(msg("sandbox_format_arguments"))
     return format_percent(str(value), kwargs or args)
 
 
@@ -183,7 +189,7 @@ def _round(value: Any, precision: Any = 0, method: str = "common") -> Any:
     """Jinja's ``round`` with the precision bounded (``round(5, -10**9)`` would never end)."""
     meter().tick()
     if not isinstance(precision, int) or abs(precision) > MAX_ROUND_DIGITS:
-        raise SandboxError(f"round: the precision must be a whole number up to {MAX_ROUND_DIGITS}")
+        raise SandboxError(msg("sandbox_round_precision", limit=MAX_ROUND_DIGITS))
     return JINJA_FILTERS["round"](value, precision, method)
 
 

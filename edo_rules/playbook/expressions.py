@@ -25,7 +25,7 @@ from typing import Any, Final
 
 import simpleeval
 
-from edo_rules._messages import msg, reason
+from edo_rules._messages import Text, msg, reason
 from edo_rules.errors import PlaybookError, Problem
 from edo_rules.playbook._bounded import (
     COMPARISONS,
@@ -430,12 +430,22 @@ def runtime_error(
     """The error for a failed expression or template: playbook, rule, source and document."""
     loc: Location = compiled.location
     doc_id = getattr(names.get("doc"), "id", None)
-    on_doc = f" on document {doc_id}" if doc_id is not None else ""
     source = compiled.source if len(compiled.source) <= 100 else compiled.source[:97] + "..."
-    message = (
-        f"rule {compiled.rule_key}: {what} {source!r} failed{on_doc}: {type(exc).__name__}: {exc}"
+    message = msg(
+        "eval_failed",
+        rule=compiled.rule_key,
+        what=msg("eval_template") if what == "template" else msg("eval_expression"),
+        source=source,
+        on_doc=msg("eval_on_doc", doc=doc_id) if doc_id is not None else "",
+        error=_error_text(exc),
     )
     return EvaluationError([Problem(loc.file, loc.line, loc.column, compiled.path, message)])
+
+
+def _error_text(exc: Exception) -> Text | str:
+    """The sandbox's own refusal as a catalogue text; Python's error (a TypeError) as it is."""
+    text = reason(exc)
+    return text if isinstance(text, Text) else f"{type(exc).__name__}: {text}"
 
 
 def compile_expression(

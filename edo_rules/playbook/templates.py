@@ -165,7 +165,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         if not __self.is_safe_callable(__obj):
-            raise SandboxError(f"{__obj!r} is not safely callable")
+            raise SandboxError(msg("sandbox_not_callable", what=repr(__obj)[:100]))
         if isinstance(__obj, BuiltinMethodType):  # a str/list/dict method
             return bounded_call(__obj, list(args), kwargs)
         wrapped = getattr(__obj, "__wrapped__", None)
@@ -339,7 +339,7 @@ def _render_bounded(template: jinja2.Template, names: Mapping[str, Any], current
     for chunk in template.root_render_func(template.new_context(dict(names))):
         size += len(chunk)
         if size > limit:
-            raise BudgetExceededError("output", f"the output is longer than {limit} characters")
+            raise BudgetExceededError("output", msg("budget_output", limit=limit))
         parts.append(chunk)
     return "".join(parts)
 

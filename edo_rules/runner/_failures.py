@@ -26,6 +26,8 @@ class Failure(Protocol):
     @property
     def message(self) -> str: ...
     @property
+    def text(self) -> object: ...  # rendered when the log line is written (in English)
+    @property
     def limit(self) -> str | None: ...
 
 
@@ -59,7 +61,7 @@ def log_failures(failures: Sequence[Failure]) -> None:
             count,
             failure.document_id,
             others,
-            failure.message,
+            failure.text,
             extra={"rule": rule_key, "document": failure.document_id, "count": count},
         )
 

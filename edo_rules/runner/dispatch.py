@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from edo_rules._bounds import StageDeadlineError, stage_expired
+from edo_rules._messages import Text
 from edo_rules.actions.base import Action
 from edo_rules.errors import ActionError, EdoRulesError
 from edo_rules.model import ActionRequest, Outcome, OutcomeStatus, RequestState
@@ -79,8 +80,9 @@ class DispatchReport:
     recovered: Counter[str] = field(default_factory=Counter)
     healed: Counter[str] = field(default_factory=Counter)
     stopped: bool = False
-    #: Set when the stage passed its time limit (the error text); the rest goes next tick.
-    limit: str | None = None
+    #: Set when the stage passed its time limit (the error text, rendered when shown: the
+    #: log's English); the rest goes next tick.
+    limit: Text | None = None
 
     @property
     def sent(self) -> int:
@@ -230,7 +232,7 @@ class Dispatcher:
         while not self._stop.is_set():
             expired = stage_expired()
             if expired is not None:
-                report.limit = str(StageDeadlineError(expired))
+                report.limit = StageDeadlineError(expired).text
                 break
             claimed = self._store.claim_requests(self._clock(), self._batch_size)
             fresh = [r for r in claimed if _id(r) not in sent]

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from edo_rules._messages import Text, msg
 from edo_rules.errors import EdoRulesError
 
 _FIELDS: tuple[tuple[str, int, int], ...] = (
@@ -46,7 +47,7 @@ class IntervalSchedule:
 
     def __post_init__(self) -> None:
         if self.seconds <= 0:
-            raise ScheduleError(f"the interval must be positive, got {self.seconds} s")
+            raise ScheduleError(msg("interval_not_positive", seconds=self.seconds))
 
     def next_after(self, moment: datetime) -> datetime:
         return moment + timedelta(seconds=self.seconds)
@@ -74,10 +75,7 @@ class CronSchedule:
         """Parse ``expression`` or raise :class:`ScheduleError` saying which field is wrong."""
         parts = expression.split()
         if len(parts) != len(_FIELDS):
-            raise ScheduleError(
-                f"cron expression {expression!r} has {len(parts)} fields; expected 5 "
-                "(minute hour day-of-month month day-of-week), e.g. '*/5 8-20 * * 1-5'"
-            )
+            raise ScheduleError(msg("cron_fields", expression=expression, count=len(parts)))
         sets = [_parse_field(p, f) for p, f in zip(parts, _FIELDS, strict=True)]
         weekdays = frozenset(d % 7 for d in sets[4])
         return cls(
@@ -101,7 +99,7 @@ class CronSchedule:
                 if found is not None:
                     return found
             day += timedelta(days=1)
-        raise ScheduleError(f"cron expression {self.expression!r} never matches a real date")
+        raise ScheduleError(msg("cron_never", expression=self.expression))
 
     def describe(self) -> str:
         return f"cron '{self.expression}' ({self.timezone.key})"
@@ -144,11 +142,27 @@ def _parse_item(item: str, spec: tuple[str, int, int]) -> range:
         start = _number(body, name, item)
         end = high if step_text else start
     if not low <= start <= end <= high or step < 1:
-        raise ScheduleError(f"cron {name} field {item!r} is out of range {low}-{high}")
+        raise ScheduleError(
+            msg("cron_out_of_range", name=_field_name(name), item=item, low=low, high=high)
+        )
     return range(start, end + 1, step)
 
 
 def _number(text: str, name: str, item: str) -> int:
     if not text.isdigit():
-        raise ScheduleError(f"cron {name} field {item!r}: {text!r} is not a number")
+        raise ScheduleError(msg("cron_not_a_number", name=_field_name(name), item=item, text=text))
     return int(text)
+
+
+def _field_name(name: str) -> Text:
+    """A cron field's name for the admin (``day of week`` → «день недели»)."""
+    return msg(_FIELD_KEYS[name])
+
+
+_FIELD_KEYS = {
+    "minute": "cron_field_minute",
+    "hour": "cron_field_hour",
+    "day of month": "cron_field_day_of_month",
+    "month": "cron_field_month",
+    "day of week": "cron_field_day_of_week",
+}

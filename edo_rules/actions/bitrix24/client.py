@@ -254,7 +254,7 @@ class Bitrix24Client:
         log.debug("bitrix24 call %s", method)
         expired = stage_expired()
         if expired is not None:  # out of time before sending: nothing ran, the next tick sends
-            text = str(StageDeadlineError(expired)).split("\n", 1)[0]
+            text = StageDeadlineError(expired).headline
             raise self._error("STAGE_LIMIT", text, method, ErrorClass.UNREACHABLE)
         with request_deadline(self._deadline, "bitrix24.request_deadline", check=False) as limit:
             try:
@@ -292,7 +292,8 @@ class Bitrix24Client:
         self, method: str, exc: LimitExceededError, kind: ErrorClass = ErrorClass.UNCERTAIN
     ) -> Bitrix24Error:
         """A request cut at a limit (the call may have run): names the portal and the limit."""
-        return self._error("RESPONSE_LIMIT", f"{self._auth.describe()}: {exc.limit}", method, kind)
+        text = msg("b24_request_cut", portal=self._redact(self._auth.describe()), limit=exc.limit)
+        return self._error("RESPONSE_LIMIT", text, method, kind)
 
     # -- the per-method operating-time limit -----------------------------------------------
     def _note_time(self, method: str, raw: Any) -> None:

@@ -272,17 +272,16 @@ def _bounds_error(exc: LimitExceededError, url: str, *, stage: bool) -> SourceEr
     """The 1C server, the request and the limit it passed; a stage out of time is not retried."""
     if stage:
         return SourceError(
-            f"1C request stopped: {exc.limit}",
+            msg("onec_request_stopped", limit=exc.limit),
             retryable=False,
             url=url,
-            hint="the rest is read at the next tick",
+            hint=msg("onec_hint_next_tick"),
         )
     return _BoundsError(
-        f"1C request stopped: {exc.limit}",
+        msg("onec_request_stopped", limit=exc.limit),
         retryable=True,
         url=url,
-        hint="the sync retries with a smaller page; if 1C is only slow, "
-        "raise request_deadline / max_page_mb in the onec section or lower page_size",
+        hint=msg("onec_hint_bounds"),
     )
 
 

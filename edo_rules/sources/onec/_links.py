@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from urllib.parse import quote
 
-from edo_rules._messages import msg
+from edo_rules._messages import Text, msg
 from edo_rules.errors import SourceError
 from edo_rules.model import Document
 
@@ -64,15 +64,17 @@ def web_client_url(web_url: str, entity_set: str, guid: str) -> str:
     return f"{web_url.rstrip('/')}/#{link}"
 
 
-def check_template(template: str) -> str | None:
+def check_template(template: str) -> Text | None:
     """A problem with a ``pdf_url`` template, or None when it is usable."""
     try:
         names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
-    except ValueError as exc:
-        return f"is not a valid template ({exc}); use {{id}}-style fields"
+    except ValueError as exc:  # Python's own text, as it is
+        return msg("onec_pdf_template_syntax", error=str(exc))
     unknown = sorted({name for name in names if name not in TEMPLATE_FIELDS})
     if unknown:
-        return f"uses unknown fields {', '.join(unknown)} (known: {', '.join(TEMPLATE_FIELDS)})"
+        return msg(
+            "onec_pdf_template_fields", unknown=", ".join(unknown), known=", ".join(TEMPLATE_FIELDS)
+        )
     return None
 
 
