@@ -379,6 +379,7 @@ _ENGINE_RU: tuple[tuple[str, str], ...] = (
     (r"; repeat (\d+) ×", r"; повтор \1 ×"),
     (r"\bworking days?\b", "раб. дн."),
     (r"\b(\w+) is not set: the ladder has not started", r"\1 не задано: лестница не началась"),
+    (r"\bthe due moments cannot be counted: ", "сроки не посчитать: "),
     (r"\b(\w+) not set, expected one of: ", r"\1 не задано, ожидается одно из: "),
     (r"\b(\w+) is (.+?), expected one of: ", r"\1 = \2, ожидается одно из: "),
     (r"\bamount not set, expected ", "amount не задано, ожидается "),

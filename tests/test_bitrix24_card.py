@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -522,7 +523,7 @@ def test_the_card_counts_waiting_days_with_the_calendars_own_count() -> None:
     # The runner passes the production calendar's working_days_between; the day-by-day
     # walk over is_working_day (what a caller without it gets) must give the same figures.
     from edo_rules.actions.bitrix24.adapters.card import _counter
-    from edo_rules.calendar import ProductionCalendar
+    from edo_rules.calendar import CalendarWarning, ProductionCalendar
 
     calendar = ProductionCalendar.russia()
     fast = _counter(calendar.is_working_day, calendar.working_days_between)
@@ -535,3 +536,8 @@ def test_the_card_counts_waiting_days_with_the_calendars_own_count() -> None:
     assert fast(date(2026, 1, 1), date(2026, 1, 11)) == 0  # the New Year holidays
     assert fast(date(2026, 1, 9), date(2026, 1, 12)) == 1
     assert fast(date(2026, 3, 10), date(2026, 3, 2)) == 0  # dated ahead of today: not waiting
+    # Sent before the calendar's first year (2013): counted from that year, not an error.
+    old, later = date(2012, 12, 20), date(2013, 1, 15)
+    with warnings.catch_warnings():  # 2013 is derived, not bundled (said once a process)
+        warnings.simplefilter("ignore", CalendarWarning)
+        assert fast(old, later) == walk(old, later) == 5  # 9, 10, 11, 14, 15 January

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _engine_helpers import CALENDAR, World, fired_steps, msk, playbook, skipped_steps
@@ -332,3 +334,46 @@ def test_a_rule_key_defined_twice_is_refused(tmp_path: Path) -> None:
     world = _world(tmp_path, _ladder(), "a")
     with world.store() as store, pytest.raises(EdoRulesError, match="defined twice"):
         Engine(store, world.playbooks * 2, CALENDAR)
+
+
+_LADDER = """
+- id: remind
+  match: {status: sent}
+  when: {after: 3 working days, since: sent_at}
+  do:
+    - log: {message: "{{ doc.title }} не подписан"}
+"""
+
+
+def _sent(doc_id: str, at: str) -> Any:
+    moment = msk(at)
+    return replace(
+        make_document(doc_id), status=Status.SENT, sent_at=moment, status_changed_at=moment
+    )
+
+
+def test_a_document_before_the_calendars_first_year_fails_alone(tmp_path: Path) -> None:
+    # One contract sent in 2012 and never signed used to stop every tick's evaluation.
+    world = World(tmp_path / "s.db", (playbook(_LADDER),))
+    with world.store() as store:
+        store.upsert_documents([_sent("old", "2012-12-20 10:00"), _sent("new", "2026-11-25 10:00")])
+    result = world.evaluate(msk("2026-12-04 09:00"))
+    assert fired_steps(result) == [("new", "do")]
+    (failure,) = result.failures
+    assert (failure.rule_key, failure.document_id) == ("pb/remind", "old")
+    assert "год 2012" in failure.message
+    assert fired_steps(world.evaluate(msk("2026-12-04 10:00"))) == []  # the next tick goes on
+
+
+def test_before_go_live_such_a_document_is_history(tmp_path: Path) -> None:
+    world = World(tmp_path / "s.db", (playbook(_LADDER),))
+    with world.store() as store:
+        store.upsert_documents([_sent("old", "2012-12-20 10:00")])
+    engine = Engine(world.store(), world.playbooks, CALENDAR, go_live=msk("2026-12-01 00:00"))
+    try:
+        result = engine.evaluate(msk("2026-12-04 09:00"))
+    finally:
+        engine.store.close()
+    assert result.failures == () and fired_steps(result) == []
+    assert skipped_steps(result) == [("old", "do")]
+    assert [f.due_at for f in world.ledger("old")] == [msk("2012-12-20 10:00")]

@@ -13,7 +13,7 @@ from edo_rules.engine._match import Check, static_checks, where_check
 from edo_rules.engine._plan import before_go_live, catch_up
 from edo_rules.engine._render_check import template_check
 from edo_rules.engine._stats import StatsReader, uses_stats
-from edo_rules.errors import StoreError
+from edo_rules.errors import CalendarError, StoreError
 from edo_rules.model import CounterpartyStats, Document, Firing, StatusEvent
 from edo_rules.playbook.context import make_names
 from edo_rules.playbook.rules import Rule, StatusTrigger, TimeTrigger
@@ -182,13 +182,16 @@ def _explain_time(
     episode = episode_of(since)
     recorded = {f.step: f for f in base.fired if f.episode == episode}
     steps = []
-    for position in ladder(trigger.steps, trigger.repeat):
-        raw = raw_due(since, position, trigger.repeat, rule.timezone, subject.cal)
-        due = deliver(raw, rule.working_hours, rule.timezone, subject.cal)
-        text = _arithmetic(subject.cal, rule, position, since, (raw, due))
-        firing = recorded.get(position.name)
-        state = _state(firing, due, subject.now)
-        steps.append(StepExplanation(position.name, due, text, state, firing))
+    try:
+        for position in ladder(trigger.steps, trigger.repeat):
+            raw = raw_due(since, position, trigger.repeat, rule.timezone, subject.cal)
+            due = deliver(raw, rule.working_hours, rule.timezone, subject.cal)
+            text = _arithmetic(subject.cal, rule, position, since, (raw, due))
+            firing = recorded.get(position.name)
+            state = _state(firing, due, subject.now)
+            steps.append(StepExplanation(position.name, due, text, state, firing))
+    except CalendarError as exc:  # as the tick reports it: this document, this rule
+        return replace(base, note=f"the due moments cannot be counted: {exc}")
     if before_go_live(rule, since):
         return replace(base, steps=_gated(steps), note=_go_live_note(rule, trigger.since, since))
     return replace(base, steps=_apply_catch_up(steps, rule))

@@ -36,7 +36,7 @@ from edo_rules.engine._incremental import (
 )
 from edo_rules.engine._match import amount_in_range, document_filter
 from edo_rules.engine._stats import StatsReader
-from edo_rules.errors import unrendered
+from edo_rules.errors import CalendarError, unrendered
 from edo_rules.model import ActionRequest, Document, Firing, StatusEvent
 from edo_rules.playbook import budget_limit
 from edo_rules.playbook.context import NamesFactory, render_params
@@ -437,14 +437,37 @@ def _plan_chunk(plan: TickPlan, state: _Ladder, latest: int, chunk: list[DueCand
         fire, skip = catch_up(due, rule.catch_up)
         if before_go_live(rule, since):
             fire, skip = [], due  # an episode that started before go-live is history
-        firings = [
-            (
-                _time_firing(plan, state, i, candidate, skipped=i in skip),
-                _actions_of(state, i, skip),
-            )
-            for i in sorted(fire + skip)
-        ]
+        try:
+            firings = [
+                (
+                    _time_firing(plan, state, i, candidate, skipped=i in skip),
+                    _actions_of(state, i, skip),
+                )
+                for i in sorted(fire + skip)
+            ]
+        except CalendarError as exc:
+            # A moment the calendar cannot count (a document sent before its first
+            # year, say) fails this document for this rule, never the whole tick;
+            # before go-live it is history, recorded as skipped like any other.
+            if not before_go_live(rule, since):
+                plan.failures.append(DocumentFailure.of(rule.key, candidate.document_id, exc))
+                continue
+            firings = [(_uncounted(state, i, candidate, plan.now), ()) for i in due]
         _add(plan, rule, candidate, firings)
+
+
+def _uncounted(state: _Ladder, index: int, candidate: DueCandidate, now: datetime) -> Firing:
+    """A skipped firing whose due moment the calendar cannot count: due at ``since``."""
+    return Firing(
+        rule_key=state.key,
+        document_id=candidate.document_id,
+        step=state.positions[index].name,
+        episode=candidate.episode,
+        due_at=candidate.since,
+        fired_at=now,
+        playbook_hash=state.playbook_hash,
+        skipped=True,
+    )
 
 
 def _actions_of(state: _Ladder, index: int, skip: list[int]) -> tuple[ActionSpec, ...]:

@@ -28,6 +28,7 @@ from edo_rules.actions.bitrix24._card_settings import CardSettings
 from edo_rules.actions.bitrix24.adapters import _schemas
 from edo_rules.actions.bitrix24.adapters._base import Bitrix24Action, Job
 from edo_rules.actions.bitrix24.client import Call, Reply
+from edo_rules.calendar import FIRST_YEAR
 from edo_rules.errors import ActionError
 from edo_rules.model import Document, OutcomeStatus, Status
 
@@ -35,6 +36,7 @@ _OWNER_TYPE = {"deal": 2, "company": 4}
 _UPDATE = {"deal": "crm.deal.update", "company": "crm.company.update"}
 _LOOKUP_PAGES = 5
 _MAX_WAIT_DAYS = 366  # bounds the working-day walk for a very old "sent"
+_FIRST_DAY = date(FIRST_YEAR, 1, 1)  # the production calendar counts no earlier day
 
 
 class _NoCardError(ActionError):
@@ -161,11 +163,16 @@ def _order(doc: Document) -> tuple[date, str, str]:
 def _counter(
     working_day: Callable[[date], bool], between: ru.WorkingDaysBetween | None
 ) -> ru.WorkingDaysBetween:
-    """Working days waited in ``(start, end]``; never negative (a date ahead of today)."""
+    """Working days waited in ``(start, end]``; never negative (a date ahead of today).
+
+    A wait that began before the calendar's first year is counted from that year:
+    the calendar cannot count earlier days, and the card must still show the rest.
+    """
     if between is not None:
-        return lambda start, end: max(0, between(start, end))
+        return lambda start, end: max(0, between(max(start, _FIRST_DAY), end))
 
     def count(start: date, end: date) -> int:
+        start = max(start, _FIRST_DAY)
         days = min((end - start).days, _MAX_WAIT_DAYS)
         return sum(1 for n in range(1, days + 1) if working_day(start + timedelta(days=n)))
 
