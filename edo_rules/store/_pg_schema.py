@@ -205,6 +205,21 @@ _DASHBOARD_SUMMARY = Migration(
     fill=_pg_dashboard.rebuild,
 )
 
+# Self-contained (a new table only), so it can be renumbered if another migration lands first.
+_REFRESH_REQUESTS = Migration(
+    8,
+    "refresh requests: on-demand refreshes served by the runner holding the sync lease",
+    (
+        # A runner without the sync lease (or `edo-rules sync --document`) asks here; the
+        # holder takes the request (served_by, for a lease), refreshes, writes the answer.
+        "CREATE TABLE sync_requests (id BIGSERIAL PRIMARY KEY, request TEXT NOT NULL,"
+        " asked_by TEXT NOT NULL,"
+        " asked_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),"
+        " served_by TEXT, served_until TIMESTAMPTZ, answer TEXT, answered_at TIMESTAMPTZ)",
+        "CREATE INDEX sync_requests_open ON sync_requests (id) WHERE answer IS NULL",
+    ),
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1,
@@ -214,6 +229,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _RETENTION,
     _REQUEST_FIRING,
     _DASHBOARD_SUMMARY,
+    _REFRESH_REQUESTS,
 )
 CURRENT_VERSION = MIGRATIONS[-1].version
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 
+from edo_rules._codec import utc_text
 from edo_rules.model import ActionRequest, RequestState
 from edo_rules.store._pg_conn import PgConnection
 from edo_rules.store._sqlite_rows import REQUEST_COLUMNS, request_from_row
@@ -97,3 +100,62 @@ def give_up_claims(conn: PgConnection, runner: str) -> int:
         (runner, _IN_FLIGHT),
     )
     return int(cursor.rowcount)
+
+
+def waiting_behind(conn: PgConnection, ids: Sequence[int], now: datetime) -> set[int]:
+    """Of ``ids``, those with an earlier request of their document outside ``ids`` that is
+    in flight (another runner is sending it) or pending and due (not claimed yet)."""
+    if not ids:
+        return set()
+    rows = conn.execute(
+        "SELECT c.id FROM action_requests c WHERE c.id = ANY(?) AND EXISTS ("
+        " SELECT 1 FROM action_requests e WHERE e.document_id = c.document_id"
+        " AND e.id < c.id AND e.id <> ALL(?) AND (e.state = ?"
+        " OR (e.state = ? AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= ?))))",
+        (list(ids), list(ids), _IN_FLIGHT, RequestState.PENDING.value, utc_text(now)),
+    ).fetchall()
+    return {int(row[0]) for row in rows}
+
+
+#: The channel a refresh request is announced on (per schema: several stores may share
+#: one database, each with its own runners).
+def refresh_channel(conn: PgConnection) -> str:
+    row = conn.execute("SELECT current_schema()").fetchone()
+    return f"edo_rules_refresh_{row[0] if row else 'public'}"
+
+
+def ask_refresh(conn: PgConnection, runner: str, request: str) -> int:
+    row = conn.execute(
+        "INSERT INTO sync_requests (request, asked_by) VALUES (?, ?) RETURNING id",
+        (request, runner),
+    ).fetchone()
+    conn.execute("SELECT pg_notify(?, ?)", (refresh_channel(conn), str(row[0])))
+    return int(row[0])
+
+
+def take_refreshes(conn: PgConnection, runner: str, lease: float) -> list[tuple[int, str]]:
+    # Answers are read within seconds; a day later nobody waits for them.
+    conn.execute(
+        "DELETE FROM sync_requests WHERE answered_at < clock_timestamp() - interval '1 day'"
+    )
+    rows = conn.execute(
+        "UPDATE sync_requests SET served_by = ?,"
+        " served_until = clock_timestamp() + make_interval(secs => ?)"
+        " WHERE id IN (SELECT id FROM sync_requests WHERE answer IS NULL"
+        " AND (served_by IS NULL OR served_until < clock_timestamp())"
+        " ORDER BY id FOR UPDATE SKIP LOCKED) RETURNING id, request",
+        (runner, lease),
+    ).fetchall()
+    return sorted((int(row[0]), str(row[1])) for row in rows)
+
+
+def answer_refreshes(conn: PgConnection, ids: Sequence[int], answer: str) -> None:
+    conn.execute(
+        "UPDATE sync_requests SET answer = ?, answered_at = clock_timestamp() WHERE id = ANY(?)",
+        (answer, list(ids)),
+    )
+
+
+def refresh_answer(conn: PgConnection, request_id: int) -> str | None:
+    row = conn.execute("SELECT answer FROM sync_requests WHERE id = ?", (request_id,)).fetchone()
+    return None if row is None or row[0] is None else str(row[0])

@@ -145,6 +145,8 @@ class PostgresStore:
         if schema is not None:
             kwargs["options"] = f"-c search_path={schema}"
         self._prepare(dsn, schema, migrate, kwargs)
+        self._kwargs = kwargs
+        self._listener: psycopg.Connection[Any] | None = None
         self._pool = ConnectionPool(
             dsn, min_size=1, max_size=pool_size, kwargs=kwargs, open=False, name="edo-rules"
         )
@@ -214,6 +216,9 @@ class PostgresStore:
         return 0, 0
 
     def close(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
         self._pool.close()
 
     def __enter__(self) -> PostgresStore:
@@ -537,6 +542,45 @@ class PostgresStore:
     def give_up_claims(self) -> int:
         with self._writing("giving up the runner's claims") as conn:
             return shared.give_up_claims(conn, self.runner_id)
+
+    def ask_refresh(self, request: str) -> int:
+        with self._writing("asking for a refresh") as conn:
+            return shared.ask_refresh(conn, self.runner_id, request)
+
+    def take_refreshes(self, lease_seconds: float) -> list[tuple[int, str]]:
+        with self._writing("taking the refresh requests") as conn:
+            return shared.take_refreshes(conn, self.runner_id, lease_seconds)
+
+    def answer_refreshes(self, request_ids: Sequence[int], answer: str) -> None:
+        with self._writing("answering the refresh requests") as conn:
+            shared.answer_refreshes(conn, request_ids, answer)
+
+    def refresh_answer(self, request_id: int) -> str | None:
+        with self._reading("reading a refresh's answer") as conn:
+            return shared.refresh_answer(conn, request_id)
+
+    def wait_refresh_asked(self, timeout: float) -> bool:
+        """Block up to ``timeout`` s for a refresh request (LISTEN on a connection of its own;
+        one thread calls it). True when one was announced."""
+        try:
+            listener = self._listener or self._listen()
+            return any(True for _ in listener.notifies(timeout=timeout, stop_after=1))
+        except psycopg.Error as exc:
+            broken, self._listener = self._listener, None
+            if broken is not None:
+                broken.close()
+            raise self._error("waiting for refresh requests", exc) from exc
+
+    def _listen(self) -> psycopg.Connection[Any]:
+        conn = psycopg.connect(self.dsn, **self._kwargs)
+        channel = shared.refresh_channel(PgConnection(conn))
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+        self._listener = conn
+        return conn
+
+    def waiting_behind(self, request_ids: Sequence[int], now: datetime) -> set[int]:
+        with self._reading("checking the order of each document's requests") as conn:
+            return shared.waiting_behind(conn, request_ids, now)
 
     # -- cache -------------------------------------------------------------------------
     def cache_get(self, key: str, now: datetime) -> str | None:

@@ -7,6 +7,7 @@ server's, so runners on several hosts agree on every lease.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -63,4 +64,29 @@ class SharedStore(Protocol):
         answer). Its claim would otherwise be renewed by every heartbeat and no
         runner would ever check it; expired, the next pass of any runner does.
         """
+        ...
+
+    def waiting_behind(self, request_ids: Sequence[int], now: datetime) -> set[int]:
+        """Of the claimed ``request_ids``, those that must wait: an earlier request of the
+        same document (not among them) is in flight or pending and due at ``now``."""
+        ...
+
+    def ask_refresh(self, request: str) -> int:
+        """Ask the sync lease's holder for a refresh (``request``: JSON); returns its id."""
+        ...
+
+    def take_refreshes(self, lease_seconds: float) -> list[tuple[int, str]]:
+        """The refresh requests nobody serves (or whose server died), now this runner's."""
+        ...
+
+    def answer_refreshes(self, request_ids: Sequence[int], answer: str) -> None:
+        """Record the answer (JSON) to the refresh requests ``request_ids``."""
+        ...
+
+    def refresh_answer(self, request_id: int) -> str | None:
+        """The answer to a refresh request; None while it is not served yet."""
+        ...
+
+    def wait_refresh_asked(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds for a refresh request to be asked."""
         ...
