@@ -86,7 +86,7 @@ class ScheduleConfig:
 class DispatchConfig:
     """Outbox claim size and the retry policy."""
 
-    batch_size: int = 200
+    batch_size: int = 1000
     max_attempts: int = 10
     backoff: float = 10.0
     max_backoff: float = 3600.0

@@ -36,13 +36,14 @@ class LookingRecorder(Recorder):
 
 
 def _enqueue(store: SQLiteStore, due: dict[str, timedelta]) -> None:
-    """One task per key, its firing due at STARTED + offset, written now."""
-    store.upsert_documents([_document("d")])
+    """One task per key (each of its own document: one document's requests go one at
+    a time), its firing due at STARTED + offset, written now."""
+    store.upsert_documents([_document(f"d-{key}") for key in due])
     firings = []
     for index, (key, offset) in enumerate(due.items()):
         at = STARTED + offset
-        firing = Firing("pb/rule", "d", f"s{index}", "e", at, NOW, "hash")
-        request = ActionRequest("task", {}, key, "d", "pb/rule", NOW, due_at=at)
+        firing = Firing("pb/rule", f"d-{key}", f"s{index}", "e", at, NOW, "hash")
+        request = ActionRequest("task", {}, key, f"d-{key}", "pb/rule", NOW, due_at=at)
         firings.append((firing, [request]))
     store.record_firings(firings)
 

@@ -24,6 +24,14 @@ The contract with the store and the adapters:
 * One failing action never stops the others: an adapter that raises is
   treated like a crash of that batch (its requests are checked), and the
   dispatch goes on with the next group.
+* Several batches in flight, each document's order kept: a group holds at
+  most one request per document (the oldest claimed; the others go back to
+  pending for the next group), so the client may send the group's ``batch``
+  requests side by side (``bitrix24.in_flight``) without ever running two
+  requests of one document at once or out of order. With runners sharing a
+  store, a claimed request also waits while an earlier request of its
+  document is in flight at another runner or due but not yet claimed
+  (``SharedStore.waiting_behind``); it is sent in a later pass.
 """
 
 from __future__ import annotations
@@ -113,7 +121,8 @@ class Dispatcher:
     shared by several runners, those whose claim expired).
     ``since`` (default: the clock when built) is when this dispatcher started:
     what was due before it is looked up before it is created (see
-    :mod:`edo_rules.runner._lookfirst`).
+    :mod:`edo_rules.runner._lookfirst`). ``pack`` is the commands per remote
+    batch: a group above it is cut to whole batches.
     """
 
     def __init__(
@@ -128,8 +137,13 @@ class Dispatcher:
         stop: threading.Event | None = None,
         since: datetime | None = None,
         in_flight: Callable[[], list[ActionRequest]] | None = None,
+        pack: int = 50,
     ) -> None:
         self._store = store
+        # Commands per remote batch (Bitrix24: 50): a group larger than one batch is cut
+        # to whole batches, the rest goes first in the next group, so no batch of a busy
+        # outbox leaves half empty while the rate limit counts it whole.
+        self._pack = max(1, pack)
         self._actions = dict(actions)
         self._clock = clock
         self._policy = policy or RetryPolicy()
@@ -239,9 +253,11 @@ class Dispatcher:
             self._release([r for r in claimed if _id(r) in sent])
             if not fresh:
                 break
-            group = self._first_group(fresh)
-            sent.update(_id(r) for r in group)
-            self._send(group, report)
+            group, waiting = self._first_group(fresh)
+            # Waiting behind another runner's request: not again in this pass.
+            sent.update(_id(r) for r in (*group, *waiting))
+            if group:
+                self._send(group, report)
 
     def _give_up_claims(self) -> None:
         """On a shared store, what this pass left in flight goes back to be checked.
@@ -262,11 +278,33 @@ class Dispatcher:
         if left:
             _log.warning("%d request(s) left in flight: the next pass checks them", left)
 
-    def _first_group(self, claimed: Sequence[ActionRequest]) -> list[ActionRequest]:
-        """The claimed requests of the first action; the others go back to pending."""
+    def _first_group(
+        self, claimed: Sequence[ActionRequest]
+    ) -> tuple[list[ActionRequest], list[ActionRequest]]:
+        """The group to send now and the requests that wait behind another runner's.
+
+        The group: the first action's claimed requests, at most one per document
+        (the oldest). Everything else goes back to pending.
+        """
         name = claimed[0].action
-        self._release([r for r in claimed if r.action != name])
-        return [r for r in claimed if r.action == name]
+        group: list[ActionRequest] = []
+        documents: set[str] = set()
+        for request in claimed:
+            if request.action == name and request.document_id not in documents:
+                documents.add(request.document_id)
+                group.append(request)
+        waiting = self._waiting_behind(group)
+        group = [r for r in group if _id(r) not in waiting]
+        if len(group) > self._pack:
+            group = group[: len(group) - len(group) % self._pack]
+        keep = {_id(r) for r in group}
+        self._release([r for r in claimed if _id(r) not in keep])
+        return group, [r for r in claimed if _id(r) in waiting]
+
+    def _waiting_behind(self, group: Sequence[ActionRequest]) -> set[int]:
+        if not group or not isinstance(self._store, SharedStore):
+            return set()
+        return self._store.waiting_behind([_id(r) for r in group], self._clock())
 
     def _release(self, requests: Sequence[ActionRequest]) -> None:
         for request in requests:

@@ -53,6 +53,7 @@ def make_client(
         clock=monotonic,
         sleep=sleep,
         wall=wall,
+        in_flight=settings.in_flight,
     )
 
 

@@ -6,7 +6,12 @@ Contract:
 - :meth:`Bitrix24Client.call_many` packs calls into ``batch`` requests of at
   most 50 commands (keys ``a0``, ``a1``… — numeric keys would turn the result
   into a JSON list) and returns one :class:`Reply` per call, in order; a
-  failure of one command is that call's ``error``, never an exception.
+  failure of one command is that call's ``error``, never an exception. Up to
+  ``in_flight`` of those batches are on the wire at once (each still takes
+  its turn in the rate bucket): a portal's round trip then no longer caps the
+  rate below the plan's. Calls that must keep their order go in one call
+  only if they are in the same batch; the dispatcher gives each document at
+  most one request per ``call_many``.
 - Retries by error class: QUERY_LIMIT_EXCEEDED always (with backoff, the bucket
   counted as full); a 5xx, HTML or timeout only when every call in the request
   is idempotent; OPERATION_TIME_LIMIT blocks that method until its
@@ -20,6 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,8 +108,10 @@ class Bitrix24Client:
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
         wall: Callable[[], float] = time.time,
+        in_flight: int = 1,
     ) -> None:
         install_log_filter()
+        self._in_flight = max(1, in_flight)
         self._auth = auth
         self._redact = redactor
         self._own_http = http_client is None
@@ -158,13 +166,20 @@ class Bitrix24Client:
                 replies[index] = Reply(error=blocked)
             else:
                 ready.append(index)
-        for start in range(0, len(ready), BATCH_LIMIT):
-            chunk = ready[start : start + BATCH_LIMIT]
-            for index, reply in zip(
-                chunk, self._send_chunk([calls[i] for i in chunk]), strict=True
-            ):
+        chunks = [ready[start : start + BATCH_LIMIT] for start in range(0, len(ready), BATCH_LIMIT)]
+        for chunk, answered in zip(chunks, self._send_chunks(calls, chunks), strict=True):
+            for index, reply in zip(chunk, answered, strict=True):
                 replies[index] = reply
         return [r if r is not None else Reply() for r in replies]
+
+    def _send_chunks(self, calls: Sequence[Call], chunks: list[list[int]]) -> list[list[Reply]]:
+        """Each chunk's replies; up to ``in_flight`` chunks on the wire at once."""
+        if self._in_flight == 1 or len(chunks) < 2:
+            return [self._send_chunk([calls[i] for i in chunk]) for chunk in chunks]
+        with ThreadPoolExecutor(
+            min(self._in_flight, len(chunks)), thread_name_prefix="bitrix24-batch"
+        ) as pool:
+            return list(pool.map(lambda chunk: self._send_chunk([calls[i] for i in chunk]), chunks))
 
     # -- batches ------------------------------------------------------------------
     def _send_chunk(self, calls: Sequence[Call]) -> list[Reply]:

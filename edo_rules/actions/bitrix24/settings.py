@@ -168,6 +168,8 @@ class Bitrix24Settings:
     request_deadline: float = 120.0
     #: The largest answer read for one request (decoded), in MB.
     max_response_mb: float = 16.0
+    #: ``batch`` requests on the wire at once (each still paced by the plan's bucket).
+    in_flight: int = 4
     timezone: str = "Europe/Moscow"
     working_day_end_hour: int = 18
     card: CardSettings | None = field(default_factory=CardSettings)
@@ -196,8 +198,8 @@ class Bitrix24Settings:
 def _build(reader: Reader) -> Bitrix24Settings:
     reader.allow(
         "webhook_url webhook_url_env oauth plan client_id users fallback_user deal mirror "
-        "cache_ttl timeout request_deadline max_response_mb timezone working_day_end_hour "
-        "card accounting digest flood_guard"
+        "cache_ttl timeout request_deadline max_response_mb in_flight timezone "
+        "working_day_end_hour card accounting digest flood_guard"
     )
     webhook = reader.secret("webhook_url")
     oauth = _oauth(reader.child("oauth")) if reader.has("oauth") else None
@@ -219,6 +221,7 @@ def _build(reader: Reader) -> Bitrix24Settings:
         timeout=reader.number("timeout", 60.0),
         request_deadline=reader.number("request_deadline", 120.0),
         max_response_mb=reader.number("max_response_mb", 16.0),
+        in_flight=_in_flight(reader),
         timezone=reader.string("timezone", "Europe/Moscow"),
         working_day_end_hour=int(reader.number("working_day_end_hour", 18)),
         card=read_card(reader.child("card")) if reader.has("card") else CardSettings(),
@@ -229,6 +232,23 @@ def _build(reader: Reader) -> Bitrix24Settings:
         if reader.has("digest") or reader.has("flood_guard")
         else DigestSettings(),
     )
+
+
+#: More batches at once than this would only wait in the rate bucket: the plans
+#: drain 2 or 5 requests a second, so even a 2-second round trip needs ≤ 10.
+_MAX_IN_FLIGHT = 16
+
+
+def _in_flight(reader: Reader) -> int:
+    value = reader.number("in_flight", 4)
+    if value != int(value) or not 1 <= value <= _MAX_IN_FLIGHT:
+        reader.problem(
+            "in_flight",
+            f"must be a whole number from 1 to {_MAX_IN_FLIGHT} (batches sent at once),"
+            f" got {value!r}",
+        )
+        return 4
+    return int(value)
 
 
 def _digest(reader: Reader) -> DigestSettings:

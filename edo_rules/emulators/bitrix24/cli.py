@@ -29,6 +29,12 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds of processing per method per 10 minutes (default 480)",
     )
     parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds each REST request takes end to end, like a portal across the internet",
+    )
+    parser.add_argument(
         "--tls-cert",
         metavar="PEM",
         help="serve https:// with this certificate (chain) file; the official SDK needs it",
@@ -57,8 +63,14 @@ def _tls(args: argparse.Namespace) -> ssl.SSLContext | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve until Ctrl-C; returns the exit code."""
     args = _parser().parse_args(argv)
+    if args.latency < 0:
+        raise SystemExit("edo-rules emulate bitrix24: --latency must be 0 or more seconds")
     emulator = Bitrix24Emulator(
-        plan=args.plan, seed=args.seed, operating_limit=args.operating_limit, tls=_tls(args)
+        plan=args.plan,
+        seed=args.seed,
+        operating_limit=args.operating_limit,
+        tls=_tls(args),
+        latency=args.latency,
     )
     emulator.start(port=args.port)
     try:

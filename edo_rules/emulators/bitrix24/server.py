@@ -56,8 +56,14 @@ class Bitrix24Emulator:
         clock: Callable[[], float] = time.time,
         tls: ssl.SSLContext | None = None,
         scope_error_status: int = 403,
+        latency: float = 0.0,
     ) -> None:
         self.portal = Portal()
+        #: Seconds each ``/rest/`` request takes end to end, like a portal across the
+        #: internet: half on the way in (the portal meters the request on arrival),
+        #: half on the way back. Each request is served in its own thread, so
+        #: requests in flight together overlap their waits.
+        self.latency = latency
         self.portal.clock = clock
         #: A server-side TLS context: the emulator then serves ``https://`` (real portals
         #: answer only over HTTPS; the official SDK refuses anything else).
@@ -80,6 +86,7 @@ class Bitrix24Emulator:
         )
         self._stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
+        self._serving = 0  # /rest/ requests being served now (stats: peak_in_flight)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -187,6 +194,12 @@ class Bitrix24Emulator:
     def count(self, key: str) -> None:
         with self._stats_lock:
             self._stats[key] += 1
+
+    def serving(self, change: int) -> None:
+        """One more (+1) or one fewer (-1) request in progress; the peak goes in the stats."""
+        with self._stats_lock:
+            self._serving += change
+            self._stats["peak_in_flight"] = max(self._stats["peak_in_flight"], self._serving)
 
     # -- one request ------------------------------------------------------------------------------
     def handle_rest(self, path: str, params: dict[str, Any]) -> Answer:
@@ -313,7 +326,15 @@ class _Handler(BaseHTTPRequestHandler):
         method = path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".json")
         fault = self.app.faults.take(method)
         if fault is None:
-            self._answer(self.app.handle_rest(path, params))
+            self.app.serving(+1)
+            try:
+                half = self.app.latency / 2
+                time.sleep(half)
+                answer = self.app.handle_rest(path, params)
+                time.sleep(half)
+            finally:
+                self.app.serving(-1)
+            self._answer(answer)
             return
         self.app.count(f"fault:{fault.kind}")
         if fault.ran or fault.kind == "timeout":
