@@ -124,7 +124,12 @@ def test_post_sync_triggers_a_tick_and_metrics_count_it(env: _Env) -> None:
         assert reply.status_code == 200, reply.text
         assert reply.json()["synced"] == 3 and reply.json()["actions"] == {"done": 3}
         assert httpx.get(f"{base}/healthz", headers=auth).json()["ticks"] == 2
+        assert "cluster" not in httpx.get(f"{base}/healthz").json()  # not without the token
+        cluster = httpx.get(f"{base}/healthz", headers=auth).json()["cluster"]
+        assert cluster == {"runner": "local", "holds": ["store"], "live_runners": 1, "runners": []}
         metrics = httpx.get(f"{base}/metrics", headers=auth).text
+        assert 'edo_rules_runner_info{runner="local"} 1.0' in metrics
+        assert "edo_rules_runner_holds_sync_lease 1.0" in metrics
         assert 'edo_rules_ticks_total{result="ok"} 2' in metrics
         assert 'edo_rules_actions_total{action="notify",outcome="done"} 3' in metrics
         assert "edo_rules_documents 3" in metrics

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from edo_rules.config import Config
 from edo_rules.runner.lock import StoreLock
@@ -94,10 +94,18 @@ def serve(config: Config, options: ServeOptions) -> int:
     with opened(config, command="run", stop=stop, metrics=metrics) as service:
         schedule = config.schedule.build(config.timezone)
         runner = Runner(
-            service.pipeline, schedule, clock=wall_clock, metrics=metrics, stop_event=stop
+            service.pipeline,
+            schedule,
+            clock=wall_clock,
+            metrics=metrics,
+            stop_event=stop,
+            route=service.route,
         )
+        if service.route is not None:
+            service.route.start(lambda: runner.trigger(False, 0.0))
         _log.info("edo-rules runner: %s", describe(service))
-        server = _control_server(config, options, runner)
+        metrics.watch_cluster(service.cluster_status)
+        server = _control_server(config, options, runner, service.cluster_status)
         with _signals(runner):
             try:
                 runner.run(max_ticks=options.max_ticks)
@@ -107,7 +115,12 @@ def serve(config: Config, options: ServeOptions) -> int:
     return 1 if runner.fatal else 0
 
 
-def _control_server(config: Config, options: ServeOptions, runner: Runner) -> WebServer | None:
+def _control_server(
+    config: Config,
+    options: ServeOptions,
+    runner: Runner,
+    cluster: Callable[[], Mapping[str, Any]] | None = None,
+) -> WebServer | None:
     """The web app on ``--listen`` (or http.listen): control endpoints and the dashboard."""
     from edo_rules.web import Control, Endpoint, WebServer, build_app
     from edo_rules.web._refresh import deal_documents, refresher
@@ -128,6 +141,7 @@ def _control_server(config: Config, options: ServeOptions, runner: Runner) -> We
         refresh=refresher(runner, config.onec is not None),
         refresh_request=runner.refresh if config.onec is not None else None,
         deal_documents=None if dashboard is None else deal_documents(dashboard),
+        cluster=cluster,
     )
     guard = guards_loopback(endpoint, dashboard, control_token=config.http.token)
     server = WebServer(build_app(control, dashboard), endpoint, guard_loopback=guard)

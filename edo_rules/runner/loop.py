@@ -27,6 +27,7 @@ from edo_rules.runner.schedule import Schedule
 from edo_rules.store.base import Store
 
 if TYPE_CHECKING:
+    from edo_rules.runner._route import RefreshRoute
     from edo_rules.runner.refresh import RefreshRequest
 
 _log = logging.getLogger("edo_rules.runner")
@@ -244,8 +245,11 @@ class Runner:
         metrics: Metrics | None = None,
         stop_event: threading.Event | None = None,
         on_tick: Callable[[TickReport], None] | None = None,
+        route: RefreshRoute | None = None,
     ) -> None:
         self._pipeline = pipeline
+        #: With runners sharing a store: refreshes go to the sync lease's holder.
+        self._route = route
         self._schedule = schedule
         self._clock = clock
         self.metrics = metrics or Metrics()
@@ -274,11 +278,16 @@ class Runner:
         with self._done:
             self._in_tick = True
             refreshes, self._refreshes = self._refreshes, []
+        # Refreshes other runners asked of this one, the sync lease's holder.
+        served = self._route.take() if self._route is not None else []
+        refreshes = [*refreshes, *(request for _, request in served)]
         try:
             report = run_tick(self._pipeline, self._clock(), self.metrics, refreshes)
         finally:
             with self._done:
                 self._in_tick = False
+        if served and self._route is not None:
+            self._route.answer([number for number, _ in served], report.summary())
         if report.fatal is not None:
             _log.critical("the runner stops: %s", report.fatal)
             self.fatal = report.fatal
@@ -325,7 +334,14 @@ class Runner:
     def refresh(
         self, request: RefreshRequest, wait: bool, timeout: float
     ) -> Mapping[str, Any] | None:
-        """Ask for a tick that re-reads the request's documents instead of the sync."""
+        """Ask for a tick that re-reads the request's documents instead of the sync.
+
+        With runners sharing a store, the tick is the sync lease holder's: this
+        runner serves it when it holds the lease (or takes it, being free), else
+        asks the holder and waits for its answer.
+        """
+        if self._route is not None and not self._route.serves_here():
+            return self._route.ask(request, wait, timeout)
         with self._done:
             self._refreshes.append(request)
         return self.trigger(wait, timeout)

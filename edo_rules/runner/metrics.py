@@ -10,8 +10,9 @@ names, so every scrape shows the same series whether or not they moved yet.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -21,6 +22,8 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 # ``*_created`` series double every counter and no dashboard of ours reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -126,6 +129,11 @@ class Metrics:
         assert isinstance(metric, Gauge)
         metric.set_function(lambda: _safe(callback))
 
+    def watch_cluster(self, status: Callable[[], Mapping[str, Any]]) -> None:
+        """Show this runner and the others at each scrape, read from ``status``
+        (``Service.cluster_status``: the store's runners table, with PostgreSQL)."""
+        self.registry.register(_ClusterCollector(status))
+
     def value(self, name: str, **labels: str) -> float:
         """The current value (0 when never set; a histogram's count): for tests and the CLI."""
         sample = name
@@ -167,3 +175,51 @@ def _safe(callback: Callable[[], float | None]) -> float:
     except Exception:
         return float("nan")
     return float("nan") if current is None else float(current)
+
+
+class _ClusterCollector(Collector):
+    """The runners' families, read at scrape time (a runner may have died since the last)."""
+
+    def __init__(self, status: Callable[[], Mapping[str, Any]]) -> None:
+        self._status = status
+
+    def describe(self) -> list[Metric]:
+        return []  # read at scrape time: nothing to check at registration
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            status = self._status()
+        except Exception:  # a scrape must never fail: the runner families are left out
+            return
+        runner = str(status.get("runner", ""))
+        holds = set(status.get("holds", ()))
+        info = GaugeMetricFamily(
+            "edo_rules_runner_info", "This runner's id (the value is 1).", labels=("runner",)
+        )
+        info.add_metric((runner,), 1)
+        lease = GaugeMetricFamily(
+            "edo_rules_runner_holds_sync_lease",
+            "1 when this runner holds the sync lease (syncs from 1C), else 0.",
+        )
+        lease.add_metric((), 1 if "sync" in holds or "store" in holds else 0)
+        claims = GaugeMetricFamily(
+            "edo_rules_runner_claims", "Outbox requests this runner has claimed and is sending."
+        )
+        claims.add_metric((), float(status.get("claims", 0)))
+        live = GaugeMetricFamily(
+            "edo_rules_live_runners", "Runners alive on this store (heartbeat within 2 leases)."
+        )
+        live.add_metric((), float(status.get("live_runners", 1)))
+        yield from (info, lease, claims, live, _peers(status))
+
+
+def _peers(status: Mapping[str, Any]) -> Metric:
+    peers = GaugeMetricFamily(
+        "edo_rules_runner_up",
+        "Each runner the store knows: 1 alive, 0 silent for over two leases.",
+        labels=("runner", "host", "sync_lease"),
+    )
+    for peer in status.get("runners", ()):
+        holds = "yes" if "sync" in peer.get("holds", ()) else "no"
+        peers.add_metric((str(peer["id"]), str(peer["host"]), holds), 1 if peer["alive"] else 0)
+    return peers

@@ -13,11 +13,13 @@ into a :class:`RefreshRequest` with a clear error for a bad value.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from edo_rules.errors import EdoRulesError
 from edo_rules.sources.onec import OneCSource
 from edo_rules.store.base import Store
 
@@ -127,14 +129,41 @@ def refresh_documents(
     return report
 
 
-def refresh_once(config: Config, request: RefreshRequest) -> TickReport:
+def refresh_once(config: Config, request: RefreshRequest, *, wait: float = 120.0) -> TickReport:
     """One tick that re-reads the request's documents, then evaluates and dispatches.
 
     What ``edo-rules sync --document REF`` runs; it holds the store's lock
-    like any tick, so it cannot race a running service on a SQLite store.
+    like any tick, so it cannot race a running service on a SQLite store. On a
+    store shared by runners, the runner holding the sync lease does it (this
+    process waits up to ``wait`` seconds for its answer) unless the lease is
+    free, when this process takes it and refreshes itself.
     """
     from edo_rules.runner.app import opened, wall_clock
     from edo_rules.runner.loop import run_tick
 
     with opened(config, command="sync --document") as service:
-        return run_tick(service.pipeline, wall_clock(), service.metrics, [request])
+        route = service.route
+        if route is None or route.serves_here():
+            return run_tick(service.pipeline, wall_clock(), service.metrics, [request])
+        answer = route.ask(request, True, wait)
+    if answer is None:
+        raise EdoRulesError(
+            f"the runner holding the sync lease did not answer within {wait:.0f} s; it "
+            "refreshes the documents when it can (`edo-rules runners` shows who holds it)"
+        )
+    return report_from_summary(answer)
+
+
+def report_from_summary(summary: Mapping[str, Any]) -> TickReport:
+    """The tick report another runner answered with (``TickReport.summary()``)."""
+    from edo_rules.runner.dispatch import DispatchReport
+    from edo_rules.runner.loop import TickReport
+
+    return TickReport(
+        at=datetime.fromisoformat(str(summary["at"])),
+        synced=int(summary.get("synced", 0)),
+        fired=int(summary.get("fired", 0)),
+        dispatch=DispatchReport(outcomes=Counter(summary.get("actions", {}))),
+        errors=list(summary.get("errors", ())),
+        seconds=float(summary.get("seconds", 0.0)),
+    )

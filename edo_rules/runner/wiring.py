@@ -27,6 +27,7 @@ from edo_rules.playbook import use_budget
 from edo_rules.playbook.rules import Playbook
 from edo_rules.runner._cluster import Membership
 from edo_rules.runner._failures import failure_counts, log_failures
+from edo_rules.runner._route import RefreshRoute
 from edo_rules.runner.dispatch import Dispatcher
 from edo_rules.runner.loop import Pipeline
 from edo_rules.runner.metrics import Metrics
@@ -59,6 +60,8 @@ class Service:
     membership: Membership | None = None
     #: Raises when the store or its lock file is no longer the one opened (set by ``app``).
     guard: Callable[[], object] | None = None
+    #: Refreshes routed to the sync lease's holder (with a shared store and 1C).
+    route: RefreshRoute | None = None
 
     @property
     def pipeline(self) -> Pipeline:
@@ -222,6 +225,10 @@ def open_service(
         )
         membership = _membership(config, opened, shares, closers)
         sync = _sync(config, opened, clock, closers, membership)
+        route = None
+        if membership is not None and config.onec is not None:
+            route = RefreshRoute(membership)
+            closers.append(route.stop)
         holder: dict[str, Service] = {}
 
         def reloaded(playbooks: tuple[Playbook, ...]) -> None:
@@ -260,6 +267,7 @@ def open_service(
         sync=sync,
         closers=closers,
         membership=membership,
+        route=route,
     )
     holder["service"] = service
     return service

@@ -5,7 +5,8 @@
   ``?document=…``, ``?inn=…``, ``?deal=…`` make it a refresh of those documents
   from 1C (:mod:`edo_rules.runner.refresh`); 400 for a bad value or without 1C.
 * ``GET /healthz`` — 200 while up (503 while stopping); the last tick's time and
-  result only with the token (when one is configured).
+  result only with the token (when one is configured), and ``cluster``: this
+  runner's id, what it holds (sync lease, claims) and the other runners.
 * ``GET /metrics`` — the Prometheus text format.
 * ``GET|POST /hooks/<token>/sync?deal=…`` or ``?document=…`` — for a Bitrix24
   robot or a link in a card, which cannot send headers: the token in the path
@@ -27,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from edo_rules.errors import EdoRulesError
 from edo_rules.runner.metrics import CONTENT_TYPE, Metrics
 from edo_rules.runner.refresh import RefreshRequest, parse_refresh
 from edo_rules.web._access import same
@@ -57,6 +59,8 @@ class Control:
     refresh_request: RefreshTrigger | None = None
     deal_documents: DealDocuments | None = None
     hook_seconds: float = 5.0
+    #: This runner, what it holds and the others (``Service.cluster_status``).
+    cluster: Callable[[], Mapping[str, Any]] | None = None
 
 
 def json_response(data: Mapping[str, Any], status: int = 200) -> Response:
@@ -117,9 +121,18 @@ def _healthz(control: Control, request: Request) -> Response:
     ok, info = control.health()
     given = "authorization" in request.headers
     if control.token and not (given and bearer_ok(request, control.token)):
-        # Without the token: up or down, nothing about ticks or failed stages.
+        # Without the token: up or down, nothing about ticks, failed stages or runners.
         info = {"status": info.get("status", "ok" if ok else "down")}
+    elif control.cluster is not None:
+        info = {**info, "cluster": _cluster(control.cluster)}
     return json_response(info, 200 if ok else 503)
+
+
+def _cluster(status: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
+    try:
+        return status()
+    except EdoRulesError as exc:  # the store is down: health still answers
+        return {"error": str(exc)}
 
 
 def _unauthorized() -> Response:
