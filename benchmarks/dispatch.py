@@ -1,18 +1,30 @@
-"""Dispatch throughput against the Bitrix24 emulator, next to each plan's ceiling.
+"""Dispatch throughput: the real dispatcher over a real store, next to each plan's ceiling.
 
-Sends N notifications and M mirror upserts through the real adapters, client,
-batching and client-side bucket to the emulator over HTTP, with ordinary-plan
-limits and then Enterprise limits. Two runs per plan:
+Action requests are written to a SQLite store as the engine writes them
+(firings with their requests); the runner's own :class:`Dispatcher` claims
+them, sends them through the real adapters, client, batching and rate bucket
+to the Bitrix24 emulator over HTTP, and records every outcome. The emulator
+answers each request after ``--latencies`` seconds (a portal across the
+internet), with the ordinary plan's limits and then Enterprise's. The
+portal's bucket is filled first (steady state), so the figure to compare is
+the plan's ceiling: drain rate x 50 commands per batch, counted from the
+moment the bucket was last full (one round trip before the dispatcher starts).
+A warm-up dispatch first finds each counterparty's company in the portal (the
+mirror's binding, cached in the store as a running runner has it).
 
-- cold: the portal's bucket starts empty, so the first ``capacity`` batches go
-  out at once (this is what a runner sees after a quiet period);
-- steady: the bucket is filled first, so the rate is the plan's drain rate —
-  the figure to compare with the ceiling (bucket rate x 50 commands per batch).
+Side by side, in one run: the client sending one batch at a time
+(``in_flight 1``, the sequential dispatcher) and ``--in-flight`` batches at
+once; ``bucket`` is the share of the plan's request rate the latter used
+(HTTP requests per second ÷ the drain rate: what the dispatcher could still
+gain). Each cell is the median of ``--repeat`` runs.
 
-Checks: zero lost (every request DONE, every record present) and zero
-duplicates (no notification sent twice, one list element per document).
+Checks (exit status 1 when any fails): 0 lost (every request DONE, every
+notification and list element present), 0 duplicated (no notification TAG
+twice, one list element per document), each document's notifications
+carried out in the order they were requested, and 0 QUERY_LIMIT_EXCEEDED.
 
-    .venv/bin/python -m benchmarks.dispatch [--notifications 5000] [--mirrors 1000]
+    .venv/bin/python -m benchmarks.dispatch [--seconds 10] [--repeat 5]
+        [--latencies 0,0.2,0.5] [--plans ordinary,enterprise] [--in-flight 4]
 
 (run it as a module from the project root: ``benchmarks/`` holds a
 ``calendar.py`` that would shadow the standard library's when run as a script)
@@ -21,31 +33,36 @@ duplicates (no notification sent twice, one list element per document).
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from edo_rules.actions.base import Action
 from edo_rules.actions.bitrix24 import Bitrix24Settings, build_adapters, make_client
+from edo_rules.actions.bitrix24.adapters._base import marker
+from edo_rules.actions.bitrix24.client import Bitrix24Client
 from edo_rules.emulators.bitrix24 import PLANS, Bitrix24Emulator
 from edo_rules.model import (
     ActionRequest,
     Counterparty,
     Direction,
     Document,
+    Firing,
     Kind,
-    OutcomeStatus,
+    RequestState,
     Status,
 )
+from edo_rules.runner.dispatch import Dispatcher, RetryPolicy
+from edo_rules.store.base import Store
 from edo_rules.store.sqlite import SQLiteStore
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-CHUNK = 500  # requests per execute() call, as a dispatcher would claim them
 MIRROR = {
     "target": "list",
     "iblock_id": 42,
@@ -55,19 +72,23 @@ MIRROR = {
 
 @dataclass
 class Result:
-    plan: str
-    mode: str
+    """One run: how fast, and what the emulator holds afterwards."""
+
     actions: int
     seconds: float
-    ceiling: float
     lost: int
     duplicates: int
-    http_requests: int
+    out_of_order: int
     refused: int
+    http: int  # HTTP requests the portal counted while dispatching
 
     @property
     def rate(self) -> float:
         return self.actions / self.seconds
+
+    @property
+    def wrong(self) -> int:
+        return self.lost + self.duplicates + self.out_of_order + self.refused
 
 
 def _documents(emulator: Bitrix24Emulator, count: int) -> list[Document]:
@@ -89,141 +110,206 @@ def _documents(emulator: Bitrix24Emulator, count: int) -> list[Document]:
     ]
 
 
-def _requests(
-    documents: Sequence[Document], notifications: int, users: Sequence[int]
-) -> list[ActionRequest]:
-    requests = [
-        ActionRequest(
-            action="notify",
-            params={"to": users[n % len(users)], "text": f"Напоминание {n}"},
-            idempotency_key=f"notify-{n}",
-            document_id=documents[n % len(documents)].id,
-            rule_key="bench/notify",
-            created_at=NOW,
-            id=n + 1,
-        )
-        for n in range(notifications)
+def warm_up(store: Store, emulator: Bitrix24Emulator, dispatcher: Dispatcher) -> None:
+    """Steady state: one mirror update per counterparty, so each binding is cached."""
+    inns = [r["RQ_INN"] for r in emulator.portal.requisites()]
+    docs = [
+        replace(doc, id=f"warm-{n:03d}", counterparty=Counterparty(f"Контрагент {n}", inn=inn))
+        for n, (doc, inn) in enumerate(zip(_documents(emulator, len(inns)), inns, strict=True))
     ]
-    base = len(requests)
-    requests += [
-        ActionRequest(
-            action="mirror",
-            params={"overdue": n % 3 == 0},
-            idempotency_key=f"mirror-{n}",
-            document_id=doc.id,
-            rule_key="bench/mirror",
-            created_at=NOW,
-            id=base + n + 1,
-        )
-        for n, doc in enumerate(documents)
-    ]
-    return requests
+    store.upsert_documents(docs)
+    store.record_firings(
+        [
+            (
+                Firing("bench/warm", doc.id, "w", "e", NOW, NOW, "b"),
+                [ActionRequest("mirror", {}, f"warm-{doc.id}", doc.id, "bench/warm", NOW)],
+            )
+            for doc in docs
+        ]
+    )
+    drain(dispatcher, store, limit=120.0)
 
 
-def _dispatch(actions: dict[str, Action], requests: Sequence[ActionRequest]) -> Counter[str]:
-    """Execute in chunks per action; RETRY outcomes go back into the queue (none expected)."""
-    queue = list(requests)
-    final: Counter[str] = Counter()
-    for _ in range(10):
-        retry: list[ActionRequest] = []
-        by_id = {r.id: r for r in queue}
-        for name in ("notify", "mirror"):
-            mine = [r for r in queue if r.action == name]
-            for start in range(0, len(mine), CHUNK):
-                for outcome in actions[name].execute(mine[start : start + CHUNK]):
-                    if outcome.status is OutcomeStatus.RETRY:
-                        retry.append(by_id[outcome.request_id])
-                    else:
-                        final[outcome.status.value] += 1
-        if not retry:
-            break
-        final["retried"] += len(retry)
-        queue = retry
-    return final
+def enqueue(store: Store, emulator: Bitrix24Emulator, documents: int) -> tuple[int, int]:
+    """Two notifications per document and a mirror update for every fourth, as firings
+    with their requests (the engine's writes).
+
+    Notification ``n`` goes to document ``n % documents``: each document's two
+    notifications are requested in order (their order at the portal is checked).
+    A mirror update costs two HTTP requests per 50 (it looks the element up
+    first), so its share sets how close the actions come to the ceiling; the
+    bucket use column shows the dispatcher's own share of the gap.
+    Returns (notifications, mirrors).
+    """
+    docs = _documents(emulator, documents)
+    store.upsert_documents(docs)
+    users = [int(u["ID"]) for u in emulator.portal.users()]
+    firings: list[tuple[Firing, list[ActionRequest]]] = []
+    for n in range(2 * documents):
+        doc = docs[n % documents].id
+        params = {"to": users[n % len(users)], "text": f"Напоминание {n}"}
+        request = ActionRequest("notify", params, f"notify-{n}", doc, "bench/notify", NOW)
+        firings.append((Firing("bench/notify", doc, f"s{n}", "e", NOW, NOW, "b"), [request]))
+    mirrored = docs[::4]
+    for n, doc in enumerate(mirrored):
+        params = {"overdue": n % 3 == 0}
+        request = ActionRequest("mirror", params, f"mirror-{n}", doc.id, "bench/mirror", NOW)
+        firings.append((Firing("bench/mirror", doc.id, "m", "e", NOW, NOW, "b"), [request]))
+    store.record_firings(firings)
+    return 2 * documents, len(mirrored)
 
 
-def run(plan: str, mode: str, notifications: int, mirrors: int) -> Result:
+def fill_bucket(client: Bitrix24Client, requests: int) -> None:
+    """Steady state: ``requests`` calls at once fill the portal's bucket and the client's."""
+
+    def one(_: int) -> object:
+        return client.call("user.get", {"ID": 1}, idempotent=True)
+
+    with ThreadPoolExecutor(requests) as pool:
+        list(pool.map(one, range(requests)))
+
+
+def drain(dispatcher: Dispatcher, store: Store, limit: float) -> None:
+    """Dispatch until nothing is pending or in flight (retries come due on the wall clock)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        dispatcher.dispatch()
+        if not store.requests([RequestState.PENDING, RequestState.IN_FLIGHT]):
+            return
+        time.sleep(0.05)
+
+
+def settings_for(emulator: Bitrix24Emulator, plan: str, in_flight: int) -> Bitrix24Settings:
+    return Bitrix24Settings.from_mapping(
+        {
+            "webhook_url": emulator.add_webhook(1),
+            "plan": plan,
+            "mirror": MIRROR,
+            "in_flight": in_flight,
+            # Throughput, not etiquette: many notifications to a few users.
+            "flood_guard": {"per_tick": 10**9, "per_day": 10**9},
+        },
+        where="benchmark",
+    )
+
+
+def run(plan: str, latency: float, in_flight: int, documents: int) -> Result:
     limits = PLANS[plan]
-    with tempfile.TemporaryDirectory() as tmp, Bitrix24Emulator(plan=plan, seed=7) as emulator:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Bitrix24Emulator(plan=plan, seed=7, latency=latency) as emulator,
+    ):
         store = SQLiteStore(Path(tmp) / "bench.db")
-        documents = _documents(emulator, mirrors)
-        store.upsert_documents(documents)
-        settings = Bitrix24Settings.from_mapping(
-            {
-                "webhook_url": emulator.add_webhook(1),
-                "plan": plan,
-                "mirror": MIRROR,
-                # Throughput, not etiquette: thousands of notifications to a few users.
-                "flood_guard": {"per_tick": 10**9, "per_day": 10**9},
-            },
-            where="benchmark",
-        )
+        settings = settings_for(emulator, plan, in_flight)
         client = make_client(settings)
         actions = build_adapters(settings, store, client=client, clock=lambda: NOW)
-        users = [int(u["ID"]) for u in emulator.portal.users()]
-        requests = _requests(documents, notifications, users)
-        if mode == "steady":
-            for _ in range(limits.capacity):
-                client.call("user.get", {"ID": 1}, idempotent=True)
+        dispatcher = Dispatcher(
+            store,
+            actions,
+            clock=lambda: datetime.now(UTC),
+            policy=RetryPolicy(base=1.0),
+            since=NOW - timedelta(days=1),  # nothing to look up before creating
+        )
+        warm_up(store, emulator, dispatcher)
+        warmed = len(emulator.portal.list_elements(42))
+        notifications, mirrors = enqueue(store, emulator, documents)
+        fill_bucket(client, limits.capacity)
         before = emulator.stats()
-        started = time.perf_counter()
-        final = _dispatch(actions, requests)
+        # The bucket was full when the last fill request left, one round trip ago: the
+        # ceiling is counted from then (what drained since is the dispatcher's head start).
+        started = time.perf_counter() - latency
+        drain(dispatcher, store, limit=600.0)
         seconds = time.perf_counter() - started
         after = emulator.stats()
-        lost, duplicates = _verify(emulator, final, notifications, mirrors)
+        lost, duplicates, out_of_order = verify(emulator, store, notifications, mirrors, warmed)
         client.close()
         store.close()
     return Result(
-        plan,
-        mode,
-        len(requests),
+        notifications + mirrors,
         seconds,
-        limits.rate * 50,
         lost,
         duplicates,
-        after["requests"] - before.get("requests", 0),
+        out_of_order,
         after.get("refused_rate", 0) - before.get("refused_rate", 0),
+        after["requests"] - before.get("requests", 0),
     )
 
 
-def _verify(
-    emulator: Bitrix24Emulator, final: Counter[str], notifications: int, mirrors: int
-) -> tuple[int, int]:
+def bucket_use(result: Result, plan: str) -> float:
+    """The share of the plan's request rate the run used (1.0: every slot of the bucket)."""
+    return result.http / result.seconds / PLANS[plan].rate
+
+
+def verify(
+    emulator: Bitrix24Emulator, store: Store, notifications: int, mirrors: int, warmed: int
+) -> tuple[int, int, int]:
+    """(lost, duplicated, documents whose notifications arrived out of order); ``warmed``
+    list elements (and as many done requests) are the warm-up's."""
     with emulator.portal.lock:
         sent = list(emulator.portal.t.notifications)
-    visible = [n for n in sent if not n["deleted"]]
     tags = Counter(n["tag"] for n in sent)
     codes = Counter(e["CODE"] for e in emulator.portal.list_elements(42))
+    done = len(store.requests([RequestState.DONE])) - warmed
     lost = (
-        (notifications - len(visible))
-        + (mirrors - len(codes))
-        + (notifications + mirrors - final["done"])
+        (notifications - len(tags))
+        + (mirrors + warmed - len(codes))
+        + (notifications + mirrors - done)
     )
     duplicates = sum(c - 1 for c in tags.values()) + sum(c - 1 for c in codes.values())
-    return lost, duplicates
+    number = {marker(f"notify-{n}"): n for n in range(notifications)}
+    arrived: dict[int, list[int]] = defaultdict(list)
+    for note in sent:
+        n = number.get(note["tag"])
+        if n is not None:
+            arrived[n % (notifications // 2)].append(n)
+    out_of_order = sum(seq != sorted(seq) for seq in arrived.values())
+    return lost, duplicates, out_of_order
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--notifications", type=int, default=5000)
-    parser.add_argument("--mirrors", type=int, default=1000)
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, help="work per run, in seconds at the ceiling"
+    )
+    parser.add_argument("--repeat", type=int, default=5, help="runs per cell (the median)")
+    parser.add_argument("--latencies", default="0,0.2,0.5")
     parser.add_argument("--plans", default="ordinary,enterprise")
-    parser.add_argument("--modes", default="cold,steady")
+    parser.add_argument("--in-flight", type=int, default=4)
     args = parser.parse_args(argv)
     print(
-        f"{'plan':<11}{'mode':<8}{'actions':>8}{'seconds':>9}{'actions/s':>11}{'ceiling':>9}"
-        f"{'ratio':>7}{'lost':>6}{'dups':>6}{'HTTP':>6}{'503s':>6}"
+        f"{'plan':<11}{'latency':>8}{'actions':>8}{'ceiling':>8}"
+        f"{'1 in flight':>13}{'ratio':>7}{f'{args.in_flight} in flight':>13}{'ratio':>7}"
+        f"{'bucket':>8}{'lost':>6}{'dups':>6}{'order':>6}{'503s':>6}"
     )
+    wrong = 0
     for plan in args.plans.split(","):
-        for mode in args.modes.split(","):
-            r = run(plan, mode, args.notifications, args.mirrors)
+        ceiling = PLANS[plan].rate * 50
+        # Whole batches of each action (2 notifications per document, a mirror per 4th).
+        documents = 200 * max(1, round(ceiling * args.seconds / 2.25 / 200))
+        for latency in (float(x) for x in args.latencies.split(",")):
+            rates: dict[int, float] = {}
+            use = 0.0
+            checks = Counter[str]()
+            for in_flight in (1, args.in_flight):
+                runs = [run(plan, latency, in_flight, documents) for _ in range(args.repeat)]
+                rates[in_flight] = statistics.median(r.rate for r in runs)
+                use = statistics.median(bucket_use(r, plan) for r in runs)
+                for r in runs:
+                    checks.update(
+                        lost=r.lost, dups=r.duplicates, order=r.out_of_order, refused=r.refused
+                    )
+                    wrong += r.wrong
+            actions = runs[0].actions
             print(
-                f"{r.plan:<11}{r.mode:<8}{r.actions:>8}{r.seconds:>9.1f}{r.rate:>11.1f}{r.ceiling:>9.0f}"
-                f"{r.rate / r.ceiling:>7.2f}{r.lost:>6}{r.duplicates:>6}"
-                f"{r.http_requests:>6}{r.refused:>6}",
+                f"{plan:<11}{latency:>8.1f}{actions:>8}{ceiling:>8.0f}"
+                f"{rates[1]:>13.1f}{rates[1] / ceiling:>7.2f}"
+                f"{rates[args.in_flight]:>13.1f}{rates[args.in_flight] / ceiling:>7.2f}{use:>8.2f}"
+                f"{checks['lost']:>6}{checks['dups']:>6}{checks['order']:>6}{checks['refused']:>6}",
                 flush=True,
             )
-    return 0
+    if wrong:
+        print("FAILED: requests lost, duplicated, out of order or refused (see the table)")
+    return 1 if wrong else 0
 
 
 if __name__ == "__main__":

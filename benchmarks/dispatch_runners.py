@@ -3,16 +3,21 @@
 Each runner is a thread with its own store connection pool, Bitrix24 client
 and dispatcher, as a runner process on its own host would have; all claim
 from one outbox (``FOR UPDATE SKIP LOCKED``) and each paces its client at 1/N
-of the plan (``Bitrix24Client.share_rate``), as the heartbeat sets it. The
-portal's bucket is filled first (steady state), so the figure to compare is
-the plan's ceiling (drain rate x 50 commands per batch).
+of the plan (``Bitrix24Client.share_rate``), as the heartbeat sets it, with
+``--in-flight`` batches on the wire at once. The emulator answers each
+request after ``--latency`` seconds. The portal's bucket is filled first
+(steady state), so the figure to compare is the plan's ceiling (drain rate x
+50 commands per batch), counted from when the bucket was last full.
 
-Checks: zero lost, zero duplicated (every notification TAG once), and zero
-QUERY_LIMIT_EXCEEDED refusals; exits non-zero otherwise.
+Each document has two notifications; runners never send two of one document
+at once (``SharedStore.waiting_behind``), and their order at the portal is
+checked. Checks: zero lost, zero duplicated (every notification TAG once),
+zero out of order and zero QUERY_LIMIT_EXCEEDED refusals; exits non-zero
+otherwise.
 
     .venv/bin/python -m benchmarks.dispatch_runners \\
         --store postgresql://postgres@127.0.0.1/postgres \\
-        [--notifications 3000] [--runners 1,2,3] [--plan ordinary]
+        [--notifications 3000] [--runners 1,2,3] [--plan ordinary] [--latency 0.2]
 
 The runs use a fresh schema of that database each, dropped afterwards.
 """
@@ -23,7 +28,7 @@ import argparse
 import secrets
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,8 +36,9 @@ from datetime import timedelta
 import psycopg
 from psycopg import sql
 
-from benchmarks.dispatch import NOW, _documents
+from benchmarks.dispatch import NOW, _documents, fill_bucket
 from edo_rules.actions.bitrix24 import Bitrix24Settings, build_adapters, make_client
+from edo_rules.actions.bitrix24.adapters._base import marker
 from edo_rules.emulators.bitrix24 import PLANS, Bitrix24Emulator
 from edo_rules.model import ActionRequest, Firing, RequestState
 from edo_rules.runner.dispatch import Dispatcher
@@ -47,6 +53,7 @@ class Result:
     ceiling: float
     lost: int
     duplicates: int
+    out_of_order: int
     refused: int
     per_runner: list[int]
 
@@ -56,7 +63,7 @@ class Result:
 
 
 def _enqueue(store: PostgresStore, emulator: Bitrix24Emulator, count: int) -> None:
-    documents = _documents(emulator, max(1, count // 10))
+    documents = _documents(emulator, max(1, count // 2))
     store.upsert_documents(documents)
     users = [int(u["ID"]) for u in emulator.portal.users()]
     firings = []
@@ -91,13 +98,17 @@ def _runner(fleet: _Fleet, name: str) -> None:
     client = make_client(fleet.settings)
     client.share_rate(fleet.parts)
     # Steady state: this runner's share of the portal's bucket is already full.
-    for _ in range(int(fleet.settings.plan.capacity / fleet.parts)):
-        client.call("user.get", {"ID": 1}, idempotent=True)
+    fill_bucket(client, int(fleet.settings.plan.capacity / fleet.parts))
     fleet.ready.wait()
     settings, done = fleet.settings, fleet.done
     actions = build_adapters(settings, store, client=client, clock=lambda: NOW)
     dispatcher = Dispatcher(
-        store, actions, clock=lambda: NOW, since=NOW - timedelta(days=1), batch_size=100
+        store,
+        actions,
+        clock=lambda: NOW,
+        since=NOW - timedelta(days=1),
+        batch_size=1000,
+        parts=lambda: fleet.parts,
     )
     try:
         while True:
@@ -110,15 +121,18 @@ def _runner(fleet: _Fleet, name: str) -> None:
         store.close()
 
 
-def run(dsn: str, plan: str, runners: int, notifications: int) -> Result:
+def run(
+    dsn: str, plan: str, runners: int, notifications: int, *, latency: float, in_flight: int
+) -> Result:
     schema = f"bench_{secrets.token_hex(5)}"
     limits = PLANS[plan]
     try:
-        with Bitrix24Emulator(plan=plan, seed=7) as emulator:
+        with Bitrix24Emulator(plan=plan, seed=7, latency=latency) as emulator:
             settings = Bitrix24Settings.from_mapping(
                 {
                     "webhook_url": emulator.add_webhook(1),
                     "plan": plan,
+                    "in_flight": in_flight,
                     # Throughput, not the per-recipient flood guard, is measured here.
                     "flood_guard": {"per_tick": 10**9, "per_day": 10**9},
                 },
@@ -136,13 +150,16 @@ def run(dsn: str, plan: str, runners: int, notifications: int) -> Result:
                     thread.start()
                 fleet.ready.wait()
                 before = emulator.stats()
-                started = time.perf_counter()
+                # The buckets were full when the last fill request left, a round trip ago.
+                started = time.perf_counter() - latency
                 for thread in threads:
                     thread.join()
                 seconds = time.perf_counter() - started
                 after = emulator.stats()
-                states = Counter(r.state for r in store.requests(list(RequestState)))
-            lost, duplicates = _verify(emulator, states, notifications)
+                requests = store.requests(list(RequestState))
+                states = Counter(r.state for r in requests)
+                order = {marker(r.idempotency_key): (r.document_id, r.id or 0) for r in requests}
+            lost, duplicates, disorder = _verify(emulator, states, order, notifications)
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
@@ -153,19 +170,31 @@ def run(dsn: str, plan: str, runners: int, notifications: int) -> Result:
         limits.rate * 50,
         lost,
         duplicates,
+        disorder,
         after.get("refused_rate", 0) - before.get("refused_rate", 0),
         [fleet.done[f"r{i}"] for i in range(runners)],
     )
 
 
 def _verify(
-    emulator: Bitrix24Emulator, states: Counter[RequestState], notifications: int
-) -> tuple[int, int]:
+    emulator: Bitrix24Emulator,
+    states: Counter[RequestState],
+    order: dict[str, tuple[str, int]],
+    notifications: int,
+) -> tuple[int, int, int]:
+    """(lost, duplicated, documents whose notifications arrived out of the outbox's order);
+    ``order``: each request's (document, outbox id) by its notification's TAG."""
     with emulator.portal.lock:
         sent = list(emulator.portal.t.notifications)
     tags = Counter(n["tag"] for n in sent)
     lost = (notifications - len(tags)) + (notifications - states[RequestState.DONE])
-    return lost, sum(c - 1 for c in tags.values())
+    arrived: dict[str, list[int]] = defaultdict(list)
+    for note in sent:
+        if note["tag"] in order:
+            document, number = order[note["tag"]]
+            arrived[document].append(number)
+    disorder = sum(seq != sorted(seq) for seq in arrived.values())
+    return lost, sum(c - 1 for c in tags.values()), disorder
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -174,20 +203,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--notifications", type=int, default=3000)
     parser.add_argument("--runners", default="1,2,3")
     parser.add_argument("--plan", default="ordinary", choices=sorted(PLANS))
+    parser.add_argument("--latency", type=float, default=0.2, help="seconds per request")
+    parser.add_argument("--in-flight", type=int, default=4)
     args = parser.parse_args(argv)
     print(
         f"{'runners':<8}{'actions':>8}{'seconds':>9}{'actions/s':>11}{'ceiling':>9}"
-        f"{'ratio':>7}{'lost':>6}{'dups':>6}{'503s':>6}  per runner"
+        f"{'ratio':>7}{'lost':>6}{'dups':>6}{'order':>6}{'503s':>6}  per runner"
     )
     failed = False
     for count in (int(n) for n in args.runners.split(",")):
-        r = run(args.store, args.plan, count, args.notifications)
+        r = run(
+            args.store,
+            args.plan,
+            count,
+            args.notifications,
+            latency=args.latency,
+            in_flight=args.in_flight,
+        )
         print(
             f"{r.runners:<8}{r.actions:>8}{r.seconds:>9.1f}{r.rate:>11.1f}{r.ceiling:>9.0f}"
-            f"{r.rate / r.ceiling:>7.2f}{r.lost:>6}{r.duplicates:>6}{r.refused:>6}  {r.per_runner}",
+            f"{r.rate / r.ceiling:>7.2f}{r.lost:>6}{r.duplicates:>6}{r.out_of_order:>6}"
+            f"{r.refused:>6}  {r.per_runner}",
             flush=True,
         )
-        failed |= bool(r.lost or r.duplicates or r.refused)
+        failed |= bool(r.lost or r.duplicates or r.out_of_order or r.refused)
     return 1 if failed else 0
 
 

@@ -122,7 +122,8 @@ class Dispatcher:
     ``since`` (default: the clock when built) is when this dispatcher started:
     what was due before it is looked up before it is created (see
     :mod:`edo_rules.runner._lookfirst`). ``pack`` is the commands per remote
-    batch: a group above it is cut to whole batches.
+    batch: a group above it is cut to whole batches. ``parts`` (the live
+    runners sharing the portal's rate) divides the claim among them.
     """
 
     def __init__(
@@ -138,12 +139,17 @@ class Dispatcher:
         since: datetime | None = None,
         in_flight: Callable[[], list[ActionRequest]] | None = None,
         pack: int = 50,
+        parts: Callable[[], int] | None = None,
     ) -> None:
         self._store = store
         # Commands per remote batch (Bitrix24: 50): a group larger than one batch is cut
         # to whole batches, the rest goes first in the next group, so no batch of a busy
         # outbox leaves half empty while the rate limit counts it whole.
         self._pack = max(1, pack)
+        # With N runners each sending at 1/N of the portal's rate, a runner claims 1/N of
+        # the batch: claiming more would leave work waiting behind its slower pace while
+        # the others run dry.
+        self._parts = parts or (lambda: 1)
         self._actions = dict(actions)
         self._clock = clock
         self._policy = policy or RetryPolicy()
@@ -248,7 +254,7 @@ class Dispatcher:
             if expired is not None:
                 report.limit = StageDeadlineError(expired).text
                 break
-            claimed = self._store.claim_requests(self._clock(), self._batch_size)
+            claimed = self._store.claim_requests(self._clock(), self._claim_size())
             fresh = [r for r in claimed if _id(r) not in sent]
             self._release([r for r in claimed if _id(r) in sent])
             if not fresh:
@@ -277,6 +283,9 @@ class Dispatcher:
             return
         if left:
             _log.warning("%d request(s) left in flight: the next pass checks them", left)
+
+    def _claim_size(self) -> int:
+        return max(self._pack, self._batch_size // max(1, self._parts()))
 
     def _first_group(
         self, claimed: Sequence[ActionRequest]

@@ -254,6 +254,7 @@ def open_service(
         metrics=metrics,
         stop=stop,
         in_flight=membership.stale_claims if membership is not None else None,
+        parts=(lambda: membership.live) if membership is not None else None,
     )
     service = Service(
         config=config,
