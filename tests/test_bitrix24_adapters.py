@@ -207,7 +207,7 @@ def test_deal_stage_moves_and_checks(world: World) -> None:
     assert bad.status is OutcomeStatus.FAILED and "C7:NOPE" in (bad.reason or "")
 
 
-def test_todo_cannot_be_checked_so_it_is_in_doubt(world: World) -> None:
+def test_todo_is_found_by_the_marker_in_its_description(world: World) -> None:
     world.add_doc("d1")
     todo = world.actions()["todo"]
     request = make_request(
@@ -215,14 +215,22 @@ def test_todo_cannot_be_checked_so_it_is_in_doubt(world: World) -> None:
         {"title": "Проверить", "deadline": "2 days", "responsible": "head_of_responsible"},
         "d1",
     )
-    assert statuses(todo.execute([request])) == ["done"]
+    assert todo.check(request) is None  # not sent yet: safe to send
+    [done] = todo.execute([request])
+    assert done.status is OutcomeStatus.DONE
     [created] = world.emulator.portal.todos()
     assert created["ownerTypeId"] == 2 and created["responsibleId"] == world.head
+    assert created["description"].endswith(f"#{marker(request.idempotency_key)}")
     checked = todo.check(request)
-    assert checked is not None and checked.status is OutcomeStatus.IN_DOUBT
+    assert checked is not None and checked.status is OutcomeStatus.DONE
+    assert checked.remote_id == str(created["id"])
+    # The add ran but its answer was lost: the look-up finds it, nothing is made twice.
+    other = make_request("todo", {"title": "x", "deadline": "4 hours"}, "d1")
     world.emulator.inject(Fault("html", method="crm.activity.todo.add", ran=True))
-    [doubt] = todo.execute([make_request("todo", {"title": "x", "deadline": "4 hours"}, "d1")])
-    assert doubt.status is OutcomeStatus.IN_DOUBT and "no way to tell" in (doubt.reason or "")
+    [found] = todo.execute([other])
+    assert found.status is OutcomeStatus.DONE and len(world.emulator.portal.todos()) == 2
+    # The same marker on another deal's to-do does not count (the owner is in the filter).
+    assert todo.find_existing([other])[0].remote_id == found.remote_id
 
 
 def test_invoice_is_looked_up_before_it_is_added(world: World) -> None:

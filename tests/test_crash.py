@@ -6,12 +6,13 @@ least 50 times at random moments while its outbox still holds work, and
 restarted each time; between kills 1C keeps sending documents. At the end the
 test counts at the Bitrix24 emulator, per kind, what exists.
 
-``todo`` and ``workflow`` cannot be checked in Bitrix24 after a crash (nothing
-on a to-do or a workflow carries our key), so a request of theirs that was in
-flight at a kill is reported IN_DOUBT and never re-sent on its own. The test
-then plays the admin: it looks for each in-doubt item in the portal (by its
-unique title / parameters), drops the requests whose effect is there and
-retries the others (``edo-rules outbox drop|retry``), and runs one more tick.
+A ``workflow`` cannot be checked in Bitrix24 after a crash (nothing on a
+workflow carries our key), so a request of its that was in flight at a kill is
+reported IN_DOUBT and never re-sent on its own (a to-do is found by the marker
+in its description, like a comment). The test then plays the admin: it looks
+for each in-doubt workflow in the portal (by its unique parameters), drops the
+requests whose effect is there and retries the others (``edo-rules outbox
+drop|retry``), and runs one more tick.
 The final count includes those decisions.
 """
 
@@ -108,8 +109,6 @@ def _counts(world: World) -> dict[str, Any]:
 
 def _effect_exists(world: World, request: ActionRequest) -> bool:
     """What the admin checks by hand in the portal for an in-doubt request."""
-    if request.action == "todo":
-        return any(t["title"] == request.params["title"] for t in world.portal.todos())
     if request.action == "workflow":
         wanted = request.params["parameters"]["document"]
         return any(w["parameters"]["document"] == wanted for w in world.portal.workflows())

@@ -5,7 +5,7 @@ Bitrix24 portal (the emulator, with a small rate bucket so that the outbox
 holds work for many runner lifetimes). A random runner is killed with SIGKILL
 at a random moment and restarted, at least 50 times, while 1C keeps sending
 documents; each document makes eight actions of every kind. At the end every
-runner is stopped, the admin decides the in-doubt to-dos and workflows (as in
+runner is stopped, the admin decides the in-doubt workflows (as in
 ``test_crash.py``), and the portal and the ledger are counted. Each time the
 runner holding the sync lease is killed, the time until another one holds it
 is measured.

@@ -88,19 +88,40 @@ def test_a_task_that_never_arrived_is_sent_once_when_the_check_answers(world: Wo
     assert len(_tasks(world)) == 1
 
 
-def test_todo_in_doubt_waits_for_the_admin(world: World) -> None:
+def test_a_timed_out_todo_heals_by_its_marker_without_duplicates(world: World) -> None:
     dispatcher = _short_timeouts(world)
     world.add_doc("d1")
     from store_contract import make_firing
 
     todo = make_request("todo", {"title": "Дело", "deadline": "1 рабочий день"}, "d1")
     world.store.record_firings([(make_firing("d1"), [todo])])
-    world.emulator.inject(Fault("timeout", method="crm.activity.todo.add", delay=1.0))
+    # The add takes effect, its answer never comes, and the look-up times out too.
+    world.emulator.inject(Fault("timeout", method="crm.activity.todo.add", ran=True, delay=1.0))
+    world.emulator.inject(Fault("timeout", method="crm.activity.list", delay=1.0))
     dispatcher.dispatch()
     (request,) = world.store.requests([RequestState.IN_DOUBT])
-    world.clock.now += timedelta(hours=2)
-    assert dispatcher.dispatch().healed == {}
-    assert world.store.get_request(request.id or 0).state is RequestState.IN_DOUBT  # type: ignore[union-attr]
+    world.clock.now += timedelta(minutes=2)
+    assert dispatcher.dispatch().healed == {"done": 1}
+    healed = world.store.get_request(request.id or 0)
+    assert healed is not None and healed.state is RequestState.DONE
+    assert len(world.emulator.portal.todos()) == 1  # 0 duplicates
+
+
+def test_a_todo_that_never_arrived_is_sent_once_when_the_check_answers(world: World) -> None:
+    dispatcher = _short_timeouts(world)
+    world.add_doc("d1")
+    from store_contract import make_firing
+
+    todo = make_request("todo", {"title": "Дело", "deadline": "1 рабочий день"}, "d1")
+    world.store.record_firings([(make_firing("d1"), [todo])])
+    world.emulator.inject(Fault("500", method="crm.activity.todo.add"))  # it did not run
+    world.emulator.inject(Fault("timeout", method="crm.activity.list", delay=1.0))
+    dispatcher.dispatch()
+    assert len(world.store.requests([RequestState.IN_DOUBT])) == 1
+    world.clock.now += timedelta(minutes=2)
+    report = dispatcher.dispatch()
+    assert report.healed == {"resend": 1} and report.outcomes == {"done": 1}
+    assert len(world.emulator.portal.todos()) == 1
 
 
 def _left_in_doubt(world: World, dispatcher: Dispatcher) -> int:

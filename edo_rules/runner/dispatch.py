@@ -19,8 +19,8 @@ The contract with the store and the adapters:
 * A request left in doubt by a timeout (the send and its look-up both went
   unanswered) heals itself when its adapter can check: every dispatch re-checks
   it, with the retry policy's back-off, until the check answers (found → done,
-  not found → sent again). Only adapters that cannot check (``todo``,
-  ``workflow``) leave it to the admin.
+  not found → sent again). Only an adapter that cannot check (``workflow``)
+  leaves it to the admin.
 * One failing action never stops the others: an adapter that raises is
   treated like a crash of that batch (its requests are checked), and the
   dispatch goes on with the next group.

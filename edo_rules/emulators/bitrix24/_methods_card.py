@@ -230,6 +230,22 @@ def activity_add(portal: Portal, params: Mapping[str, Any], ctx: CallContext) ->
     return activity_id
 
 
+def _todo_activity(todo: Mapping[str, Any]) -> dict[str, Any]:
+    """A to-do as ``crm.activity.list`` shows it: a universal activity (PROVIDER_ID
+    CRM_TODO, the docs' filter for to-dos) whose SUBJECT is the title."""
+    return {
+        "ID": str(todo["id"]),
+        "OWNER_TYPE_ID": str(todo["ownerTypeId"]),
+        "OWNER_ID": str(todo["ownerId"]),
+        "PROVIDER_ID": "CRM_TODO",
+        "PROVIDER_TYPE_ID": "CRM_TODO",
+        "SUBJECT": todo["title"],
+        "DESCRIPTION": todo["description"],
+        "DEADLINE": todo["deadline"],
+        "RESPONSIBLE_ID": str(todo["responsibleId"]),
+    }
+
+
 def _is_email(communication: Any) -> bool:
     value = communication.get("VALUE") if isinstance(communication, Mapping) else None
     return isinstance(value, str) and re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) is not None
@@ -237,7 +253,8 @@ def _is_email(communication: Any) -> bool:
 
 def activity_list(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> ListResult:
     flt = mapping(params, "filter")
-    found = [a for a in card(portal).activities.values() if matches(a, flt)]
+    every = [*card(portal).activities.values(), *(_todo_activity(t) for t in portal.t.todos)]
+    found = [a for a in every if matches(a, flt)]
     select = param(params, "select")
     return page([selected(a, select) for a in ordered(found, mapping(params, "order"))], params)
 

@@ -113,13 +113,17 @@ class CommentAction(Bitrix24Action):
 class TodoAction(Bitrix24Action):
     """A to-do on the deal (or company) card via ``crm.activity.todo.add``.
 
-    No field of a to-do can carry our key and no list method filters by one,
-    so a to-do cannot be checked after a crash: an in-flight request becomes
-    IN_DOUBT rather than being sent twice.
+    The to-do's description ends with a short marker derived from the
+    idempotency key; :meth:`check` (and the look-up before creating what a
+    store has no memory of) finds it with ``crm.activity.list`` filtered by the
+    owner, ``PROVIDER_ID = CRM_TODO`` and ``%DESCRIPTION`` (a substring match)
+    — so an in-doubt to-do heals itself like a task instead of waiting for the
+    admin.
     """
 
     name: ClassVar[str] = "todo"
     params_schema = _schemas.TODO
+    can_check: ClassVar[bool] = True
 
     def _build(self, job: Job) -> Call:
         params = job.request.params
@@ -129,7 +133,7 @@ class TodoAction(Bitrix24Action):
             "ownerId": owner,
             "deadline": self._deadline(params["deadline"]),
             "title": params["title"],
-            "description": params.get("description", ""),
+            "description": _with_marker(params.get("description", ""), job),
         }
         if "responsible" in params:
             fields["responsibleId"] = self._recipient(job, params["responsible"])
@@ -137,3 +141,29 @@ class TodoAction(Bitrix24Action):
 
     def _remote_id(self, job: Job, result: Any) -> str | None:
         return str(result["id"]) if isinstance(result, dict) and "id" in result else None
+
+    def _find_call(self, job: Job) -> Call:
+        kind, owner = self._deal_or_company(job, job.request.params.get("on"))
+        flt = {
+            "OWNER_TYPE_ID": _OWNER_TYPE[kind],
+            "OWNER_ID": owner,
+            "PROVIDER_ID": "CRM_TODO",
+            "%DESCRIPTION": marker(job.request.idempotency_key),
+        }
+        return Call("crm.activity.list", {"filter": flt, "select": ["ID"]}, idempotent=True)
+
+    def _lookup(self, job: Job) -> str | None:
+        call = self._find_call(job)
+        return self._found(
+            job, self._ctx.client.call(call.method, call.params, idempotent=True).result
+        )
+
+    def _found(self, job: Job, result: Any) -> str | None:
+        rows = result if isinstance(result, list) else []
+        return str(rows[0].get("ID")) if rows and isinstance(rows[0], dict) else None
+
+
+def _with_marker(description: str, job: Job) -> str:
+    """The description, ending with the request's marker (what a look-up searches for)."""
+    mark = f"#{marker(job.request.idempotency_key)}"
+    return f"{description}\n{mark}" if description else mark
