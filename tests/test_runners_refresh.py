@@ -31,7 +31,9 @@ pytestmark = pytest.mark.postgres
 
 _CLI = "import sys; from edo_rules.cli import main; sys.exit(main())"
 TOKEN = "runners-token-1234567890"
-LEASE = 2.0
+#: Long enough that a loaded machine's late heartbeat does not pass the lease around
+#: (the test asserts who served each refresh), short enough for the take-over.
+LEASE = 6.0
 NOTIFY = """version: 1
 name: waiting
 rules:

@@ -55,16 +55,25 @@ class RefreshRoute:
 
     def ask(self, request: RefreshRequest, wait: bool, timeout: float) -> Mapping[str, Any] | None:
         """Ask the holder; with ``wait``, its tick's summary (None: no answer within timeout)."""
+        asked = self.submit(request)
+        return self.answer_to(asked, timeout) if wait else None
+
+    def submit(self, request: RefreshRequest) -> int:
+        """Write the request for the holder and announce it; returns its number."""
         asked = self.store.ask_refresh(_encode(request))
         _log.info(
             "refresh asked of the sync lease's holder (request %d)",
             asked,
             extra={"runner": self.membership.runner_id},
         )
-        if not wait:
-            return None
+        return asked
+
+    def answer_to(
+        self, asked: int, timeout: float, *, unless: Callable[[], bool] = lambda: False
+    ) -> Mapping[str, Any] | None:
+        """The answer to request ``asked``; None after ``timeout`` s or once ``unless()``."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not unless():
             answer = self.store.refresh_answer(asked)
             if answer is not None:
                 result: Mapping[str, Any] = json.loads(answer)

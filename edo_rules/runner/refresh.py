@@ -145,7 +145,17 @@ def refresh_once(config: Config, request: RefreshRequest, *, wait: float = 120.0
         route = service.route
         if route is None or route.serves_here():
             return run_tick(service.pipeline, wall_clock(), service.metrics, [request])
-        answer = route.ask(request, True, wait)
+        asked = route.submit(request)
+        # This process has no loop to serve requests: should its heartbeat take the
+        # lease (the holder died), it serves the open requests, its own among them.
+        answer = route.answer_to(asked, wait, unless=lambda: route.membership.holds_sync_lease)
+        if answer is None and route.membership.holds_sync_lease:
+            served = route.take()
+            report = run_tick(
+                service.pipeline, wall_clock(), service.metrics, [r for _, r in served]
+            )
+            route.answer([number for number, _ in served], report.summary())
+            return report
     if answer is None:
         raise EdoRulesError(
             f"the runner holding the sync lease did not answer within {wait:.0f} s; it "
