@@ -141,7 +141,13 @@ def run(
             with PostgresStore(dsn, schema=schema, pool_size=2) as store:
                 _enqueue(store, emulator, notifications)
                 fleet = _Fleet(
-                    dsn, schema, settings, runners, threading.Barrier(runners + 1), Counter()
+                    # A runner that fails before the start breaks the barrier, not the run.
+                    dsn,
+                    schema,
+                    settings,
+                    runners,
+                    threading.Barrier(runners + 1, timeout=300),
+                    Counter(),
                 )
                 threads = [
                     threading.Thread(target=_runner, args=(fleet, f"r{i}")) for i in range(runners)

@@ -316,6 +316,12 @@ class Dispatcher:
         return self._store.waiting_behind([_id(r) for r in group], self._clock())
 
     def _release(self, requests: Sequence[ActionRequest]) -> None:
+        if not requests:
+            return
+        if isinstance(self._store, SharedStore):
+            # One statement, not a round trip to the database per request.
+            self._store.release_requests([_id(r) for r in requests])
+            return
         for request in requests:
             self._store.set_request_state(_id(request), RequestState.PENDING)
 

@@ -159,3 +159,11 @@ def answer_refreshes(conn: PgConnection, ids: Sequence[int], answer: str) -> Non
 def refresh_answer(conn: PgConnection, request_id: int) -> str | None:
     row = conn.execute("SELECT answer FROM sync_requests WHERE id = ?", (request_id,)).fetchone()
     return None if row is None or row[0] is None else str(row[0])
+
+
+def release_requests(conn: PgConnection, ids: Sequence[int]) -> None:
+    conn.execute(
+        "UPDATE action_requests SET state = ?, next_attempt_at = NULL"
+        " WHERE id = ANY(?) AND state = ?",
+        (RequestState.PENDING.value, list(ids), _IN_FLIGHT),
+    )

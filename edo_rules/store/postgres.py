@@ -578,6 +578,10 @@ class PostgresStore:
         self._listener = conn
         return conn
 
+    def release_requests(self, request_ids: Sequence[int]) -> None:
+        with self._writing("giving claimed requests back") as conn:
+            shared.release_requests(conn, request_ids)
+
     def waiting_behind(self, request_ids: Sequence[int], now: datetime) -> set[int]:
         with self._reading("checking the order of each document's requests") as conn:
             return shared.waiting_behind(conn, request_ids, now)

@@ -90,3 +90,7 @@ class SharedStore(Protocol):
     def wait_refresh_asked(self, timeout: float) -> bool:
         """Block up to ``timeout`` seconds for a refresh request to be asked."""
         ...
+
+    def release_requests(self, request_ids: Sequence[int]) -> None:
+        """Give claimed requests back (pending again), in one statement."""
+        ...

@@ -112,7 +112,7 @@ class Bitrix24Emulator:
             self._server.server_close()
 
     def _bind(self, host: str, port: int) -> ThreadingHTTPServer:
-        server = ThreadingHTTPServer((host, port), _handler_for(self))
+        server = _Server((host, port), _handler_for(self))
         server.daemon_threads = True
         if self.tls is not None:
             # The handshake runs on the first read, in the request's own thread, so
@@ -276,6 +276,12 @@ class Bitrix24Emulator:
                 "status": "L",
             },
         )
+
+
+class _Server(ThreadingHTTPServer):
+    # The standard backlog of 5 resets connections when a client opens dozens at once
+    # (several runners, each with batches in flight); a portal accepts them.
+    request_queue_size = 128
 
 
 def _handler_for(emulator: Bitrix24Emulator) -> type[BaseHTTPRequestHandler]:
