@@ -39,6 +39,15 @@ def test_a_group_holds_one_request_per_document_and_keeps_their_order(store: SQL
     ]
 
 
+def test_a_documents_older_request_of_another_action_goes_first(store: SQLiteStore) -> None:
+    _enqueue(store, [("b", "x"), ("a", "y"), ("a", "x")])
+    ids = {r.idempotency_key: r.id for r in store.requests([RequestState.PENDING])}
+    x, y = Recorder("x"), Recorder("y")
+    Dispatcher(store, {"x": x, "y": y}, clock=lambda: NOW).dispatch()
+    assert x.calls == [[ids["x-b-0"]], [ids["x-a-2"]]]  # a's x waited for a's y
+    assert y.calls == [[ids["y-a-1"]]]
+
+
 def test_a_large_group_is_cut_to_whole_batches(store: SQLiteStore) -> None:
     _enqueue(store, [(f"d{n:03d}", "x") for n in range(120)])
     x = Recorder("x")

@@ -292,15 +292,18 @@ class Dispatcher:
     ) -> tuple[list[ActionRequest], list[ActionRequest]]:
         """The group to send now and the requests that wait behind another runner's.
 
-        The group: the first action's claimed requests, at most one per document
-        (the oldest). Everything else goes back to pending.
+        The group: of the first action's claimed requests, those that are the
+        oldest claimed request of their document (a document whose oldest is
+        another action's waits for it). Everything else goes back to pending.
         """
         name = claimed[0].action
         group: list[ActionRequest] = []
         documents: set[str] = set()
         for request in claimed:
-            if request.action == name and request.document_id not in documents:
-                documents.add(request.document_id)
+            if request.document_id in documents:
+                continue
+            documents.add(request.document_id)
+            if request.action == name:
                 group.append(request)
         waiting = self._waiting_behind(group)
         group = [r for r in group if _id(r) not in waiting]
