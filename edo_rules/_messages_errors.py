@@ -334,6 +334,13 @@ STORE_OPERATIONS: dict[str, str] = {
     "pruning old documents": "удалении старых документов",
     "checkpointing the write-ahead log": "переносе журнала WAL в базу",
     "counting the outbox": "подсчёте очереди действий",
+    "giving claimed requests back": "возврате захваченных запросов в очередь",
+    "checking the order of each document's requests": "проверке порядка запросов документа",
+    "asking for a refresh": "запросе обновления у держателя аренды sync",
+    "taking the refresh requests": "получении запросов на обновление",
+    "answering the refresh requests": "записи ответа на запросы обновления",
+    "reading a refresh's answer": "чтении ответа на запрос обновления",
+    "waiting for refresh requests": "ожидании запросов на обновление",
 }
 ERRORS.update({f"store_op:{en}": (ru, en) for en, ru in STORE_OPERATIONS.items()})
 
