@@ -155,5 +155,5 @@ def test_retry_with_only_a_store_refuses_a_checkable_in_doubt_request(
     path = str(world.store.path)
     status = main(["outbox", "retry", "--in-doubt", "--store", path])
     assert status == 1
-    assert "retry it with --config FILE" in capsys.readouterr().out
+    assert "повторите его с --config ФАЙЛ" in capsys.readouterr().out  # Russian by default
     assert world.store.get_request(request_id).state is RequestState.IN_DOUBT  # type: ignore[union-attr]
