@@ -635,6 +635,19 @@ CATALOGUE.update(
             "copied {rows} rows in {tables} tables; every checksum matches",
         ),
         "dashboard_at": ("панель: {url}", "dashboard: {url}"),
+        # -- option values the parser refuses (shown after «аргумент --x:») -----------------
+        "cli_days_range": (
+            "{text!r}: укажите целое число от 1 до 250",
+            "{text!r}: give a whole number from 1 to 250",
+        ),
+        "cli_bad_day": (
+            "{text!r} — не дата (ожидается, например, 2024-04-26)",
+            "{text!r} is not a date (expected e.g. 2024-04-26)",
+        ),
+        "cli_at_least_one": (
+            "{text!r}: нужно целое число не меньше 1",
+            "{text!r}: must be at least 1",
+        ),
     }
 )
 

@@ -125,4 +125,4 @@ def test_help_mentions_check(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["calendar", "--help"])
     assert info.value.code == 0
-    assert "calendar check DATE" in capsys.readouterr().out
+    assert "calendar check ДАТА" in capsys.readouterr().out

@@ -207,4 +207,7 @@ def test_the_command_refuses_a_malformed_date(
     with pytest.raises(SystemExit) as exit_:
         main(_cli(world, "--from", "26.04.2024", "--to", "2024-05-01"))
     assert exit_.value.code == 2
-    assert "'26.04.2024' is not a date (expected e.g. 2024-04-26)" in capsys.readouterr().err
+    assert (
+        "ошибка: аргумент --from: '26.04.2024' — не дата (ожидается, например, 2024-04-26)"
+        in capsys.readouterr().err
+    )

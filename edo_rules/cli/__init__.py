@@ -21,8 +21,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from edo_rules._messages import LANGUAGES, error_text, set_language, t
+from edo_rules._messages import LANGUAGES, Lang, error_text, set_language, t
 from edo_rules.cli._context import UsageError
+from edo_rules.cli._parser import Parser
 from edo_rules.errors import EdoRulesError
 
 #: Sub-command modules, in the order shown by ``--help``.
@@ -55,7 +56,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="edo-rules",
         description="Keep Bitrix24 CRM users on top of EDO signing.",
     )
@@ -88,7 +89,22 @@ def _add_lang(parser: argparse.ArgumentParser) -> None:
                 _add_lang(sub)
 
 
+def _lang_given(argv: Sequence[str]) -> Lang | None:
+    """``--lang`` read ahead of the parser (an unknown value: the parser says so later)."""
+    for index, word in enumerate(argv):
+        if word == "--":
+            break
+        value = argv[index + 1] if word == "--lang" and index + 1 < len(argv) else None
+        if word.startswith("--lang="):
+            value = word.partition("=")[2]
+        if value in LANGUAGES:
+            return "en" if value == "en" else "ru"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    set_language(_lang_given(argv))  # the help and usage errors come from parse_args itself
     parser = build_parser()
     args = parser.parse_args(argv)
     set_language(getattr(args, "lang", None))

@@ -48,7 +48,7 @@ def _positive(text: str) -> int:
     except ValueError:
         value = 0
     if not 1 <= value <= 250:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number from 1 to 250")
+        raise argparse.ArgumentTypeError(t("cli_days_range", text=text))
     return value
 
 

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from edo_rules._messages import t
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -55,9 +57,12 @@ def register(subparsers: Any) -> None:
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+        raise argparse.ArgumentTypeError(t("cli_at_least_one", text=text))
     return value
 
 

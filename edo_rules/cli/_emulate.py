@@ -11,6 +11,8 @@ import argparse
 import importlib
 from typing import Any
 
+from edo_rules.cli._parser import Parser
+
 _EMULATORS = {
     "1c": "edo_rules.emulators.onec.cli",
     "bitrix24": "edo_rules.emulators.bitrix24.cli",
@@ -41,10 +43,17 @@ def _run(args: argparse.Namespace) -> int:
 def _run_all(argv: list[str]) -> int:
     from edo_rules.cli import _emulate_all
 
-    parser = argparse.ArgumentParser(
+    return _emulate_all.run(all_parser().parse_args(argv))
+
+
+def all_parser() -> argparse.ArgumentParser:
+    """The options of ``edo-rules emulate all``."""
+    from edo_rules.cli import _emulate_all
+
+    parser = Parser(
         prog="edo-rules emulate all",
         description="Run the 1C and Bitrix24 emulators wired to each other and write a"
         " ready config for them.",
     )
     _emulate_all.add_arguments(parser)
-    return _emulate_all.run(parser.parse_args(argv))
+    return parser

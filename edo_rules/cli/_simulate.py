@@ -56,9 +56,7 @@ def parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date (expected e.g. 2024-04-26)"
-        ) from None
+        raise argparse.ArgumentTypeError(t("cli_bad_day", text=text)) from None
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -6,11 +6,12 @@ import argparse
 import ssl
 from collections.abc import Sequence
 
+from edo_rules.cli._parser import Parser
 from edo_rules.emulators.bitrix24.server import Bitrix24Emulator
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="edo-rules emulate bitrix24",
         description="Run the Bitrix24 REST emulator on 127.0.0.1 and print its webhook URL.",
     )

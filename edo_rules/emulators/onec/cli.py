@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from edo_rules.cli._parser import Parser
 from edo_rules.emulators.onec._base import OneCBase
 from edo_rules.emulators.onec._faults import Faults
 from edo_rules.emulators.onec._generator import populate
@@ -15,7 +16,7 @@ from edo_rules.emulators.onec._server import OneCEmulator
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="edo-rules emulate 1c",
         description="Serve an emulated 1С:Бухгалтерия 3.0 OData publication on 127.0.0.1.",
     )
