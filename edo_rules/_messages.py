@@ -635,6 +635,49 @@ CATALOGUE.update(
             "copied {rows} rows in {tables} tables; every checksum matches",
         ),
         "dashboard_at": ("панель: {url}", "dashboard: {url}"),
+        # -- edo-rules test --------------------------------------------------------------
+        "test_failure": ("{file}:{line}: на {at}: {message}", "{file}:{line}: at {at}: {message}"),
+        "test_explain": ("объяснение {doc}:", "explain {doc}:"),
+        "test_expected_fired": (
+            "ожидалось срабатывание {expected}, получено {got}",
+            "expected fired {expected}, got {got}",
+        ),
+        "test_expected_skipped": (
+            "ожидался пропуск {expected}, получено {got}",
+            "expected skipped {expected}, got {got}",
+        ),
+        "test_nothing": ("[] (ничего)", "[] (nothing)"),
+        "test_rule_failed": (
+            "{rule}: ошибка на документе {doc}: {message}",
+            "{rule} failed for {doc}: {message}",
+        ),
+        "test_expected_actions": (
+            "ожидалось действий {expected}, получено {got}; они различаются",
+            "expected {expected} action(s), got {got}; they differ",
+        ),
+        "test_missing": ("не хватает: {action}", "missing: {action}"),
+        "test_unexpected": ("лишнее: {action}", "unexpected: {action}"),
+        "test_requested": ("запрошено: {action}", "requested: {action}"),
+        "test_request": ("{action} для {doc}", "{action} for {doc}"),
+        "test_to": ("получателю {user}", "to {user}"),
+        "test_document": ("документ {doc}", "document {doc}"),
+        "test_text_containing": ("текст содержит {text!r}", "text containing {text!r}"),
+        "test_params": ("параметры {params}", "params {params}"),
+        "test_ok": ("ок     {file}: проверок {count}", "ok   {file}: {count} expectation(s)"),
+        "test_fail": ("ОШИБКА {file}: проверок {count}", "FAIL {file}: {count} expectation(s)"),
+        "test_not_loading": (
+            "ОШИБКА {file}: тест или его сценарии не загружаются",
+            "FAIL {file}: the test or its playbooks do not load",
+        ),
+        "test_error": ("ОШИБКА {file}: {message}", "FAIL {file}: {message}"),
+        "test_summary": (
+            "прошло тестов: {passed}, не прошло: {failed}",
+            "{passed} passed, {failed} failed",
+        ),
+        "test_no_files": (
+            "файлов тестов не найдено (нужны *.yaml или *.yml)",
+            "no test files found (expected *.yaml or *.yml)",
+        ),
         # -- option values the parser refuses (shown after «аргумент --x:») -----------------
         "cli_days_range": (
             "{text!r}: укажите целое число от 1 до 250",

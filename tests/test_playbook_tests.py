@@ -73,7 +73,7 @@ expect:
 def test_bundled_playbook_tests_pass(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = _run(capsys, str(ROOT / "playbooks" / "tests"))
     assert code == 0, out
-    assert out.splitlines()[-1].endswith(" passed, 0 failed")
+    assert out.splitlines()[-1].endswith(", не прошло: 0")
 
 
 def test_may_holidays_and_working_saturday_pass(
@@ -81,7 +81,10 @@ def test_may_holidays_and_working_saturday_pass(
 ) -> None:
     code, out = _run(capsys, str(_write(tmp_path, MAY)))
     assert code == 0, out
-    assert "ok   " in out and "3 expectation(s)" in out
+    assert f"ок     {tmp_path / 'case.yaml'}: проверок 3" in out
+    assert out.splitlines()[-1] == "прошло тестов: 1, не прошло: 0"
+    code, out = _run(capsys, str(tmp_path / "case.yaml"), "--lang", "en")
+    assert f"ok   {tmp_path / 'case.yaml'}: 3 expectation(s)" in out
     assert out.splitlines()[-1] == "1 passed, 0 failed"
 
 
@@ -93,16 +96,29 @@ def test_wrong_expectation_names_line_moment_and_arithmetic(
     code, out = _run(capsys, str(path))
     assert code == 1
     lines = out.splitlines()
+    assert lines[0] == (
+        f"{path}:7: на 2024-05-03 09:00: ожидалось срабатывание [pb/remind do d1],"
+        " получено [] (ничего)"
+    )
+    assert lines[1] == "    объяснение d1:"
+    assert "  подходит: да" in out and "    ещё не наступило" in out
+    assert "3 рабочих дня: сб 27.04 (рабочая суббота), чт 02.05, пт 03.05 → срок пн 06.05" in out
+    assert lines[-2] == f"ОШИБКА {path}: проверок 1"
+    assert lines[-1] == "прошло тестов: 0, не прошло: 1"
+    assert not [line for line in lines if "expected" in line or "explain" in line]
+    code, out = _run(capsys, str(path), "--lang", "en")
+    assert code == 1
+    lines = out.splitlines()
     assert (
         lines[0]
         == f"{path}:7: at 2024-05-03 09:00: expected fired [pb/remind do d1], got [] (nothing)"
     )
-    assert "explain d1:" in out
+    assert lines[1] == "    explain d1:" and "  match: yes" in out
     assert (
         "3 рабочих дня: Sat 27.04 (working Saturday), Thu 02.05, Fri 03.05 → due Mon 06.05 00:00"
         in out
     )
-    assert lines[-1] == "0 passed, 1 failed"
+    assert lines[-2:] == [f"FAIL {path}: 1 expectation(s)", "0 passed, 1 failed"]
 
 
 def test_a_broken_ladder_is_caught(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -111,10 +127,12 @@ def test_a_broken_ladder_is_caught(tmp_path: Path, capsys: pytest.CaptureFixture
     code, out = _run(capsys, str(path))
     assert code == 1
     assert (
-        f"{path}:7: at 2024-05-03 09:00: expected fired [] (nothing), got [pb/remind do d1]" in out
+        f"{path}:7: на 2024-05-03 09:00: ожидалось срабатывание [] (ничего),"
+        " получено [pb/remind do d1]" in out
     )
     assert (
-        f"{path}:9: at 2024-05-06 09:00: expected fired [pb/remind do d1], got [] (nothing)" in out
+        f"{path}:9: на 2024-05-06 09:00: ожидалось срабатывание [pb/remind do d1],"
+        " получено [] (ничего)" in out
     )
 
 
@@ -130,9 +148,15 @@ def test_action_mismatch_lists_missing_and_requested(
     path = _write(tmp_path, case)
     code, out = _run(capsys, str(path))
     assert code == 1
+    assert (
+        f"{path}:7: на 2024-05-06 09:00: ожидалось действий 1, получено 1; они различаются" in out
+    )
+    assert "    не хватает: notify, получателю 3, текст содержит 'Акт'" in out
+    assert "    лишнее: notify для d1 получателю 7: 'Акт № 5 не подписан 3 раб. дн.'" in out
+    code, out = _run(capsys, str(path), "--lang", "en")
     assert f"{path}:7: at 2024-05-06 09:00: expected 1 action(s), got 1; they differ" in out
-    assert "missing: notify, to 3, text containing 'Акт'" in out
-    assert "unexpected: notify for d1 to 7: 'Акт № 5 не подписан 3 раб. дн.'" in out
+    assert "    missing: notify, to 3, text containing 'Акт'" in out
+    assert "    unexpected: notify for d1 to 7: 'Акт № 5 не подписан 3 раб. дн.'" in out
 
 
 def test_moments_are_in_the_tests_zone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -233,7 +257,7 @@ def test_bad_test_files_are_reported_with_their_position(
     code, out = _run(capsys, str(path))
     assert code == 1
     assert message in out, out
-    assert f"FAIL {path}: the test or its playbooks do not load" in out
+    assert f"ОШИБКА {path}: тест или его сценарии не загружаются" in out
     assert out.splitlines()[0].startswith(f"{path}:")
 
 

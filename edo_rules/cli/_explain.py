@@ -40,7 +40,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(explanation_json(explanation, context), ensure_ascii=False, indent=2))
     else:
-        print(render(explanation, context))
+        print(render(explanation, context.zone))
     return 0
 
 

@@ -7,10 +7,11 @@ the engine's arithmetic and condition details go through
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from edo_rules import _display as show
 from edo_rules._messages import engine_text, t
 from edo_rules._untrusted import printable
-from edo_rules.cli._context import CliContext
 from edo_rules.engine import EventExplanation, Explanation, RuleExplanation, StepExplanation
 from edo_rules.model import CounterpartyStats, Firing
 
@@ -22,19 +23,19 @@ _EVENT_STATES = {
 }
 
 
-def render(explanation: Explanation, context: CliContext) -> str:
+def render(explanation: Explanation, zone: ZoneInfo) -> str:
     doc = explanation.document
     lines = [
         t("explain_head", title=printable(doc.title), id=printable(doc.id),
           status=show.status(doc.status), counterparty=printable(doc.counterparty.name),
-          at=show.moment(explanation.now, context.zone))
+          at=show.moment(explanation.now, zone))
     ]  # fmt: skip
     stats = getattr(explanation, "counterparty", None)
     if stats is not None:
         lines.append(_stats(stats))
     for rule in explanation.rules:
         lines.append("")
-        lines.extend(_rule(rule, context))
+        lines.extend(_rule(rule, zone))
     return "\n".join(lines)
 
 
@@ -47,30 +48,30 @@ def _stats(stats: CounterpartyStats) -> str:
     return t("explain_stats", inn=stats.inn or "—", signed=signed, rejections=stats.rejections)
 
 
-def _rule(rule: RuleExplanation, context: CliContext) -> list[str]:
+def _rule(rule: RuleExplanation, zone: ZoneInfo) -> list[str]:
     lines = [show.rule(rule.rule_key, rule.description)]
     lines.append(t("explain_match", verdict=t("yes" if rule.matches else "no")))
     lines += [f"    {'✓' if c.passed else '✗'} {engine_text(c.detail)}" for c in rule.checks]
     if rule.snooze:
         reason = f": {rule.snooze.reason}" if rule.snooze.reason else ""
-        until = show.moment(rule.snooze.until, context.zone)
+        until = show.moment(rule.snooze.until, zone)
         lines.append("  " + t("explain_snoozed", until=until, id=rule.snooze.id, reason=reason))
     if rule.note:
         lines.append(f"  {engine_text(rule.note)}")
     for step in rule.steps:
         lines.append(f"  {show.step(step.name)}: {engine_text(step.arithmetic)}")
-        lines.append(f"    {_step_state(step, rule, context)}")
-    lines += [_event(item, rule, context) for item in rule.events]
+        lines.append(f"    {_step_state(step, rule, zone)}")
+    lines += [_event(item, rule, zone) for item in rule.events]
     if rule.fired:
         lines.append(t("explain_ledger"))
-        lines += [_ledger(f, context) for f in rule.fired]
+        lines += [_ledger(f, zone) for f in rule.fired]
     return lines
 
 
-def _step_state(step: StepExplanation, rule: RuleExplanation, context: CliContext) -> str:
+def _step_state(step: StepExplanation, rule: RuleExplanation, zone: ZoneInfo) -> str:
     if step.firing is not None:
         key = "explain_skipped" if step.firing.skipped else "explain_fired"
-        return t(key, at=show.moment(step.firing.fired_at, context.zone))
+        return t(key, at=show.moment(step.firing.fired_at, zone))
     if not rule.matches and step.state != "not yet due":
         return t("explain_no_match")
     if step.state == "due":
@@ -82,29 +83,29 @@ def _step_state(step: StepExplanation, rule: RuleExplanation, context: CliContex
     return engine_text(step.state)  # a state this renderer does not know yet: as the engine says
 
 
-def _event(item: EventExplanation, rule: RuleExplanation, context: CliContext) -> str:
+def _event(item: EventExplanation, rule: RuleExplanation, zone: ZoneInfo) -> str:
     event = item.event
     change = f"{show.status(event.from_status) if event.from_status else '—'} → " + show.status(
         event.to_status
     )
     if item.firing is not None:
-        state = t("explain_fired", at=show.moment(item.firing.fired_at, context.zone))
+        state = t("explain_fired", at=show.moment(item.firing.fired_at, zone))
     elif item.state == "pending" and rule.snooze:
         state = t("explain_held")
     else:
         key = _EVENT_STATES.get(item.state)
         state = t(key) if key else item.state
-    return t("explain_event", id=event.id, at=show.moment(event.at, context.zone), change=change,
+    return t("explain_event", id=event.id, at=show.moment(event.at, zone), change=change,
              state=state)  # fmt: skip
 
 
-def _ledger(firing: Firing, context: CliContext) -> str:
+def _ledger(firing: Firing, zone: ZoneInfo) -> str:
     return t(
         "explain_ledger_line",
         step=show.step(firing.step),
         episode=firing.episode,
         verb=t("skipped" if firing.skipped else "fired"),
-        at=show.moment(firing.fired_at, context.zone),
-        due=show.moment(firing.due_at, context.zone),
+        at=show.moment(firing.fired_at, zone),
+        due=show.moment(firing.due_at, zone),
         hash=firing.playbook_hash[:12],
     )

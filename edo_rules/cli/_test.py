@@ -1,7 +1,7 @@
 """``edo-rules test FILE...``: run playbook tests (scenarios in YAML) and report failures.
 
-Each failure is printed as ``file:line: at 2024-05-06 09:00: expected … got …``
-followed by the engine's explain for the documents involved. Exit status: 0
+Each failure is printed as ``file:line: на 2024-05-06 09:00: ожидалось … получено …``
+(in the admin's language) followed by the explain of the documents involved. Exit status: 0
 when every expectation holds, 1 when any fails or a test file is invalid.
 """
 
@@ -11,6 +11,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from edo_rules._messages import error_text, t
+from edo_rules.cli._explain_text import render
 from edo_rules.errors import EdoRulesError, PlaybookError
 from edo_rules.testing import TestResult, load_test, run_test
 
@@ -42,13 +44,13 @@ def test_files(paths: list[str]) -> list[Path]:
 def _run(args: argparse.Namespace) -> int:
     files = test_files(args.paths)
     if not files:
-        print("no test files found (expected *.yaml or *.yml)")
+        print(t("test_no_files"))
         return 1
     passed = failed = 0
     for path in files:
         ok = _run_one(path)
         passed, failed = passed + ok, failed + (not ok)
-    print(f"{passed} passed, {failed} failed")
+    print(t("test_summary", passed=passed, failed=failed))
     return 0 if failed == 0 else 1
 
 
@@ -58,10 +60,10 @@ def _run_one(path: Path) -> bool:
     except PlaybookError as exc:
         for problem in exc.problems:
             print(problem)
-        print(f"FAIL {path}: the test or its playbooks do not load")
+        print(t("test_not_loading", file=path))
         return False
     except EdoRulesError as exc:
-        print(f"FAIL {path}: {exc}")
+        print(t("test_error", file=path, message=error_text(str(exc))))
         return False
     _report(result)
     return result.passed
@@ -69,6 +71,6 @@ def _run_one(path: Path) -> bool:
 
 def _report(result: TestResult) -> None:
     for failure in result.failures:
-        print(failure.render())
-    verdict = "ok  " if result.passed else "FAIL"
-    print(f"{verdict} {result.file}: {result.expectations} expectation(s)")
+        print(failure.render(lambda explanation: render(explanation, result.zone)))
+    key = "test_ok" if result.passed else "test_fail"
+    print(t(key, file=result.file, count=result.expectations))

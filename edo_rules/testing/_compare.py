@@ -7,11 +7,12 @@ own ``explain`` (the working-day arithmetic), so the admin sees *why*.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from edo_rules.engine import Engine, EvaluationResult
+from edo_rules._messages import Joined, Text, msg, t
+from edo_rules.engine import Engine, EvaluationResult, Explanation
 from edo_rules.model import ActionRequest
 from edo_rules.testing._spec import Expectation, ExpectedAction, TestSpec
 
@@ -21,17 +22,25 @@ _RECIPIENTS = ("to", "responsible")
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """One unmet expectation."""
+    """One unmet expectation: its texts rendered when shown, in the language then."""
 
     file: str
     line: int
     at: str
-    message: str
-    details: tuple[str, ...] = ()
+    message: Text
+    details: tuple[Text, ...] = ()
+    #: The engine's explain of the documents involved, for the reader to see why.
+    explanations: tuple[Explanation, ...] = ()
 
-    def render(self) -> str:
-        head = f"{self.file}:{self.line}: at {self.at}: {self.message}"
-        return "\n".join([head, *(f"    {line}" for line in self.details)])
+    def render(self, explain: Callable[[Explanation], str] | None = None) -> str:
+        """The failure as text; ``explain`` renders an explanation (default: the engine's)."""
+        head = t("test_failure", file=self.file, line=self.line, at=self.at, message=self.message)
+        lines = [head, *(f"    {line}" for line in self.details)]
+        for explanation in self.explanations:
+            text = explain(explanation) if explain is not None else explanation.render()
+            lines.append("    " + t("test_explain", doc=explanation.document.id))
+            lines += [f"      {line}" if line else "" for line in text.splitlines()]
+        return "\n".join(lines)
 
 
 def compare(
@@ -41,9 +50,9 @@ def compare(
     at = f"{expectation.at.astimezone(spec.zone):%Y-%m-%d %H:%M}"
     failures: list[Failure] = []
 
-    def fail(message: str, labels: Sequence[str]) -> None:
-        details = _explanations(engine, labels, spec, expectation)
-        failures.append(Failure(spec.file, expectation.line, at, message, details))
+    def fail(message: Text, labels: Sequence[str]) -> None:
+        explained = _explanations(engine, labels, spec, expectation)
+        failures.append(Failure(spec.file, expectation.line, at, message, (), explained))
 
     fired = [
         _label(p.firing.rule_key, p.firing.step, p.firing.document_id)
@@ -51,18 +60,20 @@ def compare(
         for p in r.fired
     ]
     skipped = [_label(f.rule_key, f.step, f.document_id) for r in results for f in r.skipped]
-    for name, expected, actual in (
-        ("fired", expectation.fired, fired),
-        ("skipped", expectation.skipped, skipped),
+    for key, expected, actual in (
+        ("test_expected_fired", expectation.fired, fired),
+        ("test_expected_skipped", expectation.skipped, skipped),
     ):
         if expected is not None:
             missing, extra = _match_labels(expected, actual)
             if missing or extra:
-                fail(f"expected {name} {_listed(expected)}, got {_listed(actual)}", missing + extra)
+                fail(msg(key, expected=_listed(expected), got=_listed(actual)), missing + extra)
     for result in results:
         for failure in result.failures:
             label = _label(failure.rule_key, "-", failure.document_id)
-            fail(f"{failure.rule_key} failed for {failure.document_id}: {failure.message}", [label])
+            text = msg("test_rule_failed", rule=failure.rule_key, doc=failure.document_id,
+                       message=failure.text)  # fmt: skip
+            fail(text, [label])
     if expectation.actions is not None:
         requests = [request for result in results for request in result.requests]
         failures += _compare_actions(spec, expectation, at, requests)
@@ -73,8 +84,8 @@ def _label(rule_key: str, step: str, document_id: str) -> str:
     return f"{rule_key} {step} {document_id}"
 
 
-def _listed(labels: Sequence[str]) -> str:
-    return "[" + ", ".join(labels) + "]" if labels else "[] (nothing)"
+def _listed(labels: Sequence[str]) -> Text | str:
+    return "[" + ", ".join(labels) + "]" if labels else msg("test_nothing")
 
 
 def _match_labels(expected: Sequence[str], actual: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -95,19 +106,18 @@ def _match_labels(expected: Sequence[str], actual: Sequence[str]) -> tuple[list[
 
 def _explanations(
     engine: Engine, labels: Sequence[str], spec: TestSpec, expectation: Expectation
-) -> tuple[str, ...]:
+) -> tuple[Explanation, ...]:
     """The engine's explain, for the documents and rules the labels name."""
     parts = [label.split() for label in labels]
     rules = {part[0] for part in parts}
     known = [doc.id for doc in spec.documents]
     documents = sorted({part[2] for part in parts if len(part) == 3} & set(known)) or known[:3]
-    lines: list[str] = []
+    found: list[Explanation] = []
     for document_id in documents:
         explanation = engine.explain(document_id, expectation.at)
         involved = tuple(r for r in explanation.rules if r.rule_key in rules)
-        text = replace(explanation, rules=involved or explanation.rules).render()
-        lines += [f"explain {document_id}:", *(f"  {line}" for line in text.splitlines())]
-    return tuple(lines)
+        found.append(replace(explanation, rules=involved or explanation.rules))
+    return tuple(found)
 
 
 def _compare_actions(
@@ -124,14 +134,14 @@ def _compare_actions(
             left.remove(found)
     if not missing and not left:
         return []
-    details = [f"missing: {wanted.describe()}" for wanted in missing]
-    details += [f"unexpected: {_describe_request(spec, request)}" for request in left]
+    details = [msg("test_missing", action=wanted.describe()) for wanted in missing]
+    details += [msg("test_unexpected", action=_describe_request(spec, r)) for r in left]
     details += [
-        f"requested: {_describe_request(spec, request)}"
+        msg("test_requested", action=_describe_request(spec, request))
         for request in requests
         if request not in left
     ]
-    message = f"expected {len(expectation.actions)} action(s), got {len(requests)}; they differ"
+    message = msg("test_expected_actions", expected=len(expectation.actions), got=len(requests))
     return [Failure(spec.file, expectation.line, at, message, tuple(details))]
 
 
@@ -168,9 +178,10 @@ def _resolve(spec: TestSpec, value: Any, responsible: str | None) -> int | None:
     return None
 
 
-def _describe_request(spec: TestSpec, request: ActionRequest) -> str:
+def _describe_request(spec: TestSpec, request: ActionRequest) -> Joined:
     resolved = [r for r in _recipients(spec, request) if r is not None]
-    target = f" to {resolved[0]}" if resolved else ""
+    parts: list[Text | str] = [msg("test_request", action=request.action, doc=request.document_id)]
+    if resolved:
+        parts.append(msg("test_to", user=resolved[0]))
     text = _texts(request.params)
-    shown = f": {text[:160]!r}" if text else ""
-    return f"{request.action} for {request.document_id}{target}{shown}"
+    return Joined((Joined(tuple(parts)), f": {text[:160]!r}" if text else ""), sep="")

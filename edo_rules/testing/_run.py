@@ -16,8 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from edo_rules._codec import CodecError, document_from_dict, document_to_dict
+from edo_rules._display import DEFAULT_ZONE
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.engine import Engine, EvaluationResult
 from edo_rules.errors import EdoRulesError
@@ -46,6 +48,8 @@ class TestResult:
     file: str
     expectations: int
     failures: tuple[Failure, ...] = field(default_factory=tuple)
+    #: The test's time zone: its moments are shown in it.
+    zone: ZoneInfo = DEFAULT_ZONE
 
     @property
     def passed(self) -> bool:
@@ -70,7 +74,7 @@ def run_test(spec: TestSpec) -> TestResult:
             ]
             failures += compare(spec, engine, expectation, results)
             previous = expectation.at
-    return TestResult(spec.file, len(spec.expectations), tuple(failures))
+    return TestResult(spec.file, len(spec.expectations), tuple(failures), spec.zone)
 
 
 @contextmanager

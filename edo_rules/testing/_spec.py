@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jsonschema import Draft202012Validator
 
 from edo_rules._codec import CodecError, document_from_dict
+from edo_rules._messages import Joined, Text, msg
 from edo_rules.errors import PlaybookError, Problem
 from edo_rules.model import Document, Status
 from edo_rules.playbook._schema import translate_errors
@@ -52,17 +53,19 @@ class ExpectedAction:
     text_contains: str | None
     params: Mapping[str, Any]
 
-    def describe(self) -> str:
-        parts = [self.action]
+    def describe(self) -> Joined:
+        """The expected action as the failure shows it (rendered in the language then)."""
+        parts: list[Text | str] = [self.action]
         if self.document_id:
-            parts.append(f"document {self.document_id}")
+            parts.append(msg("test_document", doc=self.document_id))
         if self.to is not None:
-            parts.append(f"to {self.to}")
+            parts.append(msg("test_to", user=self.to))
         if self.text_contains is not None:
-            parts.append(f"text containing {self.text_contains!r}")
+            parts.append(msg("test_text_containing", text=self.text_contains))
         if self.params:
-            parts.append(f"params {json.dumps(dict(self.params), ensure_ascii=False)}")
-        return ", ".join(parts)
+            params = json.dumps(dict(self.params), ensure_ascii=False)
+            parts.append(msg("test_params", params=params))
+        return Joined(tuple(parts), sep=", ")
 
 
 @dataclass(frozen=True, slots=True)
