@@ -635,6 +635,17 @@ CATALOGUE.update(
             "copied {rows} rows in {tables} tables; every checksum matches",
         ),
         "dashboard_at": ("панель: {url}", "dashboard: {url}"),
+        # -- runners ----------------------------------------------------------------------
+        "runners_headers": (
+            "служба|хост|pid|состояние|держит|отправляет|последний сигнал",
+            "runner|host|pid|state|holds|claims|last seen",
+        ),
+        "runners_alive": ("жива", "alive"),
+        "runners_silent": ("молчит", "silent"),
+        "runners_none": (
+            "в хранилище не зарегистрировано ни одной службы",
+            "no runner is registered in the store",
+        ),
         # -- edo-rules test --------------------------------------------------------------
         "test_failure": ("{file}:{line}: на {at}: {message}", "{file}:{line}: at {at}: {message}"),
         "test_explain": ("объяснение {doc}:", "explain {doc}:"),

@@ -393,3 +393,23 @@ def test_a_real_tick_reports_the_documents_a_rule_failed_on(
         "; документов с ошибкой в правилах: 2 — waiting/notify-waiting (budget:length) ×2\n" in ru
     )
     assert "; 1 document(s) failed: waiting/notify-waiting (budget:length) ×1\n" in en
+
+
+def test_runners_over_a_sqlite_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONEC_PASSWORD", PASSWORD)
+    config = _onec_config(tmp_path, "http://127.0.0.1:9/odata")
+    code, text = _run(["runners", "--config", str(config)], capsys)
+    assert code == 1
+    assert text == (
+        "edo-rules: ошибка: хранилище — файл SQLite: с ним работает одна служба (см. файл"
+        " блокировки).\nЧто сделать: для нескольких служб укажите store.dsn (PostgreSQL,"
+        " docs/postgres.md).\n"
+    )
+    code, text = _run(["runners", "--config", str(config), "--lang", "en"], capsys)
+    assert code == 1
+    assert text == (
+        "edo-rules: error: the store is a SQLite file: one runner uses it (see the lock file)."
+        "\nWhat to do: several runners need store.dsn (PostgreSQL, docs/postgres.md).\n"
+    )

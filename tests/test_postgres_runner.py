@@ -94,6 +94,8 @@ def test_migrate_then_tick_does_every_action_once(
     assert "the outbox is empty" in capsys.readouterr().out
     assert main(["runners", "--config", str(env.config)]) == 0  # each tick left cleanly
     assert "no runner is registered in the store" in capsys.readouterr().out
+    assert main(["runners", "--config", str(env.config), "--lang", "ru"]) == 0
+    assert capsys.readouterr().out == "в хранилище не зарегистрировано ни одной службы\n"
 
 
 def test_a_service_reports_itself_among_the_runners(
@@ -105,6 +107,17 @@ def test_a_service_reports_itself_among_the_runners(
         assert status["runner"] == f"{socket.gethostname()}:{os.getpid()}"
         assert status["holds"] == ["sync"] and status["live_runners"] == 1
         assert [r["id"] for r in status["runners"]] == [status["runner"]]
+        assert main(["runners", "--config", str(env.config), "--lang", "ru"]) == 0
+        head, row = capsys.readouterr().out.splitlines()
+        assert head.split() == ["служба", "хост", "pid", "состояние", "держит", "отправляет",
+                                "последний", "сигнал"]  # fmt: skip
+        assert row.split()[:6] == [status["runner"], socket.gethostname(), str(os.getpid()),
+                                   "жива", "sync", "0"]  # fmt: skip
+        assert row.endswith(" MSK")  # the config's zone, as every moment the CLI shows
+        assert main(["runners", "--config", str(env.config)]) == 0  # EDO_RULES_LANG=en
+        head, row = capsys.readouterr().out.splitlines()
+        assert head.split()[:6] == ["runner", "host", "pid", "state", "holds", "claims"]
+        assert row.split()[3] == "alive"
         # A hand-run sync (another process) does not race the runner holding the lease.
         done = subprocess.run(
             [sys.executable, "-c", _CLI, "sync", "--config", str(env.config)],

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from edo_rules import _display as show
+from edo_rules._messages import msg, t
 from edo_rules.cli._runner_args import add_config_args, configured
 from edo_rules.errors import EdoRulesError
-
-_HEADERS = ("runner", "host", "pid", "state", "holds", "claims", "last seen")
 
 
 def register(subparsers: Any) -> None:
@@ -31,29 +31,27 @@ def _run(args: argparse.Namespace) -> int:
         store = open_store(config)
         try:
             if not isinstance(store, SharedStore):
-                raise EdoRulesError(
-                    "the store is a SQLite file: one runner uses it (see the lock file);"
-                    " several runners need store.dsn (PostgreSQL, docs/postgres.md)"
-                )
+                raise EdoRulesError(msg("runners_sqlite"))
             found = store.runners()
         finally:
             store.close()
     if not found:
-        print("no runner is registered in the store")
+        print(t("runners_none"))
         return 0
+    headers = tuple(t("runners_headers").split("|"))
     rows = [
         (
             r.id,
             r.host,
             str(r.pid),
-            "alive" if r.alive else "silent",
+            t("runners_alive" if r.alive else "runners_silent"),
             ",".join(r.leases) or "-",
             str(r.claims),
-            r.seen_at.isoformat(timespec="seconds"),
+            show.moment(r.seen_at, config.timezone),
         )
         for r in found
     ]
-    widths = [max(len(row[i]) for row in [_HEADERS, *rows]) for i in range(len(_HEADERS))]
-    for row in [_HEADERS, *rows]:
+    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+    for row in [headers, *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     return 0
