@@ -2002,5 +2002,33 @@ ERRORS.update(
             "the store is a SQLite file: one runner uses it (see the lock file).\n"
             "What to do: several runners need store.dsn (PostgreSQL, docs/postgres.md).",
         ),
+        # -- playbook test files (edo-rules test) ------------------------------------------
+        "test_bad_moment": (
+            "{text!r} — не момент времени (например, 2024-05-06T09:00)",
+            "{text!r} is not a moment (expected e.g. 2024-05-06T09:00)",
+        ),
+        "test_doc_twice": ("документ {id!r} определён дважды", "document {id!r} is defined twice"),
+        "test_no_document": ("документа {id!r} нет в documents", "no document {id!r} in documents"),
+        "test_unknown_status": (
+            "неизвестный статус {text!r} (допустимы: {allowed})",
+            "unknown status {text!r} (one of: {allowed})",
+        ),
+        "test_order": (
+            "проверки должны идти по времени (сначала ранние)",
+            "expectations must be in time order (earliest first)",
+        ),
+        "test_no_playbooks": (
+            "нет такого файла или папки сценариев: {path}",
+            "no such playbook file or folder: {path}",
+        ),
+        "test_vanished": (
+            "документ {id!r} пропал из тестового хранилища",
+            "document {id!r} vanished from the test store",
+        ),
+        "test_bad_set": ("{file}:{line}: ключ set: {error}", "{file}:{line}: set: {error}"),
+        "test_bad_every": (
+            "every: {every!r} — нужны минуты, часы или дни",
+            "every: {every!r} must be in minutes, hours or days",
+        ),
     }
 )

@@ -238,16 +238,16 @@ EVENT = (
     ("body", "message"),
     [
         (EVENT.format(doc="d9", status="signed"),
-         ":7:38: events[0].document: no document 'd9' in documents"),
+         ":7:38: events[0].document: документа 'd9' нет в documents"),
         (EVENT.format(doc="d1", status="sined"),
-         "events[0].status: unknown status 'sined'"),
+         "events[0].status: неизвестный статус 'sined' (допустимы: draft,"),
         ("expect:\n  - {at: 06.05.2024}\n",
-         "expect[0].at: '06.05.2024' is not a moment (expected e.g. 2024-05-06T09:00)"),
+         "expect[0].at: '06.05.2024' — не момент времени (например, 2024-05-06T09:00)"),
         ("expect:\n  - {at: 2024-05-06T09:00}\n  - {at: 2024-05-01T09:00}\n",
-         "expect: expectations must be in time order (earliest first)"),
+         "expect: проверки должны идти по времени (сначала ранние)"),
         ("expect:\n  - {at: 2024-05-06T09:00, fird: []}\n", "fird"),
         ("timezone: Europe/Moskva\nexpect:\n  - {at: 2024-05-06T09:00}\n",
-         "unknown time zone 'Europe/Moskva'"),
+         "неизвестный часовой пояс 'Europe/Moskva' (например, Europe/Moscow)"),
     ],
 )  # fmt: skip
 def test_bad_test_files_are_reported_with_their_position(
@@ -279,7 +279,7 @@ def test_validate_checks_test_files_and_skips_them_as_playbooks(
     assert "OK: файлов 2, правил 1, файлов тестов 1" in capsys.readouterr().out
     (tmp_path / "case.yaml").write_text(DOCS + "expect:\n  - {at: soon}\n", encoding="utf-8")
     assert main(["validate", str(tmp_path)]) == 1
-    assert "expect[0].at: 'soon' is not a moment" in capsys.readouterr().out
+    assert "expect[0].at: 'soon' — не момент времени" in capsys.readouterr().out
 
 
 def test_validate_reports_a_missing_playbook_path(
@@ -287,7 +287,9 @@ def test_validate_reports_a_missing_playbook_path(
 ) -> None:
     path = _write(tmp_path, MAY.replace("playbooks: [pb.yaml]", "playbooks: [gone.yaml]"))
     assert main(["validate", str(path)]) == 1
-    assert "no such playbook file or folder" in capsys.readouterr().out
+    assert f"playbooks: нет такого файла или папки сценариев: {tmp_path / 'gone.yaml'}" in (
+        capsys.readouterr().out
+    )
 
 
 def test_schema_copies_are_identical() -> None:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from edo_rules._messages import t
+from edo_rules._messages import msg, t
 from edo_rules.cli._context import DEFAULT_CONFIG
 from edo_rules.errors import PlaybookError, Problem
 from edo_rules.playbook.loader import is_test_file, validate_paths
@@ -97,7 +97,7 @@ def _test_problems(tests: list[Path]) -> list[Problem]:
             problems.extend(exc.problems)
             continue
         problems += [
-            Problem(str(path), 1, 1, "playbooks", f"no such playbook file or folder: {p}")
+            Problem(str(path), 1, 1, "playbooks", msg("test_no_playbooks", path=p))
             for p in spec.playbooks
             if not p.exists()
         ]

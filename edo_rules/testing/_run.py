@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from edo_rules._codec import CodecError, document_from_dict, document_to_dict
 from edo_rules._display import DEFAULT_ZONE
+from edo_rules._messages import msg, reason
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.engine import Engine, EvaluationResult
 from edo_rules.errors import EdoRulesError
@@ -112,7 +113,7 @@ def _apply(engine: Engine, event: EventSpec) -> None:
     store = engine.store
     document = store.get_document(event.document_id)
     if document is None:  # the reader checked every event's document
-        raise EdoRulesError(f"document {event.document_id!r} vanished from the test store")
+        raise EdoRulesError(msg("test_vanished", id=event.document_id))
     data = document_to_dict(document)
     data.update(status=event.status.value, status_1c=event.status.value)
     data["status_changed_at"] = event.at.isoformat()
@@ -125,7 +126,9 @@ def _apply(engine: Engine, event: EventSpec) -> None:
     try:
         updated = document_from_dict(data)
     except CodecError as exc:
-        raise EdoRulesError(f"{event.file}:{event.line}: set: {exc}") from exc
+        raise EdoRulesError(
+            msg("test_bad_set", file=event.file, line=event.line, error=reason(exc))
+        ) from exc
     store.write_sync_page(
         [updated],
         [
@@ -149,7 +152,7 @@ def _moments(every: str | None, previous: datetime | None, until: datetime) -> l
         return [until]
     step = parse_duration(every)
     if step.unit not in ("minutes", "hours", "days"):
-        raise EdoRulesError(f"every: {every!r} must be in minutes, hours or days")
+        raise EdoRulesError(msg("test_bad_every", every=every))
     delta = timedelta(**{step.unit: step.amount})
     found: list[datetime] = []
     moment = previous + delta

@@ -109,10 +109,10 @@ def load_test(path: Path) -> TestSpec:
         located = load_located(path.read_text(encoding="utf-8"), file)
     except OSError as exc:
         raise PlaybookError(
-            [Problem(file, 1, 1, "", f"cannot read the file: {exc.strerror}")]
+            [Problem(file, 1, 1, "", msg("pb_unreadable", error=exc.strerror))]
         ) from exc
     except UnicodeDecodeError as exc:
-        raise PlaybookError([Problem(file, 1, 1, "", f"not UTF-8 text: {exc.reason}")]) from exc
+        raise PlaybookError([Problem(file, 1, 1, "", msg("pb_not_utf8"))]) from exc
     except LocatedYamlError as exc:
         raise PlaybookError([Problem(file, exc.line, exc.column, exc.path, exc.message)]) from exc
     validator = Draft202012Validator(test_schema())
@@ -151,14 +151,14 @@ class _Reader:
             raise PlaybookError(self.problems)
         return spec
 
-    def _fail(self, path: NodePath, message: str) -> None:
+    def _fail(self, path: NodePath, message: str | Text) -> None:
         self.problems.append(self.located.problem(path, message))
 
     def _zone(self, name: str) -> ZoneInfo:
         try:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            self._fail(("timezone",), f"unknown time zone {name!r} (e.g. Europe/Moscow)")
+            self._fail(("timezone",), msg("cfg_unknown_zone", name=name, hint=""))
             return ZoneInfo(DEFAULT_ZONE)
 
     def _overrides(self, calendar: Mapping[str, Any]) -> Path | None:
@@ -170,7 +170,7 @@ class _Reader:
         try:
             value = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
         except ValueError:
-            self._fail(path, f"{text!r} is not a moment (expected e.g. 2024-05-06T09:00)")
+            self._fail(path, msg("test_bad_moment", text=text))
             return datetime(1970, 1, 1, tzinfo=self.zone)
         return value if value.tzinfo is not None else value.replace(tzinfo=self.zone)
 
@@ -180,7 +180,7 @@ class _Reader:
         for index, item in enumerate(items):
             path: NodePath = ("documents", index)
             if item["id"] in seen:
-                self._fail((*path, "id"), f"document {item['id']!r} is defined twice")
+                self._fail((*path, "id"), msg("test_doc_twice", id=item["id"]))
             seen.add(item["id"])
             document = self._document(item, path)
             if document is not None:
@@ -204,7 +204,7 @@ class _Reader:
         for index, item in enumerate(items):
             path: NodePath = ("events", index)
             if item["document"] not in known:
-                self._fail((*path, "document"), f"no document {item['document']!r} in documents")
+                self._fail((*path, "document"), msg("test_no_document", id=item["document"]))
             status = self._status(item["status"], (*path, "status"))
             events.append(
                 EventSpec(
@@ -232,7 +232,7 @@ class _Reader:
             return Status(text)
         except ValueError:
             allowed = ", ".join(s.value for s in Status)
-            self._fail(path, f"unknown status {text!r} (one of: {allowed})")
+            self._fail(path, msg("test_unknown_status", text=text, allowed=allowed))
             return Status.UNKNOWN
 
     def _expectations(
@@ -254,10 +254,10 @@ class _Reader:
             for a_index, action in enumerate(actions or ()):
                 if action.get("document") not in (None, *known):
                     where = (*path, "actions", a_index, "document")
-                    self._fail(where, f"no document {action['document']!r} in documents")
+                    self._fail(where, msg("test_no_document", id=action["document"]))
         moments = [e.at for e in result]
         if moments != sorted(moments):
-            self._fail(("expect",), "expectations must be in time order (earliest first)")
+            self._fail(("expect",), msg("test_order"))
         return result
 
 
