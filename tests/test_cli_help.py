@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -49,13 +50,31 @@ def _texts(action: argparse.Action) -> Iterator[str]:
         yield from (choice.help for choice in action._choices_actions if choice.help)
 
 
-def test_every_help_text_has_its_russian() -> None:
-    missing = set()
+def _all_texts() -> set[str]:
+    found: set[str] = set()
     for _, parser in _parsers():
         texts = [parser.description, parser.epilog]
         texts += [text for action in parser._actions for text in _texts(action)]
-        missing |= {text for text in texts if text and text not in HELP_RU | ARGPARSE_RU}
+        found |= {text for text in texts if text}
+    return found
+
+
+def test_every_help_text_has_its_russian() -> None:
+    missing = _all_texts() - set(HELP_RU) - set(ARGPARSE_RU)
     assert not missing, sorted(missing)
+
+
+def test_no_russian_help_is_left_without_its_english() -> None:
+    """An edited English text leaves its old line behind: the table names only live texts."""
+    assert not set(HELP_RU) - _all_texts(), sorted(set(HELP_RU) - _all_texts())
+
+
+@pytest.mark.parametrize("english", sorted(HELP_RU))
+def test_a_help_text_keeps_its_fields(english: str) -> None:
+    """argparse fills ``%(default)s`` in a help text: the Russian must take the same ones."""
+    assert re.findall(r"%\(?\w*\)?\w|%%", english) == re.findall(
+        r"%\(?\w*\)?\w|%%", HELP_RU[english]
+    )
 
 
 def _help(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
