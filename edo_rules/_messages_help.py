@@ -90,7 +90,7 @@ HELP_RU: dict[str, str] = {
         "досрочно закончить отсрочку (номера: `edo-rules snooze --list`)"
     ),
     "list pending, failed and in-doubt action requests; retry or drop them": (
-        "ожидающие, ошибочные и сомнительные запросы действий; повторить или отменить их"
+        "запросы действий: ожидающие, с ошибкой и в сомнении; повторить или отменить их"
     ),
     "show the production calendar for a year, or check one date": (
         "показать производственный календарь на год или проверить одну дату"
@@ -114,7 +114,7 @@ HELP_RU: dict[str, str] = {
         "создать для начала edo-rules.yaml с комментариями, secrets.env и playbooks/"
     ),
     "serve the web dashboard alone, read-only over the store": (
-        "запустить только веб-панель, только чтение хранилища"
+        "запустить только веб-панель (хранилище только читается)"
     ),
     "print unsigned/overdue/time-to-sign by manager, company or kind": (
         "неподписанные, просроченные и сроки подписания по менеджерам, компаниям или видам"
