@@ -637,13 +637,13 @@ CATALOGUE.update(
         "dashboard_at": ("панель: {url}", "dashboard: {url}"),
         # -- runners ----------------------------------------------------------------------
         "runners_headers": (
-            "служба|хост|pid|состояние|держит|отправляет|последний сигнал",
+            "раннер|хост|pid|состояние|держит|отправляет|последний сигнал",
             "runner|host|pid|state|holds|claims|last seen",
         ),
         "runners_alive": ("жива", "alive"),
         "runners_silent": ("молчит", "silent"),
         "runners_none": (
-            "в хранилище не зарегистрировано ни одной службы",
+            "в хранилище не зарегистрирован ни один раннер",
             "no runner is registered in the store",
         ),
         # -- edo-rules test --------------------------------------------------------------

@@ -1997,8 +1997,9 @@ ERRORS.update(
             "--at {value!r} is not an ISO date-time (expected e.g. 2026-12-07T09:30)",
         ),
         "runners_sqlite": (
-            "хранилище — файл SQLite: с ним работает одна служба (см. файл блокировки).\n"
-            "Что сделать: для нескольких служб укажите store.dsn (PostgreSQL, docs/postgres.md).",
+            "хранилище — файл SQLite: с ним работает один раннер (см. файл блокировки).\n"
+            "Что сделать: для нескольких раннеров укажите store.dsn"
+            " (PostgreSQL, docs/postgres.md).",
             "the store is a SQLite file: one runner uses it (see the lock file).\n"
             "What to do: several runners need store.dsn (PostgreSQL, docs/postgres.md).",
         ),

@@ -151,7 +151,11 @@ def test_sigkill_never_loses_or_duplicates_an_action(
             world, company, rng, config=config, env=env, documents=documents
         )
         runner = _Runner(config, env)
-        _wait_until_drained(store_path, runner, len(documents))
+        try:
+            _wait_until_drained(store_path, runner, len(documents))
+        except BaseException:
+            runner.kill()  # a failed test leaves no runner ticking on
+            raise
         assert runner.stop() == 0, "".join(runner.lines[-20:])
         decisions = _admin_decides(world, store_path)
         assert main(["tick", "--config", str(config)]) == 0
@@ -208,7 +212,9 @@ def _kill_loop(
     while busy < KILLS:
         assert kills < KILLS * 3, f"the runner finished its work too fast: {busy} busy kills"
         runner = _Runner(config, env)
-        assert runner.started.wait(30), "".join(runner.lines)
+        if not runner.started.wait(30):
+            runner.kill()
+            raise AssertionError("the runner did not start:\n" + "".join(runner.lines))
         time.sleep(rng.uniform(0.05, 0.9))
         runner.kill()
         kills += 1

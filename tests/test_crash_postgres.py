@@ -53,13 +53,21 @@ def _runner_id(runner: _Runner) -> str:
 class _Fleet:
     def __init__(self, config: Path, env: dict[str, str], store: PostgresStore) -> None:
         self.config, self.env, self.store = config, env, store
-        self.runners = [self._start() for _ in range(RUNNERS)]
+        self.runners: list[_Runner] = []
+        try:
+            for _ in range(RUNNERS):
+                self.runners.append(self._start())
+        except BaseException:
+            self.kill_survivors()
+            raise
         self.killed: list[_Runner] = []
         self.takeovers: list[float] = []
 
     def _start(self) -> _Runner:
         runner = _Runner(self.config, self.env)
-        assert runner.started.wait(60), "".join(runner.lines)
+        if not runner.started.wait(60):
+            runner.kill()
+            raise AssertionError("a runner did not start:\n" + "".join(runner.lines))
         return runner
 
     def kill_one(self, rng: random.Random) -> bool:
@@ -87,6 +95,12 @@ class _Fleet:
     def stop(self) -> None:
         for runner in self.runners:
             assert runner.stop() == 0, "".join(runner.lines[-20:])
+
+    def kill_survivors(self) -> None:
+        """After a failure: no runner may outlive the test (they would tick on for ever)."""
+        for runner in self.runners:
+            if runner.process.poll() is None:
+                runner.kill()
 
 
 def _admin_decides(world: World, config: Path, store: PostgresStore) -> Counter[str]:
@@ -142,6 +156,7 @@ def test_three_runners_sigkilled_lose_nothing_and_do_nothing_twice(
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         store = PostgresStore(env["EDO_TEST_DSN"], pool_size=2, runner_id="test")
+        fleet: _Fleet | None = None
         try:
             documents = send_documents(world, company, rng, FIRST_DOCUMENTS)
             fleet = _Fleet(config, env, store)
@@ -160,6 +175,8 @@ def test_three_runners_sigkilled_lose_nothing_and_do_nothing_twice(
                 world, store, documents, kills=kills, busy=busy, fleet=fleet, decisions=decisions
             )
         finally:
+            if fleet is not None:
+                fleet.kill_survivors()
             store.close()
     print(report["text"])
     _check(report, len(documents))

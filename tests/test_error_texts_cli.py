@@ -403,8 +403,8 @@ def test_runners_over_a_sqlite_store(
     code, text = _run(["runners", "--config", str(config)], capsys)
     assert code == 1
     assert text == (
-        "edo-rules: ошибка: хранилище — файл SQLite: с ним работает одна служба (см. файл"
-        " блокировки).\nЧто сделать: для нескольких служб укажите store.dsn (PostgreSQL,"
+        "edo-rules: ошибка: хранилище — файл SQLite: с ним работает один раннер (см. файл"
+        " блокировки).\nЧто сделать: для нескольких раннеров укажите store.dsn (PostgreSQL,"
         " docs/postgres.md).\n"
     )
     code, text = _run(["runners", "--config", str(config), "--lang", "en"], capsys)

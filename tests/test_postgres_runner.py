@@ -95,7 +95,7 @@ def test_migrate_then_tick_does_every_action_once(
     assert main(["runners", "--config", str(env.config)]) == 0  # each tick left cleanly
     assert "no runner is registered in the store" in capsys.readouterr().out
     assert main(["runners", "--config", str(env.config), "--lang", "ru"]) == 0
-    assert capsys.readouterr().out == "в хранилище не зарегистрировано ни одной службы\n"
+    assert capsys.readouterr().out == "в хранилище не зарегистрирован ни один раннер\n"
 
 
 def test_a_service_reports_itself_among_the_runners(
@@ -109,7 +109,7 @@ def test_a_service_reports_itself_among_the_runners(
         assert [r["id"] for r in status["runners"]] == [status["runner"]]
         assert main(["runners", "--config", str(env.config), "--lang", "ru"]) == 0
         head, row = capsys.readouterr().out.splitlines()
-        assert head.split() == ["служба", "хост", "pid", "состояние", "держит", "отправляет",
+        assert head.split() == ["раннер", "хост", "pid", "состояние", "держит", "отправляет",
                                 "последний", "сигнал"]  # fmt: skip
         assert row.split()[:6] == [status["runner"], socket.gethostname(), str(os.getpid()),
                                    "жива", "sync", "0"]  # fmt: skip
