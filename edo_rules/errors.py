@@ -142,7 +142,22 @@ class StoreError(EdoRulesError):
     """The store could not be opened, migrated, read or written."""
 
 
-class SourceError(EdoRulesError):
+class _HintedError(EdoRulesError):
+    """An error with what the admin should do, rendered in the language in force."""
+
+    _hint: str | Text | None
+
+    @property
+    def hint(self) -> str | None:
+        """What the admin should do, in the language in force."""
+        return None if self._hint is None else str(self._hint)
+
+    def _with_hint(self, text: str) -> str:
+        hint = self.hint
+        return t("what_to_do", text=text, hint=hint) if hint else text
+
+
+class SourceError(_HintedError):
     """A document source (1C OData, a JSON Lines file) failed or sent bad data.
 
     ``code`` is the source's own error code when it gave one (1C sends strings
@@ -164,22 +179,16 @@ class SourceError(EdoRulesError):
         self.url = url
         super().__init__(message)
 
-    @property
-    def hint(self) -> str | None:
-        """What the admin should do, in the language in force."""
-        return None if self._hint is None else str(self._hint)
-
     def __str__(self) -> str:
         text = str(self.args[0])
         if self.code is not None:
             text = t("onec_code", code=self.code, text=text)
         if self.url:
             text = t("onec_request", text=text, url=self.url)
-        hint = self.hint
-        return t("what_to_do", text=text, hint=hint) if hint else text
+        return self._with_hint(text)
 
 
-class ActionError(EdoRulesError):
+class ActionError(_HintedError):
     """An action could not be carried out.
 
     ``retryable`` tells the dispatcher whether sending again may succeed
@@ -199,17 +208,11 @@ class ActionError(EdoRulesError):
         self._hint = hint
         super().__init__(message)
 
-    @property
-    def hint(self) -> str | None:
-        """What the admin should do, in the language in force."""
-        return None if self._hint is None else str(self._hint)
-
     def __str__(self) -> str:
         text = str(self.args[0])
         if self.code is not None:
             text = f"{self.code}: {text}"
-        hint = self.hint
-        return t("what_to_do", text=text, hint=hint) if hint else text
+        return self._with_hint(text)
 
 
 class LockError(EdoRulesError):
