@@ -36,6 +36,7 @@ from edo_rules.store import _prune as retention
 from edo_rules.store import _sqlite_outbox as outbox
 from edo_rules.store import _sqlite_snoozes as snoozes
 from edo_rules.store import _sqlite_stats as stats
+from edo_rules.store._common import StoreQueries
 from edo_rules.store._pg_conn import PgConnection, pg_sql
 from edo_rules.store._pg_errors import describe
 from edo_rules.store._pg_schema import (
@@ -57,7 +58,6 @@ from edo_rules.store._sqlite_rows import (
 )
 from edo_rules.store._texts import document_loader, operation
 from edo_rules.store.base import (
-    CounterpartySample,
     DueCandidate,
     DueQuery,
     EventQuery,
@@ -112,7 +112,7 @@ def default_runner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class PostgresStore:
+class PostgresStore(StoreQueries):
     """The :class:`~edo_rules.store.base.Store` on a PostgreSQL database.
 
     ``PostgresStore("postgresql://user@host/db")`` opens a pool (``pool_size``
@@ -326,28 +326,6 @@ class PostgresStore:
                     result[doc.id] = doc
         return result
 
-    def iter_documents(self) -> Iterator[Document]:
-        with self._reading("reading documents") as conn:
-            for (text,) in conn.execute("SELECT json FROM documents ORDER BY id"):
-                yield document_from_json(text)
-
-    def count_documents(self) -> int:
-        with self._reading("counting documents") as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
-
-    def history(self, document_id: str) -> list[StatusEvent]:
-        with self._reading("reading the status history") as conn:
-            rows = conn.execute(
-                f"SELECT {EVENT_COLUMNS} FROM status_events WHERE document_id = ?"
-                " ORDER BY at_utc, id",
-                (document_id,),
-            ).fetchall()
-        return [event_from_row(row) for row in rows]
-
-    def get_sync_state(self) -> dict[str, str]:
-        with self._reading("reading the sync state") as conn:
-            return {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM sync_state")}
-
     # -- the engine's questions ------------------------------------------------------
     def due_candidates(self, query: DueQuery) -> Iterator[Document]:
         statement, args = _portable(due_sql(query))
@@ -375,30 +353,6 @@ class PostgresStore:
         for row in rows:
             yield event_from_row(row[:-1]), document_from_json(row[-1])
 
-    def document_seq(self) -> int:
-        with self._reading("reading the document sequence") as conn:
-            row = conn.execute("SELECT value FROM counters WHERE name = 'document_seq'")
-            return int(row.fetchone()[0])
-
-    def rule_progress(self) -> dict[str, RuleProgress]:
-        with self._reading("reading rule progress") as conn:
-            return outbox.rule_progress(conn)
-
-    def max_event_id(self) -> int:
-        with self._reading("reading the status history") as conn:
-            return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM status_events").fetchone()[0])
-
-    def recorded_steps(
-        self, rule_key: str, keys: Iterable[tuple[str, str]]
-    ) -> dict[tuple[str, str], frozenset[str]]:
-        with self._reading("reading the firing ledger") as conn:
-            return outbox.recorded_steps(conn, rule_key, keys)
-
-    def event_cursors(self) -> dict[str, int]:
-        with self._reading("reading event cursors") as conn:
-            rows = conn.execute("SELECT rule_key, last_event_id FROM event_cursors")
-            return {str(key): int(value) for key, value in rows}
-
     def set_event_cursors(self, cursors: Mapping[str, int]) -> None:
         with self._writing("writing event cursors") as conn:
             pg_outbox.set_event_cursors(conn, cursors)
@@ -419,10 +373,6 @@ class PostgresStore:
             snoozes.release(conn, released_snoozes)
         return added
 
-    def firings_for(self, document_id: str) -> list[Firing]:
-        with self._reading("reading the firing ledger") as conn:
-            return outbox.firings_for(conn, document_id)
-
     def claim_requests(self, now: datetime, limit: int) -> list[ActionRequest]:
         with self._writing("claiming action requests") as conn:
             return pg_outbox.claim_requests(
@@ -435,31 +385,11 @@ class PostgresStore:
             if unknown:  # raised inside the transaction: nothing is recorded
                 raise StoreError(msg("store_no_request_recorded", id=unknown[0], where=self._where))
 
-    def requests(self, states: Iterable[RequestState]) -> list[ActionRequest]:
-        with self._reading("reading the outbox") as conn:
-            return outbox.requests_in(conn, states)
-
-    def oldest_waiting(self, now: datetime) -> datetime | None:
-        with self._reading("reading the outbox") as conn:
-            return outbox.oldest_waiting(conn, now)
-
-    def request_counts(self, states: Iterable[RequestState]) -> dict[RequestState, int]:
-        with self._reading("counting the outbox") as conn:
-            return outbox.request_counts(conn, states)
-
-    def get_request(self, request_id: int) -> ActionRequest | None:
-        with self._reading("reading the outbox") as conn:
-            return outbox.get_request(conn, request_id)
-
     def set_request_state(self, request_id: int, state: RequestState) -> None:
         with self._writing("changing a request's state") as conn:
             found = outbox.set_request_state(conn, request_id, state)
         if not found:
             raise StoreError(msg("store_no_request", id=request_id, where=self._where))
-
-    def outcomes_for(self, request_id: int) -> list[Outcome]:
-        with self._reading("reading outcomes") as conn:
-            return outbox.outcomes_for(conn, request_id)
 
     # -- snoozes -----------------------------------------------------------------------
     def add_snooze(
@@ -479,12 +409,6 @@ class PostgresStore:
             raise StoreError(msg("store_no_document_snooze", id=document_id, where=self._where))
         return added
 
-    def snoozes(
-        self, *, active_at: datetime | None = None, document_id: str | None = None
-    ) -> list[Snooze]:
-        with self._reading("reading snoozes") as conn:
-            return snoozes.select(conn, active_at, document_id)
-
     def end_snooze(self, snooze_id: int, at: datetime) -> Snooze:
         with self._writing("ending a snooze") as conn:
             ended = snoozes.end(conn, snooze_id, at)
@@ -492,30 +416,12 @@ class PostgresStore:
             raise StoreError(msg("store_no_snooze", id=snooze_id, where=self._where))
         return ended
 
-    def ended_snoozes(self, now: datetime) -> list[Snooze]:
-        with self._reading("reading snoozes") as conn:
-            return snoozes.ended(conn, now)
-
     # -- counterparty statistics -------------------------------------------------------
-    def stats_seq(self) -> int:
-        with self._reading("reading the statistics cursor") as conn:
-            return stats.stats_seq(conn)
-
     def signing_facts(
         self, after: tuple[int, str], up_to_seq: int, limit: int
     ) -> list[SigningFacts]:
         with self._reading("reading documents for counterparty statistics") as conn:
             return stats.signing_facts(conn, after, up_to_seq, limit, hint=False)
-
-    def apply_counterparty_samples(
-        self, samples: Sequence[CounterpartySample], stats_seq: int
-    ) -> None:
-        with self._writing("writing counterparty statistics") as conn:
-            stats.apply_samples(conn, samples, stats_seq)
-
-    def counterparty_histogram(self, inn: str, since_month: str) -> list[tuple[str, int, int]]:
-        with self._reading("reading counterparty statistics") as conn:
-            return stats.histogram(conn, inn, since_month)
 
     # -- several runners (edo_rules.store.shared.SharedStore) ----------------------------
     def heartbeat(self, lease_seconds: float) -> int:
@@ -587,21 +493,6 @@ class PostgresStore:
             return shared.waiting_behind(conn, request_ids, now)
 
     # -- cache -------------------------------------------------------------------------
-    def cache_get(self, key: str, now: datetime) -> str | None:
-        with self._reading("reading the cache") as conn:
-            row = conn.execute(
-                "SELECT value FROM cache WHERE key = ? AND expires_at > ?", (key, utc_text(now))
-            ).fetchone()
-        return None if row is None else str(row[0])
-
-    def cache_put(self, key: str, value: str, expires_at: datetime) -> None:
-        with self._writing("writing the cache") as conn:
-            conn.execute(
-                "INSERT INTO cache (key, value, expires_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
-                " expires_at = excluded.expires_at",
-                (key, value, utc_text(expires_at)),
-            )
 
 
 def _flush(conn: PgConnection, batch: list[tuple[object, ...]]) -> int:
