@@ -15,6 +15,8 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 
 from edo_rules._codec import utc_text
+from edo_rules._messages import msg
+from edo_rules.errors import StoreError
 from edo_rules.model import ActionRequest, Document, Firing, Outcome, RequestState, StatusEvent
 from edo_rules.store import _sqlite_outbox as outbox
 from edo_rules.store import _sqlite_snoozes as snoozes
@@ -26,6 +28,9 @@ from edo_rules.store.base import CounterpartySample, RuleProgress, Snooze
 
 class StoreQueries:
     """The shared half of :class:`SQLiteStore` and :class:`PostgresStore`."""
+
+    #: Where the store is, for errors: the file's path, or the PostgreSQL server.
+    _where: str
 
     def _reading(self, what: str) -> AbstractContextManager[Connection]:
         raise NotImplementedError
@@ -142,3 +147,39 @@ class StoreQueries:
                 " expires_at = excluded.expires_at",
                 (key, value, utc_text(expires_at)),
             )
+
+    def record_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+        with self._writing("recording outcomes") as conn:
+            unknown = outbox.record_outcomes(conn, outcomes)
+            if unknown:  # raised inside the transaction: nothing is recorded
+                raise StoreError(msg("store_no_request_recorded", id=unknown[0], where=self._where))
+
+    def set_request_state(self, request_id: int, state: RequestState) -> None:
+        with self._writing("changing a request's state") as conn:
+            found = outbox.set_request_state(conn, request_id, state)
+        if not found:
+            raise StoreError(msg("store_no_request", id=request_id, where=self._where))
+
+    def add_snooze(
+        self,
+        document_id: str,
+        rule_key: str | None,
+        until: datetime,
+        *,
+        reason: str | None,
+        created_at: datetime,
+    ) -> Snooze:
+        with self._writing("adding a snooze") as conn:
+            added = snoozes.add(
+                conn, document_id, rule_key, until, reason=reason, created_at=created_at
+            )
+        if added is None:
+            raise StoreError(msg("store_no_document_snooze", id=document_id, where=self._where))
+        return added
+
+    def end_snooze(self, snooze_id: int, at: datetime) -> Snooze:
+        with self._writing("ending a snooze") as conn:
+            ended = snoozes.end(conn, snooze_id, at)
+        if ended is None:
+            raise StoreError(msg("store_no_snooze", id=snooze_id, where=self._where))
+        return ended

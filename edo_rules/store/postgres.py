@@ -29,11 +29,10 @@ from psycopg_pool import ConnectionPool
 from edo_rules._codec import parse_datetime, utc_text
 from edo_rules._messages import msg
 from edo_rules.errors import StoreError
-from edo_rules.model import ActionRequest, Document, Firing, Outcome, RequestState, StatusEvent
+from edo_rules.model import ActionRequest, Document, Firing, StatusEvent
 from edo_rules.store import _pg_outbox as pg_outbox
 from edo_rules.store import _pg_shared as shared
 from edo_rules.store import _prune as retention
-from edo_rules.store import _sqlite_outbox as outbox
 from edo_rules.store import _sqlite_snoozes as snoozes
 from edo_rules.store import _sqlite_stats as stats
 from edo_rules.store._common import StoreQueries
@@ -63,7 +62,6 @@ from edo_rules.store.base import (
     EventQuery,
     RuleProgress,
     SigningFacts,
-    Snooze,
 )
 from edo_rules.store.shared import RunnerInfo
 
@@ -379,43 +377,7 @@ class PostgresStore(StoreQueries):
                 conn, now, limit, runner=self.runner_id, lease=self.claim_lease
             )
 
-    def record_outcomes(self, outcomes: Sequence[Outcome]) -> None:
-        with self._writing("recording outcomes") as conn:
-            unknown = outbox.record_outcomes(conn, outcomes)
-            if unknown:  # raised inside the transaction: nothing is recorded
-                raise StoreError(msg("store_no_request_recorded", id=unknown[0], where=self._where))
-
-    def set_request_state(self, request_id: int, state: RequestState) -> None:
-        with self._writing("changing a request's state") as conn:
-            found = outbox.set_request_state(conn, request_id, state)
-        if not found:
-            raise StoreError(msg("store_no_request", id=request_id, where=self._where))
-
     # -- snoozes -----------------------------------------------------------------------
-    def add_snooze(
-        self,
-        document_id: str,
-        rule_key: str | None,
-        until: datetime,
-        *,
-        reason: str | None,
-        created_at: datetime,
-    ) -> Snooze:
-        with self._writing("adding a snooze") as conn:
-            added = snoozes.add(
-                conn, document_id, rule_key, until, reason=reason, created_at=created_at
-            )
-        if added is None:
-            raise StoreError(msg("store_no_document_snooze", id=document_id, where=self._where))
-        return added
-
-    def end_snooze(self, snooze_id: int, at: datetime) -> Snooze:
-        with self._writing("ending a snooze") as conn:
-            ended = snoozes.end(conn, snooze_id, at)
-        if ended is None:
-            raise StoreError(msg("store_no_snooze", id=snooze_id, where=self._where))
-        return ended
-
     # -- counterparty statistics -------------------------------------------------------
     def signing_facts(
         self, after: tuple[int, str], up_to_seq: int, limit: int

@@ -23,7 +23,7 @@ from edo_rules._codec import parse_datetime, utc_text
 from edo_rules._messages import Text, msg
 from edo_rules._private import create_private
 from edo_rules.errors import StoreError
-from edo_rules.model import ActionRequest, Document, Firing, Outcome, RequestState, StatusEvent
+from edo_rules.model import ActionRequest, Document, Firing, StatusEvent
 from edo_rules.store import _prune as retention
 from edo_rules.store import _sqlite_files as files
 from edo_rules.store import _sqlite_outbox as outbox
@@ -49,7 +49,6 @@ from edo_rules.store.base import (
     EventQuery,
     RuleProgress,
     SigningFacts,
-    Snooze,
 )
 
 _log = logging.getLogger("edo_rules.store")
@@ -101,6 +100,7 @@ class SQLiteStore(StoreQueries):
         sync_cache_mb: int = 16,
     ):
         self.path = str(path)
+        self._where = self.path
         self._cache_mb = cache_mb
         # A page of a bulk sync touches most leaves of the events' random-key
         # indexes anyway: 16 MB writes 100,000 documents as fast as 64 MB, and
@@ -436,42 +436,7 @@ class SQLiteStore(StoreQueries):
         with self._writing("claiming action requests") as conn:
             return outbox.claim_requests(conn, now, limit)
 
-    def record_outcomes(self, outcomes: Sequence[Outcome]) -> None:
-        with self._writing("recording outcomes") as conn:
-            unknown = outbox.record_outcomes(conn, outcomes)
-            if unknown:
-                raise StoreError(msg("store_no_request_recorded", id=unknown[0], where=self.path))
-
-    def set_request_state(self, request_id: int, state: RequestState) -> None:
-        with self._writing("changing a request's state") as conn:
-            if not outbox.set_request_state(conn, request_id, state):
-                raise StoreError(msg("store_no_request", id=request_id, where=self.path))
-
     # -- snoozes -----------------------------------------------------------------------
-    def add_snooze(
-        self,
-        document_id: str,
-        rule_key: str | None,
-        until: datetime,
-        *,
-        reason: str | None,
-        created_at: datetime,
-    ) -> Snooze:
-        with self._writing("adding a snooze") as conn:
-            added = snoozes.add(
-                conn, document_id, rule_key, until, reason=reason, created_at=created_at
-            )
-        if added is None:
-            raise StoreError(msg("store_no_document_snooze", id=document_id, where=self.path))
-        return added
-
-    def end_snooze(self, snooze_id: int, at: datetime) -> Snooze:
-        with self._writing("ending a snooze") as conn:
-            ended = snoozes.end(conn, snooze_id, at)
-        if ended is None:
-            raise StoreError(msg("store_no_snooze", id=snooze_id, where=self.path))
-        return ended
-
     # -- counterparty statistics -------------------------------------------------------
     def signing_facts(
         self, after: tuple[int, str], up_to_seq: int, limit: int
