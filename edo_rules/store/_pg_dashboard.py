@@ -17,8 +17,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from edo_rules.store._sqlite_dashboard import (
+    _COLUMNS,
     _FINGERPRINT,
     _SOURCE,
+    _WATCHED,
     DIMENSIONS,
     OFFSET_MINUTES,
     _bundled_fingerprint,
@@ -58,7 +60,6 @@ def span(prefix: str = "") -> str:
     )
 
 
-_COLUMNS = "dim, known, key, sign_days, status, rejected, n"
 _CONFLICT = (
     "ON CONFLICT (dim, known, key, sign_days, status, rejected)"
     " DO UPDATE SET n = dashboard_groups.n + excluded.n"
@@ -76,9 +77,6 @@ def _bump(row: str, change: int) -> str:
         f" FROM (VALUES {values}) AS v (dim, value) {_CONFLICT};"
     )
 
-
-#: An update moves a document between buckets only when one of these changes.
-_WATCHED = ("status", "rejected_at", "sent_at", "counterparty_signed_at", *DIMENSIONS)
 
 STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)",
