@@ -452,22 +452,12 @@ def _plan_chunk(plan: TickPlan, state: _Ladder, latest: int, chunk: list[DueCand
             if not before_go_live(rule, since):
                 plan.failures.append(DocumentFailure.of(rule.key, candidate.document_id, exc))
                 continue
-            firings = [(_uncounted(state, i, candidate, plan.now), ()) for i in due]
+            # Due at ``since``: the calendar cannot count from it.
+            firings = [
+                (_time_firing(plan, state, i, candidate, skipped=True, due=candidate.since), ())
+                for i in due
+            ]
         _add(plan, rule, candidate, firings)
-
-
-def _uncounted(state: _Ladder, index: int, candidate: DueCandidate, now: datetime) -> Firing:
-    """A skipped firing whose due moment the calendar cannot count: due at ``since``."""
-    return Firing(
-        rule_key=state.key,
-        document_id=candidate.document_id,
-        step=state.positions[index].name,
-        episode=candidate.episode,
-        due_at=candidate.since,
-        fired_at=now,
-        playbook_hash=state.playbook_hash,
-        skipped=True,
-    )
 
 
 def _actions_of(state: _Ladder, index: int, skip: list[int]) -> tuple[ActionSpec, ...]:
@@ -494,14 +484,20 @@ def _actions_of(state: _Ladder, index: int, skip: list[int]) -> tuple[ActionSpec
 
 
 def _time_firing(
-    plan: TickPlan, state: _Ladder, index: int, candidate: DueCandidate, *, skipped: bool
+    plan: TickPlan,
+    state: _Ladder,
+    index: int,
+    candidate: DueCandidate,
+    *,
+    skipped: bool,
+    due: datetime | None = None,
 ) -> Firing:
     return Firing(
         rule_key=state.key,
         document_id=candidate.document_id,
         step=state.positions[index].name,
         episode=candidate.episode,
-        due_at=_delivered(plan, state, index, candidate.since),
+        due_at=_delivered(plan, state, index, candidate.since) if due is None else due,
         fired_at=plan.now,
         playbook_hash=state.playbook_hash,
         skipped=skipped,
