@@ -1685,6 +1685,14 @@ ERRORS.update(
         "eval_expression": ("выражении", "expression"),
         "eval_template": ("шаблоне", "template"),
         "eval_on_doc": (" на документе {doc}", " on document {doc}"),
+        "engine_uncountable": (
+            "сроки документа {document} не посчитать: {error}\n"
+            "Что сделать: задайте go_live (в правиле или в config) позже даты документа —"
+            " тогда его ожидание станет историей и ничего не отправится",
+            "the due moments of document {document} cannot be counted: {error}\n"
+            "What to do: set a go_live (in the rule or the config) after the document's date;"
+            " its wait then becomes history and nothing is sent",
+        ),
     }
 )
 

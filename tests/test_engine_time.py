@@ -362,6 +362,7 @@ def test_a_document_before_the_calendars_first_year_fails_alone(tmp_path: Path) 
     (failure,) = result.failures
     assert (failure.rule_key, failure.document_id) == ("pb/remind", "old")
     assert "год 2012" in failure.message
+    assert "Что сделать: задайте go_live" in failure.message
     assert fired_steps(world.evaluate(msk("2026-12-04 10:00"))) == []  # the next tick goes on
 
 

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from itertools import islice
 from typing import Any, Protocol, TypeVar
 
-from edo_rules._messages import Joined, Text
+from edo_rules._messages import Joined, Text, msg
 from edo_rules.engine._due import (
     LadderStep,
     WorkingCalendar,
@@ -450,7 +450,7 @@ def _plan_chunk(plan: TickPlan, state: _Ladder, latest: int, chunk: list[DueCand
             # year, say) fails this document for this rule, never the whole tick;
             # before go-live it is history, recorded as skipped like any other.
             if not before_go_live(rule, since):
-                plan.failures.append(DocumentFailure.of(rule.key, candidate.document_id, exc))
+                plan.failures.append(_uncountable(rule.key, candidate.document_id, exc))
                 continue
             # Due at ``since``: the calendar cannot count from it.
             firings = [
@@ -458,6 +458,12 @@ def _plan_chunk(plan: TickPlan, state: _Ladder, latest: int, chunk: list[DueCand
                 for i in due
             ]
         _add(plan, rule, candidate, firings)
+
+
+def _uncountable(rule_key: str, document_id: str, exc: CalendarError) -> DocumentFailure:
+    """The calendar's refusal, with what the admin can do about such a document."""
+    text = msg("engine_uncountable", error=unrendered(exc), document=document_id)
+    return DocumentFailure(rule_key, document_id, text)
 
 
 def _actions_of(state: _Ladder, index: int, skip: list[int]) -> tuple[ActionSpec, ...]:
