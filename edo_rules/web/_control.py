@@ -11,7 +11,8 @@
 * ``GET|POST /hooks/<token>/sync?deal=…`` or ``?document=…`` — for a Bitrix24
   robot or a link in a card, which cannot send headers: the token in the path
   is the hook's own (``http.hook_token``), good for this route only. It
-  refreshes the named documents and answers within a few seconds.
+  refreshes the named documents and answers within a few seconds. Without a
+  dashboard, ``?deal=`` asks the runner to find the deal's documents itself.
 
 ``/sync`` and ``/metrics`` need ``Authorization: Bearer <http.token>`` when
 a token is configured; ``/healthz`` never does (without it, it says only up or down).
@@ -146,6 +147,11 @@ def _hook(control: Control, request: Request) -> Response:
         return json_response({"error": "unknown hook"}, 404)
     if not bearer_ok(request, control.token) and "authorization" in request.headers:
         return _unauthorized()
+    by_deal = _deal_refresh(control, request)
+    return by_deal if by_deal is not None else _hook_refresh(control, request)
+
+
+def _hook_refresh(control: Control, request: Request) -> Response:
     documents = _hook_documents(control, request)
     if isinstance(documents, Response):
         return documents
@@ -155,6 +161,29 @@ def _hook(control: Control, request: Request) -> Response:
             return json_response({"queued": True}, 202)
         return json_response({"documents": list(documents), "tick": result})
     return json_response(control.refresh(documents, control.hook_seconds))
+
+
+def _deal_refresh(control: Control, request: Request) -> Response | None:
+    """``?deal=`` on a runner without a dashboard: the runner's own refresh of that deal.
+
+    The runner finds the deal's documents in its store (those the card shows,
+    else those bound to the deal), so the button works without ``dashboard:``.
+    None: not this case (the dashboard's list of the deal's documents is used).
+    """
+    deal = request.query_params.get("deal")
+    if (
+        not deal
+        or not deal.isdigit()
+        or "document" in request.query_params
+        or control.deal_documents is not None
+        or control.refresh_request is None
+    ):
+        return None
+    result = control.refresh_request(RefreshRequest(deal=int(deal)), True, control.hook_seconds)
+    if result is None:
+        # Still running: the tick goes on and the card shows it when it ends.
+        return json_response({"ok": True, "queued": True, "deal": int(deal)}, 202)
+    return json_response({"ok": bool(result.get("ok")), "deal": int(deal), "tick": result})
 
 
 def _hook_documents(control: Control, request: Request) -> Sequence[str] | Response:
