@@ -2,10 +2,12 @@
 
 Contracts were sent to customers ten days ago and are overdue when the
 runner (``edo-rules run``, a separate process) first syncs them; while it is
-killed again and again, the customers sign. At the end every deal's card, its
-timeline, the document register (a smart process made by ``bitrix24 setup``),
-the e-mails to the customers, the invoices and accounting's tasks are counted
-at the Bitrix24 emulator: everything once, in Russian.
+killed again and again, the customers sign. Half-way (overdue and reminded)
+and at the end every deal's card, its timeline, the document register (a smart
+process made by ``bitrix24 setup``), the e-mails to the customers, the deal's
+stage, the invoices and accounting's tasks are read at the Bitrix24 emulator:
+everything once, in Russian. The closing line prints the kills, the actions
+done and what the portal holds.
 """
 
 from __future__ import annotations
@@ -60,12 +62,17 @@ LIFE = dedent(
         do:
           - mirror: {overdue: true}
           - remind_counterparty:
-              text: "Просим подписать {{ doc.title }}"
+              subject: "Просим подписать {{ doc.title }}"
+              text: "Добрый день! {{ doc.sent_at | date }} мы направили вам {{ doc.title }}."
               every: 5 рабочих дней
+          - timeline:
+              title: "ЭДО: {{ doc.title }}"
+              text: "Просрочен: ждёт подписи с {{ doc.sent_at | date }}, клиенту напомнили"
       - id: signed
         match: {kind: contract}
         when: {status_changed: {to: signed}}
         do:
+          - deal_stage: {stage: "C1:PREPAYMENT_INVOICE"}
           - invoice: {title: "Счёт по {{ doc.title }}"}
           - task:
               responsible: accounting
@@ -157,6 +164,7 @@ def test_a_documents_life_shows_in_the_card_once_in_russian_through_sigkills(
         assert runner.started.wait(30), "".join(runner.lines)  # its SIGTERM handler is set
         _wait_until_drained(store_path, runner, len(keys))
         assert runner.stop() == 0, "".join(runner.lines[-20:])
+        _check_overdue_and_reminded(world, company)
         for key in keys:
             world.base.sign(key, at=onec_now())
         flying += _kill_some(config, env, rng, KILLS - KILLS // 2)  # timeline, invoice, tasks
@@ -170,10 +178,57 @@ def test_a_documents_life_shows_in_the_card_once_in_russian_through_sigkills(
         _check_portal(world, company, states, flying)
 
 
+def _deals(company: Company) -> list[int]:
+    return sorted({c.deal_id for c in company.customers})
+
+
+def _flag(value: Any) -> bool:
+    """A boolean field as the portal holds it (through a batch it arrives as text)."""
+    return str(value).lower() in {"true", "y", "1"}
+
+
+def _check_overdue_and_reminded(world: World, company: Company) -> None:
+    """Half-way: every card, register item and timeline shows the overdue, reminded contract."""
+    portal = world.portal
+    deals = _deals(company)
+    lines = [
+        line for d in deals for line in portal.deal(d).get("UF_CRM_EDO_STATUS", "").splitlines()
+    ]
+    assert len(lines) == CONTRACTS, lines
+    assert all(
+        line.startswith("Договор № ") and ": ждёт подписи " in line and line.endswith("⚠")
+        for line in lines
+    ), lines
+    items = portal.items(REGISTER)
+    assert len(items) == CONTRACTS, items
+    assert {i["ufCrmEdoStatus"] for i in items} == {"ждёт подписи контрагента"}, items
+    assert all(i["stageId"].endswith(":EDO_SENT") and _flag(i["ufCrmEdoOverdue"]) for i in items)
+    entries = [e for d in deals for e in logmessages(portal, DEAL, d)]
+    assert len(entries) == CONTRACTS, entries
+    assert all(e["text"].startswith("Просрочен: ждёт подписи с ") for e in entries), entries
+    emails = activities(portal)
+    assert len(emails) == CONTRACTS, emails
+    assert {int(e["OWNER_ID"]) for e in emails} <= set(deals)
+    assert all(str(e["OWNER_TYPE_ID"]) == str(DEAL) for e in emails), emails
+    assert all(e["SUBJECT"].startswith("Просим подписать Договор № ") for e in emails), emails
+    assert all(e["DESCRIPTION"].startswith("Добрый день! ") for e in emails), emails
+    assert portal.items(31) == [] and portal.tasks() == []
+
+
 def _check_portal(world: World, company: Company, states: Counter[str], flying: int) -> None:
     portal = world.portal
-    deals = sorted({c.deal_id for c in company.customers})
-    report = f"\noutbox: {dict(states)}; kills with requests in flight: {flying}"
+    deals = _deals(company)
+    found = {
+        "timeline": sum(len(logmessages(portal, DEAL, d)) for d in deals),
+        "register": len(portal.items(REGISTER)),
+        "e-mails": len(activities(portal)),
+        "invoices": len(portal.items(31)),
+        "tasks": len(portal.tasks()),
+    }
+    report = (
+        f"\noutbox: {dict(states)}; kills: {KILLS}, with requests in flight: {flying}; "
+        f"in the portal: {found}"
+    )
     print(report)
     assert set(states) == {"done"}, report
     assert flying >= KILLS // 2, report  # the kills did hit the dispatch
@@ -183,16 +238,22 @@ def _check_portal(world: World, company: Company, states: Counter[str], flying: 
     ]
     assert len(lines) == CONTRACTS, report
     assert all(": подписан " in line and line.startswith("Договор № ") for line in lines), lines
-    # the timeline: exactly one «Подписан …» entry per contract, nothing twice
+    # the timeline: per contract one «Просрочен …» and one «Подписан …» entry, nothing twice
     entries = [e for d in deals for e in logmessages(portal, DEAL, d)]
     texts = Counter((e["title"], e["text"]) for e in entries)
-    assert len(entries) == CONTRACTS == len(texts), f"{texts}{report}"
-    assert all(text.startswith("Подписан ") for _, text in texts), texts
-    # the register: one item per contract, on the «Подписан» stage, in Russian
+    assert len(entries) == 2 * CONTRACTS == len(texts), f"{texts}{report}"
+    signed = [text for _, text in texts if text.startswith("Подписан ")]
+    overdue = [text for _, text in texts if text.startswith("Просрочен: ждёт подписи с ")]
+    assert len(signed) == len(overdue) == CONTRACTS, texts
+    assert len({title for title, _ in texts}) == CONTRACTS, texts
+    # the register: one item per contract, on the «Подписан» stage, in Russian, not overdue
     items = portal.items(REGISTER)
     assert len(items) == len({i["xmlId"] for i in items}) == CONTRACTS, report
     assert {i["ufCrmEdoStatus"] for i in items} == {"подписан"}
     assert all(i["stageId"].endswith(":EDO_SIGNED") for i in items)
+    assert not any(_flag(i["ufCrmEdoOverdue"]) for i in items), items
+    # the deals moved on to the invoice stage
+    assert {portal.deal(d)["STAGE_ID"] for d in deals} == {"C1:PREPAYMENT_INVOICE"}
     # reminded once each, by e-mail from the CRM to the customer's contact
     emails = activities(portal)
     assert len(emails) == len({e["ORIGIN_ID"] for e in emails}) == CONTRACTS, report
@@ -201,8 +262,10 @@ def _check_portal(world: World, company: Company, states: Counter[str], flying: 
     # after signing: one invoice and one accounting task per contract
     invoices = portal.items(31)
     assert len(invoices) == len({i["xmlId"] for i in invoices}) == CONTRACTS, report
+    assert all(i["title"].startswith("Счёт по Договор № ") for i in invoices), invoices
     tasks = portal.tasks()
     assert len(tasks) == len({t["xmlId"] for t in tasks}) == CONTRACTS, report
+    assert all(t["title"].startswith("Ожидать оплату: Договор № ") for t in tasks), tasks
     with portal.lock:
         head = portal.t.departments[company.accounting_department]["UF_HEAD"]
     assert {t["responsibleId"] for t in tasks} == {head}
