@@ -12,6 +12,7 @@ import yaml
 
 from edo_rules.demo._company import MIRROR_LIST, Company
 from edo_rules.demo._world import ONEC_LOGIN, World
+from edo_rules.emulators.bitrix24._portal import DEMO_LIST_FIELDS
 
 #: One time rule doing every kind of Bitrix24 action for each document waiting for a signature.
 EVERY_ACTION = dedent(
@@ -95,7 +96,7 @@ def write_config(
             "mirror": {
                 "target": "list",
                 "iblock_id": MIRROR_LIST,
-                "fields": {"status": "PROPERTY_STATUS"},
+                "fields": {"status": DEMO_LIST_FIELDS["status"]},
             },
             "timeout": 1,
             **({"flood_guard": flood_guard} if flood_guard else {}),

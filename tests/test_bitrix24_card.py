@@ -516,7 +516,40 @@ def test_setup_says_a_universal_list_is_left_to_the_admin(world: World) -> None:
     settings = world.settings(mirror={"target": "list", "iblock_id": 42})
     report = setup_portal(world.client(settings), settings, mode="check")
     assert [s.what for s in report.problems] == ["поле сделки UF_CRM_EDO_STATUS (string)"]
+    assert [s.what for s in report.steps if s.state is State.MATCHED] == [
+        "поле списка 42 NAME «Документ» (title)"
+    ]
     assert any("универсальный список" in note for note in report.notes)
+
+
+def test_validate_online_names_the_list_field_that_is_missing(
+    tmp_path: Path, world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    portal = world.emulator.portal
+    portal.add_list(43, "edo_register", {301: ("STATUS", "Статус ЭДО")})
+    fields = {"status": "PROPERTY_301", "overdue": "PROPERTY_302"}
+    path = _config(tmp_path, world)
+    data = yaml.safe_load(path.read_text("utf-8"))
+    data["bitrix24"]["mirror"] = {"target": "list", "iblock_id": 43, "fields": fields}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    before = (snapshot(portal), portal.list_elements(43))
+    assert main(["validate", "--config", str(path), "--online"]) == 1
+    out = capsys.readouterr().out
+    assert "нет: поле списка 43 PROPERTY_302 «Просрочен» (overdue)" in out, out
+    assert "PROPERTY_301" not in out and "в портале не хватает объектов: 3;" in out, out
+    assert (snapshot(portal), portal.list_elements(43)) == before
+    # setup makes the card's field, not list fields: it names the missing one and exits 1
+    assert main(["bitrix24", "setup", "--config", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "уже есть: поле списка 43 PROPERTY_301 «Статус ЭДО» (status)" in out, out
+    assert "нет: поле списка 43 PROPERTY_302 «Просрочен» (overdue)" in out, out
+    assert portal.list_elements(43) == before[1] and len(userfields(portal)) == 2
+    wrong = {"IBLOCK_TYPE_ID": "lists", "IBLOCK_ID": 43, "FIELD_ID": "PROPERTY_302"}
+    assert _rest(world, "lists.field.get", wrong)["result"] == []
+    one = _rest(world, "lists.field.get", {**wrong, "FIELD_ID": "PROPERTY_301"})["result"]
+    assert one["PROPERTY_301"]["CODE"] == "STATUS" and one["PROPERTY_301"]["ID"] == "301"
+    missing = _rest(world, "lists.field.get", {"IBLOCK_TYPE_ID": "lists", "IBLOCK_ID": 99})
+    assert missing["error"] == "ERROR_IBLOCK_NOT_FOUND"
 
 
 def test_the_card_counts_waiting_days_with_the_calendars_own_count() -> None:

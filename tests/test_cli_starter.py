@@ -16,6 +16,7 @@ import yaml
 from edo_rules.cli import _emulate_all, main
 from edo_rules.cli._emulate_all import MARK
 from edo_rules.demo._playbooks import bundled_playbooks
+from edo_rules.emulators.bitrix24._portal import DEMO_LIST_FIELDS
 from edo_rules.store.sqlite import SQLiteStore
 
 
@@ -53,7 +54,14 @@ def test_emulate_all_wires_the_two_systems_and_writes_a_ready_config(
     # Every document's mirror record names the company (found by ИНН) and its deal.
     mirrored = _list_elements(yaml.safe_load(config)["bitrix24"]["webhook_url"])
     assert len(mirrored) == 120
-    assert all(e["PROPERTY_COMPANY"] and e["PROPERTY_DEAL"] for e in mirrored)
+    company, deal = DEMO_LIST_FIELDS["company"], DEMO_LIST_FIELDS["deal"]
+    assert all(e[company] and e[deal] for e in mirrored)
+    # setup makes the card's field; the seeded list has every field the config maps onto
+    assert main(["bitrix24", "setup"]) == 0
+    setup = capsys.readouterr().out
+    assert setup.count("уже есть: поле списка 42 ") == len(DEMO_LIST_FIELDS), setup
+    assert main(["validate", "--config", "edo-rules.yaml", "--online"]) == 0
+    assert capsys.readouterr().out.endswith("OK: в портале есть всё, что нужно конфигу\n")
     assert main(["outbox", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
 

@@ -21,23 +21,11 @@ from typing import Any
 import yaml
 
 from edo_rules._messages import t
+from edo_rules.emulators.bitrix24._portal import DEMO_LIST_FIELDS
 from edo_rules.errors import EdoRulesError
 
 MARK = "# written by `edo-rules emulate all`: the emulators' addresses change at every start"
 _LOGIN = "edo-rules"
-_MIRROR_FIELDS = {
-    "title": "NAME",
-    "number": "PROPERTY_NUMBER",
-    "counterparty": "PROPERTY_COUNTERPARTY",
-    "inn": "PROPERTY_INN",
-    "amount": "PROPERTY_AMOUNT",
-    "status": "PROPERTY_STATUS",
-    "sent_at": "PROPERTY_SENT_AT",
-    "counterparty_signed_at": "PROPERTY_SIGNED_AT",
-    "overdue": "PROPERTY_OVERDUE",
-    "company": "PROPERTY_COMPANY",
-    "deal": "PROPERTY_DEAL",
-}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -115,7 +103,7 @@ def config_text(onec: Any, password: str, webhook: str, wiring: Any) -> str:
             "users": wiring.users,
             "fallback_user": 1,
             "deal": {"strategy": "latest_open"},
-            "mirror": {"target": "list", "iblock_id": 42, "fields": _MIRROR_FIELDS},
+            "mirror": {"target": "list", "iblock_id": 42, "fields": DEMO_LIST_FIELDS},
             "accounting": {"department": wiring.accounting_department},
         },
     }

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from edo_rules.emulators.bitrix24 import Portal
+from edo_rules.emulators.bitrix24._portal import DEMO_LIST_PROPERTIES
 from edo_rules.emulators.bitrix24.card import add_contact
 from edo_rules.emulators.onec import OneCBase
 
@@ -75,7 +76,7 @@ def seed_company(portal: Portal, base: OneCBase, rng: random.Random, customers: 
     company = Company(organization_key=organization)
     _seed_people(portal, base, company)
     portal.add_pipeline(PIPELINE, STAGES)
-    portal.add_list(MIRROR_LIST, "edo_documents")
+    portal.add_list(MIRROR_LIST, "edo_documents", DEMO_LIST_PROPERTIES)
     portal.add_workflow_template(WORKFLOW_TEMPLATE, "Согласование счёта")
     for number in range(customers):
         customer = _seed_customer(portal, base, rng=rng, number=number, company=company)

@@ -13,21 +13,8 @@ import yaml
 from edo_rules.config import Config, load_config
 from edo_rules.demo._company import MIRROR_LIST, Company
 from edo_rules.demo._world import ONEC_LOGIN, World
+from edo_rules.emulators.bitrix24._portal import DEMO_LIST_FIELDS
 
-_MIRROR_FIELDS = {
-    "title": "NAME",
-    "kind": "PROPERTY_KIND",
-    "number": "PROPERTY_NUMBER",
-    "counterparty": "PROPERTY_COUNTERPARTY",
-    "inn": "PROPERTY_INN",
-    "amount": "PROPERTY_AMOUNT",
-    "status": "PROPERTY_STATUS",
-    "sent_at": "PROPERTY_SENT_AT",
-    "counterparty_signed_at": "PROPERTY_SIGNED_AT",
-    "overdue": "PROPERTY_OVERDUE",
-    "deal": "PROPERTY_DEAL",
-    "company": "PROPERTY_COMPANY",
-}
 _MONTH = 30 * 24 * 3600
 CARD_FIELD = "UF_CRM_EDO_STATUS"
 #: Enterprise's bucket (250 requests) draining 10× faster: the demo runs a month in about a
@@ -55,7 +42,7 @@ def write_config(
             "plan": dict(DEMO_PLAN),
             "users": dict(company.user_ids),
             "deal": {"strategy": "latest_open"},
-            "mirror": {"target": "list", "iblock_id": MIRROR_LIST, "fields": _MIRROR_FIELDS},
+            "mirror": {"target": "list", "iblock_id": MIRROR_LIST, "fields": DEMO_LIST_FIELDS},
             "card": {"deal_field": CARD_FIELD, "company_field": CARD_FIELD},
             "accounting": {"department": company.accounting_department},
             # Bindings cached for the whole simulated month (the clock jumps by hours).

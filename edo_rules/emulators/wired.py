@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from edo_rules.emulators.bitrix24 import Portal
+from edo_rules.emulators.bitrix24._portal import DEMO_LIST_PROPERTIES
 from edo_rules.emulators.bitrix24.card import add_contact
 from edo_rules.emulators.onec import OneCBase
 
@@ -41,7 +42,7 @@ def wire(base: OneCBase, portal: Portal) -> Wiring:
     wiring = Wiring()
     _people(base, portal, wiring)
     portal.add_pipeline(PIPELINE, STAGES)
-    portal.add_list(MIRROR_LIST, "edo_documents")
+    portal.add_list(MIRROR_LIST, "edo_documents", DEMO_LIST_PROPERTIES)
     managers = sorted(wiring.users.values()) or [1]
     with base.lock:
         counterparties = list(base.sets[_COUNTERPARTIES_SET].rows)

@@ -7,7 +7,10 @@ From ``bitrix24.card`` and ``bitrix24.mirror`` (target ``smart_process``):
 - the document register: a smart process (``crm.type.add``) with parent
   relations to deals (2) and companies (4) shown as a list inside their cards
   (``isChildrenListEnabled``), and one Russian-named stage per status in its
-  category (``crm.status.add`` under ``DYNAMIC_{type}_STAGE_{category}``).
+  category (``crm.status.add`` under ``DYNAMIC_{type}_STAGE_{category}``);
+- a universal list as the register (target ``list``) is only checked: every
+  field of ``bitrix24.mirror.fields`` must be among the list's fields
+  (``lists.field.get``); the admin adds a missing one in the list's settings.
 
 Every step first reads; in ``apply`` mode it creates what is missing, in
 ``plan`` mode (``--dry-run``) and ``check`` mode (``validate --online``) it
@@ -127,11 +130,7 @@ class _Setup:
         if mirror is not None and mirror.target == "smart_process":
             self._register(mirror)
         elif mirror is not None:
-            self._report.notes.append(
-                "реестр — универсальный список: его поля setup не создаёт и не проверяет "
-                "(docs/bitrix24.md, раздел 7); смарт-процесс (target: smart_process) "
-                "setup создаёт целиком"
-            )
+            self._list_fields(mirror)
 
     # -- user fields -------------------------------------------------------------------------
     def _userfield(self, entity: str, name: str, user_type: str, label: str) -> None:
@@ -160,6 +159,36 @@ class _Setup:
         }
         created = self._call(f"crm.{entity}.userfield.add", {"fields": fields}, write=True)
         self._report.add(what, State.CREATED, f"ID {created}")
+
+    # -- the universal list: only checked --------------------------------------------------
+    def _list_fields(self, mirror: MirrorSettings) -> None:
+        """Each field of ``bitrix24.mirror.fields`` must be a field of the list.
+
+        Read with ``lists.field.get`` (a property's FIELD_ID is ``PROPERTY_<id>``);
+        setup does not make list fields: the admin adds them in the list's settings.
+        """
+        where = {"IBLOCK_TYPE_ID": mirror.iblock_type}
+        if mirror.iblock_id is not None:
+            where["IBLOCK_ID"] = str(mirror.iblock_id)
+        else:
+            where["IBLOCK_CODE"] = str(mirror.iblock_code)
+        found = self._call("lists.field.get", where)
+        have = {str(key).upper() for key in found} if isinstance(found, Mapping) else set()
+        if isinstance(found, Mapping):
+            have |= {str(f.get("FIELD_ID", "")).upper() for f in _rows(list(found.values()))}
+        name = mirror.iblock_id if mirror.iblock_id is not None else mirror.iblock_code
+        for fact, code in mirror.fields.items():
+            label = ru.FIELD_LABELS.get(fact, fact)
+            what = f"поле списка {name} {code} «{label}» ({fact})"
+            if code.upper() in have:
+                self._report.add(what, State.MATCHED)
+            else:
+                self._report.add(what, State.MISSING, "добавьте его в настройках списка")
+        self._report.notes.append(
+            "реестр — универсальный список: его поля setup проверяет, но не создаёт "
+            "(docs/bitrix24.md, раздел 7); смарт-процесс (target: smart_process) "
+            "setup создаёт целиком"
+        )
 
     # -- the smart process -----------------------------------------------------------------------
     def _register(self, mirror: MirrorSettings) -> None:

@@ -122,6 +122,10 @@ def task_list(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> Li
 
 # -- universal lists -------------------------------------------------------------------------------
 def _iblock(portal: Portal, params: Mapping[str, Any]) -> dict[int, dict[str, Any]]:
+    return portal.t.elements[_iblock_id(portal, params)]
+
+
+def _iblock_id(portal: Portal, params: Mapping[str, Any]) -> int:
     if str(param(params, "IBLOCK_TYPE_ID", "")) not in (
         "lists",
         "bitrix_processes",
@@ -134,7 +138,18 @@ def _iblock(portal: Portal, params: Mapping[str, Any]) -> dict[int, dict[str, An
         iblock_id = next((i for i, c in portal.t.iblocks.items() if c == code), None)
     if iblock_id is None or iblock_id not in portal.t.iblocks:
         raise MethodError("ERROR_IBLOCK_NOT_FOUND", "Iblock not found")
-    return portal.t.elements[iblock_id]
+    return iblock_id
+
+
+def field_get(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> Any:
+    """``lists.field.get``: the list's fields keyed by FIELD_ID (a property's is
+    ``PROPERTY_<id>``); with ``FIELD_ID`` only that one, or ``[]`` when there is none."""
+    fields = portal.t.list_fields.get(_iblock_id(portal, params), {})
+    wanted = param(params, "FIELD_ID")
+    if wanted:
+        found = fields.get(str(wanted))
+        return [] if found is None else {str(wanted): dict(found)}
+    return {field_id: dict(record) for field_id, record in fields.items()}
 
 
 def _element_fields(portal: Portal, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -265,6 +280,7 @@ METHODS: dict[str, tuple[str, Handler]] = {
     "lists.element.add": ("lists", element_add),
     "lists.element.update": ("lists", element_update),
     "lists.element.get": ("lists", element_get),
+    "lists.field.get": ("lists", field_get),
     "bizproc.workflow.start": ("bizproc", workflow_start),
     "user.get": ("user", user_get),
     "department.get": ("department", department_get),

@@ -28,6 +28,29 @@ DEFAULT_STAGES = (
 SMART_INVOICE = 31
 
 
+#: The seeded document list's properties (id → CODE, name), as an admin would make them;
+#: :data:`DEMO_LIST_FIELDS` maps the mirror's facts onto them for the seeded configs.
+DEMO_LIST_PROPERTIES: dict[int, tuple[str, str]] = {
+    101: ("KIND", "Вид документа"),
+    102: ("NUMBER", "Номер"),
+    103: ("COUNTERPARTY", "Контрагент"),
+    104: ("INN", "ИНН контрагента"),
+    105: ("AMOUNT", "Сумма"),
+    106: ("STATUS", "Статус ЭДО"),
+    107: ("SENT_AT", "Отправлен"),
+    108: ("SIGNED_AT", "Подписан контрагентом"),
+    109: ("OVERDUE", "Просрочен"),
+    110: ("COMPANY", "Компания"),
+    111: ("DEAL", "Сделка"),
+}
+_FACTS = ("kind", "number", "counterparty", "inn", "amount", "status", "sent_at",
+          "counterparty_signed_at", "overdue", "company", "deal")  # fmt: skip
+DEMO_LIST_FIELDS: dict[str, str] = {
+    "title": "NAME",
+    **{fact: f"PROPERTY_{pid}" for fact, pid in zip(_FACTS, DEMO_LIST_PROPERTIES, strict=True)},
+}
+
+
 @dataclass
 class _Tables:
     users: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -41,6 +64,8 @@ class _Tables:
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     items: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
     iblocks: dict[int, str] = field(default_factory=dict)
+    #: Each list's fields as ``lists.field.get`` gives them: FIELD_ID → the field.
+    list_fields: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
     elements: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
     templates: dict[int, str] = field(default_factory=dict)
     workflows: list[dict[str, Any]] = field(default_factory=list)
@@ -154,10 +179,28 @@ class Portal:
             self.t.deals[deal_id] = record
             return deal_id
 
-    def add_list(self, iblock_id: int, code: str) -> None:
+    def add_list(
+        self, iblock_id: int, code: str, properties: Mapping[int, tuple[str, str]] | None = None
+    ) -> None:
+        """A universal list with its system field NAME and ``properties``: id → (CODE, NAME)."""
         with self.lock:
             self.t.iblocks[iblock_id] = code
             self.t.elements.setdefault(iblock_id, {})
+            fields = self.t.list_fields.setdefault(iblock_id, {})
+            fields["NAME"] = {"FIELD_ID": "NAME", "NAME": "Название", "TYPE": "NAME",
+                              "IS_REQUIRED": "Y", "MULTIPLE": "N", "SORT": 10}  # fmt: skip
+            for n, (property_id, (property_code, name)) in enumerate((properties or {}).items()):
+                fields[f"PROPERTY_{property_id}"] = {
+                    "FIELD_ID": f"PROPERTY_{property_id}",
+                    "ID": str(property_id),
+                    "CODE": property_code,
+                    "NAME": name,
+                    "TYPE": "S",
+                    "PROPERTY_TYPE": "S",
+                    "IS_REQUIRED": "N",
+                    "MULTIPLE": "N",
+                    "SORT": 20 + 10 * n,
+                }
 
     def add_smart_process(self, entity_type_id: int) -> None:
         with self.lock:
@@ -191,7 +234,7 @@ class Portal:
                     category_id=n % 2,
                     fields={"UF_CRM_1C_CONTRACT": f"Д-{n + 1}"},
                 )
-            self.add_list(42, "edo_documents")
+            self.add_list(42, "edo_documents", DEMO_LIST_PROPERTIES)
             self.add_smart_process(1046)
             self.add_workflow_template(7, "Согласование счёта")
 
