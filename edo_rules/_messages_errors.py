@@ -620,6 +620,49 @@ ERRORS.update(
             "не настроено, куда копировать документы (bitrix24.mirror)",
             "the mirror target is not configured",
         ),
+        # outcome reasons: the outbox and the document page (shown in the deal card) read them
+        "b24_no_outcome": ("действие не дало результата", "no outcome was produced"),
+        "b24_check_failed": ("проверка не удалась: {error}", "the check failed: {error}"),
+        "b24_lookup_failed": (
+            "не удалось проверить, не создано ли уже: {error}",
+            "could not look it up before creating it: {error}",
+        ),
+        "b24_no_check": (
+            "Битрикс24 не даёт узнать, выполнен ли запрос «{action}»: проверьте в Битрикс24,"
+            " затем повторите или отмените запрос",
+            "Bitrix24 offers no way to tell whether a '{action}' request took effect: check in"
+            " Bitrix24, then retry or drop the request",
+        ),
+        "b24_check_failed_too": (
+            "{error}; проверка тоже не удалась: {check}",
+            "{error}; the check failed too: {check}",
+        ),
+        "b24_checked_not_created": (
+            "{error}; проверено: не создано",
+            "{error}; checked: not created",
+        ),
+        "b24_deal_closed": (
+            "сделка {deal} закрыта (стадия {stage}): не трогаем",
+            "deal {deal} is closed (stage {stage}): left alone",
+        ),
+        "b24_deal_at_stage": (
+            "сделка {deal} уже на стадии {stage}",
+            "deal {deal} is already at stage {stage}",
+        ),
+        "b24_deal_not_back": (
+            "сделка {deal} на стадии {current}, дальше {target}: назад не переводим"
+            " (allow_backward: true разрешает)",
+            "deal {deal} is at {current}, later than {target}: not moved back"
+            " (allow_backward: true allows it)",
+        ),
+        "b24_task_comment_no_key": (
+            "task_comment без задачи, к которой он относится (используйте его в do повтора)",
+            "task_comment without the task it belongs to (use it in a repeat's do)",
+        ),
+        "b24_task_not_yet": (
+            "задачи этого эпизода ещё нет в Битрикс24 (её запрос, возможно, ещё ждёт отправки)",
+            "the task of this episode is not in Bitrix24 yet (its request may still be pending)",
+        ),
         "b24_mirror_target": (
             "сценарий просит target {wanted!r}, а в конфиге {configured!r}",
             "the playbook asks for target {wanted!r}, the config has {configured!r}",

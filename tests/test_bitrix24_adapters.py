@@ -162,7 +162,8 @@ def test_task_not_run_on_5xx_is_retried(world: World) -> None:
     [outcome] = world.actions()["task"].execute(
         [make_request("task", {"responsible": 5, "title": "x"}, "d1")]
     )
-    assert outcome.status is OutcomeStatus.RETRY and "not created" in (outcome.reason or "")
+    assert outcome.status is OutcomeStatus.RETRY
+    assert "проверено: не создано" in (outcome.reason or "")
     assert world.emulator.tasks() == []
 
 

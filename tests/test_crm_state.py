@@ -32,7 +32,7 @@ def test_deal_stage_moves_forward_only(world: World) -> None:
     world.add_doc("d1")
     assert _move(world, "EXECUTING")[0] == "done" and _stage(world) == "EXECUTING"
     status, reason = _move(world, "PREPAYMENT_INVOICE")
-    assert status == "done" and "not moved back" in (reason or "")
+    assert status == "done" and "назад не переводим" in (reason or "")
     assert _stage(world) == "EXECUTING"  # the manager's progress is kept
     assert _move(world, "PREPAYMENT_INVOICE", allow_backward=True)[0] == "done"
     assert _stage(world) == "PREPAYMENT_INVOICE"
@@ -42,7 +42,7 @@ def test_deal_stage_skips_closed_deals(world: World) -> None:
     world.add_doc("d1")
     assert _move(world, "LOSE")[0] == "done"
     status, reason = _move(world, "EXECUTING", allow_backward=True)
-    assert status == "done" and "closed" in (reason or "")
+    assert status == "done" and "закрыта" in (reason or "")
     assert _stage(world) == "LOSE"
 
 

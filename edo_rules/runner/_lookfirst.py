@@ -16,6 +16,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from edo_rules._messages import msg
 from edo_rules.actions.base import Action, LooksUpFirst
 from edo_rules.model import ActionRequest, Outcome, OutcomeStatus
 
@@ -46,7 +47,7 @@ def look_first(
         found = adapter.find_existing(unknown)
     except Exception as exc:  # a bug in an adapter must not create twice: try again later
         _log.exception("action %r could not look up %d request(s)", adapter.name, len(unknown))
-        reason = f"could not look it up before creating it: {exc}"
+        reason = str(msg("b24_lookup_failed", error=exc))
         return [Outcome(r.id or 0, OutcomeStatus.RETRY, now, reason=reason) for r in unknown]
     done = sum(1 for o in found if o.status is OutcomeStatus.DONE)
     if done:

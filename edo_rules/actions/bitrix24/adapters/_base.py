@@ -92,7 +92,7 @@ class Bitrix24Action:
         for job in self._open(jobs):
             self._guard(job, self._prepare)
         self._send([job for job in self._open(jobs) if job.call is not None])
-        return [job.outcome or self._fail(job, "no outcome was produced") for job in jobs]
+        return [job.outcome or self._fail(job, str(msg("b24_no_outcome"))) for job in jobs]
 
     def check(self, request: ActionRequest) -> Outcome | None:
         """After a crash: DONE if the request took effect, None if not, IN_DOUBT if unknowable."""
@@ -105,7 +105,9 @@ class Bitrix24Action:
         try:
             remote = self._lookup(job)
         except ActionError as exc:
-            return self._outcome(request, OutcomeStatus.IN_DOUBT, reason=f"the check failed: {exc}")
+            return self._outcome(
+                request, OutcomeStatus.IN_DOUBT, reason=str(msg("b24_check_failed", error=exc))
+            )
         return (
             None if remote is None else self._outcome(request, OutcomeStatus.DONE, remote_id=remote)
         )
@@ -142,7 +144,7 @@ class Bitrix24Action:
             return self._outcome(
                 job.request,
                 OutcomeStatus.RETRY,
-                reason=f"could not look it up before creating it: {reply.error}",
+                reason=str(msg("b24_lookup_failed", error=reply.error)),
                 retry_after=getattr(reply.error, "retry_after", None),
             )
         remote = self._found(job, reply.result)
@@ -168,10 +170,7 @@ class Bitrix24Action:
         raise NotImplementedError
 
     def _no_check_reason(self) -> str:
-        return (
-            f"Bitrix24 offers no way to tell whether a '{self.name}' request took effect: "
-            "check in Bitrix24, then retry or drop the request"
-        )
+        return str(msg("b24_no_check", action=self.name))
 
     def _send(self, jobs: Sequence[Job]) -> None:
         replies = self._ctx.client.call_many([job.call for job in jobs if job.call is not None])
@@ -257,12 +256,16 @@ class Bitrix24Action:
             remote = self._lookup(job)
         except ActionError as exc:
             return self._outcome(
-                job.request, OutcomeStatus.IN_DOUBT, reason=f"{error}; the check failed too: {exc}"
+                job.request,
+                OutcomeStatus.IN_DOUBT,
+                reason=str(msg("b24_check_failed_too", error=error, check=exc)),
             )
         if remote is not None:
             return self._done(job, remote)
         return self._outcome(
-            job.request, OutcomeStatus.RETRY, reason=f"{error}; checked: not created"
+            job.request,
+            OutcomeStatus.RETRY,
+            reason=str(msg("b24_checked_not_created", error=error)),
         )
 
     def _outcome(

@@ -55,10 +55,10 @@ class DealStageAction(Bitrix24Action):
         target, current = job.request.params["stage"], record.get("STAGE_ID")
         deal_id = self._deal(job)
         if record.get("CLOSED") == "Y":
-            job.outcome = self._skip(job, f"deal {deal_id} is closed (stage {current}): left alone")
+            job.outcome = self._skip(job, str(msg("b24_deal_closed", deal=deal_id, stage=current)))
             return
         if current == target:
-            job.outcome = self._skip(job, f"deal {deal_id} is already at stage {target}")
+            job.outcome = self._skip(job, str(msg("b24_deal_at_stage", deal=deal_id, stage=target)))
             return
         ctx = self._ctx
         order = StageOrder(ctx.client, ctx.store, ctx.now, ctx.settings.cache_ttl)
@@ -75,8 +75,7 @@ class DealStageAction(Bitrix24Action):
         if backward and not job.request.params.get("allow_backward", False):
             job.outcome = self._skip(
                 job,
-                f"deal {deal_id} is at {current}, later than {target}: not moved back"
-                " (allow_backward: true allows it)",
+                str(msg("b24_deal_not_back", deal=deal_id, current=current, target=target)),
             )
 
     def _skip(self, job: Job, reason: str) -> Outcome:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar, Final
 
+from edo_rules._messages import msg
 from edo_rules.actions.bitrix24.adapters._base import Bitrix24Action, Job, marker
 from edo_rules.actions.bitrix24.client import Call
 from edo_rules.model import OutcomeStatus
@@ -92,5 +93,5 @@ def _first_task(result: Any) -> dict[str, Any] | None:
 
 def _missing(job: Job) -> str:
     if not job.request.params.get("of_key"):
-        return "task_comment without the task it belongs to (use it in a repeat's do)"
-    return "the task of this episode is not in Bitrix24 yet (its request may still be pending)"
+        return str(msg("b24_task_comment_no_key"))
+    return str(msg("b24_task_not_yet"))
