@@ -598,6 +598,12 @@ CATALOGUE.update(
             "в портале не хватает объектов: {count}; выполните `edo-rules bitrix24 setup`",
             "{count} problem(s) in the portal: run `edo-rules bitrix24 setup`",
         ),
+        "b24_portal_problems_by_hand": (
+            "в портале не хватает объектов: {count}; setup их не создаёт —"
+            " добавьте их в Битрикс24, как сказано в каждой строке",
+            "{count} problem(s) in the portal that setup does not create:"
+            " add them in Bitrix24 as each line says",
+        ),
         "b24_portal_ok": (
             "OK: в портале есть всё, что нужно конфигу",
             "OK: the portal has everything the config needs",

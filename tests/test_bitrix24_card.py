@@ -544,6 +544,11 @@ def test_validate_online_names_the_list_field_that_is_missing(
     assert "уже есть: поле списка 43 PROPERTY_301 «Статус ЭДО» (status)" in out, out
     assert "нет: поле списка 43 PROPERTY_302 «Просрочен» (overdue)" in out, out
     assert portal.list_elements(43) == before[1] and len(userfields(portal)) == 2
+    # Only the list's field is missing now: validate no longer sends the admin to setup.
+    assert main(["validate", "--config", str(path), "--online"]) == 1
+    out = capsys.readouterr().out
+    assert "не хватает объектов: 1; setup их не создаёт" in out, out
+    assert "bitrix24 setup`" not in out, out
     wrong = {"IBLOCK_TYPE_ID": "lists", "IBLOCK_ID": 43, "FIELD_ID": "PROPERTY_302"}
     assert _rest(world, "lists.field.get", wrong)["result"] == []
     one = _rest(world, "lists.field.get", {**wrong, "FIELD_ID": "PROPERTY_301"})["result"]

@@ -129,7 +129,10 @@ def _check_portal(config: Path) -> int:
     for note in report.notes:
         print(f"{config}: bitrix24: {t('b24_note', note=note)}")
     if report.problems:
-        print(t("b24_portal_problems", count=len(report.problems)))
+        # Setup cannot add a universal list's fields: sending the admin there would mislead.
+        by_setup = any(not step.by_hand for step in report.problems)
+        key = "b24_portal_problems" if by_setup else "b24_portal_problems_by_hand"
+        print(t(key, count=len(report.problems)))
         return 1
     print(t("b24_portal_ok"))
     return 0

@@ -58,6 +58,8 @@ class Step:
     what: str
     state: State
     detail: str = ""
+    #: Setup never makes it (a universal list's field): the admin adds it by hand.
+    by_hand: bool = False
 
     def __str__(self) -> str:
         words = {
@@ -77,8 +79,8 @@ class SetupReport:
     steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def add(self, what: str, state: State, detail: str = "") -> None:
-        self.steps.append(Step(what, state, detail))
+    def add(self, what: str, state: State, detail: str = "", *, by_hand: bool = False) -> None:
+        self.steps.append(Step(what, state, detail, by_hand))
 
     @property
     def nothing_to_do(self) -> bool:
@@ -183,7 +185,9 @@ class _Setup:
             if code.upper() in have:
                 self._report.add(what, State.MATCHED)
             else:
-                self._report.add(what, State.MISSING, "добавьте его в настройках списка")
+                self._report.add(
+                    what, State.MISSING, "добавьте его в настройках списка", by_hand=True
+                )
         self._report.notes.append(
             "реестр — универсальный список: его поля setup проверяет, но не создаёт "
             "(docs/bitrix24.md, раздел 7); смарт-процесс (target: smart_process) "
