@@ -2078,6 +2078,10 @@ ERRORS.update(
             "document {id!r} vanished from the test store",
         ),
         "test_bad_set": ("{file}:{line}: ключ set: {error}", "{file}:{line}: set: {error}"),
+        "test_every_unit": (
+            "{every!r} — нужны минуты, часы или дни (например, 1 час)",
+            "{every!r} must be in minutes, hours or days (e.g. 1 hour)",
+        ),
         "test_bad_every": (
             "every: {every!r} — нужны минуты, часы или дни",
             "every: {every!r} must be in minutes, hours or days",

@@ -295,3 +295,113 @@ def test_validate_reports_a_missing_playbook_path(
 def test_schema_copies_are_identical() -> None:
     packaged = ROOT / "edo_rules" / "testing" / "playbook-test.schema.json"
     assert (ROOT / "schemas" / "playbook-test.schema.json").read_text() == packaged.read_text()
+
+
+def test_unexpected_skip_is_reported_with_the_arithmetic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Sent 22.04: at the first tick on 03.05 ``do`` is long overdue and catch-up records it
+    skipped while escalate[1] fires; a test expecting no skip fails and says what was skipped."""
+    case = DOCS.replace("2024-04-26T15:00", "2024-04-22T10:00") + textwrap.dedent("""\
+        expect:
+          - at: 2024-05-03T09:00
+            fired: ["pb/remind escalate[1] d1"]
+            skipped: []
+        """)
+    path = _write(tmp_path, case)
+    code, out = _run(capsys, str(path))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == (
+        f"{path}:7: на 2024-05-03 09:00: ожидался пропуск [] (ничего), получено [pb/remind do d1]"
+    )
+    assert lines[1] == "    объяснение d1:"
+    assert "3 рабочих дня: вт 23.04, ср 24.04, чт 25.04 → срок пт 26.04" in out
+    assert lines[-2:] == [f"ОШИБКА {path}: проверок 1", "прошло тестов: 0, не прошло: 1"]
+    code, out = _run(capsys, str(path), "--lang", "en")
+    assert out.splitlines()[0] == (
+        f"{path}:7: at 2024-05-03 09:00: expected skipped [] (nothing), got [pb/remind do d1]"
+    )
+
+
+def test_a_rule_that_fails_on_a_document_fails_the_test(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An evaluation error is a failure of its own, even where nothing else was expected."""
+    path = _write(tmp_path, MAY)
+    playbook = (tmp_path / "pb.yaml").read_text(encoding="utf-8")
+    where = "{kind: act, status: sent, where: 'doc.amount > 5'}"
+    broken = playbook.replace("{kind: act, status: sent}", where)
+    (tmp_path / "pb.yaml").write_text(broken, encoding="utf-8")
+    code, out = _run(capsys, str(path))
+    assert code == 1
+    failed = [line for line in out.splitlines() if "ошибка на документе" in line]
+    assert failed, out
+    assert failed[0].startswith(
+        f"{path}:9: на 2024-05-06 09:00: pb/remind: ошибка на документе d1:"
+    )
+    # The engine's own error: the rule's file and line, the expression, the document, why.
+    assert f"{tmp_path / 'pb.yaml'}:6" in failed[0]
+    assert failed[0].endswith(
+        "в выражении 'doc.amount > 5' на документе d1: TypeError: '>' not supported between"
+        " instances of 'NoneType' and 'int'"
+    )
+    assert "    объяснение d1:" in out
+    code, out = _run(capsys, str(path), "--lang", "en")
+    assert f"{path}:9: at 2024-05-06 09:00: pb/remind failed for d1: " in out
+
+
+def test_a_folder_with_passing_and_failing_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = _write(tmp_path, MAY)
+    bad = tmp_path / "wrong.yaml"
+    bad.write_text(DOCS + "expect:\n  - {at: 2024-05-03T09:00, fired: [pb/remind do]}\n")
+    code, out = _run(capsys, str(tmp_path), "--lang", "en")
+    assert code == 1
+    assert f"ok   {good}: 3 expectation(s)" in out
+    assert f"{bad}:7: at 2024-05-03 09:00: expected fired [pb/remind do], got [] (nothing)" in out
+    assert f"FAIL {bad}: 1 expectation(s)" in out
+    assert f"FAIL {tmp_path / 'pb.yaml'}: the test or its playbooks do not load" in out
+    assert out.splitlines()[-1] == "1 passed, 2 failed"  # pb.yaml itself is no test file
+
+
+def test_no_test_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _run(capsys, str(tmp_path))
+    assert (code, out) == (1, "файлов тестов не найдено (нужны *.yaml или *.yml)\n")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("  - {id: d1, kind: act, status: sent}\nexpect:\n  - {at: 2024-05-06T09:00}\n",
+         ":6:10: documents[1].id: документ 'd1' определён дважды"),
+        ("every: 2 рабочих дня\nexpect:\n  - {at: 2024-05-06T09:00}\n",
+         ":6:8: every: '2 рабочих дня' — нужны минуты, часы или дни (например, 1 час)"),
+        ("every: 2 попугая\nexpect:\n  - {at: 2024-05-06T09:00}\n", ":6:8: every: "),
+    ],
+)  # fmt: skip
+def test_more_bad_test_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str, message: str
+) -> None:
+    path = _write(tmp_path, DOCS + body)
+    code, out = _run(capsys, str(path))
+    assert code == 1
+    assert f"{path}{message}" in out, out
+    assert f"ОШИБКА {path}: тест или его сценарии не загружаются" in out
+
+
+def test_a_bad_set_in_an_event_names_the_events_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = DOCS + textwrap.dedent("""\
+        events:
+          - {at: 2024-05-07T11:00, document: d1, status: signed, set: {amount: много}}
+        expect:
+          - {at: 2024-05-08T09:00, fired: []}
+        """)
+    path = _write(tmp_path, case)
+    code, out = _run(capsys, str(path))
+    assert code == 1
+    assert out.splitlines()[0].startswith(f"ОШИБКА {path}: {path}:7: ключ set: "), out
+    assert "amount" in out.splitlines()[0]

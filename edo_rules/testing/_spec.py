@@ -19,11 +19,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jsonschema import Draft202012Validator
 
 from edo_rules._codec import CodecError, document_from_dict
-from edo_rules._messages import Joined, Text, msg
+from edo_rules._messages import Joined, Text, msg, reason
 from edo_rules.errors import PlaybookError, Problem
 from edo_rules.model import Document, Status
 from edo_rules.playbook._schema import translate_errors
 from edo_rules.playbook._yaml import LocatedData, LocatedYamlError, NodePath, load_located
+from edo_rules.playbook.durations import DurationSyntaxError, parse_duration
 
 SCHEMA_RESOURCE = "playbook-test.schema.json"
 DEFAULT_ZONE = "Europe/Moscow"
@@ -141,7 +142,7 @@ class _Reader:
             playbooks=tuple(self.base / p for p in data["playbooks"]),
             overrides=self._overrides(data.get("calendar", {})),
             zone=self.zone,
-            every=data.get("every"),
+            every=self._every(data.get("every")),
             heads={int(k): v["head"] for k, v in data.get("users", {}).items() if "head" in v},
             documents=documents,
             events=tuple(self._events(data.get("events", []), known)),
@@ -160,6 +161,19 @@ class _Reader:
         except (ZoneInfoNotFoundError, ValueError):
             self._fail(("timezone",), msg("cfg_unknown_zone", name=name, hint=""))
             return ZoneInfo(DEFAULT_ZONE)
+
+    def _every(self, every: str | None) -> str | None:
+        """Checked here, so that a wrong step is reported at its line like any other problem."""
+        if every is None:
+            return None
+        try:
+            unit = parse_duration(every).unit
+        except DurationSyntaxError as exc:
+            self._fail(("every",), reason(exc))
+            return None
+        if unit not in ("minutes", "hours", "days"):
+            self._fail(("every",), msg("test_every_unit", every=every))
+        return every
 
     def _overrides(self, calendar: Mapping[str, Any]) -> Path | None:
         name = calendar.get("overrides")
