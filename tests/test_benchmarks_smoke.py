@@ -57,6 +57,7 @@ def test_benchmark_runs(name: str, tmp_path: Path) -> None:
         assert "DIFFERS" not in done.stdout
         assert "the second tick" not in done.stdout
         assert "answers identical with the budget on and off: True" in done.stdout
+        assert "due sets identical with and without: True" in done.stdout
     if name == "soak":
         assert "done twice: task XML_ID 0, notification TAG 0, comment text 0" in done.stdout
         assert "not done 0" in done.stdout and "RSS MB" in done.stdout

@@ -189,3 +189,34 @@ def test_tick_and_outbox_commands(env: _Env, capsys: pytest.CaptureFixture[str])
         '"message": "action notify done"' in logged and '"rule": "waiting/notify-waiting"' in logged
     )
     assert env.env["EDO_TEST_WEBHOOK"] not in logged
+
+
+STATS = NOTIFY.replace(
+    "match: {status: sent}",
+    "match: {status: sent, where: 'counterparty.stats.rejections >= 0'}",
+)
+
+
+@pytest.mark.parametrize("reads_stats", [True, False])
+def test_the_sync_stage_keeps_counterparty_stats_up_to_date(env: _Env, reads_stats: bool) -> None:
+    """The statistics follow the sync's writes in the sync stage itself, so the tick after it
+    only reads them; with no rule reading them nothing is built."""
+    playbook = env.config.parent / "playbooks" / "test.yaml"
+    playbook.write_text(STATS if reads_stats else NOTIFY, encoding="utf-8")
+    service = open_service(load_config(env.config), clock=wall_clock)
+    try:
+        env.send(3)
+        pipeline = service.pipeline
+        assert pipeline.sync is not None
+        assert pipeline.sync(wall_clock()) == 3
+        store = service.store
+        assert store.document_seq() > 0
+        assert store.stats_seq() == (store.document_seq() if reads_stats else 0)
+        seq = store.document_seq()
+        env.send(2)
+        assert pipeline.sync(wall_clock()) == 2
+        assert store.document_seq() > seq
+        assert store.stats_seq() == (store.document_seq() if reads_stats else 0)
+        assert Runner(pipeline, IntervalSchedule(3600), clock=wall_clock).tick().fired == 5
+    finally:
+        service.close()

@@ -117,6 +117,11 @@ class Engine:
                 rules[rule.key] = (rule, playbook.content_hash)
         return rules
 
+    def update_stats(self) -> int:
+        """Bring ``counterparty.stats`` up to the documents written (the runner calls it right
+        after each sync); nothing when no rule reads them. Returns the documents read."""
+        return refresh_stats(self.store, self.calendar) if self._needs_stats else 0
+
     @property
     def rules(self) -> tuple[Rule, ...]:
         return tuple(rule for rule, _ in self._rules.values())
@@ -132,8 +137,8 @@ class Engine:
         """
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
-        if self._needs_stats and not dry_run:
-            refresh_stats(self.store, self.calendar)
+        if not dry_run:  # a no-op after the sync's update; a catch-up otherwise
+            self.update_stats()
         recorded: list[PlannedFiring] = []
         plan = TickPlan(
             store=self.store,

@@ -69,7 +69,7 @@ class Service:
             store=self.store,
             dispatcher=self.dispatcher,
             evaluate=self.evaluate,
-            sync=self.sync,
+            sync=None if self.sync is None else self.synced,
             before_tick=self.watcher.check,
             refresh=getattr(self.sync, "refresh", None),
             failures=self.evaluation_failures,
@@ -77,6 +77,17 @@ class Service:
             guard=self.guard,
             waiting=self.waiting,
         )
+
+    def synced(self, now: datetime) -> int:
+        """The sync stage: what changed in 1C, then ``counterparty.stats`` kept up to date
+        from those documents (incrementally, here rather than in the tick that follows)."""
+        assert self.sync is not None
+        written = self.sync(now)
+        try:
+            self.engine.update_stats()
+        except EdoRulesError as exc:  # the documents are synced all the same
+            _log.warning("counterparty statistics not updated (the evaluation retries): %s", exc)
+        return written
 
     def waiting(self) -> int:
         """Actions waiting in the outbox: pending (due or not) and in flight."""
