@@ -20,11 +20,15 @@ step's own):
 Every due set must be identical, or the script exits 1. With ``--store
 postgresql://…`` the day's store is copied into a new schema there and the engine
 and the baselines run again on it, side by side with SQLite. Also measured: bulk
-upsert, the go-live filter's cost, and what the evaluation budget costs (the
-bench and bundled playbooks' tick with the budget on and off, answers identical).
+upsert, the go-live filter's cost, what the evaluation budget costs (the
+bench and bundled playbooks' tick with the budget on and off, answers identical),
+and what reading ``counterparty.stats`` in a rule's ``where`` costs: the same rule
+with and without it, on a copy of the store whose statistics were built before the
+day's sync and are brought up to date after it, as a recorded tick does (due sets
+identical).
 
 Run: .venv/bin/python benchmarks/tick.py [--docs N] [--repeat R] [--reuse FILE]
-       [--store postgresql://…] [--no-budget | --budget-only]
+       [--store postgresql://…] [--no-budget | --budget-only | --stats-only] [--no-stats]
 """
 
 # ruff: noqa: E402 -- the path fix below must run before any import.
@@ -61,6 +65,7 @@ from benchmarks._tick_baselines import CompetentLoop, HandSql, Oracle, Previous
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.engine import Engine, EvaluationResult
 from edo_rules.engine._due import ladder
+from edo_rules.engine._stats import refresh as refresh_stats
 from edo_rules.model import Counterparty, CrmBinding, Direction, Document, Kind, Status, StatusEvent
 from edo_rules.playbook import Budget, use_budget
 from edo_rules.playbook.context import make_names, render_params
@@ -635,6 +640,77 @@ def _evaluate_all(work: list[_Work], budget: Budget) -> float:
         return time.perf_counter() - started
 
 
+# -- counterparty.stats in ``where`` ------------------------------------------------------------
+
+#: One rule two ways: both ``where`` hold for every document, so the due sets must be the
+#: same; "stats" reads the counterparty's histogram for each document it looks at.
+_STATS_RULE = """
+version: 1
+name: {name}
+rules:
+  - id: remind
+    match: {{status: sent, where: "{where}"}}
+    when: {{after: 3 working days, since: sent_at}}
+    do: [{{log: {{message: "{{{{ doc.title }}}}"}}}}]
+"""
+STATS_WHERE = {
+    "plain": "doc.amount >= 0 and doc.number != ''",
+    "stats": "doc.amount >= 0 and counterparty.stats.signed >= 0",
+}
+
+
+def stats_playbook(name: str) -> Playbook:
+    text = _STATS_RULE.format(name=name, where=STATS_WHERE[name])
+    return load_playbook_text(text, f"{name}.yaml")
+
+
+def phase_stats_base(target: str, _: dict[str, Any]) -> dict[str, Any]:
+    """Before the day's sync: the statistics built from scratch (time, peak memory), then both
+    rules' first evaluation at YESTERDAY (recorded), so that NOW's tick is an ordinary one."""
+    with SQLiteStore(Path(target)) as store:
+        started = time.perf_counter()
+        documents = refresh_stats(store, CALENDAR)
+        built = time.perf_counter() - started
+        books = [stats_playbook("plain"), stats_playbook("stats")]
+        Engine(store, books, CALENDAR).evaluate(YESTERDAY)
+    with sqlite3.connect(target) as conn:
+        samples = conn.execute("SELECT COUNT(*) FROM counterparty_samples").fetchone()[0]
+    return {"seconds": built, "documents": documents, "samples": samples, "maxrss_mb": _maxrss_mb()}
+
+
+def phase_stats(target: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The day's statistics update (what a recorded tick does first), then the tick at NOW with
+    each rule, dry runs alternated (nothing written, so every round is the same tick)."""
+    CALENDAR.working_days_between(YESTERDAY.date(), NOW.date())  # a runner's calendar is warm
+    with SQLiteStore(Path(target)) as store:
+        started = time.perf_counter()
+        documents = refresh_stats(store, CALENDAR)
+        update = time.perf_counter() - started
+        engines = {name: Engine(store, [stats_playbook(name)], CALENDAR) for name in STATS_WHERE}
+        times: dict[str, list[float]] = {f"{name}{full}": [] for name in engines for full in "-+"}
+        due: dict[str, set[tuple[str, str, str]]] = {}
+        for engine in engines.values():
+            engine.evaluate(NOW, dry_run=True)  # warm the caches
+        for _ in range(options["repeat"]):
+            for name, engine in engines.items():
+                for full in "-+":
+                    started = time.perf_counter()
+                    result = engine.evaluate(NOW, dry_run=True, incremental=full == "-")
+                    times[f"{name}{full}"].append(time.perf_counter() - started)
+                    keys = {(p.firing.document_id, p.firing.step, p.firing.episode)
+                            for p in result.fired}  # fmt: skip
+                    if due.setdefault(f"{name}{full}", keys) != keys:  # not the same twice
+                        due[f"{name}{full}"] = {("differs between rounds", "", "")}
+    found = list(due.values())
+    return {
+        "update": update,
+        "documents": documents,
+        **{name: min(spent) for name, spent in times.items()},
+        "fired": len(found[0]),
+        "same": all(keys == found[0] for keys in found),
+    }
+
+
 _PHASES: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
     "first": phase_first,
     "tick": phase_tick,
@@ -643,6 +719,8 @@ _PHASES: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
     "sql": phase_sql,
     "golive": phase_golive,
     "budget": lambda target, _: phase_budget(Path(target)),
+    "stats_base": phase_stats_base,
+    "stats": phase_stats,
 }
 
 
@@ -675,6 +753,14 @@ def _arguments() -> argparse.Namespace:
         "--budget-only", action="store_true", help="measure only what the evaluation budget costs"
     )
     budget.add_argument("--no-budget", action="store_true", help="skip the budget's measurement")
+    budget.add_argument(
+        "--stats-only",
+        action="store_true",
+        help="measure only what reading counterparty.stats in where costs",
+    )
+    parser.add_argument(
+        "--no-stats", action="store_true", help="skip the counterparty.stats measurement"
+    )
     parser.add_argument(
         "--store",
         metavar="postgresql://…",
@@ -718,6 +804,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         path = Path(tmp) / "bench.sqlite3"
         _base(args, path)
+        if args.stats_only:
+            stats = _stats(path, args.docs)
+            _report_stats(stats)
+            _exit_if(not stats["same"], "the due sets differ with and without counterparty.stats")
+            return
+        stats_path = None if args.no_stats or args.budget_only else Path(tmp) / "stats.sqlite3"
+        if stats_path is not None:  # the stats rules get a copy of the store before YESTERDAY
+            shutil.copy(path, stats_path)
         first = _child("first", path, overrides=args.engine_overrides)
         print(
             f"first-ever evaluation (catching up the whole store at YESTERDAY, recorded):"
@@ -742,11 +836,28 @@ def main() -> None:
         if args.store:
             results["PostgreSQL"] = _on_postgres(path, args.store, options)
         budget = None if args.no_budget else _child("budget", path)
+        stats = None if stats_path is None else _stats(stats_path, args.docs)
     failed = _report(args.docs, results)
     if budget is not None:
         _report_budget(budget)
         failed = failed or not budget["same"]
+    if stats is not None:
+        _report_stats(stats)
+        failed = failed or not stats["same"]
     _exit_if(failed, "the answers differ (see above)")
+
+
+def _stats(path: Path, n: int) -> dict[str, Any]:
+    """The counterparty.stats measurement on its own store: built, the day's sync, the tick."""
+    base = _child("stats_base", path)
+    print(
+        f"counterparty.stats built from scratch before the day's sync: {base['seconds']:.1f} s"
+        f" over {base['documents']:,} documents ({base['samples']:,} signed or rejected"
+        f" outgoing), peak RSS {base['maxrss_mb']:.0f} MB",
+        flush=True,
+    )
+    day_sync(path, n)  # the same day as the bench store's (seeded)
+    return _child("stats", path, repeat=_ROUNDS)
 
 
 def _exit_if(failed: bool, message: str) -> None:
@@ -912,6 +1023,33 @@ def _report_budget(budget: dict[str, Any]) -> None:
         f"budget cost: {cost:+.1f} % of the tick (goal < 5 %); from the evaluations alone"
         f" (on − off, over the tick without the budget): {by_evaluations:+.1f} %;"
         f" answers identical with the budget on and off: {budget['same']}"
+    )
+
+
+def _report_stats(stats: dict[str, Any]) -> None:
+    rows = [
+        ("where without counterparty.stats", stats["plain-"], stats["plain+"]),
+        ("where reading counterparty.stats", stats["stats-"], stats["stats+"]),
+    ]
+    print(
+        f"counterparty.stats in where (one rule on sent documents, {stats['fired']:,} due at"
+        f" NOW, dry runs, best of {_ROUNDS}, alternated):"
+    )
+    print(f"  {'':<36} {'the tick':>12} {'full re-scan':>14}")
+    for name, tick, full in rows:
+        print(f"  {name:<36} {tick * 1000:>9,.1f} ms {full * 1000:>11,.1f} ms")
+    update = stats["update"]
+    print(
+        f"  statistics brought up to date after the day's sync ({stats['documents']:,} documents"
+        f" written since; a recorded tick does it first): {update * 1000:,.1f} ms"
+    )
+    reads = 100 * (stats["stats-"] - stats["plain-"]) / stats["plain-"]
+    cost = 100 * (stats["stats-"] + update - stats["plain-"]) / stats["plain-"]
+    full = 100 * (stats["stats+"] - stats["plain+"]) / stats["plain+"]
+    print(
+        f"counterparty.stats cost: {reads:+.1f} % of the tick (goal < 10 %), {cost:+.1f} % with"
+        f" the day's update counted in the tick; {full:+.1f} % on a full re-scan; due sets"
+        f" identical with and without: {stats['same']}"
     )
 
 
