@@ -1041,7 +1041,8 @@ def _report_stats(stats: dict[str, Any]) -> None:
     update = stats["update"]
     print(
         f"  statistics brought up to date after the day's sync ({stats['documents']:,} documents"
-        f" written since; a recorded tick does it first): {update * 1000:,.1f} ms"
+        f" written since; the sync stage does it, a recorded tick catches up):"
+        f" {update * 1000:,.1f} ms"
     )
     reads = 100 * (stats["stats-"] - stats["plain-"]) / stats["plain-"]
     cost = 100 * (stats["stats-"] + update - stats["plain-"]) / stats["plain-"]
