@@ -199,3 +199,29 @@ def test_go_live_applies_to_both_versions(tmp_path: Path, store: Path) -> None:
     assert (diff.added, diff.removed, diff.moved, diff.changed) == ((), (), (), ())
     assert len(without.moved) == 1  # d1's reminder, when go-live does not hold it back
     assert [c.rule_key for c in diff.rules] == ["pb/remind"]
+
+
+def test_a_catch_up_change_lists_the_steps_skipped(
+    tmp_path: Path, store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """catch_up: none — d2 (sent 22.04) is past do and escalate[1] at the first moment: the old
+    version (latest) sends the escalation and skips do; the new one skips both, sends nothing."""
+    old = _playbook(tmp_path / "old")
+    new = _playbook(tmp_path / "new")
+    text = (new / "pb.yaml").read_text(encoding="utf-8")
+    (new / "pb.yaml").write_text(
+        text.replace("    when:", "    catch_up: none\n    when:"), encoding="utf-8"
+    )
+    code, out = _diff(capsys, store, old, new)
+    assert code == 1
+    assert "~ pb/remind (changed): catch_up: latest → none" in out
+    skipped = out.split(
+        "skipped (recorded as skipped by the new version's catch-up, never sent) (1):\n"
+    )[1]
+    assert skipped.splitlines()[0] == "  2024-05-03 10:00  pb/remind escalate[1]  d2"
+    removed = out.split("removed (1):\n")[1]
+    assert (
+        removed.splitlines()[0]
+        == "  2024-05-03 10:00  pb/remind escalate[1]  d2  notify → head_of_responsible"
+    )
+    assert out.splitlines()[-1].endswith("0 replayed, 1 skipped")

@@ -54,6 +54,19 @@ class PlannedAction:
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedStep:
+    """A ladder step a version records as skipped (its catch-up policy), at the tick it would."""
+
+    moment: datetime
+    rule_key: str
+    document_id: str
+    step: str
+
+    def line(self) -> str:
+        return f"{self.moment:%Y-%m-%d %H:%M}  {self.rule_key} {self.step}  {self.document_id}"
+
+
+@dataclass(frozen=True, slots=True)
 class RuleChange:
     """How one rule differs between the versions."""
 
@@ -78,10 +91,14 @@ class PlaybookDiff:
     moved: tuple[tuple[PlannedAction, PlannedAction], ...]
     changed: tuple[tuple[PlannedAction, PlannedAction], ...]
     replayed: tuple[PlannedAction, ...]  # added actions for steps the old id already fired
+    #: Steps only the new version records as skipped (catch-up): they will never be sent.
+    skipped: tuple[SkippedStep, ...] = ()
 
     @property
     def unchanged(self) -> bool:
-        return not (self.rules or self.added or self.removed or self.moved or self.changed)
+        return not (
+            self.rules or self.added or self.removed or self.moved or self.changed or self.skipped
+        )
 
     def summary(self) -> str:
         """One line, e.g. for the runner's log when it reloads the playbooks."""
@@ -91,7 +108,7 @@ class PlaybookDiff:
             f"rules: {len(self.rules)} changed; actions in the coming days:"
             f" +{len(self.added)} added, -{len(self.removed)} removed,"
             f" {len(self.moved)} moved, {len(self.changed)} with other parameters,"
-            f" {len(self.replayed)} replayed"
+            f" {len(self.replayed)} replayed, {len(self.skipped)} skipped"
         )
 
     def render(self) -> str:
@@ -110,6 +127,10 @@ class PlaybookDiff:
         lines += _section(
             "replayed (already done under the old rule id, done again)",
             [a.line() for a in self.replayed],
+        )
+        lines += _section(
+            "skipped (recorded as skipped by the new version's catch-up, never sent)",
+            [step.line() for step in self.skipped],
         )
         lines += _section("per rule", _counts(self, lambda a: a.rule_key))
         lines += _section("per recipient", _counts(self, lambda a: a.recipient or "(none)"))
@@ -142,14 +163,23 @@ def diff_playbooks(
 
     ``go_live`` is the config's go-live moment, applied to both versions alike.
     """
-    before = _simulate(store, old, calendar, moments, go_live)
-    after = _simulate(store, new, calendar, moments, go_live)
+    before, skipped_before = _simulate(store, old, calendar, moments, go_live)
+    after, skipped_after = _simulate(store, new, calendar, moments, go_live)
     rules = rule_changes(old, new)
     added, removed, moved, changed = _match(before, after)
     renamed = {c.rule_key for c in rules if c.change in ("renamed", "added")}
     replayed = _replayed(store, [a for a in added if a.rule_key in renamed], rules)
+    known = {(s.rule_key, s.document_id, s.step) for s in skipped_before}
+    skipped = [s for s in skipped_after if (s.rule_key, s.document_id, s.step) not in known]
     return PlaybookDiff(
-        tuple(sorted(moments)), rules, added, removed, moved, changed, tuple(replayed)
+        tuple(sorted(moments)),
+        rules,
+        added,
+        removed,
+        moved,
+        changed,
+        tuple(replayed),
+        tuple(sorted(skipped, key=lambda s: (s.moment, s.rule_key, s.document_id, s.step))),
     )
 
 
@@ -159,17 +189,23 @@ def _simulate(
     calendar: WorkingCalendar,
     at: Sequence[datetime],
     go_live: datetime | None,
-) -> list[PlannedAction]:
+) -> tuple[list[PlannedAction], list[SkippedStep]]:
     from edo_rules.engine.engine import Engine  # the engine module imports this one
 
     with store.scratch_copy() as scratch:
         ticks = run_ticks(Engine(scratch, playbooks, calendar, go_live=go_live), at)
-    return [
+    actions = [
         _planned(tick.now, planned.firing, index, request.action, dict(request.params))
         for tick in ticks
         for planned in tick.fired
         for index, request in enumerate(planned.requests)
     ]
+    skipped = [
+        SkippedStep(tick.now, firing.rule_key, firing.document_id, firing.step)
+        for tick in ticks
+        for firing in tick.skipped
+    ]
+    return actions, skipped
 
 
 def _planned(
@@ -336,10 +372,16 @@ def _trigger_changes(old: Rule, new: Rule) -> tuple[str, ...]:
 def _setting_changes(old: Rule, new: Rule) -> tuple[str, ...]:
     names = ("catch_up", "timezone", "working_hours")
     return tuple(
-        f"{name}: {content(getattr(old, name))} → {content(getattr(new, name))}"
+        f"{name}: {_setting(getattr(old, name))} → {_setting(getattr(new, name))}"
         for name in names
         if content(getattr(old, name)) != content(getattr(new, name))
     )
+
+
+def _setting(value: object) -> str:
+    """A setting as the admin wrote it: ``latest``, not the canonical ``["latest"]``."""
+    text = content(value)[1:-1]
+    return text[1:-1] if text.startswith('"') and text.endswith('"') else text
 
 
 # -- rendering -------------------------------------------------------------------------------
