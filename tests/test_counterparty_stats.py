@@ -190,3 +190,16 @@ def test_the_explain_command_shows_the_statistics_in_russian(
     stats = json.loads(capsys.readouterr().out)["counterparty_stats"]
     assert stats == {"inn": SLOW, "signed": 5, "median_working_days": 3.0,
                      "p90_working_days": 8, "rejections": 1}  # fmt: skip
+
+
+def test_updates_read_only_the_documents_written_since(world: World) -> None:
+    """Never a scan per tick: once built, an update reads what was written since, or nothing."""
+    world.evaluate(NOW)
+    with world.store() as store:
+        engine = Engine(store, world.playbooks, CALENDAR)
+        assert engine.update_stats() == 0
+        store.upsert_documents([_doc("s10", SLOW, msk("2024-05-02 10:00"), 2)])
+        assert engine.update_stats() == 1
+        assert engine.update_stats() == 0
+        assert store.stats_seq() == store.document_seq()
+        assert ("signed", 2, 2) in store.counterparty_histogram(SLOW, "2023-07")
