@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -150,33 +151,65 @@ def _today_rank(conn: sqlite3.Connection) -> int:
     )
 
 
-def sql_overview(conn: sqlite3.Connection) -> dict[str, Any]:
+#: A filter as the baseline spells it: a condition on the documents and its parameters.
+Where = tuple[str, tuple[Any, ...]]
+ALL: Where = ("1=1", ())
+
+
+def where_of(query: dict[str, str]) -> Where:
+    """The baseline's own reading of a page's query string (not the dashboard's Filters)."""
+    columns = {"organization": "organization", "manager": "responsible", "kind": "kind"}
+    parts, params = [], []
+    for name, column in columns.items():
+        if name in query:
+            parts.append(f"{column} = ?")
+            params.append(query[name])
+    for name, op in (("from", ">="), ("to", "<=")):
+        if name in query:
+            parts.append(f"doc_date {op} ?")
+            params.append(query[name])
+    return " AND ".join(parts) or "1=1", tuple(params)
+
+
+def _statuses(conn: sqlite3.Connection, where: Where) -> dict[str, int]:
+    return dict(
+        conn.execute(
+            f"SELECT status, COUNT(*) FROM documents WHERE {where[0]} GROUP BY status", where[1]
+        )
+    )
+
+
+def sql_overview(conn: sqlite3.Connection, where: Where = ALL) -> dict[str, Any]:
     today = _today_rank(conn)
-    statuses = dict(conn.execute("SELECT status, COUNT(*) FROM documents GROUP BY status"))
+    statuses = _statuses(conn, where)
     age = "(? - r.rank)"
     buckets = dict(
         conn.execute(
             f"SELECT CASE WHEN {age} <= 3 THEN '0–3' WHEN {age} <= 5 THEN '4–5'"
             f" WHEN {age} <= 10 THEN '6–10' ELSE '>10' END AS b, COUNT(*)"
             f" FROM documents d JOIN cal.ranks r ON r.day = {DAY.format(START)}"
-            f" WHERE d.status IN {WAITING} GROUP BY b",
-            (today, today, today),
+            f" WHERE d.status IN {WAITING} AND {where[0]} GROUP BY b",
+            (today, today, today, *where[1]),
         )
     )
     overdue = conn.execute(
         f"SELECT COUNT(*) FROM documents d JOIN cal.ranks r ON r.day = {DAY.format(START)}"
-        f" WHERE d.status IN {WAITING} AND ? - r.rank > ?",
-        (today, OVERDUE),
+        f" WHERE d.status IN {WAITING} AND ? - r.rank > ? AND {where[0]}",
+        (today, OVERDUE, *where[1]),
     ).fetchone()[0]
     return {"statuses": statuses, "ages": buckets, "overdue": overdue}
 
 
-def sql_breakdown(conn: sqlite3.Connection, column: str) -> dict[str, dict[str, Any]]:
+def sql_breakdown(
+    conn: sqlite3.Connection, column: str, where: Where = ALL
+) -> dict[str, dict[str, Any]]:
     today = _today_rank(conn)
     rows: dict[str, dict[str, Any]] = {}
+    cond, params = where
     for key, total, rejected, unsigned in conn.execute(
         f"SELECT {column}, COUNT(*), SUM(rejected_at IS NOT NULL),"
-        f" SUM(status IN {WAITING}) FROM documents GROUP BY {column}"
+        f" SUM(status IN {WAITING}) FROM documents WHERE {cond} GROUP BY {column}",
+        params,
     ):
         rows[str(key)] = {
             "total": total,
@@ -190,19 +223,20 @@ def sql_breakdown(conn: sqlite3.Connection, column: str) -> dict[str, dict[str, 
     for key, overdue in conn.execute(
         f"SELECT d.{column}, COUNT(*) FROM documents d JOIN cal.ranks r"
         f" ON r.day = {DAY.format(START)} WHERE d.status IN {WAITING} AND ? - r.rank > ?"
-        f" GROUP BY d.{column}",
-        (today, OVERDUE),
+        f" AND {cond} GROUP BY d.{column}",
+        (today, OVERDUE, *params),
     ):
         rows[str(key)]["overdue"] = overdue
     for key, signed, median, p90 in conn.execute(
         f"WITH s AS (SELECT d.{column} AS g, MAX(0, b.rank - a.rank) AS span"
         f"   FROM documents d JOIN cal.ranks a ON a.day = {DAY.format('d.sent_at')}"
         f"   JOIN cal.ranks b ON b.day = {DAY.format('d.counterparty_signed_at')}"
-        f"   WHERE d.status IN {SIGNED}),"
+        f"   WHERE d.status IN {SIGNED} AND {cond}),"
         " o AS (SELECT g, span, ROW_NUMBER() OVER (PARTITION BY g ORDER BY span) AS rn,"
         "   COUNT(*) OVER (PARTITION BY g) AS n FROM s)"
         " SELECT g, MAX(n), MIN(CASE WHEN rn >= (n + 1) / 2 THEN span END),"
-        " MIN(CASE WHEN rn >= (9 * n + 9) / 10 THEN span END) FROM o GROUP BY g"
+        " MIN(CASE WHEN rn >= (9 * n + 9) / 10 THEN span END) FROM o GROUP BY g",
+        params,
     ):
         rows[str(key)].update(signed=signed, median_days=float(median), p90_days=float(p90))
     return rows
@@ -212,9 +246,9 @@ STUCK = ("rejected", "error", "unknown")
 
 
 def sql_bottlenecks(
-    conn: sqlite3.Connection, companies: dict[str, dict[str, Any]]
+    conn: sqlite3.Connection, companies: dict[str, dict[str, Any]], where: Where = ALL
 ) -> dict[str, Any]:
-    statuses = dict(conn.execute("SELECT status, COUNT(*) FROM documents GROUP BY status"))
+    statuses = _statuses(conn, where)
     signed = [
         (name, row["median_days"], row["signed"], row["total"])
         for name, row in companies.items()
@@ -223,7 +257,8 @@ def sql_bottlenecks(
     signed.sort(key=lambda r: (-r[1], -r[2], r[0]))
     stuck = conn.execute(
         f"SELECT id FROM documents WHERE status IN {WAITING + STUCK} AND {START} IS NOT NULL"
-        f" ORDER BY {START}, id LIMIT 20"
+        f" AND {where[0]} ORDER BY {START}, id LIMIT 20",
+        where[1],
     )
     return {
         "waiting": (
@@ -383,42 +418,33 @@ def serve(path: Path, calendar: ProductionCalendar) -> WebServer:
 Case = tuple[str, str, Callable[[dict[str, Any]], Any], Callable[[Context], Any], Callable[[], Any]]
 
 
-def cases(conn: sqlite3.Connection, inn: str) -> list[Case]:
+#: The filtered views measured: (label, query string). The organisation is the larger
+#: one (four documents in five), the month the last full one before NOW.
+FILTERS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("", {}),
+    ("орг.", {"organization": "ООО «Наша фирма»"}),
+    ("месяц", {"from": "2026-10-01", "to": "2026-10-31"}),
+    ("менеджер", {"manager": "Менеджер 07"}),
+    (
+        "всё вместе",
+        {
+            "organization": "ООО «Наша фирма»",
+            "manager": "Менеджер 07",
+            "from": "2026-10-01",
+            "to": "2026-10-31",
+        },
+    ),
+)
+
+
+def cases(conn: sqlite3.Connection, inn: str, filtered: bool = True) -> list[Case]:
     """(page, URL, its numbers from JSON, its read model, the derived baseline's numbers)."""
+    out: list[Case] = []
+    for label, query in FILTERS if filtered else FILTERS[:1]:
+        out += _filtered_cases(conn, label, query)
     none = Filters()
-    derived: dict[str, Any] = {}
-
-    def breakdown(column: str) -> Callable[[], Any]:
-        def once() -> Any:  # Узкие места reuses По компаниям's (the same aggregates)
-            if column not in derived:
-                derived[column] = sql_breakdown(conn, column)
-            return derived[column]
-
-        return once
-
     return [
-        (
-            "Обзор",
-            "/",
-            page_overview,
-            lambda c: _pages.overview(c, none),
-            lambda: sql_overview(conn),
-        ),
-        *(
-            (title, url, page_breakdown, _builder(by), breakdown(column))
-            for title, url, by, column in (
-                ("По менеджерам", "/managers", "manager", "responsible"),
-                ("По компаниям", "/companies", "company", "counterparty_name"),
-                ("По видам", "/kinds", "kind", "kind"),
-            )
-        ),
-        (
-            "Узкие места",
-            "/bottlenecks",
-            page_bottlenecks,
-            lambda c: _pages.bottlenecks(c, none),
-            lambda: sql_bottlenecks(conn, breakdown("counterparty_name")()),
-        ),
+        *out,
         (
             "Поиск по ИНН",
             f"/search?q={inn}",
@@ -436,8 +462,55 @@ def cases(conn: sqlite3.Connection, inn: str) -> list[Case]:
     ]
 
 
-def _builder(by: str) -> Callable[[Context], Any]:
-    return lambda c: _pages.breakdown(c, Filters(), by)
+def _filtered_cases(conn: sqlite3.Connection, label: str, query: dict[str, str]) -> list[Case]:
+    filters = Filters.parse(query)
+    where = where_of(query)
+    suffix = f"?{urlencode(query)}" if query else ""
+    tag = f" | {label}" if label else ""
+    derived: dict[str, Any] = {}
+
+    def breakdown(column: str) -> Callable[[], Any]:
+        def once() -> Any:  # Узкие места reuses По компаниям's (the same aggregates)
+            if column not in derived:
+                derived[column] = sql_breakdown(conn, column, where)
+            return derived[column]
+
+        return once
+
+    return [
+        (
+            f"Обзор{tag}",
+            f"/{suffix}",
+            page_overview,
+            lambda c: _pages.overview(c, filters),
+            lambda: sql_overview(conn, where),
+        ),
+        *(
+            (
+                f"{title}{tag}",
+                f"{url}{suffix}",
+                page_breakdown,
+                _builder(by, filters),
+                breakdown(column),
+            )
+            for title, url, by, column in (
+                ("По менеджерам", "/managers", "manager", "responsible"),
+                ("По компаниям", "/companies", "company", "counterparty_name"),
+                ("По видам", "/kinds", "kind", "kind"),
+            )
+        ),
+        (
+            f"Узкие места{tag}",
+            f"/bottlenecks{suffix}",
+            page_bottlenecks,
+            lambda c: _pages.bottlenecks(c, filters),
+            lambda: sql_bottlenecks(conn, breakdown("counterparty_name")(), where),
+        ),
+    ]
+
+
+def _builder(by: str, filters: Filters) -> Callable[[Context], Any]:
+    return lambda c: _pages.breakdown(c, filters, by)
 
 
 def prepare(args: argparse.Namespace) -> Path:
@@ -456,6 +529,9 @@ def main() -> int:
     parser.add_argument("--documents", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=20, help="requests per page")
     parser.add_argument("--store", type=Path, help="reuse (or build once) the store file here")
+    parser.add_argument(
+        "--unfiltered", action="store_true", help="measure the pages without filters only"
+    )
     args = parser.parse_args()
     path = prepare(args)
     calendar = ProductionCalendar.russia()
@@ -465,11 +541,11 @@ def main() -> int:
     server = serve(path, calendar)
     differ = 0
     print(
-        f"{'page':<15}{'page p95, ms':>13}{'bare SQL p95':>13}{'ratio':>7}"
+        f"{'page':<34}{'page p95, ms':>13}{'bare SQL p95':>13}{'ratio':>7}"
         f"{'derived SQL, ms':>16}  same numbers"
     )
     with httpx.Client(base_url=server.url, timeout=600) as client:
-        for name, url, shape, build, derived in cases(conn, inn):
+        for name, url, shape, build, derived in cases(conn, inn, not args.unfiltered):
             page_ms, data = time_page(client, url, args.requests)
             statements = recorded(path, calendar, build)
             sql_ms, _ = time_sql(partial(replay, plain, statements), args.requests)
@@ -480,7 +556,7 @@ def main() -> int:
             differ += not same
             ratio = page_ms / sql_ms if sql_ms else float("inf")
             print(
-                f"{name:<15}{page_ms:>13.1f}{sql_ms:>13.1f}{ratio:>7.2f}{derived_ms:>16.0f}  {same}"
+                f"{name:<34}{page_ms:>13.1f}{sql_ms:>13.1f}{ratio:>7.2f}{derived_ms:>16.0f}  {same}"
             )
     server.stop()
     conn.close()

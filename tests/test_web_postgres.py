@@ -41,7 +41,7 @@ from edo_rules.demo._playbooks import bundled_playbooks
 from edo_rules.demo._run import DemoOptions, run_demo
 from edo_rules.errors import EdoRulesError, StoreError
 from edo_rules.model import Status
-from edo_rules.store._pg_dashboard import rebuild
+from edo_rules.store._pg_dashboard import rebuild, rebuild_summary
 from edo_rules.store._pg_schema import MIGRATIONS, migrate
 from edo_rules.store._sqlite_rows import DOCUMENT_COLUMNS, UPSERT_DOCUMENT
 from edo_rules.store.copy import copy_store
@@ -203,7 +203,13 @@ def _contexts(
 
 @pytest.mark.parametrize(
     "filters",
-    [Filters(), Filters(status="sent"), Filters(manager="Петров П. П."), Filters(kind="upd")],
+    [
+        Filters(),
+        Filters(status="sent"),
+        Filters(manager="Петров П. П."),
+        Filters(kind="upd"),
+        Filters(organization="ООО «Наша фирма»", status="sent"),
+    ],
 )
 def test_the_derivations_and_the_summary_agree_on_both_stores(
     sqlite_store: Path, pg_store: str, filters: Filters
@@ -266,6 +272,7 @@ def test_writes_updates_and_deletes_keep_the_summary_equal_to_a_rebuild(
                 doc,
                 status=Status.SIGNED if i % 2 else Status.SENT,
                 responsible=None if i % 3 == 0 else "Новиков А. А.",
+                organization=None if i % 4 == 0 else "ООО «Другая»",
                 counterparty_signed_at=None if i % 2 == 0 else CLOCKS[0].astimezone(UTC),
                 rejected_at=None,
             )
@@ -277,6 +284,7 @@ def test_writes_updates_and_deletes_keep_the_summary_equal_to_a_rebuild(
         conn.execute("DELETE FROM documents WHERE id LIKE 'odd-0%'")
     assert _summary(own_store) == _rebuilt(own_store)
     assert any(row[2] == "Новиков А. А." for row in _summary(own_store))
+    assert any(row[6] == "ООО «Другая»" for row in _summary(own_store))
 
 
 def test_a_scratch_copy_counts_in_its_own_summary(own_store: str) -> None:
@@ -344,7 +352,7 @@ def test_migrating_from_the_previous_version_builds_the_summary(
     sqlite_store: Path, pg_store: str, pg_database: str, pg_schema: str
 ) -> None:
     dsn = with_schema(pg_database, pg_schema)
-    before = next(m.version for m in MIGRATIONS if m.fill is rebuild) - 1
+    before = next(m.version for m in MIGRATIONS if m.fill is rebuild_summary) - 1
     with psycopg.connect(dsn, autocommit=True) as conn:
         migrate(conn, target=before)
         with sqlite3.connect(sqlite_store) as source:

@@ -107,9 +107,17 @@ def _derived_ages(ctx: q.Context, filters: Filters) -> tuple[dict[str, int], int
 
 
 STATUS_FILTERS = [Filters(), Filters(status="sent"), Filters(status="signed")]
+#: What the summary answers: the status and the organisation, alone or together.
+SUMMARY_FILTERS = [
+    *STATUS_FILTERS,
+    Filters(organization="ООО «Наша фирма»"),
+    Filters(organization="ООО «Наша фирма»", status="sent"),
+]
 
 
-@pytest.mark.parametrize("filters", STATUS_FILTERS, ids=["all", "sent", "signed"])
+@pytest.mark.parametrize(
+    "filters", SUMMARY_FILTERS, ids=["all", "sent", "signed", "organization", "org+sent"]
+)
 @pytest.mark.parametrize("by", sorted(q.GROUPS))
 def test_breakdowns_from_the_summary_equal_the_derivation(
     store: Path, by: str, filters: Filters
@@ -129,10 +137,10 @@ def test_breakdowns_from_the_summary_equal_the_derivation(
 @pytest.mark.parametrize("overdue_after", [0, 3, 12])
 def test_ages_and_overdue_equal_the_derivation(store: Path, overdue_after: int) -> None:
     ctx = _ctx(store, overdue_after)
-    for filters in [*STATUS_FILTERS, Filters(manager="Петров П. П."), Filters(kind="act")]:
+    for filters in [*SUMMARY_FILTERS, Filters(manager="Петров П. П."), Filters(kind="act")]:
         counts = q.status_counts(ctx, filters)
         assert s.age_summary(ctx, filters, counts) == _derived_ages(ctx, filters)
-        if s.status_only(filters):
+        if s.answerable(filters):
             assert s.status_counts(ctx, filters) == counts
     assert s.breakdown(ctx, Filters(), "responsible") is not None
 
@@ -173,6 +181,7 @@ def test_writes_updates_and_deletes_keep_the_summary_equal_to_a_rebuild(store: P
                 doc,
                 status=Status.SIGNED if i % 2 else Status.SENT,
                 responsible=None if i % 3 == 0 else "Новиков А. А.",
+                organization=None if i % 4 == 0 else "ООО «Другая»",
                 counterparty_signed_at=None if i % 2 == 0 else NOW.astimezone(UTC),
                 rejected_at=None,
             )
@@ -223,7 +232,7 @@ def test_new_calendar_code_with_the_same_ranks_rebuilds_nothing(store: Path) -> 
 def test_a_filter_the_summary_cannot_answer_is_derived(store: Path) -> None:
     ctx = _ctx(store)
     filters = Filters(manager="Петров П. П.", period_from=date(2024, 5, 1))
-    assert not s.status_only(filters)
+    assert not s.answerable(filters)
     rows = _pages.breakdown_table(ctx, filters, "company").rows
     assert _sorted(rows) == _sorted(q.breakdown(ctx, filters, "company"))
     assert sum(row["total"] for row in rows) == sum(q.status_counts(ctx, filters).values())

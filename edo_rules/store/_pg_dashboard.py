@@ -17,15 +17,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from edo_rules.store._sqlite_dashboard import (
-    _COLUMNS,
     _FINGERPRINT,
+    _KEY,
+    _KEY_V8,
     _SOURCE,
     _WATCHED,
+    _WATCHED_V8,
     DIMENSIONS,
     OFFSET_MINUTES,
     _bundled_fingerprint,
     _source_key,
     bundled_ranks,
+    covering_index,
 )
 
 if TYPE_CHECKING:  # the web's dialect imports local_day without the optional psycopg
@@ -60,41 +63,57 @@ def span(prefix: str = "") -> str:
     )
 
 
-_CONFLICT = (
-    "ON CONFLICT (dim, known, key, sign_days, status, rejected)"
-    " DO UPDATE SET n = dashboard_groups.n + excluded.n"
-)
-
-
-def _bump(row: str, change: int) -> str:
+def _bump(row: str, change: int, key: tuple[str, ...]) -> str:
     """One statement adding ``change`` to the row's bucket in every dimension."""
     values = ", ".join(f"('{d}', {row}.{d})" for d in DIMENSIONS)
+    organization = f", COALESCE({row}.organization, '')" if "organization" in key else ""
     return (
-        f"INSERT INTO dashboard_groups ({_COLUMNS}) SELECT v.dim,"
+        f"INSERT INTO dashboard_groups ({', '.join((*key, 'n'))}) SELECT v.dim,"
         " CASE WHEN v.value IS NULL THEN 0 ELSE 1 END, COALESCE(v.value, ''),"
         f" {span(row + '.')}, {row}.status,"
-        f" CASE WHEN {row}.rejected_at IS NULL THEN 0 ELSE 1 END, {change}"
-        f" FROM (VALUES {values}) AS v (dim, value) {_CONFLICT};"
+        f" CASE WHEN {row}.rejected_at IS NULL THEN 0 ELSE 1 END{organization}, {change}"
+        f" FROM (VALUES {values}) AS v (dim, value) ON CONFLICT ({', '.join(key)})"
+        " DO UPDATE SET n = dashboard_groups.n + excluded.n;"
     )
 
 
-STATEMENTS: tuple[str, ...] = (
+def _function(key: tuple[str, ...]) -> str:
+    return (
+        "CREATE FUNCTION edo_dashboard_groups() RETURNS trigger LANGUAGE plpgsql"
+        " SET search_path FROM CURRENT AS $$ BEGIN"
+        f" IF TG_OP <> 'INSERT' THEN {_bump('OLD', -1, key)} END IF;"
+        f" IF TG_OP <> 'DELETE' THEN {_bump('NEW', 1, key)} END IF;"
+        " RETURN NULL; END $$"
+    )
+
+
+def _update_trigger(watched: tuple[str, ...]) -> str:
+    return (
+        "CREATE TRIGGER documents_groups_update AFTER UPDATE ON documents FOR EACH ROW WHEN ("
+        + " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in watched)
+        + ") EXECUTE FUNCTION edo_dashboard_groups()"
+    )
+
+
+def _table(key: tuple[str, ...]) -> str:
+    columns = "".join(f" {c} TEXT NOT NULL," for c in key[len(_KEY_V8) :])
+    return (
+        "CREATE TABLE dashboard_groups (dim TEXT NOT NULL, known INTEGER NOT NULL,"
+        " key TEXT NOT NULL, sign_days INTEGER NOT NULL, status TEXT NOT NULL,"
+        f" rejected INTEGER NOT NULL,{columns} n BIGINT NOT NULL,"
+        f" PRIMARY KEY ({', '.join(key)}))"
+    )
+
+
+#: Schema v7 (frozen: migrations are never edited).
+STATEMENTS_V7: tuple[str, ...] = (
     "CREATE TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)",
     # Zero-count rows may remain after moves; readers skip groups whose sum is 0.
-    "CREATE TABLE dashboard_groups (dim TEXT NOT NULL, known INTEGER NOT NULL,"
-    " key TEXT NOT NULL, sign_days INTEGER NOT NULL, status TEXT NOT NULL,"
-    " rejected INTEGER NOT NULL, n BIGINT NOT NULL,"
-    " PRIMARY KEY (dim, known, key, sign_days, status, rejected))",
-    "CREATE FUNCTION edo_dashboard_groups() RETURNS trigger LANGUAGE plpgsql"
-    " SET search_path FROM CURRENT AS $$ BEGIN"
-    f" IF TG_OP <> 'INSERT' THEN {_bump('OLD', -1)} END IF;"
-    f" IF TG_OP <> 'DELETE' THEN {_bump('NEW', 1)} END IF;"
-    " RETURN NULL; END $$",
+    _table(_KEY_V8),
+    _function(_KEY_V8),
     "CREATE TRIGGER documents_groups_insert AFTER INSERT ON documents"
     " FOR EACH ROW EXECUTE FUNCTION edo_dashboard_groups()",
-    "CREATE TRIGGER documents_groups_update AFTER UPDATE ON documents FOR EACH ROW WHEN ("
-    + " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _WATCHED)
-    + ") EXECUTE FUNCTION edo_dashboard_groups()",
+    _update_trigger(_WATCHED_V8),
     "CREATE TRIGGER documents_groups_delete AFTER DELETE ON documents"
     " FOR EACH ROW EXECUTE FUNCTION edo_dashboard_groups()",
     # The wait start in order, per status: the age buckets' recent starts and
@@ -112,14 +131,38 @@ STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX firings_rule ON firings (rule_key)",
 )
 
+#: Schema v9: as SQLite's v11, the summary keyed by organisation too, and the
+#: period and manager filters served from indexes covering what pages aggregate.
+STATEMENTS_V9: tuple[str, ...] = (
+    "DROP TRIGGER documents_groups_update ON documents",
+    "DROP TABLE dashboard_groups",
+    _table(_KEY),
+    # The insert and delete triggers call the function by name: replaced in place.
+    _function(_KEY).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1),
+    _update_trigger(_WATCHED),
+    covering_index("documents_by_date", "doc_date"),
+    "DROP INDEX documents_responsible",
+    covering_index("documents_responsible", "responsible"),
+)
+
+
+def rebuild_v7(conn: psycopg.Connection[Any]) -> None:
+    """Schema v7's fill (frozen): the summary without the organisation."""
+    _ranks_and_counters(conn)
+    _fill(conn, _KEY_V8)
+
 
 def rebuild(conn: psycopg.Connection[Any]) -> None:
     """Inside the caller's transaction: the bundled rank table and the summary from scratch."""
+    _ranks_and_counters(conn)
+    rebuild_summary(conn)
+
+
+def _ranks_and_counters(conn: psycopg.Connection[Any]) -> None:
     conn.execute("DELETE FROM workday_ranks")
     with conn.cursor().copy("COPY workday_ranks (day, rank) FROM STDIN") as copy:
         for row in bundled_ranks():
             copy.write_row(row)
-    rebuild_summary(conn)
     for name, value in ((_FINGERPRINT, _bundled_fingerprint()), (_SOURCE, _source_key())):
         conn.execute(
             "INSERT INTO counters (name, value) VALUES (%s, %s)"
@@ -135,13 +178,19 @@ def rebuild_summary(conn: psycopg.Connection[Any]) -> None:
     row by row, a million documents in one transaction would update the same few
     summary rows a million times, and each update walks its row's versions.
     """
+    _fill(conn, _KEY)
+
+
+def _fill(conn: psycopg.Connection[Any], key: tuple[str, ...]) -> None:
     conn.execute("DELETE FROM dashboard_groups")
+    organization = ", COALESCE(organization, '')" if "organization" in key else ""
+    by = ", ".join(str(k) for k in range(2, len(key) + 1))
     for dim in DIMENSIONS:
         conn.execute(
-            f"INSERT INTO dashboard_groups ({_COLUMNS}) SELECT '{dim}',"
+            f"INSERT INTO dashboard_groups ({', '.join((*key, 'n'))}) SELECT '{dim}',"
             f" CASE WHEN {dim} IS NULL THEN 0 ELSE 1 END, COALESCE({dim}, ''), {span()},"
-            " status, CASE WHEN rejected_at IS NULL THEN 0 ELSE 1 END, COUNT(*)"
-            " FROM documents GROUP BY 2, 3, 4, 5, 6"
+            f" status, CASE WHEN rejected_at IS NULL THEN 0 ELSE 1 END{organization}, COUNT(*)"
+            f" FROM documents GROUP BY {by}"
         )
 
 

@@ -200,9 +200,9 @@ _REQUEST_FIRING = Migration(
 _DASHBOARD_SUMMARY = Migration(
     7,
     "dashboard summary: per-group counts kept by triggers, working-day ranks, wait-start index",
-    _pg_dashboard.STATEMENTS,
+    _pg_dashboard.STATEMENTS_V7,
     # Existing documents: the bundled calendar's ranks, then the summary from every row.
-    fill=_pg_dashboard.rebuild,
+    fill=_pg_dashboard.rebuild_v7,
 )
 
 # Self-contained (a new table only), so it can be renumbered if another migration lands first.
@@ -220,6 +220,15 @@ _REFRESH_REQUESTS = Migration(
     ),
 )
 
+# Self-contained (the v7 summary and v4's columns only), so it can be renumbered.
+_FILTERED_DASHBOARD = Migration(
+    9,
+    "dashboard summary keyed by organisation; date- and manager-led covering indexes",
+    _pg_dashboard.STATEMENTS_V9,
+    # The summary rebuilt from every row with its new key (the ranks kept).
+    fill=_pg_dashboard.rebuild_summary,
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1,
@@ -230,6 +239,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _REQUEST_FIRING,
     _DASHBOARD_SUMMARY,
     _REFRESH_REQUESTS,
+    _FILTERED_DASHBOARD,
 )
 CURRENT_VERSION = MIGRATIONS[-1].version
 

@@ -85,10 +85,21 @@ def span(prefix: str = "") -> str:
     return f"IFNULL(MAX(0, {signed} - {sent}), -1)"
 
 
-_COLUMNS = "dim, known, key, sign_days, status, rejected, n"
-_CONFLICT = (
-    "ON CONFLICT (dim, known, key, sign_days, status, rejected) DO UPDATE SET n = n + excluded.n"
-)
+#: The summary's key in schema v8: per group, (working days to sign, status, rejected).
+_KEY_V8 = ("dim", "known", "key", "sign_days", "status", "rejected")
+#: Since v11 the key ends with the document's organisation ('' when unknown; a filter
+#: value is never empty): an organisation filter reads the same rows, one
+#: organisation's, and an unfiltered page sums the few organisations of a group.
+#: Last in the key, so a group's rows stay in working-day order.
+_KEY = (*_KEY_V8, "organization")
+_COLUMNS = ", ".join((*_KEY, "n"))
+
+
+def _conflict(key: tuple[str, ...]) -> str:
+    return f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET n = n + excluded.n"
+
+
+_CONFLICT = _conflict(_KEY)
 
 
 def _dims(row: str) -> str:
@@ -98,53 +109,119 @@ def _dims(row: str) -> str:
     )
 
 
-def _bump(row: str, change: int) -> str:
-    """One statement adding ``change`` to the four buckets of the ``row`` (NEW or OLD)."""
+def _bump(row: str, change: int, key: tuple[str, ...] = _KEY) -> str:
+    """One statement adding ``change`` to the row's bucket in every dimension (NEW or OLD)."""
+    organization = f", IFNULL({row}.organization, '')" if "organization" in key else ""
     return (
-        f"INSERT INTO dashboard_groups ({_COLUMNS}) SELECT g.dim, g.known, g.key, s.days,"
-        f" {row}.status, {row}.rejected_at IS NOT NULL, {change}"
+        f"INSERT INTO dashboard_groups ({', '.join((*key, 'n'))}) SELECT g.dim, g.known, g.key,"
+        f" s.days, {row}.status, {row}.rejected_at IS NOT NULL{organization}, {change}"
         f" FROM (SELECT {span(row + '.')} AS days) AS s, ({_dims(row)}) AS g"
-        f" WHERE true {_CONFLICT};"
+        f" WHERE true {_conflict(key)};"
     )
 
 
 #: An update moves a document between buckets only when one of these changes.
-_WATCHED = ("status", "rejected_at", "sent_at", "counterparty_signed_at", *DIMENSIONS)
+_WATCHED_V8 = ("status", "rejected_at", "sent_at", "counterparty_signed_at", *DIMENSIONS)
+_WATCHED = (*_WATCHED_V8, "organization")
 
-STATEMENTS: tuple[str, ...] = (
+
+def _triggers(key: tuple[str, ...], watched: tuple[str, ...]) -> tuple[str, ...]:
+    return (
+        "CREATE TRIGGER documents_groups_insert AFTER INSERT ON documents"
+        f" BEGIN {_bump('NEW', 1, key)} END",
+        "CREATE TRIGGER documents_groups_update AFTER UPDATE ON documents WHEN "
+        + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in watched)
+        + f" BEGIN {_bump('OLD', -1, key)} {_bump('NEW', 1, key)} END",
+        "CREATE TRIGGER documents_groups_delete AFTER DELETE ON documents"
+        f" BEGIN {_bump('OLD', -1, key)} END",
+    )
+
+
+def _table(key: tuple[str, ...]) -> str:
+    columns = "".join(f" {c} TEXT NOT NULL," for c in key[len(_KEY_V8) :])
+    return (
+        "CREATE TABLE dashboard_groups (dim TEXT NOT NULL, known INTEGER NOT NULL,"
+        " key TEXT NOT NULL, sign_days INTEGER NOT NULL, status TEXT NOT NULL,"
+        f" rejected INTEGER NOT NULL,{columns} n INTEGER NOT NULL,"
+        f" PRIMARY KEY ({', '.join(key)})) WITHOUT ROWID"
+    )
+
+
+#: Schema v8 (frozen: migrations are never edited).
+STATEMENTS_V8: tuple[str, ...] = (
     "CREATE TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL) WITHOUT ROWID",
     # Zero-count rows may remain after moves; readers skip groups whose sum is 0.
-    "CREATE TABLE dashboard_groups (dim TEXT NOT NULL, known INTEGER NOT NULL,"
-    " key TEXT NOT NULL, sign_days INTEGER NOT NULL, status TEXT NOT NULL,"
-    " rejected INTEGER NOT NULL, n INTEGER NOT NULL,"
-    " PRIMARY KEY (dim, known, key, sign_days, status, rejected)) WITHOUT ROWID",
-    f"CREATE TRIGGER documents_groups_insert AFTER INSERT ON documents BEGIN {_bump('NEW', 1)} END",
-    "CREATE TRIGGER documents_groups_update AFTER UPDATE ON documents WHEN "
-    + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _WATCHED)
-    + f" BEGIN {_bump('OLD', -1)} {_bump('NEW', 1)} END",
-    "CREATE TRIGGER documents_groups_delete AFTER DELETE ON documents"
-    f" BEGIN {_bump('OLD', -1)} END",
+    _table(_KEY_V8),
+    *_triggers(_KEY_V8, _WATCHED_V8),
     # When each waiting or stuck document's wait began, in order: the age buckets
     # and "overdue" count the few recent (and unknown) starts through it, and
     # "stuck longest" reads the first rows of each status.
     "CREATE INDEX documents_wait_start ON documents (status, COALESCE(sent_at, status_changed_at))",
 )
 
+#: The columns a filtered page aggregates, after the filter's own: an index led by
+#: the filter column and carrying these answers the page from the index alone.
+COVERED = (
+    "status",
+    "organization",
+    "responsible",
+    "kind",
+    "counterparty_name",
+    "counterparty_inn",
+    "doc_date",
+    "sent_at",
+    "status_changed_at",
+    "counterparty_signed_at",
+    "rejected_at",
+)
+
+
+def covering_index(name: str, lead: str) -> str:
+    """An index on ``lead`` then every other column a page aggregates."""
+    rest = ", ".join(c for c in COVERED if c != lead)
+    return f"CREATE INDEX {name} ON documents ({lead}, {rest})"
+
+
+#: Schema v11: the summary keyed by organisation too; the period and manager
+#: filters read a slice of an index that covers every column a page aggregates.
+STATEMENTS_V11: tuple[str, ...] = (
+    *(f"DROP TRIGGER documents_groups_{op}" for op in ("insert", "update", "delete")),
+    "DROP TABLE dashboard_groups",
+    _table(_KEY),
+    *_triggers(_KEY, _WATCHED),
+    covering_index("documents_by_date", "doc_date"),
+    # Replaces the plain manager index (the filter form's list reads either alike).
+    "DROP INDEX documents_responsible",
+    covering_index("documents_responsible", "responsible"),
+)
+
+
+def rebuild_v8(conn: sqlite3.Connection) -> None:
+    """Schema v8's fill (frozen): the summary without the organisation."""
+    _fill(conn, _KEY_V8)
+    _set_counter(conn, _FINGERPRINT, _bundled_fingerprint())
+    _set_counter(conn, _SOURCE, _source_key())
+
 
 def rebuild(conn: sqlite3.Connection) -> None:
     """Inside the caller's transaction: the bundled rank table and the summary from scratch."""
-    ranks = bundled_ranks()
-    conn.execute("DELETE FROM workday_ranks")
-    conn.executemany("INSERT INTO workday_ranks (day, rank) VALUES (?, ?)", ranks)
-    conn.execute("DELETE FROM dashboard_groups")
-    for dim in DIMENSIONS:
-        conn.execute(
-            f"INSERT INTO dashboard_groups ({_COLUMNS}) SELECT '{dim}', {dim} IS NOT NULL,"
-            f" IFNULL({dim}, ''), {span()} AS days, status, rejected_at IS NOT NULL, COUNT(*)"
-            " FROM documents GROUP BY 2, 3, 4, 5, 6"
-        )
+    _fill(conn, _KEY)
     _set_counter(conn, _FINGERPRINT, _bundled_fingerprint())
     _set_counter(conn, _SOURCE, _source_key())
+
+
+def _fill(conn: sqlite3.Connection, key: tuple[str, ...]) -> None:
+    conn.execute("DELETE FROM workday_ranks")
+    conn.executemany("INSERT INTO workday_ranks (day, rank) VALUES (?, ?)", bundled_ranks())
+    conn.execute("DELETE FROM dashboard_groups")
+    organization = ", IFNULL(organization, '')" if "organization" in key else ""
+    by = ", ".join(str(k) for k in range(2, len(key) + 1))
+    for dim in DIMENSIONS:
+        conn.execute(
+            f"INSERT INTO dashboard_groups ({', '.join((*key, 'n'))}) SELECT '{dim}',"
+            f" {dim} IS NOT NULL, IFNULL({dim}, ''), {span()} AS days, status,"
+            f" rejected_at IS NOT NULL{organization}, COUNT(*) FROM documents GROUP BY {by}"
+        )
 
 
 @lru_cache(maxsize=1)

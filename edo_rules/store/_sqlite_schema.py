@@ -209,9 +209,9 @@ _KEYS_FROM_1C = Migration(
 _DASHBOARD_SUMMARY = Migration(
     8,
     "dashboard summary: per-group counts kept by triggers, working-day ranks, wait-start index",
-    _sqlite_dashboard.STATEMENTS,
+    _sqlite_dashboard.STATEMENTS_V8,
     # Existing documents: the bundled calendar's ranks, then the summary from every row.
-    fill=_sqlite_dashboard.rebuild,
+    fill=_sqlite_dashboard.rebuild_v8,
 )
 
 # Self-contained (a new table only), so it can be renumbered if another migration lands first.
@@ -235,6 +235,15 @@ _REQUEST_FIRING = Migration(
     ("CREATE INDEX action_requests_firing ON action_requests (firing_id)",),
 )
 
+# Self-contained (the v8 summary and v6's columns only), so it can be renumbered.
+_FILTERED_DASHBOARD = Migration(
+    11,
+    "dashboard summary keyed by organisation; date- and manager-led covering indexes",
+    _sqlite_dashboard.STATEMENTS_V11,
+    # The summary rebuilt from every row with its new key.
+    fill=_sqlite_dashboard.rebuild,
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1,
@@ -247,6 +256,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _DASHBOARD_SUMMARY,
     _RETENTION,
     _REQUEST_FIRING,
+    _FILTERED_DASHBOARD,
 )
 CURRENT_VERSION = MIGRATIONS[-1].version
 

@@ -48,7 +48,7 @@ def _local_midnight(ctx: q.Context, day: Any) -> datetime:
 
 def status_counts(ctx: q.Context, filters: Filters) -> dict[str, int]:
     """From the store's summary when it can answer, else counted over the documents."""
-    if ctx.summary and s.status_only(filters):
+    if ctx.summary and s.answerable(filters):
         return s.status_counts(ctx, filters)
     return q.status_counts(ctx, filters)
 
@@ -58,7 +58,7 @@ def breakdown_rows(
 ) -> list[dict[str, Any]]:
     """From the store's summary when it can answer, else derived from the documents."""
     column = q.GROUPS[by]
-    if ctx.summary and ctx.spans and s.status_only(filters) and column in DIMENSIONS:
+    if ctx.summary and ctx.spans and s.answerable(filters) and column in DIMENSIONS:
         return s.breakdown(ctx, filters, column, overdue=overdue)
     return q.breakdown(ctx, filters, by, overdue=overdue)
 

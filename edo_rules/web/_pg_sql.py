@@ -22,6 +22,12 @@ from edo_rules.store._sqlite_dashboard import WorkingDays, fingerprint, working_
 from edo_rules.store._texts import operation
 from edo_rules.store.postgres import _server
 
+#: As SQLite's: the fingerprint, if the summary is keyed by organisation (schema v9).
+_SUMMARY = (
+    "SELECT value FROM counters WHERE name = 'workday_ranks' AND EXISTS (SELECT 1"
+    " FROM pg_attribute WHERE attrelid = to_regclass('dashboard_groups')"
+    " AND attname = 'organization')"
+)
 _RANKS_TABLE = "CREATE TEMP TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)"
 
 
@@ -93,7 +99,7 @@ class PostgresReader:
 
     def summary(self) -> tuple[bool, bool]:
         """(the store keeps the dashboard summary, its working days agree with this calendar)."""
-        found = self.rows("SELECT value FROM counters WHERE name = 'workday_ranks'")
+        found = self.rows(_SUMMARY)
         if not found:  # an older store, served read-only before its migration
             return False, False
         return True, int(found[0][0]) == self._fingerprint

@@ -96,6 +96,12 @@ def dialect_for(zone: ZoneInfo, at: datetime, *, postgres: bool = False) -> Dial
     return PgDialect(_offset(zone, at)) if postgres else Dialect(_offset(zone, at))
 
 
+#: The summary's calendar fingerprint, if the store keeps the summary keyed by
+#: organisation (schema v11; an older store is served derived until migrated).
+SUMMARY_SQLITE = (
+    "SELECT value FROM counters WHERE name = 'workday_ranks' AND EXISTS (SELECT 1"
+    " FROM pragma_table_info('dashboard_groups') WHERE name = 'organization')"
+)
 RANKS_TABLE = "CREATE TEMP TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)"
 RANKS_INSERT = "INSERT INTO temp.workday_ranks (day, rank) VALUES (?, ?)"
 
@@ -153,11 +159,7 @@ class SQLiteReader:
         """(the store keeps the dashboard summary, its working days agree with this calendar)."""
         try:
             # fetchall: a cursor left open would hold the read transaction (and its snapshot).
-            rows = (
-                self._conn()
-                .execute("SELECT value FROM counters WHERE name = 'workday_ranks'")
-                .fetchall()
-            )
+            rows = self._conn().execute(SUMMARY_SQLITE).fetchall()
         except sqlite3.Error:  # an older store, served read-only before its migration
             return False, False
         if not rows:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 from itertools import accumulate
 from typing import Any
@@ -47,13 +48,21 @@ def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
-def status_only(filters: Filters) -> bool:
-    """Whether the summary can answer under these filters (it knows only the status)."""
-    return filters.with_status(None) == Filters()
+def answerable(filters: Filters) -> bool:
+    """Whether the summary can answer under these filters (it knows the status and the
+    organisation of its documents)."""
+    return replace(filters, status=None, organization=None) == Filters()
 
 
 def _status_clause(filters: Filters) -> tuple[str, list[object]]:
-    return ("", []) if filters.status is None else (" AND status = ?", [filters.status])
+    """The summary rows under the filters (of which only status and organisation are set)."""
+    extra, params = "", list[object]()
+    for column in ("status", "organization"):
+        value = getattr(filters, column)
+        if value is not None:
+            extra += f" AND {column} = ?"
+            params.append(value)
+    return extra, params
 
 
 # -- status counts ------------------------------------------------------------------------
