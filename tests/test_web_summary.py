@@ -146,7 +146,15 @@ def test_ages_and_overdue_equal_the_derivation(store: Path, overdue_after: int) 
 
 
 @pytest.mark.parametrize(
-    "filters", [Filters(), Filters(status="signed"), Filters(manager="Петров П. П.")]
+    "filters",
+    [
+        Filters(),
+        Filters(status="signed"),
+        Filters(manager="Петров П. П."),
+        # Read through the date-led index and the (status, moment) indexes' filter columns.
+        Filters(period_from=NOW.date() - timedelta(days=40), period_to=NOW.date()),
+        Filters(organization="ООО «Наша фирма»", kind="act"),
+    ],
 )
 def test_the_weekly_trend_and_stuck_list_count_local_days(store: Path, filters: Filters) -> None:
     ctx = _ctx(store)

@@ -29,6 +29,7 @@ from edo_rules.store._sqlite_dashboard import (
     _source_key,
     bundled_ranks,
     covering_index,
+    moment_index,
 )
 
 if TYPE_CHECKING:  # the web's dialect imports local_day without the optional psycopg
@@ -143,6 +144,8 @@ STATEMENTS_V9: tuple[str, ...] = (
     covering_index("documents_by_date", "doc_date"),
     "DROP INDEX documents_responsible",
     covering_index("documents_responsible", "responsible"),
+    *moment_index("sent_at"),
+    *moment_index("counterparty_signed_at"),
 )
 
 

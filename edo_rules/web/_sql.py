@@ -49,6 +49,11 @@ class Dialect:
         """``table`` read through ``index`` (SQLite's planner needs telling)."""
         return f"{table} INDEXED BY {index}"
 
+    def join_after(self, table: str) -> str:
+        """A join that reads ``table`` for each row of the tables before it (SQLite's
+        CROSS JOIN keeps the written order; PostgreSQL's planner orders by statistics)."""
+        return f"CROSS JOIN {table}"
+
     def pairs(self, expression: str, order: str) -> str:
         """The values of ``expression`` joined with spaces (SQLite keeps the key order)."""
         return f"group_concat({expression}, ' ')"
@@ -77,6 +82,9 @@ class PgDialect(Dialect):
 
     def indexed(self, table: str, index: str) -> str:
         return table
+
+    def join_after(self, table: str) -> str:
+        return f"JOIN {table}"
 
     def pairs(self, expression: str, order: str) -> str:
         return f"string_agg(CAST({expression} AS text), ' ' ORDER BY {order})"
