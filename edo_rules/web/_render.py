@@ -24,7 +24,10 @@ def _local(value: datetime | None, zone: ZoneInfo) -> str:
 
 
 _env = Environment(
-    loader=PackageLoader("edo_rules.web", "templates"), autoescape=select_autoescape()
+    loader=PackageLoader("edo_rules.web", "templates"),
+    autoescape=select_autoescape(),
+    # The templates ship in the package: no stat of every template file per page.
+    auto_reload=False,
 )
 _env.filters["local"] = _local
 
