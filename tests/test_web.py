@@ -128,11 +128,16 @@ def test_the_refresh_button_needs_the_csrf_token_and_ticks(store: Path) -> None:
 def test_secure_headers_and_configurable_frame_ancestors(store: Path) -> None:
     with served(store) as base:
         plain = httpx.get(f"{base}/")
+        missing = httpx.get(f"{base}/no-such-page")
     with served(store, frame_ancestors=("https://example.bitrix24.ru",)) as base:
         framed = httpx.get(f"{base}/deal/20", params={"embed": "1"})
     assert plain.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in plain.headers["content-security-policy"]
     assert plain.headers["x-content-type-options"] == "nosniff"
+    assert plain.headers["cache-control"] == "no-store"
+    # The server's own time, on every response (the benchmark reads it).
+    assert float(plain.headers["server-timing"].removeprefix("app;dur=")) > 0
+    assert missing.status_code == 404 and missing.headers["x-frame-options"] == "DENY"
     assert "x-frame-options" not in framed.headers
     assert (
         "frame-ancestors https://example.bitrix24.ru" in framed.headers["content-security-policy"]
