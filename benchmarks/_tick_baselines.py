@@ -20,8 +20,10 @@ hand, in SQL and in Python.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -384,3 +386,139 @@ class HandSql:
             f" AND f.document_id = d.id AND f.step = 'event' AND f.episode = {episode})"
         )
         return [[rule.key, d, "event", e] for d, e in self.conn.execute(sql, (rule.key,))]
+
+
+# -- hand-written SQL that also records ---------------------------------------------------
+
+
+def _key(*parts: str) -> str:
+    """An idempotency key per (rule, document, step, episode, action index)."""
+    return "edo-" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def _actions(trigger: TimeTrigger | StatusTrigger, step: str) -> tuple[Any, ...]:
+    """The actions of a ladder position: a step's own, a repeat's (or its step's)."""
+    if isinstance(trigger, StatusTrigger):
+        return tuple(trigger.actions)
+    last = trigger.steps[-1]
+    name = last.name if step.startswith("repeat[") else step.split(".repeat[", maxsplit=1)[0]
+    found = next(s for s in trigger.steps if s.name == name)
+    own = (found.repeat or trigger.repeat) if found is last else found.repeat
+    if step != name and own is not None and own.actions is not None:
+        return tuple(own.actions)
+    return tuple(found.actions)
+
+
+def _plain(value: Any) -> Any:
+    """An action's parameters as JSON data: a template's source text (not rendered)."""
+    if hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    source = getattr(value, "source", None)
+    return source if isinstance(source, str) else value
+
+
+class RecordingSql:
+    """The incremental hand-written SQL, then the same firings and one request per action
+    written in one transaction, as a competent engineer would write them (SQLite:
+    ``executemany`` with ids assigned in the transaction; PostgreSQL: one ``INSERT …
+    SELECT FROM unnest … ON CONFLICT DO NOTHING RETURNING`` and a ``COPY``). Due moments
+    from the oracle, memoised per rule, position and local date; the message texts are
+    the templates' sources, not rendered. Returns the due set and (firings, requests) written.
+    """
+
+    def __init__(self, sql: HandSql, rules: list[Rule], playbook_hash: str):
+        self.sql, self.hash = sql, playbook_hash
+        self.rules = {rule.key: rule for rule in rules}
+        self.positions = {
+            r.key: {p.name: p for p in Oracle.positions(r.trigger)}
+            for r in rules
+            if isinstance(r.trigger, TimeTrigger)
+        }
+        self.memo: dict[tuple[str, str, date], str] = {}
+
+    def run(self, previous: Previous) -> tuple[list[Due], tuple[int, int]]:
+        due = self.sql.run(previous)
+        now = self.sql.now.isoformat()
+        firings = [(*d, self._due_at(d), now, self.hash, 0) for d in due]
+        with _transaction(self.sql.conn, self.sql.ph):
+            ids = self._firings(firings)
+            requests = [
+                (ids[i], spec.name, json.dumps(_plain(spec.params), ensure_ascii=False),
+                 _key(*d, str(n)), d[1], d[0], now, "pending", 0, None, None, firings[i][4])
+                for i, d in enumerate(due)
+                for n, spec in enumerate(_actions(self.rules[d[0]].trigger, d[2]))
+            ]  # fmt: skip
+            self._requests(requests)
+        return due, (len(firings), len(requests))
+
+    def _due_at(self, found: Due) -> str:
+        rule_key, _, step, episode = found
+        rule = self.rules[rule_key]
+        if step == "event":
+            return datetime.fromisoformat(episode.split("|")[0]).isoformat()
+        since = datetime.fromisoformat(episode)
+        position = self.positions[rule_key][step]
+        if not position.by_day:
+            return self.sql.oracle.due(rule, position, since).isoformat()
+        key = (rule_key, step, since.astimezone(rule.timezone).date())
+        found_at = self.memo.get(key)
+        if found_at is None:
+            found_at = self.memo[key] = self.sql.oracle.due(rule, position, since).isoformat()
+        return found_at
+
+    def _firings(self, rows: list[tuple[Any, ...]]) -> list[int]:
+        conn = self.sql.conn
+        if self.sql.ph == "?":
+            first = conn.execute(
+                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'firings'), 0),"
+                " COALESCE((SELECT MAX(id) FROM firings), 0))"
+            ).fetchone()[0]
+            ids = list(range(first + 1, first + 1 + len(rows)))
+            conn.executemany(
+                "INSERT INTO firings (id, rule_key, document_id, step, episode, due_at,"
+                " fired_at, playbook_hash, skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(i, *row) for i, row in zip(ids, rows, strict=True)],
+            )
+            return ids
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        returned = conn.execute(
+            "INSERT INTO firings (rule_key, document_id, step, episode, due_at, fired_at,"
+            " playbook_hash, skipped) SELECT * FROM unnest(%s::text[], %s::text[], %s::text[],"
+            " %s::text[], %s::text[], %s::text[], %s::text[], %s::int[])"
+            " ON CONFLICT DO NOTHING RETURNING id, rule_key, document_id, step, episode",
+            columns,
+        ).fetchall()
+        by_key = {tuple(r[1:]): r[0] for r in returned}
+        return [by_key[tuple(row[:4])] for row in rows]
+
+    def _requests(self, rows: list[tuple[Any, ...]]) -> None:
+        fields = (
+            "firing_id, action, params, idempotency_key, document_id, rule_key, created_at,"
+            " state, attempts, next_attempt_at, last_error, due_at"
+        )
+        if self.sql.ph == "?":
+            marks = ", ".join("?" for _ in range(12))
+            self.sql.conn.executemany(
+                f"INSERT INTO action_requests ({fields}) VALUES ({marks})", rows
+            )
+            return
+        with self.sql.conn.cursor().copy(f"COPY action_requests ({fields}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+@contextmanager
+def _transaction(conn: Any, ph: str) -> Iterator[None]:
+    if ph == "?":
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return
+    with conn.transaction():
+        yield

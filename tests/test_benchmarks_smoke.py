@@ -56,6 +56,7 @@ def test_benchmark_runs(name: str, tmp_path: Path) -> None:
         )
         assert "DIFFERS" not in done.stdout
         assert "the second tick" not in done.stdout
+        assert "recorded tick ÷ incremental SQL that also records" in done.stdout
         assert "answers identical with the budget on and off: True" in done.stdout
         assert "due sets identical with and without: True" in done.stdout
     if name == "soak":
