@@ -13,7 +13,7 @@ from store_contract import make_document, make_event
 from edo_rules.engine import Engine
 from edo_rules.errors import EdoRulesError, StoreError
 from edo_rules.model import Status
-from edo_rules.store._sqlite_schema import CURRENT_VERSION, migrate
+from edo_rules.store._sqlite_schema import CURRENT_VERSION, MIGRATIONS, migrate
 from edo_rules.store.base import DueQuery, EventQuery
 from edo_rules.store.sqlite import SQLiteStore
 
@@ -299,7 +299,7 @@ def test_migrates_a_version_2_file_to_snoozes(tmp_path: Path) -> None:
         store.record_firings([], event_cursors={"pb/e": 0})
     with sqlite3.connect(path) as conn:
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_version")]
-        assert sorted(versions) == list(range(1, CURRENT_VERSION + 1))
+        assert sorted(versions) == [m.version for m in MIGRATIONS]
     with SQLiteStore(path) as store:
         snooze = store.add_snooze("a", None, UNTIL, reason="r", created_at=SNOOZED_AT)
         assert store.snoozes(active_at=SNOOZED_AT) == [snooze]

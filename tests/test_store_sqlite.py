@@ -23,7 +23,7 @@ from edo_rules._codec import (
 )
 from edo_rules.errors import StoreError
 from edo_rules.model import Side, Signer, Status
-from edo_rules.store._sqlite_schema import CURRENT_VERSION, migrate
+from edo_rules.store._sqlite_schema import CURRENT_VERSION, MIGRATIONS, migrate
 from edo_rules.store.sqlite import SQLiteStore
 
 
@@ -45,7 +45,7 @@ def test_a_new_file_gets_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
         mode = store._conn.execute("PRAGMA journal_mode").fetchone()[0]
         keys = store._conn.execute("PRAGMA foreign_keys").fetchone()[0]
     assert (mode, keys) == ("wal", 1)
-    assert _versions(path) == list(range(1, CURRENT_VERSION + 1))
+    assert _versions(path) == [m.version for m in MIGRATIONS]
 
 
 def test_migrates_a_version_1_file_keeping_its_data(tmp_path: Path) -> None:
@@ -62,7 +62,7 @@ def test_migrates_a_version_1_file_keeping_its_data(tmp_path: Path) -> None:
     with SQLiteStore(path) as store:
         store.write_sync_page([make_document()], [make_event("doc-1", T0, Status.SENT)])
         store.record_firings([(make_firing("doc-1"), [])], event_cursors={"pb/r": 1})
-    assert _versions(path) == list(range(1, CURRENT_VERSION + 1))
+    assert _versions(path) == [m.version for m in MIGRATIONS]
     with SQLiteStore(path) as store:
         assert store.get_document("doc-1") == make_document()
         assert store.event_cursors() == {"pb/r": 1}
@@ -89,7 +89,7 @@ def test_migrating_a_version_3_file_drops_the_redundant_event_index(tmp_path: Pa
         later = make_event("doc-1", T0 + timedelta(hours=1), Status.SIGNED, from_status=Status.SENT)
         # Re-sent events are still ignored: the unique key stays.
         assert len(store.write_sync_page([make_document()], [later, later])) == 1
-    assert _versions(path) == list(range(1, CURRENT_VERSION + 1))
+    assert _versions(path) == [m.version for m in MIGRATIONS]
     assert _event_indexes(path) == ["sqlite_autoindex_status_events_1"]
     with SQLiteStore(path) as store:
         assert [e.to_status for e in store.history("doc-1")] == [Status.SENT, Status.SIGNED]
@@ -263,7 +263,7 @@ def test_migrating_a_version_5_file_fills_the_dashboard_columns(tmp_path: Path) 
         doc.responsible,
         None if doc.date is None else doc.date.isoformat(),
     )
-    assert _versions(path) == list(range(1, CURRENT_VERSION + 1))
+    assert _versions(path) == [m.version for m in MIGRATIONS]
 
 
 def test_the_requests_of_a_firing_are_found_by_an_index(tmp_path: Path) -> None:
@@ -288,3 +288,28 @@ def test_a_due_candidate_whose_document_vanished_says_what_to_do(tmp_path: Path)
         with pytest.raises(StoreError, match="документ d-gone исчез из хранилища") as caught:
             load()
     assert "Что сделать: запустите такт ещё раз" in str(caught.value)
+
+
+def test_the_ledger_has_no_index_by_rule_alone_its_unique_key_serves_it(tmp_path: Path) -> None:
+    # Each recorded firing paid one more index entry for nothing: the ledger's unique
+    # key leads with the rule. A store of the previous version loses the index too.
+    path = tmp_path / "rule.sqlite3"
+    with sqlite3.connect(path) as conn:
+        migrate(conn, target=MIGRATIONS[-2].version)
+        assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'firings_rule'").fetchone()
+    with SQLiteStore(path):
+        pass
+    with sqlite3.connect(path) as conn:
+        assert not conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'firings_rule'"
+        ).fetchall()
+        plans = [
+            conn.execute(f"EXPLAIN QUERY PLAN {query}", args).fetchall()
+            for query, args in (
+                ("SELECT document_id, episode, step FROM firings WHERE rule_key = ?"
+                 " AND document_id IN (?, ?)", ("r", "a", "b")),
+                ("SELECT rule_key, COUNT(*) FROM firings GROUP BY rule_key", ()),
+            )
+        ]  # fmt: skip
+    for plan in plans:
+        assert any("sqlite_autoindex_firings_1" in str(row[-1]) for row in plan), plan

@@ -16,7 +16,7 @@ from store_contract import T0, make_document, make_event
 from edo_rules._codec import utc_text
 from edo_rules.model import RequestState, Status
 from edo_rules.store._sqlite_rows import UPSERT_DOCUMENT, document_params
-from edo_rules.store._sqlite_schema import CURRENT_VERSION, migrate
+from edo_rules.store._sqlite_schema import MIGRATIONS, migrate
 from edo_rules.store.base import EventQuery, episode_of, event_episode
 from edo_rules.store.sqlite import SQLiteStore
 
@@ -68,4 +68,4 @@ def test_event_firings_are_rekeyed_by_the_1c_record(tmp_path: Path) -> None:
         assert request.due_at == T0 + timedelta(days=2)
     with sqlite3.connect(path) as conn:
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_version")]
-    assert versions == list(range(1, CURRENT_VERSION + 1))
+    assert versions == [m.version for m in MIGRATIONS]

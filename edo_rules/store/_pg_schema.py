@@ -229,6 +229,16 @@ _FILTERED_DASHBOARD = Migration(
     fill=_pg_dashboard.rebuild_summary,
 )
 
+# Self-contained (one index dropped), so it can be renumbered if another migration lands first.
+# Every firing a tick records wrote one more entry here; the ledger's unique key
+# (rule_key, document_id, step, episode) leads with the rule, so it already serves
+# every query by rule (recorded steps, "no firing yet", the dashboard's noisy rules).
+_NO_RULE_INDEX = Migration(
+    10,
+    "drop firings_rule: the ledger's unique key, rule first, serves the queries by rule",
+    ("DROP INDEX IF EXISTS firings_rule",),
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1,
@@ -240,6 +250,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _DASHBOARD_SUMMARY,
     _REFRESH_REQUESTS,
     _FILTERED_DASHBOARD,
+    _NO_RULE_INDEX,
 )
 CURRENT_VERSION = MIGRATIONS[-1].version
 
