@@ -212,7 +212,7 @@ def _run(pages: Iterator[Any], store: SQLiteStore, writing: list[float] | None =
     documents = 0
     for page in pages:
         started = time.perf_counter()
-        store.write_sync_page(page.documents, page.events, page.state)
+        store.write_sync_page(page.documents, page.events, page.state, initial=page.initial)
         if writing is not None:
             writing[0] += time.perf_counter() - started
         documents += len(page.documents)

@@ -22,12 +22,15 @@ class SyncPage:
     """One bounded page: documents, their new status events and the cursor after it.
 
     Every event's document is in ``documents`` or already in the store.
-    ``state`` is merged into the store's sync state with the page.
+    ``state`` is merged into the store's sync state with the page. ``initial``
+    marks a page of an initial load that a later page of the same read closes
+    (the store may then write it as a bulk load, see ``Store.write_sync_page``).
     """
 
     documents: tuple[Document, ...]
     events: tuple[StatusEvent, ...]
     state: Mapping[str, str] = field(default_factory=dict)
+    initial: bool = False
 
 
 @runtime_checkable
@@ -60,7 +63,7 @@ def sync(source: Source, store: Store) -> SyncSummary:
     """Read every new page of ``source`` into ``store``, one transaction per page."""
     pages = documents = events = 0
     for page in source.pages(store.get_sync_state()):
-        added = store.write_sync_page(page.documents, page.events, page.state)
+        added = store.write_sync_page(page.documents, page.events, page.state, initial=page.initial)
         pages, documents, events = pages + 1, documents + len(page.documents), events + len(added)
     if documents:
         store.checkpoint()  # a large sync leaves the WAL at its high-water mark otherwise

@@ -254,6 +254,17 @@ _NO_RULE_INDEX = Migration(
     ("DROP INDEX IF EXISTS firings_rule",),
 )
 
+# Self-contained (a new table only), so it can be renumbered if another migration lands first.
+_BULK_LOAD = Migration(
+    13,
+    "bulk load: the indexes and triggers an initial sync builds once at its end",
+    (
+        # A row per schema object an initial load dropped (its CREATE statement),
+        # plus one for the dashboard summary to rebuild (store._sqlite_bulk).
+        "CREATE TABLE deferred_schema (name TEXT PRIMARY KEY, sql TEXT NOT NULL) WITHOUT ROWID",
+    ),
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1,
@@ -268,6 +279,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _REQUEST_FIRING,
     _FILTERED_DASHBOARD,
     _NO_RULE_INDEX,
+    _BULK_LOAD,
 )
 CURRENT_VERSION = MIGRATIONS[-1].version
 

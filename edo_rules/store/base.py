@@ -222,12 +222,16 @@ class Store(Protocol):
         documents: Sequence[Document],
         events: Sequence[StatusEvent],
         state: Mapping[str, str] | None = None,
+        *,
+        initial: bool = False,
     ) -> Sequence[StatusEvent]:
         """Write one sync page atomically: documents, new status events and sync state.
 
         Events already recorded (same document, time and raw state) are ignored,
         so re-running a sync is idempotent. Returns the events actually added,
-        with their store ids.
+        with their store ids. ``initial`` marks a page of an initial load that
+        the source closes with a later, non-initial page (its cursor): a store
+        may defer its derived structures (indexes, summaries) until then.
         """
         ...
 

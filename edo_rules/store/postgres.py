@@ -294,6 +294,8 @@ class PostgresStore(StoreQueries):
         documents: Sequence[Document],
         events: Sequence[StatusEvent],
         state: Mapping[str, str] | None = None,
+        *,
+        initial: bool = False,  # PostgreSQL keeps its indexes and triggers row by row
     ) -> Sequence[StatusEvent]:
         with self._writing("writing a sync page") as conn:
             documents, events = retention.without_pruned(conn, documents, events)

@@ -25,6 +25,7 @@ from edo_rules._private import create_private
 from edo_rules.errors import StoreError
 from edo_rules.model import ActionRequest, Document, Firing, StatusEvent
 from edo_rules.store import _prune as retention
+from edo_rules.store import _sqlite_bulk as bulk
 from edo_rules.store import _sqlite_files as files
 from edo_rules.store import _sqlite_outbox as outbox
 from edo_rules.store import _sqlite_snoozes as snoozes
@@ -41,7 +42,13 @@ from edo_rules.store._sqlite_rows import (
     event_from_row,
     event_params,
 )
-from edo_rules.store._sqlite_schema import ForeignDatabaseError, TooNewError, migrate
+from edo_rules.store._sqlite_schema import (
+    CURRENT_VERSION,
+    ForeignDatabaseError,
+    TooNewError,
+    current_version,
+    migrate,
+)
 from edo_rules.store._texts import document_loader, operation, sqlite_hint
 from edo_rules.store.base import (
     DueCandidate,
@@ -70,6 +77,14 @@ _UPSERT_SYNC_STATE = (
     "INSERT INTO sync_state (key, value) VALUES (?, ?)"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
+
+
+def _with_id(e: StatusEvent, event_id: int) -> StatusEvent:
+    """``e`` as stored (``dataclasses.replace`` costs three times this on a big page)."""
+    return StatusEvent(
+        e.document_id, e.at, e.to_status, e.to_raw, e.from_status, e.from_raw, e.comment,
+        e.actor, e.historical, event_id,
+    )  # fmt: skip
 
 
 def _identity_of(path: str) -> tuple[int, int] | None:
@@ -119,6 +134,7 @@ class SQLiteStore(StoreQueries):
             raise self._error("opening the store", exc) from exc
         try:
             self._configure(conn, busy_timeout)
+            bulk.restore_before_migrating(conn, current_version(conn), CURRENT_VERSION)
             migrate(conn)
             # A release with new calendar data recomputes the dashboard's spans.
             ensure_dashboard_summary(conn)
@@ -201,6 +217,7 @@ class SQLiteStore(StoreQueries):
     # -- the files on disk -------------------------------------------------------------
     def prune(self, before: datetime, now: datetime, *, dry_run: bool = False) -> PruneReport:
         with self._writing("pruning old documents") as conn:
+            self._settle(conn)
             found = retention.candidates(conn, utc_text(before), utc_text(now))
             report = retention.prune(conn, found, utc_text(now), dry_run=dry_run)
         if report.documents and not dry_run:
@@ -290,6 +307,7 @@ class SQLiteStore(StoreQueries):
     def upsert_documents(self, documents: Iterable[Document]) -> int:
         written = 0
         with self._writing("writing documents") as conn:
+            self._settle(conn)
             seq = self._next_seq(conn)
             batch: list[tuple[object, ...]] = []
             for doc in documents:
@@ -319,8 +337,15 @@ class SQLiteStore(StoreQueries):
         documents: Sequence[Document],
         events: Sequence[StatusEvent],
         state: Mapping[str, str] | None = None,
+        *,
+        initial: bool = False,
     ) -> Sequence[StatusEvent]:
         with self._sync_tuning(), self._writing("writing a sync page") as conn:
+            if initial and documents and (bulk.pending(conn) or bulk.is_empty(conn)):
+                if not bulk.pending(conn):
+                    bulk.begin(conn)  # an initial load into an empty store: see _sqlite_bulk
+            else:
+                self._settle(conn)
             documents, events = retention.without_pruned(conn, documents, events)
             seq = self._next_seq(conn)
             if documents:
@@ -331,6 +356,12 @@ class SQLiteStore(StoreQueries):
         return added
 
     @staticmethod
+    def _settle(conn: sqlite3.Connection) -> None:
+        """Before any write but an initial load's page: finish a bulk load left pending."""
+        if bulk.pending(conn):
+            bulk.finish(conn)
+
+    @staticmethod
     def _insert_events(
         conn: sqlite3.Connection, events: Sequence[StatusEvent]
     ) -> list[StatusEvent]:
@@ -339,11 +370,17 @@ class SQLiteStore(StoreQueries):
         The write transaction holds the only writer lock and ids only grow
         (AUTOINCREMENT), so the rows above the largest id before the insert
         are exactly this page's new events, and ascending ids follow the input.
+        When every event was new (an initial load, most pages), those ids are
+        the last ``len(events)`` ones and nothing is read back.
         """
         if not events:
             return []
         before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM status_events").fetchone()[0]
-        conn.executemany(_INSERT_EVENT, [event_params(event) for event in events])
+        inserted = conn.executemany(_INSERT_EVENT, [event_params(event) for event in events])
+        if inserted.rowcount == len(events):
+            last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+            first = last - len(events) + 1
+            return [_with_id(event, first + n) for n, event in enumerate(events)]
         rows = conn.execute(
             f"SELECT {EVENT_COLUMNS} FROM status_events WHERE id > ? ORDER BY id", (before,)
         )

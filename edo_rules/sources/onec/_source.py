@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import httpx
@@ -107,7 +107,9 @@ def run_sync(
     try:
         state = {} if full else store.get_sync_state()
         for page in source.pages(state):
-            added = store.write_sync_page(page.documents, page.events, page.state)
+            added = store.write_sync_page(
+                page.documents, page.events, page.state, initial=page.initial
+            )
             source.report.events_added += len(added)
         if source.report.documents:
             store.checkpoint()  # a large sync leaves the WAL at its high-water mark otherwise
@@ -284,7 +286,8 @@ class OneCSource:
             for entity_set in (sets.OUTGOING, sets.INCOMING)
         ]
         for page in self._mapped(ctx, iter_sets(self.client, requests, key=_ref), staging):
-            yield page
+            # The cursor page below closes the load: until then the store may bulk-load.
+            yield replace(page, initial=True)
             done += len(page.documents)
             if self._progress is not None:
                 self._progress(min(done, total), max(total, done))

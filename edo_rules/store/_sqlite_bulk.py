@@ -1,0 +1,93 @@
+"""The initial sync into an empty SQLite store as a bulk load.
+
+Row by row, each document written costs an entry in every secondary index of
+``documents`` and the dashboard summary's triggers (four upserts a row): about
+half of a sync page's time in the store. An initial load writes every row once
+into an empty table, so its pages skip both: the first such page drops those
+indexes and triggers, recording their SQL in ``deferred_schema``, and the first
+write that is not an initial page (the load's closing cursor page, a refresh,
+an upsert, a prune) builds them again and the summary from every row, as
+``store copy`` does, all in one transaction.
+
+Each step commits with the page that makes it, so a crash leaves either a
+store still in bulk mode (the restarted load goes on in it, then finishes) or
+a complete one. Indexes that readers name with ``INDEXED BY`` stay, so a tick
+or a dashboard page during an interrupted load still runs, only on an
+incomplete summary, like the incomplete documents of a load half done.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from edo_rules.store import _sqlite_dashboard
+
+#: Indexes some query names (``INDEXED BY``): dropping them would fail that query.
+KEPT = frozenset({"documents_seq", "documents_wait_start"})
+#: The triggers whose effect :func:`_sqlite_dashboard.rebuild` recomputes.
+_SUMMARY_TRIGGERS = "documents_groups_%"
+#: The row saying the summary is to be rebuilt (no schema object has this name).
+SUMMARY = "dashboard summary"
+
+
+def pending(conn: sqlite3.Connection) -> bool:
+    """True while a bulk load left something to build."""
+    return conn.execute("SELECT 1 FROM deferred_schema LIMIT 1").fetchone() is not None
+
+
+def is_empty(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is None
+
+
+def begin(conn: sqlite3.Connection) -> None:
+    """In the first page's transaction: drop what the load would maintain row by row."""
+    rows = conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'documents'"
+        " AND sql IS NOT NULL AND (type = 'index' OR (type = 'trigger' AND name LIKE ?))"
+        " ORDER BY type, name",
+        (_SUMMARY_TRIGGERS,),
+    ).fetchall()
+    for kind, name, sql in rows:
+        if name in KEPT:
+            continue
+        conn.execute("INSERT INTO deferred_schema (name, sql) VALUES (?, ?)", (name, sql))
+        conn.execute(f'DROP {"INDEX" if kind == "index" else "TRIGGER"} "{name}"')
+    conn.execute("INSERT INTO deferred_schema (name, sql) VALUES (?, '')", (SUMMARY,))
+
+
+def restore(conn: sqlite3.Connection) -> None:
+    """Build the dropped indexes and triggers again (the summary stays due)."""
+    rows = conn.execute(
+        "SELECT name, sql FROM deferred_schema WHERE name != ? ORDER BY name", (SUMMARY,)
+    ).fetchall()
+    for name, sql in rows:
+        conn.execute(sql)
+        conn.execute("DELETE FROM deferred_schema WHERE name = ?", (name,))
+
+
+def finish(conn: sqlite3.Connection) -> None:
+    """In the caller's transaction: the indexes, the triggers and the summary, once."""
+    restore(conn)
+    _sqlite_dashboard.rebuild(conn)
+    conn.execute("DELETE FROM deferred_schema")
+
+
+def restore_before_migrating(conn: sqlite3.Connection, version: int, current: int) -> None:
+    """A file left mid-load by an older release: its schema objects back before migrations
+    (which may alter them); the summary is rebuilt by the next write."""
+    if version >= current or not _has_table(conn):
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        restore(conn)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _has_table(conn: sqlite3.Connection) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deferred_schema'"
+    ).fetchone()
+    return row is not None and pending(conn)
