@@ -86,7 +86,15 @@ class Staging:
         marks = ",".join("?" * len(pending[0]))
         # A later row of the same key replaces the earlier one, as a dictionary would.
         verb = "INSERT OR REPLACE" if table in ("states", "sales") else "INSERT"
-        self._conn.executemany(f"{verb} INTO {table} VALUES ({marks})", pending)
+        # One transaction for the batch: in autocommit each row would be its own
+        # (a write to the file per row, 60 µs instead of 1 µs).
+        self._conn.execute("BEGIN")
+        try:
+            self._conn.executemany(f"{verb} INTO {table} VALUES ({marks})", pending)
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
         pending.clear()
 
     def finish(self) -> None:
