@@ -237,3 +237,40 @@ def test_document_titles_in_listings_are_escaped() -> None:
     names = Names(documents={"d1": "Акт № 1\r\n2026-12-04 10:00:00 INFO  x"})
     assert names.doc("d1") == "Акт № 1\\r\\n2026-12-04 10:00:00 INFO  x"
     assert names.doc("d2") == "d2"
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["number", "name", "inn", "organization", "contract", "comment", "responsible", "signer"],
+)
+def test_clean_document_cleans_each_field_and_keeps_a_printable_document_as_it_is(
+    field: str,
+) -> None:
+    from store_contract import make_document
+
+    from edo_rules.model import ContractRef, Side, Signer
+    from edo_rules.sources._clean import clean_document
+
+    doc = make_document(
+        "d",
+        contract=ContractRef("К-1", None),
+        rejection_comment="Неверная сумма",
+        signers=(Signer(Side.OURS, "Иванов И. И.", None),),
+    )
+    assert clean_document(doc) is doc  # nothing to clean: no copy
+    bad = "Иван\u202eов\tИ.\x07"
+    changed = {
+        "number": lambda d: replace(d, number=bad),
+        "name": lambda d: replace(d, counterparty=replace(d.counterparty, name=bad)),
+        "inn": lambda d: replace(d, counterparty=replace(d.counterparty, inn=bad)),
+        "organization": lambda d: replace(d, organization=bad),
+        "contract": lambda d: replace(d, contract=ContractRef(bad, None)),
+        "comment": lambda d: replace(d, rejection_comment=bad),
+        "responsible": lambda d: replace(d, responsible=bad),
+        "signer": lambda d: replace(d, signers=(Signer(Side.OURS, bad, None),)),
+    }[field](doc)
+    cleaned = clean_document(changed)
+    text = repr(cleaned)
+    assert cleaned != changed
+    assert "\u202e" not in text and "\\x07" not in text
+    assert field == "comment" or "\\t" not in text  # a comment keeps its tabs

@@ -37,8 +37,31 @@ def _signer(value: Signer) -> Signer:
     return replace(value, name=one_line(value.name))
 
 
+def _printable(*texts: str | None) -> bool:
+    """True when none of ``texts`` has a character the cleaners change.
+
+    Both cleaners change only non-printable characters (controls, breaks, tabs,
+    bidi marks): a printable text is returned as it is, so most documents skip
+    the copies below.
+    """
+    return all(text is None or text.isprintable() for text in texts)
+
+
 def clean_document(doc: Document) -> Document:
     """``doc`` with its one-line fields on one line and its comment without controls."""
+    party, contract = doc.counterparty, doc.contract
+    if _printable(
+        doc.number,
+        party.name,
+        party.inn,
+        party.kpp,
+        doc.organization,
+        None if contract is None else contract.number,
+        doc.rejection_comment,
+        doc.responsible,
+        *(signer.name for signer in doc.signers),
+    ):
+        return doc
     return replace(
         doc,
         number=one_line(doc.number),
@@ -57,6 +80,8 @@ def clean_event(event: StatusEvent) -> StatusEvent:
     The 1C state names stay as read: the mapping compares them with the stored
     ones to find new events, and the CLI and the templates escape them anyway.
     """
+    if _printable(event.comment, event.actor):
+        return event
     return replace(
         event,
         comment=_text(event.comment),
