@@ -112,13 +112,16 @@ def document_from_json(text: str) -> Document:
 
 
 def event_params(event: StatusEvent) -> tuple[Any, ...]:
+    # A sync page builds hundreds of thousands of these: ``_value_`` is the plain
+    # attribute behind ``Enum.value`` (a Python-level property in 3.11, 40 % of this).
+    at, before = event.at, event.from_status
     return (
         event.document_id,
-        utc_text(event.at),
-        event.at.isoformat(),
-        None if event.from_status is None else event.from_status.value,
+        utc_text(at),
+        at.isoformat(),
+        None if before is None else before._value_,
         event.from_raw,
-        event.to_status.value,
+        event.to_status._value_,
         event.to_raw,
         event.comment,
         event.actor,
