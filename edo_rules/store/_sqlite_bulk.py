@@ -26,6 +26,8 @@ from edo_rules.store import _sqlite_dashboard
 KEPT = frozenset({"documents_seq", "documents_wait_start"})
 #: The triggers whose effect :func:`_sqlite_dashboard.rebuild` recomputes.
 _SUMMARY_TRIGGERS = "documents_groups_%"
+#: The page cache (MB) while the deferred indexes are built.
+BUILD_CACHE_MB = 4
 #: The row saying the summary is to be rebuilt (no schema object has this name).
 SUMMARY = "dashboard summary"
 
@@ -67,9 +69,17 @@ def restore(conn: sqlite3.Connection) -> None:
 
 def finish(conn: sqlite3.Connection) -> None:
     """In the caller's transaction: the indexes, the triggers and the summary, once."""
-    restore(conn)
-    _sqlite_dashboard.rebuild(conn)
-    conn.execute("DELETE FROM deferred_schema")
+    # Each index build sorts with about twice the page cache in memory (measured
+    # at 200,000 and 400,000 documents: +36 MB at 16 MB, +12 MB at 4 MB, flat in
+    # the number of rows, no slower): a small cache keeps the sync's peak down.
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = {-1024 * BUILD_CACHE_MB}")
+    try:
+        restore(conn)
+        _sqlite_dashboard.rebuild(conn)
+        conn.execute("DELETE FROM deferred_schema")
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(cache)}")
 
 
 def restore_before_migrating(conn: sqlite3.Connection, version: int, current: int) -> None:
