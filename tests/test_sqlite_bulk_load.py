@@ -27,6 +27,7 @@ from edo_rules.sources.onec import OneCSource, run_sync
 from edo_rules.store import _sqlite_bulk as bulk
 from edo_rules.store._sqlite_dashboard import DIMENSIONS, rebuild
 from edo_rules.store.sqlite import SQLiteStore
+from edo_rules.web import _pages as pages
 from edo_rules.web import _summary as s
 from edo_rules.web._dashboard import context
 from edo_rules.web._filters import Filters
@@ -233,3 +234,37 @@ def test_a_file_left_mid_load_gets_its_schema_back_before_newer_migrations(
         store.write_sync_page([], [], {"cursor": "1"})  # the next write rebuilds the summary
     assert _deferred(path) == []
     assert _summary(path) == _rebuilt(path)
+
+
+def _pages_numbers(path: Path, now: Any, expect_summary: bool) -> dict[Any, Any]:
+    calendar = ProductionCalendar.russia()
+    reader = SQLiteReader(path, calendar)
+    try:
+        ctx = context(reader, dialect_for(MOSCOW, now), calendar, now, MOSCOW, 3)
+        assert ctx.summary is expect_summary
+        filtered = Filters(period_from=T0.date(), manager=str(make_document("d0").responsible))
+        numbers: dict[Any, Any] = {}
+        for i, f in enumerate((Filters(), filtered)):
+            numbers["status", i] = pages.status_counts(ctx, f)
+            for by in ("company", "manager", "kind"):
+                numbers[by, i] = sorted(pages.breakdown_rows(ctx, f, by), key=str)
+            pages.overview(ctx, f)  # reads the age buckets and trends: must not fail
+        return numbers
+    finally:
+        reader.close()
+
+
+def test_the_dashboard_during_a_pending_load_reads_the_documents_not_the_missing_indexes(
+    tmp_path: Path,
+) -> None:
+    # The pages name indexes (INDEXED BY) that an interrupted load has dropped: while it
+    # is pending they take the per-document path, whose numbers the summary must match after.
+    now = T0.replace(year=T0.year + 1)
+    path = tmp_path / "pending.db"
+    with _pending_store(path):
+        pass
+    during = _pages_numbers(path, now, expect_summary=False)
+    with SQLiteStore(path) as store:
+        store.write_sync_page([], [], {"cursor": "1"})  # the load's closing page
+    assert during == _pages_numbers(path, now, expect_summary=True)
+    assert during["manager", 0] and during["manager", 1]
