@@ -372,3 +372,54 @@ def test_the_healing_reread_picks_up_edits_that_left_the_state_alone(tmp_path: P
     edited = store.get_document(recent)
     assert edited is not None and str(edited.amount) == "12345.67"
     assert edited.version == base.document(recent)["DataVersion"]
+
+
+def test_stored_documents_are_written_first_and_the_watermark_goes_with_the_last_page(
+    tmp_path: Path,
+) -> None:
+    """An incremental sync of changed stored documents and documents first seen now.
+
+    The stored ones come in their own pages (written while the new ones' catalogs and
+    sales documents are still being read), the new ones last, and the watermark rides
+    on the last page. The documents are those a full re-read of the same base finds.
+    """
+    base = make_base(150)
+    store = open_store(tmp_path)
+    with serving(base) as emulator:
+        sync(emulator, store)
+        waiting = [d.id for d in store.iter_documents() if d.status_1c == "ОжидаетсяПодтверждение"]
+        base.advance(hours=2)
+        for doc in waiting[:25]:
+            base.sign(doc)
+        counterparty = base.add_counterparty("ООО «Новый»", "7701234567", "770101001")
+        user = base.sets["Catalog_Пользователи"].rows[-1]["Ref_Key"]
+        org = base.sets["Catalog_Организации"].rows[0]["Ref_Key"]
+        new = [
+            base.create_document(counterparty=counterparty, responsible=user, organization=org)
+            for _ in range(3)
+        ]
+        # Small key chunks: the stored documents take several requests.
+        source = OneCSource(
+            settings_for(emulator, chunk_size=5),
+            documents=store.get_documents,
+            clock=clock_of(base),
+        )
+        pages = []
+        try:
+            for page in source.pages(store.get_sync_state()):
+                pages.append(page)
+                store.write_sync_page(page.documents, page.events, page.state)
+        finally:
+            source.close()
+        again = open_store(tmp_path, "full.db")
+        sync(emulator, again)
+    ids = [[doc.id for doc in page.documents] for page in pages]
+    assert sorted(doc for part in ids for doc in part) == sorted([*waiting[:25], *new])
+    assert sorted(ids[-1]) == sorted(new)  # the new documents last, in one page
+    assert all(set(part).isdisjoint(new) for part in ids[:-1])
+    assert [WATERMARK in page.state for page in pages] == [False] * (len(pages) - 1) + [True]
+    for doc in [*waiting[:25], *new]:
+        ours, theirs = store.get_document(doc), again.get_document(doc)
+        assert ours is not None and theirs is not None
+        assert replace(ours, synced_at=theirs.synced_at) == theirs, doc
+    assert store.get_document(new[0]).counterparty.name == "ООО «Новый»"  # type: ignore[union-attr]

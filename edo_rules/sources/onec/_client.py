@@ -10,13 +10,17 @@ into :class:`SourceError`.
 from __future__ import annotations
 
 import base64
+import contextvars
+import heapq
+import itertools
 import json
 import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, unquote
@@ -41,6 +45,47 @@ log = logging.getLogger("edo_rules.sources.onec")
 
 Row = dict[str, Any]
 _SAFE = "'(),/:$*"
+#: Set (see :func:`urgent`) while the caller works on the longest chain of dependent requests.
+_URGENT: contextvars.ContextVar[bool] = contextvars.ContextVar("onec_urgent", default=False)
+
+
+@contextmanager
+def urgent() -> Iterator[None]:
+    """Requests sent in this context (and threads started with its copy) get a free slot
+    before the others waiting: what depends on them is still to be asked."""
+    token = _URGENT.set(True)
+    try:
+        yield
+    finally:
+        _URGENT.reset(token)
+
+
+class _Slots:
+    """At most ``size`` requests in flight; an urgent request waiting goes first, then by
+    arrival."""
+
+    def __init__(self, size: int):
+        self._free = max(1, size)
+        self._ready = threading.Condition()
+        self._waiting: list[tuple[int, int]] = []
+        self._tickets = itertools.count()
+
+    @contextmanager
+    def slot(self, urgent: bool) -> Iterator[None]:
+        with self._ready:
+            ticket = (0 if urgent else 1, next(self._tickets))
+            heapq.heappush(self._waiting, ticket)
+            while self._free == 0 or self._waiting[0] != ticket:
+                self._ready.wait()
+            heapq.heappop(self._waiting)
+            self._free -= 1
+            self._ready.notify_all()  # the next in line may have a free slot too
+        try:
+            yield
+        finally:
+            with self._ready:
+                self._free += 1
+                self._ready.notify_all()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +163,7 @@ class ODataClient:
         self.requests = 0
         #: Each distinct failure (its first line) and how often it occurred.
         self.failures: Counter[str] = Counter()
-        self._slots = threading.BoundedSemaphore(max(1, settings.concurrency))
+        self._slots = _Slots(settings.concurrency)
         self._count_lock = threading.Lock()
         self._sleep = sleep
         self._warm = False
@@ -168,7 +213,8 @@ class ODataClient:
             raise
 
     def _send(self, url: str, entity_set: str | None) -> bytes:
-        with self._slots:  # at most `concurrency` requests in flight, however they nest
+        # At most `concurrency` requests in flight, however they nest.
+        with self._slots.slot(_URGENT.get()):
             return self._send_now(url, entity_set)
 
     def _send_now(self, url: str, entity_set: str | None) -> bytes:

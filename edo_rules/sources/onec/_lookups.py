@@ -124,6 +124,20 @@ class Lookups:
     #: Document → the counterparty's signatures (certificate holder, naive local time).
     signatures: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
+    def merge(self, other: Lookups) -> None:
+        """Take the catalog objects, links and sales flags ``other`` read (not its journal)."""
+        self.users.update(other.users)
+        self.edo_kinds.update(other.edo_kinds)
+        self.organizations.update(other.organizations)
+        self.counterparties.update(other.counterparties)
+        self.contracts.update(other.contracts)
+        self.basis.update(other.basis)
+        self.sales.update(other.sales)
+        for doc, found in other.signatures.items():
+            for signature in found:
+                if signature not in self.signatures.setdefault(doc, []):
+                    self.signatures[doc].append(signature)
+
 
 def _optional(
     lookups: Lookups, entity_set: str, load: Callable[[], None], reading: Reading

@@ -201,6 +201,11 @@ def requests_for(client: ODataClient, request: PageRequest, field: str, keys: in
     return -(-keys // size) if size else 1 << 30
 
 
+def keys_per_request(client: ODataClient, request: PageRequest, field: str) -> int:
+    """How many keys of ``field`` one request of :func:`fetch_by_keys` carries (at least 1)."""
+    return _chunk_size(client, replace(request, filter="x"), field)
+
+
 def _chunk_size(client: ODataClient, bare: PageRequest, field: str, *, least: int = 1) -> int:
     settings = client.settings
     one = replace(bare, filter=f"{field} eq guid'{_SAMPLE}' or ").query(False)

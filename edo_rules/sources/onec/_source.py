@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -33,7 +33,7 @@ from edo_rules.errors import SourceError
 from edo_rules.model import Document, Status, StatusEvent
 from edo_rules.sources.base import SyncPage
 from edo_rules.sources.onec import _sets as sets
-from edo_rules.sources.onec._client import ODataClient, PageRequest
+from edo_rules.sources.onec._client import ODataClient, PageRequest, urgent
 from edo_rules.sources.onec._expand import DOCUMENT_NAVIGATIONS, EXPAND_REFUSED, Expansion
 from edo_rules.sources.onec._links import Links
 from edo_rules.sources.onec._lookups import (
@@ -51,6 +51,7 @@ from edo_rules.sources.onec._pager import (
     fetch_by_keys,
     iter_pages,
     iter_sets,
+    keys_per_request,
     parallel,
 )
 from edo_rules.sources.onec._presets import Preset, load_preset
@@ -392,10 +393,17 @@ class OneCSource:
             stamp, moved = to_local(now, self.settings.zone), set(changed)
             states = {d: s._replace(at=stamp) if d in moved else s for d, s in states.items()}
         ctx = self._context(now, historical=False)
-        for batch in chunks(changed, self.settings.page_size):
-            yield self._changed_page(ctx, batch, states, stored, windowed=since is not None)
         latest = max((s.at for s in states.values() if s.at), default=None)
-        yield SyncPage((), (), self._cursor(latest, state.get(WATERMARK), now, heal))
+        cursor = self._cursor(latest, state.get(WATERMARK), now, heal)
+        batches = list(chunks(changed, self.settings.page_size))
+        for number, batch in enumerate(batches, 1):
+            # The watermark goes with the last page: one transaction less at the end.
+            closing = cursor if number == len(batches) else {}
+            yield from self._changed_pages(
+                ctx, batch, states, stored, windowed=since is not None, closing=closing
+            )
+        if not batches:
+            yield SyncPage((), (), cursor)
 
     def _poll(self, since: str | None) -> dict[str, StateRow]:
         """The state rows to look at, read together with what any change will need.
@@ -486,7 +494,7 @@ class OneCSource:
                 states[found.doc] = found
         return states
 
-    def _changed_page(
+    def _changed_pages(
         self,
         ctx: Context,
         batch: list[str],
@@ -494,50 +502,62 @@ class OneCSource:
         stored: Mapping[str, Document],
         *,
         windowed: bool,
-    ) -> SyncPage:
-        """Read the batch's rows and what they refer to, independent requests together.
+        closing: Mapping[str, str],
+    ) -> Iterator[SyncPage]:
+        """Read the batch's rows and what they refer to; the stored ones' pages come first.
 
-        The documents, the basis links and the signatures at once; then (only
-        for documents first seen now whose actions predate the window) their
-        whole history; then the sales documents and the catalogs the rows name
-        that are not known yet.
+        Everything keyed by the batch goes out at once. Documents first seen
+        now have the longest chain (their rows, then the catalogs they name;
+        their accounting objects, then the sales documents): it starts first,
+        and its lookups go to a side :class:`Lookups` merged only after the
+        stored documents are mapped, so their page does not depend on which
+        request answered first. The stored documents' page is written while
+        that chain's last round is still in flight.
         """
-        loader = self._loader()
         fresh = [doc for doc in batch if doc not in stored]
-        rows_by_set: dict[str, list[dict[str, object]]] = {}
-        # Only a document first seen needs its catalogs (a stored one keeps its names; the
-        # users were read with the poll).
-        navigations = DOCUMENT_NAVIGATIONS if fresh else ()
+        known = [doc for doc in batch if doc in stored]
         doc_sets = {doc: states[doc].doc_set for doc in batch}
-        first: list[Callable[[], None]] = [
-            lambda: rows_by_set.update(self._document_rows(loader, batch, doc_sets, navigations)),
-            lambda: loader.signatures(batch),
-        ]
-        if self.preset.register.basis is None:
-            linked = [doc for doc in fresh if doc not in self.lookups.basis]
-            first.append(lambda: loader.basis(linked))
-        parallel(first, self.settings.concurrency)
-        if self.settings.journal:
-            # A document first seen now whose actions all predate the window gets
-            # its whole history by key.
-            journal = self.lookups.journal
-            unseen = [doc for doc in (fresh if windowed else batch) if doc not in journal]
-            if unseen:
-                loader.journal(unseen)
-        parallel(
-            [
-                lambda: self._load_sales(loader, fresh, states),
-                lambda: self._load_catalogs(loader, rows_by_set, stored),
-            ],
-            self.settings.concurrency,
-        )
-        documents: list[Document] = []
-        events: list[StatusEvent] = []
-        for entity_set, rows in rows_by_set.items():
-            page = self._page(ctx, entity_set, rows, states, stored)
-            documents.extend(page.documents)
-            events.extend(page.events)
-        found = {doc.id for doc in documents}
+        loader = self._loader()
+        later = Lookups(unpublished=self.lookups.unpublished)
+        found: set[str] = set()
+        # A document first seen now whose actions all predate the window gets its whole
+        # history by key (every document of the batch, when nothing was read by window).
+        journal = self.lookups.journal
+        unseen = [doc for doc in (fresh if windowed else batch) if doc not in journal]
+        groups = self._request_groups(known, doc_sets)
+        workers = self.settings.concurrency + 3
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="onec-batch") as pool:
+            # Both pages need the signatures and actions: they go first as well.
+            shared = [pool.submit(in_context(_urgently(loader.signatures)), batch)]
+            if self.settings.journal and unseen:
+                shared.append(pool.submit(in_context(_urgently(loader.journal)), unseen))
+            first_seen = (
+                pool.submit(in_context(self._first_seen), fresh, doc_sets, states, later, shared)
+                if fresh
+                else None
+            )
+            pending = deque(
+                pool.submit(in_context(self._document_rows), loader, group, doc_sets, ())
+                for group in groups
+            )
+            for future in shared:
+                future.result()
+            while pending:
+                # Whatever has arrived is written while the rest is still on its way.
+                arrived = [pending.popleft().result()]
+                while pending and pending[0].done():
+                    arrived.append(pending.popleft().result())
+                known_rows = _joined(arrived)
+                # A stored document keeps its names; only users not cached yet are read.
+                self._load_catalogs(loader, known_rows, stored, (self.lookups,))
+                page = self._mapped_rows(ctx, known_rows, states, stored, found)
+                last = not pending and first_seen is None
+                yield replace(page, state=closing) if last else page
+            if first_seen is not None:
+                fresh_rows = first_seen.result()
+                self.lookups.merge(later)
+                page = self._mapped_rows(ctx, fresh_rows, states, stored, found)
+                yield replace(page, state=closing)
         missing = [doc for doc in batch if doc not in found]
         if missing:
             log.warning(
@@ -547,6 +567,72 @@ class OneCSource:
                 missing[0],
             )
         self.report.missing_documents.extend(missing)
+
+    def _request_groups(
+        self, docs: list[str], doc_sets: Mapping[str, str | None]
+    ) -> list[list[str]]:
+        """``docs`` in groups of one request each: so many keys fit one query of their set.
+
+        A document whose set the register did not name goes to a group of its own kind,
+        read from both sets.
+        """
+        by_set: dict[str, list[str]] = {sets.OUTGOING: [], sets.INCOMING: []}
+        unknown: list[str] = []
+        for doc in docs:
+            by_set.get(doc_sets.get(doc) or "", unknown).append(doc)
+        groups: list[list[str]] = []
+        for entity_set, keys in by_set.items():
+            request = PageRequest(entity_set, self._select(entity_set))
+            size = keys_per_request(self.client, request, "Ref_Key")
+            groups.extend(chunks(keys, size))
+        if unknown:
+            groups.append(unknown)
+        return groups
+
+    def _first_seen(
+        self,
+        fresh: list[str],
+        doc_sets: Mapping[str, str | None],
+        states: Mapping[str, StateRow],
+        later: Lookups,
+        shared: list[Future[None]],
+    ) -> dict[str, list[dict[str, object]]]:
+        """Documents first seen: their rows then the catalogs they name, beside their
+        accounting objects then the sales documents, into ``later``."""
+        loader = Loader(self.client, self.preset, later, self.reading, self.expansion)
+        rows_by_set: dict[str, list[dict[str, object]]] = {}
+        known = (self.lookups, later)
+
+        def rows_then_catalogs() -> None:
+            rows_by_set.update(self._document_rows(loader, fresh, doc_sets, DOCUMENT_NAVIGATIONS))
+            for future in shared:
+                future.result()  # the users of their actions and signers
+            self._load_catalogs(loader, rows_by_set, {}, known)
+
+        def links_then_sales() -> None:
+            if self.preset.register.basis is None:
+                loader.basis([doc for doc in fresh if doc not in self.lookups.basis])
+            self._load_sales(loader, fresh, states, known)
+
+        with urgent():  # the longest chain: its requests go before the stored rows waiting
+            parallel([rows_then_catalogs, links_then_sales], self.settings.concurrency)
+        return rows_by_set
+
+    def _mapped_rows(
+        self,
+        ctx: Context,
+        rows_by_set: Mapping[str, list[dict[str, object]]],
+        states: dict[str, StateRow],
+        stored: Mapping[str, Document],
+        found: set[str],
+    ) -> SyncPage:
+        documents: list[Document] = []
+        events: list[StatusEvent] = []
+        for entity_set, rows in rows_by_set.items():
+            page = self._page(ctx, entity_set, rows, states, stored)
+            documents.extend(page.documents)
+            events.extend(page.events)
+        found.update(doc.id for doc in documents)
         return SyncPage(tuple(documents), tuple(events))
 
     def _refresh(self, wanted: list[str], inn: str | None, now: datetime) -> Iterator[SyncPage]:
@@ -582,8 +668,8 @@ class OneCSource:
         fresh = [doc for doc in docs if doc not in stored and doc in states]
         parallel(
             [
-                lambda: self._load_sales(loader, fresh, states),
-                lambda: self._load_catalogs(loader, rows_by_set, stored),
+                lambda: self._load_sales(loader, fresh, states, (self.lookups,)),
+                lambda: self._load_catalogs(loader, rows_by_set, stored, (self.lookups,)),
             ],
             self.settings.concurrency,
         )
@@ -645,11 +731,24 @@ class OneCSource:
             for doc in found.get(entity_set, [])
         ]
 
-    def _load_sales(self, loader: Loader, fresh: list[str], states: Mapping[str, StateRow]) -> None:
+    def _load_sales(
+        self,
+        loader: Loader,
+        fresh: list[str],
+        states: Mapping[str, StateRow],
+        known: tuple[Lookups, ...],
+    ) -> None:
+        """The sales documents the first-seen documents are based on, unless ``known``."""
         wanted = set()
         for doc in fresh:
-            ref = states[doc].basis or self.lookups.basis.get(doc)
-            if ref is not None and ref[0] == sets.SALES and ref[1] not in self.lookups.sales:
+            ref = states[doc].basis or next(
+                (lk.basis[doc] for lk in known if doc in lk.basis), None
+            )
+            if (
+                ref is not None
+                and ref[0] == sets.SALES
+                and not any(ref[1] in lookups.sales for lookups in known)
+            ):
                 wanted.add(ref[1])
         if wanted:
             loader.sales(sorted(wanted))
@@ -686,7 +785,9 @@ class OneCSource:
         loader: Loader,
         rows_by_set: Mapping[str, list[dict[str, object]]],
         stored: Mapping[str, Document],
+        known: tuple[Lookups, ...],
     ) -> None:
+        """The catalog objects the rows (and their actions) name that ``known`` lacks."""
         wanted: dict[str, set[str]] = {
             sets.USERS: set(),
             sets.ORGANIZATIONS: set(),
@@ -694,18 +795,16 @@ class OneCSource:
             sets.CONTRACTS: set(),
             sets.EDO_KINDS: set(),
         }
-        lookups = self.lookups
-        for entries in (
-            lookups.journal.entries(str(r.get("Ref_Key")))
-            for rows in rows_by_set.values()
-            for r in rows
-        ):
-            wanted[sets.USERS].update(
-                e.user for e in entries if e.user and e.user not in lookups.users
-            )
+        journal = self.lookups.journal
         for rows in rows_by_set.values():
             for row in rows:
-                _wanted_refs(row, wanted, lookups, stored)
+                entries = journal.entries(str(row.get("Ref_Key")))
+                wanted[sets.USERS].update(e.user for e in entries if e.user)
+                _wanted_refs(row, wanted, stored)
+        for entity_set, keys in wanted.items():
+            keys.difference_update(
+                key for key in list(keys) if any(key in _known_of(lk, entity_set) for lk in known)
+            )
         loader.catalogs(wanted)
 
     # -- shared ---------------------------------------------------------------------
@@ -801,16 +900,46 @@ def _moved(row: StateRow, stored: Document | None, source: OneCSource) -> bool:
 
 
 def _wanted_refs(
-    row: Mapping[str, object],
-    wanted: dict[str, set[str]],
-    lookups: Lookups,
-    stored: Mapping[str, Document],
+    row: Mapping[str, object], wanted: dict[str, set[str]], stored: Mapping[str, Document]
 ) -> None:
+    """The catalog keys a document row names (a stored document: only its users)."""
     if str(row.get("Ref_Key", "")).lower() in stored:
         # A stored document keeps its names when a catalog entry is not cached.
         fields_wanted = {"Ответственный_Key": sets.USERS}
     else:
         fields_wanted = _REF_FIELDS
+    for name, entity_set in fields_wanted.items():
+        value = row.get(name)
+        if isinstance(value, str) and value != _EMPTY:
+            wanted[entity_set].add(value)
+    lines = row.get("СписокПодписантов")
+    for line in lines if isinstance(lines, list) else []:
+        signer = line.get("Подписант_Key") if isinstance(line, dict) else None
+        if isinstance(signer, str) and signer != _EMPTY:
+            wanted[sets.USERS].add(signer)
+
+
+def _urgently(call: Callable[[list[str]], None]) -> Callable[[list[str]], None]:
+    """``call`` with its requests sent ahead of those not urgent (see ``urgent``)."""
+
+    def run(docs: list[str]) -> None:
+        with urgent():
+            call(docs)
+
+    return run
+
+
+def _joined(parts: Iterable[Mapping[str, list[Row]]]) -> dict[str, list[Row]]:
+    """Rows read in several parts, by set."""
+    joined: dict[str, list[Row]] = {}
+    for part in parts:
+        for entity_set, rows in part.items():
+            joined.setdefault(entity_set, []).extend(rows)
+    return joined
+
+
+def _known_of(lookups: Lookups, entity_set: str) -> Mapping[str, object]:
+    """The catalog objects of ``entity_set`` already kept in ``lookups``."""
     known: dict[str, Mapping[str, object]] = {
         sets.COUNTERPARTIES: lookups.counterparties,
         sets.CONTRACTS: lookups.contracts,
@@ -818,15 +947,7 @@ def _wanted_refs(
         sets.USERS: lookups.users,
         sets.EDO_KINDS: lookups.edo_kinds,
     }
-    for name, entity_set in fields_wanted.items():
-        value = row.get(name)
-        if isinstance(value, str) and value not in known[entity_set] and value != _EMPTY:
-            wanted[entity_set].add(value)
-    lines = row.get("СписокПодписантов")
-    for line in lines if isinstance(lines, list) else []:
-        signer = line.get("Подписант_Key") if isinstance(line, dict) else None
-        if isinstance(signer, str) and signer not in lookups.users and signer != _EMPTY:
-            wanted[sets.USERS].add(signer)
+    return known[entity_set]
 
 
 _EMPTY = "00000000-0000-0000-0000-000000000000"
