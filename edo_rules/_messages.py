@@ -508,7 +508,7 @@ CATALOGUE.update(
             "not in this 1C publication (left empty): {fields}",
         ),
         "sync_failed": (
-            "1С ответила ошибкой {count} раз (повторено): {failure}",
+            "ошибка 1С ×{count} (запрос повторён): {failure}",
             "1C failed {count}× (retried): {failure}",
         ),
         "sync_missing": (

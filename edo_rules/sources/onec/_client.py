@@ -283,7 +283,13 @@ class ODataClient:
                     request = replace(request, top=max(1, request.top // 2))
                 delay = min(30.0, self.settings.backoff * 2**attempt)
                 if self.failures[_first_line(exc)] == 1:
-                    log.warning("1C request failed (%s); retrying in %.1f s", exc, delay)
+                    # One line: the failure and its (decoded, shortened) request, not the hint.
+                    log.warning(
+                        "1C request failed (%s; request: %s); retrying in %.1f s",
+                        _first_line(exc),
+                        exc.url,
+                        delay,
+                    )
                 else:  # the same failure again: once in the log is enough (counted in the summary)
                     log.debug("1C request failed again; retry %d in %.1f s", attempt + 1, delay)
                 self._sleep(delay)
