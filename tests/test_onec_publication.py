@@ -440,3 +440,49 @@ def test_a_required_set_published_after_the_error_is_found_at_once(tmp_path: Pat
         base.published.add(STATES)
         report = sync(emulator, store)
     assert report.documents == 20
+
+
+def test_missing_required_properties_are_one_error_naming_each_set_and_field(
+    tmp_path: Path,
+) -> None:
+    base = make_base(10)
+    base.sets[OUTGOING].fields = base.sets[OUTGOING].fields - {"DataVersion", "Date"}
+    base.sets[STATES].fields = base.sets[STATES].fields - {"Состояние"}
+    store = open_store(tmp_path)
+    with serving(base) as emulator, pytest.raises(SourceError) as caught:
+        sync(emulator, store)
+    text = str(caught.value)
+    assert text.count("в публикации 1С нет того, что нужно для синхронизации") == 1
+    for field in ("DataVersion", "Date"):
+        assert f"у {OUTGOING} нет реквизита {field}" in text
+    assert f"у {STATES} нет реквизита Состояние" in text
+    assert "Настройка стандартного интерфейса OData" in text
+    assert store.count_documents() == 0
+
+
+def test_each_changed_document_is_read_from_its_own_set_only(tmp_path: Path) -> None:
+    base = make_base(120)
+    store = open_store(tmp_path)
+    with serving(base) as emulator:
+        sync(emulator, store)
+        emulator.requests.clear()
+        waiting = [
+            row["ЭлектронныйДокумент"]
+            for row in base.sets[STATES].rows
+            if row["Состояние"] == "ОжидаетсяПодтверждение"
+        ][:5]
+        outgoing = {row["Ref_Key"] for row in base.sets[OUTGOING].rows}
+        assert waiting and set(waiting) <= outgoing
+        base.advance(hours=1)
+        for doc in waiting:
+            base.sign(doc)
+        report = sync(emulator, store)
+        asked = _asked(emulator)
+    assert report.documents == 5
+    # The register and the journal name each document's type: only its set is asked.
+    register = [path for path in asked if path.split("?")[0].endswith(STATES)]
+    assert register and all("ЭлектронныйДокумент_Type" in path for path in register)
+    journal = [path for path in asked if "ЖурналДействийПоЭДО?" in path]
+    assert journal and all("ЭлектронныйДокумент_Type" in path for path in journal)
+    assert any(f"/{OUTGOING}?" in path for path in asked)
+    assert not any(f"/{INCOMING}?" in path for path in asked), asked
