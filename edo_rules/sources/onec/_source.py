@@ -511,8 +511,9 @@ class OneCSource:
         their accounting objects, then the sales documents): it starts first,
         and its lookups go to a side :class:`Lookups` merged only after the
         stored documents are mapped, so their page does not depend on which
-        request answered first. The stored documents' page is written while
-        that chain's last round is still in flight.
+        request answered first. The stored documents are written as their key
+        chunks arrive, while that chain's last round is still in flight; a
+        failure cancels the requests not sent yet.
         """
         fresh = [doc for doc in batch if doc not in stored]
         known = [doc for doc in batch if doc in stored]
@@ -525,39 +526,38 @@ class OneCSource:
         journal = self.lookups.journal
         unseen = [doc for doc in (fresh if windowed else batch) if doc not in journal]
         groups = self._request_groups(known, doc_sets)
-        workers = self.settings.concurrency + 3
+        workers = self.settings.concurrency + 3  # the requests' own limit is the client's
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="onec-batch") as pool:
-            # Both pages need the signatures and actions: they go first as well.
-            shared = [pool.submit(in_context(_urgently(loader.signatures)), batch)]
-            if self.settings.journal and unseen:
-                shared.append(pool.submit(in_context(_urgently(loader.journal)), unseen))
-            first_seen = (
-                pool.submit(in_context(self._first_seen), fresh, doc_sets, states, later, shared)
-                if fresh
-                else None
-            )
-            pending = deque(
-                pool.submit(in_context(self._document_rows), loader, group, doc_sets, ())
-                for group in groups
-            )
-            for future in shared:
-                future.result()
-            while pending:
-                # Whatever has arrived is written while the rest is still on its way.
-                arrived = [pending.popleft().result()]
-                while pending and pending[0].done():
-                    arrived.append(pending.popleft().result())
-                known_rows = _joined(arrived)
-                # A stored document keeps its names; only users not cached yet are read.
-                self._load_catalogs(loader, known_rows, stored, (self.lookups,))
-                page = self._mapped_rows(ctx, known_rows, states, stored, found)
-                last = not pending and first_seen is None
-                yield replace(page, state=closing) if last else page
-            if first_seen is not None:
-                fresh_rows = first_seen.result()
-                self.lookups.merge(later)
-                page = self._mapped_rows(ctx, fresh_rows, states, stored, found)
-                yield replace(page, state=closing)
+            try:
+                # Both pages need the signatures and actions: they go first as well.
+                shared = [pool.submit(in_context(_urgently(loader.signatures)), batch)]
+                if self.settings.journal and unseen:
+                    shared.append(pool.submit(in_context(_urgently(loader.journal)), unseen))
+                first_seen = (
+                    pool.submit(
+                        in_context(self._first_seen), fresh, doc_sets, states, later, shared
+                    )
+                    if fresh
+                    else None
+                )
+                pending = deque(
+                    pool.submit(in_context(self._document_rows), loader, group, doc_sets, ())
+                    for group in groups
+                )
+                for future in shared:
+                    future.result()
+                last = {} if first_seen is not None else closing
+                yield from self._arrived_pages(
+                    ctx, loader, pending, states=states, stored=stored, found=found, closing=last
+                )
+                if first_seen is not None:
+                    fresh_rows = first_seen.result()
+                    self.lookups.merge(later)
+                    page = self._mapped_rows(ctx, fresh_rows, states, stored, found)
+                    yield replace(page, state=closing)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)  # what is not sent yet never is
+                raise
         missing = [doc for doc in batch if doc not in found]
         if missing:
             log.warning(
@@ -567,6 +567,29 @@ class OneCSource:
                 missing[0],
             )
         self.report.missing_documents.extend(missing)
+
+    def _arrived_pages(
+        self,
+        ctx: Context,
+        loader: Loader,
+        pending: deque[Future[dict[str, list[Row]]]],
+        *,
+        states: dict[str, StateRow],
+        stored: Mapping[str, Document],
+        found: set[str],
+        closing: Mapping[str, str],
+    ) -> Iterator[SyncPage]:
+        """Pages of stored documents in the order asked, each of what has arrived by then:
+        written while the rest is still on its way. ``closing`` goes with the last one."""
+        while pending:
+            arrived = [pending.popleft().result()]
+            while pending and pending[0].done():
+                arrived.append(pending.popleft().result())
+            rows = _joined(arrived)
+            # A stored document keeps its names; only users not cached yet are read.
+            self._load_catalogs(loader, rows, stored, (self.lookups,))
+            page = self._mapped_rows(ctx, rows, states, stored, found)
+            yield page if pending else replace(page, state=closing)
 
     def _request_groups(
         self, docs: list[str], doc_sets: Mapping[str, str | None]
@@ -636,7 +659,8 @@ class OneCSource:
         return SyncPage(tuple(documents), tuple(events))
 
     def _refresh(self, wanted: list[str], inn: str | None, now: datetime) -> Iterator[SyncPage]:
-        """Two rounds for given documents: everything keyed by them at once, then names."""
+        """Given documents in two rounds: everything keyed by them at once, then the names
+        and sales documents they refer to (one round for a stored document)."""
         self.report.mode = "refresh"
         docs = list(dict.fromkeys(doc.lower() for doc in wanted))
         if inn:
@@ -655,24 +679,34 @@ class OneCSource:
         # A stored document keeps its names but shows its responsible user's current name.
         unseen = any(doc not in stored for doc in docs)
         navigations = DOCUMENT_NAVIGATIONS if unseen else ("Ответственный",)
-        first: list[Callable[[], None]] = [
-            lambda: states.update(self._states_of(docs)),
-            lambda: rows_by_set.update(self._document_rows(loader, docs, doc_sets, navigations)),
-            lambda: loader.signatures(docs),
-        ]
-        if self.settings.journal:
-            first.append(lambda: loader.journal(docs))
-        if self.preset.register.basis is None:
-            first.append(lambda: loader.basis(docs))
-        parallel(first, self.settings.concurrency)
-        fresh = [doc for doc in docs if doc not in stored and doc in states]
-        parallel(
-            [
-                lambda: self._load_sales(loader, fresh, states, (self.lookups,)),
-                lambda: self._load_catalogs(loader, rows_by_set, stored, (self.lookups,)),
-            ],
-            self.settings.concurrency,
-        )
+        journal = self.settings.journal
+
+        def rows_then_catalogs(shared: list[Future[None]]) -> None:
+            rows_by_set.update(self._document_rows(loader, docs, doc_sets, navigations))
+            for future in shared:
+                future.result()  # the users of the actions and signers
+            self._load_catalogs(loader, rows_by_set, stored, (self.lookups,))
+
+        def links_then_sales(read_states: Future[None]) -> None:
+            if self.preset.register.basis is None:
+                loader.basis(docs)
+            read_states.result()
+            fresh = [doc for doc in docs if doc not in stored and doc in states]
+            self._load_sales(loader, fresh, states, (self.lookups,))
+
+        # Everything keyed by the documents at once; what depends on an answer is asked
+        # as soon as that answer is in, not after the slowest of the first round.
+        with ThreadPoolExecutor(max_workers=5, thread_name_prefix="onec-refresh") as pool:
+            read_states = pool.submit(in_context(lambda: states.update(self._states_of(docs))))
+            shared = [pool.submit(in_context(loader.signatures), docs)]
+            if journal:
+                shared.append(pool.submit(in_context(loader.journal), docs))
+            chains = [
+                pool.submit(in_context(rows_then_catalogs), shared),
+                pool.submit(in_context(links_then_sales), read_states),
+            ]
+            for future in (read_states, *shared, *chains):
+                future.result()
         ctx = self._context(now, historical=False)
         for entity_set, rows in rows_by_set.items():
             yield self._page(ctx, entity_set, rows, states, stored)
