@@ -14,7 +14,9 @@ One run prints one table, each figure beside its baseline (medians of
    catalogs and without it (``onec.expand: false``): requests, time, round trips
    (exactly ``--changes`` documents change, else the run stops; goals: ≤ 4 round
    trips for the incremental sync, ≤ 3 for a refresh, printed as "goal missed"
-   lines when missed — timing on a shared host is not an exit code);
+   lines when missed — timing on a shared host is not an exit code); each phase
+   is also read into a third store at zero latency: the part of the time that is
+   not waiting for 1C (mapping, the store's writes, threads), in round trips;
 4. the store against the emulated base: the number of documents and events and
    a digest of every document's state and history of states, for the full
    sync and for both incremental stores; the two incremental stores must
@@ -316,6 +318,8 @@ class Round:
 
     seconds: dict[bool, list[float]] = field(default_factory=lambda: {True: [], False: []})
     requests: dict[bool, list[int]] = field(default_factory=lambda: {True: [], False: []})
+    #: The same phase with $expand on a third store at zero latency: what is not waiting.
+    idle: list[float] = field(default_factory=list)
 
     def add(self, expand: bool, seconds: float, requests: int) -> None:
         self.seconds[expand].append(seconds)
@@ -328,42 +332,50 @@ def _fresh(settings: OneCSettings, store: SQLiteStore, now: datetime) -> OneCSou
 
 
 def _latency_rounds(
-    args: argparse.Namespace, settings: OneCSettings, stores: dict[bool, Path], channel: Connection
+    args: argparse.Namespace, settings: OneCSettings, stores: dict[Any, Path], channel: Connection
 ) -> dict[str, Round]:
-    """Changes, new documents and refreshes read with and without $expand, ``repeat`` times."""
+    """Changes, new documents and refreshes read with and without $expand, ``repeat`` times.
+
+    The ``"idle"`` store reads the same with $expand at zero latency (the emulator's
+    latency is switched off for it): the time that is not spent waiting for 1C.
+    """
     rounds = {"incremental": Round(), "refresh stored": Round(), "refresh unseen": Round()}
     now = datetime(2026, 11, 27, 13, 0, tzinfo=MOSCOW)
-    opened = {expand: SQLiteStore(path) for expand, path in stores.items()}
+    opened = {key: SQLiteStore(path) for key, path in stores.items()}
+
+    def measure(name: str, key: Any, pages: Callable[[OneCSource, SQLiteStore], Any]) -> None:
+        store = opened[key]
+        idle = key == "idle"
+        if idle:
+            _ask(channel, "latency", 0.0)
+        source = _fresh(replace(settings, expand=key is not False), store, now)
+        started = time.perf_counter()
+        _run(pages(source, store), store)
+        seconds = time.perf_counter() - started
+        source.close()
+        if idle:
+            _ask(channel, "latency", args.latency)
+            rounds[name].idle.append(seconds)
+        else:
+            rounds[name].add(key, seconds, source.report.requests)
+
     try:
         for turn in range(args.repeat):
             now += timedelta(hours=1)
             changed, created = _ask(channel, "change", (args.changes, args.new))
-            if len(changed) != args.changes:
+            if len(changed) != args.changes or len(created) != args.new:
                 raise SystemExit(
-                    f"the emulator had {len(changed)} documents waiting to change, not "
-                    f"{args.changes}: use more --documents or fewer --repeat"
+                    f"the emulator changed {len(changed)} documents and created {len(created)}, "
+                    f"not {args.changes} and {args.new}: use more --documents or fewer --repeat"
                 )
-            for expand, store in opened.items():
-                own = replace(settings, expand=expand)
-                source = _fresh(own, store, now)
-                started = time.perf_counter()
-                _run(source.pages(store.get_sync_state()), store)
-                rounds["incremental"].add(
-                    expand, time.perf_counter() - started, source.report.requests
-                )
-                source.close()
-            # A changed document, stored now (or a new one, when none was waiting).
-            stored = changed[turn % len(changed)] if changed else created[0]
+            for key in opened:
+                measure("incremental", key, lambda s, st: s.pages(st.get_sync_state()))
+            # A changed document, stored now, and one created after the sync.
+            stored = [changed[turn % len(changed)]]
             unseen = _ask(channel, "change", (0, 1))[1]
-            for name, docs in (("refresh stored", [stored]), ("refresh unseen", unseen)):
-                for expand, store in opened.items():
-                    source = _fresh(replace(settings, expand=expand), store, now)
-                    started = time.perf_counter()
-                    _run(source.refresh(store.get_sync_state(), docs), store)
-                    rounds[name].add(expand, time.perf_counter() - started, source.report.requests)
-                    source.close()
-            if len(created) != args.new:
-                raise SystemExit("the emulator did not create the new documents")
+            for name, docs in (("refresh stored", stored), ("refresh unseen", unseen)):
+                for key in opened:
+                    measure(name, key, lambda s, st, d=docs: s.refresh(st.get_sync_state(), d))
     finally:
         for store in opened.values():
             store.close()
@@ -456,7 +468,11 @@ def main() -> None:
         if held != truth:
             failures.append(f"full sync: store {held} against the emulator {truth}")
         if args.latency:
-            stores = {True: Path(folder) / "expand.db", False: Path(folder) / "plain.db"}
+            stores: dict[Any, Path] = {
+                True: Path(folder) / "expand.db",
+                False: Path(folder) / "plain.db",
+                "idle": Path(folder) / "idle.db",
+            }
             for target in stores.values():
                 shutil.copyfile(kept, target)
             _ask(ours, "latency", args.latency)
@@ -464,10 +480,10 @@ def main() -> None:
             _ask(ours, "latency", 0.0)
             missed = _add_rounds(rows, rounds, args)
             truth = _ask(ours, "truth")
-            for expand, target in stores.items():
+            for key, target in stores.items():
                 held = _stored(target)
                 if held != truth:
-                    failures.append(f"expand={expand}: store {held} against the emulator {truth}")
+                    failures.append(f"store {key}: {held} against the emulator {truth}")
             differ = _same_documents(stores[True], stores[False])
             rows.append((
                 "documents differing, $expand store vs plain store", str(differ), "", "", "0",
@@ -510,6 +526,11 @@ def _add_rounds(
             f"{with_s / latency:.1f} ({with_r:g} req)",
             f"{without_s / latency:.1f} ({without_r:g} req)",
             f"{without_s / with_s:.2f}", f"<= {GOALS[name]:g}, fewer",
+        ))  # fmt: skip
+        idle = _median(found.idle)
+        rows.append((
+            "  of which not waiting for 1C (same at zero latency, in round trips)",
+            f"{idle / latency:.1f}", "", "", "",
         ))  # fmt: skip
         if with_s / latency > GOALS[name]:
             missed.append(f"goal missed: {name} {with_s / latency:.1f} > {GOALS[name]:g}")
