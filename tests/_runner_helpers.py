@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import random
+import signal
+import subprocess
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from textwrap import dedent
@@ -117,3 +120,22 @@ def write_config(
 def onec_now() -> datetime:
     """The wall clock as a 1C server in Moscow shows it (naive), for runs on real time."""
     return datetime.now(ZoneInfo("Europe/Moscow")).replace(tzinfo=None, microsecond=0)
+
+
+def stop_runner(process: subprocess.Popen[str], lines: list[str], timeout: float = 60) -> None:
+    """SIGTERM a `run` process and wait; one that does not stop fails with its threads' stacks.
+
+    The runner writes every thread's stack to stderr on SIGUSR1 (faulthandler), so a
+    runner stuck in shutdown says where instead of only timing out.
+    """
+    process.send_signal(signal.SIGTERM)
+    try:
+        code = process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)
+        time.sleep(2)  # the stacks reach the test's stderr reader
+        process.kill()
+        process.wait()
+        stuck = "".join(lines[-150:])
+        raise AssertionError(f"the runner did not stop within {timeout:g} s:\n{stuck}") from None
+    assert code == 0, "".join(lines[-40:])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import socket
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from textwrap import dedent
 import httpx
 import pytest
 import yaml
-from _runner_helpers import onec_now, write_config
+from _runner_helpers import onec_now, stop_runner, write_config
 
 from edo_rules.demo._company import Company, seed_company
 from edo_rules.demo._world import World
@@ -121,8 +120,7 @@ def running(tmp_path: Path) -> Iterator[_Running]:
             _wait_until_up(f"http://127.0.0.1:{port}", lines)
             yield _Running(f"http://127.0.0.1:{port}", world, company, keys, lines)
         finally:
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=30) == 0, "".join(lines[-20:])
+            stop_runner(process, lines)
         assert TOKEN not in "".join(lines) and HOOK not in "".join(lines)
 
 

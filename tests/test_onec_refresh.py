@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import socket
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from urllib.parse import unquote
 import httpx
 import pytest
 from _onec_helpers import clock_of, make_base, open_store, serving, settings_for, sync
-from _runner_helpers import onec_now, send_documents, write_config
+from _runner_helpers import onec_now, send_documents, stop_runner, write_config
 
 from edo_rules.cli import main
 from edo_rules.demo._company import seed_company
@@ -204,8 +203,7 @@ def test_post_sync_document_refreshes_it_in_the_running_service(world_config) ->
         assert summary["synced"] == 1, (summary, "".join(lines))
         assert summary["actions"] == {"done": 1}, (summary, "".join(lines))
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
+        stop_runner(process, lines)
     assert any("refresh: 1 document(s)" in line for line in lines), "".join(lines)
 
 

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,7 @@ from textwrap import dedent
 
 import httpx
 import pytest
-from _runner_helpers import onec_now, send_documents, write_config
+from _runner_helpers import onec_now, send_documents, stop_runner, write_config
 
 from edo_rules._messages import in_language
 from edo_rules.cli import main
@@ -107,6 +108,23 @@ def test_a_second_runner_refuses_and_sigterm_stops_cleanly(
         assert process.wait(timeout=30) == 0
     text = "".join(lines)
     assert "SIGTERM received" in text and "runner stopped" in text
+
+
+def test_sigusr1_writes_every_threads_stack_and_the_runner_goes_on(env: _Env) -> None:
+    # For a runner that seems stuck: `kill -USR1 PID` shows where each thread is.
+    process, lines, ticked = env.start()
+    try:
+        assert ticked.wait(30), "".join(lines)
+        process.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 10
+        while "Current thread" not in "".join(lines) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        text = "".join(lines)
+        assert "Current thread" in text and "edo_rules/runner/loop.py" in text, text
+        assert process.poll() is None  # still running
+    finally:
+        stop_runner(process, lines)
+    assert "runner stopped" in "".join(lines)
 
 
 def test_post_sync_triggers_a_tick_and_metrics_count_it(env: _Env) -> None:

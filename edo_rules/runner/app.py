@@ -7,6 +7,7 @@ overlaps a running service.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import signal
 import threading
@@ -160,11 +161,24 @@ def _signals(runner: Runner) -> Iterator[None]:
         runner.stop()
 
     previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+    dumps = _stack_dumps()
     try:
         yield
     finally:
+        if dumps:
+            faulthandler.unregister(signal.SIGUSR1)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _stack_dumps() -> bool:
+    """`kill -USR1 PID`: every thread's stack to stderr (the journal), for a runner that
+    seems stuck (it does not stop, a tick never ends). False where stderr is no file."""
+    try:
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is an OSError
+        return False
+    return True
 
 
 def _name(signum: int) -> str:
