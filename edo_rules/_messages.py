@@ -712,5 +712,16 @@ CATALOGUE.update(
 )
 
 from edo_rules._messages_errors import ERRORS  # noqa: E402  (the errors' part of the catalogue)
+from edo_rules._messages_reports import REPORTS  # noqa: E402  (diff, bitrix24 setup)
 
-CATALOGUE.update(ERRORS)
+
+def _merge(part: dict[str, tuple[str, str]]) -> None:
+    """Add a part of the catalogue; a key defined twice would silently hide one text."""
+    twice = CATALOGUE.keys() & part.keys()
+    if twice:
+        raise KeyError(f"keys defined twice in the message catalogue: {sorted(twice)}")
+    CATALOGUE.update(part)
+
+
+_merge(ERRORS)
+_merge(REPORTS)

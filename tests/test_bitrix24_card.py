@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -13,6 +14,7 @@ import pytest
 import yaml
 from _bitrix24_helpers import World, make_doc, make_request, make_world, statuses
 
+from edo_rules._messages import in_language
 from edo_rules.actions.bitrix24 import Bitrix24Settings, make_client
 from edo_rules.actions.bitrix24.card_index import documents_for
 from edo_rules.actions.bitrix24.errors import Bitrix24Error
@@ -307,7 +309,7 @@ def test_register_item_has_russian_status_its_stage_and_the_manager(world: World
     first = setup_portal(client, settings)
     [register] = types(world.emulator.portal)
     spa = register["id"]
-    note = next(n for n in first.notes if "bitrix24.mirror.fields" in n)
+    note = next(str(n) for n in first.notes if "bitrix24.mirror.fields" in str(n))
     assert f"overdue: UF_CRM_{spa}_EDO_OVERDUE" in note
     assert sorted((f["fieldName"], f["userTypeId"]) for f in spa_fields(world.emulator.portal)) == [
         (f"UF_CRM_{spa}_EDO_OVERDUE", "boolean"),
@@ -319,7 +321,7 @@ def test_register_item_has_russian_status_its_stage_and_the_manager(world: World
     fields = {"status": f"UF_CRM_{spa}_EDO_STATUS", "overdue": f"UF_CRM_{spa}_EDO_OVERDUE"}
     mirror_config = {**REGISTER, "category_id": category["id"], "fields": fields}
     again = setup_portal(client, world.settings(mirror=mirror_config))
-    assert again.nothing_to_do and not any("mirror.fields" in n for n in again.notes)
+    assert again.nothing_to_do and not any("mirror.fields" in str(n) for n in again.notes)
     world.add_doc("d1", status=Status.SIGNED)
     mirror = world.actions(mirror=mirror_config)["mirror"]
     assert statuses(mirror.execute([make_request("mirror", {"overdue": True}, "d1")])) == ["done"]
@@ -330,7 +332,7 @@ def test_register_item_has_russian_status_its_stage_and_the_manager(world: World
     assert item["assignedById"] == world.manager and item["parentId2"] == world.deal
     wrong = {**mirror_config, "fields": {"status": "UF_CRM_999_EDO_STATUS"}}
     [conflict] = setup_portal(client, world.settings(mirror=wrong)).problems
-    assert conflict.state is State.CONFLICT and f"не CRM_{spa}" in conflict.detail
+    assert conflict.state is State.CONFLICT and f"не CRM_{spa}" in str(conflict.detail)
 
 
 # -- setup -------------------------------------------------------------------------------------
@@ -363,7 +365,7 @@ def test_setup_creates_once_then_reports_nothing_to_do(world: World) -> None:
     category = _rest(world, "crm.category.list", {"entityTypeId": 1100})["result"]["categories"][0]
     names_ru = [s["NAME"] for s in stages(portal, f"DYNAMIC_1100_STAGE_{category['id']}")]
     assert {"Ждёт подписи контрагента", "Подписан", "Отклонён", "Аннулирован"} <= set(names_ru)
-    assert any("category_id" in note for note in second.notes)
+    assert any("category_id" in str(note) for note in second.notes)
 
 
 def test_setup_completes_a_register_that_lacks_the_card_relations(world: World) -> None:
@@ -372,10 +374,15 @@ def test_setup_completes_a_register_that_lacks_the_card_relations(world: World) 
     assert created["result"]["type"]["relations"]["parent"] == []
     settings = world.settings(mirror=REGISTER)
     check = setup_portal(world.client(settings), settings, mode="check")
-    lacking = [s for s in check.problems if "связь parent" in s.what]
-    assert lacking and "сделки, компании" in lacking[0].detail
+    lacking = [s for s in check.problems if "связь parent" in str(s.what)]
+    assert lacking and "нет для сделки, компании" in str(lacking[0].detail)
+    with in_language("en"):
+        assert str(lacking[0]).endswith(
+            "missing: the documents' list in the deal and company cards (parent relation)"
+            " (lacking for deals, companies)"
+        )
     report = setup_portal(world.client(settings), settings)
-    assert any(s.state is State.CREATED and "связь parent" in s.what for s in report.steps)
+    assert any(s.state is State.CREATED and "связь parent" in str(s.what) for s in report.steps)
     [register] = types(world.emulator.portal)
     assert [r["entityTypeId"] for r in register["relations"]["parent"]] == [2, 4]
 
@@ -386,7 +393,7 @@ def test_setup_flags_a_field_of_another_type_and_needs_an_admin(world: World) ->
     settings = world.settings(card={"deal_field": "UF_CRM_EDO_STATUS"})
     report = setup_portal(world.client(settings), settings)
     [conflict] = report.problems
-    assert conflict.state is State.CONFLICT and "integer" in conflict.detail
+    assert conflict.state is State.CONFLICT and "integer" in str(conflict.detail)
     manager_hook = world.emulator.add_webhook(world.manager)
     manager_settings = Bitrix24Settings.from_mapping(
         {"webhook_url": manager_hook, "mirror": REGISTER}, where="edo-rules.yaml"
@@ -430,6 +437,11 @@ def _config(tmp_path: Path, world: World) -> Path:
     return path
 
 
+def _cyrillic_outside_quotes(text: str) -> bool:
+    """Russian left in English output, the portal's own words in «ёлочках» aside."""
+    return re.search("[а-яё]", re.sub("«[^»]*»", "", text), re.IGNORECASE) is not None
+
+
 def test_cli_setup_dry_run_then_twice_and_validate_online(
     tmp_path: Path, world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -440,9 +452,19 @@ def test_cli_setup_dry_run_then_twice_and_validate_online(
     out = capsys.readouterr().out
     assert "нет: поле сделки UF_CRM_EDO_STATUS (string)" in out
     assert "в портале не хватает объектов: 4; выполните `edo-rules bitrix24 setup`\n" in out
+    assert main(["validate", "--config", config, "--online", "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "bitrix24:      missing: deal field UF_CRM_EDO_STATUS (string)\n" in out
+    assert "missing: smart process «Документы ЭДО» (entityTypeId 1100)\n" in out
+    assert not _cyrillic_outside_quotes(out), out  # the portal's words, in «», stay Russian
     assert main(["bitrix24", "setup", "--config", config, "--dry-run"]) == 1
     dry = capsys.readouterr().out
     assert dry.endswith("пробный прогон: будет создано объектов: 4; ничего не записано\n")
+    assert "         нет: смарт-процесс «Документы ЭДО» (entityTypeId 1100)\n" in dry
+    assert main(["bitrix24", "setup", "--config", config, "--dry-run", "--lang", "en"]) == 1
+    dry = capsys.readouterr().out
+    assert "     missing: links to deals and companies, stages by status\n" in dry
+    assert not _cyrillic_outside_quotes(dry), dry
     assert snapshot(portal) == before
     assert main(["bitrix24", "setup", "--config", config]) == 0
     created = capsys.readouterr().out
@@ -515,11 +537,15 @@ def test_validate_names_a_missing_accounting_section(
 def test_setup_says_a_universal_list_is_left_to_the_admin(world: World) -> None:
     settings = world.settings(mirror={"target": "list", "iblock_id": 42})
     report = setup_portal(world.client(settings), settings, mode="check")
-    assert [s.what for s in report.problems] == ["поле сделки UF_CRM_EDO_STATUS (string)"]
-    assert [s.what for s in report.steps if s.state is State.MATCHED] == [
+    assert [str(s.what) for s in report.problems] == ["поле сделки UF_CRM_EDO_STATUS (string)"]
+    assert [str(s.what) for s in report.steps if s.state is State.MATCHED] == [
         "поле списка 42 NAME «Документ» (title)"
     ]
-    assert any("универсальный список" in note for note in report.notes)
+    assert any("универсальный список" in str(note) for note in report.notes)
+    with in_language("en"):  # the same report, shown under --lang en; the label stays the portal's
+        assert [str(s.what) for s in report.problems] == ["deal field UF_CRM_EDO_STATUS (string)"]
+        assert str(report.steps[-1]) == "     present: list 42 field NAME «Документ» (title)"
+        assert any("the register is a universal list" in str(note) for note in report.notes)
 
 
 def test_validate_online_names_the_list_field_that_is_missing(
@@ -537,6 +563,11 @@ def test_validate_online_names_the_list_field_that_is_missing(
     out = capsys.readouterr().out
     assert "нет: поле списка 43 PROPERTY_302 «Просрочен» (overdue)" in out, out
     assert "PROPERTY_301" not in out and "в портале не хватает объектов: 3;" in out, out
+    assert main(["validate", "--config", str(path), "--online", "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "missing: list 43 field PROPERTY_302 «Просрочен» (overdue) (add it in the list's" in out
+    assert "note: the register is a universal list: setup checks its fields" in out, out
+    assert not _cyrillic_outside_quotes(out), out
     assert (snapshot(portal), portal.list_elements(43)) == before
     # setup makes the card's field, not list fields: it names the missing one and exits 1
     assert main(["bitrix24", "setup", "--config", str(path)]) == 1

@@ -60,6 +60,10 @@ def test_emulate_all_wires_the_two_systems_and_writes_a_ready_config(
     assert main(["bitrix24", "setup"]) == 0
     setup = capsys.readouterr().out
     assert setup.count("уже есть: поле списка 42 ") == len(DEMO_LIST_FIELDS), setup
+    assert main(["bitrix24", "setup", "--lang", "en"]) == 0
+    setup = capsys.readouterr().out
+    assert setup.count("present: list 42 field ") == len(DEMO_LIST_FIELDS), setup
+    assert "note: the register is a universal list" in setup and "уже есть" not in setup
     assert main(["validate", "--config", "edo-rules.yaml", "--online"]) == 0
     assert capsys.readouterr().out.endswith("OK: в портале есть всё, что нужно конфигу\n")
     assert main(["outbox", "--json"]) == 0

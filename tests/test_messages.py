@@ -20,6 +20,7 @@ from edo_rules._messages import (
     t,
 )
 from edo_rules._messages_errors import ERRORS
+from edo_rules._messages_reports import REPORTS
 
 PACKAGE = Path(__file__).resolve().parents[1] / "edo_rules"
 
@@ -61,6 +62,23 @@ def test_error_texts_are_russian_with_the_russian_phrases(key: str) -> None:
     plain = re.sub(r"\{[^}]*\}", "", ru)
     assert re.search("[а-яё]", plain) or not re.search("[a-z]", plain), key  # "{a}: {b}" may
     assert '"' not in re.sub("«[^»]*»", "", ru), key  # «ёлочки» (a quoted YAML example inside)
+
+
+@pytest.mark.parametrize("key", sorted(REPORTS))
+def test_report_texts_are_russian_unless_they_have_no_words(key: str) -> None:
+    """``diff`` and ``bitrix24 setup``: Russian by default; only pure layout is shared."""
+    ru, en = REPORTS[key]
+    plain = re.sub(r"«[^»]*»|\{[^}]*\}", "", ru)
+    assert re.search("[а-яё]", plain) or ru == en, key
+    assert ru == en or re.search("[а-яё]", en) is None, key
+
+
+def test_a_key_defined_twice_in_the_catalogue_is_refused() -> None:
+    from edo_rules._messages import _merge
+
+    with pytest.raises(KeyError, match="diff_added"):
+        _merge({"diff_added": ("добавлено", "added")})
+    assert CATALOGUE["diff_added"] == REPORTS["diff_added"]
 
 
 def test_a_message_is_rendered_when_shown_in_the_language_then() -> None:

@@ -184,6 +184,7 @@ def test_a_broken_playbook_is_refused_and_the_old_one_keeps_running(
             " waiting/notify-waiting; its firings do not carry over" in caplog.text
         )
         assert "+2 added, -0 removed, 0 moved, 0 with other parameters, 2 replayed" in caplog.text
+        assert "переименовано" not in caplog.text  # the admin reads Russian, the log stays English
     finally:
         service.close()
     assert len(env.world.portal.notifications()) == 4

@@ -22,7 +22,7 @@ def run_setup(out: TextIO, config: Config) -> None:
         report = setup_portal(client, config.bitrix24)
     finally:
         client.close()
-    created = [s.what for s in report.steps if s.state is State.CREATED]
+    created = [str(s.what) for s in report.steps if s.state is State.CREATED]
     print(f"  Настройка:   edo-rules bitrix24 setup — создано: {'; '.join(created)}", file=out)
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime, time, timedelta
 
+from edo_rules._messages import Text, msg, t
 from edo_rules.engine._due import WorkingCalendar
 from edo_rules.engine._simulate import run_ticks
 from edo_rules.errors import EdoRulesError
@@ -72,12 +73,14 @@ class RuleChange:
 
     rule_key: str
     change: str  # "added", "removed", "changed", "renamed"
-    details: tuple[str, ...] = ()
+    details: tuple[Text, ...] = ()
+    previous: str = ""  # a renamed rule's old key
 
     def line(self) -> str:
+        """The change in the language in force (the runner's log renders it in English)."""
         mark = {"added": "+", "removed": "-", "changed": "~", "renamed": ">"}[self.change]
-        tail = f": {'; '.join(self.details)}" if self.details else ""
-        return f"{mark} {self.rule_key} ({self.change}){tail}"
+        tail = f": {'; '.join(str(d) for d in self.details)}" if self.details else ""
+        return f"{mark} {self.rule_key} ({t('diff_rule_' + self.change)}){tail}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,37 +106,41 @@ class PlaybookDiff:
     def summary(self) -> str:
         """One line, e.g. for the runner's log when it reloads the playbooks."""
         if self.unchanged:
-            return "no change in the actions of the coming days"
-        return (
-            f"rules: {len(self.rules)} changed; actions in the coming days:"
-            f" +{len(self.added)} added, -{len(self.removed)} removed,"
-            f" {len(self.moved)} moved, {len(self.changed)} with other parameters,"
-            f" {len(self.replayed)} replayed, {len(self.skipped)} skipped"
+            return t("diff_summary_none")
+        return t(
+            "diff_summary",
+            rules=len(self.rules),
+            added=len(self.added),
+            removed=len(self.removed),
+            moved=len(self.moved),
+            changed=len(self.changed),
+            replayed=len(self.replayed),
+            skipped=len(self.skipped),
         )
 
     def render(self) -> str:
+        """The report in the language in force (Russian unless ``--lang en``)."""
         first, last = self.moments[0], self.moments[-1]
         lines = [
-            f"simulated {len(self.moments)} moment(s) from {first:%Y-%m-%d %H:%M}"
-            f" to {last:%Y-%m-%d %H:%M} for both versions"
+            t(
+                "diff_simulated",
+                count=len(self.moments),
+                first=f"{first:%Y-%m-%d %H:%M}",
+                last=f"{last:%Y-%m-%d %H:%M}",
+            )
         ]
         if self.unchanged:
-            return "\n".join([*lines, "no change: both versions do the same"])
-        lines += _section("rules", [change.line() for change in self.rules])
-        lines += _section("added", [a.line() for a in self.added])
-        lines += _section("removed", [a.line() for a in self.removed])
-        lines += _section("moved", [_moved(old, new) for old, new in self.moved])
-        lines += _section("other parameters", [_changed(old, new) for old, new in self.changed])
-        lines += _section(
-            "replayed (already done under the old rule id, done again)",
-            [a.line() for a in self.replayed],
-        )
-        lines += _section(
-            "skipped (recorded as skipped by the new version's catch-up, never sent)",
-            [step.line() for step in self.skipped],
-        )
-        lines += _section("per rule", _counts(self, lambda a: a.rule_key))
-        lines += _section("per recipient", _counts(self, lambda a: a.recipient or "(none)"))
+            return "\n".join([*lines, t("diff_unchanged")])
+        lines += _section("diff_rules", [change.line() for change in self.rules])
+        lines += _section("diff_added", [a.line() for a in self.added])
+        lines += _section("diff_removed", [a.line() for a in self.removed])
+        lines += _section("diff_moved", [_moved(old, new) for old, new in self.moved])
+        lines += _section("diff_other_params", [_changed(old, new) for old, new in self.changed])
+        lines += _section("diff_replayed", [a.line() for a in self.replayed])
+        lines += _section("diff_skipped", [step.line() for step in self.skipped])
+        lines += _section("diff_per_rule", _counts(self, lambda a: a.rule_key))
+        none = t("diff_no_recipient")
+        lines += _section("diff_per_recipient", _counts(self, lambda a: a.recipient or none))
         lines.append(self.summary())
         return "\n".join(lines)
 
@@ -260,11 +267,7 @@ def _replayed(
     store: Store, added: list[PlannedAction], rules: Sequence[RuleChange]
 ) -> list[PlannedAction]:
     """Added actions whose step the rule's previous id already fired for that document."""
-    previous = {
-        c.rule_key: c.details[0].removeprefix("renamed from ")
-        for c in rules
-        if c.change == "renamed"
-    }
+    previous = {c.rule_key: c.previous for c in rules if c.change == "renamed"}
     replayed: list[PlannedAction] = []
     for action in added:
         old_key = previous.get(action.rule_key)
@@ -289,7 +292,8 @@ def rule_changes(old: Sequence[Playbook], new: Sequence[Playbook]) -> tuple[Rule
         twin = next((k for k, r in gone.items() if _same_content(r, after[key])), None)
         if twin is not None:
             del gone[twin]
-            changes.append(RuleChange(key, "renamed", (f"renamed from {twin}", _REPLAY_NOTE)))
+            said = (msg("diff_renamed_from", rule=twin), msg("diff_replay_note"))
+            changes.append(RuleChange(key, "renamed", said, previous=twin))
         else:
             changes.append(RuleChange(key, "added", _added_note(after[key])))
     changes += [RuleChange(key, "removed") for key in sorted(gone)]
@@ -302,15 +306,10 @@ def rule_changes(old: Sequence[Playbook], new: Sequence[Playbook]) -> tuple[Rule
     return tuple(changes)
 
 
-_REPLAY_NOTE = "its firings do not carry over: documents already handled are handled again"
-
-
-def _added_note(rule: Rule) -> tuple[str, ...]:
+def _added_note(rule: Rule) -> tuple[Text, ...]:
     if isinstance(rule.trigger, TimeTrigger):
-        return (
-            f"a new ladder: documents already past a step get it by catch-up {rule.catch_up.value}",
-        )
-    return ("fires for status events recorded from now on",)
+        return (msg("diff_new_ladder", policy=rule.catch_up.value),)
+    return (msg("diff_new_status_rule"),)
 
 
 def _rules(playbooks: Iterable[Playbook]) -> list[Rule]:
@@ -345,34 +344,41 @@ def _plain(value: object) -> object:
     return value if scalar else str(value)  # enums, zones, decimals as text
 
 
-def _trigger_changes(old: Rule, new: Rule) -> tuple[str, ...]:
+def _trigger_changes(old: Rule, new: Rule) -> tuple[Text, ...]:
     a, b = old.trigger, new.trigger
     if isinstance(a, StatusTrigger) or isinstance(b, StatusTrigger):
         if type(a) is not type(b):
-            return ("the trigger changed between a time ladder and a status change",)
+            return (msg("diff_trigger_kind"),)
         same = content(old.match, a) == content(new.match, b)
-        return () if same else ("actions or match changed",)
-    details: list[str] = []
+        return () if same else (msg("diff_actions_or_match"),)
+    details: list[Text] = []
     if a.since != b.since:
-        details.append(f"since: {a.since} → {b.since} (new episodes: ladders start again)")
+        details.append(msg("diff_since", old=a.since, new=b.since))
     old_steps = {s.name: s.after.text for s in a.steps}
     new_steps = {s.name: s.after.text for s in b.steps}
     for name in sorted(new_steps.keys() - old_steps.keys()):
-        details.append(f"new step {name} after {new_steps[name]} (fires for documents past it)")
+        details.append(msg("diff_new_step", step=name, after=new_steps[name]))
     for name in sorted(old_steps.keys() - new_steps.keys()):
-        details.append(f"step {name} removed")
+        details.append(msg("diff_step_removed", step=name))
     for name in sorted(old_steps.keys() & new_steps.keys()):
         if old_steps[name] != new_steps[name]:
-            details.append(f"{name}: after {old_steps[name]} → {new_steps[name]}")
+            details.append(
+                msg("diff_step_after", step=name, old=old_steps[name], new=new_steps[name])
+            )
     if not details and content(old.match, a) != content(new.match, b):
-        details.append("actions, match or repeat changed")
+        details.append(msg("diff_actions_match_repeat"))
     return tuple(details)
 
 
-def _setting_changes(old: Rule, new: Rule) -> tuple[str, ...]:
+def _setting_changes(old: Rule, new: Rule) -> tuple[Text, ...]:
     names = ("catch_up", "timezone", "working_hours")
     return tuple(
-        f"{name}: {_setting(getattr(old, name))} → {_setting(getattr(new, name))}"
+        msg(
+            "diff_setting",
+            name=name,
+            old=_setting(getattr(old, name)),
+            new=_setting(getattr(new, name)),
+        )
         for name in names
         if content(getattr(old, name)) != content(getattr(new, name))
     )
@@ -388,7 +394,10 @@ def _setting(value: object) -> str:
 
 
 def _section(title: str, rows: list[str]) -> list[str]:
-    return [f"{title} ({len(rows)}):", *(f"  {row}" for row in rows)] if rows else []
+    """``title`` is a catalogue key; an empty section is left out."""
+    if not rows:
+        return []
+    return [t("diff_section", title=t(title), count=len(rows)), *(f"  {row}" for row in rows)]
 
 
 def _moved(old: PlannedAction, new: PlannedAction) -> str:
@@ -399,7 +408,8 @@ def _moved(old: PlannedAction, new: PlannedAction) -> str:
 
 
 def _changed(old: PlannedAction, new: PlannedAction) -> str:
-    return f"{new.line()}\n      was {old.params}\n      now {new.params}"
+    was, now = t("diff_was", params=old.params), t("diff_now", params=new.params)
+    return f"{new.line()}\n      {was}\n      {now}"
 
 
 def _counts(diff: PlaybookDiff, key: Callable[[PlannedAction], str]) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from edo_rules._messages import msg
+from edo_rules._messages import in_language, msg
 from edo_rules.actions.base import Action
 from edo_rules.actions.log import LogAction
 from edo_rules.calendar import ProductionCalendar
@@ -172,7 +172,15 @@ RELOAD_DIFF_MAX_DOCUMENTS = 20_000
 
 
 def reload_summary(engine: Engine, new: tuple[Playbook, ...], now: datetime) -> str:
-    """What a hot reload changes, for the log: the rules, and the coming actions when cheap."""
+    """What a hot reload changes, for the log: the rules, and the coming actions when cheap.
+
+    In English whatever the admin's language: logs stay English (runner/logs.py).
+    """
+    with in_language("en"):
+        return _reload_summary(engine, new, now)
+
+
+def _reload_summary(engine: Engine, new: tuple[Playbook, ...], now: datetime) -> str:
     rules = rule_changes(engine.playbooks, new)
     listed = "; ".join(change.line() for change in rules) or "no rule changed"
     if engine.store.count_documents() > RELOAD_DIFF_MAX_DOCUMENTS:

@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from edo_rules import ru
+from edo_rules._messages import Joined, Text, msg, t
 from edo_rules.actions.bitrix24 import _register
 from edo_rules.actions.bitrix24.client import Bitrix24Client
 from edo_rules.actions.bitrix24.settings import Bitrix24Settings, MirrorSettings
@@ -41,7 +42,7 @@ _FACT_TYPES = {
     "counterparty_signed_at": "datetime",
     "rejected_at": "datetime",
 }
-_PARENTS = {2: "сделки", 4: "компании"}
+_PARENTS = {2: "b24_parent_deals", 4: "b24_parent_companies"}  # entityTypeId → its name
 
 
 class State(StrEnum):
@@ -53,23 +54,22 @@ class State(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One thing checked: what, its state, and a detail (an id, or what is wrong)."""
+    """One thing checked: what, its state, and a detail (an id, or what is wrong).
 
-    what: str
+    The texts are rendered when shown, in the language in force (``--lang``);
+    the portal's own words (labels, stage names) stay Russian inside them.
+    """
+
+    what: Text
     state: State
-    detail: str = ""
+    detail: Text | None = None
     #: Setup never makes it (a universal list's field): the admin adds it by hand.
     by_hand: bool = False
 
     def __str__(self) -> str:
-        words = {
-            State.MATCHED: "уже есть",
-            State.CREATED: "создано",
-            State.MISSING: "нет",
-            State.CONFLICT: "не совпадает",
-        }
-        tail = f" ({self.detail})" if self.detail else ""
-        return f"{words[self.state]:>12}: {self.what}{tail}"
+        word = t(f"b24_state_{self.state.value}")
+        tail = f" ({self.detail})" if self.detail is not None else ""
+        return f"{word:>12}: {self.what}{tail}"
 
 
 @dataclass(slots=True)
@@ -77,9 +77,11 @@ class SetupReport:
     """Every step in order; ``nothing_to_do`` when everything already matched."""
 
     steps: list[Step] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
 
-    def add(self, what: str, state: State, detail: str = "", *, by_hand: bool = False) -> None:
+    def add(
+        self, what: Text, state: State, detail: Text | None = None, *, by_hand: bool = False
+    ) -> None:
         self.steps.append(Step(what, state, detail, by_hand))
 
     @property
@@ -103,10 +105,7 @@ def setup_portal(
     report = SetupReport()
     _Setup(client, mode, report).run(settings)
     if not report.steps:
-        report.notes.append(
-            "в конфигурации нет bitrix24.card и bitrix24.mirror (target: smart_process): "
-            "создавать нечего"
-        )
+        report.notes.append(msg("b24_nothing_configured"))
     return report
 
 
@@ -136,7 +135,8 @@ class _Setup:
 
     # -- user fields -------------------------------------------------------------------------
     def _userfield(self, entity: str, name: str, user_type: str, label: str) -> None:
-        what = f"поле {'сделки' if entity == 'deal' else 'компании'} {name} ({user_type})"
+        where = msg("b24_deal" if entity == "deal" else "b24_company")
+        what = msg("b24_userfield", entity=where, name=name, type=user_type)
         found = self._call(f"crm.{entity}.userfield.list", {"filter": {"FIELD_NAME": name}})
         existing = next(
             (f for f in _rows(found) if str(f.get("FIELD_NAME", "")).upper() == name), None
@@ -144,9 +144,9 @@ class _Setup:
         if existing is not None:
             kind = str(existing.get("USER_TYPE_ID"))
             if kind != user_type:
-                self._report.add(what, State.CONFLICT, f"в портале тип {kind}")
+                self._report.add(what, State.CONFLICT, msg("b24_portal_type", type=kind))
             else:
-                self._report.add(what, State.MATCHED, f"ID {existing.get('ID')}")
+                self._report.add(what, State.MATCHED, msg("b24_id", id=existing.get("ID")))
             return
         if not self._writes:
             self._report.add(what, State.MISSING)
@@ -160,7 +160,7 @@ class _Setup:
             "LIST_FILTER_LABEL": {"ru": label, "en": label},
         }
         created = self._call(f"crm.{entity}.userfield.add", {"fields": fields}, write=True)
-        self._report.add(what, State.CREATED, f"ID {created}")
+        self._report.add(what, State.CREATED, msg("b24_id", id=created))
 
     # -- the universal list: only checked --------------------------------------------------
     def _list_fields(self, mirror: MirrorSettings) -> None:
@@ -181,38 +181,30 @@ class _Setup:
         name = mirror.iblock_id if mirror.iblock_id is not None else mirror.iblock_code
         for fact, code in mirror.fields.items():
             label = ru.FIELD_LABELS.get(fact, fact)
-            what = f"поле списка {name} {code} «{label}» ({fact})"
+            what = msg("b24_list_field", list=name, code=code, label=label, fact=fact)
             if code.upper() in have:
                 self._report.add(what, State.MATCHED)
             else:
-                self._report.add(
-                    what, State.MISSING, "добавьте его в настройках списка", by_hand=True
-                )
-        self._report.notes.append(
-            "реестр — универсальный список: его поля setup проверяет, но не создаёт "
-            "(docs/bitrix24.md, раздел 7); смарт-процесс (target: smart_process) "
-            "setup создаёт целиком"
-        )
+                self._report.add(what, State.MISSING, msg("b24_add_in_list"), by_hand=True)
+        self._report.notes.append(msg("b24_list_note"))
 
     # -- the smart process -----------------------------------------------------------------------
     def _register(self, mirror: MirrorSettings) -> None:
         type_id = mirror.entity_type_id
         assert type_id is not None
-        what = f"смарт-процесс «{mirror.title}» (entityTypeId {type_id})"
+        what = msg("b24_smart_process", title=mirror.title, type_id=type_id)
         found = self._call("crm.type.list", {"filter": {"entityTypeId": type_id}})
         types = found.get("types") if isinstance(found, Mapping) else None
         record = next((t for t in types or [] if isinstance(t, Mapping)), None)
         if record is None:
             if not self._writes:
                 self._report.add(what, State.MISSING)
-                self._report.add(
-                    "привязка к сделкам и компаниям, стадии по статусам", State.MISSING
-                )
+                self._report.add(msg("b24_relations_and_stages"), State.MISSING)
                 return
             record = self._create_type(mirror, type_id)
-            self._report.add(what, State.CREATED, f"настройки ID {record.get('id')}")
+            self._report.add(what, State.CREATED, msg("b24_settings_id", id=record.get("id")))
         else:
-            self._report.add(what, State.MATCHED, f"настройки ID {record.get('id')}")
+            self._report.add(what, State.MATCHED, msg("b24_settings_id", id=record.get("id")))
             self._relations(record)
         self._stages(mirror, type_id)
         if record.get("id") is not None:
@@ -243,16 +235,17 @@ class _Setup:
             for type_id, name in _PARENTS.items()
             if parents.get(type_id, {}).get("isChildrenListEnabled") not in ("Y", True)
         ]
-        what = "список документов в карточке сделки и компании (связь parent)"
+        what = msg("b24_relations")
+        names = Joined(tuple(msg(key) for key in lacking), sep=", ")
         if not lacking:
             self._report.add(what, State.MATCHED)
         elif not self._writes:
-            self._report.add(what, State.MISSING, "нет для " + ", ".join(lacking))
+            self._report.add(what, State.MISSING, msg("b24_relations_lacking", entities=names))
         else:
             merged = [r for t, r in parents.items() if t not in _PARENTS] + _parent_relations()
             fields = {"relations": {"parent": merged, "child": relations.get("child") or []}}
             self._call("crm.type.update", {"id": record.get("id"), "fields": fields}, write=True)
-            self._report.add(what, State.CREATED, "добавлено для " + ", ".join(lacking))
+            self._report.add(what, State.CREATED, msg("b24_relations_added", entities=names))
 
     # -- the register's own fields (userfieldconfig) -----------------------------------------
     def _register_fields(self, mirror: MirrorSettings, settings_id: int) -> None:
@@ -261,7 +254,7 @@ class _Setup:
         if not wanted:
             wanted = {fact: f"UF_{entity}_EDO_{fact.upper()}" for fact in _DEFAULT_REGISTER}
             shown = ", ".join(f"{fact}: {code}" for fact, code in wanted.items())
-            self._report.notes.append(f"поля реестра для bitrix24.mirror.fields: {{{shown}}}")
+            self._report.notes.append(msg("b24_register_fields_note", fields=shown))
         found = self._call(
             "userfieldconfig.list", {"moduleId": "crm", "filter": {"entityId": entity}}
         )
@@ -274,18 +267,19 @@ class _Setup:
         self, entity: str, fact: str, code: str, have: Mapping[str, Mapping[str, Any]]
     ) -> None:
         user_type = _FACT_TYPES.get(fact, "string")
-        what = f"поле реестра {code} «{ru.FIELD_LABELS.get(fact, fact)}» ({user_type})"
+        label = ru.FIELD_LABELS.get(fact, fact)
+        what = msg("b24_register_field", code=code, label=label, type=user_type)
         existing = have.get(code)
         if existing is not None:
             kind = str(existing.get("userTypeId"))
             state = State.MATCHED if kind == user_type else State.CONFLICT
-            self._report.add(what, state, "" if state is State.MATCHED else f"в портале тип {kind}")
+            wrong = msg("b24_portal_type", type=kind)
+            self._report.add(what, state, None if state is State.MATCHED else wrong)
         elif not code.startswith(f"UF_{entity}_"):
-            self._report.add(what, State.CONFLICT, f"поле другого смарт-процесса, не {entity}")
+            self._report.add(what, State.CONFLICT, msg("b24_other_smart_process", entity=entity))
         elif not self._writes:
             self._report.add(what, State.MISSING)
         else:
-            label = ru.FIELD_LABELS.get(fact, fact)
             field = {
                 "entityId": entity,
                 "fieldName": code,
@@ -298,13 +292,10 @@ class _Setup:
     def _stages(self, mirror: MirrorSettings, type_id: int) -> None:
         category = mirror.category_id or self._default_category(type_id)
         if category is None:
-            self._report.add("направление смарт-процесса для стадий", State.MISSING)
+            self._report.add(msg("b24_stage_category"), State.MISSING)
             return
         if mirror.category_id is None:
-            self._report.notes.append(
-                f"укажите bitrix24.mirror.category_id: {category}, чтобы документы вставали "
-                "на стадию своего статуса"
-            )
+            self._report.notes.append(msg("b24_category_note", category=category))
         entity = _register.stage_entity(type_id, category)
         rows = _rows(self._call("crm.status.list", {"filter": {"ENTITY_ID": entity}}))
         have = {str(r.get("STATUS_ID")): r for r in rows}
@@ -315,7 +306,7 @@ class _Setup:
         self, entity: str, stage: str, status: Status, n: int, have: Mapping[str, Any]
     ) -> None:
         name = _register.stage_name(status)
-        what = f"стадия «{name}» ({stage})"
+        what = msg("b24_stage", name=name, stage=stage)
         if stage in have:
             self._report.add(what, State.MATCHED)
             return
