@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from store_contract import make_document
@@ -140,3 +141,21 @@ def replace_doc(path: Path, doc_id: str, **changes: object) -> None:
         doc = store.get_document(doc_id)
         assert doc is not None
         store.upsert_documents([replace(doc, **changes)])
+
+
+def summary_rows(path: Path) -> list[tuple[Any, ...]]:
+    """The dashboard summary's non-empty rows, as the triggers (or a bulk load) left them."""
+    with sqlite3.connect(path) as conn:
+        return sorted(conn.execute("SELECT * FROM dashboard_groups WHERE n != 0").fetchall())
+
+
+def rebuilt_rows(path: Path) -> list[tuple[Any, ...]]:
+    """The same rows rebuilt from every document (rolled back: the file is left as it was)."""
+    from edo_rules.store._sqlite_dashboard import rebuild
+
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        conn.execute("BEGIN")
+        rebuild(conn)
+        rows = sorted(conn.execute("SELECT * FROM dashboard_groups WHERE n != 0").fetchall())
+        conn.execute("ROLLBACK")
+    return rows

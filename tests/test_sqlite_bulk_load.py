@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from _onec_helpers import MOSCOW, clock_of, make_base, serving, settings_for, snapshot, sync
+from _web_helpers import rebuilt_rows, summary_rows
 from store_contract import T0, make_document, make_event
 
 from edo_rules.calendar import ProductionCalendar
@@ -25,7 +26,7 @@ from edo_rules.emulators.onec import OneCEmulator
 from edo_rules.model import Status
 from edo_rules.sources.onec import OneCSource, run_sync
 from edo_rules.store import _sqlite_bulk as bulk
-from edo_rules.store._sqlite_dashboard import DIMENSIONS, rebuild
+from edo_rules.store._sqlite_dashboard import DIMENSIONS
 from edo_rules.store.sqlite import SQLiteStore
 from edo_rules.web import _pages as pages
 from edo_rules.web import _summary as s
@@ -48,20 +49,6 @@ def _schema(path: Path) -> list[tuple[str, str, str]]:
 def _deferred(path: Path) -> list[str]:
     with sqlite3.connect(path) as conn:
         return [str(row[0]) for row in conn.execute("SELECT name FROM deferred_schema")]
-
-
-def _summary(path: Path) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(path) as conn:
-        return sorted(conn.execute("SELECT * FROM dashboard_groups WHERE n != 0").fetchall())
-
-
-def _rebuilt(path: Path) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(path, isolation_level=None) as conn:
-        conn.execute("BEGIN")
-        rebuild(conn)
-        rows = sorted(conn.execute("SELECT * FROM dashboard_groups WHERE n != 0").fetchall())
-        conn.execute("ROLLBACK")
-    return rows
 
 
 def _dashboard(path: Path, now: Any) -> dict[str, Any]:
@@ -109,7 +96,7 @@ def test_an_initial_sync_bulk_loads_and_leaves_the_store_a_row_by_row_load_leave
     with SQLiteStore(rows_path) as store:
         assert snapshot(store) == bulk_snapshot
     assert _schema(bulk_path) == _schema(rows_path)
-    assert _summary(bulk_path) == _summary(rows_path) == _rebuilt(rows_path)
+    assert summary_rows(bulk_path) == summary_rows(rows_path) == rebuilt_rows(rows_path)
     now = base.now.replace(tzinfo=MOSCOW)
     assert _dashboard(bulk_path, now) == _dashboard(rows_path, now)
 
@@ -173,7 +160,7 @@ def test_a_load_killed_half_way_is_completed_by_the_next_sync(tmp_path: Path) ->
     assert resumed == whole
     assert _deferred(killed) == []
     assert _schema(killed) == _schema(clean)
-    assert _summary(killed) == _summary(clean) == _rebuilt(killed)
+    assert summary_rows(killed) == summary_rows(clean) == rebuilt_rows(killed)
 
 
 def _pending_store(path: Path) -> SQLiteStore:
@@ -201,7 +188,7 @@ def test_any_other_write_finishes_a_pending_bulk_load(tmp_path: Path) -> None:
             write(store)
         assert _deferred(path) == [], name
         assert _schema(path) == _schema(rows), name
-        assert _summary(path) == _rebuilt(path), name
+        assert summary_rows(path) == rebuilt_rows(path), name
 
 
 def test_an_initial_page_into_a_store_with_documents_is_written_row_by_row(
@@ -215,7 +202,7 @@ def test_an_initial_page_into_a_store_with_documents_is_written_row_by_row(
         )
         assert [e.id for e in added] == [1]
     assert _deferred(path) == []
-    assert _summary(path) == _rebuilt(path)
+    assert summary_rows(path) == rebuilt_rows(path)
 
 
 def test_a_file_left_mid_load_gets_its_schema_back_before_newer_migrations(
@@ -233,7 +220,7 @@ def test_a_file_left_mid_load_gets_its_schema_back_before_newer_migrations(
     with SQLiteStore(path) as store:
         store.write_sync_page([], [], {"cursor": "1"})  # the next write rebuilds the summary
     assert _deferred(path) == []
-    assert _summary(path) == _rebuilt(path)
+    assert summary_rows(path) == rebuilt_rows(path)
 
 
 def _pages_numbers(path: Path, now: Any, expect_summary: bool) -> dict[Any, Any]:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from _web_helpers import MSK, NOW, fill_store, served
+from _web_helpers import MSK, NOW, fill_store, rebuilt_rows, served, summary_rows
 from store_contract import make_document
 
 from edo_rules.calendar import ProductionCalendar
@@ -80,20 +80,6 @@ def store(tmp_path: Path) -> Path:
 
 def _sorted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: row["name"])
-
-
-def _summary_rows(path: Path) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(path) as conn:
-        return sorted(conn.execute("SELECT * FROM dashboard_groups WHERE n != 0").fetchall())
-
-
-def _rebuilt_rows(path: Path) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(path, isolation_level=None) as conn:
-        conn.execute("BEGIN")
-        rebuild(conn)
-        rows = sorted(conn.execute("SELECT * FROM dashboard_groups WHERE n != 0").fetchall())
-        conn.execute("ROLLBACK")
-    return rows
 
 
 def _derived_ages(ctx: q.Context, filters: Filters) -> tuple[dict[str, int], int]:
@@ -181,7 +167,7 @@ def test_the_weekly_trend_and_stuck_list_count_local_days(store: Path, filters: 
 
 
 def test_writes_updates_and_deletes_keep_the_summary_equal_to_a_rebuild(store: Path) -> None:
-    assert _summary_rows(store) == _rebuilt_rows(store)
+    assert summary_rows(store) == rebuilt_rows(store)
     with SQLiteStore(store) as opened:
         docs = list(opened.iter_documents())[:40]
         changed = [
@@ -199,7 +185,7 @@ def test_writes_updates_and_deletes_keep_the_summary_equal_to_a_rebuild(store: P
         opened.upsert_documents(changed)  # unchanged: the update trigger does nothing
     with sqlite3.connect(store) as conn:
         conn.execute("DELETE FROM documents WHERE id LIKE 'odd-0%'")
-    assert _summary_rows(store) == _rebuilt_rows(store)
+    assert summary_rows(store) == rebuilt_rows(store)
     ctx = _ctx(store)
     by = q.GROUPS["manager"]
     assert _sorted(s.breakdown(ctx, Filters(), by)) == _sorted(
@@ -221,7 +207,7 @@ def test_another_time_zone_or_calendar_derives_the_spans(store: Path) -> None:
     # Opening the store for writing rebuilds the summary with the bundled calendar.
     SQLiteStore(store).close()
     assert _ctx(store).spans
-    assert _summary_rows(store) == _rebuilt_rows(store)
+    assert summary_rows(store) == rebuilt_rows(store)
 
 
 def test_new_calendar_code_with_the_same_ranks_rebuilds_nothing(store: Path) -> None:
@@ -248,7 +234,7 @@ def test_a_filter_the_summary_cannot_answer_is_derived(store: Path) -> None:
 
 def test_migrating_the_previous_version_builds_the_summary(tmp_path: Path) -> None:
     fill_store(tmp_path / "now.sqlite3", count=80)
-    expected = _summary_rows(tmp_path / "now.sqlite3")
+    expected = summary_rows(tmp_path / "now.sqlite3")
     path = tmp_path / "old.sqlite3"
     before = next(m.version for m in MIGRATIONS if m.fill is rebuild) - 1
     with sqlite3.connect(path, isolation_level=None) as conn:
@@ -259,7 +245,7 @@ def test_migrating_the_previous_version_builds_the_summary(tmp_path: Path) -> No
     assert _ctx(path).summary is False  # served read-only before the migration: derived
     with sqlite3.connect(path, isolation_level=None) as conn:
         assert migrate(conn) == before
-    assert _summary_rows(path) == expected
+    assert summary_rows(path) == expected
     ctx = _ctx(path)
     assert ctx.summary and ctx.spans
     assert _sorted(s.breakdown(ctx, Filters(), "counterparty_name")) == _sorted(
