@@ -17,7 +17,6 @@ from store_contract import make_document
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.model import Counterparty, CrmBinding, Kind, Status
 from edo_rules.runner.metrics import Metrics
-from edo_rules.store.base import Store
 from edo_rules.store.sqlite import SQLiteStore
 from edo_rules.web import Access, Control, Dashboard, DocumentSource, Endpoint, WebServer, build_app
 from edo_rules.web._sql import SQLiteReader, dialect_for
@@ -99,14 +98,6 @@ def served(
 ) -> Iterator[str]:
     calendar = ProductionCalendar.russia()
 
-    @contextmanager
-    def open_store() -> Iterator[Store]:
-        store = SQLiteStore(path)
-        try:
-            yield store
-        finally:
-            store.close()
-
     dashboard = Dashboard(
         reader=SQLiteReader(path, calendar),
         dialect=dialect_for(MSK, NOW),
@@ -114,7 +105,7 @@ def served(
         zone=MSK,
         clock=lambda: NOW,
         access=access or Access(),
-        documents=DocumentSource(open_store),
+        documents=DocumentSource(lambda: SQLiteStore(path)),
         frame_ancestors=frame_ancestors,
     )
     ticks = ticks or Ticks()

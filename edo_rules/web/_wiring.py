@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from edo_rules._messages import msg
 from edo_rules.calendar import ProductionCalendar
@@ -15,12 +15,15 @@ from edo_rules.engine import Engine
 from edo_rules.errors import EdoRulesError
 from edo_rules.store.base import Store
 from edo_rules.web._access import Access
-from edo_rules.web._dashboard import Dashboard, DocumentSource, Links
+from edo_rules.web._dashboard import Dashboard, DocumentSource, Links, StoreOpener
 from edo_rules.web._documents import simulate_agenda
 from edo_rules.web._filters import Filters
 from edo_rules.web._queries import Reader
 from edo_rules.web._server import Endpoint
 from edo_rules.web._sql import SQLiteReader, dialect_for
+
+if TYPE_CHECKING:
+    from edo_rules.store.sqlite import SQLiteStore
 
 
 def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | None:
@@ -59,9 +62,6 @@ def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | 
     )
 
 
-StoreOpener = Callable[[], AbstractContextManager[Store]]
-
-
 class StoreReader(Reader, Protocol):
     def close(self) -> None: ...
 
@@ -87,15 +87,10 @@ def _store_access(config: Config, calendar: ProductionCalendar) -> tuple[Reader,
         return reader, _postgres_opener(dsn, config.store.lease), postgres
     assert path is not None  # reader_for refused a config with neither
 
-    @contextmanager
-    def open_store() -> Iterator[Store]:
+    def open_store() -> SQLiteStore:  # closes itself when its `with` ends
         from edo_rules.store.sqlite import SQLiteStore
 
-        store = SQLiteStore(path)
-        try:
-            yield store
-        finally:
-            store.close()
+        return SQLiteStore(path)
 
     return reader, open_store, postgres
 
