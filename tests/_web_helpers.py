@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from store_contract import make_document
 
 from edo_rules.calendar import ProductionCalendar
-from edo_rules.model import Counterparty, CrmBinding, Kind, Status
+from edo_rules.model import Counterparty, CrmBinding, Document, Kind, Status
 from edo_rules.runner.metrics import Metrics
 from edo_rules.store.sqlite import SQLiteStore
 from edo_rules.web import Access, Control, Dashboard, DocumentSource, Endpoint, WebServer, build_app
@@ -150,3 +150,19 @@ def rebuilt_rows(path: Path) -> list[tuple[Any, ...]]:
         rows = sorted(conn.execute("SELECT * FROM dashboard_groups WHERE n != 0").fetchall())
         conn.execute("ROLLBACK")
     return rows
+
+
+def regrouped(docs: list[Document], signed_at: datetime) -> list[Document]:
+    """The documents moved between statuses, managers and organisations (some fields
+    emptied): an update that changes every group the dashboard summary keeps."""
+    return [
+        replace(
+            doc,
+            status=Status.SIGNED if i % 2 else Status.SENT,
+            responsible=None if i % 3 == 0 else "Новиков А. А.",
+            organization=None if i % 4 == 0 else "ООО «Другая»",
+            counterparty_signed_at=None if i % 2 == 0 else signed_at.astimezone(UTC),
+            rejected_at=None,
+        )
+        for i, doc in enumerate(docs)
+    ]

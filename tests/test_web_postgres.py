@@ -21,7 +21,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,7 +30,7 @@ import httpx
 import psycopg
 import pytest
 from _browser import ARTIFACTS, launched_browser, open_page
-from _web_helpers import MSK
+from _web_helpers import MSK, regrouped
 from test_postgres_runner import with_schema
 from test_web_summary import _awkward
 
@@ -267,17 +267,7 @@ def test_writes_updates_and_deletes_keep_the_summary_equal_to_a_rebuild(
     assert _summary(own_store) == sorted(kept) == _rebuilt(own_store)
     with PostgresStore(own_store) as store:
         docs = list(store.iter_documents())[:60]
-        changed = [
-            replace(
-                doc,
-                status=Status.SIGNED if i % 2 else Status.SENT,
-                responsible=None if i % 3 == 0 else "Новиков А. А.",
-                organization=None if i % 4 == 0 else "ООО «Другая»",
-                counterparty_signed_at=None if i % 2 == 0 else CLOCKS[0].astimezone(UTC),
-                rejected_at=None,
-            )
-            for i, doc in enumerate(docs)
-        ]
+        changed = regrouped(docs, CLOCKS[0])
         store.upsert_documents(changed)
         store.upsert_documents(changed)  # unchanged: the update trigger does nothing
     with psycopg.connect(own_store) as conn:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from _web_helpers import MSK, NOW, fill_store, rebuilt_rows, served, summary_rows
+from _web_helpers import MSK, NOW, fill_store, rebuilt_rows, regrouped, served, summary_rows
 from store_contract import make_document
 
 from edo_rules.calendar import ProductionCalendar
@@ -170,17 +170,7 @@ def test_writes_updates_and_deletes_keep_the_summary_equal_to_a_rebuild(store: P
     assert summary_rows(store) == rebuilt_rows(store)
     with SQLiteStore(store) as opened:
         docs = list(opened.iter_documents())[:40]
-        changed = [
-            replace(
-                doc,
-                status=Status.SIGNED if i % 2 else Status.SENT,
-                responsible=None if i % 3 == 0 else "Новиков А. А.",
-                organization=None if i % 4 == 0 else "ООО «Другая»",
-                counterparty_signed_at=None if i % 2 == 0 else NOW.astimezone(UTC),
-                rejected_at=None,
-            )
-            for i, doc in enumerate(docs)
-        ]
+        changed = regrouped(docs, NOW)
         opened.upsert_documents(changed)
         opened.upsert_documents(changed)  # unchanged: the update trigger does nothing
     with sqlite3.connect(store) as conn:
