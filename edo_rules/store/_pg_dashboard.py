@@ -29,6 +29,7 @@ from edo_rules.store._sqlite_dashboard import (
     _source_key,
     bundled_ranks,
     covering_index,
+    fill_statements,
     moment_index,
 )
 
@@ -186,15 +187,8 @@ def rebuild_summary(conn: psycopg.Connection[Any]) -> None:
 
 def _fill(conn: psycopg.Connection[Any], key: tuple[str, ...]) -> None:
     conn.execute("DELETE FROM dashboard_groups")
-    organization = ", COALESCE(organization, '')" if "organization" in key else ""
-    by = ", ".join(str(k) for k in range(2, len(key) + 1))
-    for dim in DIMENSIONS:
-        conn.execute(
-            f"INSERT INTO dashboard_groups ({', '.join((*key, 'n'))}) SELECT '{dim}',"
-            f" CASE WHEN {dim} IS NULL THEN 0 ELSE 1 END, COALESCE({dim}, ''), {span()},"
-            f" status, CASE WHEN rejected_at IS NULL THEN 0 ELSE 1 END{organization}, COUNT(*)"
-            f" FROM documents GROUP BY {by}"
-        )
+    for statement in fill_statements(key, span()):
+        conn.execute(statement)
 
 
 def _counter(conn: psycopg.Connection[Any], name: str) -> int | None:

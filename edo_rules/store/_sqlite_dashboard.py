@@ -231,14 +231,22 @@ def _fill(conn: sqlite3.Connection, key: tuple[str, ...]) -> None:
     conn.execute("DELETE FROM workday_ranks")
     conn.executemany("INSERT INTO workday_ranks (day, rank) VALUES (?, ?)", bundled_ranks())
     conn.execute("DELETE FROM dashboard_groups")
-    organization = ", IFNULL(organization, '')" if "organization" in key else ""
+    for statement in fill_statements(key, span()):
+        conn.execute(statement)
+
+
+def fill_statements(key: tuple[str, ...], days: str) -> list[str]:
+    """The summary counted from every document, a statement per dimension; ``days`` is
+    the dialect's working days to signature (PostgreSQL builds its summary with these too)."""
+    organization = ", COALESCE(organization, '')" if "organization" in key else ""
     by = ", ".join(str(k) for k in range(2, len(key) + 1))
-    for dim in DIMENSIONS:
-        conn.execute(
-            f"INSERT INTO dashboard_groups ({', '.join((*key, 'n'))}) SELECT '{dim}',"
-            f" {dim} IS NOT NULL, IFNULL({dim}, ''), {span()} AS days, status,"
-            f" rejected_at IS NOT NULL{organization}, COUNT(*) FROM documents GROUP BY {by}"
-        )
+    return [
+        f"INSERT INTO dashboard_groups ({', '.join((*key, 'n'))}) SELECT '{dim}',"
+        f" CASE WHEN {dim} IS NULL THEN 0 ELSE 1 END, COALESCE({dim}, ''), {days}, status,"
+        f" CASE WHEN rejected_at IS NULL THEN 0 ELSE 1 END{organization}, COUNT(*)"
+        f" FROM documents GROUP BY {by}"
+        for dim in DIMENSIONS
+    ]
 
 
 @lru_cache(maxsize=1)
