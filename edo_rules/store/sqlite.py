@@ -341,11 +341,12 @@ class SQLiteStore(StoreQueries):
         initial: bool = False,
     ) -> Sequence[StatusEvent]:
         with self._sync_tuning(), self._writing("writing a sync page") as conn:
-            if initial and documents and (bulk.pending(conn) or bulk.is_empty(conn)):
-                if not bulk.pending(conn):
+            pending = bulk.pending(conn)
+            if initial and documents and (pending or bulk.is_empty(conn)):
+                if not pending:
                     bulk.begin(conn)  # an initial load into an empty store: see _sqlite_bulk
-            else:
-                self._settle(conn)
+            elif pending:
+                bulk.finish(conn)  # any other write finishes a bulk load left pending
             documents, events = retention.without_pruned(conn, documents, events)
             seq = self._next_seq(conn)
             if documents:
