@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from edo_rules._messages import t
 from edo_rules.cli._context import add_context_args, resolve
+from edo_rules.cli._runner_args import add_log_args, configured_from
 from edo_rules.errors import ConfigError, EdoRulesError, Problem
 
 
@@ -21,6 +22,7 @@ def register(subparsers: Any) -> None:
         "what changed. The password comes from the environment variable named in the config.",
     )
     add_context_args(parser, playbooks=False, at=False)
+    add_log_args(parser)
     parser.add_argument(
         "--full", action="store_true", help="re-read everything (changes found become history)"
     )
@@ -48,10 +50,16 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # --store may point the sync elsewhere; the warnings of 1C go out as the runner's log
+    # lines (level, format, secrets redacted), not as Python's bare last-resort lines.
+    with configured_from(resolve(args).effective_config(), args) as config:
+        return _sync(config, args)
+
+
+def _sync(config: Any, args: argparse.Namespace) -> int:
     from edo_rules.runner.wiring import open_store
     from edo_rules.sources.onec import run_sync
 
-    config = resolve(args).effective_config()  # --store may point the sync elsewhere
     if config.onec is None:
         raise ConfigError(
             [Problem(str(config.file), 1, 1, "onec", "no onec section: nothing to sync from")]
