@@ -152,6 +152,26 @@ class StoreContract:
         store.upsert_documents([doc])
         assert store.get_document("min") == doc
 
+    def test_documents_are_found_by_number_and_inn(self, store: Store) -> None:
+        other = Counterparty("ООО «Лютик»", inn="5000000000")
+        store.upsert_documents(
+            [
+                make_document("a", number="ЭДО-183"),
+                make_document("b", number="ЭДО-183", counterparty=other),
+                make_document("c", number=" эдо-183 "),
+                make_document("d", number="184", counterparty=other),
+            ]
+        )
+        assert sorted(store.document_numbers()) == [" эдо-183 ", "184", "ЭДО-183"]
+        by_number = store.documents_with(numbers=["ЭДО-183", " эдо-183 "])
+        assert sorted(d.id for d in by_number) == ["a", "b", "c"]
+        assert by_number[0] == store.get_document(by_number[0].id)
+        both = store.documents_with(numbers=["ЭДО-183"], inn="5000000000")
+        assert [d.id for d in both] == ["b"]
+        assert sorted(d.id for d in store.documents_with(inn="5000000000")) == ["b", "d"]
+        assert store.documents_with(numbers=["183"]) == []
+        assert store.documents_with() == []
+
     def test_upsert_replaces_by_id(self, store: Store) -> None:
         store.upsert_documents([make_document("a"), make_document("b")])
         store.upsert_documents([make_document("a", status=Status.SIGNED)])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import textwrap
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from _engine_helpers import msk
 from store_contract import make_document, make_event
 
 from edo_rules.cli import main
-from edo_rules.model import Status
+from edo_rules.cli._documents import DocumentQuery, find_documents, resolve_document
+from edo_rules.errors import EdoRulesError
+from edo_rules.model import Document, Status
 from edo_rules.store.sqlite import SQLiteStore
 
 PLAYBOOK = """\
@@ -172,6 +175,28 @@ def test_a_number_of_several_documents_is_an_error_listing_them(
     assert "  a  " in err and "  d  " in err
     assert main(["history", "Договор № 999"]) == 1
     assert "документ 'Договор № 999' не найден" in capsys.readouterr().err
+
+
+class _NoScan(SQLiteStore):
+    """A store that refuses to be read document by document."""
+
+    def iter_documents(self) -> Iterator[Document]:
+        raise AssertionError("a number or an INN must not read every document")
+
+
+def test_a_number_is_found_through_the_index_in_any_spelling(project: Path) -> None:
+    with SQLiteStore(project / "data" / "edo.db") as store:
+        store.upsert_documents(
+            [make_document("d", number=" эдо-7 "), make_document("e", number="ЭДО-7")]
+        )
+    with _NoScan(project / "data" / "edo.db") as store:
+        assert [d.id for d in find_documents(store, DocumentQuery(number="эдо-7"))] == ["d", "e"]
+        assert find_documents(store, DocumentQuery(number="№ 8")) == []
+        inn = make_document("x").counterparty.inn
+        by_inn = find_documents(store, DocumentQuery(inn=f" {inn} ", number="ЭДО-7"))
+        assert [d.id for d in by_inn] == ["d", "e"]
+        with pytest.raises(EdoRulesError, match="несколько документов"):
+            resolve_document(store, "ЭДО-7")
 
 
 def test_docs_finds_by_number_inn_counterparty_and_status(

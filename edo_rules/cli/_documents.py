@@ -60,8 +60,25 @@ class DocumentQuery:
 
 
 def find_documents(store: Store, query: DocumentQuery) -> list[Document]:
-    """Every document matching ``query``, by date then number."""
-    found = [doc for doc in store.iter_documents() if query.matches(doc)]
+    """Every document matching ``query``, by date then number.
+
+    A number or an ИНН is found through the store's indexes: the distinct numbers
+    are compared as :func:`_same_number` does (spaces around, letter case), then
+    only the documents with those numbers are read, so a million documents are
+    not decoded to find one, and a number written two ways is still ambiguous.
+    A name or a status alone reads the documents one by one.
+    """
+    inn = query.inn.strip() if query.inn is not None else None
+    candidates: Iterable[Document]
+    if query.number is not None:
+        wanted = _bare_number(query.number).casefold()
+        numbers = [n for n in store.document_numbers() if n.strip().casefold() == wanted]
+        candidates = store.documents_with(numbers=numbers, inn=inn) if numbers else []
+    elif inn is not None:
+        candidates = store.documents_with(inn=inn)
+    else:
+        candidates = store.iter_documents()
+    found = [doc for doc in candidates if query.matches(doc)]
     return sorted(found, key=lambda d: (d.date or date.min, d.number, d.id))
 
 
@@ -88,7 +105,11 @@ def resolve_document(store: Store, ref: str) -> Document:
 
 
 def _same_number(have: str, wanted: str) -> bool:
-    return have.strip().casefold() == wanted.strip().lstrip("№").strip().casefold()
+    return have.strip().casefold() == _bare_number(wanted).casefold()
+
+
+def _bare_number(typed: str) -> str:
+    return typed.strip().lstrip("№").strip()
 
 
 def _lines(documents: Iterable[Document]) -> list[str]:

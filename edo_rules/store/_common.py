@@ -43,6 +43,28 @@ class StoreQueries:
             for (text,) in conn.execute("SELECT json FROM documents ORDER BY id"):
                 yield document_from_json(text)
 
+    def document_numbers(self) -> Iterator[str]:
+        with self._reading("reading document numbers") as conn:
+            for (number,) in conn.execute("SELECT DISTINCT number FROM documents"):
+                yield str(number)
+
+    def documents_with(
+        self, *, numbers: Sequence[str] = (), inn: str | None = None
+    ) -> list[Document]:
+        clauses: list[str] = []
+        params: list[str] = []
+        if numbers:
+            clauses.append(f"number IN ({', '.join('?' for _ in numbers)})")
+            params.extend(numbers)
+        if inn is not None:
+            clauses.append("counterparty_inn = ?")
+            params.append(inn)
+        if not clauses:
+            return []
+        with self._reading("finding documents") as conn:
+            rows = conn.execute(f"SELECT json FROM documents WHERE {' AND '.join(clauses)}", params)
+            return [document_from_json(text) for (text,) in rows]
+
     def count_documents(self) -> int:
         with self._reading("counting documents") as conn:
             return int(conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])

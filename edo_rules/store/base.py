@@ -243,6 +243,18 @@ class Store(Protocol):
         """Every document, in id order (for exports and tests, not for the engine)."""
         ...
 
+    def document_numbers(self) -> Iterator[str]:
+        """Every distinct document number, as written in 1C (read from the number index)."""
+        ...
+
+    def documents_with(
+        self, *, numbers: Sequence[str] = (), inn: str | None = None
+    ) -> list[Document]:
+        """The documents whose number is exactly one of ``numbers`` and whose ИНН is ``inn``
+        (a condition not given holds), through the number and ИНН indexes; neither
+        given: none (that question is :meth:`iter_documents`)."""
+        ...
+
     def count_documents(self) -> int: ...
 
     def history(self, document_id: str) -> list[StatusEvent]:
