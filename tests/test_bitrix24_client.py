@@ -73,6 +73,17 @@ def test_penalize_makes_the_next_request_wait() -> None:
     assert bucket.acquire() == pytest.approx(0.2)
 
 
+def test_room_is_what_goes_out_without_waiting() -> None:
+    time = VirtualTime()
+    bucket = LeakyBucket(Plan(10, 5.0), headroom=2, clock=time.clock, sleep=time.sleep)
+    assert bucket.room() == 8.0  # the headroom is never ours
+    for _ in range(8):
+        bucket.acquire()
+    assert bucket.room() == 0.0
+    time.sleep(0.4)
+    assert bucket.room() == pytest.approx(2.0)  # drained at 5 a second
+
+
 def test_bracket_encoding_round_trips_through_the_emulators_decoder() -> None:
     params = {
         "fields": {

@@ -84,6 +84,12 @@ class LeakyBucket:
             self._rate = self._plan.rate / parts
             self._limit = max(1.0, (self._plan.capacity - self._headroom) / parts)
 
+    def room(self) -> float:
+        """How many requests would go out now without waiting (our side's view)."""
+        with self._lock:
+            self._drain()
+            return max(0.0, self._limit - self._level)
+
     def penalize(self) -> None:
         """The portal refused a request: treat our bucket as full."""
         with self._lock:

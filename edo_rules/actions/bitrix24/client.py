@@ -143,6 +143,10 @@ class Bitrix24Client:
         """Use ``1/parts`` of the portal's rate: ``parts`` runners call the same portal."""
         self._bucket.share(parts)
 
+    def rate_room(self) -> float:
+        """Requests this client would send now without waiting for the rate limit."""
+        return self._bucket.room()
+
     def close(self) -> None:
         if self._own_http:
             self._http.close()
