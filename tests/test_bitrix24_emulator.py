@@ -140,13 +140,13 @@ def test_notification_tag_replaces_and_needs_client_id_via_webhook(emu: Bitrix24
     hook = emu.add_webhook(1)
     no_client = _post(hook + "im.notify.system.add", {"USER_ID": 2, "MESSAGE": "a", "TAG": "t"})
     assert no_client.json()["error"] == "WRONG_AUTH_TYPE"
-    for text in ("first", "second"):
+    for text in ("first", "second", "third"):
         _post(
             hook + "im.notify.system.add",
             {"USER_ID": 2, "MESSAGE": text, "TAG": "t", "CLIENT_ID": "app"},
         )
     _post(hook + "im.notify.personal.add", {"USER_ID": 2, "MESSAGE": "untagged"})
-    assert [n["message"] for n in emu.notifications(user_id=2)] == ["second", "untagged"]
+    assert [n["message"] for n in emu.notifications(user_id=2)] == ["third", "untagged"]
     assert _post(hook + "im.notify.system.add", {"USER_ID": 2}).json()["error"] == "MESSAGE_EMPTY"
     assert _post(hook + "im.notify.system.add", {"MESSAGE": "x"}).json()["error"] == "USER_ID_EMPTY"
 

@@ -31,24 +31,23 @@ def _notify(kind: str) -> Handler:
         if not param(params, "MESSAGE"):
             raise MethodError("MESSAGE_EMPTY", "Message can't be empty")
         tag = _tag(params, ctx)
+        note = {
+            "id": portal.next_id(),
+            "kind": kind,
+            "user_id": user,
+            "message": str(param(params, "MESSAGE")),
+            "tag": param(params, "TAG"),
+            "tag_key": tag,
+            "deleted": False,
+            "author_id": ctx.user_id,
+        }
         if tag is not None:
-            for earlier in portal.t.notifications:
-                if earlier["tag_key"] == tag:
-                    earlier["deleted"] = True  # a new notification with the same TAG replaces it
-        note_id = portal.next_id()
-        portal.t.notifications.append(
-            {
-                "id": note_id,
-                "kind": kind,
-                "user_id": user,
-                "message": str(param(params, "MESSAGE")),
-                "tag": param(params, "TAG"),
-                "tag_key": tag,
-                "deleted": False,
-                "author_id": ctx.user_id,
-            }
-        )
-        return note_id
+            earlier = portal.t.tagged.get(tag)
+            if earlier is not None:
+                earlier["deleted"] = True  # a new notification with the same TAG replaces it
+            portal.t.tagged[tag] = note
+        portal.t.notifications.append(note)
+        return int(note["id"])
 
     return handler
 
@@ -177,7 +176,8 @@ def element_add(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> 
     code = param(params, "ELEMENT_CODE")
     if not code:
         raise MethodError("ERROR_ELEMENT_CODE", "ELEMENT_CODE is required")
-    if any(e["CODE"] == code for e in table.values()):
+    key = (_iblock_id(portal, params), str(code))
+    if key in portal.t.element_codes:
         raise MethodError("ERROR_ELEMENT_ALREADY_EXISTS", "Element with this code already exists")
     element_id = portal.next_id()
     table[element_id] = {
@@ -185,12 +185,13 @@ def element_add(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> 
         "CODE": str(code),
         **_element_fields(portal, params),
     }
+    portal.t.element_codes[key] = element_id
     return element_id
 
 
 def element_update(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> bool:
     table = _iblock(portal, params)
-    element = _find_element(table, params)
+    element = _find_element(portal, params)
     if element is None:
         raise MethodError("ERROR_ELEMENT_NOT_FOUND", "Element not found")
     fields = _element_fields(portal, params)
@@ -202,18 +203,18 @@ def element_update(portal: Portal, params: Mapping[str, Any], ctx: CallContext) 
 def element_get(portal: Portal, params: Mapping[str, Any], ctx: CallContext) -> ListResult:
     table = _iblock(portal, params)
     if param(params, "ELEMENT_CODE") or param(params, "ELEMENT_ID"):
-        found = _find_element(table, params)
+        found = _find_element(portal, params)
         return ListResult([dict(found)] if found else [], 1 if found else 0, None)
     return page([dict(e) for e in ordered(table.values(), {"ID": "ASC"})], params)
 
 
-def _find_element(
-    table: dict[int, dict[str, Any]], params: Mapping[str, Any]
-) -> dict[str, Any] | None:
+def _find_element(portal: Portal, params: Mapping[str, Any]) -> dict[str, Any] | None:
+    iblock_id = _iblock_id(portal, params)
+    table = portal.t.elements[iblock_id]
     code, element_id = param(params, "ELEMENT_CODE"), to_int(param(params, "ELEMENT_ID"))
-    if element_id is not None:
-        return table.get(element_id)
-    return next((e for e in table.values() if e["CODE"] == code), None)
+    if element_id is None:
+        element_id = portal.t.element_codes.get((iblock_id, str(code)))
+    return None if element_id is None else table.get(element_id)
 
 
 # -- bizproc, users, departments --------------------------------------------------

@@ -60,6 +60,9 @@ class _Tables:
     deals: dict[int, dict[str, Any]] = field(default_factory=dict)
     pipelines: dict[int, tuple[str, ...]] = field(default_factory=dict)
     notifications: list[dict[str, Any]] = field(default_factory=list)
+    #: The visible notification of each TAG (a new one with the TAG replaces it): found
+    #: without walking every notification, which made a long run quadratic.
+    tagged: dict[str, dict[str, Any]] = field(default_factory=dict)
     tasks: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     items: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
@@ -67,6 +70,8 @@ class _Tables:
     #: Each list's fields as ``lists.field.get`` gives them: FIELD_ID → the field.
     list_fields: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
     elements: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    #: (list, element CODE) → element id: a code is found without walking the list.
+    element_codes: dict[tuple[int, str], int] = field(default_factory=dict)
     templates: dict[int, str] = field(default_factory=dict)
     workflows: list[dict[str, Any]] = field(default_factory=list)
     todos: list[dict[str, Any]] = field(default_factory=list)
