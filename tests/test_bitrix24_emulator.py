@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from edo_rules.emulators.bitrix24 import Bitrix24Emulator, Fault, PlanLimits
+from edo_rules.emulators.bitrix24._limits import OperatingTime
 
 
 @pytest.fixture
@@ -216,3 +217,18 @@ def test_the_cli_prints_the_webhook_and_stops_on_ctrl_c() -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
+
+
+def test_operating_time_slides_its_window() -> None:
+    now = [0.0]
+    meter = OperatingTime(limit=5.0, window=10.0, clock=lambda: now[0])
+    for at, seconds in ((0.0, 2.0), (4.0, 2.5), (6.0, 1.0)):
+        now[0] = at
+        meter.spend("hook", "im.notify", seconds)
+    assert meter.operating("hook", "im.notify") == pytest.approx(5.5)
+    assert meter.blocked("hook", "im.notify") and not meter.blocked("hook", "tasks.task.add")
+    assert meter.reset_at("hook", "im.notify") == pytest.approx(10.0)  # the first call leaves
+    now[0] = 10.5
+    assert meter.operating("hook", "im.notify") == pytest.approx(3.5)
+    now[0] = 16.5
+    assert meter.operating("hook", "im.notify") == 0.0 and not meter.blocked("hook", "im.notify")

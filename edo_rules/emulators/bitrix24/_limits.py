@@ -58,6 +58,9 @@ class OperatingTime:
         self._window = window
         self._clock = clock
         self._spent: dict[tuple[str, str], deque[tuple[float, float]]] = {}
+        # The window's sum per key, kept as entries come and go: summing the window on
+        # every call made a long run quadratic (every response reports the total).
+        self._sums: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
 
     def blocked(self, who: str, method: str) -> bool:
@@ -66,7 +69,9 @@ class OperatingTime:
 
     def spend(self, who: str, method: str, seconds: float) -> None:
         with self._lock:
-            self._spent.setdefault((who, method), deque()).append((self._clock(), seconds))
+            key = (who, method)
+            self._spent.setdefault(key, deque()).append((self._clock(), seconds))
+            self._sums[key] = self._sums.get(key, 0.0) + seconds
 
     def operating(self, who: str, method: str) -> float:
         with self._lock:
@@ -86,10 +91,14 @@ class OperatingTime:
             return self._clock()
 
     def _total(self, who: str, method: str) -> float:
-        entries = self._spent.get((who, method))
+        key = (who, method)
+        entries = self._spent.get(key)
         if not entries:
             return 0.0
         horizon = self._clock() - self._window
+        total = self._sums[key]
         while entries and entries[0][0] <= horizon:
-            entries.popleft()
-        return sum(seconds for _, seconds in entries)
+            total -= entries.popleft()[1]
+        # An emptied window is exactly 0 (no rounding left over from the subtractions).
+        self._sums[key] = total if entries else 0.0
+        return max(0.0, self._sums[key])
