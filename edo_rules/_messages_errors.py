@@ -300,6 +300,8 @@ STORE_OPERATIONS: dict[str, str] = {
     "reading the firing ledger": "чтении журнала срабатываний",
     "reading snoozes": "чтении отсрочек",
     "reading documents": "чтении документов",
+    "finding documents": "поиске документов",
+    "reading document numbers": "чтении номеров документов",
     "reading a document": "чтении документа",
     "reading the sync state": "чтении состояния синхронизации",
     "reading the statistics cursor": "чтении курсора статистики",

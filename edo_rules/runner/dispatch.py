@@ -377,7 +377,8 @@ class Dispatcher:
                 "action %r returned no outcome for %d request(s)", adapter.name, len(missing)
             )
             outcomes += self._resolve_unknown(adapter, missing)
-        return [o for o in outcomes if o.request_id in {r.id for r in group}]
+        ids = {r.id for r in group}
+        return [o for o in outcomes if o.request_id in ids]
 
     def _resolve_unknown(self, adapter: Action, group: list[ActionRequest]) -> list[Outcome]:
         """Checked outcomes; a request whose check failed stays in flight for the next pass."""
