@@ -590,6 +590,7 @@ class StoreContract:
         assert (report.documents, report.requests, report.outcomes) == (1, 1, 1)
         assert not report.dry_run and counted.dry_run
         assert store.get_document("gone") is None and store.history("gone") == []
+        assert store.firings_for("gone") == []
         assert store.get_request(gone_id) is None and store.outcomes_for(gone_id) == []
         assert sorted(d.id for d in store.iter_documents()) == [
             "doubt", "fresh", "pending", "recent", "waiting",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -12,8 +13,12 @@ import pytest
 from psycopg import sql
 from store_contract import T0, StoreContract, make_document, make_firing, make_request
 
+from edo_rules._codec import utc_text
 from edo_rules.errors import StoreError
-from edo_rules.model import ActionRequest, Firing, RequestState
+from edo_rules.model import ActionRequest, Firing, RequestState, Status
+from edo_rules.store import _pg_outbox as pg_outbox
+from edo_rules.store import _prune as retention
+from edo_rules.store._pg_conn import PgConnection
 from edo_rules.store._pg_schema import MIGRATIONS, migrate
 from edo_rules.store.postgres import PostgresStore
 
@@ -184,7 +189,8 @@ def test_the_ledger_has_no_index_by_rule_alone_its_unique_key_serves_it(
     pg_database: str, pg_schema: str
 ) -> None:
     # Each recorded firing paid one more index entry for nothing: the ledger's unique
-    # key leads with the rule. A schema of the previous version loses the index too.
+    # key has the rule (first then, second since the key leads with the document) and
+    # every query by rule names documents too. A schema of the previous version loses it.
     with psycopg.connect(pg_database, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(pg_schema)))
         conn.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(pg_schema)))
@@ -204,4 +210,144 @@ def test_the_ledger_has_no_index_by_rule_alone_its_unique_key_serves_it(
             " AND document_id = ANY(ARRAY['a', 'b'])"
         ).fetchall()
     assert "firings_rule" not in {name for (name,) in found}
-    assert any("firings_rule_key_document_id_step_episode_key" in row[0] for row in plan), plan
+    assert any("firings_ledger" in row[0] for row in plan), plan
+
+
+def _at_version(dsn: str, schema: str, version: int) -> psycopg.Connection[Any]:
+    conn = psycopg.connect(dsn, autocommit=True)
+    conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    conn.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(schema)))
+    migrate(conn, target=version)
+    return conn
+
+
+def _ledger_version() -> int:
+    (version,) = [m.version for m in MIGRATIONS if m.description.startswith("ledger keyed")]
+    return version
+
+
+def test_the_ledger_leads_with_the_document_and_has_no_key_to_documents(
+    pg_database: str, pg_schema: str
+) -> None:
+    """A schema of the previous version keeps its firings; the tick's per-row foreign key
+    check and the second random-key index go; every lookup still finds an index."""
+    with _at_version(pg_database, pg_schema, _ledger_version() - 1) as conn:
+        conn.execute("INSERT INTO documents (id, kind, status, direction, json)"
+                     " VALUES ('a', 'k', 's', 'd', '{}')")  # fmt: skip
+        conn.execute(
+            "INSERT INTO firings (rule_key, document_id, step, episode, due_at, fired_at,"
+            " playbook_hash) VALUES ('pb/rule', 'a', 'do', 'e', '2024-01-01T00:00:00+00:00',"
+            " '2024-01-01T00:00:00+00:00', 'h')"
+        )
+    with _open(pg_database, pg_schema, migrate=True) as store:
+        assert [f.rule_key for f in store.firings_for("a")] == ["pb/rule"]
+    with psycopg.connect(pg_database, options=f"-c search_path={pg_schema}") as conn:
+        keys = conn.execute(
+            "SELECT conname, contype FROM pg_constraint WHERE conrelid = 'firings'::regclass"
+        ).fetchall()
+        indexes = conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'firings' AND schemaname = %s",
+            (pg_schema,),
+        ).fetchall()
+        conn.execute("SET enable_seqscan = off")
+        plans = [
+            str(conn.execute(f"EXPLAIN {query}").fetchall())
+            for query in (
+                "SELECT step FROM firings WHERE document_id = 'a'",
+                "SELECT step FROM firings WHERE rule_key = 'r' AND document_id = ANY(ARRAY['a'])",
+                "SELECT 1 FROM firings f WHERE f.document_id = 'a' AND f.fired_at >= 'x'",
+            )
+        ]
+    assert ("firings_ledger", "u") in keys and "f" not in {kind for _, kind in keys}
+    assert {name for (name,) in indexes} == {"firings_pkey", "firings_ledger"}
+    for plan in plans:
+        assert "firings_ledger" in plan, plan
+
+
+def test_a_firing_whose_document_is_gone_is_not_recorded(pg_database: str, pg_schema: str) -> None:
+    # No foreign key: the insert itself leaves out a document pruned after the tick read it.
+    with _open(pg_database, pg_schema) as store:
+        store.upsert_documents([make_document("here")])
+        added = store.record_firings(
+            [
+                (make_firing("here"), [make_request("here", "k-here")]),
+                (make_firing("gone"), [make_request("gone", "k-gone")]),
+            ]
+        )
+        assert [f.document_id for f in added] == ["here"]
+        assert store.firings_for("gone") == []
+        assert [r.idempotency_key for r in store.requests(list(RequestState))] == ["k-here"]
+
+
+def _signed_long_ago(doc_id: str) -> Any:
+    old = T0 - timedelta(days=400)
+    return make_document(doc_id, status=Status.SIGNED, status_changed_at=old)
+
+
+def _orphans(dsn: str, schema: str) -> tuple[int, int]:
+    with psycopg.connect(dsn, options=f"-c search_path={schema}") as conn:
+        row = conn.execute(
+            "SELECT (SELECT COUNT(*) FROM firings f WHERE NOT EXISTS (SELECT 1 FROM documents d"
+            " WHERE d.id = f.document_id)), (SELECT COUNT(*) FROM action_requests r WHERE NOT"
+            " EXISTS (SELECT 1 FROM documents d WHERE d.id = r.document_id))"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def test_a_tick_recording_while_a_prune_deletes_its_document_waits_and_skips_it(
+    pg_database: str, pg_schema: str
+) -> None:
+    """The prune's transaction (the real deletion, held open) has removed the document;
+    a tick that read it before records meanwhile: it waits for the prune, then writes
+    neither the firing nor its requests."""
+    horizon, now = T0 - timedelta(days=30), T0 + timedelta(days=1)
+    with _open(pg_database, pg_schema) as store, _open(pg_database, pg_schema) as ticker:
+        store.upsert_documents([_signed_long_ago("old"), make_document("live")])
+        with psycopg.connect(pg_database, options=f"-c search_path={pg_schema}") as raw:
+            conn = PgConnection(raw)
+            pg_outbox.hold_documents(conn, exclusive=True)
+            found = retention.candidates(conn, utc_text(horizon), utc_text(now))
+            assert [doc for doc, _ in found] == ["old"]
+            retention.prune(conn, found, utc_text(now), dry_run=False)
+            with ThreadPoolExecutor(1) as pool:
+                tick = pool.submit(
+                    ticker.record_firings,
+                    [
+                        (make_firing("old"), [make_request("old", "k-old")]),
+                        (make_firing("live"), [make_request("live", "k-live")]),
+                    ],
+                )
+                time.sleep(0.5)
+                assert not tick.done()  # waiting for the prune, not writing beside it
+                raw.commit()
+                added = tick.result(timeout=30)
+        assert [f.document_id for f in added] == ["live"]
+        assert [r.document_id for r in store.requests(list(RequestState))] == ["live"]
+    assert _orphans(pg_database, pg_schema) == (0, 0)
+
+
+def test_a_prune_while_a_tick_records_waits_and_keeps_the_document_just_fired(
+    pg_database: str, pg_schema: str
+) -> None:
+    """The tick's transaction (the real insert, held open) fires for an old closed
+    document; a prune meanwhile waits, then sees the fresh firing and keeps it."""
+    horizon, now = T0 - timedelta(days=30), T0 + timedelta(days=1)
+    fired = make_firing("old", fired_at=T0, due_at=T0)
+    with _open(pg_database, pg_schema) as store:
+        store.upsert_documents([_signed_long_ago("old"), _signed_long_ago("older")])
+        with psycopg.connect(pg_database, options=f"-c search_path={pg_schema}") as raw:
+            added = pg_outbox.insert_firings(
+                PgConnection(raw), [(fired, [make_request("old", "k-old")])]
+            )
+            assert [f.document_id for f in added] == ["old"]
+            with ThreadPoolExecutor(1) as pool:
+                pruning = pool.submit(store.prune, horizon, now)
+                time.sleep(0.5)
+                assert not pruning.done()  # waiting for the tick to commit
+                raw.commit()
+                report = pruning.result(timeout=30)
+        assert report.documents == 1 and store.get_document("older") is None
+        assert [f.document_id for f in store.firings_for("old")] == ["old"]
+        assert [r.document_id for r in store.requests(list(RequestState))] == ["old"]
+    assert _orphans(pg_database, pg_schema) == (0, 0)

@@ -297,7 +297,8 @@ def _before_the_rule_index_drop() -> int:
 
 def test_the_ledger_has_no_index_by_rule_alone_its_unique_key_serves_it(tmp_path: Path) -> None:
     # Each recorded firing paid one more index entry for nothing: the ledger's unique
-    # key leads with the rule. A store of the previous version loses the index too.
+    # key has the rule (first then, second since the key leads with the document) and
+    # every query by rule names documents too. A store of the previous version loses it.
     path = tmp_path / "rule.sqlite3"
     with sqlite3.connect(path) as conn:
         migrate(conn, target=_before_the_rule_index_drop())
@@ -313,8 +314,77 @@ def test_the_ledger_has_no_index_by_rule_alone_its_unique_key_serves_it(tmp_path
             for query, args in (
                 ("SELECT document_id, episode, step FROM firings WHERE rule_key = ?"
                  " AND document_id IN (?, ?)", ("r", "a", "b")),
-                ("SELECT rule_key, COUNT(*) FROM firings GROUP BY rule_key", ()),
             )
         ]  # fmt: skip
     for plan in plans:
         assert any("sqlite_autoindex_firings_1" in str(row[-1]) for row in plan), plan
+
+
+def _ledger_version() -> int:
+    (version,) = [m.version for m in MIGRATIONS if m.description.startswith("ledger keyed")]
+    return version
+
+
+def _fire(conn: sqlite3.Connection, rule: str) -> int:
+    cursor = conn.execute(
+        "INSERT INTO firings (rule_key, document_id, step, episode, due_at, fired_at,"
+        " playbook_hash) VALUES (?, 'a', 'do', 'e', 'x', 'y', 'h')",
+        (rule,),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def _request(conn: sqlite3.Connection, firing_id: int, key: str) -> None:
+    conn.execute(
+        "INSERT INTO action_requests (firing_id, action, params, idempotency_key, document_id,"
+        " rule_key, created_at, state) VALUES (?, 'log', '{}', ?, 'a', 'r', 't', 'pending')",
+        (firing_id, key),
+    )
+
+
+def test_the_ledger_is_rebuilt_keyed_by_document_keeping_firings_requests_and_ids(
+    tmp_path: Path,
+) -> None:
+    """The previous version's ledger moves over whole: firings, their requests (the table
+    is dropped with the foreign keys off, so nothing cascades), the id counter."""
+    path = tmp_path / "ledger.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    migrate(conn, target=_ledger_version() - 1)
+    conn.execute("INSERT INTO documents (id, kind, status, direction, json)"
+                 " VALUES ('a', 'k', 's', 'd', '{}')")  # fmt: skip
+    kept, last = _fire(conn, "r1"), _fire(conn, "r2")
+    _request(conn, kept, "k1")
+    _request(conn, last, "k2")
+    conn.execute("DELETE FROM firings WHERE id = ?", (last,))  # its id is never given again
+    migrate(conn)
+    assert conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
+    assert conn.execute("SELECT id, rule_key FROM firings").fetchall() == [(kept, "r1")]
+    assert conn.execute("SELECT idempotency_key, firing_id FROM action_requests").fetchall() == [
+        ("k1", kept)
+    ]
+    assert _fire(conn, "r3") == last + 1
+    assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'firings_document'"
+                            ).fetchall()  # fmt: skip
+    conn.execute("DELETE FROM documents WHERE id = 'a'")  # the cascades hold on the new table
+    assert conn.execute("SELECT COUNT(*) FROM firings").fetchone() == (0,)
+    assert conn.execute("SELECT COUNT(*) FROM action_requests").fetchone() == (0,)
+    conn.close()
+
+
+def test_every_lookup_of_the_ledger_finds_its_key_led_by_the_document(tmp_path: Path) -> None:
+    path = tmp_path / "plans.sqlite3"
+    with SQLiteStore(path):
+        pass
+    queries = (
+        ("SELECT step FROM firings WHERE document_id = ?", ("a",)),
+        ("SELECT document_id, episode, step FROM firings WHERE rule_key = ?"
+         " AND document_id IN (?, ?)", ("r", "a", "b")),
+        ("SELECT 1 FROM firings f WHERE f.document_id = ? AND f.fired_at >= ?", ("a", "x")),
+        ("SELECT 1 FROM firings f WHERE f.rule_key = ? AND f.document_id = ? AND f.step = ?"
+         " AND f.episode = ?", ("r", "a", "s", "e")),
+    )  # fmt: skip
+    with sqlite3.connect(path) as conn:
+        for query, args in queries:
+            plan = conn.execute(f"EXPLAIN QUERY PLAN {query}", args).fetchall()
+            assert any("sqlite_autoindex_firings_1" in str(row[-1]) for row in plan), plan

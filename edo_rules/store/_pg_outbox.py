@@ -26,15 +26,24 @@ from edo_rules.store._sqlite_rows import (
 )
 from edo_rules.store.base import RuleProgress
 
+#: The advisory lock between recording firings (shared: ticks of several runners
+#: record at once) and pruning (exclusive): see :func:`hold_documents`. Its second
+#: half is the schema's, so stores in other schemas of one database do not wait.
+DOCUMENTS_LOCK = 0x6564_7072  # "edpr"
+
 #: One statement per batch: the firings as column arrays, unnested in the (key) order
-#: sent; ``RETURNING`` gives the ids of the rows inserted (the others were in the ledger).
+#: sent; ``RETURNING`` gives the ids of the rows inserted (the others were in the ledger,
+#: or their document is gone). The ledger has no foreign key to ``documents`` (its
+#: check locked a random row of the largest table per firing): the ``EXISTS`` reads
+#: the document's key instead, under the lock that keeps a prune out.
 _INSERT_FIRINGS = (
     "INSERT INTO firings (rule_key, document_id, step, episode, due_at, fired_at,"
     " playbook_hash, skipped)"
     " SELECT r, d, s, e, du, f, h, sk FROM unnest(%s::text[], %s::text[], %s::text[],"
     " %s::text[], %s::text[], %s::text[], %s::text[], %s::int[]) WITH ORDINALITY"
-    " AS t(r, d, s, e, du, f, h, sk, n) ORDER BY n"
-    " ON CONFLICT (rule_key, document_id, step, episode) DO NOTHING"
+    " AS t(r, d, s, e, du, f, h, sk, n)"
+    " WHERE EXISTS (SELECT 1 FROM documents x WHERE x.id = t.d) ORDER BY n"
+    " ON CONFLICT (document_id, rule_key, step, episode) DO NOTHING"
     " RETURNING id, rule_key, document_id, step, episode"
 )
 _REQUEST_FIELDS = REQUEST_COLUMNS.split(", ", 1)[1]
@@ -50,8 +59,11 @@ def insert_firings(
     ``COPY`` for their requests: a statement per row would cost a round trip each.
     """
     # Every runner takes the unique key's row locks in the same (key) order, so two
-    # runners recording overlapping firings wait for each other instead of deadlocking.
-    ordered = sorted(firings, key=lambda pair: _ledger_key(pair[0]))
+    # runners recording overlapping firings wait for each other instead of deadlocking;
+    # the key leads with the document, so the batch also walks its index in order.
+    ordered = sorted(firings, key=lambda pair: _index_order(pair[0]))
+    if ordered:
+        hold_documents(conn, exclusive=False)
     added: list[Firing] = []
     for start in range(0, len(ordered), _BATCH):
         added += _insert_batch(conn, ordered[start : start + _BATCH])
@@ -79,6 +91,27 @@ def _insert_batch(
 
 def _ledger_key(firing: Firing) -> tuple[str, str, str, str]:
     return (firing.rule_key, firing.document_id, firing.step, firing.episode)
+
+
+def _index_order(firing: Firing) -> tuple[str, str, str, str]:
+    return (firing.document_id, firing.rule_key, firing.step, firing.episode)
+
+
+def hold_documents(conn: PgConnection, *, exclusive: bool) -> None:
+    """Take, until the transaction ends, the lock between recording firings and pruning.
+
+    Without the foreign key, a tick that read a document before a concurrent
+    prune deleted it would insert an orphan firing (and its requests): under
+    ``READ COMMITTED`` its ``EXISTS`` sees the document while the prune has not
+    committed, and the prune's ``DELETE FROM firings`` does not see the tick's
+    uncommitted rows. With the lock, a prune waits for the ticks recording now and
+    a tick waits for a prune; each statement after the wait sees what the other
+    committed (a prune re-reads its candidates' recent firings, a tick's ``EXISTS``
+    misses the pruned documents). Taken first in its transaction, before any row
+    lock, so it cannot close a deadlock cycle.
+    """
+    take = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    conn.raw.execute(f"SELECT {take}(%s, hashtext(current_schema()))", (DOCUMENTS_LOCK,))
 
 
 def set_event_cursors(conn: PgConnection, cursors: Mapping[str, int]) -> None:

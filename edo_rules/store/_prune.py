@@ -10,8 +10,9 @@ both). A document is pruned only when nothing can act on it any more:
   or decided);
 * no snooze of it is still running.
 
-It goes with its events, firings, requests and outcomes (the foreign keys
-cascade); the counterparty statistics keep its sample. The tombstone
+It goes with its events, firings, requests and outcomes (requests, outcomes
+and firings deleted here, events and snoozes by the foreign keys' cascade); the
+counterparty statistics keep its sample. The tombstone
 (``pruned_documents``: id and the time of its last state) is what keeps the
 promise "never twice": a sync that reads the document again (``sync --full``,
 a wide healing window) drops it unless 1C shows a state change after the
@@ -104,6 +105,9 @@ def _delete(conn: Connection, chunk: Sequence[tuple[str, str]], now: str) -> Non
         ids,
     )
     conn.execute(f"DELETE FROM action_requests WHERE document_id IN ({marks})", ids)
+    # PostgreSQL's ledger has no foreign key to documents (a tick's hot path; see
+    # store._pg_outbox): its firings go here, under the lock that keeps ticks out.
+    conn.execute(f"DELETE FROM firings WHERE document_id IN ({marks})", ids)
     conn.execute(f"DELETE FROM documents WHERE id IN ({marks})", ids)
     conn.executemany(
         "INSERT INTO pruned_documents (id, status_changed_at, pruned_at) VALUES (?, ?, ?)"

@@ -22,6 +22,9 @@ class Migration:
     statements: tuple[str, ...]
     #: Runs after the statements, in the same transaction: data only code can compute.
     fill: Callable[[sqlite3.Connection], None] | None = None
+    #: Rebuilds a table others refer to: applied with the foreign keys off (a
+    #: ``DROP TABLE`` would cascade to the referring rows), checked before it commits.
+    rebuilds: bool = False
 
 
 def _document_indexes() -> tuple[str, ...]:
@@ -265,6 +268,43 @@ _BULK_LOAD = Migration(
     ),
 )
 
+_FIRING_COLUMNS = (
+    "id, rule_key, document_id, step, episode, due_at, fired_at, playbook_hash, skipped"
+)
+
+# Self-contained (it rebuilds only v1's firings table), so it can be renumbered.
+# A tick writes a firing per due document at random documents; each row dirtied a
+# page of two random-key indexes: the unique key (rule first) and
+# `firings_document`. With the key led by the document, the one index serves the
+# lookups by document (a document's page, prune, "recorded" checks with the rule
+# second) and a tick writes one random-key entry per firing instead of two.
+# SQLite cannot change a table's UNIQUE constraint in place: the table is rebuilt
+# (https://sqlite.org/lang_altertable.html, "other kinds of table schema changes").
+_LEDGER_BY_DOCUMENT = Migration(
+    14,
+    "ledger keyed by document first; firings_document dropped (the key serves it)",
+    (
+        "CREATE TABLE firings_by_document ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " rule_key TEXT NOT NULL,"
+        " document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,"
+        " step TEXT NOT NULL, episode TEXT NOT NULL,"
+        " due_at TEXT NOT NULL, fired_at TEXT NOT NULL, playbook_hash TEXT NOT NULL,"
+        " skipped INTEGER NOT NULL DEFAULT 0,"
+        " UNIQUE (document_id, rule_key, step, episode))",
+        f"INSERT INTO firings_by_document ({_FIRING_COLUMNS})"
+        f" SELECT {_FIRING_COLUMNS} FROM firings ORDER BY id",
+        # AUTOINCREMENT: an id once given (a deleted firing's too) is never given again.
+        # The old table's counter moves over (it is at least its largest id).
+        "DELETE FROM sqlite_sequence WHERE name = 'firings_by_document'",
+        "UPDATE sqlite_sequence SET name = 'firings_by_document' WHERE name = 'firings'",
+        "DROP TABLE firings",
+        # The requests' REFERENCES firings (id) names the table: it is this one again.
+        "ALTER TABLE firings_by_document RENAME TO firings",
+    ),
+    rebuilds=True,
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1,
@@ -280,6 +320,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _FILTERED_DASHBOARD,
     _NO_RULE_INDEX,
     _BULK_LOAD,
+    _LEDGER_BY_DOCUMENT,
 )
 CURRENT_VERSION = MIGRATIONS[-1].version
 
@@ -340,6 +381,18 @@ def migrate(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> int:
 
 
 def _apply(conn: sqlite3.Connection, migration: Migration) -> None:
+    # The pragma is a no-op inside a transaction: set before it, restored after.
+    enforced = bool(conn.execute("PRAGMA foreign_keys").fetchone()[0])
+    if migration.rebuilds:
+        conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        _transaction(conn, migration)
+    finally:
+        if migration.rebuilds and enforced:
+            conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _transaction(conn: sqlite3.Connection, migration: Migration) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute(_VERSION_TABLE)
@@ -347,6 +400,8 @@ def _apply(conn: sqlite3.Connection, migration: Migration) -> None:
             conn.execute(statement)
         if migration.fill is not None:
             migration.fill(conn)
+        if migration.rebuilds and conn.execute("PRAGMA foreign_key_check").fetchone():
+            raise sqlite3.IntegrityError(f"migration {migration.version}: foreign key broken")
         conn.execute(
             "INSERT INTO schema_version (version, description, applied_at)"
             " VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",

@@ -206,6 +206,10 @@ class PostgresStore(StoreQueries):
 
     def prune(self, before: datetime, now: datetime, *, dry_run: bool = False) -> PruneReport:
         with self._writing("pruning old documents") as conn:
+            if not dry_run:
+                # Before the candidates are read: a tick recording now commits first,
+                # so a document it just fired for is no candidate (pg_outbox).
+                pg_outbox.hold_documents(conn, exclusive=True)
             found = retention.candidates(conn, utc_text(before), utc_text(now))
             return retention.prune(conn, found, utc_text(now), dry_run=dry_run)
 
