@@ -160,6 +160,12 @@ ERRORS.update(
             "истекло время выполнения запроса; проверьте нагрузку на сервер",
             "the statement timed out; check the server's load",
         ),
+        "pg_hint_lock_wait": (
+            "служба так долго записывает срабатывания, что очистка не дождалась её;"
+            " повторите команду позже (или проверьте, не зависла ли служба)",
+            "a runner was recording firings for longer than the prune waits; run the"
+            " command again later (or check that no runner hangs)",
+        ),
         "pg_hint_concurrent": (
             "другая служба одновременно изменила те же строки; следующий тик повторит",
             "a concurrent runner changed the same rows; the next tick retries",

@@ -351,3 +351,20 @@ def test_a_prune_while_a_tick_records_waits_and_keeps_the_document_just_fired(
         assert [f.document_id for f in store.firings_for("old")] == ["old"]
         assert [r.document_id for r in store.requests(list(RequestState))] == ["old"]
     assert _orphans(pg_database, pg_schema) == (0, 0)
+
+
+def test_a_prune_gives_up_rather_than_hold_every_tick_behind_a_hung_one(
+    pg_database: str, pg_schema: str
+) -> None:
+    # Ticks asking after the prune queue behind it: a tick hung in its transaction
+    # must cost a failed prune (run again later), not every runner's recording.
+    horizon, now = T0 - timedelta(days=30), T0 + timedelta(days=1)
+    with _open(pg_database, pg_schema, prune_wait=timedelta(seconds=0.3)) as store:
+        store.upsert_documents([_signed_long_ago("old"), make_document("live")])
+        with psycopg.connect(pg_database, options=f"-c search_path={pg_schema}") as raw:
+            pg_outbox.insert_firings(PgConnection(raw), [(make_firing("live"), [])])
+            with pytest.raises(StoreError, match="очистка не дождалась"):
+                store.prune(horizon, now)
+            raw.commit()
+        assert store.get_document("old") is not None  # nothing pruned by the failed prune
+        assert store.prune(horizon, now).documents == 1

@@ -14,6 +14,8 @@ _BY_CLASS: tuple[tuple[type[psycopg.Error], str], ...] = (
     (errors.InsufficientPrivilege, "pg_hint_privilege"),
     (errors.DiskFull, "pg_hint_disk_full"),
     (errors.QueryCanceled, "pg_hint_timeout"),
+    # An OperationalError: it must come before the "unreachable" reading below.
+    (errors.LockNotAvailable, "pg_hint_lock_wait"),
     (errors.SerializationFailure, "pg_hint_concurrent"),
     (errors.DeadlockDetected, "pg_hint_concurrent"),
 )

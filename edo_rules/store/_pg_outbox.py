@@ -97,7 +97,7 @@ def _index_order(firing: Firing) -> tuple[str, str, str, str]:
     return (firing.document_id, firing.rule_key, firing.step, firing.episode)
 
 
-def hold_documents(conn: PgConnection, *, exclusive: bool) -> None:
+def hold_documents(conn: PgConnection, *, exclusive: bool, wait: timedelta | None = None) -> None:
     """Take, until the transaction ends, the lock between recording firings and pruning.
 
     Without the foreign key, a tick that read a document before a concurrent
@@ -109,9 +109,18 @@ def hold_documents(conn: PgConnection, *, exclusive: bool) -> None:
     committed (a prune re-reads its candidates' recent firings, a tick's ``EXISTS``
     misses the pruned documents). Taken first in its transaction, before any row
     lock, so it cannot close a deadlock cycle.
+
+    ``wait`` bounds the wait (the prune's: ticks that ask after it queue behind
+    it, so a tick hung in its transaction — a host gone, not yet noticed by the
+    server — would stall every runner's recording, not just the prune, which
+    fails instead and is run again later).
     """
     take = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    if wait is not None:
+        conn.raw.execute(f"SET LOCAL lock_timeout = {int(wait.total_seconds() * 1000)}")
     conn.raw.execute(f"SELECT {take}(%s, hashtext(current_schema()))", (DOCUMENTS_LOCK,))
+    if wait is not None:
+        conn.raw.execute("SET LOCAL lock_timeout = DEFAULT")
 
 
 def set_event_cursors(conn: PgConnection, cursors: Mapping[str, int]) -> None:

@@ -119,7 +119,8 @@ class PostgresStore(StoreQueries):
     ``migrate=True``); a newer one is refused. ``schema`` (created when
     missing) keeps the tables apart from others in the same database.
     ``runner_id`` marks the requests this store object claims, each for
-    ``claim_lease``.
+    ``claim_lease``. A prune waits at most ``prune_wait`` for the ticks
+    recording at that moment (see :func:`~edo_rules.store._pg_outbox.hold_documents`).
     """
 
     def __init__(
@@ -132,8 +133,10 @@ class PostgresStore(StoreQueries):
         runner_id: str | None = None,
         claim_lease: timedelta = timedelta(minutes=5),
         connect_timeout: float = 10.0,
+        prune_wait: timedelta = timedelta(seconds=10),
     ):
         self.dsn = dsn
+        self.prune_wait = prune_wait
         self.schema = schema
         self.runner_id = runner_id or default_runner_id()
         self.claim_lease = claim_lease
@@ -209,7 +212,7 @@ class PostgresStore(StoreQueries):
             if not dry_run:
                 # Before the candidates are read: a tick recording now commits first,
                 # so a document it just fired for is no candidate (pg_outbox).
-                pg_outbox.hold_documents(conn, exclusive=True)
+                pg_outbox.hold_documents(conn, exclusive=True, wait=self.prune_wait)
             found = retention.candidates(conn, utc_text(before), utc_text(now))
             return retention.prune(conn, found, utc_text(now), dry_run=dry_run)
 
