@@ -82,10 +82,11 @@ def _insert_batch(
         if found is not None:
             added.append((replace(firing, id=found), requests))
     cursor = conn.raw.cursor()
+    encoded: dict[int, str] = {}
     with cursor.copy(f"COPY action_requests ({_REQUEST_FIELDS}) FROM STDIN") as copy:
         for firing, requests in added:
             for request in requests:
-                copy.write_row(request_params(request, firing.id))
+                copy.write_row(request_params(request, firing.id, encoded))
     return [firing for firing, _ in added]
 
 

@@ -75,11 +75,12 @@ def _insert(
         " fired_at, playbook_hash, skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(firing.id, *firing_params(firing)) for firing in added],
     )
+    encoded: dict[int, str] = {}
     conn.executemany(
         f"INSERT INTO action_requests ({REQUEST_COLUMNS.split(', ', 1)[1]})"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            request_params(request, firing.id)
+            request_params(request, firing.id, encoded)
             for firing, (_, requests) in zip(added, firings, strict=True)
             for request in requests
         ],
