@@ -43,7 +43,7 @@ _INSERT_FIRINGS = (
     " %s::text[], %s::text[], %s::text[], %s::text[], %s::int[]) WITH ORDINALITY"
     " AS t(r, d, s, e, du, f, h, sk, n)"
     " WHERE EXISTS (SELECT 1 FROM documents x WHERE x.id = t.d) ORDER BY n"
-    " ON CONFLICT (document_id, rule_key, step, episode) DO NOTHING"
+    " ON CONFLICT (rule_key, document_id, step, episode) DO NOTHING"
     " RETURNING id, rule_key, document_id, step, episode"
 )
 _REQUEST_FIELDS = REQUEST_COLUMNS.split(", ", 1)[1]
@@ -59,9 +59,8 @@ def insert_firings(
     ``COPY`` for their requests: a statement per row would cost a round trip each.
     """
     # Every runner takes the unique key's row locks in the same (key) order, so two
-    # runners recording overlapping firings wait for each other instead of deadlocking;
-    # the key leads with the document, so the batch also walks its index in order.
-    ordered = sorted(firings, key=lambda pair: _index_order(pair[0]))
+    # runners recording overlapping firings wait for each other instead of deadlocking.
+    ordered = sorted(firings, key=lambda pair: _ledger_key(pair[0]))
     if ordered:
         hold_documents(conn, exclusive=False)
     added: list[Firing] = []
@@ -92,10 +91,6 @@ def _insert_batch(
 
 def _ledger_key(firing: Firing) -> tuple[str, str, str, str]:
     return (firing.rule_key, firing.document_id, firing.step, firing.episode)
-
-
-def _index_order(firing: Firing) -> tuple[str, str, str, str]:
-    return (firing.document_id, firing.rule_key, firing.step, firing.episode)
 
 
 def hold_documents(conn: PgConnection, *, exclusive: bool, wait: timedelta | None = None) -> None:
