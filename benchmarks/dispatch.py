@@ -212,6 +212,7 @@ def run(plan: str, latency: float, in_flight: int, documents: int) -> Result:
             clock=lambda: datetime.now(UTC),
             policy=RetryPolicy(base=1.0),
             since=NOW - timedelta(days=1),  # nothing to look up before creating
+            rate=settings.plan.rate,  # as the runner builds it
         )
         warm_up(store, emulator, dispatcher)
         warmed = len(emulator.portal.list_elements(42))

@@ -112,6 +112,7 @@ def _runner(fleet: _Fleet, name: str) -> None:
         since=NOW - timedelta(days=1),
         batch_size=1000,
         parts=lambda: fleet.parts,
+        rate=settings.plan.rate,
     )
     try:
         while True:

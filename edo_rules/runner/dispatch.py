@@ -37,6 +37,7 @@ The contract with the store and the adapters:
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -55,6 +56,9 @@ from edo_rules.store.base import Store
 from edo_rules.store.shared import SharedStore
 
 _log = logging.getLogger("edo_rules.dispatch")
+
+#: A claim holds at most about this many seconds of work at the runner's share of the rate.
+_CLAIM_SECONDS = 2.0
 
 Clock = Callable[[], datetime]
 
@@ -123,7 +127,8 @@ class Dispatcher:
     what was due before it is looked up before it is created (see
     :mod:`edo_rules.runner._lookfirst`). ``pack`` is the commands per remote
     batch: a group above it is cut to whole batches. ``parts`` (the live
-    runners sharing the portal's rate) divides the claim among them.
+    runners sharing the portal's rate) divides the claim among them; ``rate``
+    (the portal's requests per second) cuts it to a couple of seconds of work.
     """
 
     def __init__(
@@ -140,6 +145,7 @@ class Dispatcher:
         in_flight: Callable[[], list[ActionRequest]] | None = None,
         pack: int = 50,
         parts: Callable[[], int] | None = None,
+        rate: float | None = None,
     ) -> None:
         self._store = store
         # Commands per remote batch (Bitrix24: 50): a group larger than one batch is cut
@@ -150,6 +156,10 @@ class Dispatcher:
         # the batch: claiming more would leave work waiting behind its slower pace while
         # the others run dry.
         self._parts = parts or (lambda: 1)
+        # A claim is also cut to what this runner sends in _CLAIM_SECONDS at its share of
+        # the portal's rate (requests per second): a claim of 333 at a third of 2 requests
+        # a second held 10 s of work that the other runners, run dry, could not take.
+        self._rate = rate
         self._actions = dict(actions)
         self._clock = clock
         self._policy = policy or RetryPolicy()
@@ -285,7 +295,11 @@ class Dispatcher:
             _log.warning("%d request(s) left in flight: the next pass checks them", left)
 
     def _claim_size(self) -> int:
-        return max(self._pack, self._batch_size // max(1, self._parts()))
+        parts = max(1, self._parts())
+        size = self._batch_size // parts
+        if self._rate is not None:
+            size = min(size, math.ceil(self._rate / parts * self._pack * _CLAIM_SECONDS))
+        return max(self._pack, size)
 
     def _first_group(
         self, claimed: Sequence[ActionRequest]

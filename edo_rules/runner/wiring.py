@@ -274,6 +274,7 @@ def open_service(
         stop=stop,
         in_flight=membership.stale_claims if membership is not None else None,
         parts=(lambda: membership.live) if membership is not None else None,
+        rate=config.bitrix24.plan.rate if config.bitrix24 is not None else None,
     )
     service = Service(
         config=config,
