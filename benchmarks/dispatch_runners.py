@@ -118,8 +118,16 @@ def _runner(fleet: _Fleet, name: str) -> None:
         while True:
             report = dispatcher.dispatch()
             done[name] += report.outcomes.get("done", 0)
-            if not report.sent:
+            if report.sent:
+                continue
+            # A pass may send nothing while the rest waits behind another runner's requests
+            # (a document's second notification behind its first): the runner's next tick
+            # would try again, so the run ends only when the outbox is drained.
+            if not any(
+                store.request_counts([RequestState.PENDING, RequestState.IN_FLIGHT]).values()
+            ):
                 return
+            time.sleep(0.05)
     finally:
         client.close()
         store.close()

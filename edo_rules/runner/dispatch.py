@@ -57,8 +57,11 @@ from edo_rules.store.shared import SharedStore
 
 _log = logging.getLogger("edo_rules.dispatch")
 
-#: A claim holds at most about this many seconds of work at the runner's share of the rate.
-_CLAIM_SECONDS = 2.0
+#: A claim holds at most about this many seconds of work at the runner's share of the rate,
+#: and at least two batches: a document's later requests wait behind its first, so a claim
+#: of one batch leaves that batch part empty while the portal counts it whole.
+_CLAIM_SECONDS = 4.0
+_CLAIM_BATCHES = 2
 
 Clock = Callable[[], datetime]
 
@@ -298,7 +301,8 @@ class Dispatcher:
         parts = max(1, self._parts())
         size = self._batch_size // parts
         if self._rate is not None:
-            size = min(size, math.ceil(self._rate / parts * self._pack * _CLAIM_SECONDS))
+            share = math.ceil(self._rate / parts * self._pack * _CLAIM_SECONDS)
+            size = min(size, max(share, self._pack * _CLAIM_BATCHES))
         return max(self._pack, size)
 
     def _first_group(
