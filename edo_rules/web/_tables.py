@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from markupsafe import Markup, escape
+
 #: Rows a table shows in HTML; the CSV and JSON exports carry every row. A page of
 #: thousands of counterparties is read through its sort order or its export, and
 #: rendering them all would cost more than the page's SQL.
@@ -46,6 +48,34 @@ class Table:
         """The rows the HTML page shows (the first :data:`HTML_ROWS` in the current order)."""
         return self.rows[:HTML_ROWS]
 
+    def html_rows(self) -> Markup:
+        """The shown rows as ``<tr>`` elements, every value escaped.
+
+        Written here rather than as a template loop: a cell through Jinja2 costs an
+        attribute look-up, a test and an escape call per column, which made 200 rows
+        most of a page's server time (3 ms of 3.4 ms for a search, SQL 0.7 ms).
+        """
+        cells = [
+            (
+                c.key,
+                c.link,
+                f'<td data-key="{escape(c.key)}"' + (' class="num">' if c.numeric else ">"),
+            )
+            for c in self.columns
+        ]
+        out: list[str] = []
+        for row in self.shown:
+            out.append("<tr>")
+            for key, link, opening in cells:
+                text = _escaped(row.get(key))
+                target = row.get(link) if link else None
+                if target:
+                    out.append(f'{opening}<a href="{_escaped(target)}">{text}</a></td>')
+                else:
+                    out.append(f"{opening}{text}</td>")
+            out.append("</tr>\n")
+        return Markup("".join(out))
+
     def csv(self) -> str:
         """CSV with the column labels as the header (UTF-8; Excel reads it with the BOM)."""
         out = io.StringIO()
@@ -70,6 +100,22 @@ def tables_json(tables: Sequence[Table], figures: Sequence[tuple[str, Any]] = ()
     """A page's export: its key figures (label → value) and every table."""
     data = {"figures": dict(figures), "tables": [t.as_json() for t in tables]}
     return json.dumps(data, ensure_ascii=False, default=str, indent=1)
+
+
+#: markupsafe's escapes, as a translation table: a Markup object per cell (what
+#: ``escape`` returns) cost as much as the rest of the row.
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
+
+
+def _escaped(value: Any) -> str:
+    """``value`` as the templates' autoescape writes it."""
+    if value is None:
+        return ""
+    if type(value) is int or type(value) is float:  # nothing to escape (bool is not one)
+        return str(value)
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return str(value).translate(_ESCAPES)
 
 
 def _cell(value: Any) -> str:
