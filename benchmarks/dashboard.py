@@ -27,14 +27,18 @@ from pathlib import Path
 # Run as a script, this file's folder would come first on sys.path and its
 # calendar.py would shadow the standard library's ``calendar`` module.
 _HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
 
 import argparse
+import os
 import random
 import sqlite3
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -60,7 +64,7 @@ from edo_rules.web import _queries as q
 from edo_rules.web._dashboard import context
 from edo_rules.web._filters import Filters
 from edo_rules.web._queries import Context
-from edo_rules.web._sql import RANKS_INSERT, RANKS_TABLE, SQLiteReader, dialect_for
+from edo_rules.web._sql import RANKS_INSERT, RANKS_TABLE, Dialect, SQLiteReader, dialect_for
 
 MSK = ZoneInfo("Europe/Moscow")
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=MSK)
@@ -329,13 +333,15 @@ def page_bottlenecks(data: dict[str, Any]) -> dict[str, Any]:
 
 # -- the bare SQL: the statements a page runs, replayed -------------------------------------
 
+Statements = list[tuple[str, tuple[Any, ...]]]
+
 
 class Recorder:
     """A read model's reader that notes every statement it runs."""
 
-    def __init__(self, reader: SQLiteReader) -> None:
+    def __init__(self, reader: q.Reader) -> None:
         self.reader = reader
-        self.statements: list[tuple[str, tuple[Any, ...]]] = []
+        self.statements: Statements = []
 
     def rows(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
         self.statements.append((sql, tuple(params)))
@@ -345,12 +351,26 @@ class Recorder:
         return self.reader.summary()
 
 
+@dataclass
+class Target:
+    """One store the pages are measured on: where it is (a file or a DSN), its reader and
+    dialect (the pages' own), and a plain connection replaying a page's statements."""
+
+    name: str
+    where: str
+    postgres: bool
+    reader: Any  # SQLiteReader or PostgresReader
+    dialect: Dialect
+    replay: Callable[[Statements], int]
+    close: Callable[[], None]
+
+
 def recorded(
-    path: Path, calendar: ProductionCalendar, build: Callable[[Context], Any]
-) -> list[tuple[str, tuple[Any, ...]]]:
+    target: Target, calendar: ProductionCalendar, build: Callable[[Context], Any]
+) -> Statements:
     """The statements one page runs: its read model and the filter form's lists."""
-    recorder = Recorder(SQLiteReader(path, calendar))
-    ctx = context(recorder, dialect_for(MSK, NOW), calendar, NOW, MSK, OVERDUE)
+    recorder = Recorder(target.reader)
+    ctx = context(recorder, target.dialect, calendar, NOW, MSK, OVERDUE)
     build(ctx)
     q.choices(ctx, "organization")
     q.choices(ctx, "responsible")
@@ -367,8 +387,21 @@ def replay_connection(path: Path, calendar: ProductionCalendar) -> sqlite3.Conne
     return conn
 
 
-def replay(conn: sqlite3.Connection, statements: list[tuple[str, tuple[Any, ...]]]) -> int:
+def replay(conn: sqlite3.Connection, statements: Statements) -> int:
     return sum(len(conn.execute(sql, params).fetchall()) for sql, params in statements)
+
+
+def sqlite_target(path: Path, calendar: ProductionCalendar) -> Target:
+    plain = replay_connection(path, calendar)
+    reader = SQLiteReader(path, calendar)
+
+    def close() -> None:
+        plain.close()
+        reader.close()
+
+    return Target(
+        "SQLite", str(path), False, reader, dialect_for(MSK, NOW), partial(replay, plain), close
+    )
 
 
 # -- measuring ------------------------------------------------------------------------------
@@ -401,18 +434,61 @@ def time_sql(call: Callable[[], Any], requests: int) -> tuple[float, Any]:
     return p95(times), result
 
 
-def serve(path: Path, calendar: ProductionCalendar) -> WebServer:
-    dashboard = Dashboard(
-        reader=SQLiteReader(path, calendar),
-        dialect=dialect_for(MSK, NOW),
+def dashboard_over(
+    where: str, postgres: bool, calendar: ProductionCalendar, agenda: Any = None
+) -> Dashboard:
+    """The dashboard over a SQLite file or a PostgreSQL DSN, at the benchmark's clock."""
+    if postgres:
+        from edo_rules.web._pg_sql import PostgresReader
+
+        reader: Any = PostgresReader(where, calendar)
+    else:
+        reader = SQLiteReader(Path(where), calendar)
+    return Dashboard(
+        reader=reader,
+        dialect=dialect_for(MSK, NOW, postgres=postgres),
         calendar=calendar,
         zone=MSK,
         clock=lambda: NOW,
         overdue_after=OVERDUE,
+        agenda=agenda,
     )
-    server = WebServer(build_app(None, dashboard), Endpoint("127.0.0.1", 0))
+
+
+def run_server(where: str, postgres: bool, agenda: bool) -> None:
+    """The child process: serve until stdin closes (the URL on the first line of stdout)."""
+    calendar = ProductionCalendar.russia()
+    plan = agenda_of(Path(where), calendar) if agenda else None
+    server = WebServer(
+        build_app(None, dashboard_over(where, postgres, calendar, plan)), Endpoint("127.0.0.1", 0)
+    )
     server.start()
-    return server
+    print(server.url, flush=True)
+    sys.stdin.read()
+    server.stop()
+
+
+@contextmanager
+def served(where: str, *, postgres: bool = False, agenda: bool = False) -> Iterator[str]:
+    """The dashboard served by a process of its own, as ``edo-rules serve`` runs it: a
+    client in the server's process would take the GIL from its threads (measured: the
+    server's own time 1.5-2x a separate client's on the same pages)."""
+    args = [sys.executable, str(Path(__file__).resolve()), "--serve", where]
+    child = subprocess.Popen(
+        [*args, *(["--agenda"] if agenda else []), *(["--postgres"] if postgres else [])],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        url = child.stdout.readline().strip()
+        if not url:
+            raise SystemExit(f"the dashboard's server did not start (exit {child.wait()})")
+        yield url
+    finally:
+        child.stdin.close()
+        child.wait(timeout=60)
 
 
 Case = tuple[str, str, Callable[[dict[str, Any]], Any], Callable[[Context], Any], Callable[[], Any]]
@@ -514,8 +590,9 @@ def _builder(by: str, filters: Filters) -> Callable[[Context], Any]:
 
 
 def prepare(args: argparse.Namespace) -> Path:
+    files = [Path(s) for s in args.store if not _is_dsn(s)]
     folder = Path(tempfile.mkdtemp(prefix="edo-dashboard-bench-"))
-    path: Path = args.store or folder / "store.sqlite3"
+    path: Path = files[0] if files else folder / "store.sqlite3"
     if not path.exists():
         build_store(path, args.documents)
     started = time.perf_counter()
@@ -524,45 +601,167 @@ def prepare(args: argparse.Namespace) -> Path:
     return path
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--documents", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=20, help="requests per page")
-    parser.add_argument("--store", type=Path, help="reuse (or build once) the store file here")
-    parser.add_argument(
-        "--unfiltered", action="store_true", help="measure the pages without filters only"
-    )
-    args = parser.parse_args()
-    path = prepare(args)
-    calendar = ProductionCalendar.russia()
-    conn = baseline_connection(path, calendar)
-    plain = replay_connection(path, calendar)
-    inn = conn.execute("SELECT counterparty_inn FROM documents LIMIT 1").fetchone()[0]
-    server = serve(path, calendar)
+def _is_dsn(text: str) -> bool:
+    return text.startswith(("postgresql://", "postgres://"))
+
+
+def measure(
+    target: Target,
+    calendar: ProductionCalendar,
+    all_cases: list[Case],
+    requests: int,
+    expected: dict[str, Any],
+) -> int:
+    """Every page on one store, against its bare SQL and the derivation; pages that differ."""
     differ = 0
     print(
-        f"{'page':<34}{'page p95, ms':>13}{'bare SQL p95':>13}{'ratio':>7}"
+        f"{target.name}\n{'page':<34}{'page p95, ms':>13}{'bare SQL p95':>13}{'ratio':>7}"
         f"{'derived SQL, ms':>16}  same numbers"
     )
-    with httpx.Client(base_url=server.url, timeout=600) as client:
-        for name, url, shape, build, derived in cases(conn, inn, not args.unfiltered):
-            page_ms, data = time_page(client, url, args.requests)
-            statements = recorded(path, calendar, build)
-            sql_ms, _ = time_sql(partial(replay, plain, statements), args.requests)
+    with (
+        served(target.where, postgres=target.postgres) as base,
+        httpx.Client(base_url=base, timeout=600) as client,
+    ):
+        for name, url, shape, build, derived in all_cases:
+            page_ms, data = time_page(client, url, requests)
+            statements = recorded(target, calendar, build)
+            sql_ms, _ = time_sql(partial(target.replay, statements), requests)
             started = time.perf_counter()
-            expected = derived()
+            if name not in expected:  # derived once, compared on every store
+                expected[name] = derived()
             derived_ms = (time.perf_counter() - started) * 1000
-            same = shape(data) == expected
+            same = shape(data) == expected[name]
             differ += not same
             ratio = page_ms / sql_ms if sql_ms else float("inf")
             print(
                 f"{name:<34}{page_ms:>13.1f}{sql_ms:>13.1f}{ratio:>7.2f}{derived_ms:>16.0f}  {same}"
             )
-    server.stop()
-    conn.close()
-    plain.close()
-    print(f"documents: {conn_count(path)}; pages with different numbers: {differ}")
+    return differ
+
+
+def main() -> int:
+    args = _arguments()
+    if args.serve:
+        run_server(args.serve, args.postgres, args.agenda)
+        return 0
+    path = prepare(args)
+    calendar = ProductionCalendar.russia()
+    conn = baseline_connection(path, calendar)
+    inn = conn.execute("SELECT counterparty_inn FROM documents LIMIT 1").fetchone()[0]
+    documents = conn_count(path)
+    all_cases = cases(conn, inn, not args.unfiltered)
+    expected: dict[str, Any] = {}
+    differ = 0
+    targets = [sqlite_target(path, calendar)]
+    servers = [s for s in args.store if _is_dsn(s)]
+    dropped: list[tuple[str, str]] = []
+    if servers:
+        from benchmarks import _dashboard_pg as pg
+
+        dsn, schema, ours = pg.load(path, servers[0], args.pg_schema, documents)
+        dropped += [(servers[0], schema)] if ours else []
+        reader, replayed, close = pg.reader_and_replay(dsn, calendar)
+        dialect = dialect_for(MSK, NOW, postgres=True)
+        targets.append(Target("PostgreSQL", dsn, True, reader, dialect, replayed, close))
+    try:
+        print(f"load average: {_load()}")
+        for target in targets:
+            differ += measure(target, calendar, all_cases, args.requests, expected)
+            print(f"load average: {_load()}")
+        if args.agenda:
+            agenda_figure(path, calendar, max(1, min(args.requests, 5)))
+    finally:
+        for target in targets:
+            target.close()
+        conn.close()
+        for server, schema in dropped:
+            pg.drop(server, schema)
+    print(f"documents: {documents}; pages with different numbers: {differ}")
     return 1 if differ else 0
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=20, help="requests per page")
+    parser.add_argument(
+        "--store",
+        action="append",
+        default=[],
+        help="a SQLite file to reuse (or build once); postgresql://… measures there too"
+        " (the file's documents copied into a schema); may be given twice",
+    )
+    parser.add_argument(
+        "--pg-schema", help="keep the PostgreSQL copy in this schema (reused if it holds as many)"
+    )
+    parser.add_argument(
+        "--unfiltered", action="store_true", help="measure the pages without filters only"
+    )
+    parser.add_argument(
+        "--agenda",
+        action="store_true",
+        help="also time the agenda page (records the runner's first tick into the store if"
+        " it has none)",
+    )
+    # The server's own process (see served): a file, or a DSN with --postgres.
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--postgres", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def _load() -> str:
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+# -- the agenda ---------------------------------------------------------------------------------
+
+PLAYBOOKS = Path(__file__).resolve().parents[1] / "playbooks"
+
+
+def agenda_of(
+    path: Path, calendar: ProductionCalendar
+) -> Callable[[int, Filters], list[dict[str, Any]]]:
+    """The agenda as the runner's dashboard computes it (``web._wiring``), bundled playbooks."""
+    from edo_rules.engine import Engine
+    from edo_rules.playbook import load_playbooks
+    from edo_rules.web._documents import simulate_agenda
+
+    def agenda(days: int, filters: Filters) -> list[dict[str, Any]]:
+        with SQLiteStore(path) as store:
+            engine = Engine(store, load_playbooks([PLAYBOOKS]), calendar)
+            return simulate_agenda(engine, NOW, calendar, days, MSK, filters=filters)
+
+    return agenda
+
+
+def agenda_figure(path: Path, calendar: ProductionCalendar, requests: int) -> None:
+    """The agenda page at the default horizon over the bundled playbooks: its server time,
+    and one of its parts (the scratch copy of the store the simulation records into)."""
+    from edo_rules.engine import Engine
+    from edo_rules.playbook import load_playbooks
+
+    with sqlite3.connect(path) as check:
+        fired = check.execute("SELECT EXISTS (SELECT 1 FROM firings)").fetchone()[0]
+    with SQLiteStore(path) as store:
+        if not fired:  # a running service has recorded its ticks: the agenda starts there
+            started = time.perf_counter()
+            Engine(store, load_playbooks([PLAYBOOKS]), calendar).evaluate(NOW)
+            took = time.perf_counter() - started
+            print(f"agenda: the runner's first tick recorded in {took:.1f} s")
+        started = time.perf_counter()
+        with store.scratch_copy():
+            copy_ms = (time.perf_counter() - started) * 1000
+    with (
+        served(str(path), agenda=True) as base,
+        httpx.Client(base_url=base, timeout=3600) as client,
+    ):
+        page_ms, data = time_page(client, "/agenda", requests)
+    tables = {t["name"]: t for t in data["tables"]}
+    planned = sum(row["count"] for row in tables["by_day"]["rows"])
+    print(
+        f"Повестка (5 раб. дн.): page p95 {page_ms:.0f} ms of {requests} requests; the scratch"
+        f" copy of the store alone {copy_ms:.0f} ms; firings planned: {planned}"
+    )
 
 
 def conn_count(path: Path) -> int:
