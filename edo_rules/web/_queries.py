@@ -9,10 +9,12 @@ The store is only read; nothing here writes.
 from __future__ import annotations
 
 import itertools
-from collections import Counter, defaultdict
+from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate
 from typing import Any, Protocol
 
 from edo_rules.engine._stats import STATS_ZONE, first_month, stats_from
@@ -246,10 +248,8 @@ def breakdown(
     for key, age, count in waiting_ages(ctx, filters, column) if overdue else ():
         if age > ctx.overdue_after:
             rows[key]["overdue"] += int(count)
-    for key, spans in signing_spans(ctx, filters, column).items():
-        rows[key]["median_days"] = quantile(spans, 0.5)
-        rows[key]["p90_days"] = quantile(spans, 0.9)
-        rows[key]["signed"] = sum(spans.values())
+    for key, (signed, median, p90) in signing_quantiles(ctx, filters, column):
+        rows[key].update(signed=signed, median_days=median, p90_days=p90)
     return [{"name": "—" if key is None else str(key), **row} for key, row in rows.items()]
 
 
@@ -265,21 +265,28 @@ def _empty_row() -> dict[str, Any]:
     }
 
 
-def signing_spans(ctx: Context, filters: Filters, column: str) -> dict[Any, Counter[int]]:
-    """Per group, a histogram of working days from sending to the counterparty's signature."""
+def signing_quantiles(ctx: Context, filters: Filters, column: str) -> list[tuple[Any, Quantiles]]:
+    """Per group, (signed, median, 90th percentile) of the working days from sending to
+    the counterparty's signature.
+
+    The database sums each group's days and joins them into one "days count …" text
+    per group (as the summary's histograms): a group's few dozen days cross into
+    Python as one string, not as a row each (a manager's 5,000 counterparties were
+    95,000 rows, as long to turn into histograms in Python as the SQL took).
+    """
     where, params = filters.where()
     sent, signed = ctx.dialect.day("sent_at"), ctx.dialect.day("counterparty_signed_at")
-    found: dict[Any, Counter[int]] = defaultdict(Counter)
-    for key, span, count in ctx.reader.rows(
-        f"SELECT {column}, {ctx.dialect.at_least_zero('b.rank - a.rank')} AS span, COUNT(*)"
+    pairs = ctx.dialect.pairs("span || ' ' || n", "span")
+    found = ctx.reader.rows(
+        f"SELECT g, {pairs} FROM (SELECT {column} AS g,"
+        f" {ctx.dialect.at_least_zero('b.rank - a.rank')} AS span, COUNT(*) AS n"
         f" FROM {documents_for(ctx, filters)}"
         f" JOIN {ctx.dialect.ranks} a ON a.day = {sent}"
         f" JOIN {ctx.dialect.ranks} b ON b.day = {signed}"
-        f" WHERE {where} AND status IN {_in(SIGNED)} GROUP BY {column}, span",
+        f" WHERE {where} AND status IN {_in(SIGNED)} GROUP BY {column}, span) AS h GROUP BY g",
         params,
-    ):
-        found[key][int(span)] += int(count)
-    return found
+    )
+    return list(zip((key for key, _ in found), pair_quantiles([t for _, t in found]), strict=True))
 
 
 def quantile(histogram: Mapping[int, int], q: float) -> float | None:
@@ -294,6 +301,50 @@ def quantile(histogram: Mapping[int, int], q: float) -> float | None:
         if seen >= rank:
             return float(value)
     return float(max(histogram))
+
+
+#: (signed, median, 90th percentile) of one group.
+Quantiles = tuple[int, float | None, float | None]
+
+
+def pair_quantiles(texts: list[str | None]) -> list[Quantiles]:
+    """Per group, (signed, median, 90th percentile) by nearest rank, from its
+    "days count days count …" text (days ascending, as the queries join them).
+
+    Thousands of groups: every text is parsed in one go and the running counts are
+    one ``accumulate`` over all of them; each group then costs two bisects.
+    """
+    pairs = [0 if not text else (text.count(" ") + 1) // 2 for text in texts]
+    joined = " ".join(text for text in texts if text)
+    numbers = list(map(int, joined.split(" "))) if joined else []
+    days, running = numbers[0::2], list(accumulate(numbers[1::2]))
+    out: list[Quantiles] = []
+    start = 0
+    for size, text in zip(pairs, texts, strict=True):
+        end = start + size
+        ordered = days[start:end] == sorted(days[start:end])
+        if size == 0:
+            out.append((0, None, None))
+        elif not ordered:  # group_concat promises no order (SQLite keeps the key order)
+            out.append(_unordered(text or ""))
+        else:
+            base = running[start - 1] if start else 0
+            total = running[end - 1] - base
+            # ceil(q * total), as quantile ranks.
+            median = days[bisect_left(running, base + (total + 1) // 2, start, end)]
+            p90 = days[bisect_left(running, base + (9 * total + 9) // 10, start, end)]
+            out.append((total, float(median), float(p90)))
+        start = end
+    return out
+
+
+def _unordered(text: str) -> Quantiles:
+    numbers = list(map(int, text.split(" ")))
+    histogram: dict[int, int] = defaultdict(int)
+    for day, count in zip(numbers[0::2], numbers[1::2], strict=True):
+        histogram[day] += count
+    total = sum(histogram.values())
+    return total, quantile(histogram, 0.5), quantile(histogram, 0.9)
 
 
 # -- bottlenecks ------------------------------------------------------------------------

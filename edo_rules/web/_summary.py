@@ -18,12 +18,10 @@ calendar or time zone).
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, timedelta
-from itertools import accumulate
 from typing import Any
 
 from edo_rules.store._sqlite_dashboard import RANK_YEARS
@@ -35,9 +33,12 @@ from edo_rules.web._queries import (
     Context,
     bucket_of,
     local_midnight,
-    quantile,
+    pair_quantiles,
     working_age,
 )
+
+#: The name the tests know (the parser moved to _queries, which the derivation shares).
+_quantiles = pair_quantiles
 
 #: The wait start, exactly as the store's ``documents_wait_start`` index spells it.
 START = "COALESCE(sent_at, status_changed_at)"
@@ -203,7 +204,7 @@ def breakdown(
     query = _HISTOGRAMS.format(pairs=pairs, signed=_in(SIGNED), status=extra)
     found = ctx.reader.rows(query, [column, *params])
     for (known, key, _), (signed, median, p90) in zip(
-        found, _quantiles([text for _, _, text in found]), strict=True
+        found, pair_quantiles([text for _, _, text in found]), strict=True
     ):
         rows[key if known else None].update(signed=signed, median_days=median, p90_days=p90)
     if overdue:
@@ -211,46 +212,3 @@ def breakdown(
         for key, count in overdue_by(ctx, filters, column, unsigned_by).items():
             rows[key]["overdue"] = count
     return list(rows.values())
-
-
-Quantiles = tuple[int, float | None, float | None]
-
-
-def _quantiles(texts: list[str | None]) -> list[Quantiles]:
-    """Per group, (signed, median, 90th percentile) by nearest rank, from its
-    "days count days count …" text.
-
-    Thousands of groups: every text is parsed in one go and the running counts are
-    one ``accumulate`` over all of them; each group then costs two bisects.
-    """
-    pairs = [0 if not text else (text.count(" ") + 1) // 2 for text in texts]
-    joined = " ".join(text for text in texts if text)
-    numbers = list(map(int, joined.split(" "))) if joined else []
-    days, running = numbers[0::2], list(accumulate(numbers[1::2]))
-    out: list[Quantiles] = []
-    start = 0
-    for size, text in zip(pairs, texts, strict=True):
-        end = start + size
-        ordered = days[start:end] == sorted(days[start:end])
-        if size == 0:
-            out.append((0, None, None))
-        elif not ordered:  # group_concat promises no order (SQLite keeps the key order)
-            out.append(_unordered(text or ""))
-        else:
-            base = running[start - 1] if start else 0
-            total = running[end - 1] - base
-            # ceil(q * total), as _queries.quantile ranks.
-            median = days[bisect_left(running, base + (total + 1) // 2, start, end)]
-            p90 = days[bisect_left(running, base + (9 * total + 9) // 10, start, end)]
-            out.append((total, float(median), float(p90)))
-        start = end
-    return out
-
-
-def _unordered(text: str) -> Quantiles:
-    numbers = list(map(int, text.split(" ")))
-    histogram: dict[int, int] = defaultdict(int)
-    for day, count in zip(numbers[0::2], numbers[1::2], strict=True):
-        histogram[day] += count
-    total = sum(histogram.values())
-    return total, quantile(histogram, 0.5), quantile(histogram, 0.9)
