@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from edo_rules.errors import EdoRulesError
 from edo_rules.web import _pages
 from edo_rules.web import _queries as q
+from edo_rules.web._agenda import Planned
 from edo_rules.web._dashboard import Dashboard
 from edo_rules.web._filters import Filters
 from edo_rules.web._render import frame, render, respond
@@ -215,7 +216,15 @@ def _count_table(
 def simulate_agenda(
     engine: Engine, now: datetime, calendar: Any, days: int, zone: Any, *, filters: Filters
 ) -> list[dict[str, Any]]:
-    """What the playbooks will do over the next ``days`` working days, per firing.
+    """What the playbooks will do over the next ``days`` working days, per firing
+    of a document the filters match (see :func:`plan_agenda`)."""
+    return [
+        row for doc, row in plan_agenda(engine, now, calendar, days, zone) if filters.matches(doc)
+    ]
+
+
+def plan_agenda(engine: Engine, now: datetime, calendar: Any, days: int, zone: Any) -> Planned:
+    """Every firing of the next ``days`` working days with its document.
 
     The engine evaluates every day at 09:00 from tomorrow on, recording into a
     scratch copy of the store (:meth:`Engine.simulate`), so ladders, repeats
@@ -226,21 +235,20 @@ def simulate_agenda(
     simulation = engine.simulate(start + timedelta(days=1), end, every="1 day")
     ids = {p.firing.document_id for tick in simulation.ticks for p in tick.fired}
     docs = engine.store.get_documents(ids)
-    planned: list[dict[str, Any]] = []
+    planned: Planned = []
     for tick in simulation.ticks:
         for fired in tick.fired:
             doc = docs.get(fired.firing.document_id)
-            if doc is None or not filters.matches(doc):
+            if doc is None:
                 continue
-            planned.append(
-                {
-                    "day": tick.now.date().isoformat(),
-                    "rule": fired.firing.rule_key,
-                    "step": fired.firing.step,
-                    "id": doc.id,
-                    "number": doc.number,
-                    "manager": doc.responsible,
-                    "actions": ", ".join(r.action for r in fired.requests),
-                }
-            )
+            row = {
+                "day": tick.now.date().isoformat(),
+                "rule": fired.firing.rule_key,
+                "step": fired.firing.step,
+                "id": doc.id,
+                "number": doc.number,
+                "manager": doc.responsible,
+                "actions": ", ".join(r.action for r in fired.requests),
+            }
+            planned.append((doc, row))
     return planned

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -15,8 +15,9 @@ from edo_rules.engine import Engine
 from edo_rules.errors import EdoRulesError
 from edo_rules.store.base import Store
 from edo_rules.web._access import Access
+from edo_rules.web._agenda import PG_VERSION, AgendaCache, Planned, sqlite_version
 from edo_rules.web._dashboard import Dashboard, DocumentSource, Links, StoreOpener
-from edo_rules.web._documents import simulate_agenda
+from edo_rules.web._documents import plan_agenda
 from edo_rules.web._filters import Filters
 from edo_rules.web._queries import Reader
 from edo_rules.web._server import Endpoint
@@ -34,17 +35,29 @@ def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | 
         return None
     calendar = ProductionCalendar.russia(overrides=config.calendar_override)
     reader, open_store, postgres = _store_access(config, calendar)
+    version = _store_version(config, reader)
 
     def engine(store: Store) -> Engine:
         from edo_rules.playbook import load_playbooks
 
         return Engine(store, load_playbooks(config.playbooks), calendar)
 
+    cache = AgendaCache(version)
+
     def agenda(days: int, filters: Filters) -> list[dict[str, Any]]:
-        with open_store() as store:
-            return simulate_agenda(
-                engine(store), clock(), calendar, days, config.timezone, filters=filters
-            )
+        from edo_rules.playbook import load_playbooks
+
+        playbooks = load_playbooks(config.playbooks)  # read per page: edits show at once
+        now = clock()
+
+        def simulate() -> Planned:
+            with open_store() as store:
+                engine = Engine(store, playbooks, calendar)
+                return plan_agenda(engine, now, calendar, days, config.timezone)
+
+        # The simulation depends on the local date only (its ticks start tomorrow).
+        key = (days, now.astimezone(config.timezone).date(), repr(playbooks))
+        return [row for doc, row in cache.planned(key, simulate) if filters.matches(doc)]
 
     portal = _portal(config)
     return Dashboard(
@@ -93,6 +106,13 @@ def _store_access(config: Config, calendar: ProductionCalendar) -> tuple[Reader,
         return SQLiteStore(path)
 
     return reader, open_store, postgres
+
+
+def _store_version(config: Config, reader: Reader) -> Callable[[], Hashable]:
+    """What changes with every commit to the store (the agenda's cache key)."""
+    if config.store.path is not None and config.store.dsn is None:
+        return sqlite_version(config.store.path)
+    return lambda: reader.rows(PG_VERSION)[0][0]
 
 
 def _postgres_opener(dsn: str, lease: float) -> StoreOpener:

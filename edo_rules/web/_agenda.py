@@ -1,0 +1,69 @@
+"""The agenda page's simulation, kept while nothing it reads has changed.
+
+Simulating the coming days copies the store and runs the engine's ticks on the
+copy: at a million documents that is seconds (benchmarks/README.md), where every
+other page is an aggregate. Between two writes to the store the answer is the
+same, so the last simulation is kept under a key that changes with any commit
+to the store, the playbooks, the horizon and today's date; the filters are
+applied to the kept plan (changing them never simulates again).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any
+
+from edo_rules.model import Document
+
+#: One planned firing: its document (the filters test it) and the page's row.
+Planned = list[tuple[Document, dict[str, Any]]]
+
+
+def sqlite_version(path: Path) -> Callable[[], Hashable]:
+    """A value that changes whenever another connection commits to the store file.
+
+    ``PRAGMA data_version`` is per connection, so one read-only connection is kept
+    for it (it never writes: its own changes, which the pragma would not count,
+    cannot happen).
+    """
+    conn = sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False,
+        isolation_level=None,
+    )  # fmt: skip
+    lock = threading.Lock()
+
+    def version() -> Hashable:
+        with lock:
+            return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+    return version
+
+
+#: PostgreSQL: the current snapshot (xmin:xmax:running xids). Equal snapshots see
+#: the same committed transactions, so an equal value means no commit in between;
+#: any commit on the server changes it (conservative: other databases count too).
+PG_VERSION = "SELECT CAST(pg_current_snapshot() AS text)"
+
+
+class AgendaCache:
+    """The last simulation and its key; one simulation at a time."""
+
+    def __init__(self, version: Callable[[], Hashable]) -> None:
+        self._version = version
+        self._lock = threading.Lock()
+        self._key: Hashable | None = None
+        self._planned: Planned = []
+
+    def planned(self, key: Hashable, simulate: Callable[[], Planned]) -> Planned:
+        """The kept plan if the store and ``key`` are unchanged, else ``simulate()``'s."""
+        with self._lock:
+            # Read before simulating: a commit during the simulation changes the next
+            # key, so a plan that may predate it is never kept past it.
+            full = (self._version(), key)
+            if full != self._key:
+                self._planned = simulate()
+                self._key = full
+            return self._planned
