@@ -114,3 +114,37 @@ def test_search_finds_a_name_without_its_legal_form(tmp_path: Path) -> None:
     assert expected and len(found["tables"][0]["rows"]) == expected
     assert [r["number"] for r in by_number["tables"][0]["rows"]] == ["105"]
     assert glob["tables"][0]["rows"] == []  # a wildcard is a character, not "everything"
+
+
+#: The rows' loop as the template wrote it before Table.html_rows (the reference).
+_TEMPLATE_ROWS = (
+    '{% for row in table.shown %}<tr>{% for c in table.columns %}<td data-key="{{ c.key }}"'
+    '{% if c.numeric %} class="num"{% endif %}>{% if c.link and row[c.link] %}'
+    "<a href=\"{{ row[c.link] }}\">{{ row[c.key] if row[c.key] is not none else '' }}</a>"
+    "{% else %}{{ row[c.key] if row[c.key] is not none else '' }}{% endif %}</td>{% endfor %}"
+    "</tr>\n{% endfor %}"
+)
+
+
+def test_table_rows_are_written_as_the_template_wrote_them() -> None:
+    from decimal import Decimal
+
+    from jinja2 import Environment
+    from markupsafe import Markup
+
+    from edo_rules.web._tables import Column, Table
+
+    columns = [
+        Column("number", "Номер", link="url"),
+        Column("name", "Имя"),
+        Column("n", "Число", numeric=True),
+        Column("x", "Доля", numeric=True),
+    ]
+    rows = [
+        {"number": '<b>"1"</b>', "url": "/document/a&b'c", "name": "ООО «Р&К»", "n": 3, "x": 2.5},
+        {"number": None, "url": "", "name": Markup("<i>ok</i>"), "n": True, "x": Decimal("1.10")},
+        {"number": 7, "name": None, "n": 0, "x": None},
+    ]
+    table = Table("t", "T", columns, rows)
+    expected = Environment(autoescape=True).from_string(_TEMPLATE_ROWS).render(table=table)
+    assert str(table.html_rows()) == expected
