@@ -12,7 +12,7 @@ from store_contract import make_document
 
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.store.sqlite import SQLiteStore
-from edo_rules.web._agenda import PG_VERSION, AgendaCache, Planned, sqlite_version
+from edo_rules.web._agenda import PG_VERSION, AgendaCache, Planned, playbooks_key, sqlite_version
 from edo_rules.web._pg_sql import PostgresReader
 
 
@@ -53,3 +53,15 @@ def test_the_postgresql_version_changes_with_a_commit(pg_database: str) -> None:
         assert reader.rows(PG_VERSION)[0][0] != before
     finally:
         reader.close()
+
+
+def test_the_playbooks_key_changes_with_a_file(tmp_path: Path) -> None:
+    folder = tmp_path / "playbooks"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("version: 1\nrules: []\n", encoding="utf-8")
+    first = playbooks_key([folder])
+    assert playbooks_key([folder]) == first
+    (folder / "a.yaml").write_text("version: 1\nrules: [] # edited\n", encoding="utf-8")
+    second = playbooks_key([folder])
+    (folder / "b.yml").write_text("version: 1\nrules: []\n", encoding="utf-8")
+    assert len({first, second, playbooks_key([folder])}) == 3

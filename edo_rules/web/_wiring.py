@@ -15,7 +15,13 @@ from edo_rules.engine import Engine
 from edo_rules.errors import EdoRulesError
 from edo_rules.store.base import Store
 from edo_rules.web._access import Access
-from edo_rules.web._agenda import PG_VERSION, AgendaCache, Planned, sqlite_version
+from edo_rules.web._agenda import (
+    PG_VERSION,
+    AgendaCache,
+    Planned,
+    playbooks_key,
+    sqlite_version,
+)
 from edo_rules.web._dashboard import Dashboard, DocumentSource, Links, StoreOpener
 from edo_rules.web._documents import plan_agenda
 from edo_rules.web._filters import Filters
@@ -45,18 +51,18 @@ def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | 
     cache = AgendaCache(version)
 
     def agenda(days: int, filters: Filters) -> list[dict[str, Any]]:
-        from edo_rules.playbook import load_playbooks
-
-        playbooks = load_playbooks(config.playbooks)  # read per page: edits show at once
         now = clock()
 
         def simulate() -> Planned:
+            from edo_rules.playbook import load_playbooks
+
+            playbooks = load_playbooks(config.playbooks)  # read per simulation: edits count
             with open_store() as store:
                 engine = Engine(store, playbooks, calendar)
                 return plan_agenda(engine, now, calendar, days, config.timezone)
 
         # The simulation depends on the local date only (its ticks start tomorrow).
-        key = (days, now.astimezone(config.timezone).date(), repr(playbooks))
+        key = (days, now.astimezone(config.timezone).date(), playbooks_key(config.playbooks))
         return [row for doc, row in cache.planned(key, simulate) if filters.matches(doc)]
 
     portal = _portal(config)
