@@ -414,24 +414,43 @@ def p95(values: list[float]) -> float:
 
 def time_page(client: httpx.Client, path: str, requests: int) -> tuple[float, dict[str, Any]]:
     """p95 of the HTML page's server time, and the page's numbers (its JSON export)."""
-    times = []
-    for _ in range(requests):
-        reply = client.get(path)
-        reply.raise_for_status()
-        times.append(float(reply.headers["server-timing"].split("dur=")[1]))
+    times = [page_time(client, path) for _ in range(requests)]
+    return p95(times), page_data(client, path)
+
+
+def page_time(client: httpx.Client, path: str) -> float:
+    """One request's server time (its ``Server-Timing``), ms."""
+    reply = client.get(path)
+    reply.raise_for_status()
+    return float(reply.headers["server-timing"].split("dur=")[1])
+
+
+def page_data(client: httpx.Client, path: str) -> dict[str, Any]:
     sep = "&" if "?" in path else "?"
     data = client.get(f"{path}{sep}format=json")
     data.raise_for_status()
-    return p95(times), data.json()
+    result: dict[str, Any] = data.json()
+    return result
 
 
-def time_sql(call: Callable[[], Any], requests: int) -> tuple[float, Any]:
-    times, result = [], None
+def sql_time(call: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def time_side_by_side(
+    client: httpx.Client, path: str, replay: Callable[[], Any], requests: int
+) -> tuple[float, float]:
+    """p95 of the page and of its bare SQL, measured alternately: on a shared machine
+    whose load moves by the minute, both see the same moments."""
+    page_time(client, path)  # warm both (the server's first request opens its connection)
+    replay()
+    pages, sqls = [], []
     for _ in range(requests):
-        started = time.perf_counter()
-        result = call()
-        times.append((time.perf_counter() - started) * 1000)
-    return p95(times), result
+        pages.append(page_time(client, path))
+        sqls.append(sql_time(replay))
+    return p95(pages), p95(sqls)
 
 
 def dashboard_over(
@@ -623,9 +642,11 @@ def measure(
         httpx.Client(base_url=base, timeout=600) as client,
     ):
         for name, url, shape, build, derived in all_cases:
-            page_ms, data = time_page(client, url, requests)
             statements = recorded(target, calendar, build)
-            sql_ms, _ = time_sql(partial(target.replay, statements), requests)
+            page_ms, sql_ms = time_side_by_side(
+                client, url, partial(target.replay, statements), requests
+            )
+            data = page_data(client, url)
             started = time.perf_counter()
             if name not in expected:  # derived once, compared on every store
                 expected[name] = derived()
