@@ -62,6 +62,11 @@ class Dialect:
         """``column`` compared by bytes, as SQLite always does."""
         return column
 
+    def unindexed(self, expression: str) -> str:
+        """``expression`` to order by without walking an index in its order (SQLite is
+        told its index with INDEXED BY instead)."""
+        return expression
+
 
 @dataclass(frozen=True, slots=True)
 class PgDialect(Dialect):
@@ -92,6 +97,11 @@ class PgDialect(Dialect):
     def binary(self, column: str) -> str:
         # The database's collation may be a locale's (ru_RU): sort as SQLite does.
         return f'{column} COLLATE "C"'
+
+    def unindexed(self, expression: str) -> str:
+        # The same text, but no index matches it: the planner narrows by the filter's
+        # index, then sorts what it found.
+        return f"({expression} || '') COLLATE \"C\""
 
 
 def _offset(zone: ZoneInfo, at: datetime) -> int:
