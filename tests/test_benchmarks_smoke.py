@@ -111,6 +111,20 @@ def test_tick_benchmark_runs_on_postgres(pg_database: str) -> None:
 
 
 @pytest.mark.postgres
+def test_dashboard_benchmark_runs_on_postgres_and_times_the_agenda(pg_database: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "benchmarks/dashboard.py", "--documents", "1500", "--requests", "2",
+         "--unfiltered", "--agenda", "--store", pg_database],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert "PostgreSQL: copied into schema" in done.stdout
+    assert done.stdout.count("Поиск по ИНН") == 2  # measured on both stores
+    assert "Повестка (5 раб. дн.," in done.stdout
+    assert "pages with different numbers: 0" in done.stdout
+
+
+@pytest.mark.postgres
 def test_dispatch_by_several_runners_runs(pg_database: str) -> None:
     args = ["-m", "benchmarks.dispatch_runners", "--store", pg_database]
     done = subprocess.run(
