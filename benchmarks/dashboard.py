@@ -621,7 +621,8 @@ def prepare(args: argparse.Namespace) -> Path:
 
 
 def _is_dsn(text: str) -> bool:
-    return text.startswith(("postgresql://", "postgres://"))
+    """A PostgreSQL connection string: a URL or ``key=value`` pairs (never a file's name)."""
+    return text.startswith(("postgresql://", "postgres://")) or "dbname=" in text
 
 
 def measure(
