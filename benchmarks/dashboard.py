@@ -759,6 +759,8 @@ def agenda_of(
                 return plan_agenda(engine, NOW, calendar, days, MSK)
 
         planned = cache.planned((days, NOW.date(), playbooks_key([PLAYBOOKS])), simulate)
+        if not filters.active:
+            return [row for _, row in planned]
         return [row for doc, row in planned if filters.matches(doc)]
 
     return agenda
