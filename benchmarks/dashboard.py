@@ -608,9 +608,9 @@ def _builder(by: str, filters: Filters) -> Callable[[Context], Any]:
     return lambda c: _pages.breakdown(c, filters, by)
 
 
-def prepare(args: argparse.Namespace) -> Path:
+def prepare(args: argparse.Namespace, folder: Path) -> Path:
+    """The SQLite store: ``--store FILE`` (built there if missing), else one in ``folder``."""
     files = [Path(s) for s in args.store if not _is_dsn(s)]
-    folder = Path(tempfile.mkdtemp(prefix="edo-dashboard-bench-"))
     path: Path = files[0] if files else folder / "store.sqlite3"
     if not path.exists():
         build_store(path, args.documents)
@@ -666,7 +666,11 @@ def main() -> int:
     if args.serve:
         run_server(args.serve, args.postgres, args.agenda)
         return 0
-    path = prepare(args)
+    with tempfile.TemporaryDirectory(prefix="edo-dashboard-bench-") as folder:
+        return _run(args, prepare(args, Path(folder)))
+
+
+def _run(args: argparse.Namespace, path: Path) -> int:
     calendar = ProductionCalendar.russia()
     conn = baseline_connection(path, calendar)
     inn = conn.execute("SELECT counterparty_inn FROM documents LIMIT 1").fetchone()[0]
