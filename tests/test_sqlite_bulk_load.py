@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,7 @@ def test_an_initial_sync_bulk_loads_and_leaves_the_store_a_row_by_row_load_leave
         _row_by_row(emulator, rows_path)
     assert seen and all(deferred and not indexed for deferred, indexed in seen)
     assert bulk.SUMMARY in seen[0][0] and "documents_groups_insert" in seen[0][0]
+    assert all(bulk.EVENTS_KEY in deferred for deferred, _ in seen)
     assert _deferred(bulk_path) == []
     with SQLiteStore(rows_path) as store:
         assert snapshot(store) == bulk_snapshot
@@ -170,6 +172,28 @@ def _pending_store(path: Path) -> SQLiteStore:
     store.write_sync_page(docs, events, initial=True)
     assert bulk.SUMMARY in _deferred(path)
     return store
+
+
+def test_bulk_pages_keep_what_the_events_key_would_keep(tmp_path: Path) -> None:
+    # Without the events' unique key, a page's repeated events are dropped before the
+    # insert; a page naming a stored document (a restarted load) builds the key first.
+    with _pending_store(tmp_path / "edo.db") as store:
+        new = make_document("n", status=Status.SENT)
+        first = make_event("n", T0, Status.SENT)
+        added = store.write_sync_page([new], [first, first], initial=True)
+        assert [(e.document_id, e.id) for e in added] == [("n", 6)]
+        assert bulk.EVENTS_KEY in _deferred(tmp_path / "edo.db")
+        again = [make_event(f"d{i}", T0, Status.SENT) for i in range(2)]
+        later = make_event("d0", T0 + timedelta(hours=1), Status.SIGNED, from_status=Status.SENT)
+        docs = [make_document(f"d{i}", status=Status.SENT) for i in range(2)]
+        added = store.write_sync_page(docs, [*again, later, later], initial=True)
+        assert [(e.document_id, e.to_status) for e in added] == [("d0", Status.SIGNED)]
+        deferred = _deferred(tmp_path / "edo.db")
+        assert bulk.EVENTS_KEY not in deferred and bulk.SUMMARY in deferred
+        store.write_sync_page([], [], {"cursor": "1"})
+        assert [e.id for e in store.history("d0")] == [1, added[0].id]
+        assert len(store.history("n")) == 1
+    assert _deferred(tmp_path / "edo.db") == []
 
 
 def test_any_other_write_finishes_a_pending_bulk_load(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from edo_rules._codec import (
 )
 from edo_rules.errors import StoreError
 from edo_rules.model import Side, Signer, Status
+from edo_rules.store._sqlite_rows import UPSERT_DOCUMENT, document_params, event_params
 from edo_rules.store._sqlite_schema import CURRENT_VERSION, MIGRATIONS, migrate
 from edo_rules.store.sqlite import SQLiteStore
 
@@ -90,14 +91,51 @@ def test_migrating_a_version_3_file_drops_the_redundant_event_index(tmp_path: Pa
         # Re-sent events are still ignored: the unique key stays.
         assert len(store.write_sync_page([make_document()], [later, later])) == 1
     assert _versions(path) == [m.version for m in MIGRATIONS]
-    assert _event_indexes(path) == ["sqlite_autoindex_status_events_1"]
+    assert _event_indexes(path) == ["status_events_key"]  # the unique key (v16)
     with SQLiteStore(path) as store:
         assert [e.to_status for e in store.history("doc-1")] == [Status.SENT, Status.SIGNED]
         plan = store._conn.execute(
             "EXPLAIN QUERY PLAN SELECT id FROM status_events WHERE document_id = 'doc-1'"
             " ORDER BY at_utc, id"
         ).fetchall()
-        assert "USING COVERING INDEX sqlite_autoindex_status_events_1" in str(plan)
+        assert "USING COVERING INDEX status_events_key" in str(plan)
+
+
+def _before_the_events_key() -> int:
+    (key,) = [m.version for m in MIGRATIONS if m.description.startswith("status events: their")]
+    return max(m.version for m in MIGRATIONS if m.version < key)
+
+
+def test_migrating_to_the_named_events_key_keeps_the_events_and_their_id_counter(
+    tmp_path: Path,
+) -> None:
+    # The key moves from a table constraint to an index a bulk load can drop (v16); the
+    # table is rebuilt, and ids go on above the highest ever given (pruned ones included).
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, target=_before_the_events_key())
+    docs = [make_document("a"), make_document("b")]
+    conn.executemany(UPSERT_DOCUMENT, [document_params(doc, 1) for doc in docs])
+    conn.executemany(
+        "INSERT INTO status_events (document_id, at_utc, at, from_status, from_raw, to_status,"
+        " to_raw, comment, actor, historical) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            event_params(make_event(d.id, T0 + timedelta(hours=n), Status.SENT))
+            for n, d in enumerate(docs)
+        ],
+    )
+    conn.execute("DELETE FROM status_events WHERE document_id = 'b'")  # id 2 is not reused
+    conn.close()
+    assert _event_indexes(path) == ["sqlite_autoindex_status_events_1"]
+    SQLiteStore(path).close()  # migrates
+    assert _versions(path) == [m.version for m in MIGRATIONS]
+    assert _event_indexes(path) == ["status_events_key"]
+    with SQLiteStore(path) as store:
+        (kept,) = store.history("a")
+        assert (kept.id, kept.at, kept.to_status) == (1, T0, Status.SENT)
+        new = make_event("b", T0 + timedelta(days=1), Status.SENT)
+        assert [e.id for e in store.write_sync_page([], [new])] == [3]
+        assert store.write_sync_page([], [make_event("a", T0, Status.SENT)]) == []  # unique
 
 
 def test_a_corrupted_file_is_a_store_error_with_the_path(tmp_path: Path) -> None:

@@ -257,6 +257,11 @@ _NO_RULE_INDEX = Migration(
     ("DROP INDEX IF EXISTS firings_rule",),
 )
 
+_EVENT_FIELDS = (
+    "id, document_id, at_utc, at, from_status, from_raw, to_status, to_raw, comment, actor,"
+    " historical"
+)
+
 # Self-contained (a new table only), so it can be renumbered if another migration lands first.
 _BULK_LOAD = Migration(
     13,
@@ -305,6 +310,42 @@ _LEDGER_BY_DOCUMENT = Migration(
     rebuilds=True,
 )
 
+
+def _keep_event_sequence(conn: sqlite3.Connection) -> None:
+    """The rebuilt events table goes on from the old one's AUTOINCREMENT counter.
+
+    Pruned events may have held the highest ids: reusing them would put new
+    events behind the event rules' cursors (``event_cursors.last_event_id``).
+    """
+    old = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'status_events_old'")
+    seq = old.fetchone()
+    conn.execute("DROP TABLE status_events_old")  # its sqlite_sequence row goes with it
+    if seq is not None:
+        conn.execute("DELETE FROM sqlite_sequence WHERE name = 'status_events'")
+        conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('status_events', ?)", seq)
+
+
+# Self-contained (it rebuilds v1's table as it is), so it can be renumbered.
+_EVENTS_KEY = Migration(
+    16,
+    "status events: their unique key as a named index a bulk load can build once",
+    (
+        # SQLite cannot drop a table constraint's index: the table is rebuilt with
+        # the same columns and the key as an index of its own (store._sqlite_bulk).
+        "ALTER TABLE status_events RENAME TO status_events_old",
+        "CREATE TABLE status_events ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,"
+        " at_utc TEXT NOT NULL, at TEXT NOT NULL,"
+        " from_status TEXT, from_raw TEXT, to_status TEXT NOT NULL, to_raw TEXT NOT NULL,"
+        " comment TEXT, actor TEXT, historical INTEGER NOT NULL DEFAULT 0)",
+        f"INSERT INTO status_events ({_EVENT_FIELDS}) SELECT {_EVENT_FIELDS}"
+        " FROM status_events_old ORDER BY id",
+        "CREATE UNIQUE INDEX status_events_key ON status_events (document_id, at_utc, to_raw)",
+    ),
+    fill=_keep_event_sequence,
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1,
@@ -321,6 +362,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _NO_RULE_INDEX,
     _BULK_LOAD,
     _LEDGER_BY_DOCUMENT,
+    _EVENTS_KEY,
 )
 CURRENT_VERSION = MIGRATIONS[-1].version
 

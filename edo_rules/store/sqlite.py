@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from edo_rules._codec import parse_datetime, utc_text
 from edo_rules._messages import Text, msg
@@ -85,6 +86,23 @@ def _with_id(e: StatusEvent, event_id: int) -> StatusEvent:
         e.document_id, e.at, e.to_status, e.to_raw, e.from_status, e.from_raw, e.comment,
         e.actor, e.historical, event_id,
     )  # fmt: skip
+
+
+def _first_of_each(
+    events: Sequence[StatusEvent], params: list[tuple[Any, ...]]
+) -> tuple[list[StatusEvent], list[tuple[Any, ...]]]:
+    """The events (and their parameters) without repeats of a key (document, UTC moment,
+    1C state): what ``INSERT OR IGNORE`` keeps when the key's index is not there."""
+    seen: set[tuple[Any, Any, Any]] = set()
+    kept: list[StatusEvent] = []
+    kept_params: list[tuple[Any, ...]] = []
+    for event, row in zip(events, params, strict=True):
+        key = (row[0], row[1], row[6])
+        if key not in seen:
+            seen.add(key)
+            kept.append(event)
+            kept_params.append(row)
+    return kept, kept_params
 
 
 def _identity_of(path: str) -> tuple[int, int] | None:
@@ -341,17 +359,23 @@ class SQLiteStore(StoreQueries):
         initial: bool = False,
     ) -> Sequence[StatusEvent]:
         with self._sync_tuning(), self._writing("writing a sync page") as conn:
-            pending = bulk.pending(conn)
-            if initial and documents and (pending or bulk.is_empty(conn)):
-                if not pending:
+            deferred = bulk.deferred(conn)
+            if initial and documents and (deferred or bulk.is_empty(conn)):
+                if not deferred:
                     bulk.begin(conn)  # an initial load into an empty store: see _sqlite_bulk
-            elif pending:
+                    deferred = bulk.deferred(conn)
+            elif deferred:
                 bulk.finish(conn)  # any other write finishes a bulk load left pending
+                deferred = frozenset()
             documents, events = retention.without_pruned(conn, documents, events)
+            unkeyed = bulk.EVENTS_KEY in deferred and bool(events)
+            if unkeyed and bulk.any_stored(conn, {event.document_id for event in events}):
+                bulk.build_events_key(conn)  # a restarted load: stored events to skip
+                unkeyed = False
             seq = self._next_seq(conn)
             if documents:
                 conn.executemany(UPSERT_DOCUMENT, [document_params(doc, seq) for doc in documents])
-            added = self._insert_events(conn, events)
+            added = self._insert_events(conn, events, unkeyed=unkeyed)
             if state:
                 conn.executemany(_UPSERT_SYNC_STATE, sorted(state.items()))
         return added
@@ -364,7 +388,7 @@ class SQLiteStore(StoreQueries):
 
     @staticmethod
     def _insert_events(
-        conn: sqlite3.Connection, events: Sequence[StatusEvent]
+        conn: sqlite3.Connection, events: Sequence[StatusEvent], *, unkeyed: bool = False
     ) -> list[StatusEvent]:
         """Insert the events not yet recorded; the added ones, with their ids, in input order.
 
@@ -372,12 +396,17 @@ class SQLiteStore(StoreQueries):
         (AUTOINCREMENT), so the rows above the largest id before the insert
         are exactly this page's new events, and ascending ids follow the input.
         When every event was new (an initial load, most pages), those ids are
-        the last ``len(events)`` ones and nothing is read back.
+        the last ``len(events)`` ones and nothing is read back. ``unkeyed``: the
+        key's index is deferred (a bulk load) and no event of these documents is
+        stored, so only the page's own repeats of a key are left out here.
         """
         if not events:
             return []
+        params = [event_params(event) for event in events]
+        if unkeyed:
+            events, params = _first_of_each(events, params)
         before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM status_events").fetchone()[0]
-        inserted = conn.executemany(_INSERT_EVENT, [event_params(event) for event in events])
+        inserted = conn.executemany(_INSERT_EVENT, params)
         if inserted.rowcount == len(events):
             last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
             first = last - len(events) + 1
