@@ -762,10 +762,7 @@ def agenda_of(
                 engine = Engine(store, load_playbooks([PLAYBOOKS]), calendar)
                 return plan_agenda(engine, NOW, calendar, days, MSK)
 
-        planned = cache.planned((days, NOW.date(), playbooks_key([PLAYBOOKS])), simulate)
-        if not filters.active:
-            return [row for _, row in planned]
-        return [row for doc, row in planned if filters.matches(doc)]
+        return cache.rows((days, NOW.date(), playbooks_key([PLAYBOOKS])), simulate, filters)
 
     return agenda
 

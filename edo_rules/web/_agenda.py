@@ -19,6 +19,7 @@ from typing import Any
 
 from edo_rules.model import Document
 from edo_rules.playbook.loader import playbook_files
+from edo_rules.web._filters import Filters
 
 #: One planned firing: its document (the filters test it) and the page's row.
 Planned = list[tuple[Document, dict[str, Any]]]
@@ -79,3 +80,13 @@ class AgendaCache:
                 self._planned = simulate()
                 self._key = full
             return self._planned
+
+    def rows(
+        self, key: Hashable, simulate: Callable[[], Planned], filters: Filters
+    ) -> list[dict[str, Any]]:
+        """The page's rows: the firings of :meth:`planned` whose document ``filters`` match."""
+        planned = self.planned(key, simulate)
+        # Unfiltered, every firing is shown: 100,000 of them at 1M documents.
+        if not filters.active:
+            return [row for _, row in planned]
+        return [row for doc, row in planned if filters.matches(doc)]

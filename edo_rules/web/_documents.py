@@ -213,16 +213,6 @@ def _count_table(
     )
 
 
-def simulate_agenda(
-    engine: Engine, now: datetime, calendar: Any, days: int, zone: Any, *, filters: Filters
-) -> list[dict[str, Any]]:
-    """What the playbooks will do over the next ``days`` working days, per firing
-    of a document the filters match (see :func:`plan_agenda`)."""
-    return [
-        row for doc, row in plan_agenda(engine, now, calendar, days, zone) if filters.matches(doc)
-    ]
-
-
 def plan_agenda(engine: Engine, now: datetime, calendar: Any, days: int, zone: Any) -> Planned:
     """Every firing of the next ``days`` working days with its document.
 

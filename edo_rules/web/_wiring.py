@@ -63,11 +63,7 @@ def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | 
 
         # The simulation depends on the local date only (its ticks start tomorrow).
         key = (days, now.astimezone(config.timezone).date(), playbooks_key(config.playbooks))
-        planned = cache.planned(key, simulate)
-        # Unfiltered, every firing is shown: 100,000 of them at 1M documents.
-        if not filters.active:
-            return [row for _, row in planned]
-        return [row for doc, row in planned if filters.matches(doc)]
+        return cache.rows(key, simulate, filters)
 
     portal = _portal(config)
     return Dashboard(
