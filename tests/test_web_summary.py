@@ -27,7 +27,6 @@ from edo_rules.web import _summary as s
 from edo_rules.web._dashboard import context
 from edo_rules.web._filters import Filters
 from edo_rules.web._sql import SQLiteReader, dialect_for
-from edo_rules.web._summary import _quantiles
 from edo_rules.web._tables import HTML_ROWS
 
 CALENDAR = ProductionCalendar.russia()
@@ -280,7 +279,7 @@ def test_a_long_table_shows_its_first_rows_and_exports_them_all(tmp_path: Path) 
 
 def test_quantiles_of_the_summary_pairs_in_any_order() -> None:
     texts = ["0 2 3 1 5 1", None, "5 1 0 2 3 1", "4 1 4 2", ""]
-    found = _quantiles(texts)
+    found = q.pair_quantiles(texts)
     assert found[0] == found[2] == (4, 0.0, 5.0)
     assert found[1] == found[4] == (0, None, None)
     assert found[3] == (3, 4.0, 4.0)

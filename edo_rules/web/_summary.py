@@ -37,9 +37,6 @@ from edo_rules.web._queries import (
     working_age,
 )
 
-#: The name the tests know (the parser moved to _queries, which the derivation shares).
-_quantiles = pair_quantiles
-
 #: The wait start, exactly as the store's ``documents_wait_start`` index spells it.
 START = "COALESCE(sent_at, status_changed_at)"
 _FIRST_DAY = date(RANK_YEARS.start, 1, 1)
