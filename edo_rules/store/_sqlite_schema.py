@@ -311,20 +311,6 @@ _LEDGER_BY_DOCUMENT = Migration(
 )
 
 
-def _keep_event_sequence(conn: sqlite3.Connection) -> None:
-    """The rebuilt events table goes on from the old one's AUTOINCREMENT counter.
-
-    Pruned events may have held the highest ids: reusing them would put new
-    events behind the event rules' cursors (``event_cursors.last_event_id``).
-    """
-    old = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'status_events_old'")
-    seq = old.fetchone()
-    conn.execute("DROP TABLE status_events_old")  # its sqlite_sequence row goes with it
-    if seq is not None:
-        conn.execute("DELETE FROM sqlite_sequence WHERE name = 'status_events'")
-        conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('status_events', ?)", seq)
-
-
 # Self-contained (it rebuilds v1's table as it is), so it can be renumbered.
 _EVENTS_KEY = Migration(
     16,
@@ -341,9 +327,14 @@ _EVENTS_KEY = Migration(
         " comment TEXT, actor TEXT, historical INTEGER NOT NULL DEFAULT 0)",
         f"INSERT INTO status_events ({_EVENT_FIELDS}) SELECT {_EVENT_FIELDS}"
         " FROM status_events_old ORDER BY id",
+        # The AUTOINCREMENT counter moves over, as in v14: pruned events may have held
+        # the highest ids, and reusing them would put new events behind the event
+        # rules' cursors (`event_cursors.last_event_id`).
+        "DELETE FROM sqlite_sequence WHERE name = 'status_events'",
+        "UPDATE sqlite_sequence SET name = 'status_events' WHERE name = 'status_events_old'",
+        "DROP TABLE status_events_old",
         "CREATE UNIQUE INDEX status_events_key ON status_events (document_id, at_utc, to_raw)",
     ),
-    fill=_keep_event_sequence,
 )
 
 #: Every migration, in order. The last one's version is the current schema version.
