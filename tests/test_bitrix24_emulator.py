@@ -115,8 +115,6 @@ def test_the_bucket_counts_a_batch_once() -> None:
         refused = _post(hook + "user.get", {})
         assert codes == [200, 200, 200]
         assert refused.status_code == 503 and refused.json()["error"] == "QUERY_LIMIT_EXCEEDED"
-        # The refused request is not counted; the level drains at 0.01 a second.
-        assert 2.9 < emu.bucket_level() <= 3.0
 
 
 def test_operating_time_limit_blocks_only_that_method() -> None:

@@ -29,11 +29,6 @@ class RequestBucket:
         self._at = clock()
         self._lock = threading.Lock()
 
-    def level(self) -> float:
-        """The requests counted in the bucket now (drained to this moment)."""
-        with self._lock:
-            return max(0.0, self._level - (self._clock() - self._at) * self.limits.rate)
-
     def admit(self) -> bool:
         """Count one request; False (and not counted) when the bucket is full."""
         with self._lock:

@@ -177,10 +177,6 @@ class Bitrix24Emulator:
         with self._stats_lock:
             return dict(self._stats)
 
-    def bucket_level(self) -> float:
-        """How full the request bucket is now (``limits.capacity``: the next one is refused)."""
-        return self._bucket.level()
-
     def counts(self) -> dict[str, int]:
         return self.portal.counts()
 
