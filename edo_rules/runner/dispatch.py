@@ -131,7 +131,7 @@ class Dispatcher:
     :mod:`edo_rules.runner._lookfirst`). ``pack`` is the commands per remote
     batch: a group above it is cut to whole batches. ``parts`` (the live
     runners sharing the portal's rate) divides the claim among them; ``rate``
-    (the portal's requests per second) cuts it to a couple of seconds of work.
+    (the portal's requests per second) cuts it to a few seconds of work (_CLAIM_SECONDS).
     """
 
     def __init__(
