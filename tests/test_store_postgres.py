@@ -190,10 +190,7 @@ def test_the_ledger_has_no_index_by_rule_alone_its_unique_key_serves_it(
 ) -> None:
     # Each recorded firing paid one more index entry for nothing: the ledger's unique
     # key leads with the rule. A schema of the previous version loses the index too.
-    with psycopg.connect(pg_database, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(pg_schema)))
-        conn.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(pg_schema)))
-        migrate(conn, target=_before_the_rule_index_drop())
+    with _at_version(pg_database, pg_schema, _before_the_rule_index_drop()) as conn:
         assert conn.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'firings_rule'"
                             " AND schemaname = %s", (pg_schema,)).fetchone()  # fmt: skip
     with _open(pg_database, pg_schema, migrate=True):
