@@ -283,14 +283,15 @@ def signing_quantiles(ctx: Context, filters: Filters, column: str) -> list[tuple
     """
     where, params = filters.where()
     sent, signed = ctx.dialect.day("sent_at"), ctx.dialect.day("counterparty_signed_at")
-    pairs = ctx.dialect.pairs("span || ' ' || n", "span")
+    pairs = ctx.dialect.pairs("span || ' ' || n")
     found = ctx.reader.rows(
         f"SELECT g, {pairs} FROM (SELECT {column} AS g,"
         f" {ctx.dialect.at_least_zero('b.rank - a.rank')} AS span, COUNT(*) AS n"
         f" FROM {documents_for(ctx, filters)}"
         f" JOIN {ctx.dialect.ranks} a ON a.day = {sent}"
         f" JOIN {ctx.dialect.ranks} b ON b.day = {signed}"
-        f" WHERE {where} AND status IN {_in(SIGNED)} GROUP BY {column}, span) AS h GROUP BY g",
+        f" WHERE {where} AND status IN {_in(SIGNED)} GROUP BY {column}, span"
+        f"{ctx.dialect.pairs_order('span')}) AS h GROUP BY g",
         params,
     )
     return list(zip((key for key, _ in found), pair_quantiles([t for _, t in found]), strict=True))

@@ -54,9 +54,15 @@ class Dialect:
         CROSS JOIN keeps the written order; PostgreSQL's planner orders by statistics)."""
         return f"CROSS JOIN {table}"
 
-    def pairs(self, expression: str, order: str) -> str:
-        """The values of ``expression`` joined with spaces (SQLite keeps the key order)."""
+    def pairs(self, expression: str) -> str:
+        """The values of ``expression`` joined with spaces, in the order the rows come:
+        the subquery they come from ends with :meth:`pairs_order`."""
         return f"group_concat({expression}, ' ')"
+
+    def pairs_order(self, order: str) -> str:
+        """The end of the subquery :meth:`pairs` reads from. SQLite's inner ``GROUP BY``
+        already yields each group's rows in key order, and the outer one streams them."""
+        return ""
 
     def binary(self, column: str) -> str:
         """``column`` compared by bytes, as SQLite always does."""
@@ -91,8 +97,15 @@ class PgDialect(Dialect):
     def join_after(self, table: str) -> str:
         return f"JOIN {table}"
 
-    def pairs(self, expression: str, order: str) -> str:
-        return f"string_agg(CAST({expression} AS text), ' ' ORDER BY {order})"
+    def pairs(self, expression: str) -> str:
+        return f"string_agg(CAST({expression} AS text), ' ')"
+
+    def pairs_order(self, order: str) -> str:
+        # Not ``string_agg(… ORDER BY …)``: an ordered aggregate makes the planner sort
+        # every row by the group's key (text) for a GroupAggregate, 100 ms of 240 at
+        # 5,000 counterparties. Sorted by the integer day instead, the hash aggregate
+        # above appends each group's rows in that order (pair_quantiles checks it).
+        return f" ORDER BY {order}"
 
     def binary(self, column: str) -> str:
         # The database's collation may be a locale's (ru_RU): sort as SQLite does.

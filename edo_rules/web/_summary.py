@@ -174,7 +174,7 @@ _GROUPS = (
 _HISTOGRAMS = (
     "SELECT known, key, {pairs} FROM (SELECT known, key, sign_days, SUM(n) AS n"
     " FROM dashboard_groups WHERE dim = ?{status} AND status IN {signed} AND sign_days >= 0"
-    " GROUP BY known, key, sign_days HAVING SUM(n) > 0) AS h GROUP BY known, key"
+    " GROUP BY known, key, sign_days HAVING SUM(n) > 0{order}) AS h GROUP BY known, key"
 )
 
 
@@ -197,8 +197,9 @@ def breakdown(
             "median_days": None,
             "p90_days": None,
         }
-    pairs = ctx.dialect.pairs("sign_days || ' ' || n", "sign_days")
-    query = _HISTOGRAMS.format(pairs=pairs, signed=_in(SIGNED), status=extra)
+    pairs = ctx.dialect.pairs("sign_days || ' ' || n")
+    order = ctx.dialect.pairs_order("sign_days")
+    query = _HISTOGRAMS.format(pairs=pairs, order=order, signed=_in(SIGNED), status=extra)
     found = ctx.reader.rows(query, [column, *params])
     for (known, key, _), (signed, median, p90) in zip(
         found, pair_quantiles([text for _, _, text in found]), strict=True
