@@ -368,12 +368,12 @@ class Target:
 def recorded(
     target: Target, calendar: ProductionCalendar, build: Callable[[Context], Any]
 ) -> Statements:
-    """The statements one page runs: its read model and the filter form's lists."""
+    """The statements one page runs: its read model. The filter form's lists are read at
+    most once per ``CHOICES_SECONDS`` (``web._dashboard``), not per request: a page's
+    requests here come within that, after a warm-up request that reads them."""
     recorder = Recorder(target.reader)
     ctx = context(recorder, target.dialect, calendar, NOW, MSK, OVERDUE)
     build(ctx)
-    q.choices(ctx, "organization")
-    q.choices(ctx, "responsible")
     return recorder.statements
 
 

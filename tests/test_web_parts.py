@@ -5,18 +5,22 @@ from __future__ import annotations
 import random
 import sqlite3
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 from _web_helpers import fill_store, served
 from store_contract import make_document
 
+from edo_rules.calendar import ProductionCalendar
 from edo_rules.model import Counterparty, Kind, Status
 from edo_rules.store.sqlite import SQLiteStore
-from edo_rules.web import Filters
+from edo_rules.web import Dashboard, Filters
 from edo_rules.web._access import SESSION_SECONDS, Sessions
+from edo_rules.web._dashboard import CHOICES_SECONDS
 from edo_rules.web._queries import bucket_of, quantile
+from edo_rules.web._sql import SQLiteReader, dialect_for
 from edo_rules.web._svg import bars, columns
 
 
@@ -148,3 +152,31 @@ def test_table_rows_are_written_as_the_template_wrote_them() -> None:
     table = Table("t", "T", columns, rows)
     expected = Environment(autoescape=True).from_string(_TEMPLATE_ROWS).render(table=table)
     assert str(table.html_rows()) == expected
+
+
+MSK = ZoneInfo("Europe/Moscow")
+
+
+def _form_managers(dashboard: Dashboard) -> list[str]:
+    return dashboard.choices()["manager"]
+
+
+def test_the_filter_forms_lists_are_kept_for_their_seconds_then_read_again(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "store.sqlite3"
+    fill_store(path, count=20)
+    calendar = ProductionCalendar.russia()
+    reader = SQLiteReader(path, calendar)
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=MSK)
+    kept = Dashboard(reader, dialect_for(MSK, now), calendar, MSK, lambda: now)
+    fresh = replace(kept, choices_seconds=0.0)
+    before = _form_managers(kept)
+    assert before == _form_managers(fresh) and "Новый Менеджер" not in before
+    with SQLiteStore(path) as store:
+        store.upsert_documents([replace(make_document("new"), responsible="Новый Менеджер")])
+    # Kept for CHOICES_SECONDS (10 s): the form still lists what it read...
+    assert kept.choices_seconds == CHOICES_SECONDS and _form_managers(kept) == before
+    # ... and one whose time is up reads the store again.
+    assert _form_managers(fresh) == sorted([*before, "Новый Менеджер"])
+    reader.close()
