@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -19,6 +19,7 @@ from edo_rules.model import Counterparty, CrmBinding, Document, Kind, Status
 from edo_rules.runner.metrics import Metrics
 from edo_rules.store.sqlite import SQLiteStore
 from edo_rules.web import Access, Control, Dashboard, DocumentSource, Endpoint, WebServer, build_app
+from edo_rules.web._agenda import AgendaCache, Planned, playbooks_key, sqlite_version
 from edo_rules.web._sql import SQLiteReader, dialect_for
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -95,7 +96,10 @@ def served(
     hook_token: str | None = None,
     control_token: str | None = None,
     frame_ancestors: tuple[str, ...] = (),
+    playbooks: Path | None = None,
 ) -> Iterator[str]:
+    """The dashboard over ``path`` at NOW; with ``playbooks`` (a folder) the agenda too,
+    its plans recomputed at most every half second (the service waits a minute)."""
     calendar = ProductionCalendar.russia()
 
     dashboard = Dashboard(
@@ -107,6 +111,7 @@ def served(
         access=access or Access(),
         documents=DocumentSource(lambda: SQLiteStore(path)),
         frame_ancestors=frame_ancestors,
+        agenda=None if playbooks is None else agenda_over(path, playbooks, 0.5),
     )
     ticks = ticks or Ticks()
     control = Control(
@@ -119,12 +124,33 @@ def served(
             str(r[0]) for r in sql(path, "SELECT id FROM documents WHERE deal_id = ?", deal)
         ],
     )
-    server = WebServer(build_app(control, dashboard), Endpoint("127.0.0.1", 0))
+    server = WebServer(
+        build_app(control, dashboard), Endpoint("127.0.0.1", 0), on_stop=dashboard.close
+    )
     server.start()
     try:
         yield server.url
     finally:
         server.stop()
+
+
+def agenda_over(path: Path, playbooks: Path, min_interval: float) -> AgendaCache:
+    """The agenda as ``web._wiring`` builds it, over a store file and a playbook folder."""
+    from edo_rules.engine import Engine
+    from edo_rules.playbook import load_playbooks
+    from edo_rules.web._documents import plan_agenda
+
+    calendar = ProductionCalendar.russia()
+
+    def prepare(days: int) -> tuple[Hashable, Callable[[], Planned]]:
+        def simulate() -> Planned:
+            with SQLiteStore(path) as store:
+                engine = Engine(store, load_playbooks([playbooks]), calendar)
+                return plan_agenda(engine, NOW, calendar, days, MSK)
+
+        return (days, NOW.date(), playbooks_key([playbooks])), simulate
+
+    return AgendaCache(sqlite_version(path), prepare, min_interval=min_interval)
 
 
 def replace_doc(path: Path, doc_id: str, **changes: object) -> None:
@@ -166,3 +192,19 @@ def regrouped(docs: list[Document], signed_at: datetime) -> list[Document]:
         )
         for i, doc in enumerate(docs)
     ]
+
+
+def agenda_ready(get: Callable[[str], Any], url: str, timeout: float = 60) -> dict[str, Any]:
+    """The agenda's JSON export once no plan is being computed for the first time (a plan,
+    or the failure): the page is reloaded, as its meta refresh reloads it, up to ``timeout`` s."""
+    import time
+
+    sep = "&" if "?" in url else "?"
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = get(f"{url}{sep}format=json")
+        assert reply.status_code == 200, reply.text[:300]
+        data: dict[str, Any] = reply.json()
+        if data["agenda"]["state"] != "computing" or time.monotonic() > deadline:
+            return data
+        time.sleep(0.1)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from _web_helpers import MANAGERS, fill_store, sql
+from _web_helpers import MANAGERS, agenda_ready, fill_store, sql
 
 from edo_rules.cli import main
 
@@ -135,8 +135,15 @@ def _client(config: Path) -> Iterator[httpx.Client]:
 def test_the_agenda_is_simulated_and_filtered(tmp_path: Path) -> None:
     manager = MANAGERS[0]
     with _client(_config(tmp_path)) as client:
-        everything = client.get("/agenda?days=3&format=json").json()["tables"]
+        first = client.get("/agenda?days=3")  # never waits for the simulation
+        ready = agenda_ready(client.get, "/agenda?days=3")
+        shown = client.get("/agenda?days=3")
         mine = client.get("/agenda", params={"days": "3", "format": "json", "manager": manager})
+    assert first.status_code == 200 and 'http-equiv="refresh" content="5"' in first.text
+    assert "Повестка рассчитывается" in first.text
+    assert "Рассчитано в" in shown.text and 'http-equiv="refresh"' not in shown.text
+    assert ready["agenda"]["state"] == "fresh" and ready["agenda"]["as_of"]
+    everything = ready["tables"]
     planned = everything[3]["rows"]
     waiting = sql(tmp_path / "store.sqlite3", "SELECT id FROM documents WHERE status = 'sent'")
     # Only documents waiting for the counterparty are reminded.
@@ -152,6 +159,10 @@ def test_a_broken_playbook_is_shown_not_a_server_error(tmp_path: Path) -> None:
     (tmp_path / "playbooks" / "waiting.yaml").write_text("version: 1\nrules: [}", encoding="utf-8")
     with _client(config) as client:
         page = client.get("/document/doc-001")
+        failed = agenda_ready(client.get, "/agenda")
         agenda = client.get("/agenda")
     assert page.status_code == 200 and "Правила не загрузились" in page.text
-    assert agenda.status_code == 200 and "Правила не загрузились" in agenda.text
+    assert failed["agenda"]["state"] == "failed" and "waiting.yaml" in failed["agenda"]["error"]
+    assert agenda.status_code == 200 and "правила не загрузились" in agenda.text
+    assert "waiting.yaml" in agenda.text and "edo-rules validate" in agenda.text
+    assert 'http-equiv="refresh"' not in agenda.text  # a failure does not reload itself

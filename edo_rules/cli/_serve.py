@@ -64,8 +64,11 @@ def _serve(args: argparse.Namespace) -> int:
         endpoint = Endpoint.parse(args.listen or config.http.listen or "127.0.0.1:8080")
         check_exposure(endpoint, dashboard, control=False)
         guard = guards_loopback(endpoint, dashboard, control=False)
-        server = WebServer(build_app(None, dashboard), endpoint, guard_loopback=guard)
+        server = WebServer(
+            build_app(None, dashboard), endpoint, guard_loopback=guard, on_stop=dashboard.close
+        )
         print(t("dashboard_at", url=f"{server.url}/"), flush=True)
+        dashboard.warm()  # the agenda's first view need not wait for its simulation
         _serve_until_signal(server)
     return 0
 

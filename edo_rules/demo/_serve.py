@@ -37,8 +37,14 @@ def serve_dashboard(
         deal_documents=deal_documents(dashboard),
     )
     # Open on loopback: other sites and rebound host names are refused.
-    server = WebServer(build_app(control, dashboard), endpoint, guard_loopback=endpoint.is_loopback)
+    server = WebServer(
+        build_app(control, dashboard),
+        endpoint,
+        guard_loopback=endpoint.is_loopback,
+        on_stop=dashboard.close,
+    )
     server.start()
+    dashboard.warm()  # the agenda's first view need not wait for its simulation
     print(f"\nДашборд: {server.url}/  (остановить — Ctrl-C)", file=out, flush=True)
     try:
         with _signals(runner):

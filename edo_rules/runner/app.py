@@ -145,8 +145,13 @@ def _control_server(
         cluster=cluster,
     )
     guard = guards_loopback(endpoint, dashboard, control_token=config.http.token)
-    server = WebServer(build_app(control, dashboard), endpoint, guard_loopback=guard)
+    closing = None if dashboard is None else dashboard.close
+    server = WebServer(
+        build_app(control, dashboard), endpoint, guard_loopback=guard, on_stop=closing
+    )
     server.start()
+    if dashboard is not None:
+        dashboard.warm()  # the agenda's first view need not wait for its simulation
     return server
 
 

@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from edo_rules.web import _documents, _pages
+from edo_rules.web import _agenda_page, _documents, _pages
 from edo_rules.web import _queries as q
 from edo_rules.web._access import SESSION_COOKIE, Access, Sessions, same, verify_password
 from edo_rules.web._control import Control, bearer_ok
@@ -169,7 +169,7 @@ def _dashboard_routes(
         ("/managers", page(lambda c, f: _pages.breakdown(c, f, "manager"))),
         ("/kinds", page(lambda c, f: _pages.breakdown(c, f, "kind"))),
         ("/bottlenecks", page(_pages.bottlenecks)),
-        ("/agenda", lambda r, u: _documents.agenda_page(dashboard, r)),
+        ("/agenda", lambda r, u: _agenda_page.agenda_page(dashboard, r)),
         ("/search", search),
         ("/deal/{id}", crm("deal")),
         ("/company/{id}", crm("company")),

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from edo_rules.store._sqlite_dashboard import OFFSET_MINUTES
 from edo_rules.web import _queries as q
 from edo_rules.web._access import Access
-from edo_rules.web._filters import Filters
+from edo_rules.web._agenda import DEFAULT_DAYS, AgendaCache
 from edo_rules.web._sql import Dialect
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class Dashboard:
     overdue_after: int = 3
     frame_ancestors: tuple[str, ...] = ()
     documents: DocumentSource | None = None
-    agenda: Callable[[int, Filters], list[dict[str, Any]]] | None = None
+    agenda: AgendaCache | None = None
     links: Links = field(default_factory=Links)
 
     #: How long the filter form's lists are kept, seconds.
@@ -64,6 +64,16 @@ class Dashboard:
     _choices: tuple[float, dict[str, list[str]]] | None = field(
         default=None, init=False, repr=False
     )
+
+    def warm(self) -> None:
+        """Start what the first views would wait for: the agenda's default horizon."""
+        if self.agenda is not None:
+            self.agenda.warm(DEFAULT_DAYS)
+
+    def close(self) -> None:
+        """Stop the agenda's background simulations (the server is stopping)."""
+        if self.agenda is not None:
+            self.agenda.close()
 
     def choices(self) -> dict[str, list[str]]:
         """The filter form's organisations and managers, read again after

@@ -1,4 +1,4 @@
-"""Document, deal/company and agenda pages, and the «Обновить из 1С» button."""
+"""Document and deal/company pages, the «Обновить из 1С» button, the agenda's plan."""
 
 from __future__ import annotations
 
@@ -164,53 +164,6 @@ def crm_page(dashboard: Dashboard, request: Request, kind: str) -> Response:
     page = _pages.Page(kind, title, figures=sorted(counts.items()), tables=[table])
     embed = request.query_params.get("embed") == "1"
     return respond(dashboard, request, page, filters, embed=embed)
-
-
-def agenda_page(dashboard: Dashboard, request: Request) -> Response:
-
-    filters = Filters.parse(request.query_params)
-    days = _days(request.query_params.get("days"))
-    page = _pages.Page("agenda", f"Повестка на {days} раб. дн.")
-    if dashboard.agenda is None:
-        page.figures = [("Правила не загружены", "—")]
-        return respond(dashboard, request, page, filters)
-    try:
-        planned = dashboard.agenda(days, filters)
-    except EdoRulesError as exc:
-        return respond(dashboard, request, page, filters, error=f"Правила не загрузились: {exc}")
-    page.tables = [
-        _count_table("by_day", "По дням", "day", "День", planned),
-        _count_table("by_manager", "По менеджерам", "manager", "Менеджер", planned),
-        _count_table("by_rule", "По правилам", "rule", "Правило", planned),
-        Table(
-            "planned",
-            "Что сделают правила",
-            [
-                Column("day", "День"),
-                Column("rule", "Правило"),
-                Column("step", "Шаг"),
-                Column("number", "Документ", link="url"),
-                Column("manager", "Менеджер"),
-                Column("actions", "Действия"),
-            ],
-            [{**p, "url": f"/document/{p['id']}"} for p in planned[:500]],
-        ),
-    ]
-    return respond(dashboard, request, page, filters)
-
-
-def _days(text: str | None) -> int:
-    return int(text) if text and text.isdigit() and 1 <= int(text) <= 30 else 5
-
-
-def _count_table(
-    name: str, title: str, key: str, label: str, planned: list[dict[str, Any]]
-) -> Table:
-    counts = Counter(p[key] or "—" for p in planned)
-    rows = [{"value": k, "count": v} for k, v in sorted(counts.items())]
-    return Table(
-        name, title, [Column("value", label), Column("count", "Срабатываний", numeric=True)], rows
-    )
 
 
 def plan_agenda(engine: Engine, now: datetime, calendar: Any, days: int, zone: Any) -> Planned:

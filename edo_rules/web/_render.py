@@ -60,14 +60,17 @@ def respond(
     page: _pages.Page,
     filters: Filters,
     template: str = "page.html",
+    *,
+    data: dict[str, Any] | None = None,
     **values: Any,
 ) -> Response:
-    """The page as HTML, or one of its tables as CSV, or all of them as JSON."""
+    """The page as HTML, or one of its tables as CSV, or all of them as JSON (with
+    ``data``'s keys: what the page says beside its tables)."""
     sort, desc = request.query_params.get("sort"), request.query_params.get("desc") == "1"
     page.tables = [t.sorted_by(sort, desc) for t in page.tables]
     fmt = request.query_params.get("format")
     if fmt == "json":
-        return Response(tables_json(page.tables, page.figures), media_type="application/json")
+        return Response(tables_json(page.tables, page.figures, data), media_type="application/json")
     if fmt == "csv":
         return _csv(page.tables, request.query_params.get("table"), page.name)
     values = {**frame(dashboard, request, filters), **values}

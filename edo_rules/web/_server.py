@@ -6,6 +6,7 @@ import ipaddress
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,8 @@ class WebServer:
     once and port 0 gives a real port in :attr:`address`. ``limits`` bound
     connections, request time and size (see :mod:`._guard`); ``guard_loopback``
     refuses other origins and foreign ``Host`` names (an open loopback endpoint).
+    ``on_stop`` is called by :meth:`stop` once the server has stopped (the
+    dashboard's background work ends there).
     """
 
     def __init__(
@@ -61,7 +64,9 @@ class WebServer:
         *,
         guard_loopback: bool = False,
         limits: ServerLimits | None = None,
+        on_stop: Callable[[], None] | None = None,
     ) -> None:
+        self._on_stop = on_stop
         limits = limits or ServerLimits()
         family = socket.AF_INET6 if ":" in endpoint.host else socket.AF_INET
         self._socket = socket.socket(family, socket.SOCK_STREAM)
@@ -123,3 +128,5 @@ class WebServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._socket.close()
+        if self._on_stop is not None:
+            self._on_stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,9 +96,13 @@ class Table:
         }
 
 
-def tables_json(tables: Sequence[Table], figures: Sequence[tuple[str, Any]] = ()) -> str:
-    """A page's export: its key figures (label → value) and every table."""
-    data = {"figures": dict(figures), "tables": [t.as_json() for t in tables]}
+def tables_json(
+    tables: Sequence[Table],
+    figures: Sequence[tuple[str, Any]] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> str:
+    """A page's export: its key figures (label → value), every table and ``extra``."""
+    data = {"figures": dict(figures), "tables": [t.as_json() for t in tables], **(extra or {})}
     return json.dumps(data, ensure_ascii=False, default=str, indent=1)
 
 

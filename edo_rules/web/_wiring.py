@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from edo_rules._messages import msg
 from edo_rules.calendar import ProductionCalendar
@@ -24,7 +24,6 @@ from edo_rules.web._agenda import (
 )
 from edo_rules.web._dashboard import Dashboard, DocumentSource, Links, StoreOpener
 from edo_rules.web._documents import plan_agenda
-from edo_rules.web._filters import Filters
 from edo_rules.web._queries import Reader
 from edo_rules.web._server import Endpoint
 from edo_rules.web._sql import SQLiteReader, dialect_for
@@ -48,9 +47,7 @@ def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | 
 
         return Engine(store, load_playbooks(config.playbooks), calendar)
 
-    cache = AgendaCache(version)
-
-    def agenda(days: int, filters: Filters) -> list[dict[str, Any]]:
+    def prepare(days: int) -> tuple[Hashable, Callable[[], Planned]]:
         now = clock()
 
         def simulate() -> Planned:
@@ -63,7 +60,7 @@ def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | 
 
         # The simulation depends on the local date only (its ticks start tomorrow).
         key = (days, now.astimezone(config.timezone).date(), playbooks_key(config.playbooks))
-        return cache.rows(key, simulate, filters)
+        return key, simulate
 
     portal = _portal(config)
     return Dashboard(
@@ -76,7 +73,7 @@ def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | 
         overdue_after=settings.overdue_after,
         frame_ancestors=settings.frame_ancestors,
         documents=DocumentSource(open_store, engine),
-        agenda=agenda,
+        agenda=AgendaCache(version, prepare),
         links=Links(portal=portal, onec=settings.onec_url),
     )
 
