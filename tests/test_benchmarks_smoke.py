@@ -121,6 +121,7 @@ def test_dashboard_benchmark_runs_on_postgres_and_times_the_agenda(pg_database: 
     assert "PostgreSQL: copied into schema" in done.stdout
     assert done.stdout.count("Поиск по ИНН") == 2  # measured on both stores
     assert "Повестка (5 раб. дн.," in done.stdout
+    assert "the same numbers as plan_agenda(): True" in done.stdout
     assert "pages with different numbers: 0" in done.stdout
 
 

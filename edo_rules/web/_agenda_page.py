@@ -37,7 +37,7 @@ def agenda_page(dashboard: Dashboard, request: Request) -> Response:
     view = dashboard.agenda.view(days)
     now = datetime.now(UTC)
     if view.plan is not None:
-        page.tables = _tables(view.rows(filters))
+        page.tables = plan_tables(view.rows(filters))
     waiting = view.plan is None and view.state == "computing"
     return respond(
         dashboard,
@@ -55,7 +55,8 @@ def _days(text: str | None) -> int:
     return int(text) if text and text.isdigit() and 1 <= int(text) <= 30 else 5
 
 
-def _tables(planned: list[dict[str, Any]]) -> list[Table]:
+def plan_tables(planned: list[dict[str, Any]]) -> list[Table]:
+    """Counts per day, manager and rule, and the first 500 firings."""
     return [
         _count_table("by_day", "По дням", "day", "День", planned),
         _count_table("by_manager", "По менеджерам", "manager", "Менеджер", planned),
