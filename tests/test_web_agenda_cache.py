@@ -7,6 +7,7 @@ stand-ins are simulations passed in where a test needs one slow or counted.
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from _web_helpers import MSK, NOW, fill_store
+from _web_helpers import MSK, NOW, fill_store, sql
 from store_contract import make_document
 
 from edo_rules.calendar import ProductionCalendar
@@ -247,6 +248,41 @@ def test_close_stops_the_queue_and_waits_for_the_simulation(tmp_path: Path) -> N
     cache.close(timeout=10)
     assert len(engines.starts) == 1 and engines.running == 0
     assert cache.view(3).state == "computing" and len(engines.starts) == 1  # none after close
+
+
+def test_close_stops_a_simulation_in_flight_and_its_copy_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, playbooks = _world(tmp_path)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the scratch copy goes
+    ticks: list[float] = []
+
+    def prepare(days: int) -> tuple[Hashable, Callable[[], Planned]]:
+        def stop() -> bool:
+            ticks.append(time.monotonic())
+            time.sleep(0.3)  # a slow day, as at a million documents
+            return cache.stopping.is_set()
+
+        def simulate() -> Planned:
+            with SQLiteStore(store) as opened:
+                engine = Engine(opened, load_playbooks([playbooks]), CALENDAR)
+                return plan_agenda(engine, NOW, CALENDAR, days, MSK, stop=stop)
+
+        return days, simulate
+
+    cache = _cache(store, prepare)
+    deadline = time.monotonic() + 10
+    while not ticks and time.monotonic() < deadline:
+        cache.view(20)
+        time.sleep(0.05)
+    assert ticks  # the simulation is in flight
+    started = time.monotonic()
+    cache.close(timeout=10)
+    assert time.monotonic() - started < 2 and len(ticks) < 20  # stopped, not finished
+    assert list(scratch.iterdir()) == []  # the scratch copy went with it
+    assert sql(store, "SELECT COUNT(*) FROM firings") == [(0,)]
 
 
 @pytest.mark.postgres

@@ -9,7 +9,7 @@ stay as they are in the copy.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
@@ -117,9 +117,18 @@ def _moments(
         moment = (moment.astimezone(UTC) + step).astimezone(zone)
 
 
-def run_ticks(engine: Engine, at: Sequence[datetime]) -> tuple[EvaluationResult, ...]:
+def run_ticks(
+    engine: Engine, at: Sequence[datetime], stop: Callable[[], bool] | None = None
+) -> tuple[EvaluationResult, ...]:
     """Evaluate (recorded) at each moment of ``at`` in order, on ``engine``'s store.
 
     The store **is written**: give it a scratch copy, never the real store.
+    ``stop`` is asked before each tick; when it answers True,
+    :class:`SimulationError` is raised (the scratch copy is then removed as usual).
     """
-    return tuple(engine.evaluate(moment) for moment in sorted(at))
+    results = []
+    for moment in sorted(at):
+        if stop is not None and stop():
+            raise SimulationError("the simulation was stopped before its next tick")
+        results.append(engine.evaluate(moment))
+    return tuple(results)

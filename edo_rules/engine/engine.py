@@ -207,6 +207,7 @@ class Engine:
         every: str | Duration = "1 day",
         at: time = time(9),
         zone: ZoneInfo = DEFAULT_ZONE,
+        stop: Callable[[], bool] | None = None,
     ) -> Simulation:
         """Evaluate at successive moments from ``start`` to ``end`` without touching the store.
 
@@ -214,12 +215,15 @@ class Engine:
         (:meth:`Store.scratch_copy`), so ladders, repeats and catch-up progress
         as the runner's ticks would; the copy is discarded afterwards. Default
         moments: every day at 09:00 in ``zone``. Raises
-        :class:`~edo_rules.engine.SimulationError` for a bad range or step.
+        :class:`~edo_rules.engine.SimulationError` for a bad range or step, and
+        when ``stop()`` (asked before each tick) answers True.
         """
         at_moments = moments(start, end, step_of(every), self.calendar, at=at, zone=zone)
         with self.store.scratch_copy() as scratch:
             ticks = run_ticks(
-                Engine(scratch, self.playbooks, self.calendar, go_live=self.go_live), at_moments
+                Engine(scratch, self.playbooks, self.calendar, go_live=self.go_live),
+                at_moments,
+                stop,
             )
         return Simulation(start, end, ticks)
 

@@ -150,7 +150,8 @@ class AgendaCache:
     last simulation's duration, whichever is larger, separate the starts of two
     simulations of plans already shown; a horizon with nothing to show yet is
     simulated as soon as the thread is free. At most ``keep`` horizons are kept.
-    ``monotonic`` and ``wall`` are the clocks (tests pass their own).
+    ``monotonic`` and ``wall`` are the clocks (tests pass their own); ``stopping``
+    is set when the cache closes (see :meth:`close`).
     """
 
     def __init__(
@@ -162,7 +163,11 @@ class AgendaCache:
         keep: int = 4,
         monotonic: Callable[[], float] = time.monotonic,
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+        stopping: threading.Event | None = None,
     ) -> None:
+        #: Set by :meth:`close`; ``prepare``'s simulations pass ``stopping.is_set`` to
+        #: the engine, which stops before its next simulated day.
+        self.stopping = stopping or threading.Event()
         self._version, self._prepare = version, prepare
         self._min_interval, self._keep = min_interval, keep
         self._monotonic, self._wall = monotonic, wall
@@ -195,9 +200,11 @@ class AgendaCache:
         """Start simulating ``days`` now (the server has just started: nobody waits yet)."""
         self.view(days)
 
-    def close(self, timeout: float = 5.0) -> None:
-        """No more simulations; wait up to ``timeout`` s for the one running (a daemon
-        thread: a longer one is abandoned with the process)."""
+    def close(self, timeout: float = 30.0) -> None:
+        """No more simulations; the one running stops before its next simulated day and
+        removes its scratch copy. Waits up to ``timeout`` s for that (a daemon thread: one
+        still running then is abandoned with the process, its copy left behind)."""
+        self.stopping.set()
         with self._cond:
             self._closed = True
             for slot in self._slots.values():
@@ -313,7 +320,8 @@ class AgendaCache:
         except PlaybookError as exc:  # a broken playbook: its file and line are in the text
             return Failure(str(exc), started, playbooks=True)
         except EdoRulesError as exc:  # the store's errors say what and where themselves
-            _log.warning("the agenda's simulation for %d days failed: %s", days, exc)
+            if not self.stopping.is_set():  # else stopped on purpose (close)
+                _log.warning("the agenda's simulation for %d days failed: %s", days, exc)
             return Failure(str(exc), started, playbooks=False)
         except Exception as exc:  # unexpected: the page says it, the log has the trace
             _log.exception("the agenda's simulation for %d days failed", days)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -166,16 +167,24 @@ def crm_page(dashboard: Dashboard, request: Request, kind: str) -> Response:
     return respond(dashboard, request, page, filters, embed=embed)
 
 
-def plan_agenda(engine: Engine, now: datetime, calendar: Any, days: int, zone: Any) -> Planned:
+def plan_agenda(  # noqa: PLR0917 -- the engine's question, in the CLI's order
+    engine: Engine,
+    now: datetime,
+    calendar: Any,
+    days: int,
+    zone: Any,
+    stop: Callable[[], bool] | None = None,
+) -> Planned:
     """Every firing of the next ``days`` working days with its document.
 
     The engine evaluates every day at 09:00 from tomorrow on, recording into a
     scratch copy of the store (:meth:`Engine.simulate`), so ladders, repeats
     and catch-up progress as the runner's ticks would; the store is untouched.
+    ``stop`` is asked before each simulated day (the server is shutting down).
     """
     start = now.astimezone(zone).date()
     end = calendar.add_working_days(start, days)
-    simulation = engine.simulate(start + timedelta(days=1), end, every="1 day")
+    simulation = engine.simulate(start + timedelta(days=1), end, every="1 day", stop=stop)
     ids = {p.firing.document_id for tick in simulation.ticks for p in tick.fired}
     docs = engine.store.get_documents(ids)
     planned: Planned = []

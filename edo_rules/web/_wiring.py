@@ -47,6 +47,8 @@ def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | 
 
         return Engine(store, load_playbooks(config.playbooks), calendar)
 
+    stopping = threading.Event()  # the server stops: so does a simulation in flight
+
     def prepare(days: int) -> tuple[Hashable, Callable[[], Planned]]:
         now = clock()
 
@@ -56,7 +58,9 @@ def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | 
             playbooks = load_playbooks(config.playbooks)  # read per simulation: edits count
             with open_store() as store:
                 engine = Engine(store, playbooks, calendar)
-                return plan_agenda(engine, now, calendar, days, config.timezone)
+                return plan_agenda(
+                    engine, now, calendar, days, config.timezone, stop=stopping.is_set
+                )
 
         # The simulation depends on the local date only (its ticks start tomorrow).
         key = (days, now.astimezone(config.timezone).date(), playbooks_key(config.playbooks))
@@ -73,7 +77,7 @@ def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | 
         overdue_after=settings.overdue_after,
         frame_ancestors=settings.frame_ancestors,
         documents=DocumentSource(open_store, engine),
-        agenda=AgendaCache(version, prepare),
+        agenda=AgendaCache(version, prepare, stopping=stopping),
         links=Links(portal=portal, onec=settings.onec_url),
     )
 
