@@ -788,6 +788,7 @@ def agenda_figure(path: Path, calendar: ProductionCalendar, requests: int) -> bo
         served(str(path), agenda=True) as base,
         httpx.Client(base_url=base, timeout=600) as client,
     ):
+        page_time(client, "/")  # the server's first request (templates, connections)
         computing_ms, first = times_while(client, requests, "computing")
         fresh = ready(client, "fresh")
         fresh_ms, _ = time_page(client, "/agenda", requests)
