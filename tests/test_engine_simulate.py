@@ -211,3 +211,30 @@ def test_the_command_refuses_a_malformed_date(
         "ошибка: аргумент --from: '26.04.2024' — не дата (ожидается, например, 2024-04-26)"
         in capsys.readouterr().err
     )
+
+
+def test_a_stop_asked_before_each_tick_ends_the_simulation_and_its_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    world = _world(tmp_path, "d1")
+    before = _counts(world.path)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the scratch copy goes
+    asked: list[int] = []
+
+    def stop() -> bool:
+        asked.append(len(asked))
+        return len(asked) > 2  # two ticks ran, the third is refused
+
+    engine = world.engine()
+    try:
+        with pytest.raises(SimulationError, match="stopped before its next tick"):
+            engine.simulate(date(2024, 5, 2), date(2024, 5, 31), stop=stop)
+        finished = engine.simulate(date(2024, 5, 2), date(2024, 5, 3), stop=lambda: False)
+    finally:
+        engine.store.close()
+    assert len(asked) == 3 and len(finished.ticks) == 2
+    assert list(scratch.iterdir()) == [] and _counts(world.path) == before
