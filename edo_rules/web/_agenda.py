@@ -215,8 +215,8 @@ class AgendaCache:
             thread.join(timeout)
 
     def wait(self, days: int, timeout: float) -> AgendaView:
-        """A view of ``days``, then the view once nothing is running or queued for it (for
-        tests and the benchmark; the pages never wait)."""
+        """A view of ``days``, then the view once nothing is running or queued for it, or
+        after ``timeout`` s (for tests and scripts; the pages never wait)."""
         self.view(days)
         deadline = time.monotonic() + timeout
         with self._cond:
