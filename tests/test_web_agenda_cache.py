@@ -108,6 +108,14 @@ def _commit(store: Path) -> None:
         opened.upsert_documents([replace(make_document("new"), number="N-1", status=Status.SENT)])
 
 
+def _until_running(cache: AgendaCache, days: int) -> None:
+    """Views of ``days`` until its simulation has started (bounded)."""
+    deadline = time.monotonic() + 10
+    while cache.view(days).running is None:
+        assert time.monotonic() < deadline, "the simulation did not start"
+        time.sleep(0.02)
+
+
 def test_a_view_never_waits_and_the_plan_equals_the_direct_one(tmp_path: Path) -> None:
     store, playbooks = _world(tmp_path)
     engines = Engines(store, playbooks, delay=0.5)
@@ -165,11 +173,12 @@ def test_the_interval_grows_with_a_slow_simulation(tmp_path: Path) -> None:
 
 def test_a_commit_during_the_simulation_leaves_the_plan_stale(tmp_path: Path) -> None:
     store, playbooks = _world(tmp_path)
-    cache = _cache(store, Engines(store, playbooks, delay=0.5), min_interval=60)
+    engines = Engines(store, playbooks, delay=0.5)
+    cache = _cache(store, engines, min_interval=60)
     try:
-        cache.view(5)
-        time.sleep(0.2)
-        assert cache.view(5).running is not None
+        _until_running(cache, 5)
+        while not engines.running:  # in simulate(): the store's version was read before
+            time.sleep(0.01)
         _commit(store)  # while it simulates: the plan may predate this commit
         done = cache.wait(5, 30)
         assert done.plan is not None and done.state == "stale"
@@ -241,9 +250,7 @@ def test_close_stops_the_queue_and_waits_for_the_simulation(tmp_path: Path) -> N
     store, playbooks = _world(tmp_path)
     engines = Engines(store, playbooks, delay=0.3)
     cache = _cache(store, engines)
-    deadline = time.monotonic() + 10
-    while cache.view(1).running is None and time.monotonic() < deadline:
-        time.sleep(0.02)
+    _until_running(cache, 1)
     assert cache.view(2).state == "computing"  # queued behind the first
     cache.close(timeout=10)
     assert len(engines.starts) == 1 and engines.running == 0
