@@ -177,7 +177,9 @@ def test_a_commit_during_the_simulation_leaves_the_plan_stale(tmp_path: Path) ->
     cache = _cache(store, engines, min_interval=60)
     try:
         _until_running(cache, 5)
+        deadline = time.monotonic() + 10
         while not engines.running:  # in simulate(): the store's version was read before
+            assert time.monotonic() < deadline
             time.sleep(0.01)
         _commit(store)  # while it simulates: the plan may predate this commit
         done = cache.wait(5, 30)
