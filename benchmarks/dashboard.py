@@ -36,6 +36,7 @@ import random
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -759,13 +760,19 @@ def agenda_of(path: Path, calendar: ProductionCalendar) -> AgendaCache:
     """The agenda as the dashboard's wiring builds it (``web._wiring``: simulated in the
     background, kept until the store changes), over the bundled playbooks."""
     from edo_rules.web._agenda import sqlite_version
+    from edo_rules.web._agenda_process import SimulationJob, simulate_in_process
+
+    stopping = threading.Event()
 
     def prepare(days: int) -> tuple[Any, Callable[[], Planned]]:
+        job = SimulationJob((PLAYBOOKS,), MSK.key, NOW, days, store_path=path)
         return (days, NOW.date(), playbooks_key([PLAYBOOKS])), partial(
-            direct_plan, path, calendar, days
+            simulate_in_process, job, stopping
         )
 
-    return AgendaCache(sqlite_version(path), prepare, min_interval=AGENDA_INTERVAL)
+    return AgendaCache(
+        sqlite_version(path), prepare, min_interval=AGENDA_INTERVAL, stopping=stopping
+    )
 
 
 def direct_plan(path: Path, calendar: ProductionCalendar, days: int) -> Planned:
@@ -790,8 +797,11 @@ def agenda_figure(path: Path, calendar: ProductionCalendar, requests: int) -> bo
     ):
         page_time(client, "/")  # the server's first request (templates, connections)
         computing_ms, first = times_while(client, requests, "computing")
+        # The simulation shares the server's process (its interpreter lock) with the pages.
+        busy_ms, busy = times_while(client, requests, "computing", OTHER_PAGE)
         fresh = ready(client, "fresh")
         fresh_ms, _ = time_page(client, "/agenda", requests)
+        idle_ms, _ = time_page(client, OTHER_PAGE, requests)
         touch(path)  # a commit, as a runner's tick: the plan is stale from now on
         stale_ms, stale = times_while(client, requests, "stale")
         again = ready(client, "fresh")
@@ -808,7 +818,8 @@ def agenda_figure(path: Path, calendar: ProductionCalendar, requests: int) -> bo
         f" process {direct_s:.1f} s); page p95 of {requests}: while computing {computing_ms:.1f}"
         f" ms, stale ({stale} views; recomputed {AGENDA_INTERVAL:.0f} s after the previous"
         f" start) {stale_ms:.1f} ms, fresh {fresh_ms:.1f} ms; the same numbers as"
-        f" plan_agenda(): {same}"
+        f" plan_agenda(): {same}. {OTHER_PAGE} p95 while the simulation runs {busy_ms:.1f} ms"
+        f" ({busy} views), with none running {idle_ms:.1f} ms"
     )
     return same
 
@@ -828,12 +839,18 @@ def record_first_tick(path: Path, calendar: ProductionCalendar) -> None:
         print(f"agenda: the runner's first tick recorded in {time.perf_counter() - started:.1f} s")
 
 
-def times_while(client: httpx.Client, requests: int, state: str) -> tuple[float, int]:
-    """p95 of the page's server time over up to ``requests`` views while the agenda is in
+#: A page timed while the agenda's simulation runs and while none does.
+OTHER_PAGE = "/managers"
+
+
+def times_while(
+    client: httpx.Client, requests: int, state: str, page: str = "/agenda"
+) -> tuple[float, int]:
+    """p95 of ``page``'s server time over up to ``requests`` views while the agenda is in
     ``state`` (one every 0.1 s), and how many there were."""
     times: list[float] = []
     while len(times) < requests:
-        reply = client.get("/agenda")
+        reply = client.get(page)
         reply.raise_for_status()
         if page_data(client, "/agenda")["agenda"]["state"] != state:
             break

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -135,22 +137,19 @@ def served(
 
 
 def agenda_over(path: Path, playbooks: Path, min_interval: float) -> AgendaCache:
-    """The agenda as ``web._wiring`` builds it, over a store file and a playbook folder."""
-    from edo_rules.engine import Engine
-    from edo_rules.playbook import load_playbooks
-    from edo_rules.web._documents import plan_agenda
+    """The agenda as ``web._wiring`` builds it, over a store file and a playbook folder:
+    simulated by a child process."""
+    from edo_rules.web._agenda_process import SimulationJob, simulate_in_process
 
-    calendar = ProductionCalendar.russia()
+    stopping = threading.Event()
 
     def prepare(days: int) -> tuple[Hashable, Callable[[], Planned]]:
-        def simulate() -> Planned:
-            with SQLiteStore(path) as store:
-                engine = Engine(store, load_playbooks([playbooks]), calendar)
-                return plan_agenda(engine, NOW, calendar, days, MSK)
+        job = SimulationJob((playbooks,), MSK.key, NOW, days, store_path=path)
+        return (days, NOW.date(), playbooks_key([playbooks])), partial(
+            simulate_in_process, job, stopping
+        )
 
-        return (days, NOW.date(), playbooks_key([playbooks])), simulate
-
-    return AgendaCache(sqlite_version(path), prepare, min_interval=min_interval)
+    return AgendaCache(sqlite_version(path), prepare, min_interval=min_interval, stopping=stopping)
 
 
 def replace_doc(path: Path, doc_id: str, **changes: object) -> None:

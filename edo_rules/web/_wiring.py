@@ -22,8 +22,8 @@ from edo_rules.web._agenda import (
     playbooks_key,
     sqlite_version,
 )
+from edo_rules.web._agenda_process import SimulationJob, simulate_in_process
 from edo_rules.web._dashboard import Dashboard, DocumentSource, Links, StoreOpener
-from edo_rules.web._documents import plan_agenda
 from edo_rules.web._queries import Reader
 from edo_rules.web._server import Endpoint
 from edo_rules.web._sql import SQLiteReader, dialect_for
@@ -53,14 +53,8 @@ def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | 
         now = clock()
 
         def simulate() -> Planned:
-            from edo_rules.playbook import load_playbooks
-
-            playbooks = load_playbooks(config.playbooks)  # read per simulation: edits count
-            with open_store() as store:
-                engine = Engine(store, playbooks, calendar)
-                return plan_agenda(
-                    engine, now, calendar, days, config.timezone, stop=stopping.is_set
-                )
+            # In a process of its own: the pages keep the interpreter to themselves.
+            return simulate_in_process(_job(config, now, days), stopping)
 
         # The simulation depends on the local date only (its ticks start tomorrow).
         key = (days, now.astimezone(config.timezone).date(), playbooks_key(config.playbooks))
@@ -79,6 +73,19 @@ def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | 
         documents=DocumentSource(open_store, engine),
         agenda=AgendaCache(version, prepare, stopping=stopping),
         links=Links(portal=portal, onec=settings.onec_url),
+    )
+
+
+def _job(config: Config, now: datetime, days: int) -> SimulationJob:
+    return SimulationJob(
+        playbooks=tuple(config.playbooks),
+        zone=config.timezone.key,
+        now=now,
+        days=days,
+        store_path=config.store.path if config.store.dsn is None else None,
+        store_dsn=config.store.dsn,
+        lease=config.store.lease,
+        calendar_override=config.calendar_override,
     )
 
 
