@@ -76,9 +76,13 @@ def _serve(args: argparse.Namespace) -> int:
 def _serve_until_signal(server: WebServer) -> None:
     """Serve in a thread until SIGTERM/SIGINT; exit cleanly (status 0) on either."""
     stop = threading.Event()
-    previous = {
-        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)
-    }
+
+    def handle(signum: int, frame: object) -> None:
+        # Not stop.set() here: the handler may interrupt the main thread while it holds
+        # the event's own lock (inside stop.wait()); another thread sets it.
+        threading.Thread(target=stop.set, name="edo-rules-signal").start()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
     server.start()
     try:
         stop.wait()

@@ -159,11 +159,18 @@ def _control_server(
 def _signals(runner: Runner) -> Iterator[None]:
     """SIGTERM/SIGINT finish the batch in flight, then stop; a second one exits at once."""
 
-    def handle(signum: int, frame: FrameType | None) -> None:
-        if runner.stopping:
-            raise KeyboardInterrupt
+    def stopping(signum: int) -> None:
         _log.info("%s received: finishing the batch in flight, then stopping", _name(signum))
         runner.stop()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if runner.stopping:  # a flag read: no lock
+            raise KeyboardInterrupt
+        # A handler runs in the main thread between two of its bytecodes, maybe while
+        # it holds a lock the handler would take (an Event's condition, a log handler's
+        # stream): logging and stopping from here could wait forever for the thread it
+        # interrupted. Another thread does both; the main thread goes on and releases.
+        threading.Thread(target=stopping, args=(signum,), name="edo-rules-signal").start()
 
     previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
     dumps = _stack_dumps()
