@@ -354,6 +354,9 @@ class Recorder:
     def summary(self) -> tuple[bool, bool]:
         return self.reader.summary()
 
+    def ledger(self) -> bool:
+        return self.reader.ledger()
+
 
 @dataclass
 class Target:

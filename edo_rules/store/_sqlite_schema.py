@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from edo_rules.model import TIMESTAMP_FIELDS
-from edo_rules.store import _sqlite_dashboard
+from edo_rules.store import _sqlite_dashboard, _sqlite_ledger
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +337,15 @@ _EVENTS_KEY = Migration(
     ),
 )
 
+# Self-contained (a new table and triggers over v1's ledger and v6's columns), so it can
+# be renumbered. The dashboard's «Узкие места» joined every firing and request to its
+# document: seconds at a million documents (benchmarks/README.md).
+_LEDGER_COUNTS = Migration(
+    17,
+    "ledger counts: firings and requests per rule/action and document filters, kept by triggers",
+    _sqlite_ledger.STATEMENTS_V17,
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1,
@@ -354,6 +363,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _BULK_LOAD,
     _LEDGER_BY_DOCUMENT,
     _EVENTS_KEY,
+    _LEDGER_COUNTS,
 )
 CURRENT_VERSION = MIGRATIONS[-1].version
 

@@ -111,4 +111,5 @@ def context(  # noqa: PLR0917 -- what every request reads with, in one place
     # The summary's spans count local days at the store's offset (Moscow's).
     spans = same_calendar and dialect.offset_minutes == OFFSET_MINUTES
     today = now.astimezone(zone).date()
-    return q.Context(reader, dialect, calendar, today, overdue_after, summary, spans)
+    ledger = reader.ledger()
+    return q.Context(reader, dialect, calendar, today, overdue_after, summary, spans, ledger)

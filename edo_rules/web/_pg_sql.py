@@ -104,5 +104,10 @@ class PostgresReader:
             return False, False
         return True, int(found[0][0]) == self._fingerprint
 
+    def ledger(self) -> bool:
+        """PostgreSQL keeps no ledger counts (SQLite's schema v17): «Узкие места» joins the
+        ledger to the documents."""
+        return False
+
     def close(self) -> None:
         self._pool.close()

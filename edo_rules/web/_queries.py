@@ -50,6 +50,8 @@ class Reader(Protocol):
 
     def summary(self) -> tuple[bool, bool]: ...
 
+    def ledger(self) -> bool: ...
+
 
 class Days(Protocol):
     def working_days_between(self, a: date, b: date) -> int: ...
@@ -68,6 +70,8 @@ class Context:
     summary: bool = False
     #: ... and its working days to signature agree with this calendar and time zone.
     spans: bool = False
+    #: The store keeps the ledger's counts per rule/action and document filters.
+    ledger: bool = False
 
 
 def _in(values: Iterable[str]) -> str:
@@ -441,26 +445,56 @@ def _joined(ctx: Context) -> str:
     return ctx.dialect.join_after("documents d")
 
 
-def noisy_rules(ctx: Context, filters: Filters, limit: int = 10) -> list[dict[str, Any]]:
-    where, params = filters.where("d.")
-    rows = ctx.reader.rows(
-        "SELECT f.rule_key, COUNT(*), SUM(f.skipped) FROM firings f"
-        f" {_joined(ctx)} ON d.id = f.document_id WHERE {where}"
-        f" GROUP BY f.rule_key ORDER BY COUNT(*) DESC, {ctx.dialect.binary('f.rule_key')} LIMIT ?",
-        [*params, limit],
+def counted(ctx: Context, filters: Filters) -> bool:
+    """Whether the ledger's counts answer «Узкие места» under these filters: they are
+    keyed by organisation, manager, kind and status, not by period or counterparty."""
+    return ctx.ledger and (filters.period_from, filters.period_to, filters.counterparty) == (
+        None,
+        None,
+        None,
     )
+
+
+def _counts(filters: Filters, what: str) -> tuple[str, list[object]]:
+    """The ledger counts' rows of ``what`` (rule or action) under the equality filters."""
+    where, params = filters.where()  # only equalities: counted() left no other filter
+    return f"ledger_counts WHERE what = '{what}' AND {where}", params
+
+
+def noisy_rules(ctx: Context, filters: Filters, limit: int = 10) -> list[dict[str, Any]]:
+    if counted(ctx, filters):
+        table, params = _counts(filters, "rule")
+        sql = (
+            f"SELECT name, SUM(n), SUM(skipped) FROM {table} GROUP BY name HAVING SUM(n) > 0"
+            f" ORDER BY 2 DESC, {ctx.dialect.binary('name')} LIMIT ?"
+        )
+    else:
+        where, params = filters.where("d.")
+        sql = (
+            "SELECT f.rule_key, COUNT(*), SUM(f.skipped) FROM firings f"
+            f" {_joined(ctx)} ON d.id = f.document_id WHERE {where} GROUP BY f.rule_key"
+            f" ORDER BY COUNT(*) DESC, {ctx.dialect.binary('f.rule_key')} LIMIT ?"
+        )
+    rows = ctx.reader.rows(sql, [*params, limit])
     return [{"rule": r, "firings": int(n), "skipped": int(s or 0)} for r, n, s in rows]
 
 
 def failing_actions(ctx: Context, filters: Filters, limit: int = 10) -> list[dict[str, Any]]:
-    where, params = filters.where("d.")
-    rows = ctx.reader.rows(
-        "SELECT a.action, COUNT(*), SUM(CASE WHEN a.state = 'failed' THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN a.state = 'in_doubt' THEN 1 ELSE 0 END) FROM action_requests a"
-        f" {_joined(ctx)} ON d.id = a.document_id WHERE {where}"
-        f" GROUP BY a.action ORDER BY 3 DESC, 4 DESC, {ctx.dialect.binary('a.action')} LIMIT ?",
-        [*params, limit],
-    )
+    if counted(ctx, filters):
+        table, params = _counts(filters, "action")
+        sql = (
+            f"SELECT name, SUM(n), SUM(failed), SUM(in_doubt) FROM {table} GROUP BY name"
+            f" HAVING SUM(n) > 0 ORDER BY 3 DESC, 4 DESC, {ctx.dialect.binary('name')} LIMIT ?"
+        )
+    else:
+        where, params = filters.where("d.")
+        sql = (
+            "SELECT a.action, COUNT(*), SUM(CASE WHEN a.state = 'failed' THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN a.state = 'in_doubt' THEN 1 ELSE 0 END) FROM action_requests a"
+            f" {_joined(ctx)} ON d.id = a.document_id WHERE {where} GROUP BY a.action"
+            f" ORDER BY 3 DESC, 4 DESC, {ctx.dialect.binary('a.action')} LIMIT ?"
+        )
+    rows = ctx.reader.rows(sql, [*params, limit])
     return [
         {"action": a, "requests": int(n), "failed": int(f or 0), "in_doubt": int(d or 0)}
         for a, n, f, d in rows

@@ -137,6 +137,7 @@ SUMMARY_SQLITE = (
     " AND EXISTS (SELECT 1 FROM pragma_index_list('documents')"
     " WHERE name = 'documents_by_date')"
 )
+LEDGER_SQLITE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_counts'"
 RANKS_TABLE = "CREATE TEMP TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)"
 RANKS_INSERT = "INSERT INTO temp.workday_ranks (day, rank) VALUES (?, ?)"
 
@@ -201,6 +202,14 @@ class SQLiteReader:
             return False, False
         row = rows[0]
         return True, int(row[0]) == self._fingerprint
+
+    def ledger(self) -> bool:
+        """Whether the store keeps the ledger's counts (schema v17; an older store, served
+        read-only before its migration, is counted through the join)."""
+        try:
+            return bool(self._conn().execute(LEDGER_SQLITE).fetchall())
+        except sqlite3.Error:
+            return False
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -1,0 +1,304 @@
+"""The ledger's counts (SQLite schema v17) always equal the join of the ledger to its documents.
+
+A randomized run applies the writes the runner and the admins make — firings recorded
+(some skipped), requests queued and moved through their states (into and out of
+failed / in doubt), documents changing organisation, manager, kind and status, a
+refresh that deletes and re-inserts a document, a prune — on a real store file,
+and after each step compares, for every filter combination the page offers, the
+«Узкие места» tables read from the counts with the ones read through the join.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _web_helpers import MANAGERS, MSK, NOW, fill_store
+
+from edo_rules.calendar import ProductionCalendar
+from edo_rules.store._sqlite_schema import MIGRATIONS, migrate
+from edo_rules.store.sqlite import SQLiteStore
+from edo_rules.web import _queries as q
+from edo_rules.web._dashboard import context
+from edo_rules.web._filters import Filters
+from edo_rules.web._sql import SQLiteReader, dialect_for
+
+RULES = ("pb/remind", "pb/escalate", "pb/close", "другой/правило")
+ACTIONS = ("bitrix24.task", "bitrix24.comment", "log")
+STATES = ("pending", "in_flight", "done", "failed", "in_doubt", "cancelled")
+ORGANIZATIONS = (None, "ООО «Север»", "ООО «Юг»")
+STATUSES = ("sent", "signed", "rejected", "closed")
+KINDS = ("contract", "act", "upd")
+
+_JOIN = (
+    "SELECT 'rule', f.rule_key, IFNULL(d.organization, ''), IFNULL(d.responsible, ''),"
+    " d.kind, d.status, COUNT(*), SUM(f.skipped), 0, 0 FROM firings f"
+    " JOIN documents d ON d.id = f.document_id GROUP BY 2, 3, 4, 5, 6"
+    " UNION ALL SELECT 'action', a.action, IFNULL(d.organization, ''),"
+    " IFNULL(d.responsible, ''), d.kind, d.status, COUNT(*), SUM(a.state = 'failed'),"
+    " SUM(a.state = 'in_doubt'), 0 FROM action_requests a"
+    " JOIN documents d ON d.id = a.document_id GROUP BY 2, 3, 4, 5, 6"
+)
+_COUNTS = (
+    "SELECT what, name, organization, responsible, kind, status, SUM(n),"
+    " SUM(CASE WHEN what = 'rule' THEN skipped ELSE failed END), SUM(in_doubt), 0"
+    " FROM ledger_counts GROUP BY 1, 2, 3, 4, 5, 6 HAVING SUM(n) != 0 OR SUM(skipped) != 0"
+    " OR SUM(failed) != 0 OR SUM(in_doubt) != 0"
+)
+
+
+def _joined(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    return sorted(conn.execute(_JOIN).fetchall())
+
+
+def _counted(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    return sorted(conn.execute(_COUNTS).fetchall())
+
+
+class Ledger:
+    """Random writes to a store file through a plain connection (the triggers see any writer)."""
+
+    def __init__(self, conn: sqlite3.Connection, rng: random.Random) -> None:
+        self.conn, self.rng = conn, rng
+        self.serial = 0
+
+    def _documents(self) -> list[str]:
+        return [str(r[0]) for r in self.conn.execute("SELECT id FROM documents ORDER BY id")]
+
+    def _requests(self) -> list[int]:
+        return [int(r[0]) for r in self.conn.execute("SELECT id FROM action_requests ORDER BY id")]
+
+    def tick(self) -> None:
+        """A tick: firings of a few documents, each with a request or two."""
+        for doc in self.rng.choices(self._documents(), k=5):
+            self.serial += 1
+            cursor = self.conn.execute(
+                "INSERT INTO firings (rule_key, document_id, step, episode, due_at,"
+                " fired_at, playbook_hash, skipped) VALUES (?, ?, 'do', ?, 'x', ?, 'h', ?)",
+                (
+                    self.rng.choice(RULES),
+                    doc,
+                    f"e{self.serial}",
+                    NOW.astimezone(UTC).isoformat(),
+                    int(self.rng.random() < 0.3),
+                ),
+            )
+            for _ in range(self.rng.randint(0, 2)):
+                self.request(cursor.lastrowid, doc)
+
+    def request(self, firing: int | None, doc: str) -> None:
+        self.serial += 1
+        self.conn.execute(
+            "INSERT INTO action_requests (firing_id, action, params, idempotency_key,"
+            " document_id, rule_key, created_at, state) VALUES (?, ?, '{}', ?, ?, 'r', 't', ?)",
+            (firing, self.rng.choice(ACTIONS), f"k{self.serial}", doc, self.rng.choice(STATES)),
+        )
+
+    def loose_request(self) -> None:
+        """A request without a firing: it outlives its document (no cascade reaches it)."""
+        self.request(None, self.rng.choice(self._documents()))
+
+    def dispatch(self) -> None:
+        for request in self.rng.sample(self._requests(), min(8, len(self._requests()))):
+            self.conn.execute(
+                "UPDATE action_requests SET state = ?, attempts = attempts + 1 WHERE id = ?",
+                (self.rng.choice(STATES), request),
+            )
+
+    def change_documents(self) -> None:
+        for doc in self.rng.choices(self._documents(), k=4):
+            column, values = self.rng.choice(
+                [
+                    ("status", STATUSES),
+                    ("responsible", (*MANAGERS, None)),
+                    ("organization", ORGANIZATIONS),
+                    ("kind", KINDS),
+                ]
+            )
+            self.conn.execute(
+                f"UPDATE documents SET {column} = ? WHERE id = ?", (self.rng.choice(values), doc)
+            )
+
+    def refresh(self) -> None:
+        """A document deleted and written again (its firings go with it by the cascade)."""
+        doc = self.rng.choice(self._documents())
+        row = self.conn.execute("SELECT * FROM documents WHERE id = ?", (doc,)).fetchone()
+        marks = ", ".join("?" * len(row))
+        self.conn.execute("DELETE FROM documents WHERE id = ?", (doc,))
+        self.conn.execute(f"INSERT INTO documents VALUES ({marks})", row)
+
+    def forget_requests(self) -> None:
+        self.conn.execute(
+            "DELETE FROM action_requests WHERE id IN (SELECT id FROM action_requests"
+            " ORDER BY random() LIMIT 3)"
+        )
+
+
+def _prune(path: Path) -> int:
+    """The store's own retention, every final document (the order it deletes in)."""
+    later = NOW + timedelta(days=400)
+    with SQLiteStore(path) as store:
+        return store.prune(later, later).documents
+
+
+def _filters() -> list[Filters]:
+    organizations = ORGANIZATIONS[1:]
+    combos = itertools.product(
+        (None, *organizations), (None, *MANAGERS), (None, *KINDS), (None, *STATUSES)
+    )
+    return [Filters(organization=o, manager=m, kind=k, status=s) for o, m, k, s in combos]
+
+
+def _pages(ctx: q.Context, filters: Filters) -> tuple[Any, Any]:
+    return q.noisy_rules(ctx, filters, limit=50), q.failing_actions(ctx, filters, limit=50)
+
+
+def _assert_same_pages(reader: SQLiteReader, every: list[Filters]) -> None:
+    dialect = dialect_for(MSK, NOW)
+    counted = context(reader, dialect, ProductionCalendar.russia(), NOW, MSK, 3)
+    assert counted.ledger
+    joined = q.Context(reader, dialect, counted.calendar, counted.today, summary=True)
+    for filters in every:
+        assert q.counted(counted, filters)
+        assert _pages(counted, filters) == _pages(joined, filters), filters
+
+
+def _organize(conn: sqlite3.Connection, rng: random.Random) -> None:
+    for (doc,) in conn.execute("SELECT id FROM documents").fetchall():
+        conn.execute(
+            "UPDATE documents SET organization = ? WHERE id = ?", (rng.choice(ORGANIZATIONS), doc)
+        )
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_counts_equal_the_join_after_every_write(tmp_path: Path, seed: int) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    fill_store(path, count=40, seed=seed)
+    rng = random.Random(seed)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    _organize(conn, rng)
+    ledger = Ledger(conn, rng)
+    steps = [ledger.tick] * 4 + [
+        ledger.loose_request,
+        ledger.dispatch,
+        ledger.dispatch,
+        ledger.change_documents,
+        ledger.refresh,
+        ledger.forget_requests,
+    ]
+    reader = SQLiteReader(path, ProductionCalendar.russia())
+    every = _filters()
+    try:
+        for step in range(36):
+            rng.choice(steps)()
+            if step == 30:
+                assert _prune(path) > 0
+            assert _counted(conn) == _joined(conn), step
+            if step % 6 == 5:
+                _assert_same_pages(reader, every)
+        assert conn.execute("SELECT COUNT(*) FROM firings").fetchone()[0] > 0
+        _assert_same_pages(reader, every)
+    finally:
+        reader.close()
+        conn.close()
+
+
+def test_a_period_or_a_counterparty_keeps_the_join(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    fill_store(path, count=10)
+    reader = SQLiteReader(path, ProductionCalendar.russia())
+    try:
+        ctx = context(reader, dialect_for(MSK, NOW), ProductionCalendar.russia(), NOW, MSK, 3)
+        assert q.counted(ctx, Filters(manager=MANAGERS[0], status="sent"))
+        assert not q.counted(ctx, Filters(period_from=NOW.date()))
+        assert not q.counted(ctx, Filters(period_to=NOW.date()))
+        assert not q.counted(ctx, Filters(counterparty="7701234567"))
+    finally:
+        reader.close()
+
+
+def _counts_version() -> int:
+    (version,) = [m.version for m in MIGRATIONS if m.description.startswith("ledger counts")]
+    return version
+
+
+def test_migrating_fills_the_counts_from_the_ledger_already_there(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    migrate(conn, target=_counts_version() - 1)
+    for doc, org, manager in (("a", "ООО «Север»", "Петров"), ("b", None, None)):
+        conn.execute(
+            "INSERT INTO documents (id, kind, status, direction, json, organization, responsible)"
+            " VALUES (?, 'act', 'sent', 'outgoing', '{}', ?, ?)",
+            (doc, org, manager),
+        )
+    rng = random.Random(3)
+    ledger = Ledger(conn, rng)
+    for _ in range(6):
+        ledger.tick()
+    conn.execute(  # a request whose document is gone: the join does not count it
+        "INSERT INTO action_requests (action, params, idempotency_key, document_id, rule_key,"
+        " created_at, state) VALUES ('log', '{}', 'orphan', 'gone', 'r', 't', 'failed')"
+    )
+    before = _joined(conn)
+    assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'ledger_counts'").fetchall()
+    migrate(conn)
+    assert _counted(conn) == before
+    assert len(before) > 2
+    conn.execute("UPDATE documents SET status = 'signed', responsible = 'Иванов' WHERE id = 'a'")
+    assert _counted(conn) == _joined(conn)  # and the triggers keep it from there
+    conn.close()
+
+
+def test_a_dispatch_that_only_moves_requests_along_writes_no_count(tmp_path: Path) -> None:
+    """pending → in flight → done changes no counter: the dispatcher's hot path writes nothing."""
+    path = tmp_path / "quiet.sqlite3"
+    fill_store(path, count=5)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    Ledger(conn, random.Random(5)).request(None, "doc-000")
+    conn.execute("UPDATE action_requests SET state = 'pending'")
+    before = conn.execute("SELECT total_changes()").fetchone()[0]
+    for state in ("in_flight", "done"):
+        conn.execute("UPDATE action_requests SET state = ?", (state,))
+    # Two rows updated, nothing else written (a trigger's upsert would count too).
+    assert conn.execute("SELECT total_changes()").fetchone()[0] - before == 2
+    conn.execute("UPDATE action_requests SET state = 'failed'")
+    assert conn.execute("SELECT SUM(failed) FROM ledger_counts").fetchone() == (1,)
+    conn.close()
+
+
+def test_the_bottlenecks_page_reads_the_counts_not_the_ledger(tmp_path: Path) -> None:
+    path = tmp_path / "plan.sqlite3"
+    fill_store(path, count=5)
+    reader = SQLiteReader(path, ProductionCalendar.russia())
+    seen: list[str] = []
+
+    class Noting:
+        def rows(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+            seen.append(sql)
+            return reader.rows(sql, params)
+
+        def summary(self) -> tuple[bool, bool]:
+            return reader.summary()
+
+        def ledger(self) -> bool:
+            return reader.ledger()
+
+    try:
+        ctx = context(Noting(), dialect_for(MSK, NOW), ProductionCalendar.russia(), NOW, MSK, 3)
+        _pages(ctx, Filters(organization="x", manager=MANAGERS[1], kind="act", status="sent"))
+        assert len(seen) == 2 and all("FROM ledger_counts" in sql for sql in seen), seen
+        assert not any("firings" in sql or "action_requests" in sql for sql in seen)
+        seen.clear()
+        _pages(ctx, Filters(period_from=datetime(2024, 5, 1, tzinfo=MSK).date()))
+        assert all("JOIN documents" in sql for sql in seen), seen
+    finally:
+        reader.close()
