@@ -25,7 +25,7 @@ from typing import Any
 import psycopg
 
 from edo_rules.model import TIMESTAMP_FIELDS
-from edo_rules.store import _pg_dashboard
+from edo_rules.store import _pg_dashboard, _pg_ledger
 
 #: The advisory lock key taken while migrating (any constant unique to edo-rules).
 MIGRATION_LOCK = 0x6564_6F5F_6D69  # "edo_mi"
@@ -255,6 +255,15 @@ _NO_DOCUMENT_KEY = Migration(
     ("ALTER TABLE firings DROP CONSTRAINT IF EXISTS firings_document_id_fkey",),
 )
 
+# Self-contained (new tables and triggers over v1's ledger and v4's columns), so it can
+# be renumbered. The dashboard's «Узкие места» joined every firing and request to its
+# document: seconds at a million documents (benchmarks/README.md).
+_LEDGER_COUNTS = Migration(
+    12,
+    "ledger counts: pending rows by document and folded deltas by document filters",
+    _pg_ledger.STATEMENTS_V12,
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1,
@@ -268,6 +277,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _FILTERED_DASHBOARD,
     _NO_RULE_INDEX,
     _NO_DOCUMENT_KEY,
+    _LEDGER_COUNTS,
 )
 CURRENT_VERSION = MIGRATIONS[-1].version
 

@@ -38,6 +38,7 @@ from edo_rules.store import _sqlite_stats as stats
 from edo_rules.store._common import StoreQueries
 from edo_rules.store._pg_conn import PgConnection, pg_sql
 from edo_rules.store._pg_errors import describe
+from edo_rules.store._pg_ledger import fold as fold_ledger
 from edo_rules.store._pg_schema import (
     CURRENT_VERSION,
     ForeignDatabaseError,
@@ -90,9 +91,14 @@ _TABLES = (
     "snoozes",
     "counterparty_samples",
     "counterparty_histogram",
-    # Copied as it is (the copy's documents are written with its triggers off).
+    # Copied as they are (the copy's documents and ledger are written with their
+    # triggers off).
     "dashboard_groups",
+    "ledger_deltas",
+    "ledger_pending",
 )
+#: Tables whose triggers keep the summaries: off while a scratch copy is written.
+_SUMMARIZED = ("documents", "firings", "action_requests")
 _SERIAL = ("status_events", "firings", "action_requests", "outcomes", "snoozes")
 
 
@@ -258,14 +264,24 @@ class PostgresStore(StoreQueries):
             raw.execute(sql.SQL("DELETE FROM {}.counters").format(target))
             # Row by row, the summary's triggers would update the same few rows once
             # per document in one statement; the source's summary is copied instead.
-            raw.execute(sql.SQL("ALTER TABLE {}.documents DISABLE TRIGGER USER").format(target))
+            for table in _SUMMARIZED:
+                raw.execute(
+                    sql.SQL("ALTER TABLE {}.{} DISABLE TRIGGER USER").format(
+                        target, sql.Identifier(table)
+                    )
+                )
             for table in _TABLES:
                 raw.execute(
                     sql.SQL("INSERT INTO {}.{} SELECT * FROM {}").format(
                         target, sql.Identifier(table), sql.Identifier(table)
                     )
                 )
-            raw.execute(sql.SQL("ALTER TABLE {}.documents ENABLE TRIGGER USER").format(target))
+            for table in _SUMMARIZED:
+                raw.execute(
+                    sql.SQL("ALTER TABLE {}.{} ENABLE TRIGGER USER").format(
+                        target, sql.Identifier(table)
+                    )
+                )
             for table in _SERIAL:
                 qualified = f"{name}.{table}"
                 raw.execute(
@@ -378,6 +394,10 @@ class PostgresStore(StoreQueries):
             pg_outbox.set_event_cursors(conn, event_cursors or {})
             pg_outbox.set_rule_progress(conn, rule_progress or {})
             snoozes.release(conn, released_snoozes)
+        if added:
+            # Apart, after the commit: the fold must not hold the tick's ledger locks.
+            with self._writing("folding the ledger's counts") as conn:
+                fold_ledger(conn.raw)
         return added
 
     def claim_requests(self, now: datetime, limit: int) -> list[ActionRequest]:

@@ -105,9 +105,10 @@ class PostgresReader:
         return True, int(found[0][0]) == self._fingerprint
 
     def ledger(self) -> bool:
-        """PostgreSQL keeps no ledger counts (SQLite's schema v17): «Узкие места» joins the
-        ledger to the documents."""
-        return False
+        """Whether the store keeps the ledger's counts (schema v12; an older one, served
+        before its migration, is counted through the join)."""
+        found = self.rows("SELECT to_regclass('ledger_deltas') IS NOT NULL")
+        return bool(found and found[0][0])
 
     def close(self) -> None:
         self._pool.close()

@@ -455,15 +455,16 @@ def counted(ctx: Context, filters: Filters) -> bool:
     )
 
 
-def _counts(filters: Filters, what: str) -> tuple[str, list[object]]:
+def _counts(ctx: Context, filters: Filters, what: str) -> tuple[str, list[object]]:
     """The ledger counts' rows of ``what`` (rule or action) under the equality filters."""
     where, params = filters.where()  # only equalities: counted() left no other filter
-    return f"ledger_counts WHERE what = '{what}' AND {where}", params
+    table, times = ctx.dialect.ledger_counts(what, where, filters.where("d.")[0])
+    return table, params * times
 
 
 def noisy_rules(ctx: Context, filters: Filters, limit: int = 10) -> list[dict[str, Any]]:
     if counted(ctx, filters):
-        table, params = _counts(filters, "rule")
+        table, params = _counts(ctx, filters, "rule")
         sql = (
             f"SELECT name, SUM(n), SUM(skipped) FROM {table} GROUP BY name HAVING SUM(n) > 0"
             f" ORDER BY 2 DESC, {ctx.dialect.binary('name')} LIMIT ?"
@@ -481,7 +482,7 @@ def noisy_rules(ctx: Context, filters: Filters, limit: int = 10) -> list[dict[st
 
 def failing_actions(ctx: Context, filters: Filters, limit: int = 10) -> list[dict[str, Any]]:
     if counted(ctx, filters):
-        table, params = _counts(filters, "action")
+        table, params = _counts(ctx, filters, "action")
         sql = (
             f"SELECT name, SUM(n), SUM(failed), SUM(in_doubt) FROM {table} GROUP BY name"
             f" HAVING SUM(n) > 0 ORDER BY 3 DESC, 4 DESC, {ctx.dialect.binary('name')} LIMIT ?"

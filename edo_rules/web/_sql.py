@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from edo_rules.errors import StoreError
 from edo_rules.store._pg_dashboard import local_day
+from edo_rules.store._pg_ledger import counts_table
 from edo_rules.store._sqlite_dashboard import WorkingDays, fingerprint, working_day_ranks
 
 
@@ -73,6 +74,12 @@ class Dialect:
         told its index with INDEXED BY instead)."""
         return expression
 
+    def ledger_counts(self, what: str, where: str, where_d: str) -> tuple[str, int]:
+        """(the ledger's counts of ``what`` — rule or action — under the filters ``where``
+        as a table of name, n, skipped, failed, in_doubt; how many times the filters'
+        parameters appear in it). ``where_d`` is the filter on documents aliased ``d``."""
+        return f"(SELECT * FROM ledger_counts WHERE what = '{what}' AND {where}) AS c", 1
+
 
 @dataclass(frozen=True, slots=True)
 class PgDialect(Dialect):
@@ -115,6 +122,10 @@ class PgDialect(Dialect):
         # The same text, but no index matches it: the planner narrows by the filter's
         # index, then sorts what it found.
         return f"({expression} || '') COLLATE \"C\""
+
+    def ledger_counts(self, what: str, where: str, where_d: str) -> tuple[str, int]:
+        # The folded deltas plus the rows not yet folded, by their document (store._pg_ledger).
+        return counts_table(what, where, where_d), 2
 
 
 def _offset(zone: ZoneInfo, at: datetime) -> int:

@@ -1,0 +1,265 @@
+"""The ledger's counts in PostgreSQL: append-only deltas, folded by one runner at a time.
+
+SQLite's ``ledger_counts`` (:mod:`._sqlite_ledger`, read its notes) is upserted
+by row triggers: one writer. Here several runners tick and dispatch at once;
+upserting the same hot counter rows from their transactions would serialise
+them (each row locked until its transaction ends) and could deadlock. And a
+firing's count needs its document's organisation, manager, kind and status,
+which the sync-lease holder may be changing at that moment in a transaction the
+tick cannot see (and which cannot see the tick's firing): reading the document
+there would count the firing under a key the document is leaving. So:
+
+* the ledger's writers never read a document: a statement's firings and
+  requests (inserted, deleted, a request into or out of failed / in doubt) go
+  to ``ledger_pending`` by document, aggregated per statement — appended,
+  locking nothing but the new rows;
+* ``ledger_deltas`` holds counts by the document key (the SQLite table's key,
+  without a primary key: rows are appended and summed by the reader);
+* a document inserted, changed in one of the key's columns or deleted moves
+  what is counted for it — its ledger minus its pending — in ``ledger_deltas``;
+* :func:`fold` (at the end of each tick that recorded firings) moves the
+  pending rows of existing documents to ``ledger_deltas`` under their key,
+  drops those of documents gone, and folds the deltas to one row per key.
+
+The document triggers take the advisory lock :data:`LEDGER_LOCK` shared until
+their transaction ends; :func:`fold` tries it exclusively and skips its turn if
+a document write is under way. So a fold never reads a document key that an
+uncommitted write is changing (that write's trigger then sees the fold's
+result), and a document's move never misses a pending row (it reads the ledger
+and the pending rows in one snapshot; a tick commits both at once).
+
+What the page reads — the deltas plus the pending rows joined to their
+documents — then always equals the join of the ledger to its documents.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
+
+#: The advisory lock between document writes (shared) and the fold (exclusive); its
+#: second half is the schema's, as the documents lock's (store._pg_outbox).
+LEDGER_LOCK = 0x6564_6C63  # "edlc"
+_LOCK_ARGS = f"{LEDGER_LOCK}, hashtext(current_schema())"
+
+_KEY = "what TEXT NOT NULL, name TEXT NOT NULL"
+_COUNTERS = (
+    "n BIGINT NOT NULL, skipped BIGINT NOT NULL, failed BIGINT NOT NULL, in_doubt BIGINT NOT NULL"
+)
+_SUMS = "SUM(n), SUM(skipped), SUM(failed), SUM(in_doubt)"
+_NONZERO = "HAVING SUM(n) <> 0 OR SUM(skipped) <> 0 OR SUM(failed) <> 0 OR SUM(in_doubt) <> 0"
+_DELTA_COLUMNS = "what, name, organization, responsible, kind, status, n, skipped, failed, in_doubt"
+_PENDING_COLUMNS = "document_id, what, name, n, skipped, failed, in_doubt"
+
+
+def _firings(rows: str, sign: str) -> str:
+    return (
+        f"SELECT document_id, 'rule', rule_key, {sign}COUNT(*), {sign}SUM(skipped), 0, 0"
+        f" FROM {rows} GROUP BY document_id, rule_key"
+    )
+
+
+def _failed(state: str) -> str:
+    return f"CASE WHEN {state} = 'failed' THEN 1 ELSE 0 END"
+
+
+def _doubt(state: str) -> str:
+    return f"CASE WHEN {state} = 'in_doubt' THEN 1 ELSE 0 END"
+
+
+def _requests(rows: str, sign: str) -> str:
+    return (
+        f"SELECT document_id, 'action', action, {sign}COUNT(*), 0,"
+        f" {sign}SUM({_failed('state')}), {sign}SUM({_doubt('state')})"
+        f" FROM {rows} GROUP BY document_id, action"
+    )
+
+
+def _pending(select: str) -> str:
+    # Every group counts at least one row: never zero.
+    return f"INSERT INTO ledger_pending ({_PENDING_COLUMNS}) {select}"
+
+
+def _statement_function(name: str, body: str) -> str:
+    return (
+        f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql"
+        f" SET search_path FROM CURRENT AS $$ BEGIN {body} RETURN NULL; END $$"
+    )
+
+
+def _statement_trigger(table: str, op: str, function: str) -> str:
+    tables = {
+        "INSERT": "NEW TABLE AS new_rows",
+        "DELETE": "OLD TABLE AS old_rows",
+        "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+    }[op]
+    return (
+        f"CREATE TRIGGER {table}_ledger_{op.lower()} AFTER {op} ON {table}"
+        f" REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+    )
+
+
+#: What is counted for the documents ``docs`` (a CTE of id and key columns): their
+#: firings and requests minus their pending rows, a row each.
+_COUNTED = (
+    "SELECT document_id, 'rule' AS what, rule_key AS name, 1 AS n, skipped,"
+    " 0 AS failed, 0 AS in_doubt FROM firings WHERE document_id IN (SELECT id FROM docs)"
+    f" UNION ALL SELECT document_id, 'action', action, 1, 0, {_failed('state')},"
+    f" {_doubt('state')} FROM action_requests WHERE document_id IN (SELECT id FROM docs)"
+    " UNION ALL SELECT document_id, what, name, -n, -skipped, -failed, -in_doubt"
+    " FROM ledger_pending WHERE document_id IN (SELECT id FROM docs)"
+)
+
+
+def _move(docs: str, sign: str) -> str:
+    """``ledger_deltas`` += (or -=) what is counted for the documents ``docs`` selects,
+    under their key there."""
+    key = "COALESCE(d.organization, ''), COALESCE(d.responsible, ''), d.kind, d.status"
+    return (
+        f"WITH docs AS ({docs}) INSERT INTO ledger_deltas ({_DELTA_COLUMNS})"
+        f" SELECT c.what, c.name, {key}, {sign}SUM(c.n), {sign}SUM(c.skipped),"
+        f" {sign}SUM(c.failed), {sign}SUM(c.in_doubt)"
+        f" FROM ({_COUNTED}) AS c JOIN docs d ON d.id = c.document_id"
+        f" GROUP BY c.what, c.name, 3, 4, 5, 6 {_NONZERO.replace('SUM(', 'SUM(c.')};"
+    )
+
+
+_SHARED = f"PERFORM pg_advisory_xact_lock_shared({_LOCK_ARGS});"
+_WATCHED = ("organization", "responsible", "kind", "status")
+_COLUMNS = ("id", *_WATCHED)
+_CHANGED = "FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE " + " OR ".join(
+    f"o.{c} IS DISTINCT FROM n.{c}" for c in _WATCHED
+)
+
+
+def _rows(alias: str) -> str:
+    return f"SELECT {', '.join(f'{alias}.{c}' for c in _COLUMNS)}"
+
+
+_INSERTED = _rows("n") + " FROM new_rows n"
+_DELETED = _rows("o") + " FROM old_rows o"
+_DOCUMENTS_BODY = (
+    f"IF TG_OP = 'INSERT' THEN {_SHARED} {_move(_INSERTED, '')}"
+    f" ELSIF TG_OP = 'DELETE' THEN {_SHARED} {_move(_DELETED, '-')}"
+    # A sync page upserts hundreds of documents; few change a key column.
+    f" ELSIF EXISTS (SELECT 1 {_CHANGED}) THEN {_SHARED}"
+    f" {_move(_rows('o') + ' ' + _CHANGED, '-')} {_move(_rows('n') + ' ' + _CHANGED, '')}"
+    " END IF;"
+)
+
+_LEDGER_BODY = (
+    "IF TG_TABLE_NAME = 'firings' THEN"
+    f" IF TG_OP <> 'INSERT' THEN {_pending(_firings('old_rows', '-'))}; END IF;"
+    f" IF TG_OP <> 'DELETE' THEN {_pending(_firings('new_rows', ''))}; END IF;"
+    " ELSE"
+    f" IF TG_OP <> 'INSERT' THEN {_pending(_requests('old_rows', '-'))}; END IF;"
+    f" IF TG_OP <> 'DELETE' THEN {_pending(_requests('new_rows', ''))}; END IF;"
+    " END IF;"
+)
+
+
+def _request_row(row: str, sign: str) -> str:
+    return (
+        f"INSERT INTO ledger_pending ({_PENDING_COLUMNS}) VALUES ({row}.document_id, 'action',"
+        f" {row}.action, {sign}1, 0, {sign}{_failed(f'{row}.state')},"
+        f" {sign}{_doubt(f'{row}.state')});"
+    )
+
+
+_COUNTED_STATES = "('failed', 'in_doubt')"
+#: A request's update changes a count only through these: the dispatcher's other moves
+#: (pending → in flight → done, claims, leases) do not call the function at all.
+_REQUEST_MOVES = (
+    f"(OLD.state IS DISTINCT FROM NEW.state AND (OLD.state IN {_COUNTED_STATES}"
+    f" OR NEW.state IN {_COUNTED_STATES})) OR OLD.action IS DISTINCT FROM NEW.action"
+    " OR OLD.document_id IS DISTINCT FROM NEW.document_id"
+)
+
+#: The counts from the whole ledger, in one pass over each table.
+FILL: tuple[str, ...] = (
+    "DELETE FROM ledger_deltas",
+    "DELETE FROM ledger_pending",
+    f"INSERT INTO ledger_deltas ({_DELTA_COLUMNS}) SELECT 'rule', f.rule_key,"
+    " COALESCE(d.organization, ''), COALESCE(d.responsible, ''), d.kind, d.status,"
+    " COUNT(*), SUM(f.skipped), 0, 0 FROM firings f JOIN documents d ON d.id = f.document_id"
+    " GROUP BY 2, 3, 4, 5, 6",
+    f"INSERT INTO ledger_deltas ({_DELTA_COLUMNS}) SELECT 'action', a.action,"
+    " COALESCE(d.organization, ''), COALESCE(d.responsible, ''), d.kind, d.status,"
+    f" COUNT(*), 0, SUM({_failed('a.state')}), SUM({_doubt('a.state')})"
+    " FROM action_requests a JOIN documents d ON d.id = a.document_id GROUP BY 2, 3, 4, 5, 6",
+)
+
+#: Schema v12.
+STATEMENTS_V12: tuple[str, ...] = (
+    "CREATE TABLE ledger_deltas (what TEXT NOT NULL, name TEXT NOT NULL,"
+    " organization TEXT NOT NULL, responsible TEXT NOT NULL, kind TEXT NOT NULL,"
+    f" status TEXT NOT NULL, {_COUNTERS})",
+    # No index: a tick appends a row per firing; readers and folds read it whole, and
+    # the folds keep it small (a tick's firings at most).
+    f"CREATE TABLE ledger_pending (document_id TEXT NOT NULL, {_KEY}, {_COUNTERS})",
+    _statement_function("edo_ledger_pending", _LEDGER_BODY),
+    *(
+        _statement_trigger(table, op, "edo_ledger_pending")
+        for table in ("firings", "action_requests")
+        for op in ("INSERT", "DELETE")
+    ),
+    _statement_trigger("firings", "UPDATE", "edo_ledger_pending"),
+    "CREATE FUNCTION edo_ledger_request() RETURNS trigger LANGUAGE plpgsql"
+    f" SET search_path FROM CURRENT AS $$ BEGIN {_request_row('OLD', '-')}"
+    f" {_request_row('NEW', '')} RETURN NULL; END $$",
+    "CREATE TRIGGER action_requests_ledger_update AFTER UPDATE ON action_requests"
+    f" FOR EACH ROW WHEN ({_REQUEST_MOVES}) EXECUTE FUNCTION edo_ledger_request()",
+    _statement_function("edo_ledger_documents", _DOCUMENTS_BODY),
+    *(_statement_trigger("documents", op, "edo_ledger_documents") for op in ("INSERT", "DELETE")),
+    _statement_trigger("documents", "UPDATE", "edo_ledger_documents"),
+    *FILL[2:],
+)
+
+#: The pending rows of existing documents under their key, those of documents gone
+#: dropped, and every delta folded to one row per key: one statement.
+_FOLD = (
+    "WITH moved AS (DELETE FROM ledger_pending p USING documents d WHERE d.id = p.document_id"
+    " RETURNING p.what, p.name, COALESCE(d.organization, '') AS organization,"
+    " COALESCE(d.responsible, '') AS responsible, d.kind, d.status, p.n, p.skipped,"
+    " p.failed, p.in_doubt),"
+    " orphans AS (DELETE FROM ledger_pending p WHERE NOT EXISTS"
+    " (SELECT 1 FROM documents d WHERE d.id = p.document_id)),"
+    f" folded AS (DELETE FROM ledger_deltas RETURNING {_DELTA_COLUMNS})"
+    f" INSERT INTO ledger_deltas ({_DELTA_COLUMNS})"
+    f" SELECT what, name, organization, responsible, kind, status, {_SUMS}"
+    f" FROM (SELECT * FROM moved UNION ALL SELECT * FROM folded) AS c"
+    f" GROUP BY what, name, organization, responsible, kind, status {_NONZERO}"
+)
+
+
+def fold(conn: psycopg.Connection[Any]) -> bool:
+    """In the caller's transaction: the pending rows into the deltas, the deltas folded.
+
+    Skipped (False) while another runner folds or a document write is under way:
+    the next tick's fold takes them; readers sum whatever is there meanwhile.
+    """
+    row = conn.execute(f"SELECT pg_try_advisory_xact_lock({_LOCK_ARGS})").fetchone()
+    if not row or not row[0]:
+        return False
+    conn.execute(_FOLD)
+    return True
+
+
+def rebuild(conn: psycopg.Connection[Any]) -> None:
+    """Inside the caller's transaction: the counts from the whole ledger (bulk writers
+    disable the ledger's triggers and call this instead)."""
+    for statement in FILL:
+        conn.execute(statement)
+
+
+#: The reader's rows of ``what`` under ``where`` (the page's equality filters), for
+#: the counts' columns and with the documents aliased ``d`` in ``where_d``.
+def counts_table(what: str, where: str, where_d: str) -> str:
+    return (
+        f"(SELECT name, n, skipped, failed, in_doubt FROM ledger_deltas"
+        f" WHERE what = '{what}' AND {where} UNION ALL"
+        " SELECT p.name, p.n, p.skipped, p.failed, p.in_doubt FROM ledger_pending p"
+        f" JOIN documents d ON d.id = p.document_id WHERE p.what = '{what}' AND {where_d}) AS c"
+    )

@@ -1,0 +1,282 @@
+"""The ledger's counts on PostgreSQL (schema v12) always equal the join, also with
+several runners ticking, dispatching and syncing at once.
+
+The writes are plain SQL on real connections (the triggers see any writer), plus
+the store's own tick (``record_firings``, which folds), prune and scratch copy.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from _pg_helpers import pg_database, pg_schema
+from psycopg import sql
+
+from edo_rules.calendar import ProductionCalendar
+from edo_rules.store._pg_ledger import fold
+from edo_rules.store._pg_schema import MIGRATIONS, migrate
+from edo_rules.store.postgres import PostgresStore
+from edo_rules.web import _queries as q
+from edo_rules.web._filters import Filters
+from edo_rules.web._pg_sql import PostgresReader
+from edo_rules.web._sql import PgDialect
+
+__all__ = ["pg_database", "pg_schema"]
+
+RULES = ("pb/remind", "pb/escalate", "другой/правило")
+ACTIONS = ("bitrix24.task", "log")
+STATES = ("pending", "in_flight", "done", "failed", "in_doubt")
+ORGANIZATIONS = (None, "ООО «Север»", "ООО «Юг»")
+MANAGERS = (None, "Петров", "Сидорова")
+KINDS = ("contract", "act")
+STATUSES = ("sent", "signed", "rejected")
+
+_JOIN = (
+    "SELECT 'rule', f.rule_key, COALESCE(d.organization, ''), COALESCE(d.responsible, ''),"
+    " d.kind, d.status, COUNT(*), SUM(f.skipped), 0 FROM firings f"
+    " JOIN documents d ON d.id = f.document_id GROUP BY 2, 3, 4, 5, 6"
+    " UNION ALL SELECT 'action', a.action, COALESCE(d.organization, ''),"
+    " COALESCE(d.responsible, ''), d.kind, d.status, COUNT(*),"
+    " SUM(CASE WHEN a.state = 'failed' THEN 1 ELSE 0 END),"
+    " SUM(CASE WHEN a.state = 'in_doubt' THEN 1 ELSE 0 END) FROM action_requests a"
+    " JOIN documents d ON d.id = a.document_id GROUP BY 2, 3, 4, 5, 6"
+)
+#: The deltas plus the pending rows of existing documents, as the reader sums them.
+_COUNTS = (
+    "SELECT what, name, o, r, k, s, SUM(n), SUM(CASE WHEN what = 'rule' THEN skipped"
+    " ELSE failed END), SUM(in_doubt) FROM (SELECT what, name, organization AS o,"
+    " responsible AS r, kind AS k, status AS s, n, skipped, failed, in_doubt FROM ledger_deltas"
+    " UNION ALL SELECT p.what, p.name, COALESCE(d.organization, ''),"
+    " COALESCE(d.responsible, ''), d.kind, d.status, p.n, p.skipped, p.failed, p.in_doubt"
+    " FROM ledger_pending p JOIN documents d ON d.id = p.document_id) AS c"
+    " GROUP BY 1, 2, 3, 4, 5, 6 HAVING SUM(n) <> 0 OR SUM(skipped) <> 0 OR SUM(failed) <> 0"
+    " OR SUM(in_doubt) <> 0"
+)
+
+
+def _rows(conn: psycopg.Connection[Any], query: str) -> list[tuple[Any, ...]]:
+    return sorted(tuple(int(v) if isinstance(v, int) else v for v in row)
+                  for row in conn.execute(query).fetchall())  # fmt: skip
+
+
+def _connect(dsn: str, schema: str) -> psycopg.Connection[Any]:
+    return psycopg.connect(dsn, autocommit=True, options=f"-c search_path={schema}")
+
+
+@pytest.fixture
+def store_schema(pg_database: str, pg_schema: str) -> Iterator[str]:
+    PostgresStore(pg_database, schema=pg_schema, pool_size=1).close()
+    with _connect(pg_database, pg_schema) as conn:
+        for i in range(30):
+            _document(conn, f"d{i:02d}", random.Random(i))
+    yield pg_schema
+
+
+def _document(conn: psycopg.Connection[Any], doc: str, rng: random.Random) -> None:
+    conn.execute(
+        "INSERT INTO documents (id, kind, status, direction, json, organization, responsible)"
+        " VALUES (%s, %s, %s, 'outgoing', '{}', %s, %s)",
+        (doc, rng.choice(KINDS), rng.choice(STATUSES), rng.choice(ORGANIZATIONS),
+         rng.choice(MANAGERS)),
+    )  # fmt: skip
+
+
+class Writer:
+    """One runner's (or the sync holder's) random writes, on its own connection."""
+
+    def __init__(self, conn: psycopg.Connection[Any], rng: random.Random, name: str) -> None:
+        self.conn, self.rng, self.name = conn, rng, name
+        self.serial = 0
+
+    def _docs(self, k: int) -> list[str]:
+        return [f"d{self.rng.randrange(30):02d}" for _ in range(k)]
+
+    def tick(self) -> None:
+        with self.conn.transaction():
+            for doc in sorted(self._docs(4)):
+                self.serial += 1
+                found = self.conn.execute(
+                    "INSERT INTO firings (rule_key, document_id, step, episode, due_at, fired_at,"
+                    " playbook_hash, skipped) SELECT %s, %s, 'do', %s, 'x', 'y', 'h', %s"
+                    " WHERE EXISTS (SELECT 1 FROM documents WHERE id = %s) RETURNING id",
+                    (self.rng.choice(RULES), doc, f"{self.name}-{self.serial}",
+                     int(self.rng.random() < 0.3), doc),
+                ).fetchone()  # fmt: skip
+                if found:
+                    self.serial += 1
+                    self.conn.execute(
+                        "INSERT INTO action_requests (firing_id, action, params, idempotency_key,"
+                        " document_id, rule_key, created_at, state)"
+                        " VALUES (%s, %s, '{}', %s, %s, 'r', 't', %s)",
+                        (found[0], self.rng.choice(ACTIONS), f"{self.name}-{self.serial}", doc,
+                         self.rng.choice(STATES)),
+                    )  # fmt: skip
+        with self.conn.transaction():
+            fold(self.conn)
+
+    def dispatch(self) -> None:
+        with self.conn.transaction():
+            self.conn.execute(
+                "UPDATE action_requests SET state = %s WHERE id IN (SELECT id FROM"
+                " action_requests ORDER BY random() LIMIT 3 FOR UPDATE SKIP LOCKED)",
+                (self.rng.choice(STATES),),
+            )
+
+    def sync(self) -> None:
+        with self.conn.transaction():
+            for doc in sorted(self._docs(3)):
+                column, values = self.rng.choice(
+                    [("status", STATUSES), ("responsible", MANAGERS),
+                     ("organization", ORGANIZATIONS), ("kind", KINDS)]
+                )  # fmt: skip
+                self.conn.execute(
+                    sql.SQL("UPDATE documents SET {} = %s WHERE id = %s").format(
+                        sql.Identifier(column)
+                    ),
+                    (self.rng.choice(values), doc),
+                )
+
+    def prune_one(self) -> None:
+        """A document and its ledger deleted in a prune's order (requests, firings, document),
+        then written again by a later sync."""
+        (doc,) = self._docs(1)
+        with self.conn.transaction():
+            row = self.conn.execute(
+                "SELECT kind, status, organization, responsible FROM documents WHERE id = %s",
+                (doc,),
+            ).fetchone()
+            if row is None:
+                return
+            self.conn.execute("DELETE FROM action_requests WHERE document_id = %s", (doc,))
+            self.conn.execute("DELETE FROM firings WHERE document_id = %s", (doc,))
+            self.conn.execute("DELETE FROM documents WHERE id = %s", (doc,))
+        with self.conn.transaction():
+            self.conn.execute(
+                "INSERT INTO documents (id, kind, status, direction, json, organization,"
+                " responsible) VALUES (%s, %s, %s, 'outgoing', '{}', %s, %s)",
+                (doc, *row),
+            )
+
+
+def _filters() -> list[Filters]:
+    combos = itertools.product(ORGANIZATIONS, MANAGERS, (None, *KINDS), (None, *STATUSES))
+    return [Filters(organization=o, manager=m, kind=k, status=s) for o, m, k, s in combos]
+
+
+def _assert_pages(dsn: str, schema: str) -> None:
+    reader = PostgresReader(dsn, ProductionCalendar.russia(), schema=schema, pool_size=1)
+    try:
+        assert reader.ledger()
+        base = q.Context(reader, PgDialect(180), ProductionCalendar.russia(), q.date(2024, 5, 20))
+        counted = q.Context(base.reader, base.dialect, base.calendar, base.today, ledger=True)
+        for filters in _filters():
+            assert q.counted(counted, filters)
+            for page in (q.noisy_rules, q.failing_actions):
+                assert page(counted, filters, 50) == page(base, filters, 50), filters
+    finally:
+        reader.close()
+
+
+def test_the_counts_equal_the_join_after_every_write(pg_database: str, store_schema: str) -> None:
+    rng = random.Random(11)
+    with _connect(pg_database, store_schema) as conn:
+        writer = Writer(conn, rng, "one")
+        steps = [writer.tick, writer.tick, writer.dispatch, writer.sync, writer.prune_one]
+        for step in range(40):
+            rng.choice(steps)()
+            assert _rows(conn, _COUNTS) == _rows(conn, _JOIN), step
+        with conn.transaction():
+            assert fold(conn)
+        assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
+        assert conn.execute("SELECT COUNT(*) FROM ledger_pending").fetchone() == (0,)
+    _assert_pages(pg_database, store_schema)
+
+
+def test_runners_ticking_dispatching_and_syncing_at_once(
+    pg_database: str, store_schema: str
+) -> None:
+    """Three runners tick and dispatch while the sync holder changes documents and a prune
+    deletes some: no deadlock, no error, and the counts equal the join at the end."""
+    errors: list[BaseException] = []
+
+    def run(name: str, seed: int, steps: list[str]) -> None:
+        try:
+            with _connect(pg_database, store_schema) as conn:
+                writer = Writer(conn, random.Random(seed), name)
+                for _ in range(60):
+                    getattr(writer, random.Random(seed).choice(steps))()
+                    seed += 1
+        except BaseException as exc:  # reported by the test thread
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=run, args=(f"r{k}", k, ["tick", "tick", "dispatch"]))
+        for k in range(3)
+    ]
+    threads.append(threading.Thread(target=run, args=("sync", 99, ["sync", "sync", "prune_one"])))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    with _connect(pg_database, store_schema) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM firings").fetchone()[0] > 50
+        assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
+        with conn.transaction():
+            assert fold(conn)
+        assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
+    _assert_pages(pg_database, store_schema)
+
+
+def test_a_scratch_copy_keeps_the_counts(pg_database: str, store_schema: str) -> None:
+    with _connect(pg_database, store_schema) as conn:
+        writer = Writer(conn, random.Random(5), "one")
+        for _ in range(6):
+            writer.tick()
+        writer.dispatch()  # leaves pending rows: the copy takes them as they are
+        expected = _rows(conn, _JOIN)
+    with (
+        PostgresStore(pg_database, schema=store_schema, pool_size=1) as store,
+        store.scratch_copy() as copy,
+        _connect(pg_database, copy.schema or "") as conn,
+    ):
+        assert _rows(conn, _COUNTS) == expected
+        Writer(conn, random.Random(6), "copy").sync()
+        assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
+
+
+def _counts_version() -> int:
+    (version,) = [m.version for m in MIGRATIONS if m.description.startswith("ledger counts")]
+    return version
+
+
+def test_migrating_fills_the_counts_from_the_ledger_there(pg_database: str, pg_schema: str) -> None:
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(pg_schema)))
+        conn.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(pg_schema)))
+        migrate(conn, target=_counts_version() - 1)
+        for i in range(10):
+            _document(conn, f"d{i:02d}", random.Random(i))
+        for k, (rule, doc) in enumerate(itertools.product(RULES, ("d01", "d02", "d03", "d04"))):
+            conn.execute(
+                "INSERT INTO firings (rule_key, document_id, step, episode, due_at, fired_at,"
+                " playbook_hash, skipped) VALUES (%s, %s, 'do', 'e', 'x', 'y', 'h', %s)",
+                (rule, doc, k % 2),
+            )
+            conn.execute(
+                "INSERT INTO action_requests (action, params, idempotency_key, document_id,"
+                " rule_key, created_at, state) VALUES ('log', '{}', %s, %s, 'r', 't', %s)",
+                (f"k{k}", doc, STATES[k % len(STATES)]),
+            )
+        expected = _rows(conn, _JOIN)
+        assert conn.execute("SELECT to_regclass('ledger_deltas')").fetchone() == (None,)
+        migrate(conn)
+        assert expected and _rows(conn, _COUNTS) == expected
+        conn.execute("UPDATE documents SET status = 'closed' WHERE id = 'd01'")
+        assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
