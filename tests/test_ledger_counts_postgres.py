@@ -11,17 +11,22 @@ import itertools
 import random
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import psycopg
 import pytest
 from _pg_helpers import pg_database, pg_schema
 from psycopg import sql
+from store_contract import make_document, make_firing, make_request
 
 from edo_rules.calendar import ProductionCalendar
+from edo_rules.model import RequestState, Status
 from edo_rules.store._pg_ledger import fold
 from edo_rules.store._pg_schema import MIGRATIONS, migrate
+from edo_rules.store.copy import copy_store
 from edo_rules.store.postgres import PostgresStore
+from edo_rules.store.sqlite import SQLiteStore
 from edo_rules.web import _queries as q
 from edo_rules.web._filters import Filters
 from edo_rules.web._pg_sql import PostgresReader
@@ -195,6 +200,12 @@ def test_the_counts_equal_the_join_after_every_write(pg_database: str, store_sch
             assert fold(conn)
         assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
         assert conn.execute("SELECT COUNT(*) FROM ledger_pending").fetchone() == (0,)
+        # Folded: one row per key, none of them zero.
+        assert conn.execute(
+            "SELECT COUNT(*) = COUNT(DISTINCT (what, name, organization, responsible, kind,"
+            " status)) AND COUNT(*) > 0 AND bool_and(n <> 0 OR skipped <> 0 OR failed <> 0"
+            " OR in_doubt <> 0) FROM ledger_deltas"
+        ).fetchone() == (True,)
     _assert_pages(pg_database, store_schema)
 
 
@@ -280,3 +291,48 @@ def test_migrating_fills_the_counts_from_the_ledger_there(pg_database: str, pg_s
         assert expected and _rows(conn, _COUNTS) == expected
         conn.execute("UPDATE documents SET status = 'closed' WHERE id = 'd01'")
         assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
+
+
+def _recorded(store: Any, docs: list[str], tag: str) -> None:
+    """A tick through the store's own API (PostgreSQL's folds after it commits)."""
+    pairs = [
+        (
+            make_firing(doc, rule_key=rule, episode=f"{tag}{k}", skipped=k % 3 == 0),
+            [make_request(doc, f"{tag}{k}", action=ACTIONS[k % 2])],
+        )
+        for k, (doc, rule) in enumerate(itertools.product(docs, RULES))
+    ]
+    store.record_firings(pairs)
+
+
+def test_the_store_api_tick_dispatch_and_copy_keep_the_counts(
+    pg_database: str, pg_schema: str, tmp_path: Any
+) -> None:
+    """Through the stores' own methods: a tick (PostgreSQL folds after it), request states
+    set by the dispatcher's calls, a SQLite store copied into PostgreSQL."""
+    path = tmp_path / "source.sqlite3"
+    docs = [
+        make_document(f"s{i}", organization=ORGANIZATIONS[i % 3], responsible=MANAGERS[i % 3])
+        for i in range(6)
+    ]
+    with SQLiteStore(path) as lite:
+        lite.upsert_documents(docs)
+        _recorded(lite, [d.id for d in docs], "a")
+        lite.set_request_state(1, RequestState.FAILED)
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(pg_schema)))
+    copy_store(path, f"{pg_database} options='-c search_path={pg_schema}'")
+    with _connect(pg_database, pg_schema) as conn:
+        assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
+        assert conn.execute("SELECT COUNT(*) FROM ledger_pending").fetchone() == (0,)
+    with PostgresStore(pg_database, schema=pg_schema, pool_size=1) as store:
+        _recorded(store, [d.id for d in docs], "b")
+        store.set_request_state(2, RequestState.IN_DOUBT)
+        store.upsert_documents([replace(d, status=Status.REJECTED) for d in docs[:3]])
+    with _connect(pg_database, pg_schema) as conn:
+        # The tick's own rows were folded; the dispatcher's wait for the next fold.
+        assert conn.execute("SELECT COUNT(*) FROM ledger_pending").fetchone() == (2,)
+        assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
+        # Three documents moved to rejected with both ticks' firings (three rules each).
+        moved = [row for row in _rows(conn, _COUNTS) if row[0] == "rule" and row[5] == "rejected"]
+        assert sum(row[6] for row in moved) == 3 * len(RULES) * 2

@@ -217,8 +217,11 @@ STATEMENTS_V12: tuple[str, ...] = (
     *FILL[2:],
 )
 
+_DELTA_KEY = "what, name, organization, responsible, kind, status"
 #: The pending rows of existing documents under their key, those of documents gone
-#: dropped, and every delta folded to one row per key: one statement.
+#: dropped, and the deltas of every key that has more than one row (or a moved one)
+#: folded to one row: one statement. Keys with one row and nothing moved stay as they
+#: are, so a fold rewrites what changed, not the whole table.
 _FOLD = (
     "WITH moved AS (DELETE FROM ledger_pending p USING documents d WHERE d.id = p.document_id"
     " RETURNING p.what, p.name, COALESCE(d.organization, '') AS organization,"
@@ -226,11 +229,16 @@ _FOLD = (
     " p.failed, p.in_doubt),"
     " orphans AS (DELETE FROM ledger_pending p WHERE NOT EXISTS"
     " (SELECT 1 FROM documents d WHERE d.id = p.document_id)),"
-    f" folded AS (DELETE FROM ledger_deltas RETURNING {_DELTA_COLUMNS})"
+    f" touched AS (SELECT {_DELTA_KEY} FROM moved UNION SELECT {_DELTA_KEY} FROM ledger_deltas"
+    f" GROUP BY {_DELTA_KEY} HAVING COUNT(*) > 1),"
+    " folded AS (DELETE FROM ledger_deltas x USING touched t WHERE x.what = t.what"
+    " AND x.name = t.name AND x.organization = t.organization"
+    " AND x.responsible = t.responsible AND x.kind = t.kind AND x.status = t.status"
+    f" RETURNING {', '.join(f'x.{c}' for c in _DELTA_COLUMNS.split(', '))})"
     f" INSERT INTO ledger_deltas ({_DELTA_COLUMNS})"
-    f" SELECT what, name, organization, responsible, kind, status, {_SUMS}"
-    f" FROM (SELECT * FROM moved UNION ALL SELECT * FROM folded) AS c"
-    f" GROUP BY what, name, organization, responsible, kind, status {_NONZERO}"
+    f" SELECT {_DELTA_KEY}, {_SUMS}"
+    " FROM (SELECT * FROM moved UNION ALL SELECT * FROM folded) AS c"
+    f" GROUP BY {_DELTA_KEY} {_NONZERO}"
 )
 
 
