@@ -102,12 +102,16 @@ def _statement_trigger(table: str, op: str, function: str) -> str:
 
 
 #: What is counted for the documents ``docs`` (a CTE of id and key columns): their
-#: firings and requests minus their pending rows, a row each.
+#: firings and requests minus their pending rows, a row each. The ledger is read per
+#: document through its document index (``OFFSET 0`` keeps each lookup a nested
+#: loop: the planner, guessing a transition table's size, may otherwise scan it all).
 _COUNTED = (
-    "SELECT document_id, 'rule' AS what, rule_key AS name, 1 AS n, skipped,"
-    " 0 AS failed, 0 AS in_doubt FROM firings WHERE document_id IN (SELECT id FROM docs)"
-    f" UNION ALL SELECT document_id, 'action', action, 1, 0, {_failed('state')},"
-    f" {_doubt('state')} FROM action_requests WHERE document_id IN (SELECT id FROM docs)"
+    "SELECT x.id AS document_id, 'rule' AS what, f.rule_key AS name, 1 AS n, f.skipped,"
+    " 0 AS failed, 0 AS in_doubt FROM docs x CROSS JOIN LATERAL (SELECT rule_key, skipped"
+    " FROM firings WHERE document_id = x.id OFFSET 0) AS f"
+    f" UNION ALL SELECT x.id, 'action', a.action, 1, 0, {_failed('a.state')},"
+    f" {_doubt('a.state')} FROM docs x CROSS JOIN LATERAL (SELECT action, state"
+    " FROM action_requests WHERE document_id = x.id OFFSET 0) AS a"
     " UNION ALL SELECT document_id, what, name, -n, -skipped, -failed, -in_doubt"
     " FROM ledger_pending WHERE document_id IN (SELECT id FROM docs)"
 )
@@ -218,17 +222,29 @@ STATEMENTS_V12: tuple[str, ...] = (
 )
 
 _DELTA_KEY = "what, name, organization, responsible, kind, status"
-#: The pending rows of existing documents under their key, those of documents gone
-#: dropped, and the deltas of every key that has more than one row (or a moved one)
-#: folded to one row: one statement. Keys with one row and nothing moved stay as they
-#: are, so a fold rewrites what changed, not the whole table.
+
+
+#: The key of one document, looked up by its primary key (``LIMIT 1`` keeps it a
+#: probe per document: joined plainly, the planner may read the whole table).
+def _key_of(document_id: str) -> str:
+    return (
+        "CROSS JOIN LATERAL (SELECT COALESCE(d.organization, '') AS organization,"
+        " COALESCE(d.responsible, '') AS responsible, d.kind, d.status FROM documents d"
+        f" WHERE d.id = {document_id} LIMIT 1) AS d"
+    )
+
+
+#: Every pending row taken: those of existing documents under their key (a document
+#: gone has none, its rows just go), and the deltas of every key that has more than one
+#: row (or a moved one) folded to one row: one statement. Keys with one row and nothing
+#: moved stay as they are, so a fold rewrites what changed, not the whole table.
 _FOLD = (
-    "WITH moved AS (DELETE FROM ledger_pending p USING documents d WHERE d.id = p.document_id"
-    " RETURNING p.what, p.name, COALESCE(d.organization, '') AS organization,"
-    " COALESCE(d.responsible, '') AS responsible, d.kind, d.status, p.n, p.skipped,"
-    " p.failed, p.in_doubt),"
-    " orphans AS (DELETE FROM ledger_pending p WHERE NOT EXISTS"
-    " (SELECT 1 FROM documents d WHERE d.id = p.document_id)),"
+    "WITH pending AS (DELETE FROM ledger_pending RETURNING *),"
+    " keys AS (SELECT p.document_id, d.* FROM (SELECT DISTINCT document_id FROM pending) p"
+    f" {_key_of('p.document_id')}),"
+    " moved AS (SELECT p.what, p.name, k.organization, k.responsible, k.kind, k.status,"
+    " p.n, p.skipped, p.failed, p.in_doubt FROM pending p"
+    " JOIN keys k ON k.document_id = p.document_id),"
     f" touched AS (SELECT {_DELTA_KEY} FROM moved UNION SELECT {_DELTA_KEY} FROM ledger_deltas"
     f" GROUP BY {_DELTA_KEY} HAVING COUNT(*) > 1),"
     " folded AS (DELETE FROM ledger_deltas x USING touched t WHERE x.what = t.what"
@@ -269,5 +285,5 @@ def counts_table(what: str, where: str, where_d: str) -> str:
         f"(SELECT name, n, skipped, failed, in_doubt FROM ledger_deltas"
         f" WHERE what = '{what}' AND {where} UNION ALL"
         " SELECT p.name, p.n, p.skipped, p.failed, p.in_doubt FROM ledger_pending p"
-        f" JOIN documents d ON d.id = p.document_id WHERE p.what = '{what}' AND {where_d}) AS c"
+        f" {_key_of('p.document_id')} WHERE p.what = '{what}' AND {where_d}) AS c"
     )
