@@ -330,6 +330,7 @@ STORE_OPERATIONS: dict[str, str] = {
     "writing a sync page": "записи страницы синхронизации",
     "recording outcomes": "записи результатов действий",
     "recording firings": "записи срабатываний",
+    "folding the ledger's counts": "сведении счётчиков журнала для панели",
     "ending a snooze": "завершении отсрочки",
     "adding a snooze": "добавлении отсрочки",
     "claiming action requests": "захвате запросов очереди",

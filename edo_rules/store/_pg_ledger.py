@@ -145,8 +145,11 @@ def _rows(alias: str) -> str:
 _INSERTED = _rows("n") + " FROM new_rows n"
 _DELETED = _rows("o") + " FROM old_rows o"
 _DOCUMENTS_BODY = (
-    f"IF TG_OP = 'INSERT' THEN {_SHARED} {_move(_INSERTED, '')}"
-    f" ELSIF TG_OP = 'DELETE' THEN {_SHARED} {_move(_DELETED, '-')}"
+    # An upsert whose rows all existed inserts none: no lock, no move.
+    f"IF TG_OP = 'INSERT' THEN IF EXISTS (SELECT 1 FROM new_rows) THEN {_SHARED}"
+    f" {_move(_INSERTED, '')} END IF;"
+    f" ELSIF TG_OP = 'DELETE' THEN IF EXISTS (SELECT 1 FROM old_rows) THEN {_SHARED}"
+    f" {_move(_DELETED, '-')} END IF;"
     # A sync page upserts hundreds of documents; few change a key column.
     f" ELSIF EXISTS (SELECT 1 {_CHANGED}) THEN {_SHARED}"
     f" {_move(_rows('o') + ' ' + _CHANGED, '-')} {_move(_rows('n') + ' ' + _CHANGED, '')}"
