@@ -180,3 +180,29 @@ def test_the_filter_forms_lists_are_kept_for_their_seconds_then_read_again(
     # ... and one whose time is up reads the store again.
     assert _form_managers(fresh) == sorted([*before, "Новый Менеджер"])
     reader.close()
+
+
+class _Asked(SQLiteReader):
+    """A real reader that counts how often it is asked what the store keeps."""
+
+    asked = 0
+
+    def summary(self) -> tuple[bool, bool]:
+        self.asked += 1
+        return super().summary()
+
+
+def test_what_the_store_keeps_is_asked_again_only_after_those_seconds(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    fill_store(path, count=5)
+    calendar = ProductionCalendar.russia()
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=MSK)
+    reader = _Asked(path, calendar)
+    kept = Dashboard(reader, dialect_for(MSK, now), calendar, MSK, lambda: now)
+    first, second = kept.context(), kept.context()
+    assert reader.asked == 1 and first.summary and first.ledger and second.ledger
+    fresh = replace(kept, choices_seconds=0.0)
+    fresh.context()
+    fresh.context()
+    assert reader.asked == 3
+    reader.close()

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from edo_rules.engine import Engine
     from edo_rules.store.base import Store
 
-#: How long the filter form's lists of organisations and managers are kept, seconds.
+#: How long the filter form's lists of organisations and managers, and what the store
+#: keeps (its summary, the ledger's counts), are kept, seconds.
 CHOICES_SECONDS = 10.0
 #: Opens the store for one request (a store object belongs to one thread).
 StoreOpener = Callable[[], AbstractContextManager["Store"]]
@@ -60,6 +61,8 @@ class Dashboard:
 
     #: How long the filter form's lists are kept, seconds.
     choices_seconds: float = CHOICES_SECONDS
+    #: What the store keeps and when it was asked (``time.monotonic``).
+    _probes: tuple[float, Probes] | None = field(default=None, init=False, repr=False)
     #: The filter form's lists and when they were read (``time.monotonic``).
     _choices: tuple[float, dict[str, list[str]]] | None = field(
         default=None, init=False, repr=False
@@ -93,9 +96,35 @@ class Dashboard:
         return lists
 
     def context(self) -> q.Context:
+        """What one request reads with. What the store keeps (its summary, the ledger's
+        counts) is asked again after ``choices_seconds`` too: it changes only when the
+        store is migrated or its summary rebuilt, and asking cost each page two more
+        statements (on PostgreSQL, two round trips)."""
+        kept = self._probes
+        now = time.monotonic()
+        if kept is None or now - kept[0] >= self.choices_seconds:
+            kept = (now, probe(self.reader))
+            self._probes = kept  # one assignment: threads see the old or the new pair
         return context(
-            self.reader, self.dialect, self.calendar, self.clock(), self.zone, self.overdue_after
+            self.reader,
+            self.dialect,
+            self.calendar,
+            self.clock(),
+            self.zone,
+            self.overdue_after,
+            kept[1],
         )
+
+
+#: What the store keeps: (its summary, the summary's spans agree with the reader's
+#: calendar, the ledger's counts).
+Probes = tuple[bool, bool, bool]
+
+
+def probe(reader: q.Reader) -> Probes:
+    """Ask the store what it keeps (see :data:`Probes`)."""
+    summary, same_calendar = reader.summary()
+    return summary, same_calendar, reader.ledger()
 
 
 def context(  # noqa: PLR0917 -- what every request reads with, in one place
@@ -105,11 +134,12 @@ def context(  # noqa: PLR0917 -- what every request reads with, in one place
     now: datetime,
     zone: ZoneInfo,
     overdue_after: int,
+    probes: Probes | None = None,
 ) -> q.Context:
-    """What one request reads with: "today" in ``zone``, and what the store's summary serves."""
-    summary, same_calendar = reader.summary()
+    """What one request reads with: "today" in ``zone``, and what the store's summary serves
+    (``probes``, or asked of the store now)."""
+    summary, same_calendar, ledger = probes or probe(reader)
     # The summary's spans count local days at the store's offset (Moscow's).
     spans = same_calendar and dialect.offset_minutes == OFFSET_MINUTES
     today = now.astimezone(zone).date()
-    ledger = reader.ledger()
     return q.Context(reader, dialect, calendar, today, overdue_after, summary, spans, ledger)
