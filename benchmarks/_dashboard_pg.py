@@ -42,6 +42,7 @@ def load(path: Path, server: str, schema: str | None, documents: int) -> tuple[s
             ).fetchone()
             if count is not None and int(count[0]) == documents:
                 print(f"PostgreSQL: reusing schema {name} ({documents} documents)")
+                _migrate(dsn)
                 return dsn, name, schema is None
             raise SystemExit(f"schema {name} holds other documents: drop it or name another")
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(name)))
@@ -52,6 +53,16 @@ def load(path: Path, server: str, schema: str | None, documents: int) -> tuple[s
         conn.execute("VACUUM ANALYZE")
     print(f"PostgreSQL: copied into schema {name} in {time.perf_counter() - started:.1f} s")
     return dsn, name, schema is None
+
+
+def _migrate(dsn: str) -> None:
+    """A kept schema of an older release is migrated first, as ``--store FILE`` is (the
+    dashboard's reader only reads: it would serve it through the older read models)."""
+    from edo_rules.runner.wiring import open_postgres
+
+    started = time.perf_counter()
+    open_postgres(dsn, migrate=True).close()
+    print(f"PostgreSQL: schema opened (migrated if older) in {time.perf_counter() - started:.1f} s")
 
 
 def drop(server: str, schema: str) -> None:
