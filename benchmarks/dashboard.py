@@ -276,7 +276,27 @@ def sql_bottlenecks(
         ),
         "slowest": signed[:15],
         "stuck": [r[0] for r in stuck],
+        **sql_ledger(conn, where),
     }
+
+
+def sql_ledger(conn: sqlite3.Connection, where: Where) -> dict[str, Any]:
+    """The noisy rules and the failing actions from the ledger's rows themselves (the page
+    reads the counts the store keeps, or its own join under a period or counterparty)."""
+    mine = (
+        "" if where == ALL else f" WHERE document_id IN (SELECT id FROM documents WHERE {where[0]})"
+    )
+    rules = conn.execute(
+        f"SELECT rule_key, COUNT(*), SUM(skipped) FROM firings{mine} GROUP BY rule_key", where[1]
+    ).fetchall()
+    actions = conn.execute(
+        "SELECT action, COUNT(*), SUM(state = 'failed'), SUM(state = 'in_doubt')"
+        f" FROM action_requests{mine} GROUP BY action",
+        where[1],
+    ).fetchall()
+    rules.sort(key=lambda r: (-r[1], r[0]))
+    actions.sort(key=lambda r: (-r[2], -r[3], r[0]))
+    return {"rules": [tuple(r) for r in rules[:10]], "actions": [tuple(r) for r in actions[:10]]}
 
 
 def sql_search(conn: sqlite3.Connection, text: str) -> list[str]:
@@ -332,6 +352,11 @@ def page_bottlenecks(data: dict[str, Any]) -> dict[str, Any]:
             for r in tables["slowest"]["rows"]
         ],
         "stuck": [r["url"].rsplit("/", 1)[1] for r in tables["stuck"]["rows"]],
+        "rules": [(r["rule"], r["firings"], r["skipped"]) for r in tables["rules"]["rows"]],
+        "actions": [
+            (r["action"], r["requests"], r["failed"], r["in_doubt"])
+            for r in tables["actions"]["rows"]
+        ],
     }
 
 
