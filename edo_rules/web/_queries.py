@@ -438,11 +438,15 @@ def stuck_longest(ctx: Context, filters: Filters, limit: int = 20) -> list[dict[
     return out
 
 
-def _joined(ctx: Context) -> str:
-    """The documents, looked up per firing or request. SQLite's planner, without
-    statistics, would start from a filter's index (a month, four documents in five)
-    and read each document's row for its id to probe the firings."""
-    return ctx.dialect.join_after("documents d")
+def _ledger_of(ctx: Context, filters: Filters, table: str) -> str:
+    """The filtered documents (``d``), then their rows of the ledger's ``table``
+    (``x``), read by document. The join serves what the counts cannot: a period or a
+    counterparty, a slice of the documents (a month is 4 % of a two-year store) whose
+    firings are a few index probes each. Read the other way round, every firing of
+    the ledger looked its document up: 3.4 s for a month's rules at a million
+    documents and 5.7 million firings, against 0.57 s."""
+    documents = documents_for(ctx, filters, "d")
+    return f"{documents} {ctx.dialect.join_after(f'{table} x')} ON x.document_id = d.id"
 
 
 def counted(ctx: Context, filters: Filters) -> bool:
@@ -471,10 +475,11 @@ def noisy_rules(ctx: Context, filters: Filters, limit: int = 10) -> list[dict[st
         )
     else:
         where, params = filters.where("d.")
+        firings = _ledger_of(ctx, filters, "firings")
         sql = (
-            "SELECT f.rule_key, COUNT(*), SUM(f.skipped) FROM firings f"
-            f" {_joined(ctx)} ON d.id = f.document_id WHERE {where} GROUP BY f.rule_key"
-            f" ORDER BY COUNT(*) DESC, {ctx.dialect.binary('f.rule_key')} LIMIT ?"
+            f"SELECT x.rule_key, COUNT(*), SUM(x.skipped) FROM {firings}"
+            f" WHERE {where} GROUP BY x.rule_key"
+            f" ORDER BY COUNT(*) DESC, {ctx.dialect.binary('x.rule_key')} LIMIT ?"
         )
     rows = ctx.reader.rows(sql, [*params, limit])
     return [{"rule": r, "firings": int(n), "skipped": int(s or 0)} for r, n, s in rows]
@@ -490,10 +495,10 @@ def failing_actions(ctx: Context, filters: Filters, limit: int = 10) -> list[dic
     else:
         where, params = filters.where("d.")
         sql = (
-            "SELECT a.action, COUNT(*), SUM(CASE WHEN a.state = 'failed' THEN 1 ELSE 0 END),"
-            " SUM(CASE WHEN a.state = 'in_doubt' THEN 1 ELSE 0 END) FROM action_requests a"
-            f" {_joined(ctx)} ON d.id = a.document_id WHERE {where} GROUP BY a.action"
-            f" ORDER BY 3 DESC, 4 DESC, {ctx.dialect.binary('a.action')} LIMIT ?"
+            "SELECT x.action, COUNT(*), SUM(CASE WHEN x.state = 'failed' THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN x.state = 'in_doubt' THEN 1 ELSE 0 END)"
+            f" FROM {_ledger_of(ctx, filters, 'action_requests')} WHERE {where} GROUP BY x.action"
+            f" ORDER BY 3 DESC, 4 DESC, {ctx.dialect.binary('x.action')} LIMIT ?"
         )
     rows = ctx.reader.rows(sql, [*params, limit])
     return [
