@@ -55,6 +55,11 @@ class Dialect:
         CROSS JOIN keeps the written order; PostgreSQL's planner orders by statistics)."""
         return f"CROSS JOIN {table}"
 
+    def rows_of_each(self, table: str, columns: str) -> str:
+        """``table``'s ``columns`` as ``x``, the rows of each document ``d`` before it,
+        read through its document index."""
+        return f"CROSS JOIN {table} x ON x.document_id = d.id"
+
     def pairs(self, expression: str) -> str:
         """The values of ``expression`` joined with spaces, in the order the rows come:
         the subquery they come from ends with :meth:`pairs_order`."""
@@ -103,6 +108,15 @@ class PgDialect(Dialect):
 
     def join_after(self, table: str) -> str:
         return f"JOIN {table}"
+
+    def rows_of_each(self, table: str, columns: str) -> str:
+        # A month's documents joined to the ledger: the planner hashed all of it (5.7M
+        # firings, 7.4 s at 1M documents); a lookup per document took 1.4 s + 0.55 s.
+        # OFFSET 0 keeps the subquery a per-row probe.
+        return (
+            f"CROSS JOIN LATERAL (SELECT {columns} FROM {table}"
+            " WHERE document_id = d.id OFFSET 0) AS x"
+        )
 
     def pairs(self, expression: str) -> str:
         return f"string_agg(CAST({expression} AS text), ' ')"
