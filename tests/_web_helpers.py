@@ -27,6 +27,16 @@ from edo_rules.web._sql import SQLiteReader, dialect_for
 MSK = ZoneInfo("Europe/Moscow")
 NOW = datetime(2024, 5, 20, 12, 0, tzinfo=MSK)
 MANAGERS = ("Петров П. П.", "Сидорова А. В.", "Кузнецов Е. Н.")
+#: One rule on sent documents (a playbook folder's waiting.yaml in the agenda's tests).
+PLAYBOOK = """version: 1
+name: waiting
+rules:
+  - id: remind
+    match: {status: sent}
+    when: {after: 3 working days, since: sent_at}
+    do:
+      - log: {message: "{{ doc.title }}"}
+"""
 COUNTERPARTIES = (
     ("ООО «Ромашка»", "7701234567"),
     ("АО «Вектор»", "7702345678"),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from _web_helpers import MSK, NOW, fill_store, sql
+from _web_helpers import MSK, NOW, PLAYBOOK, fill_store, sql
 from store_contract import make_document
 
 from edo_rules.calendar import ProductionCalendar
@@ -38,15 +38,6 @@ from edo_rules.web._filters import Filters
 from edo_rules.web._pg_sql import PostgresReader
 
 CALENDAR = ProductionCalendar.russia()
-PLAYBOOK = """version: 1
-name: waiting
-rules:
-  - id: remind
-    match: {status: sent}
-    when: {after: 3 working days, since: sent_at}
-    do:
-      - log: {message: "{{ doc.title }}"}
-"""
 #: Long enough for a test's steps to run inside it, short enough to wait out.
 INTERVAL = 0.6
 

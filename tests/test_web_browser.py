@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from _browser import ARTIFACTS, launched_browser, open_page
-from _web_helpers import MANAGERS, fill_store, served, sql
+from _web_helpers import MANAGERS, PLAYBOOK, fill_store, served, sql
 
 from edo_rules.model import Status
 
@@ -36,17 +36,6 @@ PAGES = (
 def browser() -> Iterator[Any]:
     with launched_browser() as launched:
         yield launched
-
-
-PLAYBOOK = """version: 1
-name: waiting
-rules:
-  - id: remind
-    match: {status: sent}
-    when: {after: 3 working days, since: sent_at}
-    do:
-      - log: {message: "{{ doc.title }}"}
-"""
 
 
 @pytest.fixture

@@ -16,19 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from _web_helpers import MANAGERS, agenda_ready, fill_store, sql
+from _web_helpers import MANAGERS, PLAYBOOK, agenda_ready, fill_store, sql
 
 from edo_rules.cli import main
 
-PLAYBOOK = """version: 1
-name: waiting
-rules:
-  - id: remind
-    match: {status: sent}
-    when: {after: 3 working days, since: sent_at}
-    do:
-      - log: {message: "{{ doc.title }}"}
-"""
 _CLI = "import sys; from edo_rules.cli import main; sys.exit(main())"
 
 
