@@ -50,14 +50,9 @@ class Dialect:
         """``table`` read through ``index`` (SQLite's planner needs telling)."""
         return f"{table} INDEXED BY {index}"
 
-    def join_after(self, table: str) -> str:
-        """A join that reads ``table`` for each row of the tables before it (SQLite's
-        CROSS JOIN keeps the written order; PostgreSQL's planner orders by statistics)."""
-        return f"CROSS JOIN {table}"
-
     def rows_of_each(self, table: str, columns: str) -> str:
         """``table``'s ``columns`` as ``x``, the rows of each document ``d`` before it,
-        read through its document index."""
+        read through its document index (SQLite's CROSS JOIN keeps the written order)."""
         return f"CROSS JOIN {table} x ON x.document_id = d.id"
 
     def pairs(self, expression: str) -> str:
@@ -105,9 +100,6 @@ class PgDialect(Dialect):
 
     def indexed(self, table: str, index: str) -> str:
         return table
-
-    def join_after(self, table: str) -> str:
-        return f"JOIN {table}"
 
     def rows_of_each(self, table: str, columns: str) -> str:
         # A month's documents joined to the ledger: the planner hashed all of it (5.7M
