@@ -39,6 +39,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import psycopg
 
+#: The tables whose triggers keep the dashboard's summaries (``dashboard_groups`` and
+#: the ledger's counts): bulk writers turn them off and build the summaries after.
+SUMMARIZED = ("documents", "firings", "action_requests")
 #: The advisory lock between document writes (shared) and the fold (exclusive); its
 #: second half is the schema's, as the documents lock's (store._pg_outbox).
 LEDGER_LOCK = 0x6564_6C63  # "edlc"

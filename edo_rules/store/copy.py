@@ -24,13 +24,12 @@ from psycopg import sql
 from edo_rules._messages import msg
 from edo_rules.errors import StoreError
 from edo_rules.store._pg_dashboard import rebuild_summary
+from edo_rules.store._pg_ledger import SUMMARIZED
 from edo_rules.store._pg_ledger import rebuild as rebuild_ledger
 from edo_rules.store.postgres import PostgresStore
 from edo_rules.store.sqlite import SQLiteStore
 
 #: Parents before children; the key each table is compared in.
-#: Tables whose triggers keep the dashboard's summaries (rebuilt after the copy).
-_SUMMARIZED = ("documents", "firings", "action_requests")
 TABLES: tuple[tuple[str, str], ...] = (
     ("documents", "id"),
     ("status_events", "id"),
@@ -91,11 +90,11 @@ def copy_store(source: Path, target_dsn: str) -> list[TableCheck]:
         with psycopg.connect(target_dsn) as pg, pg.transaction():
             _refuse_non_empty(pg)
             # The dashboard's summaries are built once at the end, not row by row.
-            for table in _SUMMARIZED:
+            for table in SUMMARIZED:
                 pg.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
             for table, key in TABLES:
                 _copy_table(conn, pg, table, key)
-            for table in _SUMMARIZED:
+            for table in SUMMARIZED:
                 pg.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
             rebuild_summary(pg)
             rebuild_ledger(pg)

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from psycopg import sql
@@ -38,6 +38,7 @@ from edo_rules.store import _sqlite_stats as stats
 from edo_rules.store._common import StoreQueries
 from edo_rules.store._pg_conn import PgConnection, pg_sql
 from edo_rules.store._pg_errors import describe
+from edo_rules.store._pg_ledger import SUMMARIZED
 from edo_rules.store._pg_ledger import fold as fold_ledger
 from edo_rules.store._pg_schema import (
     CURRENT_VERSION,
@@ -97,8 +98,6 @@ _TABLES = (
     "ledger_deltas",
     "ledger_pending",
 )
-#: Tables whose triggers keep the summaries: off while a scratch copy is written.
-_SUMMARIZED = ("documents", "firings", "action_requests")
 _SERIAL = ("status_events", "firings", "action_requests", "outcomes", "snoozes")
 
 
@@ -264,24 +263,14 @@ class PostgresStore(StoreQueries):
             raw.execute(sql.SQL("DELETE FROM {}.counters").format(target))
             # Row by row, the summary's triggers would update the same few rows once
             # per document in one statement; the source's summary is copied instead.
-            for table in _SUMMARIZED:
-                raw.execute(
-                    sql.SQL("ALTER TABLE {}.{} DISABLE TRIGGER USER").format(
-                        target, sql.Identifier(table)
-                    )
-                )
+            _summary_triggers(raw, target, "DISABLE")
             for table in _TABLES:
                 raw.execute(
                     sql.SQL("INSERT INTO {}.{} SELECT * FROM {}").format(
                         target, sql.Identifier(table), sql.Identifier(table)
                     )
                 )
-            for table in _SUMMARIZED:
-                raw.execute(
-                    sql.SQL("ALTER TABLE {}.{} ENABLE TRIGGER USER").format(
-                        target, sql.Identifier(table)
-                    )
-                )
+            _summary_triggers(raw, target, "ENABLE")
             for table in _SERIAL:
                 qualified = f"{name}.{table}"
                 raw.execute(
@@ -484,6 +473,18 @@ class PostgresStore(StoreQueries):
             return shared.waiting_behind(conn, request_ids, now)
 
     # -- cache -------------------------------------------------------------------------
+
+
+def _summary_triggers(
+    raw: psycopg.Connection[Any], schema: sql.Composable, switch: Literal["ENABLE", "DISABLE"]
+) -> None:
+    """``switch`` (ENABLE or DISABLE) the triggers that keep the summaries in ``schema``."""
+    for table in SUMMARIZED:
+        raw.execute(
+            sql.SQL(f"ALTER TABLE {{}}.{{}} {switch} TRIGGER USER").format(
+                schema, sql.Identifier(table)
+            )
+        )
 
 
 def _flush(conn: PgConnection, batch: list[tuple[object, ...]]) -> int:
