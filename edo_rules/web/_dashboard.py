@@ -7,7 +7,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from edo_rules.store._sqlite_dashboard import OFFSET_MINUTES
@@ -23,10 +23,25 @@ if TYPE_CHECKING:
 #: How long the filter form's lists of organisations and managers, and what the store
 #: keeps (its summary, the ledger's counts), are kept, seconds.
 CHOICES_SECONDS = 10.0
+T = TypeVar("T")
 #: Opens the store for one request (a store object belongs to one thread).
 StoreOpener = Callable[[], AbstractContextManager["Store"]]
 #: Builds an engine over a store (for explain and the agenda's scratch simulation).
 EngineFactory = Callable[["Store"], "Engine"]
+
+
+class _Kept(Generic[T]):
+    """A value read again once it is older than the given seconds (``time.monotonic``)."""
+
+    def __init__(self) -> None:
+        self._pair: tuple[float, T] | None = None
+
+    def get(self, seconds: float, read: Callable[[], T]) -> T:
+        pair, now = self._pair, time.monotonic()
+        if pair is None or now - pair[0] >= seconds:
+            pair = (now, read())
+            self._pair = pair  # one assignment: threads see the old or the new pair
+        return pair[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +76,9 @@ class Dashboard:
 
     #: How long the filter form's lists are kept, seconds.
     choices_seconds: float = CHOICES_SECONDS
-    #: What the store keeps and when it was asked (``time.monotonic``).
-    _probes: tuple[float, Probes] | None = field(default=None, init=False, repr=False)
-    #: The filter form's lists and when they were read (``time.monotonic``).
-    _choices: tuple[float, dict[str, list[str]]] | None = field(
-        default=None, init=False, repr=False
-    )
+    #: What the store keeps, and the filter form's lists (see the methods below).
+    _probes: _Kept[Probes] = field(default_factory=_Kept, init=False, repr=False)
+    _choices: _Kept[dict[str, list[str]]] = field(default_factory=_Kept, init=False, repr=False)
 
     def warm(self) -> None:
         """Start what the first views would wait for: the agenda's default horizon."""
@@ -83,28 +95,21 @@ class Dashboard:
         ``choices_seconds``: every page shows the form, and on PostgreSQL its two
         look-ups were 1-2.5 ms of a 5 ms search page. A new manager appears in the
         list that much later; a filter in the query string works at once."""
-        kept = self._choices
-        now = time.monotonic()
-        if kept is not None and now - kept[0] < self.choices_seconds:
-            return kept[1]
+        return self._choices.get(self.choices_seconds, self._read_choices)
+
+    def _read_choices(self) -> dict[str, list[str]]:
         ctx = self.context()
-        lists = {
+        return {
             "organization": q.choices(ctx, "organization"),
             "manager": q.choices(ctx, "responsible"),
         }
-        self._choices = (now, lists)  # one assignment: threads see the old or the new pair
-        return lists
 
     def context(self) -> q.Context:
         """What one request reads with. What the store keeps (its summary, the ledger's
         counts) is asked again after ``choices_seconds`` too: it changes only when the
         store is migrated or its summary rebuilt, and asking cost each page two more
         statements (on PostgreSQL, two round trips)."""
-        kept = self._probes
-        now = time.monotonic()
-        if kept is None or now - kept[0] >= self.choices_seconds:
-            kept = (now, probe(self.reader))
-            self._probes = kept  # one assignment: threads see the old or the new pair
+        probes = self._probes.get(self.choices_seconds, lambda: probe(self.reader))
         return context(
             self.reader,
             self.dialect,
@@ -112,7 +117,7 @@ class Dashboard:
             self.clock(),
             self.zone,
             self.overdue_after,
-            kept[1],
+            probes,
         )
 
 
