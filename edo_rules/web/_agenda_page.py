@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from edo_rules.web import _pages
-from edo_rules.web._agenda import AgendaView, Failure
+from edo_rules.web._agenda import DEFAULT_DAYS, AgendaView, Failure
 from edo_rules.web._dashboard import Dashboard
 from edo_rules.web._filters import Filters
 from edo_rules.web._render import respond
@@ -46,13 +46,13 @@ def agenda_page(dashboard: Dashboard, request: Request) -> Response:
         filters,
         data={"agenda": _status(view, now)},
         notice=_notice(view, now, dashboard.zone),
-        error=_failure(view, days, dashboard.zone),
+        error=_failure(view, days, now, dashboard.zone),
         refresh=RELOAD if waiting else None,
     )
 
 
 def _days(text: str | None) -> int:
-    return int(text) if text and text.isdigit() and 1 <= int(text) <= 30 else 5
+    return int(text) if text and text.isdigit() and 1 <= int(text) <= 30 else DEFAULT_DAYS
 
 
 def plan_tables(planned: list[dict[str, Any]]) -> list[Table]:
@@ -140,12 +140,11 @@ def _next(view: AgendaView, now: datetime, zone: ZoneInfo) -> str:
     return "пересчёт начнётся при следующем открытии страницы"
 
 
-def _failure(view: AgendaView, days: int, zone: ZoneInfo) -> str | None:
+def _failure(view: AgendaView, days: int, now: datetime, zone: ZoneInfo) -> str | None:
     """What failed, where and what to do; the last good plan, if any, stays below."""
     failure: Failure | None = view.failure
     if failure is None:
         return None
-    now = datetime.now(UTC)
     where = (
         f"Повестку на {days} раб. дн. рассчитать не удалось ({_clock(failure.started, now, zone)})"
     )
