@@ -36,7 +36,6 @@ import random
 import sqlite3
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -63,7 +62,7 @@ from edo_rules.store._sqlite_dashboard import working_day_ranks
 from edo_rules.store.sqlite import SQLiteStore
 from edo_rules.web import Dashboard, Endpoint, WebServer, _pages, build_app
 from edo_rules.web import _queries as q
-from edo_rules.web._agenda import AgendaCache, Planned, playbooks_key
+from edo_rules.web._agenda import AgendaCache, Planned
 from edo_rules.web._dashboard import context
 from edo_rules.web._filters import Filters
 from edo_rules.web._queries import Context
@@ -788,18 +787,12 @@ def agenda_of(path: Path, calendar: ProductionCalendar) -> AgendaCache:
     """The agenda as the dashboard's wiring builds it (``web._wiring``: simulated in the
     background, kept until the store changes), over the bundled playbooks."""
     from edo_rules.web._agenda import sqlite_version
-    from edo_rules.web._agenda_process import SimulationJob, simulate_in_process
+    from edo_rules.web._agenda_process import SimulationJob, agenda_in_process
 
-    stopping = threading.Event()
-
-    def prepare(days: int) -> tuple[Any, Callable[[], Planned]]:
-        job = SimulationJob((PLAYBOOKS,), MSK.key, NOW, days, store_path=path)
-        return (days, NOW.date(), playbooks_key([PLAYBOOKS])), partial(
-            simulate_in_process, job, stopping
-        )
-
-    return AgendaCache(
-        sqlite_version(path), prepare, min_interval=AGENDA_INTERVAL, stopping=stopping
+    return agenda_in_process(
+        sqlite_version(path),
+        lambda days: SimulationJob((PLAYBOOKS,), MSK.key, NOW, days, store_path=path),
+        min_interval=AGENDA_INTERVAL,
     )
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import random
 import sqlite3
-import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +19,7 @@ from edo_rules.model import Counterparty, CrmBinding, Document, Kind, Status
 from edo_rules.runner.metrics import Metrics
 from edo_rules.store.sqlite import SQLiteStore
 from edo_rules.web import Access, Control, Dashboard, DocumentSource, Endpoint, WebServer, build_app
-from edo_rules.web._agenda import AgendaCache, Planned, playbooks_key, sqlite_version
+from edo_rules.web._agenda import AgendaCache, sqlite_version
 from edo_rules.web._sql import SQLiteReader, dialect_for
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -149,17 +147,13 @@ def served(
 def agenda_over(path: Path, playbooks: Path, min_interval: float) -> AgendaCache:
     """The agenda as ``web._wiring`` builds it, over a store file and a playbook folder:
     simulated by a child process."""
-    from edo_rules.web._agenda_process import SimulationJob, simulate_in_process
+    from edo_rules.web._agenda_process import SimulationJob, agenda_in_process
 
-    stopping = threading.Event()
-
-    def prepare(days: int) -> tuple[Hashable, Callable[[], Planned]]:
-        job = SimulationJob((playbooks,), MSK.key, NOW, days, store_path=path)
-        return (days, NOW.date(), playbooks_key([playbooks])), partial(
-            simulate_in_process, job, stopping
-        )
-
-    return AgendaCache(sqlite_version(path), prepare, min_interval=min_interval, stopping=stopping)
+    return agenda_in_process(
+        sqlite_version(path),
+        lambda days: SimulationJob((playbooks,), MSK.key, NOW, days, store_path=path),
+        min_interval=min_interval,
+    )
 
 
 def replace_doc(path: Path, doc_id: str, **changes: object) -> None:

@@ -21,17 +21,19 @@ import multiprocessing
 import signal
 import threading
 import traceback
+from collections.abc import Callable, Hashable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from edo_rules.errors import EdoRulesError, PlaybookError, Problem
-from edo_rules.web._agenda import Planned
+from edo_rules.web._agenda import AgendaCache, Planned, playbooks_key
 
 _log = logging.getLogger("edo_rules.http")
 
@@ -56,6 +58,27 @@ class SimulationJob:
 #: The child's answer: ("plan", planned), ("playbook", problems), ("store", message)
 #: or ("error", message and traceback).
 Answer = tuple[str, Any]
+
+
+def agenda_in_process(
+    version: Callable[[], Hashable],
+    job: Callable[[int], SimulationJob],
+    *,
+    min_interval: float = 60.0,
+) -> AgendaCache:
+    """The agenda's plans, each simulated by a child process: ``job(days)`` says what to
+    simulate for a horizon at this moment. A plan is keyed by the horizon, the local date
+    of the job's moment (its ticks start the next day) and the playbook files' hashes;
+    ``version`` changes with every commit to the store."""
+    stopping = threading.Event()  # the server stops: so does a simulation in flight
+
+    def prepare(days: int) -> tuple[Hashable, Callable[[], Planned]]:
+        spec = job(days)
+        today = spec.now.astimezone(ZoneInfo(spec.zone)).date()
+        key = (days, today, playbooks_key(spec.playbooks))
+        return key, partial(simulate_in_process, spec, stopping)
+
+    return AgendaCache(version, prepare, min_interval=min_interval, stopping=stopping)
 
 
 def simulate_in_process(job: SimulationJob, stopping: threading.Event) -> Planned:

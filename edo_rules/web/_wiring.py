@@ -17,12 +17,9 @@ from edo_rules.store.base import Store
 from edo_rules.web._access import Access
 from edo_rules.web._agenda import (
     PG_VERSION,
-    AgendaCache,
-    Planned,
-    playbooks_key,
     sqlite_version,
 )
-from edo_rules.web._agenda_process import SimulationJob, simulate_in_process
+from edo_rules.web._agenda_process import SimulationJob, agenda_in_process
 from edo_rules.web._dashboard import Dashboard, DocumentSource, Links, StoreOpener
 from edo_rules.web._queries import Reader
 from edo_rules.web._server import Endpoint
@@ -47,19 +44,6 @@ def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | 
 
         return Engine(store, load_playbooks(config.playbooks), calendar)
 
-    stopping = threading.Event()  # the server stops: so does a simulation in flight
-
-    def prepare(days: int) -> tuple[Hashable, Callable[[], Planned]]:
-        now = clock()
-
-        def simulate() -> Planned:
-            # In a process of its own: the pages keep the interpreter to themselves.
-            return simulate_in_process(_job(config, now, days), stopping)
-
-        # The simulation depends on the local date only (its ticks start tomorrow).
-        key = (days, now.astimezone(config.timezone).date(), playbooks_key(config.playbooks))
-        return key, simulate
-
     portal = _portal(config)
     return Dashboard(
         reader=reader,
@@ -71,7 +55,8 @@ def dashboard_for(config: Config, clock: Callable[[], datetime]) -> Dashboard | 
         overdue_after=settings.overdue_after,
         frame_ancestors=settings.frame_ancestors,
         documents=DocumentSource(open_store, engine),
-        agenda=AgendaCache(version, prepare, stopping=stopping),
+        # Simulated in a process of its own: the pages keep the interpreter to themselves.
+        agenda=agenda_in_process(version, lambda days: _job(config, clock(), days)),
         links=Links(portal=portal, onec=settings.onec_url),
     )
 
