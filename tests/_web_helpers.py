@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +39,24 @@ COUNTERPARTIES = (
     ("ООО «Ромашка»", "7701234567"),
     ("АО «Вектор»", "7702345678"),
     ("ИП Лебедев", "770312345678"),
+)
+
+
+#: Document dates at the ends and inside of three months, and none.
+DATES = ("2024-03-15", "2024-03-31", "2024-04-01", "2024-04-17", "2024-04-30", "2024-05-02", None)
+#: Periods: whole months, partial ones at either end or both, open on a side, empty.
+PERIODS = (
+    (date(2024, 4, 1), date(2024, 4, 30)),
+    (date(2024, 3, 1), date(2024, 4, 30)),
+    (date(2024, 3, 20), date(2024, 5, 1)),
+    (date(2024, 4, 2), date(2024, 4, 29)),
+    (date(2024, 4, 1), date(2024, 4, 17)),
+    (date(2024, 3, 31), date(2024, 4, 30)),
+    (None, date(2024, 4, 30)),
+    (None, date(2024, 4, 10)),
+    (date(2024, 4, 1), None),
+    (date(2024, 3, 31), None),
+    (date(2024, 5, 1), date(2024, 4, 1)),
 )
 
 

@@ -1,11 +1,12 @@
-"""The ledger's counts (SQLite schema v17) always equal the join of the ledger to its documents.
+"""The ledger's counts (SQLite schema v18) always equal the join of the ledger to its documents.
 
 A randomized run applies the writes the runner and the admins make — firings recorded
 (some skipped), requests queued and moved through their states (into and out of
-failed / in doubt), documents changing organisation, manager, kind and status, a
+failed / in doubt), documents changing organisation, manager, kind, status and date, a
 refresh that deletes and re-inserts a document, a prune — on a real store file,
-and after each step compares, for every filter combination the page offers, the
-«Узкие места» tables read from the counts with the ones read through the join.
+and after each step compares, for every filter combination the page offers (periods of
+whole and partial months among them), the «Узкие места» tables read from the counts
+with the ones read through the join.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from __future__ import annotations
 import itertools
 import random
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _web_helpers import MANAGERS, MSK, NOW, fill_store
+from _web_helpers import DATES, MANAGERS, MSK, NOW, PERIODS, fill_store
 
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.store._sqlite_schema import MIGRATIONS, migrate
@@ -34,20 +35,20 @@ STATES = ("pending", "in_flight", "done", "failed", "in_doubt", "cancelled")
 ORGANIZATIONS = (None, "ООО «Север»", "ООО «Юг»")
 STATUSES = ("sent", "signed", "rejected", "closed")
 KINDS = ("contract", "act", "upd")
-
+_MONTH = "IFNULL(substr(d.doc_date, 1, 7), '')"
 _JOIN = (
     "SELECT 'rule', f.rule_key, IFNULL(d.organization, ''), IFNULL(d.responsible, ''),"
-    " d.kind, d.status, COUNT(*), SUM(f.skipped), 0, 0 FROM firings f"
-    " JOIN documents d ON d.id = f.document_id GROUP BY 2, 3, 4, 5, 6"
+    f" d.kind, d.status, {_MONTH}, COUNT(*), SUM(f.skipped), 0, 0 FROM firings f"
+    " JOIN documents d ON d.id = f.document_id GROUP BY 2, 3, 4, 5, 6, 7"
     " UNION ALL SELECT 'action', a.action, IFNULL(d.organization, ''),"
-    " IFNULL(d.responsible, ''), d.kind, d.status, COUNT(*), SUM(a.state = 'failed'),"
-    " SUM(a.state = 'in_doubt'), 0 FROM action_requests a"
-    " JOIN documents d ON d.id = a.document_id GROUP BY 2, 3, 4, 5, 6"
+    f" IFNULL(d.responsible, ''), d.kind, d.status, {_MONTH}, COUNT(*),"
+    " SUM(a.state = 'failed'), SUM(a.state = 'in_doubt'), 0 FROM action_requests a"
+    " JOIN documents d ON d.id = a.document_id GROUP BY 2, 3, 4, 5, 6, 7"
 )
 _COUNTS = (
-    "SELECT what, name, organization, responsible, kind, status, SUM(n),"
+    "SELECT what, name, organization, responsible, kind, status, month, SUM(n),"
     " SUM(CASE WHEN what = 'rule' THEN skipped ELSE failed END), SUM(in_doubt), 0"
-    " FROM ledger_counts GROUP BY 1, 2, 3, 4, 5, 6 HAVING SUM(n) != 0 OR SUM(skipped) != 0"
+    " FROM ledger_counts GROUP BY 1, 2, 3, 4, 5, 6, 7 HAVING SUM(n) != 0 OR SUM(skipped) != 0"
     " OR SUM(failed) != 0 OR SUM(in_doubt) != 0"
 )
 
@@ -118,6 +119,7 @@ class Ledger:
                     ("responsible", (*MANAGERS, None)),
                     ("organization", ORGANIZATIONS),
                     ("kind", KINDS),
+                    ("doc_date", DATES),
                 ]
             )
             self.conn.execute(
@@ -151,7 +153,10 @@ def _filters() -> list[Filters]:
     combos = itertools.product(
         (None, *organizations), (None, *MANAGERS), (None, *KINDS), (None, *STATUSES)
     )
-    return [Filters(organization=o, manager=m, kind=k, status=s) for o, m, k, s in combos]
+    every = [Filters(organization=o, manager=m, kind=k, status=s) for o, m, k, s in combos]
+    periods = itertools.product(PERIODS, (None, organizations[0]), (None, "sent"))
+    every += [Filters(start, end, organization=o, status=s) for (start, end), o, s in periods]
+    return every
 
 
 def _pages(ctx: q.Context, filters: Filters) -> tuple[Any, Any]:
@@ -171,7 +176,8 @@ def _assert_same_pages(reader: SQLiteReader, every: list[Filters]) -> None:
 def _organize(conn: sqlite3.Connection, rng: random.Random) -> None:
     for (doc,) in conn.execute("SELECT id FROM documents").fetchall():
         conn.execute(
-            "UPDATE documents SET organization = ? WHERE id = ?", (rng.choice(ORGANIZATIONS), doc)
+            "UPDATE documents SET organization = ?, doc_date = ? WHERE id = ?",
+            (rng.choice(ORGANIZATIONS), rng.choice(DATES), doc),
         )
 
 
@@ -209,35 +215,77 @@ def test_the_counts_equal_the_join_after_every_write(tmp_path: Path, seed: int) 
         conn.close()
 
 
-def test_a_period_or_a_counterparty_keeps_the_join(tmp_path: Path) -> None:
+def test_a_counterparty_keeps_the_join_a_period_is_counted(tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite3"
     fill_store(path, count=10)
     reader = SQLiteReader(path, ProductionCalendar.russia())
     try:
         ctx = context(reader, dialect_for(MSK, NOW), ProductionCalendar.russia(), NOW, MSK, 3)
         assert q.counted(ctx, Filters(manager=MANAGERS[0], status="sent"))
-        assert not q.counted(ctx, Filters(period_from=NOW.date()))
-        assert not q.counted(ctx, Filters(period_to=NOW.date()))
+        assert q.counted(ctx, Filters(period_from=NOW.date()))
+        assert q.counted(ctx, Filters(period_to=NOW.date()))
         assert not q.counted(ctx, Filters(counterparty="7701234567"))
     finally:
         reader.close()
 
 
+D = date
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "months", "edges"),
+    [
+        (D(2024, 4, 1), D(2024, 4, 30), ("2024-04", "2024-04"), ()),
+        (D(2024, 2, 1), D(2024, 4, 30), ("2024-02", "2024-04"), ()),
+        (D(2024, 2, 1), D(2024, 2, 29), ("2024-02", "2024-02"), ()),  # a leap year's February
+        (
+            D(2024, 3, 20),
+            D(2024, 5, 1),
+            ("2024-04", "2024-04"),
+            ((D(2024, 3, 20), D(2024, 3, 31)), (D(2024, 5, 1), D(2024, 5, 1))),
+        ),
+        (D(2024, 4, 2), D(2024, 4, 29), None, ((D(2024, 4, 2), D(2024, 4, 29)),)),
+        (D(2024, 4, 1), D(2024, 4, 17), None, ((D(2024, 4, 1), D(2024, 4, 17)),)),
+        (D(2024, 4, 17), D(2024, 4, 30), None, ((D(2024, 4, 17), D(2024, 4, 30)),)),
+        (
+            D(2024, 3, 31),
+            D(2024, 4, 1),
+            None,
+            ((D(2024, 3, 31), D(2024, 3, 31)), (D(2024, 4, 1), D(2024, 4, 1))),
+        ),
+        (None, D(2024, 4, 30), (None, "2024-04"), ()),
+        (None, D(2024, 4, 10), (None, "2024-03"), ((D(2024, 4, 1), D(2024, 4, 10)),)),
+        (D(2024, 4, 1), None, ("2024-04", None), ()),
+        (D(2024, 12, 31), None, ("2025-01", None), ((D(2024, 12, 31), D(2024, 12, 31)),)),
+        (D(2024, 5, 1), D(2024, 4, 1), None, ((D(2024, 5, 1), D(2024, 4, 1)),)),
+    ],
+)
+def test_a_period_splits_into_whole_months_and_its_partial_ends(
+    start: date | None, end: date | None, months: Any, edges: Any
+) -> None:
+    assert q.split_period(start, end) == q.PeriodSplit(months, edges)
+
+
 def _counts_version() -> int:
-    (version,) = [m.version for m in MIGRATIONS if m.description.startswith("ledger counts")]
-    return version
+    """The first schema with the ledger's counts (v17, without the month)."""
+    return min(m.version for m in MIGRATIONS if m.description.startswith("ledger counts"))
 
 
 def test_migrating_fills_the_counts_from_the_ledger_already_there(tmp_path: Path) -> None:
+    """From before the counts (v16), through v17's counts without the month, to v18's."""
     path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
     migrate(conn, target=_counts_version() - 1)
-    for doc, org, manager in (("a", "ООО «Север»", "Петров"), ("b", None, None)):
+    for doc, org, manager, day in (
+        ("a", "ООО «Север»", "Петров", "2024-04-03"),
+        ("b", None, None, None),
+        ("c", None, "Петров", "2024-05-31"),
+    ):
         conn.execute(
-            "INSERT INTO documents (id, kind, status, direction, json, organization, responsible)"
-            " VALUES (?, 'act', 'sent', 'outgoing', '{}', ?, ?)",
-            (doc, org, manager),
+            "INSERT INTO documents (id, kind, status, direction, json, organization, responsible,"
+            " doc_date) VALUES (?, 'act', 'sent', 'outgoing', '{}', ?, ?, ?)",
+            (doc, org, manager, day),
         )
     rng = random.Random(3)
     ledger = Ledger(conn, rng)
@@ -247,12 +295,21 @@ def test_migrating_fills_the_counts_from_the_ledger_already_there(tmp_path: Path
         "INSERT INTO action_requests (action, params, idempotency_key, document_id, rule_key,"
         " created_at, state) VALUES ('log', '{}', 'orphan', 'gone', 'r', 't', 'failed')"
     )
-    before = _joined(conn)
     assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'ledger_counts'").fetchall()
-    migrate(conn)
-    assert _counted(conn) == before
-    assert len(before) > 2
+    migrate(conn, target=_counts_version())
+    ledger.tick()
+    reader = SQLiteReader(path, ProductionCalendar.russia())
+    try:
+        assert not reader.ledger()  # v17's counts have no month: the page joins
+        before = _joined(conn)
+        migrate(conn)
+        assert _counted(conn) == before
+        assert len({row[6] for row in before}) == 3  # two months and none
+        assert reader.ledger()
+    finally:
+        reader.close()
     conn.execute("UPDATE documents SET status = 'signed', responsible = 'Иванов' WHERE id = 'a'")
+    conn.execute("UPDATE documents SET doc_date = '2024-06-01' WHERE id = 'c'")
     assert _counted(conn) == _joined(conn)  # and the triggers keep it from there
     conn.close()
 
@@ -298,9 +355,18 @@ def test_the_bottlenecks_page_reads_the_counts_not_the_ledger(tmp_path: Path) ->
         assert len(seen) == 2 and all("FROM ledger_counts" in sql for sql in seen), seen
         assert not any("firings" in sql or "action_requests" in sql for sql in seen)
         seen.clear()
-        _pages(ctx, Filters(period_from=datetime(2024, 5, 1, tzinfo=MSK).date()))
-        # The period's documents first, then their ledger rows by document.
-        assert all("FROM documents d" in sql and "JOIN firings x" in sql for sql in seen[:1])
+        _pages(ctx, Filters(date(2024, 4, 1), date(2024, 5, 31), organization="x"))
+        # Whole months: the counts alone.
+        assert len(seen) == 2 and all("FROM ledger_counts" in sql for sql in seen), seen
+        assert not any("firings" in sql or "action_requests" in sql for sql in seen)
+        seen.clear()
+        _pages(ctx, Filters(period_from=date(2024, 4, 20), period_to=date(2024, 5, 31)))
+        # A partial month: its documents first, then their ledger rows by document.
+        assert "FROM documents d" in seen[0] and "JOIN firings x" in seen[0], seen
+        assert all("FROM documents d" in sql and "FROM ledger_counts" in sql for sql in seen)
+        seen.clear()
+        _pages(ctx, Filters(counterparty="7701234567"))
         assert all("FROM documents d" in sql for sql in seen), seen
+        assert not any("ledger_counts" in sql for sql in seen), seen
     finally:
         reader.close()

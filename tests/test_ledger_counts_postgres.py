@@ -1,4 +1,4 @@
-"""The ledger's counts on PostgreSQL (schema v12) always equal the join, also with
+"""The ledger's counts on PostgreSQL (schema v13) always equal the join, also with
 several runners ticking, dispatching and syncing at once.
 
 The writes are plain SQL on real connections (the triggers see any writer), plus
@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 from _pg_helpers import pg_database, pg_schema
+from _web_helpers import DATES, PERIODS
 from psycopg import sql
 from store_contract import make_document, make_firing, make_request
 
@@ -42,25 +43,26 @@ MANAGERS = (None, "Петров", "Сидорова")
 KINDS = ("contract", "act")
 STATUSES = ("sent", "signed", "rejected")
 
+_MONTH = "COALESCE(substr(d.doc_date, 1, 7), '')"
 _JOIN = (
     "SELECT 'rule', f.rule_key, COALESCE(d.organization, ''), COALESCE(d.responsible, ''),"
-    " d.kind, d.status, COUNT(*), SUM(f.skipped), 0 FROM firings f"
-    " JOIN documents d ON d.id = f.document_id GROUP BY 2, 3, 4, 5, 6"
+    f" d.kind, d.status, {_MONTH}, COUNT(*), SUM(f.skipped), 0 FROM firings f"
+    " JOIN documents d ON d.id = f.document_id GROUP BY 2, 3, 4, 5, 6, 7"
     " UNION ALL SELECT 'action', a.action, COALESCE(d.organization, ''),"
-    " COALESCE(d.responsible, ''), d.kind, d.status, COUNT(*),"
+    f" COALESCE(d.responsible, ''), d.kind, d.status, {_MONTH}, COUNT(*),"
     " SUM(CASE WHEN a.state = 'failed' THEN 1 ELSE 0 END),"
     " SUM(CASE WHEN a.state = 'in_doubt' THEN 1 ELSE 0 END) FROM action_requests a"
-    " JOIN documents d ON d.id = a.document_id GROUP BY 2, 3, 4, 5, 6"
+    " JOIN documents d ON d.id = a.document_id GROUP BY 2, 3, 4, 5, 6, 7"
 )
 #: The deltas plus the pending rows of existing documents, as the reader sums them.
 _COUNTS = (
-    "SELECT what, name, o, r, k, s, SUM(n), SUM(CASE WHEN what = 'rule' THEN skipped"
+    "SELECT what, name, o, r, k, s, m, SUM(n), SUM(CASE WHEN what = 'rule' THEN skipped"
     " ELSE failed END), SUM(in_doubt) FROM (SELECT what, name, organization AS o,"
-    " responsible AS r, kind AS k, status AS s, n, skipped, failed, in_doubt FROM ledger_deltas"
-    " UNION ALL SELECT p.what, p.name, COALESCE(d.organization, ''),"
-    " COALESCE(d.responsible, ''), d.kind, d.status, p.n, p.skipped, p.failed, p.in_doubt"
-    " FROM ledger_pending p JOIN documents d ON d.id = p.document_id) AS c"
-    " GROUP BY 1, 2, 3, 4, 5, 6 HAVING SUM(n) <> 0 OR SUM(skipped) <> 0 OR SUM(failed) <> 0"
+    " responsible AS r, kind AS k, status AS s, month AS m, n, skipped, failed, in_doubt"
+    " FROM ledger_deltas UNION ALL SELECT p.what, p.name, COALESCE(d.organization, ''),"
+    f" COALESCE(d.responsible, ''), d.kind, d.status, {_MONTH}, p.n, p.skipped, p.failed,"
+    " p.in_doubt FROM ledger_pending p JOIN documents d ON d.id = p.document_id) AS c"
+    " GROUP BY 1, 2, 3, 4, 5, 6, 7 HAVING SUM(n) <> 0 OR SUM(skipped) <> 0 OR SUM(failed) <> 0"
     " OR SUM(in_doubt) <> 0"
 )
 
@@ -85,10 +87,10 @@ def store_schema(pg_database: str, pg_schema: str) -> Iterator[str]:
 
 def _document(conn: psycopg.Connection[Any], doc: str, rng: random.Random) -> None:
     conn.execute(
-        "INSERT INTO documents (id, kind, status, direction, json, organization, responsible)"
-        " VALUES (%s, %s, %s, 'outgoing', '{}', %s, %s)",
+        "INSERT INTO documents (id, kind, status, direction, json, organization, responsible,"
+        " doc_date) VALUES (%s, %s, %s, 'outgoing', '{}', %s, %s, %s)",
         (doc, rng.choice(KINDS), rng.choice(STATUSES), rng.choice(ORGANIZATIONS),
-         rng.choice(MANAGERS)),
+         rng.choice(MANAGERS), rng.choice(DATES)),
     )  # fmt: skip
 
 
@@ -138,7 +140,7 @@ class Writer:
             for doc in sorted(self._docs(3)):
                 column, values = self.rng.choice(
                     [("status", STATUSES), ("responsible", MANAGERS),
-                     ("organization", ORGANIZATIONS), ("kind", KINDS)]
+                     ("organization", ORGANIZATIONS), ("kind", KINDS), ("doc_date", DATES)]
                 )  # fmt: skip
                 self.conn.execute(
                     sql.SQL("UPDATE documents SET {} = %s WHERE id = %s").format(
@@ -153,7 +155,8 @@ class Writer:
         (doc,) = self._docs(1)
         with self.conn.transaction():
             row = self.conn.execute(
-                "SELECT kind, status, organization, responsible FROM documents WHERE id = %s",
+                "SELECT kind, status, organization, responsible, doc_date FROM documents"
+                " WHERE id = %s",
                 (doc,),
             ).fetchone()
             if row is None:
@@ -164,14 +167,17 @@ class Writer:
         with self.conn.transaction():
             self.conn.execute(
                 "INSERT INTO documents (id, kind, status, direction, json, organization,"
-                " responsible) VALUES (%s, %s, %s, 'outgoing', '{}', %s, %s)",
+                " responsible, doc_date) VALUES (%s, %s, %s, 'outgoing', '{}', %s, %s, %s)",
                 (doc, *row),
             )
 
 
 def _filters() -> list[Filters]:
     combos = itertools.product(ORGANIZATIONS, MANAGERS, (None, *KINDS), (None, *STATUSES))
-    return [Filters(organization=o, manager=m, kind=k, status=s) for o, m, k, s in combos]
+    every = [Filters(organization=o, manager=m, kind=k, status=s) for o, m, k, s in combos]
+    periods = itertools.product(PERIODS, ORGANIZATIONS[:2], (None, "sent"))
+    every += [Filters(start, end, organization=o, status=s) for (start, end), o, s in periods]
+    return every
 
 
 def _assert_pages(dsn: str, schema: str) -> None:
@@ -203,7 +209,7 @@ def test_the_counts_equal_the_join_after_every_write(pg_database: str, store_sch
         # Folded: one row per key, none of them zero.
         assert conn.execute(
             "SELECT COUNT(*) = COUNT(DISTINCT (what, name, organization, responsible, kind,"
-            " status)) AND COUNT(*) > 0 AND bool_and(n <> 0 OR skipped <> 0 OR failed <> 0"
+            " status, month)) AND COUNT(*) > 0 AND bool_and(n <> 0 OR skipped <> 0 OR failed <> 0"
             " OR in_doubt <> 0) FROM ledger_deltas"
         ).fetchone() == (True,)
     _assert_pages(pg_database, store_schema)
@@ -263,11 +269,12 @@ def test_a_scratch_copy_keeps_the_counts(pg_database: str, store_schema: str) ->
 
 
 def _counts_version() -> int:
-    (version,) = [m.version for m in MIGRATIONS if m.description.startswith("ledger counts")]
-    return version
+    """The first schema with the ledger's counts (v12, without the month)."""
+    return min(m.version for m in MIGRATIONS if m.description.startswith("ledger counts"))
 
 
 def test_migrating_fills_the_counts_from_the_ledger_there(pg_database: str, pg_schema: str) -> None:
+    """From before the counts (v11), through v12's counts without the month, to v13's."""
     with psycopg.connect(pg_database, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(pg_schema)))
         conn.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(pg_schema)))
@@ -285,11 +292,25 @@ def test_migrating_fills_the_counts_from_the_ledger_there(pg_database: str, pg_s
                 " rule_key, created_at, state) VALUES ('log', '{}', %s, %s, 'r', 't', %s)",
                 (f"k{k}", doc, STATES[k % len(STATES)]),
             )
-        expected = _rows(conn, _JOIN)
         assert conn.execute("SELECT to_regclass('ledger_deltas')").fetchone() == (None,)
-        migrate(conn)
-        assert expected and _rows(conn, _COUNTS) == expected
+        migrate(conn, target=_counts_version())
+        # A firing under v12's triggers: a pending row, not folded (the fold is v13's now).
+        conn.execute(
+            "INSERT INTO firings (rule_key, document_id, step, episode, due_at, fired_at,"
+            " playbook_hash) VALUES ('pb/late', 'd05', 'do', 'e', 'x', 'y', 'h')"
+        )
+        assert conn.execute("SELECT COUNT(*) FROM ledger_pending").fetchone() == (1,)
+        reader = PostgresReader(pg_database, ProductionCalendar.russia(), schema=pg_schema)
+        try:
+            assert not reader.ledger()  # v12's counts have no month: the page joins
+            expected = _rows(conn, _JOIN)
+            migrate(conn)
+            assert len({row[6] for row in expected}) > 2 and _rows(conn, _COUNTS) == expected
+            assert reader.ledger()
+        finally:
+            reader.close()
         conn.execute("UPDATE documents SET status = 'closed' WHERE id = 'd01'")
+        conn.execute("UPDATE documents SET doc_date = '2024-07-01' WHERE id = 'd02'")
         assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
 
 
@@ -335,4 +356,4 @@ def test_the_store_api_tick_dispatch_and_copy_keep_the_counts(
         assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
         # Three documents moved to rejected with both ticks' firings (three rules each).
         moved = [row for row in _rows(conn, _COUNTS) if row[0] == "rule" and row[5] == "rejected"]
-        assert sum(row[6] for row in moved) == 3 * len(RULES) * 2
+        assert sum(row[7] for row in moved) == 3 * len(RULES) * 2

@@ -14,8 +14,10 @@ there would count the firing under a key the document is leaving. So:
   to ``ledger_pending`` by document, aggregated per statement — appended,
   locking nothing but the new rows;
 * ``ledger_deltas`` holds counts by the document key (the SQLite table's key,
-  without a primary key: rows are appended and summed by the reader);
-* a document inserted, changed in one of the key's columns or deleted moves
+  the month of the document's date included since v13, without a primary key:
+  rows are appended and summed by the reader);
+* a document inserted, changed in one of the key's columns (or its date's month)
+  or deleted moves
   what is counted for it — its ledger minus its pending — in ``ledger_deltas``;
 * :func:`fold` (at the end of each tick that recorded firings) moves the
   pending rows of existing documents to ``ledger_deltas`` under their key,
@@ -30,6 +32,9 @@ and the pending rows in one snapshot; a tick commits both at once).
 
 What the page reads — the deltas plus the pending rows joined to their
 documents — then always equals the join of the ledger to its documents.
+
+Schema v12 kept the counts without the month; v13 adds it. The builders below take
+``dated`` so that v12's statements stay what they were.
 """
 
 from __future__ import annotations
@@ -53,7 +58,12 @@ _COUNTERS = (
 )
 _SUMS = "SUM(n), SUM(skipped), SUM(failed), SUM(in_doubt)"
 _NONZERO = "HAVING SUM(n) <> 0 OR SUM(skipped) <> 0 OR SUM(failed) <> 0 OR SUM(in_doubt) <> 0"
-_DELTA_COLUMNS = "what, name, organization, responsible, kind, status, n, skipped, failed, in_doubt"
+_DELTA_KEY_V12 = "what, name, organization, responsible, kind, status"
+_DELTA_KEY = f"{_DELTA_KEY_V12}, month"
+_DELTA_COLUMNS_V12 = f"{_DELTA_KEY_V12}, n, skipped, failed, in_doubt"
+_DELTA_COLUMNS = f"{_DELTA_KEY}, n, skipped, failed, in_doubt"
+#: The month of a document's date (``YYYY-MM``), '' without one (no period matches it).
+MONTH = "COALESCE(substr({row}.doc_date, 1, 7), '')"
 _PENDING_COLUMNS = "document_id, what, name, n, skipped, failed, in_doubt"
 
 
@@ -120,44 +130,60 @@ _COUNTED = (
 )
 
 
-def _move(docs: str, sign: str) -> str:
+def _doc_key(dated: bool) -> str:
+    key = "COALESCE(d.organization, ''), COALESCE(d.responsible, ''), d.kind, d.status"
+    return f"{key}, {MONTH.format(row='d')}" if dated else key
+
+
+def _groups(dated: bool) -> str:
+    # The key's columns after what and name, by position.
+    return "3, 4, 5, 6, 7" if dated else "3, 4, 5, 6"
+
+
+def _move(docs: str, sign: str, dated: bool) -> str:
     """``ledger_deltas`` += (or -=) what is counted for the documents ``docs`` selects,
     under their key there."""
-    key = "COALESCE(d.organization, ''), COALESCE(d.responsible, ''), d.kind, d.status"
+    columns = _DELTA_COLUMNS if dated else _DELTA_COLUMNS_V12
     return (
-        f"WITH docs AS ({docs}) INSERT INTO ledger_deltas ({_DELTA_COLUMNS})"
-        f" SELECT c.what, c.name, {key}, {sign}SUM(c.n), {sign}SUM(c.skipped),"
+        f"WITH docs AS ({docs}) INSERT INTO ledger_deltas ({columns})"
+        f" SELECT c.what, c.name, {_doc_key(dated)}, {sign}SUM(c.n), {sign}SUM(c.skipped),"
         f" {sign}SUM(c.failed), {sign}SUM(c.in_doubt)"
         f" FROM ({_COUNTED}) AS c JOIN docs d ON d.id = c.document_id"
-        f" GROUP BY c.what, c.name, 3, 4, 5, 6 {_NONZERO.replace('SUM(', 'SUM(c.')};"
+        f" GROUP BY c.what, c.name, {_groups(dated)} {_NONZERO.replace('SUM(', 'SUM(c.')};"
     )
 
 
 _SHARED = f"PERFORM pg_advisory_xact_lock_shared({_LOCK_ARGS});"
 _WATCHED = ("organization", "responsible", "kind", "status")
-_COLUMNS = ("id", *_WATCHED)
-_CHANGED = "FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE " + " OR ".join(
-    f"o.{c} IS DISTINCT FROM n.{c}" for c in _WATCHED
-)
 
 
-def _rows(alias: str) -> str:
-    return f"SELECT {', '.join(f'{alias}.{c}' for c in _COLUMNS)}"
+def _changed(dated: bool) -> str:
+    changes = [f"o.{c} IS DISTINCT FROM n.{c}" for c in _WATCHED]
+    if dated:  # a date moved within its month moves nothing
+        changes.append(f"{MONTH.format(row='o')} IS DISTINCT FROM {MONTH.format(row='n')}")
+    return "FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE " + " OR ".join(changes)
 
 
-_INSERTED = _rows("n") + " FROM new_rows n"
-_DELETED = _rows("o") + " FROM old_rows o"
-_DOCUMENTS_BODY = (
-    # An upsert whose rows all existed inserts none: no lock, no move.
-    f"IF TG_OP = 'INSERT' THEN IF EXISTS (SELECT 1 FROM new_rows) THEN {_SHARED}"
-    f" {_move(_INSERTED, '')} END IF;"
-    f" ELSIF TG_OP = 'DELETE' THEN IF EXISTS (SELECT 1 FROM old_rows) THEN {_SHARED}"
-    f" {_move(_DELETED, '-')} END IF;"
-    # A sync page upserts hundreds of documents; few change a key column.
-    f" ELSIF EXISTS (SELECT 1 {_CHANGED}) THEN {_SHARED}"
-    f" {_move(_rows('o') + ' ' + _CHANGED, '-')} {_move(_rows('n') + ' ' + _CHANGED, '')}"
-    " END IF;"
-)
+def _rows(alias: str, dated: bool) -> str:
+    columns = ("id", *_WATCHED, *(("doc_date",) if dated else ()))
+    return f"SELECT {', '.join(f'{alias}.{c}' for c in columns)}"
+
+
+def _documents_body(dated: bool) -> str:
+    changed = _changed(dated)
+    return (
+        # An upsert whose rows all existed inserts none: no lock, no move.
+        f"IF TG_OP = 'INSERT' THEN IF EXISTS (SELECT 1 FROM new_rows) THEN {_SHARED}"
+        f" {_move(_rows('n', dated) + ' FROM new_rows n', '', dated)} END IF;"
+        f" ELSIF TG_OP = 'DELETE' THEN IF EXISTS (SELECT 1 FROM old_rows) THEN {_SHARED}"
+        f" {_move(_rows('o', dated) + ' FROM old_rows o', '-', dated)} END IF;"
+        # A sync page upserts hundreds of documents; few change a key column.
+        f" ELSIF EXISTS (SELECT 1 {changed}) THEN {_SHARED}"
+        f" {_move(_rows('o', dated) + ' ' + changed, '-', dated)}"
+        f" {_move(_rows('n', dated) + ' ' + changed, '', dated)}"
+        " END IF;"
+    )
+
 
 _LEDGER_BODY = (
     "IF TG_TABLE_NAME = 'firings' THEN"
@@ -187,19 +213,22 @@ _REQUEST_MOVES = (
     " OR OLD.document_id IS DISTINCT FROM NEW.document_id"
 )
 
-#: The counts from the whole ledger, in one pass over each table.
-FILL: tuple[str, ...] = (
-    "DELETE FROM ledger_deltas",
-    "DELETE FROM ledger_pending",
-    f"INSERT INTO ledger_deltas ({_DELTA_COLUMNS}) SELECT 'rule', f.rule_key,"
-    " COALESCE(d.organization, ''), COALESCE(d.responsible, ''), d.kind, d.status,"
-    " COUNT(*), SUM(f.skipped), 0, 0 FROM firings f JOIN documents d ON d.id = f.document_id"
-    " GROUP BY 2, 3, 4, 5, 6",
-    f"INSERT INTO ledger_deltas ({_DELTA_COLUMNS}) SELECT 'action', a.action,"
-    " COALESCE(d.organization, ''), COALESCE(d.responsible, ''), d.kind, d.status,"
-    f" COUNT(*), 0, SUM({_failed('a.state')}), SUM({_doubt('a.state')})"
-    " FROM action_requests a JOIN documents d ON d.id = a.document_id GROUP BY 2, 3, 4, 5, 6",
-)
+
+def _fill(dated: bool) -> tuple[str, ...]:
+    """The counts from the whole ledger, in one pass over each table."""
+    columns = _DELTA_COLUMNS if dated else _DELTA_COLUMNS_V12
+    return (
+        "DELETE FROM ledger_deltas",
+        "DELETE FROM ledger_pending",
+        f"INSERT INTO ledger_deltas ({columns}) SELECT 'rule', f.rule_key, {_doc_key(dated)},"
+        " COUNT(*), SUM(f.skipped), 0, 0 FROM firings f JOIN documents d ON d.id = f.document_id"
+        f" GROUP BY 2, {_groups(dated)}",
+        f"INSERT INTO ledger_deltas ({columns}) SELECT 'action', a.action, {_doc_key(dated)},"
+        f" COUNT(*), 0, SUM({_failed('a.state')}), SUM({_doubt('a.state')})"
+        f" FROM action_requests a JOIN documents d ON d.id = a.document_id"
+        f" GROUP BY 2, {_groups(dated)}",
+    )
+
 
 #: Schema v12.
 STATEMENTS_V12: tuple[str, ...] = (
@@ -221,13 +250,23 @@ STATEMENTS_V12: tuple[str, ...] = (
     f" {_request_row('NEW', '')} RETURN NULL; END $$",
     "CREATE TRIGGER action_requests_ledger_update AFTER UPDATE ON action_requests"
     f" FOR EACH ROW WHEN ({_REQUEST_MOVES}) EXECUTE FUNCTION edo_ledger_request()",
-    _statement_function("edo_ledger_documents", _DOCUMENTS_BODY),
+    _statement_function("edo_ledger_documents", _documents_body(False)),
     *(_statement_trigger("documents", op, "edo_ledger_documents") for op in ("INSERT", "DELETE")),
     _statement_trigger("documents", "UPDATE", "edo_ledger_documents"),
-    *FILL[2:],
+    *_fill(False)[2:],
 )
 
-_DELTA_KEY = "what, name, organization, responsible, kind, status"
+#: Schema v13: the month of the document's date in the counts' key.
+STATEMENTS_V13: tuple[str, ...] = (
+    # No tick, dispatch or prune writes the ledger meanwhile (a runner of the previous
+    # version may still run): the fill below counts each row once.
+    "LOCK TABLE documents, firings, action_requests, ledger_pending IN SHARE MODE",
+    "ALTER TABLE ledger_deltas ADD COLUMN month TEXT NOT NULL DEFAULT ''",
+    _statement_function("edo_ledger_documents", _documents_body(True)).replace(
+        "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"
+    ),
+    *_fill(True),
+)
 
 
 #: The key of one document, looked up by its primary key (``LIMIT 1`` keeps it a
@@ -235,7 +274,8 @@ _DELTA_KEY = "what, name, organization, responsible, kind, status"
 def _key_of(document_id: str) -> str:
     return (
         "CROSS JOIN LATERAL (SELECT COALESCE(d.organization, '') AS organization,"
-        " COALESCE(d.responsible, '') AS responsible, d.kind, d.status FROM documents d"
+        f" COALESCE(d.responsible, '') AS responsible, d.kind, d.status,"
+        f" {MONTH.format(row='d')} AS month FROM documents d"
         f" WHERE d.id = {document_id} LIMIT 1) AS d"
     )
 
@@ -249,13 +289,14 @@ _FOLD = (
     " keys AS (SELECT p.document_id, d.* FROM (SELECT DISTINCT document_id FROM pending) p"
     f" {_key_of('p.document_id')}),"
     " moved AS (SELECT p.what, p.name, k.organization, k.responsible, k.kind, k.status,"
-    " p.n, p.skipped, p.failed, p.in_doubt FROM pending p"
+    " k.month, p.n, p.skipped, p.failed, p.in_doubt FROM pending p"
     " JOIN keys k ON k.document_id = p.document_id),"
     f" touched AS (SELECT {_DELTA_KEY} FROM moved UNION SELECT {_DELTA_KEY} FROM ledger_deltas"
     f" GROUP BY {_DELTA_KEY} HAVING COUNT(*) > 1),"
     " folded AS (DELETE FROM ledger_deltas x USING touched t WHERE x.what = t.what"
     " AND x.name = t.name AND x.organization = t.organization"
     " AND x.responsible = t.responsible AND x.kind = t.kind AND x.status = t.status"
+    " AND x.month = t.month"
     f" RETURNING {', '.join(f'x.{c}' for c in _DELTA_COLUMNS.split(', '))})"
     f" INSERT INTO ledger_deltas ({_DELTA_COLUMNS})"
     f" SELECT {_DELTA_KEY}, {_SUMS}"
@@ -280,7 +321,7 @@ def fold(conn: psycopg.Connection[Any]) -> bool:
 def rebuild(conn: psycopg.Connection[Any]) -> None:
     """Inside the caller's transaction: the counts from the whole ledger (bulk writers
     disable the ledger's triggers and call this instead)."""
-    for statement in FILL:
+    for statement in _fill(True):
         conn.execute(statement)
 
 

@@ -264,6 +264,15 @@ _LEDGER_COUNTS = Migration(
     _pg_ledger.STATEMENTS_V12,
 )
 
+# Self-contained (a column on v12's table, its documents function replaced, the counts
+# filled again), so it can be renumbered. Under a period «Узкие места» still joined the
+# period's documents to their ledger rows: 1.7 s for a month at a million documents.
+_LEDGER_COUNTS_BY_MONTH = Migration(
+    13,
+    "ledger counts by month of the document's date, for the dashboard's period filter",
+    _pg_ledger.STATEMENTS_V13,
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1,
@@ -278,6 +287,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _NO_RULE_INDEX,
     _NO_DOCUMENT_KEY,
     _LEDGER_COUNTS,
+    _LEDGER_COUNTS_BY_MONTH,
 )
 CURRENT_VERSION = MIGRATIONS[-1].version
 

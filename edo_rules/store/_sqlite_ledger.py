@@ -4,10 +4,12 @@ The page counts, per rule, its firings (and the skipped ones) and, per action,
 its requests (failed, in doubt), under the page's filters. Joining every firing
 and request to its document took seconds at a million documents; instead
 ``ledger_counts`` holds those counters per (rule or action, organisation,
-manager, kind, status) of the documents — the filters a page applies by
-equality. A period or a counterparty is not in the key (it would multiply the
-table toward the ledger's size): with those filters the page keeps the join,
-over the slice their indexes give.
+manager, kind, status, month) of the documents — the filters a page applies by
+equality, and the month of the document's date (``YYYY-MM``, '' without a date)
+for a period: its whole months are sums of counts, only its partial months at
+either end are joined (``web._queries``). A counterparty is not in the key (it
+would multiply the table toward the ledger's size): with it the page keeps the
+join, over the slice its index gives.
 
 Triggers keep it equal to the join in the writer's transaction, whatever
 writes (tick, dispatcher, prune, refresh, copy, migrations):
@@ -16,7 +18,7 @@ writes (tick, dispatcher, prune, refresh, copy, migrations):
   document's key — only if the document exists (the join would not count it);
 * a request's state change counts only into or out of ``failed``/``in_doubt``;
   the dispatcher's other moves (pending → in flight → done) write nothing here;
-* a document whose organisation, manager, kind or status changes moves its
+* a document whose organisation, manager, kind, status or month changes moves its
   firings' and requests' counts to the new key (read by document: the ledger's
   key leads with it, and ``action_requests_document``);
 * a document deleted takes its counts with it, *before* the row goes: the
@@ -25,6 +27,10 @@ writes (tick, dispatcher, prune, refresh, copy, migrations):
   order a prune deletes in does not matter.
 
 Rows whose counters have gone back to zero stay; readers skip sums of zero.
+
+Schema v17 kept the counts without the month; v18 (:data:`STATEMENTS_V18`) rebuilds
+them with it. The builders below take ``dated`` so that v17's statements stay what
+they were.
 """
 
 from __future__ import annotations
@@ -32,27 +38,45 @@ from __future__ import annotations
 import sqlite3
 
 #: The summary's key: rule or action, its name, then the document's filter columns
-#: (a missing organisation or manager as '', which no filter value is).
-KEY = ("what", "name", "organization", "responsible", "kind", "status")
+#: (a missing organisation or manager as '', which no filter value is), then (v18) the
+#: month of the document's date.
+KEY_V17 = ("what", "name", "organization", "responsible", "kind", "status")
+KEY = (*KEY_V17, "month")
 COUNTERS = ("n", "skipped", "failed", "in_doubt")
-
-TABLE = (
-    "CREATE TABLE ledger_counts (what TEXT NOT NULL, name TEXT NOT NULL,"
-    " organization TEXT NOT NULL, responsible TEXT NOT NULL, kind TEXT NOT NULL,"
-    " status TEXT NOT NULL, n INTEGER NOT NULL, skipped INTEGER NOT NULL,"
-    " failed INTEGER NOT NULL, in_doubt INTEGER NOT NULL,"
-    f" PRIMARY KEY ({', '.join(KEY)})) WITHOUT ROWID"
-)
-
-_INSERT = f"INSERT INTO ledger_counts ({', '.join((*KEY, *COUNTERS))})"
-_UPSERT = f" ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET " + ", ".join(
-    f"{c} = {c} + excluded.{c}" for c in COUNTERS
-)
+#: The month of a document's date, '' without one (no period filter matches it).
+MONTH = "IFNULL(substr({row}.doc_date, 1, 7), '')"
 
 
-def _doc_key(row: str) -> str:
+def _key(dated: bool) -> tuple[str, ...]:
+    return KEY if dated else KEY_V17
+
+
+def _table(dated: bool) -> str:
+    month = " month TEXT NOT NULL," if dated else ""
     return (
-        f"IFNULL({row}.organization, ''), IFNULL({row}.responsible, ''), {row}.kind, {row}.status"
+        "CREATE TABLE ledger_counts (what TEXT NOT NULL, name TEXT NOT NULL,"
+        " organization TEXT NOT NULL, responsible TEXT NOT NULL, kind TEXT NOT NULL,"
+        f" status TEXT NOT NULL,{month} n INTEGER NOT NULL, skipped INTEGER NOT NULL,"
+        " failed INTEGER NOT NULL, in_doubt INTEGER NOT NULL,"
+        f" PRIMARY KEY ({', '.join(_key(dated))})) WITHOUT ROWID"
+    )
+
+
+def _insert(dated: bool) -> str:
+    return f"INSERT INTO ledger_counts ({', '.join((*_key(dated), *COUNTERS))})"
+
+
+def _upsert(dated: bool) -> str:
+    return f" ON CONFLICT ({', '.join(_key(dated))}) DO UPDATE SET " + ", ".join(
+        f"{c} = {c} + excluded.{c}" for c in COUNTERS
+    )
+
+
+def _doc_key(row: str, dated: bool) -> str:
+    month = f", {MONTH.format(row=row)}" if dated else ""
+    return (
+        f"IFNULL({row}.organization, ''), IFNULL({row}.responsible, ''), {row}.kind,"
+        f" {row}.status{month}"
     )
 
 
@@ -60,30 +84,32 @@ def _state(row: str, state: str) -> str:
     return f"({row}.state = '{state}')"
 
 
-def _firing(row: str, sign: str) -> str:
+def _firing(row: str, sign: str, dated: bool) -> str:
     """One firing (NEW or OLD) counted (``+``) or uncounted (``-``) under its document's key."""
     return (
-        f"{_INSERT} SELECT 'rule', {row}.rule_key, {_doc_key('d')}, {sign}1, {sign}{row}.skipped,"
-        f" 0, 0 FROM documents d WHERE d.id = {row}.document_id{_UPSERT};"
+        f"{_insert(dated)} SELECT 'rule', {row}.rule_key, {_doc_key('d', dated)}, {sign}1,"
+        f" {sign}{row}.skipped, 0, 0 FROM documents d WHERE d.id = {row}.document_id"
+        f"{_upsert(dated)};"
     )
 
 
-def _request(row: str, sign: str) -> str:
+def _request(row: str, sign: str, dated: bool) -> str:
     return (
-        f"{_INSERT} SELECT 'action', {row}.action, {_doc_key('d')}, {sign}1, 0,"
+        f"{_insert(dated)} SELECT 'action', {row}.action, {_doc_key('d', dated)}, {sign}1, 0,"
         f" {sign}{_state(row, 'failed')}, {sign}{_state(row, 'in_doubt')}"
-        f" FROM documents d WHERE d.id = {row}.document_id{_UPSERT};"
+        f" FROM documents d WHERE d.id = {row}.document_id{_upsert(dated)};"
     )
 
 
-def _document(row: str, sign: str) -> str:
+def _document(row: str, sign: str, dated: bool) -> str:
     """A document's whole ledger counted or uncounted under its (NEW or OLD) key."""
+    key = _doc_key(row, dated)
     return (
-        f"{_INSERT} SELECT 'rule', rule_key, {_doc_key(row)}, {sign}COUNT(*), {sign}SUM(skipped),"
-        f" 0, 0 FROM firings WHERE document_id = {row}.id GROUP BY rule_key{_UPSERT};"
-        f" {_INSERT} SELECT 'action', action, {_doc_key(row)}, {sign}COUNT(*), 0,"
+        f"{_insert(dated)} SELECT 'rule', rule_key, {key}, {sign}COUNT(*), {sign}SUM(skipped),"
+        f" 0, 0 FROM firings WHERE document_id = {row}.id GROUP BY rule_key{_upsert(dated)};"
+        f" {_insert(dated)} SELECT 'action', action, {key}, {sign}COUNT(*), 0,"
         f" {sign}SUM(state = 'failed'), {sign}SUM(state = 'in_doubt')"
-        f" FROM action_requests WHERE document_id = {row}.id GROUP BY action{_UPSERT};"
+        f" FROM action_requests WHERE document_id = {row}.id GROUP BY action{_upsert(dated)};"
     )
 
 
@@ -97,49 +123,92 @@ _FIRING_MOVES = (
     "OLD.rule_key IS NOT NEW.rule_key OR OLD.document_id IS NOT NEW.document_id"
     " OR OLD.skipped IS NOT NEW.skipped"
 )
-_DOCUMENT_MOVES = " OR ".join(
-    f"OLD.{c} IS NOT NEW.{c}" for c in ("organization", "responsible", "kind", "status")
+
+
+def _document_moves(dated: bool) -> str:
+    moves = [f"OLD.{c} IS NOT NEW.{c}" for c in ("organization", "responsible", "kind", "status")]
+    if dated:  # a date moved within its month moves nothing
+        moves.append(f"{MONTH.format(row='OLD')} IS NOT {MONTH.format(row='NEW')}")
+    return " OR ".join(moves)
+
+
+#: The triggers' names (v18 replaces v17's).
+TRIGGER_NAMES = (
+    "firings_ledger_insert",
+    "firings_ledger_delete",
+    "firings_ledger_update",
+    "action_requests_ledger_insert",
+    "action_requests_ledger_delete",
+    "action_requests_ledger_update",
+    "documents_ledger_insert",
+    "documents_ledger_update",
+    "documents_ledger_delete",
 )
 
-TRIGGERS: tuple[str, ...] = (
-    f"CREATE TRIGGER firings_ledger_insert AFTER INSERT ON firings BEGIN {_firing('NEW', '')} END",
-    f"CREATE TRIGGER firings_ledger_delete AFTER DELETE ON firings BEGIN {_firing('OLD', '-')} END",
-    f"CREATE TRIGGER firings_ledger_update AFTER UPDATE ON firings WHEN {_FIRING_MOVES}"
-    f" BEGIN {_firing('OLD', '-')} {_firing('NEW', '')} END",
-    "CREATE TRIGGER action_requests_ledger_insert AFTER INSERT ON action_requests"
-    f" BEGIN {_request('NEW', '')} END",
-    "CREATE TRIGGER action_requests_ledger_delete AFTER DELETE ON action_requests"
-    f" BEGIN {_request('OLD', '-')} END",
-    "CREATE TRIGGER action_requests_ledger_update AFTER UPDATE ON action_requests"
-    f" WHEN {_REQUEST_MOVES} BEGIN {_request('OLD', '-')} {_request('NEW', '')} END",
-    # A ledger row may outlive its document (a request without a firing): a document
-    # inserted again counts what the join will find for it.
-    f"CREATE TRIGGER documents_ledger_insert AFTER INSERT ON documents"
-    f" BEGIN {_document('NEW', '')} END",
-    f"CREATE TRIGGER documents_ledger_update AFTER UPDATE ON documents WHEN {_DOCUMENT_MOVES}"
-    f" BEGIN {_document('OLD', '-')} {_document('NEW', '')} END",
-    # BEFORE: the ledger rows are still there to count (the cascade deletes them after).
-    f"CREATE TRIGGER documents_ledger_delete BEFORE DELETE ON documents"
-    f" BEGIN {_document('OLD', '-')} END",
-)
 
-#: The counts from the whole ledger, in one pass over each table.
-FILL: tuple[str, ...] = (
-    "DELETE FROM ledger_counts",
-    f"{_INSERT} SELECT 'rule', f.rule_key, {_doc_key('d')}, COUNT(*), SUM(f.skipped), 0, 0"
-    " FROM firings f JOIN documents d ON d.id = f.document_id"
-    f" GROUP BY f.rule_key, 3, 4, 5, 6",
-    f"{_INSERT} SELECT 'action', a.action, {_doc_key('d')}, COUNT(*), 0,"
-    " SUM(a.state = 'failed'), SUM(a.state = 'in_doubt')"
-    " FROM action_requests a JOIN documents d ON d.id = a.document_id"
-    " GROUP BY a.action, 3, 4, 5, 6",
-)
+def _triggers(dated: bool) -> tuple[str, ...]:
+    def firing(row: str, sign: str) -> str:
+        return _firing(row, sign, dated)
 
-#: Schema v17.
-STATEMENTS_V17: tuple[str, ...] = (TABLE, *TRIGGERS, *FILL[1:])
+    def request(row: str, sign: str) -> str:
+        return _request(row, sign, dated)
+
+    def document(row: str, sign: str) -> str:
+        return _document(row, sign, dated)
+
+    return (
+        "CREATE TRIGGER firings_ledger_insert AFTER INSERT ON firings"
+        f" BEGIN {firing('NEW', '')} END",
+        "CREATE TRIGGER firings_ledger_delete AFTER DELETE ON firings"
+        f" BEGIN {firing('OLD', '-')} END",
+        f"CREATE TRIGGER firings_ledger_update AFTER UPDATE ON firings WHEN {_FIRING_MOVES}"
+        f" BEGIN {firing('OLD', '-')} {firing('NEW', '')} END",
+        "CREATE TRIGGER action_requests_ledger_insert AFTER INSERT ON action_requests"
+        f" BEGIN {request('NEW', '')} END",
+        "CREATE TRIGGER action_requests_ledger_delete AFTER DELETE ON action_requests"
+        f" BEGIN {request('OLD', '-')} END",
+        "CREATE TRIGGER action_requests_ledger_update AFTER UPDATE ON action_requests"
+        f" WHEN {_REQUEST_MOVES} BEGIN {request('OLD', '-')} {request('NEW', '')} END",
+        # A ledger row may outlive its document (a request without a firing): a document
+        # inserted again counts what the join will find for it.
+        "CREATE TRIGGER documents_ledger_insert AFTER INSERT ON documents"
+        f" BEGIN {document('NEW', '')} END",
+        "CREATE TRIGGER documents_ledger_update AFTER UPDATE ON documents"
+        f" WHEN {_document_moves(dated)} BEGIN {document('OLD', '-')} {document('NEW', '')} END",
+        # BEFORE: the ledger rows are still there to count (the cascade deletes them after).
+        "CREATE TRIGGER documents_ledger_delete BEFORE DELETE ON documents"
+        f" BEGIN {document('OLD', '-')} END",
+    )
+
+
+def _fill(dated: bool) -> tuple[str, ...]:
+    """The counts from the whole ledger, in one pass over each table."""
+    groups = ", ".join(str(k) for k in range(3, len(_key(dated)) + 1))
+    return (
+        "DELETE FROM ledger_counts",
+        f"{_insert(dated)} SELECT 'rule', f.rule_key, {_doc_key('d', dated)}, COUNT(*),"
+        " SUM(f.skipped), 0, 0 FROM firings f JOIN documents d ON d.id = f.document_id"
+        f" GROUP BY f.rule_key, {groups}",
+        f"{_insert(dated)} SELECT 'action', a.action, {_doc_key('d', dated)}, COUNT(*), 0,"
+        " SUM(a.state = 'failed'), SUM(a.state = 'in_doubt')"
+        " FROM action_requests a JOIN documents d ON d.id = a.document_id"
+        f" GROUP BY a.action, {groups}",
+    )
+
+
+#: Schema v17: the counts without the month.
+STATEMENTS_V17: tuple[str, ...] = (_table(False), *_triggers(False), *_fill(False)[1:])
+#: Schema v18: the counts again, with the month of the document's date in their key.
+STATEMENTS_V18: tuple[str, ...] = (
+    *(f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGER_NAMES),
+    "DROP TABLE IF EXISTS ledger_counts",
+    _table(True),
+    *_triggers(True),
+    *_fill(True)[1:],
+)
 
 
 def rebuild(conn: sqlite3.Connection) -> None:
     """Inside the caller's transaction: the counts again from the whole ledger."""
-    for statement in FILL:
+    for statement in _fill(True):
         conn.execute(statement)

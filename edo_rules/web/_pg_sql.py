@@ -31,6 +31,13 @@ _SUMMARY = (
 _RANKS_TABLE = "CREATE TEMP TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)"
 
 
+#: The ledger's counts with their month (v13): v12's have none.
+_LEDGER = (
+    "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ledger_deltas')"
+    " AND attname = 'month' AND NOT attisdropped)"
+)
+
+
 class PostgresReader:
     """Read-only connections to a PostgreSQL store, shared by the web server's workers."""
 
@@ -105,9 +112,9 @@ class PostgresReader:
         return True, int(found[0][0]) == self._fingerprint
 
     def ledger(self) -> bool:
-        """Whether the store keeps the ledger's counts (schema v12; an older one, served
-        before its migration, is counted through the join)."""
-        found = self.rows("SELECT to_regclass('ledger_deltas') IS NOT NULL")
+        """Whether the store keeps the ledger's counts by month (schema v13; an older one,
+        served before its migration, is counted through the join)."""
+        found = self.rows(_LEDGER)
         return bool(found and found[0][0])
 
     def close(self) -> None:

@@ -154,7 +154,8 @@ SUMMARY_SQLITE = (
     " AND EXISTS (SELECT 1 FROM pragma_index_list('documents')"
     " WHERE name = 'documents_by_date')"
 )
-LEDGER_SQLITE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_counts'"
+#: The ledger's counts with their month (v18): v17's have none.
+LEDGER_SQLITE = "SELECT 1 FROM pragma_table_info('ledger_counts') WHERE name = 'month'"
 RANKS_TABLE = "CREATE TEMP TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)"
 RANKS_INSERT = "INSERT INTO temp.workday_ranks (day, rank) VALUES (?, ?)"
 
@@ -221,8 +222,8 @@ class SQLiteReader:
         return True, int(row[0]) == self._fingerprint
 
     def ledger(self) -> bool:
-        """Whether the store keeps the ledger's counts (schema v17; an older store, served
-        read-only before its migration, is counted through the join)."""
+        """Whether the store keeps the ledger's counts by month (schema v18; an older store,
+        served read-only before its migration, is counted through the join)."""
         try:
             return bool(self._conn().execute(LEDGER_SQLITE).fetchall())
         except sqlite3.Error:
