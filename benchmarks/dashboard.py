@@ -565,11 +565,22 @@ FILTERS: tuple[tuple[str, dict[str, str]], ...] = (
 )
 
 
+#: Periods that do not begin and end with a month, measured on «Узкие места» only (the
+#: other pages read any period the same way): the last 30 days before NOW, and the worst
+#: split, half a month read at each end (web._queries.split_period).
+PARTIAL_PERIODS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("30 дней", {"from": "2026-10-22", "to": "2026-11-20"}),
+    ("16.09–15.10", {"from": "2026-09-16", "to": "2026-10-15"}),
+)
+
+
 def cases(conn: sqlite3.Connection, inn: str, filtered: bool = True) -> list[Case]:
     """(page, URL, its numbers from JSON, its read model, the derived baseline's numbers)."""
     out: list[Case] = []
     for label, query in FILTERS if filtered else FILTERS[:1]:
         out += _filtered_cases(conn, label, query)
+    for label, query in PARTIAL_PERIODS if filtered else ():
+        out.append(_filtered_cases(conn, label, query)[-1])  # Узкие места
     none = Filters()
     return [
         *out,

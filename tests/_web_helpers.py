@@ -43,9 +43,23 @@ COUNTERPARTIES = (
 
 
 #: Document dates at the ends and inside of three months, and none.
-DATES = ("2024-03-15", "2024-03-31", "2024-04-01", "2024-04-17", "2024-04-30", "2024-05-02", None)
-#: Periods: whole months, partial ones at either end or both, open on a side, empty.
+DATES = (
+    "2024-03-01",
+    "2024-03-15",
+    "2024-03-31",
+    "2024-04-01",
+    "2024-04-17",
+    "2024-04-20",
+    "2024-04-30",
+    "2024-05-02",
+    None,
+)
+#: Periods: whole months, partial ones at either end or both (their days read, or their
+#: month's counts minus the days outside), open on a side, empty.
 PERIODS = (
+    (date(2024, 3, 2), None),
+    (None, date(2024, 4, 28)),
+    (date(2024, 3, 2), date(2024, 4, 17)),
     (date(2024, 4, 1), date(2024, 4, 30)),
     (date(2024, 3, 1), date(2024, 4, 30)),
     (date(2024, 3, 20), date(2024, 5, 1)),

@@ -233,37 +233,57 @@ D = date
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "months", "edges"),
+    ("start", "end", "split"),
     [
-        (D(2024, 4, 1), D(2024, 4, 30), ("2024-04", "2024-04"), ()),
-        (D(2024, 2, 1), D(2024, 4, 30), ("2024-02", "2024-04"), ()),
-        (D(2024, 2, 1), D(2024, 2, 29), ("2024-02", "2024-02"), ()),  # a leap year's February
+        (D(2024, 4, 1), D(2024, 4, 30), q.PeriodSplit(("2024-04", "2024-04"))),
+        (D(2024, 2, 1), D(2024, 4, 30), q.PeriodSplit(("2024-02", "2024-04"))),
+        (D(2024, 2, 1), D(2024, 2, 29), q.PeriodSplit(("2024-02", "2024-02"))),  # a leap year
         (
-            D(2024, 3, 20),
+            D(2024, 3, 20),  # 12 days of March in, 19 out: the 12 are read
             D(2024, 5, 1),
-            ("2024-04", "2024-04"),
-            ((D(2024, 3, 20), D(2024, 3, 31)), (D(2024, 5, 1), D(2024, 5, 1))),
+            q.PeriodSplit(
+                ("2024-04", "2024-04"), ((D(2024, 3, 20), D(2024, 3, 31)), (D(2024, 5, 1),) * 2)
+            ),
         ),
-        (D(2024, 4, 2), D(2024, 4, 29), None, ((D(2024, 4, 2), D(2024, 4, 29)),)),
-        (D(2024, 4, 1), D(2024, 4, 17), None, ((D(2024, 4, 1), D(2024, 4, 17)),)),
-        (D(2024, 4, 17), D(2024, 4, 30), None, ((D(2024, 4, 17), D(2024, 4, 30)),)),
+        (
+            D(2024, 4, 2),  # 28 days in, 2 out: April's counts minus its 1st and 30th
+            D(2024, 4, 29),
+            q.PeriodSplit(
+                ("2024-04", "2024-04"), (), ((D(2024, 4, 1),) * 2, (D(2024, 4, 30),) * 2)
+            ),
+        ),
+        (
+            D(2024, 4, 1),
+            D(2024, 4, 17),
+            q.PeriodSplit(("2024-04", "2024-04"), (), ((D(2024, 4, 18), D(2024, 4, 30)),)),
+        ),
+        (D(2024, 4, 17), D(2024, 4, 30), q.PeriodSplit(None, ((D(2024, 4, 17), D(2024, 4, 30)),))),
         (
             D(2024, 3, 31),
             D(2024, 4, 1),
-            None,
-            ((D(2024, 3, 31), D(2024, 3, 31)), (D(2024, 4, 1), D(2024, 4, 1))),
+            q.PeriodSplit(None, ((D(2024, 3, 31),) * 2, (D(2024, 4, 1),) * 2)),
         ),
-        (None, D(2024, 4, 30), (None, "2024-04"), ()),
-        (None, D(2024, 4, 10), (None, "2024-03"), ((D(2024, 4, 1), D(2024, 4, 10)),)),
-        (D(2024, 4, 1), None, ("2024-04", None), ()),
-        (D(2024, 12, 31), None, ("2025-01", None), ((D(2024, 12, 31), D(2024, 12, 31)),)),
-        (D(2024, 5, 1), D(2024, 4, 1), None, ((D(2024, 5, 1), D(2024, 4, 1)),)),
+        (None, D(2024, 4, 30), q.PeriodSplit((None, "2024-04"))),
+        (
+            None,
+            D(2024, 4, 10),
+            q.PeriodSplit((None, "2024-03"), ((D(2024, 4, 1), D(2024, 4, 10)),)),
+        ),
+        (
+            None,
+            D(2024, 4, 28),
+            q.PeriodSplit((None, "2024-04"), (), ((D(2024, 4, 29), D(2024, 4, 30)),)),
+        ),
+        (D(2024, 4, 1), None, q.PeriodSplit(("2024-04", None))),
+        (D(2024, 12, 31), None, q.PeriodSplit(("2025-01", None), ((D(2024, 12, 31),) * 2,))),
+        (D(2024, 3, 2), None, q.PeriodSplit(("2024-03", None), (), ((D(2024, 3, 1),) * 2,))),
+        (D(2024, 5, 1), D(2024, 4, 1), q.PeriodSplit(None, ((D(2024, 5, 1), D(2024, 4, 1)),))),
     ],
 )
-def test_a_period_splits_into_whole_months_and_its_partial_ends(
-    start: date | None, end: date | None, months: Any, edges: Any
+def test_a_period_splits_into_months_and_the_days_read_at_its_ends(
+    start: date | None, end: date | None, split: q.PeriodSplit
 ) -> None:
-    assert q.split_period(start, end) == q.PeriodSplit(months, edges)
+    assert q.split_period(start, end) == split
 
 
 def _counts_version() -> int:

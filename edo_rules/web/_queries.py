@@ -455,41 +455,71 @@ def counted(ctx: Context, filters: Filters) -> bool:
     return ctx.ledger and filters.counterparty is None
 
 
+DateRange = tuple[date | None, date | None]  # document dates, inclusive
+
+
 @dataclass(frozen=True, slots=True)
 class PeriodSplit:
-    """A period as the counts can answer it: its whole months, and the days at either end
-    that the join reads."""
+    """A period as the counts can answer it: whole months of counts, plus or minus the
+    documents of a few days that the join reads."""
 
-    #: The first and last whole month (``YYYY-MM``, inclusive; None: unbounded on that
-    #: side); None: the period holds no whole month.
+    #: The first and last month counted (``YYYY-MM``, inclusive; None: unbounded on that
+    #: side); None: no month is counted.
     months: tuple[str | None, str | None] | None
-    #: The date ranges (inclusive) outside the whole months.
-    edges: tuple[tuple[date | None, date | None], ...]
+    #: Date ranges whose ledger rows are added, and those whose rows are taken away.
+    plus: tuple[DateRange, ...] = ()
+    minus: tuple[DateRange, ...] = ()
 
 
 def split_period(start: date | None, end: date | None) -> PeriodSplit:
-    """``[start, end]`` (either may be open) as whole months plus the partial months at
-    its ends: «октябрь» is one month of counts, «3 октября – 2 декабря» is November's
-    counts and two edges."""
+    """``[start, end]`` (either may be open) as months of counts plus or minus what the
+    join reads of a partial month at either end — its days in the period, or the month
+    minus its days outside it, whichever has fewer: «октябрь» is October's counts,
+    «3 октября – 2 декабря» is October and November minus 1–2 October, plus 1–2 December.
+    A partial month so costs the join at most half a month of documents."""
     if start is not None and end is not None and start > end:
         return PeriodSplit(None, ((start, end),))  # an empty period: the join finds nothing
-    day = timedelta(days=1)
-    first = start if start is None or start.day == 1 else _month_after(start)
-    last = end if end is None or _month_after(end) - day == end else end.replace(day=1) - day
-    edges: list[tuple[date | None, date | None]] = []
-    if start is not None and first is not None and start != first:
-        edges.append((start, first - day if end is None else min(end, first - day)))
-    if end is not None and last is not None and end != last:
-        low = last + day if start is None else max(start, last + day)
-        if not edges or low > (edges[0][1] or low):  # one partial month is one edge
-            edges.append((low, end))
-    whole = first is None or last is None or first <= last
-    months = (_month(first), _month(last)) if whole else None
-    return PeriodSplit(months, tuple(edges))
+    if start is not None and end is not None and start.replace(day=1) == end.replace(day=1):
+        return _within_a_month(start, end)
+    low, high = _month(start), _month(end)
+    plus: list[DateRange] = []
+    minus: list[DateRange] = []
+    if start is not None and start.day != 1:
+        inside, outside = (start, _month_end(start)), (start.replace(day=1), start - _DAY)
+        if _days(inside) <= _days(outside):
+            plus.append(inside)
+            low = _month(_month_end(start) + _DAY)
+        else:
+            minus.append(outside)
+    if end is not None and end != _month_end(end):
+        inside, outside = (end.replace(day=1), end), (end + _DAY, _month_end(end))
+        if _days(inside) <= _days(outside):
+            plus.append(inside)
+            high = _month(end.replace(day=1) - _DAY)
+        else:
+            minus.append(outside)
+    some = low is None or high is None or low <= high
+    return PeriodSplit((low, high) if some else None, tuple(plus), tuple(minus))
 
 
-def _month_after(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+_DAY = timedelta(days=1)
+
+
+def _within_a_month(start: date, end: date) -> PeriodSplit:
+    first, last = start.replace(day=1), _month_end(start)
+    outside = [r for r in ((first, start - _DAY), (end + _DAY, last)) if r[0] <= r[1]]
+    if _days((start, end)) <= sum(_days(r) for r in outside):
+        return PeriodSplit(None, ((start, end),))
+    month = _month(start)
+    return PeriodSplit((month, month), (), tuple(outside))
+
+
+def _days(days: tuple[date, date]) -> int:
+    return (days[1] - days[0]).days + 1
+
+
+def _month_end(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - _DAY
 
 
 def _month(day: date | None) -> str | None:
@@ -504,7 +534,9 @@ class _Ledger:
     counts: str  # name and counters from the counts
     table: str  # the ledger's table
     columns: str  # its columns read per document
-    joined: str  # name and counters from its rows ``x``, grouped by name
+    #: name and counters from its rows ``x``, grouped by name; ``{sign}`` before each
+    #: counter (a range taken away from a counted month is subtracted).
+    joined: str
 
 
 _RULES = _Ledger(
@@ -512,49 +544,54 @@ _RULES = _Ledger(
     "name, n, skipped",
     "firings",
     "rule_key, skipped",
-    "x.rule_key AS name, COUNT(*) AS n, SUM(x.skipped) AS skipped",
+    "x.rule_key AS name, {sign}COUNT(*) AS n, {sign}SUM(x.skipped) AS skipped",
 )
 _ACTIONS = _Ledger(
     "action",
     "name, n, failed, in_doubt",
     "action_requests",
     "action, state",
-    "x.action AS name, COUNT(*) AS n, SUM(CASE WHEN x.state = 'failed' THEN 1 ELSE 0 END)"
-    " AS failed, SUM(CASE WHEN x.state = 'in_doubt' THEN 1 ELSE 0 END) AS in_doubt",
+    "x.action AS name, {sign}COUNT(*) AS n,"
+    " {sign}SUM(CASE WHEN x.state = 'failed' THEN 1 ELSE 0 END) AS failed,"
+    " {sign}SUM(CASE WHEN x.state = 'in_doubt' THEN 1 ELSE 0 END) AS in_doubt",
 )
 
 
 def _summed(ctx: Context, filters: Filters, ledger: _Ledger) -> tuple[str, list[object]]:
     """A table (``u``) of name and counters for the page to sum: the counts for what they
-    key (a period's whole months included), the join for the rest (a counterparty; the
-    partial months at a period's ends)."""
+    key (a period's months), the join for the rest (a counterparty; the partial months
+    at a period's ends, added or taken away)."""
     parts: list[tuple[str, list[object]]] = []
-    edges: tuple[tuple[date | None, date | None], ...] = ((filters.period_from, filters.period_to),)
+    period = (filters.period_from, filters.period_to)
+    split = PeriodSplit(None, (period,))  # the join alone
     if counted(ctx, filters):
-        period = filters.period_from is not None or filters.period_to is not None
-        split = split_period(filters.period_from, filters.period_to) if period else None
-        edges = split.edges if split else ()
-        if split is None or split.months is not None:
-            table, params = _counts(ctx, filters, ledger.what, split.months if split else None)
+        split = PeriodSplit((None, None)) if period == (None, None) else split_period(*period)
+        if split.months is not None:
+            table, params = _counts(ctx, filters, ledger.what, split.months, period)
             parts.append((f"SELECT {ledger.counts} FROM {table}", params))
-    for low, high in edges:
+    for (low, high), sign in [(r, "") for r in split.plus] + [(r, "-") for r in split.minus]:
         edge = replace(filters, period_from=low, period_to=high)
         where, params = edge.where("d.")
         rows = _ledger_of(ctx, edge, ledger.table, ledger.columns)
-        parts.append((f"SELECT {ledger.joined} FROM {rows} WHERE {where} GROUP BY 1", params))
+        joined = ledger.joined.format(sign=sign)
+        parts.append((f"SELECT {joined} FROM {rows} WHERE {where} GROUP BY 1", params))
     union = " UNION ALL ".join(sql for sql, _ in parts)
     return f"({union}) AS u", [value for _, params in parts for value in params]
 
 
 def _counts(
-    ctx: Context, filters: Filters, what: str, months: tuple[str | None, str | None] | None
+    ctx: Context,
+    filters: Filters,
+    what: str,
+    months: tuple[str | None, str | None],
+    period: DateRange,
 ) -> tuple[str, list[object]]:
     """The ledger counts' rows of ``what`` (rule or action) under the equality filters and,
-    for a period, within its whole ``months``."""
+    for a ``period``, within ``months``."""
     plain = replace(filters, period_from=None, period_to=None)
     where, params = plain.where()  # only equalities: counted() left no other filter
     where_d = plain.where("d.")[0]
-    if months is not None:
+    if period != (None, None):  # a period never holds a document without a date ('')
         low, high = months
         conditions = ["month >= ?" if low else "month <> ''", *(["month <= ?"] if high else [])]
         where += "".join(f" AND {c}" for c in conditions)
