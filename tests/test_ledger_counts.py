@@ -11,6 +11,7 @@ with the ones read through the join.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import random
 import sqlite3
@@ -22,6 +23,7 @@ import pytest
 from _web_helpers import DATES, MANAGERS, MSK, NOW, PERIODS, fill_store
 
 from edo_rules.calendar import ProductionCalendar
+from edo_rules.store import _pg_ledger, _sqlite_ledger
 from edo_rules.store._sqlite_schema import MIGRATIONS, migrate
 from edo_rules.store.sqlite import SQLiteStore
 from edo_rules.web import _queries as q
@@ -390,3 +392,24 @@ def test_the_bottlenecks_page_reads_the_counts_not_the_ledger(tmp_path: Path) ->
         assert not any("ledger_counts" in sql for sql in seen), seen
     finally:
         reader.close()
+
+
+#: SHA-256 of the released statements, joined by newlines (as they landed in v17 / v12).
+RELEASED = {
+    "sqlite v17": "1ef393564f62f59bfa43ba1c516ffd405036ce65dd5e0044581650a3f4d9c2ca",
+    "postgresql v12": "0d39a3b4816dc73a84b56e00e4c16bea82f6990c43989c2c988593c2c7396e92",
+}
+
+
+def test_the_released_migrations_statements_are_unchanged() -> None:
+    """v18 and v13 reuse v17's and v12's statement builders (``dated``): a change to them
+    must not change what a released migration runs."""
+    released = {
+        "sqlite v17": _sqlite_ledger.STATEMENTS_V17,
+        "postgresql v12": _pg_ledger.STATEMENTS_V12,
+    }
+    digests = {
+        name: hashlib.sha256("\n".join(statements).encode()).hexdigest()
+        for name, statements in released.items()
+    }
+    assert digests == RELEASED
