@@ -35,8 +35,6 @@ they were.
 
 from __future__ import annotations
 
-import sqlite3
-
 #: The summary's key: rule or action, its name, then the document's filter columns
 #: (a missing organisation or manager as '', which no filter value is), then (v18) the
 #: month of the document's date.
@@ -185,7 +183,6 @@ def _fill(dated: bool) -> tuple[str, ...]:
     """The counts from the whole ledger, in one pass over each table."""
     groups = ", ".join(str(k) for k in range(3, len(_key(dated)) + 1))
     return (
-        "DELETE FROM ledger_counts",
         f"{_insert(dated)} SELECT 'rule', f.rule_key, {_doc_key('d', dated)}, COUNT(*),"
         " SUM(f.skipped), 0, 0 FROM firings f JOIN documents d ON d.id = f.document_id"
         f" GROUP BY f.rule_key, {groups}",
@@ -197,18 +194,12 @@ def _fill(dated: bool) -> tuple[str, ...]:
 
 
 #: Schema v17: the counts without the month.
-STATEMENTS_V17: tuple[str, ...] = (_table(False), *_triggers(False), *_fill(False)[1:])
+STATEMENTS_V17: tuple[str, ...] = (_table(False), *_triggers(False), *_fill(False))
 #: Schema v18: the counts again, with the month of the document's date in their key.
 STATEMENTS_V18: tuple[str, ...] = (
     *(f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGER_NAMES),
     "DROP TABLE IF EXISTS ledger_counts",
     _table(True),
     *_triggers(True),
-    *_fill(True)[1:],
+    *_fill(True),
 )
-
-
-def rebuild(conn: sqlite3.Connection) -> None:
-    """Inside the caller's transaction: the counts again from the whole ledger."""
-    for statement in _fill(True):
-        conn.execute(statement)
