@@ -567,7 +567,7 @@ def _summed(ctx: Context, filters: Filters, ledger: _Ledger) -> tuple[str, list[
     if counted(ctx, filters):
         split = PeriodSplit((None, None)) if period == (None, None) else split_period(*period)
         if split.months is not None:
-            table, params = _counts(ctx, filters, ledger.what, split.months, period)
+            table, params = _counts(ctx, filters, ledger.what, split.months)
             parts.append((f"SELECT {ledger.counts} FROM {table}", params))
     for (low, high), sign in [(r, "") for r in split.plus] + [(r, "-") for r in split.minus]:
         edge = replace(filters, period_from=low, period_to=high)
@@ -580,19 +580,15 @@ def _summed(ctx: Context, filters: Filters, ledger: _Ledger) -> tuple[str, list[
 
 
 def _counts(
-    ctx: Context,
-    filters: Filters,
-    what: str,
-    months: tuple[str | None, str | None],
-    period: DateRange,
+    ctx: Context, filters: Filters, what: str, months: tuple[str | None, str | None]
 ) -> tuple[str, list[object]]:
-    """The ledger counts' rows of ``what`` (rule or action) under the equality filters and,
-    for a ``period``, within ``months``."""
+    """The ledger counts' rows of ``what`` (rule or action) under the equality filters and
+    within ``months`` ((None, None): every month, and documents without a date)."""
     plain = replace(filters, period_from=None, period_to=None)
     where, params = plain.where()  # only equalities: counted() left no other filter
     where_d = plain.where("d.")[0]
-    if period != (None, None):  # a period never holds a document without a date ('')
-        low, high = months
+    low, high = months
+    if months != (None, None):  # a period: never a document without a date ('')
         conditions = ["month >= ?" if low else "month <> ''", *(["month <= ?"] if high else [])]
         where += "".join(f" AND {c}" for c in conditions)
         where_d += "".join(f" AND d.{c}" for c in conditions)
