@@ -97,9 +97,10 @@ def _pending(select: str) -> str:
     return f"INSERT INTO ledger_pending ({_PENDING_COLUMNS}) {select}"
 
 
-def _statement_function(name: str, body: str) -> str:
+def _statement_function(name: str, body: str, *, replace: bool = False) -> str:
+    create = "CREATE OR REPLACE FUNCTION" if replace else "CREATE FUNCTION"
     return (
-        f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql"
+        f"{create} {name}() RETURNS trigger LANGUAGE plpgsql"
         f" SET search_path FROM CURRENT AS $$ BEGIN {body} RETURN NULL; END $$"
     )
 
@@ -272,9 +273,7 @@ STATEMENTS_V13: tuple[str, ...] = (
     " ADD COLUMN loose BOOLEAN NOT NULL DEFAULT true",
     f"CREATE INDEX ledger_deltas_key ON ledger_deltas ({_DELTA_KEY})",
     "CREATE INDEX ledger_deltas_loose ON ledger_deltas (what) WHERE loose",
-    _statement_function("edo_ledger_documents", _documents_body(True)).replace(
-        "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"
-    ),
+    _statement_function("edo_ledger_documents", _documents_body(True), replace=True),
     *_fill(True),
 )
 
