@@ -1,4 +1,5 @@
-"""The ledger's counts (SQLite schema v18) always equal the join of the ledger to its documents.
+"""The ledger's counts (SQLite schema v19: by month, and by day) always equal the join of
+the ledger to its documents.
 
 A randomized run applies the writes the runner and the admins make — firings recorded
 (some skipped), requests queued and moved through their states (into and out of
@@ -38,29 +39,46 @@ ORGANIZATIONS = (None, "ООО «Север»", "ООО «Юг»")
 STATUSES = ("sent", "signed", "rejected", "closed")
 KINDS = ("contract", "act", "upd")
 _MONTH = "IFNULL(substr(d.doc_date, 1, 7), '')"
-_JOIN = (
-    "SELECT 'rule', f.rule_key, IFNULL(d.organization, ''), IFNULL(d.responsible, ''),"
-    f" d.kind, d.status, {_MONTH}, COUNT(*), SUM(f.skipped), 0, 0 FROM firings f"
-    " JOIN documents d ON d.id = f.document_id GROUP BY 2, 3, 4, 5, 6, 7"
-    " UNION ALL SELECT 'action', a.action, IFNULL(d.organization, ''),"
-    f" IFNULL(d.responsible, ''), d.kind, d.status, {_MONTH}, COUNT(*),"
-    " SUM(a.state = 'failed'), SUM(a.state = 'in_doubt'), 0 FROM action_requests a"
-    " JOIN documents d ON d.id = a.document_id GROUP BY 2, 3, 4, 5, 6, 7"
-)
-_COUNTS = (
-    "SELECT what, name, organization, responsible, kind, status, month, SUM(n),"
-    " SUM(CASE WHEN what = 'rule' THEN skipped ELSE failed END), SUM(in_doubt), 0"
-    " FROM ledger_counts GROUP BY 1, 2, 3, 4, 5, 6, 7 HAVING SUM(n) != 0 OR SUM(skipped) != 0"
-    " OR SUM(failed) != 0 OR SUM(in_doubt) != 0"
-)
+_DAY = "IFNULL(d.doc_date, '')"
 
 
-def _joined(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-    return sorted(conn.execute(_JOIN).fetchall())
+def _join(date: str) -> str:
+    return (
+        "SELECT 'rule', f.rule_key, IFNULL(d.organization, ''), IFNULL(d.responsible, ''),"
+        f" d.kind, d.status, {date}, COUNT(*), SUM(f.skipped), 0, 0 FROM firings f"
+        " JOIN documents d ON d.id = f.document_id GROUP BY 2, 3, 4, 5, 6, 7"
+        " UNION ALL SELECT 'action', a.action, IFNULL(d.organization, ''),"
+        f" IFNULL(d.responsible, ''), d.kind, d.status, {date}, COUNT(*),"
+        " SUM(a.state = 'failed'), SUM(a.state = 'in_doubt'), 0 FROM action_requests a"
+        " JOIN documents d ON d.id = a.document_id GROUP BY 2, 3, 4, 5, 6, 7"
+    )
+
+
+def _counts(table: str, date: str) -> str:
+    return (
+        f"SELECT what, name, organization, responsible, kind, status, {date}, SUM(n),"
+        " SUM(CASE WHEN what = 'rule' THEN skipped ELSE failed END), SUM(in_doubt), 0"
+        f" FROM {table} GROUP BY 1, 2, 3, 4, 5, 6, 7 HAVING SUM(n) != 0 OR SUM(skipped) != 0"
+        " OR SUM(failed) != 0 OR SUM(in_doubt) != 0"
+    )
+
+
+def _joined(conn: sqlite3.Connection, date: str = _MONTH) -> list[tuple[Any, ...]]:
+    return sorted(conn.execute(_join(date)).fetchall())
 
 
 def _counted(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-    return sorted(conn.execute(_COUNTS).fetchall())
+    return sorted(conn.execute(_counts("ledger_counts", "month")).fetchall())
+
+
+def _counted_by_day(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    return sorted(conn.execute(_counts("ledger_days", "day")).fetchall())
+
+
+def _assert_counts(conn: sqlite3.Connection, step: object = None) -> None:
+    """Both tables of counts equal the join, by month and by day."""
+    assert _counted(conn) == _joined(conn), step
+    assert _counted_by_day(conn) == _joined(conn, _DAY), step
 
 
 class Ledger:
@@ -79,20 +97,24 @@ class Ledger:
     def tick(self) -> None:
         """A tick: firings of a few documents, each with a request or two."""
         for doc in self.rng.choices(self._documents(), k=5):
-            self.serial += 1
-            cursor = self.conn.execute(
-                "INSERT INTO firings (rule_key, document_id, step, episode, due_at,"
-                " fired_at, playbook_hash, skipped) VALUES (?, ?, 'do', ?, 'x', ?, 'h', ?)",
-                (
-                    self.rng.choice(RULES),
-                    doc,
-                    f"e{self.serial}",
-                    NOW.astimezone(UTC).isoformat(),
-                    int(self.rng.random() < 0.3),
-                ),
-            )
-            for _ in range(self.rng.randint(0, 2)):
-                self.request(cursor.lastrowid, doc)
+            self.fire(doc)
+
+    def fire(self, doc: str) -> None:
+        """One firing of ``doc``, with a request or two or none."""
+        self.serial += 1
+        cursor = self.conn.execute(
+            "INSERT INTO firings (rule_key, document_id, step, episode, due_at,"
+            " fired_at, playbook_hash, skipped) VALUES (?, ?, 'do', ?, 'x', ?, 'h', ?)",
+            (
+                self.rng.choice(RULES),
+                doc,
+                f"e{self.serial}",
+                NOW.astimezone(UTC).isoformat(),
+                int(self.rng.random() < 0.3),
+            ),
+        )
+        for _ in range(self.rng.randint(0, 2)):
+            self.request(cursor.lastrowid, doc)
 
     def request(self, firing: int | None, doc: str) -> None:
         self.serial += 1
@@ -207,7 +229,7 @@ def test_the_counts_equal_the_join_after_every_write(tmp_path: Path, seed: int) 
             rng.choice(steps)()
             if step == 30:
                 assert _prune(path) > 0
-            assert _counted(conn) == _joined(conn), step
+            _assert_counts(conn, step)
             if step % 6 == 5:
                 _assert_same_pages(reader, every)
         assert conn.execute("SELECT COUNT(*) FROM firings").fetchone()[0] > 0
@@ -294,7 +316,8 @@ def _counts_version() -> int:
 
 
 def test_migrating_fills_the_counts_from_the_ledger_already_there(tmp_path: Path) -> None:
-    """From before the counts (v16), through v17's counts without the month, to v18's."""
+    """From before the counts (v16), through v17's counts without the month and v18's
+    with it, to v19's by month and by day."""
     path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
@@ -324,15 +347,24 @@ def test_migrating_fills_the_counts_from_the_ledger_already_there(tmp_path: Path
     try:
         assert not reader.ledger()  # v17's counts have no month: the page joins
         before = _joined(conn)
-        migrate(conn)
+        migrate(conn, target=_counts_version() + 1)
         assert _counted(conn) == before
         assert len({row[6] for row in before}) == 3  # two months and none
+        assert not reader.ledger()  # v18's have no days: the page still joins
+        ledger.tick()  # written under v18's triggers, counted by day by v19's fill
+        ledger.dispatch()
+        by_month = _joined(conn)
+        migrate(conn)
+        assert _counted(conn) == by_month  # v18's counts kept as they were
+        assert _counted_by_day(conn) == _joined(conn, _DAY)
         assert reader.ledger()
     finally:
         reader.close()
     conn.execute("UPDATE documents SET status = 'signed', responsible = 'Иванов' WHERE id = 'a'")
     conn.execute("UPDATE documents SET doc_date = '2024-06-01' WHERE id = 'c'")
-    assert _counted(conn) == _joined(conn)  # and the triggers keep it from there
+    ledger.fire("a")
+    conn.execute("UPDATE documents SET doc_date = '2024-04-04' WHERE id = 'a'")  # same month
+    _assert_counts(conn)  # and the triggers keep both from there
     conn.close()
 
 
@@ -383,9 +415,14 @@ def test_the_bottlenecks_page_reads_the_counts_not_the_ledger(tmp_path: Path) ->
         assert not any("firings" in sql or "action_requests" in sql for sql in seen)
         seen.clear()
         _pages(ctx, Filters(period_from=date(2024, 4, 20), period_to=date(2024, 5, 31)))
-        # A partial month: its documents first, then their ledger rows by document.
-        assert "FROM documents d" in seen[0] and "JOIN firings x" in seen[0], seen
-        assert all("FROM documents d" in sql and "FROM ledger_counts" in sql for sql in seen)
+        # A partial month: its days' counts, beside the whole month's.
+        assert len(seen) == 2 and all("FROM ledger_days" in sql for sql in seen), seen
+        assert all("FROM ledger_counts" in sql for sql in seen), seen
+        assert not any("firings" in sql or "action_requests" in sql for sql in seen)
+        seen.clear()
+        _pages(ctx, Filters(period_from=date(2024, 4, 20), period_to=date(2024, 4, 22)))
+        assert len(seen) == 2 and all("FROM ledger_days" in sql for sql in seen), seen
+        assert not any("ledger_counts" in sql or "firings" in sql for sql in seen), seen
         seen.clear()
         _pages(ctx, Filters(counterparty="7701234567"))
         assert all("FROM documents d" in sql for sql in seen), seen
@@ -394,19 +431,23 @@ def test_the_bottlenecks_page_reads_the_counts_not_the_ledger(tmp_path: Path) ->
         reader.close()
 
 
-#: SHA-256 of the released statements, joined by newlines (as they landed in v17 / v12).
+#: SHA-256 of the released statements, joined by newlines (as they landed).
 RELEASED = {
     "sqlite v17": "1ef393564f62f59bfa43ba1c516ffd405036ce65dd5e0044581650a3f4d9c2ca",
+    "sqlite v18": "13e6d50009198f34a45b4d2e7361ebe92ca0e24e592c763aa938eff6f1134194",
     "postgresql v12": "0d39a3b4816dc73a84b56e00e4c16bea82f6990c43989c2c988593c2c7396e92",
+    "postgresql v13": "acc890d3a81db371d59fdcf09724fda7a27ce5627554f75a50c770250a2a2e45",
 }
 
 
 def test_the_released_migrations_statements_are_unchanged() -> None:
-    """v18 and v13 reuse v17's and v12's statement builders (``dated``): a change to them
-    must not change what a released migration runs."""
+    """Each migration of the counts reuses the earlier ones' statement builders: a change
+    to them must not change what a released migration runs."""
     released = {
         "sqlite v17": _sqlite_ledger.STATEMENTS_V17,
+        "sqlite v18": _sqlite_ledger.STATEMENTS_V18,
         "postgresql v12": _pg_ledger.STATEMENTS_V12,
+        "postgresql v13": _pg_ledger.STATEMENTS_V13,
     }
     digests = {
         name: hashlib.sha256("\n".join(statements).encode()).hexdigest()

@@ -1,4 +1,5 @@
-"""The ledger's counts on PostgreSQL (schema v13) always equal the join, also with
+"""The ledger's counts on PostgreSQL (schema v14: by month, and by day) always equal the
+join, also with
 several runners ticking, dispatching and syncing at once.
 
 The writes are plain SQL on real connections (the triggers see any writer), plus
@@ -44,27 +45,46 @@ KINDS = ("contract", "act")
 STATUSES = ("sent", "signed", "rejected")
 
 _MONTH = "COALESCE(substr(d.doc_date, 1, 7), '')"
-_JOIN = (
-    "SELECT 'rule', f.rule_key, COALESCE(d.organization, ''), COALESCE(d.responsible, ''),"
-    f" d.kind, d.status, {_MONTH}, COUNT(*), SUM(f.skipped), 0 FROM firings f"
-    " JOIN documents d ON d.id = f.document_id GROUP BY 2, 3, 4, 5, 6, 7"
-    " UNION ALL SELECT 'action', a.action, COALESCE(d.organization, ''),"
-    f" COALESCE(d.responsible, ''), d.kind, d.status, {_MONTH}, COUNT(*),"
-    " SUM(CASE WHEN a.state = 'failed' THEN 1 ELSE 0 END),"
-    " SUM(CASE WHEN a.state = 'in_doubt' THEN 1 ELSE 0 END) FROM action_requests a"
-    " JOIN documents d ON d.id = a.document_id GROUP BY 2, 3, 4, 5, 6, 7"
-)
-#: The deltas plus the pending rows of existing documents, as the reader sums them.
-_COUNTS = (
-    "SELECT what, name, o, r, k, s, m, SUM(n), SUM(CASE WHEN what = 'rule' THEN skipped"
-    " ELSE failed END), SUM(in_doubt) FROM (SELECT what, name, organization AS o,"
-    " responsible AS r, kind AS k, status AS s, month AS m, n, skipped, failed, in_doubt"
-    " FROM ledger_deltas UNION ALL SELECT p.what, p.name, COALESCE(d.organization, ''),"
-    f" COALESCE(d.responsible, ''), d.kind, d.status, {_MONTH}, p.n, p.skipped, p.failed,"
-    " p.in_doubt FROM ledger_pending p JOIN documents d ON d.id = p.document_id) AS c"
-    " GROUP BY 1, 2, 3, 4, 5, 6, 7 HAVING SUM(n) <> 0 OR SUM(skipped) <> 0 OR SUM(failed) <> 0"
-    " OR SUM(in_doubt) <> 0"
-)
+_DAY = "COALESCE(d.doc_date, '')"
+
+
+def _join(date: str) -> str:
+    return (
+        "SELECT 'rule', f.rule_key, COALESCE(d.organization, ''), COALESCE(d.responsible, ''),"
+        f" d.kind, d.status, {date}, COUNT(*), SUM(f.skipped), 0 FROM firings f"
+        " JOIN documents d ON d.id = f.document_id GROUP BY 2, 3, 4, 5, 6, 7"
+        " UNION ALL SELECT 'action', a.action, COALESCE(d.organization, ''),"
+        f" COALESCE(d.responsible, ''), d.kind, d.status, {date}, COUNT(*),"
+        " SUM(CASE WHEN a.state = 'failed' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN a.state = 'in_doubt' THEN 1 ELSE 0 END) FROM action_requests a"
+        " JOIN documents d ON d.id = a.document_id GROUP BY 2, 3, 4, 5, 6, 7"
+    )
+
+
+def _counts(table: str, column: str, date: str) -> str:
+    """The deltas plus the pending rows of existing documents, as the reader sums them."""
+    return (
+        "SELECT what, name, o, r, k, s, m, SUM(n), SUM(CASE WHEN what = 'rule' THEN skipped"
+        " ELSE failed END), SUM(in_doubt) FROM (SELECT what, name, organization AS o,"
+        f" responsible AS r, kind AS k, status AS s, {column} AS m, n, skipped, failed,"
+        f" in_doubt FROM {table} UNION ALL SELECT p.what, p.name, COALESCE(d.organization, ''),"
+        f" COALESCE(d.responsible, ''), d.kind, d.status, {date}, p.n, p.skipped, p.failed,"
+        " p.in_doubt FROM ledger_pending p JOIN documents d ON d.id = p.document_id) AS c"
+        " GROUP BY 1, 2, 3, 4, 5, 6, 7 HAVING SUM(n) <> 0 OR SUM(skipped) <> 0"
+        " OR SUM(failed) <> 0 OR SUM(in_doubt) <> 0"
+    )
+
+
+_JOIN = _join(_MONTH)
+_COUNTS = _counts("ledger_deltas", "month", _MONTH)
+_JOIN_DAYS = _join(_DAY)
+_COUNTS_DAYS = _counts("ledger_day_deltas", "day", _DAY)
+
+
+def _assert_counts(conn: psycopg.Connection[Any], step: object = None) -> None:
+    """Both tables of counts equal the join, by month and by day."""
+    assert _rows(conn, _COUNTS) == _rows(conn, _JOIN), step
+    assert _rows(conn, _COUNTS_DAYS) == _rows(conn, _JOIN_DAYS), step
 
 
 def _rows(conn: psycopg.Connection[Any], query: str) -> list[tuple[Any, ...]]:
@@ -201,17 +221,18 @@ def test_the_counts_equal_the_join_after_every_write(pg_database: str, store_sch
         steps = [writer.tick, writer.tick, writer.dispatch, writer.sync, writer.prune_one]
         for step in range(40):
             rng.choice(steps)()
-            assert _rows(conn, _COUNTS) == _rows(conn, _JOIN), step
+            _assert_counts(conn, step)
         with conn.transaction():
             assert fold(conn)
-        assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
+        _assert_counts(conn)
         assert conn.execute("SELECT COUNT(*) FROM ledger_pending").fetchone() == (0,)
-        # Folded: one row per key, none of them zero or loose.
-        assert conn.execute(
-            "SELECT COUNT(*) = COUNT(DISTINCT (what, name, organization, responsible, kind,"
-            " status, month)) AND COUNT(*) > 0 AND bool_and(n <> 0 OR skipped <> 0 OR failed <> 0"
-            " OR in_doubt <> 0) AND NOT bool_or(loose) FROM ledger_deltas"
-        ).fetchone() == (True,)
+        # Folded: one row per key, none of them zero or loose, in both tables.
+        for table, date in (("ledger_deltas", "month"), ("ledger_day_deltas", "day")):
+            assert conn.execute(
+                "SELECT COUNT(*) = COUNT(DISTINCT (what, name, organization, responsible, kind,"
+                f" status, {date})) AND COUNT(*) > 0 AND bool_and(n <> 0 OR skipped <> 0"
+                f" OR failed <> 0 OR in_doubt <> 0) AND NOT bool_or(loose) FROM {table}"
+            ).fetchone() == (True,), table
     _assert_pages(pg_database, store_schema)
 
 
@@ -244,10 +265,10 @@ def test_runners_ticking_dispatching_and_syncing_at_once(
     assert not errors, errors
     with _connect(pg_database, store_schema) as conn:
         assert conn.execute("SELECT COUNT(*) FROM firings").fetchone()[0] > 50
-        assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
+        _assert_counts(conn)
         with conn.transaction():
             assert fold(conn)
-        assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
+        _assert_counts(conn)
     _assert_pages(pg_database, store_schema)
 
 
@@ -257,15 +278,15 @@ def test_a_scratch_copy_keeps_the_counts(pg_database: str, store_schema: str) ->
         for _ in range(6):
             writer.tick()
         writer.dispatch()  # leaves pending rows: the copy takes them as they are
-        expected = _rows(conn, _JOIN)
+        expected = _rows(conn, _JOIN), _rows(conn, _JOIN_DAYS)
     with (
         PostgresStore(pg_database, schema=store_schema, pool_size=1) as store,
         store.scratch_copy() as copy,
         _connect(pg_database, copy.schema or "") as conn,
     ):
-        assert _rows(conn, _COUNTS) == expected
+        assert (_rows(conn, _COUNTS), _rows(conn, _COUNTS_DAYS)) == expected
         Writer(conn, random.Random(6), "copy").sync()
-        assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
+        _assert_counts(conn)
 
 
 def _counts_version() -> int:
@@ -274,7 +295,8 @@ def _counts_version() -> int:
 
 
 def test_migrating_fills_the_counts_from_the_ledger_there(pg_database: str, pg_schema: str) -> None:
-    """From before the counts (v11), through v12's counts without the month, to v13's."""
+    """From before the counts (v11), through v12's counts without the month and v13's
+    with it, to v14's by month and by day."""
     with psycopg.connect(pg_database, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(pg_schema)))
         conn.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(pg_schema)))
@@ -304,14 +326,24 @@ def test_migrating_fills_the_counts_from_the_ledger_there(pg_database: str, pg_s
         try:
             assert not reader.ledger()  # v12's counts have no month: the page joins
             expected = _rows(conn, _JOIN)
-            migrate(conn)
+            migrate(conn, target=_counts_version() + 1)
             assert len({row[6] for row in expected}) > 2 and _rows(conn, _COUNTS) == expected
+            assert not reader.ledger()  # v13's have no days: the page still joins
+            conn.execute(  # a pending row under v13's function, counted by v14's fill
+                "INSERT INTO firings (rule_key, document_id, step, episode, due_at, fired_at,"
+                " playbook_hash) VALUES ('pb/later', 'd06', 'do', 'e', 'x', 'y', 'h')"
+            )
+            expected_days = _rows(conn, _JOIN_DAYS)
+            migrate(conn)
+            assert _rows(conn, _COUNTS_DAYS) == expected_days
+            assert len({row[6] for row in expected_days}) > 3
             assert reader.ledger()
         finally:
             reader.close()
         conn.execute("UPDATE documents SET status = 'closed' WHERE id = 'd01'")
         conn.execute("UPDATE documents SET doc_date = '2024-07-01' WHERE id = 'd02'")
-        assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
+        conn.execute("UPDATE documents SET doc_date = '2024-07-02' WHERE id = 'd02'")
+        _assert_counts(conn)
 
 
 def _recorded(store: Any, docs: list[str], tag: str) -> None:
@@ -344,7 +376,7 @@ def test_the_store_api_tick_dispatch_and_copy_keep_the_counts(
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(pg_schema)))
     copy_store(path, f"{pg_database} options='-c search_path={pg_schema}'")
     with _connect(pg_database, pg_schema) as conn:
-        assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
+        _assert_counts(conn)
         assert conn.execute("SELECT COUNT(*) FROM ledger_pending").fetchone() == (0,)
     with PostgresStore(pg_database, schema=pg_schema, pool_size=1) as store:
         _recorded(store, [d.id for d in docs], "b")
@@ -353,7 +385,7 @@ def test_the_store_api_tick_dispatch_and_copy_keep_the_counts(
     with _connect(pg_database, pg_schema) as conn:
         # The tick's own rows were folded; the dispatcher's wait for the next fold.
         assert conn.execute("SELECT COUNT(*) FROM ledger_pending").fetchone() == (2,)
-        assert _rows(conn, _COUNTS) == _rows(conn, _JOIN)
+        _assert_counts(conn)
         # Three documents moved to rejected with both ticks' firings (three rules each).
         moved = [row for row in _rows(conn, _COUNTS) if row[0] == "rule" and row[5] == "rejected"]
         assert sum(row[7] for row in moved) == 3 * len(RULES) * 2

@@ -35,8 +35,12 @@ and the pending rows in one snapshot; a tick commits both at once).
 What the page reads — the deltas plus the pending rows joined to their
 documents — then always equals the join of the ledger to its documents.
 
-Schema v12 kept the counts without the month; v13 adds it. The builders below take
-``dated`` so that v12's statements stay what they were.
+``ledger_day_deltas`` (v14) holds the same deltas keyed by the document's date
+instead of its month, for a period's partial months: every move and fold writes both.
+
+Schema v12 kept the counts without the month; v13 adds it; v14 the days. The builders
+below take the schema version they build for, so that v12's and v13's statements stay
+what they were.
 """
 
 from __future__ import annotations
@@ -66,6 +70,10 @@ _DELTA_COLUMNS_V12 = f"{_DELTA_KEY_V12}, n, skipped, failed, in_doubt"
 _DELTA_COLUMNS = f"{_DELTA_KEY}, n, skipped, failed, in_doubt"
 #: The month of a document's date (``YYYY-MM``), '' without one (no period matches it).
 MONTH = "COALESCE(substr({row}.doc_date, 1, 7), '')"
+#: v14's counts by the document's date itself, '' without one.
+DAY = "COALESCE({row}.doc_date, '')"
+_DAY_KEY = f"{_DELTA_KEY_V12}, day"
+_DAY_COLUMNS = f"{_DAY_KEY}, n, skipped, failed, in_doubt"
 _PENDING_COLUMNS = "document_id, what, name, n, skipped, failed, in_doubt"
 
 
@@ -143,9 +151,12 @@ def _groups(dated: bool) -> str:
     return "3, 4, 5, 6, 7" if dated else "3, 4, 5, 6"
 
 
-def _move(docs: str, sign: str, dated: bool) -> str:
-    """``ledger_deltas`` += (or -=) what is counted for the documents ``docs`` selects,
-    under their key there."""
+def _move(docs: str, sign: str, version: int) -> str:
+    """``ledger_deltas`` (and since v14 ``ledger_day_deltas``) += (or -=) what is counted
+    for the documents ``docs`` selects, under their key there."""
+    if version >= 14:
+        return _move_both(docs, sign)
+    dated = version >= 13
     columns = _DELTA_COLUMNS if dated else _DELTA_COLUMNS_V12
     return (
         f"WITH docs AS ({docs}) INSERT INTO ledger_deltas ({columns})"
@@ -156,34 +167,54 @@ def _move(docs: str, sign: str, dated: bool) -> str:
     )
 
 
+def _move_both(docs: str, sign: str) -> str:
+    """v14's move: the documents' ledger read once (``c``, materialized as it is read
+    twice), summed into the counts by month and into those by day."""
+    nonzero = _NONZERO.replace("SUM(", "SUM(c.")
+    sums = f"{sign}SUM(c.n), {sign}SUM(c.skipped), {sign}SUM(c.failed), {sign}SUM(c.in_doubt)"
+    return (
+        f"WITH docs AS ({docs}), c AS (SELECT c.what, c.name,"
+        " COALESCE(d.organization, '') AS organization, COALESCE(d.responsible, '')"
+        f" AS responsible, d.kind, d.status, {MONTH.format(row='d')} AS month,"
+        f" {DAY.format(row='d')} AS day, c.n, c.skipped, c.failed, c.in_doubt"
+        f" FROM ({_COUNTED}) AS c JOIN docs d ON d.id = c.document_id),"
+        f" by_month AS (INSERT INTO ledger_deltas ({_DELTA_COLUMNS}) SELECT {_DELTA_KEY},"
+        f" {sums} FROM c GROUP BY {_DELTA_KEY} {nonzero})"
+        f" INSERT INTO ledger_day_deltas ({_DAY_COLUMNS}) SELECT {_DAY_KEY}, {sums} FROM c"
+        f" GROUP BY {_DAY_KEY} {nonzero};"
+    )
+
+
 _SHARED = f"PERFORM pg_advisory_xact_lock_shared({_LOCK_ARGS});"
 _WATCHED = ("organization", "responsible", "kind", "status")
 
 
-def _changed(dated: bool) -> str:
+def _changed(version: int) -> str:
     changes = [f"o.{c} IS DISTINCT FROM n.{c}" for c in _WATCHED]
-    if dated:  # a date moved within its month moves nothing
+    if version >= 14:  # the day is in the key: any change of the date moves
+        changes.append("o.doc_date IS DISTINCT FROM n.doc_date")
+    elif version == 13:  # a date moved within its month moves nothing
         changes.append(f"{MONTH.format(row='o')} IS DISTINCT FROM {MONTH.format(row='n')}")
     return "FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE " + " OR ".join(changes)
 
 
-def _rows(alias: str, dated: bool) -> str:
-    columns = ("id", *_WATCHED, *(("doc_date",) if dated else ()))
+def _rows(alias: str, version: int) -> str:
+    columns = ("id", *_WATCHED, *(("doc_date",) if version >= 13 else ()))
     return f"SELECT {', '.join(f'{alias}.{c}' for c in columns)}"
 
 
-def _documents_body(dated: bool) -> str:
-    changed = _changed(dated)
+def _documents_body(version: int) -> str:
+    changed = _changed(version)
     return (
         # An upsert whose rows all existed inserts none: no lock, no move.
         f"IF TG_OP = 'INSERT' THEN IF EXISTS (SELECT 1 FROM new_rows) THEN {_SHARED}"
-        f" {_move(_rows('n', dated) + ' FROM new_rows n', '', dated)} END IF;"
+        f" {_move(_rows('n', version) + ' FROM new_rows n', '', version)} END IF;"
         f" ELSIF TG_OP = 'DELETE' THEN IF EXISTS (SELECT 1 FROM old_rows) THEN {_SHARED}"
-        f" {_move(_rows('o', dated) + ' FROM old_rows o', '-', dated)} END IF;"
+        f" {_move(_rows('o', version) + ' FROM old_rows o', '-', version)} END IF;"
         # A sync page upserts hundreds of documents; few change a key column.
         f" ELSIF EXISTS (SELECT 1 {changed}) THEN {_SHARED}"
-        f" {_move(_rows('o', dated) + ' ' + changed, '-', dated)}"
-        f" {_move(_rows('n', dated) + ' ' + changed, '', dated)}"
+        f" {_move(_rows('o', version) + ' ' + changed, '-', version)}"
+        f" {_move(_rows('n', version) + ' ' + changed, '', version)}"
         " END IF;"
     )
 
@@ -217,11 +248,13 @@ _REQUEST_MOVES = (
 )
 
 
-def _fill(dated: bool) -> tuple[str, ...]:
-    """The counts from the whole ledger, in one pass over each table."""
+def _fill(version: int) -> tuple[str, ...]:
+    """The counts from the whole ledger, in one pass over each table (and, since v14,
+    a second for the counts by day)."""
+    dated = version >= 13
     # v13: one row per key, folded (not ``loose``).
     columns, folded = (f"{_DELTA_COLUMNS}, loose", ", false") if dated else (_DELTA_COLUMNS_V12, "")
-    return (
+    statements = (
         "DELETE FROM ledger_deltas",
         "DELETE FROM ledger_pending",
         f"INSERT INTO ledger_deltas ({columns}) SELECT 'rule', f.rule_key, {_doc_key(dated)},"
@@ -231,6 +264,20 @@ def _fill(dated: bool) -> tuple[str, ...]:
         f" COUNT(*), 0, SUM({_failed('a.state')}), SUM({_doubt('a.state')}){folded}"
         f" FROM action_requests a JOIN documents d ON d.id = a.document_id"
         f" GROUP BY 2, {_groups(dated)}",
+    )
+    if version < 14:
+        return statements
+    key = f"{_doc_key(False)}, {DAY.format(row='d')}"
+    return (
+        "DELETE FROM ledger_day_deltas",
+        *statements,
+        f"INSERT INTO ledger_day_deltas ({_DAY_COLUMNS}, loose) SELECT 'rule', f.rule_key,"
+        f" {key}, COUNT(*), SUM(f.skipped), 0, 0, false FROM firings f"
+        " JOIN documents d ON d.id = f.document_id GROUP BY 2, 3, 4, 5, 6, 7",
+        f"INSERT INTO ledger_day_deltas ({_DAY_COLUMNS}, loose) SELECT 'action', a.action,"
+        f" {key}, COUNT(*), 0, SUM({_failed('a.state')}), SUM({_doubt('a.state')}), false"
+        " FROM action_requests a JOIN documents d ON d.id = a.document_id"
+        " GROUP BY 2, 3, 4, 5, 6, 7",
     )
 
 
@@ -254,10 +301,10 @@ STATEMENTS_V12: tuple[str, ...] = (
     f" {_request_row('NEW', '')} RETURN NULL; END $$",
     "CREATE TRIGGER action_requests_ledger_update AFTER UPDATE ON action_requests"
     f" FOR EACH ROW WHEN ({_REQUEST_MOVES}) EXECUTE FUNCTION edo_ledger_request()",
-    _statement_function("edo_ledger_documents", _documents_body(False)),
+    _statement_function("edo_ledger_documents", _documents_body(12)),
     *(_statement_trigger("documents", op, "edo_ledger_documents") for op in ("INSERT", "DELETE")),
     _statement_trigger("documents", "UPDATE", "edo_ledger_documents"),
-    *_fill(False)[2:],
+    *_fill(12)[2:],
 )
 
 #: Schema v13: the month of the document's date in the counts' key.
@@ -273,8 +320,26 @@ STATEMENTS_V13: tuple[str, ...] = (
     " ADD COLUMN loose BOOLEAN NOT NULL DEFAULT true",
     f"CREATE INDEX ledger_deltas_key ON ledger_deltas ({_DELTA_KEY})",
     "CREATE INDEX ledger_deltas_loose ON ledger_deltas (what) WHERE loose",
-    _statement_function("edo_ledger_documents", _documents_body(True), replace=True),
-    *_fill(True),
+    _statement_function("edo_ledger_documents", _documents_body(13), replace=True),
+    *_fill(13),
+)
+
+#: Schema v14: beside the counts by month, ``ledger_day_deltas`` by the document's date,
+#: for a period's partial months (read as a range of days: the key's index leads with
+#: the day after ``what``). The documents function moves both; the fold folds both.
+STATEMENTS_V14: tuple[str, ...] = (
+    # As v13's: nothing writes the ledger meanwhile, so the fill counts each row once.
+    "LOCK TABLE documents, firings, action_requests, ledger_pending IN SHARE MODE",
+    "CREATE TABLE ledger_day_deltas (what TEXT NOT NULL, name TEXT NOT NULL,"
+    " organization TEXT NOT NULL, responsible TEXT NOT NULL, kind TEXT NOT NULL,"
+    f" status TEXT NOT NULL, day TEXT NOT NULL, {_COUNTERS},"
+    " loose BOOLEAN NOT NULL DEFAULT true)",
+    "CREATE INDEX ledger_day_deltas_key ON ledger_day_deltas"
+    " (what, day, name, organization, responsible, kind, status)",
+    "CREATE INDEX ledger_day_deltas_loose ON ledger_day_deltas (what) WHERE loose",
+    _statement_function("edo_ledger_documents", _documents_body(14), replace=True),
+    # The pending rows are counted by the fill: both tables are filled again.
+    *_fill(14),
 )
 
 
@@ -284,38 +349,52 @@ def _key_of(document_id: str) -> str:
     return (
         "CROSS JOIN LATERAL (SELECT COALESCE(d.organization, '') AS organization,"
         f" COALESCE(d.responsible, '') AS responsible, d.kind, d.status,"
-        f" {MONTH.format(row='d')} AS month FROM documents d"
+        f" {MONTH.format(row='d')} AS month, {DAY.format(row='d')} AS day FROM documents d"
         f" WHERE d.id = {document_id} LIMIT 1) AS d"
     )
 
 
+def _folded(tag: str, table: str, key: str, columns: str) -> str:
+    """The CTEs ``folded_<tag>``: the rows of ``table`` under every key with a row moved
+    now or a loose one, deleted (returned with ``columns``, to be summed again)."""
+    match = " AND ".join(f"y.{c} = t.{c}" for c in key.split(", "))
+    return (
+        f" touched_{tag} AS (SELECT {key} FROM moved UNION SELECT {key} FROM {table}"
+        " WHERE loose),"
+        # Each touched key's rows looked up by the key's index, then deleted by their row
+        # addresses (a TID scan): joined plainly, the planner hashed the touched keys and
+        # read the whole table once a few hundred were loose (161 ms against 59 at 1M).
+        f" folded_{tag} AS (DELETE FROM {table} x WHERE x.ctid = ANY (ARRAY(SELECT l.ctid"
+        f" FROM touched_{tag} t CROSS JOIN LATERAL (SELECT y.ctid FROM {table} y"
+        f" WHERE {match} OFFSET 0) AS l))"
+        f" RETURNING {', '.join(f'x.{c}' for c in columns.split(', '))})"
+    )
+
+
+def _refolded(tag: str, table: str, key: str, columns: str) -> str:
+    return (
+        f"INSERT INTO {table} ({columns}, loose) SELECT {key}, {_SUMS}, false"
+        f" FROM (SELECT {columns} FROM moved UNION ALL SELECT * FROM folded_{tag}) AS c"
+        f" GROUP BY {key} {_NONZERO}"
+    )
+
+
 #: Every pending row taken: those of existing documents under their key (a document
-#: gone has none, its rows just go), and the deltas of every key with a row moved now or
-#: a loose one (appended by a document's move since the last fold) folded to one row:
-#: one statement. Every other key has one folded row and stays as it is, so a fold
-#: rewrites what changed, found by index, not the whole table.
+#: gone has none, its rows just go), and, in both tables of counts, the deltas of every
+#: key with a row moved now or a loose one (appended by a document's move since the last
+#: fold) folded to one row: one statement. Every other key has one folded row and stays
+#: as it is, so a fold rewrites what changed, found by index, not the whole table.
 _FOLD = (
     "WITH pending AS (DELETE FROM ledger_pending RETURNING *),"
     " keys AS (SELECT p.document_id, d.* FROM (SELECT DISTINCT document_id FROM pending) p"
     f" {_key_of('p.document_id')}),"
     " moved AS (SELECT p.what, p.name, k.organization, k.responsible, k.kind, k.status,"
-    " k.month, p.n, p.skipped, p.failed, p.in_doubt FROM pending p"
+    " k.month, k.day, p.n, p.skipped, p.failed, p.in_doubt FROM pending p"
     " JOIN keys k ON k.document_id = p.document_id),"
-    f" touched AS (SELECT {_DELTA_KEY} FROM moved UNION SELECT {_DELTA_KEY} FROM ledger_deltas"
-    " WHERE loose),"
-    # Each touched key's rows looked up by the key's index, then deleted by their row
-    # addresses (a TID scan): joined plainly, the planner hashed the touched keys and
-    # read the whole table once a few hundred were loose (161 ms against 59 at 1M).
-    " folded AS (DELETE FROM ledger_deltas x WHERE x.ctid = ANY (ARRAY(SELECT l.ctid"
-    " FROM touched t CROSS JOIN LATERAL (SELECT y.ctid FROM ledger_deltas y"
-    " WHERE y.what = t.what AND y.name = t.name AND y.organization = t.organization"
-    " AND y.responsible = t.responsible AND y.kind = t.kind AND y.status = t.status"
-    " AND y.month = t.month OFFSET 0) AS l))"
-    f" RETURNING {', '.join(f'x.{c}' for c in _DELTA_COLUMNS.split(', '))})"
-    f" INSERT INTO ledger_deltas ({_DELTA_COLUMNS}, loose)"
-    f" SELECT {_DELTA_KEY}, {_SUMS}, false"
-    " FROM (SELECT * FROM moved UNION ALL SELECT * FROM folded) AS c"
-    f" GROUP BY {_DELTA_KEY} {_NONZERO}"
+    f"{_folded('m', 'ledger_deltas', _DELTA_KEY, _DELTA_COLUMNS)},"
+    f"{_folded('d', 'ledger_day_deltas', _DAY_KEY, _DAY_COLUMNS)},"
+    f" by_month AS ({_refolded('m', 'ledger_deltas', _DELTA_KEY, _DELTA_COLUMNS)})"
+    f" {_refolded('d', 'ledger_day_deltas', _DAY_KEY, _DAY_COLUMNS)}"
 )
 
 
@@ -335,15 +414,16 @@ def fold(conn: psycopg.Connection[Any]) -> bool:
 def rebuild(conn: psycopg.Connection[Any]) -> None:
     """Inside the caller's transaction: the counts from the whole ledger (bulk writers
     disable the ledger's triggers and call this instead)."""
-    for statement in _fill(True):
+    for statement in _fill(14):
         conn.execute(statement)
 
 
 #: The reader's rows of ``what`` under ``where`` (the page's equality filters), for
 #: the counts' columns and with the documents aliased ``d`` in ``where_d``.
-def counts_table(what: str, where: str, where_d: str) -> str:
+def counts_table(what: str, where: str, where_d: str, *, daily: bool = False) -> str:
+    table = "ledger_day_deltas" if daily else "ledger_deltas"
     return (
-        f"(SELECT name, n, skipped, failed, in_doubt FROM ledger_deltas"
+        f"(SELECT name, n, skipped, failed, in_doubt FROM {table}"
         f" WHERE what = '{what}' AND {where} UNION ALL"
         " SELECT p.name, p.n, p.skipped, p.failed, p.in_doubt FROM ledger_pending p"
         f" {_key_of('p.document_id')} WHERE p.what = '{what}' AND {where_d}) AS c"

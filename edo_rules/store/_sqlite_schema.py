@@ -356,6 +356,15 @@ _LEDGER_COUNTS_BY_MONTH = Migration(
     _sqlite_ledger.STATEMENTS_V18,
 )
 
+# Self-contained (a new table beside v18's, whose triggers are replaced by ones keeping
+# both), so it can be renumbered. A period starting or ending mid-month still joined the
+# partial months' documents to their ledger rows: 0.6-1.5 s at a million documents.
+_LEDGER_COUNTS_BY_DAY = Migration(
+    19,
+    "ledger counts by the document's date, for periods that are not whole months",
+    _sqlite_ledger.STATEMENTS_V19,
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1,
@@ -375,6 +384,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _EVENTS_KEY,
     _LEDGER_COUNTS,
     _LEDGER_COUNTS_BY_MONTH,
+    _LEDGER_COUNTS_BY_DAY,
 )
 CURRENT_VERSION = MIGRATIONS[-1].version
 

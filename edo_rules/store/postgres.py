@@ -96,6 +96,7 @@ _TABLES = (
     # triggers off).
     "dashboard_groups",
     "ledger_deltas",
+    "ledger_day_deltas",
     "ledger_pending",
 )
 _SERIAL = ("status_events", "firings", "action_requests", "outcomes", "snoozes")

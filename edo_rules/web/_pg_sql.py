@@ -31,11 +31,9 @@ _SUMMARY = (
 _RANKS_TABLE = "CREATE TEMP TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)"
 
 
-#: The ledger's counts with their month (v13): v12's have none.
-_LEDGER = (
-    "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ledger_deltas')"
-    " AND attname = 'month' AND NOT attisdropped)"
-)
+#: The ledger's counts by day (v14) beside those by month (v13): an older store's are
+#: read through the join.
+_LEDGER = "SELECT to_regclass('ledger_day_deltas') IS NOT NULL"
 
 
 class PostgresReader:
@@ -112,7 +110,7 @@ class PostgresReader:
         return True, int(found[0][0]) == self._fingerprint
 
     def ledger(self) -> bool:
-        """Whether the store keeps the ledger's counts by month (schema v13; an older one,
+        """Whether the store keeps the ledger's counts by month and day (schema v14; an older one,
         served before its migration, is counted through the join)."""
         found = self.rows(_LEDGER)
         return bool(found and found[0][0])

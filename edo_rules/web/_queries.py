@@ -441,17 +441,17 @@ def stuck_longest(ctx: Context, filters: Filters, limit: int = 20) -> list[dict[
 def _ledger_of(ctx: Context, filters: Filters, table: str, columns: str) -> str:
     """The filtered documents (``d``), then the ``columns`` of their rows of the ledger's
     ``table`` (``x``), read by document. The join serves what the counts cannot: a
-    counterparty, or the partial months at a period's ends, a slice of the documents
-    whose firings are a few index probes each. Read the other way round, every firing of
+    counterparty (or a store not yet migrated to them), a slice of the documents whose
+    firings are a few index probes each. Read the other way round, every firing of
     the ledger looked its document up: 3.4 s for a month's rules at a million
     documents and 5.7 million firings, against 0.57 s."""
     return f"{documents_for(ctx, filters, 'd')} {ctx.dialect.rows_of_each(table, columns)}"
 
 
 def counted(ctx: Context, filters: Filters) -> bool:
-    """Whether the ledger's counts answer «Узкие места» under these filters (a period's
-    whole months at least): they are keyed by organisation, manager, kind, status and
-    month, not by counterparty."""
+    """Whether the ledger's counts answer «Узкие места» under these filters: they are
+    keyed by organisation, manager, kind, status and month (or day), not by
+    counterparty."""
     return ctx.ledger and filters.counterparty is None
 
 
@@ -460,23 +460,23 @@ DateRange = tuple[date | None, date | None]  # document dates, inclusive
 
 @dataclass(frozen=True, slots=True)
 class PeriodSplit:
-    """A period as the counts can answer it: whole months of counts, plus or minus the
-    documents of a few days that the join reads."""
+    """A period as the counts can answer it: whole months of counts by month, plus or
+    minus a few days of counts by day."""
 
     #: The first and last month counted (``YYYY-MM``, inclusive; None: unbounded on that
     #: side); None: no month is counted.
     months: tuple[str | None, str | None] | None
-    #: Date ranges whose ledger rows are added, and those whose rows are taken away.
+    #: Date ranges whose counts by day are added, and those whose counts are taken away.
     plus: tuple[DateRange, ...] = ()
     minus: tuple[DateRange, ...] = ()
 
 
 def split_period(start: date | None, end: date | None) -> PeriodSplit:
-    """``[start, end]`` (either may be open) as months of counts plus or minus what the
-    join reads of a partial month at either end — its days in the period, or the month
-    minus its days outside it, whichever has fewer: «октябрь» is October's counts,
-    «3 октября – 2 декабря» is October and November minus 1–2 October, plus 1–2 December.
-    A partial month so costs the join at most half a month of documents."""
+    """``[start, end]`` (either may be open) as months of counts plus or minus the days of
+    a partial month at either end — its days in the period, or the month minus its days
+    outside it, whichever are fewer: «октябрь» is October's counts, «3 октября –
+    2 декабря» is October and November minus 1–2 October, plus 1–2 December. A partial
+    month so reads at most half a month of counts by day."""
     if start is not None and end is not None and start > end:
         return PeriodSplit(None, ((start, end),))  # an empty period: the join finds nothing
     if start is not None and end is not None and start.replace(day=1) == end.replace(day=1):
@@ -531,69 +531,81 @@ class _Ledger:
     """One of the page's two tables: what it sums, from the counts or the ledger's rows."""
 
     what: str  # its rows in the counts
-    counts: str  # name and counters from the counts
+    counters: tuple[str, ...]  # its counters there
     table: str  # the ledger's table
     columns: str  # its columns read per document
-    #: name and counters from its rows ``x``, grouped by name; ``{sign}`` before each
-    #: counter (a range taken away from a counted month is subtracted).
+    #: name and counters from its rows ``x``, grouped by name.
     joined: str
+
+    def counts(self, sign: str) -> str:
+        """Name and counters from the counts, each after ``sign`` (a range of days taken
+        away from a counted month is subtracted)."""
+        return ", ".join(("name", *(f"{sign}{c} AS {c}" for c in self.counters)))
 
 
 _RULES = _Ledger(
     "rule",
-    "name, n, skipped",
+    ("n", "skipped"),
     "firings",
     "rule_key, skipped",
-    "x.rule_key AS name, {sign}COUNT(*) AS n, {sign}SUM(x.skipped) AS skipped",
+    "x.rule_key AS name, COUNT(*) AS n, SUM(x.skipped) AS skipped",
 )
 _ACTIONS = _Ledger(
     "action",
-    "name, n, failed, in_doubt",
+    ("n", "failed", "in_doubt"),
     "action_requests",
     "action, state",
-    "x.action AS name, {sign}COUNT(*) AS n,"
-    " {sign}SUM(CASE WHEN x.state = 'failed' THEN 1 ELSE 0 END) AS failed,"
-    " {sign}SUM(CASE WHEN x.state = 'in_doubt' THEN 1 ELSE 0 END) AS in_doubt",
+    "x.action AS name, COUNT(*) AS n,"
+    " SUM(CASE WHEN x.state = 'failed' THEN 1 ELSE 0 END) AS failed,"
+    " SUM(CASE WHEN x.state = 'in_doubt' THEN 1 ELSE 0 END) AS in_doubt",
 )
 
 
 def _summed(ctx: Context, filters: Filters, ledger: _Ledger) -> tuple[str, list[object]]:
-    """A table (``u``) of name and counters for the page to sum: the counts for what they
-    key (a period's months), the join for the rest (a counterparty; the partial months
-    at a period's ends, added or taken away)."""
-    parts: list[tuple[str, list[object]]] = []
+    """A table (``u``) of name and counters for the page to sum: the counts by month for a
+    period's whole months, plus or minus the counts by day at its partial ends; the join
+    when the counts cannot answer (a counterparty, or a store not yet migrated)."""
+    if not counted(ctx, filters):
+        where, params = filters.where("d.")
+        rows = _ledger_of(ctx, filters, ledger.table, ledger.columns)
+        return f"(SELECT {ledger.joined} FROM {rows} WHERE {where} GROUP BY 1) AS u", params
     period = (filters.period_from, filters.period_to)
-    split = PeriodSplit(None, (period,))  # the join alone
-    if counted(ctx, filters):
-        split = PeriodSplit((None, None)) if period == (None, None) else split_period(*period)
-        if split.months is not None:
-            table, params = _counts(ctx, filters, ledger.what, split.months)
-            parts.append((f"SELECT {ledger.counts} FROM {table}", params))
+    split = PeriodSplit((None, None)) if period == (None, None) else split_period(*period)
+    parts: list[tuple[str, list[object]]] = []
+    if split.months is not None:
+        table, params = _counts(ctx, filters, ledger.what, split.months)
+        parts.append((f"SELECT {ledger.counts('')} FROM {table}", params))
     for (low, high), sign in [(r, "") for r in split.plus] + [(r, "-") for r in split.minus]:
-        edge = replace(filters, period_from=low, period_to=high)
-        where, params = edge.where("d.")
-        rows = _ledger_of(ctx, edge, ledger.table, ledger.columns)
-        joined = ledger.joined.format(sign=sign)
-        parts.append((f"SELECT {joined} FROM {rows} WHERE {where} GROUP BY 1", params))
+        days = tuple(None if d is None else d.isoformat() for d in (low, high))
+        table, params = _counts(ctx, filters, ledger.what, days, daily=True)
+        parts.append((f"SELECT {ledger.counts(sign)} FROM {table}", params))
     union = " UNION ALL ".join(sql for sql, _ in parts)
     return f"({union}) AS u", [value for _, params in parts for value in params]
 
 
 def _counts(
-    ctx: Context, filters: Filters, what: str, months: tuple[str | None, str | None]
+    ctx: Context,
+    filters: Filters,
+    what: str,
+    span: tuple[str | None, ...],
+    *,
+    daily: bool = False,
 ) -> tuple[str, list[object]]:
-    """The ledger counts' rows of ``what`` (rule or action) under the equality filters and
-    within ``months`` ((None, None): every month, and documents without a date)."""
+    """The ledger counts' rows of ``what`` (rule or action) under the equality filters
+    within ``span``: months (``YYYY-MM``, inclusive; (None, None): every month, and
+    documents without a date), or days (ISO dates) from the counts by day if ``daily``."""
     plain = replace(filters, period_from=None, period_to=None)
     where, params = plain.where()  # only equalities: counted() left no other filter
     where_d = plain.where("d.")[0]
-    low, high = months
-    if months != (None, None):  # a period: never a document without a date ('')
-        conditions = ["month >= ?" if low else "month <> ''", *(["month <= ?"] if high else [])]
+    low, high = span
+    column = "day" if daily else "month"
+    if (low, high) != (None, None):  # a period: never a document without a date ('')
+        conditions = [f"{column} >= ?" if low else f"{column} <> ''"]
+        conditions += [f"{column} <= ?"] if high else []
         where += "".join(f" AND {c}" for c in conditions)
         where_d += "".join(f" AND d.{c}" for c in conditions)
         params += [value for value in (low, high) if value]
-    table, times = ctx.dialect.ledger_counts(what, where, where_d)
+    table, times = ctx.dialect.ledger_counts(what, where, where_d, daily=daily)
     return table, params * times
 
 

@@ -74,11 +74,15 @@ class Dialect:
         told its index with INDEXED BY instead)."""
         return expression
 
-    def ledger_counts(self, what: str, where: str, where_d: str) -> tuple[str, int]:
-        """(the ledger's counts of ``what`` — rule or action — under the filters ``where``
-        as a table of name, n, skipped, failed, in_doubt; how many times the filters'
-        parameters appear in it). ``where_d`` is the filter on documents aliased ``d``."""
-        return f"(SELECT * FROM ledger_counts WHERE what = '{what}' AND {where}) AS c", 1
+    def ledger_counts(
+        self, what: str, where: str, where_d: str, *, daily: bool = False
+    ) -> tuple[str, int]:
+        """(the ledger's counts of ``what`` — rule or action — by month, or by day if
+        ``daily``, under the filters ``where`` as a table of name, n, skipped, failed,
+        in_doubt; how many times the filters' parameters appear in it). ``where_d`` is the
+        filter on documents aliased ``d``."""
+        table = "ledger_days" if daily else "ledger_counts"
+        return f"(SELECT * FROM {table} WHERE what = '{what}' AND {where}) AS c", 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +133,11 @@ class PgDialect(Dialect):
         # index, then sorts what it found.
         return f"({expression} || '') COLLATE \"C\""
 
-    def ledger_counts(self, what: str, where: str, where_d: str) -> tuple[str, int]:
+    def ledger_counts(
+        self, what: str, where: str, where_d: str, *, daily: bool = False
+    ) -> tuple[str, int]:
         # The folded deltas plus the rows not yet folded, by their document (store._pg_ledger).
-        return counts_table(what, where, where_d), 2
+        return counts_table(what, where, where_d, daily=daily), 2
 
 
 def _offset(zone: ZoneInfo, at: datetime) -> int:
@@ -154,8 +160,9 @@ SUMMARY_SQLITE = (
     " AND EXISTS (SELECT 1 FROM pragma_index_list('documents')"
     " WHERE name = 'documents_by_date')"
 )
-#: The ledger's counts with their month (v18): v17's have none.
-LEDGER_SQLITE = "SELECT 1 FROM pragma_table_info('ledger_counts') WHERE name = 'month'"
+#: The ledger's counts by day (v19) beside those by month (v18): an older store's are
+#: read through the join.
+LEDGER_SQLITE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_days'"
 RANKS_TABLE = "CREATE TEMP TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)"
 RANKS_INSERT = "INSERT INTO temp.workday_ranks (day, rank) VALUES (?, ?)"
 
@@ -222,7 +229,7 @@ class SQLiteReader:
         return True, int(row[0]) == self._fingerprint
 
     def ledger(self) -> bool:
-        """Whether the store keeps the ledger's counts by month (schema v18; an older store,
+        """Whether the store keeps the ledger's counts by month and day (schema v19; an older store,
         served read-only before its migration, is counted through the join)."""
         try:
             return bool(self._conn().execute(LEDGER_SQLITE).fetchall())
