@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
+import platform
 import random
 import signal
 import subprocess
+import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from textwrap import dedent
 from zoneinfo import ZoneInfo
 
+import pytest
 import yaml
 
 from edo_rules.demo._company import MIRROR_LIST, Company
@@ -139,3 +144,19 @@ def stop_runner(process: subprocess.Popen[str], lines: list[str], timeout: float
         stuck = "".join(lines[-150:])
         raise AssertionError(f"the runner did not stop within {timeout:g} s:\n{stuck}") from None
     assert code == 0, "".join(lines[-40:])
+
+
+def tgkill(pid: int, tid: int, signum: int) -> None:
+    """A signal to one thread of another process (Linux's tgkill; ``kill`` lets the kernel
+    pick the thread, usually the main one)."""
+    number = {"x86_64": 234, "aarch64": 131}.get(platform.machine())
+    if number is None or not sys.platform.startswith("linux"):
+        pytest.skip(f"no tgkill syscall known on {sys.platform} {platform.machine()}")
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall(number, pid, tid, signum) != 0:
+        raise OSError(ctypes.get_errno(), f"tgkill({pid}, {tid}, {signum})")
+
+
+def other_threads(pid: int) -> list[int]:
+    """The ids of a process's threads besides its main one (Linux's /proc)."""
+    return sorted(int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid)

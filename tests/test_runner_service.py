@@ -18,7 +18,14 @@ from textwrap import dedent
 
 import httpx
 import pytest
-from _runner_helpers import onec_now, send_documents, stop_runner, write_config
+from _runner_helpers import (
+    onec_now,
+    other_threads,
+    send_documents,
+    stop_runner,
+    tgkill,
+    write_config,
+)
 
 from edo_rules._messages import in_language
 from edo_rules.cli import main
@@ -108,6 +115,26 @@ def test_a_second_runner_refuses_and_sigterm_stops_cleanly(
         assert process.wait(timeout=30) == 0
     text = "".join(lines)
     assert "SIGTERM received" in text and "runner stopped" in text
+
+
+def test_a_sigterm_handed_to_another_thread_stops_an_idle_runner_at_once(env: _Env) -> None:
+    """Python runs the handler in the main thread, which then sleeps between ticks (here an
+    hour): it must wake in time to run it, not when its sleep ends."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process, lines, ticked = env.start("--listen", f"127.0.0.1:{port}")
+    try:
+        assert ticked.wait(30), "".join(lines)
+        others = other_threads(process.pid)
+        assert others, "the runner serving HTTP has threads besides its main one"
+        tgkill(process.pid, others[-1], signal.SIGTERM)
+        assert process.wait(timeout=15) == 0, "".join(lines)  # not an hour, nor a minute
+    finally:
+        if process.poll() is None:
+            stop_runner(process, lines)
+    text = "".join(lines)
+    assert "SIGTERM received" in text and "runner stopped" in text, text
 
 
 def test_sigusr1_writes_every_threads_stack_and_the_runner_goes_on(env: _Env) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _runner_helpers import other_threads, tgkill
 from _web_helpers import MANAGERS, PLAYBOOK, agenda_ready, fill_store, sql
 
 from edo_rules.cli import main
@@ -82,9 +83,14 @@ def test_serve_is_read_only_and_explains_with_the_playbooks(tmp_path: Path) -> N
         assert httpx.post(f"{base}/sync", timeout=60).status_code in {404, 405}
         assert httpx.get(f"{base}/metrics", timeout=60).status_code == 404
         assert httpx.get(f"{base}/agenda?days=2", timeout=60).status_code == 200
+        # A SIGTERM the kernel hands to the server's thread, not the main one: Python runs
+        # the handler in the main thread, which must wake to run it.
+        tgkill(process.pid, other_threads(process.pid)[-1], signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0
 
 
 def test_serve_refuses_an_open_dashboard_beyond_loopback(

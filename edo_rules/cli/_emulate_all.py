@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from edo_rules._messages import t
+from edo_rules._signals import wait_in_slices
 from edo_rules.emulators.bitrix24._portal import DEMO_LIST_FIELDS
 from edo_rules.errors import EdoRulesError
 
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
         print(t("emulate_ready", onec=onec.url, b24=bitrix24.url, config=args.write))
         print(text, flush=True)
         print(t("emulate_try", config=args.write), file=sys.stderr, flush=True)
-        (stop or threading.Event()).wait()
+        wait_in_slices(stop or threading.Event())  # Ctrl-C: KeyboardInterrupt
     except KeyboardInterrupt:
         pass
     finally:

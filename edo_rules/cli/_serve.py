@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from edo_rules._messages import t
+from edo_rules._signals import wait_in_slices
 from edo_rules.cli._runner_args import add_config_args, configured
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def _serve_until_signal(server: WebServer) -> None:
     previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
     server.start()
     try:
-        stop.wait()
+        wait_in_slices(stop)
     finally:
         server.stop()
         for sig, handler in previous.items():

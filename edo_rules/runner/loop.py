@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from edo_rules._bounds import stage_limit
 from edo_rules._messages import Text, reason
+from edo_rules._signals import SLEEP_SLICE
 from edo_rules.model import RequestState
 from edo_rules.runner._failures import summary_text
 from edo_rules.runner.dispatch import Dispatcher, DispatchReport
@@ -314,7 +315,8 @@ class Runner:
                 if max_ticks is not None and self._ticks >= max_ticks:
                     break
             wait = (next_at - self._clock()).total_seconds()
-            self._wake.wait(timeout=max(0.0, min(wait, 60.0)))
+            # In slices: the main thread must wake to run a signal's handler (_signals).
+            self._wake.wait(timeout=max(0.0, min(wait, SLEEP_SLICE)))
         _log.info("runner stopped")
 
     def trigger(self, wait: bool, timeout: float) -> Mapping[str, Any] | None:

@@ -92,4 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _wait() -> None:
     import threading
 
-    threading.Event().wait()
+    # In slices: Ctrl-C's handler runs in the main thread only when it wakes.
+    forever = threading.Event()
+    while not forever.wait(1.0):
+        pass
