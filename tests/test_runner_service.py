@@ -85,6 +85,13 @@ class _Env:
         threading.Thread(target=read, daemon=True).start()
         return process, lines, started
 
+    def listening(self) -> tuple[subprocess.Popen[str], list[str], threading.Event, str]:
+        """A runner serving HTTP on a free port: (process, its stderr, ticked, base URL)."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        return (*self.start("--listen", f"127.0.0.1:{port}"), f"http://127.0.0.1:{port}")
+
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Env]:
@@ -120,10 +127,7 @@ def test_a_second_runner_refuses_and_sigterm_stops_cleanly(
 def test_a_sigterm_handed_to_another_thread_stops_an_idle_runner_at_once(env: _Env) -> None:
     """Python runs the handler in the main thread, which then sleeps between ticks (here an
     hour): it must wake in time to run it, not when its sleep ends."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process, lines, ticked = env.start("--listen", f"127.0.0.1:{port}")
+    process, lines, ticked, _ = env.listening()
     try:
         assert ticked.wait(30), "".join(lines)
         others = other_threads(process.pid)
@@ -155,13 +159,9 @@ def test_sigusr1_writes_every_threads_stack_and_the_runner_goes_on(env: _Env) ->
 
 
 def test_post_sync_triggers_a_tick_and_metrics_count_it(env: _Env) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process, lines, ticked = env.start("--listen", f"127.0.0.1:{port}")
+    process, lines, ticked, base = env.listening()
     try:
         assert ticked.wait(30), "".join(lines)
-        base = f"http://127.0.0.1:{port}"
         env.send(3)
         auth = {"Authorization": f"Bearer {TOKEN}"}
         assert httpx.post(f"{base}/sync").status_code == 401
