@@ -267,18 +267,29 @@ def _fill(version: int) -> tuple[str, ...]:
     )
     if version < 14:
         return statements
-    key = f"{_doc_key(False)}, {DAY.format(row='d')}"
-    return (
-        "DELETE FROM ledger_day_deltas",
-        *statements,
-        f"INSERT INTO ledger_day_deltas ({_DAY_COLUMNS}, loose) SELECT 'rule', f.rule_key,"
-        f" {key}, COUNT(*), SUM(f.skipped), 0, 0, false FROM firings f"
-        " JOIN documents d ON d.id = f.document_id GROUP BY 2, 3, 4, 5, 6, 7",
-        f"INSERT INTO ledger_day_deltas ({_DAY_COLUMNS}, loose) SELECT 'action', a.action,"
-        f" {key}, COUNT(*), 0, SUM({_failed('a.state')}), SUM({_doubt('a.state')}), false"
-        " FROM action_requests a JOIN documents d ON d.id = a.document_id"
-        " GROUP BY 2, 3, 4, 5, 6, 7",
-    )
+    return ("DELETE FROM ledger_day_deltas", *statements, _FILL_DAYS)
+
+
+#: The counts by day from the whole ledger, minus the pending rows (which the reader adds
+#: to them): v14 fills them beside v13's counts by month without touching those.
+#: Written in the order the reader reads them, by day: a partial month's days are then a
+#: few hundred adjacent pages. In grouping order the worst split's 30 days of rows lay
+#: over thousands of pages: 164 ms against 35 ms for the page's two tables at 1M.
+_DAY_DOC_KEY = f"{_doc_key(False)}, {DAY.format(row='d')}"
+_FILL_DAYS = (
+    f"INSERT INTO ledger_day_deltas ({_DAY_COLUMNS}, loose) SELECT {_DAY_KEY}, {_SUMS}, false"
+    f" FROM (SELECT 'rule' AS what, f.rule_key AS name, {_DAY_DOC_KEY}, COUNT(*) AS n,"
+    " SUM(f.skipped) AS skipped, 0 AS failed, 0 AS in_doubt FROM firings f"
+    " JOIN documents d ON d.id = f.document_id GROUP BY 2, 3, 4, 5, 6, 7"
+    f" UNION ALL SELECT 'action', a.action, {_DAY_DOC_KEY}, COUNT(*), 0,"
+    f" SUM({_failed('a.state')}), SUM({_doubt('a.state')}) FROM action_requests a"
+    " JOIN documents d ON d.id = a.document_id GROUP BY 2, 3, 4, 5, 6, 7"
+    f" UNION ALL SELECT p.what, p.name, {_DAY_DOC_KEY}, -SUM(p.n), -SUM(p.skipped),"
+    " -SUM(p.failed), -SUM(p.in_doubt) FROM ledger_pending p"
+    " JOIN documents d ON d.id = p.document_id GROUP BY 1, 2, 3, 4, 5, 6, 7)"
+    f" AS c (what, name, organization, responsible, kind, status, day, n, skipped, failed,"
+    f" in_doubt) GROUP BY {_DAY_KEY} {_NONZERO} ORDER BY what, day"
+)
 
 
 #: Schema v12.
@@ -338,8 +349,7 @@ STATEMENTS_V14: tuple[str, ...] = (
     " (what, day, name, organization, responsible, kind, status)",
     "CREATE INDEX ledger_day_deltas_loose ON ledger_day_deltas (what) WHERE loose",
     _statement_function("edo_ledger_documents", _documents_body(14), replace=True),
-    # The pending rows are counted by the fill: both tables are filled again.
-    *_fill(14),
+    _FILL_DAYS,
 )
 
 

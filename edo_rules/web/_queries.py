@@ -478,7 +478,7 @@ def split_period(start: date | None, end: date | None) -> PeriodSplit:
     2 декабря» is October and November minus 1–2 October, plus 1–2 December. A partial
     month so reads at most half a month of counts by day."""
     if start is not None and end is not None and start > end:
-        return PeriodSplit(None, ((start, end),))  # an empty period: the join finds nothing
+        return PeriodSplit(None, ((start, end),))  # an empty period: no day counts
     if start is not None and end is not None and start.replace(day=1) == end.replace(day=1):
         return _within_a_month(start, end)
     low, high = _month(start), _month(end)
