@@ -205,7 +205,13 @@ def test_the_cli_prints_the_webhook_and_stops_on_ctrl_c() -> None:
         "from edo_rules.emulators.bitrix24.cli import main; "
         "raise SystemExit(main(['--plan', 'enterprise']))"
     )
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    # -X faulthandler: a process that does not stop is aborted and says where each thread was.
+    process = subprocess.Popen(
+        [sys.executable, "-X", "faulthandler", "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         banner, webhook = process.stdout.readline(), process.stdout.readline()
@@ -214,7 +220,13 @@ def test_the_cli_prints_the_webhook_and_stops_on_ctrl_c() -> None:
         assert httpx.post(url + "user.get", json={"ID": 1}).json()["result"][0]["ID"] == "1"
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
+        try:
+            _, errors = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            _, errors = process.communicate(timeout=10)
+            raise AssertionError(f"the emulator did not stop on Ctrl-C:\n{errors}") from None
+    assert process.returncode == 0, errors
 
 
 def test_operating_time_slides_its_window() -> None:
