@@ -201,7 +201,10 @@ def test_injected_faults(emu: Bitrix24Emulator) -> None:
 
 
 def test_the_cli_prints_the_webhook_and_stops_on_ctrl_c() -> None:
+    # Ctrl-C's handler as in a terminal's foreground: a shell's background job (a CI run
+    # started with `&`) ignores SIGINT, and its children inherit that.
     code = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
         "from edo_rules.emulators.bitrix24.cli import main; "
         "raise SystemExit(main(['--plan', 'enterprise']))"
     )
