@@ -139,6 +139,9 @@ def test_ages_and_overdue_equal_the_derivation(store: Path, overdue_after: int) 
         # Read through the date-led index and the (status, moment) indexes' filter columns.
         Filters(period_from=NOW.date() - timedelta(days=40), period_to=NOW.date()),
         Filters(organization="ООО «Наша фирма»", kind="act"),
+        # All of a counterparty's waits, by its ИНН's or name's index, then sorted.
+        Filters(counterparty="7701234567"),
+        Filters(counterparty="АО «Вектор»", status="sent"),
     ],
 )
 def test_the_weekly_trend_and_stuck_list_count_local_days(store: Path, filters: Filters) -> None:

@@ -402,11 +402,19 @@ def _first_waits(
 
 def stuck_longest(ctx: Context, filters: Filters, limit: int = 20) -> list[dict[str, Any]]:
     where, params = filters.where()
-    table = documents_for(ctx, filters)
-    rows = (
-        _first_waits(ctx, table, where, params, limit)
-        if sliced(ctx, filters)
-        else [
+    if sliced(ctx, filters):
+        rows = _first_waits(ctx, documents_for(ctx, filters), where, params, limit)
+    elif filters.counterparty is not None:
+        # All of one counterparty's waits, by its ИНН's and name's indexes, sorted below.
+        # Per status in wait order, SQLite walked the (status, wait start) index and
+        # checked every document of the status: 1.34 s at 1M for 196 documents.
+        rows = ctx.reader.rows(
+            f"{_STUCK} FROM documents WHERE {where} AND status IN {_in(WAITING + STUCK)}"
+            f" AND {_start()} IS NOT NULL",
+            params,
+        )
+    else:
+        rows = [
             # Per status, the first rows of the (status, wait start) index; merged below.
             row
             for status in WAITING + STUCK
@@ -416,7 +424,6 @@ def stuck_longest(ctx: Context, filters: Filters, limit: int = 20) -> list[dict[
                 [*params, status, limit],
             )
         ]
-    )
     rows.sort(key=lambda row: (row[6], row[0]))
     shift = timedelta(minutes=ctx.dialect.offset_minutes)
     out = []
