@@ -92,7 +92,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _wait() -> None:
     import threading
 
-    # In slices: Ctrl-C's handler runs in the main thread only when it wakes.
-    forever = threading.Event()
-    while not forever.wait(1.0):
-        pass
+    from edo_rules._signals import wait_in_slices
+
+    wait_in_slices(threading.Event())  # Ctrl-C: KeyboardInterrupt
