@@ -173,11 +173,9 @@ def _move_both(docs: str, sign: str) -> str:
     nonzero = _NONZERO.replace("SUM(", "SUM(c.")
     sums = f"{sign}SUM(c.n), {sign}SUM(c.skipped), {sign}SUM(c.failed), {sign}SUM(c.in_doubt)"
     return (
-        f"WITH docs AS ({docs}), c AS (SELECT c.what, c.name,"
-        " COALESCE(d.organization, '') AS organization, COALESCE(d.responsible, '')"
-        f" AS responsible, d.kind, d.status, {MONTH.format(row='d')} AS month,"
-        f" {DAY.format(row='d')} AS day, c.n, c.skipped, c.failed, c.in_doubt"
-        f" FROM ({_COUNTED}) AS c JOIN docs d ON d.id = c.document_id),"
+        f"WITH docs AS ({docs}), c ({_DELTA_KEY}, day, n, skipped, failed, in_doubt) AS"
+        f" (SELECT c.what, c.name, {_doc_key(True)}, {DAY.format(row='d')}, c.n, c.skipped,"
+        f" c.failed, c.in_doubt FROM ({_COUNTED}) AS c JOIN docs d ON d.id = c.document_id),"
         f" by_month AS (INSERT INTO ledger_deltas ({_DELTA_COLUMNS}) SELECT {_DELTA_KEY},"
         f" {sums} FROM c GROUP BY {_DELTA_KEY} {nonzero})"
         f" INSERT INTO ledger_day_deltas ({_DAY_COLUMNS}) SELECT {_DAY_KEY}, {sums} FROM c"
