@@ -273,9 +273,10 @@ _LEDGER_COUNTS_BY_MONTH = Migration(
     _pg_ledger.STATEMENTS_V13,
 )
 
-# Self-contained (a table beside v13's, its documents function replaced, both counts
-# filled again), so it can be renumbered. A period starting or ending mid-month still
-# joined the partial months' documents to their ledger rows: 1.4-2 s at a million.
+# Self-contained (a table beside v13's, its documents function replaced, the days filled
+# from the ledger minus its pending rows), so it can be renumbered. A period starting or
+# ending mid-month still joined the partial months' documents to their ledger rows:
+# 1.4-2 s at a million.
 _LEDGER_COUNTS_BY_DAY = Migration(
     14,
     "ledger counts by the document's date, for periods that are not whole months",
