@@ -533,6 +533,10 @@ def _month(day: date | None) -> str | None:
     return None if day is None else day.isoformat()[:7]
 
 
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
 @dataclass(frozen=True, slots=True)
 class _Ledger:
     """One of the page's two tables: what it sums, from the counts or the ledger's rows."""
@@ -583,7 +587,7 @@ def _summed(ctx: Context, filters: Filters, ledger: _Ledger) -> tuple[str, list[
         table, params = _counts(ctx, filters, ledger.what, split.months)
         parts.append((f"SELECT {ledger.counts('')} FROM {table}", params))
     for (low, high), sign in [(r, "") for r in split.plus] + [(r, "-") for r in split.minus]:
-        days = tuple(None if d is None else d.isoformat() for d in (low, high))
+        days = (_iso(low), _iso(high))
         table, params = _counts(ctx, filters, ledger.what, days, daily=True)
         parts.append((f"SELECT {ledger.counts(sign)} FROM {table}", params))
     union = " UNION ALL ".join(sql for sql, _ in parts)
@@ -594,7 +598,7 @@ def _counts(
     ctx: Context,
     filters: Filters,
     what: str,
-    span: tuple[str | None, ...],
+    span: tuple[str | None, str | None],
     *,
     daily: bool = False,
 ) -> tuple[str, list[object]]:
