@@ -159,4 +159,6 @@ def tgkill(pid: int, tid: int, signum: int) -> None:
 
 def other_threads(pid: int) -> list[int]:
     """The ids of a process's threads besides its main one (Linux's /proc)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip(f"no /proc/PID/task on {sys.platform}")
     return sorted(int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid)
