@@ -165,12 +165,20 @@ ALL: Where = ("1=1", ())
 
 def where_of(query: dict[str, str]) -> Where:
     """The baseline's own reading of a page's query string (not the dashboard's Filters)."""
-    columns = {"organization": "organization", "manager": "responsible", "kind": "kind"}
+    columns = {
+        "organization": "organization",
+        "manager": "responsible",
+        "kind": "kind",
+        "status": "status",
+    }
     parts, params = [], []
     for name, column in columns.items():
         if name in query:
             parts.append(f"{column} = ?")
             params.append(query[name])
+    if "counterparty" in query:  # a name or an ИНН
+        parts.append("(counterparty_inn = ? OR counterparty_name = ?)")
+        params += [query["counterparty"]] * 2
     for name, op in (("from", ">="), ("to", "<=")):
         if name in query:
             parts.append(f"doc_date {op} ?")
@@ -547,12 +555,16 @@ Case = tuple[str, str, Callable[[dict[str, Any]], Any], Callable[[Context], Any]
 
 
 #: The filtered views measured: (label, query string). The organisation is the larger
-#: one (four documents in five), the month the last full one before NOW.
+#: one (four documents in five), the month the last full one before NOW, the kind a
+#: quarter of the documents, the status one in six; the counterparty (a company's ИНН,
+#: one of 5,000) is added by :func:`cases`.
 FILTERS: tuple[tuple[str, dict[str, str]], ...] = (
     ("", {}),
     ("орг.", {"organization": "ООО «Наша фирма»"}),
     ("месяц", {"from": "2026-10-01", "to": "2026-10-31"}),
     ("менеджер", {"manager": "Менеджер 07"}),
+    ("вид", {"kind": "act"}),
+    ("статус", {"status": "sent"}),
     (
         "всё вместе",
         {
@@ -577,7 +589,8 @@ PARTIAL_PERIODS: tuple[tuple[str, dict[str, str]], ...] = (
 def cases(conn: sqlite3.Connection, inn: str, filtered: bool = True) -> list[Case]:
     """(page, URL, its numbers from JSON, its read model, the derived baseline's numbers)."""
     out: list[Case] = []
-    for label, query in FILTERS if filtered else FILTERS[:1]:
+    filters = (*FILTERS, ("контрагент", {"counterparty": inn})) if filtered else FILTERS[:1]
+    for label, query in filters:
         out += _filtered_cases(conn, label, query)
     for label, query in PARTIAL_PERIODS if filtered else ():
         out.append(_filtered_cases(conn, label, query)[-1])  # Узкие места

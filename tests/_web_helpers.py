@@ -195,10 +195,20 @@ def replace_doc(path: Path, doc_id: str, **changes: object) -> None:
         store.upsert_documents([replace(doc, **changes)])
 
 
+#: Both summaries' non-empty rows as (table, dim, known, key, sign_days, status, rejected,
+#: kind, organization, n).
+SUMMARY_ROWS = (
+    "SELECT 'groups', dim, known, key, sign_days, status, rejected, '', organization, n"
+    " FROM dashboard_groups WHERE n != 0 UNION ALL SELECT 'kinds', dim, known, key,"
+    " sign_days, status, rejected, kind, organization, n FROM dashboard_kind_groups"
+    " WHERE n != 0"
+)
+
+
 def summary_rows(path: Path) -> list[tuple[Any, ...]]:
-    """The dashboard summary's non-empty rows, as the triggers (or a bulk load) left them."""
+    """The dashboard summaries' non-empty rows, as the triggers (or a bulk load) left them."""
     with sqlite3.connect(path) as conn:
-        return sorted(conn.execute("SELECT * FROM dashboard_groups WHERE n != 0").fetchall())
+        return sorted(conn.execute(SUMMARY_ROWS).fetchall())
 
 
 def rebuilt_rows(path: Path) -> list[tuple[Any, ...]]:
@@ -208,18 +218,19 @@ def rebuilt_rows(path: Path) -> list[tuple[Any, ...]]:
     with sqlite3.connect(path, isolation_level=None) as conn:
         conn.execute("BEGIN")
         rebuild(conn)
-        rows = sorted(conn.execute("SELECT * FROM dashboard_groups WHERE n != 0").fetchall())
+        rows = sorted(conn.execute(SUMMARY_ROWS).fetchall())
         conn.execute("ROLLBACK")
     return rows
 
 
 def regrouped(docs: list[Document], signed_at: datetime) -> list[Document]:
-    """The documents moved between statuses, managers and organisations (some fields
-    emptied): an update that changes every group the dashboard summary keeps."""
+    """The documents moved between statuses, managers, organisations and kinds (some fields
+    emptied): an update that changes every group the dashboard summaries keep."""
     return [
         replace(
             doc,
             status=Status.SIGNED if i % 2 else Status.SENT,
+            kind=Kind.ACT if i % 5 else Kind.UPD,
             responsible=None if i % 3 == 0 else "Новиков А. А.",
             organization=None if i % 4 == 0 else "ООО «Другая»",
             counterparty_signed_at=None if i % 2 == 0 else signed_at.astimezone(UTC),

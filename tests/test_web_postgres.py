@@ -30,7 +30,7 @@ import httpx
 import psycopg
 import pytest
 from _browser import ARTIFACTS, launched_browser, open_page
-from _web_helpers import MSK, agenda_ready, regrouped
+from _web_helpers import MSK, SUMMARY_ROWS, agenda_ready, regrouped
 from test_postgres_runner import with_schema
 from test_web_summary import _awkward
 
@@ -41,7 +41,7 @@ from edo_rules.demo._playbooks import bundled_playbooks
 from edo_rules.demo._run import DemoOptions, run_demo
 from edo_rules.errors import EdoRulesError, StoreError
 from edo_rules.model import Status
-from edo_rules.store._pg_dashboard import rebuild, rebuild_summary
+from edo_rules.store._pg_dashboard import fill_kinds, rebuild
 from edo_rules.store._pg_schema import MIGRATIONS, migrate
 from edo_rules.store._sqlite_rows import DOCUMENT_COLUMNS, UPSERT_DOCUMENT
 from edo_rules.store.copy import copy_store
@@ -213,6 +213,7 @@ def _contexts(
         Filters(manager="Петров П. П."),
         Filters(kind="upd"),
         Filters(organization="ООО «Наша фирма»", status="sent"),
+        Filters(kind="act", organization="ООО «Наша фирма»", status="sent"),
     ],
 )
 def test_the_derivations_and_the_summary_agree_on_both_stores(
@@ -242,14 +243,14 @@ def _assert_the_same(lite: q.Context, pg: q.Context, filters: Filters) -> None:
 
 def _summary(dsn: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(dsn) as conn:
-        rows = conn.execute("SELECT * FROM dashboard_groups WHERE n != 0").fetchall()
+        rows = conn.execute(SUMMARY_ROWS).fetchall()
     return sorted(tuple(row) for row in rows)
 
 
 def _rebuilt(dsn: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(dsn) as conn:
         rebuild(conn)
-        rows = conn.execute("SELECT * FROM dashboard_groups WHERE n != 0").fetchall()
+        rows = conn.execute(SUMMARY_ROWS).fetchall()
         conn.rollback()
     return sorted(tuple(row) for row in rows)
 
@@ -266,7 +267,7 @@ def test_writes_updates_and_deletes_keep_the_summary_equal_to_a_rebuild(
     sqlite_store: Path, own_store: str
 ) -> None:
     with sqlite3.connect(sqlite_store) as conn:
-        kept = conn.execute("SELECT * FROM dashboard_groups WHERE n != 0").fetchall()
+        kept = conn.execute(SUMMARY_ROWS).fetchall()
     # The copy's triggers counted every row as SQLite's did.
     assert _summary(own_store) == sorted(kept) == _rebuilt(own_store)
     with PostgresStore(own_store) as store:
@@ -277,21 +278,26 @@ def test_writes_updates_and_deletes_keep_the_summary_equal_to_a_rebuild(
     with psycopg.connect(own_store) as conn:
         conn.execute("DELETE FROM documents WHERE id LIKE 'odd-0%'")
     assert _summary(own_store) == _rebuilt(own_store)
-    assert any(row[2] == "Новиков А. А." for row in _summary(own_store))
-    assert any(row[6] == "ООО «Другая»" for row in _summary(own_store))
+    summary = _summary(own_store)
+    assert any(row[0] == "groups" and row[3] == "Новиков А. А." for row in summary)
+    assert any(row[0] == "groups" and row[8] == "ООО «Другая»" for row in summary)
+    assert any(
+        row[0] == "kinds" and row[7] == "upd" and row[3] == "Новиков А. А." for row in summary
+    )
 
 
 def test_a_scratch_copy_counts_in_its_own_summary(own_store: str) -> None:
     before = _summary(own_store)
     with PostgresStore(own_store) as store, store.scratch_copy() as copy:
         with copy._reading("test") as conn:
-            rows = conn.execute("SELECT * FROM dashboard_groups WHERE n != 0").fetchall()
+            rows = conn.execute(SUMMARY_ROWS).fetchall()
             assert sorted(tuple(row) for row in rows) == before
         doc = next(iter(copy.iter_documents()))
         copy.upsert_documents([replace(doc, responsible="Копия К. К.")])
         with copy._reading("test") as conn:
-            rows = conn.execute("SELECT COUNT(*) FROM dashboard_groups WHERE key = 'Копия К. К.'")
-            assert rows.fetchone()[0] == 1
+            for table in ("dashboard_groups", "dashboard_kind_groups"):
+                rows = conn.execute(f"SELECT SUM(n) FROM {table} WHERE key = 'Копия К. К.'")
+                assert rows.fetchone()[0] == 1, table
     assert _summary(own_store) == before
 
 
@@ -346,7 +352,7 @@ def test_migrating_from_the_previous_version_builds_the_summary(
     sqlite_store: Path, pg_store: str, pg_database: str, pg_schema: str
 ) -> None:
     dsn = with_schema(pg_database, pg_schema)
-    before = next(m.version for m in MIGRATIONS if m.fill is rebuild_summary) - 1
+    before = next(m.version for m in MIGRATIONS if m.fill is fill_kinds) - 1
     with psycopg.connect(dsn, autocommit=True) as conn:
         migrate(conn, target=before)
         with sqlite3.connect(sqlite_store) as source:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import sqlite3
 from dataclasses import replace
@@ -17,7 +18,9 @@ from store_contract import make_document
 
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.model import Counterparty, Document, Kind, Status
-from edo_rules.store._sqlite_dashboard import DIMENSIONS, ensure, rebuild
+from edo_rules.store import _pg_dashboard as pg
+from edo_rules.store import _sqlite_dashboard as d
+from edo_rules.store._sqlite_dashboard import DIMENSIONS, ensure, fill_kinds
 from edo_rules.store._sqlite_rows import DOCUMENT_COLUMNS, UPSERT_DOCUMENT
 from edo_rules.store._sqlite_schema import MIGRATIONS, migrate
 from edo_rules.store.sqlite import SQLiteStore
@@ -92,16 +95,20 @@ def _derived_ages(ctx: q.Context, filters: Filters) -> tuple[dict[str, int], int
 
 
 STATUS_FILTERS = [Filters(), Filters(status="sent"), Filters(status="signed")]
-#: What the summary answers: the status and the organisation, alone or together.
+#: What the summaries answer: the status, the organisation and the kind, alone or together.
 SUMMARY_FILTERS = [
     *STATUS_FILTERS,
     Filters(organization="ООО «Наша фирма»"),
     Filters(organization="ООО «Наша фирма»", status="sent"),
+    Filters(kind="act"),
+    Filters(kind="upd", organization="ООО «Наша фирма»", status="signed"),
 ]
 
 
 @pytest.mark.parametrize(
-    "filters", SUMMARY_FILTERS, ids=["all", "sent", "signed", "organization", "org+sent"]
+    "filters",
+    SUMMARY_FILTERS,
+    ids=["all", "sent", "signed", "organization", "org+sent", "kind", "kind+org+signed"],
 )
 @pytest.mark.parametrize("by", sorted(q.GROUPS))
 def test_breakdowns_from_the_summary_equal_the_derivation(
@@ -228,7 +235,7 @@ def test_migrating_the_previous_version_builds_the_summary(tmp_path: Path) -> No
     fill_store(tmp_path / "now.sqlite3", count=80)
     expected = summary_rows(tmp_path / "now.sqlite3")
     path = tmp_path / "old.sqlite3"
-    before = next(m.version for m in MIGRATIONS if m.fill is rebuild) - 1
+    before = next(m.version for m in MIGRATIONS if m.fill is fill_kinds) - 1
     with sqlite3.connect(path, isolation_level=None) as conn:
         migrate(conn, target=before)
         with sqlite3.connect(tmp_path / "now.sqlite3") as source:
@@ -290,3 +297,36 @@ def test_quantiles_of_the_summary_pairs_in_any_order() -> None:
         q.quantile({0: 2, 3: 1, 5: 1}, 0.5),
         q.quantile({0: 2, 3: 1, 5: 1}, 0.9),
     )
+
+
+#: SHA-256 of the released migrations' summary statements (and of what their fills run).
+RELEASED = {
+    "sqlite v8": "eff9c684b8fe7b11588882afd9b84ee893a5f4519d1e6c92fb31cb5c776ed6c9",
+    "sqlite v8 fill": "a055cf5a752272bf32bd33fbcbf303cf78046807278ebe4c62d07377d2b5cf6a",
+    "sqlite v11": "b71bbc6890369dc41d9fe3e710bda1c3919961107da3083373ece20487b2b57c",
+    "sqlite v11 fill": "90291b162fdaab997a5d2fb9b34c812b505e20067419cb07f872f20275ceb0b2",
+    "postgresql v7": "ef5f6cdca065d8108ce5ba4638af9fb929c369ca82f2ce1f2f92da83775ec687",
+    "postgresql v7 fill": "abd44675a31df1cbe692a2a8a70b3dcc5a3b75505ff590b7cfc5f6671df4102e",
+    "postgresql v9": "b9bb22db750c664c5cf86119b3ce8ee167ece10f0a486a151678f536e12e7e8a",
+    "postgresql v9 fill": "0dfa9cdff3f49ee1b495841a02a1785cfe3b0c154109f3c46f4e2bacd03e6149",
+}
+
+
+def test_the_released_summary_statements_are_unchanged() -> None:
+    """The kind summary (v20, PostgreSQL v15) reuses the builders of the summary's earlier
+    migrations: a change to them must not change what a released migration runs."""
+    released = {
+        "sqlite v8": d.STATEMENTS_V8,
+        "sqlite v8 fill": d.fill_statements(d._KEY_V8, d.span()),
+        "sqlite v11": d.STATEMENTS_V11,
+        "sqlite v11 fill": d.fill_statements(d._KEY, d.span()),
+        "postgresql v7": pg.STATEMENTS_V7,
+        "postgresql v7 fill": d.fill_statements(d._KEY_V8, pg.span()),
+        "postgresql v9": pg.STATEMENTS_V9,
+        "postgresql v9 fill": d.fill_statements(d._KEY, pg.span()),
+    }
+    digests = {
+        name: hashlib.sha256("\n".join(statements).encode()).hexdigest()
+        for name, statements in released.items()
+    }
+    assert digests == RELEASED

@@ -20,11 +20,18 @@ from edo_rules.store._sqlite_dashboard import (
     _FINGERPRINT,
     _KEY,
     _KEY_V8,
+    _KIND_KEY,
+    _PLAIN,
     _SOURCE,
+    _V8,
+    _V11,
     _WATCHED,
     _WATCHED_V8,
     DIMENSIONS,
+    KIND_TABLE,
     OFFSET_MINUTES,
+    SUMMARIES,
+    Summary,
     _bundled_fingerprint,
     _source_key,
     bundled_ranks,
@@ -65,26 +72,36 @@ def span(prefix: str = "") -> str:
     )
 
 
-def _bump(row: str, change: int, key: tuple[str, ...]) -> str:
+def _bump(row: str, change: int, key: tuple[str, ...], table: str = "dashboard_groups") -> str:
     """One statement adding ``change`` to the row's bucket in every dimension."""
     values = ", ".join(f"('{d}', {row}.{d})" for d in DIMENSIONS)
-    organization = f", COALESCE({row}.organization, '')" if "organization" in key else ""
+    columns = {
+        "dim": "v.dim",
+        "known": "CASE WHEN v.value IS NULL THEN 0 ELSE 1 END",
+        "key": "COALESCE(v.value, '')",
+        "sign_days": span(row + "."),
+        "status": f"{row}.status",
+        "rejected": f"CASE WHEN {row}.rejected_at IS NULL THEN 0 ELSE 1 END",
+        **{c: f"COALESCE({row}.{c}, '')" for c in _PLAIN},
+    }
     return (
-        f"INSERT INTO dashboard_groups ({', '.join((*key, 'n'))}) SELECT v.dim,"
-        " CASE WHEN v.value IS NULL THEN 0 ELSE 1 END, COALESCE(v.value, ''),"
-        f" {span(row + '.')}, {row}.status,"
-        f" CASE WHEN {row}.rejected_at IS NULL THEN 0 ELSE 1 END{organization}, {change}"
+        f"INSERT INTO {table} ({', '.join((*key, 'n'))}) SELECT"
+        f" {', '.join(columns[c] for c in key)}, {change}"
         f" FROM (VALUES {values}) AS v (dim, value) ON CONFLICT ({', '.join(key)})"
-        " DO UPDATE SET n = dashboard_groups.n + excluded.n;"
+        f" DO UPDATE SET n = {table}.n + excluded.n;"
     )
 
 
-def _function(key: tuple[str, ...]) -> str:
+def _bumps(row: str, change: int, summaries: tuple[Summary, ...]) -> str:
+    return " ".join(_bump(row, change, key, table) for key, table in summaries)
+
+
+def _function(summaries: tuple[Summary, ...]) -> str:
     return (
         "CREATE FUNCTION edo_dashboard_groups() RETURNS trigger LANGUAGE plpgsql"
         " SET search_path FROM CURRENT AS $$ BEGIN"
-        f" IF TG_OP <> 'INSERT' THEN {_bump('OLD', -1, key)} END IF;"
-        f" IF TG_OP <> 'DELETE' THEN {_bump('NEW', 1, key)} END IF;"
+        f" IF TG_OP <> 'INSERT' THEN {_bumps('OLD', -1, summaries)} END IF;"
+        f" IF TG_OP <> 'DELETE' THEN {_bumps('NEW', 1, summaries)} END IF;"
         " RETURN NULL; END $$"
     )
 
@@ -97,10 +114,10 @@ def _update_trigger(watched: tuple[str, ...]) -> str:
     )
 
 
-def _table(key: tuple[str, ...]) -> str:
-    columns = "".join(f" {c} TEXT NOT NULL," for c in key[len(_KEY_V8) :])
+def _table(key: tuple[str, ...], table: str = "dashboard_groups") -> str:
+    columns = "".join(f" {c} TEXT NOT NULL," for c in key if c in _PLAIN)
     return (
-        "CREATE TABLE dashboard_groups (dim TEXT NOT NULL, known INTEGER NOT NULL,"
+        f"CREATE TABLE {table} (dim TEXT NOT NULL, known INTEGER NOT NULL,"
         " key TEXT NOT NULL, sign_days INTEGER NOT NULL, status TEXT NOT NULL,"
         f" rejected INTEGER NOT NULL,{columns} n BIGINT NOT NULL,"
         f" PRIMARY KEY ({', '.join(key)}))"
@@ -112,7 +129,7 @@ STATEMENTS_V7: tuple[str, ...] = (
     "CREATE TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)",
     # Zero-count rows may remain after moves; readers skip groups whose sum is 0.
     _table(_KEY_V8),
-    _function(_KEY_V8),
+    _function(_V8),
     "CREATE TRIGGER documents_groups_insert AFTER INSERT ON documents"
     " FOR EACH ROW EXECUTE FUNCTION edo_dashboard_groups()",
     _update_trigger(_WATCHED_V8),
@@ -140,7 +157,7 @@ STATEMENTS_V9: tuple[str, ...] = (
     "DROP TABLE dashboard_groups",
     _table(_KEY),
     # The insert and delete triggers call the function by name: replaced in place.
-    _function(_KEY).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1),
+    _function(_V11).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1),
     _update_trigger(_WATCHED),
     covering_index("documents_by_date", "doc_date"),
     "DROP INDEX documents_responsible",
@@ -150,14 +167,27 @@ STATEMENTS_V9: tuple[str, ...] = (
 )
 
 
+#: Schema v15: as SQLite's v20, the summary by kind beside the first (the trigger
+#: function, called by name, is replaced in place to keep both).
+STATEMENTS_V15: tuple[str, ...] = (
+    _table(_KIND_KEY, KIND_TABLE),
+    _function(SUMMARIES).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1),
+)
+
+
 def rebuild_v7(conn: psycopg.Connection[Any]) -> None:
     """Schema v7's fill (frozen): the summary without the organisation."""
     _ranks_and_counters(conn)
-    _fill(conn, _KEY_V8)
+    _fill(conn, _V8)
+
+
+def rebuild_v9(conn: psycopg.Connection[Any]) -> None:
+    """Schema v9's fill (frozen): the summary keyed by organisation, not yet by kind."""
+    _fill(conn, _V11)
 
 
 def rebuild(conn: psycopg.Connection[Any]) -> None:
-    """Inside the caller's transaction: the bundled rank table and the summary from scratch."""
+    """Inside the caller's transaction: the bundled rank table and the summaries from scratch."""
     _ranks_and_counters(conn)
     rebuild_summary(conn)
 
@@ -176,19 +206,25 @@ def _ranks_and_counters(conn: psycopg.Connection[Any]) -> None:
 
 
 def rebuild_summary(conn: psycopg.Connection[Any]) -> None:
-    """The summary from every document, in one pass per dimension (the rank table kept).
+    """The summaries from every document, in one pass per dimension (the rank table kept).
 
     Bulk writers (``store copy``) disable the row trigger and call this instead:
     row by row, a million documents in one transaction would update the same few
     summary rows a million times, and each update walks its row's versions.
     """
-    _fill(conn, _KEY)
+    _fill(conn, SUMMARIES)
 
 
-def _fill(conn: psycopg.Connection[Any], key: tuple[str, ...]) -> None:
-    conn.execute("DELETE FROM dashboard_groups")
-    for statement in fill_statements(key, span()):
-        conn.execute(statement)
+def fill_kinds(conn: psycopg.Connection[Any]) -> None:
+    """Schema v15's fill: the summary by kind from every document."""
+    _fill(conn, ((_KIND_KEY, KIND_TABLE),))
+
+
+def _fill(conn: psycopg.Connection[Any], summaries: tuple[Summary, ...]) -> None:
+    for key, table in summaries:
+        conn.execute(f"DELETE FROM {table}")
+        for statement in fill_statements(key, span(), table):
+            conn.execute(statement)
 
 
 def _counter(conn: psycopg.Connection[Any], name: str) -> int | None:

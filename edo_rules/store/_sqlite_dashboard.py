@@ -92,14 +92,20 @@ _KEY_V8 = ("dim", "known", "key", "sign_days", "status", "rejected")
 #: organisation's, and an unfiltered page sums the few organisations of a group.
 #: Last in the key, so a group's rows stay in working-day order.
 _KEY = (*_KEY_V8, "organization")
-_COLUMNS = ", ".join((*_KEY, "n"))
+
+#: Since v20 a second summary, ``dashboard_kind_groups``, holds the same counts with the
+#: document's kind leading the key: a kind filter reads one range of it, in the same
+#: group and working-day order. Kind is not added to ``dashboard_groups``' key instead:
+#: a counterparty's rows would double at a million documents (their few documents spread
+#: over four kinds), and every page without a kind filter would read them all.
+KIND_TABLE = "dashboard_kind_groups"
+_KIND_KEY = ("kind", *_KEY)
+#: The key columns that are a document's text column as it is ('' when unknown).
+_PLAIN = ("organization", "kind")
 
 
 def _conflict(key: tuple[str, ...]) -> str:
     return f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET n = n + excluded.n"
-
-
-_CONFLICT = _conflict(_KEY)
 
 
 def _dims(row: str) -> str:
@@ -109,15 +115,37 @@ def _dims(row: str) -> str:
     )
 
 
-def _bump(row: str, change: int, key: tuple[str, ...] = _KEY) -> str:
+def _bump(
+    row: str, change: int, key: tuple[str, ...] = _KEY, table: str = "dashboard_groups"
+) -> str:
     """One statement adding ``change`` to the row's bucket in every dimension (NEW or OLD)."""
-    organization = f", IFNULL({row}.organization, '')" if "organization" in key else ""
+    values = {
+        "dim": "g.dim",
+        "known": "g.known",
+        "key": "g.key",
+        "sign_days": "s.days",
+        "status": f"{row}.status",
+        "rejected": f"{row}.rejected_at IS NOT NULL",
+        **{c: f"IFNULL({row}.{c}, '')" for c in _PLAIN},
+    }
     return (
-        f"INSERT INTO dashboard_groups ({', '.join((*key, 'n'))}) SELECT g.dim, g.known, g.key,"
-        f" s.days, {row}.status, {row}.rejected_at IS NOT NULL{organization}, {change}"
+        f"INSERT INTO {table} ({', '.join((*key, 'n'))}) SELECT"
+        f" {', '.join(values[c] for c in key)}, {change}"
         f" FROM (SELECT {span(row + '.')} AS days) AS s, ({_dims(row)}) AS g"
         f" WHERE true {_conflict(key)};"
     )
+
+
+#: A summary: (its key, its table).
+Summary = tuple[tuple[str, ...], str]
+_V8: tuple[Summary, ...] = ((_KEY_V8, "dashboard_groups"),)
+_V11: tuple[Summary, ...] = ((_KEY, "dashboard_groups"),)
+#: Since v20: both summaries, kept by the same triggers.
+SUMMARIES: tuple[Summary, ...] = (*_V11, (_KIND_KEY, KIND_TABLE))
+
+
+def _bumps(row: str, change: int, summaries: tuple[Summary, ...]) -> str:
+    return " ".join(_bump(row, change, key, table) for key, table in summaries)
 
 
 #: An update moves a document between buckets only when one of these changes.
@@ -125,22 +153,23 @@ _WATCHED_V8 = ("status", "rejected_at", "sent_at", "counterparty_signed_at", *DI
 _WATCHED = (*_WATCHED_V8, "organization")
 
 
-def _triggers(key: tuple[str, ...], watched: tuple[str, ...]) -> tuple[str, ...]:
+def _triggers(summaries: tuple[Summary, ...], watched: tuple[str, ...]) -> tuple[str, ...]:
+    """The triggers keeping ``summaries`` as documents are written."""
     return (
         "CREATE TRIGGER documents_groups_insert AFTER INSERT ON documents"
-        f" BEGIN {_bump('NEW', 1, key)} END",
+        f" BEGIN {_bumps('NEW', 1, summaries)} END",
         "CREATE TRIGGER documents_groups_update AFTER UPDATE ON documents WHEN "
         + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in watched)
-        + f" BEGIN {_bump('OLD', -1, key)} {_bump('NEW', 1, key)} END",
+        + f" BEGIN {_bumps('OLD', -1, summaries)} {_bumps('NEW', 1, summaries)} END",
         "CREATE TRIGGER documents_groups_delete AFTER DELETE ON documents"
-        f" BEGIN {_bump('OLD', -1, key)} END",
+        f" BEGIN {_bumps('OLD', -1, summaries)} END",
     )
 
 
-def _table(key: tuple[str, ...]) -> str:
-    columns = "".join(f" {c} TEXT NOT NULL," for c in key[len(_KEY_V8) :])
+def _table(key: tuple[str, ...], table: str = "dashboard_groups") -> str:
+    columns = "".join(f" {c} TEXT NOT NULL," for c in key if c in _PLAIN)
     return (
-        "CREATE TABLE dashboard_groups (dim TEXT NOT NULL, known INTEGER NOT NULL,"
+        f"CREATE TABLE {table} (dim TEXT NOT NULL, known INTEGER NOT NULL,"
         " key TEXT NOT NULL, sign_days INTEGER NOT NULL, status TEXT NOT NULL,"
         f" rejected INTEGER NOT NULL,{columns} n INTEGER NOT NULL,"
         f" PRIMARY KEY ({', '.join(key)})) WITHOUT ROWID"
@@ -152,7 +181,7 @@ STATEMENTS_V8: tuple[str, ...] = (
     "CREATE TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL) WITHOUT ROWID",
     # Zero-count rows may remain after moves; readers skip groups whose sum is 0.
     _table(_KEY_V8),
-    *_triggers(_KEY_V8, _WATCHED_V8),
+    *_triggers(_V8, _WATCHED_V8),
     # When each waiting or stuck document's wait began, in order: the age buckets
     # and "overdue" count the few recent (and unknown) starts through it, and
     # "stuck longest" reads the first rows of each status.
@@ -203,7 +232,7 @@ STATEMENTS_V11: tuple[str, ...] = (
     *(f"DROP TRIGGER documents_groups_{op}" for op in ("insert", "update", "delete")),
     "DROP TABLE dashboard_groups",
     _table(_KEY),
-    *_triggers(_KEY, _WATCHED),
+    *_triggers(_V11, _WATCHED),
     covering_index("documents_by_date", "doc_date"),
     # Replaces the plain manager index (the filter form's list reads either alike).
     "DROP INDEX documents_responsible",
@@ -213,40 +242,71 @@ STATEMENTS_V11: tuple[str, ...] = (
 )
 
 
+#: Schema v20: the summary by kind beside the first, both kept by the same triggers.
+STATEMENTS_V20: tuple[str, ...] = (
+    *(f"DROP TRIGGER documents_groups_{op}" for op in ("insert", "update", "delete")),
+    _table(_KIND_KEY, KIND_TABLE),
+    *_triggers(SUMMARIES, _WATCHED),
+)
+
+
 def rebuild_v8(conn: sqlite3.Connection) -> None:
     """Schema v8's fill (frozen): the summary without the organisation."""
-    _fill(conn, _KEY_V8)
-    _set_counter(conn, _FINGERPRINT, _bundled_fingerprint())
-    _set_counter(conn, _SOURCE, _source_key())
+    _fill(conn, _V8)
+
+
+def rebuild_v11(conn: sqlite3.Connection) -> None:
+    """Schema v11's fill (frozen): the summary keyed by organisation, not yet by kind."""
+    _fill(conn, _V11)
 
 
 def rebuild(conn: sqlite3.Connection) -> None:
-    """Inside the caller's transaction: the bundled rank table and the summary from scratch."""
-    _fill(conn, _KEY)
+    """Inside the caller's transaction: the bundled rank table and the summaries from scratch."""
+    _fill(conn, SUMMARIES)
+
+
+def fill_kinds(conn: sqlite3.Connection) -> None:
+    """Schema v20's fill: the summary by kind from every document (the first is kept, and
+    the rank table its spans were counted with)."""
+    for statement in fill_statements(_KIND_KEY, span(), KIND_TABLE):
+        conn.execute(statement)
+
+
+def _fill(conn: sqlite3.Connection, summaries: tuple[Summary, ...]) -> None:
+    conn.execute("DELETE FROM workday_ranks")
+    conn.executemany("INSERT INTO workday_ranks (day, rank) VALUES (?, ?)", bundled_ranks())
+    for key, table in summaries:
+        conn.execute(f"DELETE FROM {table}")
+        for statement in fill_statements(key, span(), table):
+            conn.execute(statement)
     _set_counter(conn, _FINGERPRINT, _bundled_fingerprint())
     _set_counter(conn, _SOURCE, _source_key())
 
 
-def _fill(conn: sqlite3.Connection, key: tuple[str, ...]) -> None:
-    conn.execute("DELETE FROM workday_ranks")
-    conn.executemany("INSERT INTO workday_ranks (day, rank) VALUES (?, ?)", bundled_ranks())
-    conn.execute("DELETE FROM dashboard_groups")
-    for statement in fill_statements(key, span()):
-        conn.execute(statement)
-
-
-def fill_statements(key: tuple[str, ...], days: str) -> list[str]:
-    """The summary counted from every document, a statement per dimension; ``days`` is
-    the dialect's working days to signature (PostgreSQL builds its summary with these too)."""
-    organization = ", COALESCE(organization, '')" if "organization" in key else ""
-    by = ", ".join(str(k) for k in range(2, len(key) + 1))
+def fill_statements(key: tuple[str, ...], days: str, table: str = "dashboard_groups") -> list[str]:
+    """A summary counted from every document, a statement per dimension; ``days`` is
+    the dialect's working days to signature (PostgreSQL builds its summary with these too).
+    Grouped in the key's order (the dimension is one constant), rows come in key order."""
+    by = ", ".join(str(k) for k, column in enumerate(key, 1) if column != "dim")
     return [
-        f"INSERT INTO dashboard_groups ({', '.join((*key, 'n'))}) SELECT '{dim}',"
-        f" CASE WHEN {dim} IS NULL THEN 0 ELSE 1 END, COALESCE({dim}, ''), {days}, status,"
-        f" CASE WHEN rejected_at IS NULL THEN 0 ELSE 1 END{organization}, COUNT(*)"
+        f"INSERT INTO {table} ({', '.join((*key, 'n'))}) SELECT"
+        f" {', '.join(_counted(dim, days)[c] for c in key)}, COUNT(*)"
         f" FROM documents GROUP BY {by}"
         for dim in DIMENSIONS
     ]
+
+
+def _counted(dim: str, days: str) -> dict[str, str]:
+    """Each key column's value, counted over the documents for dimension ``dim``."""
+    return {
+        "dim": f"'{dim}'",
+        "known": f"CASE WHEN {dim} IS NULL THEN 0 ELSE 1 END",
+        "key": f"COALESCE({dim}, '')",
+        "sign_days": days,
+        "status": "status",
+        "rejected": "CASE WHEN rejected_at IS NULL THEN 0 ELSE 1 END",
+        **{c: f"COALESCE({c}, '')" for c in _PLAIN},
+    }
 
 
 @lru_cache(maxsize=1)

@@ -95,6 +95,7 @@ _TABLES = (
     # Copied as they are (the copy's documents and ledger are written with their
     # triggers off).
     "dashboard_groups",
+    "dashboard_kind_groups",
     "ledger_deltas",
     "ledger_day_deltas",
     "ledger_pending",

@@ -22,11 +22,11 @@ from edo_rules.store._sqlite_dashboard import WorkingDays, fingerprint, working_
 from edo_rules.store._texts import operation
 from edo_rules.store.postgres import _server
 
-#: As SQLite's: the fingerprint, if the summary is keyed by organisation (schema v9).
+#: As SQLite's: the fingerprint, if the summaries are keyed by organisation and by kind
+#: (schema v15).
 _SUMMARY = (
-    "SELECT value FROM counters WHERE name = 'workday_ranks' AND EXISTS (SELECT 1"
-    " FROM pg_attribute WHERE attrelid = to_regclass('dashboard_groups')"
-    " AND attname = 'organization')"
+    "SELECT value FROM counters WHERE name = 'workday_ranks'"
+    " AND to_regclass('dashboard_kind_groups') IS NOT NULL"
 )
 _RANKS_TABLE = "CREATE TEMP TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)"
 

@@ -150,13 +150,13 @@ def dialect_for(zone: ZoneInfo, at: datetime, *, postgres: bool = False) -> Dial
     return PgDialect(_offset(zone, at)) if postgres else Dialect(_offset(zone, at))
 
 
-#: The summary's calendar fingerprint, if the store keeps the summary keyed by
-#: organisation (schema v11; an older store is served derived until migrated).
+#: The summary's calendar fingerprint, if the store keeps the summaries keyed by
+#: organisation and by kind (schema v20; an older store is served derived until migrated).
 # An initial load in progress (store/_sqlite_bulk.py) has dropped the summary's
 # triggers and the indexes the pages name: the per-document path serves until it ends.
 SUMMARY_SQLITE = (
     "SELECT value FROM counters WHERE name = 'workday_ranks' AND EXISTS (SELECT 1"
-    " FROM pragma_table_info('dashboard_groups') WHERE name = 'organization')"
+    " FROM sqlite_master WHERE type = 'table' AND name = 'dashboard_kind_groups')"
     " AND EXISTS (SELECT 1 FROM pragma_index_list('documents')"
     " WHERE name = 'documents_by_date')"
 )

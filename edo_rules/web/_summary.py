@@ -5,15 +5,16 @@ Two things make them cheap:
 * the store's ``dashboard_groups`` summary (kept by triggers, see
   ``store._sqlite_dashboard``): per group, documents by status, rejections and
   the histogram of working days to signature — a few rows per group instead of
-  every document;
+  every document; under a kind filter, the same counts by kind
+  (``dashboard_kind_groups``);
 * the index on (status, wait start): of the documents waiting for a signature,
   only the recent ones (younger than the widest age bucket) and those with an
   unknown start need their local day; every older one is overdue and over ten
   working days old, so it is counted, not dated.
 
 Each function gives the same numbers as the derivation in :mod:`._queries`,
-which still serves what the summary cannot (filters other than status, another
-calendar or time zone).
+which still serves what the summaries cannot (filters other than status, organisation
+and kind, another calendar or time zone).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from edo_rules.store._sqlite_dashboard import RANK_YEARS
+from edo_rules.store._sqlite_dashboard import KIND_TABLE, RANK_YEARS
 from edo_rules.web._filters import Filters
 from edo_rules.web._queries import (
     AGE_BUCKETS,
@@ -47,20 +48,22 @@ def _in(values: tuple[str, ...]) -> str:
 
 
 def answerable(filters: Filters) -> bool:
-    """Whether the summary can answer under these filters (it knows the status and the
-    organisation of its documents)."""
-    return replace(filters, status=None, organization=None) == Filters()
+    """Whether the summaries can answer under these filters (they know the status, the
+    organisation and the kind of their documents)."""
+    return replace(filters, status=None, organization=None, kind=None) == Filters()
 
 
-def _status_clause(filters: Filters) -> tuple[str, list[object]]:
-    """The summary rows under the filters (of which only status and organisation are set)."""
+def _source(filters: Filters) -> tuple[str, str, list[object]]:
+    """(summary table, its condition, parameters) under the filters (of which only status,
+    organisation and kind are set): a kind filter reads one range of the summary by kind."""
+    table = "dashboard_groups" if filters.kind is None else KIND_TABLE
     extra, params = "", list[object]()
-    for column in ("status", "organization"):
+    for column in ("kind", "status", "organization"):
         value = getattr(filters, column)
         if value is not None:
             extra += f" AND {column} = ?"
             params.append(value)
-    return extra, params
+    return table, extra, params
 
 
 # -- status counts ------------------------------------------------------------------------
@@ -68,9 +71,9 @@ def _status_clause(filters: Filters) -> tuple[str, list[object]]:
 
 def status_counts(ctx: Context, filters: Filters) -> dict[str, int]:
     """Documents per status: every document has one kind, so the kind rows count each once."""
-    extra, params = _status_clause(filters)
+    table, extra, params = _source(filters)
     rows = ctx.reader.rows(
-        f"SELECT status, SUM(n) FROM dashboard_groups WHERE dim = 'kind'{extra}"
+        f"SELECT status, SUM(n) FROM {table} WHERE dim = 'kind'{extra}"
         " GROUP BY status HAVING SUM(n) > 0",
         params,
     )
@@ -164,7 +167,7 @@ def overdue_by(
 _GROUPS = (
     "SELECT known, key, SUM(n), SUM(CASE WHEN rejected = 1 THEN n ELSE 0 END),"
     " SUM(CASE WHEN status IN {waiting} THEN n ELSE 0 END)"
-    " FROM dashboard_groups WHERE dim = ?{status} GROUP BY known, key HAVING SUM(n) > 0"
+    " FROM {table} WHERE dim = ?{status} GROUP BY known, key HAVING SUM(n) > 0"
 )
 
 #: Per group, the histogram of working days to sign as "days count days count …":
@@ -173,7 +176,7 @@ _GROUPS = (
 #: instead measured 4x slower in SQLite at 5,000 counterparties (benchmarks/README.md).
 _HISTOGRAMS = (
     "SELECT known, key, {pairs} FROM (SELECT known, key, sign_days, SUM(n) AS n"
-    " FROM dashboard_groups WHERE dim = ?{status} AND status IN {signed} AND sign_days >= 0"
+    " FROM {table} WHERE dim = ?{status} AND status IN {signed} AND sign_days >= 0"
     " GROUP BY known, key, sign_days HAVING SUM(n) > 0{order}) AS h GROUP BY known, key"
 )
 
@@ -183,8 +186,8 @@ def breakdown(
 ) -> list[dict[str, Any]]:
     """Per group, from the summary: the same row as ``_queries.breakdown``
     (``overdue=False`` leaves the overdue counts at 0, for a page that shows none)."""
-    extra, params = _status_clause(filters)
-    query = _GROUPS.format(waiting=_in(WAITING), status=extra)
+    table, extra, params = _source(filters)
+    query = _GROUPS.format(table=table, waiting=_in(WAITING), status=extra)
     rows: dict[Any, dict[str, Any]] = {}
     for known, key, total, rejected, unsigned in ctx.reader.rows(query, [column, *params]):
         rows[key if known else None] = {
@@ -199,7 +202,9 @@ def breakdown(
         }
     pairs = ctx.dialect.pairs("sign_days || ' ' || n")
     order = ctx.dialect.pairs_order("sign_days")
-    query = _HISTOGRAMS.format(pairs=pairs, order=order, signed=_in(SIGNED), status=extra)
+    query = _HISTOGRAMS.format(
+        table=table, pairs=pairs, order=order, signed=_in(SIGNED), status=extra
+    )
     found = ctx.reader.rows(query, [column, *params])
     for (known, key, _), (signed, median, p90) in zip(
         found, pair_quantiles([text for _, _, text in found]), strict=True
