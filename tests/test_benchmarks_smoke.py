@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -96,6 +98,32 @@ def test_tick_benchmark_fails_when_answers_differ(tmp_path: Path) -> None:
     assert "DIFFERS: competent loop (SQLite)" in done.stdout
     assert "DIFFERS: SQL, incremental (SQLite)" in done.stdout
     assert "the answers differ" in done.stderr
+
+
+KEY = "kind, dim, known, key, sign_days, status, rejected, organization"
+
+
+def test_dashboard_benchmark_fails_when_a_page_differs(tmp_path: Path) -> None:
+    """A summary row changed behind the triggers' back (one counterparty's acts) must make
+    the pages under the kind filter differ from the derivation, and the benchmark exit 1."""
+    store = tmp_path / "store.sqlite3"
+    args = ["benchmarks/dashboard.py", "--documents", "1500", "--requests", "1"]
+    run = partial(
+        subprocess.run, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False
+    )
+    assert run([sys.executable, *args, "--store", str(store)]).returncode == 0
+    with sqlite3.connect(store) as conn:
+        changed = conn.execute(
+            f"UPDATE dashboard_kind_groups SET n = n + 3 WHERE ({KEY}) = (SELECT {KEY}"
+            " FROM dashboard_kind_groups WHERE kind = 'act' AND dim = 'counterparty_name'"
+            " AND status = 'signed' LIMIT 1)"
+        )
+        assert changed.rowcount == 1
+    done = run([sys.executable, *args, "--store", str(store)])
+    assert done.returncode == 1, done.stdout
+    differ = [line.split("  ")[0] for line in done.stdout.splitlines() if line.endswith("False")]
+    assert differ == ["По компаниям | вид"], done.stdout
+    assert "pages with different numbers: 1" in done.stdout
 
 
 @pytest.mark.postgres

@@ -288,9 +288,18 @@ def test_a_long_table_shows_its_first_rows_and_exports_them_all(tmp_path: Path) 
 
 
 def test_quantiles_of_the_summary_pairs_in_any_order() -> None:
-    texts = ["0 2 3 1 5 1", None, "5 1 0 2 3 1", "4 1 4 2", ""]
+    # A day may repeat (a row per status, organisation and rejection), in order or not.
+    texts = [
+        "0 2 3 1 5 1",
+        None,
+        "5 1 0 2 3 1",
+        "4 1 4 2",
+        "",
+        "0 1 0 1 3 1 5 1",
+        "5 1 0 1 3 1 0 1",
+    ]
     found = q.pair_quantiles(texts)
-    assert found[0] == found[2] == (4, 0.0, 5.0)
+    assert found[0] == found[2] == found[5] == found[6] == (4, 0.0, 5.0)
     assert found[1] == found[4] == (0, None, None)
     assert found[3] == (3, 4.0, 4.0)
     assert found[0][1:] == (

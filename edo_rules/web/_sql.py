@@ -61,8 +61,9 @@ class Dialect:
         return f"group_concat({expression}, ' ')"
 
     def pairs_order(self, order: str) -> str:
-        """The end of the subquery :meth:`pairs` reads from. SQLite's inner ``GROUP BY``
-        already yields each group's rows in key order, and the outer one streams them."""
+        """The end of the subquery :meth:`pairs` reads from. SQLite yields its rows in
+        the order its index or its own ``GROUP BY`` reads them, and the ``GROUP BY``
+        above streams them."""
         return ""
 
     def binary(self, column: str) -> str:
