@@ -1,8 +1,8 @@
 """The initial sync into an empty SQLite store as a bulk load.
 
 Row by row, each document written costs an entry in every secondary index of
-``documents`` and the dashboard summary's triggers (four upserts a row): about
-half of a sync page's time in the store; each event an entry in the events'
+``documents`` and the dashboard summaries' triggers (three upserts a row into each of
+the two): about half of a sync page's time in the store; each event an entry in the events'
 unique key, whose random document-keyed order dirties a leaf per event. An
 initial load writes every row once into empty tables, so its pages skip all
 three: the first such page drops those indexes and triggers, recording their
