@@ -222,6 +222,12 @@ def test_new_calendar_code_with_the_same_ranks_rebuilds_nothing(store: Path) -> 
         assert source.fetchone()[0] != 1
 
 
+def test_a_dimension_the_summaries_do_not_keep_is_refused(store: Path) -> None:
+    # The dimension is spelled into the statement (not a parameter): only the summaries' own.
+    with pytest.raises(ValueError, match="no dimension 'organization'"):
+        s.breakdown(_ctx(store), Filters(), "organization")
+
+
 def test_a_filter_the_summary_cannot_answer_is_derived(store: Path) -> None:
     ctx = _ctx(store)
     filters = Filters(manager="Петров П. П.", period_from=date(2024, 5, 1))
