@@ -165,18 +165,18 @@ def overdue_by(
 #: Per group, in one pass over a dimension's summary rows: documents, rejections,
 #: unsigned, and the histogram of working days to sign as "days count days count …" (a
 #: day may repeat, once per status, organisation and rejection; ``pair_quantiles`` adds
-#: them up). A group's rows come in day order: the subquery is ordered by the key's own
-#: leading columns (SQLite reads them so anyway; PostgreSQL reads the key's index or sorts
-#: by group and day, and its GroupAggregate appends in that order). Summing each day in SQL
-#: first took a second pass over the rows: at a million documents, SQLite 412 against
-#: 374 ms for 5,000 counterparties, 321 against 227 ms for one kind's; PostgreSQL 419
-#: against 354 ms and 459 against 300-310 ms. Sorted by the day alone, PostgreSQL sorted
-#: the rows again by group, and its sort is not stable (545 ms). The dimension is spelled
-#: in the statement, not passed: for ``dim = $1`` PostgreSQL's generic plan (used once a
-#: prepared statement has run five times) expects a third of the rows and sorts them on
-#: disk instead of reading the key's index, 605 against 299 ms.
-#: Ranking the days with window functions instead measured 4x slower in SQLite
-#: (benchmarks/README.md).
+#: them up, and checks the order). A group's rows come in day order: SQLite reads them
+#: in the key's order; PostgreSQL sorts them by the integer day and its hash aggregate
+#: appends them in that order (``pairs_order``). Summing each day in SQL first took a
+#: second pass over the rows. At a million documents, «По компаниям»'s read model, medians
+#: (benchmarks/README.md): SQLite 448 -> 255 ms unfiltered, 265 -> 187 ms for one
+#: organisation. PostgreSQL's statement under the reader's work_mem: 389 ms unfiltered,
+#: 197 ms for one organisation, 205 ms for one kind; ordered by (group, day) instead, its
+#: planner sorted the rows by their text key (482, 222, 249 ms), and the unfiltered page
+#: costs about as much as it did with two passes (the longer texts' quantiles: 97 ms).
+#: The dimension is spelled in the statement, not passed: for ``dim = $1`` PostgreSQL's
+#: generic plan (once a prepared statement has run five times) expects a third of the rows.
+#: Ranking the days with window functions instead measured 4x slower in SQLite.
 _GROUPS = (
     "SELECT known, key, SUM(n), SUM(CASE WHEN rejected = 1 THEN n ELSE 0 END),"
     " SUM(CASE WHEN status IN {waiting} THEN n ELSE 0 END), {pairs}"
@@ -201,7 +201,7 @@ def breakdown(
         waiting=_in(WAITING),
         status=extra,
         pairs=ctx.dialect.pairs(_PAIR.format(signed=_in(SIGNED))),
-        order=ctx.dialect.pairs_order("known, key, sign_days"),
+        order=ctx.dialect.pairs_order("sign_days"),
     )
     found = ctx.reader.rows(query, params)
     rows: dict[Any, dict[str, Any]] = {}
