@@ -72,7 +72,7 @@ def span(prefix: str = "") -> str:
     )
 
 
-def _bump(row: str, change: int, key: tuple[str, ...], table: str = "dashboard_groups") -> str:
+def _bump(row: str, change: int, key: tuple[str, ...], table: str) -> str:
     """One statement adding ``change`` to the row's bucket in every dimension."""
     values = ", ".join(f"('{d}', {row}.{d})" for d in DIMENSIONS)
     columns = {

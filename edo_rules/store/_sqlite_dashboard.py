@@ -115,9 +115,7 @@ def _dims(row: str) -> str:
     )
 
 
-def _bump(
-    row: str, change: int, key: tuple[str, ...] = _KEY, table: str = "dashboard_groups"
-) -> str:
+def _bump(row: str, change: int, key: tuple[str, ...], table: str) -> str:
     """One statement adding ``change`` to the row's bucket in every dimension (NEW or OLD)."""
     values = {
         "dim": "g.dim",
@@ -268,19 +266,23 @@ def rebuild(conn: sqlite3.Connection) -> None:
 def fill_kinds(conn: sqlite3.Connection) -> None:
     """Schema v20's fill: the summary by kind from every document (the first is kept, and
     the rank table its spans were counted with)."""
-    for statement in fill_statements(_KIND_KEY, span(), KIND_TABLE):
-        conn.execute(statement)
+    _count(conn, ((_KIND_KEY, KIND_TABLE),))
 
 
 def _fill(conn: sqlite3.Connection, summaries: tuple[Summary, ...]) -> None:
     conn.execute("DELETE FROM workday_ranks")
     conn.executemany("INSERT INTO workday_ranks (day, rank) VALUES (?, ?)", bundled_ranks())
+    _count(conn, summaries)
+    _set_counter(conn, _FINGERPRINT, _bundled_fingerprint())
+    _set_counter(conn, _SOURCE, _source_key())
+
+
+def _count(conn: sqlite3.Connection, summaries: tuple[Summary, ...]) -> None:
+    """``summaries`` counted again from every document, with the stored rank table."""
     for key, table in summaries:
         conn.execute(f"DELETE FROM {table}")
         for statement in fill_statements(key, span(), table):
             conn.execute(statement)
-    _set_counter(conn, _FINGERPRINT, _bundled_fingerprint())
-    _set_counter(conn, _SOURCE, _source_key())
 
 
 def fill_statements(key: tuple[str, ...], days: str, table: str = "dashboard_groups") -> list[str]:
