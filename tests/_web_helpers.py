@@ -195,13 +195,16 @@ def replace_doc(path: Path, doc_id: str, **changes: object) -> None:
         store.upsert_documents([replace(doc, **changes)])
 
 
-#: Both summaries' non-empty rows as (table, dim, known, key, sign_days, status, rejected,
-#: kind, organization, n).
+#: The summaries' and the totals' non-empty rows as (table, dim, known, key, sign_days,
+#: status, rejected, kind, organization, n); a totals row has its waiting and signed
+#: counts as its status.
 SUMMARY_ROWS = (
     "SELECT 'groups', dim, known, key, sign_days, status, rejected, '', organization, n"
     " FROM dashboard_groups WHERE n != 0 UNION ALL SELECT 'kinds', dim, known, key,"
     " sign_days, status, rejected, kind, organization, n FROM dashboard_kind_groups"
-    " WHERE n != 0"
+    " WHERE n != 0 UNION ALL SELECT 'totals', dim, known, key, sign_days,"
+    " 'waiting ' || waiting || ', signed ' || signed, rejected, '', '', n"
+    " FROM dashboard_totals WHERE n != 0"
 )
 
 

@@ -101,28 +101,42 @@ def test_tick_benchmark_fails_when_answers_differ(tmp_path: Path) -> None:
 
 
 KEY = "kind, dim, known, key, sign_days, status, rejected, organization"
+#: A row changed behind the triggers' back, and the one page that must then differ: one
+#: counterparty's signed acts in the summary by kind (read under the kind filter), one
+#: counterparty's unsigned documents in the totals (read without a filter).
+TAMPERED = {
+    "kinds": (
+        f"UPDATE dashboard_kind_groups SET n = n + 3 WHERE ({KEY}) = (SELECT {KEY}"
+        " FROM dashboard_kind_groups WHERE kind = 'act' AND dim = 'counterparty_name'"
+        " AND status = 'signed' LIMIT 1)",
+        "По компаниям | вид",
+    ),
+    "totals": (
+        "UPDATE dashboard_totals SET n = n + 3 WHERE (dim, key, sign_days) = (SELECT dim, key,"
+        " sign_days FROM dashboard_totals WHERE dim = 'counterparty_name' AND sign_days = -1"
+        " LIMIT 1)",
+        "По компаниям",
+    ),
+}
 
 
-def test_dashboard_benchmark_fails_when_a_page_differs(tmp_path: Path) -> None:
-    """A summary row changed behind the triggers' back (one counterparty's acts) must make
-    the pages under the kind filter differ from the derivation, and the benchmark exit 1."""
+@pytest.mark.parametrize("summary", sorted(TAMPERED))
+def test_dashboard_benchmark_fails_when_a_page_differs(tmp_path: Path, summary: str) -> None:
+    """A summary row changed behind the triggers' back must make the page that reads it
+    differ from the derivation, and the benchmark exit 1."""
     store = tmp_path / "store.sqlite3"
     args = ["benchmarks/dashboard.py", "--documents", "1500", "--requests", "1"]
     run = partial(
         subprocess.run, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False
     )
     assert run([sys.executable, *args, "--store", str(store)]).returncode == 0
+    statement, page = TAMPERED[summary]
     with sqlite3.connect(store) as conn:
-        changed = conn.execute(
-            f"UPDATE dashboard_kind_groups SET n = n + 3 WHERE ({KEY}) = (SELECT {KEY}"
-            " FROM dashboard_kind_groups WHERE kind = 'act' AND dim = 'counterparty_name'"
-            " AND status = 'signed' LIMIT 1)"
-        )
-        assert changed.rowcount == 1
+        assert conn.execute(statement).rowcount == 1
     done = run([sys.executable, *args, "--store", str(store)])
     assert done.returncode == 1, done.stdout
     differ = [line.split("  ")[0] for line in done.stdout.splitlines() if line.endswith("False")]
-    assert differ == ["По компаниям | вид"], done.stdout
+    assert differ == [page], done.stdout
     assert "pages with different numbers: 1" in done.stdout
 
 

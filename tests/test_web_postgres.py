@@ -41,7 +41,7 @@ from edo_rules.demo._playbooks import bundled_playbooks
 from edo_rules.demo._run import DemoOptions, run_demo
 from edo_rules.errors import EdoRulesError, StoreError
 from edo_rules.model import Status
-from edo_rules.store._pg_dashboard import fill_kinds, rebuild
+from edo_rules.store._pg_dashboard import fill_kinds, fill_totals, rebuild
 from edo_rules.store._pg_schema import MIGRATIONS, migrate
 from edo_rules.store._sqlite_rows import DOCUMENT_COLUMNS, UPSERT_DOCUMENT
 from edo_rules.store.copy import copy_store
@@ -348,11 +348,12 @@ def _assert_derived(lite: q.Context, pg: q.Context) -> None:
     )
 
 
+@pytest.mark.parametrize("fill", [fill_kinds, fill_totals], ids=["kinds", "totals"])
 def test_migrating_from_the_previous_version_builds_the_summary(
-    sqlite_store: Path, pg_store: str, pg_database: str, pg_schema: str
+    sqlite_store: Path, pg_store: str, pg_database: str, pg_schema: str, fill: object
 ) -> None:
     dsn = with_schema(pg_database, pg_schema)
-    before = next(m.version for m in MIGRATIONS if m.fill is fill_kinds) - 1
+    before = next(m.version for m in MIGRATIONS if m.fill is fill) - 1
     with psycopg.connect(dsn, autocommit=True) as conn:
         migrate(conn, target=before)
         with sqlite3.connect(sqlite_store) as source:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 import sqlite3
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from edo_rules.calendar import ProductionCalendar
 from edo_rules.model import Counterparty, Document, Kind, Status
 from edo_rules.store import _pg_dashboard as pg
 from edo_rules.store import _sqlite_dashboard as d
-from edo_rules.store._sqlite_dashboard import DIMENSIONS, ensure, fill_kinds
+from edo_rules.store._sqlite_dashboard import DIMENSIONS, ensure, fill_kinds, fill_totals
 from edo_rules.store._sqlite_rows import DOCUMENT_COLUMNS, UPSERT_DOCUMENT
 from edo_rules.store._sqlite_schema import MIGRATIONS, migrate
 from edo_rules.store.sqlite import SQLiteStore
@@ -237,11 +238,14 @@ def test_a_filter_the_summary_cannot_answer_is_derived(store: Path) -> None:
     assert sum(row["total"] for row in rows) == sum(q.status_counts(ctx, filters).values())
 
 
-def test_migrating_the_previous_version_builds_the_summary(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fill", [fill_kinds, fill_totals], ids=["kinds", "totals"])
+def test_migrating_the_previous_version_builds_the_summary(
+    tmp_path: Path, fill: Callable[[sqlite3.Connection], None]
+) -> None:
     fill_store(tmp_path / "now.sqlite3", count=80)
     expected = summary_rows(tmp_path / "now.sqlite3")
     path = tmp_path / "old.sqlite3"
-    before = next(m.version for m in MIGRATIONS if m.fill is fill_kinds) - 1
+    before = next(m.version for m in MIGRATIONS if m.fill is fill) - 1
     with sqlite3.connect(path, isolation_level=None) as conn:
         migrate(conn, target=before)
         with sqlite3.connect(tmp_path / "now.sqlite3") as source:
@@ -324,12 +328,17 @@ RELEASED = {
     "postgresql v7 fill": "abd44675a31df1cbe692a2a8a70b3dcc5a3b75505ff590b7cfc5f6671df4102e",
     "postgresql v9": "b9bb22db750c664c5cf86119b3ce8ee167ece10f0a486a151678f536e12e7e8a",
     "postgresql v9 fill": "0dfa9cdff3f49ee1b495841a02a1785cfe3b0c154109f3c46f4e2bacd03e6149",
+    "sqlite v20": "466161525027c18df99a0ce33c5934cef41289492ce1677513b6fff91beeafbf",
+    "sqlite v20 fill": "0919c4e7a81acc1ac5f532b60999d5bbad78f7ad8e7bdb1b34f37caddab8a7f9",
+    "postgresql v15": "f2de0dfe4c2fa0df9c5e39e0feb039ff2d39c627e5da7c625de60b917de33e85",
+    "postgresql v15 fill": "1a7460b1b1bfa755bf8734b09d823444ddbc14e4387d25327837a3fab5219407",
 }
 
 
 def test_the_released_summary_statements_are_unchanged() -> None:
-    """The kind summary (v20, PostgreSQL v15) reuses the builders of the summary's earlier
-    migrations: a change to them must not change what a released migration runs."""
+    """The kind summary (v20, PostgreSQL v15) and the totals (v21, v16) reuse the builders
+    of the summary's earlier migrations: a change to them must not change what a released
+    migration runs (digests of the code that released each)."""
     released = {
         "sqlite v8": d.STATEMENTS_V8,
         "sqlite v8 fill": d.fill_statements(d._KEY_V8, d.span()),
@@ -339,6 +348,10 @@ def test_the_released_summary_statements_are_unchanged() -> None:
         "postgresql v7 fill": d.fill_statements(d._KEY_V8, pg.span()),
         "postgresql v9": pg.STATEMENTS_V9,
         "postgresql v9 fill": d.fill_statements(d._KEY, pg.span()),
+        "sqlite v20": d.STATEMENTS_V20,
+        "sqlite v20 fill": d.fill_statements(d._KIND_KEY, d.span(), d.KIND_TABLE),
+        "postgresql v15": pg.STATEMENTS_V15,
+        "postgresql v15 fill": d.fill_statements(d._KIND_KEY, pg.span(), d.KIND_TABLE),
     }
     digests = {
         name: hashlib.sha256("\n".join(statements).encode()).hexdigest()

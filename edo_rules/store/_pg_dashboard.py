@@ -23,6 +23,7 @@ from edo_rules.store._sqlite_dashboard import (
     _KIND_KEY,
     _PLAIN,
     _SOURCE,
+    _TOTALS_KEY,
     _V8,
     _V11,
     _WATCHED,
@@ -31,6 +32,7 @@ from edo_rules.store._sqlite_dashboard import (
     KIND_TABLE,
     OFFSET_MINUTES,
     SUMMARIES,
+    TOTALS_TABLE,
     Summary,
     _bundled_fingerprint,
     _source_key,
@@ -38,6 +40,9 @@ from edo_rules.store._sqlite_dashboard import (
     covering_index,
     fill_statements,
     moment_index,
+    tallies,
+    totals_statements,
+    totals_table,
 )
 
 if TYPE_CHECKING:  # the web's dialect imports local_day without the optional psycopg
@@ -92,16 +97,33 @@ def _bump(row: str, change: int, key: tuple[str, ...], table: str) -> str:
     )
 
 
-def _bumps(row: str, change: int, summaries: tuple[Summary, ...]) -> str:
-    return " ".join(_bump(row, change, key, table) for key, table in summaries)
+def _bump_totals(row: str, change: int) -> str:
+    """One statement adding ``change`` to the row's totals in every dimension."""
+    values = ", ".join(f"('{d}', {row}.{d})" for d in DIMENSIONS)
+    counts = tallies(row + ".")
+    return (
+        f"INSERT INTO {TOTALS_TABLE} ({', '.join((*_TOTALS_KEY, *counts))}) SELECT v.dim,"
+        " CASE WHEN v.value IS NULL THEN 0 ELSE 1 END, COALESCE(v.value, ''),"
+        f" {span(row + '.')}, "
+        + ", ".join(f"CASE WHEN {c} THEN {change} ELSE 0 END" for c in counts.values())
+        + f" FROM (VALUES {values}) AS v (dim, value) ON CONFLICT ({', '.join(_TOTALS_KEY)})"
+        " DO UPDATE SET "
+        + ", ".join(f"{c} = {TOTALS_TABLE}.{c} + excluded.{c}" for c in counts)
+        + ";"
+    )
 
 
-def _function(summaries: tuple[Summary, ...]) -> str:
+def _bumps(row: str, change: int, summaries: tuple[Summary, ...], totals: bool = False) -> str:
+    bumps = [_bump(row, change, key, table) for key, table in summaries]
+    return " ".join([*bumps, _bump_totals(row, change)] if totals else bumps)
+
+
+def _function(summaries: tuple[Summary, ...], totals: bool = False) -> str:
     return (
         "CREATE FUNCTION edo_dashboard_groups() RETURNS trigger LANGUAGE plpgsql"
         " SET search_path FROM CURRENT AS $$ BEGIN"
-        f" IF TG_OP <> 'INSERT' THEN {_bumps('OLD', -1, summaries)} END IF;"
-        f" IF TG_OP <> 'DELETE' THEN {_bumps('NEW', 1, summaries)} END IF;"
+        f" IF TG_OP <> 'INSERT' THEN {_bumps('OLD', -1, summaries, totals)} END IF;"
+        f" IF TG_OP <> 'DELETE' THEN {_bumps('NEW', 1, summaries, totals)} END IF;"
         " RETURN NULL; END $$"
     )
 
@@ -175,6 +197,14 @@ STATEMENTS_V15: tuple[str, ...] = (
 )
 
 
+#: Schema v16: as SQLite's v21, the totals beside both summaries (the function replaced
+#: in place to keep all three).
+STATEMENTS_V16: tuple[str, ...] = (
+    totals_table("BIGINT", ""),
+    _function(SUMMARIES, totals=True).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1),
+)
+
+
 def rebuild_v7(conn: psycopg.Connection[Any]) -> None:
     """Schema v7's fill (frozen): the summary without the organisation."""
     _ranks_and_counters(conn)
@@ -213,6 +243,14 @@ def rebuild_summary(conn: psycopg.Connection[Any]) -> None:
     summary rows a million times, and each update walks its row's versions.
     """
     _fill(conn, SUMMARIES)
+    fill_totals(conn)
+
+
+def fill_totals(conn: psycopg.Connection[Any]) -> None:
+    """Schema v16's fill: the totals from every document."""
+    conn.execute(f"DELETE FROM {TOTALS_TABLE}")
+    for statement in totals_statements(span()):
+        conn.execute(statement)
 
 
 def fill_kinds(conn: psycopg.Connection[Any]) -> None:

@@ -294,6 +294,16 @@ _KIND_SUMMARY = Migration(
     fill=_pg_dashboard.fill_kinds,
 )
 
+# Self-contained (a new table filled from v4's columns, the v15 trigger function replaced
+# to keep it too), so it can be renumbered. A page without filters read every status and
+# organisation row of a group's summary (0.5 s at a million documents).
+_TOTALS = Migration(
+    16,
+    "dashboard totals per group and working days to sign, for the unfiltered breakdowns",
+    _pg_dashboard.STATEMENTS_V16,
+    fill=_pg_dashboard.fill_totals,
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1,
@@ -311,6 +321,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _LEDGER_COUNTS_BY_MONTH,
     _LEDGER_COUNTS_BY_DAY,
     _KIND_SUMMARY,
+    _TOTALS,
 )
 CURRENT_VERSION = MIGRATIONS[-1].version
 

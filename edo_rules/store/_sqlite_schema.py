@@ -376,6 +376,17 @@ _KIND_SUMMARY = Migration(
     fill=_sqlite_dashboard.fill_kinds,
 )
 
+# Self-contained (a new table filled from v6's columns, v20's triggers replaced by ones
+# keeping all three), so it can be renumbered. A page without filters read every status
+# and organisation row of a group's summary: «По компаниям» and «Узкие места» at 0.4 s
+# at a million documents.
+_TOTALS = Migration(
+    21,
+    "dashboard totals per group and working days to sign, for the unfiltered breakdowns",
+    _sqlite_dashboard.STATEMENTS_V21,
+    fill=_sqlite_dashboard.fill_totals,
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1,
@@ -397,6 +408,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _LEDGER_COUNTS_BY_MONTH,
     _LEDGER_COUNTS_BY_DAY,
     _KIND_SUMMARY,
+    _TOTALS,
 )
 CURRENT_VERSION = MIGRATIONS[-1].version
 

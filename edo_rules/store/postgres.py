@@ -96,6 +96,7 @@ _TABLES = (
     # triggers off).
     "dashboard_groups",
     "dashboard_kind_groups",
+    "dashboard_totals",
     "ledger_deltas",
     "ledger_day_deltas",
     "ledger_pending",

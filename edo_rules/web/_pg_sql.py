@@ -23,10 +23,10 @@ from edo_rules.store._texts import operation
 from edo_rules.store.postgres import _server
 
 #: As SQLite's: the fingerprint, if the summaries are keyed by organisation and by kind
-#: (schema v15).
+#: and the totals are kept (schema v16).
 _SUMMARY = (
     "SELECT value FROM counters WHERE name = 'workday_ranks'"
-    " AND to_regclass('dashboard_kind_groups') IS NOT NULL"
+    " AND to_regclass('dashboard_totals') IS NOT NULL"
 )
 _RANKS_TABLE = "CREATE TEMP TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)"
 

@@ -19,15 +19,17 @@ from typing import Any, Protocol
 
 from edo_rules.engine._stats import STATS_ZONE, first_month, stats_from
 from edo_rules.model import CounterpartyStats, Status
+from edo_rules.store import _sqlite_dashboard
 from edo_rules.store._sqlite_dashboard import RANK_YEARS
 from edo_rules.web._filters import Filters
 from edo_rules.web._sql import Dialect
 
-#: Waiting for a signature: ours or the counterparty's.
-WAITING = ("awaiting_our_signature", "sent")
+#: Waiting for a signature (ours or the counterparty's), and signed: the store's, whose
+#: totals count them as documents are written.
+WAITING = _sqlite_dashboard.WAITING
+SIGNED = _sqlite_dashboard.SIGNED
 #: Stuck: needs a person (rejected, an operator error, an unknown 1C state).
 STUCK = ("rejected", "error", "unknown")
-SIGNED = ("signed", "signed_with_corrections", "closed")
 ALL_STATUSES = tuple(status.value for status in Status)
 #: Unsigned-age buckets in working days (inclusive bounds; None = no upper bound).
 AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (

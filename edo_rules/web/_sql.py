@@ -152,12 +152,13 @@ def dialect_for(zone: ZoneInfo, at: datetime, *, postgres: bool = False) -> Dial
 
 
 #: The summary's calendar fingerprint, if the store keeps the summaries keyed by
-#: organisation and by kind (schema v20; an older store is served derived until migrated).
+#: organisation and by kind and the totals (schema v21; an older store is served derived
+#: until migrated).
 # An initial load in progress (store/_sqlite_bulk.py) has dropped the summary's
 # triggers and the indexes the pages name: the per-document path serves until it ends.
 SUMMARY_SQLITE = (
     "SELECT value FROM counters WHERE name = 'workday_ranks' AND EXISTS (SELECT 1"
-    " FROM sqlite_master WHERE type = 'table' AND name = 'dashboard_kind_groups')"
+    " FROM sqlite_master WHERE type = 'table' AND name = 'dashboard_totals')"
     " AND EXISTS (SELECT 1 FROM pragma_index_list('documents')"
     " WHERE name = 'documents_by_date')"
 )

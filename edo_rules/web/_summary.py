@@ -25,7 +25,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from edo_rules.store._sqlite_dashboard import DIMENSIONS, KIND_TABLE, RANK_YEARS
+from edo_rules.store._sqlite_dashboard import DIMENSIONS, KIND_TABLE, RANK_YEARS, TOTALS_TABLE
 from edo_rules.web._filters import Filters
 from edo_rules.web._queries import (
     AGE_BUCKETS,
@@ -185,6 +185,33 @@ _GROUPS = (
 )
 #: The day and count of a row that counts toward the histogram (NULL: skipped).
 _PAIR = "CASE WHEN status IN {signed} AND sign_days >= 0 AND n > 0 THEN sign_days || ' ' || n END"
+#: Without a filter, the same per group from the totals: one row per group and day, its
+#: counts already split by what the page shows (each day once in the histogram's text).
+_TOTALS = (
+    "SELECT known, key, SUM(n), SUM(rejected), SUM(waiting), {pairs}"
+    " FROM (SELECT * FROM {table} WHERE dim = '{dim}'{order}) AS g"
+    " GROUP BY known, key HAVING SUM(n) > 0"
+)
+_TOTAL_PAIR = "CASE WHEN sign_days >= 0 AND signed > 0 THEN sign_days || ' ' || signed END"
+
+
+def _groups(ctx: Context, filters: Filters, column: str) -> list[tuple[Any, ...]]:
+    """(known, key, documents, rejected, unsigned, histogram text) per group of ``column``."""
+    table, extra, params = _source(filters)
+    order = ctx.dialect.pairs_order("sign_days")
+    if not extra:
+        pairs = ctx.dialect.pairs(_TOTAL_PAIR)
+        query = _TOTALS.format(dim=column, table=TOTALS_TABLE, pairs=pairs, order=order)
+        return ctx.reader.rows(query, params)
+    query = _GROUPS.format(
+        dim=column,
+        table=table,
+        waiting=_in(WAITING),
+        status=extra,
+        pairs=ctx.dialect.pairs(_PAIR.format(signed=_in(SIGNED))),
+        order=order,
+    )
+    return ctx.reader.rows(query, params)
 
 
 def breakdown(
@@ -194,16 +221,7 @@ def breakdown(
     (``overdue=False`` leaves the overdue counts at 0, for a page that shows none)."""
     if column not in DIMENSIONS:
         raise ValueError(f"the summaries have no dimension {column!r}")
-    table, extra, params = _source(filters)
-    query = _GROUPS.format(
-        dim=column,
-        table=table,
-        waiting=_in(WAITING),
-        status=extra,
-        pairs=ctx.dialect.pairs(_PAIR.format(signed=_in(SIGNED))),
-        order=ctx.dialect.pairs_order("sign_days"),
-    )
-    found = ctx.reader.rows(query, params)
+    found = _groups(ctx, filters, column)
     rows: dict[Any, dict[str, Any]] = {}
     quantiles = pair_quantiles([text for *_, text in found])
     for (known, key, total, rejected, unsigned, _), (signed, median, p90) in zip(
