@@ -156,7 +156,7 @@ def _bumps(row: str, change: int, summaries: tuple[Summary, ...], totals: bool =
 #: to sign, the documents and how many of them wait for a signature, were rejected and
 #: are signed, whatever their status and organisation. A page without filters reads one
 #: row per group and day: at a million documents 232,444 counterparty rows of
-#: ``dashboard_groups`` (a day's rows split by status and organisation) are 84,917 here.
+#: ``dashboard_groups`` (a day's rows split by status and organisation) are 83,986 here.
 TOTALS_TABLE = "dashboard_totals"
 _TOTALS_KEY = ("dim", "known", "key", "sign_days")
 
