@@ -6,7 +6,8 @@ Two things make them cheap:
   ``store._sqlite_dashboard``): per group, documents by status, rejections and
   the histogram of working days to signature — a few rows per group instead of
   every document; under a kind filter, the same counts by kind
-  (``dashboard_kind_groups``);
+  (``dashboard_kind_groups``); without a filter, one row per group and day
+  (``dashboard_totals``);
 * the index on (status, wait start): of the documents waiting for a signature,
   only the recent ones (younger than the widest age bucket) and those with an
   unknown start need their local day; every older one is overdue and over ten
