@@ -9,6 +9,7 @@ The store is only read; nothing here writes.
 from __future__ import annotations
 
 import itertools
+import json
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -326,11 +327,13 @@ def pair_quantiles(texts: list[str | None]) -> list[Quantiles]:
     "days count days count …" text (days ascending, as the queries join them).
 
     Thousands of groups: every text is parsed in one go and the running counts are
-    one ``accumulate`` over all of them; each group then costs two bisects.
+    one ``accumulate`` over all of them; each group then costs two bisects. The parse
+    is JSON's (in C): 5,000 counterparties' 158,000 numbers took 13.5 ms split and
+    passed to ``int`` one by one, 7.2 ms as one JSON array.
     """
     pairs = [0 if not text else (text.count(" ") + 1) // 2 for text in texts]
-    joined = " ".join(text for text in texts if text)
-    numbers = list(map(int, joined.split(" "))) if joined else []
+    joined = ",".join(text for text in texts if text).replace(" ", ",")
+    numbers: list[int] = json.loads(f"[{joined}]")
     days, running = numbers[0::2], list(accumulate(numbers[1::2]))
     out: list[Quantiles] = []
     start = 0
