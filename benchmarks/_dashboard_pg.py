@@ -71,7 +71,8 @@ def drop(server: str, schema: str) -> None:
 
 
 def replay_connection(dsn: str, calendar: ProductionCalendar) -> psycopg.Connection[Any]:
-    """A plain connection set up as the dashboard reader's (rank table, work_mem)."""
+    """A plain connection set up as the dashboard reader's (rank table, work_mem, custom
+    plans)."""
     conn = psycopg.connect(dsn, autocommit=True)
     conn.execute("CREATE TEMP TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)")
     with conn.cursor().copy("COPY pg_temp.workday_ranks (day, rank) FROM STDIN") as copy:
@@ -79,6 +80,7 @@ def replay_connection(dsn: str, calendar: ProductionCalendar) -> psycopg.Connect
             copy.write_row(row)
     conn.execute("ANALYZE pg_temp.workday_ranks")
     conn.execute("SET work_mem = '64MB'")
+    conn.execute("SET plan_cache_mode = force_custom_plan")
     return conn
 
 
