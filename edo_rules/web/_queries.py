@@ -419,10 +419,14 @@ def stuck_longest(ctx: Context, filters: Filters, limit: int = 20) -> list[dict[
             params,
         )
     else:
+        # A status filter leaves its own status: the others' statements could find
+        # nothing, and PostgreSQL still planned each as a parallel scan compiled by its
+        # JIT (35 ms apiece at a million documents, for no row).
+        statuses = [s for s in WAITING + STUCK if filters.status in (None, s)]
         rows = [
             # Per status, the first rows of the (status, wait start) index; merged below.
             row
-            for status in WAITING + STUCK
+            for status in statuses
             for row in ctx.reader.rows(
                 f"{_STUCK} FROM documents WHERE {where} AND status = ?"
                 f" AND {_start()} IS NOT NULL ORDER BY {_start()}, id LIMIT ?",
