@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import warnings
+from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Protocol
@@ -161,7 +162,8 @@ TOTALS_TABLE = "dashboard_totals"
 _TOTALS_KEY = ("dim", "known", "key", "sign_days")
 
 
-def _in(values: tuple[str, ...]) -> str:
+def in_list(values: Iterable[str]) -> str:
+    """Constant texts as an SQL list, ``('a', 'b')`` (the dashboard's own status names)."""
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
@@ -169,9 +171,9 @@ def tallies(row: str = "") -> dict[str, str]:
     """The totals' counts: each one's condition on a document (``row`` prefixes its columns)."""
     return {
         "n": "TRUE",
-        "waiting": f"{row}status IN {_in(WAITING)}",
+        "waiting": f"{row}status IN {in_list(WAITING)}",
         "rejected": f"{row}rejected_at IS NOT NULL",
-        "signed": f"{row}status IN {_in(SIGNED)}",
+        "signed": f"{row}status IN {in_list(SIGNED)}",
     }
 
 

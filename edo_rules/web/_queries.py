@@ -12,7 +12,7 @@ import itertools
 import json
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from edo_rules.engine._stats import STATS_ZONE, first_month, stats_from
 from edo_rules.model import CounterpartyStats, Status
 from edo_rules.store import _sqlite_dashboard
-from edo_rules.store._sqlite_dashboard import RANK_YEARS
+from edo_rules.store._sqlite_dashboard import RANK_YEARS, in_list
 from edo_rules.web._filters import Filters
 from edo_rules.web._sql import Dialect
 
@@ -75,10 +75,6 @@ class Context:
     spans: bool = False
     #: The store keeps the ledger's counts per rule/action and document filters.
     ledger: bool = False
-
-
-def _in(values: Iterable[str]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 def documents_for(ctx: Context, filters: Filters, alias: str = "") -> str:
@@ -158,7 +154,7 @@ def waiting_ages(ctx: Context, filters: Filters, group: str | None = None) -> li
     today = _TODAY.format(ranks=ranks)
     return ctx.reader.rows(
         f"SELECT {key}{today} - r.rank AS age, COUNT(*) FROM {documents_for(ctx, filters)} {join}"
-        f" WHERE {where} AND status IN {_in(WAITING)} GROUP BY {by}age",
+        f" WHERE {where} AND status IN {in_list(WAITING)} GROUP BY {by}age",
         [ctx.today.isoformat(), *params],
     )
 
@@ -177,7 +173,7 @@ def signed_since(ctx: Context, filters: Filters, since: datetime) -> int:
     where, params = filters.where()
     rows = ctx.reader.rows(
         f"SELECT COUNT(*) FROM {_by_moment(ctx, 'counterparty_signed_at')} WHERE {where}"
-        f" AND status IN {_in(SIGNED)} AND counterparty_signed_at >= ?",
+        f" AND status IN {in_list(SIGNED)} AND counterparty_signed_at >= ?",
         [*params, since.isoformat()],
     )
     return int(rows[0][0])
@@ -206,7 +202,7 @@ def _per_week(
     date is computed per row. Naming every status makes a range one scan per status.
     """
     where, params = filters.where()
-    statuses = f"status IN {_in(ALL_STATUSES)}"
+    statuses = f"status IN {in_list(ALL_STATUSES)}"
     if filters.with_status(None) == Filters():
         # Only the (status, column) index is read: one count per week, no row, no sort.
         return [
@@ -252,7 +248,7 @@ def breakdown(
     # Unsigned counts every waiting document, also one whose wait start is unknown.
     for key, total, rejected, unsigned in ctx.reader.rows(
         f"SELECT {column}, COUNT(*), SUM(CASE WHEN rejected_at IS NOT NULL THEN 1 ELSE 0 END),"
-        f" SUM(CASE WHEN status IN {_in(WAITING)} THEN 1 ELSE 0 END)"
+        f" SUM(CASE WHEN status IN {in_list(WAITING)} THEN 1 ELSE 0 END)"
         f" FROM {documents_for(ctx, filters)} WHERE {where} GROUP BY {column}",
         params,
     ):
@@ -297,7 +293,7 @@ def signing_quantiles(ctx: Context, filters: Filters, column: str) -> list[tuple
         f" FROM {documents_for(ctx, filters)}"
         f" JOIN {ctx.dialect.ranks} a ON a.day = {sent}"
         f" JOIN {ctx.dialect.ranks} b ON b.day = {signed}"
-        f" WHERE {where} AND status IN {_in(SIGNED)} GROUP BY {column}, span"
+        f" WHERE {where} AND status IN {in_list(SIGNED)} GROUP BY {column}, span"
         f"{ctx.dialect.pairs_order('span')}) AS h GROUP BY g",
         params,
     )
@@ -384,7 +380,7 @@ def _first_waits(
     older wait of the store (a month of two years: 2 s, measured). The second looks
     the starts up exactly, which that index answers in a few probes.
     """
-    waiting = f"{where} AND status IN {_in(WAITING + STUCK)} AND {_start()} IS NOT NULL"
+    waiting = f"{where} AND status IN {in_list(WAITING + STUCK)} AND {_start()} IS NOT NULL"
     order = ctx.dialect.unindexed(_start())
     starts = sorted(
         {
@@ -414,7 +410,7 @@ def stuck_longest(ctx: Context, filters: Filters, limit: int = 20) -> list[dict[
         # Per status in wait order, SQLite walked the (status, wait start) index and
         # checked every document of the status: 1.34 s at 1M for 196 documents.
         rows = ctx.reader.rows(
-            f"{_STUCK} FROM documents WHERE {where} AND status IN {_in(WAITING + STUCK)}"
+            f"{_STUCK} FROM documents WHERE {where} AND status IN {in_list(WAITING + STUCK)}"
             f" AND {_start()} IS NOT NULL",
             params,
         )

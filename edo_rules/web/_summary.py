@@ -26,7 +26,13 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from edo_rules.store._sqlite_dashboard import DIMENSIONS, KIND_TABLE, RANK_YEARS, TOTALS_TABLE
+from edo_rules.store._sqlite_dashboard import (
+    DIMENSIONS,
+    KIND_TABLE,
+    RANK_YEARS,
+    TOTALS_TABLE,
+    in_list,
+)
 from edo_rules.web._filters import Filters
 from edo_rules.web._queries import (
     AGE_BUCKETS,
@@ -42,10 +48,6 @@ from edo_rules.web._queries import (
 #: The wait start, exactly as the store's ``documents_wait_start`` index spells it.
 START = "COALESCE(sent_at, status_changed_at)"
 _FIRST_DAY = date(RANK_YEARS.start, 1, 1)
-
-
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 def answerable(filters: Filters) -> bool:
@@ -101,7 +103,7 @@ def _waiting_parts(
     key = group or "NULL"
     # PostgreSQL refuses a constant in GROUP BY: without a group, none.
     by = f"{group}, " if group else ""
-    waiting = f"{where} AND status IN {_in(WAITING)}"
+    waiting = f"{where} AND status IN {in_list(WAITING)}"
     # Grouped by a column with an index of its own, the planner would rather walk that
     # index (every row) than the few rows of the wait-start range; a store with the
     # summary has the wait-start index.
@@ -207,9 +209,9 @@ def _groups(ctx: Context, filters: Filters, column: str) -> list[tuple[Any, ...]
     query = _GROUPS.format(
         dim=column,
         table=table,
-        waiting=_in(WAITING),
+        waiting=in_list(WAITING),
         status=extra,
-        pairs=ctx.dialect.pairs(_PAIR.format(signed=_in(SIGNED))),
+        pairs=ctx.dialect.pairs(_PAIR.format(signed=in_list(SIGNED))),
         order=order,
     )
     return ctx.reader.rows(query, params)
