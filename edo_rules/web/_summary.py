@@ -181,38 +181,39 @@ def overdue_by(
 #: generic plan (once a prepared statement has run five times) expects a third of the rows.
 #: Ranking the days with window functions instead measured 4x slower in SQLite.
 _GROUPS = (
-    "SELECT known, key, SUM(n), SUM(CASE WHEN rejected = 1 THEN n ELSE 0 END),"
-    " SUM(CASE WHEN status IN {waiting} THEN n ELSE 0 END), {pairs}"
+    "SELECT known, key, SUM(n), {rejected}, {waiting}, {pairs}"
     " FROM (SELECT * FROM {table} WHERE dim = '{dim}'{status}{order}) AS g"
     " GROUP BY known, key HAVING SUM(n) > 0"
 )
-#: The day and count of a row that counts toward the histogram (NULL: skipped).
-_PAIR = "CASE WHEN status IN {signed} AND sign_days >= 0 AND n > 0 THEN sign_days || ' ' || n END"
-#: Without a filter, the same per group from the totals: one row per group and day, its
-#: counts already split by what the page shows (each day once in the histogram's text).
-_TOTALS = (
-    "SELECT known, key, SUM(n), SUM(rejected), SUM(waiting), {pairs}"
-    " FROM (SELECT * FROM {table} WHERE dim = '{dim}'{order}) AS g"
-    " GROUP BY known, key HAVING SUM(n) > 0"
+#: What a group sums from a summary's rows: (rejected, unsigned, the day and count of a
+#: row that counts toward the histogram, NULL when it does not).
+_SUMMARY_SUMS = (
+    "SUM(CASE WHEN rejected = 1 THEN n ELSE 0 END)",
+    f"SUM(CASE WHEN status IN {in_list(WAITING)} THEN n ELSE 0 END)",
+    f"CASE WHEN status IN {in_list(SIGNED)} AND sign_days >= 0 AND n > 0"
+    " THEN sign_days || ' ' || n END",
 )
-_TOTAL_PAIR = "CASE WHEN sign_days >= 0 AND signed > 0 THEN sign_days || ' ' || signed END"
+#: The same from the totals (read without a filter): one row per group and day, its
+#: counts already split by what the page shows (each day once in the histogram's text).
+_TOTALS_SUMS = (
+    "SUM(rejected)",
+    "SUM(waiting)",
+    "CASE WHEN sign_days >= 0 AND signed > 0 THEN sign_days || ' ' || signed END",
+)
 
 
 def _groups(ctx: Context, filters: Filters, column: str) -> list[tuple[Any, ...]]:
     """(known, key, documents, rejected, unsigned, histogram text) per group of ``column``."""
     table, extra, params = _source(filters)
-    order = ctx.dialect.pairs_order("sign_days")
-    if not extra:
-        pairs = ctx.dialect.pairs(_TOTAL_PAIR)
-        query = _TOTALS.format(dim=column, table=TOTALS_TABLE, pairs=pairs, order=order)
-        return ctx.reader.rows(query, params)
+    rejected, waiting, pair = _SUMMARY_SUMS if extra else _TOTALS_SUMS
     query = _GROUPS.format(
         dim=column,
-        table=table,
-        waiting=in_list(WAITING),
+        table=table if extra else TOTALS_TABLE,
+        rejected=rejected,
+        waiting=waiting,
         status=extra,
-        pairs=ctx.dialect.pairs(_PAIR.format(signed=in_list(SIGNED))),
-        order=order,
+        pairs=ctx.dialect.pairs(pair),
+        order=ctx.dialect.pairs_order("sign_days"),
     )
     return ctx.reader.rows(query, params)
 
