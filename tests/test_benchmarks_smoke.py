@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -61,6 +62,12 @@ def test_benchmark_runs(name: str, tmp_path: Path) -> None:
         assert "recorded tick ÷ incremental SQL that also records" in done.stdout
         assert "answers identical with the budget on and off: True" in done.stdout
         assert "due sets identical with and without: True" in done.stdout
+    if name == "dashboard":  # both goals counted over the 44 pages, the floor apart
+        assert re.search(
+            r"goals: <= 300 ms \d+/44; <= 1\.5x SQL \d+/44; floor \(a page with no SQL work\)"
+            r" \d+\.\d ms, under it at 1\.5x SQL: .+; other misses: ",
+            done.stdout,
+        ), done.stdout
     if name == "soak":
         assert "done twice: task XML_ID 0, notification TAG 0, comment text 0" in done.stdout
         assert "not done 0" in done.stdout and "RSS MB" in done.stdout

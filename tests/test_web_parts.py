@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -152,6 +154,43 @@ def test_table_rows_are_written_as_the_template_wrote_them() -> None:
     table = Table("t", "T", columns, rows)
     expected = Environment(autoescape=True).from_string(_TEMPLATE_ROWS).render(table=table)
     assert str(table.html_rows()) == expected
+
+
+def test_a_deferred_column_is_computed_for_what_is_shown_or_exported() -> None:
+    from edo_rules.web._tables import HTML_ROWS, Column, Deferred, Table, text_table
+
+    filled: list[int] = []
+
+    def fill(rows: Sequence[dict[str, Any]]) -> None:
+        for row in rows:
+            if "square" not in row:
+                filled.append(row["n"])
+                row["square"] = row["n"] * row["n"]
+
+    def table() -> Table:
+        filled.clear()
+        rows = [{"n": n} for n in range(HTML_ROWS + 5)]
+        columns = [Column("n", "N", numeric=True), Column("square", "N²", numeric=True)]
+        return Table("t", "T", columns, rows, Deferred(frozenset({"square"}), fill))
+
+    shown = table()
+    html = str(shown.html_rows())
+    assert sorted(filled) == list(range(HTML_ROWS))  # the shown rows, once each
+    assert f'<td data-key="square" class="num">{(HTML_ROWS - 1) ** 2}</td>' in html
+    assert "square" not in shown.rows[-1]
+    assert shown.sorted_by("n", descending=True).rows[0] == {"n": HTML_ROWS + 4}
+    by_square = table().sorted_by("square", descending=True)
+    assert len(filled) == HTML_ROWS + 5 and by_square.rows[0]["square"] == (HTML_ROWS + 4) ** 2
+    assert by_square.deferred is not None  # a sorted table still fills what it lacks
+    for export in (
+        lambda t: t.csv(),
+        lambda t: t.as_json(),
+        text_table,
+    ):
+        exported = table()
+        export(exported)
+        assert sorted(filled) == list(range(HTML_ROWS + 5))
+    assert table().csv().splitlines()[-1] == f"{HTML_ROWS + 4},{(HTML_ROWS + 4) ** 2}"
 
 
 MSK = ZoneInfo("Europe/Moscow")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from html import unescape
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -298,6 +300,63 @@ def test_a_long_table_shows_its_first_rows_and_exports_them_all(tmp_path: Path) 
     assert "ООО «Клиент 000»" in body and "ООО «Клиент 229»" not in body
     assert f"Показаны первые {HTML_ROWS} строк из {HTML_ROWS + 30}" in html
     assert len(csv.strip().splitlines()) == HTML_ROWS + 31
+
+
+def _slow_and_fast(i: int, j: int) -> Document:
+    """Counterparty ``i``'s ``j``-th document: signed after ``(i * 7 + j * 3) % 13`` days, or
+    still waiting (every third), so medians differ from the order of the unsigned."""
+    sent = NOW - timedelta(days=40 + j)
+    waiting = j % 3 == 0
+    return make_document(
+        f"q-{i:03d}-{j}",
+        number=f"{i}-{j}",
+        status=Status.SENT if waiting else Status.SIGNED,
+        counterparty=Counterparty(f"ООО «Клиент {i:03d}»", inn=f"77{i:08d}"),
+        sent_at=sent.astimezone(UTC),
+        status_changed_at=sent.astimezone(UTC),
+        counterparty_signed_at=None
+        if waiting
+        else (sent + timedelta(days=(i * 7 + j * 3) % 13)).astimezone(UTC),
+    )
+
+
+def test_a_long_breakdown_computes_the_quantiles_it_shows_and_sorts_by_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "quantiles.sqlite3"
+    with SQLiteStore(path) as opened:
+        opened.upsert_documents(
+            [_slow_and_fast(i, j) for i in range(HTML_ROWS + 30) for j in range(i % 4 + 1)]
+        )
+    ctx = _ctx(path)
+    table = _pages.breakdown_table(ctx, Filters(), "company")
+    # Deferred: no row has its quantiles until shown; the shown ones have them.
+    assert table.deferred is not None
+    assert not any(s.QUANTILE_KEYS & row.keys() for row in table.rows)
+    shown = table.shown
+    assert all(row.keys() >= s.QUANTILE_KEYS for row in shown)
+    assert not any(s.QUANTILE_KEYS & row.keys() for row in table.rows[HTML_ROWS:])
+    # Filled, every row is the derivation's, whatever was computed when.
+    assert _sorted(table.complete().rows) == _sorted(q.breakdown(ctx, Filters(), "company"))
+    with served(path) as url:
+        exported = httpx.get(f"{url}/companies?format=json").json()["tables"][0]["rows"]
+        by_name = {row["name"]: row for row in exported}
+        for query, key in (("", None), ("?sort=median_days&desc=1", "median_days")):
+            html = httpx.get(f"{url}/companies{query}").text
+            body = html.split('data-table="companies"')[1].split("</table>")[0]
+            names = re.findall(r'<td data-key="name">([^<]*)</td>', body)
+            medians = re.findall(r'<td data-key="median_days" class="num">([^<]*)</td>', body)
+            assert len(names) == len(medians) == HTML_ROWS
+            # Each shown row's median is the export's for that counterparty.
+            for name, median in zip(names, medians, strict=True):
+                expected = by_name[unescape(name)]["median_days"]
+                assert median == ("" if expected is None else str(expected))
+            if key is not None:  # sorted over every row, not only the first shown
+                values = [r[key] for r in exported]
+                ordered = sorted((v for v in values if v is not None), reverse=True)
+                ordered += [None] * values.count(None)  # the rows without one, last
+                assert [by_name[unescape(n)][key] for n in names] == ordered[:HTML_ROWS]
+        assert len({row["median_days"] for row in exported}) > 5
 
 
 def test_quantiles_of_the_summary_pairs_in_any_order() -> None:

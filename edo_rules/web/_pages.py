@@ -13,7 +13,7 @@ from edo_rules.web import _queries as q
 from edo_rules.web import _summary as s
 from edo_rules.web import _svg
 from edo_rules.web._filters import Filters
-from edo_rules.web._tables import Column, Table
+from edo_rules.web._tables import Column, Deferred, Table
 
 STATUS_RU = {
     "draft": "Черновик",
@@ -54,12 +54,14 @@ def status_counts(ctx: q.Context, filters: Filters) -> dict[str, int]:
 
 
 def breakdown_rows(
-    ctx: q.Context, filters: Filters, by: str, *, overdue: bool = True
+    ctx: q.Context, filters: Filters, by: str, *, overdue: bool = True, defer: bool = False
 ) -> list[dict[str, Any]]:
-    """From the store's summary when it can answer, else derived from the documents."""
+    """From the store's summary when it can answer, else derived from the documents.
+    With ``defer``, the summary's rows may lack their quantiles until
+    ``_summary.fill_quantiles`` (the derivation's rows always have them)."""
     column = q.GROUPS[by]
     if ctx.summary and ctx.spans and s.answerable(filters) and column in DIMENSIONS:
-        return s.breakdown(ctx, filters, column, overdue=overdue)
+        return s.breakdown(ctx, filters, column, overdue=overdue, defer=defer)
     return q.breakdown(ctx, filters, by, overdue=overdue)
 
 
@@ -140,9 +142,13 @@ _BY_TITLE = {
 
 
 def breakdown_table(ctx: q.Context, filters: Filters, by: str) -> Table:
+    """The breakdown by ``by``, most unsigned first; the quantiles are computed for the
+    rows that are shown or exported (or all, to sort by one of them)."""
     name, title, label = _BY_TITLE[by]
-    rows = sorted(breakdown_rows(ctx, filters, by), key=lambda r: (-r["unsigned"], r["name"]))
-    return Table(name, title, [Column("name", label), *BREAKDOWN_COLUMNS], rows)
+    rows = breakdown_rows(ctx, filters, by, defer=True)
+    rows.sort(key=lambda r: (-r["unsigned"], r["name"]))
+    deferred = Deferred(s.QUANTILE_KEYS, s.fill_quantiles)
+    return Table(name, title, [Column("name", label), *BREAKDOWN_COLUMNS], rows, deferred)
 
 
 def breakdown(ctx: q.Context, filters: Filters, by: str) -> Page:

@@ -21,7 +21,7 @@ and kind, another calendar or time zone).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -218,31 +218,48 @@ def _groups(ctx: Context, filters: Filters, column: str) -> list[tuple[Any, ...]
     return ctx.reader.rows(query, params)
 
 
+#: The columns a breakdown's row gets from its histogram (see :func:`breakdown`).
+QUANTILE_KEYS = frozenset({"signed", "median_days", "p90_days"})
+#: Where a deferred row keeps its histogram's text until :func:`fill_quantiles`.
+_PAIRS = "_pairs"
+
+
 def breakdown(
-    ctx: Context, filters: Filters, column: str, *, overdue: bool = True
+    ctx: Context, filters: Filters, column: str, *, overdue: bool = True, defer: bool = False
 ) -> list[dict[str, Any]]:
     """Per group, from the summary: the same row as ``_queries.breakdown``
-    (``overdue=False`` leaves the overdue counts at 0, for a page that shows none)."""
+    (``overdue=False`` leaves the overdue counts at 0, for a page that shows none).
+
+    With ``defer``, the rows lack :data:`QUANTILE_KEYS` until :func:`fill_quantiles`
+    is given them: a table computes them for the rows it shows (``_tables.Deferred``).
+    """
     if column not in DIMENSIONS:
         raise ValueError(f"the summaries have no dimension {column!r}")
-    found = _groups(ctx, filters, column)
     rows: dict[Any, dict[str, Any]] = {}
-    quantiles = pair_quantiles([text for *_, text in found])
-    for (known, key, total, rejected, unsigned, _), (signed, median, p90) in zip(
-        found, quantiles, strict=True
-    ):
+    for known, key, total, rejected, unsigned, pairs in _groups(ctx, filters, column):
         rows[key if known else None] = {
             "name": key if known else "—",
             "total": int(total),
             "unsigned": int(unsigned),
             "overdue": 0,
-            "signed": signed,
             "rejections": int(rejected),
-            "median_days": median,
-            "p90_days": p90,
+            _PAIRS: pairs,
         }
     if overdue:
         unsigned_by = {key: row["unsigned"] for key, row in rows.items() if row["unsigned"]}
         for key, count in overdue_by(ctx, filters, column, unsigned_by).items():
             rows[key]["overdue"] = count
-    return list(rows.values())
+    found = list(rows.values())
+    if not defer:
+        fill_quantiles(found)
+    return found
+
+
+def fill_quantiles(rows: Sequence[dict[str, Any]]) -> None:
+    """Set :data:`QUANTILE_KEYS` on the rows of :func:`breakdown` that lack them."""
+    pending = [row for row in rows if _PAIRS in row]
+    if not pending:
+        return
+    quantiles = pair_quantiles([row.pop(_PAIRS) for row in pending])
+    for row, (signed, median, p90) in zip(pending, quantiles, strict=True):
+        row["signed"], row["median_days"], row["p90_days"] = signed, median, p90
