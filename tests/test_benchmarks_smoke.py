@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every benchmark script, each in a process of its own
+
 ROOT = Path(__file__).resolve().parents[1]
 
 CASES = {

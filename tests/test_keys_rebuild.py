@@ -42,6 +42,8 @@ from edo_rules.runner.loop import Runner
 from edo_rules.runner.schedule import IntervalSchedule
 from edo_rules.store.sqlite import SQLiteStore
 
+pytestmark = pytest.mark.slow  # a simulated month, rebuilt from 1C twice
+
 _DAYS = 22  # a month of working days
 _BACKUP_DAY = _DAYS - 5  # a week before the end
 
