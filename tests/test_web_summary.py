@@ -380,6 +380,35 @@ def test_quantiles_of_the_summary_pairs_in_any_order() -> None:
     )
 
 
+def test_quantiles_of_many_groups_find_each_unordered_one() -> None:
+    # Thousands of groups at once, as a breakdown sends them: empty ones, ordered ones
+    # with repeated days, and a few out of order, anywhere (the first, the last, beside
+    # empty ones). Each group's answer is the histogram's nearest-rank quantiles.
+    rng = random.Random(20261205)
+    texts: list[str | None] = []
+    histograms: list[dict[int, int]] = []
+    for index in range(3000):
+        if rng.random() < 0.1:
+            texts.append(rng.choice([None, ""]))
+            histograms.append({})
+            continue
+        pairs = sorted(
+            (rng.randrange(40), rng.randrange(1, 9)) for _ in range(rng.randrange(1, 12))
+        )
+        if index in {0, 2999} or rng.random() < 0.05:
+            rng.shuffle(pairs)
+        texts.append(" ".join(f"{day} {count}" for day, count in pairs))
+        histogram: dict[int, int] = {}
+        for day, count in pairs:
+            histogram[day] = histogram.get(day, 0) + count
+        histograms.append(histogram)
+    expected = [
+        (sum(h.values()), q.quantile(h, 0.5), q.quantile(h, 0.9)) if h else (0, None, None)
+        for h in histograms
+    ]
+    assert q.pair_quantiles(texts) == expected
+
+
 #: SHA-256 of the released migrations' summary statements (and of what their fills run).
 RELEASED = {
     "sqlite v8": "eff9c684b8fe7b11588882afd9b84ee893a5f4519d1e6c92fb31cb5c776ed6c9",
