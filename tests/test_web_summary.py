@@ -406,7 +406,30 @@ def test_quantiles_of_many_groups_find_each_unordered_one() -> None:
         (sum(h.values()), q.quantile(h, 0.5), q.quantile(h, 0.9)) if h else (0, None, None)
         for h in histograms
     ]
-    assert q.pair_quantiles(texts) == expected
+    memo = q.QuantileMemo()
+    assert q.pair_quantiles(texts, memo) == expected  # every text parsed
+    assert len(memo) == len({t for t in texts if t})
+    assert q.pair_quantiles(texts, memo) == expected  # every text remembered
+    changed = [*texts[:10], "1 1 2 1 30 1", *texts[11:]]  # a sync changed one group
+    expected[10] = (3, 2.0, 30.0)
+    assert q.pair_quantiles(changed, memo) == expected
+
+
+def test_the_quantile_memo_answers_what_it_holds_and_stays_bounded() -> None:
+    memo = q.QuantileMemo(max_chars=20)
+    memo.add([("0 1 7 1", (2, 0.0, 7.0))])
+    # What it holds is what it answers (a wrong entry would show): no parse.
+    memo.add([("5 1", (9, 9.0, 9.0))])
+    assert q.pair_quantiles(["5 1", None, "0 1 7 1", "3 2"], memo) == [
+        (9, 9.0, 9.0),
+        (0, None, None),
+        (2, 0.0, 7.0),
+        (2, 3.0, 3.0),
+    ]
+    assert len(memo) == 3
+    memo.add([("10 1 11 1 12 1", (3, 11.0, 12.0))])  # 14 more characters: over 20
+    assert len(memo) == 1 and memo.get("5 1") is None
+    assert memo.get("10 1 11 1 12 1") == (3, 11.0, 12.0)
 
 
 #: SHA-256 of the released migrations' summary statements (and of what their fills run).

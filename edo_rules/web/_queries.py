@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
@@ -318,11 +319,59 @@ def quantile(histogram: Mapping[int, int], q: float) -> float | None:
 Quantiles = tuple[int, float | None, float | None]
 
 
-def pair_quantiles(texts: list[str | None]) -> list[Quantiles]:
-    """Per group, (signed, median, 90th percentile) by nearest rank, from its
-    "days count days count …" text (days ascending, as the queries join them).
+class QuantileMemo:
+    """The quantiles of histogram texts already seen, up to ``max_chars`` of text (then
+    forgotten at once and begun again: a bound, not an eviction policy to tune).
 
-    Thousands of groups: every text is parsed in one go and the running counts are
+    A group's text is all that its quantiles depend on, and between two syncs almost
+    every group's text comes back the same: after a sync only the groups with newly
+    signed documents change. «Узкие места» needs all 5,000 counterparties' medians to
+    show the slowest 15, and their parse was a third of its time beyond the SQL
+    (benchmarks/README.md). Threads share it: a dict's get and set are atomic.
+    """
+
+    def __init__(self, max_chars: int = 4_000_000) -> None:
+        self.max_chars = max_chars
+        self._known: dict[str, Quantiles] = {}
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> Quantiles | None:
+        return self._known.get(text)
+
+    def add(self, found: Iterable[tuple[str, Quantiles]]) -> None:
+        with self._lock:
+            for text, quantiles in found:
+                if self._chars + len(text) > self.max_chars:
+                    self._known.clear()
+                    self._chars = 0
+                self._known[text] = quantiles
+                self._chars += len(text)
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+
+#: What the web server's threads share (a few MB at most: 5,000 counterparties' texts at
+#: a million documents are 359,000 characters).
+MEMO = QuantileMemo()
+_NONE: Quantiles = (0, None, None)
+
+
+def pair_quantiles(texts: list[str | None], memo: QuantileMemo = MEMO) -> list[Quantiles]:
+    """Per group, (signed, median, 90th percentile) by nearest rank, from its
+    "days count days count …" text (days ascending, as the queries join them); the
+    texts seen before are answered from ``memo``."""
+    found = [memo.get(text) if text else _NONE for text in texts]
+    missing = [t for t, quantiles in zip(texts, found, strict=True) if quantiles is None and t]
+    computed = _pair_quantiles(missing) if missing else []
+    memo.add(zip(missing, computed, strict=True))
+    fresh = iter(computed)
+    return [next(fresh) if quantiles is None else quantiles for quantiles in found]
+
+
+def _pair_quantiles(texts: Sequence[str | None]) -> list[Quantiles]:
+    """Thousands of groups: every text is parsed in one go and the running counts are
     one ``accumulate`` over all of them; each group then costs two bisects. The parse
     is JSON's (in C): 5,000 counterparties' 158,000 numbers took 13.5 ms split and
     passed to ``int`` one by one, 7.2 ms as one JSON array.
