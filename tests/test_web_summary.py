@@ -416,7 +416,7 @@ def test_quantiles_of_many_groups_find_each_unordered_one() -> None:
 
 
 def test_the_quantile_memo_answers_what_it_holds_and_stays_bounded() -> None:
-    memo = q.QuantileMemo(max_chars=20)
+    memo = q.QuantileMemo(max_bytes=3 * q.QuantileMemo.ENTRY_BYTES + 20)
     memo.add([("0 1 7 1", (2, 0.0, 7.0))])
     # What it holds is what it answers (a wrong entry would show): no parse.
     memo.add([("5 1", (9, 9.0, 9.0))])
@@ -427,7 +427,7 @@ def test_the_quantile_memo_answers_what_it_holds_and_stays_bounded() -> None:
         (2, 3.0, 3.0),
     ]
     assert len(memo) == 3
-    memo.add([("10 1 11 1 12 1", (3, 11.0, 12.0))])  # 14 more characters: over 20
+    memo.add([("10 1 11 1 12 1", (3, 11.0, 12.0))])  # 13 characters held, 14 more: over 20
     assert len(memo) == 1 and memo.get("5 1") is None
     assert memo.get("10 1 11 1 12 1") == (3, 11.0, 12.0)
 
