@@ -376,25 +376,24 @@ def pair_quantiles(texts: list[str | None], memo: QuantileMemo = MEMO) -> list[Q
     return [next(fresh) if quantiles is None else quantiles for quantiles in found]
 
 
-def _pair_quantiles(texts: Sequence[str | None]) -> list[Quantiles]:
-    """Thousands of groups: every text is parsed in one go and the running counts are
+def _pair_quantiles(texts: Sequence[str]) -> list[Quantiles]:
+    """The quantiles of non-empty texts (``pair_quantiles`` answers the empty ones).
+
+    Thousands of groups: every text is parsed in one go and the running counts are
     one ``accumulate`` over all of them; each group then costs two bisects. The parse
     is JSON's (in C): 5,000 counterparties' 158,000 numbers took 13.5 ms split and
     passed to ``int`` one by one, 7.2 ms as one JSON array.
     """
-    pairs = [0 if not text else (text.count(" ") + 1) // 2 for text in texts]
-    joined = ",".join(text for text in texts if text).replace(" ", ",")
-    numbers: list[int] = json.loads(f"[{joined}]")
+    pairs = [(text.count(" ") + 1) // 2 for text in texts]
+    numbers: list[int] = json.loads(f"[{','.join(texts).replace(' ', ',')}]")
     days, running = numbers[0::2], list(accumulate(numbers[1::2]))
     out: list[Quantiles] = []
     start = 0
     for size, text in zip(pairs, texts, strict=True):
         end = start + size
-        ordered = days[start:end] == sorted(days[start:end])
-        if size == 0:
-            out.append((0, None, None))
-        elif not ordered:  # group_concat promises no order (SQLite keeps the key order)
-            out.append(_unordered(text or ""))
+        if days[start:end] != sorted(days[start:end]):
+            # group_concat promises no order (SQLite keeps the key order)
+            out.append(_unordered(text))
         else:
             base = running[start - 1] if start else 0
             total = running[end - 1] - base
