@@ -62,7 +62,6 @@ from edo_rules.model import (
     Kind,
     Status,
 )
-from edo_rules.store._sqlite_dashboard import working_day_ranks
 from edo_rules.store.sqlite import SQLiteStore
 from edo_rules.web import Dashboard, Endpoint, WebServer, _pages, build_app
 from edo_rules.web import _queries as q
@@ -70,7 +69,14 @@ from edo_rules.web._agenda import AgendaCache, Planned
 from edo_rules.web._dashboard import context
 from edo_rules.web._filters import Filters
 from edo_rules.web._queries import Context
-from edo_rules.web._sql import RANKS_INSERT, RANKS_TABLE, Dialect, SQLiteReader, dialect_for
+from edo_rules.web._sql import (
+    RANKS_INSERT,
+    RANKS_TABLE,
+    Dialect,
+    SQLiteReader,
+    dialect_for,
+    rank_rows,
+)
 from edo_rules.web._tables import tables_json
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -426,7 +432,7 @@ def replay_connection(path: Path, calendar: ProductionCalendar) -> sqlite3.Conne
     conn = sqlite3.connect(uri, uri=True, isolation_level=None)
     conn.execute("PRAGMA cache_size = -65536")
     conn.execute(RANKS_TABLE)
-    conn.executemany(RANKS_INSERT, working_day_ranks(calendar))
+    conn.executemany(RANKS_INSERT, rank_rows(calendar))
     return conn
 
 

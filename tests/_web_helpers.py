@@ -197,14 +197,18 @@ def replace_doc(path: Path, doc_id: str, **changes: object) -> None:
 
 #: The summaries' and the totals' non-empty rows as (table, dim, known, key, sign_days,
 #: status, rejected, kind, organization, n); a totals row has its waiting and signed
-#: counts as its status.
+#: counts as its status, a scoped totals row its scope's value as its kind or organisation.
 SUMMARY_ROWS = (
     "SELECT 'groups', dim, known, key, sign_days, status, rejected, '', organization, n"
     " FROM dashboard_groups WHERE n != 0 UNION ALL SELECT 'kinds', dim, known, key,"
     " sign_days, status, rejected, kind, organization, n FROM dashboard_kind_groups"
     " WHERE n != 0 UNION ALL SELECT 'totals', dim, known, key, sign_days,"
     " 'waiting ' || waiting || ', signed ' || signed, rejected, '', '', n"
-    " FROM dashboard_totals WHERE n != 0"
+    " FROM dashboard_totals WHERE n != 0 UNION ALL SELECT 'scoped ' || scope, dim, known,"
+    " key, sign_days, 'waiting ' || waiting || ', signed ' || signed, rejected,"
+    " CASE WHEN scope = 'kind' THEN value ELSE '' END,"
+    " CASE WHEN scope = 'organization' THEN value ELSE '' END, n"
+    " FROM dashboard_scoped_totals WHERE n != 0"
 )
 
 

@@ -41,7 +41,7 @@ from edo_rules.demo._playbooks import bundled_playbooks
 from edo_rules.demo._run import DemoOptions, run_demo
 from edo_rules.errors import EdoRulesError, StoreError
 from edo_rules.model import Status
-from edo_rules.store._pg_dashboard import fill_kinds, fill_totals, rebuild
+from edo_rules.store._pg_dashboard import fill_kinds, fill_scoped, fill_totals, rebuild
 from edo_rules.store._pg_schema import MIGRATIONS, migrate
 from edo_rules.store._sqlite_rows import DOCUMENT_COLUMNS, UPSERT_DOCUMENT
 from edo_rules.store.copy import copy_store
@@ -212,6 +212,7 @@ def _contexts(
         Filters(status="sent"),
         Filters(manager="Петров П. П."),
         Filters(kind="upd"),
+        Filters(organization="ООО «Наша фирма»"),
         Filters(organization="ООО «Наша фирма»", status="sent"),
         Filters(kind="act", organization="ООО «Наша фирма»", status="sent"),
     ],
@@ -295,9 +296,15 @@ def test_a_scratch_copy_counts_in_its_own_summary(own_store: str) -> None:
         doc = next(iter(copy.iter_documents()))
         copy.upsert_documents([replace(doc, responsible="Копия К. К.")])
         with copy._reading("test") as conn:
-            for table in ("dashboard_groups", "dashboard_kind_groups", "dashboard_totals"):
+            # Once in each summary, and once in each scope of the scoped totals.
+            for table, times in (
+                ("dashboard_groups", 1),
+                ("dashboard_kind_groups", 1),
+                ("dashboard_totals", 1),
+                ("dashboard_scoped_totals", 2),
+            ):
                 rows = conn.execute(f"SELECT SUM(n) FROM {table} WHERE key = 'Копия К. К.'")
-                assert rows.fetchone()[0] == 1, table
+                assert rows.fetchone()[0] == times, table
     assert _summary(own_store) == before
 
 
@@ -351,7 +358,9 @@ def _assert_derived(lite: q.Context, pg: q.Context) -> None:
     )
 
 
-@pytest.mark.parametrize("fill", [fill_kinds, fill_totals], ids=["kinds", "totals"])
+@pytest.mark.parametrize(
+    "fill", [fill_kinds, fill_totals, fill_scoped], ids=["kinds", "totals", "scoped"]
+)
 def test_migrating_from_the_previous_version_builds_the_summary(
     sqlite_store: Path, pg_store: str, pg_database: str, pg_schema: str, fill: object
 ) -> None:

@@ -23,7 +23,13 @@ from edo_rules.calendar import ProductionCalendar
 from edo_rules.model import Counterparty, Document, Kind, Status
 from edo_rules.store import _pg_dashboard as pg
 from edo_rules.store import _sqlite_dashboard as d
-from edo_rules.store._sqlite_dashboard import DIMENSIONS, ensure, fill_kinds, fill_totals
+from edo_rules.store._sqlite_dashboard import (
+    DIMENSIONS,
+    ensure,
+    fill_kinds,
+    fill_scoped,
+    fill_totals,
+)
 from edo_rules.store._sqlite_rows import DOCUMENT_COLUMNS, UPSERT_DOCUMENT
 from edo_rules.store._sqlite_schema import MIGRATIONS, migrate
 from edo_rules.store.sqlite import SQLiteStore
@@ -127,6 +133,40 @@ def test_breakdowns_from_the_summary_equal_the_derivation(
     fast = s.breakdown(ctx, filters, q.GROUPS[by])
     assert _sorted(fast) == derived
     assert any(row["overdue"] for row in fast) or filters.status == "signed"
+
+
+class _Noting:
+    """A reader noting the statements it runs."""
+
+    def __init__(self, reader: SQLiteReader) -> None:
+        self.reader, self.statements = reader, list[str]()
+
+    def rows(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        self.statements.append(sql)
+        return self.reader.rows(sql, params)
+
+    def summary(self) -> tuple[bool, bool]:
+        return self.reader.summary()
+
+    def ledger(self) -> bool:
+        return self.reader.ledger()
+
+
+@pytest.mark.parametrize("filters", SUMMARY_FILTERS)
+def test_an_organisation_or_a_kind_alone_is_read_from_the_scoped_totals(
+    store: Path, filters: Filters
+) -> None:
+    noting = _Noting(SQLiteReader(store, CALENDAR))
+    ctx = replace(_ctx(store), reader=noting)
+    s.breakdown(ctx, filters, "counterparty_name")
+    alone = filters.status is None and (filters.organization is None) != (filters.kind is None)
+    assert any(d.SCOPED_TABLE in sql for sql in noting.statements) is alone
+    # A scoped row changed shows through on the page it serves (it is read, not rederived).
+    if alone:
+        with sqlite3.connect(store) as conn:
+            conn.execute(f"UPDATE {d.SCOPED_TABLE} SET n = n + 7 WHERE dim = 'counterparty_name'")
+        bigger = sum(row["total"] for row in s.breakdown(ctx, filters, "counterparty_name"))
+        assert bigger > sum(q.status_counts(ctx, filters).values())
 
 
 @pytest.mark.parametrize("overdue_after", [0, 3, 12])
@@ -243,7 +283,9 @@ def test_a_filter_the_summary_cannot_answer_is_derived(store: Path) -> None:
     assert sum(row["total"] for row in rows) == sum(q.status_counts(ctx, filters).values())
 
 
-@pytest.mark.parametrize("fill", [fill_kinds, fill_totals], ids=["kinds", "totals"])
+@pytest.mark.parametrize(
+    "fill", [fill_kinds, fill_totals, fill_scoped], ids=["kinds", "totals", "scoped"]
+)
 def test_migrating_the_previous_version_builds_the_summary(
     tmp_path: Path, fill: Callable[[sqlite3.Connection], None]
 ) -> None:

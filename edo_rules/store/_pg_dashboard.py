@@ -22,6 +22,7 @@ from edo_rules.store._sqlite_dashboard import (
     _KEY_V8,
     _KIND_KEY,
     _PLAIN,
+    _SCOPED_KEY,
     _SOURCE,
     _TOTALS_KEY,
     _V8,
@@ -31,6 +32,8 @@ from edo_rules.store._sqlite_dashboard import (
     DIMENSIONS,
     KIND_TABLE,
     OFFSET_MINUTES,
+    SCOPED_TABLE,
+    SCOPES,
     SUMMARIES,
     TOTALS_TABLE,
     Summary,
@@ -40,6 +43,7 @@ from edo_rules.store._sqlite_dashboard import (
     covering_index,
     fill_statements,
     moment_index,
+    scoped_statements,
     tallies,
     totals_statements,
     totals_table,
@@ -97,33 +101,47 @@ def _bump(row: str, change: int, key: tuple[str, ...], table: str) -> str:
     )
 
 
-def _bump_totals(row: str, change: int) -> str:
-    """One statement adding ``change`` to the row's totals in every dimension."""
+def _bump_totals(row: str, change: int, *, scoped: bool = False) -> str:
+    """One statement adding ``change`` to the row's totals in every dimension (and, if
+    ``scoped``, in every scope: its organisation's and its kind's)."""
     values = ", ".join(f"('{d}', {row}.{d})" for d in DIMENSIONS)
     counts = tallies(row + ".")
+    key: tuple[str, ...] = _TOTALS_KEY
+    table, scope, scopes = TOTALS_TABLE, "", ""
+    if scoped:
+        table, key, scope = SCOPED_TABLE, _SCOPED_KEY, "c.scope, COALESCE(c.value, ''), "
+        listed = ", ".join(f"('{c}', {row}.{c})" for c in SCOPES)
+        scopes = f" CROSS JOIN (VALUES {listed}) AS c (scope, value)"
     return (
-        f"INSERT INTO {TOTALS_TABLE} ({', '.join((*_TOTALS_KEY, *counts))}) SELECT v.dim,"
+        f"INSERT INTO {table} ({', '.join((*key, *counts))}) SELECT {scope}v.dim,"
         " CASE WHEN v.value IS NULL THEN 0 ELSE 1 END, COALESCE(v.value, ''),"
         f" {span(row + '.')}, "
         + ", ".join(f"CASE WHEN {c} THEN {change} ELSE 0 END" for c in counts.values())
-        + f" FROM (VALUES {values}) AS v (dim, value) ON CONFLICT ({', '.join(_TOTALS_KEY)})"
-        " DO UPDATE SET "
-        + ", ".join(f"{c} = {TOTALS_TABLE}.{c} + excluded.{c}" for c in counts)
-        + ";"
+        + f" FROM (VALUES {values}) AS v (dim, value){scopes} ON CONFLICT ({', '.join(key)})"
+        " DO UPDATE SET " + ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counts) + ";"
     )
 
 
-def _bumps(row: str, change: int, summaries: tuple[Summary, ...], totals: bool = False) -> str:
+def _bumps(
+    row: str,
+    change: int,
+    summaries: tuple[Summary, ...],
+    totals: bool = False,
+    scoped: bool = False,
+) -> str:
     bumps = [_bump(row, change, key, table) for key, table in summaries]
-    return " ".join([*bumps, _bump_totals(row, change)] if totals else bumps)
+    bumps += [_bump_totals(row, change)] if totals else []
+    return " ".join([*bumps, _bump_totals(row, change, scoped=True)] if scoped else bumps)
 
 
-def _function(summaries: tuple[Summary, ...], totals: bool = False) -> str:
+def _function(summaries: tuple[Summary, ...], totals: bool = False, scoped: bool = False) -> str:
+    removed = _bumps("OLD", -1, summaries, totals, scoped)
+    added = _bumps("NEW", 1, summaries, totals, scoped)
     return (
         "CREATE FUNCTION edo_dashboard_groups() RETURNS trigger LANGUAGE plpgsql"
         " SET search_path FROM CURRENT AS $$ BEGIN"
-        f" IF TG_OP <> 'INSERT' THEN {_bumps('OLD', -1, summaries, totals)} END IF;"
-        f" IF TG_OP <> 'DELETE' THEN {_bumps('NEW', 1, summaries, totals)} END IF;"
+        f" IF TG_OP <> 'INSERT' THEN {removed} END IF;"
+        f" IF TG_OP <> 'DELETE' THEN {added} END IF;"
         " RETURN NULL; END $$"
     )
 
@@ -205,6 +223,16 @@ STATEMENTS_V16: tuple[str, ...] = (
 )
 
 
+#: Schema v17: as SQLite's v22, the totals per organisation and per kind beside the rest
+#: (the function replaced in place to keep all four).
+STATEMENTS_V17: tuple[str, ...] = (
+    totals_table("BIGINT", "", scoped=True),
+    _function(SUMMARIES, totals=True, scoped=True).replace(
+        "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1
+    ),
+)
+
+
 def rebuild_v7(conn: psycopg.Connection[Any]) -> None:
     """Schema v7's fill (frozen): the summary without the organisation."""
     _ranks_and_counters(conn)
@@ -244,12 +272,20 @@ def rebuild_summary(conn: psycopg.Connection[Any]) -> None:
     """
     _fill(conn, SUMMARIES)
     fill_totals(conn)
+    fill_scoped(conn)
 
 
 def fill_totals(conn: psycopg.Connection[Any]) -> None:
     """Schema v16's fill: the totals from every document."""
     conn.execute(f"DELETE FROM {TOTALS_TABLE}")
     for statement in totals_statements(span()):
+        conn.execute(statement)
+
+
+def fill_scoped(conn: psycopg.Connection[Any]) -> None:
+    """Schema v17's fill: the scoped totals from every document."""
+    conn.execute(f"DELETE FROM {SCOPED_TABLE}")
+    for statement in scoped_statements(span()):
         conn.execute(statement)
 
 

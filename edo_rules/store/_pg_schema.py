@@ -304,6 +304,17 @@ _TOTALS = Migration(
     fill=_pg_dashboard.fill_totals,
 )
 
+# Self-contained (a new table filled from v4's columns, the v16 trigger function replaced
+# to keep it too), so it can be renumbered. Under an organisation or a kind filter a
+# breakdown read every status and rejection row of a group's summary: «По компаниям» for
+# one kind at 125 ms of SQL at a million documents, against 53 ms without a filter.
+_SCOPED_TOTALS = Migration(
+    17,
+    "dashboard totals per organisation and per kind, for the breakdowns under those filters",
+    _pg_dashboard.STATEMENTS_V17,
+    fill=_pg_dashboard.fill_scoped,
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1,
@@ -322,6 +333,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _LEDGER_COUNTS_BY_DAY,
     _KIND_SUMMARY,
     _TOTALS,
+    _SCOPED_TOTALS,
 )
 CURRENT_VERSION = MIGRATIONS[-1].version
 

@@ -148,9 +148,16 @@ _V11: tuple[Summary, ...] = ((_KEY, "dashboard_groups"),)
 SUMMARIES: tuple[Summary, ...] = (*_V11, (_KIND_KEY, KIND_TABLE))
 
 
-def _bumps(row: str, change: int, summaries: tuple[Summary, ...], totals: bool = False) -> str:
+def _bumps(
+    row: str,
+    change: int,
+    summaries: tuple[Summary, ...],
+    totals: bool = False,
+    scoped: bool = False,
+) -> str:
     bumps = [_bump(row, change, key, table) for key, table in summaries]
-    return " ".join([*bumps, _bump_totals(row, change)] if totals else bumps)
+    bumps += [_bump_totals(row, change)] if totals else []
+    return " ".join([*bumps, _bump_totals(row, change, scoped=True)] if scoped else bumps)
 
 
 #: Since v21 a third summary, ``dashboard_totals``: per dimension, group and working days
@@ -160,6 +167,16 @@ def _bumps(row: str, change: int, summaries: tuple[Summary, ...], totals: bool =
 #: ``dashboard_groups`` (a day's rows split by status and organisation) are 83,986 here.
 TOTALS_TABLE = "dashboard_totals"
 _TOTALS_KEY = ("dim", "known", "key", "sign_days")
+
+#: Since v22 the totals again per organisation and per kind, in ``dashboard_scoped_totals``
+#: (``scope`` names the filter's column, ``value`` its value, '' when unknown). Under one
+#: of those filters a breakdown reads one range of it instead of the summary's rows split
+#: by status and rejection: at a million documents one organisation's counterparties are
+#: 83,421 rows here against 142,353 in ``dashboard_groups`` (PostgreSQL's statement
+#: 105 -> 70 ms), one kind's 70,089 against 128,078 (125 -> 61 ms).
+SCOPED_TABLE = "dashboard_scoped_totals"
+SCOPES = ("organization", "kind")
+_SCOPED_KEY = ("scope", "value", *_TOTALS_KEY)
 
 
 def in_list(values: Iterable[str]) -> str:
@@ -177,14 +194,26 @@ def tallies(row: str = "") -> dict[str, str]:
     }
 
 
-def _bump_totals(row: str, change: int) -> str:
-    """One statement adding ``change`` to the row's totals in every dimension."""
+def _bump_totals(row: str, change: int, *, scoped: bool = False) -> str:
+    """One statement adding ``change`` to the row's totals in every dimension (and, if
+    ``scoped``, in every scope: its organisation's and its kind's)."""
     counts = tallies(row + ".")
+    key: tuple[str, ...] = _TOTALS_KEY
+    table, scope, scopes = TOTALS_TABLE, "", ""
+    if scoped:
+        table, key, scope = SCOPED_TABLE, _SCOPED_KEY, "c.scope, c.value, "
+        scopes = (
+            ", ("
+            + " UNION ALL ".join(
+                f"SELECT '{c}' AS scope, IFNULL({row}.{c}, '') AS value" for c in SCOPES
+            )
+            + ") AS c"
+        )
     return (
-        f"INSERT INTO {TOTALS_TABLE} ({', '.join((*_TOTALS_KEY, *counts))}) SELECT"
-        f" g.dim, g.known, g.key, s.days, {', '.join(f'{change} * ({c})' for c in counts.values())}"
-        f" FROM (SELECT {span(row + '.')} AS days) AS s, ({_dims(row)}) AS g"
-        f" WHERE true ON CONFLICT ({', '.join(_TOTALS_KEY)}) DO UPDATE SET "
+        f"INSERT INTO {table} ({', '.join((*key, *counts))}) SELECT {scope}"
+        f"g.dim, g.known, g.key, s.days, {', '.join(f'{change} * ({c})' for c in counts.values())}"
+        f" FROM (SELECT {span(row + '.')} AS days) AS s, ({_dims(row)}) AS g{scopes}"
+        f" WHERE true ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
         + ", ".join(f"{c} = {c} + excluded.{c}" for c in counts)
         + ";"
     )
@@ -196,10 +225,15 @@ _WATCHED = (*_WATCHED_V8, "organization")
 
 
 def _triggers(
-    summaries: tuple[Summary, ...], watched: tuple[str, ...], totals: bool = False
+    summaries: tuple[Summary, ...],
+    watched: tuple[str, ...],
+    totals: bool = False,
+    scoped: bool = False,
 ) -> tuple[str, ...]:
-    """The triggers keeping ``summaries`` (and the totals) as documents are written."""
-    added, removed = _bumps("NEW", 1, summaries, totals), _bumps("OLD", -1, summaries, totals)
+    """The triggers keeping ``summaries`` (and the totals, and the scoped totals) as
+    documents are written."""
+    added = _bumps("NEW", 1, summaries, totals, scoped)
+    removed = _bumps("OLD", -1, summaries, totals, scoped)
     return (
         f"CREATE TRIGGER documents_groups_insert AFTER INSERT ON documents BEGIN {added} END",
         "CREATE TRIGGER documents_groups_update AFTER UPDATE ON documents WHEN "
@@ -209,13 +243,18 @@ def _triggers(
     )
 
 
-def totals_table(count: str = "INTEGER", rest: str = " WITHOUT ROWID") -> str:
-    """The totals' table (``count``: the counts' type; ``rest`` ends the statement)."""
+def totals_table(count: str = "INTEGER", rest: str = " WITHOUT ROWID", scoped: bool = False) -> str:
+    """The totals' table, or the scoped totals' (``count``: the counts' type; ``rest`` ends
+    the statement)."""
     counts = "".join(f" {c} {count} NOT NULL," for c in tallies())
+    key: tuple[str, ...] = _TOTALS_KEY
+    table, scope = TOTALS_TABLE, ""
+    if scoped:
+        table, key, scope = SCOPED_TABLE, _SCOPED_KEY, "scope TEXT NOT NULL, value TEXT NOT NULL, "
     return (
-        f"CREATE TABLE {TOTALS_TABLE} (dim TEXT NOT NULL, known INTEGER NOT NULL,"
+        f"CREATE TABLE {table} ({scope}dim TEXT NOT NULL, known INTEGER NOT NULL,"
         f" key TEXT NOT NULL, sign_days INTEGER NOT NULL,{counts}"
-        f" PRIMARY KEY ({', '.join(_TOTALS_KEY)})){rest}"
+        f" PRIMARY KEY ({', '.join(key)})){rest}"
     )
 
 
@@ -311,6 +350,14 @@ STATEMENTS_V21: tuple[str, ...] = (
 )
 
 
+#: Schema v22: the scoped totals beside the rest, all four kept by the same triggers.
+STATEMENTS_V22: tuple[str, ...] = (
+    *(f"DROP TRIGGER documents_groups_{op}" for op in ("insert", "update", "delete")),
+    totals_table(scoped=True),
+    *_triggers(SUMMARIES, _WATCHED, totals=True, scoped=True),
+)
+
+
 def rebuild_v8(conn: sqlite3.Connection) -> None:
     """Schema v8's fill (frozen): the summary without the organisation."""
     _fill(conn, _V8)
@@ -326,6 +373,7 @@ def rebuild(conn: sqlite3.Connection) -> None:
     totals from scratch."""
     _fill(conn, SUMMARIES)
     fill_totals(conn)
+    fill_scoped(conn)
 
 
 def fill_kinds(conn: sqlite3.Connection) -> None:
@@ -338,6 +386,13 @@ def fill_totals(conn: sqlite3.Connection) -> None:
     """Schema v21's fill: the totals from every document, with the stored rank table."""
     conn.execute(f"DELETE FROM {TOTALS_TABLE}")
     for statement in totals_statements(span()):
+        conn.execute(statement)
+
+
+def fill_scoped(conn: sqlite3.Connection) -> None:
+    """Schema v22's fill: the scoped totals from every document, with the stored rank table."""
+    conn.execute(f"DELETE FROM {SCOPED_TABLE}")
+    for statement in scoped_statements(span()):
         conn.execute(statement)
 
 
@@ -378,6 +433,21 @@ def totals_statements(days: str) -> list[str]:
         f"INSERT INTO {TOTALS_TABLE} ({', '.join((*_TOTALS_KEY, *counted))}) SELECT"
         f" {', '.join(_counted(dim, days)[c] for c in _TOTALS_KEY)}, {counts}"
         " FROM documents GROUP BY 2, 3, 4"
+        for dim in DIMENSIONS
+    ]
+
+
+def scoped_statements(days: str) -> list[str]:
+    """The scoped totals counted from every document, a statement per scope and dimension
+    (both dialects)."""
+    counted = tallies()
+    counts = ", ".join(f"SUM(CASE WHEN {c} THEN 1 ELSE 0 END)" for c in counted.values())
+    return [
+        f"INSERT INTO {SCOPED_TABLE} ({', '.join((*_SCOPED_KEY, *counted))}) SELECT"
+        f" '{scope}', COALESCE({scope}, ''),"
+        f" {', '.join(_counted(dim, days)[c] for c in _TOTALS_KEY)}, {counts}"
+        " FROM documents GROUP BY 2, 4, 5, 6"
+        for scope in SCOPES
         for dim in DIMENSIONS
     ]
 

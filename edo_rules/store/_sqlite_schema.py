@@ -387,6 +387,17 @@ _TOTALS = Migration(
     fill=_sqlite_dashboard.fill_totals,
 )
 
+# Self-contained (a new table filled from v6's columns, v21's triggers replaced by ones
+# keeping all four), so it can be renumbered. Under an organisation or a kind filter a
+# breakdown read every status and rejection row of a group's summary: «По компаниям» for
+# one organisation at 89 ms of SQL at a million documents, against 48 ms without a filter.
+_SCOPED_TOTALS = Migration(
+    22,
+    "dashboard totals per organisation and per kind, for the breakdowns under those filters",
+    _sqlite_dashboard.STATEMENTS_V22,
+    fill=_sqlite_dashboard.fill_scoped,
+)
+
 #: Every migration, in order. The last one's version is the current schema version.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1,
@@ -409,6 +420,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _LEDGER_COUNTS_BY_DAY,
     _KIND_SUMMARY,
     _TOTALS,
+    _SCOPED_TOTALS,
 )
 CURRENT_VERSION = MIGRATIONS[-1].version
 

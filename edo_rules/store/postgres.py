@@ -97,6 +97,7 @@ _TABLES = (
     "dashboard_groups",
     "dashboard_kind_groups",
     "dashboard_totals",
+    "dashboard_scoped_totals",
     "ledger_deltas",
     "ledger_day_deltas",
     "ledger_pending",

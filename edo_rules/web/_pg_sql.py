@@ -21,14 +21,14 @@ from edo_rules.store._pg_errors import describe
 from edo_rules.store._sqlite_dashboard import WorkingDays, fingerprint, working_day_ranks
 from edo_rules.store._texts import operation
 from edo_rules.store.postgres import _server
+from edo_rules.web._sql import RANKS_COLUMNS, RANKS_TABLE, rank_rows
 
 #: As SQLite's: the fingerprint, if the summaries are keyed by organisation and by kind
-#: and the totals are kept (schema v16).
+#: and the totals and the scoped totals are kept (schema v17).
 _SUMMARY = (
     "SELECT value FROM counters WHERE name = 'workday_ranks'"
-    " AND to_regclass('dashboard_totals') IS NOT NULL"
+    " AND to_regclass('dashboard_scoped_totals') IS NOT NULL"
 )
-_RANKS_TABLE = "CREATE TEMP TABLE workday_ranks (day TEXT PRIMARY KEY, rank INTEGER NOT NULL)"
 
 
 #: The ledger's counts by day (v14) beside those by month (v13): an older store's are
@@ -48,9 +48,9 @@ class PostgresReader:
         pool_size: int = 4,
         connect_timeout: float = 10.0,
     ) -> None:
-        self._ranks = working_day_ranks(calendar)
+        self._ranks = rank_rows(calendar)
         # The store's summary counts working days with its own (bundled) calendar.
-        self._fingerprint = fingerprint(self._ranks)
+        self._fingerprint = fingerprint(working_day_ranks(calendar))
         self._where = _server(dsn)
         kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": int(connect_timeout)}
         if schema is not None:
@@ -74,8 +74,8 @@ class PostgresReader:
     def _configure(self, conn: psycopg.Connection[Any]) -> None:
         # A read-only transaction may write a temporary table's rows but not create
         # one: create and fill it first, then make the session read-only.
-        conn.execute(_RANKS_TABLE)
-        with conn.cursor().copy("COPY pg_temp.workday_ranks (day, rank) FROM STDIN") as copy:
+        conn.execute(RANKS_TABLE)
+        with conn.cursor().copy(f"COPY pg_temp.workday_ranks ({RANKS_COLUMNS}) FROM STDIN") as copy:
             for row in self._ranks:
                 copy.write_row(row)
         conn.execute("ANALYZE pg_temp.workday_ranks")  # autovacuum never sees a temp table

@@ -140,8 +140,7 @@ def status_counts(ctx: Context, filters: Filters) -> dict[str, int]:
     return {str(status): int(count) for status, count in rows}
 
 
-#: Working days between a local day and today, through the reader's rank table.
-_RANK = "JOIN {ranks} r ON r.day = {day}"
+#: Today's working-day rank, from the reader's rank table.
 _TODAY = "(SELECT rank FROM {ranks} WHERE day = ?)"
 
 
@@ -150,11 +149,10 @@ def waiting_ages(ctx: Context, filters: Filters, group: str | None = None) -> li
     where, params = filters.where()
     key = f"{group}, " if group else "NULL, "
     by = f"{group}, " if group else ""  # PostgreSQL refuses a constant in GROUP BY
-    ranks = ctx.dialect.ranks
-    join = _RANK.format(ranks=ranks, day=ctx.dialect.day(_start()))
-    today = _TODAY.format(ranks=ranks)
+    join, rank = ctx.dialect.rank_of("r", _start())
+    today = _TODAY.format(ranks=ctx.dialect.ranks)
     return ctx.reader.rows(
-        f"SELECT {key}{today} - r.rank AS age, COUNT(*) FROM {documents_for(ctx, filters)} {join}"
+        f"SELECT {key}{today} - {rank} AS age, COUNT(*) FROM {documents_for(ctx, filters)} {join}"
         f" WHERE {where} AND status IN {in_list(WAITING)} GROUP BY {by}age",
         [ctx.today.isoformat(), *params],
     )
@@ -286,16 +284,16 @@ def signing_quantiles(ctx: Context, filters: Filters, column: str) -> list[tuple
     95,000 rows, as long to turn into histograms in Python as the SQL took).
     """
     where, params = filters.where()
-    sent, signed = ctx.dialect.day("sent_at"), ctx.dialect.day("counterparty_signed_at")
+    sent_join, sent = ctx.dialect.rank_of("a", "sent_at")
+    signed_join, signed = ctx.dialect.rank_of("b", "counterparty_signed_at")
     pairs = ctx.dialect.pairs("span || ' ' || n")
-    found = ctx.reader.rows(
-        f"SELECT g, {pairs} FROM (SELECT {column} AS g,"
-        f" {ctx.dialect.at_least_zero('b.rank - a.rank')} AS span, COUNT(*) AS n"
-        f" FROM {documents_for(ctx, filters)}"
-        f" JOIN {ctx.dialect.ranks} a ON a.day = {sent}"
-        f" JOIN {ctx.dialect.ranks} b ON b.day = {signed}"
+    grouped = (
+        f"SELECT {column} AS g, {ctx.dialect.at_least_zero(f'{signed} - {sent}')} AS span,"
+        f" COUNT(*) AS n FROM {documents_for(ctx, filters)} {sent_join} {signed_join}"
         f" WHERE {where} AND status IN {in_list(SIGNED)} GROUP BY {column}, span"
-        f"{ctx.dialect.pairs_order('span')}) AS h GROUP BY g",
+    )
+    found = ctx.reader.rows(
+        f"SELECT g, {pairs} FROM ({ctx.dialect.in_order(grouped, 'span')}) AS h GROUP BY g",
         params,
     )
     return list(zip((key for key, _ in found), pair_quantiles([t for _, t in found]), strict=True))

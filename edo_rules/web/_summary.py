@@ -7,7 +7,8 @@ Two things make them cheap:
   the histogram of working days to signature — a few rows per group instead of
   every document; under a kind filter, the same counts by kind
   (``dashboard_kind_groups``); without a filter, one row per group and day
-  (``dashboard_totals``);
+  (``dashboard_totals``), and the same per organisation and per kind
+  (``dashboard_scoped_totals``);
 * the index on (status, wait start): of the documents waiting for a signature,
   only the recent ones (younger than the widest age bucket) and those with an
   unknown start need their local day; every older one is overdue and over ten
@@ -30,6 +31,8 @@ from edo_rules.store._sqlite_dashboard import (
     DIMENSIONS,
     KIND_TABLE,
     RANK_YEARS,
+    SCOPED_TABLE,
+    SCOPES,
     TOTALS_TABLE,
     in_list,
 )
@@ -202,13 +205,33 @@ _TOTALS_SUMS = (
 )
 
 
+def _scope(filters: Filters) -> tuple[str, str] | None:
+    """(scope, value) of the scoped totals that answer the filters: an organisation or a
+    kind, alone (a status needs the summaries' rows by status)."""
+    if filters.status is not None:
+        return None
+    found = [(c, getattr(filters, c)) for c in SCOPES if getattr(filters, c) is not None]
+    return found[0] if len(found) == 1 else None
+
+
 def _groups(ctx: Context, filters: Filters, column: str) -> list[tuple[Any, ...]]:
     """(known, key, documents, rejected, unsigned, histogram text) per group of ``column``."""
     table, extra, params = _source(filters)
-    rejected, waiting, pair = _SUMMARY_SUMS if extra else _TOTALS_SUMS
+    sums = _SUMMARY_SUMS if extra else _TOTALS_SUMS
+    table = table if extra else TOTALS_TABLE
+    scope = _scope(filters)
+    if scope is not None:
+        # The scope is spelled, as the dimension is; only the value is a parameter.
+        table, extra, params, sums = (
+            SCOPED_TABLE,
+            f" AND scope = '{scope[0]}' AND value = ?",
+            [scope[1]],
+            _TOTALS_SUMS,
+        )
+    rejected, waiting, pair = sums
     query = _GROUPS.format(
         dim=column,
-        table=table if extra else TOTALS_TABLE,
+        table=table,
         rejected=rejected,
         waiting=waiting,
         status=extra,
