@@ -294,13 +294,16 @@ def test_a_scratch_copy_counts_in_its_own_summary(own_store: str) -> None:
             rows = conn.execute(SUMMARY_ROWS).fetchall()
             assert sorted(tuple(row) for row in rows) == before
         doc = next(iter(copy.iter_documents()))
-        copy.upsert_documents([replace(doc, responsible="Копия К. К.")])
+        name = "Копия К. К."
+        counterparty = replace(doc.counterparty, name=name)
+        copy.upsert_documents([replace(doc, responsible=name, counterparty=counterparty)])
         with copy._reading("test") as conn:
-            # Once in each summary, and once in each scope of the scoped totals.
+            # In each summary as a manager and as a counterparty; in the scoped totals (the
+            # counterparties') once per scope.
             for table, times in (
-                ("dashboard_groups", 1),
-                ("dashboard_kind_groups", 1),
-                ("dashboard_totals", 1),
+                ("dashboard_groups", 2),
+                ("dashboard_kind_groups", 2),
+                ("dashboard_totals", 2),
                 ("dashboard_scoped_totals", 2),
             ):
                 rows = conn.execute(f"SELECT SUM(n) FROM {table} WHERE key = 'Копия К. К.'")

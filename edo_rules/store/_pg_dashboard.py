@@ -32,6 +32,7 @@ from edo_rules.store._sqlite_dashboard import (
     DIMENSIONS,
     KIND_TABLE,
     OFFSET_MINUTES,
+    SCOPED_DIMENSIONS,
     SCOPED_TABLE,
     SCOPES,
     SUMMARIES,
@@ -104,7 +105,8 @@ def _bump(row: str, change: int, key: tuple[str, ...], table: str) -> str:
 def _bump_totals(row: str, change: int, *, scoped: bool = False) -> str:
     """One statement adding ``change`` to the row's totals in every dimension (and, if
     ``scoped``, in every scope: its organisation's and its kind's)."""
-    values = ", ".join(f"('{d}', {row}.{d})" for d in DIMENSIONS)
+    dims = SCOPED_DIMENSIONS if scoped else DIMENSIONS
+    values = ", ".join(f"('{d}', {row}.{d})" for d in dims)
     counts = tallies(row + ".")
     key: tuple[str, ...] = _TOTALS_KEY
     table, scope, scopes = TOTALS_TABLE, "", ""

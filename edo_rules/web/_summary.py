@@ -31,6 +31,7 @@ from edo_rules.store._sqlite_dashboard import (
     DIMENSIONS,
     KIND_TABLE,
     RANK_YEARS,
+    SCOPED_DIMENSIONS,
     SCOPED_TABLE,
     SCOPES,
     TOTALS_TABLE,
@@ -205,10 +206,10 @@ _TOTALS_SUMS = (
 )
 
 
-def _scope(filters: Filters) -> tuple[str, str] | None:
-    """(scope, value) of the scoped totals that answer the filters: an organisation or a
-    kind, alone (a status needs the summaries' rows by status)."""
-    if filters.status is not None:
+def _scope(filters: Filters, column: str) -> tuple[str, str] | None:
+    """(scope, value) of the scoped totals that answer the filters for ``column``'s groups:
+    an organisation or a kind, alone (a status needs the summaries' rows by status)."""
+    if filters.status is not None or column not in SCOPED_DIMENSIONS:
         return None
     found = [(c, getattr(filters, c)) for c in SCOPES if getattr(filters, c) is not None]
     return found[0] if len(found) == 1 else None
@@ -219,7 +220,7 @@ def _groups(ctx: Context, filters: Filters, column: str) -> list[tuple[Any, ...]
     table, extra, params = _source(filters)
     sums = _SUMMARY_SUMS if extra else _TOTALS_SUMS
     table = table if extra else TOTALS_TABLE
-    scope = _scope(filters)
+    scope = _scope(filters, column)
     if scope is not None:
         # The scope is spelled, as the dimension is; only the value is a parameter.
         table, extra, params, sums = (
