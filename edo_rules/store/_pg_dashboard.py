@@ -48,6 +48,7 @@ from edo_rules.store._sqlite_dashboard import (
     tallies,
     totals_statements,
     totals_table,
+    trigger_bodies,
 )
 
 if TYPE_CHECKING:  # the web's dialect imports local_day without the optional psycopg
@@ -124,21 +125,8 @@ def _bump_totals(row: str, change: int, *, scoped: bool = False) -> str:
     )
 
 
-def _bumps(
-    row: str,
-    change: int,
-    summaries: tuple[Summary, ...],
-    totals: bool = False,
-    scoped: bool = False,
-) -> str:
-    bumps = [_bump(row, change, key, table) for key, table in summaries]
-    bumps += [_bump_totals(row, change)] if totals else []
-    return " ".join([*bumps, _bump_totals(row, change, scoped=True)] if scoped else bumps)
-
-
 def _function(summaries: tuple[Summary, ...], totals: bool = False, scoped: bool = False) -> str:
-    removed = _bumps("OLD", -1, summaries, totals, scoped)
-    added = _bumps("NEW", 1, summaries, totals, scoped)
+    removed, added = trigger_bodies(_bump, _bump_totals, summaries, totals, scoped)
     return (
         "CREATE FUNCTION edo_dashboard_groups() RETURNS trigger LANGUAGE plpgsql"
         " SET search_path FROM CURRENT AS $$ BEGIN"

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Protocol
@@ -148,16 +148,32 @@ _V11: tuple[Summary, ...] = ((_KEY, "dashboard_groups"),)
 SUMMARIES: tuple[Summary, ...] = (*_V11, (_KIND_KEY, KIND_TABLE))
 
 
-def _bumps(
-    row: str,
-    change: int,
+#: A dialect's statement adding ``change`` to one summary's rows of a document (NEW or OLD).
+Bump = Callable[[str, int, tuple[str, ...], str], str]
+
+
+class BumpTotals(Protocol):
+    """A dialect's statement adding ``change`` to the totals' (or scoped totals') rows."""
+
+    def __call__(self, row: str, change: int, *, scoped: bool = False) -> str: ...
+
+
+def trigger_bodies(
+    bump: Bump,
+    bump_totals: BumpTotals,
     summaries: tuple[Summary, ...],
     totals: bool = False,
     scoped: bool = False,
-) -> str:
-    bumps = [_bump(row, change, key, table) for key, table in summaries]
-    bumps += [_bump_totals(row, change)] if totals else []
-    return " ".join([*bumps, _bump_totals(row, change, scoped=True)] if scoped else bumps)
+) -> tuple[str, str]:
+    """(the statements taking a document's OLD row out, those putting its NEW row in):
+    every summary's, then the totals' and the scoped totals' if kept (both dialects)."""
+
+    def bodies(row: str, change: int) -> str:
+        bumps = [bump(row, change, key, table) for key, table in summaries]
+        bumps += [bump_totals(row, change)] if totals else []
+        return " ".join([*bumps, bump_totals(row, change, scoped=True)] if scoped else bumps)
+
+    return bodies("OLD", -1), bodies("NEW", 1)
 
 
 #: Since v21 a third summary, ``dashboard_totals``: per dimension, group and working days
@@ -240,8 +256,7 @@ def _triggers(
 ) -> tuple[str, ...]:
     """The triggers keeping ``summaries`` (and the totals, and the scoped totals) as
     documents are written."""
-    added = _bumps("NEW", 1, summaries, totals, scoped)
-    removed = _bumps("OLD", -1, summaries, totals, scoped)
+    removed, added = trigger_bodies(_bump, _bump_totals, summaries, totals, scoped)
     return (
         f"CREATE TRIGGER documents_groups_insert AFTER INSERT ON documents BEGIN {added} END",
         "CREATE TRIGGER documents_groups_update AFTER UPDATE ON documents WHEN "
