@@ -14,6 +14,7 @@ from psycopg import sql
 
 from edo_rules.calendar import ProductionCalendar
 from edo_rules.store._pg_conn import pg_sql
+from edo_rules.store._sqlite_dashboard import working_day_ranks
 from edo_rules.store.copy import copy_store
 from edo_rules.web._pg_sql import PostgresReader
 from edo_rules.web._sql import RANKS_COLUMNS, RANKS_TABLE, rank_rows
@@ -76,7 +77,7 @@ def replay_connection(dsn: str, calendar: ProductionCalendar) -> psycopg.Connect
     conn = psycopg.connect(dsn, autocommit=True)
     conn.execute(RANKS_TABLE)
     with conn.cursor().copy(f"COPY pg_temp.workday_ranks ({RANKS_COLUMNS}) FROM STDIN") as copy:
-        for row in rank_rows(calendar):
+        for row in rank_rows(working_day_ranks(calendar)):
             copy.write_row(row)
     conn.execute("ANALYZE pg_temp.workday_ranks")
     conn.execute("SET work_mem = '64MB'")

@@ -62,6 +62,7 @@ from edo_rules.model import (
     Kind,
     Status,
 )
+from edo_rules.store._sqlite_dashboard import working_day_ranks
 from edo_rules.store.sqlite import SQLiteStore
 from edo_rules.web import Dashboard, Endpoint, WebServer, _pages, build_app
 from edo_rules.web import _queries as q
@@ -432,7 +433,7 @@ def replay_connection(path: Path, calendar: ProductionCalendar) -> sqlite3.Conne
     conn = sqlite3.connect(uri, uri=True, isolation_level=None)
     conn.execute("PRAGMA cache_size = -65536")
     conn.execute(RANKS_TABLE)
-    conn.executemany(RANKS_INSERT, rank_rows(calendar))
+    conn.executemany(RANKS_INSERT, rank_rows(working_day_ranks(calendar)))
     return conn
 
 

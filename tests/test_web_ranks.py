@@ -63,7 +63,7 @@ def _query(dialect: Dialect) -> str:
 
 
 def test_the_rank_rows_hold_each_days_neighbours() -> None:
-    rows = rank_rows(CALENDAR)
+    rows = rank_rows(working_day_ranks(CALENDAR))
     assert [(day, rank) for day, rank, _, _ in rows] == working_day_ranks(CALENDAR)
     assert rows[0][2] is None and rows[-1][3] is None
     for before, row, after in zip(rows, rows[1:], rows[2:], strict=False):
@@ -74,7 +74,7 @@ def test_the_rank_rows_hold_each_days_neighbours() -> None:
 def test_sqlite_ranks_the_local_day(offset: int) -> None:
     conn = sqlite3.connect(":memory:")
     conn.execute(RANKS_TABLE)
-    conn.executemany(RANKS_INSERT, rank_rows(CALENDAR))
+    conn.executemany(RANKS_INSERT, rank_rows(working_day_ranks(CALENDAR)))
     # SQLite's VALUES has no column list: the first column is named column1.
     sql = _query(Dialect(offset)).replace("AS d (m)", "AS d").replace("d.m", "d.column1")
     found, expected = _ranked(conn.execute(sql, _moments()).fetchall()), _expected(offset)

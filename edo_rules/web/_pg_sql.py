@@ -48,9 +48,10 @@ class PostgresReader:
         pool_size: int = 4,
         connect_timeout: float = 10.0,
     ) -> None:
-        self._ranks = rank_rows(calendar)
+        ranks = working_day_ranks(calendar)
+        self._ranks = rank_rows(ranks)
         # The store's summary counts working days with its own (bundled) calendar.
-        self._fingerprint = fingerprint(working_day_ranks(calendar))
+        self._fingerprint = fingerprint(ranks)
         self._where = _server(dsn)
         kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": int(connect_timeout)}
         if schema is not None:

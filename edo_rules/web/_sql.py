@@ -219,9 +219,8 @@ RANKS_INSERT = f"INSERT INTO temp.workday_ranks ({RANKS_COLUMNS}) VALUES (?, ?, 
 RankRow = tuple[str, int, int | None, int | None]
 
 
-def rank_rows(calendar: WorkingDays) -> list[RankRow]:
-    """The rows of :data:`RANKS_TABLE` for ``calendar`` (its overrides included)."""
-    ranks = working_day_ranks(calendar)
+def rank_rows(ranks: Sequence[tuple[str, int]]) -> list[RankRow]:
+    """The rows of :data:`RANKS_TABLE` from a calendar's ranks (``working_day_ranks``)."""
     before = [None, *(rank for _, rank in ranks[:-1])]
     after = [*(rank for _, rank in ranks[1:]), None]
     return [(day, rank, b, a) for (day, rank), b, a in zip(ranks, before, after, strict=True)]
@@ -232,9 +231,10 @@ class SQLiteReader:
 
     def __init__(self, path: str | Path, calendar: WorkingDays) -> None:
         self.path = Path(path)
-        self._ranks = rank_rows(calendar)
+        ranks = working_day_ranks(calendar)
+        self._ranks = rank_rows(ranks)
         # The store's summary counts working days with its own (bundled) calendar.
-        self._fingerprint = fingerprint(working_day_ranks(calendar))
+        self._fingerprint = fingerprint(ranks)
         if not self.path.exists():
             raise StoreError(
                 f"{self.path}: no such store.\nWhat to do: point --config at the runner's"

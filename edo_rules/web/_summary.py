@@ -7,8 +7,8 @@ Two things make them cheap:
   the histogram of working days to signature — a few rows per group instead of
   every document; under a kind filter, the same counts by kind
   (``dashboard_kind_groups``); without a filter, one row per group and day
-  (``dashboard_totals``), and the same per organisation and per kind
-  (``dashboard_scoped_totals``);
+  (``dashboard_totals``), and the counterparties' the same per organisation
+  and per kind (``dashboard_scoped_totals``);
 * the index on (status, wait start): of the documents waiting for a signature,
   only the recent ones (younger than the widest age bucket) and those with an
   unknown start need their local day; every older one is overdue and over ten
