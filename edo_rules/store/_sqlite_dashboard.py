@@ -189,7 +189,7 @@ _TOTALS_KEY = ("dim", "known", "key", "sign_days")
 #: of those filters a breakdown reads one range of it instead of the summary's rows split
 #: by status and rejection: at a million documents one organisation's counterparties are
 #: 83,421 rows here against 142,353 in ``dashboard_groups`` (PostgreSQL's statement
-#: 105 -> 70 ms), one kind's 70,089 against 128,078 (125 -> 61 ms).
+#: 105 -> 61 ms), one kind's 70,089 against 128,078 (125 -> 51 ms).
 #: Only the counterparties are kept so: the managers' and kinds' few groups are read
 #: from the summaries in milliseconds, and each dimension kept costs every document
 #: change two more upserts. Writing 20,000 changed documents in pages of 200 (the

@@ -215,21 +215,25 @@ def _scope(filters: Filters, column: str) -> tuple[str, str] | None:
     return found[0] if len(found) == 1 else None
 
 
-def _groups(ctx: Context, filters: Filters, column: str) -> list[tuple[Any, ...]]:
-    """(known, key, documents, rejected, unsigned, histogram text) per group of ``column``."""
-    table, extra, params = _source(filters)
-    sums = _SUMMARY_SUMS if extra else _TOTALS_SUMS
-    table = table if extra else TOTALS_TABLE
+def _groups_source(
+    filters: Filters, column: str
+) -> tuple[str, str, list[object], tuple[str, str, str]]:
+    """(table, its condition, parameters, what a group sums) for ``column``'s groups: the
+    scoped totals for an organisation or a kind alone, the totals without a filter, else
+    the summaries' rows by status."""
     scope = _scope(filters, column)
     if scope is not None:
         # The scope is spelled, as the dimension is; only the value is a parameter.
-        table, extra, params, sums = (
-            SCOPED_TABLE,
-            f" AND scope = '{scope[0]}' AND value = ?",
-            [scope[1]],
-            _TOTALS_SUMS,
-        )
-    rejected, waiting, pair = sums
+        return SCOPED_TABLE, f" AND scope = '{scope[0]}' AND value = ?", [scope[1]], _TOTALS_SUMS
+    table, extra, params = _source(filters)
+    if not extra:
+        return TOTALS_TABLE, "", [], _TOTALS_SUMS
+    return table, extra, params, _SUMMARY_SUMS
+
+
+def _groups(ctx: Context, filters: Filters, column: str) -> list[tuple[Any, ...]]:
+    """(known, key, documents, rejected, unsigned, histogram text) per group of ``column``."""
+    table, extra, params, (rejected, waiting, pair) = _groups_source(filters, column)
     query = _GROUPS.format(
         dim=column,
         table=table,
